@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * buf.h: growable strings in git's strbuf shape.
+ *
+ * b->buf is never NULL and always NUL-terminated; a fresh buffer points at a
+ * shared empty string and allocates on the first append. Allocation failure
+ * aborts the process: there is no sane recovery for a CLI out of memory.
+ */
+#ifndef RIPCORD_BUF_H
+#define RIPCORD_BUF_H
+
+#include "ripcord/common.h"
+
+struct rip_buf {
+	size_t alloc;
+	size_t len;
+	char *buf;
+};
+
+extern char rip_buf_empty[];
+#define RIP_BUF_INIT { 0, 0, rip_buf_empty }
+
+void rip_buf_init(struct rip_buf *b, size_t hint);
+/* Frees what b holds and leaves it empty and reusable. */
+void rip_buf_release(struct rip_buf *b);
+/* Hands the string to the caller (who frees it); b is left empty. */
+char *rip_buf_detach(struct rip_buf *b, size_t *len);
+void rip_buf_grow(struct rip_buf *b, size_t extra);
+void rip_buf_reset(struct rip_buf *b);
+void rip_buf_add(struct rip_buf *b, const void *data, size_t len);
+void rip_buf_adds(struct rip_buf *b, const char *s);
+void rip_buf_addch(struct rip_buf *b, char c);
+void rip_buf_addf(struct rip_buf *b, const char *fmt, ...) RIP_PRINTF(2, 3);
+void rip_buf_setlen(struct rip_buf *b, size_t len);
+/* Removes trailing white space. */
+void rip_buf_rtrim(struct rip_buf *b);
+
+/* Allocating helpers that abort on failure like the buffer does. */
+void *rip_xmalloc(size_t n);
+void *rip_xcalloc(size_t nmemb, size_t size);
+void *rip_xrealloc(void *p, size_t n);
+char *rip_xstrdup(const char *s);
+char *rip_xstrndup(const char *s, size_t n);
+/* Returns a newly allocated printf-formatted string. */
+char *rip_xasprintf(const char *fmt, ...) RIP_PRINTF(1, 2);
+
+/* Grows *arr (of *alloc elements of size elem) to hold at least n. */
+void rip_grow_array(void **arr, size_t *alloc, size_t n, size_t elem);
+#define RIP_ALLOC_GROW(arr, n, alloc) \
+	rip_grow_array((void **)&(arr), &(alloc), (n), sizeof(*(arr)))
+
+#endif

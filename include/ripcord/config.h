@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h: ripcord.ini, parsed strictly into one immutable struct.
+ *
+ * Every section and key of DESIGN.md §3 is described once in a table
+ * (rip_config_keys) that carries its type, default and one-line help; the
+ * parser, `ripcord init` and the documentation test all read that table.
+ */
+#ifndef RIPCORD_CONFIG_H
+#define RIPCORD_CONFIG_H
+
+#include "ripcord/buf.h"
+#include "ripcord/err.h"
+
+struct rip_strlist {
+	char **v;
+	size_t n;
+};
+
+struct rip_steps {
+	double *v;            /* fractions in (0, 1], increasing, last 1 */
+	size_t n;
+};
+
+struct rip_target {
+	char *name;
+	int line;             /* of its [target "NAME"] header */
+	char *root;
+	char *health;
+	char *activate;
+	uint64_t hook_timeout_ms;
+	char *group;
+};
+
+struct rip_config {
+	char *path;           /* absolute path of the file */
+	char *dir;            /* its folder: base of relative paths */
+
+	struct {
+		char *name;
+		char *store;
+		uint64_t keep;
+	} project;
+
+	struct {
+		struct rip_strlist include;
+		struct rip_strlist exclude;
+		char *signing_key;
+		char *verify_key;
+		bool allow_secrets;
+	} package;
+
+	struct {
+		char *dir;        /* a folder in the git tree */
+		char *format;
+		char *driver;
+		char *database;
+		char *baseline;
+		struct rip_strlist irreversible;
+		char *apply;
+	} migrations;
+
+	struct rip_target *targets;
+	size_t n_targets;
+
+	struct {
+		struct rip_steps steps;
+		uint64_t bake_ms;
+		uint64_t probe_interval_ms;
+		double max_error_rate;
+		uint64_t max_p99_ms;
+		bool compare_baseline;
+		bool auto_promote;
+		bool auto_rollback;
+		uint64_t probe_timeout_ms;
+		uint64_t min_samples;
+		char *gate_command;
+		char *gate_query;
+		double gate_query_max;
+		char *weight_hook;
+		bool require_drill;
+	} rollout;
+
+	struct {
+		uint64_t every_ms;
+		char *database;
+		char *metrics_file;
+		bool strict;
+		bool smoke;
+		char *smoke_health;
+	} drill;
+
+	struct {
+		char *webhook;
+		uint64_t retries;
+	} notify;
+};
+
+enum rip_config_type {
+	RIP_CFG_STRING,
+	RIP_CFG_PATH,         /* relative to the config's folder */
+	RIP_CFG_PATH_EXISTS,  /* ... and must exist */
+	RIP_CFG_TREEPATH,     /* a path inside the git tree */
+	RIP_CFG_BOOL,
+	RIP_CFG_UINT,
+	RIP_CFG_DURATION,     /* 500ms, 30s, 5m, 24h, 1h30m */
+	RIP_CFG_PERCENT,      /* 5% -> 0.05 */
+	RIP_CFG_DOUBLE,
+	RIP_CFG_LIST,         /* comma separated */
+	RIP_CFG_STEPS,        /* comma separated percentages */
+	RIP_CFG_ENUM,
+	RIP_CFG_URL,
+};
+
+struct rip_config_key {
+	const char *section;  /* "target" stands for [target "NAME"] */
+	const char *name;
+	enum rip_config_type type;
+	const char *def;      /* the default, in config syntax; NULL: unset */
+	const char *choices;  /* RIP_CFG_ENUM: "a|b|c" */
+	bool required;
+	size_t offset;        /* in struct rip_config, or rip_target */
+	const char *help;
+};
+
+extern const struct rip_config_key rip_config_keys[];
+extern const size_t rip_config_nkeys;
+
+/*
+ * Parses the file at path into *out (newly allocated; free with
+ * rip_config_free). On failure *out is NULL and err says FILE:LINE: what
+ * was wrong and what was expected (RIP_ECONFIG).
+ */
+RIP_MUST_CHECK int rip_config_load(struct rip_config **out, const char *path,
+	struct rip_err *err);
+
+/* Same, from a string; relative paths are resolved against dir. */
+RIP_MUST_CHECK int rip_config_parse(struct rip_config **out,
+	const char *text, const char *name, const char *dir,
+	struct rip_err *err);
+
+/*
+ * Finds the nearest ripcord.ini walking up from start; *out is the newly
+ * allocated path. RIP_ENOTFOUND when there is none up to the root.
+ */
+RIP_MUST_CHECK int rip_config_find(char **out, const char *start,
+	struct rip_err *err);
+
+void rip_config_free(struct rip_config *cfg);
+
+/* Writes the commented ripcord.ini that `init` creates. */
+void rip_config_template(struct rip_buf *out, const char *project,
+	const char *store);
+
+/* Parsers for single values, shared with the command line. */
+RIP_MUST_CHECK int rip_parse_duration(uint64_t *out_ms, const char *s);
+RIP_MUST_CHECK int rip_parse_percent(double *out, const char *s);
+RIP_MUST_CHECK int rip_parse_bool(bool *out, const char *s);
+
+void rip_strlist_release(struct rip_strlist *l);
+void rip_strlist_push(struct rip_strlist *l, const char *s);
+
+/* Levenshtein distance, for "did you mean". */
+size_t rip_edit_distance(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gitsrc.h: the git side of a release, read through libgit2 without a
+ * checkout: revisions, describe, the tree selected by include/exclude,
+ * blobs, ancestry, tags, and git's own tree hashing.
+ */
+#ifndef RIPCORD_GITSRC_H
+#define RIPCORD_GITSRC_H
+
+#include "ripcord/buf.h"
+#include "ripcord/config.h"
+
+#define RIP_OID_HEX 41
+
+struct rip_repo;
+
+enum rip_entry_kind {
+	RIP_ENTRY_FILE,
+	RIP_ENTRY_EXEC,
+	RIP_ENTRY_LINK,
+	RIP_ENTRY_SUBMODULE,
+};
+
+/* One non-tree entry of the selected tree, in git's order. */
+struct rip_entry {
+	char *path;                /* relative to the tree root */
+	enum rip_entry_kind kind;
+	unsigned char oid[20];     /* blob id, or commit id of a submodule */
+};
+
+struct rip_selection {
+	struct rip_entry *v;
+	size_t n;
+	size_t alloc;
+	char tree[RIP_OID_HEX];    /* git tree id of exactly this selection */
+};
+
+struct rip_commit_info {
+	char id[RIP_OID_HEX];
+	char tree[RIP_OID_HEX];    /* the commit's root tree */
+	int64_t time;              /* committer time, seconds since epoch */
+};
+
+/*
+ * Opens the repository containing dir (searching upwards). A repository
+ * owned by another user gets an error that explains safe.directory.
+ */
+RIP_MUST_CHECK int rip_repo_open(struct rip_repo **out, const char *dir,
+	struct rip_err *err);
+void rip_repo_free(struct rip_repo *repo);
+/* The work tree folder (with a trailing '/'), or NULL for a bare repo. */
+const char *rip_repo_workdir(const struct rip_repo *repo);
+
+/* Resolves REV (any git revision syntax) to a commit. */
+RIP_MUST_CHECK int rip_repo_commit(struct rip_commit_info *out,
+	struct rip_repo *repo, const char *rev, struct rip_err *err);
+
+/* `git describe --tags --always` of commit into out. */
+RIP_MUST_CHECK int rip_repo_describe(struct rip_buf *out,
+	struct rip_repo *repo, const char *commit, struct rip_err *err);
+
+/*
+ * Lists the entries of commit's tree that include/exclude select (see
+ * ripcord.ini(5)) and computes the git tree id of that selection.
+ */
+RIP_MUST_CHECK int rip_repo_select(struct rip_selection *out,
+	struct rip_repo *repo, const char *commit,
+	const struct rip_strlist *include, const struct rip_strlist *exclude,
+	struct rip_err *err);
+void rip_selection_release(struct rip_selection *sel);
+
+/* Whether path is selected by include/exclude (exposed for tests). */
+bool rip_select_match(const char *path, const struct rip_strlist *include,
+	const struct rip_strlist *exclude);
+
+/* Reads a blob; data is owned by the caller (free). */
+RIP_MUST_CHECK int rip_repo_blob(struct rip_buf *out, struct rip_repo *repo,
+	const unsigned char oid[20], struct rip_err *err);
+
+/* Whether commit equals ancestor or descends from it. */
+RIP_MUST_CHECK int rip_repo_is_ancestor(bool *out, struct rip_repo *repo,
+	const char *ancestor, const char *commit, struct rip_err *err);
+
+/* Creates the annotated tag `name` on commit; fine if it is already so. */
+RIP_MUST_CHECK int rip_repo_tag(struct rip_repo *repo, const char *name,
+	const char *commit, const char *message, struct rip_err *err);
+
+/*
+ * Git's id of a tree built from sorted (path, kind, oid) entries, computed
+ * in memory (nothing is written to any repository).
+ */
+RIP_MUST_CHECK int rip_tree_hash(char out[RIP_OID_HEX],
+	const struct rip_entry *v, size_t n, struct rip_err *err);
+
+/* Git's blob id of data. */
+RIP_MUST_CHECK int rip_blob_hash(unsigned char out[20], const void *data,
+	size_t len, struct rip_err *err);
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * log.h: diagnostics on stderr, filtered by verbosity.
+ */
+#ifndef RIPCORD_LOG_H
+#define RIPCORD_LOG_H
+
+#include "ripcord/common.h"
+
+enum rip_log_level {
+	RIP_LOG_ERROR = 0,
+	RIP_LOG_WARN = 1,
+	RIP_LOG_INFO = 2,
+	RIP_LOG_DEBUG = 3,
+};
+
+/* Messages above level are dropped. Default: RIP_LOG_INFO. */
+void rip_log_set_level(enum rip_log_level level);
+enum rip_log_level rip_log_get_level(void);
+
+void rip_log(enum rip_log_level level, const char *fmt, ...) RIP_PRINTF(2, 3);
+#define rip_warn(...) rip_log(RIP_LOG_WARN, __VA_ARGS__)
+#define rip_info(...) rip_log(RIP_LOG_INFO, __VA_ARGS__)
+#define rip_debug(...) rip_log(RIP_LOG_DEBUG, __VA_ARGS__)
+
+#endif

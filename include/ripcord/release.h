@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * release.h: cutting a release into the store, and verifying an artifact.
+ */
+#ifndef RIPCORD_RELEASE_H
+#define RIPCORD_RELEASE_H
+
+#include "ripcord/config.h"
+#include "ripcord/digest.h"
+#include "ripcord/store.h"
+
+struct rip_cut_opts {
+	const char *rev;          /* default "HEAD" */
+	const char *id;           /* default: git describe --tags --always */
+	bool tag;                 /* create the annotated tag release/<id> */
+	/* called now and then while packaging; may be NULL */
+	void (*progress)(void *data, size_t done, size_t total);
+	void *progress_data;
+};
+
+struct rip_cut_result {
+	char *id;
+	char *path;               /* the artifact in the store */
+	char *parent;             /* NULL for the first release */
+	char commit[41];
+	char tree[41];
+	char sha256[RIP_SHA256_HEX];
+	uint64_t size;
+	uint64_t files;
+	uint64_t bytes;
+	size_t migrations;
+	bool is_signed;
+	bool unchanged;           /* the same release was already in the store */
+};
+
+/*
+ * Packages opts->rev into the store of cfg (DESIGN.md §4), signs it when
+ * signing_key is set, records it in state.db, and optionally tags it.
+ * Holds the store lock throughout. On failure nothing is left in the store
+ * under a real name. Secrets in the tree are RIP_ESECURITY naming every
+ * offending path; an id taken by other content is RIP_EEXISTS.
+ */
+RIP_MUST_CHECK int rip_cut(struct rip_cut_result *out,
+	const struct rip_config *cfg, const struct rip_cut_opts *opts,
+	struct rip_err *err);
+void rip_cut_result_release(struct rip_cut_result *r);
+
+struct rip_verify_result {
+	char *id;                 /* from MANIFEST */
+	char *path;
+	char sha256[RIP_SHA256_HEX];
+	uint64_t files;
+	uint64_t links;
+	size_t migrations;
+	bool is_signed;           /* a .sig file is beside it */
+	bool sig_checked;         /* ... and was verified with verify_key */
+};
+
+/*
+ * Verifies the artifact at path: its digest against expect_sha256 (when
+ * not NULL), its signature (required when verify_key is not NULL), every
+ * entry against SHA256SUMS and LINKS and the reverse, and MANIFEST against
+ * the entries and expect_id (when not NULL). Any mismatch is
+ * RIP_EINTEGRITY or RIP_ESECURITY naming the entry, expected and actual.
+ */
+RIP_MUST_CHECK int rip_verify_file(struct rip_verify_result *out,
+	const char *path, const char *expect_sha256, const char *expect_id,
+	const char *verify_key, struct rip_err *err);
+
+/* Verifies release id of the store against its state.db record. */
+RIP_MUST_CHECK int rip_verify_release(struct rip_verify_result *out,
+	struct rip_store *store, const char *id, const char *verify_key,
+	struct rip_err *err);
+void rip_verify_result_release(struct rip_verify_result *r);
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * state.h: <store>/state.db, the SQLite record of releases (and, later,
+ * deploys, rollouts, drills and the audit log).
+ */
+#ifndef RIPCORD_STATE_H
+#define RIPCORD_STATE_H
+
+#include "ripcord/err.h"
+
+struct rip_state;
+
+/* The schema version this build writes; older databases are upgraded. */
+#define RIP_STATE_SCHEMA 1
+
+struct rip_release_rec {
+	char *id;
+	char *project;
+	char *commit;
+	char *tree;
+	char *parent;         /* NULL for the first release */
+	int64_t created;      /* commit time */
+	int64_t cut_at;       /* when it was cut */
+	uint64_t size;        /* artifact bytes */
+	char *sha256;         /* artifact digest, hex */
+	bool is_signed;
+	uint64_t files;
+	uint64_t bytes;
+};
+
+/*
+ * Opens (creating and upgrading as needed) the state database at path:
+ * WAL, synchronous=FULL, foreign keys on. A database written by a newer
+ * ripcord is refused rather than misread.
+ */
+RIP_MUST_CHECK int rip_state_open(struct rip_state **out, const char *path,
+	struct rip_err *err);
+void rip_state_free(struct rip_state *st);
+
+/* The schema version found in the file after opening. */
+int rip_state_schema(const struct rip_state *st);
+
+RIP_MUST_CHECK int rip_state_release_add(struct rip_state *st,
+	const struct rip_release_rec *rec, struct rip_err *err);
+
+/* RIP_ENOTFOUND when id is not recorded. */
+RIP_MUST_CHECK int rip_state_release_get(struct rip_release_rec *out,
+	struct rip_state *st, const char *id, struct rip_err *err);
+
+/* Every release, oldest first; free with rip_release_recs_free. */
+RIP_MUST_CHECK int rip_state_release_list(struct rip_release_rec **out,
+	size_t *n, struct rip_state *st, struct rip_err *err);
+
+void rip_release_rec_release(struct rip_release_rec *rec);
+void rip_release_recs_free(struct rip_release_rec *v, size_t n);
+
+#endif

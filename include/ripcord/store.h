@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.h: the artifact store folder (artifacts/, state.db, lock) and the
+ * one-operation-at-a-time lock.
+ */
+#ifndef RIPCORD_STORE_H
+#define RIPCORD_STORE_H
+
+#include "ripcord/state.h"
+
+struct rip_store {
+	char *dir;
+	char *artifacts;      /* <dir>/artifacts */
+	struct rip_state *state;
+};
+
+/*
+ * Opens the store at dir. With create, makes the folders and state.db;
+ * without, a missing store is RIP_ENOTFOUND with a hint to cut first.
+ */
+RIP_MUST_CHECK int rip_store_open(struct rip_store **out, const char *dir,
+	bool create, struct rip_err *err);
+void rip_store_free(struct rip_store *store);
+
+/* "<artifacts>/<id>.tar.zst"; newly allocated. */
+char *rip_store_artifact_path(const struct rip_store *store, const char *id);
+
+struct rip_lock {
+	int fd;
+	char *path;
+};
+
+/*
+ * Takes <dir>/lock (flock, never waits) and records who holds it: pid, user,
+ * host, what and since when. A held lock is RIP_EBUSY naming the holder.
+ * The kernel drops it when the process dies, so a lock is never stale.
+ */
+RIP_MUST_CHECK int rip_lock_acquire(struct rip_lock *out, const char *dir,
+	const char *what, struct rip_err *err);
+void rip_lock_release(struct rip_lock *lock);
+
+#endif

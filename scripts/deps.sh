@@ -1,0 +1,23 @@
+# shellcheck shell=bash
+# Sourced by scripts/test and scripts/demo: installs what is missing from
+# Debian's packages. One list, so a fresh machine gets everything.
+RIPCORD_PACKAGES=(
+  build-essential meson ninja-build pkg-config scdoc git
+  libgit2-dev libarchive-dev libcurl4-openssl-dev libinih-dev
+  libsqlite3-dev libssl-dev libjansson-dev libcmocka-dev
+  zstd openssl sqlite3 coreutils util-linux
+)
+
+ripcord_install_deps() {
+  local missing=()
+  for p in "${RIPCORD_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h: what main.c hands to every command, and the helpers they share.
+ * Commands parse their own options and call the library; no business
+ * logic lives in src/cli/.
+ */
+#ifndef RIPCORD_CLI_H
+#define RIPCORD_CLI_H
+
+#include <jansson.h>
+
+#include "ripcord/config.h"
+#include "ripcord/err.h"
+
+struct cli {
+	const char *config_path;  /* -c, or NULL to search */
+	bool json;
+	bool quiet;
+	const char *argv0;
+};
+
+/* Every command: returns a process exit code. */
+typedef int (*cli_cmd_fn)(struct cli *cli, int argc, char **argv);
+
+int cmd_init(struct cli *cli, int argc, char **argv);
+int cmd_keygen(struct cli *cli, int argc, char **argv);
+int cmd_cut(struct cli *cli, int argc, char **argv);
+int cmd_verify(struct cli *cli, int argc, char **argv);
+int cmd_releases(struct cli *cli, int argc, char **argv);
+
+/* Prints err as "ripcord: error: ..." and returns its exit code. */
+int cli_fail(const struct rip_err *err, int code);
+/* A usage error for command cmd: message, hint, exit 2. */
+int cli_usage(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Finds and loads the config (-c or the nearest ripcord.ini). */
+int cli_load_config(struct cli *cli, struct rip_config **out,
+	struct rip_err *err);
+
+/* Prints a JSON document on stdout, one line, and frees it. */
+void cli_print_json(json_t *doc);
+
+/* "2026-11-27 12:00" (UTC) of a timestamp. */
+void cli_format_time(char *out, size_t len, int64_t t);
+/* "12.3 MiB" */
+void cli_format_size(char *out, size_t len, uint64_t bytes);
+
+#endif

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_keygen.c: `ripcord keygen [-o PREFIX]`.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "ripcord/fsutil.h"
+#include "ripcord/sign.h"
+#include "banned.h"
+
+int cmd_keygen(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rip_err err = { 0 };
+	const char *prefix = "release";
+	char *dir;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			prefix = optarg;
+			break;
+		case 'j':
+			cli->json = true;
+			break;
+		case 'h':
+			puts("usage: ripcord keygen [-o PREFIX]");
+			return 0;
+		default:
+			return cli_usage("keygen", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage("keygen", "unexpected argument '%s'",
+			argv[optind]);
+	dir = rip_path_dirname(prefix);
+	rc = rip_mkdir_p(dir, 0755, &err);
+	free(dir);
+	if (rc < 0 || (rc = rip_sign_keygen(prefix, &err)) < 0)
+		return cli_fail(&err, rc);
+	if (cli->json) {
+		char *key = rip_xasprintf("%s.key", prefix);
+		char *pub = rip_xasprintf("%s.pub", prefix);
+
+		cli_print_json(json_pack("{s:s, s:s}", "private", key, "public",
+			pub));
+		free(key);
+		free(pub);
+	} else {
+		printf("%s.key\n%s.pub\n", prefix, prefix);
+		fprintf(stderr, "ripcord: keep %s.key secret; in ripcord.ini set\n"
+			"  [package]\n  signing_key = %s.key\n  verify_key  = "
+			"%s.pub\n", prefix, prefix, prefix);
+	}
+	return 0;
+}

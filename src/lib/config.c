@@ -1,0 +1,863 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.c: ripcord.ini through inih, strictly.
+ *
+ * inih is driven through our own line reader, which counts lines (the
+ * shared library's handler gets no line number), refuses over-long lines
+ * instead of letting inih truncate them, and validates section headers at
+ * the line they stand on (inih never reports an empty section). The file is
+ * parsed into a fresh struct that the caller sees only when every line and
+ * every cross-check passed: a config is never half-applied.
+ *
+ * The table rip_config_keys is the one place that knows the keys, their
+ * types and defaults; init's template and the documentation test read it.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ripcord/config.h"
+#include "ripcord/fsutil.h"
+#include "ripcord/ini.h"
+#include "banned.h"
+
+#define MAX_LINE 4096
+#define MAX_FILE (1 << 20)
+
+#define G(field) offsetof(struct rip_config, field)
+#define T(field) offsetof(struct rip_target, field)
+
+const struct rip_config_key rip_config_keys[] = {
+	{ "project", "name", RIP_CFG_STRING, NULL, NULL, false, G(project.name),
+	  "project name used in labels and reports (default: the folder name)" },
+	{ "project", "store", RIP_CFG_PATH, ".ripcord", NULL, false,
+	  G(project.store), "artifact store and state.db" },
+	{ "project", "keep", RIP_CFG_UINT, "5", NULL, false, G(project.keep),
+	  "releases kept, extracted on targets and in the store" },
+
+	{ "package", "include", RIP_CFG_LIST, ".", NULL, false,
+	  G(package.include), "comma list of paths or globs in the git tree" },
+	{ "package", "exclude", RIP_CFG_LIST, "", NULL, false,
+	  G(package.exclude), "comma list of paths or globs left out" },
+	{ "package", "signing_key", RIP_CFG_PATH_EXISTS, NULL, NULL, false,
+	  G(package.signing_key), "Ed25519 private key; cut signs when set" },
+	{ "package", "verify_key", RIP_CFG_PATH_EXISTS, NULL, NULL, false,
+	  G(package.verify_key),
+	  "Ed25519 public key; unsigned or badly signed artifacts are refused" },
+	{ "package", "allow_secrets", RIP_CFG_BOOL, "no", NULL, false,
+	  G(package.allow_secrets),
+	  "let cut package private keys, .env files and access keys" },
+
+	{ "migrations", "dir", RIP_CFG_TREEPATH, NULL, NULL, false,
+	  G(migrations.dir), "migrations folder in the git tree" },
+	{ "migrations", "format", RIP_CFG_ENUM, "auto",
+	  "auto|golang-migrate|dbmate|sqitch|diesel|flyway", false,
+	  G(migrations.format), "migration layout" },
+	{ "migrations", "driver", RIP_CFG_ENUM, "sqlite",
+	  "sqlite|postgres|command", false, G(migrations.driver),
+	  "database driver" },
+	{ "migrations", "database", RIP_CFG_STRING, NULL, NULL, false,
+	  G(migrations.database), "sqlite path or postgres conninfo/URI" },
+	{ "migrations", "baseline", RIP_CFG_STRING, NULL, NULL, false,
+	  G(migrations.baseline),
+	  "migrations up to this version are the starting schema" },
+	{ "migrations", "irreversible", RIP_CFG_LIST, "", NULL, false,
+	  G(migrations.irreversible), "ups known to have no down" },
+	{ "migrations", "apply", RIP_CFG_STRING, NULL, NULL, false,
+	  G(migrations.apply), "driver = command: command line with {file}" },
+
+	{ "target", "root", RIP_CFG_PATH, NULL, NULL, true, T(root),
+	  "holds releases/ and current" },
+	{ "target", "health", RIP_CFG_URL, NULL, NULL, false, T(health),
+	  "health URL probed after a switch" },
+	{ "target", "activate", RIP_CFG_PATH_EXISTS, NULL, NULL, false,
+	  T(activate), "hook run after the switch" },
+	{ "target", "hook_timeout", RIP_CFG_DURATION, "60s", NULL, false,
+	  T(hook_timeout_ms), "how long a hook may run" },
+	{ "target", "group", RIP_CFG_STRING, NULL, NULL, false, T(group),
+	  "free-form group name" },
+
+	{ "rollout", "steps", RIP_CFG_STEPS, "25%, 50%, 100%", NULL, false,
+	  G(rollout.steps), "share of targets switched at each step" },
+	{ "rollout", "bake", RIP_CFG_DURATION, "30s", NULL, false,
+	  G(rollout.bake_ms), "how long each step is watched" },
+	{ "rollout", "probe_interval", RIP_CFG_DURATION, "1s", NULL, false,
+	  G(rollout.probe_interval_ms), "time between probe rounds" },
+	{ "rollout", "max_error_rate", RIP_CFG_PERCENT, "1%", NULL, false,
+	  G(rollout.max_error_rate), "over the probes of the step" },
+	{ "rollout", "max_p99_ms", RIP_CFG_UINT, "500", NULL, false,
+	  G(rollout.max_p99_ms), "99th percentile latency limit" },
+	{ "rollout", "compare_baseline", RIP_CFG_BOOL, "yes", NULL, false,
+	  G(rollout.compare_baseline),
+	  "canary vs not-yet-switched targets (statistical test)" },
+	{ "rollout", "auto_promote", RIP_CFG_BOOL, "yes", NULL, false,
+	  G(rollout.auto_promote), "go on to the next step by itself" },
+	{ "rollout", "auto_rollback", RIP_CFG_BOOL, "yes", NULL, false,
+	  G(rollout.auto_rollback), "roll back by itself when a gate fails" },
+	{ "rollout", "probe_timeout", RIP_CFG_DURATION, "2s", NULL, false,
+	  G(rollout.probe_timeout_ms), "a probe slower than this is an error" },
+	{ "rollout", "min_samples", RIP_CFG_UINT, "20", NULL, false,
+	  G(rollout.min_samples), "canary probes the comparison needs" },
+	{ "rollout", "gate_command", RIP_CFG_PATH_EXISTS, NULL, NULL, false,
+	  G(rollout.gate_command), "exit 0 = pass, run each probe round" },
+	{ "rollout", "gate_query", RIP_CFG_URL, NULL, NULL, false,
+	  G(rollout.gate_query), "Prometheus query URL" },
+	{ "rollout", "gate_query_max", RIP_CFG_DOUBLE, "0.01", NULL, false,
+	  G(rollout.gate_query_max), "the query's value must stay at or below" },
+	{ "rollout", "weight_hook", RIP_CFG_PATH_EXISTS, NULL, NULL, false,
+	  G(rollout.weight_hook), "traffic-weight mode (load balancer)" },
+	{ "rollout", "require_drill", RIP_CFG_BOOL, "yes", NULL, false,
+	  G(rollout.require_drill),
+	  "roll out only releases whose own drill passed" },
+
+	{ "drill", "every", RIP_CFG_DURATION, "24h", NULL, false,
+	  G(drill.every_ms), "how often a release is drilled" },
+	{ "drill", "database", RIP_CFG_STRING, "scratch", NULL, false,
+	  G(drill.database), "scratch SQLite, or a postgres conninfo" },
+	{ "drill", "metrics_file", RIP_CFG_PATH, NULL, NULL, false,
+	  G(drill.metrics_file), "Prometheus text file written after drills" },
+	{ "drill", "strict", RIP_CFG_BOOL, "no", NULL, false, G(drill.strict),
+	  "compare column order and comments too" },
+	{ "drill", "smoke", RIP_CFG_BOOL, "no", NULL, false, G(drill.smoke),
+	  "also extract, run activate, probe smoke_health" },
+	{ "drill", "smoke_health", RIP_CFG_URL, NULL, NULL, false,
+	  G(drill.smoke_health), "health URL of the smoke test" },
+
+	{ "notify", "webhook", RIP_CFG_URL, NULL, NULL, false,
+	  G(notify.webhook), "JSON POST on failures, aborts, rollbacks" },
+	{ "notify", "retries", RIP_CFG_UINT, "5", NULL, false,
+	  G(notify.retries), "exponential backoff with jitter" },
+};
+
+const size_t rip_config_nkeys = RIP_ARRAY_SIZE(rip_config_keys);
+
+static const char *const sections[] = {
+	"project", "package", "migrations", "target", "rollout", "drill",
+	"notify",
+};
+
+struct parse {
+	const char *name;       /* for messages */
+	const char *dir;
+	int line;
+	struct rip_config *cfg;
+	struct rip_err *err;
+	bool failed;
+	const char *section;    /* validated kind, NULL before any header */
+	struct rip_target *target;
+	int *seen;              /* line of each global key, 0 = not yet */
+	int **target_seen;      /* the same per target */
+};
+
+static int fail(struct parse *p, const char *fmt, ...) RIP_PRINTF(2, 3);
+
+static int fail(struct parse *p, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	if (p->failed)
+		return RIP_ECONFIG;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rip_err_set(p->err, RIP_ECONFIG, "%s:%d: %s", p->name, p->line, msg);
+	p->failed = true;
+	return RIP_ECONFIG;
+}
+
+size_t rip_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), *row, res;
+
+	row = rip_xcalloc(lb + 1, sizeof(*row));
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	res = row[lb];
+	free(row);
+	return res;
+}
+
+/* Appends " (did you mean 'x'?)" for the closest candidate, if close. */
+static void suggest(char *out, size_t outlen, const char *word,
+	const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1, limit = strlen(word) / 3 + 1;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		size_t d = rip_edit_distance(word, cands[i]);
+
+		if (d < best_d) {
+			best_d = d;
+			best = cands[i];
+		}
+	}
+	if (best && best_d <= (limit < 2 ? 2 : limit))
+		snprintf(out, outlen, " (did you mean '%s'?)", best);
+}
+
+void rip_strlist_push(struct rip_strlist *l, const char *s)
+{
+	l->v = rip_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = rip_xstrdup(s);
+}
+
+void rip_strlist_release(struct rip_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int rip_parse_bool(bool *out, const char *s)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(yes); i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_uint(uint64_t *out, const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int rip_parse_duration(uint64_t *out_ms, const char *s)
+{
+	static const struct { const char *unit; uint64_t ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "d", 86400000 },
+	};
+	uint64_t total = 0;
+
+	if (!*s)
+		return -1;
+	while (*s) {
+		char *end;
+		unsigned long long v;
+		size_t i;
+
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno || end == s)
+			return -1;
+		for (i = 0; i < RIP_ARRAY_SIZE(units); i++) {
+			size_t ul = strlen(units[i].unit);
+
+			/* "m" must not match the "m" of "ms" */
+			if (!strncmp(end, units[i].unit, ul) &&
+			    !isalpha((unsigned char)end[ul]))
+				break;
+		}
+		if (i == RIP_ARRAY_SIZE(units))
+			return -1;
+		if (v > UINT64_MAX / units[i].ms ||
+		    total > UINT64_MAX - v * units[i].ms)
+			return -1;
+		total += v * units[i].ms;
+		s = end + strlen(units[i].unit);
+	}
+	*out_ms = total;
+	return 0;
+}
+
+int rip_parse_percent(double *out, const char *s)
+{
+	char *end;
+	double v;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || strcmp(end, "%") || !isfinite(v) ||
+	    v < 0 || v > 100)
+		return -1;
+	*out = v / 100.0;
+	return 0;
+}
+
+/* Calls fn on each trimmed, non-empty item of a comma list. */
+static int each_item(const char *s, int (*fn)(void *, const char *),
+	void *data)
+{
+	while (*s) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		char *item;
+		int rc = 0;
+
+		while (len && isspace((unsigned char)*s)) {
+			s++;
+			len--;
+		}
+		while (len && isspace((unsigned char)s[len - 1]))
+			len--;
+		if (len) {
+			item = rip_xstrndup(s, len);
+			rc = fn(data, item);
+			free(item);
+		}
+		if (rc < 0)
+			return rc;
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
+	return 0;
+}
+
+static int push_item(void *data, const char *item)
+{
+	rip_strlist_push(data, item);
+	return 0;
+}
+
+static int push_step(void *data, const char *item)
+{
+	struct rip_steps *st = data;
+	double v;
+
+	if (rip_parse_percent(&v, item) < 0 || v <= 0)
+		return -1;
+	st->v = rip_xrealloc(st->v, (st->n + 1) * sizeof(*st->v));
+	st->v[st->n++] = v;
+	return 0;
+}
+
+static const char *type_expects(const struct rip_config_key *k)
+{
+	switch (k->type) {
+	case RIP_CFG_BOOL: return "yes or no";
+	case RIP_CFG_UINT: return "a whole number such as 5";
+	case RIP_CFG_DURATION:
+		return "a duration such as 500ms, 30s, 5m, 24h or 1h30m";
+	case RIP_CFG_PERCENT: return "a percentage such as 5%";
+	case RIP_CFG_DOUBLE: return "a number such as 0.01";
+	case RIP_CFG_STEPS:
+		return "increasing percentages ending at 100%, such as "
+		       "25%, 50%, 100%";
+	case RIP_CFG_URL: return "an http:// or https:// URL";
+	default: return "a value";
+	}
+}
+
+static char **str_field(void *base, const struct rip_config_key *k)
+{
+	return (char **)((char *)base + k->offset);
+}
+
+static bool enum_ok(const char *choices, const char *v)
+{
+	size_t vl = strlen(v);
+
+	for (const char *c = choices; c; ) {
+		const char *bar = strchr(c, '|');
+		size_t cl = bar ? (size_t)(bar - c) : strlen(c);
+
+		if (cl == vl && !strncmp(c, v, vl))
+			return true;
+		c = bar ? bar + 1 : NULL;
+	}
+	return false;
+}
+
+static bool steps_ok(const struct rip_steps *st)
+{
+	if (!st->n || st->v[st->n - 1] != 1.0)
+		return false;
+	for (size_t i = 1; i < st->n; i++)
+		if (st->v[i] <= st->v[i - 1])
+			return false;
+	return true;
+}
+
+/* Stores value into the field k describes; 0, or -1 after fail(). */
+static int set_value(struct parse *p, void *base,
+	const struct rip_config_key *k, const char *v)
+{
+	void *field = (char *)base + k->offset;
+	char *path;
+
+	switch (k->type) {
+	case RIP_CFG_STRING:
+	case RIP_CFG_TREEPATH:
+		free(*str_field(base, k));
+		*str_field(base, k) = v[0] ? rip_xstrdup(v) : NULL;
+		return 0;
+	case RIP_CFG_ENUM:
+		if (!enum_ok(k->choices, v))
+			return fail(p, "'%s' is not a valid %s (expected one of "
+				"%s)", v, k->name, k->choices), -1;
+		free(*str_field(base, k));
+		*str_field(base, k) = rip_xstrdup(v);
+		return 0;
+	case RIP_CFG_URL:
+		if (v[0] && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+			return fail(p, "%s '%s' is not a URL (expected %s)",
+				k->name, v, type_expects(k)), -1;
+		free(*str_field(base, k));
+		*str_field(base, k) = v[0] ? rip_xstrdup(v) : NULL;
+		return 0;
+	case RIP_CFG_PATH:
+	case RIP_CFG_PATH_EXISTS:
+		free(*str_field(base, k));
+		*str_field(base, k) = NULL;
+		if (!v[0])
+			return 0;
+		path = rip_path_join(p->dir, v);
+		if (k->type == RIP_CFG_PATH_EXISTS && !rip_path_exists(path)) {
+			fail(p, "%s '%s' does not exist (looked for '%s'; paths are "
+				"relative to the config file's folder)", k->name, v,
+				path);
+			free(path);
+			return -1;
+		}
+		*str_field(base, k) = path;
+		return 0;
+	case RIP_CFG_BOOL:
+		if (rip_parse_bool(field, v) < 0)
+			break;
+		return 0;
+	case RIP_CFG_UINT:
+		if (parse_uint(field, v) < 0)
+			break;
+		return 0;
+	case RIP_CFG_DURATION:
+		if (rip_parse_duration(field, v) < 0)
+			break;
+		return 0;
+	case RIP_CFG_PERCENT:
+		if (rip_parse_percent(field, v) < 0)
+			break;
+		return 0;
+	case RIP_CFG_DOUBLE: {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(v, &end);
+		if (!v[0] || *end || errno || !isfinite(d))
+			break;
+		*(double *)field = d;
+		return 0;
+	}
+	case RIP_CFG_LIST:
+		rip_strlist_release(field);
+		return each_item(v, push_item, field);
+	case RIP_CFG_STEPS: {
+		struct rip_steps st = { NULL, 0 };
+
+		if (each_item(v, push_step, &st) < 0 || !steps_ok(&st)) {
+			free(st.v);
+			break;
+		}
+		free(((struct rip_steps *)field)->v);
+		*(struct rip_steps *)field = st;
+		return 0;
+	}
+	}
+	return fail(p, "bad value '%s' for %s (expected %s)", v, k->name,
+		type_expects(k)), -1;
+}
+
+static void apply_defaults(struct parse *p, void *base, bool target)
+{
+	for (size_t i = 0; i < rip_config_nkeys; i++) {
+		const struct rip_config_key *k = &rip_config_keys[i];
+
+		if (!k->def || (!strcmp(k->section, "target")) != target)
+			continue;
+		/* the built-in defaults are valid by construction */
+		(void)set_value(p, base, k, k->def);
+	}
+}
+
+static int section_index(const char *name)
+{
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(sections); i++)
+		if (!strcmp(sections[i], name))
+			return (int)i;
+	return -1;
+}
+
+static bool valid_target_name(const char *s, size_t len)
+{
+	if (!len || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+
+static void add_target(struct parse *p, const char *name, size_t len)
+{
+	struct rip_config *c = p->cfg;
+	struct rip_target *t;
+
+	for (size_t i = 0; i < c->n_targets; i++) {
+		if (strlen(c->targets[i].name) == len &&
+		    !strncmp(c->targets[i].name, name, len)) {
+			fail(p, "target '%.*s' is defined twice (first at line %d)",
+				(int)len, name, c->targets[i].line);
+			return;
+		}
+	}
+	c->targets = rip_xrealloc(c->targets,
+		(c->n_targets + 1) * sizeof(*c->targets));
+	p->target_seen = rip_xrealloc(p->target_seen,
+		(c->n_targets + 1) * sizeof(*p->target_seen));
+	p->target_seen[c->n_targets] = rip_xcalloc(rip_config_nkeys,
+		sizeof(int));
+	t = &c->targets[c->n_targets++];
+	memset(t, 0, sizeof(*t));
+	t->name = rip_xstrndup(name, len);
+	t->line = p->line;
+	apply_defaults(p, t, true);
+	p->target = t;
+}
+
+/* Validates a "[...]" line; sets p->section and p->target. */
+static int header(void *user, const char *s, int line, struct rip_err *err)
+{
+	struct parse *p = user;
+	const char *end = strchr(s, ']');
+	const char *q, *tail = NULL;
+	char inner[256], hint[128];
+	size_t len;
+	int idx;
+
+	(void)err;
+	p->line = line;
+	if (end)
+		tail = end + 1 + strspn(end + 1, " \t\r\n");
+	if (!end || (*tail && *tail != ';' && *tail != '#'))
+		return fail(p, "malformed section header (expected "
+			"[section] or [target \"NAME\"])");
+	len = (size_t)(end - s - 1);
+	if (len >= sizeof(inner))
+		return fail(p, "section name too long");
+	memcpy(inner, s + 1, len);
+	inner[len] = '\0';
+	p->target = NULL;
+	if (!strcmp(inner, "target"))
+		return fail(p, "[target] needs a name: [target \"NAME\"]");
+	if (!strncmp(inner, "target", 6) && (inner[6] == ' ' ||
+			inner[6] == '"' || inner[6] == '\0')) {
+		q = inner + 6 + strspn(inner + 6, " ");
+		len = strlen(q);
+		if (len < 2 || q[0] != '"' || q[len - 1] != '"' ||
+		    !valid_target_name(q + 1, len - 2))
+			return fail(p, "bad target header [%s] (expected "
+				"[target \"NAME\"], NAME of letters, digits, '.', "
+				"'_' and '-')", inner);
+		p->section = "target";
+		add_target(p, q + 1, len - 2);
+		return p->failed ? RIP_ECONFIG : 0;
+	}
+	idx = section_index(inner);
+	if (idx < 0) {
+		suggest(hint, sizeof(hint), inner, sections,
+			RIP_ARRAY_SIZE(sections));
+		return fail(p, "unknown section [%s]%s", inner, hint);
+	}
+	p->section = sections[idx];
+	return 0;
+}
+
+static const struct rip_config_key *find_key(const char *section,
+	const char *name, char *hint, size_t hintlen)
+{
+	const char *cands[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < rip_config_nkeys; i++) {
+		const struct rip_config_key *k = &rip_config_keys[i];
+
+		if (strcmp(k->section, section))
+			continue;
+		if (!strcmp(k->name, name))
+			return k;
+		if (n < RIP_ARRAY_SIZE(cands))
+			cands[n++] = k->name;
+	}
+	suggest(hint, hintlen, name, cands, n);
+	return NULL;
+}
+
+static int handler(void *user, const char *section, const char *name,
+	const char *value, int line, struct rip_err *err)
+{
+	struct parse *p = user;
+	const struct rip_config_key *k;
+	char hint[128];
+	void *base;
+	int *seen;
+
+	(void)section;
+	(void)err;
+	p->line = line;
+	if (!p->section)
+		return fail(p, "'%s' outside any section (expected a [section] "
+			"header first)", name);
+	k = find_key(p->section, name, hint, sizeof(hint));
+	if (!k)
+		return fail(p, "unknown key '%s' in [%s]%s", name, p->section,
+			hint);
+	if (p->target) {
+		base = p->target;
+		seen = p->target_seen[p->target - p->cfg->targets];
+	} else {
+		base = p->cfg;
+		seen = p->seen;
+	}
+	if (seen[k - rip_config_keys])
+		return fail(p, "'%s' is set twice in [%s] (first at line %d)",
+			name, p->section, seen[k - rip_config_keys]);
+	seen[k - rip_config_keys] = p->line;
+	return set_value(p, base, k, value) < 0 ? RIP_ECONFIG : 0;
+}
+
+static int check_required(struct parse *p)
+{
+	for (size_t t = 0; t < p->cfg->n_targets; t++) {
+		for (size_t i = 0; i < rip_config_nkeys; i++) {
+			const struct rip_config_key *k = &rip_config_keys[i];
+
+			if (!k->required || strcmp(k->section, "target") ||
+			    p->target_seen[t][i])
+				continue;
+			p->line = p->cfg->targets[t].line;
+			fail(p, "[target \"%s\"] has no '%s' (required: %s)",
+				p->cfg->targets[t].name, k->name, k->help);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void default_name(struct rip_config *cfg)
+{
+	const char *base;
+
+	if (cfg->project.name)
+		return;
+	base = strrchr(cfg->dir, '/');
+	base = base && base[1] ? base + 1 : cfg->dir;
+	cfg->project.name = rip_xstrdup(base);
+}
+
+int rip_config_parse(struct rip_config **out, const char *text,
+	const char *name, const char *dir, struct rip_err *err)
+{
+	struct parse p = { 0 };
+	struct rip_config *cfg = rip_xcalloc(1, sizeof(*cfg));
+	static const struct rip_ini_ops ops = { header, handler };
+
+	*out = NULL;
+	p.name = name;
+	p.dir = dir;
+	p.cfg = cfg;
+	p.err = err;
+	p.seen = rip_xcalloc(rip_config_nkeys, sizeof(int));
+	cfg->path = rip_path_absolute(name);
+	cfg->dir = rip_path_absolute(dir);
+	apply_defaults(&p, cfg, false);
+
+	if (rip_ini_parse(text, name, MAX_LINE, &ops, &p, err) < 0)
+		p.failed = true;
+	if (!p.failed)
+		check_required(&p);
+	if (!p.failed)
+		default_name(cfg);
+
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		free(p.target_seen[i]);
+	free(p.target_seen);
+	free(p.seen);
+	if (p.failed) {
+		rip_config_free(cfg);
+		return RIP_ECONFIG;
+	}
+	*out = cfg;
+	return 0;
+}
+
+int rip_config_load(struct rip_config **out, const char *path,
+	struct rip_err *err)
+{
+	struct rip_buf text = RIP_BUF_INIT;
+	char *dir;
+	int rc;
+
+	*out = NULL;
+	if ((rc = rip_read_file(&text, path, MAX_FILE, err)) < 0) {
+		rip_buf_release(&text);
+		return rc == RIP_ENOTFOUND || rc == RIP_EINTEGRITY ?
+			rip_err_prefix(err, "config"), RIP_ECONFIG : rc;
+	}
+	if (text.len != strlen(text.buf)) {
+		rip_buf_release(&text);
+		return rip_err_set(err, RIP_ECONFIG, "%s: binary data in a "
+			"config file", path);
+	}
+	dir = rip_path_dirname(path);
+	rc = rip_config_parse(out, text.buf, path, dir, err);
+	free(dir);
+	rip_buf_release(&text);
+	return rc;
+}
+
+int rip_config_find(char **out, const char *start, struct rip_err *err)
+{
+	char *dir = realpath(start, NULL);
+
+	*out = NULL;
+	if (!dir)
+		return rip_err_errno(err, RIP_ENOTFOUND, "cannot resolve '%s'",
+			start);
+	for (;;) {
+		char *cand = rip_path_join(dir, "ripcord.ini");
+		char *up;
+
+		if (rip_path_exists(cand)) {
+			free(dir);
+			*out = cand;
+			return 0;
+		}
+		free(cand);
+		if (!strcmp(dir, "/"))
+			break;
+		up = rip_path_dirname(dir);
+		free(dir);
+		dir = up;
+	}
+	free(dir);
+	return rip_err_set(err, RIP_ENOTFOUND, "no ripcord.ini here or in any "
+		"parent folder (run 'ripcord init', or pass -c FILE)");
+}
+
+static void free_fields(void *base, bool target)
+{
+	for (size_t i = 0; i < rip_config_nkeys; i++) {
+		const struct rip_config_key *k = &rip_config_keys[i];
+		void *field = (char *)base + k->offset;
+
+		if ((!strcmp(k->section, "target")) != target)
+			continue;
+		switch (k->type) {
+		case RIP_CFG_LIST:
+			rip_strlist_release(field);
+			break;
+		case RIP_CFG_STEPS:
+			free(((struct rip_steps *)field)->v);
+			break;
+		case RIP_CFG_STRING: case RIP_CFG_PATH:
+		case RIP_CFG_PATH_EXISTS: case RIP_CFG_TREEPATH:
+		case RIP_CFG_ENUM: case RIP_CFG_URL:
+			free(*(char **)field);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void rip_config_free(struct rip_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->n_targets; i++) {
+		free_fields(&cfg->targets[i], true);
+		free(cfg->targets[i].name);
+	}
+	free(cfg->targets);
+	free_fields(cfg, false);
+	free(cfg->path);
+	free(cfg->dir);
+	free(cfg);
+}
+
+void rip_config_template(struct rip_buf *out, const char *project,
+	const char *store)
+{
+	const char *last = NULL;
+
+	rip_buf_adds(out, "; ripcord.ini: see ripcord.ini(5) for every key.\n"
+		"; Relative paths are relative to this file's folder.\n"
+		"; Lines starting with ';' are comments; each key shows its "
+		"default.\n");
+	for (size_t i = 0; i < rip_config_nkeys; i++) {
+		const struct rip_config_key *k = &rip_config_keys[i];
+		bool target = !strcmp(k->section, "target");
+		const char *v = k->def ? k->def : "";
+
+		if (!last || strcmp(last, k->section)) {
+			if (target)
+				rip_buf_adds(out, "\n; [target \"web-1\"]\n");
+			else
+				rip_buf_addf(out, "\n[%s]\n", k->section);
+			last = k->section;
+		}
+		if (!strcmp(k->section, "project") && !strcmp(k->name, "name"))
+			rip_buf_addf(out, "name = %s\n", project);
+		else if (!strcmp(k->section, "project") &&
+			 !strcmp(k->name, "store"))
+			rip_buf_addf(out, "store = %s\n", store);
+		else
+			rip_buf_addf(out, "; %s = %s\n", k->name, v);
+		rip_buf_addf(out, ";   %s\n", k->help);
+		if (k->type == RIP_CFG_ENUM)
+			rip_buf_addf(out, ";   one of: %s\n", k->choices);
+	}
+}

@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cut.c: packaging a git commit into a release artifact in the store.
+ *
+ * One pass over the selected tree in git's order, which is the sorted
+ * order of the artifact: each blob is read once, sniffed for secrets,
+ * hashed and streamed into the archive, and dropped before the next, so
+ * memory follows the largest file, not the tree. ripcord/ sorts after
+ * payload/, so SHA256SUMS and MANIFEST are written last from what was
+ * gathered on the way. The artifact appears under its real name only
+ * after it is whole (rip_atomic), after its signature, and before its
+ * state.db record, which is what makes it a release.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rip_version.h"
+#include "ripcord/artifact.h"
+#include "ripcord/fsutil.h"
+#include "ripcord/gitsrc.h"
+#include "ripcord/layout.h"
+#include "ripcord/log.h"
+#include "ripcord/manifest.h"
+#include "ripcord/release.h"
+#include "ripcord/secrets.h"
+#include "ripcord/sign.h"
+#include "banned.h"
+
+struct cut {
+	const struct rip_config *cfg;
+	const struct rip_cut_opts *opts;
+	struct rip_err *err;
+	struct rip_cut_result *res;
+	struct rip_repo *repo;
+	struct rip_commit_info commit;
+	struct rip_selection sel;
+	struct rip_selection migsel;
+	struct rip_layout_file *mfiles;
+	struct rip_buf *mdata;
+	size_t n_mfiles;
+	struct rip_migrations migs;
+	struct rip_store *store;
+	struct rip_lock lock;
+	struct rip_atomic tmp;
+	bool tmp_open;
+	struct rip_artifact_writer *w;
+	struct rip_sums sums;
+	struct rip_sums links;
+	struct rip_strlist secrets;
+	struct rip_strlist submodules;
+	struct rip_buf dir;       /* the folder last written, tree-relative */
+	struct rip_buf blob;
+};
+
+/*
+ * git describe, made an id: our own "release/<id>" tags give back <id>, and
+ * any other '/' in a tag name becomes '-' ("app/v1.2" -> "app-v1.2").
+ */
+static int describe_id(struct rip_buf *out, struct cut *c)
+{
+	struct rip_buf d = RIP_BUF_INIT;
+	const char *s;
+	int rc;
+
+	if ((rc = rip_repo_describe(&d, c->repo, c->commit.id, c->err)) < 0)
+		goto done;
+	s = d.buf;
+	if (!strncmp(s, "release/", 8))
+		s += 8;
+	for (; *s; s++)
+		rip_buf_addch(out, *s == '/' ? '-' : *s);
+done:
+	rip_buf_release(&d);
+	return rc;
+}
+
+static int resolve(struct cut *c)
+{
+	const char *rev = c->opts->rev ? c->opts->rev : "HEAD";
+	struct rip_buf id = RIP_BUF_INIT;
+	int rc;
+
+	if ((rc = rip_repo_open(&c->repo, c->cfg->dir, c->err)) < 0)
+		return rc;
+	if ((rc = rip_repo_commit(&c->commit, c->repo, rev, c->err)) < 0)
+		return rc;
+	memcpy(c->res->commit, c->commit.id, sizeof(c->res->commit));
+	if (c->opts->id)
+		rip_buf_adds(&id, c->opts->id);
+	else if ((rc = describe_id(&id, c)) < 0)
+		return rc;
+	c->res->id = rip_buf_detach(&id, NULL);
+	if (!rip_release_id_valid(c->res->id))
+		return rip_err_set(c->err, RIP_EUSAGE, "'%s' is not a valid release "
+			"id (letters, digits, '.', '_', '+' and '-'; at most 128; "
+			"no '..'; choose one with --id)", c->res->id);
+	return 0;
+}
+
+static int load_migrations(struct cut *c)
+{
+	const char *dir = c->cfg->migrations.dir;
+	struct rip_strlist inc = { 0 }, none = { 0 };
+	size_t dl;
+	int rc;
+
+	if (!dir)
+		return 0;
+	while (dir[0] == '.' && dir[1] == '/')
+		dir += 2;
+	dl = strlen(dir);
+	while (dl && dir[dl - 1] == '/')
+		dl--;
+	rip_strlist_push(&inc, dir);
+	rc = rip_repo_select(&c->migsel, c->repo, c->commit.id, &inc, &none,
+		c->err);
+	rip_strlist_release(&inc);
+	if (rc < 0)
+		return rc;
+	c->mfiles = rip_xcalloc(c->migsel.n, sizeof(*c->mfiles));
+	c->mdata = rip_xcalloc(c->migsel.n, sizeof(*c->mdata));
+	for (size_t i = 0; i < c->migsel.n; i++) {
+		const struct rip_entry *e = &c->migsel.v[i];
+		const char *name = e->path + dl + 1;
+
+		/* direct children only; sub-folders belong to other layouts */
+		if (strncmp(e->path, dir, dl) || e->path[dl] != '/' ||
+		    strchr(name, '/') || e->kind == RIP_ENTRY_LINK ||
+		    e->kind == RIP_ENTRY_SUBMODULE)
+			continue;
+		rip_buf_init(&c->mdata[c->n_mfiles], 0);
+		if ((rc = rip_repo_blob(&c->mdata[c->n_mfiles], c->repo, e->oid,
+				c->err)) < 0)
+			return rc;
+		c->mfiles[c->n_mfiles].name = name;
+		c->mfiles[c->n_mfiles].data = c->mdata[c->n_mfiles].buf;
+		c->mfiles[c->n_mfiles].len = c->mdata[c->n_mfiles].len;
+		c->n_mfiles++;
+	}
+	if (!c->n_mfiles)
+		rip_warn("migrations folder '%s' is empty or missing at %.12s",
+			dir, c->commit.id);
+	return rip_layout_read(&c->migs, c->mfiles, c->n_mfiles,
+		&c->cfg->migrations.irreversible, c->cfg->migrations.baseline,
+		dir, c->err);
+}
+
+static int find_parent(struct cut *c)
+{
+	struct rip_release_rec *v;
+	size_t n;
+	int rc;
+
+	if ((rc = rip_state_release_list(&v, &n, c->store->state, c->err)) < 0)
+		return rc;
+	for (size_t i = n; i-- > 0 && !c->res->parent; ) {
+		bool anc;
+
+		if (!strcmp(v[i].id, c->res->id))
+			continue;
+		if ((rc = rip_repo_is_ancestor(&anc, c->repo, v[i].commit,
+				c->commit.id, c->err)) < 0)
+			break;
+		if (anc)
+			c->res->parent = rip_xstrdup(v[i].id);
+	}
+	rip_release_recs_free(v, n);
+	return rc;
+}
+
+/* Emits the folder entries between the last folder written and path's. */
+static int enter_dirs(struct cut *c, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dl = slash ? (size_t)(slash - path) : 0, common = 0;
+	int rc;
+
+	/* the longest common prefix that ends on a component boundary */
+	for (size_t i = 0; i <= dl && i <= c->dir.len; i++) {
+		bool end_a = i == dl || path[i] == '/';
+		bool end_b = i == c->dir.len || c->dir.buf[i] == '/';
+
+		if (end_a && end_b)
+			common = i;
+		if (i == dl || i == c->dir.len || path[i] != c->dir.buf[i])
+			break;
+	}
+	for (size_t i = common + (common ? 1 : 0); i <= dl && dl; i++) {
+		if (i != dl && path[i] != '/')
+			continue;
+		char *d = rip_xasprintf("payload/%.*s/", (int)i, path);
+
+		rc = rip_artifact_add_dir(c->w, d, c->err);
+		free(d);
+		if (rc < 0)
+			return rc;
+	}
+	rip_buf_reset(&c->dir);
+	rip_buf_add(&c->dir, path, dl);
+	return 0;
+}
+
+/* Whether a link at path with target resolves outside the tree root. */
+static bool link_escapes(const char *path, const char *target)
+{
+	long depth = 0;
+	const char *s;
+
+	if (target[0] == '/')
+		return true;
+	for (s = path; (s = strchr(s, '/')); s++)
+		depth++;
+	for (s = target; *s; ) {
+		const char *slash = strchr(s, '/');
+		size_t len = slash ? (size_t)(slash - s) : strlen(s);
+
+		if (len == 2 && s[0] == '.' && s[1] == '.')
+			depth--;
+		else if (len && !(len == 1 && s[0] == '.'))
+			depth++;
+		if (depth < 0)
+			return true;
+		if (!slash)
+			break;
+		s = slash + 1;
+	}
+	return false;
+}
+
+static int add_blob(struct cut *c, const struct rip_entry *e,
+	const char *apath)
+{
+	unsigned char digest[RIP_SHA256_LEN];
+	const char *why;
+	int rc;
+
+	rip_buf_reset(&c->blob);
+	if ((rc = rip_repo_blob(&c->blob, c->repo, e->oid, c->err)) < 0)
+		return rip_err_prefix(c->err, "'%s'", e->path);
+	if (!c->cfg->package.allow_secrets &&
+	    (why = rip_secret_reason(e->path, c->blob.buf, c->blob.len))) {
+		char *line = rip_xasprintf("%s (%s)", e->path, why);
+
+		rip_strlist_push(&c->secrets, line);
+		free(line);
+	}
+	if (c->blob.len < 200 && !strncmp(c->blob.buf,
+			"version https://git-lfs.github.com/spec/", 40))
+		rip_warn("'%s' is a Git LFS pointer; the artifact carries the "
+			"pointer, not the object", e->path);
+	rip_sha256(digest, c->blob.buf, c->blob.len);
+	rip_sums_add(&c->sums, apath, digest, NULL);
+	c->res->files++;
+	c->res->bytes += c->blob.len;
+	return rip_artifact_add_file(c->w, apath, e->kind == RIP_ENTRY_EXEC,
+		c->blob.buf, c->blob.len, c->err);
+}
+
+static int add_link(struct cut *c, const struct rip_entry *e,
+	const char *apath)
+{
+	int rc;
+
+	rip_buf_reset(&c->blob);
+	if ((rc = rip_repo_blob(&c->blob, c->repo, e->oid, c->err)) < 0)
+		return rip_err_prefix(c->err, "'%s'", e->path);
+	if (!c->blob.len || strlen(c->blob.buf) != c->blob.len ||
+	    strpbrk(c->blob.buf, "\t\n"))
+		return rip_err_set(c->err, RIP_EUSAGE, "link '%s' has an empty "
+			"target or one with a NUL, tab or newline; fix it in git",
+			e->path);
+	if (link_escapes(e->path, c->blob.buf))
+		rip_warn("link '%s' points outside the payload ('%s'); kept as "
+			"git has it", e->path, c->blob.buf);
+	rip_sums_add(&c->links, apath, NULL, c->blob.buf);
+	return rip_artifact_add_link(c->w, apath, c->blob.buf, c->err);
+}
+
+static int write_payload(struct cut *c)
+{
+	int rc = 0;
+
+	if ((rc = rip_artifact_add_dir(c->w, "payload/", c->err)) < 0)
+		return rc;
+	for (size_t i = 0; i < c->sel.n && !rc; i++) {
+		const struct rip_entry *e = &c->sel.v[i];
+		char *apath;
+
+		if (strpbrk(e->path, "\t\n"))
+			return rip_err_set(c->err, RIP_EUSAGE, "path '%s' holds a "
+				"tab or newline, which SHA256SUMS and LINKS cannot "
+				"carry; rename it or exclude it", e->path);
+		if ((rc = enter_dirs(c, e->path)) < 0)
+			return rc;
+		apath = rip_xasprintf("payload/%s", e->path);
+		switch (e->kind) {
+		case RIP_ENTRY_FILE:
+		case RIP_ENTRY_EXEC:
+			rc = add_blob(c, e, apath);
+			break;
+		case RIP_ENTRY_LINK:
+			rc = add_link(c, e, apath);
+			break;
+		case RIP_ENTRY_SUBMODULE: {
+			char hex[RIP_OID_HEX], *dir, *line;
+
+			rip_hex(hex, e->oid, 20);
+			rip_warn("'%s' is a submodule (%.12s); the artifact "
+				"carries an empty folder, not its files", e->path, hex);
+			line = rip_xasprintf("%s %s", e->path, hex);
+			rip_strlist_push(&c->submodules, line);
+			free(line);
+			dir = rip_xasprintf("%s/", apath);
+			rc = rip_artifact_add_dir(c->w, dir, c->err);
+			free(dir);
+			break;
+		}
+		}
+		free(apath);
+		if (c->opts->progress && (i % 256 == 0 || i + 1 == c->sel.n))
+			c->opts->progress(c->opts->progress_data, i + 1, c->sel.n);
+	}
+	return rc;
+}
+
+static void fill_manifest(struct cut *c, struct rip_manifest *m,
+	char *created, size_t len)
+{
+	time_t t = (time_t)c->commit.time;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(created, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	memset(m, 0, sizeof(*m));
+	m->format = RIP_FORMAT_VERSION;
+	m->id = c->res->id;
+	m->project = c->cfg->project.name;
+	m->commit = c->commit.id;
+	m->tree = c->sel.tree;
+	m->parent = c->res->parent;
+	m->created = created;
+	m->tool = "ripcord " RIP_VERSION;
+	m->files = c->res->files;
+	m->bytes = c->res->bytes;
+	m->links = c->links.n;
+	m->submodules = c->submodules;
+	for (size_t i = 0; i < c->migs.n; i++)
+		rip_strlist_push(&m->migrations, c->migs.v[i].id);
+}
+
+struct mig_file {
+	char *path;
+	const struct rip_layout_file *f;
+};
+
+static int cmp_mig_file(const void *a, const void *b)
+{
+	return strcmp(((const struct mig_file *)a)->path,
+		((const struct mig_file *)b)->path);
+}
+
+/* The normalised migration files, sorted by their artifact path. */
+static struct mig_file *migration_files(struct cut *c, size_t *n)
+{
+	struct mig_file *v = rip_xcalloc(2 * c->migs.n + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < c->migs.n; i++) {
+		const struct rip_migration *mg = &c->migs.v[i];
+
+		v[*n].path = rip_xasprintf("ripcord/migrations/%s.up.sql", mg->id);
+		v[(*n)++].f = mg->up;
+		if (!mg->down)
+			continue;
+		v[*n].path = rip_xasprintf("ripcord/migrations/%s.down.sql",
+			mg->id);
+		v[(*n)++].f = mg->down;
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), cmp_mig_file);
+	return v;
+}
+
+static int write_meta(struct cut *c)
+{
+	struct rip_buf text = RIP_BUF_INIT;
+	struct rip_manifest m;
+	char created[32];
+	size_t nm;
+	struct mig_file *mf = migration_files(c, &nm);
+	int rc;
+
+	/* migration files are listed in SHA256SUMS too */
+	for (size_t i = 0; i < nm; i++) {
+		unsigned char d[RIP_SHA256_LEN];
+
+		rip_sha256(d, mf[i].f->data, mf[i].f->len);
+		rip_sums_add(&c->sums, mf[i].path, d, NULL);
+	}
+	rip_sums_sort(&c->sums);
+	fill_manifest(c, &m, created, sizeof(created));
+
+	if ((rc = rip_artifact_add_dir(c->w, "ripcord/", c->err)) < 0)
+		goto done;
+	rip_links_format(&text, &c->links);
+	if ((rc = rip_artifact_add_file(c->w, "ripcord/LINKS", false, text.buf,
+			text.len, c->err)) < 0)
+		goto done;
+	rip_buf_reset(&text);
+	rip_manifest_format(&text, &m);
+	if ((rc = rip_artifact_add_file(c->w, "ripcord/MANIFEST", false,
+			text.buf, text.len, c->err)) < 0)
+		goto done;
+	rip_buf_reset(&text);
+	rip_sums_format(&text, &c->sums);
+	if ((rc = rip_artifact_add_file(c->w, "ripcord/SHA256SUMS", false,
+			text.buf, text.len, c->err)) < 0)
+		goto done;
+	if ((rc = rip_artifact_add_dir(c->w, "ripcord/migrations/",
+			c->err)) < 0)
+		goto done;
+	for (size_t i = 0; i < nm && !rc; i++)
+		rc = rip_artifact_add_file(c->w, mf[i].path, false,
+			mf[i].f->data, mf[i].f->len, c->err);
+done:
+	for (size_t i = 0; i < nm; i++)
+		free(mf[i].path);
+	free(mf);
+	rip_strlist_release(&m.migrations);
+	rip_buf_release(&text);
+	return rc;
+}
+
+static int report_secrets(struct cut *c)
+{
+	struct rip_buf list = RIP_BUF_INIT;
+	int rc;
+
+	for (size_t i = 0; i < c->secrets.n; i++)
+		rip_buf_addf(&list, "\n  %s", c->secrets.v[i]);
+	rc = rip_err_set(c->err, RIP_ESECURITY, "refusing to package %zu "
+		"file%s that look%s like secrets:%s\nremove them from git, exclude "
+		"them in [package] exclude, or set allow_secrets = yes",
+		c->secrets.n, c->secrets.n == 1 ? "" : "s",
+		c->secrets.n == 1 ? "s" : "", list.buf);
+	rip_buf_release(&list);
+	return rc;
+}
+
+static int publish(struct cut *c, const unsigned char digest[RIP_SHA256_LEN])
+{
+	const struct rip_config *cfg = c->cfg;
+	struct rip_release_rec rec = { 0 };
+	struct rip_buf sig = RIP_BUF_INIT;
+	char *sig_path = rip_xasprintf("%s.sig", c->res->path);
+	int rc = 0;
+
+	if (cfg->package.signing_key) {
+		if ((rc = rip_sign_digest(&sig, cfg->package.signing_key, digest,
+				c->err)) < 0)
+			goto done;
+		if ((rc = rip_write_file_atomic(sig_path, sig.buf, sig.len, 0644,
+				c->err)) < 0)
+			goto done;
+		c->res->is_signed = true;
+	} else if (rip_path_exists(sig_path)) {
+		unlink(sig_path);  /* a stale signature from a crashed cut */
+	}
+	if ((rc = rip_atomic_commit(&c->tmp, false, c->err)) < 0)
+		goto done;
+	c->tmp_open = false;
+	rec.id = c->res->id;
+	rec.project = cfg->project.name;
+	rec.commit = c->commit.id;
+	rec.tree = c->sel.tree;
+	rec.parent = c->res->parent;
+	rec.created = c->commit.time;
+	rec.cut_at = (int64_t)time(NULL);
+	rec.size = c->res->size;
+	rec.sha256 = c->res->sha256;
+	rec.is_signed = c->res->is_signed;
+	rec.files = c->res->files;
+	rec.bytes = c->res->bytes;
+	rc = rip_state_release_add(c->store->state, &rec, c->err);
+done:
+	rip_buf_release(&sig);
+	free(sig_path);
+	return rc;
+}
+
+/* Same id already recorded: same commit and bytes is a no-op. */
+static int check_existing(struct cut *c, bool *exists)
+{
+	struct rip_release_rec rec;
+	int rc;
+
+	*exists = false;
+	rc = rip_state_release_get(&rec, c->store->state, c->res->id, NULL);
+	if (rc == RIP_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return rip_state_release_get(&rec, c->store->state, c->res->id,
+			c->err);
+	*exists = true;
+	if (strcmp(rec.commit, c->commit.id))
+		rc = rip_err_set(c->err, RIP_EEXISTS, "release '%s' already exists "
+			"for commit %.12s, not %.12s (choose another id with --id)",
+			c->res->id, rec.commit, c->commit.id);
+	else if (c->res->sha256[0] && strcmp(rec.sha256, c->res->sha256))
+		rc = rip_err_set(c->err, RIP_EEXISTS, "release '%s' already exists "
+			"for this commit with different content (sha256 %.16s..., now "
+			"%.16s...: did [package] change?); choose another id with --id",
+			c->res->id, rec.sha256, c->res->sha256);
+	rip_release_rec_release(&rec);
+	return rc;
+}
+
+static int package(struct cut *c)
+{
+	unsigned char digest[RIP_SHA256_LEN];
+	bool exists;
+	int rc;
+
+	if ((rc = check_existing(c, &exists)) < 0)
+		return rc;
+	if ((rc = find_parent(c)) < 0)
+		return rc;
+	c->res->path = rip_store_artifact_path(c->store, c->res->id);
+	if ((rc = rip_atomic_open(&c->tmp, c->res->path, 0644, c->err)) < 0)
+		return rc;
+	c->tmp_open = true;
+	if ((rc = rip_artifact_writer_open(&c->w, c->tmp.fd, c->commit.time,
+			c->err)) < 0)
+		return rc;
+	if ((rc = write_payload(c)) < 0 || (rc = write_meta(c)) < 0)
+		return rc;
+	if (c->secrets.n)
+		return report_secrets(c);
+	if ((rc = rip_artifact_writer_close(c->w, digest, &c->res->size,
+			c->err)) < 0)
+		return rc;
+	rip_hex(c->res->sha256, digest, RIP_SHA256_LEN);
+	memcpy(c->res->tree, c->sel.tree, sizeof(c->res->tree));
+	c->res->migrations = c->migs.n;
+	if (exists) {
+		if ((rc = check_existing(c, &exists)) < 0)
+			return rc;
+		c->res->unchanged = true;
+		c->res->is_signed = c->cfg->package.signing_key != NULL;
+		return 0;
+	}
+	return publish(c, digest);
+}
+
+int rip_cut(struct rip_cut_result *out, const struct rip_config *cfg,
+	const struct rip_cut_opts *opts, struct rip_err *err)
+{
+	struct cut c = { 0 };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	c.cfg = cfg;
+	c.opts = opts;
+	c.err = err;
+	c.res = out;
+	c.lock.fd = -1;
+	rip_buf_init(&c.dir, 0);
+	rip_buf_init(&c.blob, 0);
+	if ((rc = resolve(&c)) < 0)
+		goto done;
+	if ((rc = rip_repo_select(&c.sel, c.repo, c.commit.id,
+			&cfg->package.include, &cfg->package.exclude, err)) < 0)
+		goto done;
+	if ((rc = load_migrations(&c)) < 0)
+		goto done;
+	if ((rc = rip_store_open(&c.store, cfg->project.store, true, err)) < 0)
+		goto done;
+	if ((rc = rip_lock_acquire(&c.lock, cfg->project.store, "cut",
+			err)) < 0)
+		goto done;
+	if ((rc = package(&c)) < 0)
+		goto done;
+	if (opts->tag) {
+		char *tag = rip_xasprintf("release/%s", out->id);
+		char *msg = rip_xasprintf("ripcord release %s\n\nsha256 %s\n",
+			out->id, out->sha256);
+
+		rc = rip_repo_tag(c.repo, tag, c.commit.id, msg, err);
+		free(tag);
+		free(msg);
+	}
+done:
+	rip_artifact_writer_free(c.w);
+	if (c.tmp_open)
+		rip_atomic_abort(&c.tmp);
+	if (c.lock.fd >= 0)
+		rip_lock_release(&c.lock);
+	rip_store_free(c.store);
+	rip_migrations_release(&c.migs);
+	for (size_t i = 0; i < c.migsel.n && c.mdata; i++)
+		rip_buf_release(&c.mdata[i]);
+	free(c.mdata);
+	free(c.mfiles);
+	rip_selection_release(&c.migsel);
+	rip_selection_release(&c.sel);
+	rip_sums_release(&c.sums);
+	rip_sums_release(&c.links);
+	rip_strlist_release(&c.secrets);
+	rip_strlist_release(&c.submodules);
+	rip_buf_release(&c.dir);
+	rip_buf_release(&c.blob);
+	rip_repo_free(c.repo);
+	if (rc < 0)
+		rip_cut_result_release(out);
+	return rc;
+}
+
+void rip_cut_result_release(struct rip_cut_result *r)
+{
+	free(r->id);
+	free(r->path);
+	free(r->parent);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fsutil.c: the atomic-write path and small file-system helpers.
+ *
+ * Invariant: every file a user or a later run relies on is written through
+ * struct rip_atomic: a temporary file "<dir>/.<name>.tmp-XXXXXX" in the same
+ * folder, written, fsynced, renamed over the real name, then the folder is
+ * fsynced. A crash leaves either the old file or the new one, plus at most a
+ * dot-file that no reader looks at.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ripcord/fsutil.h"
+#include "banned.h"
+
+int rip_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+char *rip_path_join(const char *dir, const char *name)
+{
+	size_t dl;
+
+	if (name[0] == '/' || !dir || !dir[0])
+		return rip_xstrdup(name);
+	dl = strlen(dir);
+	while (dl > 1 && dir[dl - 1] == '/')
+		dl--;
+	return rip_xasprintf("%.*s/%s", (int)dl, dir, name);
+}
+
+char *rip_path_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return rip_xstrdup(".");
+	if (slash == path)
+		return rip_xstrdup("/");
+	return rip_xstrndup(path, (size_t)(slash - path));
+}
+
+char *rip_path_absolute(const char *path)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/')
+		return rip_xstrdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return rip_xstrdup(path);
+	return rip_path_join(cwd, path);
+}
+
+bool rip_path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+bool rip_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int rip_fsync_dir(const char *dir, struct rip_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return rip_err_errno(err, RIP_EIO, "cannot open folder '%s'", dir);
+	if (fsync(fd) < 0 && errno != EINVAL)
+		rc = rip_err_errno(err, RIP_EIO, "cannot fsync folder '%s'", dir);
+	close(fd);
+	return rc;
+}
+
+int rip_atomic_open(struct rip_atomic *a, const char *path, mode_t mode,
+	struct rip_err *err)
+{
+	char *dir = rip_path_dirname(path);
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	a->path = rip_xstrdup(path);
+	a->tmp = rip_xasprintf("%s/.%s.tmp-XXXXXX", dir, base);
+	free(dir);
+	a->fd = mkostemp(a->tmp, O_CLOEXEC);
+	if (a->fd < 0) {
+		rip_err_errno(err, RIP_EIO, "cannot create a temporary file "
+			"beside '%s'", path);
+		free(a->tmp);
+		free(a->path);
+		a->tmp = a->path = NULL;
+		return err ? err->code : RIP_EIO;
+	}
+	if (fchmod(a->fd, mode) < 0) {
+		rip_err_errno(err, RIP_EIO, "cannot set the mode of '%s'", a->tmp);
+		rip_atomic_abort(a);
+		return RIP_EIO;
+	}
+	return 0;
+}
+
+int rip_atomic_write(struct rip_atomic *a, const void *data, size_t len,
+	struct rip_err *err)
+{
+	if (rip_write_all(a->fd, data, len) < 0)
+		return rip_err_errno(err, RIP_EIO, "cannot write '%s'", a->tmp);
+	return 0;
+}
+
+int rip_atomic_commit(struct rip_atomic *a, bool no_replace,
+	struct rip_err *err)
+{
+	char *dir;
+	int rc;
+
+	if (fsync(a->fd) < 0) {
+		rc = rip_err_errno(err, RIP_EIO, "cannot fsync '%s'", a->tmp);
+		goto fail;
+	}
+	if (close(a->fd) < 0) {
+		a->fd = -1;
+		rc = rip_err_errno(err, RIP_EIO, "cannot close '%s'", a->tmp);
+		goto fail;
+	}
+	a->fd = -1;
+	if (no_replace) {
+		/* link(2) fails with EEXIST instead of replacing. */
+		if (link(a->tmp, a->path) < 0) {
+			rc = errno == EEXIST ?
+				rip_err_set(err, RIP_EEXISTS, "'%s' already exists",
+					a->path) :
+				rip_err_errno(err, RIP_EIO, "cannot create '%s'",
+					a->path);
+			goto fail;
+		}
+		unlink(a->tmp);
+	} else if (rename(a->tmp, a->path) < 0) {
+		rc = rip_err_errno(err, RIP_EIO, "cannot rename '%s' to '%s'",
+			a->tmp, a->path);
+		goto fail;
+	}
+	dir = rip_path_dirname(a->path);
+	rc = rip_fsync_dir(dir, err);
+	free(dir);
+	free(a->tmp);
+	free(a->path);
+	a->tmp = a->path = NULL;
+	return rc;
+fail:
+	rip_atomic_abort(a);
+	return rc;
+}
+
+void rip_atomic_abort(struct rip_atomic *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	if (a->tmp)
+		unlink(a->tmp);
+	free(a->tmp);
+	free(a->path);
+	a->tmp = a->path = NULL;
+}
+
+int rip_write_file_atomic(const char *path, const void *data, size_t len,
+	mode_t mode, struct rip_err *err)
+{
+	struct rip_atomic a;
+	int rc;
+
+	if ((rc = rip_atomic_open(&a, path, mode, err)) < 0)
+		return rc;
+	if ((rc = rip_atomic_write(&a, data, len, err)) < 0) {
+		rip_atomic_abort(&a);
+		return rc;
+	}
+	return rip_atomic_commit(&a, false, err);
+}
+
+int rip_read_file(struct rip_buf *out, const char *path, size_t max,
+	struct rip_err *err)
+{
+	char chunk[65536];
+	size_t total = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return rip_err_errno(err, errno == ENOENT ? RIP_ENOTFOUND : RIP_EIO,
+			"cannot open '%s'", path);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = rip_err_errno(err, RIP_EIO, "cannot read '%s'", path);
+			break;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (total > max) {
+			rc = rip_err_set(err, RIP_EINTEGRITY,
+				"'%s' is larger than %zu bytes", path, max);
+			break;
+		}
+		rip_buf_add(out, chunk, (size_t)n);
+	}
+	close(fd);
+	return rc;
+}
+
+int rip_mkdir_p(const char *path, mode_t mode, struct rip_err *err)
+{
+	char *p;
+	int rc = 0;
+
+	if (!path[0])
+		return rip_err_set(err, RIP_EUSAGE, "empty folder name");
+	p = rip_xstrdup(path);
+	for (char *s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char saved = *s;
+
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			rc = rip_err_errno(err, RIP_EIO, "cannot create folder '%s'",
+				p);
+			break;
+		}
+		*s = saved;
+		if (!saved)
+			break;
+	}
+	if (!rc && !rip_is_dir(path))
+		rc = rip_err_set(err, RIP_EIO, "'%s' exists and is not a folder",
+			path);
+	free(p);
+	return rc;
+}

@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gitsrc.c: libgit2, wrapped; the only file that calls it.
+ *
+ * Trees are read straight from the object database, never checked out.
+ * The selection is a flat list in git's tree order (siblings sorted with
+ * folders compared as "name/"), which is also the order the artifact is
+ * written in, so the writer streams it without sorting and the tree id of
+ * the selection is rebuilt from it bottom-up with git's own hashing.
+ * libgit2 errors (negative code + git_error_last) become struct rip_err.
+ */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "ripcord/gitsrc.h"
+#include "banned.h"
+
+struct rip_repo {
+	git_repository *repo;
+};
+
+static int git_fail(struct rip_err *err, int code, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return rip_err_set(err, code, "%s: %s", what,
+		e && e->message ? e->message : "unknown libgit2 error");
+}
+
+int rip_repo_open(struct rip_repo **out, const char *dir, struct rip_err *err)
+{
+	git_repository *repo = NULL;
+	int rc;
+
+	*out = NULL;
+	git_libgit2_init();
+	rc = git_repository_open_ext(&repo, dir, 0, NULL);
+	if (rc == GIT_EOWNER)
+		return rip_err_set(err, RIP_ECONFIG, "the git repository at '%s' "
+			"is owned by another user; libgit2 refuses it (run ripcord "
+			"as that user, or add it to safe.directory: git config "
+			"--global --add safe.directory <path>)", dir);
+	if (rc == GIT_ENOTFOUND)
+		return rip_err_set(err, RIP_ECONFIG, "'%s' is not inside a git "
+			"repository (ripcord cuts releases from git; run 'git init' "
+			"or point -C at your repository)", dir);
+	if (rc < 0)
+		return git_fail(err, RIP_EGIT, "cannot open the git repository");
+	*out = rip_xcalloc(1, sizeof(**out));
+	(*out)->repo = repo;
+	return 0;
+}
+
+void rip_repo_free(struct rip_repo *repo)
+{
+	if (!repo)
+		return;
+	git_repository_free(repo->repo);
+	free(repo);
+	git_libgit2_shutdown();
+}
+
+const char *rip_repo_workdir(const struct rip_repo *repo)
+{
+	return git_repository_workdir(repo->repo);
+}
+
+static int lookup_commit(git_commit **out, struct rip_repo *repo,
+	const char *rev, struct rip_err *err)
+{
+	git_object *obj = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = git_revparse_single(&obj, repo->repo, rev);
+	if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS || rc == GIT_EINVALIDSPEC)
+		return rip_err_set(err, RIP_ENOTFOUND, "revision '%s' not found "
+			"in the repository (expected a commit, branch or tag)", rev);
+	if (rc < 0)
+		return git_fail(err, RIP_EGIT, "cannot resolve revision");
+	rc = git_object_peel((git_object **)out, obj, GIT_OBJECT_COMMIT);
+	git_object_free(obj);
+	if (rc < 0)
+		return rip_err_set(err, RIP_ENOTFOUND, "revision '%s' is not a "
+			"commit", rev);
+	return 0;
+}
+
+int rip_repo_commit(struct rip_commit_info *out, struct rip_repo *repo,
+	const char *rev, struct rip_err *err)
+{
+	git_commit *c;
+	int rc;
+
+	if ((rc = lookup_commit(&c, repo, rev, err)) < 0)
+		return rc;
+	git_oid_tostr(out->id, sizeof(out->id), git_commit_id(c));
+	git_oid_tostr(out->tree, sizeof(out->tree), git_commit_tree_id(c));
+	out->time = (int64_t)git_commit_time(c);
+	git_commit_free(c);
+	return 0;
+}
+
+int rip_repo_describe(struct rip_buf *out, struct rip_repo *repo,
+	const char *commit, struct rip_err *err)
+{
+	git_describe_options opts;
+	git_describe_format_options fmt;
+	git_describe_result *res = NULL;
+	git_buf b = GIT_BUF_INIT;
+	git_commit *c;
+	int rc;
+
+	if ((rc = lookup_commit(&c, repo, commit, err)) < 0)
+		return rc;
+	git_describe_options_init(&opts, GIT_DESCRIBE_OPTIONS_VERSION);
+	git_describe_format_options_init(&fmt,
+		GIT_DESCRIBE_FORMAT_OPTIONS_VERSION);
+	opts.describe_strategy = GIT_DESCRIBE_TAGS;
+	opts.show_commit_oid_as_fallback = 1;
+	if (git_describe_commit(&res, (git_object *)c, &opts) < 0 ||
+	    git_describe_format(&b, res, &fmt) < 0) {
+		rc = git_fail(err, RIP_EGIT, "cannot describe the commit");
+		goto done;
+	}
+	rip_buf_add(out, b.ptr, b.size);
+done:
+	git_buf_dispose(&b);
+	git_describe_result_free(res);
+	git_commit_free(c);
+	return rc;
+}
+
+/* Whether pattern matches path, or a leading folder of path. */
+static bool match_prefixes(const char *pat, const char *path)
+{
+	char *copy;
+	bool hit = false;
+
+	if (!fnmatch(pat, path, FNM_PATHNAME | FNM_PERIOD))
+		return true;
+	copy = rip_xstrdup(path);
+	for (char *s = strrchr(copy, '/'); s && !hit; s = strrchr(copy, '/')) {
+		*s = '\0';
+		hit = !fnmatch(pat, copy, FNM_PATHNAME | FNM_PERIOD);
+	}
+	free(copy);
+	return hit;
+}
+
+/* Whether a slash-free pattern matches any component of path. */
+static bool match_component(const char *pat, const char *path)
+{
+	const char *s = path;
+
+	while (*s) {
+		const char *slash = strchr(s, '/');
+		size_t len = slash ? (size_t)(slash - s) : strlen(s);
+		char *comp = rip_xstrndup(s, len);
+		bool hit = !fnmatch(pat, comp, 0);
+
+		free(comp);
+		if (hit)
+			return true;
+		if (!slash)
+			break;
+		s = slash + 1;
+	}
+	return false;
+}
+
+/* Normalises "./x/" to "x"; "." and "" to "". */
+static const char *norm(char *buf, size_t len, const char *pat)
+{
+	size_t n;
+
+	while (pat[0] == '.' && pat[1] == '/')
+		pat += 2;
+	snprintf(buf, len, "%s", pat);
+	n = strlen(buf);
+	while (n && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	if (!strcmp(buf, "."))
+		buf[0] = '\0';
+	return buf;
+}
+
+bool rip_select_match(const char *path, const struct rip_strlist *include,
+	const struct rip_strlist *exclude)
+{
+	char pat[1024];
+	bool in = include->n == 0;
+
+	for (size_t i = 0; i < include->n && !in; i++) {
+		norm(pat, sizeof(pat), include->v[i]);
+		in = !pat[0] || match_prefixes(pat, path);
+	}
+	if (!in)
+		return false;
+	for (size_t i = 0; i < exclude->n; i++) {
+		norm(pat, sizeof(pat), exclude->v[i]);
+		if (!pat[0])
+			continue;
+		if (strchr(pat, '/') ? match_prefixes(pat, path) :
+				       match_component(pat, path))
+			return false;
+	}
+	return true;
+}
+
+struct walk {
+	struct rip_selection *sel;
+	const struct rip_strlist *include, *exclude;
+};
+
+static int walk_cb(const char *root, const git_tree_entry *e, void *data)
+{
+	struct walk *w = data;
+	struct rip_selection *sel = w->sel;
+	struct rip_entry *ent;
+	char *path;
+	enum rip_entry_kind kind;
+
+	switch (git_tree_entry_filemode(e)) {
+	case GIT_FILEMODE_TREE:
+		return 0;
+	case GIT_FILEMODE_BLOB_EXECUTABLE:
+		kind = RIP_ENTRY_EXEC;
+		break;
+	case GIT_FILEMODE_LINK:
+		kind = RIP_ENTRY_LINK;
+		break;
+	case GIT_FILEMODE_COMMIT:
+		kind = RIP_ENTRY_SUBMODULE;
+		break;
+	default:
+		kind = RIP_ENTRY_FILE;
+		break;
+	}
+	path = rip_xasprintf("%s%s", root, git_tree_entry_name(e));
+	if (!rip_select_match(path, w->include, w->exclude)) {
+		free(path);
+		return 0;
+	}
+	RIP_ALLOC_GROW(sel->v, sel->n + 1, sel->alloc);
+	ent = &sel->v[sel->n++];
+	ent->path = path;
+	ent->kind = kind;
+	memcpy(ent->oid, git_tree_entry_id(e)->id, 20);
+	return 0;
+}
+
+int rip_repo_select(struct rip_selection *out, struct rip_repo *repo,
+	const char *commit, const struct rip_strlist *include,
+	const struct rip_strlist *exclude, struct rip_err *err)
+{
+	struct walk w = { out, include, exclude };
+	git_commit *c;
+	git_tree *tree = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = lookup_commit(&c, repo, commit, err)) < 0)
+		return rc;
+	if (git_commit_tree(&tree, c) < 0 ||
+	    git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, &w) < 0) {
+		rc = git_fail(err, RIP_EGIT, "cannot read the commit's tree");
+		goto done;
+	}
+	rc = rip_tree_hash(out->tree, out->v, out->n, err);
+done:
+	git_tree_free(tree);
+	git_commit_free(c);
+	if (rc < 0)
+		rip_selection_release(out);
+	return rc;
+}
+
+void rip_selection_release(struct rip_selection *sel)
+{
+	for (size_t i = 0; i < sel->n; i++)
+		free(sel->v[i].path);
+	free(sel->v);
+	memset(sel, 0, sizeof(*sel));
+}
+
+int rip_repo_blob(struct rip_buf *out, struct rip_repo *repo,
+	const unsigned char oid[20], struct rip_err *err)
+{
+	git_blob *blob;
+	git_oid id;
+
+	memcpy(id.id, oid, 20);
+	if (git_blob_lookup(&blob, repo->repo, &id) < 0)
+		return git_fail(err, RIP_EGIT, "cannot read a blob");
+	rip_buf_add(out, git_blob_rawcontent(blob),
+		(size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	return 0;
+}
+
+int rip_repo_is_ancestor(bool *out, struct rip_repo *repo,
+	const char *ancestor, const char *commit, struct rip_err *err)
+{
+	git_oid a, c;
+	int rc;
+
+	*out = false;
+	if (git_oid_fromstr(&a, ancestor) < 0 || git_oid_fromstr(&c, commit) < 0)
+		return rip_err_set(err, RIP_EUSAGE, "bad commit id");
+	if (git_oid_equal(&a, &c)) {
+		*out = true;
+		return 0;
+	}
+	rc = git_graph_descendant_of(repo->repo, &c, &a);
+	if (rc < 0) {
+		/* a commit this clone does not have is simply not an ancestor */
+		return 0;
+	}
+	*out = rc == 1;
+	return 0;
+}
+
+int rip_repo_tag(struct rip_repo *repo, const char *name, const char *commit,
+	const char *message, struct rip_err *err)
+{
+	git_signature *sig = NULL;
+	git_object *target = NULL, *existing = NULL;
+	char refname[512];
+	git_oid id;
+	int rc = 0;
+
+	if (lookup_commit((git_commit **)&target, repo, commit, err) < 0)
+		return err ? err->code : RIP_EGIT;
+	snprintf(refname, sizeof(refname), "refs/tags/%s", name);
+	if (git_revparse_single(&existing, repo->repo, refname) == 0) {
+		git_object *peeled = NULL;
+
+		if (git_object_peel(&peeled, existing, GIT_OBJECT_COMMIT) == 0 &&
+		    git_oid_equal(git_object_id(peeled), git_object_id(target)))
+			rc = 0;
+		else
+			rc = rip_err_set(err, RIP_EEXISTS, "tag '%s' already exists "
+				"on another commit (delete it, or cut with --id)",
+				name);
+		git_object_free(peeled);
+		goto done;
+	}
+	if (git_signature_default(&sig, repo->repo) < 0 &&
+	    git_signature_now(&sig, "ripcord", "ripcord@localhost") < 0) {
+		rc = git_fail(err, RIP_EGIT, "cannot make a tagger signature");
+		goto done;
+	}
+	if (git_tag_create(&id, repo->repo, name, target, sig, message, 0) < 0)
+		rc = git_fail(err, RIP_EGIT, "cannot create the tag");
+done:
+	git_signature_free(sig);
+	git_object_free(existing);
+	git_object_free(target);
+	return rc;
+}
+
+int rip_blob_hash(unsigned char out[20], const void *data, size_t len,
+	struct rip_err *err)
+{
+	git_oid id;
+
+	if (git_odb_hash(&id, data, len, GIT_OBJECT_BLOB) < 0)
+		return git_fail(err, RIP_EGIT, "cannot hash a blob");
+	memcpy(out, id.id, 20);
+	return 0;
+}
+
+static const char *kind_mode(enum rip_entry_kind k)
+{
+	switch (k) {
+	case RIP_ENTRY_EXEC: return "100755";
+	case RIP_ENTRY_LINK: return "120000";
+	case RIP_ENTRY_SUBMODULE: return "160000";
+	default: return "100644";
+	}
+}
+
+/*
+ * Hashes the tree of v[0..n), whose paths all start with the first plen
+ * bytes (the folder, with its '/'), into oid; returns entries consumed.
+ */
+static int hash_level(unsigned char oid[20], const struct rip_entry *v,
+	size_t n, size_t plen, struct rip_err *err)
+{
+	struct rip_buf t = RIP_BUF_INIT;
+	git_oid id;
+	size_t i = 0;
+	int rc = 0;
+
+	while (i < n) {
+		const char *name = v[i].path + plen;
+		const char *slash = strchr(name, '/');
+
+		if (!slash) {
+			rip_buf_addf(&t, "%s %s", kind_mode(v[i].kind), name);
+			rip_buf_add(&t, "", 1);
+			rip_buf_add(&t, v[i].oid, 20);
+			i++;
+			continue;
+		}
+		size_t nlen = (size_t)(slash - name), j = i;
+		unsigned char sub[20];
+
+		while (j < n && !strncmp(v[j].path + plen, name, nlen + 1))
+			j++;
+		if ((rc = hash_level(sub, v + i, j - i, plen + nlen + 1, err)) < 0)
+			break;
+		rip_buf_addf(&t, "40000 %.*s", (int)nlen, name);
+		rip_buf_add(&t, "", 1);
+		rip_buf_add(&t, sub, 20);
+		i = j;
+	}
+	if (!rc && git_odb_hash(&id, t.buf, t.len, GIT_OBJECT_TREE) < 0)
+		rc = git_fail(err, RIP_EGIT, "cannot hash a tree");
+	if (!rc)
+		memcpy(oid, id.id, 20);
+	rip_buf_release(&t);
+	return rc;
+}
+
+int rip_tree_hash(char out[RIP_OID_HEX], const struct rip_entry *v, size_t n,
+	struct rip_err *err)
+{
+	unsigned char oid[20];
+	git_oid id;
+	int rc;
+
+	git_libgit2_init();
+	rc = hash_level(oid, v, n, 0, err);
+	if (!rc) {
+		memcpy(id.id, oid, 20);
+		git_oid_tostr(out, RIP_OID_HEX, &id);
+	}
+	git_libgit2_shutdown();
+	return rc;
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The command line end to end: init, keygen, config errors with FILE:LINE,
+# usage errors, exit codes, the lock, JSON output.
+. "$(dirname "$0")/lib.sh"
+
+repo=$WORK/app
+mkdir -p "$repo" && cd "$repo" && git init -q . && echo hi > README && git add -A && git commit -qm one
+
+expect_exit 2 "no config anywhere is a usage error" rc releases
+err_has "it says what to do" "run 'ripcord init'"
+
+expect_exit 0 "init writes a config" rc init
+check "ripcord.ini exists" test -f ripcord.ini
+check "hooks/activate is executable" test -x hooks/activate
+check "the store is ignored by git" grep -qx '/.ripcord/' .gitignore
+expect_exit 2 "init refuses to overwrite" rc init
+err_has "and says so" "refusing to overwrite"
+check "init's config is valid" rc releases
+
+expect_exit 0 "keygen makes a pair" rc keygen -o keys/release
+check "private key is 0600" test "$(stat -c %a keys/release.key)" = 600
+check "openssl reads the private key" openssl pkey -in keys/release.key -noout
+check "openssl reads the public key" openssl pkey -pubin -in keys/release.pub -noout
+expect_exit 2 "keygen refuses to overwrite" rc keygen -o keys/release
+
+# config errors: exit 2, FILE:LINE, nothing changes
+cp ripcord.ini good.ini
+printf '[project]\nstroe = x\n' > ripcord.ini
+expect_exit 2 "a typo in the config is exit 2" rc releases
+err_has "with file:line and a suggestion" "ripcord.ini:2: unknown key 'stroe' in [project] (did you mean 'store'?)"
+printf '[rollout]\nbake = soon\n' > ripcord.ini
+expect_exit 2 "a bad duration is exit 2" rc releases
+err_has "naming the line and what was expected" "ripcord.ini:2: bad value 'soon' for bake (expected a duration"
+printf '[target "a"]\nroot = /tmp/a\n[target "a"]\nroot = /tmp/b\n' > ripcord.ini
+expect_exit 2 "a duplicated target is exit 2" rc releases
+err_has "naming both lines" "ripcord.ini:3: target 'a' is defined twice (first at line 1)"
+printf '[package]\nsigning_key = keys/nope.key\n' > ripcord.ini
+expect_exit 2 "a missing key file is exit 2" rc cut
+err_has "naming the path" "signing_key 'keys/nope.key' does not exist"
+check "a failed cut left no store" test ! -e .ripcord
+cp good.ini ripcord.ini
+
+# -C and -c
+mkdir -p sub/deeper
+expect_exit 0 "the config is found walking up" rc -C sub/deeper releases
+expect_exit 2 "-c names a missing file" rc -c /nonexistent.ini releases
+err_has "by name" "/nonexistent.ini"
+
+# usage errors
+expect_exit 2 "an unknown command is exit 2" rc cutt
+err_has "with a suggestion" "did you mean 'cut'?"
+expect_exit 2 "an unknown option is exit 2" rc cut --bogus
+expect_exit 2 "a later command says it is not here yet" rc rollback
+err_has "plainly" "not in ripcord"
+expect_exit 0 "--version" rc --version
+expect_exit 0 "--help" rc --help
+
+# cut, releases, JSON
+expect_exit 0 "cut the first release" rc cut --id v1
+rc releases > "$WORK/rel.txt"
+check "releases shows v1" grep -q '^v1 ' "$WORK/rel.txt"
+rc --json releases > "$WORK/rel.json"
+check "releases --json is JSON with v1" python3 -c "import json,sys; d=json.load(open('$WORK/rel.json')); assert d[0]['id']=='v1' and len(d[0]['sha256'])==64"
+rc cut --id v2 --json > "$WORK/cut.json"
+check "cut --json reports parent v1" python3 -c "import json; d=json.load(open('$WORK/cut.json')); assert d['parent']=='v1' and d['id']=='v2'"
+expect_exit 2 "a bad release id is refused" rc cut --id ../x
+err_has "and named" "'../x' is not a valid release id"
+expect_exit 2 "an unknown revision is refused" rc cut nosuchrev
+err_has "and named" "revision 'nosuchrev' not found"
+expect_exit 2 "verifying an unknown release" rc verify nope
+err_has "names it" "release 'nope' not found"
+
+# the lock: a second writer is refused at once with exit 4
+exec 9>"$repo/.ripcord/lock"
+flock -n 9
+echo "pid 1, user someone, host h, 'cut', since 0" >&9
+expect_exit 4 "a held lock gives exit 4" rc cut --id v3
+err_has "naming the holder" "holds"
+exec 9>&-
+expect_exit 0 "after release the cut goes through" rc cut --id v3
+
+done_testing

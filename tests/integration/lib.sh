@@ -1,0 +1,36 @@
+# shellcheck shell=bash
+# TAP helpers for the integration scripts. Each check prints one
+# "ok N - what" or "not ok N - what" line; done_testing prints the plan.
+set -u
+: "${RIPCORD:?set RIPCORD to the built binary}"
+T_N=0 T_FAILED=0
+WORK=$(mktemp -d /tmp/ripcord-it-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=t@example.invalid
+export GIT_COMMITTER_NAME=tester GIT_COMMITTER_EMAIL=t@example.invalid
+export GIT_AUTHOR_DATE="2026-01-02T03:04:05Z" GIT_COMMITTER_DATE="2026-01-02T03:04:05Z"
+export NO_COLOR=1
+
+ok() { T_N=$((T_N + 1)); echo "ok $T_N - $1"; }
+not_ok() {
+  T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $1"
+  [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/# /'
+  return 0
+}
+# check "description" command...: ok when the command exits 0
+check() { local d=$1; shift; local out; if out=$("$@" 2>&1); then ok "$d"; else not_ok "$d" "$out"; fi; }
+# expect_exit CODE "description" command...: ok when it exits with CODE;
+# its stderr is kept in $WORK/last.err and stdout in $WORK/last.out
+expect_exit() {
+  local want=$1 d=$2; shift 2
+  "$@" >"$WORK/last.out" 2>"$WORK/last.err"; local got=$?
+  if [ "$got" -eq "$want" ]; then ok "$d"; else
+    not_ok "$d (exit $got, expected $want)" "$(cat "$WORK/last.out" "$WORK/last.err")"; fi
+}
+# err_has "description" needle: the last command's stderr contains needle
+err_has() {
+  if grep -qF -- "$2" "$WORK/last.err"; then ok "$1"; else
+    not_ok "$1" "stderr lacks '$2': $(cat "$WORK/last.err")"; fi
+}
+done_testing() { echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }
+rc() { "$RIPCORD" "$@"; }

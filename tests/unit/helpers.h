@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * helpers.h: what every unit test includes: cmocka in the order it needs,
+ * and a temporary-folder fixture removed after each test.
+ */
+#ifndef RIPCORD_TEST_HELPERS_H
+#define RIPCORD_TEST_HELPERS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <ftw.h>
+
+#include "ripcord/buf.h"
+#include "ripcord/err.h"
+
+struct tmpdir {
+	char path[256];
+};
+
+static inline int tmpdir_setup(void **state)
+{
+	struct tmpdir *t = calloc(1, sizeof(*t));
+
+	snprintf(t->path, sizeof(t->path), "/tmp/ripcord-test-XXXXXX");
+	if (!mkdtemp(t->path))
+		return -1;
+	*state = t;
+	return 0;
+}
+
+static inline int rm_cb(const char *p, const struct stat *sb, int flag,
+	struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(p);
+}
+
+static inline int tmpdir_teardown(void **state)
+{
+	struct tmpdir *t = *state;
+
+	nftw(t->path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(t);
+	return 0;
+}
+
+/* "<tmpdir>/<name>" in a static buffer: one at a time. */
+static inline const char *tpath(void **state, const char *name)
+{
+	static char buf[512];
+	struct tmpdir *t = *state;
+
+	snprintf(buf, sizeof(buf), "%s/%s", t->path, name);
+	return buf;
+}
+
+/* Writes text to path or fails the test. */
+static inline void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Asserts err's message contains needle, printing it when not. */
+#define assert_err_contains(err, needle) do { \
+	if (!strstr((err)->msg, (needle))) \
+		fail_msg("error '%s' lacks '%s'", (err)->msg, (needle)); \
+} while (0)
+
+#endif

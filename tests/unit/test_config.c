@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_config.c: ripcord.ini parsing: defaults, every class of bad input
+ * with its FILE:LINE message, and discovery.
+ */
+#include "helpers.h"
+
+#include <sys/stat.h>
+
+#include "ripcord/config.h"
+
+static int parse(struct rip_config **cfg, const char *text,
+	struct rip_err *err)
+{
+	return rip_config_parse(cfg, text, "ripcord.ini", "/srv/app", err);
+}
+
+/* Parses text expecting failure; checks the message contains needle. */
+static void expect_bad(const char *text, const char *needle)
+{
+	struct rip_config *cfg = (void *)1;
+	struct rip_err err = { 0 };
+
+	assert_int_equal(parse(&cfg, text, &err), RIP_ECONFIG);
+	assert_null(cfg);
+	assert_int_equal(err.code, RIP_ECONFIG);
+	assert_err_contains(&err, needle);
+}
+
+static void test_defaults(void **state)
+{
+	struct rip_config *cfg;
+	struct rip_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, "", &err), 0);
+	assert_string_equal(cfg->project.name, "app");
+	assert_string_equal(cfg->project.store, "/srv/app/.ripcord");
+	assert_int_equal(cfg->project.keep, 5);
+	assert_int_equal(cfg->package.include.n, 1);
+	assert_string_equal(cfg->package.include.v[0], ".");
+	assert_int_equal(cfg->package.exclude.n, 0);
+	assert_false(cfg->package.allow_secrets);
+	assert_null(cfg->package.signing_key);
+	assert_string_equal(cfg->migrations.format, "auto");
+	assert_string_equal(cfg->migrations.driver, "sqlite");
+	assert_int_equal(cfg->rollout.steps.n, 3);
+	assert_true(cfg->rollout.steps.v[0] == 0.25);
+	assert_true(cfg->rollout.steps.v[2] == 1.0);
+	assert_int_equal(cfg->rollout.bake_ms, 30000);
+	assert_int_equal(cfg->rollout.probe_interval_ms, 1000);
+	assert_true(cfg->rollout.max_error_rate == 0.01);
+	assert_int_equal(cfg->rollout.max_p99_ms, 500);
+	assert_true(cfg->rollout.compare_baseline);
+	assert_true(cfg->rollout.require_drill);
+	assert_int_equal(cfg->rollout.min_samples, 20);
+	assert_int_equal(cfg->drill.every_ms, 24ull * 3600 * 1000);
+	assert_string_equal(cfg->drill.database, "scratch");
+	assert_int_equal(cfg->notify.retries, 5);
+	assert_int_equal(cfg->n_targets, 0);
+	rip_config_free(cfg);
+}
+
+static void test_full(void **state)
+{
+	struct rip_config *cfg;
+	struct rip_err err = { 0 };
+	const char *text =
+		"; comment\n"
+		"# another\n"
+		"[project]\n"
+		"name  = shop\n"
+		"store = state   ; inline comment\n"
+		"keep  = 7\n"
+		"[package]\n"
+		"include = src, lib\n"
+		"exclude = docs, *.md\n"
+		"[migrations]\n"
+		"dir = db/migrations\n"
+		"format = golang-migrate\n"
+		"irreversible = 0033_alter, 0040\n"
+		"[target \"web-1\"]\n"
+		"root = /srv/shop/web-1\n"
+		"health = http://127.0.0.1:8001/healthz\n"
+		"hook_timeout = 1m30s\n"
+		"  group = web\n"
+		"[target \"web-2\"]  ; second\n"
+		"root = roots/web-2\n"
+		"[rollout]\n"
+		"steps = 10%, 50%, 100%\n"
+		"bake = 500ms\n"
+		"max_error_rate = 0.5%\n"
+		"auto_promote = no\n"
+		"gate_query_max = 0.25\n"
+		"[drill]\n"
+		"every = 12h\n"
+		"strict = on\n"
+		"[notify]\n"
+		"webhook = https://chat.example/hook\n";
+
+	(void)state;
+	assert_int_equal(parse(&cfg, text, &err), 0);
+	assert_string_equal(cfg->project.name, "shop");
+	assert_string_equal(cfg->project.store, "/srv/app/state");
+	assert_int_equal(cfg->project.keep, 7);
+	assert_int_equal(cfg->package.include.n, 2);
+	assert_string_equal(cfg->package.include.v[1], "lib");
+	assert_int_equal(cfg->package.exclude.n, 2);
+	assert_string_equal(cfg->package.exclude.v[1], "*.md");
+	assert_string_equal(cfg->migrations.dir, "db/migrations");
+	assert_int_equal(cfg->migrations.irreversible.n, 2);
+	assert_int_equal(cfg->n_targets, 2);
+	assert_string_equal(cfg->targets[0].name, "web-1");
+	assert_string_equal(cfg->targets[0].root, "/srv/shop/web-1");
+	assert_int_equal(cfg->targets[0].hook_timeout_ms, 90000);
+	assert_string_equal(cfg->targets[0].group, "web");
+	assert_int_equal(cfg->targets[0].line, 14);
+	assert_string_equal(cfg->targets[1].root, "/srv/app/roots/web-2");
+	assert_int_equal(cfg->targets[1].hook_timeout_ms, 60000);
+	assert_null(cfg->targets[1].health);
+	assert_true(cfg->rollout.steps.v[0] == 0.10);
+	assert_int_equal(cfg->rollout.bake_ms, 500);
+	assert_true(cfg->rollout.max_error_rate == 0.005);
+	assert_false(cfg->rollout.auto_promote);
+	assert_true(cfg->rollout.gate_query_max == 0.25);
+	assert_int_equal(cfg->drill.every_ms, 12ull * 3600 * 1000);
+	assert_true(cfg->drill.strict);
+	assert_string_equal(cfg->notify.webhook, "https://chat.example/hook");
+	rip_config_free(cfg);
+}
+
+static void test_unknown(void **state)
+{
+	(void)state;
+	expect_bad("[project]\nstroe = x\n",
+		"ripcord.ini:2: unknown key 'stroe' in [project] "
+		"(did you mean 'store'?)");
+	expect_bad("[projet]\n", "ripcord.ini:1: unknown section [projet] "
+		"(did you mean 'project'?)");
+	expect_bad("[project]\nname = a\n[wibble]\n",
+		"ripcord.ini:3: unknown section [wibble]");
+	expect_bad("[rollout]\nbake = 1s\nmax_p999_ms = 3\n",
+		"ripcord.ini:3: unknown key 'max_p999_ms' in [rollout] "
+		"(did you mean 'max_p99_ms'?)");
+	expect_bad("name = x\n", "ripcord.ini:1: 'name' outside any section");
+	expect_bad("[target \"a\"]\nroot = /x\nhealthz = http://x\n",
+		"ripcord.ini:3: unknown key 'healthz' in [target] "
+		"(did you mean 'health'?)");
+	/* an empty unknown section is still caught */
+	expect_bad("[project]\n[nope]\n[package]\n",
+		"ripcord.ini:2: unknown section [nope]");
+}
+
+static void test_bad_values(void **state)
+{
+	(void)state;
+	expect_bad("[rollout]\nbake = 30\n",
+		"ripcord.ini:2: bad value '30' for bake (expected a duration");
+	expect_bad("[rollout]\nbake = 5 minutes\n", "bad value '5 minutes'");
+	expect_bad("[rollout]\nbake = 1x\n", "ripcord.ini:2: bad value '1x'");
+	expect_bad("[rollout]\nmax_error_rate = 5\n",
+		"ripcord.ini:2: bad value '5' for max_error_rate (expected a "
+		"percentage");
+	expect_bad("[rollout]\nmax_error_rate = 150%\n", "bad value '150%'");
+	expect_bad("[rollout]\nauto_promote = maybe\n",
+		"ripcord.ini:2: bad value 'maybe' for auto_promote (expected yes "
+		"or no)");
+	expect_bad("[project]\nkeep = -1\n",
+		"ripcord.ini:2: bad value '-1' for keep (expected a whole number");
+	expect_bad("[project]\nkeep = 5x\n", "bad value '5x' for keep");
+	expect_bad("[project]\nkeep = 99999999999999999999999\n",
+		"bad value '99999999999999999999999' for keep");
+	expect_bad("[project]\nkeep =\n", "ripcord.ini:2: bad value '' for keep");
+	expect_bad("[rollout]\nsteps = 50%, 25%, 100%\n",
+		"ripcord.ini:2: bad value '50%, 25%, 100%' for steps");
+	expect_bad("[rollout]\nsteps = 25%, 50%\n", "for steps (expected "
+		"increasing percentages ending at 100%");
+	expect_bad("[rollout]\ngate_query_max = lots\n",
+		"bad value 'lots' for gate_query_max (expected a number");
+	expect_bad("[migrations]\nformat = rails\n",
+		"ripcord.ini:2: 'rails' is not a valid format (expected one of "
+		"auto|golang-migrate|dbmate|sqitch|diesel|flyway)");
+	expect_bad("[target \"a\"]\nroot = /x\nhealth = 127.0.0.1:8000\n",
+		"ripcord.ini:3: health '127.0.0.1:8000' is not a URL");
+}
+
+static void test_structure(void **state)
+{
+	(void)state;
+	expect_bad("[target \"web\"]\nroot = /a\n[target \"web\"]\nroot = /b\n",
+		"ripcord.ini:3: target 'web' is defined twice (first at line 1)");
+	expect_bad("[target \"web\"]\nhealth = http://x/\n",
+		"ripcord.ini:1: [target \"web\"] has no 'root' (required");
+	expect_bad("[target]\nroot = /a\n",
+		"ripcord.ini:1: [target] needs a name");
+	expect_bad("[target \"a b\"]\nroot = /a\n",
+		"ripcord.ini:1: bad target header");
+	expect_bad("[target web]\nroot = /a\n", "bad target header");
+	expect_bad("[project]\nkeep = 3\nkeep = 4\n",
+		"ripcord.ini:3: 'keep' is set twice in [project] (first at line 2)");
+	expect_bad("[project\nkeep = 3\n",
+		"ripcord.ini:1: malformed section header");
+	expect_bad("[project] trailing\n", "malformed section header");
+	expect_bad("[project]\njust words\n",
+		"ripcord.ini:2: expected 'key = value'");
+}
+
+static void test_long_line(void **state)
+{
+	struct rip_buf text = RIP_BUF_INIT;
+
+	(void)state;
+	rip_buf_adds(&text, "[project]\nname = ");
+	for (int i = 0; i < 5000; i++)
+		rip_buf_addch(&text, 'x');
+	rip_buf_adds(&text, "\nkeep = 3\n");
+	expect_bad(text.buf, "ripcord.ini:2: line longer than 4096 bytes");
+	rip_buf_release(&text);
+}
+
+static void test_long_value_ok(void **state)
+{
+	struct rip_buf text = RIP_BUF_INIT;
+	struct rip_config *cfg;
+	struct rip_err err = { 0 };
+
+	(void)state;
+	/* 1000 bytes: far beyond inih's default 200, within ours */
+	rip_buf_adds(&text, "[project]\nname = ");
+	for (int i = 0; i < 1000; i++)
+		rip_buf_addch(&text, 'n');
+	rip_buf_adds(&text, "\n");
+	assert_int_equal(parse(&cfg, text.buf, &err), 0);
+	assert_int_equal(strlen(cfg->project.name), 1000);
+	rip_config_free(cfg);
+	rip_buf_release(&text);
+}
+
+static void test_paths_must_exist(void **state)
+{
+	struct rip_config *cfg;
+	struct rip_err err = { 0 };
+	struct tmpdir *t = *state;
+	char text[512];
+
+	snprintf(text, sizeof(text), "[package]\nsigning_key = keys/r.key\n");
+	assert_int_equal(rip_config_parse(&cfg, text, "x.ini", t->path, &err),
+		RIP_ECONFIG);
+	assert_err_contains(&err, "x.ini:2: signing_key 'keys/r.key' does not "
+		"exist");
+	mkdir(tpath(state, "keys"), 0755);
+	write_text(tpath(state, "keys/r.key"), "k");
+	assert_int_equal(rip_config_parse(&cfg, text, "x.ini", t->path, &err), 0);
+	assert_string_equal(cfg->package.signing_key, tpath(state, "keys/r.key"));
+	rip_config_free(cfg);
+
+	rip_err_clear(&err);
+	assert_int_equal(rip_config_parse(&cfg, "[target \"a\"]\nroot = r\n"
+		"activate = hooks/activate\n", "x.ini", t->path, &err),
+		RIP_ECONFIG);
+	assert_err_contains(&err, "x.ini:3: activate 'hooks/activate' does not "
+		"exist");
+}
+
+static void test_load_and_find(void **state)
+{
+	struct rip_config *cfg;
+	struct rip_err err = { 0 };
+	char *found;
+
+	mkdir(tpath(state, "a"), 0755);
+	mkdir(tpath(state, "a/b"), 0755);
+	write_text(tpath(state, "ripcord.ini"), "[project]\nname = top\n");
+	assert_int_equal(rip_config_find(&found, tpath(state, "a/b"), &err), 0);
+	assert_non_null(strstr(found, "/ripcord.ini"));
+	assert_int_equal(rip_config_load(&cfg, found, &err), 0);
+	assert_string_equal(cfg->project.name, "top");
+	rip_config_free(cfg);
+	free(found);
+
+	write_text(tpath(state, "bad.ini"), "[project]\nname = a\nnmae = b\n");
+	assert_int_equal(rip_config_load(&cfg, tpath(state, "bad.ini"), &err),
+		RIP_ECONFIG);
+	assert_err_contains(&err, "bad.ini:3: unknown key 'nmae' in [project] "
+		"(did you mean 'name'?)");
+
+	assert_int_equal(rip_config_load(&cfg, tpath(state, "none.ini"), &err),
+		RIP_ECONFIG);
+	assert_err_contains(&err, "none.ini");
+}
+
+static void test_value_parsers(void **state)
+{
+	uint64_t ms;
+	double pc;
+	bool b;
+
+	(void)state;
+	assert_int_equal(rip_parse_duration(&ms, "500ms"), 0);
+	assert_int_equal(ms, 500);
+	assert_int_equal(rip_parse_duration(&ms, "5m"), 0);
+	assert_int_equal(ms, 300000);
+	assert_int_equal(rip_parse_duration(&ms, "1h30m"), 0);
+	assert_int_equal(ms, 5400000);
+	assert_int_equal(rip_parse_duration(&ms, "2d"), 0);
+	assert_int_equal(ms, 172800000);
+	assert_int_equal(rip_parse_duration(&ms, ""), -1);
+	assert_int_equal(rip_parse_duration(&ms, "s"), -1);
+	assert_int_equal(rip_parse_duration(&ms, "10"), -1);
+	assert_int_equal(rip_parse_duration(&ms, "1.5s"), -1);
+	assert_int_equal(rip_parse_duration(&ms, "99999999999999999999h"), -1);
+	assert_int_equal(rip_parse_percent(&pc, "5%"), 0);
+	assert_true(pc == 0.05);
+	assert_int_equal(rip_parse_percent(&pc, "100%"), 0);
+	assert_int_equal(rip_parse_percent(&pc, "5"), -1);
+	assert_int_equal(rip_parse_percent(&pc, "-1%"), -1);
+	assert_int_equal(rip_parse_percent(&pc, "5%%"), -1);
+	assert_int_equal(rip_parse_bool(&b, "Yes"), 0);
+	assert_true(b);
+	assert_int_equal(rip_parse_bool(&b, "off"), 0);
+	assert_false(b);
+	assert_int_equal(rip_parse_bool(&b, "nope"), -1);
+	assert_int_equal(rip_edit_distance("stroe", "store"), 2);
+	assert_int_equal(rip_edit_distance("", "abc"), 3);
+}
+
+static void test_template_parses(void **state)
+{
+	struct rip_buf text = RIP_BUF_INIT;
+	struct rip_config *cfg;
+	struct rip_err err = { 0 };
+
+	(void)state;
+	rip_config_template(&text, "demo", ".ripcord");
+	/* every key is in the template, commented out, with its default */
+	for (size_t i = 0; i < rip_config_nkeys; i++) {
+		char needle[128];
+
+		snprintf(needle, sizeof(needle), "%s = ", rip_config_keys[i].name);
+		if (!strstr(text.buf, needle))
+			fail_msg("template lacks '%s'", rip_config_keys[i].name);
+	}
+	assert_int_equal(parse(&cfg, text.buf, &err), 0);
+	assert_string_equal(cfg->project.name, "demo");
+	rip_config_free(cfg);
+	rip_buf_release(&text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_long_value_ok),
+		cmocka_unit_test_setup_teardown(test_paths_must_exist,
+			tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_load_and_find,
+			tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test(test_value_parsers),
+		cmocka_unit_test(test_template_parses),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

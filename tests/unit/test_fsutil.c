@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_fsutil.c: the atomic write path (nothing half-written under a real
+ * name, ever) and the small path helpers.
+ */
+#include "helpers.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "ripcord/fsutil.h"
+
+/* Number of entries in dir, dot-files included, "." and ".." not. */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void test_atomic_commit(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rip_err err = { 0 };
+	struct rip_buf back = RIP_BUF_INIT;
+	struct rip_atomic a;
+	char path[600];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s", tpath(state, "f"));
+	assert_int_equal(rip_atomic_open(&a, path, 0640, &err), 0);
+	assert_int_equal(rip_atomic_write(&a, "part", 4, &err), 0);
+	/* while being written, the real name does not exist */
+	assert_false(rip_path_exists(path));
+	assert_int_equal(count_entries(t->path), 1);
+	assert_int_equal(rip_atomic_write(&a, "-two", 4, &err), 0);
+	assert_int_equal(rip_atomic_commit(&a, false, &err), 0);
+	assert_int_equal(rip_read_file(&back, path, 100, &err), 0);
+	assert_string_equal(back.buf, "part-two");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(count_entries(t->path), 1);
+
+	/* replacing keeps the old content until the rename */
+	assert_int_equal(rip_write_file_atomic(path, "new", 3, 0644, &err), 0);
+	rip_buf_reset(&back);
+	assert_int_equal(rip_read_file(&back, path, 100, &err), 0);
+	assert_string_equal(back.buf, "new");
+	rip_buf_release(&back);
+}
+
+static void test_atomic_abort(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rip_err err = { 0 };
+	struct rip_atomic a;
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s", tpath(state, "g"));
+	assert_int_equal(rip_atomic_open(&a, path, 0644, &err), 0);
+	assert_int_equal(rip_atomic_write(&a, "x", 1, &err), 0);
+	rip_atomic_abort(&a);
+	assert_false(rip_path_exists(path));
+	assert_int_equal(count_entries(t->path), 0);
+}
+
+static void test_atomic_no_replace(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rip_err err = { 0 };
+	struct rip_buf back = RIP_BUF_INIT;
+	struct rip_atomic a;
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s", tpath(state, "h"));
+	write_text(path, "old");
+	assert_int_equal(rip_atomic_open(&a, path, 0644, &err), 0);
+	assert_int_equal(rip_atomic_write(&a, "new", 3, &err), 0);
+	assert_int_equal(rip_atomic_commit(&a, true, &err), RIP_EEXISTS);
+	assert_err_contains(&err, "already exists");
+	assert_int_equal(rip_read_file(&back, path, 100, &err), 0);
+	assert_string_equal(back.buf, "old");
+	assert_int_equal(count_entries(t->path), 1);
+	rip_buf_release(&back);
+}
+
+static void test_atomic_no_folder(void **state)
+{
+	struct rip_err err = { 0 };
+	struct rip_atomic a;
+
+	assert_int_equal(rip_atomic_open(&a, tpath(state, "no/such/f"), 0644,
+		&err), RIP_EIO);
+	assert_err_contains(&err, "no/such/f");
+}
+
+static void test_read_limits(void **state)
+{
+	struct rip_err err = { 0 };
+	struct rip_buf b = RIP_BUF_INIT;
+
+	write_text(tpath(state, "big"), "0123456789");
+	assert_int_equal(rip_read_file(&b, tpath(state, "big"), 5, &err),
+		RIP_EINTEGRITY);
+	assert_err_contains(&err, "larger than 5 bytes");
+	rip_buf_release(&b);
+	assert_int_equal(rip_read_file(&b, tpath(state, "none"), 5, &err),
+		RIP_ENOTFOUND);
+	rip_buf_release(&b);
+}
+
+static void test_mkdir_p(void **state)
+{
+	struct rip_err err = { 0 };
+
+	assert_int_equal(rip_mkdir_p(tpath(state, "a/b/c"), 0755, &err), 0);
+	assert_true(rip_is_dir(tpath(state, "a/b/c")));
+	assert_int_equal(rip_mkdir_p(tpath(state, "a/b/c"), 0755, &err), 0);
+	write_text(tpath(state, "file"), "x");
+	assert_int_equal(rip_mkdir_p(tpath(state, "file"), 0755, &err), RIP_EIO);
+	assert_int_equal(rip_mkdir_p("", 0755, &err), RIP_EUSAGE);
+}
+
+static void test_paths(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = rip_path_join("/a/", "b");
+	assert_string_equal(s, "/a/b");
+	free(s);
+	s = rip_path_join("/a", "/abs");
+	assert_string_equal(s, "/abs");
+	free(s);
+	s = rip_path_dirname("a/b/c");
+	assert_string_equal(s, "a/b");
+	free(s);
+	s = rip_path_dirname("c");
+	assert_string_equal(s, ".");
+	free(s);
+	s = rip_path_dirname("/c");
+	assert_string_equal(s, "/");
+	free(s);
+}
+
+static void test_buf(void **state)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+	char *s;
+	size_t len;
+
+	(void)state;
+	assert_string_equal(b.buf, "");
+	for (int i = 0; i < 1000; i++)
+		rip_buf_addf(&b, "%d,", i);
+	assert_int_equal(b.len, strlen(b.buf));
+	assert_non_null(strstr(b.buf, "999,"));
+	rip_buf_adds(&b, "  \n");
+	rip_buf_rtrim(&b);
+	assert_int_equal(b.buf[b.len - 1], ',');
+	s = rip_buf_detach(&b, &len);
+	assert_int_equal(len, strlen(s));
+	assert_string_equal(b.buf, "");
+	free(s);
+	s = rip_buf_detach(&b, NULL);
+	assert_string_equal(s, "");
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_atomic_commit, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_abort, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_no_replace,
+			tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_no_folder,
+			tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_read_limits, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_mkdir_p, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_buf),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_state.c: state.db: records, durability settings, upgrades from an
+ * older schema, refusal of a newer one, and the store lock.
+ */
+#include "helpers.h"
+
+#include <sqlite3.h>
+#include <sys/wait.h>
+
+#include "ripcord/state.h"
+#include "ripcord/fsutil.h"
+#include "ripcord/store.h"
+
+static void rec_fill(struct rip_release_rec *r, const char *id)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = (char *)id;
+	r->project = "shop";
+	r->commit = "0123456789abcdef0123456789abcdef01234567";
+	r->tree = "89abcdef0123456789abcdef0123456789abcdef";
+	r->created = 1700000000;
+	r->cut_at = 1700000100;
+	r->size = 4096;
+	r->sha256 = "ab";
+	r->is_signed = true;
+	r->files = 3;
+	r->bytes = 300;
+}
+
+static void test_records(void **state)
+{
+	struct rip_state *st;
+	struct rip_err err = { 0 };
+	struct rip_release_rec r, back, *v;
+	size_t n;
+
+	assert_int_equal(rip_state_open(&st, tpath(state, "state.db"), &err), 0);
+	assert_int_equal(rip_state_schema(st), RIP_STATE_SCHEMA);
+	rec_fill(&r, "v1");
+	assert_int_equal(rip_state_release_add(st, &r, &err), 0);
+	rec_fill(&r, "v2");
+	r.parent = "v1";
+	r.is_signed = false;
+	assert_int_equal(rip_state_release_add(st, &r, &err), 0);
+	/* ids are unique */
+	assert_int_equal(rip_state_release_add(st, &r, &err), RIP_EDB);
+
+	assert_int_equal(rip_state_release_get(&back, st, "v2", &err), 0);
+	assert_string_equal(back.parent, "v1");
+	assert_false(back.is_signed);
+	assert_int_equal(back.size, 4096);
+	rip_release_rec_release(&back);
+	assert_int_equal(rip_state_release_get(&back, st, "v9", &err),
+		RIP_ENOTFOUND);
+	assert_err_contains(&err, "release 'v9' not found");
+
+	assert_int_equal(rip_state_release_list(&v, &n, st, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].id, "v1");
+	assert_null(v[0].parent);
+	assert_string_equal(v[1].id, "v2");
+	rip_release_recs_free(v, n);
+	rip_state_free(st);
+
+	/* reopening keeps everything */
+	assert_int_equal(rip_state_open(&st, tpath(state, "state.db"), &err), 0);
+	assert_int_equal(rip_state_release_list(&v, &n, st, &err), 0);
+	assert_int_equal(n, 2);
+	rip_release_recs_free(v, n);
+	rip_state_free(st);
+}
+
+static void test_pragmas(void **state)
+{
+	struct rip_state *st;
+	struct rip_err err = { 0 };
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	assert_int_equal(rip_state_open(&st, tpath(state, "s.db"), &err), 0);
+	rip_state_free(st);
+	assert_int_equal(sqlite3_open(tpath(state, "s.db"), &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s,
+		NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct rip_state *st;
+	struct rip_err err = { 0 };
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(tpath(state, "n.db"), &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL,
+		NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(rip_state_open(&st, tpath(state, "n.db"), &err),
+		RIP_EDB);
+	assert_null(st);
+	assert_err_contains(&err, "schema version 999, newer than this ripcord");
+}
+
+static void test_lock(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rip_err err = { 0 };
+	struct rip_lock a, b;
+	pid_t pid;
+	int status;
+
+	assert_int_equal(rip_lock_acquire(&a, t->path, "cut", &err), 0);
+	/* flock is per open file: a second open in another process is busy */
+	pid = fork();
+	if (pid == 0) {
+		int rc = rip_lock_acquire(&b, t->path, "deploy", &err);
+
+		_exit(rc == RIP_EBUSY && strstr(err.msg, "'cut'") &&
+			strstr(err.msg, "pid ") ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	rip_lock_release(&a);
+	assert_int_equal(rip_lock_acquire(&b, t->path, "again", &err), 0);
+	rip_lock_release(&b);
+}
+
+static void test_store(void **state)
+{
+	struct rip_store *s;
+	struct rip_err err = { 0 };
+	char *p;
+
+	assert_int_equal(rip_store_open(&s, tpath(state, "store"), false, &err),
+		RIP_ENOTFOUND);
+	assert_err_contains(&err, "cut a release first");
+	assert_int_equal(rip_store_open(&s, tpath(state, "store"), true, &err),
+		0);
+	assert_true(rip_is_dir(s->artifacts));
+	p = rip_store_artifact_path(s, "v1");
+	assert_non_null(strstr(p, "/store/artifacts/v1.tar.zst"));
+	free(p);
+	rip_store_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_records, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_pragmas, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
+			tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_lock, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_store, tmpdir_setup,
+			tmpdir_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
