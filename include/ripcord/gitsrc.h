@@ -73,9 +73,17 @@ void rip_selection_release(struct rip_selection *sel);
 bool rip_select_match(const char *path, const struct rip_strlist *include,
 	const struct rip_strlist *exclude);
 
-/* Reads a blob; data is owned by the caller (free). */
-RIP_MUST_CHECK int rip_repo_blob(struct rip_buf *out, struct rip_repo *repo,
+/* A blob's content, borrowed from libgit2 until rip_blob_release. */
+struct rip_blob {
+	void *handle;
+	const char *data;
+	size_t len;
+};
+
+/* Reads a blob without copying it; release it with rip_blob_release. */
+RIP_MUST_CHECK int rip_repo_blob(struct rip_blob *out, struct rip_repo *repo,
 	const unsigned char oid[20], struct rip_err *err);
+void rip_blob_release(struct rip_blob *b);
 
 /* Whether commit equals ancestor or descends from it. */
 RIP_MUST_CHECK int rip_repo_is_ancestor(bool *out, struct rip_repo *repo,

@@ -173,8 +173,11 @@ void rip_artifact_writer_free(struct rip_artifact_writer *w)
 {
 	if (!w)
 		return;
+	/* archive_write_fail leaks the zstd filter's buffers (libarchive
+	 * 3.6); closing writes the tail into a temporary file that the caller
+	 * removes anyway */
 	if (w->a && !w->closed)
-		archive_write_fail(w->a);
+		archive_write_close(w->a);
 	archive_write_free(w->a);
 	archive_entry_free(w->e);
 	if (w->sha.ctx)
@@ -368,8 +371,8 @@ int rip_artifact_read(struct rip_artifact_contents *c, const char *path,
 	archive_read_support_filter_zstd(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open2(a, r, NULL, read_cb, NULL, NULL) != ARCHIVE_OK) {
-		rc = rip_err_set(err, RIP_EINTEGRITY, "'%s' is not a zstd "
-			"tar artifact: %s", path, archive_error_string(a));
+		rc = rip_err_set(err, RIP_EINTEGRITY, "not a zstd tar "
+			"artifact: %s", archive_error_string(a));
 		goto done;
 	}
 	while ((st = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
@@ -394,8 +397,8 @@ int rip_artifact_read(struct rip_artifact_contents *c, const char *path,
 		rc = r->io_errno ?
 			(errno = r->io_errno, rip_err_errno(err, RIP_EIO,
 				"cannot read '%s'", path)) :
-			rip_err_set(err, RIP_EINTEGRITY, "artifact '%s' is "
-				"damaged: %s", path, archive_error_string(a));
+			rip_err_set(err, RIP_EINTEGRITY, "damaged archive: %s",
+				archive_error_string(a));
 		goto done;
 	}
 	/* drain what follows the end-of-archive marker, for the file digest */

@@ -39,7 +39,7 @@ struct cut {
 	struct rip_selection sel;
 	struct rip_selection migsel;
 	struct rip_layout_file *mfiles;
-	struct rip_buf *mdata;
+	struct rip_blob *mdata;
 	size_t n_mfiles;
 	struct rip_migrations migs;
 	struct rip_store *store;
@@ -52,7 +52,6 @@ struct cut {
 	struct rip_strlist secrets;
 	struct rip_strlist submodules;
 	struct rip_buf dir;       /* the folder last written, tree-relative */
-	struct rip_buf blob;
 };
 
 /*
@@ -83,7 +82,9 @@ static int resolve(struct cut *c)
 	struct rip_buf id = RIP_BUF_INIT;
 	int rc;
 
-	if ((rc = rip_repo_open(&c->repo, c->cfg->dir, c->err)) < 0)
+	/* the repository around the working folder, else the config's */
+	if (rip_repo_open(&c->repo, ".", NULL) < 0 &&
+	    (rc = rip_repo_open(&c->repo, c->cfg->dir, c->err)) < 0)
 		return rc;
 	if ((rc = rip_repo_commit(&c->commit, c->repo, rev, c->err)) < 0)
 		return rc;
@@ -131,12 +132,11 @@ static int load_migrations(struct cut *c)
 		    strchr(name, '/') || e->kind == RIP_ENTRY_LINK ||
 		    e->kind == RIP_ENTRY_SUBMODULE)
 			continue;
-		rip_buf_init(&c->mdata[c->n_mfiles], 0);
 		if ((rc = rip_repo_blob(&c->mdata[c->n_mfiles], c->repo, e->oid,
 				c->err)) < 0)
 			return rc;
 		c->mfiles[c->n_mfiles].name = name;
-		c->mfiles[c->n_mfiles].data = c->mdata[c->n_mfiles].buf;
+		c->mfiles[c->n_mfiles].data = c->mdata[c->n_mfiles].data;
 		c->mfiles[c->n_mfiles].len = c->mdata[c->n_mfiles].len;
 		c->n_mfiles++;
 	}
@@ -234,49 +234,59 @@ static int add_blob(struct cut *c, const struct rip_entry *e,
 	const char *apath)
 {
 	unsigned char digest[RIP_SHA256_LEN];
+	struct rip_blob b;
 	const char *why;
 	int rc;
 
-	rip_buf_reset(&c->blob);
-	if ((rc = rip_repo_blob(&c->blob, c->repo, e->oid, c->err)) < 0)
+	if ((rc = rip_repo_blob(&b, c->repo, e->oid, c->err)) < 0)
 		return rip_err_prefix(c->err, "'%s'", e->path);
 	if (!c->cfg->package.allow_secrets &&
-	    (why = rip_secret_reason(e->path, c->blob.buf, c->blob.len))) {
+	    (why = rip_secret_reason(e->path, b.data, b.len))) {
 		char *line = rip_xasprintf("%s (%s)", e->path, why);
 
 		rip_strlist_push(&c->secrets, line);
 		free(line);
 	}
-	if (c->blob.len < 200 && !strncmp(c->blob.buf,
+	if (b.len < 200 && b.len >= 40 && !memcmp(b.data,
 			"version https://git-lfs.github.com/spec/", 40))
 		rip_warn("'%s' is a Git LFS pointer; the artifact carries the "
 			"pointer, not the object", e->path);
-	rip_sha256(digest, c->blob.buf, c->blob.len);
+	rip_sha256(digest, b.data, b.len);
 	rip_sums_add(&c->sums, apath, digest, NULL);
 	c->res->files++;
-	c->res->bytes += c->blob.len;
-	return rip_artifact_add_file(c->w, apath, e->kind == RIP_ENTRY_EXEC,
-		c->blob.buf, c->blob.len, c->err);
+	c->res->bytes += b.len;
+	rc = rip_artifact_add_file(c->w, apath, e->kind == RIP_ENTRY_EXEC,
+		b.data, b.len, c->err);
+	rip_blob_release(&b);
+	return rc;
 }
 
 static int add_link(struct cut *c, const struct rip_entry *e,
 	const char *apath)
 {
+	struct rip_blob b;
+	char *target;
+	size_t len;
 	int rc;
 
-	rip_buf_reset(&c->blob);
-	if ((rc = rip_repo_blob(&c->blob, c->repo, e->oid, c->err)) < 0)
+	if ((rc = rip_repo_blob(&b, c->repo, e->oid, c->err)) < 0)
 		return rip_err_prefix(c->err, "'%s'", e->path);
-	if (!c->blob.len || strlen(c->blob.buf) != c->blob.len ||
-	    strpbrk(c->blob.buf, "\t\n"))
+	len = b.len;
+	target = rip_xstrndup(b.data, len);
+	rip_blob_release(&b);
+	if (!len || strlen(target) != len || strpbrk(target, "\t\n")) {
+		free(target);
 		return rip_err_set(c->err, RIP_EUSAGE, "link '%s' has an empty "
 			"target or one with a NUL, tab or newline; fix it in git",
 			e->path);
-	if (link_escapes(e->path, c->blob.buf))
+	}
+	if (link_escapes(e->path, target))
 		rip_warn("link '%s' points outside the payload ('%s'); kept as "
-			"git has it", e->path, c->blob.buf);
-	rip_sums_add(&c->links, apath, NULL, c->blob.buf);
-	return rip_artifact_add_link(c->w, apath, c->blob.buf, c->err);
+			"git has it", e->path, target);
+	rip_sums_add(&c->links, apath, NULL, target);
+	rc = rip_artifact_add_link(c->w, apath, target, c->err);
+	free(target);
+	return rc;
 }
 
 static int write_payload(struct cut *c)
@@ -568,7 +578,6 @@ int rip_cut(struct rip_cut_result *out, const struct rip_config *cfg,
 	c.res = out;
 	c.lock.fd = -1;
 	rip_buf_init(&c.dir, 0);
-	rip_buf_init(&c.blob, 0);
 	if ((rc = resolve(&c)) < 0)
 		goto done;
 	if ((rc = rip_repo_select(&c.sel, c.repo, c.commit.id,
@@ -600,8 +609,8 @@ done:
 		rip_lock_release(&c.lock);
 	rip_store_free(c.store);
 	rip_migrations_release(&c.migs);
-	for (size_t i = 0; i < c.migsel.n && c.mdata; i++)
-		rip_buf_release(&c.mdata[i]);
+	for (size_t i = 0; i < c.n_mfiles; i++)
+		rip_blob_release(&c.mdata[i]);
 	free(c.mdata);
 	free(c.mfiles);
 	rip_selection_release(&c.migsel);
@@ -611,7 +620,6 @@ done:
 	rip_strlist_release(&c.secrets);
 	rip_strlist_release(&c.submodules);
 	rip_buf_release(&c.dir);
-	rip_buf_release(&c.blob);
 	rip_repo_free(c.repo);
 	if (rc < 0)
 		rip_cut_result_release(out);

@@ -38,6 +38,10 @@ int rip_repo_open(struct rip_repo **out, const char *dir, struct rip_err *err)
 
 	*out = NULL;
 	git_libgit2_init();
+	/* cut reads each object once: a small pack window keeps memory
+	 * bounded by the largest file rather than by the pack */
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)8 << 20);
 	rc = git_repository_open_ext(&repo, dir, 0, NULL);
 	if (rc == GIT_EOWNER)
 		return rip_err_set(err, RIP_ECONFIG, "the git repository at '%s' "
@@ -288,19 +292,26 @@ void rip_selection_release(struct rip_selection *sel)
 	memset(sel, 0, sizeof(*sel));
 }
 
-int rip_repo_blob(struct rip_buf *out, struct rip_repo *repo,
+int rip_repo_blob(struct rip_blob *out, struct rip_repo *repo,
 	const unsigned char oid[20], struct rip_err *err)
 {
 	git_blob *blob;
 	git_oid id;
 
+	memset(out, 0, sizeof(*out));
 	memcpy(id.id, oid, 20);
 	if (git_blob_lookup(&blob, repo->repo, &id) < 0)
 		return git_fail(err, RIP_EGIT, "cannot read a blob");
-	rip_buf_add(out, git_blob_rawcontent(blob),
-		(size_t)git_blob_rawsize(blob));
-	git_blob_free(blob);
+	out->handle = blob;
+	out->data = git_blob_rawcontent(blob);
+	out->len = (size_t)git_blob_rawsize(blob);
 	return 0;
+}
+
+void rip_blob_release(struct rip_blob *b)
+{
+	git_blob_free(b->handle);
+	memset(b, 0, sizeof(*b));
 }
 
 int rip_repo_is_ancestor(bool *out, struct rip_repo *repo,

@@ -266,27 +266,46 @@ static int check_entries(struct check *k)
 	return rc ? rc : check_listed(k);
 }
 
+/*
+ * The cheap checks first: the file's digest against state.db and its
+ * signature, before a byte of a possibly hostile archive is parsed.
+ */
+static int check_outside(struct rip_verify_result *out, const char *path,
+	unsigned char digest[RIP_SHA256_LEN], const char *expect_sha256,
+	const char *verify_key, struct rip_err *err)
+{
+	int rc;
+
+	if ((rc = rip_sha256_file(digest, path, err)) < 0)
+		return rc;
+	rip_hex(out->sha256, digest, RIP_SHA256_LEN);
+	if (expect_sha256 && strcmp(expect_sha256, out->sha256))
+		return rip_err_set(err, RIP_EINTEGRITY, "sha256 expected %s "
+			"(state.db), actual %s: the file was changed or damaged",
+			expect_sha256, out->sha256);
+	return check_signature(out, path, digest, verify_key, err);
+}
+
 int rip_verify_file(struct rip_verify_result *out, const char *path,
 	const char *expect_sha256, const char *expect_id,
 	const char *verify_key, struct rip_err *err)
 {
+	unsigned char digest[RIP_SHA256_LEN];
 	struct check k = { .err = err };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->path = rip_xstrdup(path);
-	if ((rc = rip_artifact_read(&k.c, path, err)) < 0)
-		goto done;
-	rip_hex(out->sha256, k.c.file_digest, RIP_SHA256_LEN);
-	if (expect_sha256 && strcmp(expect_sha256, out->sha256)) {
-		rc = rip_err_set(err, RIP_EINTEGRITY, "sha256 expected %s "
-			"(state.db), actual %s: the file was changed or damaged",
-			expect_sha256, out->sha256);
-		goto done;
-	}
-	if ((rc = check_signature(out, path, k.c.file_digest, verify_key,
+	if ((rc = check_outside(out, path, digest, expect_sha256, verify_key,
 			err)) < 0)
 		goto done;
+	if ((rc = rip_artifact_read(&k.c, path, err)) < 0)
+		goto done;
+	if (memcmp(digest, k.c.file_digest, RIP_SHA256_LEN)) {
+		rc = rip_err_set(err, RIP_EINTEGRITY, "the file changed while "
+			"it was being verified");
+		goto done;
+	}
 	if (!entry(&k, "ripcord/MANIFEST") || !entry(&k, "ripcord/SHA256SUMS") ||
 	    !entry(&k, "ripcord/LINKS")) {
 		rc = rip_err_set(err, RIP_EINTEGRITY, "not a ripcord artifact: "
