@@ -42,8 +42,9 @@ struct rip_commit_info {
 };
 
 /*
- * Opens the repository containing dir (searching upwards). A repository
- * owned by another user gets an error that explains safe.directory.
+ * Opens the repository containing dir (searching upwards): RIP_ENOTFOUND
+ * when there is none. A repository owned by another user is RIP_ECONFIG
+ * with an error that explains safe.directory.
  */
 RIP_MUST_CHECK int rip_repo_open(struct rip_repo **out, const char *dir,
 	struct rip_err *err);

@@ -83,8 +83,10 @@ static int resolve(struct cut *c)
 	int rc;
 
 	/* the repository around the working folder, else the config's */
-	if (rip_repo_open(&c->repo, ".", NULL) < 0 &&
-	    (rc = rip_repo_open(&c->repo, c->cfg->dir, c->err)) < 0)
+	rc = rip_repo_open(&c->repo, ".", c->err);
+	if (rc == RIP_ENOTFOUND)
+		rc = rip_repo_open(&c->repo, c->cfg->dir, c->err);
+	if (rc < 0)
 		return rc;
 	if ((rc = rip_repo_commit(&c->commit, c->repo, rev, c->err)) < 0)
 		return rc;

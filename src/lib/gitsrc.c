@@ -43,13 +43,24 @@ int rip_repo_open(struct rip_repo **out, const char *dir, struct rip_err *err)
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)8 << 20);
 	rc = git_repository_open_ext(&repo, dir, 0, NULL);
-	if (rc == GIT_EOWNER)
-		return rip_err_set(err, RIP_ECONFIG, "the git repository at '%s' "
-			"is owned by another user; libgit2 refuses it (run ripcord "
-			"as that user, or add it to safe.directory: git config "
-			"--global --add safe.directory <path>)", dir);
+	/* libgit2 1.5 reports another user's repository as "config value
+	 * 'safe.directory' was not found" with GIT_ENOTFOUND */
+	if (rc == GIT_ENOTFOUND && git_error_last() &&
+	    git_error_last()->message &&
+	    strstr(git_error_last()->message, "safe.directory"))
+		rc = GIT_EOWNER;
+	if (rc == GIT_EOWNER) {
+		char *abs = realpath(dir, NULL);
+
+		rip_err_set(err, RIP_ECONFIG, "the git repository at '%s' is "
+			"owned by another user and libgit2 refuses it: run ripcord "
+			"as that user, or trust it with 'git config --global --add "
+			"safe.directory %s'", abs ? abs : dir, abs ? abs : dir);
+		free(abs);
+		return RIP_ECONFIG;
+	}
 	if (rc == GIT_ENOTFOUND)
-		return rip_err_set(err, RIP_ECONFIG, "'%s' is not inside a git "
+		return rip_err_set(err, RIP_ENOTFOUND, "'%s' is not inside a git "
 			"repository (ripcord cuts releases from git; run 'git init' "
 			"or point -C at your repository)", dir);
 	if (rc < 0)

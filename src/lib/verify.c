@@ -50,17 +50,22 @@ static bool has_below(const struct rip_sums *s, const char *dir)
 		s->v[lo].path[dl] == '/';
 }
 
+/* Whether folder path is a submodule's, or holds one. */
 static bool is_submodule(const struct rip_manifest *m, const char *path)
 {
+	size_t pl;
+
 	if (!starts(path, "payload/"))
 		return false;
 	path += 8;
+	pl = strlen(path);
 	for (size_t i = 0; i < m->submodules.n; i++) {
-		const char *sp = strchr(m->submodules.v[i], ' ');
-		size_t len = sp ? (size_t)(sp - m->submodules.v[i]) :
-				  strlen(m->submodules.v[i]);
+		const char *sub = m->submodules.v[i];
+		const char *sp = strchr(sub, ' ');
+		size_t len = sp ? (size_t)(sp - sub) : strlen(sub);
 
-		if (strlen(path) == len && !strncmp(path, m->submodules.v[i], len))
+		if (pl <= len && !strncmp(path, sub, pl) &&
+		    (pl == len || sub[pl] == '/'))
 			return true;
 	}
 	return false;

@@ -79,4 +79,18 @@ err_has "naming the holder" "holds"
 exec 9>&-
 expect_exit 0 "after release the cut goes through" rc cut --id v3
 
+# a repository owned by another user: libgit2's misleading message explained
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+  other=$WORK/other && mkdir -p "$other" && cd "$other" && git init -q . && echo a > a && git add a && git commit -qm a
+  printf '[project]\nstore = %s/other-store\n' "$WORK" > "$WORK/other.ini"
+  chown -R nobody "$other"
+  expect_exit 2 "another user's repository is refused" env HOME="$WORK/home" "$RIPCORD" -c "$WORK/other.ini" cut
+  err_has "with the safe.directory advice" "owned by another user and libgit2 refuses it"
+  mkdir -p "$WORK/home" && HOME="$WORK/home" git config --global --add safe.directory "$other"
+  expect_exit 0 "once trusted it is cut" env HOME="$WORK/home" "$RIPCORD" -c "$WORK/other.ini" cut
+  cd "$repo"
+else
+  ok "# SKIP ownership check needs root"
+fi
+
 done_testing

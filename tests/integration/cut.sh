@@ -130,6 +130,20 @@ printf '[package]\nallow_secrets = yes\n' >> ripcord.ini
 expect_exit 0 "allow_secrets = yes lets it through" rc cut --id r2
 git rm -q -r conf deploy_key && git commit -qm clean
 
+# a submodule and an LFS pointer: warned about, never silently dropped
+git update-index --add --cacheinfo "160000,$(git rev-parse HEAD),vendor/lib"
+printf 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n' > big.psd
+git add big.psd && git commit -qm "submodule and lfs"
+expect_exit 0 "a tree with a submodule and an LFS pointer is cut" rc cut --id sub1
+err_has "the submodule is warned about" "'vendor/lib' is a submodule"
+err_has "the LFS pointer is warned about" "'big.psd' is a Git LFS pointer"
+mkdir -p "$WORK/sub" && tar --zstd -xf "$repo/.ripcord/artifacts/sub1.tar.zst" -C "$WORK/sub"
+check "the submodule is an empty folder, as git archive makes it" test -d "$WORK/sub/payload/vendor/lib"
+check "MANIFEST records the submodule and its commit" grep -q "^submodules = vendor/lib $(git rev-parse HEAD~1)" "$WORK/sub/ripcord/MANIFEST"
+check "MANIFEST tree is still the commit's tree" grep -qx "tree = $(git rev-parse 'HEAD^{tree}')" "$WORK/sub/ripcord/MANIFEST"
+expect_exit 0 "and it verifies" rc verify sub1
+git rm -q --cached vendor/lib && git rm -q big.psd && git commit -qm "no submodule"
+
 # ids
 expect_exit 2 "an id taken by another commit is refused" rc cut --id r1
 err_has "saying which commit" "release 'r1' already exists for commit"
