@@ -19,12 +19,14 @@ struct rip_ini_ops {
 /*
  * Parses text, calling ops for each header and key with its line number.
  * Lines longer than max_line are an error, never truncated; continuation
- * lines are off, so an indented "key = value" is an ordinary key. A
+ * lines are off, so an indented "key = value" is an ordinary key. With
+ * inline_comments, " ;" starts a comment inside a line (for files people
+ * write; machine-written files keep every byte of a value). A
  * callback returning < 0 stops the parse with its error. Syntax errors are
  * RIP_ECONFIG "NAME:LINE: ...". Returns 0 or the callback's code.
  */
 RIP_MUST_CHECK int rip_ini_parse(const char *text, const char *name,
-	size_t max_line, const struct rip_ini_ops *ops, void *user,
-	struct rip_err *err);
+	size_t max_line, bool inline_comments, const struct rip_ini_ops *ops,
+	void *user, struct rip_err *err);
 
 #endif

@@ -34,7 +34,10 @@ int cli_fail(const struct rip_err *err, int code);
 int cli_usage(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Finds and loads the config (-c or the nearest ripcord.ini). */
+/*
+ * Finds and loads the config (-c or the nearest ripcord.ini): RIP_ENOTFOUND
+ * when there is none to find, RIP_ECONFIG when it is bad or -c is missing.
+ */
 int cli_load_config(struct cli *cli, struct rip_config **out,
 	struct rip_err *err);
 

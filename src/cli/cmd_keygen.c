@@ -57,9 +57,10 @@ int cmd_keygen(struct cli *cli, int argc, char **argv)
 		free(pub);
 	} else {
 		printf("%s.key\n%s.pub\n", prefix, prefix);
-		fprintf(stderr, "ripcord: keep %s.key secret; in ripcord.ini set\n"
-			"  [package]\n  signing_key = %s.key\n  verify_key  = "
-			"%s.pub\n", prefix, prefix, prefix);
+		if (!cli->quiet)
+			fprintf(stderr, "ripcord: keep %s.key secret; in ripcord.ini set\n"
+				"  [package]\n  signing_key = %s.key\n  "
+				"verify_key  = %s.pub\n", prefix, prefix, prefix);
 	}
 	return 0;
 }

@@ -101,8 +101,10 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	need_store = optind >= argc;
 	for (int i = optind; i < argc; i++)
 		need_store |= !looks_like_file(argv[i]);
+	/* files alone need no config; but a config that is there and broken
+	 * must not silently drop its verify_key */
 	rc = cli_load_config(cli, &cfg, &err);
-	if (rc < 0 && (need_store || cli->config_path))
+	if (rc < 0 && (rc != RIP_ENOTFOUND || need_store))
 		return cli_fail(&err, rc);
 	if (cfg && !r.key)
 		r.key = cfg->package.verify_key;

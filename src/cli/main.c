@@ -73,7 +73,7 @@ int cli_load_config(struct cli *cli, struct rip_config **out,
 	if (cli->config_path)
 		return rip_config_load(out, cli->config_path, err);
 	if ((rc = rip_config_find(&path, ".", err)) < 0)
-		return RIP_ECONFIG;
+		return rc;
 	rc = rip_config_load(out, path, err);
 	free(path);
 	return rc;

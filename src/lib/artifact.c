@@ -97,6 +97,10 @@ int rip_artifact_writer_open(struct rip_artifact_writer **out, int fd,
 	snprintf(threads, sizeof(threads), "%d", cpus < 1 ? 1 :
 		cpus > 8 ? 8 : cpus);
 	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    /* git paths are bytes: store them as they are, whatever the
+	     * locale, instead of converting (and refusing) them */
+	    archive_write_set_format_option(w->a, "pax", "hdrcharset",
+		    "BINARY") != ARCHIVE_OK ||
 	    archive_write_add_filter_zstd(w->a) != ARCHIVE_OK ||
 	    archive_write_set_filter_option(w->a, "zstd", "compression-level",
 		    level) != ARCHIVE_OK ||
@@ -252,7 +256,12 @@ static struct rip_buf *meta_slot(struct rip_artifact_contents *c,
 static int check_entry(struct rip_artifact_entry *out,
 	struct archive_entry *e, struct rip_err *err)
 {
-	const char *path = archive_entry_pathname(e);
+	/* names as bytes; a UTF-8 name the C locale cannot show comes back
+	 * through the _utf8 accessor */
+	const char *path = archive_entry_pathname(e) ?
+		archive_entry_pathname(e) : archive_entry_pathname_utf8(e);
+	const char *link = archive_entry_symlink(e) ?
+		archive_entry_symlink(e) : archive_entry_symlink_utf8(e);
 	mode_t type = archive_entry_filetype(e);
 	mode_t mode = archive_entry_mode(e);
 	char *p;
@@ -274,6 +283,9 @@ static int check_entry(struct rip_artifact_entry *out,
 	if (archive_entry_hardlink(e))
 		return rip_err_set(err, RIP_ESECURITY, "entry '%s' is a hard "
 			"link; artifacts have none", path);
+	if (archive_entry_sparse_count(e) > 0)
+		return rip_err_set(err, RIP_ESECURITY, "entry '%s' is sparse; "
+			"artifacts have none", path);
 	if (mode & (S_ISUID | S_ISGID | S_ISVTX))
 		return rip_err_set(err, RIP_ESECURITY, "entry '%s' has setuid, "
 			"setgid or sticky bits", path);
@@ -287,10 +299,10 @@ static int check_entry(struct rip_artifact_entry *out,
 		break;
 	case AE_IFLNK:
 		out->kind = RIP_ART_LINK;
-		if (!archive_entry_symlink(e))
+		if (!link)
 			return rip_err_set(err, RIP_ESECURITY, "link '%s' has no "
 				"target", path);
-		out->target = rip_xstrdup(archive_entry_symlink(e));
+		out->target = rip_xstrdup(link);
 		break;
 	default:
 		return rip_err_set(err, RIP_ESECURITY, "entry '%s' is a device, "
@@ -314,6 +326,11 @@ static int read_data(struct rip_artifact_contents *c,
 	rip_sha256_init(&sha);
 	while ((st = archive_read_data_block(a, &buf, &len, &off)) ==
 			ARCHIVE_OK) {
+		if ((uint64_t)off != ent->size) {
+			rip_sha256_release(&sha);
+			return rip_err_set(err, RIP_ESECURITY, "entry '%s' has holes "
+				"(sparse data); artifacts have none", ent->path);
+		}
 		ent->size += len;
 		*total += len;
 		if (*total > RATIO_FLOOR && *total / MAX_RATIO > r->size) {
@@ -375,7 +392,17 @@ int rip_artifact_read(struct rip_artifact_contents *c, const char *path,
 			"artifact: %s", archive_error_string(a));
 		goto done;
 	}
-	while ((st = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+	/* libarchive would read a plain tar too; an artifact is zstd */
+	if (archive_filter_count(a) < 2 ||
+	    archive_filter_code(a, 0) != ARCHIVE_FILTER_ZSTD) {
+		rc = rip_err_set(err, RIP_EINTEGRITY, "not a zstd-compressed "
+			"artifact");
+		goto done;
+	}
+	/* ARCHIVE_WARN is a name the C locale cannot show; we read names as
+	 * UTF-8, so it is not damage */
+	while ((st = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
+	       st == ARCHIVE_WARN) {
 		struct rip_artifact_entry *ent;
 
 		if (c->n >= MAX_ENTRIES) {

@@ -428,6 +428,11 @@ static int set_value(struct parse *p, void *base,
 	void *field = (char *)base + k->offset;
 	char *path;
 
+	/* an empty value unsets a key, but a key with a default has no
+	 * "unset": leaving it out is how to get the default */
+	if (!v[0] && k->def && k->def[0] && k->type != RIP_CFG_LIST)
+		return fail(p, "%s needs a value (default: %s; remove the line "
+			"to use the default)", k->name, k->def), -1;
 	switch (k->type) {
 	case RIP_CFG_STRING:
 	case RIP_CFG_TREEPATH:
@@ -714,7 +719,7 @@ int rip_config_parse(struct rip_config **out, const char *text,
 	cfg->dir = rip_path_absolute(dir);
 	apply_defaults(&p, cfg, false);
 
-	if (rip_ini_parse(text, name, MAX_LINE, &ops, &p, err) < 0)
+	if (rip_ini_parse(text, name, MAX_LINE, true, &ops, &p, err) < 0)
 		p.failed = true;
 	if (!p.failed)
 		check_required(&p);

@@ -150,18 +150,28 @@ static int load_migrations(struct cut *c)
 		dir, c->err);
 }
 
-static int find_parent(struct cut *c)
+/*
+ * The newest release whose commit is a proper ancestor of this one. A
+ * release recut keeps the parent it was recorded with, so its bytes do not
+ * depend on what was cut since.
+ */
+static int find_parent(struct cut *c, const struct rip_release_rec *existing)
 {
 	struct rip_release_rec *v;
 	size_t n;
 	int rc;
 
+	if (existing) {
+		c->res->parent = existing->parent ?
+			rip_xstrdup(existing->parent) : NULL;
+		return 0;
+	}
 	if ((rc = rip_state_release_list(&v, &n, c->store->state, c->err)) < 0)
 		return rc;
 	for (size_t i = n; i-- > 0 && !c->res->parent; ) {
 		bool anc;
 
-		if (!strcmp(v[i].id, c->res->id))
+		if (!strcmp(v[i].commit, c->commit.id))
 			continue;
 		if ((rc = rip_repo_is_ancestor(&anc, c->repo, v[i].commit,
 				c->commit.id, c->err)) < 0)
@@ -504,67 +514,67 @@ done:
 }
 
 /* Same id already recorded: same commit and bytes is a no-op. */
-static int check_existing(struct cut *c, bool *exists)
+static int check_existing(struct cut *c, const struct rip_release_rec *rec)
 {
-	struct rip_release_rec rec;
-	int rc;
-
-	*exists = false;
-	rc = rip_state_release_get(&rec, c->store->state, c->res->id, NULL);
-	if (rc == RIP_ENOTFOUND)
-		return 0;
-	if (rc < 0)
-		return rip_state_release_get(&rec, c->store->state, c->res->id,
-			c->err);
-	*exists = true;
-	if (strcmp(rec.commit, c->commit.id))
-		rc = rip_err_set(c->err, RIP_EEXISTS, "release '%s' already exists "
-			"for commit %.12s, not %.12s (choose another id with --id)",
-			c->res->id, rec.commit, c->commit.id);
-	else if (c->res->sha256[0] && strcmp(rec.sha256, c->res->sha256))
-		rc = rip_err_set(c->err, RIP_EEXISTS, "release '%s' already exists "
-			"for this commit with different content (sha256 %.16s..., now "
-			"%.16s...: did [package] change?); choose another id with --id",
-			c->res->id, rec.sha256, c->res->sha256);
-	rip_release_rec_release(&rec);
-	return rc;
+	if (strcmp(rec->commit, c->commit.id))
+		return rip_err_set(c->err, RIP_EEXISTS, "release '%s' already "
+			"exists for commit %.12s, not %.12s (choose another id with "
+			"--id)", c->res->id, rec->commit, c->commit.id);
+	if (c->res->sha256[0] && strcmp(rec->sha256, c->res->sha256))
+		return rip_err_set(c->err, RIP_EEXISTS, "release '%s' already "
+			"exists for this commit with different content (sha256 "
+			"%.16s..., now %.16s...: did [package] change?); choose "
+			"another id with --id", c->res->id, rec->sha256,
+			c->res->sha256);
+	return 0;
 }
 
 static int package(struct cut *c)
 {
 	unsigned char digest[RIP_SHA256_LEN];
+	struct rip_release_rec rec = { 0 };
 	bool exists;
 	int rc;
 
-	if ((rc = check_existing(c, &exists)) < 0)
+	rc = rip_state_release_get(&rec, c->store->state, c->res->id, c->err);
+	exists = rc == 0;
+	if (rc == RIP_ENOTFOUND)
+		rip_err_clear(c->err);
+	else if (rc < 0)
 		return rc;
-	if ((rc = find_parent(c)) < 0)
-		return rc;
+	if ((exists && (rc = check_existing(c, &rec)) < 0) ||
+	    (rc = find_parent(c, exists ? &rec : NULL)) < 0)
+		goto done;
 	c->res->path = rip_store_artifact_path(c->store, c->res->id);
 	if ((rc = rip_atomic_open(&c->tmp, c->res->path, 0644, c->err)) < 0)
-		return rc;
+		goto done;
 	c->tmp_open = true;
 	if ((rc = rip_artifact_writer_open(&c->w, c->tmp.fd, c->commit.time,
 			c->err)) < 0)
-		return rc;
+		goto done;
 	if ((rc = write_payload(c)) < 0 || (rc = write_meta(c)) < 0)
-		return rc;
-	if (c->secrets.n)
-		return report_secrets(c);
+		goto done;
+	if (c->secrets.n) {
+		rc = report_secrets(c);
+		goto done;
+	}
 	if ((rc = rip_artifact_writer_close(c->w, digest, &c->res->size,
 			c->err)) < 0)
-		return rc;
+		goto done;
 	rip_hex(c->res->sha256, digest, RIP_SHA256_LEN);
 	memcpy(c->res->tree, c->sel.tree, sizeof(c->res->tree));
 	c->res->migrations = c->migs.n;
 	if (exists) {
-		if ((rc = check_existing(c, &exists)) < 0)
-			return rc;
+		/* the store already has these bytes: nothing to publish */
+		rc = check_existing(c, &rec);
 		c->res->unchanged = true;
-		c->res->is_signed = c->cfg->package.signing_key != NULL;
-		return 0;
+		c->res->is_signed = rec.is_signed;
+		goto done;
 	}
-	return publish(c, digest);
+	rc = publish(c, digest);
+done:
+	rip_release_rec_release(&rec);
+	return rc;
 }
 
 int rip_cut(struct rip_cut_result *out, const struct rip_config *cfg,

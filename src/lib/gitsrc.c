@@ -52,19 +52,23 @@ int rip_repo_open(struct rip_repo **out, const char *dir, struct rip_err *err)
 	if (rc == GIT_EOWNER) {
 		char *abs = realpath(dir, NULL);
 
-		rip_err_set(err, RIP_ECONFIG, "the git repository at '%s' is "
+		rc = rip_err_set(err, RIP_ECONFIG, "the git repository at '%s' is "
 			"owned by another user and libgit2 refuses it: run ripcord "
 			"as that user, or trust it with 'git config --global --add "
 			"safe.directory %s'", abs ? abs : dir, abs ? abs : dir);
 		free(abs);
-		return RIP_ECONFIG;
-	}
-	if (rc == GIT_ENOTFOUND)
-		return rip_err_set(err, RIP_ENOTFOUND, "'%s' is not inside a git "
+	} else if (rc == GIT_ENOTFOUND) {
+		rc = rip_err_set(err, RIP_ENOTFOUND, "'%s' is not inside a git "
 			"repository (ripcord cuts releases from git; run 'git init' "
 			"or point -C at your repository)", dir);
-	if (rc < 0)
-		return git_fail(err, RIP_EGIT, "cannot open the git repository");
+	} else if (rc < 0) {
+		rc = git_fail(err, RIP_EGIT, "cannot open the git repository");
+	}
+	if (rc < 0) {
+		/* the message is copied out; now give back our reference */
+		git_libgit2_shutdown();
+		return rc;
+	}
 	*out = rip_xcalloc(1, sizeof(**out));
 	(*out)->repo = repo;
 	return 0;
@@ -351,25 +355,24 @@ int rip_repo_tag(struct rip_repo *repo, const char *name, const char *commit,
 	const char *message, struct rip_err *err)
 {
 	git_signature *sig = NULL;
-	git_object *target = NULL, *existing = NULL;
+	git_object *target = NULL, *peeled = NULL;
+	git_reference *ref = NULL;
 	char refname[512];
 	git_oid id;
-	int rc = 0;
+	int rc;
 
-	if (lookup_commit((git_commit **)&target, repo, commit, err) < 0)
-		return err ? err->code : RIP_EGIT;
+	if ((rc = lookup_commit((git_commit **)&target, repo, commit, err)) < 0)
+		return rc;
+	/* a reference lookup, not revparse: "x-1-gabc" is describe syntax */
 	snprintf(refname, sizeof(refname), "refs/tags/%s", name);
-	if (git_revparse_single(&existing, repo->repo, refname) == 0) {
-		git_object *peeled = NULL;
-
-		if (git_object_peel(&peeled, existing, GIT_OBJECT_COMMIT) == 0 &&
+	if (git_reference_lookup(&ref, repo->repo, refname) == 0) {
+		if (git_reference_peel(&peeled, ref, GIT_OBJECT_COMMIT) == 0 &&
 		    git_oid_equal(git_object_id(peeled), git_object_id(target)))
 			rc = 0;
 		else
 			rc = rip_err_set(err, RIP_EEXISTS, "tag '%s' already exists "
 				"on another commit (delete it, or cut with --id)",
 				name);
-		git_object_free(peeled);
 		goto done;
 	}
 	if (git_signature_default(&sig, repo->repo) < 0 &&
@@ -381,7 +384,8 @@ int rip_repo_tag(struct rip_repo *repo, const char *name, const char *commit,
 		rc = git_fail(err, RIP_EGIT, "cannot create the tag");
 done:
 	git_signature_free(sig);
-	git_object_free(existing);
+	git_object_free(peeled);
+	git_reference_free(ref);
 	git_object_free(target);
 	return rc;
 }

@@ -64,7 +64,8 @@ static int handler(void *user, const char *section, const char *name,
 }
 
 int rip_ini_parse(const char *text, const char *name, size_t max_line,
-	const struct rip_ini_ops *ops, void *user, struct rip_err *err)
+	bool inline_comments, const struct rip_ini_ops *ops, void *user,
+	struct rip_err *err)
 {
 	struct run r = { text, 0, name, max_line, 0, ops, user, err, 0 };
 	int rc;
@@ -76,7 +77,7 @@ int rip_ini_parse(const char *text, const char *name, size_t max_line,
 	ini_allow_multiline = false;
 	ini_stop_on_first_error = true;
 	ini_allow_bom = true;
-	ini_allow_inline_comments = true;
+	ini_allow_inline_comments = inline_comments;
 	rc = ini_parse_stream(reader, &r, handler, &r);
 	if (r.rc)
 		return r.rc;

@@ -106,7 +106,7 @@ static bool marked_irreversible(const struct rip_layout_file *f)
 static bool listed(const struct rip_strlist *l, const char *id,
 	const char *version)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; l && i < l->n; i++)
 		if (!strcmp(l->v[i], id) || !strcmp(l->v[i], version))
 			return true;
 	return false;

@@ -158,7 +158,8 @@ int rip_manifest_parse(struct rip_manifest **out, const char *text,
 	*out = NULL;
 	p.m = rip_xcalloc(1, sizeof(*p.m));
 	/* hundreds of migration ids make one long line; 16 MiB bounds it */
-	rc = rip_ini_parse(text, "MANIFEST", 16u << 20, &ops, &p, err);
+	rc = rip_ini_parse(text, "MANIFEST", 16u << 20, false, &ops, &p,
+		err);
 	if (rc)
 		rc = err ? (err->code = RIP_EINTEGRITY) : RIP_EINTEGRITY;
 	for (size_t i = 0; !rc && i < RIP_ARRAY_SIZE(mkeys); i++) {

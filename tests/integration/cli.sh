@@ -61,6 +61,7 @@ rc releases > "$WORK/rel.txt"
 check "releases shows v1" grep -q '^v1 ' "$WORK/rel.txt"
 rc --json releases > "$WORK/rel.json"
 check "releases --json is JSON with v1" python3 -c "import json,sys; d=json.load(open('$WORK/rel.json')); assert d[0]['id']=='v1' and len(d[0]['sha256'])==64"
+echo two > TWO && git add TWO && git commit -qm two
 rc cut --id v2 --json > "$WORK/cut.json"
 check "cut --json reports parent v1" python3 -c "import json; d=json.load(open('$WORK/cut.json')); assert d['parent']=='v1' and d['id']=='v2'"
 expect_exit 2 "a bad release id is refused" rc cut --id ../x
@@ -69,6 +70,13 @@ expect_exit 2 "an unknown revision is refused" rc cut nosuchrev
 err_has "and named" "revision 'nosuchrev' not found"
 expect_exit 2 "verifying an unknown release" rc verify nope
 err_has "names it" "release 'nope' not found"
+cp .ripcord/artifacts/v1.tar.zst "$WORK/v1.tar.zst"
+cp ripcord.ini good.ini && printf '[package]\nverify_kye = x\n' >> ripcord.ini
+expect_exit 2 "verify FILE with a broken config fails, not skips the key" rc verify "$WORK/v1.tar.zst"
+err_has "naming the config line" "unknown key 'verify_kye'"
+cp good.ini ripcord.ini
+cd "$WORK" && expect_exit 0 "verify FILE needs no config at all" rc verify "$WORK/v1.tar.zst"
+cd "$repo"
 
 # the lock: a second writer is refused at once with exit 4
 exec 9>"$repo/.ripcord/lock"

@@ -18,6 +18,7 @@ printf 'DROP TABLE orders;\n' > db/migrations/0001_orders.down.sql
 printf 'ALTER TABLE orders ADD COLUMN note TEXT;\n' > db/migrations/0002_note.up.sql
 printf 'ALTER TABLE orders DROP COLUMN note;\n' > db/migrations/0002_note.down.sql
 printf '# docs\n' > NOTES.md
+printf 'non-ascii\n' > "$(printf 'caf\303\251 r\303\251sum\303\251.txt')"
 git add -A && git commit -qm base
 nfiles=$(git ls-files | wc -l)
 printf '[project]\nname = big\n[migrations]\ndir = db/migrations\n' > ripcord.ini
@@ -33,6 +34,7 @@ tar --zstd -xf "$art" -C "$WORK/x"
 git archive HEAD | tar -x -C "$WORK/ga"
 check "payload equals git archive (diff -r --no-dereference)" diff -r --no-dereference "$WORK/x/payload" "$WORK/ga"
 check "sha256sum -c ripcord/SHA256SUMS passes in the extracted artifact" sh -c "cd '$WORK/x' && sha256sum -c --quiet ripcord/SHA256SUMS"
+check "a non-ASCII file name comes through byte for byte" test -f "$WORK/x/payload/$(printf 'caf\303\251 r\303\251sum\303\251.txt')"
 check "the executable bit is kept" test -x "$WORK/x/payload/bin/run"
 check "symlinks stay symlinks" test -L "$WORK/x/payload/stdio-link.h"
 check "LINKS lists the links" grep -qP '^stdio.h\tpayload/stdio-link.h$' "$WORK/x/ripcord/LINKS"
@@ -49,6 +51,10 @@ taskset -c 0 "$RIPCORD" -q -c other.ini cut --id r1 >/dev/null 2>&1
 check "a second cut into another store is byte-identical (1 cpu vs all)" cmp "$art" "$WORK/store2/artifacts/r1.tar.zst"
 expect_exit 0 "cutting the same id and commit again is a no-op" rc cut --id r1
 check "and says unchanged" grep -q unchanged "$WORK/last.err"
+expect_exit 0 "another id on the same commit" rc cut --id r1b
+check "does not take r1 (same commit) as its parent" grep -q "parent (none)" "$WORK/last.err"
+expect_exit 0 "r1 recut after r1b is still a no-op" rc cut --id r1
+check "(unchanged, unsigned as recorded)" grep -q "unchanged release r1:.*unsigned" "$WORK/last.err"
 
 # exclude: the tree id is of the selection
 printf '[project]\nname = big\nstore = %s/store3\n[package]\nexclude = *.md, openssl\n' "$WORK" > sel.ini
@@ -93,6 +99,9 @@ mkdir -p "$WORK/extra" && tar --zstd -xf "$art" -C "$WORK/extra" && echo x > "$W
 (cd "$WORK/extra" && tar --zstd -cf "$WORK/extra.tar.zst" payload ripcord)
 expect_exit 3 "an unlisted file is refused" rc verify "$WORK/extra.tar.zst"
 err_has "and named" "'payload/extra.txt' is not listed in SHA256SUMS"
+(cd "$WORK/x" && tar -cf "$WORK/plain.tar" payload ripcord)
+expect_exit 3 "an uncompressed tar is not an artifact" rc verify "$WORK/plain.tar"
+err_has "saying so" "not a zstd-compressed artifact"
 
 # signing
 rc keygen -o "$WORK/keys/rel" >/dev/null 2>&1
@@ -152,8 +161,9 @@ check "the tag is annotated and on HEAD" test "$(git cat-file -t release/r3)" = 
 expect_exit 0 "on a release/<id> tag the default id is that id" rc cut
 check "(r3, unchanged)" test "$(cat "$WORK/last.out")" = r3
 echo more > more.txt && git add more.txt && git commit -qm more
-expect_exit 0 "past it, describe counts from it" rc cut
+expect_exit 0 "past it, describe counts from it" rc cut --tag
 check "(r3-1-g<abbrev>)" grep -qx "r3-1-g$(git rev-parse --short=7 HEAD)" "$WORK/last.out"
+check "and --tag tags a describe-style id too" test "$(git rev-parse "release/r3-1-g$(git rev-parse --short=7 HEAD)^{commit}")" = "$(git rev-parse HEAD)"
 echo again > more.txt && git commit -qam again && git tag -a app/v9.9 -m v9.9
 expect_exit 0 "default id is git describe --tags" rc cut
 check "with '/' made '-'" test "$(cat "$WORK/last.out")" = app-v9.9

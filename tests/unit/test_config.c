@@ -170,7 +170,9 @@ static void test_bad_values(void **state)
 	expect_bad("[project]\nkeep = 5x\n", "bad value '5x' for keep");
 	expect_bad("[project]\nkeep = 99999999999999999999999\n",
 		"bad value '99999999999999999999999' for keep");
-	expect_bad("[project]\nkeep =\n", "ripcord.ini:2: bad value '' for keep");
+	expect_bad("[project]\nkeep =\n", "ripcord.ini:2: keep needs a value "
+		"(default: 5; remove the line to use the default)");
+	expect_bad("[project]\nstore =\n", "ripcord.ini:2: store needs a value");
 	expect_bad("[rollout]\nsteps = 50%, 25%, 100%\n",
 		"ripcord.ini:2: bad value '50%, 25%, 100%' for steps");
 	expect_bad("[rollout]\nsteps = 25%, 50%\n", "for steps (expected "

@@ -53,6 +53,15 @@ static void test_manifest_round_trip(void **state)
 	assert_int_equal(back->submodules.n, 1);
 	rip_manifest_free(back);
 
+	/* machine-written values keep every byte: no inline comments */
+	rip_buf_reset(&text);
+	m.project = "shop ; eu";
+	rip_manifest_format(&text, &m);
+	assert_int_equal(rip_manifest_parse(&back, text.buf, &err), 0);
+	assert_string_equal(back->project, "shop ; eu");
+	rip_manifest_free(back);
+	m.project = "shop";
+
 	/* no parent, no migrations */
 	rip_buf_reset(&text);
 	rip_strlist_release(&m.migrations);
