@@ -108,10 +108,13 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 		return cli_fail(&err, rc);
 	if (cfg && !r.key)
 		r.key = cfg->package.verify_key;
-	if (need_store && (rc = rip_store_open(&r.store, cfg->project.store,
-			false, &err)) < 0) {
-		rip_config_free(cfg);
-		return cli_fail(&err, rc);
+	if (need_store) {
+		/* a missing config failed above, so cfg is here */
+		if (!cfg || (rc = rip_store_open(&r.store, cfg->project.store,
+				false, &err)) < 0) {
+			rip_config_free(cfg);
+			return cli_fail(&err, cfg ? rc : RIP_ECONFIG);
+		}
 	}
 	r.list = json_array();
 	if (optind >= argc) {

@@ -362,6 +362,11 @@ static int push_item(void *data, const char *item)
 	return 0;
 }
 
+void rip_strlist_split(struct rip_strlist *l, const char *s)
+{
+	(void)each_item(s, push_item, l);
+}
+
 static int push_step(void *data, const char *item)
 {
 	struct rip_steps *st = data;

@@ -250,7 +250,7 @@ static int add_blob(struct cut *c, const struct rip_entry *e,
 	const char *why;
 	int rc;
 
-	if ((rc = rip_repo_blob(&b, c->repo, e->oid, c->err)) < 0)
+	if (rip_repo_blob(&b, c->repo, e->oid, c->err) < 0)
 		return rip_err_prefix(c->err, "'%s'", e->path);
 	if (!c->cfg->package.allow_secrets &&
 	    (why = rip_secret_reason(e->path, b.data, b.len))) {
@@ -281,7 +281,7 @@ static int add_link(struct cut *c, const struct rip_entry *e,
 	size_t len;
 	int rc;
 
-	if ((rc = rip_repo_blob(&b, c->repo, e->oid, c->err)) < 0)
+	if (rip_repo_blob(&b, c->repo, e->oid, c->err) < 0)
 		return rip_err_prefix(c->err, "'%s'", e->path);
 	len = b.len;
 	target = rip_xstrndup(b.data, len);

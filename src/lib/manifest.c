@@ -84,30 +84,6 @@ static const struct {
 #undef M
 };
 
-static void split_list(struct rip_strlist *l, const char *v)
-{
-	while (*v) {
-		const char *comma = strchr(v, ',');
-		size_t len = comma ? (size_t)(comma - v) : strlen(v);
-
-		while (len && isspace((unsigned char)*v)) {
-			v++;
-			len--;
-		}
-		while (len && isspace((unsigned char)v[len - 1]))
-			len--;
-		if (len) {
-			char *item = rip_xstrndup(v, len);
-
-			rip_strlist_push(l, item);
-			free(item);
-		}
-		if (!comma)
-			break;
-		v = comma + 1;
-	}
-}
-
 static int mhandler(void *user, const char *section, const char *name,
 	const char *value, int line, struct rip_err *err)
 {
@@ -133,7 +109,7 @@ static int mhandler(void *user, const char *section, const char *name,
 	if (mkeys[i].type == M_STR) {
 		*(char **)field = value[0] ? rip_xstrdup(value) : NULL;
 	} else if (mkeys[i].type == M_LIST) {
-		split_list(field, value);
+		rip_strlist_split(field, value);
 	} else {
 		char *end;
 
@@ -334,25 +310,36 @@ static int sums_line(const char *s, size_t len, int lineno, void *data,
 	return rc;
 }
 
-int rip_sums_parse(struct rip_sums *out, const char *text,
-	struct rip_err *err)
+/*
+ * Parses a SHA256SUMS or LINKS text with line_fn into out, sorted; a path
+ * listed twice is an error (what names the file).
+ */
+static int parse_list(struct rip_sums *out, const char *text,
+	int (*line_fn)(const char *, size_t, int, void *, struct rip_err *),
+	const char *what, struct rip_err *err)
 {
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = each_line(text, err, sums_line, out)) < 0) {
+	if ((rc = each_line(text, err, line_fn, out)) < 0) {
 		rip_sums_release(out);
 		return rc;
 	}
 	rip_sums_sort(out);
 	for (size_t i = 1; i < out->n; i++)
 		if (!strcmp(out->v[i].path, out->v[i - 1].path)) {
-			rc = rip_err_set(err, RIP_EINTEGRITY, "SHA256SUMS lists "
-				"'%s' twice", out->v[i].path);
+			rc = rip_err_set(err, RIP_EINTEGRITY, "%s lists '%s' twice",
+				what, out->v[i].path);
 			rip_sums_release(out);
 			return rc;
 		}
 	return 0;
+}
+
+int rip_sums_parse(struct rip_sums *out, const char *text,
+	struct rip_err *err)
+{
+	return parse_list(out, text, sums_line, "SHA256SUMS", err);
 }
 
 void rip_links_format(struct rip_buf *out, const struct rip_sums *s)
@@ -383,20 +370,5 @@ static int links_line(const char *s, size_t len, int lineno, void *data,
 int rip_links_parse(struct rip_sums *out, const char *text,
 	struct rip_err *err)
 {
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((rc = each_line(text, err, links_line, out)) < 0) {
-		rip_sums_release(out);
-		return rc;
-	}
-	rip_sums_sort(out);
-	for (size_t i = 1; i < out->n; i++)
-		if (!strcmp(out->v[i].path, out->v[i - 1].path)) {
-			rc = rip_err_set(err, RIP_EINTEGRITY, "LINKS lists '%s' "
-				"twice", out->v[i].path);
-			rip_sums_release(out);
-			return rc;
-		}
-	return 0;
+	return parse_list(out, text, links_line, "LINKS", err);
 }

@@ -234,8 +234,8 @@ static int check_signature(struct rip_verify_result *out, const char *path,
 			"verify_key is set and '%s' is missing", sig_path);
 		goto done;
 	}
-	if ((rc = rip_read_file(&sig, sig_path, 4096, err)) < 0) {
-		rc = RIP_ESECURITY;
+	if (rip_read_file(&sig, sig_path, 4096, err) < 0) {
+		rc = err ? (err->code = RIP_ESECURITY) : RIP_ESECURITY;
 		goto done;
 	}
 	rc = rip_sign_verify(verify_key, digest, sig.buf, sig.len, err);

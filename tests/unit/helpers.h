@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <ftw.h>
+#include <dirent.h>
 
 #include "ripcord/buf.h"
 #include "ripcord/err.h"
@@ -70,6 +71,21 @@ static inline void write_text(const char *path, const char *text)
 	assert_non_null(f);
 	fputs(text, f);
 	fclose(f);
+}
+
+/* Number of entries in dir, dot-files included, "." and ".." not. */
+static inline int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
 }
 
 /* Asserts err's message contains needle, printing it when not. */

@@ -618,21 +618,6 @@ static void test_sparse_entry(void **state)
 	}
 }
 
-/* Entries of dir that are neither "." nor "..". */
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void test_decompression_bomb(void **state)
 {
 	struct tmpdir *t = *state;

@@ -10,21 +10,6 @@
 
 #include "ripcord/fsutil.h"
 
-/* Number of entries in dir, dot-files included, "." and ".." not. */
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 static void test_atomic_commit(void **state)
 {
 	struct tmpdir *t = *state;
