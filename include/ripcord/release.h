@@ -31,6 +31,8 @@ struct rip_cut_result {
 	size_t migrations;
 	bool is_signed;
 	bool unchanged;           /* the same release was already in the store */
+	bool restored;            /* ... and its missing or damaged artifact or
+				     signature was put back */
 };
 
 /*
@@ -38,7 +40,9 @@ struct rip_cut_result {
  * signing_key is set, records it in state.db, and optionally tags it.
  * Holds the store lock throughout. On failure nothing is left in the store
  * under a real name. Secrets in the tree are RIP_ESECURITY naming every
- * offending path; an id taken by other content is RIP_EEXISTS.
+ * offending path; an id taken by other content is RIP_EEXISTS. Cutting a
+ * recorded release again restores its artifact and signature if they were
+ * lost, since the recorded digest proves the new bytes are the same.
  */
 RIP_MUST_CHECK int rip_cut(struct rip_cut_result *out,
 	const struct rip_config *cfg, const struct rip_cut_opts *opts,

@@ -21,12 +21,13 @@ static void progress(void *data, size_t done, size_t total)
 static json_t *result_json(const struct rip_cut_result *r)
 {
 	return json_pack("{s:s, s:s, s:s, s:s*, s:s, s:s, s:I, s:I, s:I, s:I, "
-		"s:b, s:b}", "id", r->id, "commit", r->commit, "tree", r->tree,
+		"s:b, s:b, s:b}", "id", r->id, "commit", r->commit, "tree", r->tree,
 		"parent", r->parent, "path", r->path, "sha256", r->sha256,
 		"size", (json_int_t)r->size, "files", (json_int_t)r->files,
 		"bytes", (json_int_t)r->bytes,
 		"migrations", (json_int_t)r->migrations,
-		"signed", r->is_signed, "unchanged", r->unchanged);
+		"signed", r->is_signed, "unchanged", r->unchanged,
+		"restored", r->restored);
 }
 
 int cmd_cut(struct cli *cli, int argc, char **argv)
@@ -81,7 +82,8 @@ int cmd_cut(struct cli *cli, int argc, char **argv)
 		if (!cli->quiet)
 			fprintf(stderr, "ripcord: %s release %s: commit %.12s, %llu "
 				"files, %llu migrations, %s, parent %s\n",
-				res.unchanged ? "unchanged" : "cut", res.id, res.commit,
+				res.restored ? "restored" : res.unchanged ?
+				"unchanged" : "cut", res.id, res.commit,
 				(unsigned long long)res.files,
 				(unsigned long long)res.migrations,
 				res.is_signed ? "signed" : "unsigned",

@@ -472,20 +472,31 @@ static int report_secrets(struct cut *c)
 	return rc;
 }
 
+/* Writes <artifact>.sig for digest with the configured signing key. */
+static int write_signature(struct cut *c,
+	const unsigned char digest[RIP_SHA256_LEN], const char *sig_path)
+{
+	struct rip_buf sig = RIP_BUF_INIT;
+	int rc;
+
+	if ((rc = rip_sign_digest(&sig, c->cfg->package.signing_key, digest,
+			c->err)) == 0)
+		rc = rip_write_file_atomic(sig_path, sig.buf, sig.len, 0644,
+			c->err);
+	rip_buf_release(&sig);
+	return rc;
+}
+
 static int publish(struct cut *c, const unsigned char digest[RIP_SHA256_LEN])
 {
 	const struct rip_config *cfg = c->cfg;
 	struct rip_release_rec rec = { 0 };
-	struct rip_buf sig = RIP_BUF_INIT;
 	char *sig_path = rip_xasprintf("%s.sig", c->res->path);
 	int rc = 0;
 
+	/* the signature lands first: an artifact is never briefly unsigned */
 	if (cfg->package.signing_key) {
-		if ((rc = rip_sign_digest(&sig, cfg->package.signing_key, digest,
-				c->err)) < 0)
-			goto done;
-		if ((rc = rip_write_file_atomic(sig_path, sig.buf, sig.len, 0644,
-				c->err)) < 0)
+		if ((rc = write_signature(c, digest, sig_path)) < 0)
 			goto done;
 		c->res->is_signed = true;
 	} else if (rip_path_exists(sig_path)) {
@@ -508,7 +519,44 @@ static int publish(struct cut *c, const unsigned char digest[RIP_SHA256_LEN])
 	rec.bytes = c->res->bytes;
 	rc = rip_state_release_add(c->store->state, &rec, c->err);
 done:
-	rip_buf_release(&sig);
+	free(sig_path);
+	return rc;
+}
+
+/*
+ * A recorded release cut again came out with its recorded digest: if the
+ * store's copy is missing or damaged, this one replaces it (the digest
+ * proves it is the same), and a lost signature is made again.
+ */
+static int repair(struct cut *c, const struct rip_release_rec *rec,
+	const unsigned char digest[RIP_SHA256_LEN])
+{
+	unsigned char have[RIP_SHA256_LEN];
+	char *sig_path = rip_xasprintf("%s.sig", c->res->path);
+	int rc = 0;
+
+	if (rip_sha256_file(have, c->res->path, NULL) < 0 ||
+	    memcmp(have, digest, RIP_SHA256_LEN)) {
+		if ((rc = rip_atomic_commit(&c->tmp, false, c->err)) < 0)
+			goto done;
+		c->tmp_open = false;
+		c->res->restored = true;
+		rip_warn("the store's copy of '%s' was missing or damaged; "
+			"restored it (sha256 %.16s... as recorded)", rec->id,
+			rec->sha256);
+	}
+	if (rec->is_signed && !rip_path_exists(sig_path)) {
+		if (!c->cfg->package.signing_key) {
+			rip_warn("'%s' was signed but its signature is gone, and no "
+				"signing_key is set to make it again", sig_path);
+			goto done;
+		}
+		if ((rc = write_signature(c, digest, sig_path)) < 0)
+			goto done;
+		c->res->restored = true;
+		rip_warn("signature '%s' was missing; signed again", sig_path);
+	}
+done:
 	free(sig_path);
 	return rc;
 }
@@ -565,10 +613,11 @@ static int package(struct cut *c)
 	memcpy(c->res->tree, c->sel.tree, sizeof(c->res->tree));
 	c->res->migrations = c->migs.n;
 	if (exists) {
-		/* the store already has these bytes: nothing to publish */
-		rc = check_existing(c, &rec);
+		if ((rc = check_existing(c, &rec)) < 0)
+			goto done;
 		c->res->unchanged = true;
 		c->res->is_signed = rec.is_signed;
+		rc = repair(c, &rec, digest);
 		goto done;
 	}
 	rc = publish(c, digest);

@@ -101,6 +101,10 @@ static int lookup_commit(git_commit **out, struct rip_repo *repo,
 
 	*out = NULL;
 	rc = git_revparse_single(&obj, repo->repo, rev);
+	if (rc == GIT_ENOTFOUND && !strcmp(rev, "HEAD") &&
+	    git_repository_head_unborn(repo->repo) == 1)
+		return rip_err_set(err, RIP_ENOTFOUND, "the repository has no "
+			"commits yet (commit something, then cut)");
 	if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS || rc == GIT_EINVALIDSPEC)
 		return rip_err_set(err, RIP_ENOTFOUND, "revision '%s' not found "
 			"in the repository (expected a commit, branch or tag)", rev);

@@ -43,24 +43,35 @@ static const char *const upgrades[] = {
 	"  bytes INTEGER NOT NULL);",
 };
 
+/* A damaged state.db is an integrity problem with its own advice. */
+static int db_error(struct rip_state *st, struct rip_err *err,
+	const char *what, const char *detail)
+{
+	int ec = sqlite3_errcode(st->db);
+
+	if (ec == SQLITE_NOTADB || ec == SQLITE_CORRUPT)
+		return rip_err_set(err, RIP_EINTEGRITY, "state database '%s' is "
+			"damaged: %s (restore it from a backup; the artifacts next to "
+			"it are not affected)", st->path, detail);
+	return rip_err_set(err, RIP_EDB, "state database '%s': %s%s%s",
+		st->path, what, what[0] ? ": " : "", detail);
+}
+
 static int db_fail(struct rip_state *st, struct rip_err *err,
 	const char *what)
 {
-	return rip_err_set(err, RIP_EDB, "state database '%s': %s: %s",
-		st->path, what, sqlite3_errmsg(st->db));
+	return db_error(st, err, what, sqlite3_errmsg(st->db));
 }
 
 static int exec(struct rip_state *st, const char *sql, struct rip_err *err)
 {
 	char *msg = NULL;
+	int rc = 0;
 
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		rip_err_set(err, RIP_EDB, "state database '%s': %s", st->path,
-			msg ? msg : sqlite3_errmsg(st->db));
-		sqlite3_free(msg);
-		return RIP_EDB;
-	}
-	return 0;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		rc = db_error(st, err, "", msg ? msg : sqlite3_errmsg(st->db));
+	sqlite3_free(msg);
+	return rc;
 }
 
 static int read_version(struct rip_state *st, int *out, struct rip_err *err)

@@ -353,7 +353,9 @@ int rip_verify_release(struct rip_verify_result *out,
 	rc = rip_verify_file(out, path, rec.sha256, id, verify_key, err);
 	if (rc == RIP_ENOTFOUND)
 		rc = rip_err_set(err, RIP_EINTEGRITY, "release '%s' is recorded "
-			"but its artifact '%s' is missing", id, path);
+			"but its artifact '%s' is missing (cut can rebuild it, "
+			"proven identical by its recorded sha256: ripcord cut %.12s "
+			"--id %s)", id, path, rec.commit, id);
 	free(path);
 	rip_release_rec_release(&rec);
 	return rc;

@@ -4,7 +4,11 @@
 . "$(dirname "$0")/lib.sh"
 
 repo=$WORK/app
-mkdir -p "$repo" && cd "$repo" && git init -q . && echo hi > README && git add -A && git commit -qm one
+mkdir -p "$repo" && cd "$repo" && git init -q .
+printf '[project]\nstore = %s/empty-store\n' "$WORK" > "$WORK/empty.ini"
+expect_exit 2 "a repository without commits" rc -c "$WORK/empty.ini" cut
+err_has "is explained" "the repository has no commits yet"
+echo hi > README && git add -A && git commit -qm one
 
 expect_exit 2 "no config anywhere is a usage error" rc releases
 err_has "it says what to do" "run 'ripcord init'"
@@ -77,6 +81,14 @@ err_has "naming the config line" "unknown key 'verify_kye'"
 cp good.ini ripcord.ini
 cd "$WORK" && expect_exit 0 "verify FILE needs no config at all" rc verify "$WORK/v1.tar.zst"
 cd "$repo"
+
+# a damaged state.db: exit 3 and what to do
+cp .ripcord/state.db "$WORK/state.bak"
+rm -f .ripcord/state.db-wal .ripcord/state.db-shm
+echo "not sqlite at all, just some bytes that fill a page or so...." > .ripcord/state.db
+expect_exit 3 "a damaged state.db is an integrity error" rc releases
+err_has "with advice" "is damaged: file is not a database (restore it from a backup"
+cp "$WORK/state.bak" .ripcord/state.db
 
 # the lock: a second writer is refused at once with exit 4
 exec 9>"$repo/.ripcord/lock"

@@ -126,6 +126,20 @@ err_has "and says why" "unsigned artifact refused"
 cp "$WORK/good.sig" "$sart.sig"
 expect_exit 0 "verify FILE --key works outside the store" rc verify "$sart" --key "$WORK/keys/rel.pub"
 
+# a lost or damaged artifact is rebuilt by cutting it again, proven by
+# the recorded digest; a lost signature is made again
+good_sum=$(sha256sum < "$sart")
+rm "$sart" "$sart.sig"
+expect_exit 3 "a missing artifact fails verify" rc -c signed.ini verify s1
+err_has "with the command that rebuilds it" "ripcord cut $(git rev-parse --short=12 HEAD) --id s1"
+expect_exit 0 "cutting it again restores it" rc -c signed.ini cut HEAD --id s1
+err_has "and says so" "restored release s1"
+check "byte for byte" test "$(sha256sum < "$sart")" = "$good_sum"
+expect_exit 0 "and it verifies, signature included" rc -c signed.ini verify s1
+printf 'X' | dd of="$sart" bs=1 seek=100 conv=notrunc status=none
+expect_exit 0 "a damaged artifact is restored the same way" rc -c signed.ini cut HEAD --id s1
+check "byte for byte" test "$(sha256sum < "$sart")" = "$good_sum"
+
 # secrets: refused with exit 3, every path named, nothing left behind
 mkdir -p conf && printf 'DB_PASSWORD=hunter2\n' > conf/.env
 printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n' > deploy_key
