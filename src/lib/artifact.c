@@ -20,6 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <locale.h>
+#include <pthread.h>
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -33,6 +36,33 @@
 /* Uncompressed bytes allowed per compressed byte, above a floor. */
 #define MAX_RATIO 500u
 #define RATIO_FLOOR (64u << 20)
+
+/*
+ * Names in pax headers are UTF-8, and libarchive converts through the
+ * locale's charset: in the C locale every non-ASCII name fails. git paths
+ * are (almost always) UTF-8 bytes, so every libarchive call that handles a
+ * name runs with a UTF-8 LC_CTYPE for this thread only (uselocale), never
+ * touching the process's locale.
+ */
+static locale_t utf8;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_init(void)
+{
+	utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+static locale_t utf8_enter(void)
+{
+	pthread_once(&utf8_once, utf8_init);
+	return utf8 ? uselocale(utf8) : (locale_t)0;
+}
+
+static void utf8_leave(locale_t old)
+{
+	if (old)
+		uselocale(old);
+}
 
 struct rip_artifact_writer {
 	struct archive *a;
@@ -97,10 +127,6 @@ int rip_artifact_writer_open(struct rip_artifact_writer **out, int fd,
 	snprintf(threads, sizeof(threads), "%d", cpus < 1 ? 1 :
 		cpus > 8 ? 8 : cpus);
 	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
-	    /* git paths are bytes: store them as they are, whatever the
-	     * locale, instead of converting (and refusing) them */
-	    archive_write_set_format_option(w->a, "pax", "hdrcharset",
-		    "BINARY") != ARCHIVE_OK ||
 	    archive_write_add_filter_zstd(w->a) != ARCHIVE_OK ||
 	    archive_write_set_filter_option(w->a, "zstd", "compression-level",
 		    level) != ARCHIVE_OK ||
@@ -130,11 +156,20 @@ static void entry_reset(struct rip_artifact_writer *w, const char *path,
 	archive_entry_set_gid(w->e, 0);
 }
 
+static int write_header(struct rip_artifact_writer *w)
+{
+	locale_t old = utf8_enter();
+	int st = archive_write_header(w->a, w->e);
+
+	utf8_leave(old);
+	return st;
+}
+
 int rip_artifact_add_dir(struct rip_artifact_writer *w, const char *path,
 	struct rip_err *err)
 {
 	entry_reset(w, path, AE_IFDIR, 0755);
-	if (archive_write_header(w->a, w->e) != ARCHIVE_OK)
+	if (write_header(w) != ARCHIVE_OK)
 		return ar_fail(w, err, "cannot add folder", path);
 	return 0;
 }
@@ -144,7 +179,7 @@ int rip_artifact_add_file(struct rip_artifact_writer *w, const char *path,
 {
 	entry_reset(w, path, AE_IFREG, exec ? 0755 : 0644);
 	archive_entry_set_size(w->e, (la_int64_t)len);
-	if (archive_write_header(w->a, w->e) != ARCHIVE_OK)
+	if (write_header(w) != ARCHIVE_OK)
 		return ar_fail(w, err, "cannot add file", path);
 	if (len && archive_write_data(w->a, data, len) != (la_ssize_t)len)
 		return ar_fail(w, err, "cannot write file", path);
@@ -156,7 +191,7 @@ int rip_artifact_add_link(struct rip_artifact_writer *w, const char *path,
 {
 	entry_reset(w, path, AE_IFLNK, 0777);
 	archive_entry_set_symlink(w->e, target);
-	if (archive_write_header(w->a, w->e) != ARCHIVE_OK)
+	if (write_header(w) != ARCHIVE_OK)
 		return ar_fail(w, err, "cannot add link", path);
 	return 0;
 }
@@ -399,19 +434,22 @@ int rip_artifact_read(struct rip_artifact_contents *c, const char *path,
 			"artifact");
 		goto done;
 	}
-	/* ARCHIVE_WARN is a name the C locale cannot show; we read names as
-	 * UTF-8, so it is not damage */
-	while ((st = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
-	       st == ARCHIVE_WARN) {
-		struct rip_artifact_entry *ent;
+	/* ARCHIVE_WARN is a name that cannot be shown in the locale's
+	 * charset; we take names as UTF-8, so it is not damage */
+	for (;;) {
+		locale_t old = utf8_enter();
 
+		st = archive_read_next_header(a, &e);
+		utf8_leave(old);
+		if (st != ARCHIVE_OK && st != ARCHIVE_WARN)
+			break;
 		if (c->n >= MAX_ENTRIES) {
 			rc = rip_err_set(err, RIP_ESECURITY, "more than %u entries",
 				MAX_ENTRIES);
 			goto done;
 		}
 		RIP_ALLOC_GROW(c->v, c->n + 1, c->alloc);
-		ent = &c->v[c->n];
+		struct rip_artifact_entry *ent = &c->v[c->n];
 		memset(ent, 0, sizeof(*ent));
 		c->n++;
 		if ((rc = check_entry(ent, e, err)) < 0)

@@ -215,6 +215,54 @@ static int enter_dirs(struct cut *c, const char *path)
 	return 0;
 }
 
+/* Whether s is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned cp, n;
+
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0)
+			n = 1, cp = *p & 0x1f;
+		else if ((*p & 0xf0) == 0xe0)
+			n = 2, cp = *p & 0x0f;
+		else if ((*p & 0xf8) == 0xf0)
+			n = 3, cp = *p & 0x07;
+		else
+			return false;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+/* Paths the artifact's lists and pax headers can carry, or an error. */
+static int check_path(struct cut *c, const char *path)
+{
+	if (strpbrk(path, "\t\n"))
+		return rip_err_set(c->err, RIP_EUSAGE, "path '%s' holds a tab or "
+			"newline, which SHA256SUMS and LINKS cannot carry; rename "
+			"it or exclude it", path);
+	if (!utf8_valid(path))
+		return rip_err_set(c->err, RIP_EUSAGE, "path '%s' is not valid "
+			"UTF-8 (artifacts keep names as UTF-8, as pax requires); "
+			"rename it in git or exclude it", path);
+	return 0;
+}
+
 /* Whether a link at path with target resolves outside the tree root. */
 static bool link_escapes(const char *path, const char *target)
 {
@@ -286,11 +334,12 @@ static int add_link(struct cut *c, const struct rip_entry *e,
 	len = b.len;
 	target = rip_xstrndup(b.data, len);
 	rip_blob_release(&b);
-	if (!len || strlen(target) != len || strpbrk(target, "\t\n")) {
+	if (!len || strlen(target) != len || strpbrk(target, "\t\n") ||
+	    !utf8_valid(target)) {
 		free(target);
 		return rip_err_set(c->err, RIP_EUSAGE, "link '%s' has an empty "
-			"target or one with a NUL, tab or newline; fix it in git",
-			e->path);
+			"target or one with a NUL, tab, newline or bytes that are "
+			"not UTF-8; fix it in git", e->path);
 	}
 	if (link_escapes(e->path, target))
 		rip_warn("link '%s' points outside the payload ('%s'); kept as "
@@ -311,11 +360,8 @@ static int write_payload(struct cut *c)
 		const struct rip_entry *e = &c->sel.v[i];
 		char *apath;
 
-		if (strpbrk(e->path, "\t\n"))
-			return rip_err_set(c->err, RIP_EUSAGE, "path '%s' holds a "
-				"tab or newline, which SHA256SUMS and LINKS cannot "
-				"carry; rename it or exclude it", e->path);
-		if ((rc = enter_dirs(c, e->path)) < 0)
+		if ((rc = check_path(c, e->path)) < 0 ||
+		    (rc = enter_dirs(c, e->path)) < 0)
 			return rc;
 		apath = rip_xasprintf("payload/%s", e->path);
 		switch (e->kind) {

@@ -153,6 +153,13 @@ printf '[package]\nallow_secrets = yes\n' >> ripcord.ini
 expect_exit 0 "allow_secrets = yes lets it through" rc cut --id r2
 git rm -q -r conf deploy_key && git commit -qm clean
 
+# a name that is not UTF-8 cannot go into a pax header: refused, named
+latin=$(printf 'lat\351n.txt')
+echo x > "$latin" && git add "$latin" && git commit -qm latin1
+expect_exit 2 "a file name that is not UTF-8 is refused" rc cut --id bad-name
+err_has "naming the path and what to do" "is not valid UTF-8"
+git rm -q "$latin" && git commit -qm "no latin1"
+
 # a submodule and an LFS pointer: warned about, never silently dropped
 git update-index --add --cacheinfo "160000,$(git rev-parse HEAD),vendor/lib"
 printf 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n' > big.psd

@@ -1,0 +1,1 @@
+vD9PoeynrnUhX62VMsaeb2A7qpixek0X61gz/cATwUlwlbFmlOh5NEf/I3dZP0NTE1GQY1HL4m11jQqSiOqiDQ==
