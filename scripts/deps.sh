@@ -4,8 +4,8 @@
 RIPCORD_PACKAGES=(
   build-essential meson ninja-build pkg-config scdoc git
   libgit2-dev libarchive-dev libcurl4-openssl-dev libinih-dev
-  libsqlite3-dev libssl-dev libjansson-dev libcmocka-dev
-  zstd openssl sqlite3 coreutils util-linux
+  libsqlite3-dev libssl-dev libjansson-dev libcmocka-dev libpq-dev
+  zstd openssl sqlite3 coreutils util-linux postgresql postgresql-client
 )
 
 ripcord_install_deps() {

@@ -55,10 +55,19 @@ struct rip_artifact_entry {
 	char *target;             /* of a link */
 };
 
+/* A file whose content was kept in memory while reading. */
+struct rip_artifact_file {
+	char *path;
+	struct rip_buf data;
+};
+
 struct rip_artifact_contents {
 	struct rip_artifact_entry *v;
 	size_t n;
 	size_t alloc;
+	struct rip_artifact_file *files;   /* captured, in archive order */
+	size_t nfiles;
+	size_t files_alloc;
 	struct rip_buf manifest;      /* ripcord/MANIFEST */
 	struct rip_buf sums;          /* ripcord/SHA256SUMS */
 	struct rip_buf links;         /* ripcord/LINKS */
@@ -76,6 +85,15 @@ struct rip_artifact_contents {
  */
 RIP_MUST_CHECK int rip_artifact_read(struct rip_artifact_contents *out,
 	const char *path, struct rip_err *err);
+
+/*
+ * The same, also keeping the content of every file whose path starts with
+ * capture (e.g. "ripcord/migrations/") in out->files, within the same
+ * bound as the metadata files.
+ */
+RIP_MUST_CHECK int rip_artifact_read_capture(
+	struct rip_artifact_contents *out, const char *path,
+	const char *capture, struct rip_err *err);
 void rip_artifact_contents_release(struct rip_artifact_contents *c);
 
 /* Whether a path inside an artifact is safe: relative, no "." or "..". */

@@ -1,53 +1,73 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * layout.h: reading a project's migrations folder into ripcord's one
- * normalised form, <version>_<name>.up.sql / .down.sql.
+ * layout.h: reading a project's migrations folder, in any of the common
+ * layouts, into ripcord's normalised migrations (migration.h).
  *
- * This version reads the golang-migrate layout; the others (dbmate, sqitch,
- * diesel, flyway) plug in here.
+ * Layouts and their ordering rules (DESIGN.md §5):
+ *   golang-migrate  <version>_<name>.up.<ext> / .down.<ext>; version is
+ *                   digits; numeric version, then name
+ *   dbmate          <version>_<name>.sql with "-- migrate:up" and
+ *                   "-- migrate:down" sections ("transaction:false" on the
+ *                   up line: no transaction); version string order
+ *   sqitch          sqitch.plan order; deploy/<change>.sql = up,
+ *                   revert/<change>.sql = down, verify/<change>.sql
+ *   diesel          <version>_<name>/up.sql and down.sql; version string
+ *                   order (dates with dashes)
+ *   flyway          V<version>__<name>.sql with U<version>__<name>.sql;
+ *                   dotted numeric order ("1.2.10" after "1.2.9")
  */
 #ifndef RIPCORD_LAYOUT_H
 #define RIPCORD_LAYOUT_H
 
 #include "ripcord/config.h"
+#include "ripcord/migration.h"
+
+enum rip_layout_format {
+	RIP_LAYOUT_AUTO = 0,
+	RIP_LAYOUT_GOLANG,
+	RIP_LAYOUT_DBMATE,
+	RIP_LAYOUT_SQITCH,
+	RIP_LAYOUT_DIESEL,
+	RIP_LAYOUT_FLYWAY,
+};
 
 /* A file of the migrations folder, as the caller found it. */
 struct rip_layout_file {
-	const char *name;         /* file name inside the folder */
+	const char *path;         /* relative to the folder: "x.sql",
+				     "deploy/x.sql", "2019-01-01_x/up.sql" */
 	const void *data;
 	size_t len;
 };
 
-struct rip_migration {
-	char *version;
-	char *name;
-	char *id;                 /* "<version>_<name>" */
-	const struct rip_layout_file *up;
-	const struct rip_layout_file *down;   /* NULL when irreversible */
-	bool irreversible;
+struct rip_layout_opts {
+	enum rip_layout_format format;          /* AUTO: detect */
+	const struct rip_strlist *irreversible; /* ids or versions; may be NULL */
+	const char *baseline;                   /* version; may be NULL */
+	const char *dir;                        /* for messages: "db/migrations" */
 };
 
-struct rip_migrations {
-	struct rip_migration *v;
-	size_t n;
-	size_t alloc;
-};
+/* "golang-migrate", ...; "auto" for RIP_LAYOUT_AUTO. */
+const char *rip_layout_name(enum rip_layout_format f);
+/* Parses a [migrations] format value; -1 when unknown. */
+int rip_layout_parse(enum rip_layout_format *out, const char *name);
 
 /*
- * Pairs files into migrations in apply order (numeric version, then
- * name). Refuses (RIP_ECONFIG, naming the file) an up without a down, or
- * with an empty one, unless the up is marked irreversible (its first line
- * "-- ripcord:irreversible", or listed in irreversible) or lies within
- * baseline; refuses exact duplicates. Files that are not migrations are
- * warned about by name.
+ * Reads files (any order) into out, in apply order, with the detected or
+ * given layout in *detected. Fills version, name, id, up/down/verify
+ * (copies, with file set to "<dir>/<path>"), the flags, and the checksum of
+ * the normalised up. Near-miss names and stray files are warned about by
+ * name. Refuses (RIP_ECONFIG, naming the file and what to do): an up
+ * without a down, or with an empty or comment-only one, unless it is
+ * irreversible (first line "-- ripcord:irreversible", or listed) or within
+ * the baseline; a down without an up; an exact duplicate (same version and
+ * name); an id that rip_migration_id_valid refuses; a malformed sqitch.plan
+ * (with its line). AUTO that finds no layout, or two, says so.
  */
 RIP_MUST_CHECK int rip_layout_read(struct rip_migrations *out,
-	const struct rip_layout_file *files, size_t n,
-	const struct rip_strlist *irreversible, const char *baseline,
-	const char *dir, struct rip_err *err);
-void rip_migrations_release(struct rip_migrations *m);
+	enum rip_layout_format *detected, const struct rip_layout_file *files,
+	size_t n, const struct rip_layout_opts *opts, struct rip_err *err);
 
-/* Orders versions numerically ("9" < "10"), then bytewise. */
+/* golang-migrate and flyway versions: numeric, "9" < "10" < "10.1". */
 int rip_version_cmp(const char *a, const char *b);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "ripcord/config.h"
 #include "ripcord/digest.h"
+#include "ripcord/migration.h"
 #include "ripcord/store.h"
 
 struct rip_cut_opts {
@@ -76,5 +77,14 @@ RIP_MUST_CHECK int rip_verify_release(struct rip_verify_result *out,
 	struct rip_store *store, const char *id, const char *verify_key,
 	struct rip_err *err);
 void rip_verify_result_release(struct rip_verify_result *r);
+
+/*
+ * Verifies release id exactly as rip_verify_release does and returns the
+ * migrations it carries, in apply order, flags read from their markers.
+ * Nothing from an artifact is used before the whole artifact verified.
+ */
+RIP_MUST_CHECK int rip_release_migrations(struct rip_migrations *out,
+	struct rip_store *store, const char *id, const char *verify_key,
+	struct rip_err *err);
 
 #endif

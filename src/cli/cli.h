@@ -27,6 +27,7 @@ int cmd_keygen(struct cli *cli, int argc, char **argv);
 int cmd_cut(struct cli *cli, int argc, char **argv);
 int cmd_verify(struct cli *cli, int argc, char **argv);
 int cmd_releases(struct cli *cli, int argc, char **argv);
+int cmd_migrate(struct cli *cli, int argc, char **argv);
 
 /* Prints err as "ripcord: error: ..." and returns its exit code. */
 int cli_fail(const struct rip_err *err, int code);

@@ -29,11 +29,12 @@ static const struct {
 	{ "cut", cmd_cut, "package a commit into a signed release artifact" },
 	{ "verify", cmd_verify, "check artifacts: digest, signature, contents" },
 	{ "releases", cmd_releases, "list the releases in the store" },
+	{ "migrate", cmd_migrate, "apply, undo, check and lint migrations" },
 };
 
 /* In DESIGN.md, not in this version yet: said plainly, never faked. */
 static const char *const later[] = {
-	"deploy", "rollout", "rollback", "drill", "migrate", "status", "log",
+	"deploy", "rollout", "rollback", "drill", "status", "log",
 	"report", "gc",
 };
 
@@ -127,7 +128,7 @@ static int dispatch(struct cli *cli, int argc, char **argv)
 		if (!strcmp(cmd, later[i])) {
 			fprintf(stderr, "ripcord: '%s' is not in ripcord %s yet; "
 				"this version has: init, keygen, cut, verify, "
-				"releases\n", cmd, RIP_VERSION);
+				"releases, migrate\n", cmd, RIP_VERSION);
 			return 2;
 		}
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++) {

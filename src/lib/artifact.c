@@ -347,11 +347,27 @@ static int check_entry(struct rip_artifact_entry *out,
 	return 0;
 }
 
+/* Where the content of ent->path is kept, if anywhere. */
+static struct rip_buf *keep_slot(struct rip_artifact_contents *c,
+	const char *path, const char *capture)
+{
+	struct rip_artifact_file *f;
+
+	if (meta_slot(c, path) || !capture ||
+	    strncmp(path, capture, strlen(capture)))
+		return meta_slot(c, path);
+	RIP_ALLOC_GROW(c->files, c->nfiles + 1, c->files_alloc);
+	f = &c->files[c->nfiles++];
+	f->path = rip_xstrdup(path);
+	rip_buf_init(&f->data, 0);
+	return &f->data;
+}
+
 static int read_data(struct rip_artifact_contents *c,
 	struct rip_artifact_entry *ent, struct archive *a, struct reader *r,
-	uint64_t *total, struct rip_err *err)
+	uint64_t *total, const char *capture, struct rip_err *err)
 {
-	struct rip_buf *meta = meta_slot(c, ent->path);
+	struct rip_buf *meta = keep_slot(c, ent->path, capture);
 	struct rip_sha256 sha;
 	const void *buf;
 	size_t len;
@@ -399,6 +415,12 @@ static int cmp_entry(const void *a, const void *b)
 
 int rip_artifact_read(struct rip_artifact_contents *c, const char *path,
 	struct rip_err *err)
+{
+	return rip_artifact_read_capture(c, path, NULL, err);
+}
+
+int rip_artifact_read_capture(struct rip_artifact_contents *c,
+	const char *path, const char *capture, struct rip_err *err)
 {
 	struct reader *r = rip_xcalloc(1, sizeof(*r));
 	struct archive *a = archive_read_new();
@@ -455,7 +477,7 @@ int rip_artifact_read(struct rip_artifact_contents *c, const char *path,
 		if ((rc = check_entry(ent, e, err)) < 0)
 			goto done;
 		if (ent->kind == RIP_ART_FILE &&
-		    (rc = read_data(c, ent, a, r, &total, err)) < 0)
+		    (rc = read_data(c, ent, a, r, &total, capture, err)) < 0)
 			goto done;
 	}
 	if (st != ARCHIVE_EOF) {
@@ -499,6 +521,13 @@ void rip_artifact_contents_release(struct rip_artifact_contents *c)
 	free(c->v);
 	c->v = NULL;
 	c->n = c->alloc = 0;
+	for (size_t i = 0; i < c->nfiles; i++) {
+		free(c->files[i].path);
+		rip_buf_release(&c->files[i].data);
+	}
+	free(c->files);
+	c->files = NULL;
+	c->nfiles = c->files_alloc = 0;
 	rip_buf_release(&c->manifest);
 	rip_buf_release(&c->sums);
 	rip_buf_release(&c->links);

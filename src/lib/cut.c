@@ -22,6 +22,7 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/gitsrc.h"
 #include "ripcord/layout.h"
+#include "ripcord/lint.h"
 #include "ripcord/log.h"
 #include "ripcord/manifest.h"
 #include "ripcord/release.h"
@@ -103,10 +104,25 @@ static int resolve(struct cut *c)
 	return 0;
 }
 
+/* Ups that break the running release, downs that hide differences:
+ * warned about at cut, where they are cheapest to fix. */
+static void warn_lint(const struct cut *c)
+{
+	struct rip_lint lint = { 0 };
+
+	rip_lint_run(&lint, &c->migs);
+	for (size_t i = 0; i < lint.n; i++)
+		rip_warn("%s:%d: %s: %s", lint.v[i].file, lint.v[i].line,
+			lint.v[i].rule, lint.v[i].message);
+	rip_lint_release(&lint);
+}
+
 static int load_migrations(struct cut *c)
 {
 	const char *dir = c->cfg->migrations.dir;
 	struct rip_strlist inc = { 0 }, none = { 0 };
+	struct rip_layout_opts o = { 0 };
+	enum rip_layout_format detected;
 	size_t dl;
 	int rc;
 
@@ -117,7 +133,9 @@ static int load_migrations(struct cut *c)
 	dl = strlen(dir);
 	while (dl && dir[dl - 1] == '/')
 		dl--;
-	rip_strlist_push(&inc, dir);
+	if (dl == 1 && dir[0] == '.')
+		dl = 0;  /* the repository's root */
+	rip_strlist_push(&inc, dl ? dir : ".");
 	rc = rip_repo_select(&c->migsel, c->repo, c->commit.id, &inc, &none,
 		c->err);
 	rip_strlist_release(&inc);
@@ -127,27 +145,34 @@ static int load_migrations(struct cut *c)
 	c->mdata = rip_xcalloc(c->migsel.n, sizeof(*c->mdata));
 	for (size_t i = 0; i < c->migsel.n; i++) {
 		const struct rip_entry *e = &c->migsel.v[i];
-		const char *name = e->path + dl + 1;
 
-		/* direct children only; sub-folders belong to other layouts */
-		if (strncmp(e->path, dir, dl) || e->path[dl] != '/' ||
-		    strchr(name, '/') || e->kind == RIP_ENTRY_LINK ||
-		    e->kind == RIP_ENTRY_SUBMODULE)
+		if ((dl && (strncmp(e->path, dir, dl) || e->path[dl] != '/')) ||
+		    e->kind == RIP_ENTRY_LINK || e->kind == RIP_ENTRY_SUBMODULE)
 			continue;
 		if ((rc = rip_repo_blob(&c->mdata[c->n_mfiles], c->repo, e->oid,
 				c->err)) < 0)
 			return rc;
-		c->mfiles[c->n_mfiles].name = name;
+		c->mfiles[c->n_mfiles].path = e->path + (dl ? dl + 1 : 0);
 		c->mfiles[c->n_mfiles].data = c->mdata[c->n_mfiles].data;
 		c->mfiles[c->n_mfiles].len = c->mdata[c->n_mfiles].len;
 		c->n_mfiles++;
 	}
 	if (!c->n_mfiles)
-		rip_warn("migrations folder '%s' is empty or missing at %.12s",
-			dir, c->commit.id);
-	return rip_layout_read(&c->migs, c->mfiles, c->n_mfiles,
-		&c->cfg->migrations.irreversible, c->cfg->migrations.baseline,
-		dir, c->err);
+		rip_warn("migrations folder '%.*s' is empty or missing at %.12s",
+			(int)dl, dir, c->commit.id);
+	if (rip_layout_parse(&o.format, c->cfg->migrations.format) < 0)
+		o.format = RIP_LAYOUT_AUTO;
+	o.irreversible = &c->cfg->migrations.irreversible;
+	o.baseline = c->cfg->migrations.baseline;
+	o.dir = dir;
+	if ((rc = rip_layout_read(&c->migs, &detected, c->mfiles, c->n_mfiles,
+			&o, c->err)) < 0)
+		return rc;
+	if (o.format == RIP_LAYOUT_AUTO && c->n_mfiles)
+		rip_info("migrations: %s layout, %zu migrations",
+			rip_layout_name(detected), c->migs.n);
+	warn_lint(c);
+	return 0;
 }
 
 /*
@@ -421,7 +446,7 @@ static void fill_manifest(struct cut *c, struct rip_manifest *m,
 
 struct mig_file {
 	char *path;
-	const struct rip_layout_file *f;
+	struct rip_buf text;
 };
 
 static int cmp_mig_file(const void *a, const void *b)
@@ -430,22 +455,34 @@ static int cmp_mig_file(const void *a, const void *b)
 		((const struct mig_file *)b)->path);
 }
 
+static void add_mig_file(struct mig_file *v, size_t *n, const char *id,
+	const char *kind, const char *text, size_t len)
+{
+	v[*n].path = rip_xasprintf("ripcord/migrations/%s.%s.sql", id, kind);
+	rip_buf_init(&v[*n].text, 0);
+	rip_buf_add(&v[*n].text, text, len);
+	(*n)++;
+}
+
 /* The normalised migration files, sorted by their artifact path. */
 static struct mig_file *migration_files(struct cut *c, size_t *n)
 {
-	struct mig_file *v = rip_xcalloc(2 * c->migs.n + 1, sizeof(*v));
+	struct mig_file *v = rip_xcalloc(3 * c->migs.n + 1, sizeof(*v));
 
 	*n = 0;
 	for (size_t i = 0; i < c->migs.n; i++) {
 		const struct rip_migration *mg = &c->migs.v[i];
 
 		v[*n].path = rip_xasprintf("ripcord/migrations/%s.up.sql", mg->id);
-		v[(*n)++].f = mg->up;
-		if (!mg->down)
-			continue;
-		v[*n].path = rip_xasprintf("ripcord/migrations/%s.down.sql",
-			mg->id);
-		v[(*n)++].f = mg->down;
+		rip_buf_init(&v[*n].text, 0);
+		rip_migration_normalise(&v[*n].text, mg);
+		(*n)++;
+		if (mg->down.text)
+			add_mig_file(v, n, mg->id, "down", mg->down.text,
+				mg->down.len);
+		if (mg->verify.text)
+			add_mig_file(v, n, mg->id, "verify", mg->verify.text,
+				mg->verify.len);
 	}
 	if (*n)
 		qsort(v, *n, sizeof(*v), cmp_mig_file);
@@ -465,7 +502,7 @@ static int write_meta(struct cut *c)
 	for (size_t i = 0; i < nm; i++) {
 		unsigned char d[RIP_SHA256_LEN];
 
-		rip_sha256(d, mf[i].f->data, mf[i].f->len);
+		rip_sha256(d, mf[i].text.buf, mf[i].text.len);
 		rip_sums_add(&c->sums, mf[i].path, d, NULL);
 	}
 	rip_sums_sort(&c->sums);
@@ -492,10 +529,12 @@ static int write_meta(struct cut *c)
 		goto done;
 	for (size_t i = 0; i < nm && !rc; i++)
 		rc = rip_artifact_add_file(c->w, mf[i].path, false,
-			mf[i].f->data, mf[i].f->len, c->err);
+			mf[i].text.buf, mf[i].text.len, c->err);
 done:
-	for (size_t i = 0; i < nm; i++)
+	for (size_t i = 0; i < nm; i++) {
 		free(mf[i].path);
+		rip_buf_release(&mf[i].text);
+	}
 	free(mf);
 	rip_strlist_release(&m.migrations);
 	rip_buf_release(&text);

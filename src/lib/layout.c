@@ -1,14 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * layout.c: migration folder layouts, normalised.
+ * layout.c: migration folder layouts, normalised (see layout.h).
  *
- * golang-migrate names each file <version>_<name>.<up|down>.<ext>, where
- * version is digits. Several migrations may share a version; identity is
- * version + name. Files that do not fit are named in a warning rather than
- * dropped in silence, and the reversibility rules of DESIGN.md §5 are
- * enforced here, at cut, where a missing down is cheapest to fix.
+ * Each layout turns the folder's files into migrations in its own apply
+ * order; the shared rules (reversibility, baseline, valid ids) are applied
+ * afterwards, in one place, so every layout enforces DESIGN.md §5 the same
+ * way at cut, where a missing down is cheapest to fix. Files that do not
+ * fit are named in a warning rather than dropped in silence.
+ *
+ * The file-per-script layouts (golang-migrate, dbmate, diesel, flyway)
+ * first make one migration per script, then sort them and fold the up and
+ * down of each version+name together: pairing and duplicate detection cost
+ * one sort, so folders of thousands of migrations read in O(n log n).
+ * sqitch takes its order from sqitch.plan and finds scripts through a
+ * sorted index of the paths. A reworked sqitch change follows sqitch's own
+ * naming: the earlier instance's scripts are <name>@<tag>.sql, <tag> being
+ * the newest tag between it and its rework whose deploy script exists.
  */
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,62 +27,74 @@
 #include "ripcord/log.h"
 #include "banned.h"
 
+static const char *const names[] = {
+	[RIP_LAYOUT_AUTO] = "auto",
+	[RIP_LAYOUT_GOLANG] = "golang-migrate",
+	[RIP_LAYOUT_DBMATE] = "dbmate",
+	[RIP_LAYOUT_SQITCH] = "sqitch",
+	[RIP_LAYOUT_DIESEL] = "diesel",
+	[RIP_LAYOUT_FLYWAY] = "flyway",
+};
+
+const char *rip_layout_name(enum rip_layout_format f)
+{
+	return (size_t)f < RIP_ARRAY_SIZE(names) ? names[f] : "unknown";
+}
+
+int rip_layout_parse(enum rip_layout_format *out, const char *name)
+{
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(names); i++)
+		if (!strcmp(names[i], name)) {
+			*out = (enum rip_layout_format)i;
+			return 0;
+		}
+	return -1;
+}
+
 int rip_version_cmp(const char *a, const char *b)
 {
-	const char *da = a, *db = b;
-	size_t la, lb;
+	while (*a && *b) {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			size_t la, lb;
+			int c;
 
-	while (*da == '0' && isdigit((unsigned char)da[1]))
-		da++;
-	while (*db == '0' && isdigit((unsigned char)db[1]))
-		db++;
-	la = strspn(da, "0123456789");
-	lb = strspn(db, "0123456789");
-	if (la && lb && la != lb)
-		return la < lb ? -1 : 1;
-	return strcmp(da, db);
+			while (*a == '0' && isdigit((unsigned char)a[1]))
+				a++;
+			while (*b == '0' && isdigit((unsigned char)b[1]))
+				b++;
+			la = strspn(a, "0123456789");
+			lb = strspn(b, "0123456789");
+			if (la != lb)
+				return la < lb ? -1 : 1;
+			c = strncmp(a, b, la);
+			if (c)
+				return c;
+			a += la;
+			b += lb;
+		} else if (*a != *b) {
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		} else {
+			a++;
+			b++;
+		}
+	}
+	return *a ? 1 : *b ? -1 : 0;
 }
 
-/* Splits "<digits>_<name>.<up|down>.<ext>"; returns 0 or -1. */
-static int parse_name(const char *file, char **version, char **name,
-	bool *up)
-{
-	size_t vl = strspn(file, "0123456789");
-	const char *rest, *dot;
-
-	if (!vl || file[vl] != '_')
-		return -1;
-	rest = file + vl + 1;
-	dot = strstr(rest, ".up.");
-	*up = dot != NULL;
-	if (!dot)
-		dot = strstr(rest, ".down.");
-	if (!dot || dot == rest)
-		return -1;
-	if (strchr(dot + (*up ? 4 : 6), '.') || !dot[*up ? 4 : 6])
-		return -1;
-	*version = rip_xstrndup(file, vl);
-	*name = rip_xstrndup(rest, (size_t)(dot - rest));
-	return 0;
-}
-
-static struct rip_migration *find(struct rip_migrations *m,
-	const char *version, const char *name)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (!strcmp(m->v[i].version, version) &&
-		    !strcmp(m->v[i].name, name))
-			return &m->v[i];
-	return NULL;
-}
-
-static int cmp_mig(const void *a, const void *b)
-{
-	const struct rip_migration *x = a, *y = b;
-	int c = rip_version_cmp(x->version, y->version);
-
-	return c ? c : strcmp(x->name, y->name);
-}
+/* One read of a folder: its files, the options, and what came of them. */
+struct reader {
+	const struct rip_layout_opts *o;
+	enum rip_layout_format f;
+	const struct rip_layout_file *files;
+	size_t n;
+	const char *dir;          /* the folder, for messages */
+	char *pre;                /* "<dir>/", or "" without a dir */
+	const struct rip_layout_file **idx; /* the files sorted by path */
+	bool *used;               /* per file: a sqitch change took it */
+	struct rip_migrations *out;
+	struct rip_err *err;
+	char *baseline;           /* opts->baseline in this layout's terms */
+};
 
 /* Whether the text has anything but white space and SQL comments. */
 static bool has_sql(const char *s, size_t len)
@@ -95,112 +118,1126 @@ static bool has_sql(const char *s, size_t len)
 	return false;
 }
 
-static bool marked_irreversible(const struct rip_layout_file *f)
+static const char *fdata(const struct rip_layout_file *f)
 {
-	static const char mark[] = "-- ripcord:irreversible";
-
-	return f->len >= sizeof(mark) - 1 &&
-		!memcmp(f->data, mark, sizeof(mark) - 1);
+	return f->data ? f->data : "";
 }
 
-static bool listed(const struct rip_strlist *l, const char *id,
-	const char *version)
+static const char *base_name(const char *path)
 {
-	for (size_t i = 0; l && i < l->n; i++)
-		if (!strcmp(l->v[i], id) || !strcmp(l->v[i], version))
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t l = strlen(s), sl = strlen(suffix);
+
+	return l >= sl && !memcmp(s + l - sl, suffix, sl);
+}
+
+static const char *skip_blank(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* Placeholders that keep an empty folder in git: silently fine. */
+static bool is_keep(const char *path)
+{
+	const char *b = base_name(path);
+
+	return !strcmp(b, ".keep") || !strcmp(b, ".gitkeep");
+}
+
+/* Warns about the file at path: "<dir>/<path> <what follows>". */
+static RIP_PRINTF(3, 4) void warnf(const struct reader *r, const char *path,
+	const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rip_warn("%s%s %s", r->pre, path, msg);
+}
+
+/*
+ * Whether the text has a line "key = false": how diesel's metadata.toml
+ * and flyway's <script>.sql.conf turn the transaction off.
+ */
+static bool says_false(const char *s, size_t len, const char *key)
+{
+	const char *p = s, *end = s + len;
+	size_t kl = strlen(key);
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end, *q = skip_blank(p, e);
+
+		p = nl ? nl + 1 : end;
+		if ((size_t)(e - q) <= kl || memcmp(q, key, kl))
+			continue;
+		q = skip_blank(q + kl, e);
+		if (q == e || *q != '=')
+			continue;
+		q = skip_blank(q + 1, e);
+		if (e - q >= 5 && !memcmp(q, "false", 5) &&
+		    (q + 5 == e || isspace((unsigned char)q[5]) || q[5] == '#'))
+			return true;
+	}
+	return false;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	const struct rip_layout_file *const *x = a, *const *y = b;
+
+	return strcmp((*x)->path, (*y)->path);
+}
+
+/* The file at path; NULL when there is none. */
+static const struct rip_layout_file *find_file(const struct reader *r,
+	const char *path)
+{
+	size_t lo = 0, hi = r->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(r->idx[mid]->path, path);
+
+		if (!c)
+			return r->idx[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void set_sql(const struct reader *r, struct rip_sql *s,
+	const struct rip_layout_file *f, const char *text, size_t len)
+{
+	char *fn = rip_xasprintf("%s%s", r->pre, f->path);
+
+	rip_sql_set(s, text, len, fn);
+	free(fn);
+}
+
+/* One script of a file-per-script layout, as its path names it. */
+struct piece {
+	const char *version, *name; /* into the path */
+	size_t vl, nl;
+	bool up;
+};
+
+/* A migration holding what one script gave; merge() folds them up. */
+static struct rip_migration *add_piece(struct reader *r, const struct piece *p)
+{
+	struct rip_migration *mg = rip_migrations_add(r->out);
+
+	mg->version = rip_xstrndup(p->version, p->vl);
+	/* only flyway versions hold '_': V2_1 is 2.1 */
+	for (char *s = mg->version; *s; s++)
+		if (*s == '_')
+			*s = '.';
+	mg->name = rip_xstrndup(p->name, p->nl);
+	mg->id = rip_xasprintf("%s_%s", mg->version, mg->name);
+	return mg;
+}
+
+static const char *piece_file(const struct rip_migration *mg)
+{
+	return mg->up.file ? mg->up.file : mg->down.file ? mg->down.file : "";
+}
+
+/* The apply order of every file-per-script layout: version, then name. */
+static int cmp_order(const struct rip_migration *x,
+	const struct rip_migration *y)
+{
+	int c = rip_version_cmp(x->version, y->version);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int cmp_piece(const void *a, const void *b)
+{
+	const struct rip_migration *x = a, *y = b;
+	int c = cmp_order(x, y);
+
+	if (!c)
+		c = strcmp(x->version, y->version);
+	if (!c)
+		c = (y->up.file != NULL) - (x->up.file != NULL);
+	return c ? c : strcmp(piece_file(x), piece_file(y));
+}
+
+static int fold_sql(struct reader *r, struct rip_sql *to, struct rip_sql *from,
+	const char *what)
+{
+	if (!from->file)
+		return 0;
+	if (to->file)
+		return rip_err_set(r->err, RIP_ECONFIG, "%s duplicates %s (one %s "
+			"script per version and name; remove or rename one)",
+			from->file, to->file, what);
+	*to = *from;
+	memset(from, 0, sizeof(*from));
+	return 0;
+}
+
+/* Folds piece b into a, which has the same version and name. */
+static int fold(struct reader *r, struct rip_migration *a,
+	struct rip_migration *b)
+{
+	int rc;
+
+	if (strcmp(a->version, b->version))
+		return rip_err_set(r->err, RIP_ECONFIG, "%s and %s are one "
+			"migration with its version written two ways ('%s', '%s'); "
+			"rename one", piece_file(a), piece_file(b), a->version,
+			b->version);
+	if ((rc = fold_sql(r, &a->up, &b->up, "up")) < 0 ||
+	    (rc = fold_sql(r, &a->down, &b->down, "down")) < 0)
+		return rc;
+	a->no_transaction = a->no_transaction || b->no_transaction;
+	a->irreversible = a->irreversible || b->irreversible;
+	free(b->version);
+	free(b->name);
+	free(b->id);
+	memset(b, 0, sizeof(*b));
+	return 0;
+}
+
+/* Sorts the pieces into apply order and pairs each up with its down. */
+static int merge(struct reader *r)
+{
+	struct rip_migrations *m = r->out;
+	size_t k = 0;
+	int rc;
+
+	if (m->n > 1)
+		qsort(m->v, m->n, sizeof(*m->v), cmp_piece);
+	for (size_t i = 0; i < m->n; i++) {
+		if (k && !cmp_order(&m->v[k - 1], &m->v[i])) {
+			if ((rc = fold(r, &m->v[k - 1], &m->v[i])) < 0)
+				return rc;
+			continue;
+		}
+		if (k != i) {
+			m->v[k] = m->v[i];
+			memset(&m->v[i], 0, sizeof(m->v[i]));
+		}
+		k++;
+	}
+	m->n = k;
+	return 0;
+}
+
+/* golang-migrate: "<digits>_<name>.<up|down>.<ext>", ext without dots. */
+static int golang_piece(struct piece *p, const char *path)
+{
+	const char *ext = strrchr(path, '.');
+	size_t before;
+
+	p->vl = strspn(path, "0123456789");
+	if (!p->vl || path[p->vl] != '_' || strchr(path, '/') || !ext ||
+	    !ext[1] || ext < path + p->vl + 1)
+		return -1;
+	p->version = path;
+	p->name = path + p->vl + 1;
+	before = (size_t)(ext - p->name);
+	p->up = before > 3 && !memcmp(ext - 3, ".up", 3);
+	if (p->up)
+		p->nl = before - 3;
+	else if (before > 5 && !memcmp(ext - 5, ".down", 5))
+		p->nl = before - 5;
+	else
+		return -1;
+	return 0;
+}
+
+static void golang_stray(const struct reader *r, const char *path)
+{
+	static const char *const sfx[] = { "_up", "-up", "_down", "-down" };
+	size_t vl = strspn(path, "0123456789");
+	const char *ext = strrchr(path, '.');
+	size_t stem = ext ? (size_t)(ext - path) : 0;
+	bool named = vl && path[vl] == '_' && ext && !strchr(path, '/');
+
+	if (vl && path[vl] == '.') {
+		warnf(r, path, "has no name; ignored (expected "
+			"%.*s_<name>.up.sql)", (int)vl, path);
+		return;
+	}
+	for (size_t i = 0; named && i < RIP_ARRAY_SIZE(sfx); i++) {
+		size_t sl = strlen(sfx[i]);
+
+		if (stem > vl + 1 + sl && !memcmp(ext - sl, sfx[i], sl)) {
+			warnf(r, path, "is not a golang-migrate file; ignored "
+				"(did you mean %.*s.%s%s?)", (int)(stem - sl), path,
+				sfx[i] + 1, ext);
+			return;
+		}
+	}
+	if (named && (!strcmp(ext, ".up") || !strcmp(ext, ".down")))
+		warnf(r, path, "has no extension; ignored (did you mean "
+			"%s.sql?)", path);
+	else
+		warnf(r, path, "is not a golang-migrate file (expected "
+			"<version>_<name>.up.sql or .down.sql); ignored");
+}
+
+/* dbmate: "<digits>_<name>.sql" at the top of the folder. */
+static int dbmate_piece(struct piece *p, const char *path)
+{
+	size_t len = strlen(path);
+
+	p->vl = strspn(path, "0123456789");
+	if (!p->vl || path[p->vl] != '_' || strchr(path, '/') ||
+	    !ends_with(path, ".sql") || len <= p->vl + 1 + 4)
+		return -1;
+	p->version = path;
+	p->name = path + p->vl + 1;
+	p->nl = len - p->vl - 1 - 4;
+	p->up = true;
+	return 0;
+}
+
+static void dbmate_stray(const struct reader *r, const char *path)
+{
+	size_t vl = strspn(path, "0123456789");
+
+	if (vl && !strcmp(path + vl, ".sql"))
+		warnf(r, path, "has no name; ignored (expected %.*s_<name>.sql)",
+			(int)vl, path);
+	else
+		warnf(r, path, "is not a dbmate migration (expected "
+			"<version>_<name>.sql); ignored");
+}
+
+enum { SEC_UP, SEC_DOWN };
+
+/* Whether w is one of the blank-separated words of s. */
+static bool has_word(const char *s, size_t len, const char *w)
+{
+	size_t wl = strlen(w);
+
+	for (size_t i = 0; i + wl <= len; i++)
+		if (!memcmp(s + i, w, wl) &&
+		    (!i || isspace((unsigned char)s[i - 1])) &&
+		    (i + wl == len || isspace((unsigned char)s[i + wl])))
 			return true;
 	return false;
 }
 
-static int check_reversible(struct rip_migration *mg,
-	const struct rip_strlist *irreversible, const char *baseline,
-	const char *dir, struct rip_err *err)
+/*
+ * Which dbmate marker the line p[0..ll) is ("--migrate:up", "-- migrate:down
+ * transaction:false"): SEC_UP, SEC_DOWN or -1; *notx when it turns the
+ * transaction off.
+ */
+static int dbmate_marker(const char *p, size_t ll, bool *notx)
 {
-	bool in_baseline = baseline && rip_version_cmp(mg->version,
-		baseline) <= 0;
+	static const char *const kw[] = { "migrate:up", "migrate:down" };
+	size_t i = 2;
 
-	if (!mg->up)
-		return rip_err_set(err, RIP_ECONFIG, "%s/%s: a down migration "
-			"without its up (expected %s_%s.up.sql beside it)", dir,
-			mg->down->name, mg->version, mg->name);
-	mg->irreversible = marked_irreversible(mg->up) ||
-		listed(irreversible, mg->id, mg->version);
-	if (mg->irreversible || in_baseline)
+	if (ll < 2 || p[0] != '-' || p[1] != '-')
+		return -1;
+	while (i < ll && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	for (int k = SEC_UP; k <= SEC_DOWN; k++) {
+		size_t kl = strlen(kw[k]);
+
+		if (ll - i < kl || memcmp(p + i, kw[k], kl) ||
+		    (ll - i > kl && !isspace((unsigned char)p[i + kl])))
+			continue;
+		*notx = has_word(p + i + kl, ll - i - kl, "transaction:false");
+		return k;
+	}
+	return -1;
+}
+
+struct dbmate {
+	bool seen[2];
+	size_t at[2];             /* where the marker line starts */
+	size_t body[2];           /* where the line after it starts */
+	bool notx;
+	size_t again;             /* the line of a second marker of a kind */
+};
+
+static void dbmate_scan(struct dbmate *d, const struct rip_layout_file *f)
+{
+	const char *s = fdata(f), *p = s, *end = s + f->len;
+	size_t line = 0;
+
+	memset(d, 0, sizeof(*d));
+	while (p < end && !d->again) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl ? nl + 1 : end;
+		bool notx = false;
+		int k = dbmate_marker(p, (size_t)((nl ? nl : end) - p), &notx);
+
+		line++;
+		if (k >= 0 && d->seen[k])
+			d->again = line;
+		if (k >= 0) {
+			d->seen[k] = true;
+			d->at[k] = (size_t)(p - s);
+			d->body[k] = (size_t)(next - s);
+			d->notx = d->notx || notx;
+		}
+		p = next;
+	}
+}
+
+/* Section k of d: from the line after its marker to the other or EOF. */
+static size_t dbmate_section(const struct dbmate *d, int k, size_t len,
+	size_t *start)
+{
+	int o = k == SEC_UP ? SEC_DOWN : SEC_UP;
+
+	*start = d->body[k];
+	return (d->seen[o] && d->at[o] > d->at[k] ? d->at[o] : len) - *start;
+}
+
+static int dbmate_file(struct reader *r, const struct rip_layout_file *f,
+	const struct piece *p)
+{
+	struct rip_migration top = { 0 }, *mg;
+	const char *s = fdata(f);
+	size_t pre, b, len;
+	struct dbmate d;
+
+	dbmate_scan(&d, f);
+	if (d.again)
+		return rip_err_set(r->err, RIP_ECONFIG, "%s%s:%zu: a second "
+			"'-- migrate:' line of the same kind (a dbmate migration has "
+			"one up and one down section)", r->pre, f->path, d.again);
+	if (!d.seen[SEC_UP] && !d.seen[SEC_DOWN]) {
+		warnf(r, f->path, "has no '-- migrate:up' line; ignored (a dbmate "
+			"migration has '-- migrate:up' and '-- migrate:down' "
+			"sections)");
 		return 0;
-	if (!mg->down)
-		return rip_err_set(err, RIP_ECONFIG, "%s/%s has no down "
-			"migration (add %s_%s.down.sql, or mark it irreversible: "
-			"first line '-- ripcord:irreversible', or [migrations] "
-			"irreversible = %s)", dir, mg->up->name, mg->version,
-			mg->name, mg->id);
-	if (!has_sql(mg->down->data, mg->down->len))
-		return rip_err_set(err, RIP_ECONFIG, "%s/%s is empty or only "
-			"comments; a rollback would silently do nothing (write the "
-			"down, or mark the up irreversible)", dir, mg->down->name);
+	}
+	if (!d.seen[SEC_UP])
+		return rip_err_set(r->err, RIP_ECONFIG, "%s%s has a '-- migrate:"
+			"down' section but no '-- migrate:up' (put '-- migrate:up' "
+			"above the up SQL)", r->pre, f->path);
+	pre = d.seen[SEC_DOWN] && d.at[SEC_DOWN] < d.at[SEC_UP] ?
+		d.at[SEC_DOWN] : d.at[SEC_UP];
+	if (has_sql(s, pre))
+		warnf(r, f->path, "has SQL before its first '-- migrate:' line; "
+			"that SQL is ignored");
+	/* a ripcord marker may also sit above "-- migrate:up" */
+	rip_migration_read_markers(&top, s, pre);
+	mg = add_piece(r, p);
+	mg->no_transaction = d.notx || top.no_transaction;
+	mg->irreversible = top.irreversible;
+	len = dbmate_section(&d, SEC_UP, f->len, &b);
+	set_sql(r, &mg->up, f, s + b, len);
+	len = dbmate_section(&d, SEC_DOWN, f->len, &b);
+	if (d.seen[SEC_DOWN] && has_sql(s + b, len))
+		set_sql(r, &mg->down, f, s + b, len);
 	return 0;
 }
 
-int rip_layout_read(struct rip_migrations *out,
-	const struct rip_layout_file *files, size_t n,
-	const struct rip_strlist *irreversible, const char *baseline,
-	const char *dir, struct rip_err *err)
+/* diesel: "<version>_<name>/<up|down>.sql", version digits and dashes. */
+static int diesel_piece(struct piece *p, const char *path)
 {
+	const char *slash = strchr(path, '/');
+
+	p->vl = strspn(path, "0123456789-");
+	if (!slash || !isdigit((unsigned char)path[0]) || path[p->vl] != '_' ||
+	    path + p->vl + 1 >= slash)
+		return -1;
+	p->version = path;
+	p->name = path + p->vl + 1;
+	p->nl = (size_t)(slash - p->name);
+	p->up = !strcmp(slash + 1, "up.sql");
+	return p->up || !strcmp(slash + 1, "down.sql") ? 0 : -1;
+}
+
+static void diesel_stray(const struct reader *r, const char *path)
+{
+	struct piece p = { 0 };
+	char *up;
+
+	diesel_piece(&p, path);
+	if (!p.nl) {
+		warnf(r, path, "is not in a diesel migration folder (expected "
+			"<version>_<name>/up.sql and down.sql); ignored");
+	} else if (strcmp(p.name + p.nl + 1, "metadata.toml")) {
+		warnf(r, path, "is not a diesel migration script (expected "
+			"up.sql, down.sql or metadata.toml); ignored");
+	} else {
+		/* without an up.sql beside it, it would be lost silently */
+		up = rip_xasprintf("%.*s/up.sql", (int)(p.name + p.nl - path),
+			path);
+		if (!find_file(r, up))
+			warnf(r, path, "has no up.sql beside it; ignored");
+		free(up);
+	}
+}
+
+/*
+ * flyway, at any depth: "<V|U><version>__<name>.sql", the version digits
+ * separated by '.' or '_'.
+ */
+static int flyway_piece(struct piece *p, const char *path)
+{
+	const char *b = base_name(path), *sep = strstr(b, "__");
+	size_t len = strlen(b);
+
+	if ((b[0] != 'V' && b[0] != 'U') || !sep || sep == b + 1 ||
+	    !ends_with(b, ".sql") || sep + 2 >= b + len - 4)
+		return -1;
+	for (const char *s = b + 1; s < sep; s++)
+		if (!isdigit((unsigned char)*s) && ((*s != '.' && *s != '_') ||
+		    s == b + 1 || !isdigit((unsigned char)s[-1]) ||
+		    !isdigit((unsigned char)s[1])))
+			return -1;
+	p->version = b + 1;
+	p->vl = (size_t)(sep - p->version);
+	p->name = sep + 2;
+	p->nl = len - 4 - (size_t)(p->name - b);
+	p->up = b[0] == 'V';
+	return 0;
+}
+
+static void flyway_stray(const struct reader *r, const char *path)
+{
+	const char *b = base_name(path);
+	bool digit = b[0] && isdigit((unsigned char)b[1]);
+
+	if (ends_with(b, ".sql.conf"))
+		return;
+	if (!strncmp(b, "R__", 3))
+		warnf(r, path, "is a repeatable migration, which ripcord cannot "
+			"roll back; ignored (make it a V<version>__<name>.sql)");
+	else if ((b[0] == 'v' || b[0] == 'u') && digit)
+		warnf(r, path, "is not a flyway migration; ignored (did you mean "
+			"%c%s?)", toupper((unsigned char)b[0]), b + 1);
+	else if ((b[0] == 'V' || b[0] == 'U') && digit && !strstr(b, "__"))
+		warnf(r, path, "is not a flyway migration; ignored (expected "
+			"%c<version>__<name>.sql, with two underscores)", b[0]);
+	else if (b[0] == 'B' && digit)
+		warnf(r, path, "is a flyway baseline migration, which ripcord "
+			"does not read; ignored (use [migrations] baseline)");
+	else
+		warnf(r, path, "is not a flyway migration (expected "
+			"V<version>__<name>.sql or U<version>__<name>.sql); "
+			"ignored");
+}
+
+/* diesel's <id>/metadata.toml and flyway's <up>.conf: no transaction. */
+static void side_flags(struct reader *r)
+{
+	bool diesel = r->f == RIP_LAYOUT_DIESEL;
+
+	for (size_t i = 0; i < r->out->n; i++) {
+		struct rip_migration *mg = &r->out->v[i];
+		const struct rip_layout_file *f;
+		char *p;
+
+		if (!mg->up.file)
+			continue;
+		p = diesel ? rip_xasprintf("%s/metadata.toml", mg->id) :
+			rip_xasprintf("%s.conf", mg->up.file + strlen(r->pre));
+		f = find_file(r, p);
+		if (f && says_false(fdata(f), f->len, diesel ?
+				"run_in_transaction" : "executeInTransaction"))
+			mg->no_transaction = true;
+		free(p);
+	}
+}
+
+static const struct {
+	int (*piece)(struct piece *p, const char *path);
+	void (*stray)(const struct reader *r, const char *path);
+} scripts[] = {
+	[RIP_LAYOUT_GOLANG] = { golang_piece, golang_stray },
+	[RIP_LAYOUT_DBMATE] = { dbmate_piece, dbmate_stray },
+	[RIP_LAYOUT_DIESEL] = { diesel_piece, diesel_stray },
+	[RIP_LAYOUT_FLYWAY] = { flyway_piece, flyway_stray },
+};
+
+/* golang-migrate, dbmate, diesel, flyway: one migration per name. */
+static int read_scripts(struct reader *r)
+{
+	int rc;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rip_layout_file *f = &r->files[i];
+		struct rip_migration *mg;
+		struct piece p = { 0 };
+
+		if (is_keep(f->path))
+			continue;
+		if (scripts[r->f].piece(&p, f->path) < 0) {
+			scripts[r->f].stray(r, f->path);
+		} else if (r->f == RIP_LAYOUT_DBMATE) {
+			if ((rc = dbmate_file(r, f, &p)) < 0)
+				return rc;
+		} else {
+			mg = add_piece(r, &p);
+			set_sql(r, p.up ? &mg->up : &mg->down, f, fdata(f), f->len);
+		}
+	}
+	if ((rc = merge(r)) < 0)
+		return rc;
+	if (r->f == RIP_LAYOUT_DIESEL || r->f == RIP_LAYOUT_FLYWAY)
+		side_flags(r);
+	return 0;
+}
+
+/* A change of sqitch.plan. */
+struct sq_change {
+	const char *name;
+	size_t len;
+	size_t line;
+	size_t tag0, ntags;       /* its tags, in sq_plan.tags */
+	const char *tag;          /* the rework tag its scripts carry, or NULL */
+	size_t taglen;
+};
+
+struct sq_tag {
+	const char *s;            /* "@v1.0" */
+	size_t len;
+};
+
+struct sq_plan {
+	struct sq_change *v;
+	size_t n, alloc;
+	struct sq_tag *tags;
+	size_t ntags, tags_alloc;
+	char *file;               /* "<dir>/sqitch.plan", for messages */
+};
+
+/* "2024-01-31T12:00:00Z" at p, then a blank or the end. */
+static bool sq_timestamp(const char *p, const char *end)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+
+	if (end - p < 20)
+		return false;
+	for (size_t i = 0; i < 20; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)p[i]) :
+				      p[i] != shape[i])
+			return false;
+	return end - p == 20 || p[20] == ' ' || p[20] == '\t';
+}
+
+/* Parses "name [deps] timestamp planner <email> # note"; NULL or why not. */
+static const char *sq_change_line(struct sq_change *c, const char *p,
+	const char *end)
+{
+	const char *q = p, *lt, *gt;
+
+	while (q < end && *q != ' ' && *q != '\t' && *q != '[')
+		q++;
+	if (q == p)
+		return "expected a change name first";
+	if ((ispunct((unsigned char)*p) && *p != '_') ||
+	    (ispunct((unsigned char)q[-1]) && q[-1] != '_'))
+		return "a change name cannot start or end with punctuation";
+	for (const char *s = p; s < q; s++)
+		if (strchr(":@#\\", *s))
+			return "a change name cannot hold ':', '@', '#' or '\\'";
+	c->name = p;
+	c->len = (size_t)(q - p);
+	q = skip_blank(q, end);
+	if (q < end && *q == '[') {
+		const char *rb = memchr(q, ']', (size_t)(end - q));
+
+		if (!rb)
+			return "the '[' of the dependencies is never closed";
+		q = skip_blank(rb + 1, end);
+	}
+	if (!sq_timestamp(q, end))
+		return "expected a timestamp like 2024-01-31T12:00:00Z after the "
+			"change name and its dependencies";
+	q = skip_blank(q + 20, end);
+	lt = memchr(q, '<', (size_t)(end - q));
+	gt = lt ? memchr(lt, '>', (size_t)(end - lt)) : NULL;
+	if (!lt || lt == q || !gt)
+		return "expected the planner's name and <email> after the timestamp";
+	q = skip_blank(gt + 1, end);
+	return q == end || *q == '#' ? NULL : "unexpected text after the "
+		"planner's <email> (a note starts with '#')";
+}
+
+/* Adds the plan line p[0..end) (not blank, comment or pragma). */
+static const char *sq_line(struct sq_plan *pl, const char *p, const char *end,
+	size_t line)
+{
+	struct sq_change c = { 0 };
+	const char *why;
+
+	if (*p == '@') {
+		const char *q = p;
+
+		while (q < end && *q != ' ' && *q != '\t')
+			q++;
+		if (q - p < 2)
+			return "a tag line needs a name after '@'";
+		if (!pl->n)
+			return NULL;  /* a tag of nothing: sqitch's business */
+		RIP_ALLOC_GROW(pl->tags, pl->ntags + 1, pl->tags_alloc);
+		pl->tags[pl->ntags].s = p;
+		pl->tags[pl->ntags++].len = (size_t)(q - p);
+		pl->v[pl->n - 1].ntags++;
+		return NULL;
+	}
+	why = sq_change_line(&c, p, end);
+	if (why)
+		return why;
+	c.line = line;
+	c.tag0 = pl->ntags;
+	RIP_ALLOC_GROW(pl->v, pl->n + 1, pl->alloc);
+	pl->v[pl->n++] = c;
+	return NULL;
+}
+
+static int sq_parse(struct reader *r, struct sq_plan *pl,
+	const struct rip_layout_file *f)
+{
+	const char *p = fdata(f), *end = p + f->len;
+	size_t line = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end, *q = skip_blank(p, e);
+		const char *why;
+
+		line++;
+		p = nl ? nl + 1 : end;
+		if (e > q && e[-1] == '\r')
+			e--;
+		if (q == e || *q == '#' || *q == '%')
+			continue;
+		why = sq_line(pl, q, e, line);
+		if (why)
+			return rip_err_set(r->err, RIP_ECONFIG, "%s:%zu: %s",
+				pl->file, line, why);
+	}
+	return 0;
+}
+
+/*
+ * Change a is reworked at b: its scripts carry the newest tag between
+ * them (a's own tags last) whose deploy script exists, else the newest
+ * one, which is how sqitch names them. No tag between them is an error.
+ */
+static int sq_rework(struct reader *r, struct sq_plan *pl, size_t a, size_t b)
+{
+	struct sq_change *c = &pl->v[a];
+	const struct sq_tag *pick = NULL, *first = NULL;
+
+	for (size_t j = b; j-- > a && !pick;) {
+		for (size_t t = 0; t < pl->v[j].ntags && !pick; t++) {
+			const struct sq_tag *tag = &pl->tags[pl->v[j].tag0 + t];
+			char *p = rip_xasprintf("deploy/%.*s%.*s.sql", (int)c->len,
+				c->name, (int)tag->len, tag->s);
+
+			if (!first)
+				first = tag;
+			if (find_file(r, p))
+				pick = tag;
+			free(p);
+		}
+	}
+	if (!first)
+		return rip_err_set(r->err, RIP_ECONFIG, "%s:%zu: change '%.*s' "
+			"appears again with no tag since line %zu (sqitch reworks a "
+			"change only after a tag; tag the plan, or rename the change)",
+			pl->file, pl->v[b].line, (int)c->len, c->name, c->line);
+	pick = pick ? pick : first;
+	c->tag = pick->s;
+	c->taglen = pick->len;
+	return 0;
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+	const struct sq_change *const *x = a, *const *y = b;
+	size_t l = (*x)->len < (*y)->len ? (*x)->len : (*y)->len;
+	int c = memcmp((*x)->name, (*y)->name, l);
+
+	if (!c && (*x)->len != (*y)->len)
+		c = (*x)->len < (*y)->len ? -1 : 1;
+	return c ? c : *x < *y ? -1 : *x > *y;
+}
+
+/* Finds every change that appears again later (a rework) by sorting. */
+static int sq_reworks(struct reader *r, struct sq_plan *pl)
+{
+	const struct sq_change **by = rip_xcalloc(pl->n + 1,
+		sizeof(const struct sq_change *));
 	int rc = 0;
 
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < n; i++) {
-		char *version, *name;
-		struct rip_migration *mg;
-		bool up;
-
-		if (parse_name(files[i].name, &version, &name, &up) < 0) {
-			rip_warn("%s/%s is not a migration file (expected "
-				"<version>_<name>.up.sql or .down.sql); ignored", dir,
-				files[i].name);
+	for (size_t i = 0; i < pl->n; i++)
+		by[i] = &pl->v[i];
+	if (pl->n > 1)
+		qsort(by, pl->n, sizeof(const struct sq_change *), cmp_change);
+	for (size_t i = 1; i < pl->n; i++) {
+		if (by[i - 1]->len != by[i]->len ||
+		    memcmp(by[i - 1]->name, by[i]->name, by[i]->len))
 			continue;
-		}
-		mg = find(out, version, name);
-		if (!mg) {
-			RIP_ALLOC_GROW(out->v, out->n + 1, out->alloc);
-			mg = &out->v[out->n++];
-			memset(mg, 0, sizeof(*mg));
-			mg->version = version;
-			mg->name = name;
-			mg->id = rip_xasprintf("%s_%s", version, name);
-		} else {
-			free(version);
-			free(name);
-		}
-		if (up ? mg->up != NULL : mg->down != NULL) {
-			rc = rip_err_set(err, RIP_ECONFIG, "%s/%s duplicates %s (one "
-				"%s file per migration)", dir, files[i].name,
-				(up ? mg->up : mg->down)->name, up ? "up" : "down");
-			goto fail;
-		}
-		if (up)
-			mg->up = &files[i];
-		else
-			mg->down = &files[i];
+		if ((rc = sq_rework(r, pl, (size_t)(by[i - 1] - pl->v),
+				(size_t)(by[i] - pl->v))) < 0)
+			goto done;
 	}
-	if (out->n)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_mig);
-	for (size_t i = 0; i < out->n; i++)
-		if ((rc = check_reversible(&out->v[i], irreversible, baseline,
-				dir, err)) < 0)
-			goto fail;
-	return 0;
-fail:
-	rip_migrations_release(out);
+done:
+	free(by);
 	return rc;
 }
 
-void rip_migrations_release(struct rip_migrations *m)
+/* Change i of the plan: version "%04zu" of its position; its scripts. */
+static int sq_scripts(struct reader *r, const struct sq_plan *pl, size_t i)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		free(m->v[i].version);
-		free(m->v[i].name);
-		free(m->v[i].id);
+	static const char *const dirs[] = { "deploy", "revert", "verify" };
+	const struct sq_change *c = &pl->v[i];
+	struct rip_migration *mg = rip_migrations_add(r->out);
+	struct rip_sql *slot[] = { &mg->up, &mg->down, &mg->verify };
+	int rc = 0;
+
+	mg->version = rip_xasprintf("%04zu", i + 1);
+	mg->name = rip_xstrndup(c->name, c->len);
+	mg->id = rip_xasprintf("%s_%s", mg->version, mg->name);
+	for (size_t k = 0; k < RIP_ARRAY_SIZE(dirs) && !rc; k++) {
+		char *p = rip_xasprintf("%s/%s%.*s.sql", dirs[k], mg->name,
+			(int)c->taglen, c->tag ? c->tag : "");
+		const struct rip_layout_file *f = find_file(r, p);
+
+		if (f) {
+			r->used[f - r->files] = true;
+			set_sql(r, slot[k], f, fdata(f), f->len);
+		} else if (k == 0) {
+			rc = rip_err_set(r->err, RIP_ECONFIG, "%s:%zu: change '%s' "
+				"has no deploy script (expected %s%s)", pl->file,
+				c->line, mg->name, r->pre, p);
+		}
+		free(p);
 	}
-	free(m->v);
-	memset(m, 0, sizeof(*m));
+	return rc;
+}
+
+static void sq_strays(const struct reader *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const char *p = r->files[i].path;
+
+		if (r->used[i] || is_keep(p))
+			continue;
+		if (!strncmp(p, "deploy/", 7))
+			warnf(r, p, "is not in sqitch.plan; ignored (add its change "
+				"to the plan, or remove the script)");
+		else if (!strncmp(p, "revert/", 7) || !strncmp(p, "verify/", 7))
+			warnf(r, p, "belongs to no change of sqitch.plan; ignored");
+	}
+}
+
+/* Without a plan there are no changes; deploy scripts make that an error. */
+static int sq_no_plan(struct reader *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!strncmp(r->files[i].path, "deploy/", 7))
+			return rip_err_set(r->err, RIP_ECONFIG, "%s%s has no "
+				"sqitch.plan beside it (sqitch keeps the plan at the "
+				"top of the migrations folder: check [migrations] dir)",
+				r->pre, r->files[i].path);
+	if (r->n)
+		rip_warn("%s has no sqitch.plan; no migrations read", r->dir);
+	return 0;
+}
+
+static int read_sqitch(struct reader *r)
+{
+	const struct rip_layout_file *plan = find_file(r, "sqitch.plan");
+	struct sq_plan pl = { 0 };
+	int rc = 0;
+
+	if (!plan)
+		return sq_no_plan(r);
+	pl.file = rip_xasprintf("%s%s", r->pre, plan->path);
+	r->used = rip_xcalloc(r->n, sizeof(*r->used));
+	if ((rc = sq_parse(r, &pl, plan)) < 0)
+		goto done;
+	if ((rc = sq_reworks(r, &pl)) < 0)
+		goto done;
+	for (size_t i = 0; i < pl.n; i++)
+		if ((rc = sq_scripts(r, &pl, i)) < 0)
+			goto done;
+	sq_strays(r);
+done:
+	free(pl.v);
+	free(pl.tags);
+	free(pl.file);
+	return rc;
+}
+
+/* sqitch's baseline: a change (its last instance), its id or position. */
+static int sq_baseline(struct reader *r, const char *b)
+{
+	for (size_t i = r->out->n; i-- > 0;) {
+		const struct rip_migration *mg = &r->out->v[i];
+
+		if (!strcmp(mg->name, b) || !strcmp(mg->id, b)) {
+			r->baseline = rip_xstrdup(mg->version);
+			return 0;
+		}
+	}
+	if (b[0] && !b[strspn(b, "0123456789")]) {
+		r->baseline = rip_xstrdup(b);
+		return 0;
+	}
+	return rip_err_set(r->err, RIP_ECONFIG, "[migrations] baseline '%s' is "
+		"not a change of %ssqitch.plan (name a change, or give its "
+		"position in the plan, like 0012)", b, r->pre);
+}
+
+static int resolve_baseline(struct reader *r)
+{
+	const char *b = r->o->baseline;
+
+	if (!b)
+		return 0;
+	if (r->f == RIP_LAYOUT_SQITCH)
+		return sq_baseline(r, b);
+	r->baseline = rip_xstrdup(b);
+	/* flyway writes V1_2 for 1.2 */
+	for (char *p = r->baseline; r->f == RIP_LAYOUT_FLYWAY && *p; p++)
+		if (*p == '_')
+			*p = '.';
+	return 0;
+}
+
+/* Which layout one file is clearly part of; AUTO when none. */
+static enum rip_layout_format guess(const struct rip_layout_file *f)
+{
+	struct dbmate d;
+	struct piece p;
+
+	if (!strcmp(f->path, "sqitch.plan"))
+		return RIP_LAYOUT_SQITCH;
+	if (!diesel_piece(&p, f->path))
+		return RIP_LAYOUT_DIESEL;
+	if (!flyway_piece(&p, f->path))
+		return RIP_LAYOUT_FLYWAY;
+	if (!golang_piece(&p, f->path))
+		return RIP_LAYOUT_GOLANG;
+	if (dbmate_piece(&p, f->path) < 0)
+		return RIP_LAYOUT_AUTO;
+	dbmate_scan(&d, f);
+	return d.seen[SEC_UP] ? RIP_LAYOUT_DBMATE : RIP_LAYOUT_AUTO;
+}
+
+static void warn_unknown(const struct reader *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!is_keep(r->files[i].path)) {
+			rip_warn("no migration layout recognised in %s (%zu files, "
+				"e.g. '%s'); no migrations read (set [migrations] "
+				"format to hear about each file)", r->dir,
+				r->n, r->files[i].path);
+			return;
+		}
+}
+
+static int detect(struct reader *r, enum rip_layout_format *out)
+{
+	const char *ex[RIP_ARRAY_SIZE(names)] = { 0 };
+	struct rip_buf b = RIP_BUF_INIT;
+	size_t found = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		enum rip_layout_format f = guess(&r->files[i]);
+
+		if (f != RIP_LAYOUT_AUTO && !ex[f]) {
+			ex[f] = r->files[i].path;
+			found++;
+		}
+	}
+	*out = RIP_LAYOUT_AUTO;
+	for (size_t f = 1; f < RIP_ARRAY_SIZE(names); f++) {
+		if (!ex[f])
+			continue;
+		*out = (enum rip_layout_format)f;
+		rip_buf_addf(&b, "%s%s ('%s')", b.len ? ", " : "", names[f],
+			ex[f]);
+	}
+	if (found > 1)
+		rc = rip_err_set(r->err, RIP_ECONFIG, "%s mixes migration layouts: "
+			"%s; set [migrations] format to the one it uses", r->dir,
+			b.buf);
+	else if (!found)
+		warn_unknown(r);
+	rip_buf_release(&b);
+	return rc;
+}
+
+/* The script that would pair with mg's lone one, for messages. */
+static char *pair_hint(const struct reader *r, const struct rip_migration *mg,
+	bool want_down)
+{
+	const char *have = (want_down ? mg->up.file : mg->down.file) +
+		strlen(r->pre);
+	const char *b = base_name(have), *ext = strrchr(b, '.');
+
+	switch (r->f) {
+	case RIP_LAYOUT_GOLANG:
+		return rip_xasprintf("%s_%s.%s%s", mg->version, mg->name,
+			want_down ? "down" : "up", ext ? ext : ".sql");
+	case RIP_LAYOUT_DBMATE:
+		return rip_xstrdup("SQL under a '-- migrate:down' line");
+	case RIP_LAYOUT_SQITCH:
+		return rip_xasprintf("revert/%s", strchr(have, '/') ?
+			strchr(have, '/') + 1 : have);
+	case RIP_LAYOUT_DIESEL:
+		return rip_xasprintf("%s/%s.sql", mg->id,
+			want_down ? "down" : "up");
+	default:
+		return rip_xasprintf("%.*s%c%s", (int)(b - have), have,
+			want_down ? 'U' : 'V', b + 1);
+	}
+}
+
+static bool listed(const struct reader *r, const struct rip_migration *mg)
+{
+	const struct rip_strlist *l = r->o->irreversible;
+
+	for (size_t i = 0; l && i < l->n; i++)
+		if (!strcmp(l->v[i], mg->id) || !strcmp(l->v[i], mg->version) ||
+		    (r->f == RIP_LAYOUT_SQITCH && !strcmp(l->v[i], mg->name)))
+			return true;
+	return false;
+}
+
+static int check_down(const struct reader *r, const struct rip_migration *mg)
+{
+	char *hint;
+	int rc;
+
+	if (mg->down.text && has_sql(mg->down.text, mg->down.len))
+		return 0;
+	if (mg->down.text)
+		return rip_err_set(r->err, RIP_ECONFIG, "%s is empty or only "
+			"comments; a rollback would silently do nothing (write the "
+			"down, or mark the up irreversible)", mg->down.file);
+	hint = pair_hint(r, mg, true);
+	rc = rip_err_set(r->err, RIP_ECONFIG, "%s has no down migration (add "
+		"%s, or mark it irreversible: first line '-- ripcord:"
+		"irreversible', or [migrations] irreversible = %s)", mg->up.file,
+		hint, mg->id);
+	free(hint);
+	return rc;
+}
+
+static int down_without_up(const struct reader *r,
+	const struct rip_migration *mg)
+{
+	char *hint = pair_hint(r, mg, false);
+	int rc = rip_err_set(r->err, RIP_ECONFIG, "%s: a down migration "
+		"without its up (add %s beside it, or remove the down)",
+		mg->down.file, hint);
+
+	free(hint);
+	return rc;
+}
+
+/* The shared rules of DESIGN.md §5, for one migration of any layout. */
+static int check_rules(struct reader *r, struct rip_migration *mg)
+{
+	struct rip_migration top = { 0 };
+	struct rip_buf norm = RIP_BUF_INIT;
+	int rc;
+
+	if (!rip_migration_id_valid(mg->id))
+		return rip_err_set(r->err, RIP_ECONFIG, "%s: migration '%s' has a "
+			"name ripcord cannot carry (no '/', ',', '\\\\', tabs or "
+			"newlines; at most 200 bytes); rename it", piece_file(mg),
+			mg->id);
+	if (!mg->up.text)
+		return down_without_up(r, mg);
+	/* the flags the artifact will read back from the normalised up */
+	rip_migration_read_markers(&top, mg->up.text, mg->up.len);
+	mg->baseline = mg->baseline || top.baseline || (r->baseline &&
+		rip_version_cmp(mg->version, r->baseline) <= 0);
+	mg->irreversible = mg->irreversible || top.irreversible ||
+		listed(r, mg);
+	mg->no_transaction = mg->no_transaction || top.no_transaction;
+	if (!mg->irreversible && !mg->baseline) {
+		if ((rc = check_down(r, mg)) < 0)
+			return rc;
+	} else {
+		if (!mg->baseline && mg->down.text &&
+		    has_sql(mg->down.text, mg->down.len))
+			rip_warn("%s is irreversible, so its down %s is left out",
+				mg->up.file, mg->down.file);
+		rip_sql_release(&mg->down);
+	}
+	rip_migration_normalise(&norm, mg);
+	rip_sha256(mg->checksum, norm.buf, norm.len);
+	rip_buf_release(&norm);
+	return 0;
+}
+
+static int read_layout(struct reader *r)
+{
+	switch (r->f) {
+	case RIP_LAYOUT_AUTO:
+		return 0;         /* nothing recognised: no migrations */
+	case RIP_LAYOUT_SQITCH:
+		return read_sqitch(r);
+	case RIP_LAYOUT_GOLANG:
+	case RIP_LAYOUT_DBMATE:
+	case RIP_LAYOUT_DIESEL:
+	case RIP_LAYOUT_FLYWAY:
+		return read_scripts(r);
+	}
+	return rip_err_set(r->err, RIP_ECONFIG, "unknown migration layout %d",
+		(int)r->f);
+}
+
+int rip_layout_read(struct rip_migrations *out,
+	enum rip_layout_format *detected, const struct rip_layout_file *files,
+	size_t n, const struct rip_layout_opts *o, struct rip_err *err)
+{
+	bool dir = o->dir && o->dir[0];
+	struct reader r = { .o = o, .f = o->format, .files = files, .n = n,
+		.dir = dir ? o->dir : ".", .out = out, .err = err };
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	r.pre = dir ? rip_xasprintf("%s/", o->dir) : rip_xstrdup("");
+	r.idx = rip_xcalloc(n + 1, sizeof(const struct rip_layout_file *));
+	for (size_t i = 0; i < n; i++)
+		r.idx[i] = &files[i];
+	if (n > 1)
+		qsort(r.idx, n, sizeof(const struct rip_layout_file *), cmp_path);
+	if (r.f == RIP_LAYOUT_AUTO) {
+		if ((rc = detect(&r, &r.f)) < 0)
+			goto done;
+	}
+	if ((rc = read_layout(&r)) < 0)
+		goto done;
+	if ((rc = resolve_baseline(&r)) < 0)
+		goto done;
+	for (size_t i = 0; i < out->n; i++)
+		if ((rc = check_rules(&r, &out->v[i])) < 0)
+			goto done;
+done:
+	if (rc < 0)
+		rip_migrations_release(out);
+	*detected = r.f;
+	free(r.pre);
+	free(r.idx);
+	free(r.used);
+	free(r.baseline);
+	return rc;
 }

@@ -198,11 +198,15 @@ static int check_manifest(struct check *k, const char *expect_id)
 			m->migrations.v[i]);
 		char *down = rip_xasprintf("ripcord/migrations/%s.down.sql",
 			m->migrations.v[i]);
+		char *verify = rip_xasprintf("ripcord/migrations/%s.verify.sql",
+			m->migrations.v[i]);
 		bool ok = entry(k, up) != NULL;
 
-		mfiles -= ok + (entry(k, down) != NULL);
+		mfiles -= ok + (entry(k, down) != NULL) +
+			(entry(k, verify) != NULL);
 		free(up);
 		free(down);
+		free(verify);
 		if (!ok)
 			return rip_err_set(k->err, RIP_EINTEGRITY, "MANIFEST lists "
 				"migration '%s' but the artifact has no %s.up.sql",
@@ -291,9 +295,53 @@ static int check_outside(struct rip_verify_result *out, const char *path,
 	return check_signature(out, path, digest, verify_key, err);
 }
 
-int rip_verify_file(struct rip_verify_result *out, const char *path,
+static const struct rip_artifact_file *kept(const struct check *k,
+	const char *id, const char *kind)
+{
+	char *path = rip_xasprintf("ripcord/migrations/%s.%s.sql", id, kind);
+	const struct rip_artifact_file *f = NULL;
+
+	for (size_t i = 0; i < k->c.nfiles && !f; i++)
+		if (!strcmp(k->c.files[i].path, path))
+			f = &k->c.files[i];
+	free(path);
+	return f;
+}
+
+/* The verified artifact's migrations, in MANIFEST's (apply) order. */
+static void collect_migrations(struct rip_migrations *out,
+	const struct check *k)
+{
+	static const char *const kinds[] = { "up", "down", "verify" };
+
+	for (size_t i = 0; i < k->m->migrations.n; i++) {
+		const char *id = k->m->migrations.v[i];
+		const char *us = strchr(id, '_');
+		struct rip_migration *m = rip_migrations_add(out);
+		struct rip_sql *slot[] = { &m->up, &m->down, &m->verify };
+
+		m->id = rip_xstrdup(id);
+		m->version = us ? rip_xstrndup(id, (size_t)(us - id)) :
+				  rip_xstrdup(id);
+		m->name = rip_xstrdup(us ? us + 1 : "");
+		for (size_t j = 0; j < RIP_ARRAY_SIZE(kinds); j++) {
+			const struct rip_artifact_file *f = kept(k, id, kinds[j]);
+			char *name;
+
+			if (!f)
+				continue;
+			name = rip_xasprintf("%s.tar.zst:%s", k->m->id, f->path);
+			rip_sql_set(slot[j], f->data.buf, f->data.len, name);
+			free(name);
+		}
+		rip_migration_read_markers(m, m->up.text, m->up.len);
+	}
+}
+
+static int verify_impl(struct rip_verify_result *out, const char *path,
 	const char *expect_sha256, const char *expect_id,
-	const char *verify_key, struct rip_err *err)
+	const char *verify_key, struct rip_migrations *migs,
+	struct rip_err *err)
 {
 	unsigned char digest[RIP_SHA256_LEN];
 	struct check k = { .err = err };
@@ -304,7 +352,8 @@ int rip_verify_file(struct rip_verify_result *out, const char *path,
 	if ((rc = check_outside(out, path, digest, expect_sha256, verify_key,
 			err)) < 0)
 		goto done;
-	if ((rc = rip_artifact_read(&k.c, path, err)) < 0)
+	if ((rc = rip_artifact_read_capture(&k.c, path, migs ?
+			"ripcord/migrations/" : NULL, err)) < 0)
 		goto done;
 	if (memcmp(digest, k.c.file_digest, RIP_SHA256_LEN)) {
 		rc = rip_err_set(err, RIP_EINTEGRITY, "the file changed while "
@@ -328,6 +377,8 @@ int rip_verify_file(struct rip_verify_result *out, const char *path,
 	out->files = k.m->files;
 	out->links = k.m->links;
 	out->migrations = k.m->migrations.n;
+	if (migs)
+		collect_migrations(migs, &k);
 done:
 	if (rc < 0)
 		rip_err_prefix(err, "artifact '%s'", path);
@@ -338,9 +389,17 @@ done:
 	return rc;
 }
 
-int rip_verify_release(struct rip_verify_result *out,
+int rip_verify_file(struct rip_verify_result *out, const char *path,
+	const char *expect_sha256, const char *expect_id,
+	const char *verify_key, struct rip_err *err)
+{
+	return verify_impl(out, path, expect_sha256, expect_id, verify_key,
+		NULL, err);
+}
+
+static int release_impl(struct rip_verify_result *out,
 	struct rip_store *store, const char *id, const char *verify_key,
-	struct rip_err *err)
+	struct rip_migrations *migs, struct rip_err *err)
 {
 	struct rip_release_rec rec;
 	char *path;
@@ -350,7 +409,7 @@ int rip_verify_release(struct rip_verify_result *out,
 	if ((rc = rip_state_release_get(&rec, store->state, id, err)) < 0)
 		return rc;
 	path = rip_store_artifact_path(store, id);
-	rc = rip_verify_file(out, path, rec.sha256, id, verify_key, err);
+	rc = verify_impl(out, path, rec.sha256, id, verify_key, migs, err);
 	if (rc == RIP_ENOTFOUND)
 		rc = rip_err_set(err, RIP_EINTEGRITY, "release '%s' is recorded "
 			"but its artifact '%s' is missing (cut can rebuild it, "
@@ -358,6 +417,28 @@ int rip_verify_release(struct rip_verify_result *out,
 			"--id %s)", id, path, rec.commit, id);
 	free(path);
 	rip_release_rec_release(&rec);
+	return rc;
+}
+
+int rip_verify_release(struct rip_verify_result *out,
+	struct rip_store *store, const char *id, const char *verify_key,
+	struct rip_err *err)
+{
+	return release_impl(out, store, id, verify_key, NULL, err);
+}
+
+int rip_release_migrations(struct rip_migrations *out,
+	struct rip_store *store, const char *id, const char *verify_key,
+	struct rip_err *err)
+{
+	struct rip_verify_result res;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = release_impl(&res, store, id, verify_key, out, err);
+	rip_verify_result_release(&res);
+	if (rc < 0)
+		rip_migrations_release(out);
 	return rc;
 }
 

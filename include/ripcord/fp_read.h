@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fp_read.h: the two catalog readers that build a structural fingerprint
+ * (fingerprint.h) of a live database, and the helpers they share.
+ *
+ * Both read catalogs, never stored SQL text, except where the database
+ * keeps no catalog for a definition (SQLite triggers and views). Names are
+ * printed bare when they are plain identifiers and double-quoted otherwise;
+ * SQLite names are folded to lower case first (SQLite ignores their case),
+ * PostgreSQL names keep theirs and drop the "public." qualification. An
+ * empty value prints as the key alone ("table orders"), and as "plain" in
+ * a diff line. Parts in [] appear only when they apply.
+ *
+ * Keys and values, SQLite (fp_sqlite.c):
+ *   table T               "" | "without rowid" | "strict" | "virtual"
+ *                         (joined by ", ")
+ *   column T.C            "type TEXT" (declared type, upper case) or
+ *                         "no type" [", not null"] [", default 'new'"]
+ *                         [", collate NOCASE"] [", primary key" [" N" in
+ *                         a composite key | " autoincrement"]]
+ *                         [", hidden" | ", generated virtual|stored"]
+ *                         and, strict only, ", position N" (from 1)
+ *   index I               "on T (a, b COLLATE NOCASE DESC)" [", unique"]
+ *                         [", partial"]; "(expression)" for an expression
+ *   unique T(a, b)        "(a, b COLLATE NOCASE)": the automatic index of
+ *   primary key T(a)      a UNIQUE or PRIMARY KEY, keyed by what it
+ *                         enforces (sqlite_autoindex_* names change)
+ *   foreign key T(a, b)   "references P(x, y)" [", on update X"]
+ *                         [", on delete X"] [", match X"], actions in
+ *                         lower case; "REFERENCES P" alone is spelled out
+ *                         with P's primary key columns
+ *   trigger G             "on T: <canonical CREATE TRIGGER text>"
+ *   view V                "<canonical CREATE VIEW text>"
+ *                         (rip_fp_sql with fold: lower case, no comments,
+ *                         no space next to punctuation)
+ *
+ * Keys and values, PostgreSQL (fp_pg.c):
+ *   schema S              ""
+ *   extension E           "version 1.3" [", schema S"]; its members are
+ *                         left out
+ *   table T               "" or ", "-joined: "partitioned by RANGE (c)",
+ *                         "unlogged", "partition of P FOR VALUES ..." |
+ *                         "inherits P, Q", "[forced ]row level security",
+ *                         "options fillfactor=70"
+ *   foreign table T       as table
+ *   view V                pg_get_viewdef(V, true), white space collapsed
+ *   materialized view V   the same
+ *   column T.C            "type text" (format_type) [", not null"]
+ *                         [", default 'new'::text" | ", generated as
+ *                         (expr) stored"] [", identity always|by default"]
+ *                         [", collate \"C\""] and, strict only,
+ *                         ", position N" (among live columns, from 1)
+ *   index I               pg_get_indexdef() without the name: "CREATE
+ *                         UNIQUE INDEX ON public.t USING btree (a)"; only
+ *                         indexes that back no constraint
+ *   constraint T.K        pg_get_constraintdef(): "FOREIGN KEY (a)
+ *                         REFERENCES p(id) ON DELETE CASCADE" (p, u, f,
+ *                         c and x constraints; NOT NULL is on the column)
+ *   sequence S            "type bigint, start 1, increment 1, min 1,
+ *                         max M, cache 1, no cycle" [", owned by T.C"];
+ *                         identity sequences are left out
+ *   function F(args)      "returns R, language L, volatile|stable|
+ *   procedure F(args)     immutable" [", strict"] [", security definer"]
+ *   aggregate F(args)     [", parallel safe|restricted"] [", set k=v"]
+ *                         ", source <first 16 hex of SHA-256 of the body>"
+ *   trigger G on T        pg_get_triggerdef() without "CREATE TRIGGER G ":
+ *                         "AFTER INSERT ON public.t FOR EACH ROW EXECUTE
+ *                         FUNCTION f()" ("CONSTRAINT ..." for a constraint
+ *                         trigger) [", disabled" | ", enabled replica" |
+ *                         ", enabled always"]
+ *   type T                "enum ('a', 'b')" | "composite (a integer)" |
+ *                         "range of integer"
+ *   domain D              "type integer" [", not null"] [", default X"]
+ *                         [", constraint K CHECK ((VALUE > 0))"]
+ * Strict mode also adds ", comment 'text'" (quotes doubled) to every
+ * object that has a comment.
+ */
+#ifndef RIPCORD_FP_READ_H
+#define RIPCORD_FP_READ_H
+
+#include "ripcord/err.h"
+#include "ripcord/fingerprint.h"
+
+typedef struct sqlite3 sqlite3;
+typedef struct pg_conn PGconn;
+
+/*
+ * Reads the schema "main" of db into out (which must be empty or
+ * released), without ripcord_migrations, sqlite_sequence and sqlite_stat*.
+ * strict adds column positions. out is sorted on return; on error it is
+ * released and err says which catalog could not be read (RIP_EFAIL).
+ */
+RIP_MUST_CHECK int rip_fp_read_sqlite(struct rip_fingerprint *out,
+	sqlite3 *db, bool strict, struct rip_err *err);
+
+/*
+ * Reads every schema of the connected database except pg_catalog,
+ * information_schema, pg_toast* and pg_temp*, without ripcord_migrations
+ * (and what hangs off it) and without the members of extensions. strict
+ * adds column positions and comments. Runs in one read-only snapshot when
+ * conn is idle; inside the caller's transaction otherwise. Session
+ * settings it needs (search_path, DateStyle, ...) are restored. out is
+ * sorted on return; on error it is released (RIP_EFAIL).
+ */
+RIP_MUST_CHECK int rip_fp_read_pg(struct rip_fingerprint *out, PGconn *conn,
+	bool strict, struct rip_err *err);
+
+/* Helpers for the readers (fingerprint.c). */
+
+/*
+ * Appends name bare when it is a plain identifier ([a-z_][a-z0-9_$]*)
+ * and double-quoted (quotes doubled) otherwise. fold lowers ASCII letters
+ * first, for SQLite, whose names ignore case.
+ */
+void rip_fp_ident(struct rip_buf *out, const char *name, bool fold);
+
+/*
+ * Appends sql in a canonical form: comments dropped, white space collapsed
+ * outside literals and quoted names. fold (for SQLite-written text) also
+ * lowers letters outside string literals, unquotes plain quoted names and
+ * drops the space next to punctuation, so that text typed differently but
+ * meaning the same compares equal.
+ */
+void rip_fp_sql(struct rip_buf *out, const char *sql, bool fold);
+
+#endif

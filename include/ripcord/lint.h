@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lint.h: finding migrations that will hurt during a canary or a rollback.
+ *
+ * Ups run while the previous release still serves traffic, so anything
+ * that breaks old code is flagged: DROP TABLE, DROP COLUMN, RENAME, a
+ * column type change, NOT NULL without a default on an existing table.
+ * Downs are checked against their up: a down that touches objects its up
+ * never created, and IF EXISTS in a down (it hides a difference the drill
+ * should see). Baseline migrations are not linted.
+ */
+#ifndef RIPCORD_LINT_H
+#define RIPCORD_LINT_H
+
+#include "ripcord/migration.h"
+
+struct rip_lint_finding {
+	char *id;                 /* the migration */
+	char *file;               /* the file, as in struct rip_sql */
+	int line;                 /* 1-based line in that file */
+	const char *rule;         /* "drop-table", "drop-column", "rename",
+				     "type-change", "not-null-no-default",
+				     "down-foreign-object", "down-if-exists" */
+	char *message;            /* what and why, one line */
+};
+
+struct rip_lint {
+	struct rip_lint_finding *v;
+	size_t n;
+	size_t alloc;
+};
+
+/* Lints every migration of m; appends findings in migration order. */
+void rip_lint_run(struct rip_lint *out, const struct rip_migrations *m);
+void rip_lint_release(struct rip_lint *l);
+
+#endif

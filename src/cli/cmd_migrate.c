@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_migrate.c: `ripcord migrate status|up|down|lint|ack|mark`.
+ *
+ * Migrations always come from verified artifacts in the store, never from
+ * the working tree: what runs is exactly what was cut and signed.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ripcord/lint.h"
+#include "ripcord/log.h"
+#include "ripcord/migrate.h"
+#include "ripcord/release.h"
+#include "banned.h"
+
+struct mig {
+	struct cli *cli;
+	struct rip_config *cfg;
+	struct rip_store *store;
+	struct rip_migrate *db;
+	struct rip_lock lock;
+	struct rip_err err;
+	bool dry_run;
+	bool schema;
+	json_t *steps;
+};
+
+static void mig_release(struct mig *g)
+{
+	rip_migrate_free(g->db);
+	if (g->lock.fd >= 0)
+		rip_lock_release(&g->lock);
+	rip_store_free(g->store);
+	rip_config_free(g->cfg);
+	json_decref(g->steps);
+}
+
+/* Config, store and (when lock is set) the store lock. */
+static int mig_setup(struct mig *g, const char *what, bool lock)
+{
+	int rc;
+
+	g->lock.fd = -1;
+	if ((rc = cli_load_config(g->cli, &g->cfg, &g->err)) < 0)
+		return rc;
+	if (!g->cfg->migrations.dir)
+		return rip_err_set(&g->err, RIP_ECONFIG, "%s: [migrations] dir is "
+			"not set, so releases carry no migrations", g->cfg->path);
+	if ((rc = rip_store_open(&g->store, g->cfg->project.store, false,
+			&g->err)) < 0)
+		return rc;
+	if (lock && (rc = rip_lock_acquire(&g->lock, g->cfg->project.store,
+			what, &g->err)) < 0)
+		return rc;
+	return 0;
+}
+
+/* id, or the newest release when id is NULL; *out is newly allocated. */
+static int pick_release(struct mig *g, const char *id, char **out)
+{
+	struct rip_release_rec *v;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (id) {
+		*out = rip_xstrdup(id);
+		return 0;
+	}
+	if ((rc = rip_state_release_list(&v, &n, g->store->state,
+			&g->err)) < 0)
+		return rc;
+	if (n)
+		*out = rip_xstrdup(v[n - 1].id);
+	rip_release_recs_free(v, n);
+	if (!*out)
+		return rip_err_set(&g->err, RIP_ENOTFOUND, "no releases in the "
+			"store (cut one: 'ripcord cut')");
+	return 0;
+}
+
+static int load(struct mig *g, const char *id, struct rip_migrations *out)
+{
+	return rip_release_migrations(out, g->store, id,
+		g->cfg->package.verify_key, &g->err);
+}
+
+static void on_step(void *data, const struct rip_migration *m,
+	enum rip_db_direction dir, int rc, double seconds)
+{
+	struct mig *g = data;
+	const char *d = dir == RIP_DB_UP ? "up" : "down";
+
+	if (rc == 1)
+		return;
+	if (g->cli->json) {
+		json_array_append_new(g->steps, json_pack("{s:s, s:s, s:b, s:f}",
+			"migration", m->id, "direction", d, "ok", rc == 0,
+			"seconds", seconds));
+		return;
+	}
+	printf("%-4s %-6s %s%s (%.0f ms)\n", rc ? "FAIL" : g->dry_run ?
+		"plan" : "ok", d, m->id, m->no_transaction ?
+		" [no transaction]" : "", seconds * 1000);
+	fflush(stdout);
+}
+
+static int finish(struct mig *g, int rc, const char *verb, const char *rel,
+	size_t done)
+{
+	if (g->cli->json) {
+		cli_print_json(json_pack("{s:s, s:s, s:O, s:b, s:s?}", "release",
+			rel, "database", rip_migrate_where(g->db), "steps", g->steps,
+			"ok", rc == 0, "error", rc ? g->err.msg : NULL));
+	} else if (!rc && !g->cli->quiet) {
+		fprintf(stderr, "ripcord: %s%s %zu migration%s on %s (release "
+			"%s)\n", g->dry_run ? "would have " : "", verb, done,
+			done == 1 ? "" : "s", rip_migrate_where(g->db), rel);
+	}
+	return rc ? cli_fail(&g->err, rc) : 0;
+}
+
+/* The structural fingerprint, as text, and its digest (--schema). */
+static int schema_of(struct mig *g, struct rip_buf *text, char *digest)
+{
+	const struct rip_db_ops *ops = rip_migrate_ops(g->db);
+	struct rip_fingerprint fp = { 0 };
+	unsigned char d[RIP_SHA256_LEN];
+	int rc;
+
+	if (!ops->fingerprint)
+		return rip_err_set(&g->err, RIP_EUSAGE, "the %s driver cannot "
+			"read a schema (--schema needs sqlite or postgres)",
+			ops->name);
+	if ((rc = ops->fingerprint(rip_migrate_db(g->db), &fp,
+			g->cfg->drill.strict, &g->err)) < 0)
+		return rc;
+	rip_fp_format(text, &fp);
+	rip_fp_digest(d, &fp);
+	rip_hex(digest, d, RIP_SHA256_LEN);
+	rip_fp_release(&fp);
+	return 0;
+}
+
+static void print_status(struct mig *g, const struct rip_mig_status *st,
+	const char *rel, const char *schema, const char *digest)
+{
+	json_t *items = json_array();
+
+	for (size_t i = 0; i < st->n; i++) {
+		const struct rip_mig_status_item *it = &st->v[i];
+		char when[32] = "-";
+
+		if (it->applied_at)
+			cli_format_time(when, sizeof(when), it->applied_at);
+		if (g->cli->json)
+			json_array_append_new(items, json_pack("{s:s, s:s, s:I, "
+				"s:s, s:s, s:b, s:b}", "id", it->id, "state",
+				rip_mig_state_name(it->state),
+				(json_int_t)it->applied_at, "recorded", it->recorded,
+				"expected", it->expected, "baseline", it->baseline,
+				"irreversible", it->irreversible));
+		else
+			printf("%-8s %-16s %s%s%s\n", rip_mig_state_name(it->state),
+				when, it->id, it->baseline ? " [baseline]" : "",
+				it->irreversible ? " [irreversible]" : "");
+	}
+	if (g->cli->json) {
+		cli_print_json(json_pack("{s:s, s:s, s:o, s:b, s:s?, s:s?}",
+			"release", rel, "database", rip_migrate_where(g->db),
+			"migrations", items, "dirty", st->count[RIP_MIG_DIRTY] > 0,
+			"schema_sha256", digest, "schema", schema));
+		return;
+	}
+	json_decref(items);
+	if (schema)
+		printf("schema %s\n%s", digest, schema);
+	printf("%zu applied, %zu pending, %zu changed, %zu dirty, %zu not in "
+		"release %s (%s)\n", st->count[RIP_MIG_APPLIED],
+		st->count[RIP_MIG_PENDING], st->count[RIP_MIG_CHANGED],
+		st->count[RIP_MIG_DIRTY], st->count[RIP_MIG_UNKNOWN], rel,
+		rip_migrate_where(g->db));
+	if (st->count[RIP_MIG_DIRTY])
+		printf("a dirty level blocks every migration command: inspect the "
+			"schema, then 'ripcord migrate mark ID applied|not-applied'\n");
+}
+
+static int do_status(struct mig *g, const char *id)
+{
+	struct rip_migrations rel = { 0 };
+	struct rip_mig_status st = { 0 };
+	struct rip_buf schema = RIP_BUF_INIT;
+	char digest[RIP_SHA256_HEX] = "";
+	char *rid = NULL;
+	int rc;
+
+	if ((rc = mig_setup(g, "migrate status", false)) < 0 ||
+	    (rc = pick_release(g, id, &rid)) < 0 ||
+	    (rc = load(g, rid, &rel)) < 0 ||
+	    (rc = rip_migrate_open(&g->db, g->cfg, &g->err)) < 0 ||
+	    (rc = rip_migrate_status(&st, g->db, &rel, &g->err)) < 0 ||
+	    (g->schema && (rc = schema_of(g, &schema, digest)) < 0))
+		goto done;
+	print_status(g, &st, rid, g->schema ? schema.buf : NULL,
+		g->schema ? digest : NULL);
+done:
+	rip_buf_release(&schema);
+	rip_mig_status_release(&st);
+	rip_migrations_release(&rel);
+	free(rid);
+	return rc < 0 ? cli_fail(&g->err, rc) : 0;
+}
+
+static int do_up(struct mig *g, const char *id)
+{
+	struct rip_migrate_opts o = { g->dry_run, on_step, g };
+	struct rip_migrations rel = { 0 };
+	char *rid = NULL;
+	size_t done = 0;
+	int rc;
+
+	if ((rc = mig_setup(g, "migrate up", true)) < 0 ||
+	    (rc = pick_release(g, id, &rid)) < 0 ||
+	    (rc = load(g, rid, &rel)) < 0 ||
+	    (rc = rip_migrate_open(&g->db, g->cfg, &g->err)) < 0) {
+		rc = cli_fail(&g->err, rc);
+		goto out;
+	}
+	rc = rip_migrate_up(g->db, &rel, &o, &done, &g->err);
+	rc = finish(g, rc, "applied", rid, done);
+out:
+	rip_migrations_release(&rel);
+	free(rid);
+	return rc;
+}
+
+/* Migrations of every release, newest release first: where downs are. */
+static int load_sources(struct mig *g, struct rip_migrations *out)
+{
+	struct rip_release_rec *v;
+	size_t n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = rip_state_release_list(&v, &n, g->store->state,
+			&g->err)) < 0)
+		return rc;
+	for (size_t i = n; i-- > 0 && !rc; ) {
+		struct rip_migrations one;
+
+		if ((rc = load(g, v[i].id, &one)) < 0)
+			break;
+		for (size_t j = 0; j < one.n; j++) {
+			*rip_migrations_add(out) = one.v[j];
+		}
+		free(one.v);
+	}
+	rip_release_recs_free(v, n);
+	return rc;
+}
+
+static int do_down(struct mig *g, const char *to)
+{
+	struct rip_migrate_opts o = { g->dry_run, on_step, g };
+	struct rip_migrations keep = { 0 }, sources = { 0 };
+	size_t done = 0;
+	int rc;
+
+	if (!to)
+		return cli_usage("migrate", "down needs --to ID: the release whose "
+			"schema to go back to");
+	if ((rc = mig_setup(g, "migrate down", true)) < 0 ||
+	    (rc = load(g, to, &keep)) < 0 ||
+	    (rc = load_sources(g, &sources)) < 0 ||
+	    (rc = rip_migrate_open(&g->db, g->cfg, &g->err)) < 0) {
+		rc = cli_fail(&g->err, rc);
+		goto out;
+	}
+	rc = rip_migrate_down(g->db, &keep, &sources, &o, &done, &g->err);
+	rc = finish(g, rc, "undid", to, done);
+out:
+	rip_migrations_release(&keep);
+	rip_migrations_release(&sources);
+	return rc;
+}
+
+static int do_lint(struct mig *g, const char *id)
+{
+	struct rip_migrations rel = { 0 };
+	struct rip_lint lint = { 0 };
+	json_t *list = json_array();
+	char *rid = NULL;
+	int rc;
+
+	if ((rc = mig_setup(g, "migrate lint", false)) < 0 ||
+	    (rc = pick_release(g, id, &rid)) < 0 ||
+	    (rc = load(g, rid, &rel)) < 0) {
+		rc = cli_fail(&g->err, rc);
+		goto out;
+	}
+	rip_lint_run(&lint, &rel);
+	for (size_t i = 0; i < lint.n; i++) {
+		const struct rip_lint_finding *f = &lint.v[i];
+
+		if (g->cli->json)
+			json_array_append_new(list, json_pack("{s:s, s:s?, s:i, "
+				"s:s, s:s}", "migration", f->id, "file", f->file,
+				"line", f->line, "rule", f->rule, "message",
+				f->message));
+		else
+			printf("%s:%d: %s: %s\n", f->file ? f->file : f->id,
+				f->line, f->rule, f->message);
+	}
+	if (g->cli->json)
+		cli_print_json(json_incref(list));
+	else if (!lint.n)
+		printf("no findings in %zu migrations of release %s\n", rel.n, rid);
+	rc = lint.n ? 1 : 0;
+out:
+	json_decref(list);
+	rip_lint_release(&lint);
+	rip_migrations_release(&rel);
+	free(rid);
+	return rc;
+}
+
+static int do_ack(struct mig *g, const char *mid, const char *id)
+{
+	struct rip_migrations rel = { 0 };
+	char *rid = NULL;
+	int rc;
+
+	if ((rc = mig_setup(g, "migrate ack", true)) < 0 ||
+	    (rc = pick_release(g, id, &rid)) < 0 ||
+	    (rc = load(g, rid, &rel)) < 0 ||
+	    (rc = rip_migrate_open(&g->db, g->cfg, &g->err)) < 0 ||
+	    (rc = rip_migrate_ack(g->db, &rel, mid, &g->err)) < 0)
+		rc = cli_fail(&g->err, rc);
+	else if (!g->cli->quiet)
+		fprintf(stderr, "ripcord: migration %s now carries the checksum "
+			"of release %s in %s\n", mid, rid, rip_migrate_where(g->db));
+	rip_migrations_release(&rel);
+	free(rid);
+	return rc;
+}
+
+static int do_mark(struct mig *g, const char *mid, const char *how)
+{
+	bool applied = !strcmp(how, "applied");
+	int rc;
+
+	if (!applied && strcmp(how, "not-applied"))
+		return cli_usage("migrate", "mark takes 'applied' or "
+			"'not-applied', not '%s'", how);
+	if ((rc = mig_setup(g, "migrate mark", true)) < 0 ||
+	    (rc = rip_migrate_open(&g->db, g->cfg, &g->err)) < 0 ||
+	    (rc = rip_migrate_mark(g->db, mid, applied, &g->err)) < 0)
+		return cli_fail(&g->err, rc);
+	if (!g->cli->quiet)
+		fprintf(stderr, "ripcord: migration %s marked %s in %s\n", mid,
+			how, rip_migrate_where(g->db));
+	return 0;
+}
+
+static const char usage[] =
+	"usage: ripcord migrate status [ID] [--schema]\n"
+	"       ripcord migrate up [ID] [--dry-run]\n"
+	"       ripcord migrate down --to ID [--dry-run]\n"
+	"       ripcord migrate lint [ID]\n"
+	"       ripcord migrate ack MIGRATION [ID]\n"
+	"       ripcord migrate mark MIGRATION applied|not-applied";
+
+int cmd_migrate(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "schema", no_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mig g = { .cli = cli };
+	const char *to = NULL, *sub, *a1, *a2;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': to = optarg; break;
+		case 'n': g.dry_run = true; break;
+		case 's': g.schema = true; break;
+		case 'j': cli->json = true; break;
+		case 'h': puts(usage); return 0;
+		default: return cli_usage("migrate", "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage("migrate", "expected a subcommand: status, up, "
+			"down, lint, ack or mark");
+	sub = argv[optind];
+	a1 = optind + 1 < argc ? argv[optind + 1] : NULL;
+	a2 = optind + 2 < argc ? argv[optind + 2] : NULL;
+	if (optind + 3 < argc)
+		return cli_usage("migrate", "unexpected argument '%s'",
+			argv[optind + 3]);
+	g.steps = json_array();
+	if (!strcmp(sub, "status") && !a2)
+		rc = do_status(&g, a1);
+	else if (!strcmp(sub, "up") && !a2)
+		rc = do_up(&g, a1);
+	else if (!strcmp(sub, "down") && !a1)
+		rc = do_down(&g, to);
+	else if (!strcmp(sub, "lint") && !a2)
+		rc = do_lint(&g, a1);
+	else if (!strcmp(sub, "ack") && a1)
+		rc = do_ack(&g, a1, a2);
+	else if (!strcmp(sub, "mark") && a1 && a2)
+		rc = do_mark(&g, a1, a2);
+	else
+		rc = cli_usage("migrate", "unknown subcommand or arguments "
+			"'%s'\n%s", sub, usage);
+	mig_release(&g);
+	return rc;
+}

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * db_sqlite.c: the SQLite migration driver, in process.
+ *
+ * Each migration runs in one transaction together with its record, with
+ * foreign keys handled the way SQLite's documentation prescribes for table
+ * rebuilds: foreign_keys off outside the transaction, foreign_key_check
+ * before the commit, foreign_keys back on. Statements are prepared one by
+ * one (SQLite's own parser finds their ends, trigger bodies included), so
+ * a failure names the line of the statement that failed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "ripcord/db.h"
+#include "ripcord/fsutil.h"
+#include "ripcord/fp_read.h"
+#include "db_internal.h"
+#include "banned.h"
+
+struct rip_db {
+	sqlite3 *conn;
+	char *path;
+};
+
+static int sq_fail(struct rip_db *db, struct rip_err *err, const char *what)
+{
+	return rip_err_set(err, RIP_EFAIL, "sqlite '%s': %s: %s", db->path,
+		what, sqlite3_errmsg(db->conn));
+}
+
+static int sq_exec(struct rip_db *db, const char *sql, struct rip_err *err)
+{
+	if (sqlite3_exec(db->conn, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sq_fail(db, err, sql);
+	return 0;
+}
+
+static void sq_close(struct rip_db *db)
+{
+	if (!db)
+		return;
+	sqlite3_close(db->conn);
+	free(db->path);
+	free(db);
+}
+
+static int sq_open(struct rip_db **out, const struct rip_db_target *t,
+	struct rip_err *err)
+{
+	struct rip_db *db = rip_xcalloc(1, sizeof(*db));
+	char *dir;
+	int rc;
+
+	*out = NULL;
+	db->path = rip_xstrdup(t->database ? t->database : "");
+	if (!t->database || !t->database[0]) {
+		rc = rip_err_set(err, RIP_ECONFIG, "[migrations] database is not "
+			"set (the SQLite file to migrate)");
+		goto fail;
+	}
+	/* like the database file, its folder is made on first use */
+	dir = rip_path_dirname(t->database);
+	rc = rip_mkdir_p(dir, 0755, err);
+	free(dir);
+	if (rc < 0)
+		goto fail;
+	if (sqlite3_open_v2(t->database, &db->conn, SQLITE_OPEN_READWRITE |
+			SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		rc = sq_fail(db, err, "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db->conn, 10000);
+	if ((rc = sq_exec(db, "CREATE TABLE IF NOT EXISTS ripcord_migrations ("
+			"seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+			"version TEXT NOT NULL, name TEXT NOT NULL, "
+			"checksum TEXT NOT NULL, applied_at INTEGER NOT NULL, "
+			"dirty INTEGER NOT NULL DEFAULT 0, "
+			"UNIQUE (version, name))", err)) < 0)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	sq_close(db);
+	return rc;
+}
+
+static int sq_applied(struct rip_db *db, struct rip_applied_list *out,
+	struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int step;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(db->conn, "SELECT version, name, checksum, "
+			"applied_at, dirty FROM ripcord_migrations ORDER BY seq",
+			-1, &s, NULL) != SQLITE_OK)
+		return sq_fail(db, err, "cannot read ripcord_migrations");
+	while ((step = sqlite3_step(s)) == SQLITE_ROW)
+		rip_applied_add(out, (const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+			(const char *)sqlite3_column_text(s, 2),
+			sqlite3_column_int64(s, 3), sqlite3_column_int(s, 4) != 0);
+	sqlite3_finalize(s);
+	if (step != SQLITE_DONE) {
+		rip_applied_list_release(out);
+		return sq_fail(db, err, "cannot read ripcord_migrations");
+	}
+	return 0;
+}
+
+/* Runs every statement of sql; on failure names file:line. */
+static int run_script(struct rip_db *db, const struct rip_sql *sql,
+	struct rip_err *err)
+{
+	const char *p = sql->text, *end = sql->text + sql->len;
+
+	while (p < end) {
+		const char *tail = NULL;
+		sqlite3_stmt *s = NULL;
+		int rc = sqlite3_prepare_v2(db->conn, p, (int)(end - p), &s, &tail);
+		int step = SQLITE_DONE;
+
+		if (rc == SQLITE_OK && s)
+			while ((step = sqlite3_step(s)) == SQLITE_ROW)
+				;
+		if (rc != SQLITE_OK || (step != SQLITE_DONE && s)) {
+			int off = sqlite3_error_offset(db->conn);
+			size_t at = (size_t)(p - sql->text) +
+				(size_t)strspn(p, " \t\r\n") +
+				(off > 0 && rc != SQLITE_OK ? (size_t)off : 0);
+
+			rip_err_set(err, RIP_EFAIL, "%s:%d: %s", sql->file ?
+				sql->file : "migration", rip_sql_line(sql->text, at),
+				sqlite3_errmsg(db->conn));
+			sqlite3_finalize(s);
+			return RIP_EFAIL;
+		}
+		sqlite3_finalize(s);
+		if (!tail || tail == p)
+			break;
+		p = tail;
+	}
+	return 0;
+}
+
+int rip_db_sqlite_record(struct rip_db *db, const struct rip_migration *m,
+	enum rip_db_direction dir, bool dirty, struct rip_err *err)
+{
+	char hex[RIP_SHA256_HEX];
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	rip_hex(hex, m->checksum, RIP_SHA256_LEN);
+	if (sqlite3_prepare_v2(db->conn, dir == RIP_DB_UP ?
+			"INSERT INTO ripcord_migrations (version, name, checksum, "
+			"applied_at, dirty) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT "
+			"(version, name) DO UPDATE SET dirty = ?5" :
+			"DELETE FROM ripcord_migrations WHERE version = ?1 AND "
+			"name = ?2", -1, &s, NULL) != SQLITE_OK)
+		return sq_fail(db, err, "cannot record the migration");
+	sqlite3_bind_text(s, 1, m->version, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, m->name, -1, SQLITE_TRANSIENT);
+	if (dir == RIP_DB_UP) {
+		sqlite3_bind_text(s, 3, hex, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL));
+		sqlite3_bind_int(s, 5, dirty);
+	}
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sq_fail(db, err, "cannot record the migration");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int fk_check(struct rip_db *db, const struct rip_sql *sql,
+	struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(db->conn, "PRAGMA foreign_key_check", -1, &s,
+			NULL) != SQLITE_OK)
+		return sq_fail(db, err, "foreign_key_check");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		rc = rip_err_set(err, RIP_EFAIL, "%s: leaves a foreign key "
+			"violation in table '%s' (row %lld refers to '%s')",
+			sql->file ? sql->file : "migration",
+			(const char *)sqlite3_column_text(s, 0),
+			(long long)sqlite3_column_int64(s, 1),
+			(const char *)sqlite3_column_text(s, 2));
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * A script that brings its own BEGIN/COMMIT, or is marked no-transaction,
+ * runs as it is, its record dirty until it finished.
+ */
+static int apply_own_tx(struct rip_db *db, const struct rip_migration *m,
+	enum rip_db_direction dir, const struct rip_sql *sql,
+	struct rip_err *err)
+{
+	int rc;
+
+	if ((rc = rip_db_sqlite_record(db, m, RIP_DB_UP, true, err)) < 0)
+		return rc;
+	if ((rc = run_script(db, sql, err)) < 0) {
+		sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+		return rip_err_prefix(err, "(outside a transaction: the level of "
+			"'%s' is now dirty)", m->id);
+	}
+	return rip_db_sqlite_record(db, m, dir, false, err);
+}
+
+static int sq_apply(struct rip_db *db, const struct rip_migration *m,
+	enum rip_db_direction dir, struct rip_err *err)
+{
+	const struct rip_sql *sql = dir == RIP_DB_UP ? &m->up : &m->down;
+	int rc;
+
+	if (!sql->text)
+		return rip_err_set(err, RIP_EFAIL, "migration '%s' has no %s "
+			"script", m->id, dir == RIP_DB_UP ? "up" : "down");
+	if (m->no_transaction || rip_sql_controls_tx(sql->text, sql->len))
+		return apply_own_tx(db, m, dir, sql, err);
+	if ((rc = sq_exec(db, "PRAGMA foreign_keys = OFF", err)) < 0)
+		return rc;
+	if ((rc = sq_exec(db, "BEGIN IMMEDIATE", err)) < 0)
+		goto done;
+	if ((rc = run_script(db, sql, err)) < 0 ||
+	    (rc = fk_check(db, sql, err)) < 0 ||
+	    (rc = rip_db_sqlite_record(db, m, dir, false, err)) < 0 ||
+	    (rc = sq_exec(db, "COMMIT", err)) < 0)
+		sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+done:
+	sqlite3_exec(db->conn, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	return rc;
+}
+
+static int sq_verify(struct rip_db *db, const struct rip_migration *m,
+	struct rip_err *err)
+{
+	int rc;
+
+	if (!m->verify.text)
+		return 0;
+	if ((rc = sq_exec(db, "BEGIN", err)) < 0)
+		return rc;
+	rc = run_script(db, &m->verify, err);
+	sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int sq_update(struct rip_db *db, const char *sql, const char *a,
+	const char *id, struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(db->conn, sql, -1, &s, NULL) != SQLITE_OK)
+		return sq_fail(db, err, "cannot update ripcord_migrations");
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	if (a)
+		sqlite3_bind_text(s, 2, a, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = sq_fail(db, err, "cannot update ripcord_migrations");
+	else if (sqlite3_changes(db->conn) != 1)
+		rc = rip_err_set(err, RIP_ENOTFOUND, "migration '%s' is not "
+			"recorded in '%s'", id, db->path);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int sq_clear_dirty(struct rip_db *db, const char *id, bool remove,
+	struct rip_err *err)
+{
+	return sq_update(db, remove ?
+		"DELETE FROM ripcord_migrations WHERE version || '_' || name = ?1" :
+		"UPDATE ripcord_migrations SET dirty = 0 WHERE "
+		"version || '_' || name = ?1", NULL, id, err);
+}
+
+static int sq_set_checksum(struct rip_db *db, const char *id,
+	const char *checksum, struct rip_err *err)
+{
+	return sq_update(db, "UPDATE ripcord_migrations SET checksum = ?2 "
+		"WHERE version || '_' || name = ?1", checksum, id, err);
+}
+
+static int sq_fingerprint(struct rip_db *db, struct rip_fingerprint *out,
+	bool strict, struct rip_err *err)
+{
+	return rip_fp_read_sqlite(out, db->conn, strict, err);
+}
+
+const struct rip_db_ops rip_db_sqlite = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.applied = sq_applied,
+	.apply = sq_apply,
+	.verify = sq_verify,
+	.clear_dirty = sq_clear_dirty,
+	.set_checksum = sq_set_checksum,
+	.fingerprint = sq_fingerprint,
+};

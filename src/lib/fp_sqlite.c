@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fp_sqlite.c: the structural fingerprint of a SQLite schema, read from
+ * the pragmas (table_xinfo, index_list, index_xinfo, foreign_key_list,
+ * table_list) and never from sqlite_schema.sql, which SQLite rewrites on
+ * RENAME and which a table rebuild replaces with the author's new text.
+ * Only triggers and views, which have no catalog, are read as text, and
+ * that text is canonicalised (rip_fp_sql).
+ *
+ * The key and value formats are listed in fp_read.h. Automatic indexes
+ * are keyed by what they enforce, "unique T(a, b)" or "primary key T(a)",
+ * because their sqlite_autoindex_T_N names change when a table is rebuilt.
+ *
+ * Column collations and AUTOINCREMENT come from
+ * sqlite3_table_column_metadata(). What no catalog shows, and the
+ * fingerprint therefore misses: the expression of a generated column, of
+ * an expression index and the WHERE of a partial index (flagged as
+ * "(expression)" and ", partial"), CHECK constraints, DEFERRABLE and MATCH
+ * on foreign keys, and a virtual table's module. Comparing them would mean
+ * parsing CREATE TABLE text, which this file does not do.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "ripcord/buf.h"
+#include "ripcord/fp_read.h"
+#include "banned.h"
+
+struct sq {
+	sqlite3 *db;
+	struct rip_fingerprint *fp;
+	bool strict;
+	struct rip_err *err;
+};
+
+/* "sqlite fingerprint: cannot read the columns of 'orders': <why>" */
+static int sq_fail(struct sq *q, const char *what, const char *name)
+{
+	if (!name)
+		return rip_err_set(q->err, RIP_EFAIL, "sqlite fingerprint: cannot "
+			"read the %s: %s", what, sqlite3_errmsg(q->db));
+	return rip_err_set(q->err, RIP_EFAIL, "sqlite fingerprint: cannot read "
+		"the %s of '%s': %s", what, name, sqlite3_errmsg(q->db));
+}
+
+/* Prepares sql and binds name (when not NULL) to ?1. */
+static int sq_prepare(struct sq *q, sqlite3_stmt **out, const char *sql,
+	const char *name, const char *what)
+{
+	*out = NULL;
+	if (sqlite3_prepare_v2(q->db, sql, -1, out, NULL) != SQLITE_OK ||
+			(name && sqlite3_bind_text(*out, 1, name, -1,
+				SQLITE_STATIC) != SQLITE_OK)) {
+		int rc = sq_fail(q, what, name);
+
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+/* Column i as text, "" for NULL. */
+static const char *col(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? (const char *)t : "";
+}
+
+/* The end of a step loop: SQLITE_DONE or the error. */
+static int sq_done(struct sq *q, sqlite3_stmt *s, int step, const char *what,
+	const char *name)
+{
+	int rc = step == SQLITE_DONE ? 0 : sq_fail(q, what, name);
+
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static void add_upper(struct rip_buf *b, const char *s)
+{
+	size_t start = b->len, i;
+
+	rip_fp_sql(b, s, true);
+	for (i = start; i < b->len; i++)
+		b->buf[i] = (char)toupper((unsigned char)b->buf[i]);
+}
+
+static void add_lower(struct rip_buf *b, const char *s)
+{
+	for (; *s; s++)
+		rip_buf_addch(b, (char)tolower((unsigned char)*s));
+}
+
+/* Before 3.37 (no table_list, no STRICT) only WITHOUT ROWID can be told,
+ * by whether the table has a rowid to select. */
+static void table_flags_old(struct sq *q, struct rip_buf *val,
+	const char *table)
+{
+	struct rip_buf sql = RIP_BUF_INIT;
+	sqlite3_stmt *s = NULL;
+
+	rip_buf_adds(&sql, "SELECT _rowid_ FROM main.");
+	rip_fp_ident(&sql, table, false);
+	if (sqlite3_prepare_v2(q->db, sql.buf, -1, &s, NULL) != SQLITE_OK)
+		rip_buf_adds(val, "without rowid");
+	sqlite3_finalize(s);
+	rip_buf_release(&sql);
+}
+
+/* WITHOUT ROWID, STRICT and virtual, from pragma table_list (3.37+). */
+static int table_flags(struct sq *q, struct rip_buf *val, const char *table)
+{
+	sqlite3_stmt *s;
+	int rc, step;
+
+	if (sqlite3_libversion_number() < 3037000) {
+		table_flags_old(q, val, table);
+		return 0;
+	}
+	if ((rc = sq_prepare(q, &s, "SELECT type, wr, strict FROM "
+			"pragma_table_list(?1) WHERE schema = 'main'", table,
+			"flags")) < 0)
+		return rc;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (!strcmp(col(s, 0), "virtual"))
+			rip_buf_adds(val, "virtual");
+		if (sqlite3_column_int(s, 1))
+			rip_buf_adds(val, "without rowid");
+		if (sqlite3_column_int(s, 2))
+			rip_buf_adds(val, val->len ? ", strict" : "strict");
+	}
+	return sq_done(q, s, step, "flags", table);
+}
+
+static int read_table(struct sq *q, const char *table)
+{
+	struct rip_buf key = RIP_BUF_INIT, val = RIP_BUF_INIT;
+	int rc;
+
+	rip_buf_adds(&key, "table ");
+	rip_fp_ident(&key, table, true);
+	if ((rc = table_flags(q, &val, table)) == 0)
+		rip_fp_add(q->fp, key.buf, "%s", val.buf);
+	rip_buf_release(&key);
+	rip_buf_release(&val);
+	return rc;
+}
+
+/* Collation and AUTOINCREMENT, which table_xinfo does not report. */
+static void column_meta(struct rip_buf *val, struct sq *q, const char *table,
+	const char *column, bool *autoinc)
+{
+	const char *type, *coll = NULL;
+	int notnull, pk, ai = 0;
+
+	if (sqlite3_table_column_metadata(q->db, "main", table, column, &type,
+			&coll, &notnull, &pk, &ai) != SQLITE_OK)
+		return; /* virtual tables have no such metadata */
+	if (coll && strcasecmp(coll, "BINARY")) {
+		rip_buf_adds(val, ", collate ");
+		for (; *coll; coll++)
+			rip_buf_addch(val, (char)toupper((unsigned char)*coll));
+	}
+	*autoinc = ai != 0;
+}
+
+static void column_value(struct rip_buf *val, struct sq *q,
+	const char *table, sqlite3_stmt *s)
+{
+	int pk = sqlite3_column_int(s, 5), hidden = sqlite3_column_int(s, 6);
+	int npk = sqlite3_column_int(s, 7);
+	bool autoinc = false;
+
+	if (col(s, 2)[0]) {
+		rip_buf_adds(val, "type ");
+		add_upper(val, col(s, 2));
+	} else {
+		rip_buf_adds(val, "no type");
+	}
+	if (sqlite3_column_int(s, 3))
+		rip_buf_adds(val, ", not null");
+	if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
+		rip_buf_adds(val, ", default ");
+		rip_fp_sql(val, col(s, 4), true);
+	}
+	column_meta(val, q, table, col(s, 1), &autoinc);
+	if (pk && npk > 1)
+		rip_buf_addf(val, ", primary key %d", pk);
+	else if (pk)
+		rip_buf_adds(val, autoinc ? ", primary key autoincrement" :
+			", primary key");
+	if (hidden == 1)
+		rip_buf_adds(val, ", hidden");
+	else if (hidden == 2)
+		rip_buf_adds(val, ", generated virtual");
+	else if (hidden == 3)
+		rip_buf_adds(val, ", generated stored");
+	if (q->strict)
+		rip_buf_addf(val, ", position %d", sqlite3_column_int(s, 0) + 1);
+}
+
+static int read_columns(struct sq *q, const char *table)
+{
+	struct rip_buf key = RIP_BUF_INIT, val = RIP_BUF_INIT;
+	sqlite3_stmt *s;
+	int rc, step;
+
+	if ((rc = sq_prepare(q, &s, "SELECT cid, name, type, \"notnull\", "
+			"dflt_value, pk, hidden, (SELECT count(*) FROM "
+			"pragma_table_xinfo(?1) WHERE pk > 0) FROM "
+			"pragma_table_xinfo(?1) ORDER BY cid", table,
+			"columns")) < 0)
+		return rc;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		rip_buf_reset(&key);
+		rip_buf_reset(&val);
+		rip_buf_adds(&key, "column ");
+		rip_fp_ident(&key, table, true);
+		rip_buf_addch(&key, '.');
+		rip_fp_ident(&key, col(s, 1), true);
+		column_value(&val, q, table, s);
+		rip_fp_add(q->fp, key.buf, "%s", val.buf);
+	}
+	rc = sq_done(q, s, step, "columns", table);
+	rip_buf_release(&key);
+	rip_buf_release(&val);
+	return rc;
+}
+
+/*
+ * Appends the key columns of an index, comma-separated: the names alone to
+ * names (when not NULL), names with collation and order to spec.
+ */
+static int index_columns(struct sq *q, const char *index,
+	struct rip_buf *names, struct rip_buf *spec)
+{
+	struct rip_buf name = RIP_BUF_INIT;
+	sqlite3_stmt *s;
+	int rc, step, n = 0;
+	const char *p;
+
+	if ((rc = sq_prepare(q, &s, "SELECT cid, name, \"desc\", coll FROM "
+			"pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno",
+			index, "index columns")) < 0)
+		return rc;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		int cid = sqlite3_column_int(s, 0);
+
+		rip_buf_reset(&name);
+		if (cid == -2)
+			rip_buf_adds(&name, "(expression)");
+		else if (cid == -1)
+			rip_buf_adds(&name, "rowid");
+		else
+			rip_fp_ident(&name, col(s, 1), true);
+		if (n++)
+			rip_buf_adds(spec, ", ");
+		rip_buf_adds(spec, name.buf);
+		if (names) {
+			if (n > 1)
+				rip_buf_adds(names, ", ");
+			rip_buf_adds(names, name.buf);
+		}
+		if (strcasecmp(col(s, 3), "BINARY")) {
+			rip_buf_adds(spec, " COLLATE ");
+			for (p = col(s, 3); *p; p++)
+				rip_buf_addch(spec, (char)toupper((unsigned char)*p));
+		}
+		if (sqlite3_column_int(s, 2))
+			rip_buf_adds(spec, " DESC");
+	}
+	rip_buf_release(&name);
+	return sq_done(q, s, step, "index columns", index);
+}
+
+static int read_indexes(struct sq *q, const char *table)
+{
+	struct rip_buf key = RIP_BUF_INIT, val = RIP_BUF_INIT;
+	sqlite3_stmt *s;
+	int rc = 0, step;
+
+	if ((rc = sq_prepare(q, &s, "SELECT name, \"unique\", origin, partial "
+			"FROM pragma_index_list(?1) ORDER BY name", table,
+			"indexes")) < 0)
+		return rc;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *origin = col(s, 2);
+		bool automatic = strcmp(origin, "c") != 0;
+
+		rip_buf_reset(&key);
+		rip_buf_reset(&val);
+		if (automatic) {
+			rip_buf_adds(&key, strcmp(origin, "pk") ? "unique " :
+				"primary key ");
+			rip_fp_ident(&key, table, true);
+			rip_buf_addch(&key, '(');
+		} else {
+			rip_buf_adds(&key, "index ");
+			rip_fp_ident(&key, col(s, 0), true);
+			rip_buf_adds(&val, "on ");
+			rip_fp_ident(&val, table, true);
+			rip_buf_addch(&val, ' ');
+		}
+		rip_buf_addch(&val, '(');
+		if ((rc = index_columns(q, col(s, 0), automatic ? &key : NULL,
+				&val)) < 0)
+			break;
+		rip_buf_addch(&val, ')');
+		if (automatic)
+			rip_buf_addch(&key, ')');
+		else if (sqlite3_column_int(s, 1))
+			rip_buf_adds(&val, ", unique");
+		if (sqlite3_column_int(s, 3))
+			rip_buf_adds(&val, ", partial");
+		rip_fp_add(q->fp, key.buf, "%s", val.buf);
+	}
+	if (rc == 0)
+		rc = sq_done(q, s, step, "indexes", table);
+	else
+		sqlite3_finalize(s);
+	rip_buf_release(&key);
+	rip_buf_release(&val);
+	return rc;
+}
+
+/* "NO ACTION", "NONE" and the like are the defaults and left out. */
+static void fk_action(struct rip_buf *val, const char *what, const char *v)
+{
+	if (!v[0] || !strcasecmp(v, "NO ACTION") || !strcasecmp(v, "NONE"))
+		return;
+	rip_buf_addf(val, ", %s ", what);
+	add_lower(val, v);
+}
+
+/*
+ * A REFERENCES without columns means the parent's primary key: spelled
+ * out, so that both ways of writing one foreign key compare equal. Leaves
+ * to empty when the parent has none (or does not exist).
+ */
+static int parent_key(struct sq *q, const char *parent, struct rip_buf *to)
+{
+	sqlite3_stmt *s;
+	int rc, step;
+
+	if ((rc = sq_prepare(q, &s, "SELECT name FROM pragma_table_info(?1) "
+			"WHERE pk > 0 ORDER BY pk", parent, "primary key")) < 0)
+		return rc;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (to->len)
+			rip_buf_adds(to, ", ");
+		rip_fp_ident(to, col(s, 0), true);
+	}
+	return sq_done(q, s, step, "primary key", parent);
+}
+
+struct fk {
+	char *parent;
+	struct rip_buf from, to, tail;
+	bool implicit;
+};
+
+static int fk_add(struct sq *q, const char *table, struct fk *fk)
+{
+	struct rip_buf key = RIP_BUF_INIT, val = RIP_BUF_INIT;
+	int rc = 0;
+
+	if (fk->implicit && (rc = parent_key(q, fk->parent, &fk->to)) < 0)
+		goto done;
+	rip_buf_adds(&key, "foreign key ");
+	rip_fp_ident(&key, table, true);
+	rip_buf_addf(&key, "(%s)", fk->from.buf);
+	rip_buf_adds(&val, "references ");
+	rip_fp_ident(&val, fk->parent, true);
+	if (fk->to.len)
+		rip_buf_addf(&val, "(%s)", fk->to.buf);
+	rip_buf_adds(&val, fk->tail.buf);
+	rip_fp_add(q->fp, key.buf, "%s", val.buf);
+done:
+	rip_buf_release(&key);
+	rip_buf_release(&val);
+	return rc;
+}
+
+/* Starts the foreign key whose first column is the current row. */
+static void fk_start(struct fk *fk, sqlite3_stmt *s)
+{
+	free(fk->parent);
+	fk->parent = rip_xstrdup(col(s, 1));
+	rip_buf_reset(&fk->from);
+	rip_buf_reset(&fk->to);
+	rip_buf_reset(&fk->tail);
+	fk_action(&fk->tail, "on update", col(s, 4));
+	fk_action(&fk->tail, "on delete", col(s, 5));
+	fk_action(&fk->tail, "match", col(s, 6));
+	fk->implicit = sqlite3_column_type(s, 3) == SQLITE_NULL;
+}
+
+/*
+ * Foreign keys, keyed by table and columns: their ids are positions in
+ * CREATE TABLE and change when constraints are declared in another order.
+ */
+static int read_foreign_keys(struct sq *q, const char *table)
+{
+	struct fk fk = { NULL, RIP_BUF_INIT, RIP_BUF_INIT, RIP_BUF_INIT, false };
+	sqlite3_stmt *s;
+	int rc, step, id = -1;
+
+	if ((rc = sq_prepare(q, &s, "SELECT id, \"table\", \"from\", \"to\", "
+			"on_update, on_delete, match FROM "
+			"pragma_foreign_key_list(?1) ORDER BY id, seq", table,
+			"foreign keys")) < 0)
+		return rc;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_int(s, 0) != id) {
+			if (id >= 0 && (rc = fk_add(q, table, &fk)) < 0)
+				break;
+			id = sqlite3_column_int(s, 0);
+			fk_start(&fk, s);
+		} else {
+			rip_buf_adds(&fk.from, ", ");
+			if (!fk.implicit)
+				rip_buf_adds(&fk.to, ", ");
+		}
+		rip_fp_ident(&fk.from, col(s, 2), true);
+		if (!fk.implicit)
+			rip_fp_ident(&fk.to, col(s, 3), true);
+	}
+	if (rc == 0 && id >= 0 && step == SQLITE_DONE)
+		rc = fk_add(q, table, &fk);
+	if (rc == 0)
+		rc = sq_done(q, s, step, "foreign keys", table);
+	else
+		sqlite3_finalize(s);
+	free(fk.parent);
+	rip_buf_release(&fk.from);
+	rip_buf_release(&fk.to);
+	rip_buf_release(&fk.tail);
+	return rc;
+}
+
+static const char tables_sql[] =
+	"SELECT name FROM sqlite_master WHERE type = 'table' "
+	"AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+	"AND name <> 'ripcord_migrations' COLLATE NOCASE ORDER BY name";
+
+static int read_tables(struct sq *q)
+{
+	sqlite3_stmt *s;
+	int rc, step;
+
+	if ((rc = sq_prepare(q, &s, tables_sql, NULL, "tables")) < 0)
+		return rc;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		char *name = rip_xstrdup(col(s, 0));
+
+		if ((rc = read_table(q, name)) == 0 &&
+				(rc = read_columns(q, name)) == 0 &&
+				(rc = read_indexes(q, name)) == 0)
+			rc = read_foreign_keys(q, name);
+		free(name);
+		if (rc < 0) {
+			sqlite3_finalize(s);
+			return rc;
+		}
+	}
+	return sq_done(q, s, step, "tables", NULL);
+}
+
+/* Triggers and views: SQLite keeps no catalog of them but their text. */
+static int read_triggers_views(struct sq *q)
+{
+	struct rip_buf key = RIP_BUF_INIT, val = RIP_BUF_INIT;
+	sqlite3_stmt *s;
+	int rc, step;
+
+	if ((rc = sq_prepare(q, &s, "SELECT type, name, tbl_name, sql FROM "
+			"sqlite_master WHERE type IN ('trigger', 'view') AND "
+			"tbl_name <> 'ripcord_migrations' COLLATE NOCASE "
+			"ORDER BY type, name", NULL, "triggers and views")) < 0)
+		return rc;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		bool trigger = !strcmp(col(s, 0), "trigger");
+
+		rip_buf_reset(&key);
+		rip_buf_reset(&val);
+		rip_buf_adds(&key, trigger ? "trigger " : "view ");
+		rip_fp_ident(&key, col(s, 1), true);
+		if (trigger) {
+			rip_buf_adds(&val, "on ");
+			rip_fp_ident(&val, col(s, 2), true);
+			rip_buf_adds(&val, ": ");
+		}
+		rip_fp_sql(&val, col(s, 3), true);
+		rip_fp_add(q->fp, key.buf, "%s", val.buf);
+	}
+	rc = sq_done(q, s, step, "triggers and views", NULL);
+	rip_buf_release(&key);
+	rip_buf_release(&val);
+	return rc;
+}
+
+int rip_fp_read_sqlite(struct rip_fingerprint *out, sqlite3 *db, bool strict,
+	struct rip_err *err)
+{
+	struct sq q = { db, out, strict, err };
+	bool own_txn = sqlite3_get_autocommit(db) != 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* one read transaction: one consistent view of the schema */
+	if (own_txn && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return sq_fail(&q, "tables", NULL);
+	if ((rc = read_tables(&q)) == 0)
+		rc = read_triggers_views(&q);
+	if (own_txn)
+		sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+	if (rc < 0) {
+		rip_fp_release(out);
+		return rc;
+	}
+	rip_fp_sort(out);
+	return 0;
+}
