@@ -101,6 +101,13 @@ void rip_applied_add(struct rip_applied_list *l, const char *version,
  */
 bool rip_sql_next(const char *text, size_t len, size_t *pos, size_t *start,
 	size_t *end);
+/*
+ * A lower-case copy of the statement t[0..len) with string literals,
+ * quoted names and comments blanked out, for keyword tests that must not
+ * be fooled by "... concurrently ..." inside a comment or a string.
+ */
+char *rip_sql_scrub(const char *t, size_t len);
+
 /* 1-based line of byte offset off in text. */
 int rip_sql_line(const char *text, size_t off);
 

@@ -85,10 +85,16 @@ static int pick_release(struct mig *g, const char *id, char **out)
 	return 0;
 }
 
-static int load(struct mig *g, const char *id, struct rip_migrations *out)
+static int load_quiet(struct mig *g, const char *id,
+	struct rip_migrations *out, struct rip_err *err)
 {
 	return rip_release_migrations(out, g->store, id,
-		g->cfg->package.verify_key, &g->err);
+		g->cfg->package.verify_key, err);
+}
+
+static int load(struct mig *g, const char *id, struct rip_migrations *out)
+{
+	return load_quiet(g, id, out, &g->err);
 }
 
 static void on_step(void *data, const struct rip_migration *m,
@@ -111,8 +117,9 @@ static void on_step(void *data, const struct rip_migration *m,
 	fflush(stdout);
 }
 
-static int finish(struct mig *g, int rc, const char *verb, const char *rel,
-	size_t done)
+/* verb: "applied" or "undid"; plan: "apply" or "undo" (--dry-run) */
+static int finish(struct mig *g, int rc, const char *verb, const char *plan,
+	const char *rel, size_t done)
 {
 	if (g->cli->json) {
 		cli_print_json(json_pack("{s:s, s:s, s:O, s:b, s:s?}", "release",
@@ -120,8 +127,8 @@ static int finish(struct mig *g, int rc, const char *verb, const char *rel,
 			"ok", rc == 0, "error", rc ? g->err.msg : NULL));
 	} else if (!rc && !g->cli->quiet) {
 		fprintf(stderr, "ripcord: %s%s %zu migration%s on %s (release "
-			"%s)\n", g->dry_run ? "would have " : "", verb, done,
-			done == 1 ? "" : "s", rip_migrate_where(g->db), rel);
+			"%s)\n", g->dry_run ? "would " : "", g->dry_run ? plan : verb,
+			done, done == 1 ? "" : "s", rip_migrate_where(g->db), rel);
 	}
 	return rc ? cli_fail(&g->err, rc) : 0;
 }
@@ -162,7 +169,7 @@ static void print_status(struct mig *g, const struct rip_mig_status *st,
 		if (g->cli->json)
 			json_array_append_new(items, json_pack("{s:s, s:s, s:I, "
 				"s:s, s:s, s:b, s:b}", "id", it->id, "state",
-				rip_mig_state_name(it->state),
+				rip_mig_state_name(it->state), "applied_at",
 				(json_int_t)it->applied_at, "recorded", it->recorded,
 				"expected", it->expected, "baseline", it->baseline,
 				"irreversible", it->irreversible));
@@ -180,7 +187,7 @@ static void print_status(struct mig *g, const struct rip_mig_status *st,
 	}
 	json_decref(items);
 	if (schema)
-		printf("schema %s\n%s", digest, schema);
+		printf("fingerprint %s\n%s", digest, schema);
 	printf("%zu applied, %zu pending, %zu changed, %zu dirty, %zu not in "
 		"release %s (%s)\n", st->count[RIP_MIG_APPLIED],
 		st->count[RIP_MIG_PENDING], st->count[RIP_MIG_CHANGED],
@@ -233,7 +240,7 @@ static int do_up(struct mig *g, const char *id)
 		goto out;
 	}
 	rc = rip_migrate_up(g->db, &rel, &o, &done, &g->err);
-	rc = finish(g, rc, "applied", rid, done);
+	rc = finish(g, rc, "applied", "apply", rid, done);
 out:
 	rip_migrations_release(&rel);
 	free(rid);
@@ -251,18 +258,24 @@ static int load_sources(struct mig *g, struct rip_migrations *out)
 	if ((rc = rip_state_release_list(&v, &n, g->store->state,
 			&g->err)) < 0)
 		return rc;
-	for (size_t i = n; i-- > 0 && !rc; ) {
+	/* a damaged artifact is no source, but must not block a rollback
+	 * whose downs other releases carry: the engine refuses when a down
+	 * has no verified source at all */
+	for (size_t i = n; i-- > 0; ) {
 		struct rip_migrations one;
+		struct rip_err skip = { 0 };
 
-		if ((rc = load(g, v[i].id, &one)) < 0)
-			break;
-		for (size_t j = 0; j < one.n; j++) {
-			*rip_migrations_add(out) = one.v[j];
+		if (load_quiet(g, v[i].id, &one, &skip) < 0) {
+			rip_warn("release %s is not used as a source of downs: %s",
+				v[i].id, skip.msg);
+			continue;
 		}
+		for (size_t j = 0; j < one.n; j++)
+			*rip_migrations_add(out) = one.v[j];
 		free(one.v);
 	}
 	rip_release_recs_free(v, n);
-	return rc;
+	return 0;
 }
 
 static int do_down(struct mig *g, const char *to)
@@ -283,7 +296,7 @@ static int do_down(struct mig *g, const char *to)
 		goto out;
 	}
 	rc = rip_migrate_down(g->db, &keep, &sources, &o, &done, &g->err);
-	rc = finish(g, rc, "undid", to, done);
+	rc = finish(g, rc, "undid", "undo", to, done);
 out:
 	rip_migrations_release(&keep);
 	rip_migrations_release(&sources);

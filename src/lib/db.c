@@ -115,6 +115,33 @@ static size_t skip_quoted(const char *t, size_t len, size_t i)
 	return len;
 }
 
+char *rip_sql_scrub(const char *t, size_t len)
+{
+	char *out = rip_xmalloc(len + 1);
+	size_t i = 0;
+
+	while (i < len) {
+		size_t j = i;
+
+		if (t[i] == '\'' || t[i] == '"' || t[i] == '`' ||
+		    (t[i] == '$' && dollar_tag(t, len, i)))
+			j = skip_quoted(t, len, i);
+		else if ((t[i] == '-' && i + 1 < len && t[i + 1] == '-') ||
+			 (t[i] == '/' && i + 1 < len && t[i + 1] == '*'))
+			j = skip_blank(t, len, i);
+		if (j > i) {
+			memset(out + i, ' ', j - i);
+			i = j;
+			continue;
+		}
+		out[i] = isspace((unsigned char)t[i]) ? ' ' :
+			(char)tolower((unsigned char)t[i]);
+		i++;
+	}
+	out[len] = '\0';
+	return out;
+}
+
 /* Whether the statement t[0..len) starts with the word w. */
 static bool starts_word(const char *t, size_t len, const char *w)
 {

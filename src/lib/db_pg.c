@@ -140,6 +140,25 @@ static int run_text(struct rip_db *db, const struct rip_sql *sql,
 	return rc;
 }
 
+/*
+ * Statement by statement, so that an error without a position (say,
+ * "relation already exists") still names the line of its statement.
+ */
+static int run_each(struct rip_db *db, const struct rip_sql *sql,
+	struct rip_err *err)
+{
+	size_t pos = 0, start, end;
+	int rc = 0;
+
+	while (!rc && rip_sql_next(sql->text, sql->len, &pos, &start, &end)) {
+		char *stmt = rip_xstrndup(sql->text + start, end - start);
+
+		rc = run_text(db, sql, start, stmt, err);
+		free(stmt);
+	}
+	return rc;
+}
+
 static bool word_at(const char *s, size_t len, const char *w)
 {
 	size_t wl = strlen(w);
@@ -151,16 +170,16 @@ static bool word_at(const char *s, size_t len, const char *w)
 /* Whether a statement cannot run inside a transaction block. */
 static bool needs_autocommit(const char *s, size_t len)
 {
-	char buf[256];
-	size_t n = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+	char *w = rip_sql_scrub(s, len);
+	const char *p = w + strspn(w, " ");
+	size_t n = strlen(p);
+	bool yes = ((word_at(p, n, "create") || word_at(p, n, "drop") ||
+		     word_at(p, n, "reindex")) && strstr(p, " concurrently ")) ||
+		word_at(p, n, "vacuum") ||
+		(word_at(p, n, "alter type") && strstr(p, " add value"));
 
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	for (char *p = buf; *p; p++)
-		*p = isspace((unsigned char)*p) ? ' ' : (char)tolower(
-			(unsigned char)*p);
-	return strstr(buf, " concurrently ") || word_at(buf, n, "vacuum") ||
-		(word_at(buf, n, "alter type") && strstr(buf, " add value"));
+	free(w);
+	return yes;
 }
 
 static bool script_needs_autocommit(const struct rip_sql *sql)
@@ -207,20 +226,13 @@ static int apply_autocommit(struct rip_db *db, const struct rip_migration *m,
 	enum rip_db_direction dir, const struct rip_sql *sql,
 	struct rip_err *err)
 {
-	size_t pos = 0, start, end;
 	int rc;
 
 	if ((rc = record(db, m, RIP_DB_UP, true, err)) < 0)
 		return rc;
-	while (rip_sql_next(sql->text, sql->len, &pos, &start, &end)) {
-		char *stmt = rip_xstrndup(sql->text + start, end - start);
-
-		rc = run_text(db, sql, start, stmt, err);
-		free(stmt);
-		if (rc < 0)
-			return rip_err_prefix(err, "(outside a transaction: the "
-				"level of '%s' is now dirty)", m->id);
-	}
+	if ((rc = run_each(db, sql, err)) < 0)
+		return rip_err_prefix(err, "(outside a transaction: the level of "
+			"'%s' is now dirty)", m->id);
 	return dir == RIP_DB_UP ? record(db, m, RIP_DB_UP, false, err) :
 				  record(db, m, RIP_DB_DOWN, false, err);
 }
@@ -241,7 +253,7 @@ static int pg_apply(struct rip_db *db, const struct rip_migration *m,
 		return apply_autocommit(db, m, dir, sql, err);
 	if ((rc = pg_exec(db, "BEGIN", err)) < 0)
 		return rc;
-	if ((rc = run_text(db, sql, 0, sql->text, err)) < 0 ||
+	if ((rc = run_each(db, sql, err)) < 0 ||
 	    (rc = record(db, m, dir, false, err)) < 0 ||
 	    (rc = pg_exec(db, "COMMIT", err)) < 0)
 		PQclear(PQexec(db->conn, "ROLLBACK"));
@@ -255,10 +267,13 @@ static int pg_verify(struct rip_db *db, const struct rip_migration *m,
 
 	if (!m->verify.text)
 		return 0;
-	if ((rc = pg_exec(db, "BEGIN", err)) < 0)
+	/* sqitch's verify template brings its own BEGIN ... ROLLBACK */
+	if (!rip_sql_controls_tx(m->verify.text, m->verify.len) &&
+	    (rc = pg_exec(db, "BEGIN", err)) < 0)
 		return rc;
 	rc = run_text(db, &m->verify, 0, m->verify.text, err);
-	PQclear(PQexec(db->conn, "ROLLBACK"));
+	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(db->conn, "ROLLBACK"));
 	return rc;
 }
 

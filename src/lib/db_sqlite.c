@@ -176,23 +176,44 @@ int rip_db_sqlite_record(struct rip_db *db, const struct rip_migration *m,
 	return rc;
 }
 
-static int fk_check(struct rip_db *db, const struct rip_sql *sql,
+/* Counts foreign key violations; the first one is described in first. */
+static int fk_count(struct rip_db *db, long long *out, struct rip_buf *first,
 	struct rip_err *err)
 {
 	sqlite3_stmt *s;
-	int rc = 0;
 
+	*out = 0;
 	if (sqlite3_prepare_v2(db->conn, "PRAGMA foreign_key_check", -1, &s,
 			NULL) != SQLITE_OK)
 		return sq_fail(db, err, "foreign_key_check");
-	if (sqlite3_step(s) == SQLITE_ROW)
-		rc = rip_err_set(err, RIP_EFAIL, "%s: leaves a foreign key "
-			"violation in table '%s' (row %lld refers to '%s')",
-			sql->file ? sql->file : "migration",
-			(const char *)sqlite3_column_text(s, 0),
-			(long long)sqlite3_column_int64(s, 1),
-			(const char *)sqlite3_column_text(s, 2));
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (!(*out)++ && first)
+			rip_buf_addf(first, "table '%s' row %lld refers to '%s'",
+				(const char *)sqlite3_column_text(s, 0),
+				(long long)sqlite3_column_int64(s, 1),
+				(const char *)sqlite3_column_text(s, 2));
+	}
 	sqlite3_finalize(s);
+	return 0;
+}
+
+/*
+ * A migration may not add foreign key violations; ones that were there
+ * before it (SQLite enforces keys only where an app turns them on) are not
+ * its fault and do not fail it.
+ */
+static int fk_check(struct rip_db *db, const struct rip_sql *sql,
+	long long before, struct rip_err *err)
+{
+	struct rip_buf first = RIP_BUF_INIT;
+	long long after;
+	int rc;
+
+	if ((rc = fk_count(db, &after, &first, err)) == 0 && after > before)
+		rc = rip_err_set(err, RIP_EFAIL, "%s: leaves %lld new foreign key "
+			"violation%s (%s)", sql->file ? sql->file : "migration",
+			after - before, after - before == 1 ? "" : "s", first.buf);
+	rip_buf_release(&first);
 	return rc;
 }
 
@@ -208,11 +229,16 @@ static int apply_own_tx(struct rip_db *db, const struct rip_migration *m,
 
 	if ((rc = rip_db_sqlite_record(db, m, RIP_DB_UP, true, err)) < 0)
 		return rc;
-	if ((rc = run_script(db, sql, err)) < 0) {
+	/* table rebuilds need foreign keys off, as in our own transaction */
+	if ((rc = sq_exec(db, "PRAGMA foreign_keys = OFF", err)) < 0)
+		return rc;
+	rc = run_script(db, sql, err);
+	if (rc < 0 && !sqlite3_get_autocommit(db->conn))
 		sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(db->conn, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (rc < 0)
 		return rip_err_prefix(err, "(outside a transaction: the level of "
 			"'%s' is now dirty)", m->id);
-	}
 	return rip_db_sqlite_record(db, m, dir, false, err);
 }
 
@@ -220,6 +246,7 @@ static int sq_apply(struct rip_db *db, const struct rip_migration *m,
 	enum rip_db_direction dir, struct rip_err *err)
 {
 	const struct rip_sql *sql = dir == RIP_DB_UP ? &m->up : &m->down;
+	long long before = 0;
 	int rc;
 
 	if (!sql->text)
@@ -231,8 +258,9 @@ static int sq_apply(struct rip_db *db, const struct rip_migration *m,
 		return rc;
 	if ((rc = sq_exec(db, "BEGIN IMMEDIATE", err)) < 0)
 		goto done;
-	if ((rc = run_script(db, sql, err)) < 0 ||
-	    (rc = fk_check(db, sql, err)) < 0 ||
+	if ((rc = fk_count(db, &before, NULL, err)) < 0 ||
+	    (rc = run_script(db, sql, err)) < 0 ||
+	    (rc = fk_check(db, sql, before, err)) < 0 ||
 	    (rc = rip_db_sqlite_record(db, m, dir, false, err)) < 0 ||
 	    (rc = sq_exec(db, "COMMIT", err)) < 0)
 		sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
@@ -248,10 +276,13 @@ static int sq_verify(struct rip_db *db, const struct rip_migration *m,
 
 	if (!m->verify.text)
 		return 0;
-	if ((rc = sq_exec(db, "BEGIN", err)) < 0)
+	/* sqitch's verify template brings its own BEGIN ... ROLLBACK */
+	if (!rip_sql_controls_tx(m->verify.text, m->verify.len) &&
+	    (rc = sq_exec(db, "BEGIN", err)) < 0)
 		return rc;
 	rc = run_script(db, &m->verify, err);
-	sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(db->conn))
+		sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
 }
 

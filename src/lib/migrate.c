@@ -24,6 +24,44 @@ struct rip_migrate {
 	char *where;
 };
 
+/*
+ * The database as shown in messages and JSON: a password, in a URI
+ * ("postgres://u:secret@h/db") or a conninfo ("password=secret"), is
+ * replaced by "***" so it never reaches a log.
+ */
+static char *mask_password(const char *s)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+	const char *scheme = strstr(s, "://");
+	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+	const char *kw;
+
+	if (at && colon && colon < at) {
+		rip_buf_add(&b, s, (size_t)(colon - s) + 1);
+		rip_buf_adds(&b, "***");
+		rip_buf_adds(&b, at);
+		return rip_buf_detach(&b, NULL);
+	}
+	kw = strstr(s, "password=");
+	if (!kw)
+		return rip_xstrdup(s);
+	rip_buf_add(&b, s, (size_t)(kw - s) + 9);
+	rip_buf_adds(&b, "***");
+	kw += 9;
+	if (*kw == '\'') {
+		for (kw++; *kw && *kw != '\''; kw++)
+			if (*kw == '\\' && kw[1])
+				kw++;
+		if (*kw)
+			kw++;
+	} else {
+		kw += strcspn(kw, " \t");
+	}
+	rip_buf_adds(&b, kw);
+	return rip_buf_detach(&b, NULL);
+}
+
 int rip_migrate_open(struct rip_migrate **out, const struct rip_config *cfg,
 	struct rip_err *err)
 {
@@ -50,9 +88,14 @@ int rip_migrate_open(struct rip_migrate **out, const struct rip_config *cfg,
 		goto done;
 	m = rip_xcalloc(1, sizeof(*m));
 	m->ops = ops;
-	m->where = ops == &rip_db_command ?
-		rip_xasprintf("command ledger '%s'", ledger) :
-		rip_xasprintf("%s '%s'", ops->name, database ? database : "");
+	if (ops == &rip_db_command) {
+		m->where = rip_xasprintf("command ledger '%s'", ledger);
+	} else {
+		char *shown = mask_password(database ? database : "");
+
+		m->where = rip_xasprintf("%s '%s'", ops->name, shown);
+		free(shown);
+	}
 	if ((rc = ops->open(&m->db, &t, err)) < 0) {
 		rip_migrate_free(m);
 		goto done;

@@ -72,13 +72,18 @@ struct rip_migration *rip_migrations_find(const struct rip_migrations *m,
 	return NULL;
 }
 
-/* Whether text (len bytes) starts with the whole line `line`. */
+/*
+ * Whether text (len bytes) starts with the marker `line`, alone on its
+ * line or followed by white space and a reason ("-- ripcord:irreversible
+ * backfills from the old column").
+ */
 static bool starts_line(const char *text, size_t len, const char *line)
 {
 	size_t ll = strlen(line);
 
 	return len >= ll && !memcmp(text, line, ll) &&
-		(len == ll || text[ll] == '\n' || text[ll] == '\r');
+		(len == ll || text[ll] == '\n' || text[ll] == '\r' ||
+		 text[ll] == ' ' || text[ll] == '\t');
 }
 
 void rip_migration_normalise(struct rip_buf *out,

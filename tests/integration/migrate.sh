@@ -62,7 +62,7 @@ q() {
   else psql "$PGURL" -XAtqc "$2"; fi
 }
 
-schema() { "$RIPCORD" migrate status --schema "$@" 2>/dev/null | sed -n 's/^schema //p'; }
+schema() { "$RIPCORD" migrate status --schema "$@" 2>/dev/null | sed -n 's/^fingerprint //p'; }
 
 run_layout() {
   local layout=$1 driver=$2 db
@@ -132,7 +132,7 @@ run_sqitch_templates() {
   if [ "$driver" = postgres ]; then
     psql "$RIPCORD_TEST_PG" -Xqc "DROP DATABASE IF EXISTS ripcord_it_tpl" -c "CREATE DATABASE ripcord_it_tpl" >/dev/null
     PGURL=$(printf '%s' "$RIPCORD_TEST_PG" | sed "s/dbname=[^ ]*/dbname=ripcord_it_tpl/")
-    db_line="database = $PGURL"
+    db_line="database = $PGURL password=hunter2"
   else
     db_line="database = var/app.db"
   fi
@@ -140,13 +140,17 @@ run_sqitch_templates() {
   printf '%%syntax-version=1.0.0\n%%project=shop\n\nusers 2026-01-01T00:00:00Z tester <t@example.invalid> # users\n' > sqitch.plan
   printf -- '-- Deploy shop:users to %s\n\nBEGIN;\n\nCREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n\nCOMMIT;\n' "$driver" > deploy/users.sql
   printf -- '-- Revert shop:users from %s\n\nBEGIN;\n\nDROP TABLE users;\n\nCOMMIT;\n' "$driver" > revert/users.sql
-  printf -- '-- Verify shop:users on %s\n\nSELECT id, email FROM users WHERE 0 = 1;\n' "$driver" > verify/users.sql
+  printf -- '-- Verify shop:users on %s\n\nBEGIN;\n\nSELECT id, email FROM users WHERE 0 = 1;\n\nROLLBACK;\n' "$driver" > verify/users.sql
   printf 'var/\n.ripcord/\n' > .gitignore
   git add -A && git commit -qm users
   expect_exit 0 "$t: cut with the plan at the root (dir = .)" rc cut --id t1
   check "$t: the change is packaged" sh -c "tar --zstd -xOf .ripcord/artifacts/t1.tar.zst ripcord/MANIFEST | grep -qx 'ids = 0001_users'"
   expect_exit 0 "$t: scripts with their own BEGIN/COMMIT apply" rc migrate up
   check "$t: and are recorded clean" sh -c "'$RIPCORD' migrate status | grep -q '^1 applied, 0 pending, 0 changed, 0 dirty'"
+  if [ "$driver" = postgres ]; then
+    rc --json migrate status > "$WORK/st.json" 2>&1; rc migrate status >> "$WORK/st.json" 2>&1
+    check "$t: a password never reaches the output" sh -c "! grep -q hunter2 '$WORK/st.json' && grep -q 'password=\*\*\*' '$WORK/st.json'"
+  fi
   cd "$WORK"
 }
 

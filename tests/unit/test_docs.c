@@ -9,7 +9,7 @@
 #include "ripcord/fsutil.h"
 
 static const char *const commands[] = {
-	"init", "keygen", "cut", "verify", "releases",
+	"init", "keygen", "cut", "verify", "releases", "migrate",
 };
 
 static void read_page(struct rip_buf *out, const char *name)
