@@ -108,6 +108,12 @@ bool rip_sql_next(const char *text, size_t len, size_t *pos, size_t *start,
  */
 char *rip_sql_scrub(const char *t, size_t len);
 
+/*
+ * Whether the statement t[0..len) starts with the word w, in any case:
+ * w must not run on into a letter or digit ("end" is not "endpoint").
+ */
+bool rip_sql_starts_word(const char *t, size_t len, const char *w);
+
 /* 1-based line of byte offset off in text. */
 int rip_sql_line(const char *text, size_t off);
 

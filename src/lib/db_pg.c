@@ -159,13 +159,6 @@ static int run_each(struct rip_db *db, const struct rip_sql *sql,
 	return rc;
 }
 
-static bool word_at(const char *s, size_t len, const char *w)
-{
-	size_t wl = strlen(w);
-
-	return len >= wl && !strncasecmp(s, w, wl) &&
-		(len == wl || !isalnum((unsigned char)s[wl]));
-}
 
 /* Whether a statement cannot run inside a transaction block. */
 static bool needs_autocommit(const char *s, size_t len)
@@ -173,10 +166,13 @@ static bool needs_autocommit(const char *s, size_t len)
 	char *w = rip_sql_scrub(s, len);
 	const char *p = w + strspn(w, " ");
 	size_t n = strlen(p);
-	bool yes = ((word_at(p, n, "create") || word_at(p, n, "drop") ||
-		     word_at(p, n, "reindex")) && strstr(p, " concurrently ")) ||
-		word_at(p, n, "vacuum") ||
-		(word_at(p, n, "alter type") && strstr(p, " add value"));
+	bool yes = ((rip_sql_starts_word(p, n, "create") ||
+		     rip_sql_starts_word(p, n, "drop") ||
+		     rip_sql_starts_word(p, n, "reindex")) &&
+		    strstr(p, " concurrently ")) ||
+		rip_sql_starts_word(p, n, "vacuum") ||
+		(rip_sql_starts_word(p, n, "alter type") &&
+		 strstr(p, " add value"));
 
 	free(w);
 	return yes;

@@ -12,10 +12,9 @@
  * first make one migration per script, then sort them and fold the up and
  * down of each version+name together: pairing and duplicate detection cost
  * one sort, so folders of thousands of migrations read in O(n log n).
- * sqitch takes its order from sqitch.plan and finds scripts through a
- * sorted index of the paths. A reworked sqitch change follows sqitch's own
- * naming: the earlier instance's scripts are <name>@<tag>.sql, <tag> being
- * the newest tag between it and its rework whose deploy script exists.
+ * sqitch (layout_sqitch.c) takes its order from sqitch.plan instead; it
+ * shares the reader and its helpers through layout_internal.h and finds
+ * scripts through the reader's index of the paths, sorted once here.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -25,6 +24,8 @@
 
 #include "ripcord/layout.h"
 #include "ripcord/log.h"
+#include "layout_internal.h"
+#include "sqltok.h"
 #include "banned.h"
 
 static const char *const names[] = {
@@ -81,44 +82,7 @@ int rip_version_cmp(const char *a, const char *b)
 	return *a ? 1 : *b ? -1 : 0;
 }
 
-/* One read of a folder: its files, the options, and what came of them. */
-struct reader {
-	const struct rip_layout_opts *o;
-	enum rip_layout_format f;
-	const struct rip_layout_file *files;
-	size_t n;
-	const char *dir;          /* the folder, for messages */
-	char *pre;                /* "<dir>/", or "" without a dir */
-	const struct rip_layout_file **idx; /* the files sorted by path */
-	bool *used;               /* per file: a sqitch change took it */
-	struct rip_migrations *out;
-	struct rip_err *err;
-	char *baseline;           /* opts->baseline in this layout's terms */
-};
-
-/* Whether the text has anything but white space and SQL comments. */
-static bool has_sql(const char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		if (isspace((unsigned char)s[i])) {
-			i++;
-		} else if (i + 1 < len && s[i] == '-' && s[i + 1] == '-') {
-			while (i < len && s[i] != '\n')
-				i++;
-		} else if (i + 1 < len && s[i] == '/' && s[i + 1] == '*') {
-			const char *end = memmem(s + i + 2, len - i - 2, "*/", 2);
-
-			i = end ? (size_t)(end - s) + 2 : len;
-		} else {
-			return true;
-		}
-	}
-	return false;
-}
-
-static const char *fdata(const struct rip_layout_file *f)
+const char *rip_layout_fdata(const struct rip_layout_file *f)
 {
 	return f->data ? f->data : "";
 }
@@ -137,7 +101,7 @@ static bool ends_with(const char *s, const char *suffix)
 	return l >= sl && !memcmp(s + l - sl, suffix, sl);
 }
 
-static const char *skip_blank(const char *p, const char *end)
+const char *rip_layout_skip_blank(const char *p, const char *end)
 {
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
@@ -145,7 +109,7 @@ static const char *skip_blank(const char *p, const char *end)
 }
 
 /* Placeholders that keep an empty folder in git: silently fine. */
-static bool is_keep(const char *path)
+bool rip_layout_is_keep(const char *path)
 {
 	const char *b = base_name(path);
 
@@ -153,8 +117,8 @@ static bool is_keep(const char *path)
 }
 
 /* Warns about the file at path: "<dir>/<path> <what follows>". */
-static RIP_PRINTF(3, 4) void warnf(const struct reader *r, const char *path,
-	const char *fmt, ...)
+RIP_PRINTF(3, 4) void rip_layout_warnf(const struct rip_layout_reader *r,
+	const char *path, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -176,15 +140,15 @@ static bool says_false(const char *s, size_t len, const char *key)
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end, *q = skip_blank(p, e);
+		const char *e = nl ? nl : end, *q = rip_layout_skip_blank(p, e);
 
 		p = nl ? nl + 1 : end;
 		if ((size_t)(e - q) <= kl || memcmp(q, key, kl))
 			continue;
-		q = skip_blank(q + kl, e);
+		q = rip_layout_skip_blank(q + kl, e);
 		if (q == e || *q != '=')
 			continue;
-		q = skip_blank(q + 1, e);
+		q = rip_layout_skip_blank(q + 1, e);
 		if (e - q >= 5 && !memcmp(q, "false", 5) &&
 		    (q + 5 == e || isspace((unsigned char)q[5]) || q[5] == '#'))
 			return true;
@@ -200,8 +164,8 @@ static int cmp_path(const void *a, const void *b)
 }
 
 /* The file at path; NULL when there is none. */
-static const struct rip_layout_file *find_file(const struct reader *r,
-	const char *path)
+const struct rip_layout_file *rip_layout_find_file(
+	const struct rip_layout_reader *r, const char *path)
 {
 	size_t lo = 0, hi = r->n;
 
@@ -219,7 +183,7 @@ static const struct rip_layout_file *find_file(const struct reader *r,
 	return NULL;
 }
 
-static void set_sql(const struct reader *r, struct rip_sql *s,
+void rip_layout_set_sql(const struct rip_layout_reader *r, struct rip_sql *s,
 	const struct rip_layout_file *f, const char *text, size_t len)
 {
 	char *fn = rip_xasprintf("%s%s", r->pre, f->path);
@@ -236,7 +200,8 @@ struct piece {
 };
 
 /* A migration holding what one script gave; merge() folds them up. */
-static struct rip_migration *add_piece(struct reader *r, const struct piece *p)
+static struct rip_migration *add_piece(struct rip_layout_reader *r,
+	const struct piece *p)
 {
 	struct rip_migration *mg = rip_migrations_add(r->out);
 
@@ -276,8 +241,8 @@ static int cmp_piece(const void *a, const void *b)
 	return c ? c : strcmp(piece_file(x), piece_file(y));
 }
 
-static int fold_sql(struct reader *r, struct rip_sql *to, struct rip_sql *from,
-	const char *what)
+static int fold_sql(struct rip_layout_reader *r, struct rip_sql *to,
+	struct rip_sql *from, const char *what)
 {
 	if (!from->file)
 		return 0;
@@ -291,7 +256,7 @@ static int fold_sql(struct reader *r, struct rip_sql *to, struct rip_sql *from,
 }
 
 /* Folds piece b into a, which has the same version and name. */
-static int fold(struct reader *r, struct rip_migration *a,
+static int fold(struct rip_layout_reader *r, struct rip_migration *a,
 	struct rip_migration *b)
 {
 	int rc;
@@ -314,7 +279,7 @@ static int fold(struct reader *r, struct rip_migration *a,
 }
 
 /* Sorts the pieces into apply order and pairs each up with its down. */
-static int merge(struct reader *r)
+static int merge(struct rip_layout_reader *r)
 {
 	struct rip_migrations *m = r->out;
 	size_t k = 0;
@@ -361,7 +326,7 @@ static int golang_piece(struct piece *p, const char *path)
 	return 0;
 }
 
-static void golang_stray(const struct reader *r, const char *path)
+static void golang_stray(const struct rip_layout_reader *r, const char *path)
 {
 	static const char *const sfx[] = { "_up", "-up", "_down", "-down" };
 	size_t vl = strspn(path, "0123456789");
@@ -370,7 +335,7 @@ static void golang_stray(const struct reader *r, const char *path)
 	bool named = vl && path[vl] == '_' && ext && !strchr(path, '/');
 
 	if (vl && path[vl] == '.') {
-		warnf(r, path, "has no name; ignored (expected "
+		rip_layout_warnf(r, path, "has no name; ignored (expected "
 			"%.*s_<name>.up.sql)", (int)vl, path);
 		return;
 	}
@@ -378,18 +343,19 @@ static void golang_stray(const struct reader *r, const char *path)
 		size_t sl = strlen(sfx[i]);
 
 		if (stem > vl + 1 + sl && !memcmp(ext - sl, sfx[i], sl)) {
-			warnf(r, path, "is not a golang-migrate file; ignored "
-				"(did you mean %.*s.%s%s?)", (int)(stem - sl), path,
-				sfx[i] + 1, ext);
+			rip_layout_warnf(r, path, "is not a golang-migrate "
+				"file; ignored (did you mean %.*s.%s%s?)",
+				(int)(stem - sl), path, sfx[i] + 1, ext);
 			return;
 		}
 	}
 	if (named && (!strcmp(ext, ".up") || !strcmp(ext, ".down")))
-		warnf(r, path, "has no extension; ignored (did you mean "
-			"%s.sql?)", path);
+		rip_layout_warnf(r, path, "has no extension; ignored (did you "
+			"mean %s.sql?)", path);
 	else
-		warnf(r, path, "is not a golang-migrate file (expected "
-			"<version>_<name>.up.sql or .down.sql); ignored");
+		rip_layout_warnf(r, path, "is not a golang-migrate file "
+			"(expected <version>_<name>.up.sql or .down.sql); "
+			"ignored");
 }
 
 /* dbmate: "<digits>_<name>.sql" at the top of the folder. */
@@ -408,15 +374,15 @@ static int dbmate_piece(struct piece *p, const char *path)
 	return 0;
 }
 
-static void dbmate_stray(const struct reader *r, const char *path)
+static void dbmate_stray(const struct rip_layout_reader *r, const char *path)
 {
 	size_t vl = strspn(path, "0123456789");
 
 	if (vl && !strcmp(path + vl, ".sql"))
-		warnf(r, path, "has no name; ignored (expected %.*s_<name>.sql)",
-			(int)vl, path);
+		rip_layout_warnf(r, path, "has no name; ignored (expected "
+			"%.*s_<name>.sql)", (int)vl, path);
 	else
-		warnf(r, path, "is not a dbmate migration (expected "
+		rip_layout_warnf(r, path, "is not a dbmate migration (expected "
 			"<version>_<name>.sql); ignored");
 }
 
@@ -471,7 +437,7 @@ struct dbmate {
 
 static void dbmate_scan(struct dbmate *d, const struct rip_layout_file *f)
 {
-	const char *s = fdata(f), *p = s, *end = s + f->len;
+	const char *s = rip_layout_fdata(f), *p = s, *end = s + f->len;
 	size_t line = 0;
 
 	memset(d, 0, sizeof(*d));
@@ -504,11 +470,11 @@ static size_t dbmate_section(const struct dbmate *d, int k, size_t len,
 	return (d->seen[o] && d->at[o] > d->at[k] ? d->at[o] : len) - *start;
 }
 
-static int dbmate_file(struct reader *r, const struct rip_layout_file *f,
-	const struct piece *p)
+static int dbmate_file(struct rip_layout_reader *r,
+	const struct rip_layout_file *f, const struct piece *p)
 {
 	struct rip_migration top = { 0 }, *mg;
-	const char *s = fdata(f);
+	const char *s = rip_layout_fdata(f);
 	size_t pre, b, len;
 	struct dbmate d;
 
@@ -518,9 +484,9 @@ static int dbmate_file(struct reader *r, const struct rip_layout_file *f,
 			"'-- migrate:' line of the same kind (a dbmate migration has "
 			"one up and one down section)", r->pre, f->path, d.again);
 	if (!d.seen[SEC_UP] && !d.seen[SEC_DOWN]) {
-		warnf(r, f->path, "has no '-- migrate:up' line; ignored (a dbmate "
-			"migration has '-- migrate:up' and '-- migrate:down' "
-			"sections)");
+		rip_layout_warnf(r, f->path, "has no '-- migrate:up' line; "
+			"ignored (a dbmate migration has '-- migrate:up' and "
+			"'-- migrate:down' sections)");
 		return 0;
 	}
 	if (!d.seen[SEC_UP])
@@ -529,19 +495,19 @@ static int dbmate_file(struct reader *r, const struct rip_layout_file *f,
 			"above the up SQL)", r->pre, f->path);
 	pre = d.seen[SEC_DOWN] && d.at[SEC_DOWN] < d.at[SEC_UP] ?
 		d.at[SEC_DOWN] : d.at[SEC_UP];
-	if (has_sql(s, pre))
-		warnf(r, f->path, "has SQL before its first '-- migrate:' line; "
-			"that SQL is ignored");
+	if (rip_sqltok_has_code(s, pre))
+		rip_layout_warnf(r, f->path, "has SQL before its first "
+			"'-- migrate:' line; that SQL is ignored");
 	/* a ripcord marker may also sit above "-- migrate:up" */
 	rip_migration_read_markers(&top, s, pre);
 	mg = add_piece(r, p);
 	mg->no_transaction = d.notx || top.no_transaction;
 	mg->irreversible = top.irreversible;
 	len = dbmate_section(&d, SEC_UP, f->len, &b);
-	set_sql(r, &mg->up, f, s + b, len);
+	rip_layout_set_sql(r, &mg->up, f, s + b, len);
 	len = dbmate_section(&d, SEC_DOWN, f->len, &b);
-	if (d.seen[SEC_DOWN] && has_sql(s + b, len))
-		set_sql(r, &mg->down, f, s + b, len);
+	if (d.seen[SEC_DOWN] && rip_sqltok_has_code(s + b, len))
+		rip_layout_set_sql(r, &mg->down, f, s + b, len);
 	return 0;
 }
 
@@ -561,24 +527,26 @@ static int diesel_piece(struct piece *p, const char *path)
 	return p->up || !strcmp(slash + 1, "down.sql") ? 0 : -1;
 }
 
-static void diesel_stray(const struct reader *r, const char *path)
+static void diesel_stray(const struct rip_layout_reader *r, const char *path)
 {
 	struct piece p = { 0 };
 	char *up;
 
 	diesel_piece(&p, path);
 	if (!p.nl) {
-		warnf(r, path, "is not in a diesel migration folder (expected "
-			"<version>_<name>/up.sql and down.sql); ignored");
+		rip_layout_warnf(r, path, "is not in a diesel migration folder "
+			"(expected <version>_<name>/up.sql and down.sql); "
+			"ignored");
 	} else if (strcmp(p.name + p.nl + 1, "metadata.toml")) {
-		warnf(r, path, "is not a diesel migration script (expected "
-			"up.sql, down.sql or metadata.toml); ignored");
+		rip_layout_warnf(r, path, "is not a diesel migration script "
+			"(expected up.sql, down.sql or metadata.toml); ignored");
 	} else {
 		/* without an up.sql beside it, it would be lost silently */
 		up = rip_xasprintf("%.*s/up.sql", (int)(p.name + p.nl - path),
 			path);
-		if (!find_file(r, up))
-			warnf(r, path, "has no up.sql beside it; ignored");
+		if (!rip_layout_find_file(r, up))
+			rip_layout_warnf(r, path, "has no up.sql beside it; "
+				"ignored");
 		free(up);
 	}
 }
@@ -608,7 +576,7 @@ static int flyway_piece(struct piece *p, const char *path)
 	return 0;
 }
 
-static void flyway_stray(const struct reader *r, const char *path)
+static void flyway_stray(const struct rip_layout_reader *r, const char *path)
 {
 	const char *b = base_name(path);
 	bool digit = b[0] && isdigit((unsigned char)b[1]);
@@ -616,25 +584,29 @@ static void flyway_stray(const struct reader *r, const char *path)
 	if (ends_with(b, ".sql.conf"))
 		return;
 	if (!strncmp(b, "R__", 3))
-		warnf(r, path, "is a repeatable migration, which ripcord cannot "
-			"roll back; ignored (make it a V<version>__<name>.sql)");
+		rip_layout_warnf(r, path, "is a repeatable migration, which "
+			"ripcord cannot roll back; ignored (make it a "
+			"V<version>__<name>.sql)");
 	else if ((b[0] == 'v' || b[0] == 'u') && digit)
-		warnf(r, path, "is not a flyway migration; ignored (did you mean "
-			"%c%s?)", toupper((unsigned char)b[0]), b + 1);
+		rip_layout_warnf(r, path, "is not a flyway migration; ignored "
+			"(did you mean %c%s?)", toupper((unsigned char)b[0]),
+			b + 1);
 	else if ((b[0] == 'V' || b[0] == 'U') && digit && !strstr(b, "__"))
-		warnf(r, path, "is not a flyway migration; ignored (expected "
-			"%c<version>__<name>.sql, with two underscores)", b[0]);
+		rip_layout_warnf(r, path, "is not a flyway migration; ignored "
+			"(expected %c<version>__<name>.sql, with two "
+			"underscores)", b[0]);
 	else if (b[0] == 'B' && digit)
-		warnf(r, path, "is a flyway baseline migration, which ripcord "
-			"does not read; ignored (use [migrations] baseline)");
+		rip_layout_warnf(r, path, "is a flyway baseline migration, "
+			"which ripcord does not read; ignored (use "
+			"[migrations] baseline)");
 	else
-		warnf(r, path, "is not a flyway migration (expected "
+		rip_layout_warnf(r, path, "is not a flyway migration (expected "
 			"V<version>__<name>.sql or U<version>__<name>.sql); "
 			"ignored");
 }
 
 /* diesel's <id>/metadata.toml and flyway's <up>.conf: no transaction. */
-static void side_flags(struct reader *r)
+static void side_flags(struct rip_layout_reader *r)
 {
 	bool diesel = r->f == RIP_LAYOUT_DIESEL;
 
@@ -647,8 +619,8 @@ static void side_flags(struct reader *r)
 			continue;
 		p = diesel ? rip_xasprintf("%s/metadata.toml", mg->id) :
 			rip_xasprintf("%s.conf", mg->up.file + strlen(r->pre));
-		f = find_file(r, p);
-		if (f && says_false(fdata(f), f->len, diesel ?
+		f = rip_layout_find_file(r, p);
+		if (f && says_false(rip_layout_fdata(f), f->len, diesel ?
 				"run_in_transaction" : "executeInTransaction"))
 			mg->no_transaction = true;
 		free(p);
@@ -657,7 +629,7 @@ static void side_flags(struct reader *r)
 
 static const struct {
 	int (*piece)(struct piece *p, const char *path);
-	void (*stray)(const struct reader *r, const char *path);
+	void (*stray)(const struct rip_layout_reader *r, const char *path);
 } scripts[] = {
 	[RIP_LAYOUT_GOLANG] = { golang_piece, golang_stray },
 	[RIP_LAYOUT_DBMATE] = { dbmate_piece, dbmate_stray },
@@ -666,7 +638,7 @@ static const struct {
 };
 
 /* golang-migrate, dbmate, diesel, flyway: one migration per name. */
-static int read_scripts(struct reader *r)
+static int read_scripts(struct rip_layout_reader *r)
 {
 	int rc;
 
@@ -675,7 +647,7 @@ static int read_scripts(struct reader *r)
 		struct rip_migration *mg;
 		struct piece p = { 0 };
 
-		if (is_keep(f->path))
+		if (rip_layout_is_keep(f->path))
 			continue;
 		if (scripts[r->f].piece(&p, f->path) < 0) {
 			scripts[r->f].stray(r, f->path);
@@ -684,7 +656,8 @@ static int read_scripts(struct reader *r)
 				return rc;
 		} else {
 			mg = add_piece(r, &p);
-			set_sql(r, p.up ? &mg->up : &mg->down, f, fdata(f), f->len);
+			rip_layout_set_sql(r, p.up ? &mg->up : &mg->down, f,
+				rip_layout_fdata(f), f->len);
 		}
 	}
 	if ((rc = merge(r)) < 0)
@@ -694,320 +667,14 @@ static int read_scripts(struct reader *r)
 	return 0;
 }
 
-/* A change of sqitch.plan. */
-struct sq_change {
-	const char *name;
-	size_t len;
-	size_t line;
-	size_t tag0, ntags;       /* its tags, in sq_plan.tags */
-	const char *tag;          /* the rework tag its scripts carry, or NULL */
-	size_t taglen;
-};
-
-struct sq_tag {
-	const char *s;            /* "@v1.0" */
-	size_t len;
-};
-
-struct sq_plan {
-	struct sq_change *v;
-	size_t n, alloc;
-	struct sq_tag *tags;
-	size_t ntags, tags_alloc;
-	char *file;               /* "<dir>/sqitch.plan", for messages */
-};
-
-/* "2024-01-31T12:00:00Z" at p, then a blank or the end. */
-static bool sq_timestamp(const char *p, const char *end)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-
-	if (end - p < 20)
-		return false;
-	for (size_t i = 0; i < 20; i++)
-		if (shape[i] == 'd' ? !isdigit((unsigned char)p[i]) :
-				      p[i] != shape[i])
-			return false;
-	return end - p == 20 || p[20] == ' ' || p[20] == '\t';
-}
-
-/* Parses "name [deps] timestamp planner <email> # note"; NULL or why not. */
-static const char *sq_change_line(struct sq_change *c, const char *p,
-	const char *end)
-{
-	const char *q = p, *lt, *gt;
-
-	while (q < end && *q != ' ' && *q != '\t' && *q != '[')
-		q++;
-	if (q == p)
-		return "expected a change name first";
-	if ((ispunct((unsigned char)*p) && *p != '_') ||
-	    (ispunct((unsigned char)q[-1]) && q[-1] != '_'))
-		return "a change name cannot start or end with punctuation";
-	for (const char *s = p; s < q; s++)
-		if (strchr(":@#\\", *s))
-			return "a change name cannot hold ':', '@', '#' or '\\'";
-	c->name = p;
-	c->len = (size_t)(q - p);
-	q = skip_blank(q, end);
-	if (q < end && *q == '[') {
-		const char *rb = memchr(q, ']', (size_t)(end - q));
-
-		if (!rb)
-			return "the '[' of the dependencies is never closed";
-		q = skip_blank(rb + 1, end);
-	}
-	if (!sq_timestamp(q, end))
-		return "expected a timestamp like 2024-01-31T12:00:00Z after the "
-			"change name and its dependencies";
-	q = skip_blank(q + 20, end);
-	lt = memchr(q, '<', (size_t)(end - q));
-	gt = lt ? memchr(lt, '>', (size_t)(end - lt)) : NULL;
-	if (!lt || lt == q || !gt)
-		return "expected the planner's name and <email> after the timestamp";
-	q = skip_blank(gt + 1, end);
-	return q == end || *q == '#' ? NULL : "unexpected text after the "
-		"planner's <email> (a note starts with '#')";
-}
-
-/* Adds the plan line p[0..end) (not blank, comment or pragma). */
-static const char *sq_line(struct sq_plan *pl, const char *p, const char *end,
-	size_t line)
-{
-	struct sq_change c = { 0 };
-	const char *why;
-
-	if (*p == '@') {
-		const char *q = p;
-
-		while (q < end && *q != ' ' && *q != '\t')
-			q++;
-		if (q - p < 2)
-			return "a tag line needs a name after '@'";
-		if (!pl->n)
-			return NULL;  /* a tag of nothing: sqitch's business */
-		RIP_ALLOC_GROW(pl->tags, pl->ntags + 1, pl->tags_alloc);
-		pl->tags[pl->ntags].s = p;
-		pl->tags[pl->ntags++].len = (size_t)(q - p);
-		pl->v[pl->n - 1].ntags++;
-		return NULL;
-	}
-	why = sq_change_line(&c, p, end);
-	if (why)
-		return why;
-	c.line = line;
-	c.tag0 = pl->ntags;
-	RIP_ALLOC_GROW(pl->v, pl->n + 1, pl->alloc);
-	pl->v[pl->n++] = c;
-	return NULL;
-}
-
-static int sq_parse(struct reader *r, struct sq_plan *pl,
-	const struct rip_layout_file *f)
-{
-	const char *p = fdata(f), *end = p + f->len;
-	size_t line = 0;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end, *q = skip_blank(p, e);
-		const char *why;
-
-		line++;
-		p = nl ? nl + 1 : end;
-		if (e > q && e[-1] == '\r')
-			e--;
-		if (q == e || *q == '#' || *q == '%')
-			continue;
-		why = sq_line(pl, q, e, line);
-		if (why)
-			return rip_err_set(r->err, RIP_ECONFIG, "%s:%zu: %s",
-				pl->file, line, why);
-	}
-	return 0;
-}
-
-/*
- * Change a is reworked at b: its scripts carry the newest tag between
- * them (a's own tags last) whose deploy script exists, else the newest
- * one, which is how sqitch names them. No tag between them is an error.
- */
-static int sq_rework(struct reader *r, struct sq_plan *pl, size_t a, size_t b)
-{
-	struct sq_change *c = &pl->v[a];
-	const struct sq_tag *pick = NULL, *first = NULL;
-
-	for (size_t j = b; j-- > a && !pick;) {
-		for (size_t t = 0; t < pl->v[j].ntags && !pick; t++) {
-			const struct sq_tag *tag = &pl->tags[pl->v[j].tag0 + t];
-			char *p = rip_xasprintf("deploy/%.*s%.*s.sql", (int)c->len,
-				c->name, (int)tag->len, tag->s);
-
-			if (!first)
-				first = tag;
-			if (find_file(r, p))
-				pick = tag;
-			free(p);
-		}
-	}
-	if (!first)
-		return rip_err_set(r->err, RIP_ECONFIG, "%s:%zu: change '%.*s' "
-			"appears again with no tag since line %zu (sqitch reworks a "
-			"change only after a tag; tag the plan, or rename the change)",
-			pl->file, pl->v[b].line, (int)c->len, c->name, c->line);
-	pick = pick ? pick : first;
-	c->tag = pick->s;
-	c->taglen = pick->len;
-	return 0;
-}
-
-static int cmp_change(const void *a, const void *b)
-{
-	const struct sq_change *const *x = a, *const *y = b;
-	size_t l = (*x)->len < (*y)->len ? (*x)->len : (*y)->len;
-	int c = memcmp((*x)->name, (*y)->name, l);
-
-	if (!c && (*x)->len != (*y)->len)
-		c = (*x)->len < (*y)->len ? -1 : 1;
-	return c ? c : *x < *y ? -1 : *x > *y;
-}
-
-/* Finds every change that appears again later (a rework) by sorting. */
-static int sq_reworks(struct reader *r, struct sq_plan *pl)
-{
-	const struct sq_change **by = rip_xcalloc(pl->n + 1,
-		sizeof(const struct sq_change *));
-	int rc = 0;
-
-	for (size_t i = 0; i < pl->n; i++)
-		by[i] = &pl->v[i];
-	if (pl->n > 1)
-		qsort(by, pl->n, sizeof(const struct sq_change *), cmp_change);
-	for (size_t i = 1; i < pl->n; i++) {
-		if (by[i - 1]->len != by[i]->len ||
-		    memcmp(by[i - 1]->name, by[i]->name, by[i]->len))
-			continue;
-		if ((rc = sq_rework(r, pl, (size_t)(by[i - 1] - pl->v),
-				(size_t)(by[i] - pl->v))) < 0)
-			goto done;
-	}
-done:
-	free(by);
-	return rc;
-}
-
-/* Change i of the plan: version "%04zu" of its position; its scripts. */
-static int sq_scripts(struct reader *r, const struct sq_plan *pl, size_t i)
-{
-	static const char *const dirs[] = { "deploy", "revert", "verify" };
-	const struct sq_change *c = &pl->v[i];
-	struct rip_migration *mg = rip_migrations_add(r->out);
-	struct rip_sql *slot[] = { &mg->up, &mg->down, &mg->verify };
-	int rc = 0;
-
-	mg->version = rip_xasprintf("%04zu", i + 1);
-	mg->name = rip_xstrndup(c->name, c->len);
-	mg->id = rip_xasprintf("%s_%s", mg->version, mg->name);
-	for (size_t k = 0; k < RIP_ARRAY_SIZE(dirs) && !rc; k++) {
-		char *p = rip_xasprintf("%s/%s%.*s.sql", dirs[k], mg->name,
-			(int)c->taglen, c->tag ? c->tag : "");
-		const struct rip_layout_file *f = find_file(r, p);
-
-		if (f) {
-			r->used[f - r->files] = true;
-			set_sql(r, slot[k], f, fdata(f), f->len);
-		} else if (k == 0) {
-			rc = rip_err_set(r->err, RIP_ECONFIG, "%s:%zu: change '%s' "
-				"has no deploy script (expected %s%s)", pl->file,
-				c->line, mg->name, r->pre, p);
-		}
-		free(p);
-	}
-	return rc;
-}
-
-static void sq_strays(const struct reader *r)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		const char *p = r->files[i].path;
-
-		if (r->used[i] || is_keep(p))
-			continue;
-		if (!strncmp(p, "deploy/", 7))
-			warnf(r, p, "is not in sqitch.plan; ignored (add its change "
-				"to the plan, or remove the script)");
-		else if (!strncmp(p, "revert/", 7) || !strncmp(p, "verify/", 7))
-			warnf(r, p, "belongs to no change of sqitch.plan; ignored");
-	}
-}
-
-/* Without a plan there are no changes; deploy scripts make that an error. */
-static int sq_no_plan(struct reader *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (!strncmp(r->files[i].path, "deploy/", 7))
-			return rip_err_set(r->err, RIP_ECONFIG, "%s%s has no "
-				"sqitch.plan beside it (sqitch keeps the plan at the "
-				"top of the migrations folder: check [migrations] dir)",
-				r->pre, r->files[i].path);
-	if (r->n)
-		rip_warn("%s has no sqitch.plan; no migrations read", r->dir);
-	return 0;
-}
-
-static int read_sqitch(struct reader *r)
-{
-	const struct rip_layout_file *plan = find_file(r, "sqitch.plan");
-	struct sq_plan pl = { 0 };
-	int rc = 0;
-
-	if (!plan)
-		return sq_no_plan(r);
-	pl.file = rip_xasprintf("%s%s", r->pre, plan->path);
-	r->used = rip_xcalloc(r->n, sizeof(*r->used));
-	if ((rc = sq_parse(r, &pl, plan)) < 0)
-		goto done;
-	if ((rc = sq_reworks(r, &pl)) < 0)
-		goto done;
-	for (size_t i = 0; i < pl.n; i++)
-		if ((rc = sq_scripts(r, &pl, i)) < 0)
-			goto done;
-	sq_strays(r);
-done:
-	free(pl.v);
-	free(pl.tags);
-	free(pl.file);
-	return rc;
-}
-
-/* sqitch's baseline: a change (its last instance), its id or position. */
-static int sq_baseline(struct reader *r, const char *b)
-{
-	for (size_t i = r->out->n; i-- > 0;) {
-		const struct rip_migration *mg = &r->out->v[i];
-
-		if (!strcmp(mg->name, b) || !strcmp(mg->id, b)) {
-			r->baseline = rip_xstrdup(mg->version);
-			return 0;
-		}
-	}
-	if (b[0] && !b[strspn(b, "0123456789")]) {
-		r->baseline = rip_xstrdup(b);
-		return 0;
-	}
-	return rip_err_set(r->err, RIP_ECONFIG, "[migrations] baseline '%s' is "
-		"not a change of %ssqitch.plan (name a change, or give its "
-		"position in the plan, like 0012)", b, r->pre);
-}
-
-static int resolve_baseline(struct reader *r)
+static int resolve_baseline(struct rip_layout_reader *r)
 {
 	const char *b = r->o->baseline;
 
 	if (!b)
 		return 0;
 	if (r->f == RIP_LAYOUT_SQITCH)
-		return sq_baseline(r, b);
+		return rip_layout_sqitch_baseline(r, b);
 	r->baseline = rip_xstrdup(b);
 	/* flyway writes V1_2 for 1.2 */
 	for (char *p = r->baseline; r->f == RIP_LAYOUT_FLYWAY && *p; p++)
@@ -1036,10 +703,10 @@ static enum rip_layout_format guess(const struct rip_layout_file *f)
 	return d.seen[SEC_UP] ? RIP_LAYOUT_DBMATE : RIP_LAYOUT_AUTO;
 }
 
-static void warn_unknown(const struct reader *r)
+static void warn_unknown(const struct rip_layout_reader *r)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (!is_keep(r->files[i].path)) {
+		if (!rip_layout_is_keep(r->files[i].path)) {
 			rip_warn("no migration layout recognised in %s (%zu files, "
 				"e.g. '%s'); no migrations read (set [migrations] "
 				"format to hear about each file)", r->dir,
@@ -1048,7 +715,7 @@ static void warn_unknown(const struct reader *r)
 		}
 }
 
-static int detect(struct reader *r, enum rip_layout_format *out)
+static int detect(struct rip_layout_reader *r, enum rip_layout_format *out)
 {
 	const char *ex[RIP_ARRAY_SIZE(names)] = { 0 };
 	struct rip_buf b = RIP_BUF_INIT;
@@ -1082,8 +749,8 @@ static int detect(struct reader *r, enum rip_layout_format *out)
 }
 
 /* The script that would pair with mg's lone one, for messages. */
-static char *pair_hint(const struct reader *r, const struct rip_migration *mg,
-	bool want_down)
+static char *pair_hint(const struct rip_layout_reader *r,
+	const struct rip_migration *mg, bool want_down)
 {
 	const char *have = (want_down ? mg->up.file : mg->down.file) +
 		strlen(r->pre);
@@ -1107,7 +774,8 @@ static char *pair_hint(const struct reader *r, const struct rip_migration *mg,
 	}
 }
 
-static bool listed(const struct reader *r, const struct rip_migration *mg)
+static bool listed(const struct rip_layout_reader *r,
+	const struct rip_migration *mg)
 {
 	const struct rip_strlist *l = r->o->irreversible;
 
@@ -1118,12 +786,13 @@ static bool listed(const struct reader *r, const struct rip_migration *mg)
 	return false;
 }
 
-static int check_down(const struct reader *r, const struct rip_migration *mg)
+static int check_down(const struct rip_layout_reader *r,
+	const struct rip_migration *mg)
 {
 	char *hint;
 	int rc;
 
-	if (mg->down.text && has_sql(mg->down.text, mg->down.len))
+	if (mg->down.text && rip_sqltok_has_code(mg->down.text, mg->down.len))
 		return 0;
 	if (mg->down.text)
 		return rip_err_set(r->err, RIP_ECONFIG, "%s is empty or only "
@@ -1138,7 +807,7 @@ static int check_down(const struct reader *r, const struct rip_migration *mg)
 	return rc;
 }
 
-static int down_without_up(const struct reader *r,
+static int down_without_up(const struct rip_layout_reader *r,
 	const struct rip_migration *mg)
 {
 	char *hint = pair_hint(r, mg, false);
@@ -1151,7 +820,7 @@ static int down_without_up(const struct reader *r,
 }
 
 /* The shared rules of DESIGN.md §5, for one migration of any layout. */
-static int check_rules(struct reader *r, struct rip_migration *mg)
+static int check_rules(struct rip_layout_reader *r, struct rip_migration *mg)
 {
 	struct rip_migration top = { 0 };
 	struct rip_buf norm = RIP_BUF_INIT;
@@ -1176,7 +845,7 @@ static int check_rules(struct reader *r, struct rip_migration *mg)
 			return rc;
 	} else {
 		if (!mg->baseline && mg->down.text &&
-		    has_sql(mg->down.text, mg->down.len))
+		    rip_sqltok_has_code(mg->down.text, mg->down.len))
 			rip_warn("%s is irreversible, so its down %s is left out",
 				mg->up.file, mg->down.file);
 		rip_sql_release(&mg->down);
@@ -1187,13 +856,13 @@ static int check_rules(struct reader *r, struct rip_migration *mg)
 	return 0;
 }
 
-static int read_layout(struct reader *r)
+static int read_layout(struct rip_layout_reader *r)
 {
 	switch (r->f) {
 	case RIP_LAYOUT_AUTO:
 		return 0;         /* nothing recognised: no migrations */
 	case RIP_LAYOUT_SQITCH:
-		return read_sqitch(r);
+		return rip_layout_sqitch_read(r);
 	case RIP_LAYOUT_GOLANG:
 	case RIP_LAYOUT_DBMATE:
 	case RIP_LAYOUT_DIESEL:
@@ -1209,8 +878,9 @@ int rip_layout_read(struct rip_migrations *out,
 	size_t n, const struct rip_layout_opts *o, struct rip_err *err)
 {
 	bool dir = o->dir && o->dir[0];
-	struct reader r = { .o = o, .f = o->format, .files = files, .n = n,
-		.dir = dir ? o->dir : ".", .out = out, .err = err };
+	struct rip_layout_reader r = { .o = o, .f = o->format,
+		.files = files, .n = n, .dir = dir ? o->dir : ".", .out = out,
+		.err = err };
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));

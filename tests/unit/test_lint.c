@@ -134,6 +134,106 @@ static void test_lint_drop_table_created_in_same_up(void **state)
 		"DROP TEMPORARY TABLE scratch;\n", NULL);
 }
 
+/* SQLite's 12-step rebuild, as migrate_history.sh generates it. */
+static const char rebuild_orders[] =
+	"-- default of orders.status: SQLite cannot do that in place\n"
+	"CREATE TABLE new_orders (id INTEGER PRIMARY KEY, status TEXT NOT "
+	"NULL DEFAULT 'open');\n"
+	"INSERT INTO new_orders (id, status) SELECT id, status FROM orders;\n"
+	"DROP TABLE orders;\n"
+	"ALTER TABLE new_orders RENAME TO orders;\n"
+	"CREATE INDEX orders_status ON orders (status);\n";
+
+static void test_lint_table_rebuild(void **state)
+{
+	char *wrapped = rip_xasprintf("BEGIN;\n%sCOMMIT;\n", rebuild_orders);
+
+	(void)state;
+	/* the up rebuilds orders, and its down rebuilds it back */
+	expect_clean(rebuild_orders, rebuild_orders);
+	expect_clean(wrapped, wrapped);
+	/* a down may rebuild a table its up altered in place */
+	expect_clean("ALTER TABLE orders ADD COLUMN status TEXT;\n",
+		rebuild_orders);
+	expect_clean("CREATE TABLE \"new_Orders\" (id int);\n"
+		"INSERT INTO \"new_Orders\" SELECT id FROM public.orders;\n"
+		"DROP TABLE public.orders;\n"
+		"ALTER TABLE \"new_Orders\" RENAME TO orders;\n", NULL);
+	free(wrapped);
+}
+
+static void test_lint_table_rebuild_lookalikes(void **state)
+{
+	struct rip_lint l = { 0 };
+
+	(void)state;
+	/* dropped and never re-created */
+	lint1(&l, "CREATE TABLE new_orders (id int);\n"
+		"INSERT INTO new_orders SELECT id FROM orders;\n"
+		"DROP TABLE orders;\n", NULL);
+	expect_count(&l, 1);
+	expect(&l, 0, "drop-table", 3, "drops table orders");
+	rip_lint_release(&l);
+
+	/* re-created by renaming a table that was already there */
+	lint1(&l, "DROP TABLE orders;\n"
+		"ALTER TABLE orders_v2 RENAME TO orders;\n", NULL);
+	expect_count(&l, 2);
+	expect(&l, 0, "drop-table", 1, "drops table orders");
+	expect(&l, 1, "rename", 2, "renames table orders_v2 to orders");
+	rip_lint_release(&l);
+
+	/* renamed back before the drop, or to another name: still a drop */
+	lint1(&l, "CREATE TABLE new_orders (id int);\n"
+		"ALTER TABLE new_orders RENAME TO orders_v2;\n"
+		"DROP TABLE orders;\n", NULL);
+	expect_count(&l, 1);
+	expect(&l, 0, "drop-table", 3, "drops table orders");
+	rip_lint_release(&l);
+
+	/* a rebuild beside a rename of a pre-existing table */
+	lint1(&l, "ALTER TABLE customers RENAME TO clients;\n"
+		"CREATE TABLE new_orders (id int);\n"
+		"DROP TABLE orders;\n"
+		"ALTER TABLE new_orders RENAME TO orders;\n", NULL);
+	expect_count(&l, 1);
+	expect(&l, 0, "rename", 1, "renames table customers to clients");
+	rip_lint_release(&l);
+}
+
+static void test_lint_table_rebuild_in_down(void **state)
+{
+	struct rip_lint l = { 0 };
+
+	(void)state;
+	/* a down that rebuilds a table its up never touched is foreign */
+	lint1(&l, "ALTER TABLE customers ADD COLUMN note text;\n",
+		rebuild_orders);
+	expect_count(&l, 5);
+	expect(&l, 0, "down-foreign-object", 2, "creates table new_orders");
+	expect(&l, 1, "down-foreign-object", 3, "writes to table new_orders");
+	expect(&l, 2, "down-foreign-object", 4, "drops table orders, which "
+		"its up never created or altered");
+	expect(&l, 3, "down-foreign-object", 5, "renames table new_orders");
+	expect(&l, 4, "down-foreign-object", 6, "index orders_status");
+	rip_lint_release(&l);
+
+	/* a down that drops the table its up rebuilt loses it whole */
+	lint1(&l, rebuild_orders, "DROP TABLE orders;\n");
+	expect_count(&l, 1);
+	expect(&l, 0, "down-foreign-object", 1, "drops table orders, which "
+		"its up did not create");
+	rip_lint_release(&l);
+
+	/* IF EXISTS in a down's rebuild is still flagged */
+	lint1(&l, rebuild_orders, "CREATE TABLE new_orders (id int);\n"
+		"DROP TABLE IF EXISTS orders;\n"
+		"ALTER TABLE new_orders RENAME TO orders;\n");
+	expect_count(&l, 1);
+	expect(&l, 0, "down-if-exists", 2, "drops table orders with IF EXISTS");
+	rip_lint_release(&l);
+}
+
 static void test_lint_drop_column(void **state)
 {
 	struct rip_lint l = { 0 };
@@ -564,6 +664,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lint_drop_table),
 		cmocka_unit_test(test_lint_drop_table_created_in_same_up),
+		cmocka_unit_test(test_lint_table_rebuild),
+		cmocka_unit_test(test_lint_table_rebuild_lookalikes),
+		cmocka_unit_test(test_lint_table_rebuild_in_down),
 		cmocka_unit_test(test_lint_drop_column),
 		cmocka_unit_test(test_lint_drop_column_not_a_column),
 		cmocka_unit_test(test_lint_rename),
