@@ -60,6 +60,12 @@ void rip_sums_sort(struct rip_sums *s);
 /* Finds path in a sorted list; NULL when absent. */
 struct rip_sum *rip_sums_find(const struct rip_sums *s, const char *path);
 
+/* Whether some path of sorted s lies below folder dir ("payload/a"). */
+bool rip_sums_has_below(const struct rip_sums *s, const char *dir);
+/* Whether artifact folder path ("payload/x") is a submodule's or holds one. */
+bool rip_manifest_holds_submodule(const struct rip_manifest *m,
+	const char *path);
+
 /* SHA256SUMS text, in the order of s; names escaped as sha256sum does. */
 void rip_sums_format(struct rip_buf *out, const struct rip_sums *s);
 RIP_MUST_CHECK int rip_sums_parse(struct rip_sums *out, const char *text,

@@ -28,14 +28,14 @@
 
 #include "ripcord/artifact.h"
 #include "ripcord/fsutil.h"
+#include "archive_internal.h"
 #include "banned.h"
 
 /* Metadata files are small; this bounds what a crafted one can cost. */
 #define MAX_META (256u << 20)
 #define MAX_ENTRIES 10000000u
-/* Uncompressed bytes allowed per compressed byte, above a floor. */
-#define MAX_RATIO 500u
-#define RATIO_FLOOR (64u << 20)
+#define MAX_RATIO RIP_MAX_RATIO
+#define RATIO_FLOOR RIP_RATIO_FLOOR
 
 /*
  * Names in pax headers are UTF-8, and libarchive converts through the
@@ -52,13 +52,13 @@ static void utf8_init(void)
 	utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 }
 
-static locale_t utf8_enter(void)
+locale_t rip_utf8_enter(void)
 {
 	pthread_once(&utf8_once, utf8_init);
 	return utf8 ? uselocale(utf8) : (locale_t)0;
 }
 
-static void utf8_leave(locale_t old)
+void rip_utf8_leave(locale_t old)
 {
 	if (old)
 		uselocale(old);
@@ -158,10 +158,10 @@ static void entry_reset(struct rip_artifact_writer *w, const char *path,
 
 static int write_header(struct rip_artifact_writer *w)
 {
-	locale_t old = utf8_enter();
+	locale_t old = rip_utf8_enter();
 	int st = archive_write_header(w->a, w->e);
 
-	utf8_leave(old);
+	rip_utf8_leave(old);
 	return st;
 }
 
@@ -459,10 +459,10 @@ int rip_artifact_read_capture(struct rip_artifact_contents *c,
 	/* ARCHIVE_WARN is a name that cannot be shown in the locale's
 	 * charset; we take names as UTF-8, so it is not damage */
 	for (;;) {
-		locale_t old = utf8_enter();
+		locale_t old = rip_utf8_enter();
 
 		st = archive_read_next_header(a, &e);
-		utf8_leave(old);
+		rip_utf8_leave(old);
 		if (st != ARCHIVE_OK && st != ARCHIVE_WARN)
 			break;
 		if (c->n >= MAX_ENTRIES) {

@@ -221,6 +221,44 @@ struct rip_sum *rip_sums_find(const struct rip_sums *s, const char *path)
 	return bsearch(&key, s->v, s->n, sizeof(*s->v), cmp_sum);
 }
 
+bool rip_sums_has_below(const struct rip_sums *s, const char *dir)
+{
+	size_t lo = 0, hi = s->n, dl = strlen(dir);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strncmp(s->v[mid].path, dir, dl);
+
+		if (c < 0 || (c == 0 && s->v[mid].path[dl] < '/'))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n && !strncmp(s->v[lo].path, dir, dl) &&
+		s->v[lo].path[dl] == '/';
+}
+
+bool rip_manifest_holds_submodule(const struct rip_manifest *m,
+	const char *path)
+{
+	size_t pl;
+
+	if (strncmp(path, "payload/", 8))
+		return false;
+	path += 8;
+	pl = strlen(path);
+	for (size_t i = 0; i < m->submodules.n; i++) {
+		const char *sub = m->submodules.v[i];
+		const char *sp = strchr(sub, ' ');
+		size_t len = sp ? (size_t)(sp - sub) : strlen(sub);
+
+		if (pl <= len && !strncmp(path, sub, pl) &&
+		    (pl == len || sub[pl] == '/'))
+			return true;
+	}
+	return false;
+}
+
 void rip_sums_format(struct rip_buf *out, const struct rip_sums *s)
 {
 	char hex[RIP_SHA256_HEX];

@@ -32,51 +32,13 @@ static bool starts(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
-/* Whether some path in s lies below folder dir. */
-static bool has_below(const struct rip_sums *s, const char *dir)
-{
-	size_t lo = 0, hi = s->n, dl = strlen(dir);
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strncmp(s->v[mid].path, dir, dl);
-
-		if (c < 0 || (c == 0 && s->v[mid].path[dl] < '/'))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->n && !strncmp(s->v[lo].path, dir, dl) &&
-		s->v[lo].path[dl] == '/';
-}
-
-/* Whether folder path is a submodule's, or holds one. */
-static bool is_submodule(const struct rip_manifest *m, const char *path)
-{
-	size_t pl;
-
-	if (!starts(path, "payload/"))
-		return false;
-	path += 8;
-	pl = strlen(path);
-	for (size_t i = 0; i < m->submodules.n; i++) {
-		const char *sub = m->submodules.v[i];
-		const char *sp = strchr(sub, ' ');
-		size_t len = sp ? (size_t)(sp - sub) : strlen(sub);
-
-		if (pl <= len && !strncmp(path, sub, pl) &&
-		    (pl == len || sub[pl] == '/'))
-			return true;
-	}
-	return false;
-}
-
 static int check_dir(struct check *k, const char *path)
 {
 	if (!strcmp(path, "payload") || !strcmp(path, "ripcord") ||
 	    !strcmp(path, "ripcord/migrations") ||
-	    has_below(&k->sums, path) || has_below(&k->links, path) ||
-	    is_submodule(k->m, path))
+	    rip_sums_has_below(&k->sums, path) ||
+	    rip_sums_has_below(&k->links, path) ||
+	    rip_manifest_holds_submodule(k->m, path))
 		return 0;
 	return rip_err_set(k->err, RIP_EINTEGRITY, "folder '%s' is not part of "
 		"any listed path (unlisted entry)", path);

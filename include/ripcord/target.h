@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * target.h: a deploy root on disk: <root>/releases/<id>/ holds extracted
+ * payloads and <root>/current is a symlink to the one that runs.
+ *
+ * The current link is the truth about what runs. It is always relative
+ * ("releases/<id>"), so a root can be moved, and it is switched atomically:
+ * a new link under a temporary name, then rename(2) over current, then an
+ * fsync of the root. Anything else in a root (logs, shared folders) is
+ * left alone.
+ */
+#ifndef RIPCORD_TARGET_H
+#define RIPCORD_TARGET_H
+
+#include "ripcord/config.h"
+
+struct rip_root_state {
+	char *current;            /* release current points at; NULL: none */
+	bool has_releases;        /* releases/ exists */
+	struct rip_strlist extracted;   /* ids under releases/, sorted */
+};
+
+/*
+ * Reads what root holds without changing it. A current that is not a
+ * symlink, or points outside releases/, is RIP_ESECURITY naming it: ripcord
+ * never overwrites what it did not make.
+ */
+RIP_MUST_CHECK int rip_root_inspect(struct rip_root_state *out,
+	const char *root, struct rip_err *err);
+void rip_root_state_release(struct rip_root_state *s);
+
+/*
+ * Makes root ready for a first deploy: creates it (and releases/) when
+ * missing. A non-empty root without releases/ is refused (RIP_EEXISTS: "not
+ * ours"), and so is a current that is not a symlink.
+ */
+RIP_MUST_CHECK int rip_root_prepare(const char *root, struct rip_err *err);
+
+/* "<root>/releases/<id>"; newly allocated. */
+char *rip_root_release_dir(const char *root, const char *id);
+
+/* Points <root>/current at releases/<id> atomically; id must be extracted. */
+RIP_MUST_CHECK int rip_root_switch(const char *root, const char *id,
+	struct rip_err *err);
+
+/* Removes releases/<id> (never the current one: RIP_EUSAGE). */
+RIP_MUST_CHECK int rip_root_remove(const char *root, const char *id,
+	struct rip_err *err);
+
+#endif

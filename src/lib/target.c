@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * target.c: deploy roots (see target.h).
+ *
+ * Tuned for the 3 a.m. path: a switch is one symlink, one rename and one
+ * fsync, so rolling a warm target back costs microseconds and can never
+ * leave a dangling or half-written current. Every check that decides
+ * whether a root is ours is made before anything is written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ripcord/fsutil.h"
+#include "ripcord/manifest.h"
+#include "ripcord/target.h"
+#include "banned.h"
+
+static int read_current(char **out, const char *root, struct rip_err *err)
+{
+	char *link = rip_path_join(root, "current");
+	char buf[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int rc = 0;
+
+	*out = NULL;
+	if (lstat(link, &st) < 0) {
+		if (errno != ENOENT)
+			rc = rip_err_errno(err, RIP_EIO, "cannot read '%s'", link);
+		goto done;
+	}
+	if (!S_ISLNK(st.st_mode)) {
+		rc = rip_err_set(err, RIP_ESECURITY, "'%s' is not a symlink: "
+			"ripcord never overwrites what it did not make (move it "
+			"away, then deploy)", link);
+		goto done;
+	}
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		rc = rip_err_errno(err, RIP_EIO, "cannot read link '%s'", link);
+		goto done;
+	}
+	buf[n] = '\0';
+	if (strncmp(buf, "releases/", 9) || !rip_release_id_valid(buf + 9)) {
+		rc = rip_err_set(err, RIP_ESECURITY, "'%s' points at '%s', not "
+			"at releases/<id> (changed by hand? point it back, or move "
+			"it away)", link, buf);
+		goto done;
+	}
+	*out = rip_xstrdup(buf + 9);
+done:
+	free(link);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int list_releases(struct rip_strlist *out, const char *root,
+	bool *exists, struct rip_err *err)
+{
+	char *dir = rip_path_join(root, "releases");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	*exists = d != NULL;
+	if (!d) {
+		if (errno != ENOENT)
+			rc = rip_err_errno(err, RIP_EIO, "cannot read '%s'", dir);
+		free(dir);
+		return rc;
+	}
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && rip_release_id_valid(e->d_name))
+			rip_strlist_push(out, e->d_name);
+	closedir(d);
+	free(dir);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
+	return 0;
+}
+
+int rip_root_inspect(struct rip_root_state *out, const char *root,
+	struct rip_err *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = read_current(&out->current, root, err)) < 0 ||
+	    (rc = list_releases(&out->extracted, root, &out->has_releases,
+		    err)) < 0)
+		rip_root_state_release(out);
+	return rc;
+}
+
+void rip_root_state_release(struct rip_root_state *s)
+{
+	free(s->current);
+	rip_strlist_release(&s->extracted);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Whether dir holds anything at all. */
+static bool dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool empty = true;
+
+	if (!d)
+		return true;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+int rip_root_prepare(const char *root, struct rip_err *err)
+{
+	char *releases = rip_path_join(root, "releases");
+	char *current = NULL;
+	int rc = 0;
+
+	if (rip_path_exists(root) && !rip_is_dir(root)) {
+		rc = rip_err_set(err, RIP_EEXISTS, "target root '%s' exists and "
+			"is not a folder", root);
+	} else if (rip_is_dir(root) && !rip_is_dir(releases) &&
+		   !dir_empty(root)) {
+		rc = rip_err_set(err, RIP_EEXISTS, "target root '%s' is not empty "
+			"and has no releases/: it is not ours (point root at an "
+			"empty or new folder)", root);
+	} else if ((rc = read_current(&current, root, err)) == 0) {
+		rc = rip_mkdir_p(releases, 0755, err);
+	}
+	free(current);
+	free(releases);
+	return rc;
+}
+
+char *rip_root_release_dir(const char *root, const char *id)
+{
+	return rip_xasprintf("%s/releases/%s", root, id);
+}
+
+int rip_root_switch(const char *root, const char *id, struct rip_err *err)
+{
+	char *dir = rip_root_release_dir(root, id);
+	char *target = rip_xasprintf("releases/%s", id);
+	char *link = rip_path_join(root, "current");
+	char *tmp = rip_xasprintf("%s/.current.tmp-%ld-%ld", root,
+		(long)getpid(), (long)time(NULL));
+	char *old = NULL;
+	int rc;
+
+	if (!rip_release_id_valid(id))
+		rc = rip_err_set(err, RIP_EUSAGE, "bad release id '%s'", id);
+	else if (!rip_is_dir(dir))
+		rc = rip_err_set(err, RIP_ENOTFOUND, "release '%s' is not "
+			"extracted in '%s'", id, root);
+	else if ((rc = read_current(&old, root, err)) < 0)
+		; /* not ours: refuse before writing anything */
+	else if (unlink(tmp) < 0 && errno != ENOENT)
+		rc = rip_err_errno(err, RIP_EIO, "cannot remove '%s'", tmp);
+	else if (symlink(target, tmp) < 0)
+		rc = rip_err_errno(err, RIP_EIO, "cannot create '%s'", tmp);
+	else if (rename(tmp, link) < 0) {
+		rc = rip_err_errno(err, RIP_EIO, "cannot switch '%s'", link);
+		unlink(tmp);
+	} else
+		rc = rip_fsync_dir(root, err);
+	free(old);
+	free(tmp);
+	free(link);
+	free(target);
+	free(dir);
+	return rc;
+}
+
+static int rm_entry(const char *p, const struct stat *sb, int flag,
+	struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+int rip_root_remove(const char *root, const char *id, struct rip_err *err)
+{
+	char *dir = rip_root_release_dir(root, id);
+	char *current = NULL;
+	int rc;
+
+	if (!rip_release_id_valid(id))
+		rc = rip_err_set(err, RIP_EUSAGE, "bad release id '%s'", id);
+	else if ((rc = read_current(&current, root, err)) < 0)
+		;
+	else if (current && !strcmp(current, id))
+		rc = rip_err_set(err, RIP_EUSAGE, "release '%s' is what '%s' runs; "
+			"it is never removed", id, root);
+	else if (rip_is_dir(dir) &&
+		 nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+		rc = rip_err_errno(err, RIP_EIO, "cannot remove '%s'", dir);
+	free(current);
+	free(dir);
+	return rc;
+}

@@ -1,0 +1,866 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_extract.c: unpacking a payload securely. Artifacts are built here
+ * with ripcord's writer and self-consistent MANIFEST, SHA256SUMS and LINKS
+ * (or with libarchive directly, for what the writer cannot say), then
+ * bent one way at a time: a round trip (content, exact modes under a
+ * umask of 077, link targets, nothing of ripcord/ written); a digest that
+ * does not match and a byte flipped inside the compressed data; an entry
+ * not listed and a listed one missing; absolute and ".." paths; symlinks
+ * followed by entries below them; dest already there; a decompression
+ * bomb; bad modes; non-ASCII names. Every refusal must leave neither dest
+ * nor a temporary folder behind, and nothing outside it.
+ */
+#include "helpers.h"
+
+#include <fcntl.h>
+#include <locale.h>
+#include <sys/stat.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "ripcord/artifact.h"
+#include "ripcord/config.h"
+#include "ripcord/extract.h"
+#include "ripcord/fsutil.h"
+#include "ripcord/manifest.h"
+
+#define MTIME 1700000000
+
+/* How an entry disagrees with the lists (0: it does not). */
+enum {
+	UNLISTED = 1,   /* written, left out of SHA256SUMS / LINKS */
+	GHOST = 2,      /* listed, not written */
+	BADSUM = 4,     /* listed with the digest of other content */
+};
+
+struct spec {
+	enum rip_artifact_kind kind;
+	const char *path;
+	bool exec;
+	const void *data;     /* NULL with len: len zero bytes (raw only) */
+	size_t len;
+	const char *target;
+	unsigned flags;
+	unsigned perm;        /* raw only: overrides 0644/0755 */
+};
+
+#define DIR_(p) { RIP_ART_DIR, (p), false, NULL, 0, NULL, 0, 0 }
+#define FILE_(p, t) { RIP_ART_FILE, (p), false, (t), sizeof(t) - 1, NULL, 0, 0 }
+#define EXEC_(p, t) { RIP_ART_FILE, (p), true, (t), sizeof(t) - 1, NULL, 0, 0 }
+#define LINK_(p, t) { RIP_ART_LINK, (p), false, NULL, 0, (t), 0, 0 }
+#define FLAG_(s, f) { (s).kind, (s).path, (s).exec, (s).data, (s).len, \
+		(s).target, (f), 0 }
+
+static const char migration[] = "CREATE TABLE t (id int);\n";
+
+/* Deterministic incompressible bytes (xorshift64). */
+static void fill_random(unsigned char *p, size_t n, uint64_t seed)
+{
+	uint64_t x = seed ? seed : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (unsigned char)(x >> 24);
+	}
+}
+
+static bool in_payload(const char *path)
+{
+	return !strncmp(path, "payload/", 8);
+}
+
+struct meta {
+	struct rip_buf manifest;
+	struct rip_buf sums;
+	struct rip_buf links;
+};
+
+static void add_listed(struct rip_sums *sums, struct rip_sums *links,
+	const struct spec *s)
+{
+	unsigned char d[RIP_SHA256_LEN];
+
+	if (!in_payload(s->path) || (s->flags & UNLISTED))
+		return;
+	if (s->kind == RIP_ART_LINK) {
+		rip_sums_add(links, s->path, NULL, s->target);
+	} else if (s->kind == RIP_ART_FILE) {
+		if (s->flags & BADSUM)
+			rip_sha256(d, "other content\n", 14);
+		else
+			rip_sha256(d, s->data, s->len);
+		rip_sums_add(sums, s->path, d, NULL);
+	}
+}
+
+/* MANIFEST, SHA256SUMS and LINKS that agree with specs (but for flags). */
+static void make_meta(struct meta *out, const struct spec *s, size_t n,
+	const char *submodule, uint64_t extra_files)
+{
+	struct rip_manifest m = { .format = 1, .id = "1.0.0",
+		.project = "demo", .commit = "0123456789abcdef0123456789abcdef01234567",
+		.tree = "89abcdef0123456789abcdef0123456789abcdef",
+		.created = "2023-11-14T22:13:20Z", .tool = "ripcord test" };
+	struct rip_sums sums = { 0 }, links = { 0 };
+	unsigned char d[RIP_SHA256_LEN];
+
+	for (size_t i = 0; i < n; i++) {
+		add_listed(&sums, &links, &s[i]);
+		if (!in_payload(s[i].path) || (s[i].flags & GHOST))
+			continue;
+		m.files += s[i].kind == RIP_ART_FILE;
+		m.bytes += s[i].kind == RIP_ART_FILE ? s[i].len : 0;
+		m.links += s[i].kind == RIP_ART_LINK;
+	}
+	m.files += extra_files;
+	rip_sha256(d, migration, sizeof(migration) - 1);
+	rip_sums_add(&sums, "ripcord/migrations/1_init.up.sql", d, NULL);
+	rip_sums_sort(&sums);
+	rip_sums_sort(&links);
+	rip_strlist_push(&m.migrations, "1_init");
+	if (submodule)
+		rip_strlist_push(&m.submodules, submodule);
+	rip_buf_init(&out->manifest, 0);
+	rip_buf_init(&out->sums, 0);
+	rip_buf_init(&out->links, 0);
+	rip_manifest_format(&out->manifest, &m);
+	rip_sums_format(&out->sums, &sums);
+	rip_links_format(&out->links, &links);
+	rip_strlist_release(&m.migrations);
+	rip_strlist_release(&m.submodules);
+	rip_sums_release(&sums);
+	rip_sums_release(&links);
+}
+
+static void meta_release(struct meta *m)
+{
+	rip_buf_release(&m->manifest);
+	rip_buf_release(&m->sums);
+	rip_buf_release(&m->links);
+}
+
+static int add_spec(struct rip_artifact_writer *w, const struct spec *s,
+	struct rip_err *err)
+{
+	switch (s->kind) {
+	case RIP_ART_DIR:
+		return rip_artifact_add_dir(w, s->path, err);
+	case RIP_ART_FILE:
+		return rip_artifact_add_file(w, s->path, s->exec, s->data, s->len,
+			err);
+	case RIP_ART_LINK:
+		return rip_artifact_add_link(w, s->path, s->target, err);
+	}
+	return -1;
+}
+
+/* Writes specs, then ripcord/ as cut does, with ripcord's writer. */
+static void write_artifact_ex(const char *path, const struct spec *s,
+	size_t n, const char *submodule, uint64_t extra_files)
+{
+	struct rip_artifact_writer *w = NULL;
+	struct rip_err err = { 0 };
+	unsigned char digest[RIP_SHA256_LEN];
+	uint64_t size;
+	struct meta m;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	make_meta(&m, s, n, submodule, extra_files);
+	if (rip_artifact_writer_open(&w, fd, MTIME, &err) < 0)
+		fail_msg("open: %s", err.msg);
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i].flags & GHOST) && add_spec(w, &s[i], &err) < 0)
+			fail_msg("adding '%s': %s", s[i].path, err.msg);
+	if (rip_artifact_add_dir(w, "ripcord/", &err) < 0 ||
+	    rip_artifact_add_file(w, "ripcord/LINKS", false, m.links.buf,
+		    m.links.len, &err) < 0 ||
+	    rip_artifact_add_file(w, "ripcord/MANIFEST", false, m.manifest.buf,
+		    m.manifest.len, &err) < 0 ||
+	    rip_artifact_add_file(w, "ripcord/SHA256SUMS", false, m.sums.buf,
+		    m.sums.len, &err) < 0 ||
+	    rip_artifact_add_dir(w, "ripcord/migrations/", &err) < 0 ||
+	    rip_artifact_add_file(w, "ripcord/migrations/1_init.up.sql", false,
+		    migration, sizeof(migration) - 1, &err) < 0 ||
+	    rip_artifact_writer_close(w, digest, &size, &err) < 0)
+		fail_msg("metadata: %s", err.msg);
+	rip_artifact_writer_free(w);
+	close(fd);
+	meta_release(&m);
+}
+
+static void write_artifact(const char *path, const struct spec *s, size_t n)
+{
+	write_artifact_ex(path, s, n, NULL, 0);
+}
+
+static void raw_add(struct archive *a, const char *path, mode_t type,
+	unsigned perm, const void *data, size_t len, const char *target)
+{
+	static const char zeros[1 << 20];
+	struct archive_entry *e = archive_entry_new();
+
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_filetype(e, type);
+	archive_entry_set_perm(e, perm);
+	archive_entry_set_mtime(e, MTIME, 0);
+	if (target)
+		archive_entry_set_symlink(e, target);
+	if (type == AE_IFREG)
+		archive_entry_set_size(e, (la_int64_t)len);
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	while (type == AE_IFREG && len) {
+		size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
+
+		assert_int_equal(archive_write_data(a, data ? data : zeros, n),
+			(la_ssize_t)n);
+		data = data ? (const char *)data + n : NULL;
+		len -= n;
+	}
+	archive_entry_free(e);
+}
+
+/* The same, with libarchive directly: any mode, any size. */
+static void write_raw(const char *file, const struct spec *s, size_t n)
+{
+	static const mode_t types[] = { AE_IFDIR, AE_IFREG, AE_IFLNK };
+	struct archive *a = archive_write_new();
+	struct meta m;
+
+	assert_non_null(a);
+	make_meta(&m, s, n, NULL, 0);
+	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_add_filter_zstd(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, file), ARCHIVE_OK);
+	for (size_t i = 0; i < n; i++)
+		raw_add(a, s[i].path, types[s[i].kind], s[i].perm ? s[i].perm :
+			s[i].kind == RIP_ART_LINK ? 0777 :
+			s[i].kind == RIP_ART_DIR || s[i].exec ? 0755 : 0644,
+			s[i].data, s[i].len, s[i].target);
+	raw_add(a, "ripcord/LINKS", AE_IFREG, 0644, m.links.buf, m.links.len,
+		NULL);
+	raw_add(a, "ripcord/MANIFEST", AE_IFREG, 0644, m.manifest.buf,
+		m.manifest.len, NULL);
+	raw_add(a, "ripcord/SHA256SUMS", AE_IFREG, 0644, m.sums.buf,
+		m.sums.len, NULL);
+	raw_add(a, "ripcord/migrations/1_init.up.sql", AE_IFREG, 0644,
+		migration, sizeof(migration) - 1, NULL);
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	meta_release(&m);
+}
+
+/* Extracts <tmp>/art into <tmp>/dest. */
+static int extract(void **state, const char *art, const char *dest,
+	struct rip_extract_result *res, struct rip_err *err)
+{
+	char a[512], d[512];
+
+	snprintf(a, sizeof(a), "%s", tpath(state, art));
+	snprintf(d, sizeof(d), "%s", tpath(state, dest));
+	memset(err, 0, sizeof(*err));
+	return rip_extract_payload(res, a, d, err);
+}
+
+/* Neither dest nor any ".<dest>.tmp-*" exists in the test folder. */
+static void assert_no_dest(void **state, const char *dest)
+{
+	struct tmpdir *t = *state;
+	DIR *d = opendir(t->path);
+	struct dirent *e;
+	size_t len = strlen(dest);
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if ((!strncmp(e->d_name, dest, len) &&
+		     (e->d_name[len] == '\0' || e->d_name[len] == '.')) ||
+		    (e->d_name[0] == '.' && !strncmp(e->d_name + 1, dest, len)))
+			fail_msg("'%s' left behind", e->d_name);
+	closedir(d);
+}
+
+/* Extraction of art must fail with code and a message holding needle. */
+static void assert_refused(void **state, const char *art, int code,
+	const char *needle)
+{
+	struct rip_extract_result res;
+	struct rip_err err;
+	int fds = count_entries("/proc/self/fd");
+	int rc = extract(state, art, "out", &res, &err);
+
+	/* no descriptor left open on the way out */
+	assert_int_equal(count_entries("/proc/self/fd"), fds);
+	if (rc != code)
+		fail_msg("'%s': rc %d, want %d (%s)", art, rc, code, err.msg);
+	assert_int_equal(err.code, code);
+	assert_err_contains(&err, needle);
+	assert_int_equal(res.files, 0);
+	assert_int_equal(res.links, 0);
+	assert_no_dest(state, "out");
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+	FILE *f = fopen(path, "rb");
+	char chunk[65536];
+	size_t n;
+
+	if (!f)
+		fail_msg("cannot open '%s'", path);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rip_buf_add(&b, chunk, n);
+	fclose(f);
+	return (unsigned char *)rip_buf_detach(&b, len);
+}
+
+/* dest/<rel of s> is what s says: content and exact mode, or target. */
+static void assert_extracted(const char *dest, const struct spec *s)
+{
+	char path[1024], link[1024];
+	struct stat st;
+	unsigned char *data;
+	size_t len;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dest, s->path + 8);
+	if (lstat(path, &st) < 0)
+		fail_msg("'%s' not extracted", path);
+	switch (s->kind) {
+	case RIP_ART_DIR:
+		assert_true(S_ISDIR(st.st_mode));
+		assert_int_equal(st.st_mode & 07777, 0755);
+		break;
+	case RIP_ART_FILE:
+		assert_true(S_ISREG(st.st_mode));
+		if ((st.st_mode & 07777) != (s->exec ? 0755u : 0644u))
+			fail_msg("'%s' has mode %03o", path, st.st_mode & 07777);
+		data = slurp(path, &len);
+		assert_int_equal(len, s->len);
+		assert_memory_equal(data, s->data, len);
+		free(data);
+		break;
+	case RIP_ART_LINK:
+		assert_true(S_ISLNK(st.st_mode));
+		n = readlink(path, link, sizeof(link) - 1);
+		assert_true(n >= 0);
+		link[n] = '\0';
+		assert_string_equal(link, s->target);
+		break;
+	}
+}
+
+static int counted;
+
+static int count_cb(const char *p, const struct stat *sb, int flag,
+	struct FTW *ftw)
+{
+	(void)p; (void)sb; (void)flag; (void)ftw;
+	counted++;
+	return 0;
+}
+
+/* Everything below dir, dir itself not included, links not followed. */
+static int count_tree(const char *dir)
+{
+	counted = 0;
+	assert_int_equal(nftw(dir, count_cb, 16, FTW_PHYS), 0);
+	return counted - 1;
+}
+
+static void test_round_trip(void **state)
+{
+	struct tmpdir *t = *state;
+	size_t big_len = 300000;
+	unsigned char *big = malloc(big_len);
+	const struct spec specs[] = {
+		DIR_("payload/"),
+		FILE_("payload/README", "read me\n"),
+		DIR_("payload/a/"),
+		DIR_("payload/a/b/"),
+		DIR_("payload/a/b/c/"),
+		FILE_("payload/a/b/c/deep.txt", "deep\n"),
+		LINK_("payload/abs", "/etc/hostname"),
+		{ RIP_ART_FILE, "payload/big.bin", false, big, 300000, NULL, 0,
+		  0 },
+		DIR_("payload/bin/"),
+		FILE_("payload/bin/data", "not executable\n"),
+		EXEC_("payload/bin/run", "#!/bin/sh\necho hi\n"),
+		LINK_("payload/current", "bin/run"),
+		LINK_("payload/dangling", "no/such/file"),
+		FILE_("payload/empty", ""),
+		DIR_("payload/ripcord/"),
+		FILE_("payload/ripcord/MANIFEST", "decoy, not metadata\n"),
+		LINK_("payload/up", "../outside/target"),
+		DIR_("payload/vendor/"),
+		DIR_("payload/vendor/lib/"),
+	};
+	struct rip_extract_result res;
+	struct rip_err err;
+	char dest[512];
+	struct stat st;
+	mode_t old = umask(077);
+	int rc, fds = count_entries("/proc/self/fd");
+
+	assert_non_null(big);
+	fill_random(big, big_len, 42);
+	write_artifact_ex(tpath(state, "a.tar.zst"), specs,
+		RIP_ARRAY_SIZE(specs),
+		"vendor/lib 0123456789abcdef0123456789abcdef01234567", 0);
+	rc = extract(state, "a.tar.zst", "out", &res, &err);
+	umask(old);
+	if (rc < 0)
+		fail_msg("extract: %s", err.msg);
+	assert_int_equal(count_entries("/proc/self/fd"), fds);
+	assert_int_equal(res.files, 7);
+	assert_int_equal(res.bytes, 8 + 5 + big_len + 15 + 18 + 0 + 20);
+	assert_int_equal(res.links, 4);
+
+	snprintf(dest, sizeof(dest), "%s", tpath(state, "out"));
+	assert_int_equal(lstat(dest, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0755);
+	for (size_t i = 1; i < RIP_ARRAY_SIZE(specs); i++)
+		assert_extracted(dest, &specs[i]);
+	/* the submodule's folder, empty; nothing of ripcord/, nothing else */
+	assert_int_equal(count_entries(tpath(state, "out/vendor/lib")), 0);
+	assert_int_equal(count_tree(dest), (int)RIP_ARRAY_SIZE(specs) - 1);
+	assert_false(rip_path_exists(tpath(state, "out/SHA256SUMS")));
+	assert_false(rip_path_exists(tpath(state, "out/migrations")));
+	/* the artifact and dest: no temporary folder left */
+	assert_int_equal(count_entries(t->path), 2);
+	free(big);
+}
+
+static void test_dest_exists(void **state)
+{
+	const struct spec specs[] = {
+		DIR_("payload/"),
+		FILE_("payload/a", "a\n"),
+	};
+	struct rip_extract_result res;
+	struct rip_err err;
+
+	write_artifact(tpath(state, "a.tar.zst"), specs, RIP_ARRAY_SIZE(specs));
+	/* an empty folder: rename(2) would happily replace it */
+	assert_int_equal(mkdir(tpath(state, "out"), 0755), 0);
+	assert_int_equal(extract(state, "a.tar.zst", "out", &res, &err),
+		RIP_EEXISTS);
+	assert_err_contains(&err, "out");
+	assert_int_equal(count_entries(tpath(state, "out")), 0);
+	assert_int_equal(rmdir(tpath(state, "out")), 0);
+
+	/* a dangling symlink counts as existing */
+	assert_int_equal(symlink("nowhere", tpath(state, "out")), 0);
+	assert_int_equal(extract(state, "a.tar.zst", "out", &res, &err),
+		RIP_EEXISTS);
+	assert_int_equal(unlink(tpath(state, "out")), 0);
+
+	/* a missing parent: nothing is created on the way */
+	assert_int_equal(extract(state, "a.tar.zst", "no/out", &res, &err),
+		RIP_ENOTFOUND);
+	assert_err_contains(&err, "no/out");
+	assert_int_equal(count_entries(((struct tmpdir *)*state)->path), 1);
+
+	/* a missing artifact */
+	assert_int_equal(extract(state, "nope.tar.zst", "out", &res, &err),
+		RIP_ENOTFOUND);
+	assert_no_dest(state, "out");
+
+	/* and a trailing slash is just a folder name */
+	if (extract(state, "a.tar.zst", "out/", &res, &err) < 0)
+		fail_msg("extract: %s", err.msg);
+	assert_int_equal(res.files, 1);
+	assert_true(rip_path_exists(tpath(state, "out/a")));
+	assert_int_equal(count_entries(((struct tmpdir *)*state)->path), 2);
+}
+
+/*
+ * SHA256SUMS disagrees with a file in a subfolder, after others were
+ * written: the half-made folder goes, with its cached folder fd.
+ */
+static void test_digest_mismatch(void **state)
+{
+	const struct spec z = FILE_("payload/d/z", "the real content\n");
+	const struct spec specs[] = {
+		DIR_("payload/"),
+		FILE_("payload/a", "a\n"),
+		DIR_("payload/d/"),
+		FILE_("payload/d/b", "b\n"),
+		FLAG_(z, BADSUM),
+		FILE_("payload/e", "e\n"),
+	};
+	unsigned char d[RIP_SHA256_LEN];
+	char want[RIP_SHA256_HEX], got[RIP_SHA256_HEX], needle[200];
+
+	write_artifact(tpath(state, "a.tar.zst"), specs, RIP_ARRAY_SIZE(specs));
+	rip_sha256(d, "other content\n", 14);
+	rip_hex(want, d, RIP_SHA256_LEN);
+	rip_sha256(d, z.data, z.len);
+	rip_hex(got, d, RIP_SHA256_LEN);
+	snprintf(needle, sizeof(needle), "file 'payload/d/z': sha256 expected %s, "
+		"actual %s", want, got);
+	assert_refused(state, "a.tar.zst", RIP_EINTEGRITY, needle);
+	assert_int_equal(count_entries(((struct tmpdir *)*state)->path), 1);
+}
+
+/* Finds needle[0..nlen) in hay; -1 when absent. */
+static long find_bytes(const unsigned char *hay, size_t len,
+	const unsigned char *needle, size_t nlen)
+{
+	for (size_t i = 0; i + nlen <= len; i++)
+		if (!memcmp(hay + i, needle, nlen))
+			return (long)i;
+	return -1;
+}
+
+/*
+ * One byte flipped inside a file's data in the .tar.zst itself. zstd
+ * stores incompressible data as raw blocks, so the flip survives
+ * decompression and only the digest can catch it.
+ */
+static void test_flipped_byte(void **state)
+{
+	enum { LEN = 100000 };
+	unsigned char *rnd = malloc(LEN), *file;
+	const struct spec specs[] = {
+		DIR_("payload/"),
+		FILE_("payload/a", "a\n"),
+		{ RIP_ART_FILE, "payload/random", false, rnd, LEN, NULL, 0, 0 },
+	};
+	char path[512];
+	size_t len;
+	long at;
+	FILE *f;
+
+	assert_non_null(rnd);
+	fill_random(rnd, LEN, 7);
+	snprintf(path, sizeof(path), "%s", tpath(state, "a.tar.zst"));
+	write_artifact(path, specs, RIP_ARRAY_SIZE(specs));
+	file = slurp(path, &len);
+	at = find_bytes(file, len, rnd + LEN / 2, 64);
+	assert_true(at >= 0);
+	file[at + 10] ^= 0x20;
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(file, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	free(file);
+	free(rnd);
+	assert_refused(state, "a.tar.zst", RIP_EINTEGRITY, "payload/random");
+	assert_int_equal(count_entries(((struct tmpdir *)*state)->path), 1);
+}
+
+static void test_unlisted(void **state)
+{
+	const struct spec f = FILE_("payload/extra", "extra\n");
+	const struct spec l = LINK_("payload/extra-link", "a");
+	const struct spec file[] = {
+		DIR_("payload/"), FILE_("payload/a", "a\n"), FLAG_(f, UNLISTED),
+	};
+	const struct spec link[] = {
+		DIR_("payload/"), FILE_("payload/a", "a\n"), FLAG_(l, UNLISTED),
+	};
+	const struct spec dir[] = {
+		DIR_("payload/"), FILE_("payload/a", "a\n"),
+		DIR_("payload/empty/"),
+	};
+
+	write_artifact(tpath(state, "f.tar.zst"), file, RIP_ARRAY_SIZE(file));
+	write_artifact(tpath(state, "l.tar.zst"), link, RIP_ARRAY_SIZE(link));
+	write_artifact(tpath(state, "d.tar.zst"), dir, RIP_ARRAY_SIZE(dir));
+	assert_refused(state, "f.tar.zst", RIP_EINTEGRITY,
+		"file 'payload/extra' is not listed in SHA256SUMS");
+	assert_refused(state, "l.tar.zst", RIP_EINTEGRITY,
+		"link 'payload/extra-link' is not listed in LINKS");
+	assert_refused(state, "d.tar.zst", RIP_EINTEGRITY,
+		"folder 'payload/empty' is not part of any listed path");
+	assert_int_equal(count_entries(((struct tmpdir *)*state)->path), 3);
+}
+
+static void test_listed_missing(void **state)
+{
+	const struct spec f = FILE_("payload/gone", "gone\n");
+	const struct spec l = LINK_("payload/gone-link", "a");
+	const struct spec file[] = {
+		DIR_("payload/"), FILE_("payload/a", "a\n"), FLAG_(f, GHOST),
+	};
+	const struct spec link[] = {
+		DIR_("payload/"), FILE_("payload/a", "a\n"), FLAG_(l, GHOST),
+	};
+
+	write_artifact(tpath(state, "f.tar.zst"), file, RIP_ARRAY_SIZE(file));
+	write_artifact(tpath(state, "l.tar.zst"), link, RIP_ARRAY_SIZE(link));
+	assert_refused(state, "f.tar.zst", RIP_EINTEGRITY,
+		"'payload/gone' is listed in SHA256SUMS but missing");
+	assert_refused(state, "l.tar.zst", RIP_EINTEGRITY,
+		"'payload/gone-link' is listed in LINKS but missing");
+}
+
+/* MANIFEST's counts are checked against what was written. */
+static void test_manifest_counts(void **state)
+{
+	const struct spec specs[] = {
+		DIR_("payload/"),
+		FILE_("payload/a", "a\n"),
+	};
+
+	write_artifact_ex(tpath(state, "a.tar.zst"), specs,
+		RIP_ARRAY_SIZE(specs), NULL, 1);
+	assert_refused(state, "a.tar.zst", RIP_EINTEGRITY,
+		"MANIFEST says 2 files");
+}
+
+/* Not an artifact of ours: no lists, nothing written. */
+static void test_not_an_artifact(void **state)
+{
+	struct rip_artifact_writer *w = NULL;
+	unsigned char digest[RIP_SHA256_LEN];
+	uint64_t size;
+	int fd = open(tpath(state, "p.tar.zst"), O_WRONLY | O_CREAT | O_TRUNC |
+		O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(rip_artifact_writer_open(&w, fd, MTIME, NULL), 0);
+	assert_int_equal(rip_artifact_add_dir(w, "payload/", NULL), 0);
+	assert_int_equal(rip_artifact_add_file(w, "payload/a", false, "a", 1,
+		NULL), 0);
+	assert_int_equal(rip_artifact_writer_close(w, digest, &size, NULL), 0);
+	rip_artifact_writer_free(w);
+	close(fd);
+	assert_refused(state, "p.tar.zst", RIP_EINTEGRITY,
+		"not a ripcord artifact");
+	write_text(tpath(state, "junk.tar.zst"), "not an archive at all\n");
+	assert_refused(state, "junk.tar.zst", RIP_EINTEGRITY, "junk.tar.zst");
+}
+
+static void test_hostile_paths(void **state)
+{
+	char abs[128], dotdot[128], name[64];
+	const struct spec a[] = {
+		DIR_("payload/"), { RIP_ART_FILE, abs, false, "x\n", 2, NULL, 0, 0 },
+	};
+	const struct spec d[] = {
+		DIR_("payload/"),
+		{ RIP_ART_FILE, dotdot, false, "x\n", 2, NULL, 0, 0 },
+	};
+	const struct spec l[] = {
+		DIR_("payload/"), LINK_("payload/../../evil-link", "/etc"),
+	};
+	/* the reader takes "payload/" for a name of its own */
+	const struct spec slashes[] = {
+		DIR_("payload/"), FILE_("payload/a", "a\n"), DIR_("payload//"),
+	};
+
+	snprintf(name, sizeof(name), "ripcord-extract-evil-%ld", (long)getpid());
+	snprintf(abs, sizeof(abs), "/tmp/%s", name);
+	snprintf(dotdot, sizeof(dotdot), "payload/../../%s", name);
+	write_artifact(tpath(state, "abs.tar.zst"), a, RIP_ARRAY_SIZE(a));
+	write_artifact(tpath(state, "dot.tar.zst"), d, RIP_ARRAY_SIZE(d));
+	write_artifact(tpath(state, "lnk.tar.zst"), l, RIP_ARRAY_SIZE(l));
+	assert_refused(state, "abs.tar.zst", RIP_ESECURITY, abs);
+	assert_refused(state, "dot.tar.zst", RIP_ESECURITY, dotdot);
+	assert_refused(state, "lnk.tar.zst", RIP_ESECURITY,
+		"payload/../../evil-link");
+	write_raw(tpath(state, "sl.tar.zst"), slashes, RIP_ARRAY_SIZE(slashes));
+	assert_refused(state, "sl.tar.zst", RIP_ESECURITY,
+		"entry 'payload/' has an empty last name");
+	assert_false(rip_path_exists(abs));
+	assert_int_equal(count_entries(((struct tmpdir *)*state)->path), 4);
+}
+
+/*
+ * A symlink, then an entry below it: written through the link, it would
+ * land outside dest. Every list agrees, so only the O_NOFOLLOW walk
+ * stands in the way.
+ */
+static void test_symlink_then_below(void **state)
+{
+	struct tmpdir *t = *state;
+	char name[64], below[128], outside[600], escaped[700];
+	const struct spec to_tmp[] = {
+		DIR_("payload/"),
+		FILE_("payload/a", "a\n"),
+		LINK_("payload/link", "/tmp"),
+		{ RIP_ART_FILE, below, false, "pwned\n", 6, NULL, 0, 0 },
+	};
+	const struct spec to_dir[] = {
+		DIR_("payload/"),
+		LINK_("payload/link", outside),
+		DIR_("payload/link/sub/"),
+		FILE_("payload/link/sub/f", "pwned\n"),
+	};
+	const struct spec to_self[] = {
+		DIR_("payload/"),
+		LINK_("payload/self", "."),
+		FILE_("payload/self/x", "x\n"),
+	};
+	const struct spec link_below[] = {
+		DIR_("payload/"),
+		LINK_("payload/l1", "/tmp"),
+		LINK_("payload/l1/l2", "/etc/passwd"),
+	};
+
+	snprintf(name, sizeof(name), "ripcord-extract-escape-%ld",
+		(long)getpid());
+	snprintf(below, sizeof(below), "payload/link/%s", name);
+	snprintf(escaped, sizeof(escaped), "/tmp/%s", name);
+	snprintf(outside, sizeof(outside), "%s/outside", t->path);
+	assert_int_equal(mkdir(outside, 0755), 0);
+
+	write_artifact(tpath(state, "a.tar.zst"), to_tmp,
+		RIP_ARRAY_SIZE(to_tmp));
+	assert_refused(state, "a.tar.zst", RIP_ESECURITY, below);
+	assert_false(rip_path_exists(escaped));
+
+	write_artifact(tpath(state, "b.tar.zst"), to_dir,
+		RIP_ARRAY_SIZE(to_dir));
+	assert_refused(state, "b.tar.zst", RIP_ESECURITY, "payload/link/sub");
+	assert_int_equal(count_entries(outside), 0);
+
+	write_artifact(tpath(state, "c.tar.zst"), to_self,
+		RIP_ARRAY_SIZE(to_self));
+	assert_refused(state, "c.tar.zst", RIP_ESECURITY,
+		"lies below 'payload/self'");
+
+	write_artifact(tpath(state, "d.tar.zst"), link_below,
+		RIP_ARRAY_SIZE(link_below));
+	assert_refused(state, "d.tar.zst", RIP_ESECURITY, "payload/l1/l2");
+	assert_false(rip_path_exists("/tmp/l2"));
+	/* four artifacts and the untouched folder */
+	assert_int_equal(count_entries(t->path), 5);
+}
+
+static void test_decompression_bomb(void **state)
+{
+	const struct spec bomb[] = {
+		DIR_("payload/"),
+		FILE_("payload/ok", "ok\n"),
+		{ RIP_ART_FILE, "payload/bomb", false, NULL, (size_t)400 << 20,
+		  NULL, UNLISTED, 0 },
+	};
+	struct stat st;
+
+	write_raw(tpath(state, "b.tar.zst"), bomb, RIP_ARRAY_SIZE(bomb));
+	assert_int_equal(stat(tpath(state, "b.tar.zst"), &st), 0);
+	/* the premise: a few KiB that would expand to 400 MiB */
+	assert_true(st.st_size < 256 << 10);
+	assert_refused(state, "b.tar.zst", RIP_ESECURITY, "payload/bomb");
+	assert_int_equal(count_entries(((struct tmpdir *)*state)->path), 1);
+}
+
+/* Modes the writer cannot produce, through libarchive directly. */
+static void test_bad_modes(void **state)
+{
+	const struct spec control[] = {
+		DIR_("payload/"), FILE_("payload/a", "a\n"),
+		EXEC_("payload/x", "x\n"),
+	};
+	struct spec priv[] = {
+		DIR_("payload/"), FILE_("payload/secret", "s\n"),
+	};
+	struct spec suid[] = {
+		DIR_("payload/"), EXEC_("payload/su", "#!/bin/sh\n"),
+	};
+	struct rip_extract_result res;
+	struct rip_err err;
+
+	write_raw(tpath(state, "ok.tar.zst"), control,
+		RIP_ARRAY_SIZE(control));
+	if (extract(state, "ok.tar.zst", "ok", &res, &err) < 0)
+		fail_msg("control: %s", err.msg);
+	assert_int_equal(res.files, 2);
+	assert_extracted(tpath(state, "ok"), &control[2]);
+
+	priv[1].perm = 0600;
+	write_raw(tpath(state, "p.tar.zst"), priv, RIP_ARRAY_SIZE(priv));
+	assert_refused(state, "p.tar.zst", RIP_EINTEGRITY,
+		"file 'payload/secret' has mode 600");
+	suid[1].perm = 04755;
+	write_raw(tpath(state, "s.tar.zst"), suid, RIP_ARRAY_SIZE(suid));
+	assert_refused(state, "s.tar.zst", RIP_ESECURITY, "payload/su");
+}
+
+/* UTF-8 names, in the "C" locale the CLI runs in. */
+static void test_non_ascii(void **state)
+{
+	const struct spec specs[] = {
+		DIR_("payload/"),
+		LINK_("payload/caf\xc3\xa9", "\xc3\xa9t\xc3\xa9.txt"),
+		DIR_("payload/\xc3\xbcn\xc3\xaf/"),
+		FILE_("payload/\xc3\xbcn\xc3\xaf/\xe6\x97\xa5\xe6\x9c\xac.md",
+			"# nihon\n"),
+		FILE_("payload/\xc3\xa9t\xc3\xa9.txt", "accent\n"),
+	};
+	struct rip_extract_result res;
+	struct rip_err err;
+	mode_t old;
+	int rc;
+
+	setlocale(LC_ALL, "C");
+	write_artifact(tpath(state, "u.tar.zst"), specs, RIP_ARRAY_SIZE(specs));
+	old = umask(077);
+	rc = extract(state, "u.tar.zst", "out", &res, &err);
+	umask(old);
+	if (rc < 0)
+		fail_msg("extract: %s", err.msg);
+	assert_int_equal(res.files, 2);
+	assert_int_equal(res.links, 1);
+	for (size_t i = 1; i < RIP_ARRAY_SIZE(specs); i++)
+		assert_extracted(tpath(state, "out"), &specs[i]);
+}
+
+/* A relative dest: the temporary folder is beside it, in the cwd. */
+static void test_relative_dest(void **state)
+{
+	struct tmpdir *t = *state;
+	const struct spec specs[] = {
+		DIR_("payload/"),
+		FILE_("payload/a", "a\n"),
+	};
+	struct rip_extract_result res;
+	struct rip_err err = { 0 };
+	char cwd[1024];
+	int rc;
+
+	write_artifact(tpath(state, "a.tar.zst"), specs, RIP_ARRAY_SIZE(specs));
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(t->path), 0);
+	rc = rip_extract_payload(&res, "a.tar.zst", "rel", &err);
+	assert_int_equal(chdir(cwd), 0);
+	if (rc < 0)
+		fail_msg("extract: %s", err.msg);
+	assert_extracted(tpath(state, "rel"), &specs[1]);
+	assert_int_equal(count_entries(t->path), 2);
+	/* and err may be NULL */
+	assert_int_equal(rip_extract_payload(&res, tpath(state, "a.tar.zst"),
+		t->path, NULL), RIP_EEXISTS);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_round_trip),
+		T(test_dest_exists),
+		T(test_digest_mismatch),
+		T(test_flipped_byte),
+		T(test_unlisted),
+		T(test_listed_missing),
+		T(test_manifest_counts),
+		T(test_not_an_artifact),
+		T(test_hostile_paths),
+		T(test_symlink_then_below),
+		T(test_decompression_bomb),
+		T(test_bad_modes),
+		T(test_non_ascii),
+		T(test_relative_dest),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

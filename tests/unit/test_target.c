@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_target.c: deploy roots: what counts as ours, the atomic switch of
+ * current, and removal that never touches what runs.
+ */
+#include "helpers.h"
+
+#include <sys/stat.h>
+
+#include "ripcord/fsutil.h"
+#include "ripcord/target.h"
+
+static char root[600];
+
+static void mkrel(const char *id)
+{
+	char *d = rip_root_release_dir(root, id);
+	struct rip_err err = { 0 };
+
+	assert_int_equal(rip_mkdir_p(d, 0755, &err), 0);
+	free(d);
+}
+
+static int setup(void **state)
+{
+	int rc = tmpdir_setup(state);
+
+	snprintf(root, sizeof(root), "%s", tpath(state, "srv/web-1"));
+	return rc;
+}
+
+static void test_prepare_new_root(void **state)
+{
+	struct rip_root_state st;
+	struct rip_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(rip_root_prepare(root, &err), 0);
+	assert_true(rip_is_dir(root));
+	assert_int_equal(rip_root_inspect(&st, root, &err), 0);
+	assert_null(st.current);
+	assert_true(st.has_releases);
+	assert_int_equal(st.extracted.n, 0);
+	rip_root_state_release(&st);
+	/* preparing again is fine */
+	assert_int_equal(rip_root_prepare(root, &err), 0);
+}
+
+static void test_not_ours(void **state)
+{
+	struct rip_err err = { 0 };
+	char path[700];
+
+	(void)state;
+	assert_int_equal(rip_mkdir_p(root, 0755, &err), 0);
+	snprintf(path, sizeof(path), "%s/index.html", root);
+	write_text(path, "someone's site\n");
+	assert_int_equal(rip_root_prepare(root, &err), RIP_EEXISTS);
+	assert_err_contains(&err, "it is not ours");
+	/* nothing was created */
+	snprintf(path, sizeof(path), "%s/releases", root);
+	assert_false(rip_path_exists(path));
+}
+
+static void test_current_not_a_link(void **state)
+{
+	struct rip_root_state st;
+	struct rip_err err = { 0 };
+	char path[700];
+
+	(void)state;
+	assert_int_equal(rip_root_prepare(root, &err), 0);
+	snprintf(path, sizeof(path), "%s/current", root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(rip_root_prepare(root, &err), RIP_ESECURITY);
+	assert_err_contains(&err, "is not a symlink");
+	assert_int_equal(rip_root_inspect(&st, root, &err), RIP_ESECURITY);
+	mkrel("v1");
+	assert_int_equal(rip_root_switch(root, "v1", &err), RIP_ESECURITY);
+	assert_true(rip_is_dir(path));  /* never overwritten */
+}
+
+static void test_switch(void **state)
+{
+	struct rip_root_state st;
+	struct rip_err err = { 0 };
+	char link[700], buf[256];
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(rip_root_prepare(root, &err), 0);
+	mkrel("v1");
+	mkrel("v2");
+	assert_int_equal(rip_root_switch(root, "v1", &err), 0);
+	snprintf(link, sizeof(link), "%s/current", root);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "releases/v1");  /* relative */
+	assert_int_equal(rip_root_switch(root, "v2", &err), 0);
+	assert_int_equal(rip_root_inspect(&st, root, &err), 0);
+	assert_string_equal(st.current, "v2");
+	assert_int_equal(st.extracted.n, 2);
+	assert_string_equal(st.extracted.v[0], "v1");
+	rip_root_state_release(&st);
+	/* no temporary link is left behind */
+	assert_int_equal(count_entries(root), 2);  /* releases, current */
+	/* a release that is not extracted cannot be switched to */
+	assert_int_equal(rip_root_switch(root, "v3", &err), RIP_ENOTFOUND);
+	assert_err_contains(&err, "release 'v3' is not extracted");
+	assert_int_equal(rip_root_switch(root, "../x", &err), RIP_EUSAGE);
+}
+
+static void test_current_points_elsewhere(void **state)
+{
+	struct rip_root_state st;
+	struct rip_err err = { 0 };
+	char link[700];
+
+	(void)state;
+	assert_int_equal(rip_root_prepare(root, &err), 0);
+	snprintf(link, sizeof(link), "%s/current", root);
+	assert_int_equal(symlink("/etc", link), 0);
+	assert_int_equal(rip_root_inspect(&st, root, &err), RIP_ESECURITY);
+	assert_err_contains(&err, "points at '/etc', not at releases/<id>");
+}
+
+static void test_remove(void **state)
+{
+	struct rip_err err = { 0 };
+	char path[700];
+	char *d;
+
+	(void)state;
+	assert_int_equal(rip_root_prepare(root, &err), 0);
+	mkrel("v1");
+	mkrel("v2");
+	d = rip_root_release_dir(root, "v1");
+	snprintf(path, sizeof(path), "%s/app.txt", d);
+	write_text(path, "x");
+	assert_int_equal(rip_root_switch(root, "v2", &err), 0);
+	assert_int_equal(rip_root_remove(root, "v2", &err), RIP_EUSAGE);
+	assert_err_contains(&err, "it is never removed");
+	assert_int_equal(rip_root_remove(root, "v1", &err), 0);
+	assert_false(rip_path_exists(d));
+	/* removing what is not there is fine */
+	assert_int_equal(rip_root_remove(root, "v1", &err), 0);
+	free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_prepare_new_root, setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_not_ours, setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_current_not_a_link, setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_switch, setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_current_points_elsewhere,
+			setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_remove, setup,
+			tmpdir_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
