@@ -48,7 +48,6 @@ static int cmd_open(struct rip_db **out, const struct rip_db_target *t,
 {
 	struct rip_db_target lt = { .database = t->ledger };
 	struct rip_db *db;
-	int rc;
 
 	*out = NULL;
 	if (!t->apply || !strstr(t->apply, "{file}"))
@@ -57,7 +56,7 @@ static int cmd_open(struct rip_db **out, const struct rip_db_target *t,
 			"psql -v ON_ERROR_STOP=1 -1 -f {file})");
 	db = rip_xcalloc(1, sizeof(*db));
 	db->apply = rip_xstrdup(t->apply);
-	if ((rc = rip_db_sqlite.open(&db->ledger, &lt, err)) < 0) {
+	if (rip_db_sqlite.open(&db->ledger, &lt, err) < 0) {
 		cmd_close(db);
 		return rip_err_prefix(err, "command driver ledger");
 	}

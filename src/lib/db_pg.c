@@ -226,7 +226,7 @@ static int apply_autocommit(struct rip_db *db, const struct rip_migration *m,
 
 	if ((rc = record(db, m, RIP_DB_UP, true, err)) < 0)
 		return rc;
-	if ((rc = run_each(db, sql, err)) < 0)
+	if (run_each(db, sql, err) < 0)
 		return rip_err_prefix(err, "(outside a transaction: the level of "
 			"'%s' is now dirty)", m->id);
 	return dir == RIP_DB_UP ? record(db, m, RIP_DB_UP, false, err) :

@@ -336,7 +336,7 @@ static int plan_down(struct rip_migrate *m, const struct rip_applied_list *ap,
 	const struct rip_migrations *keep, const struct rip_migrations *sources,
 	const struct rip_migration ***plan, size_t *n, struct rip_err *err)
 {
-	*plan = rip_xcalloc(ap->n + 1, sizeof(**plan));
+	*plan = rip_xcalloc(ap->n + 1, sizeof(const struct rip_migration *));
 	*n = 0;
 	for (size_t i = ap->n; i-- > 0; ) {
 		const struct rip_applied *a = &ap->v[i];

@@ -82,9 +82,8 @@ static size_t quote_end(const struct rip_sqltok *s, size_t i, bool backslash)
 	char q = s->text[i];
 
 	for (i++; i < s->len; i++) {
-		if (backslash && s->text[i] == '\\')
-			i++;
-		else if (at2(s, i, q, q))
+		/* a backslash escape, or a doubled quote: skip one more */
+		if ((backslash && s->text[i] == '\\') || at2(s, i, q, q))
 			i++;
 		else if (s->text[i] == q)
 			return i + 1;
