@@ -69,14 +69,4 @@ cd - >/dev/null
   echo
   echo "Memory follows the largest file, not the tree: with one incompressible 256 MiB file added, cut's peak RSS is $((rss_big / 1024)) MiB. That is the blob as libgit2 hands it over (whole), the pages of the pack it was inflated from, and zstd's worker buffers (a fixed 60-110 MiB with two workers); a tree of small files stays at the figure above whatever its size."
 } | tee "$W/table.md"
-python3 - "$W/table.md" bench/RESULTS.md <<'PY'
-import re, sys
-new = open(sys.argv[1]).read()
-try:
-    old = open(sys.argv[2]).read()
-except FileNotFoundError:
-    old = "# Benchmarks\n\nEach section is written by its script in bench/; rerun it to refresh.\n\n"
-# replace this script's section, keep the others
-old = re.sub(r"## cut and verify.*?(?=\n## |\Z)", "", old, flags=re.S).rstrip() + "\n\n"
-open(sys.argv[2], "w").write(old + new)
-PY
+bench/put-section.py "cut and verify" bench/RESULTS.md < "$W/table.md"

@@ -20,7 +20,7 @@ trap 'rm -f "$out"' EXIT
 for r in $(seq "${RUNS:-3}"); do
   N=$N RIPCORD=$(realpath "$build/src/cli/ripcord") bash "$peer" >> "$out"
 done
-python3 - "$out" "$N" bench/RESULTS.md <<'PY'
+python3 - "$out" "$N" <<'PY' | tee /dev/stderr | bench/put-section.py "migrate up and down vs sqitch" bench/RESULTS.md
 import re, statistics, sys, datetime
 lines = open(sys.argv[1]).read().splitlines()
 n = sys.argv[2]
@@ -49,11 +49,5 @@ new = "\n".join([
     "ripcord's times include verifying the signed artifact(s) the migrations come from before anything runs.",
     "",
 ])
-try:
-    old = open(sys.argv[3]).read()
-except FileNotFoundError:
-    old = "# Benchmarks\n\n"
-old = re.sub(r"## migrate up and down vs sqitch.*?(?=\n## |\Z)", "", old, flags=re.S).rstrip() + "\n\n"
-open(sys.argv[3], "w").write(old + new)
 print(new)
 PY

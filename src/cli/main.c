@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,9 @@ int main(int argc, char **argv)
 	struct cli cli = { .argv0 = argv[0] };
 	int c;
 
+	/* a peer closing a socket (libcurl runs with NOSIGNAL) must be an
+	 * error to handle, not a death; hooks get default signals back */
+	signal(SIGPIPE, SIG_IGN);
 	rip_log_set_level(RIP_LOG_INFO);
 	while ((c = getopt_long(argc, argv, "+C:c:qvh", opts, NULL)) != -1) {
 		switch (c) {

@@ -246,7 +246,7 @@ static int start_all(CURLM *multi, struct slot *slots,
 
 static void connect_failure(struct slot *s, long os_errno)
 {
-	char detail[200];
+	char detail[CURL_ERROR_SIZE];
 
 	if (os_errno == ECONNREFUSED || strstr(s->errbuf, "refused"))
 		probe_fail(s->probe, "connection refused");
@@ -263,7 +263,7 @@ static void connect_failure(struct slot *s, long os_errno)
 static void describe_failure(struct slot *s, CURLcode rc, uint64_t timeout_ms)
 {
 	struct rip_probe *p = s->probe;
-	char detail[200];
+	char detail[CURL_ERROR_SIZE];
 	long os_errno = 0;
 
 	curl_easy_getinfo(s->easy, CURLINFO_OS_ERRNO, &os_errno);
@@ -277,7 +277,7 @@ static void describe_failure(struct slot *s, CURLcode rc, uint64_t timeout_ms)
 		connect_failure(s, os_errno);
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
-		probe_fail(p, "cannot resolve host: %s", detail);
+		probe_fail(p, "cannot resolve host");
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:

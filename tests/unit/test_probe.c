@@ -56,7 +56,7 @@ static void read_head(int fd, char *buf, size_t n)
 	size_t len = 0;
 	ssize_t r;
 
-	buf[0] = '\0';
+	memset(buf, 0, n);
 	while (len < n - 1 && !strstr(buf, "\r\n\r\n")) {
 		r = read(fd, buf + len, n - 1 - len);
 		if (r <= 0)
@@ -284,7 +284,7 @@ static void test_refused(void **state)
 	struct rip_err err = { 0 };
 	struct rip_probe p = { 0 };
 	char u[64];
-	int port;
+	int port = 0;
 	/* bound, never listening: connecting is refused, and no one else
 	 * can take the port while we hold it */
 	int fd = bind_loopback(&port);
@@ -475,7 +475,7 @@ static void test_proxy_env_loopback(void **state)
 {
 	struct rip_probe p;
 	char proxy[64];
-	int port, fd = bind_loopback(&port);
+	int port = 0, fd = bind_loopback(&port);
 
 	(void)state;
 	assert_true(fd >= 0);
