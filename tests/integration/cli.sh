@@ -113,4 +113,10 @@ else
   ok "# SKIP ownership check needs root"
 fi
 
+# bash completion (contrib/) offers the commands and the store's releases
+comp() { bash -c "PATH='$(dirname "$RIPCORD")':\$PATH; source '$SOURCE_ROOT/contrib/completions/ripcord.bash'; COMP_WORDS=($1); COMP_CWORD=$2; _ripcord; echo \"\${COMPREPLY[*]}\""; }
+check "completion offers commands" test "$(comp 'ripcord mig' 1)" = migrate
+check "completion offers migrate subcommands" test "$(comp 'ripcord migrate st' 2)" = status
+check "completion offers release ids after --to" sh -c "echo '$(comp 'ripcord migrate down --to v' 4)' | grep -q v1"
+
 done_testing
