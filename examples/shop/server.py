@@ -11,7 +11,8 @@ import os
 import sys
 import time
 
-root = os.path.realpath(sys.argv[2] if len(sys.argv) > 2 else os.path.dirname(__file__))
+# not resolved: a path through a target's current link follows every switch
+root = sys.argv[2] if len(sys.argv) > 2 else os.path.dirname(os.path.abspath(__file__))
 
 
 def conf():

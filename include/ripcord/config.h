@@ -159,6 +159,8 @@ RIP_MUST_CHECK int rip_parse_bool(bool *out, const char *s);
 
 void rip_strlist_release(struct rip_strlist *l);
 void rip_strlist_push(struct rip_strlist *l, const char *s);
+/* Whether l holds s. */
+bool rip_strlist_has(const struct rip_strlist *l, const char *s);
 /* Appends the trimmed, non-empty items of a comma-separated list. */
 void rip_strlist_split(struct rip_strlist *l, const char *s);
 

@@ -87,4 +87,13 @@ RIP_MUST_CHECK int rip_release_migrations(struct rip_migrations *out,
 	struct rip_store *store, const char *id, const char *verify_key,
 	struct rip_err *err);
 
+/*
+ * The migrations of every release in the store, newest release first:
+ * where the downs are. An artifact that fails verification is skipped
+ * with a warning, so one damaged release never blocks a rollback whose
+ * downs others carry.
+ */
+RIP_MUST_CHECK int rip_release_all_migrations(struct rip_migrations *out,
+	struct rip_store *store, const char *verify_key, struct rip_err *err);
+
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * state.h: <store>/state.db, the SQLite record of releases (and, later,
- * deploys, rollouts, drills and the audit log).
+ * state.h: <store>/state.db, the SQLite record of releases, the switch
+ * journal and the audit log (journal.h), and later rollouts and drills.
  */
 #ifndef RIPCORD_STATE_H
 #define RIPCORD_STATE_H
@@ -10,8 +10,11 @@
 
 struct rip_state;
 
-/* The schema version this build writes; older databases are upgraded. */
-#define RIP_STATE_SCHEMA 1
+/*
+ * The schema version this build writes; older databases are upgraded.
+ * 1: releases. 2: switches and audit (journal.h).
+ */
+#define RIP_STATE_SCHEMA 2
 
 struct rip_release_rec {
 	char *id;

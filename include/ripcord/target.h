@@ -36,6 +36,9 @@ void rip_root_state_release(struct rip_root_state *s);
  */
 RIP_MUST_CHECK int rip_root_prepare(const char *root, struct rip_err *err);
 
+/* The checks of rip_root_prepare, without creating anything. */
+RIP_MUST_CHECK int rip_root_check(const char *root, struct rip_err *err);
+
 /* "<root>/releases/<id>"; newly allocated. */
 char *rip_root_release_dir(const char *root, const char *id);
 

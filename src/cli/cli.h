@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "ripcord/config.h"
+#include "ripcord/deploy.h"
 #include "ripcord/err.h"
 
 struct cli {
@@ -28,6 +29,9 @@ int cmd_cut(struct cli *cli, int argc, char **argv);
 int cmd_verify(struct cli *cli, int argc, char **argv);
 int cmd_releases(struct cli *cli, int argc, char **argv);
 int cmd_migrate(struct cli *cli, int argc, char **argv);
+int cmd_deploy(struct cli *cli, int argc, char **argv);
+int cmd_rollback(struct cli *cli, int argc, char **argv);
+int cmd_log(struct cli *cli, int argc, char **argv);
 
 /* Prints err as "ripcord: error: ..." and returns its exit code. */
 int cli_fail(const struct rip_err *err, int code);
@@ -40,6 +44,14 @@ int cli_usage(const char *cmd, const char *fmt, ...)
  * when there is none to find, RIP_ECONFIG when it is bad or -c is missing.
  */
 int cli_load_config(struct cli *cli, struct rip_config **out,
+	struct rip_err *err);
+
+/*
+ * Applies p (or, with dry_run, prints it), then prints the per-target
+ * table or, with --json, one document. Returns the apply's code.
+ */
+int cli_run_plan(struct cli *cli, struct rip_plan *p,
+	const struct rip_config *cfg, struct rip_store *store, bool dry_run,
 	struct rip_err *err);
 
 /* Prints a JSON document on stdout, one line, and frees it. */

@@ -85,16 +85,10 @@ static int pick_release(struct mig *g, const char *id, char **out)
 	return 0;
 }
 
-static int load_quiet(struct mig *g, const char *id,
-	struct rip_migrations *out, struct rip_err *err)
-{
-	return rip_release_migrations(out, g->store, id,
-		g->cfg->package.verify_key, err);
-}
-
 static int load(struct mig *g, const char *id, struct rip_migrations *out)
 {
-	return load_quiet(g, id, out, &g->err);
+	return rip_release_migrations(out, g->store, id,
+		g->cfg->package.verify_key, &g->err);
 }
 
 static void on_step(void *data, const struct rip_migration *m,
@@ -247,37 +241,6 @@ out:
 	return rc;
 }
 
-/* Migrations of every release, newest release first: where downs are. */
-static int load_sources(struct mig *g, struct rip_migrations *out)
-{
-	struct rip_release_rec *v;
-	size_t n;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((rc = rip_state_release_list(&v, &n, g->store->state,
-			&g->err)) < 0)
-		return rc;
-	/* a damaged artifact is no source, but must not block a rollback
-	 * whose downs other releases carry: the engine refuses when a down
-	 * has no verified source at all */
-	for (size_t i = n; i-- > 0; ) {
-		struct rip_migrations one;
-		struct rip_err skip = { 0 };
-
-		if (load_quiet(g, v[i].id, &one, &skip) < 0) {
-			rip_warn("release %s is not used as a source of downs: %s",
-				v[i].id, skip.msg);
-			continue;
-		}
-		for (size_t j = 0; j < one.n; j++)
-			*rip_migrations_add(out) = one.v[j];
-		free(one.v);
-	}
-	rip_release_recs_free(v, n);
-	return 0;
-}
-
 static int do_down(struct mig *g, const char *to)
 {
 	struct rip_migrate_opts o = { g->dry_run, on_step, g };
@@ -290,7 +253,8 @@ static int do_down(struct mig *g, const char *to)
 			"schema to go back to");
 	if ((rc = mig_setup(g, "migrate down", true)) < 0 ||
 	    (rc = load(g, to, &keep)) < 0 ||
-	    (rc = load_sources(g, &sources)) < 0 ||
+	    (rc = rip_release_all_migrations(&sources, g->store,
+		    g->cfg->package.verify_key, &g->err)) < 0 ||
 	    (rc = rip_migrate_open(&g->db, g->cfg, &g->err)) < 0) {
 		rc = cli_fail(&g->err, rc);
 		goto out;

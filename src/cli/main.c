@@ -17,6 +17,8 @@
 #include "cli.h"
 #include "rip_version.h"
 #include "ripcord/fsutil.h"
+#include "ripcord/journal.h"
+#include "ripcord/store.h"
 #include "ripcord/log.h"
 #include "banned.h"
 
@@ -31,11 +33,14 @@ static const struct {
 	{ "verify", cmd_verify, "check artifacts: digest, signature, contents" },
 	{ "releases", cmd_releases, "list the releases in the store" },
 	{ "migrate", cmd_migrate, "apply, undo, check and lint migrations" },
+	{ "deploy", cmd_deploy, "switch targets to a release" },
+	{ "rollback", cmd_rollback, "every target back, then the schema" },
+	{ "log", cmd_log, "the audit history" },
 };
 
 /* In DESIGN.md, not in this version yet: said plainly, never faked. */
 static const char *const later[] = {
-	"deploy", "rollout", "rollback", "drill", "status", "log",
+	"rollout", "drill", "status",
 	"report", "gc",
 };
 
@@ -48,10 +53,66 @@ static void usage(FILE *f)
 	fprintf(f, "\nsee ripcord(1) and ripcord-COMMAND(1)\n");
 }
 
+/* The last error printed, for the audit log. */
+static char last_error[sizeof(((struct rip_err *)0)->msg)];
+
 int cli_fail(const struct rip_err *err, int code)
 {
-	rip_log(RIP_LOG_ERROR, "%s", err->msg[0] ? err->msg : "failed");
+	snprintf(last_error, sizeof(last_error), "%s", err->msg[0] ?
+		err->msg : "failed");
+	rip_log(RIP_LOG_ERROR, "%s", last_error);
 	return rip_err_exit_code(code);
+}
+
+/* Whether this command line changes targets, schemas or the store. */
+static bool changes_things(int argc, char **argv)
+{
+	static const char *const writers[] = { "cut", "deploy", "rollback" };
+	static const char *const migrate_writers[] = {
+		"up", "down", "ack", "mark",
+	};
+	bool yes = false;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-h") ||
+		    !strcmp(argv[i], "--help"))
+			return false;
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(writers); i++)
+		yes |= !strcmp(argv[0], writers[i]);
+	for (size_t i = 0; argc > 1 && !strcmp(argv[0], "migrate") &&
+			i < RIP_ARRAY_SIZE(migrate_writers); i++)
+		for (int j = 1; j < argc; j++)
+			yes |= !strcmp(argv[j], migrate_writers[i]);
+	return yes;
+}
+
+/*
+ * One audit entry per command that changed something, worked or not.
+ * Only into a store that exists: auditing never creates one.
+ */
+static void audit(struct cli *cli, int argc, char **argv, int code,
+	double seconds)
+{
+	struct rip_config *cfg = NULL;
+	struct rip_store *store = NULL;
+	struct rip_err err = { 0 };
+
+	if (cli_load_config(cli, &cfg, &err) < 0)
+		return;
+	if (rip_store_open(&store, cfg->project.store, false, &err) == 0 &&
+	    rip_audit_append(store->state, argc, argv, code, code ?
+		    last_error : NULL, seconds, &err) < 0)
+		rip_warn("cannot write the audit log: %s", err.msg);
+	rip_store_free(store);
+	rip_config_free(cfg);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)
@@ -129,7 +190,7 @@ static int dispatch(struct cli *cli, int argc, char **argv)
 		if (!strcmp(cmd, later[i])) {
 			fprintf(stderr, "ripcord: '%s' is not in ripcord %s yet; "
 				"this version has: init, keygen, cut, verify, "
-				"releases, migrate\n", cmd, RIP_VERSION);
+				"releases, migrate, deploy, rollback, log\n", cmd, RIP_VERSION);
 			return 2;
 		}
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++) {
@@ -160,7 +221,9 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .argv0 = argv[0] };
-	int c;
+	double t0 = now();
+	int c, code, full_argc;
+	char **full_argv;
 
 	/* a peer closing a socket (libcurl runs with NOSIGNAL) must be an
 	 * error to handle, not a death; hooks get default signals back */
@@ -203,8 +266,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	full_argc = argc;
+	full_argv = argv;
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* reset getopt for the command (glibc: 0 reinitialises) */
-	return dispatch(&cli, argc, argv);
+	code = dispatch(&cli, argc, argv);
+	if (changes_things(argc, argv))
+		audit(&cli, full_argc, full_argv, code, now() - t0);
+	return code;
 }

@@ -362,6 +362,14 @@ static int push_item(void *data, const char *item)
 	return 0;
 }
 
+bool rip_strlist_has(const struct rip_strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i], s))
+			return true;
+	return false;
+}
+
 void rip_strlist_split(struct rip_strlist *l, const char *s)
 {
 	(void)each_item(s, push_item, l);

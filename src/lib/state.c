@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * state.c: state.db through SQLite; the only file that calls SQLite for the
- * store (the migration drivers will have their own connections).
+ * state.c: state.db through SQLite: opening, the schema and its upgrades,
+ * and the releases table. journal.c keeps the switch journal and the audit
+ * log in the same file through state_internal.h; the two are the only files
+ * that call SQLite for the store (the migration drivers have their own
+ * connections).
  *
  * Durability over speed: WAL with synchronous=FULL, because a record that
  * says a release exists must survive a power cut. The schema version lives
@@ -13,19 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "ripcord/buf.h"
-#include "ripcord/state.h"
+#include "state_internal.h"
 #include "banned.h"
 
-struct rip_state {
-	sqlite3 *db;
-	char *path;
-	int schema;
-};
-
-/* upgrades[i] takes a database from version i to i + 1 */
+/*
+ * upgrades[i] takes a database from version i to i + 1. A step, once
+ * released, never changes: stores made by that version have run it.
+ */
 static const char *const upgrades[] = {
 	"CREATE TABLE releases ("
 	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -41,7 +39,34 @@ static const char *const upgrades[] = {
 	"  signed INTEGER NOT NULL,"
 	"  files INTEGER NOT NULL,"
 	"  bytes INTEGER NOT NULL);",
+
+	/* 2: the switch journal and the audit log (journal.h) */
+	"CREATE TABLE switches ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  target TEXT NOT NULL,"
+	"  release TEXT NOT NULL,"
+	"  previous TEXT,"
+	"  op TEXT NOT NULL,"
+	"  result TEXT NOT NULL,"
+	"  started INTEGER NOT NULL,"
+	"  finished INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX switches_target ON switches (target, seq);"
+	"CREATE TABLE audit ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at INTEGER NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  uid INTEGER NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  command TEXT NOT NULL,"
+	"  result TEXT NOT NULL,"
+	"  exit_code INTEGER NOT NULL,"
+	"  seconds REAL NOT NULL,"
+	"  prev_sha256 TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL);",
 };
+
+_Static_assert(RIP_ARRAY_SIZE(upgrades) == RIP_STATE_SCHEMA,
+	"RIP_STATE_SCHEMA must name the last step of upgrades[]");
 
 /* A damaged state.db is an integrity problem with its own advice. */
 static int db_error(struct rip_state *st, struct rip_err *err,
@@ -57,13 +82,14 @@ static int db_error(struct rip_state *st, struct rip_err *err,
 		st->path, what, what[0] ? ": " : "", detail);
 }
 
-static int db_fail(struct rip_state *st, struct rip_err *err,
+int rip_state_fail(struct rip_state *st, struct rip_err *err,
 	const char *what)
 {
 	return db_error(st, err, what, sqlite3_errmsg(st->db));
 }
 
-static int exec(struct rip_state *st, const char *sql, struct rip_err *err)
+int rip_state_exec(struct rip_state *st, const char *sql,
+	struct rip_err *err)
 {
 	char *msg = NULL;
 	int rc = 0;
@@ -74,12 +100,22 @@ static int exec(struct rip_state *st, const char *sql, struct rip_err *err)
 	return rc;
 }
 
+int rip_state_finish(struct rip_state *st, int rc, struct rip_err *err)
+{
+	if (rc == 0 && (rc = rip_state_exec(st, "COMMIT", err)) == 0)
+		return 0;
+	/* the error that made us roll back is the one worth reporting; a
+	 * failed COMMIT may have ended the transaction already */
+	(void)rip_state_exec(st, "ROLLBACK", NULL);
+	return rc;
+}
+
 static int read_version(struct rip_state *st, int *out, struct rip_err *err)
 {
 	sqlite3_stmt *s;
 
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL))
-		return db_fail(st, err, "cannot read the schema version");
+		return rip_state_fail(st, err, "cannot read the schema version");
 	*out = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
 	sqlite3_finalize(s);
 	return 0;
@@ -89,7 +125,7 @@ static int upgrade(struct rip_state *st, struct rip_err *err)
 {
 	int v = 0, rc;
 
-	if ((rc = exec(st, "BEGIN IMMEDIATE", err)) < 0)
+	if ((rc = rip_state_exec(st, "BEGIN IMMEDIATE", err)) < 0)
 		return rc;
 	if ((rc = read_version(st, &v, err)) < 0)
 		goto fail;
@@ -102,16 +138,16 @@ static int upgrade(struct rip_state *st, struct rip_err *err)
 	for (; v < (int)RIP_ARRAY_SIZE(upgrades); v++) {
 		char pragma[64];
 
-		if ((rc = exec(st, upgrades[v], err)) < 0)
+		if ((rc = rip_state_exec(st, upgrades[v], err)) < 0)
 			goto fail;
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
-		if ((rc = exec(st, pragma, err)) < 0)
+		if ((rc = rip_state_exec(st, pragma, err)) < 0)
 			goto fail;
 	}
 	st->schema = v;
-	return exec(st, "COMMIT", err);
+	return rip_state_exec(st, "COMMIT", err);
 fail:
-	(void)exec(st, "ROLLBACK", NULL);
+	(void)rip_state_exec(st, "ROLLBACK", NULL);
 	return rc;
 }
 
@@ -125,11 +161,11 @@ int rip_state_open(struct rip_state **out, const char *path,
 	st->path = rip_xstrdup(path);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 			SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)) {
-		rc = db_fail(st, err, "cannot open");
+		rc = rip_state_fail(st, err, "cannot open");
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
-	if ((rc = exec(st, "PRAGMA journal_mode = WAL; "
+	if ((rc = rip_state_exec(st, "PRAGMA journal_mode = WAL; "
 			"PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
 			err)) < 0)
 		goto fail;
@@ -156,7 +192,7 @@ int rip_state_schema(const struct rip_state *st)
 	return st->schema;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+void rip_state_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
@@ -174,26 +210,26 @@ int rip_state_release_add(struct rip_state *st,
 			"commit_id, tree, parent, created, cut_at, size, sha256, "
 			"signed, files, bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
 			-1, &s, NULL))
-		return db_fail(st, err, "cannot record the release");
-	bind_text(s, 1, r->id);
-	bind_text(s, 2, r->project);
-	bind_text(s, 3, r->commit);
-	bind_text(s, 4, r->tree);
-	bind_text(s, 5, r->parent);
+		return rip_state_fail(st, err, "cannot record the release");
+	rip_state_bind_text(s, 1, r->id);
+	rip_state_bind_text(s, 2, r->project);
+	rip_state_bind_text(s, 3, r->commit);
+	rip_state_bind_text(s, 4, r->tree);
+	rip_state_bind_text(s, 5, r->parent);
 	sqlite3_bind_int64(s, 6, r->created);
 	sqlite3_bind_int64(s, 7, r->cut_at);
 	sqlite3_bind_int64(s, 8, (sqlite3_int64)r->size);
-	bind_text(s, 9, r->sha256);
+	rip_state_bind_text(s, 9, r->sha256);
 	sqlite3_bind_int(s, 10, r->is_signed);
 	sqlite3_bind_int64(s, 11, (sqlite3_int64)r->files);
 	sqlite3_bind_int64(s, 12, (sqlite3_int64)r->bytes);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = db_fail(st, err, "cannot record the release");
+		rc = rip_state_fail(st, err, "cannot record the release");
 	sqlite3_finalize(s);
 	return rc;
 }
 
-static char *col_text(sqlite3_stmt *s, int i)
+char *rip_state_col_text(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
@@ -202,15 +238,15 @@ static char *col_text(sqlite3_stmt *s, int i)
 
 static void read_row(struct rip_release_rec *r, sqlite3_stmt *s)
 {
-	r->id = col_text(s, 0);
-	r->project = col_text(s, 1);
-	r->commit = col_text(s, 2);
-	r->tree = col_text(s, 3);
-	r->parent = col_text(s, 4);
+	r->id = rip_state_col_text(s, 0);
+	r->project = rip_state_col_text(s, 1);
+	r->commit = rip_state_col_text(s, 2);
+	r->tree = rip_state_col_text(s, 3);
+	r->parent = rip_state_col_text(s, 4);
 	r->created = sqlite3_column_int64(s, 5);
 	r->cut_at = sqlite3_column_int64(s, 6);
 	r->size = (uint64_t)sqlite3_column_int64(s, 7);
-	r->sha256 = col_text(s, 8);
+	r->sha256 = rip_state_col_text(s, 8);
 	r->is_signed = sqlite3_column_int(s, 9) != 0;
 	r->files = (uint64_t)sqlite3_column_int64(s, 10);
 	r->bytes = (uint64_t)sqlite3_column_int64(s, 11);
@@ -228,8 +264,8 @@ int rip_state_release_get(struct rip_release_rec *out, struct rip_state *st,
 	memset(out, 0, sizeof(*out));
 	if (sqlite3_prepare_v2(st->db, "SELECT " RELEASE_COLS " FROM releases "
 			"WHERE id = ?", -1, &s, NULL))
-		return db_fail(st, err, "cannot read releases");
-	bind_text(s, 1, id);
+		return rip_state_fail(st, err, "cannot read releases");
+	rip_state_bind_text(s, 1, id);
 	step = sqlite3_step(s);
 	if (step == SQLITE_ROW)
 		read_row(out, s);
@@ -237,7 +273,7 @@ int rip_state_release_get(struct rip_release_rec *out, struct rip_state *st,
 		rc = rip_err_set(err, RIP_ENOTFOUND, "release '%s' not found in "
 			"the store (see 'ripcord releases')", id);
 	else
-		rc = db_fail(st, err, "cannot read releases");
+		rc = rip_state_fail(st, err, "cannot read releases");
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -254,7 +290,7 @@ int rip_state_release_list(struct rip_release_rec **out, size_t *n,
 	*n = 0;
 	if (sqlite3_prepare_v2(st->db, "SELECT " RELEASE_COLS " FROM releases "
 			"ORDER BY seq", -1, &s, NULL))
-		return db_fail(st, err, "cannot read releases");
+		return rip_state_fail(st, err, "cannot read releases");
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		RIP_ALLOC_GROW(v, count + 1, alloc);
 		memset(&v[count], 0, sizeof(v[count]));
@@ -263,7 +299,7 @@ int rip_state_release_list(struct rip_release_rec **out, size_t *n,
 	sqlite3_finalize(s);
 	if (step != SQLITE_DONE) {
 		rip_release_recs_free(v, count);
-		return db_fail(st, err, "cannot read releases");
+		return rip_state_fail(st, err, "cannot read releases");
 	}
 	*out = v;
 	*n = count;

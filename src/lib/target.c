@@ -127,24 +127,33 @@ static bool dir_empty(const char *dir)
 	return empty;
 }
 
-int rip_root_prepare(const char *root, struct rip_err *err)
+int rip_root_check(const char *root, struct rip_err *err)
 {
 	char *releases = rip_path_join(root, "releases");
 	char *current = NULL;
 	int rc = 0;
 
-	if (rip_path_exists(root) && !rip_is_dir(root)) {
+	if (rip_path_exists(root) && !rip_is_dir(root))
 		rc = rip_err_set(err, RIP_EEXISTS, "target root '%s' exists and "
 			"is not a folder", root);
-	} else if (rip_is_dir(root) && !rip_is_dir(releases) &&
-		   !dir_empty(root)) {
+	else if (rip_is_dir(root) && !rip_is_dir(releases) && !dir_empty(root))
 		rc = rip_err_set(err, RIP_EEXISTS, "target root '%s' is not empty "
 			"and has no releases/: it is not ours (point root at an "
 			"empty or new folder)", root);
-	} else if ((rc = read_current(&current, root, err)) == 0) {
-		rc = rip_mkdir_p(releases, 0755, err);
-	}
+	else
+		rc = read_current(&current, root, err);
 	free(current);
+	free(releases);
+	return rc;
+}
+
+int rip_root_prepare(const char *root, struct rip_err *err)
+{
+	char *releases = rip_path_join(root, "releases");
+	int rc;
+
+	if ((rc = rip_root_check(root, err)) == 0)
+		rc = rip_mkdir_p(releases, 0755, err);
 	free(releases);
 	return rc;
 }

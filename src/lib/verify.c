@@ -14,6 +14,7 @@
 
 #include "ripcord/artifact.h"
 #include "ripcord/fsutil.h"
+#include "ripcord/log.h"
 #include "ripcord/manifest.h"
 #include "ripcord/release.h"
 #include "ripcord/sign.h"
@@ -402,6 +403,34 @@ int rip_release_migrations(struct rip_migrations *out,
 	if (rc < 0)
 		rip_migrations_release(out);
 	return rc;
+}
+
+int rip_release_all_migrations(struct rip_migrations *out,
+	struct rip_store *store, const char *verify_key, struct rip_err *err)
+{
+	struct rip_release_rec *v;
+	size_t n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = rip_state_release_list(&v, &n, store->state, err)) < 0)
+		return rc;
+	for (size_t i = n; i-- > 0; ) {
+		struct rip_migrations one;
+		struct rip_err skip = { 0 };
+
+		if (rip_release_migrations(&one, store, v[i].id, verify_key,
+				&skip) < 0) {
+			rip_warn("release %s is not used as a source of downs: %s",
+				v[i].id, skip.msg);
+			continue;
+		}
+		for (size_t j = 0; j < one.n; j++)
+			*rip_migrations_add(out) = one.v[j];
+		free(one.v);
+	}
+	rip_release_recs_free(v, n);
+	return 0;
 }
 
 void rip_verify_result_release(struct rip_verify_result *r)

@@ -9,7 +9,8 @@
 #include "ripcord/fsutil.h"
 
 static const char *const commands[] = {
-	"init", "keygen", "cut", "verify", "releases", "migrate",
+	"init", "keygen", "cut", "verify", "releases", "migrate", "deploy",
+	"rollback", "log",
 };
 
 static void read_page(struct rip_buf *out, const char *name)

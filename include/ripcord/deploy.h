@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * deploy.h: plans that change targets, and the one applier.
+ *
+ * Every operation that changes targets or a schema first builds a plan, a
+ * list of plain actions computed from the config, the store and the real
+ * state of the targets (their current links), then applies it, writing
+ * each switch's intent to the journal before it acts and its result after.
+ * --dry-run prints the plan and stops.
+ */
+#ifndef RIPCORD_DEPLOY_H
+#define RIPCORD_DEPLOY_H
+
+#include "ripcord/config.h"
+#include "ripcord/store.h"
+
+enum rip_action_kind {
+	RIP_ACT_MIGRATE_UP,       /* the pending ups release carries */
+	RIP_ACT_EXTRACT,          /* release onto target */
+	RIP_ACT_SWITCH,           /* target's current to release */
+	RIP_ACT_ACTIVATE,         /* the target's activate hook */
+	RIP_ACT_MIGRATE_DOWN,     /* undo what release does not carry */
+	RIP_ACT_PROBE,            /* the target's health URL */
+};
+
+struct rip_action {
+	enum rip_action_kind kind;
+	const struct rip_target *target;   /* NULL for migrations */
+	char *release;
+	char *previous;           /* SWITCH: what current pointed at */
+};
+
+/* What happened on one target, for the closing table. */
+struct rip_target_report {
+	const struct rip_target *target;
+	char *from;
+	char *to;
+	char *activate;           /* "ok", "exit 3", "-" ... */
+	char *health;             /* "ok 12 ms", "HTTP 500", "-" ... */
+	bool failed;
+};
+
+struct rip_plan {
+	const char *op;           /* "deploy" or "rollback" */
+	struct rip_action *v;
+	size_t n;
+	size_t alloc;
+	struct rip_target_report *targets;
+	size_t ntargets;
+	size_t migrations;        /* ups or downs the plan will run */
+};
+
+void rip_plan_release(struct rip_plan *p);
+/* One line per action, for --dry-run and logs. */
+void rip_plan_format(struct rip_buf *out, const struct rip_plan *p);
+
+/*
+ * Plans a deploy of release id to the targets named in only[0..nonly)
+ * (every target when nonly is 0): ups first, then per target extract when
+ * needed, switch when not already there, activate. The release must
+ * verify; a root that is not ours is refused while planning.
+ */
+RIP_MUST_CHECK int rip_plan_deploy(struct rip_plan *out,
+	const struct rip_config *cfg, struct rip_store *store, const char *id,
+	const char *const *only, size_t nonly, struct rip_err *err);
+
+/*
+ * Plans a rollback of every target to to (or, when NULL, to the release it
+ * ran before its current one, by the journal): switch back (re-extracting
+ * a pruned release), activate, then the downs (unless no_migrate), then a
+ * probe of every target with a health URL. Refuses when targets would go
+ * to different releases and to is NULL, when one has nothing to go back
+ * to, or when a down is impossible (irreversible, baseline).
+ */
+RIP_MUST_CHECK int rip_plan_rollback(struct rip_plan *out,
+	const struct rip_config *cfg, struct rip_store *store, const char *to,
+	bool no_migrate, struct rip_err *err);
+
+/* Called after each action with its outcome (rc), for progress output. */
+typedef void (*rip_apply_fn)(void *data, const struct rip_action *a,
+	int rc, const char *detail);
+
+/*
+ * Applies p in order. A failed switch, extract or migration stops the
+ * plan (RIP_EFAIL, err says which action and target); a failed activate
+ * hook or probe is recorded in the target's report and the plan goes on,
+ * returning RIP_EFAIL at the end, so a rollback never stops halfway.
+ */
+RIP_MUST_CHECK int rip_plan_apply(struct rip_plan *p,
+	const struct rip_config *cfg, struct rip_store *store,
+	rip_apply_fn fn, void *data, struct rip_err *err);
+
+#endif

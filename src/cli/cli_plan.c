@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli_plan.c: what deploy and rollback share on the command line: the
+ * store and lock around a plan, --dry-run, progress lines, and the closing
+ * per-target table (or JSON) that says exactly what happened.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ripcord/log.h"
+#include "banned.h"
+
+static void progress(void *data, const struct rip_action *a, int rc,
+	const char *detail)
+{
+	static const char *const names[] = {
+		"migrate up", "extract", "switch", "activate", "migrate down",
+		"probe",
+	};
+	struct cli *cli = data;
+
+	if (cli->json || cli->quiet)
+		return;
+	fprintf(stderr, "ripcord: %-12s %-12s %s%s%s\n", names[a->kind],
+		a->target ? a->target->name : "(database)", rc ? "FAILED" :
+		a->release ? a->release : "", detail && detail[0] ? ": " : "",
+		detail ? detail : "");
+}
+
+static void print_table(const struct rip_plan *p)
+{
+	printf("%-16s %-20s %-20s %-12s %s\n", "TARGET", "FROM", "TO",
+		"ACTIVATE", "HEALTH");
+	for (size_t i = 0; i < p->ntargets; i++) {
+		const struct rip_target_report *r = &p->targets[i];
+
+		printf("%-16s %-20s %-20s %-12s %s\n", r->target->name, r->from,
+			r->to, r->activate, r->health);
+	}
+}
+
+static json_t *plan_json(const struct rip_plan *p, bool dry_run, int rc,
+	const struct rip_err *err)
+{
+	json_t *targets = json_array();
+
+	for (size_t i = 0; i < p->ntargets; i++) {
+		const struct rip_target_report *r = &p->targets[i];
+
+		json_array_append_new(targets, json_pack("{s:s, s:s, s:s, s:s, "
+			"s:s, s:b}", "target", r->target->name, "from", r->from,
+			"to", r->to, "activate", r->activate, "health", r->health,
+			"ok", !r->failed));
+	}
+	return json_pack("{s:s, s:b, s:b, s:I, s:o, s:s?}", "operation", p->op,
+		"dry_run", dry_run, "ok", rc == 0, "migrations",
+		(json_int_t)p->migrations, "targets", targets, "error",
+		rc ? err->msg : NULL);
+}
+
+int cli_run_plan(struct cli *cli, struct rip_plan *p,
+	const struct rip_config *cfg, struct rip_store *store, bool dry_run,
+	struct rip_err *err)
+{
+	struct rip_buf text = RIP_BUF_INIT;
+	int rc = 0;
+
+	if (dry_run) {
+		rip_plan_format(&text, p);
+		if (!cli->json)
+			printf("%s", text.len ? text.buf : "nothing to do\n");
+		rip_buf_release(&text);
+	} else {
+		rc = rip_plan_apply(p, cfg, store, progress, cli, err);
+	}
+	if (cli->json)
+		cli_print_json(plan_json(p, dry_run, rc, err));
+	else if (!dry_run)
+		print_table(p);
+	return rc;
+}
