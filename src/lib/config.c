@@ -446,6 +446,8 @@ static int set_value(struct parse *p, void *base,
 	if (!v[0] && k->def && k->def[0] && k->type != RIP_CFG_LIST)
 		return fail(p, "%s needs a value (default: %s; remove the line "
 			"to use the default)", k->name, k->def), -1;
+	if (!v[0] && k->required)
+		return fail(p, "%s needs a value (%s)", k->name, k->help), -1;
 	switch (k->type) {
 	case RIP_CFG_STRING:
 	case RIP_CFG_TREEPATH:

@@ -46,7 +46,10 @@ static char *reader(char *str, int num, void *stream)
 	}
 	memcpy(str, s, len);
 	str[len] = '\0';
-	lead = strspn(str, " \t");
+	/* skip what inih skips before a header: a BOM on the first line,
+	 * and every white-space character (isspace), not only blanks */
+	lead = r->line == 1 && !memcmp(str, "\xEF\xBB\xBF", 3) ? 3 : 0;
+	lead += strspn(str + lead, " \t\r\v\f");
 	if (str[lead] == '[' && r->ops->section)
 		r->rc = r->ops->section(r->user, str + lead, r->line, r->err);
 	return r->rc ? NULL : str;

@@ -229,7 +229,9 @@ bool rip_sums_has_below(const struct rip_sums *s, const char *dir)
 		size_t mid = lo + (hi - lo) / 2;
 		int c = strncmp(s->v[mid].path, dir, dl);
 
-		if (c < 0 || (c == 0 && s->v[mid].path[dl] < '/'))
+		/* bytewise, as the list is sorted: a name byte of 0x80 or more
+		 * sorts after '/' */
+		if (c < 0 || (c == 0 && (unsigned char)s->v[mid].path[dl] < '/'))
 			lo = mid + 1;
 		else
 			hi = mid;

@@ -207,6 +207,29 @@ static void test_structure(void **state)
 		"ripcord.ini:2: expected 'key = value'");
 }
 
+static void test_found_by_fuzzing(void **state)
+{
+	struct rip_config *cfg;
+	struct rip_err err = { 0 };
+
+	(void)state;
+	/* a required key may not be emptied */
+	expect_bad("[target \"a\"]\nroot =\n", "ripcord.ini:2: root needs a "
+		"value");
+	/* a UTF-8 BOM before the first header */
+	assert_int_equal(parse(&cfg, "\xEF\xBB\xBF[project]\nname = bom\n",
+		&err), 0);
+	assert_string_equal(cfg->project.name, "bom");
+	rip_config_free(cfg);
+	/* a header after a vertical tab starts its section for us as for
+	 * inih: keys never land in the section before it */
+	assert_int_equal(parse(&cfg, "[drill]\n\v[migrations]\n"
+		"database = postgres://prod\n", &err), 0);
+	assert_string_equal(cfg->drill.database, "scratch");
+	assert_string_equal(cfg->migrations.database, "postgres://prod");
+	rip_config_free(cfg);
+}
+
 static void test_long_line(void **state)
 {
 	struct rip_buf text = RIP_BUF_INIT;
@@ -356,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_found_by_fuzzing),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_long_value_ok),
 		cmocka_unit_test_setup_teardown(test_paths_must_exist,

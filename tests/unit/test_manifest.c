@@ -194,6 +194,24 @@ static void test_sums_bad(void **state)
 	free(t);
 }
 
+static void test_has_below_high_bytes(void **state)
+{
+	struct rip_sums s = { 0 };
+	unsigned char d[RIP_SHA256_LEN] = { 0 };
+
+	(void)state;
+	/* "docs\xc3\xa9" sorts after "docs/a.txt" bytewise: found by fuzzing */
+	rip_sums_add(&s, "payload/docs/a.txt", d, NULL);
+	rip_sums_add(&s, "payload/docs\xc3\xa9", d, NULL);
+	rip_sums_add(&s, "payload/docs-old", d, NULL);
+	rip_sums_sort(&s);
+	assert_true(rip_sums_has_below(&s, "payload/docs"));
+	assert_true(rip_sums_has_below(&s, "payload"));
+	assert_false(rip_sums_has_below(&s, "payload/doc"));
+	assert_false(rip_sums_has_below(&s, "payload/docs/a.txt"));
+	rip_sums_release(&s);
+}
+
 static void test_links(void **state)
 {
 	struct rip_sums s = { 0 }, back;
@@ -247,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_manifest_bad),
 		cmocka_unit_test(test_sums),
 		cmocka_unit_test(test_sums_bad),
+		cmocka_unit_test(test_has_below_high_bytes),
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_release_ids),
 	};
