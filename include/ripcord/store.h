@@ -25,6 +25,10 @@ void rip_store_free(struct rip_store *store);
 /* "<artifacts>/<id>.tar.zst"; newly allocated. */
 char *rip_store_artifact_path(const struct rip_store *store, const char *id);
 
+/* Who runs ripcord, for the lock and the audit log: sudo's caller first
+ * (SUDO_USER), else the login name; "unknown" at worst. Borrowed. */
+const char *rip_user_name(void);
+
 struct rip_lock {
 	int fd;
 	char *path;

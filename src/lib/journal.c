@@ -50,7 +50,6 @@
  * the text above would not show.
  */
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +59,7 @@
 #include "ripcord/buf.h"
 #include "ripcord/digest.h"
 #include "ripcord/journal.h"
+#include "ripcord/store.h"
 #include "state_internal.h"
 #include "banned.h"
 
@@ -196,21 +196,6 @@ void rip_switches_release(struct rip_switches *sw)
 
 #define AUDIT_COLS "seq, at, user, uid, host, command, result, exit_code, " \
 	"seconds, prev_sha256, sha256"
-
-/* The same person store.c names in the lock: sudo's caller first. */
-static const char *user_name(void)
-{
-	const char *u = getenv("SUDO_USER");
-	struct passwd *pw;
-
-	if (u && *u)
-		return u;
-	pw = getpwuid(getuid());
-	if (pw)
-		return pw->pw_name;
-	u = getenv("USER");
-	return u && *u ? u : "unknown";
-}
 
 /* Characters a POSIX shell reads as themselves anywhere in a word. */
 static bool shell_plain(const char *a)
@@ -404,7 +389,7 @@ int rip_audit_append(struct rip_state *st, int argc, char *const *argv,
 		snprintf(host, sizeof(host), "unknown");
 	/* the strings are borrowed for the length of the call */
 	e.at = (int64_t)time(NULL);
-	e.user = (char *)user_name();
+	e.user = (char *)rip_user_name();
 	e.uid = (int64_t)getuid();
 	e.host = host;
 	e.command = cmd.buf;

@@ -65,7 +65,7 @@ char *rip_store_artifact_path(const struct rip_store *s, const char *id)
 	return rip_xasprintf("%s/%s.tar.zst", s->artifacts, id);
 }
 
-static const char *user_name(void)
+const char *rip_user_name(void)
 {
 	const char *u = getenv("SUDO_USER");
 	struct passwd *pw;
@@ -110,7 +110,7 @@ int rip_lock_acquire(struct rip_lock *out, const char *dir, const char *what,
 	}
 	gethostname(host, sizeof(host) - 1);
 	snprintf(line, sizeof(line), "pid %ld, user %s, host %s, '%s', since "
-		"%lld\n", (long)getpid(), user_name(), host, what,
+		"%lld\n", (long)getpid(), rip_user_name(), host, what,
 		(long long)time(NULL));
 	/* the holder line only informs a loser; failing to write it is not
 	 * worth failing the operation for */
