@@ -14,15 +14,11 @@
 static void progress(void *data, const struct rip_action *a, int rc,
 	const char *detail)
 {
-	static const char *const names[] = {
-		"migrate up", "extract", "switch", "activate", "migrate down",
-		"probe",
-	};
 	struct cli *cli = data;
 
 	if (cli->json || cli->quiet)
 		return;
-	fprintf(stderr, "ripcord: %-12s %-12s %s%s%s\n", names[a->kind],
+	fprintf(stderr, "ripcord: %-12s %-12s %s%s%s\n", rip_action_name(a->kind),
 		a->target ? a->target->name : "(database)", rc ? "FAILED" :
 		a->release ? a->release : "", detail && detail[0] ? ": " : "",
 		detail ? detail : "");

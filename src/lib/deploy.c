@@ -29,6 +29,11 @@ static const char *const kind_names[] = {
 	"migrate up", "extract", "switch", "activate", "migrate down", "probe",
 };
 
+const char *rip_action_name(enum rip_action_kind kind)
+{
+	return kind_names[kind];
+}
+
 void rip_plan_release(struct rip_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
