@@ -28,6 +28,8 @@ struct rip_action {
 	const struct rip_target *target;   /* NULL for migrations */
 	char *release;
 	char *previous;           /* SWITCH: what current pointed at */
+	int64_t seq;              /* ACTIVATE owed by an earlier, interrupted
+				     run: its journal row; else 0 */
 };
 
 /* What happened on one target, for the closing table. */
@@ -38,10 +40,13 @@ struct rip_target_report {
 	char *activate;           /* "ok", "exit 3", "-" ... */
 	char *health;             /* "ok 12 ms", "HTTP 500", "-" ... */
 	bool failed;
+	int64_t seq;              /* the journal row of its switch, once made */
 };
 
 struct rip_plan {
 	const char *op;           /* "deploy" or "rollback" */
+	char *release;            /* where the targets go */
+	bool resumed;             /* goes on with an interrupted rollback */
 	struct rip_action *v;
 	size_t n;
 	size_t alloc;
@@ -65,6 +70,14 @@ void rip_plan_format(struct rip_buf *out, const struct rip_plan *p);
 RIP_MUST_CHECK int rip_plan_deploy(struct rip_plan *out,
 	const struct rip_config *cfg, struct rip_store *store, const char *id,
 	const char *const *only, size_t nonly, struct rip_err *err);
+
+/*
+ * The release a rollback of target t would go back to: the newest release
+ * in its journal history other than current (what its current link points
+ * at, NULL for nothing). *out is NULL when there is none.
+ */
+RIP_MUST_CHECK int rip_rollback_target(char **out, struct rip_store *store,
+	const struct rip_target *t, const char *current, struct rip_err *err);
 
 /*
  * Plans a rollback of every target to to (or, when NULL, to the release it

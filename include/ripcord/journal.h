@@ -14,6 +14,7 @@
 #ifndef RIPCORD_JOURNAL_H
 #define RIPCORD_JOURNAL_H
 
+#include "ripcord/buf.h"
 #include "ripcord/digest.h"
 #include "ripcord/state.h"
 
@@ -27,6 +28,8 @@ struct rip_switch {
 	char *result;             /* "pending", "ok", "failed: ..." */
 	int64_t started;
 	int64_t finished;         /* 0 while pending */
+	char *activate;           /* the activate hook after the switch: NULL
+				     none, "pending", "ok", "failed: ..." */
 };
 
 struct rip_switches {
@@ -37,16 +40,29 @@ struct rip_switches {
 
 void rip_switches_release(struct rip_switches *s);
 
-/* Records the intent to switch target to release; *seq names the row. */
+/*
+ * Records the intent to switch target to release; *seq names the row.
+ * With activate, the row also says the activate hook is still to run
+ * (rip_journal_activated records its outcome), so a process killed after
+ * the switch but before the hook finished leaves a hook to run again.
+ */
 RIP_MUST_CHECK int rip_journal_begin(int64_t *seq, struct rip_state *st,
 	const char *target, const char *release, const char *previous,
-	const char *op, struct rip_err *err);
+	const char *op, bool activate, struct rip_err *err);
 /* Records the outcome ("ok" or "failed: <why>") of row seq. */
 RIP_MUST_CHECK int rip_journal_end(struct rip_state *st, int64_t seq,
+	const char *result, struct rip_err *err);
+/* Records the activate hook's outcome ("ok", "failed: ...") on row seq. */
+RIP_MUST_CHECK int rip_journal_activated(struct rip_state *st, int64_t seq,
 	const char *result, struct rip_err *err);
 /* Rows still 'pending' (a process died between intent and result). */
 RIP_MUST_CHECK int rip_journal_pending(struct rip_switches *out,
 	struct rip_state *st, struct rip_err *err);
+/* The newest row of target, whatever its result; out->seq 0: none. Free
+ * its strings with rip_switch_release. */
+RIP_MUST_CHECK int rip_journal_last(struct rip_switch *out,
+	struct rip_state *st, const char *target, struct rip_err *err);
+void rip_switch_release(struct rip_switch *w);
 /*
  * The completed ('ok') switches of target, newest first: out->v[0].release
  * is what it runs now by the record, and the distinct releases after it
@@ -54,6 +70,31 @@ RIP_MUST_CHECK int rip_journal_pending(struct rip_switches *out,
  */
 RIP_MUST_CHECK int rip_journal_history(struct rip_switches *out,
 	struct rip_state *st, const char *target, struct rip_err *err);
+
+/*
+ * Operations (a deploy, a rollback) as a whole: begun before the first
+ * action with result "running", ended with "ok" or "failed: ...". One left
+ * unfinished means the process died; a rollback rerun without --to goes on
+ * to the release the unfinished one was going to.
+ */
+struct rip_op {
+	int64_t seq;
+	char *op;
+	char *release;
+	int64_t started;
+};
+
+RIP_MUST_CHECK int rip_op_begin(int64_t *seq, struct rip_state *st,
+	const char *op, const char *release, struct rip_err *err);
+RIP_MUST_CHECK int rip_op_end(struct rip_state *st, int64_t seq,
+	const char *result, struct rip_err *err);
+/* Ends every unfinished operation but keep: a newer one took over. */
+RIP_MUST_CHECK int rip_op_supersede(struct rip_state *st, int64_t keep,
+	struct rip_err *err);
+/* The newest unfinished operation; out->seq is 0 when there is none. */
+RIP_MUST_CHECK int rip_op_unfinished(struct rip_op *out, struct rip_state *st,
+	struct rip_err *err);
+void rip_op_release(struct rip_op *op);
 
 /* One entry of the audit log. */
 struct rip_audit_entry {
@@ -77,6 +118,12 @@ struct rip_audit {
 };
 
 void rip_audit_release(struct rip_audit *a);
+
+/*
+ * argv joined as a shell would read it back (arguments quoted where
+ * needed, argv[0] by its last path component), appended to b.
+ */
+void rip_command_line(struct rip_buf *b, int argc, char *const *argv);
 
 /* Appends an entry for command (argv joined) that ended with exit_code. */
 RIP_MUST_CHECK int rip_audit_append(struct rip_state *st, int argc,

@@ -12,9 +12,10 @@ struct rip_state;
 
 /*
  * The schema version this build writes; older databases are upgraded.
- * 1: releases. 2: switches and audit (journal.h).
+ * 1: releases. 2: switches and audit (journal.h). 3: lock_holder,
+ * operations and switches.activate.
  */
-#define RIP_STATE_SCHEMA 2
+#define RIP_STATE_SCHEMA 3
 
 struct rip_release_rec {
 	char *id;
@@ -50,6 +51,9 @@ RIP_MUST_CHECK int rip_state_release_add(struct rip_state *st,
 RIP_MUST_CHECK int rip_state_release_get(struct rip_release_rec *out,
 	struct rip_state *st, const char *id, struct rip_err *err);
 
+/* Forgets release id (gc, after its files are gone); RIP_ENOTFOUND. */
+RIP_MUST_CHECK int rip_state_release_delete(struct rip_state *st,
+	const char *id, struct rip_err *err);
 /* Every release, oldest first; free with rip_release_recs_free. */
 RIP_MUST_CHECK int rip_state_release_list(struct rip_release_rec **out,
 	size_t *n, struct rip_state *st, struct rip_err *err);

@@ -32,15 +32,26 @@ const char *rip_user_name(void);
 struct rip_lock {
 	int fd;
 	char *path;
+	struct rip_state *state;  /* where the holder is recorded */
 };
 
+/* The command line recorded as the holder's (else acquire's what). */
+void rip_lock_set_command(const char *line);
+
 /*
- * Takes <dir>/lock (flock, never waits) and records who holds it: pid, user,
- * host, what and since when. A held lock is RIP_EBUSY naming the holder.
- * The kernel drops it when the process dies, so a lock is never stale.
+ * Takes <store>/lock (flock, never waits) and records who holds it in
+ * state.db: pid, user, host, the command line and since when. A held lock
+ * is RIP_EBUSY naming the holder. The kernel drops it when the process
+ * dies, so a lock is never stale.
  */
-RIP_MUST_CHECK int rip_lock_acquire(struct rip_lock *out, const char *dir,
-	const char *what, struct rip_err *err);
+RIP_MUST_CHECK int rip_lock_acquire(struct rip_lock *out,
+	struct rip_store *store, const char *what, struct rip_err *err);
 void rip_lock_release(struct rip_lock *lock);
+/*
+ * Whether an operation holds the lock now, by the holder recorded in
+ * state.db (a row left by a process that died does not count), and who
+ * in out. Reads only: it never takes the lock.
+ */
+bool rip_lock_holder(struct rip_store *store, char *out, size_t len);
 
 #endif

@@ -32,6 +32,8 @@ int cmd_migrate(struct cli *cli, int argc, char **argv);
 int cmd_deploy(struct cli *cli, int argc, char **argv);
 int cmd_rollback(struct cli *cli, int argc, char **argv);
 int cmd_log(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_gc(struct cli *cli, int argc, char **argv);
 
 /* Prints err as "ripcord: error: ..." and returns its exit code. */
 int cli_fail(const struct rip_err *err, int code);

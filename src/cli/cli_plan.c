@@ -5,10 +5,13 @@
  * per-target table (or JSON) that says exactly what happened.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "ripcord/fsutil.h"
 #include "ripcord/log.h"
+#include "ripcord/notify.h"
 #include "banned.h"
 
 static void progress(void *data, const struct rip_action *a, int rc,
@@ -49,10 +52,50 @@ static json_t *plan_json(const struct rip_plan *p, bool dry_run, int rc,
 			"to", r->to, "activate", r->activate, "health", r->health,
 			"ok", !r->failed));
 	}
-	return json_pack("{s:s, s:b, s:b, s:I, s:o, s:s?}", "operation", p->op,
+	return json_pack("{s:s, s:s?, s:b, s:b, s:b, s:I, s:o, s:s?}",
+		"operation", p->op, "release", p->release, "resumed", p->resumed,
 		"dry_run", dry_run, "ok", rc == 0, "migrations",
 		(json_int_t)p->migrations, "targets", targets, "error",
 		rc ? err->msg : NULL);
+}
+
+/*
+ * A rollback, and a deploy that failed, are announced on [notify] webhook:
+ * delivered by a detached process with its retries, so a webhook that is
+ * down never slows or fails what it reports. Its outcome goes to
+ * <store>/notify.log.
+ */
+static void announce(const struct rip_plan *p, const struct rip_config *cfg,
+	const struct rip_store *store, bool dry_run, int rc,
+	const struct rip_err *err)
+{
+	struct rip_notify_opts o = {
+		.url = cfg->notify.webhook,
+		.retries = cfg->notify.retries > 20 ? 20 :
+			(unsigned)cfg->notify.retries,
+	};
+	struct rip_err nerr = { 0 };
+	json_t *fields;
+	char *body, *log, *shown;
+
+	if (dry_run || !o.url || (!strcmp(p->op, "deploy") && rc == 0))
+		return;
+	fields = plan_json(p, dry_run, rc, err);
+	body = rip_notify_event(strcmp(p->op, "deploy") ? p->op :
+		"deploy_failed", cfg->project.name, fields);
+	json_decref(fields);
+	if (!body)
+		return;
+	log = rip_path_join(store->dir, "notify.log");
+	shown = rip_notify_mask_url(o.url);
+	if (rip_notify_send(&o, body, log, &nerr) < 0)
+		rip_warn("cannot notify %s: %s", shown, nerr.msg);
+	else
+		rip_info("notifying %s in the background (outcome in %s)", shown,
+			log);
+	free(shown);
+	free(log);
+	free(body);
 }
 
 int cli_run_plan(struct cli *cli, struct rip_plan *p,
@@ -62,6 +105,9 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 	struct rip_buf text = RIP_BUF_INIT;
 	int rc = 0;
 
+	if (p->resumed && !cli->json)
+		rip_info("resuming the interrupted %s to %s (ripcord status "
+			"showed it)", p->op, p->release);
 	if (dry_run) {
 		rip_plan_format(&text, p);
 		if (!cli->json)
@@ -74,5 +120,7 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 		cli_print_json(plan_json(p, dry_run, rc, err));
 	else if (!dry_run)
 		print_table(p);
+	fflush(stdout);
+	announce(p, cfg, store, dry_run, rc, err);
 	return rc;
 }

@@ -28,7 +28,7 @@ static int setup(struct cli *cli, struct run *r, const char *what)
 	if ((rc = cli_load_config(cli, &r->cfg, &r->err)) < 0 ||
 	    (rc = rip_store_open(&r->store, r->cfg->project.store, false,
 		    &r->err)) < 0 ||
-	    (rc = rip_lock_acquire(&r->lock, r->cfg->project.store, what,
+	    (rc = rip_lock_acquire(&r->lock, r->store, what,
 		    &r->err)) < 0)
 		return rc;
 	return 0;

@@ -55,7 +55,7 @@ static int mig_setup(struct mig *g, const char *what, bool lock)
 	if ((rc = rip_store_open(&g->store, g->cfg->project.store, false,
 			&g->err)) < 0)
 		return rc;
-	if (lock && (rc = rip_lock_acquire(&g->lock, g->cfg->project.store,
+	if (lock && (rc = rip_lock_acquire(&g->lock, g->store,
 			what, &g->err)) < 0)
 		return rc;
 	return 0;

@@ -35,13 +35,14 @@ static const struct {
 	{ "migrate", cmd_migrate, "apply, undo, check and lint migrations" },
 	{ "deploy", cmd_deploy, "switch targets to a release" },
 	{ "rollback", cmd_rollback, "every target back, then the schema" },
+	{ "status", cmd_status, "what runs on each target, drift, rollback" },
 	{ "log", cmd_log, "the audit history" },
+	{ "gc", cmd_gc, "delete releases beyond keep, never the rollback" },
 };
 
 /* In DESIGN.md, not in this version yet: said plainly, never faked. */
 static const char *const later[] = {
-	"rollout", "drill", "status",
-	"report", "gc",
+	"rollout", "drill", "report",
 };
 
 static void usage(FILE *f)
@@ -67,7 +68,9 @@ int cli_fail(const struct rip_err *err, int code)
 /* Whether this command line changes targets, schemas or the store. */
 static bool changes_things(int argc, char **argv)
 {
-	static const char *const writers[] = { "cut", "deploy", "rollback" };
+	static const char *const writers[] = {
+		"cut", "deploy", "rollback", "gc",
+	};
 	static const char *const migrate_writers[] = {
 		"up", "down", "ack", "mark",
 	};
@@ -189,8 +192,8 @@ static int dispatch(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(later); i++)
 		if (!strcmp(cmd, later[i])) {
 			fprintf(stderr, "ripcord: '%s' is not in ripcord %s yet; "
-				"this version has: init, keygen, cut, verify, "
-				"releases, migrate, deploy, rollback, log\n", cmd, RIP_VERSION);
+				"see 'ripcord --help' for what this version "
+				"has\n", cmd, RIP_VERSION);
 			return 2;
 		}
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++) {
@@ -268,11 +271,19 @@ int main(int argc, char **argv)
 	}
 	full_argc = argc;
 	full_argv = argv;
+	{
+		struct rip_buf line = RIP_BUF_INIT;
+
+		rip_command_line(&line, full_argc, full_argv);
+		rip_lock_set_command(line.buf);
+		rip_buf_release(&line);
+	}
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* reset getopt for the command (glibc: 0 reinitialises) */
 	code = dispatch(&cli, argc, argv);
 	if (changes_things(argc, argv))
 		audit(&cli, full_argc, full_argv, code, now() - t0);
+	rip_lock_set_command(NULL);
 	return code;
 }

@@ -726,12 +726,14 @@ int rip_config_parse(struct rip_config **out, const char *text,
 
 	*out = NULL;
 	p.name = name;
-	p.dir = dir;
 	p.cfg = cfg;
 	p.err = err;
 	p.seen = rip_xcalloc(rip_config_nkeys, sizeof(int));
 	cfg->path = rip_path_absolute(name);
 	cfg->dir = rip_path_absolute(dir);
+	/* relative paths in the file resolve against its folder, absolute:
+	 * hooks run in release folders, far from where ripcord started */
+	p.dir = cfg->dir;
 	apply_defaults(&p, cfg, false);
 
 	if (rip_ini_parse(text, name, MAX_LINE, true, &ops, &p, err) < 0)

@@ -733,7 +733,7 @@ int rip_cut(struct rip_cut_result *out, const struct rip_config *cfg,
 		goto done;
 	if ((rc = rip_store_open(&c.store, cfg->project.store, true, err)) < 0)
 		goto done;
-	if ((rc = rip_lock_acquire(&c.lock, cfg->project.store, "cut",
+	if ((rc = rip_lock_acquire(&c.lock, c.store, "cut",
 			err)) < 0)
 		goto done;
 	if ((rc = package(&c)) < 0)

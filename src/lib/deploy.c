@@ -9,6 +9,7 @@
  * probe of every target, so it never only looks done. A failed hook or
  * probe does not stop a rollback halfway: it is reported per target.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@
 #include "ripcord/release.h"
 #include "ripcord/target.h"
 #include "banned.h"
+
+/* activate hooks running at once, at most */
+#define RIP_HOOKS_AT_ONCE 8
 
 static const char *const kind_names[] = {
 	"migrate up", "extract", "switch", "activate", "migrate down", "probe",
@@ -50,6 +54,7 @@ void rip_plan_release(struct rip_plan *p)
 	}
 	free(p->v);
 	free(p->targets);
+	free(p->release);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -60,6 +65,7 @@ static void add(struct rip_plan *p, enum rip_action_kind kind,
 
 	RIP_ALLOC_GROW(p->v, p->n + 1, p->alloc);
 	a = &p->v[p->n++];
+	memset(a, 0, sizeof(*a));
 	a->kind = kind;
 	a->target = t;
 	a->release = release ? rip_xstrdup(release) : NULL;
@@ -158,101 +164,214 @@ static int plan_ups(struct rip_plan *p, const struct rip_config *cfg,
 	return rc;
 }
 
+/*
+ * Where each target is, read once from its current link (the truth), and
+ * what the journal's newest row for it says. Planning is phase by phase
+ * over these: every extract, then every switch (so targets change at
+ * once), then every activate hook.
+ */
+struct where {
+	const struct rip_target *t;
+	struct rip_root_state root;
+	struct rip_switch last;   /* newest journal row; seq 0: none */
+};
+
+static void wheres_release(struct where *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		rip_root_state_release(&w[i].root);
+		rip_switch_release(&w[i].last);
+	}
+	free(w);
+}
+
+static int read_where(struct where *w, struct rip_store *store,
+	const struct rip_target *t, bool must_be_ours, struct rip_err *err)
+{
+	w->t = t;
+	if ((must_be_ours && rip_root_check(t->root, err) < 0) ||
+	    rip_root_inspect(&w->root, t->root, err) < 0 ||
+	    rip_journal_last(&w->last, store->state, t->name, err) < 0)
+		return rip_err_prefix(err, "target '%s'", t->name);
+	return 0;
+}
+
+/* A switched target whose activate hook never finished (the process died
+ * in it) or failed: the hook runs again, on the journal row of that
+ * switch, so repeating a deploy or rollback finishes it. */
+static bool activate_owed(const struct where *w, const char *dest)
+{
+	return w->t->activate && w->last.seq && w->root.current &&
+		!strcmp(w->root.current, dest) &&
+		!strcmp(w->last.release, dest) && w->last.activate &&
+		strcmp(w->last.activate, "ok");
+}
+
+/* Every target in w[0..n) to dest[i] (NULL: leave it), phase by phase. */
+static void plan_moves(struct rip_plan *p, struct where *w, size_t n,
+	char *const *dest)
+{
+	for (size_t i = 0; i < n; i++)
+		if (dest[i])
+			report_for(p, w[i].t, w[i].root.current, dest[i]);
+	for (size_t i = 0; i < n; i++)
+		if (dest[i] && !rip_strlist_has(&w[i].root.extracted, dest[i]))
+			add(p, RIP_ACT_EXTRACT, w[i].t, dest[i], NULL);
+	for (size_t i = 0; i < n; i++)
+		if (dest[i] && (!w[i].root.current ||
+				strcmp(w[i].root.current, dest[i])))
+			add(p, RIP_ACT_SWITCH, w[i].t, dest[i], w[i].root.current);
+	for (size_t i = 0; i < n; i++) {
+		if (!dest[i] || !w[i].t->activate)
+			continue;
+		if (!w[i].root.current || strcmp(w[i].root.current, dest[i])) {
+			add(p, RIP_ACT_ACTIVATE, w[i].t, dest[i], w[i].root.current);
+		} else if (activate_owed(&w[i], dest[i])) {
+			add(p, RIP_ACT_ACTIVATE, w[i].t, dest[i], w[i].last.previous);
+			p->v[p->n - 1].seq = w[i].last.seq;
+		}
+	}
+}
+
 int rip_plan_deploy(struct rip_plan *out, const struct rip_config *cfg,
 	struct rip_store *store, const char *id, const char *const *only,
 	size_t nonly, struct rip_err *err)
 {
 	struct rip_migrations migs = { 0 };
+	struct where *w = rip_xcalloc(cfg->n_targets + 1, sizeof(*w));
+	char **dest = rip_xcalloc(cfg->n_targets + 1, sizeof(*dest));
+	size_t n = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->op = "deploy";
+	out->release = rip_xstrdup(id);
 	if ((rc = check_names(cfg, only, nonly, err)) < 0 ||
 	    (rc = rip_release_migrations(&migs, store, id,
 		    cfg->package.verify_key, err)) < 0 ||
 	    (rc = plan_ups(out, cfg, &migs, id, err)) < 0)
 		goto done;
 	for (size_t i = 0; i < cfg->n_targets && !rc; i++) {
-		const struct rip_target *t = &cfg->targets[i];
-		struct rip_root_state st;
-
-		if (!selected(t, only, nonly))
+		if (!selected(&cfg->targets[i], only, nonly))
 			continue;
-		if ((rc = rip_root_check(t->root, err)) < 0 ||
-		    (rc = rip_root_inspect(&st, t->root, err)) < 0) {
-			rip_err_prefix(err, "target '%s'", t->name);
-			break;
-		}
-		report_for(out, t, st.current, id);
-		if (!rip_strlist_has(&st.extracted, id))
-			add(out, RIP_ACT_EXTRACT, t, id, NULL);
-		if (!st.current || strcmp(st.current, id)) {
-			add(out, RIP_ACT_SWITCH, t, id, st.current);
-			if (t->activate)
-				add(out, RIP_ACT_ACTIVATE, t, id, st.current);
-		}
-		rip_root_state_release(&st);
+		rc = read_where(&w[n], store, &cfg->targets[i], true, err);
+		dest[n++] = (char *)id;
 	}
+	if (rc == 0)
+		plan_moves(out, w, n, dest);
 done:
+	wheres_release(w, n);
+	free(dest);
 	rip_migrations_release(&migs);
 	if (rc < 0)
 		rip_plan_release(out);
 	return rc;
 }
 
-/* Where target goes back to: to, or the release it ran before current. */
-static int rollback_dest(char **out, struct rip_store *store,
-	const struct rip_target *t, const char *current, const char *to,
-	struct rip_err *err)
+/*
+ * The release a rollback of target goes back to. Newest first through its
+ * completed switches, the first release that is not current and that no
+ * later rollback left: rolling back twice goes further back (v2 -> v1 ->
+ * v0), never forward again to the release the first rollback fled.
+ */
+int rip_rollback_target(char **out, struct rip_store *store,
+	const struct rip_target *t, const char *current, struct rip_err *err)
 {
+	struct rip_strlist fled = { 0 };
 	struct rip_switches h;
 	int rc;
 
 	*out = NULL;
-	if (to) {
-		*out = rip_xstrdup(to);
-		return 0;
-	}
 	if ((rc = rip_journal_history(&h, store->state, t->name, err)) < 0)
 		return rc;
-	for (size_t i = 0; i < h.n && !*out; i++)
-		if (!current || strcmp(h.v[i].release, current))
-			*out = rip_xstrdup(h.v[i].release);
+	for (size_t i = 0; i < h.n && !*out; i++) {
+		const struct rip_switch *s = &h.v[i];
+
+		if ((!current || strcmp(s->release, current)) &&
+		    !rip_strlist_has(&fled, s->release))
+			*out = rip_xstrdup(s->release);
+		if (!strcmp(s->op, "rollback") && s->previous)
+			rip_strlist_push(&fled, s->previous);
+	}
+	rip_strlist_release(&fled);
 	rip_switches_release(&h);
-	if (!*out)
-		return rip_err_set(err, RIP_EFAIL, "target '%s' has no earlier "
-			"release in the journal to go back to (runs %s); pass --to "
-			"ID", t->name, current ? current : "nothing");
 	return 0;
 }
 
-static int plan_target_back(struct rip_plan *p, struct rip_store *store,
-	const struct rip_target *t, const char *to, char **dest,
+/* Index of id in the store's releases (cut order), or -1. */
+static ssize_t release_index(const struct rip_release_rec *v, size_t n,
+	const char *id)
+{
+	for (size_t i = 0; id && i < n; i++)
+		if (!strcmp(v[i].id, id))
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * Where a rollback without --to goes: an interrupted rollback's release
+ * (a rerun converges), else the rollback target of the targets that run
+ * the newest release, so after a deploy that reached only some targets
+ * every target goes back to where the others still are.
+ */
+static int rollback_dest(char **out, struct rip_plan *p,
+	struct rip_store *store, const struct where *w, size_t n,
 	struct rip_err *err)
 {
-	struct rip_root_state st;
-	char *d = NULL;
+	struct rip_release_rec *recs = NULL;
+	struct rip_op op;
+	ssize_t newest = -1;
+	size_t nrecs = 0;
 	int rc;
 
-	if ((rc = rip_root_inspect(&st, t->root, err)) < 0)
-		return rip_err_prefix(err, "target '%s'", t->name);
-	if ((rc = rollback_dest(&d, store, t, st.current, to, err)) == 0) {
-		report_for(p, t, st.current, d);
-		if (!rip_strlist_has(&st.extracted, d))
-			add(p, RIP_ACT_EXTRACT, t, d, NULL);
-		if (!st.current || strcmp(st.current, d)) {
-			add(p, RIP_ACT_SWITCH, t, d, st.current);
-			if (t->activate)
-				add(p, RIP_ACT_ACTIVATE, t, d, st.current);
-		}
-		if (*dest && strcmp(*dest, d))
-			rc = rip_err_set(err, RIP_EUSAGE, "targets would go back to "
-				"different releases (%s, %s): pass --to ID", *dest, d);
-		else if (!*dest)
-			*dest = rip_xstrdup(d);
+	*out = NULL;
+	if ((rc = rip_op_unfinished(&op, store->state, err)) < 0)
+		return rc;
+	if (op.seq && !strcmp(op.op, "rollback") && op.release) {
+		*out = op.release;
+		op.release = NULL;
+		p->resumed = true;
+		rip_op_release(&op);
+		return 0;
 	}
-	free(d);
-	rip_root_state_release(&st);
+	rip_op_release(&op);
+	if ((rc = rip_state_release_list(&recs, &nrecs, store->state, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		ssize_t k = release_index(recs, nrecs, w[i].root.current);
+
+		if (k > newest)
+			newest = k;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *d = NULL;
+
+		if (newest < 0 || release_index(recs, nrecs, w[i].root.current) !=
+				newest)
+			continue;
+		if ((rc = rip_rollback_target(&d, store, w[i].t,
+				w[i].root.current, err)) < 0)
+			break;
+		if (!d)
+			rc = rip_err_set(err, RIP_EFAIL, "target '%s' has no earlier "
+				"release in the journal to go back to (runs %s); pass "
+				"--to ID", w[i].t->name, w[i].root.current);
+		else if (*out && strcmp(*out, d))
+			rc = rip_err_set(err, RIP_EUSAGE, "targets running %s would "
+				"go back to different releases (%s, %s): pass --to ID",
+				recs[newest].id, *out, d);
+		else if (!*out)
+			*out = rip_xstrdup(d);
+		free(d);
+	}
+	if (rc == 0 && !*out)
+		rc = rip_err_set(err, RIP_EFAIL, "no target runs a release of this "
+			"store, so there is nothing to roll back from; pass --to ID");
+	rip_release_recs_free(recs, nrecs);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 
@@ -289,31 +408,44 @@ int rip_plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
 	struct rip_store *store, const char *to, bool no_migrate,
 	struct rip_err *err)
 {
+	struct where *w = rip_xcalloc(cfg->n_targets + 1, sizeof(*w));
+	char **dest = rip_xcalloc(cfg->n_targets + 1, sizeof(*dest));
 	struct rip_verify_result vr;
-	char *dest = NULL;
+	char *d = NULL;
+	size_t n = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->op = "rollback";
 	if ((rc = check_names(cfg, NULL, 0, err)) < 0)
 		goto done;
-	for (size_t i = 0; i < cfg->n_targets && !rc; i++)
-		rc = plan_target_back(out, store, &cfg->targets[i], to, &dest, err);
+	for (; n < cfg->n_targets && !rc; n++)
+		rc = read_where(&w[n], store, &cfg->targets[n], false, err);
 	if (rc < 0)
 		goto done;
-	if ((rc = rip_verify_release(&vr, store, dest, cfg->package.verify_key,
+	if (to)
+		d = rip_xstrdup(to);
+	else if ((rc = rollback_dest(&d, out, store, w, n, err)) < 0)
+		goto done;
+	if ((rc = rip_verify_release(&vr, store, d, cfg->package.verify_key,
 			err)) < 0) {
 		rip_err_prefix(err, "cannot roll back to '%s' (try --to another "
-			"release)", dest);
+			"release)", d);
 		goto done;
 	}
 	rip_verify_result_release(&vr);
-	if (!no_migrate && (rc = plan_downs(out, cfg, store, dest, err)) < 0)
+	out->release = rip_xstrdup(d);
+	for (size_t i = 0; i < n; i++)
+		dest[i] = d;
+	plan_moves(out, w, n, dest);
+	if (!no_migrate && (rc = plan_downs(out, cfg, store, d, err)) < 0)
 		goto done;
 	for (size_t i = 0; i < cfg->n_targets; i++)
 		if (cfg->targets[i].health)
-			add(out, RIP_ACT_PROBE, &cfg->targets[i], dest, NULL);
+			add(out, RIP_ACT_PROBE, &cfg->targets[i], d, NULL);
 done:
+	free(d);
+	wheres_release(w, n);
 	free(dest);
 	if (rc < 0)
 		rip_plan_release(out);
@@ -379,13 +511,16 @@ static int apply_extract(const struct rip_action *a, struct rip_store *store,
 static int apply_switch(struct rip_plan *p, const struct rip_action *a,
 	struct rip_store *store, struct rip_err *err)
 {
+	struct rip_target_report *r = find_report(p, a->target);
 	int64_t seq;
 	int rc;
 
 	if ((rc = rip_root_prepare(a->target->root, err)) < 0 ||
 	    (rc = rip_journal_begin(&seq, store->state, a->target->name,
-		    a->release, a->previous, p->op, err)) < 0)
+		    a->release, a->previous, p->op, a->target->activate != NULL,
+		    err)) < 0)
 		return rc;
+	r->seq = seq;
 	rc = rip_root_switch(a->target->root, a->release, err);
 	if (rc == 0) {
 		rc = rip_journal_end(store->state, seq, "ok", err);
@@ -400,55 +535,152 @@ static int apply_switch(struct rip_plan *p, const struct rip_action *a,
 	return rc;
 }
 
-static int apply_activate(struct rip_plan *p, const struct rip_action *a,
-	struct rip_err *err)
+/* ---- activate hooks, several at once ------------------------------------ */
+
+struct hook_job {
+	const struct rip_action *a;
+	struct rip_hook_result hr;
+	struct rip_err err;
+	int rc;
+};
+
+struct hook_pool {
+	struct hook_job *jobs;
+	size_t n;
+	size_t next;
+	pthread_mutex_t mu;
+};
+
+static void run_hook(struct hook_job *j)
 {
-	const struct rip_target *t = a->target;
-	char *dir = rip_root_release_dir(t->root, a->release);
+	const struct rip_target *t = j->a->target;
+	char *dir = rip_root_release_dir(t->root, j->a->release);
 	const char *argv[] = { t->activate, NULL };
 	const struct rip_hook_env env[] = {
 		{ "RIPCORD_TARGET", t->name },
-		{ "RIPCORD_RELEASE", a->release },
+		{ "RIPCORD_RELEASE", j->a->release },
 		{ "RIPCORD_RELEASE_DIR", dir },
-		{ "RIPCORD_PREVIOUS", a->previous ? a->previous : "" },
+		{ "RIPCORD_PREVIOUS", j->a->previous ? j->a->previous : "" },
 		{ "RIPCORD_ROOT", t->root },
 	};
-	struct rip_target_report *r = find_report(p, t);
-	struct rip_hook_result hr;
-	int rc = rip_hook_run(&hr, argv, dir, env, RIP_ARRAY_SIZE(env),
-		t->hook_timeout_ms, err);
 
-	if (hr.output.len)
-		rip_info("%s: activate: %s", t->name, hr.output.buf);
-	if (rc == 0 && hr.exit_code == 0) {
-		set_text(&r->activate, "ok");
-	} else {
-		char *what = rc ? rip_xstrdup(hr.timed_out ? "timed out" :
-			"failed") : rip_xasprintf("exit %d", hr.exit_code);
-
-		set_text(&r->activate, what);
-		free(what);
-		r->failed = true;
-		rc = RIP_EFAIL;
-	}
-	rip_hook_result_release(&hr);
+	j->rc = rip_hook_run(&j->hr, argv, dir, env, RIP_ARRAY_SIZE(env),
+		t->hook_timeout_ms, &j->err);
 	free(dir);
-	return rc;
+}
+
+static void *hook_worker(void *data)
+{
+	struct hook_pool *pool = data;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&pool->mu);
+		i = pool->next++;
+		pthread_mutex_unlock(&pool->mu);
+		if (i >= pool->n)
+			return NULL;
+		run_hook(&pool->jobs[i]);
+	}
+}
+
+/* Runs jobs[0..n) on up to RIP_HOOKS_AT_ONCE threads (this one included). */
+static void run_hooks(struct hook_job *jobs, size_t n)
+{
+	struct hook_pool pool = { .jobs = jobs, .n = n };
+	pthread_t tid[RIP_HOOKS_AT_ONCE];
+	size_t nt = 0;
+
+	pthread_mutex_init(&pool.mu, NULL);
+	while (nt + 1 < RIP_HOOKS_AT_ONCE && nt + 1 < n &&
+	       pthread_create(&tid[nt], NULL, hook_worker, &pool) == 0)
+		nt++;
+	hook_worker(&pool);
+	for (size_t i = 0; i < nt; i++)
+		pthread_join(tid[i], NULL);
+	pthread_mutex_destroy(&pool.mu);
+}
+
+/* Records job j's outcome: the log, the target's report, the journal. */
+static bool settle_hook(struct rip_plan *p, struct hook_job *j,
+	struct rip_store *store)
+{
+	const struct rip_target *t = j->a->target;
+	struct rip_target_report *r = find_report(p, t);
+	int64_t seq = j->a->seq ? j->a->seq : r->seq;
+	struct rip_err jerr = { 0 };
+	bool ok = j->rc == 0 && j->hr.exit_code == 0;
+	char *what;
+
+	if (j->hr.output.len)
+		rip_log(ok ? RIP_LOG_INFO : RIP_LOG_WARN, "%s: activate: %s",
+			t->name, j->hr.output.buf);
+	if (ok) {
+		what = rip_xstrdup("ok");
+	} else {
+		what = j->rc ? rip_xstrdup(j->hr.timed_out ? "timed out" :
+			"failed") : j->hr.signal ? rip_xasprintf("signal %d",
+			j->hr.signal) : rip_xasprintf("exit %d", j->hr.exit_code);
+		r->failed = true;
+		if (!j->err.msg[0])
+			rip_err_set(&j->err, RIP_EFAIL, "activate hook '%s' of target "
+				"'%s' ended with %s", t->activate, t->name, what);
+	}
+	set_text(&r->activate, what);
+	if (seq) {
+		char *res = ok ? rip_xstrdup("ok") : rip_xasprintf("failed: %s",
+			what);
+
+		if (rip_journal_activated(store->state, seq, res, &jerr) < 0)
+			rip_warn("cannot record the activate hook of '%s': %s",
+				t->name, jerr.msg);
+		free(res);
+	}
+	free(what);
+	return ok;
+}
+
+/* Every consecutive activate action from i at once; returns how many. */
+static size_t apply_activates(struct rip_plan *p, size_t i,
+	struct rip_store *store, rip_apply_fn fn, void *data, bool *failed)
+{
+	struct hook_job *jobs;
+	size_t n = 0;
+
+	while (i + n < p->n && p->v[i + n].kind == RIP_ACT_ACTIVATE)
+		n++;
+	jobs = rip_xcalloc(n, sizeof(*jobs));
+	for (size_t k = 0; k < n; k++)
+		jobs[k].a = &p->v[i + k];
+	run_hooks(jobs, n);
+	for (size_t k = 0; k < n; k++) {
+		bool ok = settle_hook(p, &jobs[k], store);
+
+		*failed |= !ok;
+		if (fn)
+			fn(data, jobs[k].a, 0, ok ? NULL : jobs[k].err.msg);
+		rip_hook_result_release(&jobs[k].hr);
+	}
+	free(jobs);
+	return n;
 }
 
 /* Every consecutive probe action from i at once; returns how many. */
 static size_t apply_probes(struct rip_plan *p, size_t i,
-	const struct rip_config *cfg, bool *failed, struct rip_err *err)
+	const struct rip_config *cfg, rip_apply_fn fn, void *data,
+	bool *failed)
 {
 	size_t n = 0;
 	struct rip_probe *pr;
+	struct rip_err err = { 0 };
 
 	while (i + n < p->n && p->v[i + n].kind == RIP_ACT_PROBE)
 		n++;
 	pr = rip_xcalloc(n, sizeof(*pr));
 	for (size_t k = 0; k < n; k++)
 		pr[k].url = p->v[i + k].target->health;
-	if (rip_probe_run(pr, n, cfg->rollout.probe_timeout_ms, err) < 0)
+	if (rip_probe_run(pr, n, cfg->rollout.probe_timeout_ms, &err) < 0)
 		*failed = true;
 	for (size_t k = 0; k < n; k++) {
 		struct rip_target_report *r = find_report(p, p->v[i + k].target);
@@ -456,24 +688,62 @@ static size_t apply_probes(struct rip_plan *p, size_t i,
 			pr[k].seconds * 1000) : rip_xstrdup(pr[k].error);
 
 		set_text(&r->health, h);
-		free(h);
 		if (!pr[k].ok)
 			r->failed = *failed = true;
+		if (fn)
+			fn(data, &p->v[i + k], 0, pr[k].ok ? NULL : h);
+		free(h);
 	}
 	free(pr);
 	return n;
 }
 
-int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
-	struct rip_store *store, rip_apply_fn fn, void *data,
+/*
+ * Rows a killed process left 'pending', for the targets of this plan,
+ * settled against the truth before anything moves: a row whose release
+ * the current link points at did switch, any other did not.
+ */
+static int settle_pending(struct rip_plan *p, struct rip_store *store,
 	struct rip_err *err)
 {
-	bool soft_fail = false;
+	struct rip_switches pend;
+	int rc;
+
+	if ((rc = rip_journal_pending(&pend, store->state, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < pend.n && !rc; i++) {
+		const struct rip_switch *w = &pend.v[i];
+		const struct rip_target *t = NULL;
+		struct rip_root_state st;
+		bool done;
+
+		for (size_t k = 0; k < p->ntargets && !t; k++)
+			if (!strcmp(p->targets[k].target->name, w->target))
+				t = p->targets[k].target;
+		if (!t)
+			continue;
+		if ((rc = rip_root_inspect(&st, t->root, err)) < 0)
+			break;
+		done = st.current && !strcmp(st.current, w->release);
+		rip_info("%s: the interrupted switch to %s (journal row %lld) %s",
+			w->target, w->release, (long long)w->seq, done ?
+			"had completed" : "had not happened");
+		rc = rip_journal_end(store->state, w->seq, done ? "ok" :
+			"failed: interrupted before the link was switched", err);
+		rip_root_state_release(&st);
+	}
+	rip_switches_release(&pend);
+	return rc;
+}
+
+static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
+	struct rip_store *store, rip_apply_fn fn, void *data, bool *soft_fail,
+	struct rip_err *err)
+{
 	int rc = 0;
 
 	for (size_t i = 0; i < p->n && !rc; i++) {
 		const struct rip_action *a = &p->v[i];
-		struct rip_err soft = { 0 };
 
 		switch (a->kind) {
 		case RIP_ACT_MIGRATE_UP:
@@ -487,21 +757,43 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 			rc = apply_switch(p, a, store, err);
 			break;
 		case RIP_ACT_ACTIVATE:
-			soft_fail |= apply_activate(p, a, &soft) < 0;
-			break;
+			i += apply_activates(p, i, store, fn, data, soft_fail) - 1;
+			continue;
 		case RIP_ACT_PROBE:
-			i += apply_probes(p, i, cfg, &soft_fail, &soft) - 1;
-			break;
+			i += apply_probes(p, i, cfg, fn, data, soft_fail) - 1;
+			continue;
 		}
 		if (fn)
-			fn(data, a, rc, rc ? err->msg : soft.msg);
+			fn(data, a, rc, rc ? err->msg : NULL);
 		if (rc < 0)
 			rip_err_prefix(err, "%s %s%s%s", kind_names[a->kind],
 				a->target ? "on '" : "", a->target ? a->target->name : "",
 				a->target ? "'" : "");
 	}
+	return rc;
+}
+
+int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
+	struct rip_store *store, rip_apply_fn fn, void *data,
+	struct rip_err *err)
+{
+	struct rip_err ignore = { 0 };
+	bool soft_fail = false;
+	int64_t op;
+	char *result;
+	int rc;
+
+	if ((rc = rip_op_begin(&op, store->state, p->op, p->release, err)) < 0 ||
+	    (rc = rip_op_supersede(store->state, op, err)) < 0 ||
+	    (rc = settle_pending(p, store, err)) < 0)
+		return rc;
+	rc = apply_actions(p, cfg, store, fn, data, &soft_fail, err);
 	if (!rc && soft_fail)
 		rc = rip_err_set(err, RIP_EFAIL, "%s finished, but an activate "
 			"hook or a health probe failed (see the table)", p->op);
+	result = rc ? rip_xasprintf("failed: %s", err->msg) : rip_xstrdup("ok");
+	if (rip_op_end(store->state, op, result, &ignore) < 0)
+		rip_warn("cannot record the end of the %s: %s", p->op, ignore.msg);
+	free(result);
 	return rc;
 }

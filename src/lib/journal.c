@@ -66,25 +66,26 @@
 /* ---- the switch journal ------------------------------------------------ */
 
 #define SWITCH_COLS "seq, target, release, previous, op, result, started, " \
-	"finished"
+	"finished, activate"
 
 int rip_journal_begin(int64_t *seq, struct rip_state *st, const char *target,
 	const char *release, const char *previous, const char *op,
-	struct rip_err *err)
+	bool activate, struct rip_err *err)
 {
 	sqlite3_stmt *s;
 	int rc = 0;
 
 	*seq = 0;
 	if (sqlite3_prepare_v2(st->db, "INSERT INTO switches (target, release, "
-			"previous, op, result, started) VALUES (?, ?, ?, ?, "
-			"'pending', ?)", -1, &s, NULL))
+			"previous, op, result, started, activate) VALUES (?, ?, ?, "
+			"?, 'pending', ?, ?)", -1, &s, NULL))
 		return rip_state_fail(st, err, "cannot journal the switch");
 	rip_state_bind_text(s, 1, target);
 	rip_state_bind_text(s, 2, release);
 	rip_state_bind_text(s, 3, previous);
 	rip_state_bind_text(s, 4, op);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)time(NULL));
+	rip_state_bind_text(s, 6, activate ? "pending" : NULL);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = rip_state_fail(st, err, "cannot journal the switch");
 	else
@@ -119,6 +120,26 @@ int rip_journal_end(struct rip_state *st, int64_t seq, const char *result,
 	return rc;
 }
 
+int rip_journal_activated(struct rip_state *st, int64_t seq,
+	const char *result, struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE switches SET activate = ? "
+			"WHERE seq = ?", -1, &s, NULL))
+		return rip_state_fail(st, err, "cannot journal the activate hook");
+	rip_state_bind_text(s, 1, result);
+	sqlite3_bind_int64(s, 2, seq);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = rip_state_fail(st, err, "cannot journal the activate hook");
+	else if (sqlite3_changes(st->db) == 0)
+		rc = rip_err_set(err, RIP_ENOTFOUND, "no switch %lld in the "
+			"journal of '%s'", (long long)seq, st->path);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 static void read_switch(struct rip_switch *w, sqlite3_stmt *s)
 {
 	w->seq = sqlite3_column_int64(s, 0);
@@ -129,6 +150,7 @@ static void read_switch(struct rip_switch *w, sqlite3_stmt *s)
 	w->result = rip_state_col_text(s, 5);
 	w->started = sqlite3_column_int64(s, 6);
 	w->finished = sqlite3_column_int64(s, 7);
+	w->activate = rip_state_col_text(s, 8);
 }
 
 /* Runs s (bound) and appends every row to out; finalizes s. */
@@ -165,6 +187,29 @@ int rip_journal_pending(struct rip_switches *out, struct rip_state *st,
 	return read_switches(out, st, s, err);
 }
 
+int rip_journal_last(struct rip_switch *out, struct rip_state *st,
+	const char *target, struct rip_err *err)
+{
+	struct rip_switches v;
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&v, 0, sizeof(v));
+	if (sqlite3_prepare_v2(st->db, "SELECT " SWITCH_COLS " FROM switches "
+			"WHERE target = ? ORDER BY seq DESC LIMIT 1", -1, &s, NULL))
+		return rip_state_fail(st, err, "cannot read the switch journal");
+	rip_state_bind_text(s, 1, target);
+	if ((rc = read_switches(&v, st, s, err)) < 0)
+		return rc;
+	if (v.n) {
+		*out = v.v[0];
+		v.n = 0;
+	}
+	rip_switches_release(&v);
+	return 0;
+}
+
 int rip_journal_history(struct rip_switches *out, struct rip_state *st,
 	const char *target, struct rip_err *err)
 {
@@ -179,17 +224,113 @@ int rip_journal_history(struct rip_switches *out, struct rip_state *st,
 	return read_switches(out, st, s, err);
 }
 
+void rip_switch_release(struct rip_switch *w)
+{
+	free(w->target);
+	free(w->release);
+	free(w->previous);
+	free(w->op);
+	free(w->result);
+	free(w->activate);
+	memset(w, 0, sizeof(*w));
+}
+
 void rip_switches_release(struct rip_switches *sw)
 {
-	for (size_t i = 0; i < sw->n; i++) {
-		free(sw->v[i].target);
-		free(sw->v[i].release);
-		free(sw->v[i].previous);
-		free(sw->v[i].op);
-		free(sw->v[i].result);
-	}
+	for (size_t i = 0; i < sw->n; i++)
+		rip_switch_release(&sw->v[i]);
 	free(sw->v);
 	memset(sw, 0, sizeof(*sw));
+}
+
+/* ---- operations -------------------------------------------------------- */
+
+int rip_op_begin(int64_t *seq, struct rip_state *st, const char *op,
+	const char *release, struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	*seq = 0;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO operations (op, release, "
+			"result, started) VALUES (?, ?, 'running', ?)", -1, &s, NULL))
+		return rip_state_fail(st, err, "cannot journal the operation");
+	rip_state_bind_text(s, 1, op);
+	rip_state_bind_text(s, 2, release);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = rip_state_fail(st, err, "cannot journal the operation");
+	else
+		*seq = sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int rip_op_end(struct rip_state *st, int64_t seq, const char *result,
+	struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE operations SET result = ?, "
+			"finished = ? WHERE seq = ?", -1, &s, NULL))
+		return rip_state_fail(st, err, "cannot journal the operation");
+	rip_state_bind_text(s, 1, result);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(s, 3, seq);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = rip_state_fail(st, err, "cannot journal the operation");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Marks every unfinished operation but keep as superseded. */
+int rip_op_supersede(struct rip_state *st, int64_t keep, struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE operations SET result = "
+			"'interrupted, then superseded', finished = ? WHERE finished = "
+			"0 AND seq != ?", -1, &s, NULL))
+		return rip_state_fail(st, err, "cannot journal the operation");
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(s, 2, keep);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = rip_state_fail(st, err, "cannot journal the operation");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int rip_op_unfinished(struct rip_op *out, struct rip_state *st,
+	struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0, step;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(st->db, "SELECT seq, op, release, started FROM "
+			"operations WHERE finished = 0 ORDER BY seq DESC LIMIT 1", -1,
+			&s, NULL))
+		return rip_state_fail(st, err, "cannot read the operations");
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		out->seq = sqlite3_column_int64(s, 0);
+		out->op = rip_state_col_text(s, 1);
+		out->release = rip_state_col_text(s, 2);
+		out->started = sqlite3_column_int64(s, 3);
+	} else if (step != SQLITE_DONE) {
+		rc = rip_state_fail(st, err, "cannot read the operations");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+void rip_op_release(struct rip_op *op)
+{
+	free(op->op);
+	free(op->release);
+	memset(op, 0, sizeof(*op));
 }
 
 /* ---- the audit log ----------------------------------------------------- */
@@ -218,7 +359,7 @@ static bool shell_plain(const char *a)
  * '\'', so the line pastes back into a shell. argv[0] is recorded by its
  * last path component: where the binary lives is not what was done.
  */
-static void join_command(struct rip_buf *b, int argc, char *const *argv)
+void rip_command_line(struct rip_buf *b, int argc, char *const *argv)
 {
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -384,7 +525,7 @@ int rip_audit_append(struct rip_state *st, int argc, char *const *argv,
 	char host[256] = "";
 	int rc;
 
-	join_command(&cmd, argc, argv);
+	rip_command_line(&cmd, argc, argv);
 	if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
 		snprintf(host, sizeof(host), "unknown");
 	/* the strings are borrowed for the length of the call */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * probe.c: HTTP health probes (rip_probe_run), and the libcurl wrapper:
- * the one file that calls libcurl and turns CURLcode, CURLMcode and
- * CURLOPT_ERRORBUFFER into struct rip_err (for the call) or into each
- * probe's short error text (for a probe).
+ * probe.c: HTTP health probes (rip_probe_run): turns CURLcode, CURLMcode
+ * and CURLOPT_ERRORBUFFER into struct rip_err (for the call) or into each
+ * probe's short error text (for a probe). The options every request of
+ * ours carries are in curl_common.c, shared with the webhook (notify.c).
  *
  * Every probe of a call is one easy handle in one multi handle, driven by a
  * curl_multi_poll loop in the calling thread: no threads of ours, no signals
@@ -23,7 +23,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +34,7 @@
 
 #include "ripcord/buf.h"
 #include "ripcord/probe.h"
-#include "rip_version.h"
+#include "curl_internal.h"
 #include "banned.h"
 
 #define PROBE_BODY_MAX ((size_t)1024 * 1024)
@@ -43,8 +42,6 @@
 /* keeps the value a long on every platform and the deadline sum safe */
 #define PROBE_TIMEOUT_MAX ((uint64_t)INT32_MAX)
 #define PROBE_POLL_MAX_MS 1000
-#define PROBE_NOPROXY "localhost,127.0.0.1,::1"
-#define PROBE_USER_AGENT "ripcord/" RIP_VERSION
 
 struct slot {
 	struct rip_probe *probe;
@@ -55,23 +52,6 @@ struct slot {
 	size_t body;
 	char errbuf[CURL_ERROR_SIZE];
 };
-
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_code;
-
-static void global_init_once(void)
-{
-	global_code = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static int global_init(struct rip_err *err)
-{
-	pthread_once(&global_once, global_init_once);
-	if (global_code != CURLE_OK)
-		return rip_err_set(err, RIP_EIO, "cannot initialize libcurl: %s",
-			curl_easy_strerror(global_code));
-	return 0;
-}
 
 static uint64_t now_ms(void)
 {
@@ -159,39 +139,19 @@ static size_t discard(char *data, size_t size, size_t nmemb, void *userdata)
 	return len;
 }
 
-#define SETOPT(rc, e, opt, val) do { \
-	if ((rc) == CURLE_OK) \
-		(rc) = curl_easy_setopt((e), (opt), (val)); \
-} while (0)
-
 static CURLcode easy_options(struct slot *s, long timeout_ms)
 {
 	CURLcode rc = CURLE_OK;
 	CURL *e = s->easy;
 
-	SETOPT(rc, e, CURLOPT_URL, s->probe->url);
-	SETOPT(rc, e, CURLOPT_PRIVATE, (void *)s);
-	SETOPT(rc, e, CURLOPT_ERRORBUFFER, s->errbuf);
-	SETOPT(rc, e, CURLOPT_WRITEFUNCTION, discard);
-	SETOPT(rc, e, CURLOPT_WRITEDATA, (void *)s);
-	SETOPT(rc, e, CURLOPT_HTTPGET, 1L);
-	SETOPT(rc, e, CURLOPT_TIMEOUT_MS, timeout_ms);
-	SETOPT(rc, e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-	SETOPT(rc, e, CURLOPT_NOSIGNAL, 1L);
-	SETOPT(rc, e, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
-	SETOPT(rc, e, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	SETOPT(rc, e, CURLOPT_PROTOCOLS,
-		(long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-#if LIBCURL_VERSION_NUM >= 0x075700 /* 7.87.0 */
-	/* cleanup must not wait for a resolver thread stuck on slow DNS */
-	SETOPT(rc, e, CURLOPT_QUICK_EXIT, 1L);
-#endif
+	RIP_SETOPT(rc, e, CURLOPT_URL, s->probe->url);
+	RIP_SETOPT(rc, e, CURLOPT_PRIVATE, (void *)s);
+	RIP_SETOPT(rc, e, CURLOPT_WRITEFUNCTION, discard);
+	RIP_SETOPT(rc, e, CURLOPT_WRITEDATA, (void *)s);
+	RIP_SETOPT(rc, e, CURLOPT_HTTPGET, 1L);
 	/* proxies from the environment stay in force, but never for loopback */
-	SETOPT(rc, e, CURLOPT_NOPROXY, PROBE_NOPROXY);
-	SETOPT(rc, e, CURLOPT_USERAGENT, PROBE_USER_AGENT);
+	if (rc == CURLE_OK)
+		rc = rip_curl_common(e, timeout_ms, RIP_CURL_LOOPBACK, s->errbuf);
 	return rc;
 }
 
@@ -429,7 +389,7 @@ int rip_probe_run(struct rip_probe *probes, size_t n, uint64_t timeout_ms,
 		timeout_ms = 1;
 	if (timeout_ms > PROBE_TIMEOUT_MAX)
 		timeout_ms = PROBE_TIMEOUT_MAX;
-	if ((error = global_init(err)) < 0)
+	if ((error = rip_curl_init(err)) < 0)
 		goto done;
 	multi = curl_multi_init();
 	if (!multi) {

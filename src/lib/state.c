@@ -63,6 +63,24 @@ static const char *const upgrades[] = {
 	"  seconds REAL NOT NULL,"
 	"  prev_sha256 TEXT NOT NULL,"
 	"  sha256 TEXT NOT NULL);",
+
+	/* 3: who holds <store>/lock (store.h); operations and the activate
+	 * hook's state per switch (journal.h) */
+	"ALTER TABLE switches ADD COLUMN activate TEXT;"
+	"CREATE TABLE operations ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  op TEXT NOT NULL,"
+	"  release TEXT,"
+	"  result TEXT NOT NULL,"
+	"  started INTEGER NOT NULL,"
+	"  finished INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE lock_holder ("
+	"  one INTEGER PRIMARY KEY CHECK (one = 1),"
+	"  pid INTEGER NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  command TEXT NOT NULL,"
+	"  since INTEGER NOT NULL);",
 };
 
 _Static_assert(RIP_ARRAY_SIZE(upgrades) == RIP_STATE_SCHEMA,
@@ -274,6 +292,25 @@ int rip_state_release_get(struct rip_release_rec *out, struct rip_state *st,
 			"the store (see 'ripcord releases')", id);
 	else
 		rc = rip_state_fail(st, err, "cannot read releases");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int rip_state_release_delete(struct rip_state *st, const char *id,
+	struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM releases WHERE id = ?", -1,
+			&s, NULL))
+		return rip_state_fail(st, err, "cannot delete a release");
+	rip_state_bind_text(s, 1, id);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = rip_state_fail(st, err, "cannot delete a release");
+	else if (!sqlite3_changes(st->db))
+		rc = rip_err_set(err, RIP_ENOTFOUND, "release '%s' not found in "
+			"the store (see 'ripcord releases')", id);
 	sqlite3_finalize(s);
 	return rc;
 }

@@ -3,13 +3,15 @@
  * store.c: the store folder layout and its lock.
  *
  * The lock is flock(2) on <store>/lock: released by the kernel on any exit,
- * SIGKILL included. The file also carries a line describing the holder,
- * written only after the lock is ours, so the loser of a race can say who
- * it lost to.
+ * SIGKILL included. Its holder (pid, user, host, command line, since when)
+ * is recorded in state.db only after the lock is ours, so the loser of a
+ * race can say who it lost to; a row left by a killed holder is simply
+ * replaced by the next one.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/log.h"
 #include "ripcord/store.h"
+#include "state_internal.h"
 #include "banned.h"
 
 int rip_store_open(struct rip_store **out, const char *dir, bool create,
@@ -79,15 +82,101 @@ const char *rip_user_name(void)
 	return u && *u ? u : "unknown";
 }
 
-int rip_lock_acquire(struct rip_lock *out, const char *dir, const char *what,
-	struct rip_err *err)
+static char *command_line;
+
+void rip_lock_set_command(const char *line)
 {
-	char host[256] = "", holder[512] = "", line[1024];
-	ssize_t n;
+	free(command_line);
+	command_line = line ? rip_xstrdup(line) : NULL;
+}
+
+/* "pid 12, user ana, host web, 'ripcord deploy v2', since 2026-...". */
+static void describe_holder(char *out, size_t len, struct rip_state *st)
+{
+	sqlite3_stmt *s;
+
+	snprintf(out, len, "holder not recorded yet");
+	if (sqlite3_prepare_v2(st->db, "SELECT pid, user, host, command, since "
+			"FROM lock_holder", -1, &s, NULL))
+		return;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		time_t t = (time_t)sqlite3_column_int64(s, 4);
+		char since[32] = "";
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm))
+			strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		snprintf(out, len, "pid %lld, user %s, host %s, '%s', since %s",
+			(long long)sqlite3_column_int64(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+			(const char *)sqlite3_column_text(s, 2),
+			(const char *)sqlite3_column_text(s, 3), since);
+	}
+	sqlite3_finalize(s);
+}
+
+bool rip_lock_holder(struct rip_store *store, char *out, size_t len)
+{
+	char host[256] = "", *row_host = NULL;
+	sqlite3_stmt *s;
+	bool held = false;
+
+	out[0] = '\0';
+	gethostname(host, sizeof(host) - 1);
+	if (sqlite3_prepare_v2(store->state->db, "SELECT pid, host FROM "
+			"lock_holder", -1, &s, NULL))
+		return false;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		pid_t pid = (pid_t)sqlite3_column_int64(s, 0);
+
+		row_host = rip_state_col_text(s, 1);
+		/* a row left by a killed holder names a process that is gone;
+		 * on another host we cannot tell, so it counts as held */
+		held = !row_host || strcmp(row_host, host) || pid == getpid() ||
+			kill(pid, 0) == 0 || errno == EPERM;
+	}
+	sqlite3_finalize(s);
+	free(row_host);
+	if (held)
+		describe_holder(out, len, store->state);
+	return held;
+}
+
+static void record_holder(struct rip_state *st, const char *what)
+{
+	char host[256] = "";
+	sqlite3_stmt *s;
+
+	gethostname(host, sizeof(host) - 1);
+	/* the record only informs a loser: failing to write it is not worth
+	 * failing the operation for */
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO lock_holder "
+			"(one, pid, user, host, command, since) VALUES "
+			"(1, ?, ?, ?, ?, ?)", -1, &s, NULL)) {
+		rip_debug("cannot record the lock holder: %s",
+			sqlite3_errmsg(st->db));
+		return;
+	}
+	sqlite3_bind_int64(s, 1, getpid());
+	rip_state_bind_text(s, 2, rip_user_name());
+	rip_state_bind_text(s, 3, host);
+	rip_state_bind_text(s, 4, command_line ? command_line : what);
+	sqlite3_bind_int64(s, 5, time(NULL));
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rip_debug("cannot record the lock holder: %s",
+			sqlite3_errmsg(st->db));
+	sqlite3_finalize(s);
+}
+
+int rip_lock_acquire(struct rip_lock *out, struct rip_store *store,
+	const char *what, struct rip_err *err)
+{
+	char holder[768];
 	int fd;
 
 	out->fd = -1;
-	out->path = rip_path_join(dir, "lock");
+	out->state = NULL;
+	out->path = rip_path_join(store->dir, "lock");
 	fd = open(out->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		rip_err_errno(err, RIP_EIO, "cannot open lock '%s'", out->path);
@@ -99,24 +188,16 @@ int rip_lock_acquire(struct rip_lock *out, const char *dir, const char *what,
 			close(fd);
 			goto fail;
 		}
-		n = pread(fd, holder, sizeof(holder) - 1, 0);
-		holder[n > 0 ? n : 0] = '\0';
-		holder[strcspn(holder, "\n")] = '\0';
 		close(fd);
+		describe_holder(holder, sizeof(holder), store->state);
 		rip_err_set(err, RIP_EBUSY, "another ripcord operation holds "
 			"'%s' (%s); wait for it to finish, or stop it",
-			out->path, holder[0] ? holder : "holder unknown");
+			out->path, holder);
 		goto fail;
 	}
-	gethostname(host, sizeof(host) - 1);
-	snprintf(line, sizeof(line), "pid %ld, user %s, host %s, '%s', since "
-		"%lld\n", (long)getpid(), rip_user_name(), host, what,
-		(long long)time(NULL));
-	/* the holder line only informs a loser; failing to write it is not
-	 * worth failing the operation for */
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, line, strlen(line), 0) < 0)
-		rip_debug("cannot record the lock holder in '%s'", out->path);
+	record_holder(store->state, what);
 	out->fd = fd;
+	out->state = store->state;
 	return 0;
 fail:
 	free(out->path);
@@ -127,12 +208,14 @@ fail:
 void rip_lock_release(struct rip_lock *lock)
 {
 	if (lock->fd >= 0) {
+		if (lock->state && sqlite3_exec(lock->state->db,
+				"DELETE FROM lock_holder", NULL, NULL, NULL))
+			rip_debug("cannot clear the lock holder");
 		/* leave the file: unlinking it would race with a new locker */
-		if (ftruncate(lock->fd, 0) < 0)
-			rip_debug("cannot clear '%s'", lock->path);
 		close(lock->fd);
 	}
 	lock->fd = -1;
+	lock->state = NULL;
 	free(lock->path);
 	lock->path = NULL;
 }

@@ -79,6 +79,56 @@ check "the audit log has the deploys and rollbacks" sh -c "grep -q 'ripcord depl
 check "dry runs are not audited" sh -c "! grep -q -- '--dry-run' '$WORK/log.txt'"
 expect_exit 0 "and its chain is intact" rc log --verify
 
+# [notify] webhook: a JSON POST on every rollback and every failed deploy,
+# delivered in the background; a webhook that is down changes nothing
+port3=$((port2 + 1)); port4=$((port2 + 2))
+cat > "$WORK/hook.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers['Content-Length']))
+        with open(sys.argv[2], 'ab') as f:
+            f.write(self.headers.get('Content-Type', '').encode() + b' ' + body + b'\n')
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+PY
+python3 "$WORK/hook.py" "$port3" "$WORK/posts" & hookpid=$!
+trap 'kill $pid1 $pid2 $hookpid 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port3/" && break; sleep 0.1; done
+cp ripcord.ini "$WORK/plain.ini"
+printf '[notify]\nwebhook = http://127.0.0.1:%s/hook?token=sekrit\nretries = 2\n' "$port3" >> ripcord.ini
+waitfile() { for _ in $(seq 1 200); do [ -s "$1" ] && grep -q "$2" "$1" && return 0; sleep 0.1; done; return 1; }
+rc -q deploy v2 >/dev/null 2>&1
+check "a deploy that worked is not announced" sh -c "sleep 0.5; ! test -s '$WORK/posts'"
+expect_exit 0 "rollback with a webhook" rc rollback --to v1 --no-migrate
+err_has "says it notifies, with the token masked" "notifying http://127.0.0.1:$port3/hook?…"
+check "the token is never printed" sh -c "! grep -q sekrit '$WORK/last.err'"
+check "the webhook got the rollback" waitfile "$WORK/posts" '"event":"rollback"'
+check "as JSON naming the release and every target" python3 -c "
+import json
+line = [l for l in open('$WORK/posts') if 'rollback' in l][0]
+ctype, body = line.split(' ', 1)
+assert ctype == 'application/json', ctype
+d = json.loads(body)
+assert d['project'] == 'shop' and d['release'] == 'v1' and d['ok'] is True, d
+assert [t['target'] for t in d['targets']] == ['web-1', 'web-2'], d
+assert d['targets'][0]['from'] == 'v2' and d['targets'][0]['to'] == 'v1', d
+assert d['user'] and d['host'] and d['at'], d"
+check "and notify.log says it was delivered" waitfile .ripcord/notify.log "rollback .* delivered attempts=1"
+touch "$WORK/fail"
+mkdir -p hooks && printf '#!/bin/sh\nexit 7\n' > hooks/fail && chmod +x hooks/fail
+sed -i 's|^activate = hooks/activate|activate = hooks/fail|' ripcord.ini
+expect_exit 1 "a deploy whose hook fails" rc deploy v2
+check "is announced as deploy_failed" waitfile "$WORK/posts" '"event":"deploy_failed"'
+sed -i 's|^activate = hooks/fail|activate = hooks/activate|' ripcord.ini
+sed -i "s|^webhook = .*|webhook = http://127.0.0.1:$port4/down|" ripcord.ini
+expect_exit 0 "a rollback with the webhook down still works" rc rollback --to v1 --no-migrate
+check "every target runs v1" test "$(readlink targets/web-1/current)$(readlink targets/web-2/current)" = releases/v1releases/v1
+check "and the failed delivery is logged after its retries" waitfile .ripcord/notify.log "/down delivered\|/down failed attempts=3"
+check "(failed, not delivered)" grep -q "/down failed attempts=3 status=0" .ripcord/notify.log
+cp "$WORK/plain.ini" ripcord.ini
+
 # roots that are not ours
 mkdir -p "$WORK/other" && echo "someone's" > "$WORK/other/index.html"
 printf '[project]\nstore = %s/s2\n[target "x"]\nroot = %s/other\n' "$WORK" "$WORK" > "$WORK/other.ini"

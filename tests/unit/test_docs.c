@@ -10,7 +10,7 @@
 
 static const char *const commands[] = {
 	"init", "keygen", "cut", "verify", "releases", "migrate", "deploy",
-	"rollback", "log",
+	"rollback", "log", "status", "gc",
 };
 
 static void read_page(struct rip_buf *out, const char *name)

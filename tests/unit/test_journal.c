@@ -71,7 +71,7 @@ static int64_t begin_ok(struct rip_state *st, const char *target,
 	int64_t seq;
 
 	assert_int_equal(rip_journal_begin(&seq, st, target, release, previous,
-		op, &err), 0);
+		op, false, &err), 0);
 	assert_true(seq > 0);
 	return seq;
 }
@@ -424,14 +424,14 @@ static void test_upgrade_from_v1(void **state)
 		"1700000000, 1700000100, 4096, 'ab', 1, 3, 300);"
 		"PRAGMA user_version = 1; COMMIT;");
 	st = open_state(state);
-	assert_int_equal(rip_state_schema(st), 2);
+	assert_int_equal(rip_state_schema(st), RIP_STATE_SCHEMA);
 	assert_int_equal(rip_state_release_get(&r, st, "v1", &err), 0);
 	assert_string_equal(r.commit, "c0ffee");
 	assert_int_equal(r.size, 4096);
 	assert_true(r.is_signed);
 	rip_release_rec_release(&r);
 	assert_int_equal(rip_journal_begin(&seq, st, "web", "v1", NULL,
-		"deploy", &err), 0);
+		"deploy", true, &err), 0);
 	append_ok(st, 1, (char *[]){ "ripcord" }, 0, NULL);
 	assert_int_equal(rip_audit_verify(st, &checked, &err), 0);
 	assert_int_equal(checked, 1);
@@ -443,12 +443,66 @@ static void test_upgrade_from_v1(void **state)
 	rip_state_free(st);
 }
 
+/* The activate column, the newest row, and operations as a whole. */
+static void test_activate_and_operations(void **state)
+{
+	struct rip_state *st = open_state(state);
+	struct rip_err err = { 0 };
+	struct rip_switch last;
+	struct rip_op op;
+	int64_t seq, a, b;
+
+	assert_int_equal(rip_journal_last(&last, st, "web", &err), 0);
+	assert_int_equal(last.seq, 0);
+	assert_int_equal(rip_journal_begin(&seq, st, "web", "v1", NULL,
+		"deploy", true, &err), 0);
+	end_ok(st, seq, "ok");
+	assert_int_equal(rip_journal_last(&last, st, "web", &err), 0);
+	assert_int_equal(last.seq, seq);
+	assert_string_equal(last.activate, "pending");
+	rip_switch_release(&last);
+	assert_int_equal(rip_journal_activated(st, seq, "failed: exit 3", &err),
+		0);
+	assert_int_equal(rip_journal_last(&last, st, "web", &err), 0);
+	assert_string_equal(last.activate, "failed: exit 3");
+	assert_string_equal(last.result, "ok");
+	rip_switch_release(&last);
+	assert_int_equal(rip_journal_activated(st, 999, "ok", &err),
+		RIP_ENOTFOUND);
+	/* no hook: no activate state at all */
+	end_ok(st, begin_ok(st, "web", "v2", "v1", "deploy"), "ok");
+	assert_int_equal(rip_journal_last(&last, st, "web", &err), 0);
+	assert_string_equal(last.release, "v2");
+	assert_null(last.activate);
+	rip_switch_release(&last);
+
+	assert_int_equal(rip_op_unfinished(&op, st, &err), 0);
+	assert_int_equal(op.seq, 0);
+	assert_int_equal(rip_op_begin(&a, st, "rollback", "v1", &err), 0);
+	assert_int_equal(rip_op_unfinished(&op, st, &err), 0);
+	assert_int_equal(op.seq, a);
+	assert_string_equal(op.op, "rollback");
+	assert_string_equal(op.release, "v1");
+	rip_op_release(&op);
+	/* a newer operation takes over from one that never ended */
+	assert_int_equal(rip_op_begin(&b, st, "deploy", "v2", &err), 0);
+	assert_int_equal(rip_op_supersede(st, b, &err), 0);
+	assert_int_equal(rip_op_unfinished(&op, st, &err), 0);
+	assert_int_equal(op.seq, b);
+	rip_op_release(&op);
+	assert_int_equal(rip_op_end(st, b, "ok", &err), 0);
+	assert_int_equal(rip_op_unfinished(&op, st, &err), 0);
+	assert_int_equal(op.seq, 0);
+	rip_state_free(st);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_switches),
+		T(test_activate_and_operations),
 		T(test_audit),
 		T(test_edit_result),
 		T(test_edit_seconds),

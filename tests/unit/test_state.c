@@ -109,25 +109,35 @@ static void test_lock(void **state)
 {
 	struct tmpdir *t = *state;
 	struct rip_err err = { 0 };
+	struct rip_store *store;
 	struct rip_lock a, b;
 	pid_t pid;
 	int status;
 
-	assert_int_equal(rip_lock_acquire(&a, t->path, "cut", &err), 0);
-	/* flock is per open file: a second open in another process is busy */
+	assert_int_equal(rip_store_open(&store, t->path, true, &err), 0);
+	rip_lock_set_command("ripcord cut --id v1");
+	assert_int_equal(rip_lock_acquire(&a, store, "cut", &err), 0);
+	/* flock is per open file: a second open in another process is busy,
+	 * and it reads the holder from state.db */
 	pid = fork();
 	if (pid == 0) {
-		int rc = rip_lock_acquire(&b, t->path, "deploy", &err);
+		struct rip_store *s2;
+		int rc = rip_store_open(&s2, t->path, false, &err);
 
-		_exit(rc == RIP_EBUSY && strstr(err.msg, "'cut'") &&
-			strstr(err.msg, "pid ") ? 0 : 1);
+		if (rc == 0)
+			rc = rip_lock_acquire(&b, s2, "deploy", &err);
+		_exit(rc == RIP_EBUSY &&
+			strstr(err.msg, "'ripcord cut --id v1'") &&
+			strstr(err.msg, "pid ") && strstr(err.msg, " UTC") ? 0 : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	rip_lock_release(&a);
-	assert_int_equal(rip_lock_acquire(&b, t->path, "again", &err), 0);
+	rip_lock_set_command(NULL);
+	assert_int_equal(rip_lock_acquire(&b, store, "again", &err), 0);
 	rip_lock_release(&b);
+	rip_store_free(store);
 }
 
 static void test_store(void **state)

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * status.h: what runs on each target, read from the truth (the current
+ * links) and set against the record (the switch journal), without
+ * changing anything.
+ *
+ * A target drifts when its current link points somewhere else than the
+ * journal's last completed switch says (someone moved it by hand, or a
+ * process died between the rename and the record). Work is owed when a
+ * switch is still 'pending', an activate hook never finished, or an
+ * operation never ended, and nobody holds the store lock: rerunning the
+ * same deploy or rollback finishes it.
+ */
+#ifndef RIPCORD_STATUS_H
+#define RIPCORD_STATUS_H
+
+#include "ripcord/config.h"
+#include "ripcord/journal.h"
+#include "ripcord/store.h"
+
+/* How warm a target's rollback is. */
+enum rip_rollback_state {
+	RIP_RB_NONE,              /* nothing to go back to */
+	RIP_RB_WARM,              /* extracted on the target: a switch */
+	RIP_RB_COLD,              /* artifact in the store: extract, then switch */
+	RIP_RB_MISSING,           /* the artifact is gone: cannot roll back */
+};
+
+struct rip_target_status {
+	const struct rip_target *target;
+	char *current;            /* the truth; NULL: no current link */
+	char *recorded;           /* the journal's last completed switch */
+	bool drift;               /* current and recorded differ */
+	char *error;              /* the root could not be read: why */
+	char *rollback;           /* where `rollback` would take it; NULL */
+	enum rip_rollback_state rollback_state;
+	size_t extracted;         /* releases kept extracted on it */
+	struct rip_switch pending;   /* a switch left pending; seq 0: none */
+	bool pending_done;        /* ... whose link was switched after all */
+	bool activate_owed;       /* its activate hook never finished */
+	bool activate_failed;     /* its last activate hook failed */
+	char *recorded_op;        /* "deploy", "rollback": of the last switch */
+};
+
+struct rip_status {
+	struct rip_target_status *targets;
+	size_t n;
+	size_t releases;          /* in the store */
+	char *newest;             /* newest release cut; NULL: none */
+	struct rip_op unfinished; /* an operation that never ended; seq 0 */
+	bool busy;                /* someone holds the lock right now */
+	char holder[768];         /* who, when busy */
+	bool drift;               /* some target drifts */
+	bool owed;                /* work to finish: rerun deploy or rollback */
+};
+
+/*
+ * Reads the status of every target of cfg. store may be NULL (nothing cut
+ * yet): then there is no record to compare with. A target whose root
+ * cannot be read is reported in its error, not failed on.
+ */
+RIP_MUST_CHECK int rip_status_read(struct rip_status *out,
+	const struct rip_config *cfg, struct rip_store *store,
+	struct rip_err *err);
+void rip_status_release(struct rip_status *s);
+/* "warm", "cold", "missing", "none". */
+const char *rip_rollback_state_name(enum rip_rollback_state s);
+
+#endif

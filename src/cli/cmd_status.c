@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_status.c: `ripcord status [--json]`: per target what its current
+ * link really points at, what the journal recorded, drift, where a
+ * rollback would go and how warm it is, and any work a killed process
+ * left (exit 5). It only reads: no lock, no audit entry.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ripcord/status.h"
+#include "banned.h"
+
+static const char *dash(const char *s)
+{
+	return s ? s : "-";
+}
+
+static const char *note_of(const struct rip_target_status *t, char *buf,
+	size_t len)
+{
+	if (t->error)
+		snprintf(buf, len, "cannot read: %s", t->error);
+	else if (t->pending.seq)
+		snprintf(buf, len, "interrupted %s to %s: %s", t->pending.op,
+			t->pending.release, t->pending_done ? "switched, not "
+			"recorded" : "not switched");
+	else if (t->activate_owed)
+		snprintf(buf, len, "activate hook never finished");
+	else if (t->activate_failed)
+		snprintf(buf, len, "activate hook failed (repeat the %s to "
+			"retry it)", t->recorded_op ? t->recorded_op : "deploy");
+	else if (t->drift)
+		snprintf(buf, len, "DRIFT: journal says %s", dash(t->recorded));
+	else if (t->rollback_state == RIP_RB_MISSING)
+		snprintf(buf, len, "rollback artifact %s is gone", t->rollback);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
+static void print_text(const struct rip_config *cfg,
+	const struct rip_status *s)
+{
+	char note[640];
+
+	printf("project %s: %zu release%s in the store%s%s\n",
+		cfg->project.name ? cfg->project.name : "-", s->releases,
+		s->releases == 1 ? "" : "s", s->newest ? ", newest " : "",
+		s->newest ? s->newest : "");
+	printf("%-16s %-16s %-16s %-16s %-7s %s\n", "TARGET", "RUNS",
+		"RECORDED", "ROLLBACK", "READY", "NOTE");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rip_target_status *t = &s->targets[i];
+
+		printf("%-16s %-16s %-16s %-16s %-7s %s\n", t->target->name,
+			dash(t->current), dash(t->recorded), dash(t->rollback),
+			rip_rollback_state_name(t->rollback_state),
+			note_of(t, note, sizeof(note)));
+	}
+	if (s->busy)
+		printf("\nin progress: %s\n", s->holder);
+	if (s->unfinished.seq && !s->busy) {
+		char when[32];
+
+		cli_format_time(when, sizeof(when), s->unfinished.started);
+		printf("\ninterrupted: %s of %s, started %s UTC, never finished: "
+			"run 'ripcord %s%s%s' again to finish it\n",
+			s->unfinished.op, dash(s->unfinished.release), when,
+			s->unfinished.op, strcmp(s->unfinished.op, "rollback") ?
+			" " : "", strcmp(s->unfinished.op, "rollback") ?
+			dash(s->unfinished.release) : "");
+	} else if (s->owed) {
+		printf("\nwork left by an interrupted operation: repeat the last "
+			"deploy or rollback to finish it\n");
+	}
+	if (s->drift)
+		printf("\ndrift: a current link does not point where the journal "
+			"says; the link is what runs (deploy or rollback to settle "
+			"it)\n");
+}
+
+static json_t *status_json(const struct rip_config *cfg,
+	const struct rip_status *s)
+{
+	json_t *targets = json_array(), *unfinished = json_null();
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rip_target_status *t = &s->targets[i];
+		json_t *pending = json_null();
+
+		if (t->pending.seq)
+			pending = json_pack("{s:I, s:s, s:s, s:s?, s:b, s:I}", "seq",
+				(json_int_t)t->pending.seq, "op", t->pending.op,
+				"release", t->pending.release, "previous",
+				t->pending.previous, "switched", t->pending_done,
+				"started", (json_int_t)t->pending.started);
+		json_array_append_new(targets, json_pack("{s:s, s:s, s:s?, s:s?, "
+			"s:s?, s:b, s:s?, s:s, s:I, s:o, s:b, s:b, s:s?}", "target",
+			t->target->name, "root", t->target->root, "group",
+			t->target->group, "current", t->current, "recorded",
+			t->recorded, "drift", t->drift, "rollback_to", t->rollback,
+			"rollback_ready", rip_rollback_state_name(t->rollback_state),
+			"extracted", (json_int_t)t->extracted, "pending", pending,
+			"activate_owed", t->activate_owed, "activate_failed",
+			t->activate_failed, "error", t->error));
+	}
+	if (s->unfinished.seq)
+		unfinished = json_pack("{s:I, s:s, s:s?, s:I}", "seq",
+			(json_int_t)s->unfinished.seq, "op", s->unfinished.op,
+			"release", s->unfinished.release, "started",
+			(json_int_t)s->unfinished.started);
+	return json_pack("{s:s?, s:I, s:s?, s:b, s:s?, s:o, s:b, s:b, s:o}",
+		"project", cfg->project.name, "releases", (json_int_t)s->releases,
+		"newest", s->newest, "busy", s->busy, "holder", s->busy ?
+		s->holder : NULL, "unfinished", unfinished, "needs_resume",
+		s->owed, "drift", s->drift, "targets", targets);
+}
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rip_config *cfg = NULL;
+	struct rip_store *store = NULL;
+	struct rip_err err = { 0 };
+	struct rip_status s;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': cli->json = true; break;
+		case 'h':
+			puts("usage: ripcord status [--json]");
+			return 0;
+		default:
+			return cli_usage("status", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("status", "unexpected argument '%s'",
+			argv[optind]);
+	if ((rc = cli_load_config(cli, &cfg, &err)) < 0)
+		return cli_fail(&err, rc);
+	if ((rc = rip_store_open(&store, cfg->project.store, false, &err)) < 0 &&
+	    rc != RIP_ENOTFOUND)
+		goto done;
+	if ((rc = rip_status_read(&s, cfg, store, &err)) < 0)
+		goto done;
+	if (cli->json)
+		cli_print_json(status_json(cfg, &s));
+	else
+		print_text(cfg, &s);
+	/* exit 5: state saved, repeat the operation; 1: drift to look at */
+	rc = s.owed ? rip_err_exit_code(RIP_EINTR) : s.drift ? 1 : 0;
+	rip_status_release(&s);
+done:
+	if (rc < 0)
+		rc = cli_fail(&err, rc);
+	rip_store_free(store);
+	rip_config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * status.c: the truth against the record, per target (status.h). Reads
+ * only: status may run while a deploy does, and changes nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ripcord/deploy.h"
+#include "ripcord/fsutil.h"
+#include "ripcord/state.h"
+#include "ripcord/status.h"
+#include "ripcord/target.h"
+#include "banned.h"
+
+const char *rip_rollback_state_name(enum rip_rollback_state s)
+{
+	static const char *const names[] = { "none", "warm", "cold", "missing" };
+
+	return names[s];
+}
+
+void rip_status_release(struct rip_status *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct rip_target_status *t = &s->targets[i];
+
+		free(t->current);
+		free(t->recorded);
+		free(t->error);
+		free(t->rollback);
+		free(t->recorded_op);
+		rip_switch_release(&t->pending);
+	}
+	free(s->targets);
+	free(s->newest);
+	rip_op_release(&s->unfinished);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The record of t: last completed switch, a pending one, an owed hook. */
+static int read_record(struct rip_target_status *ts, struct rip_store *store,
+	const struct rip_switches *pending, struct rip_err *err)
+{
+	struct rip_switches h;
+	struct rip_switch last;
+	int rc;
+
+	if ((rc = rip_journal_history(&h, store->state, ts->target->name,
+			err)) < 0)
+		return rc;
+	if (h.n)
+		ts->recorded = rip_xstrdup(h.v[0].release);
+	rip_switches_release(&h);
+	for (size_t i = 0; i < pending->n; i++) {
+		const struct rip_switch *w = &pending->v[i];
+
+		if (strcmp(w->target, ts->target->name))
+			continue;
+		rip_switch_release(&ts->pending);
+		ts->pending = (struct rip_switch){ .seq = w->seq,
+			.target = rip_xstrdup(w->target),
+			.release = rip_xstrdup(w->release),
+			.previous = w->previous ? rip_xstrdup(w->previous) : NULL,
+			.op = rip_xstrdup(w->op), .result = rip_xstrdup(w->result),
+			.started = w->started };
+		ts->pending_done = ts->current && !strcmp(ts->current, w->release);
+	}
+	if ((rc = rip_journal_last(&last, store->state, ts->target->name,
+			err)) < 0)
+		return rc;
+	if (ts->target->activate && last.seq && last.activate &&
+	    ts->current && !strcmp(ts->current, last.release)) {
+		ts->activate_owed = !strcmp(last.activate, "pending");
+		ts->activate_failed = !ts->activate_owed &&
+			strcmp(last.activate, "ok");
+		ts->recorded_op = rip_xstrdup(last.op);
+	}
+	rip_switch_release(&last);
+	/* a pending row is drift of its own kind: reported as pending */
+	ts->drift = !ts->pending.seq && (ts->current || ts->recorded) &&
+		(!ts->current || !ts->recorded ||
+		 strcmp(ts->current, ts->recorded));
+	return 0;
+}
+
+static int read_rollback(struct rip_target_status *ts,
+	struct rip_store *store, const struct rip_root_state *root,
+	struct rip_err *err)
+{
+	struct stat sb;
+	char *art;
+	int rc;
+
+	if ((rc = rip_rollback_target(&ts->rollback, store, ts->target,
+			ts->current, err)) < 0 || !ts->rollback)
+		return rc;
+	art = rip_store_artifact_path(store, ts->rollback);
+	if (rip_strlist_has(&root->extracted, ts->rollback))
+		ts->rollback_state = RIP_RB_WARM;
+	else if (stat(art, &sb) == 0 && S_ISREG(sb.st_mode))
+		ts->rollback_state = RIP_RB_COLD;
+	else
+		ts->rollback_state = RIP_RB_MISSING;
+	free(art);
+	return 0;
+}
+
+static int read_target(struct rip_target_status *ts, struct rip_store *store,
+	const struct rip_switches *pending, struct rip_err *err)
+{
+	struct rip_root_state root;
+	struct rip_err why = { 0 };
+	int rc = 0;
+
+	if (rip_root_inspect(&root, ts->target->root, &why) < 0) {
+		ts->error = rip_xstrdup(why.msg);
+		return 0;
+	}
+	ts->current = root.current ? rip_xstrdup(root.current) : NULL;
+	ts->extracted = root.extracted.n;
+	if (store && ((rc = read_record(ts, store, pending, err)) < 0 ||
+	    (rc = read_rollback(ts, store, &root, err)) < 0))
+		rip_err_prefix(err, "target '%s'", ts->target->name);
+	rip_root_state_release(&root);
+	return rc;
+}
+
+static int read_store(struct rip_status *out, struct rip_store *store,
+	struct rip_err *err)
+{
+	struct rip_release_rec *recs;
+	size_t n;
+	int rc;
+
+	if ((rc = rip_state_release_list(&recs, &n, store->state, err)) < 0)
+		return rc;
+	out->releases = n;
+	if (n)
+		out->newest = rip_xstrdup(recs[n - 1].id);
+	rip_release_recs_free(recs, n);
+	out->busy = rip_lock_holder(store, out->holder, sizeof(out->holder));
+	return rip_op_unfinished(&out->unfinished, store->state, err);
+}
+
+int rip_status_read(struct rip_status *out, const struct rip_config *cfg,
+	struct rip_store *store, struct rip_err *err)
+{
+	struct rip_switches pending = { 0 };
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->targets = rip_xcalloc(cfg->n_targets + 1, sizeof(*out->targets));
+	if (store && ((rc = read_store(out, store, err)) < 0 ||
+	    (rc = rip_journal_pending(&pending, store->state, err)) < 0))
+		goto done;
+	for (size_t i = 0; i < cfg->n_targets && !rc; i++) {
+		struct rip_target_status *ts = &out->targets[out->n++];
+
+		ts->target = &cfg->targets[i];
+		rc = read_target(ts, store, &pending, err);
+		out->drift |= ts->drift;
+		out->owed |= ts->pending.seq || ts->activate_owed;
+	}
+	out->owed |= out->unfinished.seq != 0;
+	if (out->busy)
+		out->owed = false;
+done:
+	rip_switches_release(&pending);
+	if (rc < 0)
+		rip_status_release(out);
+	return rc;
+}

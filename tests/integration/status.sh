@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `ripcord status`: the truth (current links) against the record (the
+# switch journal): before anything was cut, clean, drift made by hand,
+# rollback readiness (warm, cold, missing), a root that is not ours, JSON,
+# and that status itself changes nothing. Killed operations (exit 5) are
+# in crash.sh.
+. "$(dirname "$0")/lib.sh"
+
+repo=$WORK/app
+mkdir -p "$repo" && cd "$repo" && git init -q .
+echo one > VERSION && git add -A && git commit -qm one
+cat > ripcord.ini <<'INI'
+[project]
+name = app
+[target "a"]
+root = targets/a
+[target "b"]
+root = targets/b
+INI
+
+expect_exit 0 "status before anything was cut" rc status
+check "lists both targets, running nothing" sh -c "grep -qE '^a +- +- +- +none' '$WORK/last.out' && grep -qE '^b +- +- +- +none' '$WORK/last.out'"
+check "and made no store" test ! -e .ripcord
+expect_exit 2 "an argument is a usage error" rc status extra
+expect_exit 2 "an unknown option too" rc status --frob
+
+rc -q cut --id v1 >/dev/null 2>&1
+echo two > VERSION && git commit -qam two && rc -q cut --id v2 >/dev/null 2>&1
+echo three > VERSION && git commit -qam three && rc -q cut --id v3 >/dev/null 2>&1
+rc -q deploy v1 >/dev/null 2>&1 && rc -q deploy v2 >/dev/null 2>&1
+expect_exit 0 "status after two deploys" rc status
+check "the store line names the newest release" grep -q "^project app: 3 releases in the store, newest v3$" "$WORK/last.out"
+check "a runs v2, recorded v2, rollback v1, warm" grep -qE '^a +v2 +v2 +v1 +warm *$' "$WORK/last.out"
+before=$(sqlite3 .ripcord/state.db "SELECT count(*) FROM switches; SELECT count(*) FROM audit")
+rc status >/dev/null 2>&1; rc --json status >/dev/null 2>&1
+check "status writes nothing (no journal, no audit entry)" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM switches; SELECT count(*) FROM audit")" = "$before"
+
+# drift: someone moved b's link by hand
+ln -sfn releases/v1 targets/b/current.tmp && mv -T targets/b/current.tmp targets/b/current
+expect_exit 1 "drift exits 1" rc status
+check "b runs v1, the journal says v2" grep -qE '^b +v1 +v2 .*DRIFT: journal says v2' "$WORK/last.out"
+check "and says the link is what runs" grep -q "the link is what runs" "$WORK/last.out"
+expect_exit 1 "--json with drift" rc --json status
+check "flags b, not a" python3 -c "
+import json; d = json.load(open('$WORK/last.out'))
+t = {x['target']: x for x in d['targets']}
+assert d['drift'] and not d['needs_resume'] and not d['busy'], d
+assert t['b']['drift'] and t['b']['current'] == 'v1' and t['b']['recorded'] == 'v2', t
+assert not t['a']['drift'] and t['a']['rollback_to'] == 'v1' and t['a']['rollback_ready'] == 'warm', t
+assert t['a']['extracted'] == 2 and t['a']['root'].endswith('/targets/a'), t"
+rc -q deploy v2 >/dev/null 2>&1
+expect_exit 0 "a deploy settles the drift" rc status
+
+# readiness: a pruned rollback release is cold, a lost artifact missing
+rm -rf targets/a/releases/v1
+expect_exit 0 "a's rollback release removed from the target" rc status
+check "is cold (the artifact can be extracted)" grep -qE '^a +v2 +v2 +v1 +cold' "$WORK/last.out"
+mv .ripcord/artifacts/v1.tar.zst "$WORK/"
+expect_exit 0 "its artifact gone too" rc status
+check "is missing, and said so" grep -qE '^a +v2 +v2 +v1 +missing +rollback artifact v1 is gone' "$WORK/last.out"
+mv "$WORK/v1.tar.zst" .ripcord/artifacts/
+
+# a root that is not ours is reported, not failed on
+rm targets/b/current && echo "not a link" > targets/b/current
+expect_exit 0 "a current that is not a symlink" rc status
+check "is reported on its line" grep -qE '^b .*cannot read: .*current' "$WORK/last.out"
+check "and left alone" test "$(cat targets/b/current)" = "not a link"
+
+done_testing
