@@ -8,7 +8,9 @@
  * beside the destination, which is renamed into place only when everything
  * matched. Nothing is written through a symlink, no path leaves
  * the folder, no device, fifo, hard link or setuid bit is created, and the
- * expansion ratio is bounded (the reader's rules, artifact.h).
+ * expansion ratio is bounded (the reader's rules, artifact.h). One stream
+ * can fill many destinations at once (a deploy to many roots), each block
+ * written to each of them.
  */
 #ifndef RIPCORD_EXTRACT_H
 #define RIPCORD_EXTRACT_H
@@ -35,5 +37,21 @@ struct rip_extract_result {
  */
 RIP_MUST_CHECK int rip_extract_payload(struct rip_extract_result *out,
 	const char *artifact_path, const char *dest, struct rip_err *err);
+
+/*
+ * rip_extract_payload into each of dests[0..n) (n >= 1), decompressing and
+ * checking the artifact once for all of them (more than once only when
+ * the process's open-file limit cannot hold every destination's
+ * descriptors at the same time), with the same guarantees, all or
+ * nothing: on success every dest holds the same tree and *out counts one
+ * of them; on failure *out is zeroed and no dest appears, nor any
+ * temporary folder. Dests may lie on different file systems; each must
+ * not exist (RIP_EEXISTS naming the first that does, before any work),
+ * and naming one folder twice is RIP_EUSAGE. Other codes as above, the
+ * message naming the dest that failed.
+ */
+RIP_MUST_CHECK int rip_extract_payload_many(struct rip_extract_result *out,
+	const char *artifact_path, const char *const *dests, size_t n,
+	struct rip_err *err);
 
 #endif

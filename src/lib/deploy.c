@@ -492,18 +492,45 @@ out:
 	return rc;
 }
 
-static int apply_extract(const struct rip_action *a, struct rip_store *store,
-	struct rip_err *err)
+/*
+ * The consecutive extract actions of one release from i, with one
+ * decompression for all their roots (rip_extract_payload_many); returns
+ * how many actions it covered in *n.
+ */
+static int apply_extracts(struct rip_plan *p, size_t i, size_t *n,
+	struct rip_store *store, struct rip_err *err)
 {
-	char *dest = rip_root_release_dir(a->target->root, a->release);
-	char *art = rip_store_artifact_path(store, a->release);
-	struct rip_extract_result res;
-	int rc;
+	const char *release = p->v[i].release;
+	char *art = rip_store_artifact_path(store, release);
+	char **dests;
+	size_t k = 0, m = 0;
+	int rc = 0;
 
-	if ((rc = rip_root_prepare(a->target->root, err)) == 0 &&
-	    !rip_is_dir(dest))
-		rc = rip_extract_payload(&res, art, dest, err);
-	free(dest);
+	while (i + k < p->n && p->v[i + k].kind == RIP_ACT_EXTRACT &&
+	       !strcmp(p->v[i + k].release, release))
+		k++;
+	*n = k;
+	dests = rip_xcalloc(k, sizeof(*dests));
+	for (size_t j = 0; j < k && rc == 0; j++) {
+		const struct rip_target *t = p->v[i + j].target;
+		char *dir = rip_root_release_dir(t->root, release);
+
+		if ((rc = rip_root_prepare(t->root, err)) < 0)
+			rip_err_prefix(err, "target '%s'", t->name);
+		if (rc == 0 && !rip_is_dir(dir))
+			dests[m++] = dir;
+		else
+			free(dir);
+	}
+	if (rc == 0 && m) {
+		struct rip_extract_result res;
+
+		rc = rip_extract_payload_many(&res, art, (const char *const *)dests,
+			m, err);
+	}
+	for (size_t j = 0; j < m; j++)
+		free(dests[j]);
+	free(dests);
 	free(art);
 	return rc;
 }
@@ -750,9 +777,17 @@ static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
 		case RIP_ACT_MIGRATE_DOWN:
 			rc = apply_migrations(a, cfg, store, err);
 			break;
-		case RIP_ACT_EXTRACT:
-			rc = apply_extract(a, store, err);
-			break;
+		case RIP_ACT_EXTRACT: {
+			size_t n;
+
+			rc = apply_extracts(p, i, &n, store, err);
+			for (size_t k = 0; fn && k < n; k++)
+				fn(data, &p->v[i + k], rc, rc ? err->msg : NULL);
+			if (rc < 0)
+				rip_err_prefix(err, "extract %s", a->release);
+			i += n - 1;
+			continue;
+		}
 		case RIP_ACT_SWITCH:
 			rc = apply_switch(p, a, store, err);
 			break;

@@ -6,34 +6,48 @@
  * hostile-archive rule, and SHA256SUMS, LINKS and MANIFEST in hand (they
  * sort after payload/, so a single pass would learn the digests too
  * late). The second streams payload/ below a fresh .<dest>.tmp-XXXXXX
- * beside dest: each entry is checked again (the file may have changed
- * in between), matched against the lists, and written relative to folder
- * fds with O_NOFOLLOW|O_EXCL, so nothing is ever written through a
+ * beside each dest: each entry is checked again (the file may have
+ * changed in between), matched against the lists, and written relative to
+ * folder fds with O_NOFOLLOW|O_EXCL, so nothing is ever written through a
  * symlink, not even one the artifact itself just created. The compressed
  * stream is hashed again and must equal the first read's digest. Only
- * when everything matched are files and folders fsynced and the folder
- * renamed to dest (never over anything); on any failure it is removed,
- * so dest never exists half-made.
+ * when everything matched is each destination made durable and renamed to their dests (never over anything); on any failure every one
+ * is removed (and renames already made are taken back), so no dest ever
+ * exists half-made, and a call for many dests is all or nothing.
+ *
+ * Many destinations share one stream: each entry is checked once and
+ * each data block written to every destination's file in turn (memory
+ * stays one block). A destination holds up to three fds at a time (its
+ * root, its cached folder or a walk's two, the file being written); when
+ * the open-file limit cannot hold them all, the destinations are filled
+ * in batches, one stream per batch, and renamed together at the end. A
+ * single dest is a batch of one: rip_extract_payload is that call.
  *
  * Invariants: no path is opened from a string longer than one component
  * below a folder fd we created; files are created 0600 and fchmod'ed to
- * the artifact's 0644/0755 (umask-proof); folders end 0755.
+ * the artifact's 0644/0755 (umask-proof); folders end 0755; before its
+ * rename a destination's filesystem is synced (syncfs: every file and
+ * folder written, for the price of one call), and each dest's parent is
+ * fsynced after it.
  *
  * Deviation from STYLE.md rule 3 (one wrapper per library): artifact.h
  * has no streaming reader, so the second pass calls libarchive here
  * (open, next header, data blocks) and repeats artifact.c's refusals and
  * expansion bound rather than changing that file.
  *
- * Tuned for safety, then speed: the artifact is read twice at disk speed;
- * one folder fd is cached, since entries arrive sorted by folder.
+ * Tuned for safety, then speed: the artifact is read twice at disk speed,
+ * however many the destinations; one folder fd per destination is cached,
+ * since entries arrive sorted by folder.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +64,10 @@
 
 #define MAX_RATIO RIP_MAX_RATIO
 #define RATIO_FLOOR RIP_RATIO_FLOOR
+/* fds one destination holds at most, and what is kept for everything
+ * else (the artifact, a parent folder's fsync, the caller's own) */
+#define FDS_PER_DEST 3u
+#define FD_RESERVE 16u
 
 /* The compressed stream of the second pass, hashed as it is read. */
 struct src {
@@ -60,8 +78,20 @@ struct src {
 	unsigned char buf[1 << 16];
 };
 
-struct ex {
+/* One destination: the folder being filled for it. */
+struct tgt {
 	char *dest;                  /* without trailing slashes */
+	char *tmp;
+	int root;
+	bool renamed;
+	int cache_fd;                /* folder of the previous entry */
+	struct rip_buf cache_rel;
+	struct rip_strlist dirs;     /* created, relative to root */
+	int fd;                      /* the file being written */
+	struct stat parent;          /* st_ino 0: not known */
+};
+
+struct ex {
 	struct rip_err *err;
 	/* the first pass */
 	struct rip_artifact_contents c;
@@ -70,13 +100,9 @@ struct ex {
 	struct rip_sums links;
 	bool *sum_done;
 	bool *link_done;
-	/* the folder being filled */
-	char *tmp;
-	int root;
-	bool renamed;
-	int cache_fd;                /* folder of the previous entry */
-	struct rip_buf cache_rel;
-	struct rip_strlist dirs;     /* created, relative to root */
+	/* every destination; one stream fills the batch t[lo, hi) */
+	struct tgt *t;
+	size_t n, lo, hi;
 	const char *cur;             /* entry being written, for messages */
 	/* the second pass */
 	struct archive *a;
@@ -103,6 +129,10 @@ static la_ssize_t read_cb(struct archive *a, void *data, const void **buf)
 	*buf = s->buf;
 	return n;
 }
+
+/* Every destination of the batch being streamed. */
+#define for_batch(x, t) for (struct tgt *t = (x)->t + (x)->lo; \
+		t < (x)->t + (x)->hi; t++)
 
 static bool starts(const char *s, const char *prefix)
 {
@@ -160,26 +190,32 @@ static int first_pass(struct ex *x, const char *art)
 	return 0;
 }
 
-static int make_temp(struct ex *x)
+static int make_temp(struct ex *x, struct tgt *t)
 {
 	/* a dot-name: a folder left by a crash is never taken for a release */
-	char *dir = rip_path_dirname(x->dest);
-	const char *base = strrchr(x->dest, '/');
+	char *dir = rip_path_dirname(t->dest);
+	const char *base = strrchr(t->dest, '/');
 
-	x->tmp = rip_xasprintf("%s/.%s.tmp-XXXXXX", dir, base ? base + 1 :
-		x->dest);
+	t->tmp = rip_xasprintf("%s/.%s.tmp-XXXXXX", dir, base ? base + 1 :
+		t->dest);
 	free(dir);
-	if (!mkdtemp(x->tmp)) {
+	if (!mkdtemp(t->tmp)) {
 		int rc = rip_err_errno(x->err, errno == ENOENT ? RIP_ENOTFOUND :
-			RIP_EIO, "cannot create a folder beside '%s'", x->dest);
+			RIP_EIO, "cannot create a folder beside '%s'", t->dest);
 
-		free(x->tmp);
-		x->tmp = NULL;
+		free(t->tmp);
+		t->tmp = NULL;
 		return rc;
 	}
-	x->root = open(x->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (x->root < 0)
-		return rip_err_errno(x->err, RIP_EIO, "cannot open '%s'", x->tmp);
+	return 0;
+}
+
+/* Opens the root of a folder make_temp made, when its batch starts. */
+static int open_root(struct ex *x, struct tgt *t)
+{
+	t->root = open(t->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (t->root < 0)
+		return rip_err_errno(x->err, RIP_EIO, "cannot open '%s'", t->tmp);
 	return 0;
 }
 
@@ -188,8 +224,8 @@ static int make_temp(struct ex *x)
  * when create is set and it is absent. A symlink or a file there is
  * refused: O_NOFOLLOW makes the kernel enforce it, whatever the lists say.
  */
-static int enter_dir(struct ex *x, int pfd, const char *leaf,
-	const char *rel, bool create, int *out)
+static int enter_dir(struct ex *x, struct tgt *t, int pfd,
+	const char *leaf, const char *rel, bool create, int *out)
 {
 	bool made = false;
 	int fd;
@@ -197,10 +233,10 @@ static int enter_dir(struct ex *x, int pfd, const char *leaf,
 	*out = -1;
 	if (create && mkdirat(pfd, leaf, 0700) == 0) {
 		made = true;
-		rip_strlist_push(&x->dirs, rel);
+		rip_strlist_push(&t->dirs, rel);
 	} else if (create && errno != EEXIST) {
 		return rip_err_errno(x->err, RIP_EIO, "cannot create folder "
-			"'%s/%s'", x->dest, rel);
+			"'%s/%s'", t->dest, rel);
 	}
 	fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
@@ -209,22 +245,23 @@ static int enter_dir(struct ex *x, int pfd, const char *leaf,
 			"extracted through one", x->cur ? x->cur : rel, rel);
 	if (fd < 0)
 		return rip_err_errno(x->err, RIP_EIO, "cannot open folder "
-			"'%s/%s'", x->dest, rel);
+			"'%s/%s'", t->dest, rel);
 	if (made && fchmod(fd, 0755) < 0) {
 		close(fd);
 		return rip_err_errno(x->err, RIP_EIO, "cannot chmod folder "
-			"'%s/%s'", x->dest, rel);
+			"'%s/%s'", t->dest, rel);
 	}
 	*out = fd;
 	return 0;
 }
 
 /* Opens folder rel below the root component by component ("" is root). */
-static int open_folder(struct ex *x, const char *rel, bool create, int *out)
+static int open_folder(struct ex *x, struct tgt *t, const char *rel,
+	bool create, int *out)
 {
 	char *path = rip_xstrdup(rel);
 	char *s = path;
-	int cur = x->root, rc = 0;
+	int cur = t->root, rc = 0;
 
 	while (*s && rc == 0) {
 		char *slash = strchr(s, '/');
@@ -233,8 +270,8 @@ static int open_folder(struct ex *x, const char *rel, bool create, int *out)
 		if (slash)
 			*slash = '\0';
 		/* path now reads as the folder's own relative path */
-		rc = enter_dir(x, cur, s, path, create, &next);
-		if (cur != x->root)
+		rc = enter_dir(x, t, cur, s, path, create, &next);
+		if (cur != t->root)
 			close(cur);
 		cur = next;
 		if (!slash)
@@ -247,16 +284,16 @@ static int open_folder(struct ex *x, const char *rel, bool create, int *out)
 	return rc;
 }
 
-static void cache_drop(struct ex *x)
+static void cache_drop(struct tgt *t)
 {
-	if (x->cache_fd >= 0 && x->cache_fd != x->root)
-		close(x->cache_fd);
-	x->cache_fd = -1;
-	rip_buf_reset(&x->cache_rel);
+	if (t->cache_fd >= 0 && t->cache_fd != t->root)
+		close(t->cache_fd);
+	t->cache_fd = -1;
+	rip_buf_reset(&t->cache_rel);
 }
 
-/* The folder fd that holds rel, and rel's last component. */
-static int parent_of(struct ex *x, const char *rel, int *pfd,
+/* The folder fd of t that holds rel, and rel's last component. */
+static int parent_of(struct ex *x, struct tgt *t, const char *rel, int *pfd,
 	const char **leaf)
 {
 	const char *slash = strrchr(rel, '/');
@@ -265,19 +302,19 @@ static int parent_of(struct ex *x, const char *rel, int *pfd,
 	int rc, fd;
 
 	*leaf = slash ? slash + 1 : rel;
-	if (x->cache_fd >= 0 && x->cache_rel.len == dl &&
-	    !memcmp(x->cache_rel.buf, rel, dl)) {
-		*pfd = x->cache_fd;
+	if (t->cache_fd >= 0 && t->cache_rel.len == dl &&
+	    !memcmp(t->cache_rel.buf, rel, dl)) {
+		*pfd = t->cache_fd;
 		return 0;
 	}
-	cache_drop(x);
+	cache_drop(t);
 	dir = rip_xstrndup(rel, dl);
-	rc = open_folder(x, dir, true, &fd);
+	rc = open_folder(x, t, dir, true, &fd);
 	free(dir);
 	if (rc < 0)
 		return rc;
-	x->cache_fd = fd;
-	rip_buf_add(&x->cache_rel, rel, dl);
+	t->cache_fd = fd;
+	rip_buf_add(&t->cache_rel, rel, dl);
 	*pfd = fd;
 	return 0;
 }
@@ -378,11 +415,22 @@ static int check_block(struct ex *x, const struct rip_artifact_entry *it,
 	return 0;
 }
 
-/* Streams the current entry's data into fd, hashing it; checks want. */
-static int copy_data(struct ex *x, struct rip_artifact_entry *it, int fd,
+/* One block to the open file of every destination of the batch. */
+static int write_block(struct ex *x, const struct rip_artifact_entry *it,
+	const void *buf, size_t len)
+{
+	for_batch(x, t)
+		if (rip_write_all(t->fd, buf, len) < 0)
+			return rip_err_errno(x->err, RIP_EIO, "cannot write "
+				"'%s/%s'", t->dest, it->path + strlen("payload/"));
+	return 0;
+}
+
+/* Streams the current entry's data into the batch's files, hashing it;
+ * checks want. */
+static int copy_data(struct ex *x, struct rip_artifact_entry *it,
 	uint64_t limit, const unsigned char want[RIP_SHA256_LEN])
 {
-	char hex_want[RIP_SHA256_HEX], hex_got[RIP_SHA256_HEX];
 	struct rip_sha256 sha;
 	const void *buf;
 	size_t len;
@@ -392,13 +440,9 @@ static int copy_data(struct ex *x, struct rip_artifact_entry *it, int fd,
 	rip_sha256_init(&sha);
 	while ((st = archive_read_data_block(x->a, &buf, &len, &off)) ==
 			ARCHIVE_OK) {
-		if ((rc = check_block(x, it, off, len, limit)) < 0)
+		if ((rc = check_block(x, it, off, len, limit)) < 0 ||
+		    (rc = write_block(x, it, buf, len)) < 0)
 			break;
-		if (rip_write_all(fd, buf, len) < 0) {
-			rc = rip_err_errno(x->err, RIP_EIO, "cannot write '%s/%s'",
-				x->dest, it->path + strlen("payload/"));
-			break;
-		}
 		rip_sha256_update(&sha, buf, len);
 		it->size += len;
 	}
@@ -411,6 +455,8 @@ static int copy_data(struct ex *x, struct rip_artifact_entry *it, int fd,
 		return rip_err_set(x->err, RIP_EINTEGRITY, "entry '%s' is damaged: "
 			"%s", it->path, archive_error_string(x->a));
 	if (memcmp(it->digest, want, RIP_SHA256_LEN)) {
+		char hex_want[RIP_SHA256_HEX], hex_got[RIP_SHA256_HEX];
+
 		rip_hex(hex_want, want, RIP_SHA256_LEN);
 		rip_hex(hex_got, it->digest, RIP_SHA256_LEN);
 		return rip_err_set(x->err, RIP_EINTEGRITY, "file '%s': sha256 "
@@ -419,21 +465,55 @@ static int copy_data(struct ex *x, struct rip_artifact_entry *it, int fd,
 	return 0;
 }
 
-static int exists_error(struct ex *x, const char *rel)
+static int exists_error(struct ex *x, const struct tgt *t, const char *rel)
 {
 	if (errno == EEXIST)
 		return rip_err_set(x->err, RIP_ESECURITY, "entry '%s' would "
 			"replace what an earlier entry made (listed twice?)", x->cur);
-	return rip_err_errno(x->err, RIP_EIO, "cannot create '%s/%s'", x->dest,
+	return rip_err_errno(x->err, RIP_EIO, "cannot create '%s/%s'", t->dest,
 		rel);
+}
+
+/* Creates file rel, 0600, in every destination of the batch. */
+static int open_files(struct ex *x, const char *rel)
+{
+	for_batch(x, t) {
+		const char *leaf;
+		int pfd, rc = parent_of(x, t, rel, &pfd, &leaf);
+
+		if (rc < 0)
+			return rc;
+		t->fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL |
+			O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (t->fd < 0)
+			return exists_error(x, t, rel);
+	}
+	return 0;
+}
+
+/* Closes what open_files opened; with rc 0 so far, each file gets its
+ * mode first (sync_folders makes it durable). Returns the first error. */
+static int close_files(struct ex *x, const char *rel, unsigned mode, int rc)
+{
+	for_batch(x, t) {
+		if (t->fd < 0)
+			continue;
+		if (rc == 0 && fchmod(t->fd, mode) < 0)
+			rc = rip_err_errno(x->err, RIP_EIO, "cannot finish "
+				"'%s/%s'", t->dest, rel);
+		if (close(t->fd) < 0 && rc == 0)
+			rc = rip_err_errno(x->err, RIP_EIO, "cannot close "
+				"'%s/%s'", t->dest, rel);
+		t->fd = -1;
+	}
+	return rc;
 }
 
 static int write_file(struct ex *x, struct rip_artifact_entry *it,
 	const char *rel, const struct rip_artifact_entry *first)
 {
 	const struct rip_sum *s = rip_sums_find(&x->sums, it->path);
-	const char *leaf;
-	int pfd, fd, rc;
+	int rc;
 
 	if (!s)
 		return rip_err_set(x->err, RIP_EINTEGRITY, "file '%s' is not "
@@ -441,20 +521,10 @@ static int write_file(struct ex *x, struct rip_artifact_entry *it,
 	if (it->mode != 0644 && it->mode != 0755)
 		return rip_err_set(x->err, RIP_EINTEGRITY, "file '%s' has mode "
 			"%03o (expected 644 or 755)", it->path, it->mode);
-	if ((rc = parent_of(x, rel, &pfd, &leaf)) < 0)
-		return rc;
-	fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		O_CLOEXEC, 0600);
-	if (fd < 0)
-		return exists_error(x, rel);
-	rc = copy_data(x, it, fd, first->size, s->digest);
-	if (rc == 0 && (fchmod(fd, it->mode) < 0 || fsync(fd) < 0))
-		rc = rip_err_errno(x->err, RIP_EIO, "cannot finish '%s/%s'",
-			x->dest, rel);
-	if (close(fd) < 0 && rc == 0)
-		rc = rip_err_errno(x->err, RIP_EIO, "cannot close '%s/%s'",
-			x->dest, rel);
-	if (rc < 0)
+	rc = open_files(x, rel);
+	if (rc == 0)
+		rc = copy_data(x, it, first->size, s->digest);
+	if ((rc = close_files(x, rel, it->mode, rc)) < 0)
 		return rc;
 	x->sum_done[s - x->sums.v] = true;
 	x->res.files++;
@@ -466,8 +536,6 @@ static int make_link(struct ex *x, const struct rip_artifact_entry *it,
 	const char *rel)
 {
 	const struct rip_sum *s = rip_sums_find(&x->links, it->path);
-	const char *leaf;
-	int pfd, rc;
 
 	if (!s)
 		return rip_err_set(x->err, RIP_EINTEGRITY, "link '%s' is not "
@@ -477,10 +545,15 @@ static int make_link(struct ex *x, const struct rip_artifact_entry *it,
 			"expected '%s', actual '%s'", it->path, s->target,
 			it->target);
 	/* the walk to the parent refuses any symlink on the way */
-	if ((rc = parent_of(x, rel, &pfd, &leaf)) < 0)
-		return rc;
-	if (symlinkat(it->target, pfd, leaf) < 0)
-		return exists_error(x, rel);
+	for_batch(x, t) {
+		const char *leaf;
+		int pfd, rc = parent_of(x, t, rel, &pfd, &leaf);
+
+		if (rc < 0)
+			return rc;
+		if (symlinkat(it->target, pfd, leaf) < 0)
+			return exists_error(x, t, rel);
+	}
 	x->link_done[s - x->links.v] = true;
 	x->res.links++;
 	return 0;
@@ -489,20 +562,22 @@ static int make_link(struct ex *x, const struct rip_artifact_entry *it,
 static int make_dir(struct ex *x, const struct rip_artifact_entry *it,
 	const char *rel)
 {
-	const char *leaf;
-	int pfd, fd, rc;
-
 	if (!rip_sums_has_below(&x->sums, it->path) &&
 	    !rip_sums_has_below(&x->links, it->path) &&
 	    !rip_manifest_holds_submodule(x->m, it->path))
 		return rip_err_set(x->err, RIP_EINTEGRITY, "folder '%s' is not "
 			"part of any listed path (unlisted entry)", it->path);
-	if ((rc = parent_of(x, rel, &pfd, &leaf)) < 0)
-		return rc;
-	/* an earlier entry may have made it already, as a parent */
-	if ((rc = enter_dir(x, pfd, leaf, rel, true, &fd)) < 0)
-		return rc;
-	close(fd);
+	for_batch(x, t) {
+		const char *leaf;
+		int pfd, fd, rc = parent_of(x, t, rel, &pfd, &leaf);
+
+		if (rc < 0)
+			return rc;
+		/* an earlier entry may have made it already, as a parent */
+		if ((rc = enter_dir(x, t, pfd, leaf, rel, true, &fd)) < 0)
+			return rc;
+		close(fd);
+	}
 	return 0;
 }
 
@@ -638,23 +713,95 @@ static int check_complete(struct ex *x)
 	return 0;
 }
 
-/* fsyncs every folder made, deepest ones included, then the root. */
-static int sync_folders(struct ex *x)
+/*
+ * Makes everything written below t durable before it is renamed into
+ * place: one syncfs(2) of its filesystem (files and folders alike, and
+ * with Linux 5.8 and later it reports their write-back errors) instead of
+ * an fsync per file, which cost ~95% of an extraction on a real disk.
+ */
+static int sync_folders(struct ex *x, struct tgt *t)
 {
-	int rc = 0, fd;
+	cache_drop(t);
+	if (fchmod(t->root, 0755) < 0 || syncfs(t->root) < 0)
+		return rip_err_errno(x->err, RIP_EIO, "cannot finish '%s'",
+			t->tmp);
+	return 0;
+}
 
-	cache_drop(x);
-	for (size_t i = 0; i < x->dirs.n && rc == 0; i++) {
-		if ((rc = open_folder(x, x->dirs.v[i], false, &fd)) < 0)
-			break;
-		if (fsync(fd) < 0)
-			rc = rip_err_errno(x->err, RIP_EIO, "cannot fsync folder "
-				"'%s/%s'", x->dest, x->dirs.v[i]);
-		close(fd);
+static void stream_close(struct ex *x)
+{
+	archive_read_free(x->a);
+	x->a = NULL;
+	if (x->src.sha.ctx)
+		rip_sha256_release(&x->src.sha);
+	if (x->src.fd >= 0)
+		close(x->src.fd);
+	x->src.fd = -1;
+}
+
+/* Back to before the second pass, for the next batch's stream. */
+static void stream_reset(struct ex *x)
+{
+	stream_close(x);
+	x->src.size = 0;
+	x->src.io_errno = 0;
+	x->total = 0;
+	memset(&x->res, 0, sizeof(x->res));
+	memset(x->sum_done, 0, (x->sums.n + 1) * sizeof(bool));
+	memset(x->link_done, 0, (x->links.n + 1) * sizeof(bool));
+}
+
+/*
+ * One stream into the batch t[lo, hi): every entry checked and written to
+ * each destination, then each one's folders fsynced and its fds closed,
+ * ready to be renamed.
+ */
+static int fill_batch(struct ex *x, const char *art)
+{
+	int rc;
+
+	stream_reset(x);
+	for_batch(x, t)
+		if ((rc = open_root(x, t)) < 0)
+			return rc;
+	if ((rc = second_pass(x, art)) < 0 || (rc = check_complete(x)) < 0)
+		return rc;
+	for_batch(x, t) {
+		if ((rc = sync_folders(x, t)) < 0)
+			return rc;
+		close(t->root);
+		t->root = -1;
 	}
-	if (rc == 0 && (fchmod(x->root, 0755) < 0 || fsync(x->root) < 0))
-		rc = rip_err_errno(x->err, RIP_EIO, "cannot finish '%s'", x->tmp);
-	return rc;
+	return 0;
+}
+
+/* fds open in this process now; a guess when /proc cannot tell. */
+static size_t fds_in_use(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	size_t n = 0;
+
+	if (!d)
+		return 64;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n > 0 ? n - 1 : 0;   /* not d's own */
+}
+
+/* How many of n destinations one stream can fill within RLIMIT_NOFILE. */
+static size_t batch_size(size_t n)
+{
+	rlim_t used = (rlim_t)fds_in_use() + FD_RESERVE, k;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return n;
+	k = rl.rlim_cur > used ? (rl.rlim_cur - used) / FDS_PER_DEST : 0;
+	if (k < 1)
+		return 1;   /* and EMFILE will say so, if it must */
+	return k < n ? (size_t)k : n;
 }
 
 /* rename(2) that never replaces: an empty folder at dest is no excuse. */
@@ -672,26 +819,51 @@ static int rename_noreplace(const char *from, const char *to)
 	return rename(from, to);
 }
 
-static int commit(struct ex *x)
+static int rename_one(struct ex *x, struct tgt *t)
 {
-	char *parent;
-	int rc;
-
-	if ((rc = sync_folders(x)) < 0)
-		return rc;
-	if (rename_noreplace(x->tmp, x->dest) < 0)
+	if (rename_noreplace(t->tmp, t->dest) < 0)
 		return errno == EEXIST || errno == ENOTEMPTY ?
 			rip_err_set(x->err, RIP_EEXISTS, "'%s' appeared while the "
-				"artifact was being extracted", x->dest) :
+				"artifact was being extracted", t->dest) :
 			rip_err_errno(x->err, RIP_EIO, "cannot rename '%s' to "
-				"'%s'", x->tmp, x->dest);
-	x->renamed = true;
-	parent = rip_path_dirname(x->dest);
-	rc = rip_fsync_dir(parent, x->err);
+				"'%s'", t->tmp, t->dest);
+	t->renamed = true;
+	return 0;
+}
+
+static int fsync_parent(struct ex *x, const struct tgt *t)
+{
+	char *parent = rip_path_dirname(t->dest);
+	int rc = rip_fsync_dir(parent, x ? x->err : NULL);
+
 	free(parent);
-	/* not durable: take it back, so failure still means no dest */
-	if (rc < 0 && rename(x->dest, x->tmp) == 0)
-		x->renamed = false;
+	return rc;
+}
+
+/*
+ * Every folder renamed to its dest, then every parent fsynced. On any
+ * failure the renames made are taken back, so failure still means no
+ * dest (across file systems the renames cannot be one atomic step).
+ */
+static int commit(struct ex *x)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < x->n && rc == 0; i++)
+		rc = rename_one(x, &x->t[i]);
+	for (size_t i = 0; i < x->n && rc == 0; i++)
+		rc = fsync_parent(x, &x->t[i]);
+	if (rc == 0)
+		return 0;
+	for (size_t i = 0; i < x->n; i++) {
+		struct tgt *t = &x->t[i];
+
+		if (t->renamed && rename_noreplace(t->dest, t->tmp) == 0) {
+			t->renamed = false;
+			/* best effort: a crash now should not bring it back */
+			(void)fsync_parent(NULL, t);
+		}
+	}
 	return rc;
 }
 
@@ -705,69 +877,131 @@ static int rm_cb(const char *path, const struct stat *sb, int flag,
 	return 0;   /* remove what can be removed */
 }
 
+static void tgt_close(struct tgt *t)
+{
+	cache_drop(t);
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->root >= 0)
+		close(t->root);
+	t->fd = t->root = -1;
+}
+
 static void ex_free(struct ex *x, bool failed)
 {
-	cache_drop(x);
-	if (x->root >= 0)
-		close(x->root);
-	if (failed && x->tmp && !x->renamed)
-		nftw(x->tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-	archive_read_free(x->a);
-	if (x->src.sha.ctx)
-		rip_sha256_release(&x->src.sha);
-	if (x->src.fd >= 0)
-		close(x->src.fd);
+	/* every fd first: the removal walks need some */
+	for (size_t i = 0; i < x->n; i++)
+		tgt_close(&x->t[i]);
+	for (size_t i = 0; i < x->n; i++) {
+		struct tgt *t = &x->t[i];
+
+		if (failed && t->tmp && !t->renamed)
+			nftw(t->tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+		rip_strlist_release(&t->dirs);
+		rip_buf_release(&t->cache_rel);
+		free(t->tmp);
+		free(t->dest);
+	}
+	free(x->t);
+	stream_close(x);
 	rip_artifact_contents_release(&x->c);
 	rip_manifest_free(x->m);
 	rip_sums_release(&x->sums);
 	rip_sums_release(&x->links);
-	rip_strlist_release(&x->dirs);
-	rip_buf_release(&x->cache_rel);
 	free(x->sum_done);
 	free(x->link_done);
-	free(x->tmp);
-	free(x->dest);
 	free(x);
 }
 
-static struct ex *ex_new(const char *dest, struct rip_err *err)
+static struct ex *ex_new(const char *const *dests, size_t n,
+	struct rip_err *err)
 {
 	struct ex *x = rip_xcalloc(1, sizeof(*x));
-	size_t len = strlen(dest);
 
-	while (len > 1 && dest[len - 1] == '/')
-		len--;
-	x->dest = rip_xstrndup(dest, len);
 	x->err = err;
-	x->root = x->cache_fd = x->src.fd = -1;
-	rip_buf_init(&x->cache_rel, 0);
+	x->n = n;
+	x->t = rip_xcalloc(n, sizeof(*x->t));
+	for (size_t i = 0; i < n; i++) {
+		struct tgt *t = &x->t[i];
+		const char *d = dests[i] ? dests[i] : "";
+		size_t len = strlen(d);
+
+		while (len > 1 && d[len - 1] == '/')
+			len--;
+		t->dest = rip_xstrndup(d, len);
+		t->root = t->cache_fd = t->fd = -1;
+		rip_buf_init(&t->cache_rel, 0);
+	}
+	x->src.fd = -1;
 	rip_buf_init(&x->c.manifest, 0);
 	rip_buf_init(&x->c.sums, 0);
 	rip_buf_init(&x->c.links, 0);
 	return x;
 }
 
-int rip_extract_payload(struct rip_extract_result *out,
-	const char *artifact_path, const char *dest, struct rip_err *err)
+/* Two names for one folder ("r/x", "./r/x"): same parent, same name. */
+static bool same_folder(const struct tgt *a, const struct tgt *b)
 {
-	struct ex *x = ex_new(dest, err);
+	const char *na = strrchr(a->dest, '/'), *nb = strrchr(b->dest, '/');
+
+	return a->parent.st_ino && a->parent.st_ino == b->parent.st_ino &&
+		a->parent.st_dev == b->parent.st_dev &&
+		!strcmp(na ? na + 1 : a->dest, nb ? nb + 1 : b->dest);
+}
+
+/* What can be refused before any work: no dest, one that exists, one
+ * folder named twice (it would be filled twice, then refused). */
+static int check_dests(struct ex *x)
+{
+	if (!x->n)
+		return rip_err_set(x->err, RIP_EUSAGE, "no folder to extract "
+			"into");
+	for (size_t i = 0; i < x->n; i++) {
+		struct tgt *t = &x->t[i];
+		char *parent = rip_path_dirname(t->dest);
+
+		/* a missing parent is make_temp's to report */
+		if (stat(parent, &t->parent) < 0)
+			t->parent.st_ino = 0;
+		free(parent);
+		if (!*t->dest)
+			return rip_err_set(x->err, RIP_EUSAGE, "no folder to "
+				"extract into");
+		if (rip_path_exists(t->dest))
+			return rip_err_set(x->err, RIP_EEXISTS, "'%s' already "
+				"exists; extraction never writes into an existing "
+				"folder", t->dest);
+		for (size_t j = 0; j < i; j++)
+			if (same_folder(&x->t[j], t))
+				return rip_err_set(x->err, RIP_EUSAGE, "'%s' and "
+					"'%s' are the same folder; name each "
+					"destination once", x->t[j].dest, t->dest);
+	}
+	return 0;
+}
+
+int rip_extract_payload_many(struct rip_extract_result *out,
+	const char *artifact_path, const char *const *dests, size_t n,
+	struct rip_err *err)
+{
+	struct ex *x = ex_new(dests, n, err);
+	size_t batch;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!*dest) {
-		rc = rip_err_set(err, RIP_EUSAGE, "no folder to extract into");
+	if ((rc = check_dests(x)) < 0 ||
+	    (rc = first_pass(x, artifact_path)) < 0)
 		goto done;
+	for (size_t i = 0; i < n; i++)
+		if ((rc = make_temp(x, &x->t[i])) < 0)
+			goto done;
+	batch = batch_size(n);
+	for (x->lo = 0; x->lo < n; x->lo = x->hi) {
+		x->hi = x->lo + (n - x->lo < batch ? n - x->lo : batch);
+		if ((rc = fill_batch(x, artifact_path)) < 0)
+			goto done;
 	}
-	if (rip_path_exists(x->dest)) {
-		rc = rip_err_set(err, RIP_EEXISTS, "'%s' already exists; "
-			"extraction never writes into an existing folder", x->dest);
-		goto done;
-	}
-	if ((rc = first_pass(x, artifact_path)) < 0 ||
-	    (rc = make_temp(x)) < 0 ||
-	    (rc = second_pass(x, artifact_path)) < 0 ||
-	    (rc = check_complete(x)) < 0 ||
-	    (rc = commit(x)) < 0)
+	if ((rc = commit(x)) < 0)
 		goto done;
 	*out = x->res;
 done:
@@ -775,4 +1009,10 @@ done:
 		rip_err_prefix(err, "extracting '%s'", artifact_path);
 	ex_free(x, rc < 0);
 	return rc;
+}
+
+int rip_extract_payload(struct rip_extract_result *out,
+	const char *artifact_path, const char *dest, struct rip_err *err)
+{
+	return rip_extract_payload_many(out, artifact_path, &dest, 1, err);
 }

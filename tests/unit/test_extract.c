@@ -10,11 +10,23 @@
  * followed by entries below them; dest already there; a decompression
  * bomb; bad modes; non-ASCII names. Every refusal must leave neither dest
  * nor a temporary folder behind, and nothing outside it.
+ *
+ * Many destinations at once (rip_extract_payload_many), one of them on
+ * another file system when /dev/shm is there: every tree identical to the
+ * single extraction's; a dest that exists, one named twice, a missing
+ * parent; the hostile artifacts above; a dest that appears while the
+ * stream runs (the renames already made are taken back); an open-file
+ * limit too low for every destination at once. Each refusal must leave
+ * nothing in any root, temporary folders included.
  */
 #include "helpers.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <archive.h>
@@ -22,6 +34,7 @@
 
 #include "ripcord/artifact.h"
 #include "ripcord/config.h"
+#include "ripcord/digest.h"
 #include "ripcord/extract.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/manifest.h"
@@ -841,7 +854,572 @@ static void test_relative_dest(void **state)
 		t->path, NULL), RIP_EEXISTS);
 }
 
+/* Many destinations */
+
+#define MAX_ROOTS 12
+
+/* A second file system for one root, when there is one; rlimit to put back. */
+static char shm_dir[256];
+static struct rlimit saved_nofile;
+
+static int many_setup(void **state)
+{
+	int rc = tmpdir_setup(state);
+	struct stat a, b;
+
+	snprintf(shm_dir, sizeof(shm_dir), "/dev/shm/ripcord-test-XXXXXX");
+	if (rc < 0 || !mkdtemp(shm_dir)) {
+		shm_dir[0] = '\0';
+	} else if (stat(shm_dir, &a) < 0 ||
+	    stat(((struct tmpdir *)*state)->path, &b) < 0 ||
+	    a.st_dev == b.st_dev) {
+		/* the same file system as the other roots: no use */
+		rmdir(shm_dir);
+		shm_dir[0] = '\0';
+	}
+	getrlimit(RLIMIT_NOFILE, &saved_nofile);
+	return rc;
+}
+
+static int many_teardown(void **state)
+{
+	setrlimit(RLIMIT_NOFILE, &saved_nofile);
+	if (shm_dir[0])
+		nftw(shm_dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	shm_dir[0] = '\0';
+	return tmpdir_teardown(state);
+}
+
+/* n deploy roots, each "<base>/r<i>/releases" made, dest[i] its "/1"; the
+ * last root lies on /dev/shm when that is another file system. */
+struct roots {
+	size_t n;
+	char rel[MAX_ROOTS][320];
+	char dest[MAX_ROOTS][330];
+	const char *v[MAX_ROOTS];
+};
+
+static void make_roots(void **state, struct roots *r, size_t n)
+{
+	struct tmpdir *t = *state;
+	char root[300];
+
+	assert_true(n <= MAX_ROOTS);
+	r->n = n;
+	for (size_t i = 0; i < n; i++) {
+		const char *base = i == n - 1 && shm_dir[0] ? shm_dir : t->path;
+
+		snprintf(root, sizeof(root), "%s/r%zu", base, i);
+		snprintf(r->rel[i], sizeof(r->rel[i]), "%s/releases", root);
+		snprintf(r->dest[i], sizeof(r->dest[i]), "%s/1", r->rel[i]);
+		assert_int_equal(mkdir(root, 0755), 0);
+		assert_int_equal(mkdir(r->rel[i], 0755), 0);
+		r->v[i] = r->dest[i];
+	}
+}
+
+/* No root holds anything in releases/: no dest, no temporary folder. */
+static void assert_roots_empty(const struct roots *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		DIR *d = opendir(r->rel[i]);
+		struct dirent *e;
+
+		assert_non_null(d);
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				fail_msg("'%s/%s' left behind", r->rel[i],
+					e->d_name);
+		closedir(d);
+	}
+}
+
+static int extract_many(void **state, const char *art,
+	const struct roots *r, struct rip_extract_result *res,
+	struct rip_err *err)
+{
+	char a[512];
+
+	snprintf(a, sizeof(a), "%s", tpath(state, art));
+	memset(err, 0, sizeof(*err));
+	return rip_extract_payload_many(res, a, r->v, r->n, err);
+}
+
+/* Extraction of art into every root must fail with code and needle. */
+static void assert_refused_many(void **state, const char *art,
+	const struct roots *r, int code, const char *needle)
+{
+	struct rip_extract_result res;
+	struct rip_err err;
+	int fds = count_entries("/proc/self/fd");
+	int rc = extract_many(state, art, r, &res, &err);
+
+	assert_int_equal(count_entries("/proc/self/fd"), fds);
+	if (rc != code)
+		fail_msg("'%s': rc %d, want %d (%s)", art, rc, code, err.msg);
+	assert_int_equal(err.code, code);
+	assert_err_contains(&err, needle);
+	assert_int_equal(res.files, 0);
+	assert_int_equal(res.bytes, 0);
+	assert_int_equal(res.links, 0);
+	assert_roots_empty(r);
+}
+
+static struct rip_strlist *listing;
+static size_t listing_skip;
+
+static int list_cb(const char *p, const struct stat *sb, int flag,
+	struct FTW *ftw)
+{
+	unsigned char d[RIP_SHA256_LEN];
+	char line[2048], link[1024], hex[RIP_SHA256_HEX];
+	const char *rel = p + listing_skip;
+	ssize_t n;
+
+	(void)flag;
+	if (ftw->level == 0)
+		return 0;
+	if (S_ISREG(sb->st_mode)) {
+		assert_int_equal(rip_sha256_file(d, p, NULL), 0);
+		rip_hex(hex, d, RIP_SHA256_LEN);
+		snprintf(line, sizeof(line), "file %s %04o %lld %s", rel,
+			(unsigned)(sb->st_mode & 07777), (long long)sb->st_size,
+			hex);
+	} else if (S_ISLNK(sb->st_mode)) {
+		n = readlink(p, link, sizeof(link) - 1);
+		assert_true(n >= 0);
+		link[n] = '\0';
+		snprintf(line, sizeof(line), "link %s -> %s", rel, link);
+	} else if (S_ISDIR(sb->st_mode)) {
+		snprintf(line, sizeof(line), "dir %s %04o", rel,
+			(unsigned)(sb->st_mode & 07777));
+	} else {
+		snprintf(line, sizeof(line), "other %s", rel);
+	}
+	rip_strlist_push(listing, line);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Everything below root, one sorted line per entry: its kind, its exact
+ * mode, its size and sha256 or its target. Equal trees, equal texts. */
+static char *tree_listing(const char *root)
+{
+	struct rip_strlist l = { 0 };
+	struct rip_buf b = RIP_BUF_INIT;
+
+	listing = &l;
+	listing_skip = strlen(root) + 1;
+	assert_int_equal(nftw(root, list_cb, 16, FTW_PHYS), 0);
+	qsort(l.v, l.n, sizeof(*l.v), cmp_str);
+	for (size_t i = 0; i < l.n; i++) {
+		rip_buf_add(&b, l.v[i], strlen(l.v[i]));
+		rip_buf_add(&b, "\n", 1);
+	}
+	rip_strlist_release(&l);
+	return rip_buf_detach(&b, NULL);
+}
+
+/* The tree of every kind of entry, as test_round_trip has it. */
+#define TREE_SPECS(big, big_len) { \
+	DIR_("payload/"), \
+	FILE_("payload/README", "read me\n"), \
+	DIR_("payload/a/"), \
+	DIR_("payload/a/b/"), \
+	DIR_("payload/a/b/c/"), \
+	FILE_("payload/a/b/c/deep.txt", "deep\n"), \
+	LINK_("payload/abs", "/etc/hostname"), \
+	{ RIP_ART_FILE, "payload/big.bin", false, (big), (big_len), NULL, \
+	  0, 0 }, \
+	DIR_("payload/bin/"), \
+	FILE_("payload/bin/data", "not executable\n"), \
+	EXEC_("payload/bin/run", "#!/bin/sh\necho hi\n"), \
+	LINK_("payload/current", "bin/run"), \
+	LINK_("payload/dangling", "no/such/file"), \
+	FILE_("payload/empty", ""), \
+	LINK_("payload/up", "../outside/target"), \
+	DIR_("payload/vendor/"), \
+	DIR_("payload/vendor/lib/"), \
+	DIR_("payload/\xc3\xbcn\xc3\xaf/"), \
+	FILE_("payload/\xc3\xbcn\xc3\xaf/\xe6\x97\xa5\xe6\x9c\xac.md", \
+		"# nihon\n"), \
+}
+#define SUBMODULE "vendor/lib 0123456789abcdef0123456789abcdef01234567"
+
+/* Three roots, one stream: each tree is the single extraction's. */
+static void test_many_round_trip(void **state)
+{
+	enum { BIG = 1 << 20 };   /* many blocks, each written three times */
+	unsigned char *big = malloc(BIG);
+	const struct spec specs[] = TREE_SPECS(big, BIG);
+	struct rip_extract_result one, res;
+	struct rip_err err;
+	struct roots r;
+	char *want, *got;
+	struct stat st;
+	mode_t old;
+	int rc, fds;
+
+	assert_non_null(big);
+	fill_random(big, BIG, 99);
+	write_artifact_ex(tpath(state, "a.tar.zst"), specs,
+		RIP_ARRAY_SIZE(specs), SUBMODULE, 0);
+	make_roots(state, &r, 3);
+	old = umask(077);
+	rc = extract(state, "a.tar.zst", "single", &one, &err);
+	if (rc < 0)
+		fail_msg("single: %s", err.msg);
+	fds = count_entries("/proc/self/fd");
+	rc = extract_many(state, "a.tar.zst", &r, &res, &err);
+	umask(old);
+	if (rc < 0)
+		fail_msg("many: %s", err.msg);
+	assert_int_equal(count_entries("/proc/self/fd"), fds);
+	/* counts are one tree's, as with one dest */
+	assert_int_equal(res.files, one.files);
+	assert_int_equal(res.bytes, one.bytes);
+	assert_int_equal(res.links, one.links);
+	assert_int_equal(res.files, 7);
+	assert_int_equal(res.links, 4);
+
+	want = tree_listing(tpath(state, "single"));
+	assert_int_equal(count_tree(tpath(state, "single")),
+		(int)RIP_ARRAY_SIZE(specs) - 1);
+	for (size_t i = 0; i < r.n; i++) {
+		got = tree_listing(r.dest[i]);
+		if (strcmp(got, want))
+			fail_msg("'%s' differs from the single extraction:\n"
+				"%s\nwant:\n%s", r.dest[i], got, want);
+		free(got);
+		for (size_t j = 1; j < RIP_ARRAY_SIZE(specs); j++)
+			assert_extracted(r.dest[i], &specs[j]);
+		assert_int_equal(lstat(r.dest[i], &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0755);
+		/* the release and no temporary folder beside it */
+		assert_int_equal(count_entries(r.rel[i]), 1);
+	}
+	free(want);
+	free(big);
+}
+
+static void test_many_dest_exists(void **state)
+{
+	const struct spec specs[] = {
+		DIR_("payload/"),
+		FILE_("payload/a", "a\n"),
+	};
+	struct rip_extract_result res;
+	struct rip_err err = { 0 };
+	struct roots r, twice;
+	char dotted[600], missing[600];
+
+	write_artifact(tpath(state, "a.tar.zst"), specs, RIP_ARRAY_SIZE(specs));
+	make_roots(state, &r, 3);
+
+	/* before any work: the artifact is not even opened */
+	assert_int_equal(mkdir(r.dest[1], 0755), 0);
+	assert_int_equal(extract_many(state, "nope.tar.zst", &r, &res, &err),
+		RIP_EEXISTS);
+	assert_err_contains(&err, r.dest[1]);
+	assert_int_equal(extract_many(state, "a.tar.zst", &r, &res, &err),
+		RIP_EEXISTS);
+	assert_err_contains(&err, r.dest[1]);
+	assert_int_equal(res.files, 0);
+	assert_int_equal(count_entries(r.dest[1]), 0);
+	assert_int_equal(rmdir(r.dest[1]), 0);
+	assert_roots_empty(&r);
+
+	/* a dangling symlink counts as existing */
+	assert_int_equal(symlink("nowhere", r.dest[2]), 0);
+	assert_int_equal(extract_many(state, "a.tar.zst", &r, &res, &err),
+		RIP_EEXISTS);
+	assert_err_contains(&err, r.dest[2]);
+	assert_int_equal(unlink(r.dest[2]), 0);
+	assert_roots_empty(&r);
+
+	/* one folder named twice, as such or through "." */
+	twice = r;
+	twice.v[2] = r.dest[0];
+	assert_int_equal(extract_many(state, "a.tar.zst", &twice, &res, &err),
+		RIP_EUSAGE);
+	assert_err_contains(&err, "are the same folder");
+	snprintf(dotted, sizeof(dotted), "%s/./1", r.rel[1]);
+	twice.v[2] = dotted;
+	assert_int_equal(extract_many(state, "a.tar.zst", &twice, &res, &err),
+		RIP_EUSAGE);
+	assert_err_contains(&err, dotted);
+	assert_roots_empty(&r);
+
+	/* none at all, or an empty name */
+	assert_int_equal(rip_extract_payload_many(&res, tpath(state,
+		"a.tar.zst"), NULL, 0, &err), RIP_EUSAGE);
+	twice.v[2] = "";
+	assert_int_equal(extract_many(state, "a.tar.zst", &twice, &res, &err),
+		RIP_EUSAGE);
+
+	/* a missing parent after two good ones: their folders go too */
+	snprintf(missing, sizeof(missing), "%s/no/releases/1",
+		((struct tmpdir *)*state)->path);
+	twice.v[2] = missing;
+	assert_int_equal(extract_many(state, "a.tar.zst", &twice, &res, &err),
+		RIP_ENOTFOUND);
+	assert_err_contains(&err, missing);
+	assert_roots_empty(&r);
+	assert_false(rip_path_exists(tpath(state, "no")));
+
+	/* and then all three, still possible */
+	if (extract_many(state, "a.tar.zst", &r, &res, &err) < 0)
+		fail_msg("extract: %s", err.msg);
+	for (size_t i = 0; i < r.n; i++)
+		assert_extracted(r.dest[i], &specs[1]);
+}
+
+/*
+ * The refusals of the tests above, into three roots: the ones the first
+ * read catches (nothing made yet) and the ones only the stream catches,
+ * after files were written into every root (a digest, a symlink in the
+ * way, an unlisted entry, a listed one missing at the very end).
+ */
+static void test_many_hostile(void **state)
+{
+	const struct spec z = FILE_("payload/d/z", "the real content\n");
+	const struct spec f = FILE_("payload/extra", "extra\n");
+	const struct spec g = FILE_("payload/gone", "gone\n");
+	const struct spec badsum[] = {
+		DIR_("payload/"), FILE_("payload/a", "a\n"), DIR_("payload/d/"),
+		FILE_("payload/d/b", "b\n"), FLAG_(z, BADSUM),
+		FILE_("payload/e", "e\n"),
+	};
+	const struct spec to_self[] = {
+		DIR_("payload/"), FILE_("payload/a", "a\n"),
+		LINK_("payload/self", "."), FILE_("payload/self/x", "x\n"),
+	};
+	const struct spec unlisted[] = {
+		DIR_("payload/"), FILE_("payload/a", "a\n"), FLAG_(f, UNLISTED),
+	};
+	const struct spec ghost[] = {
+		DIR_("payload/"), FILE_("payload/a", "a\n"), DIR_("payload/d/"),
+		FILE_("payload/d/b", "b\n"), FLAG_(g, GHOST),
+	};
+	const struct spec dotdot[] = {
+		DIR_("payload/"), LINK_("payload/../../evil-link", "/etc"),
+	};
+	const struct spec bomb[] = {
+		DIR_("payload/"), FILE_("payload/ok", "ok\n"),
+		{ RIP_ART_FILE, "payload/bomb", false, NULL, (size_t)400 << 20,
+		  NULL, UNLISTED, 0 },
+	};
+	struct spec suid[] = {
+		DIR_("payload/"), EXEC_("payload/su", "#!/bin/sh\n"),
+	};
+	struct roots r;
+
+	make_roots(state, &r, 3);
+	write_artifact(tpath(state, "sum.tar.zst"), badsum,
+		RIP_ARRAY_SIZE(badsum));
+	assert_refused_many(state, "sum.tar.zst", &r, RIP_EINTEGRITY,
+		"file 'payload/d/z': sha256 expected");
+	write_artifact(tpath(state, "self.tar.zst"), to_self,
+		RIP_ARRAY_SIZE(to_self));
+	assert_refused_many(state, "self.tar.zst", &r, RIP_ESECURITY,
+		"lies below 'payload/self'");
+	write_artifact(tpath(state, "unl.tar.zst"), unlisted,
+		RIP_ARRAY_SIZE(unlisted));
+	assert_refused_many(state, "unl.tar.zst", &r, RIP_EINTEGRITY,
+		"file 'payload/extra' is not listed in SHA256SUMS");
+	write_artifact(tpath(state, "ghost.tar.zst"), ghost,
+		RIP_ARRAY_SIZE(ghost));
+	assert_refused_many(state, "ghost.tar.zst", &r, RIP_EINTEGRITY,
+		"'payload/gone' is listed in SHA256SUMS but missing");
+	write_artifact(tpath(state, "dot.tar.zst"), dotdot,
+		RIP_ARRAY_SIZE(dotdot));
+	assert_refused_many(state, "dot.tar.zst", &r, RIP_ESECURITY,
+		"payload/../../evil-link");
+	write_raw(tpath(state, "bomb.tar.zst"), bomb, RIP_ARRAY_SIZE(bomb));
+	assert_refused_many(state, "bomb.tar.zst", &r, RIP_ESECURITY,
+		"payload/bomb");
+	suid[1].perm = 04755;
+	write_raw(tpath(state, "suid.tar.zst"), suid, RIP_ARRAY_SIZE(suid));
+	assert_refused_many(state, "suid.tar.zst", &r, RIP_ESECURITY,
+		"payload/su");
+	write_text(tpath(state, "junk.tar.zst"), "not an archive at all\n");
+	assert_refused_many(state, "junk.tar.zst", &r, RIP_EINTEGRITY,
+		"junk.tar.zst");
+}
+
+/*
+ * Feeds the artifact through a FIFO, once per read, and makes a folder
+ * at appear before the second read ends: every stream has passed, the
+ * first dest is renamed, the second is taken. The first read's end is
+ * known by the temporary folders, which are made after it closed.
+ */
+struct feeder {
+	const char *fifo;
+	const unsigned char *data;
+	size_t len;
+	const char *watch;
+	const char *appear;
+	bool ok;
+};
+
+/* A writer's end of fifo once a reader has it open; -1 after 10 s. */
+static int open_writer(const char *fifo)
+{
+	for (int i = 0; i < 10000; i++) {
+		int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+		if (fd >= 0 && fcntl(fd, F_SETFL, 0) == 0)
+			return fd;
+		if (fd >= 0 || errno != ENXIO)
+			return -1;
+		usleep(1000);
+	}
+	return -1;
+}
+
+static bool dot_entry_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+
+	while (d && (e = readdir(d)))
+		found |= e->d_name[0] == '.' && strcmp(e->d_name, ".") &&
+			strcmp(e->d_name, "..");
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static void *feeder_main(void *arg)
+{
+	struct feeder *f = arg;
+	int fd = open_writer(f->fifo), i;
+
+	if (fd < 0 || rip_write_all(fd, f->data, f->len) < 0)
+		goto out;
+	close(fd);
+	for (i = 0; i < 10000 && !dot_entry_in(f->watch); i++)
+		usleep(1000);
+	fd = open_writer(f->fifo);
+	if (fd < 0 || rip_write_all(fd, f->data, f->len) < 0)
+		goto out;
+	f->ok = mkdir(f->appear, 0755) == 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void test_many_dest_appears(void **state)
+{
+	const struct spec specs[] = {
+		DIR_("payload/"),
+		FILE_("payload/a", "a\n"),
+		DIR_("payload/d/"),
+		FILE_("payload/d/b", "b\n"),
+	};
+	struct feeder f = { 0 };
+	struct rip_extract_result res;
+	struct rip_err err = { 0 };
+	struct roots r;
+	pthread_t th;
+	size_t len;
+	char fifo[512];
+	int rc;
+
+	write_artifact(tpath(state, "a.tar.zst"), specs, RIP_ARRAY_SIZE(specs));
+	f.data = slurp(tpath(state, "a.tar.zst"), &len);
+	f.len = len;
+	snprintf(fifo, sizeof(fifo), "%s", tpath(state, "a.fifo"));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	make_roots(state, &r, 2);
+	f.fifo = fifo;
+	f.watch = r.rel[0];
+	f.appear = r.dest[1];
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(pthread_create(&th, NULL, feeder_main, &f), 0);
+	rc = rip_extract_payload_many(&res, fifo, r.v, r.n, &err);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	signal(SIGPIPE, SIG_DFL);
+	free((void *)f.data);
+	assert_true(f.ok);
+	if (rc != RIP_EEXISTS)
+		fail_msg("rc %d, want %d (%s)", rc, RIP_EEXISTS, err.msg);
+	assert_err_contains(&err, "appeared while the artifact was being "
+		"extracted");
+	assert_err_contains(&err, r.dest[1]);
+	assert_int_equal(res.files, 0);
+	/* the first root's release, renamed already, was taken back; the
+	 * second root keeps only the folder that appeared, untouched */
+	assert_int_equal(rmdir(r.dest[1]), 0);
+	assert_roots_empty(&r);
+}
+
+/*
+ * Twelve roots under an open-file limit that holds two at a time: filled
+ * in batches, one stream each, and still all or nothing.
+ */
+static void test_many_fd_limit(void **state)
+{
+	unsigned char *big = malloc(200000);
+	const struct spec specs[] = TREE_SPECS(big, 200000);
+	const struct spec ghost_file = FILE_("payload/gone", "gone\n");
+	const struct spec ghost[] = {
+		DIR_("payload/"), FILE_("payload/a", "a\n"), DIR_("payload/d/"),
+		FILE_("payload/d/b", "b\n"), FLAG_(ghost_file, GHOST),
+	};
+	struct rip_extract_result one, res;
+	struct rip_err err;
+	struct rlimit low = saved_nofile;
+	struct roots r;
+	char *want, *got;
+	int rc, fds;
+
+	assert_non_null(big);
+	fill_random(big, 200000, 5);
+	write_artifact_ex(tpath(state, "a.tar.zst"), specs,
+		RIP_ARRAY_SIZE(specs), SUBMODULE, 0);
+	write_artifact(tpath(state, "g.tar.zst"), ghost, RIP_ARRAY_SIZE(ghost));
+	if (extract(state, "a.tar.zst", "single", &one, &err) < 0)
+		fail_msg("single: %s", err.msg);
+	make_roots(state, &r, MAX_ROOTS);
+
+	/* 24 free: two destinations of three fds beside a reserve of 16;
+	 * all twelve at once would need 36 */
+	fds = count_entries("/proc/self/fd") - 1;
+	low.rlim_cur = (rlim_t)fds + 24;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	rc = extract_many(state, "g.tar.zst", &r, &res, &err);
+	assert_int_equal(rc, RIP_EINTEGRITY);
+	assert_err_contains(&err, "'payload/gone' is listed in SHA256SUMS");
+	rc = extract_many(state, "a.tar.zst", &r, &res, &err);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved_nofile), 0);
+	if (rc < 0)
+		fail_msg("many: %s", err.msg);
+	assert_int_equal(count_entries("/proc/self/fd") - 1, fds);
+	assert_int_equal(res.files, one.files);
+	assert_int_equal(res.bytes, one.bytes);
+	assert_int_equal(res.links, one.links);
+	want = tree_listing(tpath(state, "single"));
+	for (size_t i = 0; i < r.n; i++) {
+		got = tree_listing(r.dest[i]);
+		if (strcmp(got, want))
+			fail_msg("'%s' differs from the single extraction",
+				r.dest[i]);
+		free(got);
+		assert_int_equal(count_entries(r.rel[i]), 1);
+	}
+	free(want);
+	free(big);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
+#define M(f) cmocka_unit_test_setup_teardown(f, many_setup, many_teardown)
 
 int main(void)
 {
@@ -860,6 +1438,11 @@ int main(void)
 		T(test_bad_modes),
 		T(test_non_ascii),
 		T(test_relative_dest),
+		M(test_many_round_trip),
+		M(test_many_dest_exists),
+		M(test_many_hostile),
+		M(test_many_dest_appears),
+		M(test_many_fd_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
