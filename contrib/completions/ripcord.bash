@@ -27,6 +27,7 @@ _ripcord()
 	esac
 	if [ -z "$cmd" ]; then
 		COMPREPLY=($(compgen -W "init keygen cut verify releases migrate
+			deploy rollback status drill report log gc
 			-C -c --json -q -v --version --help" -- "$cur"))
 		return
 	fi
@@ -37,7 +38,13 @@ _ripcord()
 	verify)
 		COMPREPLY=($(compgen -W "--key --json $(_ripcord_releases)" -- "$cur"))
 		COMPREPLY+=($(compgen -f -X '!*.tar.zst' -- "$cur")) ;;
-	releases) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+	releases|status) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+	deploy) COMPREPLY=($(compgen -W "--target --dry-run --json $(_ripcord_releases)" -- "$cur")) ;;
+	rollback) COMPREPLY=($(compgen -W "--to --dry-run --no-migrate --json" -- "$cur")) ;;
+	drill) COMPREPLY=($(compgen -W "--due --all --json $(_ripcord_releases)" -- "$cur")) ;;
+	report) COMPREPLY=($(compgen -W "-o --days --json" -- "$cur")) ;;
+	log) COMPREPLY=($(compgen -W "-n --json --verify" -- "$cur")) ;;
+	gc) COMPREPLY=($(compgen -W "--dry-run --json" -- "$cur")) ;;
 	migrate)
 		if [ "$prev" = migrate ]; then
 			COMPREPLY=($(compgen -W "status up down lint ack mark" -- "$cur"))

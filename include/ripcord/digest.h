@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * digest.h: SHA-256, streaming and one-shot, and its hex form.
+ * digest.h: SHA-256, streaming and one-shot, and its hex form; streaming
+ * SHA-1 for git's object ids (fidelity.c). The one file that calls
+ * OpenSSL's digests is digest.c.
  */
 #ifndef RIPCORD_DIGEST_H
 #define RIPCORD_DIGEST_H
@@ -21,6 +23,19 @@ void rip_sha256_update(struct rip_sha256 *s, const void *data, size_t len);
 void rip_sha256_final(unsigned char out[RIP_SHA256_LEN], struct rip_sha256 *s);
 /* Releases s without a result; safe on a finished digest. */
 void rip_sha256_release(struct rip_sha256 *s);
+
+struct rip_sha1 {
+	void *ctx; /* EVP_MD_CTX */
+};
+
+/* Starts a SHA-1; RIP_EFAIL when OpenSSL refuses it (a FIPS-only
+ * provider). */
+RIP_MUST_CHECK int rip_sha1_init(struct rip_sha1 *s, struct rip_err *err);
+void rip_sha1_update(struct rip_sha1 *s, const void *data, size_t len);
+/* Writes the 20-byte digest to out and releases s. */
+void rip_sha1_final(unsigned char out[20], struct rip_sha1 *s);
+/* Releases s without a result; safe on a finished or unstarted one. */
+void rip_sha1_release(struct rip_sha1 *s);
 
 void rip_sha256(unsigned char out[RIP_SHA256_LEN], const void *data,
 	size_t len);

@@ -51,6 +51,12 @@ RIP_MUST_CHECK int rip_write_all(int fd, const void *data, size_t len);
 
 bool rip_path_exists(const char *path);
 bool rip_is_dir(const char *path);
+/*
+ * Removes path and, for a folder, everything below it, never following a
+ * symlink (a link is removed, not what it points at). 0, or -1 with errno
+ * set (a path that does not exist is 0).
+ */
+int rip_remove_tree(const char *path);
 
 /* Joins dir and name with one '/'; name absolute: returns a copy of name. */
 char *rip_path_join(const char *dir, const char *name);

@@ -7,6 +7,7 @@
 
 #include "ripcord/config.h"
 #include "ripcord/digest.h"
+#include "ripcord/manifest.h"
 #include "ripcord/migration.h"
 #include "ripcord/store.h"
 
@@ -59,6 +60,7 @@ struct rip_verify_result {
 	size_t migrations;
 	bool is_signed;           /* a .sig file is beside it */
 	bool sig_checked;         /* ... and was verified with verify_key */
+	struct rip_manifest *manifest;   /* its MANIFEST, once verified */
 };
 
 /*

@@ -13,9 +13,9 @@ struct rip_state;
 /*
  * The schema version this build writes; older databases are upgraded.
  * 1: releases. 2: switches and audit (journal.h). 3: lock_holder,
- * operations and switches.activate.
+ * operations and switches.activate. 4: drills (drill.h).
  */
-#define RIP_STATE_SCHEMA 3
+#define RIP_STATE_SCHEMA 4
 
 struct rip_release_rec {
 	char *id;
@@ -43,6 +43,15 @@ void rip_state_free(struct rip_state *st);
 
 /* The schema version found in the file after opening. */
 int rip_state_schema(const struct rip_state *st);
+
+/*
+ * A write transaction around several journal writes, so they cost one
+ * commit (one sync) together: rip_state_end commits when rc is 0, else
+ * rolls back, and returns the first error.
+ */
+RIP_MUST_CHECK int rip_state_begin(struct rip_state *st, struct rip_err *err);
+RIP_MUST_CHECK int rip_state_end(struct rip_state *st, int rc,
+	struct rip_err *err);
 
 RIP_MUST_CHECK int rip_state_release_add(struct rip_state *st,
 	const struct rip_release_rec *rec, struct rip_err *err);

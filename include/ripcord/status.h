@@ -15,6 +15,7 @@
 #define RIPCORD_STATUS_H
 
 #include "ripcord/config.h"
+#include "ripcord/drill.h"
 #include "ripcord/journal.h"
 #include "ripcord/store.h"
 
@@ -34,6 +35,7 @@ struct rip_target_status {
 	char *error;              /* the root could not be read: why */
 	char *rollback;           /* where `rollback` would take it; NULL */
 	enum rip_rollback_state rollback_state;
+	struct rip_drill_rec rollback_drill;   /* its last drill; seq 0 none */
 	size_t extracted;         /* releases kept extracted on it */
 	struct rip_switch pending;   /* a switch left pending; seq 0: none */
 	bool pending_done;        /* ... whose link was switched after all */

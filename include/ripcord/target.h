@@ -46,6 +46,16 @@ char *rip_root_release_dir(const char *root, const char *id);
 RIP_MUST_CHECK int rip_root_switch(const char *root, const char *id,
 	struct rip_err *err);
 
+/*
+ * The same switch without the fsync, for many roots at once: switch each,
+ * then make them all durable with rip_sync_roots (one syncfs(2) per
+ * filesystem instead of an fsync per root).
+ */
+RIP_MUST_CHECK int rip_root_switch_quick(const char *root, const char *id,
+	struct rip_err *err);
+RIP_MUST_CHECK int rip_sync_roots(const char *const *roots, size_t n,
+	struct rip_err *err);
+
 /* Removes releases/<id> (never the current one: RIP_EUSAGE). */
 RIP_MUST_CHECK int rip_root_remove(const char *root, const char *id,
 	struct rip_err *err);

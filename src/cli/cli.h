@@ -34,6 +34,8 @@ int cmd_rollback(struct cli *cli, int argc, char **argv);
 int cmd_log(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_gc(struct cli *cli, int argc, char **argv);
+int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_drill(struct cli *cli, int argc, char **argv);
 
 /* Prints err as "ripcord: error: ..." and returns its exit code. */
 int cli_fail(const struct rip_err *err, int code);
@@ -61,6 +63,10 @@ void cli_print_json(json_t *doc);
 
 /* "2026-11-27 12:00" (UTC) of a timestamp. */
 void cli_format_time(char *out, size_t len, int64_t t);
+/* "pass 3h ago", "FAIL 2d ago", "INTEGRITY 5m ago", "never" (d->seq 0) */
+struct rip_drill_rec;
+void cli_format_drill(char *out, size_t len, const struct rip_drill_rec *d,
+	int64_t now);
 /* "12.3 MiB" */
 void cli_format_size(char *out, size_t len, uint64_t bytes);
 

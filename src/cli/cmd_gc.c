@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "ripcord/gc.h"
 #include "ripcord/log.h"
+#include "ripcord/metrics.h"
 #include "ripcord/store.h"
 #include "banned.h"
 
@@ -177,6 +178,25 @@ static json_t *plan_json(const struct rip_gc_plan *p, bool dry_run, int rc,
 		"error", rc ? err->msg : NULL);
 }
 
+/* A release gone from the store has no drill series any more. */
+static void forget_metrics(const struct rip_config *cfg,
+	const struct rip_gc_plan *plan)
+{
+	for (size_t i = 0; cfg->drill.metrics_file && i < plan->deleted.n; i++) {
+		const struct rip_gc_item *it = &plan->deleted.v[i];
+		const struct rip_metric_label match[] = {
+			{ "project", cfg->project.name }, { "release", it->id },
+		};
+		struct rip_err err = { 0 };
+		size_t removed;
+
+		if (it->kind == RIP_GC_RELEASE && it->done &&
+		    rip_metrics_remove(&removed, cfg->drill.metrics_file, match,
+			    RIP_ARRAY_SIZE(match), &err) < 0)
+			rip_warn("cannot update the metrics file: %s", err.msg);
+	}
+}
+
 static int run(struct cli *cli, bool dry_run)
 {
 	struct rip_config *cfg = NULL;
@@ -194,8 +214,10 @@ static int run(struct cli *cli, bool dry_run)
 	if (!cli->json)
 		for (size_t i = 0; i < plan.warnings.n; i++)
 			rip_warn("%s", plan.warnings.v[i]);
-	if (!dry_run)
+	if (!dry_run) {
 		rc = rip_gc_apply(&plan, store, progress, cli, &err);
+		forget_metrics(cfg, &plan);
+	}
 	if (cli->json)
 		cli_print_json(plan_json(&plan, dry_run, rc, &err));
 	else

@@ -8,8 +8,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "ripcord/dora.h"
 #include "ripcord/status.h"
 #include "banned.h"
 
@@ -44,21 +46,24 @@ static const char *note_of(const struct rip_target_status *t, char *buf,
 static void print_text(const struct rip_config *cfg,
 	const struct rip_status *s)
 {
-	char note[640];
+	char note[640], drill[48];
+	int64_t now = (int64_t)time(NULL);
 
 	printf("project %s: %zu release%s in the store%s%s\n",
 		cfg->project.name ? cfg->project.name : "-", s->releases,
 		s->releases == 1 ? "" : "s", s->newest ? ", newest " : "",
 		s->newest ? s->newest : "");
-	printf("%-16s %-16s %-16s %-16s %-7s %s\n", "TARGET", "RUNS",
-		"RECORDED", "ROLLBACK", "READY", "NOTE");
+	printf("%-16s %-16s %-16s %-16s %-7s %-16s %s\n", "TARGET", "RUNS",
+		"RECORDED", "ROLLBACK", "READY", "DRILLED", "NOTE");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct rip_target_status *t = &s->targets[i];
 
-		printf("%-16s %-16s %-16s %-16s %-7s %s\n", t->target->name,
+		if (t->rollback)
+			cli_format_drill(drill, sizeof(drill), &t->rollback_drill, now);
+		printf("%-16s %-16s %-16s %-16s %-7s %-16s %s\n", t->target->name,
 			dash(t->current), dash(t->recorded), dash(t->rollback),
 			rip_rollback_state_name(t->rollback_state),
-			note_of(t, note, sizeof(note)));
+			t->rollback ? drill : "-", note_of(t, note, sizeof(note)));
 	}
 	if (s->busy)
 		printf("\nin progress: %s\n", s->holder);
@@ -89,7 +94,7 @@ static json_t *status_json(const struct rip_config *cfg,
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct rip_target_status *t = &s->targets[i];
-		json_t *pending = json_null();
+		json_t *pending = json_null(), *drill = json_null();
 
 		if (t->pending.seq)
 			pending = json_pack("{s:I, s:s, s:s, s:s?, s:b, s:I}", "seq",
@@ -97,13 +102,19 @@ static json_t *status_json(const struct rip_config *cfg,
 				"release", t->pending.release, "previous",
 				t->pending.previous, "switched", t->pending_done,
 				"started", (json_int_t)t->pending.started);
+		if (t->rollback_drill.seq)
+			drill = json_pack("{s:s, s:I, s:f}", "result",
+				t->rollback_drill.result, "started",
+				(json_int_t)t->rollback_drill.started, "seconds",
+				t->rollback_drill.seconds);
 		json_array_append_new(targets, json_pack("{s:s, s:s, s:s?, s:s?, "
-			"s:s?, s:b, s:s?, s:s, s:I, s:o, s:b, s:b, s:s?}", "target",
+			"s:s?, s:b, s:s?, s:s, s:o, s:I, s:o, s:b, s:b, s:s?}",
+			"target",
 			t->target->name, "root", t->target->root, "group",
 			t->target->group, "current", t->current, "recorded",
 			t->recorded, "drift", t->drift, "rollback_to", t->rollback,
 			"rollback_ready", rip_rollback_state_name(t->rollback_state),
-			"extracted", (json_int_t)t->extracted, "pending", pending,
+			"rollback_drill", drill, "extracted", (json_int_t)t->extracted, "pending", pending,
 			"activate_owed", t->activate_owed, "activate_failed",
 			t->activate_failed, "error", t->error));
 	}
@@ -152,8 +163,21 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		goto done;
 	if ((rc = rip_status_read(&s, cfg, store, &err)) < 0)
 		goto done;
-	if (cli->json)
-		cli_print_json(status_json(cfg, &s));
+	if (cli->json) {
+		json_t *doc = status_json(cfg, &s);
+		struct rip_dora d;
+
+		/* the DORA figures of the last 30 days, as ripcord-report(1) */
+		if ((rc = rip_dora_read(&d, store ? store->state : NULL,
+				(int64_t)time(NULL), RIP_DORA_DEFAULT_DAYS, &err)) < 0) {
+			json_decref(doc);
+			rip_status_release(&s);
+			goto done;
+		}
+		json_object_set_new(doc, "dora", rip_dora_json(&d));
+		rip_dora_release(&d);
+		cli_print_json(doc);
+	}
 	else
 		print_text(cfg, &s);
 	/* exit 5: state saved, repeat the operation; 1: drift to look at */

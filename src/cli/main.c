@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "rip_version.h"
+#include "ripcord/drill.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/journal.h"
 #include "ripcord/store.h"
@@ -37,12 +38,14 @@ static const struct {
 	{ "rollback", cmd_rollback, "every target back, then the schema" },
 	{ "status", cmd_status, "what runs on each target, drift, rollback" },
 	{ "log", cmd_log, "the audit history" },
+	{ "drill", cmd_drill, "test-restore releases: prove each rollback" },
 	{ "gc", cmd_gc, "delete releases beyond keep, never the rollback" },
+	{ "report", cmd_report, "a self-contained HTML report with charts" },
 };
 
 /* In DESIGN.md, not in this version yet: said plainly, never faked. */
 static const char *const later[] = {
-	"rollout", "drill", "report",
+	"rollout",
 };
 
 static void usage(FILE *f)
@@ -179,6 +182,23 @@ void cli_format_size(char *out, size_t len, uint64_t bytes)
 		snprintf(out, len, "%llu B", (unsigned long long)bytes);
 	else
 		snprintf(out, len, "%.1f %s", v, units[u]);
+}
+
+void cli_format_drill(char *out, size_t len, const struct rip_drill_rec *d,
+	int64_t now)
+{
+	int64_t age = now - d->started;
+
+	if (!d->seq) {
+		snprintf(out, len, "never");
+		return;
+	}
+	if (age < 0)
+		age = 0;
+	snprintf(out, len, "%s %lld%s ago", strcmp(d->result, RIP_DRILL_PASS) ?
+		(strcmp(d->result, RIP_DRILL_FAIL) ? "INTEGRITY" : "FAIL") : "pass",
+		(long long)(age < 3600 ? age / 60 : age < 86400 ? age / 3600 :
+		age / 86400), age < 3600 ? "m" : age < 86400 ? "h" : "d");
 }
 
 static int dispatch(struct cli *cli, int argc, char **argv)

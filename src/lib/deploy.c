@@ -535,30 +535,91 @@ static int apply_extracts(struct rip_plan *p, size_t i, size_t *n,
 	return rc;
 }
 
-static int apply_switch(struct rip_plan *p, const struct rip_action *a,
-	struct rip_store *store, struct rip_err *err)
+/*
+ * The consecutive switch actions from i, as one quick pass: every intent
+ * in one transaction, every link renamed, the roots' filesystems synced
+ * once (rip_sync_roots), every result in one transaction. Two commits and
+ * a syncfs for any number of targets, where a switch at a time cost three
+ * syncs each. A killed pass leaves 'pending' rows that the next run
+ * settles against the links. Stops at the first switch that fails (the
+ * ones after it are recorded as not attempted); *n says how many actions
+ * it covered.
+ */
+static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
+	struct rip_store *store, rip_apply_fn fn, void *data,
+	struct rip_err *err)
 {
-	struct rip_target_report *r = find_report(p, a->target);
-	int64_t seq;
-	int rc;
+	struct rip_state *st = store->state;
+	const char **roots;
+	int64_t *seq;
+	char **why;
+	size_t k = 0, done = 0;
+	int rc = 0;
 
-	if ((rc = rip_root_prepare(a->target->root, err)) < 0 ||
-	    (rc = rip_journal_begin(&seq, store->state, a->target->name,
-		    a->release, a->previous, p->op, a->target->activate != NULL,
-		    err)) < 0)
-		return rc;
-	r->seq = seq;
-	rc = rip_root_switch(a->target->root, a->release, err);
-	if (rc == 0) {
-		rc = rip_journal_end(store->state, seq, "ok", err);
-	} else {
-		char *why = rip_xasprintf("failed: %s", err ? err->msg : "");
-		struct rip_err ignore = { 0 };
+	while (i + k < p->n && p->v[i + k].kind == RIP_ACT_SWITCH)
+		k++;
+	*n = k;
+	seq = rip_xcalloc(k, sizeof(*seq));
+	why = rip_xcalloc(k, sizeof(*why));
+	roots = rip_xcalloc(k, sizeof(*roots));
+	for (size_t j = 0; j < k && rc == 0; j++)
+		if ((rc = rip_root_prepare(p->v[i + j].target->root, err)) < 0)
+			rip_err_prefix(err, "target '%s'", p->v[i + j].target->name);
+	if (rc == 0 && (rc = rip_state_begin(st, err)) == 0) {
+		for (size_t j = 0; j < k && rc == 0; j++) {
+			const struct rip_action *a = &p->v[i + j];
 
-		if (rip_journal_end(store->state, seq, why, &ignore) < 0)
-			rip_warn("cannot record the failed switch: %s", ignore.msg);
-		free(why);
+			rc = rip_journal_begin(&seq[j], st, a->target->name,
+				a->release, a->previous, p->op, a->target->activate !=
+				NULL, err);
+		}
+		rc = rip_state_end(st, rc, err);
 	}
+	if (rc < 0) {
+		free(seq);
+		free(why);
+		free(roots);
+		return rc;
+	}
+	for (; done < k && rc == 0; done++) {
+		const struct rip_action *a = &p->v[i + done];
+
+		find_report(p, a->target)->seq = seq[done];
+		roots[done] = a->target->root;
+		if ((rc = rip_root_switch_quick(a->target->root, a->release,
+				err)) < 0) {
+			rip_err_prefix(err, "switch on '%s'", a->target->name);
+			why[done] = rip_xasprintf("failed: %s", err->msg);
+		}
+	}
+	if (rc == 0 && (rc = rip_sync_roots(roots, done, err)) < 0)
+		for (size_t j = 0; j < done; j++)
+			why[j] = rip_xasprintf("failed: %s", err->msg);
+	for (size_t j = done; j < k; j++)
+		why[j] = rip_xstrdup("failed: not attempted (an earlier switch "
+			"failed)");
+	{
+		struct rip_err jerr = { 0 };
+		int jrc = rip_state_begin(st, &jerr);
+
+		for (size_t j = 0; j < k && jrc == 0; j++)
+			jrc = rip_journal_end(st, seq[j], why[j] ? why[j] : "ok",
+				&jerr);
+		if ((jrc = rip_state_end(st, jrc, &jerr)) < 0 && rc == 0) {
+			rc = jrc;
+			*err = jerr;
+		} else if (jrc < 0) {
+			rip_warn("cannot record the switches: %s", jerr.msg);
+		}
+	}
+	for (size_t j = 0; j < k; j++) {
+		if (fn)
+			fn(data, &p->v[i + j], why[j] ? RIP_EFAIL : 0, why[j]);
+		free(why[j]);
+	}
+	free(seq);
+	free(why);
+	free(roots);
 	return rc;
 }
 
@@ -788,9 +849,13 @@ static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
 			i += n - 1;
 			continue;
 		}
-		case RIP_ACT_SWITCH:
-			rc = apply_switch(p, a, store, err);
-			break;
+		case RIP_ACT_SWITCH: {
+			size_t n;
+
+			rc = apply_switches(p, i, &n, store, fn, data, err);
+			i += n - 1;
+			continue;
+		}
 		case RIP_ACT_ACTIVATE:
 			i += apply_activates(p, i, store, fn, data, soft_fail) - 1;
 			continue;

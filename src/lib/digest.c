@@ -43,6 +43,43 @@ void rip_sha256_release(struct rip_sha256 *s)
 	s->ctx = NULL;
 }
 
+int rip_sha1_init(struct rip_sha1 *s, struct rip_err *err)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (!ctx)
+		abort();
+	if (EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		s->ctx = NULL;
+		return rip_err_set(err, RIP_EFAIL, "OpenSSL cannot compute SHA-1 "
+			"(is a FIPS-only provider configured?)");
+	}
+	s->ctx = ctx;
+	return 0;
+}
+
+void rip_sha1_update(struct rip_sha1 *s, const void *data, size_t len)
+{
+	if (len && EVP_DigestUpdate(s->ctx, data, len) != 1)
+		abort();
+}
+
+void rip_sha1_final(unsigned char out[20], struct rip_sha1 *s)
+{
+	unsigned int n = 20;
+
+	if (EVP_DigestFinal_ex(s->ctx, out, &n) != 1 || n != 20)
+		abort();
+	rip_sha1_release(s);
+}
+
+void rip_sha1_release(struct rip_sha1 *s)
+{
+	EVP_MD_CTX_free(s->ctx);
+	s->ctx = NULL;
+}
+
 void rip_sha256(unsigned char out[RIP_SHA256_LEN], const void *data,
 	size_t len)
 {

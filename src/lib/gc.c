@@ -23,8 +23,7 @@
  *    targets on different releases (a partial deploy) each keep their
  *    window, the oldest one's included;
  *  - it was cut after every release that runs (not deployed yet);
- *  - it is the newest release whose drill passed (protect_drill_passed: a
- *    hook that protects nothing until drills exist).
+ *  - it is the newest release whose last drill passed.
  *
  * gc refuses to plan at all (RIP_EINTR) while the journal holds a switch
  * still 'pending' or an operation never finished: a process died in a
@@ -74,6 +73,7 @@
 #include <unistd.h>
 
 #include "ripcord/deploy.h"
+#include "ripcord/drill.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/gc.h"
 #include "ripcord/journal.h"
@@ -287,14 +287,6 @@ static uint64_t file_bytes(const char *path)
 		0;
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-	struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(p) : unlink(p);
-}
-
 /* ---- reading the world ------------------------------------------------- */
 
 /*
@@ -480,16 +472,26 @@ static void mark_undeployed(struct gc *g)
 }
 
 /*
- * DESIGN.md §5: "gc never deletes the newest release whose drill passed".
- * Drills do not exist in this version, so no release has passed one and
- * this protects nothing, on purpose: nothing is claimed that did not
- * happen. The drill issue fills it in: read the newest passing drill from
- * state.db and set rel[i].drilled on that release (RIP_GC_DRILLED).
+ * The newest release (in cut order) whose last drill passed is kept: it
+ * is the rollback proven most recently, whatever keep says.
  */
 static int protect_drill_passed(struct gc *g, struct rip_err *err)
 {
-	(void)g;
-	(void)err;
+	for (size_t i = g->n; i-- > 0;) {
+		struct rip_drill_rec last;
+		bool passed;
+		int rc;
+
+		if ((rc = rip_drill_last(&last, g->store->state, g->recs[i].id,
+				false, err)) < 0)
+			return rc;
+		passed = last.seq && !strcmp(last.result, RIP_DRILL_PASS);
+		rip_drill_rec_release(&last);
+		if (passed) {
+			g->rel[i].drilled = true;
+			break;
+		}
+	}
 	return 0;
 }
 
@@ -708,7 +710,7 @@ static int remove_unfinished(const struct rip_gc_item *it,
 	if (!S_ISDIR(st.st_mode) || it->id[0] != '.')
 		return rip_err_set(err, RIP_EUSAGE, "'%s' is not an unfinished "
 			"extraction: left alone", it->path);
-	if (nftw(it->path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+	if (rip_remove_tree(it->path) < 0)
 		return rip_err_errno(err, RIP_EIO, "cannot remove '%s' (check "
 			"its permissions, then run gc again)", it->path);
 	return 0;

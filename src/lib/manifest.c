@@ -251,7 +251,7 @@ bool rip_manifest_holds_submodule(const struct rip_manifest *m,
 	pl = strlen(path);
 	for (size_t i = 0; i < m->submodules.n; i++) {
 		const char *sub = m->submodules.v[i];
-		const char *sp = strchr(sub, ' ');
+		const char *sp = strrchr(sub, ' ');
 		size_t len = sp ? (size_t)(sp - sub) : strlen(sub);
 
 		if (pl <= len && !strncmp(path, sub, pl) &&

@@ -81,6 +81,17 @@ static const char *const upgrades[] = {
 	"  host TEXT NOT NULL,"
 	"  command TEXT NOT NULL,"
 	"  since INTEGER NOT NULL);",
+
+	/* 4: drills (drill.h) */
+	"CREATE TABLE drills ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  release TEXT NOT NULL,"
+	"  started INTEGER NOT NULL,"
+	"  seconds REAL NOT NULL,"
+	"  result TEXT NOT NULL,"
+	"  detail TEXT,"
+	"  steps TEXT NOT NULL);"
+	"CREATE INDEX drills_release ON drills (release, seq);",
 };
 
 _Static_assert(RIP_ARRAY_SIZE(upgrades) == RIP_STATE_SCHEMA,
@@ -116,6 +127,16 @@ int rip_state_exec(struct rip_state *st, const char *sql,
 		rc = db_error(st, err, "", msg ? msg : sqlite3_errmsg(st->db));
 	sqlite3_free(msg);
 	return rc;
+}
+
+int rip_state_begin(struct rip_state *st, struct rip_err *err)
+{
+	return rip_state_exec(st, "BEGIN IMMEDIATE", err);
+}
+
+int rip_state_end(struct rip_state *st, int rc, struct rip_err *err)
+{
+	return rip_state_finish(st, rc, err);
 }
 
 int rip_state_finish(struct rip_state *st, int rc, struct rip_err *err)

@@ -31,6 +31,7 @@ void rip_status_release(struct rip_status *s)
 		free(t->error);
 		free(t->rollback);
 		free(t->recorded_op);
+		rip_drill_rec_release(&t->rollback_drill);
 		rip_switch_release(&t->pending);
 	}
 	free(s->targets);
@@ -95,6 +96,9 @@ static int read_rollback(struct rip_target_status *ts,
 
 	if ((rc = rip_rollback_target(&ts->rollback, store, ts->target,
 			ts->current, err)) < 0 || !ts->rollback)
+		return rc;
+	if ((rc = rip_drill_last(&ts->rollback_drill, store->state,
+			ts->rollback, false, err)) < 0)
 		return rc;
 	art = rip_store_artifact_path(store, ts->rollback);
 	if (rip_strlist_has(&root->extracted, ts->rollback))

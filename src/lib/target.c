@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +164,44 @@ char *rip_root_release_dir(const char *root, const char *id)
 
 int rip_root_switch(const char *root, const char *id, struct rip_err *err)
 {
+	int rc = rip_root_switch_quick(root, id, err);
+
+	return rc ? rc : rip_fsync_dir(root, err);
+}
+
+int rip_sync_roots(const char *const *roots, size_t n, struct rip_err *err)
+{
+	dev_t *done = rip_xcalloc(n + 1, sizeof(*done));
+	size_t nd = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int fd = open(roots[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct stat st;
+
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			rc = rip_err_errno(err, RIP_EIO, "cannot open '%s'", roots[i]);
+		} else {
+			bool seen = false;
+
+			for (size_t k = 0; k < nd && !seen; k++)
+				seen = done[k] == st.st_dev;
+			if (!seen && syncfs(fd) < 0)
+				rc = rip_err_errno(err, RIP_EIO, "cannot sync the "
+					"filesystem of '%s'", roots[i]);
+			else if (!seen)
+				done[nd++] = st.st_dev;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	free(done);
+	return rc;
+}
+
+int rip_root_switch_quick(const char *root, const char *id,
+	struct rip_err *err)
+{
 	char *dir = rip_root_release_dir(root, id);
 	char *target = rip_xasprintf("releases/%s", id);
 	char *link = rip_path_join(root, "current");
@@ -187,22 +224,13 @@ int rip_root_switch(const char *root, const char *id, struct rip_err *err)
 	else if (rename(tmp, link) < 0) {
 		rc = rip_err_errno(err, RIP_EIO, "cannot switch '%s'", link);
 		unlink(tmp);
-	} else
-		rc = rip_fsync_dir(root, err);
+	}
 	free(old);
 	free(tmp);
 	free(link);
 	free(target);
 	free(dir);
 	return rc;
-}
-
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-	struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(p) : unlink(p);
 }
 
 int rip_root_remove(const char *root, const char *id, struct rip_err *err)
@@ -218,8 +246,7 @@ int rip_root_remove(const char *root, const char *id, struct rip_err *err)
 	else if (current && !strcmp(current, id))
 		rc = rip_err_set(err, RIP_EUSAGE, "release '%s' is what '%s' runs; "
 			"it is never removed", id, root);
-	else if (rip_is_dir(dir) &&
-		 nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+	else if (rip_is_dir(dir) && rip_remove_tree(dir) < 0)
 		rc = rip_err_errno(err, RIP_EIO, "cannot remove '%s'", dir);
 	free(current);
 	free(dir);

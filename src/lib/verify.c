@@ -342,6 +342,8 @@ static int verify_impl(struct rip_verify_result *out, const char *path,
 	out->migrations = k.m->migrations.n;
 	if (migs)
 		collect_migrations(migs, &k);
+	out->manifest = k.m;
+	k.m = NULL;
 done:
 	if (rc < 0)
 		rip_err_prefix(err, "artifact '%s'", path);
@@ -437,5 +439,6 @@ void rip_verify_result_release(struct rip_verify_result *r)
 {
 	free(r->id);
 	free(r->path);
+	rip_manifest_free(r->manifest);
 	memset(r, 0, sizeof(*r));
 }

@@ -30,7 +30,7 @@ echo three > VERSION && git commit -qam three && rc -q cut --id v3 >/dev/null 2>
 rc -q deploy v1 >/dev/null 2>&1 && rc -q deploy v2 >/dev/null 2>&1
 expect_exit 0 "status after two deploys" rc status
 check "the store line names the newest release" grep -q "^project app: 3 releases in the store, newest v3$" "$WORK/last.out"
-check "a runs v2, recorded v2, rollback v1, warm" grep -qE '^a +v2 +v2 +v1 +warm *$' "$WORK/last.out"
+check "a runs v2, recorded v2, rollback v1, warm" grep -qE '^a +v2 +v2 +v1 +warm +never *$' "$WORK/last.out"
 before=$(sqlite3 .ripcord/state.db "SELECT count(*) FROM switches; SELECT count(*) FROM audit")
 rc status >/dev/null 2>&1; rc --json status >/dev/null 2>&1
 check "status writes nothing (no journal, no audit entry)" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM switches; SELECT count(*) FROM audit")" = "$before"
@@ -47,7 +47,8 @@ t = {x['target']: x for x in d['targets']}
 assert d['drift'] and not d['needs_resume'] and not d['busy'], d
 assert t['b']['drift'] and t['b']['current'] == 'v1' and t['b']['recorded'] == 'v2', t
 assert not t['a']['drift'] and t['a']['rollback_to'] == 'v1' and t['a']['rollback_ready'] == 'warm', t
-assert t['a']['extracted'] == 2 and t['a']['root'].endswith('/targets/a'), t"
+assert t['a']['extracted'] == 2 and t['a']['root'].endswith('/targets/a'), t
+assert d['dora']['deploys'] == 2 and d['dora']['change_failure_rate'] == 0 and d['dora']['time_to_restore_seconds'] is None, d['dora']"
 rc -q deploy v2 >/dev/null 2>&1
 expect_exit 0 "a deploy settles the drift" rc status
 
@@ -57,7 +58,7 @@ expect_exit 0 "a's rollback release removed from the target" rc status
 check "is cold (the artifact can be extracted)" grep -qE '^a +v2 +v2 +v1 +cold' "$WORK/last.out"
 mv .ripcord/artifacts/v1.tar.zst "$WORK/"
 expect_exit 0 "its artifact gone too" rc status
-check "is missing, and said so" grep -qE '^a +v2 +v2 +v1 +missing +rollback artifact v1 is gone' "$WORK/last.out"
+check "is missing, and said so" grep -qE '^a +v2 +v2 +v1 +missing +never +rollback artifact v1 is gone' "$WORK/last.out"
 mv "$WORK/v1.tar.zst" .ripcord/artifacts/
 
 # a root that is not ours is reported, not failed on

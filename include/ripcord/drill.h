@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * drill.h: test-restores of releases (DESIGN.md §6) and their record in
+ * state.db.
+ *
+ * A drill proves a release can be rolled back to and from, today:
+ * integrity (the artifact's digest, signature and every entry), fidelity
+ * (the extracted payload hashes, as git blobs and trees, to MANIFEST's
+ * tree and to the commit's in the repository when it has it), a migration
+ * round trip on a scratch database (parent schema A, ups B, downs back to
+ * A, ups again B, per migration too), and an optional smoke test. Each
+ * drill is one row of the drills table: when, how long, the result, the
+ * first failure, and every step as JSON.
+ */
+#ifndef RIPCORD_DRILL_H
+#define RIPCORD_DRILL_H
+
+#include "ripcord/config.h"
+#include "ripcord/state.h"
+#include "ripcord/store.h"
+
+/* The outcome of a drill, worst first: integrity beats a failed round trip. */
+#define RIP_DRILL_PASS "pass"
+#define RIP_DRILL_FAIL "fail"            /* round trip or smoke: exit 1 */
+#define RIP_DRILL_INTEGRITY "integrity"  /* integrity or fidelity: exit 3 */
+
+struct rip_drill_rec {
+	int64_t seq;
+	char *release;
+	int64_t started;          /* unix seconds */
+	double seconds;
+	char *result;             /* RIP_DRILL_PASS, _FAIL or _INTEGRITY */
+	char *detail;             /* the first failure; NULL when it passed */
+	char *steps;              /* JSON array: [{"step": "integrity", "ok":
+				     true, "seconds": 0.12, "detail": null},
+				     ...] for integrity, fidelity, roundtrip,
+				     smoke (a step skipped is absent) */
+};
+
+RIP_MUST_CHECK int rip_drill_record(int64_t *seq, struct rip_state *st,
+	const struct rip_drill_rec *rec, struct rip_err *err);
+/*
+ * The drills of release (every release when NULL), newest first, at most
+ * limit of them (0: all). Free with rip_drill_recs_free.
+ */
+RIP_MUST_CHECK int rip_drill_history(struct rip_drill_rec **out, size_t *n,
+	struct rip_state *st, const char *release, size_t limit,
+	struct rip_err *err);
+/* The newest drill of release (only passing ones with passed); out->seq 0
+ * when there is none. */
+RIP_MUST_CHECK int rip_drill_last(struct rip_drill_rec *out,
+	struct rip_state *st, const char *release, bool passed,
+	struct rip_err *err);
+void rip_drill_rec_release(struct rip_drill_rec *r);
+void rip_drill_recs_free(struct rip_drill_rec *v, size_t n);
+
+/*
+ * The rollout gate ([rollout] require_drill): 0 when the check is off or
+ * release's own last drill passed; else RIP_EFAIL saying to run `ripcord
+ * drill ID` (or that its last drill failed, and when).
+ */
+RIP_MUST_CHECK int rip_drill_gate(const struct rip_config *cfg,
+	struct rip_store *store, const char *release, struct rip_err *err);
+
+/* The steps of a drill, in the order they run. */
+enum rip_drill_step_kind {
+	RIP_STEP_INTEGRITY,
+	RIP_STEP_FIDELITY,
+	RIP_STEP_ROUNDTRIP,
+	RIP_STEP_SMOKE,
+	RIP_STEP_N,
+};
+
+struct rip_drill_step {
+	bool ran;
+	bool ok;
+	double seconds;
+	char *detail;             /* what failed (a diff, a path); or a note */
+};
+
+struct rip_drill_outcome {
+	char *release;
+	struct rip_drill_step steps[RIP_STEP_N];
+	const char *result;       /* RIP_DRILL_PASS, _FAIL, _INTEGRITY */
+	char *detail;             /* the first failure, NULL when it passed */
+	int64_t started;
+	double seconds;
+	int64_t seq;              /* its row in drills */
+	bool trend;               /* far slower than its recent drills */
+	double median;            /* of its last passing drills, seconds */
+};
+
+/* "integrity", "fidelity", "round trip", "smoke". */
+const char *rip_drill_step_name(enum rip_drill_step_kind k);
+
+/* Called after each step, for progress output. */
+typedef void (*rip_drill_fn)(void *data, const char *release,
+	enum rip_drill_step_kind k, const struct rip_drill_step *s);
+
+/*
+ * Drills release id of the store (DESIGN.md §6) in a scratch folder (and,
+ * for the round trip, a scratch database), never touching targets or the
+ * configured database, and records the outcome. Steps stop at the first
+ * integrity or fidelity failure; a failed round trip still lets the smoke
+ * test run. Returns 0 when it passed, RIP_EFAIL for a failed round trip or
+ * smoke test, RIP_EINTEGRITY (or RIP_ESECURITY) for integrity or fidelity,
+ * with err saying what failed; out is filled and recorded in every case
+ * but infrastructure errors (a scratch folder that cannot be made...),
+ * which return their own code unrecorded.
+ */
+RIP_MUST_CHECK int rip_drill_run(struct rip_drill_outcome *out,
+	const struct rip_config *cfg, struct rip_store *store, const char *id,
+	rip_drill_fn fn, void *data, struct rip_err *err);
+void rip_drill_outcome_release(struct rip_drill_outcome *o);
+
+/*
+ * Whether release id is due ([drill] every): no drill passed, or the last
+ * passing one started longer than every ago (now is unix seconds).
+ */
+RIP_MUST_CHECK int rip_drill_due(bool *due, const struct rip_config *cfg,
+	struct rip_store *store, const char *id, int64_t now,
+	struct rip_err *err);
+
+#endif

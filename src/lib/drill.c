@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * drill.c: the record of drills in state.db and the rollout gate
+ * (drill.h).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ripcord/drill.h"
+#include "ripcord/extract.h"
+#include "ripcord/fidelity.h"
+#include "ripcord/fsutil.h"
+#include "ripcord/hook.h"
+#include "ripcord/log.h"
+#include "ripcord/probe.h"
+#include "ripcord/release.h"
+#include "ripcord/roundtrip.h"
+#include "ripcord/target.h"
+#include "state_internal.h"
+#include "banned.h"
+
+#define DRILL_COLS "seq, release, started, seconds, result, detail, steps"
+
+int rip_drill_record(int64_t *seq, struct rip_state *st,
+	const struct rip_drill_rec *r, struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	*seq = 0;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO drills (release, started, "
+			"seconds, result, detail, steps) VALUES (?, ?, ?, ?, ?, ?)",
+			-1, &s, NULL))
+		return rip_state_fail(st, err, "cannot record the drill");
+	rip_state_bind_text(s, 1, r->release);
+	sqlite3_bind_int64(s, 2, r->started);
+	sqlite3_bind_double(s, 3, r->seconds);
+	rip_state_bind_text(s, 4, r->result);
+	rip_state_bind_text(s, 5, r->detail);
+	rip_state_bind_text(s, 6, r->steps ? r->steps : "[]");
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = rip_state_fail(st, err, "cannot record the drill");
+	else
+		*seq = sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static void read_rec(struct rip_drill_rec *r, sqlite3_stmt *s)
+{
+	r->seq = sqlite3_column_int64(s, 0);
+	r->release = rip_state_col_text(s, 1);
+	r->started = sqlite3_column_int64(s, 2);
+	r->seconds = sqlite3_column_double(s, 3);
+	r->result = rip_state_col_text(s, 4);
+	r->detail = rip_state_col_text(s, 5);
+	r->steps = rip_state_col_text(s, 6);
+}
+
+static int query(struct rip_drill_rec **out, size_t *n, struct rip_state *st,
+	const char *release, bool passed, size_t limit, struct rip_err *err)
+{
+	struct rip_drill_rec *v = NULL;
+	size_t alloc = 0;
+	sqlite3_stmt *s;
+	int step, rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT " DRILL_COLS " FROM drills "
+			"WHERE (?1 IS NULL OR release = ?1) AND (?2 = 0 OR result = "
+			"'pass') ORDER BY seq DESC LIMIT ?3", -1, &s, NULL))
+		return rip_state_fail(st, err, "cannot read the drills");
+	rip_state_bind_text(s, 1, release);
+	sqlite3_bind_int(s, 2, passed);
+	sqlite3_bind_int64(s, 3, limit ? (sqlite3_int64)limit : -1);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		RIP_ALLOC_GROW(v, *n + 1, alloc);
+		memset(&v[*n], 0, sizeof(v[*n]));
+		read_rec(&v[(*n)++], s);
+	}
+	if (step != SQLITE_DONE) {
+		rc = rip_state_fail(st, err, "cannot read the drills");
+		rip_drill_recs_free(v, *n);
+		v = NULL;
+		*n = 0;
+	}
+	sqlite3_finalize(s);
+	*out = v;
+	return rc;
+}
+
+int rip_drill_history(struct rip_drill_rec **out, size_t *n,
+	struct rip_state *st, const char *release, size_t limit,
+	struct rip_err *err)
+{
+	return query(out, n, st, release, false, limit, err);
+}
+
+int rip_drill_last(struct rip_drill_rec *out, struct rip_state *st,
+	const char *release, bool passed, struct rip_err *err)
+{
+	struct rip_drill_rec *v;
+	size_t n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = query(&v, &n, st, release, passed, 1, err)) < 0)
+		return rc;
+	if (n)
+		*out = v[0];
+	free(v);
+	return 0;
+}
+
+void rip_drill_rec_release(struct rip_drill_rec *r)
+{
+	free(r->release);
+	free(r->result);
+	free(r->detail);
+	free(r->steps);
+	memset(r, 0, sizeof(*r));
+}
+
+void rip_drill_recs_free(struct rip_drill_rec *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		rip_drill_rec_release(&v[i]);
+	free(v);
+}
+
+int rip_drill_gate(const struct rip_config *cfg, struct rip_store *store,
+	const char *release, struct rip_err *err)
+{
+	struct rip_drill_rec last;
+	int rc;
+
+	if (!cfg->rollout.require_drill)
+		return 0;
+	if ((rc = rip_drill_last(&last, store->state, release, false, err)) < 0)
+		return rc;
+	if (last.seq && !strcmp(last.result, RIP_DRILL_PASS)) {
+		rip_drill_rec_release(&last);
+		return 0;
+	}
+	if (last.seq) {
+		time_t t = (time_t)last.started;
+		char when[32] = "";
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+		rc = rip_err_set(err, RIP_EFAIL, "release '%s' failed its last "
+			"drill (%s: %s); fix it and run 'ripcord drill %s' "
+			"([rollout] require_drill is on)", release, when,
+			last.detail ? last.detail : last.result, release);
+	} else {
+		rc = rip_err_set(err, RIP_EFAIL, "release '%s' was never drilled: "
+			"run 'ripcord drill %s' first ([rollout] require_drill is "
+			"on)", release, release);
+	}
+	rip_drill_rec_release(&last);
+	return rc;
+}
+
+/* ---- running a drill --------------------------------------------------- */
+
+static const char *const step_names[] = {
+	"integrity", "fidelity", "round trip", "smoke",
+};
+
+const char *rip_drill_step_name(enum rip_drill_step_kind k)
+{
+	return step_names[k];
+}
+
+void rip_drill_outcome_release(struct rip_drill_outcome *o)
+{
+	for (size_t i = 0; i < RIP_STEP_N; i++)
+		free(o->steps[i].detail);
+	free(o->release);
+	free(o->detail);
+	memset(o, 0, sizeof(*o));
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct drill {
+	const struct rip_config *cfg;
+	struct rip_store *store;
+	struct rip_drill_outcome *out;
+	rip_drill_fn fn;
+	void *data;
+	struct rip_verify_result vr;
+	char *scratch;            /* the folder everything happens in */
+	char *root;               /* <scratch>/target: a scratch deploy root */
+	char *dir;                /* <root>/releases/<id>: the payload */
+};
+
+/* Ends step k: its outcome from rc and err, its time since t0. */
+static int step_done(struct drill *d, enum rip_drill_step_kind k, double t0,
+	int rc, const struct rip_err *err, const char *note)
+{
+	struct rip_drill_step *s = &d->out->steps[k];
+
+	s->ran = true;
+	s->ok = rc == 0;
+	s->seconds = now_s() - t0;
+	free(s->detail);
+	s->detail = rc ? rip_xstrdup(err->msg) : note ? rip_xstrdup(note) :
+		NULL;
+	if (rc && !d->out->detail)
+		d->out->detail = rip_xasprintf("%s: %s", step_names[k], err->msg);
+	if (d->fn)
+		d->fn(d->data, d->out->release, k, s);
+	return rc;
+}
+
+static int step_integrity(struct drill *d, struct rip_err *err)
+{
+	double t0 = now_s();
+	int rc = rip_verify_release(&d->vr, d->store, d->out->release,
+		d->cfg->package.verify_key, err);
+	char *note = NULL;
+
+	if (rc == 0)
+		note = rip_xasprintf("%llu files, %llu links%s",
+			(unsigned long long)d->vr.files,
+			(unsigned long long)d->vr.links,
+			d->vr.sig_checked ? ", signature checked" : "");
+	rc = step_done(d, RIP_STEP_INTEGRITY, t0, rc, err, note);
+	free(note);
+	return rc;
+}
+
+/* A scratch folder and, in it, a deploy root holding the payload. */
+static int make_scratch(struct drill *d, struct rip_err *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct rip_extract_result res;
+	char *art;
+	int rc;
+
+	d->scratch = rip_xasprintf("%s/ripcord-drill-XXXXXX", tmp && *tmp ?
+		tmp : "/tmp");
+	if (!mkdtemp(d->scratch)) {
+		rc = rip_err_errno(err, RIP_EIO, "cannot make a scratch folder "
+			"'%s' (set TMPDIR to a writable folder)", d->scratch);
+		free(d->scratch);
+		d->scratch = NULL;
+		return rc;
+	}
+	d->root = rip_path_join(d->scratch, "target");
+	d->dir = rip_root_release_dir(d->root, d->out->release);
+	art = rip_store_artifact_path(d->store, d->out->release);
+	if ((rc = rip_root_prepare(d->root, err)) == 0)
+		rc = rip_extract_payload(&res, art, d->dir, err);
+	free(art);
+	return rc;
+}
+
+static int step_fidelity(struct drill *d, struct rip_err *err)
+{
+	double t0 = now_s();
+	int rc = make_scratch(d, err);
+	struct rip_fidelity f;
+	char *note = NULL;
+
+	if (rc == 0 && (rc = rip_fidelity_check(&f, d->dir, d->vr.manifest,
+			d->cfg->dir, &d->cfg->package.include,
+			&d->cfg->package.exclude, err)) == 0)
+		note = rip_xasprintf("tree %.12s%s", f.tree, f.repo_checked ?
+			", as in the repository" : ", not in this repository");
+	rc = step_done(d, RIP_STEP_FIDELITY, t0, rc, err, note);
+	free(note);
+	return rc;
+}
+
+/* The migrations of the parent release: the schema the round trip starts
+ * from. A parent gone from the store leaves nothing to start from: then
+ * every migration of the release is tried from an empty database. */
+static int parent_migrations(struct drill *d, struct rip_migrations *out,
+	const char **note, struct rip_err *err)
+{
+	const char *parent = d->vr.manifest->parent;
+	struct rip_release_rec rec;
+	struct rip_err ignore = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	*note = NULL;
+	if (!parent)
+		return 0;
+	if (rip_state_release_get(&rec, d->store->state, parent, &ignore) < 0) {
+		*note = "its parent is gone from the store: every migration "
+			"was tried from an empty schema";
+		return 0;
+	}
+	rip_release_rec_release(&rec);
+	return rip_release_migrations(out, d->store, parent,
+		d->cfg->package.verify_key, err);
+}
+
+static int step_roundtrip(struct drill *d, struct rip_err *err)
+{
+	struct rip_migrations mine = { 0 }, theirs = { 0 };
+	const char *note = NULL;
+	char *text = NULL;
+	double t0 = now_s();
+	int rc;
+
+	/* the scratch database needs no [migrations] database */
+	if (!d->cfg->migrations.dir)
+		return 0;
+	if (!strcmp(d->cfg->migrations.driver, "command")) {
+		rc = rip_err_set(err, RIP_EFAIL, "the command driver's migrations "
+			"cannot be drilled on a scratch database (its programs "
+			"know only their own); use the sqlite or postgres driver");
+		return step_done(d, RIP_STEP_ROUNDTRIP, t0, rc, err, NULL);
+	}
+	if ((rc = rip_release_migrations(&mine, d->store, d->out->release,
+			d->cfg->package.verify_key, err)) == 0 &&
+	    (rc = parent_migrations(d, &theirs, &note, err)) == 0) {
+		struct rip_roundtrip_opts o;
+		struct rip_roundtrip rt;
+
+		rip_roundtrip_opts_init(&o, d->cfg);
+		o.tmpdir = d->scratch;
+		rc = rip_roundtrip_run(&rt, &o, &theirs, &mine, err);
+		if (rc == 0)
+			text = rip_xasprintf("%zu migration%s undone and redone%s%s",
+				rt.ups, rt.ups == 1 ? "" : "s", rt.skipped ?
+				", some irreversible, from " : "", rt.skipped ?
+				rt.floor : "");
+		rip_roundtrip_release(&rt);
+	}
+	if (rc == 0 && note) {
+		char *both = rip_xasprintf("%s; %s", text ? text : "", note);
+
+		free(text);
+		text = both;
+	}
+	rc = step_done(d, RIP_STEP_ROUNDTRIP, t0, rc, err, text);
+	free(text);
+	rip_migrations_release(&mine);
+	rip_migrations_release(&theirs);
+	return rc;
+}
+
+/* The activate hook of the first target that has one, on the scratch root
+ * with RIPCORD_DRILL=1, then a probe of [drill] smoke_health. */
+static int smoke(struct drill *d, struct rip_err *err)
+{
+	const struct rip_target *t = NULL;
+	struct rip_hook_result hr;
+	int rc;
+
+	if ((rc = rip_root_switch(d->root, d->out->release, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < d->cfg->n_targets && !t; i++)
+		if (d->cfg->targets[i].activate)
+			t = &d->cfg->targets[i];
+	if (t) {
+		const char *argv[] = { t->activate, NULL };
+		const struct rip_hook_env env[] = {
+			{ "RIPCORD_DRILL", "1" },
+			{ "RIPCORD_TARGET", t->name },
+			{ "RIPCORD_RELEASE", d->out->release },
+			{ "RIPCORD_RELEASE_DIR", d->dir },
+			{ "RIPCORD_PREVIOUS", "" },
+			{ "RIPCORD_ROOT", d->root },
+		};
+
+		rc = rip_hook_run(&hr, argv, d->dir, env, RIP_ARRAY_SIZE(env),
+			t->hook_timeout_ms, err);
+		if (rc == 0 && hr.exit_code != 0)
+			rc = rip_err_set(err, RIP_EFAIL, "activate hook '%s' exited "
+				"%d: %s", t->activate, hr.exit_code, hr.output.len ?
+				hr.output.buf : "(no output)");
+		rip_hook_result_release(&hr);
+		if (rc < 0)
+			return rc;
+	}
+	if (d->cfg->drill.smoke_health) {
+		struct rip_probe pr = { .url = d->cfg->drill.smoke_health };
+
+		if ((rc = rip_probe_run(&pr, 1, d->cfg->rollout.probe_timeout_ms,
+				err)) < 0)
+			return rc;
+		if (!pr.ok)
+			return rip_err_set(err, RIP_EFAIL, "smoke_health %s: %s",
+				pr.url, pr.error);
+	}
+	return 0;
+}
+
+static int step_smoke(struct drill *d, struct rip_err *err)
+{
+	double t0 = now_s();
+
+	if (!d->cfg->drill.smoke)
+		return 0;
+	return step_done(d, RIP_STEP_SMOKE, t0, smoke(d, err), err, NULL);
+}
+
+/* The steps as JSON for the drills row. */
+static char *steps_json(const struct rip_drill_outcome *o)
+{
+	json_t *a = json_array();
+	char *text;
+
+	for (size_t i = 0; i < RIP_STEP_N; i++) {
+		const struct rip_drill_step *s = &o->steps[i];
+
+		if (s->ran)
+			json_array_append_new(a, json_pack("{s:s, s:b, s:f, s:s?}",
+				"step", step_names[i], "ok", s->ok, "seconds",
+				s->seconds, "detail", s->detail));
+	}
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return text ? text : rip_xstrdup("[]");
+}
+
+/* Far slower than usual: beyond 3x the median of its last 10 passing
+ * drills (at least 3 of them), and by more than a second. */
+static int check_trend(struct rip_drill_outcome *o, struct rip_store *store,
+	struct rip_err *err)
+{
+	struct rip_drill_rec *v;
+	double d[10];
+	size_t n, k = 0;
+	int rc;
+
+	if ((rc = query(&v, &n, store->state, o->release, true, 11, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < n && k < 10; i++)
+		if (v[i].seq != o->seq)
+			d[k++] = v[i].seconds;
+	rip_drill_recs_free(v, n);
+	for (size_t i = 1; i < k; i++)
+		for (size_t j = i; j > 0 && d[j - 1] > d[j]; j--) {
+			double t = d[j];
+
+			d[j] = d[j - 1];
+			d[j - 1] = t;
+		}
+	if (k >= 3) {
+		o->median = k % 2 ? d[k / 2] : (d[k / 2 - 1] + d[k / 2]) / 2;
+		o->trend = o->seconds > 3 * o->median &&
+			o->seconds - o->median > 1.0;
+	}
+	return 0;
+}
+
+static int record(struct drill *d, struct rip_err *err)
+{
+	struct rip_drill_outcome *o = d->out;
+	struct rip_drill_rec r = {
+		.release = o->release, .started = o->started,
+		.seconds = o->seconds, .result = (char *)o->result,
+		.detail = o->detail,
+	};
+	int rc;
+
+	r.steps = steps_json(o);
+	rc = rip_drill_record(&o->seq, d->store->state, &r, err);
+	free(r.steps);
+	if (rc == 0)
+		rc = check_trend(o, d->store, err);
+	return rc;
+}
+
+int rip_drill_run(struct rip_drill_outcome *out,
+	const struct rip_config *cfg, struct rip_store *store, const char *id,
+	rip_drill_fn fn, void *data, struct rip_err *err)
+{
+	struct drill d = { .cfg = cfg, .store = store, .out = out, .fn = fn,
+		.data = data };
+	struct rip_err rec_err = { 0 };
+	struct rip_release_rec rec;
+	double t0 = now_s();
+	int rc, worst;
+
+	memset(out, 0, sizeof(*out));
+	out->release = rip_xstrdup(id);
+	out->started = (int64_t)time(NULL);
+	if ((rc = rip_state_release_get(&rec, store->state, id, err)) < 0)
+		goto done;
+	rip_release_rec_release(&rec);
+	rc = step_integrity(&d, err);
+	if (rc == 0)
+		rc = step_fidelity(&d, err);
+	if (rc == RIP_EINTEGRITY || rc == RIP_ESECURITY) {
+		worst = rc;
+		out->result = RIP_DRILL_INTEGRITY;
+	} else {
+		struct rip_err smoke_err = { 0 };
+		int src;
+
+		worst = rc;
+		if (rc == 0)
+			worst = rc = step_roundtrip(&d, err);
+		src = d.dir ? step_smoke(&d, &smoke_err) : 0;
+		if (!worst && src) {
+			worst = src;
+			*err = smoke_err;
+		}
+		out->result = worst ? RIP_DRILL_FAIL : RIP_DRILL_PASS;
+	}
+	out->seconds = now_s() - t0;
+	if (record(&d, &rec_err) < 0) {
+		*err = rec_err;
+		worst = rec_err.code;
+	}
+	rc = worst;
+done:
+	if (d.scratch && rip_remove_tree(d.scratch) < 0)
+		rip_warn("cannot remove the scratch folder '%s'", d.scratch);
+	free(d.scratch);
+	free(d.root);
+	free(d.dir);
+	rip_verify_result_release(&d.vr);
+	return rc;
+}
+
+int rip_drill_due(bool *due, const struct rip_config *cfg,
+	struct rip_store *store, const char *id, int64_t now,
+	struct rip_err *err)
+{
+	struct rip_drill_rec last;
+	int rc;
+
+	*due = true;
+	if ((rc = rip_drill_last(&last, store->state, id, true, err)) < 0)
+		return rc;
+	/* 5% slack: a daily timer finds yesterday's drill due even when it
+	 * runs a few seconds sooner than the day before */
+	if (last.seq)
+		*due = now < last.started || (uint64_t)(now - last.started) *
+			1000 >= cfg->drill.every_ms - cfg->drill.every_ms / 20;
+	rip_drill_rec_release(&last);
+	return 0;
+}

@@ -1,0 +1,1007 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.c: the data of `ripcord report` and its HTML page (report.h).
+ *
+ * The page is one file a person can mail, archive or open from a ticket
+ * years later: inline CSS, inline SVG drawn here, no script, no font and
+ * no URL of any kind (not even the SVG namespace, which HTML does not
+ * need). Everything taken from state.db or the config goes through
+ * rip_html_escape, in text and in attributes alike; the only other text
+ * is ours. Nothing here reads a clock or the locale's decimal point
+ * (ripcord never calls setlocale), so the same data and now give the same
+ * bytes, which is what the tests compare.
+ *
+ * Charts share one time axis, the window (since, now], so a drill, a
+ * deploy and a rollback at the same moment line up across sections.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rip_version.h"
+#include "ripcord/fsutil.h"
+#include "ripcord/report.h"
+#include "banned.h"
+
+/* ---- loading ----------------------------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? rip_xstrdup(s) : NULL;
+}
+
+static void drill_copy(struct rip_drill_rec *to, const struct rip_drill_rec *r)
+{
+	*to = *r;
+	to->release = dup_or_null(r->release);
+	to->result = dup_or_null(r->result);
+	to->detail = dup_or_null(r->detail);
+	to->steps = dup_or_null(r->steps);
+}
+
+static bool passed(const struct rip_drill_rec *r)
+{
+	return r->result && !strcmp(r->result, RIP_DRILL_PASS);
+}
+
+/* Whether drill a is newer than b: by when it started, then by record. */
+static bool newer(const struct rip_drill_rec *a, const struct rip_drill_rec *b)
+{
+	return a->started != b->started ? a->started > b->started :
+		a->seq > b->seq;
+}
+
+static int cmp_drill(const void *a, const void *b)
+{
+	const struct rip_drill_rec *x = a, *y = b;
+
+	return newer(y, x) ? -1 : newer(x, y) ? 1 : 0;
+}
+
+/* The readiness of release rel from every drill (all[0..n)). */
+static void readiness_of(struct rip_readiness *out, const struct rip_report *r,
+	struct rip_store *store, const struct rip_release_rec *rel,
+	const struct rip_drill_rec *all, size_t n)
+{
+	char *artifact = rip_store_artifact_path(store, rel->id);
+	const struct rip_drill_rec *last = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->release = rip_xstrdup(rel->id);
+	out->created = rel->created;
+	out->artifact = rip_path_exists(artifact);
+	free(artifact);
+	for (size_t i = 0; i < n; i++) {
+		if (!all[i].release || strcmp(all[i].release, rel->id) ||
+		    all[i].started > r->now)
+			continue;
+		if (!last || newer(&all[i], last))
+			last = &all[i];
+		if (passed(&all[i]) && all[i].started > out->last_pass)
+			out->last_pass = all[i].started;
+	}
+	if (last)
+		drill_copy(&out->last, last);
+	out->fresh = last && passed(last) && (r->every_ms == 0 ||
+		r->now - last->started <= (int64_t)(r->every_ms / 1000));
+	out->ready = out->artifact && out->fresh;
+}
+
+static int load_store(struct rip_report *r, struct rip_store *store,
+	struct rip_err *err)
+{
+	struct rip_drill_rec *all = NULL;
+	size_t n = 0, alloc = 0;
+	int rc;
+
+	if ((rc = rip_state_release_list(&r->releases, &r->n_releases,
+			store->state, err)) < 0 ||
+	    (rc = rip_drill_history(&all, &n, store->state, NULL, 0, err)) < 0)
+		return rc;
+	r->ready = rip_xcalloc(r->n_releases + 1, sizeof(*r->ready));
+	for (size_t i = r->n_releases; i-- > 0;)
+		readiness_of(&r->ready[r->n_ready++], r, store, &r->releases[i],
+			all, n);
+	/* the window's drills, moved out of all, oldest first */
+	for (size_t i = 0; i < n; i++) {
+		if (all[i].started <= r->dora.since || all[i].started > r->now)
+			continue;
+		RIP_ALLOC_GROW(r->drills, r->n_drills + 1, alloc);
+		r->drills[r->n_drills++] = all[i];
+		memset(&all[i], 0, sizeof(all[i]));
+	}
+	rip_drill_recs_free(all, n);
+	if (r->n_drills)
+		qsort(r->drills, r->n_drills, sizeof(*r->drills), cmp_drill);
+	return 0;
+}
+
+int rip_report_load(struct rip_report *out, const struct rip_config *cfg,
+	struct rip_store *store, int64_t now, unsigned days,
+	struct rip_err *err)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->project = rip_xstrdup(cfg->project.name ? cfg->project.name : "");
+	out->store = rip_xstrdup(store ? store->dir : cfg->project.store ?
+		cfg->project.store : "");
+	out->now = now;
+	out->every_ms = cfg->drill.every_ms;
+	if ((rc = rip_dora_read(&out->dora, store ? store->state : NULL, now,
+			days, err)) < 0 ||
+	    (store && (rc = load_store(out, store, err)) < 0)) {
+		rip_report_release(out);
+		return rc;
+	}
+	return 0;
+}
+
+void rip_report_release(struct rip_report *r)
+{
+	free(r->project);
+	free(r->store);
+	rip_release_recs_free(r->releases, r->n_releases);
+	rip_drill_recs_free(r->drills, r->n_drills);
+	for (size_t i = 0; i < r->n_ready; i++) {
+		free(r->ready[i].release);
+		rip_drill_rec_release(&r->ready[i].last);
+	}
+	free(r->ready);
+	rip_dora_release(&r->dora);
+	memset(r, 0, sizeof(*r));
+}
+
+json_t *rip_report_readiness_json(const struct rip_report *r)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < r->n_ready; i++) {
+		const struct rip_readiness *x = &r->ready[i];
+		json_t *last = json_null(), *pass = json_null();
+
+		if (x->last.seq)
+			last = json_pack("{s:I, s:I, s:f, s:s?, s:s?, s:I}", "seq",
+				(json_int_t)x->last.seq, "started",
+				(json_int_t)x->last.started, "seconds", x->last.seconds,
+				"result", x->last.result, "detail", x->last.detail,
+				"age_seconds", (json_int_t)(r->now - x->last.started));
+		if (x->last_pass)
+			pass = json_integer((json_int_t)x->last_pass);
+		json_array_append_new(list, json_pack("{s:s, s:I, s:b, s:b, s:b, "
+			"s:o, s:o}", "release", x->release, "created",
+			(json_int_t)x->created, "artifact", x->artifact, "ready",
+			x->ready, "fresh", x->fresh, "last_drill", last, "last_pass",
+			pass));
+	}
+	return list;
+}
+
+/* ---- escaping and formatting ------------------------------------------- */
+
+/* The length of the UTF-8 sequence at p, 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p)
+{
+#define CONT(c) (((c) & 0xc0) == 0x80)
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		return CONT(p[1]) ? 2 : 0;
+	if (p[0] >= 0xe0 && p[0] <= 0xef)
+		return CONT(p[1]) && CONT(p[2]) &&
+			(p[0] != 0xe0 || p[1] >= 0xa0) &&
+			(p[0] != 0xed || p[1] <= 0x9f) ? 3 : 0;
+	if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		return CONT(p[1]) && CONT(p[2]) && CONT(p[3]) &&
+			(p[0] != 0xf0 || p[1] >= 0x90) &&
+			(p[0] != 0xf4 || p[1] <= 0x8f) ? 4 : 0;
+	return 0;
+#undef CONT
+}
+
+void rip_html_escape(struct rip_buf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (p && *p) {
+		size_t n = utf8_len(p);
+
+		if (n > 1) {
+			rip_buf_add(out, p, n);
+			p += n;
+			continue;
+		}
+		switch (*p) {
+		case '&': rip_buf_adds(out, "&amp;"); break;
+		case '<': rip_buf_adds(out, "&lt;"); break;
+		case '>': rip_buf_adds(out, "&gt;"); break;
+		case '"': rip_buf_adds(out, "&quot;"); break;
+		case '\'': rip_buf_adds(out, "&#39;"); break;
+		default:
+			if (n == 0 || (*p < 0x20 && *p != '\t' && *p != '\n') ||
+			    *p == 0x7f)
+				rip_buf_adds(out, "\xef\xbf\xbd");
+			else
+				rip_buf_addch(out, (char)*p);
+		}
+		p++;
+	}
+}
+
+/* "2026-11-27 12:00" (UTC) of t, into out. */
+static const char *utc(char out[32], int64_t t, const char *fmt)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(out, 32, fmt, &tm))
+		snprintf(out, 32, "%lld", (long long)t);
+	return out;
+}
+
+#define MINUTES "%Y-%m-%d %H:%M"
+
+static void esc(struct rip_buf *b, const char *s)
+{
+	rip_html_escape(b, s);
+}
+
+/* Appends <title>, a printf of ours with %s arguments escaped, </title>. */
+static void title(struct rip_buf *b, const char *text)
+{
+	rip_buf_adds(b, "<title>");
+	esc(b, text);
+	rip_buf_adds(b, "</title>");
+}
+
+/* Colour-blind safe (Okabe and Ito), yellow left out: it vanishes on
+ * white. */
+static const char *const palette[] = {
+	"#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
+	"#000000", "#8c8c8c",
+};
+
+/* ---- charts ------------------------------------------------------------ */
+
+struct chart {
+	double x0, x1;            /* data on x: unix seconds */
+	double y0, y1;            /* data on y */
+	int w, h;                 /* the viewBox */
+	int l, r, t, b;           /* margins */
+};
+
+static double px(const struct chart *c, double x)
+{
+	return c->l + (x - c->x0) / (c->x1 - c->x0) * (c->w - c->l - c->r);
+}
+
+static double py(const struct chart *c, double y)
+{
+	return c->h - c->b - (y - c->y0) / (c->y1 - c->y0) *
+		(c->h - c->t - c->b);
+}
+
+static void svg_open(struct rip_buf *b, const struct chart *c,
+	const char *cls, const char *label)
+{
+	rip_buf_addf(b, "<svg class=\"chart %s\" viewBox=\"0 0 %d %d\" "
+		"width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"", cls,
+		c->w, c->h, c->w, c->h);
+	esc(b, label);
+	rip_buf_adds(b, "\">\n");
+}
+
+/* 1, 2 or 5 times a power of ten, so that about five steps cover max. */
+static double nice_step(double max)
+{
+	static const double m[] = { 1, 2, 5 };
+	double base = 0.001;
+
+	while (base < 1e12) {
+		for (size_t i = 0; i < RIP_ARRAY_SIZE(m); i++)
+			if (base * m[i] * 5 >= max)
+				return base * m[i];
+		base *= 10;
+	}
+	return base;
+}
+
+/* The time axis at the bottom: ticks on whole hours or days, and grid. */
+static void time_axis(struct rip_buf *b, const struct chart *c)
+{
+#define H 3600LL
+#define D 86400LL
+	static const int64_t steps[] = { H, 3 * H, 6 * H, 12 * H, D, 2 * D,
+		7 * D, 14 * D, 28 * D, 91 * D, 182 * D, 364 * D, 728 * D };
+#undef H
+#undef D
+	int64_t step = steps[RIP_ARRAY_SIZE(steps) - 1], t;
+	double span = c->x1 - c->x0, yb = c->h - c->b;
+	char when[32];
+
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(steps); i++)
+		if (span / (double)steps[i] <= 8) {
+			step = steps[i];
+			break;
+		}
+	rip_buf_addf(b, "<line class=\"axis\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" "
+		"y2=\"%.1f\"/>\n", c->l, yb, c->w - c->r, yb);
+	t = ((int64_t)c->x0 / step + 1) * step;
+	for (; (double)t <= c->x1; t += step) {
+		double x = px(c, (double)t);
+
+		rip_buf_addf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" "
+			"x2=\"%.1f\" y2=\"%.1f\"/><text class=\"tick\" x=\"%.1f\" "
+			"y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x, c->t, x,
+			yb, x, yb + 16, utc(when, t, step < 86400 ? "%m-%d %H:%M" :
+			"%Y-%m-%d"));
+	}
+}
+
+/* The value axis at the left, from y0 to y1 in steps of step. */
+static void value_axis(struct rip_buf *b, const struct chart *c, double step,
+	const char *unit)
+{
+	rip_buf_addf(b, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
+		"y2=\"%d\"/>\n", c->l, c->t, c->l, c->h - c->b);
+	for (int i = 0; c->y0 + i * step <= c->y1 + step / 1000; i++) {
+		double v = c->y0 + i * step, y = py(c, v);
+
+		rip_buf_addf(b, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" "
+			"x2=\"%d\" y2=\"%.1f\"/><text class=\"tick\" x=\"%d\" "
+			"y=\"%.1f\" text-anchor=\"end\">%g%s</text>\n", c->l, y,
+			c->w - c->r, y, c->l - 6, y + 4, v, unit);
+	}
+}
+
+/* ---- the page ---------------------------------------------------------- */
+
+static const char css[] =
+	":root{color-scheme:light;--ok:#1b7f3b;--bad:#c62828;--warn:#b26a00;"
+	"--mute:#666;--line:#ddd}\n"
+	"body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
+	"'DejaVu Sans',sans-serif;margin:0 auto;max-width:1000px;"
+	"padding:16px 24px;color:#1a1a1a;background:#fff}\n"
+	"h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;margin:1.6em 0 "
+	".5em;border-bottom:1px solid var(--line);padding-bottom:.2em}\n"
+	"table{border-collapse:collapse;width:100%;font-size:.92em}\n"
+	"th,td{text-align:left;padding:3px 8px;border-bottom:1px solid "
+	"var(--line);vertical-align:top}th{background:#f4f4f4}\n"
+	"td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+	"code{font:.9em ui-monospace,'DejaVu Sans Mono',monospace;"
+	"word-break:break-all}\n"
+	".figures{display:grid;grid-template-columns:repeat(4,1fr);gap:12px}\n"
+	".figure{border:1px solid var(--line);border-radius:6px;padding:10px}\n"
+	".figure .v{font-size:1.7em;font-weight:600}\n"
+	".figure .k{color:var(--mute);font-size:.85em}\n"
+	".def{color:var(--mute);font-size:.85em}\n"
+	".ok{color:var(--ok)}.bad{color:var(--bad)}.warn{color:var(--warn)}\n"
+	".empty{color:var(--mute);font-style:italic}\n"
+	".legend{list-style:none;padding:0;margin:.3em 0;display:flex;"
+	"flex-wrap:wrap;gap:4px 16px;font-size:.9em}\n"
+	".sw{display:inline-block;width:12px;height:12px;border-radius:2px;"
+	"margin-right:5px;vertical-align:-1px}\n"
+	"svg.chart{display:block;max-width:100%;height:auto;margin:.4em 0}\n"
+	"svg .axis{stroke:#444;stroke-width:1}svg .grid{stroke:#eee;"
+	"stroke-width:1}\n"
+	"svg text{font:11px system-ui,'DejaVu Sans',sans-serif;fill:#333}\n"
+	"svg .series{fill:none;stroke-width:1.5;stroke-opacity:.6}\n"
+	"svg .restore{stroke:var(--warn);stroke-width:2;stroke-dasharray:4 3}\n"
+	"svg .every{stroke:var(--bad);stroke-width:1.5;stroke-dasharray:5 4}\n"
+	"@media print{body{max-width:none}}\n";
+
+static void page_head(struct rip_buf *b, const struct rip_report *r)
+{
+	rip_buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+		"<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
+		"content=\"width=device-width, initial-scale=1\">\n"
+		"<meta name=\"generator\" content=\"ripcord " RIP_VERSION "\">\n"
+		"<title>ripcord report: ");
+	esc(b, r->project);
+	rip_buf_addf(b, "</title>\n<style>\n%s</style>\n</head>\n<body>\n",
+		css);
+}
+
+static const char *plural(size_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static size_t ready_count(const struct rip_report *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_ready; i++)
+		n += r->ready[i].ready;
+	return n;
+}
+
+static void row(struct rip_buf *b, const char *key, const char *value)
+{
+	rip_buf_addf(b, "<tr><th>%s</th><td>", key);
+	esc(b, value);
+	rip_buf_adds(b, "</td></tr>\n");
+}
+
+static void section_summary(struct rip_buf *b, const struct rip_report *r)
+{
+	char now[32], since[32], line[160];
+
+	rip_buf_adds(b, "<header><h1>ripcord report: ");
+	esc(b, r->project[0] ? r->project : "(unnamed project)");
+	rip_buf_addf(b, "</h1></header>\n<section id=\"summary\">\n"
+		"<h2>Summary</h2>\n<table>\n");
+	row(b, "Project", r->project[0] ? r->project : "-");
+	utc(now, r->now, MINUTES);
+	snprintf(line, sizeof(line), "%s UTC", now);
+	row(b, "Generated at", line);
+	row(b, "Store", r->store);
+	snprintf(line, sizeof(line), "the last %u day%s: %s to %s UTC",
+		r->dora.days, plural(r->dora.days),
+		utc(since, r->dora.since, MINUTES), now);
+	row(b, "Window", line);
+	snprintf(line, sizeof(line), "%zu", r->n_releases);
+	row(b, "Releases in the store", line);
+	snprintf(line, sizeof(line), "%zu of %zu", ready_count(r), r->n_ready);
+	row(b, "Ready to roll back to", line);
+	snprintf(line, sizeof(line), "%zu drill%s, %zu change%s, %zu "
+		"rollback%s", r->n_drills, plural(r->n_drills), r->dora.changes,
+		plural(r->dora.changes), r->dora.rollbacks,
+		plural(r->dora.rollbacks));
+	row(b, "In the window", line);
+	rip_buf_adds(b, "</table>\n</section>\n");
+}
+
+/* ---- DORA -------------------------------------------------------------- */
+
+static void figure(struct rip_buf *b, const char *name, const char *value,
+	const char *note, const char *def)
+{
+	rip_buf_addf(b, "<div class=\"figure\"><div class=\"k\">%s</div>"
+		"<div class=\"v\">", name);
+	esc(b, value);
+	rip_buf_adds(b, "</div><div class=\"k\">");
+	esc(b, note);
+	rip_buf_addf(b, "</div><p class=\"def\">%s</p></div>\n", def);
+}
+
+static void figures_html(struct rip_buf *b, const struct rip_dora *d)
+{
+	char v[64] = "n/a", note[128];
+
+	snprintf(v, sizeof(v), "%.2f / day", d->deployment_frequency.value);
+	snprintf(note, sizeof(note), "%zu successful in %u day%s",
+		d->successful, d->days, plural(d->days));
+	figure(b, "Deployment frequency", v, note, "Deploys that exited 0, "
+		"and rollouts not aborted, per day of the window.");
+	snprintf(v, sizeof(v), "n/a");
+	snprintf(note, sizeof(note), "no release went live for the first time");
+	if (d->lead_time.known) {
+		rip_dora_format_duration(v, sizeof(v), d->lead_time.value);
+		snprintf(note, sizeof(note), "median of %zu release%s",
+			d->lead_time.samples, plural(d->lead_time.samples));
+	}
+	figure(b, "Lead time for changes", v, note, "Median, over releases "
+		"first live in the window, of the time from their commit to that "
+		"first successful deploy.");
+	snprintf(v, sizeof(v), "n/a");
+	snprintf(note, sizeof(note), "no deploys");
+	if (d->change_failure_rate.known) {
+		snprintf(v, sizeof(v), "%.0f%%", d->change_failure_rate.value *
+			100);
+		snprintf(note, sizeof(note), "%zu of %zu change%s", d->failures,
+			d->changes, plural(d->changes));
+	}
+	figure(b, "Change failure rate", v, note, "Deploys and rollouts that "
+		"failed, were aborted, or were rolled back before the next one, "
+		"over all of them.");
+	snprintf(v, sizeof(v), "n/a");
+	snprintf(note, sizeof(note), "no failure restored by a rollback");
+	if (d->time_to_restore.known) {
+		rip_dora_format_duration(v, sizeof(v), d->time_to_restore.value);
+		snprintf(note, sizeof(note), "median of %zu restore%s",
+			d->time_to_restore.samples,
+			plural(d->time_to_restore.samples));
+	}
+	figure(b, "Time to restore", v, note, "Median, over failures, of the "
+		"time from the failed change to the rollback (or abort) that "
+		"completed after it.");
+}
+
+/* Whole steps (1, 2, 5, 10...) for a count axis up to max, and its top. */
+static void count_scale(double *step, double *top, size_t max)
+{
+	size_t s = (size_t)nice_step((double)max), n;
+
+	s = s ? s : 1;
+	n = (max + s - 1) / s;
+	*step = (double)s;
+	*top = (double)(n * s);
+}
+
+/* Changes per day of the window: live ones green, failed ones red. */
+static void per_day_chart(struct rip_buf *b, const struct rip_dora *d)
+{
+	struct chart c = { .x0 = (double)d->since, .x1 = (double)d->now,
+		.w = 960, .h = 180, .l = 48, .r = 16, .t = 12, .b = 28 };
+	size_t *ok = rip_xcalloc(d->days, sizeof(*ok));
+	size_t *bad = rip_xcalloc(d->days, sizeof(*bad)), max = 1;
+	double step, bw;
+
+	for (size_t i = 0; i < d->n_events; i++) {
+		const struct rip_dora_event *ev = &d->events[i];
+		size_t day;
+
+		if ((ev->kind != RIP_DORA_DEPLOY && ev->kind != RIP_DORA_ROLLOUT) ||
+		    !ev->in_window)
+			continue;
+		day = (size_t)((ev->at - d->since - 1) / RIP_DORA_DAY);
+		if (day >= d->days)
+			continue;
+		if (ev->failed)
+			bad[day]++;
+		else
+			ok[day]++;
+		if (ok[day] + bad[day] > max)
+			max = ok[day] + bad[day];
+	}
+	count_scale(&step, &c.y1, max);
+	svg_open(b, &c, "per-day", "deploys and rollouts per day");
+	time_axis(b, &c);
+	value_axis(b, &c, step, "");
+	bw = (px(&c, RIP_DORA_DAY) - px(&c, 0)) * 0.8;
+	for (unsigned i = 0; i < d->days; i++) {
+		double x = px(&c, (double)(d->since + (int64_t)i * RIP_DORA_DAY)) +
+			bw * 0.125, y0 = py(&c, 0), yo = py(&c, (double)ok[i]),
+			yb = py(&c, (double)(ok[i] + bad[i]));
+
+		if (ok[i])
+			rip_buf_addf(b, "<rect class=\"day ok\" x=\"%.1f\" y=\"%.1f\" "
+				"width=\"%.1f\" height=\"%.1f\" fill=\"#1b7f3b\"><title>"
+				"%zu successful</title></rect>\n", x, yo, bw, y0 - yo,
+				ok[i]);
+		if (bad[i])
+			rip_buf_addf(b, "<rect class=\"day failed\" x=\"%.1f\" "
+				"y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+				"fill=\"#c62828\"><title>%zu failed</title></rect>\n", x,
+				yb, bw, yo - yb, bad[i]);
+	}
+	rip_buf_adds(b, "</svg>\n<ul class=\"legend\"><li><span class=\"sw\" "
+		"style=\"background:#1b7f3b\"></span>successful</li><li><span "
+		"class=\"sw\" style=\"background:#c62828\"></span>failed, aborted "
+		"or rolled back</li></ul>\n");
+	free(ok);
+	free(bad);
+}
+
+static void section_dora(struct rip_buf *b, const struct rip_report *r)
+{
+	rip_buf_addf(b, "<section id=\"dora\">\n<h2>DORA figures</h2>\n<p>Over "
+		"the last %u day%s, from the audit log, the operations and switch "
+		"journal, and each release's commit time (see ripcord-report(1) "
+		"for the exact rules).</p>\n<div class=\"figures\">\n",
+		r->dora.days, plural(r->dora.days));
+	figures_html(b, &r->dora);
+	rip_buf_adds(b, "</div>\n<h3>Deploys and rollouts per day</h3>\n");
+	per_day_chart(b, &r->dora);
+	rip_buf_adds(b, "</section>\n");
+}
+
+/* ---- drills ------------------------------------------------------------ */
+
+/* The releases to draw, in colour order: the store's, oldest first, then
+ * drilled ones it no longer records. Borrowed strings. */
+static void series_names(struct rip_strlist *out, const struct rip_report *r)
+{
+	for (size_t i = 0; i < r->n_releases; i++)
+		for (size_t j = 0; j < r->n_drills; j++)
+			if (r->drills[j].release && !strcmp(r->drills[j].release,
+					r->releases[i].id)) {
+				rip_strlist_push(out, r->releases[i].id);
+				break;
+			}
+	for (size_t j = 0; j < r->n_drills; j++)
+		if (r->drills[j].release &&
+		    !rip_strlist_has(out, r->drills[j].release))
+			rip_strlist_push(out, r->drills[j].release);
+}
+
+static void drill_point(struct rip_buf *b, const struct chart *c,
+	const struct rip_drill_rec *d, const char *colour)
+{
+	struct rip_buf t = RIP_BUF_INIT;
+	double x = px(c, (double)d->started), y = py(c, d->seconds);
+	char when[32];
+
+	rip_buf_addf(&t, "%s, %s UTC: %s in %.3f s%s%s", d->release,
+		utc(when, d->started, MINUTES), d->result ? d->result : "?",
+		d->seconds, d->detail ? ": " : "", d->detail ? d->detail : "");
+	if (passed(d))
+		rip_buf_addf(b, "<circle class=\"drill pass\" cx=\"%.1f\" "
+			"cy=\"%.1f\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\">", x, y,
+			colour);
+	else if (d->result && !strcmp(d->result, RIP_DRILL_INTEGRITY))
+		rip_buf_addf(b, "<path class=\"drill integrity\" d=\"M%.1f %.1f"
+			"l6 6l-6 6l-6-6z\" fill=\"#6a1b9a\" stroke=\"#fff\">", x,
+			y - 6);
+	else
+		rip_buf_addf(b, "<path class=\"drill fail\" d=\"M%.1f %.1fl10 10"
+			"m0-10l-10 10\" stroke=\"#c62828\" stroke-width=\"2.5\" "
+			"fill=\"none\">", x - 5, y - 5);
+	title(b, t.buf);
+	rip_buf_adds(b, passed(d) ? "</circle>\n" : "</path>\n");
+	rip_buf_release(&t);
+}
+
+static void drill_series(struct rip_buf *b, const struct chart *c,
+	const struct rip_report *r, const char *rel, const char *colour)
+{
+	size_t n = 0;
+
+	rip_buf_addf(b, "<g class=\"release\" data-release=\"");
+	esc(b, rel);
+	rip_buf_addf(b, "\"><polyline class=\"series\" stroke=\"%s\" "
+		"points=\"", colour);
+	for (size_t i = 0; i < r->n_drills; i++)
+		if (r->drills[i].release && !strcmp(r->drills[i].release, rel))
+			rip_buf_addf(b, "%s%.1f,%.1f", n++ ? " " : "",
+				px(c, (double)r->drills[i].started),
+				py(c, r->drills[i].seconds));
+	rip_buf_adds(b, "\"/>\n");
+	for (size_t i = 0; i < r->n_drills; i++)
+		if (r->drills[i].release && !strcmp(r->drills[i].release, rel))
+			drill_point(b, c, &r->drills[i], colour);
+	rip_buf_adds(b, "</g>\n");
+}
+
+static void section_drills(struct rip_buf *b, const struct rip_report *r)
+{
+	struct chart c = { .x0 = (double)r->dora.since, .x1 = (double)r->now,
+		.w = 960, .h = 320, .l = 56, .r = 16, .t = 12, .b = 28 };
+	struct rip_strlist names = { 0 };
+	double max = 0, step;
+
+	rip_buf_adds(b, "<section id=\"drills\">\n<h2>Drill duration over "
+		"time</h2>\n");
+	if (!r->n_drills) {
+		rip_buf_addf(b, "<p class=\"empty\">No drills in the last %u "
+			"days: run <code>ripcord drill</code>.</p>\n</section>\n",
+			r->dora.days);
+		return;
+	}
+	for (size_t i = 0; i < r->n_drills; i++)
+		if (r->drills[i].seconds > max)
+			max = r->drills[i].seconds;
+	step = nice_step(max > 0 ? max : 1);
+	c.y1 = step * (double)(size_t)(max / step + 1);
+	series_names(&names, r);
+	svg_open(b, &c, "drills", "drill duration over time per release");
+	time_axis(b, &c);
+	value_axis(b, &c, step, " s");
+	for (size_t i = 0; i < names.n; i++)
+		drill_series(b, &c, r, names.v[i],
+			palette[i % RIP_ARRAY_SIZE(palette)]);
+	rip_buf_adds(b, "</svg>\n<ul class=\"legend\">");
+	for (size_t i = 0; i < names.n; i++) {
+		rip_buf_addf(b, "<li><span class=\"sw\" style=\"background:%s\">"
+			"</span><code>", palette[i % RIP_ARRAY_SIZE(palette)]);
+		esc(b, names.v[i]);
+		rip_buf_adds(b, "</code></li>");
+	}
+	rip_buf_adds(b, "</ul>\n<ul class=\"legend\"><li>&#9679; passed</li>"
+		"<li class=\"bad\">&#10005; failed (round trip or smoke)</li>"
+		"<li style=\"color:#6a1b9a\">&#9670; integrity or fidelity</li>"
+		"</ul>\n</section>\n");
+	rip_strlist_release(&names);
+}
+
+/* ---- readiness --------------------------------------------------------- */
+
+static const char *ready_class(const struct rip_readiness *x)
+{
+	if (!x->last.seq)
+		return "never";
+	if (!passed(&x->last))
+		return "failed";
+	return x->fresh ? "fresh" : "stale";
+}
+
+static const char *ready_colour(const char *cls)
+{
+	return !strcmp(cls, "fresh") ? "#1b7f3b" : !strcmp(cls, "stale") ?
+		"#b26a00" : "#c62828";
+}
+
+/* Why a release is (not) ready, in a few words. */
+static const char *ready_why(const struct rip_readiness *x)
+{
+	if (!x->artifact)
+		return "no: its artifact is not in the store";
+	if (!x->last.seq)
+		return "no: never drilled";
+	if (!passed(&x->last))
+		return "no: its last drill failed";
+	if (!x->fresh)
+		return "no: its last drill is older than [drill] every";
+	return "yes";
+}
+
+/* Bars of the age of each release's last drill against [drill] every. */
+static void readiness_chart(struct rip_buf *b, const struct rip_report *r)
+{
+	double every = (double)r->every_ms / 1000, max = every > 0 ?
+		every * 1.5 : 3600, rowh = 24;
+	struct chart c = { .x0 = 0, .y0 = 0, .y1 = 1, .w = 960, .l = 170,
+		.r = 150, .t = 22, .b = 8 };
+	char age[32];
+
+	for (size_t i = 0; i < r->n_ready; i++) {
+		double a = (double)(r->now - r->ready[i].last.started);
+
+		if (r->ready[i].last.seq && a > max)
+			max = every > 0 && a > every * 4 ? every * 4 : a;
+	}
+	c.x1 = max;
+	c.h = c.t + c.b + (int)(rowh * (double)r->n_ready);
+	svg_open(b, &c, "readiness", "age of each release's last drill "
+		"against [drill] every");
+	if (every > 0) {
+		rip_dora_format_duration(age, sizeof(age), every);
+		rip_buf_addf(b, "<line class=\"every\" x1=\"%.1f\" y1=\"%d\" "
+			"x2=\"%.1f\" y2=\"%d\"/><text x=\"%.1f\" y=\"14\" "
+			"text-anchor=\"middle\">every %s</text>\n", px(&c, every),
+			c.t - 4, px(&c, every), c.h - c.b, px(&c, every), age);
+	}
+	for (size_t i = 0; i < r->n_ready; i++) {
+		const struct rip_readiness *x = &r->ready[i];
+		const char *cls = ready_class(x);
+		double y = c.t + rowh * (double)i, a = (double)(r->now -
+			x->last.started), w = px(&c, a > max ? max : a < 0 ? 0 : a) -
+			c.l;
+		bool inside;
+
+		rip_buf_addf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
+			c.l - 8, y + 16);
+		esc(b, x->release);
+		rip_buf_adds(b, "</text>");
+		if (!x->last.seq) {
+			rip_buf_addf(b, "<text x=\"%d\" y=\"%.1f\">never drilled"
+				"</text>\n", c.l + 4, y + 16);
+			continue;
+		}
+		rip_dora_format_duration(age, sizeof(age), a);
+		inside = w > (c.w - c.l - c.r) * 0.6;
+		rip_buf_addf(b, "<rect class=\"age %s\" x=\"%d\" y=\"%.1f\" "
+			"width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/><text x=\"%.1f\" "
+			"y=\"%.1f\"%s>%s ago, %s%s</text>\n", cls, c.l, y + 4,
+			w < 1 ? 1 : w, rowh - 8, ready_colour(cls), inside ?
+			c.l + w - 6 : c.l + w + 6, y + 16, inside ? " text-anchor="
+			"\"end\" style=\"fill:#fff\"" : "", age, passed(&x->last) ?
+			"passed" : "failed", a > max ? " (off the scale)" : "");
+	}
+	rip_buf_adds(b, "</svg>\n");
+}
+
+static void readiness_row(struct rip_buf *b, const struct rip_report *r,
+	const struct rip_readiness *x)
+{
+	char when[32];
+
+	rip_buf_adds(b, "<tr><td><code>");
+	esc(b, x->release);
+	rip_buf_addf(b, "</code></td><td>%s</td><td class=\"%s\">%s</td>",
+		utc(when, x->created, MINUTES), x->artifact ? "ok" : "bad",
+		x->artifact ? "present" : "missing");
+	if (x->last.seq) {
+		char dur[32];
+
+		rip_dora_format_duration(dur, sizeof(dur),
+			(double)(r->now - x->last.started));
+		rip_buf_addf(b, "<td class=\"%s\">", passed(&x->last) ? "ok" :
+			"bad");
+		esc(b, x->last.result);
+		if (x->last.detail) {
+			rip_buf_adds(b, ": ");
+			esc(b, x->last.detail);
+		}
+		rip_buf_addf(b, "</td><td>%s UTC</td><td class=\"num\">%s</td>"
+			"<td class=\"num\">%.3f s</td>", utc(when, x->last.started,
+			MINUTES), dur, x->last.seconds);
+	} else {
+		rip_buf_adds(b, "<td class=\"bad\">never drilled</td><td>-</td>"
+			"<td>-</td><td>-</td>");
+	}
+	rip_buf_addf(b, "<td class=\"%s\">%s</td></tr>\n", x->ready ? "ok" :
+		"bad", ready_why(x));
+}
+
+static void section_readiness(struct rip_buf *b, const struct rip_report *r)
+{
+	char every[32];
+
+	rip_dora_format_duration(every, sizeof(every),
+		(double)r->every_ms / 1000);
+	rip_buf_addf(b, "<section id=\"readiness\">\n<h2>Rollback readiness"
+		"</h2>\n<p>A release is ready to roll back to when its artifact is "
+		"in the store and its last drill passed within [drill] every "
+		"(%s).</p>\n", r->every_ms ? every : "no limit");
+	if (!r->n_ready) {
+		rip_buf_adds(b, "<p class=\"empty\">No releases in the store: run "
+			"<code>ripcord cut</code>.</p>\n</section>\n");
+		return;
+	}
+	readiness_chart(b, r);
+	rip_buf_adds(b, "<table>\n<tr><th>Release</th><th>Commit time (UTC)"
+		"</th><th>Artifact</th><th>Last drill</th><th>When</th>"
+		"<th>Age</th><th>Duration</th><th>Ready</th></tr>\n");
+	for (size_t i = 0; i < r->n_ready; i++)
+		readiness_row(b, r, &r->ready[i]);
+	rip_buf_adds(b, "</table>\n</section>\n");
+}
+
+/* ---- history ----------------------------------------------------------- */
+
+static bool is_change(const struct rip_dora_event *ev)
+{
+	return ev->kind == RIP_DORA_DEPLOY || ev->kind == RIP_DORA_ROLLOUT;
+}
+
+/* "deploy ok", "deploy failed", "rollback ok", ...: the CSS classes. */
+static const char *outcome(const struct rip_dora_event *ev)
+{
+	if (is_change(ev))
+		return ev->rolled_back ? "rolled-back" : ev->failed ? "failed" :
+			"ok";
+	return ev->ok ? "ok" : "failed";
+}
+
+static void event_title(struct rip_buf *t, const struct rip_dora_event *ev)
+{
+	char when[32];
+
+	rip_buf_addf(t, "%s UTC: %s", utc(when, ev->at, MINUTES),
+		ev->command ? ev->command : rip_dora_kind_name(ev->kind));
+	rip_buf_addf(t, " (exit %d", ev->exit_code);
+	if (is_change(ev) && ev->rolled_back)
+		rip_buf_adds(t, ", rolled back");
+	rip_buf_addf(t, ") by %s@%s", ev->user ? ev->user : "?",
+		ev->host ? ev->host : "?");
+}
+
+static void event_marker(struct rip_buf *b, const struct chart *c,
+	const struct rip_dora_event *ev, double lane)
+{
+	static const char *const fill[] = { "#1b7f3b", "#c62828", "#b26a00" };
+	const char *o = outcome(ev);
+	const char *colour = fill[!strcmp(o, "ok") ? 0 : !strcmp(o, "failed") ?
+		1 : 2];
+	struct rip_buf t = RIP_BUF_INIT;
+	double x = px(c, (double)ev->at);
+
+	event_title(&t, ev);
+	rip_buf_addf(b, "<g class=\"event %s %s\">",
+		rip_dora_kind_name(ev->kind), o);
+	if (ev->kind == RIP_DORA_DEPLOY)
+		rip_buf_addf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" "
+			"fill=\"%s\" stroke=\"#fff\"/>", x, lane, colour);
+	else if (ev->kind == RIP_DORA_ROLLOUT)
+		rip_buf_addf(b, "<path d=\"M%.1f %.1fl7 7l-7 7l-7-7z\" fill=\"%s\" "
+			"stroke=\"#fff\"/>", x, lane - 7, colour);
+	else if (ev->kind == RIP_DORA_ROLLBACK)
+		rip_buf_addf(b, "<path d=\"M%.1f %.1fh14l-7 12z\" fill=\"%s\" "
+			"stroke=\"#fff\"/>", x - 7, lane - 6, ev->ok ? "#0072b2" :
+			"#c62828");
+	else
+		rip_buf_addf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" "
+			"height=\"8\" fill=\"%s\"/>", x - 4, lane - 4, ev->ok ?
+			"#0072b2" : "#c62828");
+	title(b, t.buf);
+	rip_buf_adds(b, "</g>\n");
+	rip_buf_release(&t);
+}
+
+static void timeline(struct rip_buf *b, const struct rip_dora *d)
+{
+	struct chart c = { .x0 = (double)d->since, .x1 = (double)d->now,
+		.y0 = 0, .y1 = 1, .w = 960, .h = 130, .l = 110, .r = 16, .t = 12,
+		.b = 28 };
+	double lane_change = 40, lane_back = 80;
+
+	svg_open(b, &c, "timeline", "deploys, rollouts and rollbacks over "
+		"time");
+	time_axis(b, &c);
+	rip_buf_addf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">deploys, "
+		"rollouts</text><text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">"
+		"rollbacks, aborts</text>\n", c.l - 8, lane_change + 4, c.l - 8,
+		lane_back + 4);
+	for (size_t i = 0; i < d->n_events; i++) {
+		const struct rip_dora_event *ev = &d->events[i];
+
+		if (is_change(ev) && ev->in_window && ev->restored_at)
+			rip_buf_addf(b, "<line class=\"restore\" x1=\"%.1f\" "
+				"y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+				px(&c, (double)ev->at), lane_change,
+				px(&c, (double)ev->restored_at), lane_back);
+	}
+	for (size_t i = 0; i < d->n_events; i++)
+		if (d->events[i].in_window)
+			event_marker(b, &c, &d->events[i], is_change(&d->events[i]) ||
+				d->events[i].kind == RIP_DORA_PROMOTE ? lane_change :
+				lane_back);
+	rip_buf_adds(b, "</svg>\n<ul class=\"legend\"><li class=\"ok\">&#9679; "
+		"deploy</li><li class=\"ok\">&#9670; rollout</li><li style=\""
+		"color:#0072b2\">&#9660; rollback</li><li class=\"bad\">red: "
+		"failed</li><li class=\"warn\">orange: rolled back; dashed: time "
+		"to restore</li></ul>\n");
+}
+
+static void history_row(struct rip_buf *b, const struct rip_dora_event *ev)
+{
+	char when[32];
+
+	rip_buf_addf(b, "<tr class=\"%s\"><td>%s</td><td>%s</td><td><code>",
+		rip_dora_kind_name(ev->kind), utc(when, ev->at, MINUTES),
+		rip_dora_kind_name(ev->kind));
+	esc(b, ev->release ? ev->release : "?");
+	rip_buf_adds(b, "</code></td><td><code>");
+	esc(b, ev->left ? ev->left : "");
+	rip_buf_addf(b, "</code></td><td class=\"%s\">", !strcmp(outcome(ev),
+		"ok") ? "ok" : "bad");
+	if (ev->exit_code)
+		rip_buf_addf(b, "exit %d: ", ev->exit_code);
+	esc(b, ev->result);
+	if (is_change(ev) && ev->rolled_back)
+		rip_buf_adds(b, ", then rolled back");
+	if (is_change(ev) && ev->restored_at) {
+		char dur[32];
+
+		rip_dora_format_duration(dur, sizeof(dur),
+			(double)(ev->restored_at - ev->at));
+		rip_buf_addf(b, " (restored in %s)", dur);
+	}
+	rip_buf_adds(b, "</td><td>");
+	esc(b, ev->user);
+	rip_buf_adds(b, "@");
+	esc(b, ev->host);
+	rip_buf_adds(b, "</td><td><code>");
+	esc(b, ev->command);
+	rip_buf_adds(b, "</code></td></tr>\n");
+}
+
+static void section_history(struct rip_buf *b, const struct rip_report *r)
+{
+	const struct rip_dora *d = &r->dora;
+	size_t n = 0;
+
+	rip_buf_adds(b, "<section id=\"history\">\n<h2>Rollout and rollback "
+		"history</h2>\n");
+	for (size_t i = 0; i < d->n_events; i++)
+		n += d->events[i].in_window;
+	if (!n) {
+		rip_buf_addf(b, "<p class=\"empty\">No deploys, rollouts or "
+			"rollbacks in the last %u days.</p>\n</section>\n", d->days);
+		return;
+	}
+	timeline(b, d);
+	rip_buf_adds(b, "<table>\n<tr><th>When (UTC)</th><th>What</th>"
+		"<th>Release</th><th>Left</th><th>Result</th><th>Who</th>"
+		"<th>Command</th></tr>\n");
+	for (size_t i = d->n_events; i-- > 0;)
+		if (d->events[i].in_window)
+			history_row(b, &d->events[i]);
+	rip_buf_adds(b, "</table>\n</section>\n");
+}
+
+void rip_report_html(struct rip_buf *out, const struct rip_report *r)
+{
+	page_head(out, r);
+	section_summary(out, r);
+	section_dora(out, r);
+	section_drills(out, r);
+	section_readiness(out, r);
+	section_history(out, r);
+	rip_buf_adds(out, "<footer><p class=\"def\">Made by ripcord "
+		RIP_VERSION ". This page is self-contained: it loads nothing."
+		"</p></footer>\n</body>\n</html>\n");
+}

@@ -1,0 +1,688 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * roundtrip.c: the migration round trip of a drill (DESIGN.md §6, step 3)
+ * on a scratch database: a fresh SQLite file in a temporary folder, or a
+ * database ripcord_drill_<16 hex> created on a PostgreSQL server.
+ *
+ * Migrations run through the migration engine (migrate.h), opened on a
+ * config that names nothing but the scratch database, so they run exactly
+ * as `ripcord migrate` runs them: a transaction each where the driver can,
+ * no-transaction markers honoured, every step recorded in the scratch's
+ * ripcord_migrations and checked against it. The engine moves a database
+ * to a set of migrations rather than to a target id, so each step hands it
+ * a borrowed view: `keep` holds shallow copies of the parent's migrations
+ * and of the new ones applied so far; up(keep + m) applies m alone and
+ * down(keep) undoes m alone, with the release's own down script.
+ *
+ * Invariants: the scratch database is removed on every path out of
+ * rip_roundtrip_run, after the engine's connection is closed; the
+ * [migrations] database is never opened, since nothing here reads it. A
+ * schema that differs does not stop the run while the schema is still
+ * known (the migration's up again gave the schema of its first up); a
+ * script that fails does, as the schema is then whatever the driver left.
+ * The release-level round trip runs only when every migration passed on
+ * its own: otherwise it could only repeat what was found.
+ *
+ * Column order and comments: the catalog readers leave them out unless
+ * strict is passed (fp_read.h), so the non-strict comparison is the
+ * readers' own and nothing is filtered here.
+ *
+ * PostgreSQL: the scratch database is created and dropped over a
+ * maintenance connection to the conninfo's own database ("postgres" when
+ * it names none), which runs nothing but CREATE and DROP DATABASE. It is
+ * made with libpq here because the driver's open() (db_pg.c) would create
+ * ripcord_migrations in the maintenance database.
+ *
+ * Tuned for tens of migrations: each step reads a fingerprint (a few
+ * catalog queries); the migrations' own DDL dominates.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "ripcord/fingerprint.h"
+#include "ripcord/fsutil.h"
+#include "ripcord/log.h"
+#include "ripcord/roundtrip.h"
+#include "banned.h"
+
+struct rt {
+	const struct rip_roundtrip_opts *o;
+	struct rip_roundtrip *out;
+	const struct rip_migrations *parent;
+	const struct rip_migrations *release;
+	struct rip_err e;              /* the error being built */
+	struct rip_err first;          /* the first failure, for the caller */
+	const struct rip_db_ops *ops;
+	bool pg;
+	char *dir;                     /* SQLite: the folder of the file */
+	char *database;                /* what the engine opens */
+	PGconn *admin;                 /* postgres: creates and drops */
+	bool created;                  /* a scratch database to drop */
+	struct rip_migrate *m;
+	struct rip_migrate_opts mo;
+	struct rip_migrations keep;    /* borrowed copies: only v is ours */
+	size_t floor_n;                /* keep.n just above the floor */
+	struct rip_fingerprint floor_fp;   /* the schema there (A: none) */
+};
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void rip_roundtrip_opts_init(struct rip_roundtrip_opts *o,
+	const struct rip_config *cfg)
+{
+	memset(o, 0, sizeof(*o));
+	o->driver = cfg->migrations.driver;
+	o->scratch = cfg->drill.database;
+	o->strict = cfg->drill.strict;
+}
+
+void rip_roundtrip_release(struct rip_roundtrip *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nfail; i++) {
+		free(r->fail[i].migration);
+		free(r->fail[i].phase);
+		free(r->fail[i].error);
+		free(r->fail[i].diff);
+	}
+	free(r->fail);
+	free(r->floor);
+	free(r->scratch);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ------------------------------------------------------------------ */
+/* failures */
+
+/* "a; b; c (and 4 more)": the first lines of a diff, for one message. */
+static void summarise(struct rip_buf *out, const char *diff, size_t lines)
+{
+	const char *p = diff;
+	size_t shown = 0;
+
+	while (*p && shown < 3) {
+		size_t len = strcspn(p, "\n");
+
+		rip_buf_addf(out, "%s%.*s", shown ? "; " : "", (int)len, p);
+		shown++;
+		p += len + (p[len] == '\n');
+	}
+	if (lines > shown)
+		rip_buf_addf(out, " (and %zu more)", lines - shown);
+}
+
+static const char *what_failed(const char *phase)
+{
+	if (!strcmp(phase, "down"))
+		return "its down does not undo its up";
+	if (!strcmp(phase, "up again"))
+		return "its up, run again after its down, gives another schema";
+	if (!strcmp(phase, "release down"))
+		return "their downs, newest first, do not give back the schema "
+			"before their ups";
+	return "their ups, run again after their downs, give another schema";
+}
+
+/* Records a failure; the first one also becomes the caller's error. */
+static void add_failure(struct rt *t, const char *migration,
+	const char *phase, const char *error, const char *diff, size_t lines)
+{
+	struct rip_roundtrip *out = t->out;
+	struct rip_roundtrip_failure *f;
+	struct rip_buf msg = RIP_BUF_INIT;
+	bool release = !strncmp(phase, "release", 7);
+
+	RIP_ALLOC_GROW(out->fail, out->nfail + 1, out->alloc);
+	f = &out->fail[out->nfail++];
+	f->migration = rip_xstrdup(migration);
+	f->phase = rip_xstrdup(phase);
+	f->error = error ? rip_xstrdup(error) : NULL;
+	f->diff = diff ? rip_xstrdup(diff) : NULL;
+	if (out->nfail > 1)
+		return;
+	if (error) {
+		rip_buf_addf(&msg, "round trip on %s: the %s of migration '%s' "
+			"failed: %s", out->scratch, !strcmp(phase, "parent up") ?
+			"up (in the parent release)" : phase, migration, error);
+	} else {
+		rip_buf_addf(&msg, "round trip on %s: %s '%s': %s: ",
+			out->scratch, release ? "migrations" : "migration",
+			migration, what_failed(phase));
+		summarise(&msg, diff ? diff : "", lines);
+	}
+	rip_err_set(&t->first, RIP_EFAIL, "%s", msg.buf);
+	rip_buf_release(&msg);
+}
+
+/* A script failed: the engine's message is in t->e. */
+static int script_failed(struct rt *t, const char *migration,
+	const char *phase)
+{
+	add_failure(t, migration, phase, t->e.msg, NULL, 0);
+	return RIP_EFAIL;
+}
+
+/* Whether a and b differ; if so the diff is recorded as a failure. */
+static bool differs(struct rt *t, const struct rip_fingerprint *a,
+	const struct rip_fingerprint *b, const char *a_label,
+	const char *b_label, const char *migration, const char *phase)
+{
+	struct rip_buf diff = RIP_BUF_INIT;
+	size_t n = rip_fp_diff(&diff, a, b, a_label, b_label);
+
+	if (n)
+		add_failure(t, migration, phase, NULL, diff.buf, n);
+	rip_buf_release(&diff);
+	return n != 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* fingerprints */
+
+static int fp_read(struct rt *t, struct rip_fingerprint *out)
+{
+	if (t->ops->fingerprint(rip_migrate_db(t->m), out, t->o->strict,
+			&t->e) == 0)
+		return 0;
+	rip_err_prefix(&t->e, "cannot read the schema of the scratch "
+		"database %s", t->out->scratch);
+	t->e.code = RIP_EIO;
+	return RIP_EIO;
+}
+
+static void fp_copy(struct rip_fingerprint *to,
+	const struct rip_fingerprint *from)
+{
+	rip_fp_release(to);
+	/* from is sorted: the copy keeps its order and needs no sort */
+	for (size_t i = 0; i < from->n; i++)
+		rip_fp_add(to, from->v[i].key, "%s", from->v[i].value);
+}
+
+/* Moves from into to, leaving from empty. */
+static void fp_move(struct rip_fingerprint *to, struct rip_fingerprint *from)
+{
+	rip_fp_release(to);
+	*to = *from;
+	memset(from, 0, sizeof(*from));
+}
+
+static void fp_hex(char out[RIP_SHA256_HEX], const struct rip_fingerprint *fp)
+{
+	unsigned char md[RIP_SHA256_LEN];
+
+	rip_fp_digest(md, fp);
+	rip_hex(out, md, RIP_SHA256_LEN);
+}
+
+/* ------------------------------------------------------------------ */
+/* the scratch database: SQLite */
+
+static int sqlite_create(struct rt *t)
+{
+	const char *base = t->o->tmpdir;
+	char *tmpl;
+
+	if (!base || !base[0])
+		base = getenv("TMPDIR");
+	if (!base || !base[0])
+		base = "/tmp";
+	tmpl = rip_xasprintf("%s/ripcord-drill-XXXXXX", base);
+	if (!mkdtemp(tmpl)) {
+		free(tmpl);
+		return rip_err_errno(&t->e, RIP_EIO, "cannot make a scratch "
+			"folder in '%s' for the round trip", base);
+	}
+	t->dir = rip_path_absolute(tmpl);
+	free(tmpl);
+	t->database = rip_path_join(t->dir, "scratch.db");
+	t->out->scratch = rip_xstrdup(t->database);
+	t->created = true;
+	return 0;
+}
+
+static int sqlite_remove(struct rt *t, struct rip_err *err)
+{
+	static const char *const tails[] = { "", "-journal", "-wal", "-shm" };
+
+	if (!t->created)
+		return 0;
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(tails); i++) {
+		char *p = rip_xasprintf("%s%s", t->database, tails[i]);
+		int bad = unlink(p) < 0 && errno != ENOENT;
+
+		free(p);
+		if (bad)
+			return rip_err_errno(err, RIP_EIO, "cannot remove the "
+				"scratch database '%s'", t->database);
+	}
+	if (rmdir(t->dir) < 0)
+		return rip_err_errno(err, RIP_EIO, "cannot remove the scratch "
+			"folder '%s'", t->dir);
+	t->created = false;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the scratch database: PostgreSQL */
+
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* Appends k='v' to a conninfo, quoting as libpq reads it. */
+static void add_kv(struct rip_buf *b, const char *k, const char *v)
+{
+	if (b->len)
+		rip_buf_addch(b, ' ');
+	rip_buf_addf(b, "%s='", k);
+	for (; *v; v++) {
+		if (*v == '\'' || *v == '\\')
+			rip_buf_addch(b, '\\');
+		rip_buf_addch(b, *v);
+	}
+	rip_buf_addch(b, '\'');
+}
+
+/* The parsed conninfo opts, with its database replaced by dbname. */
+static char *conninfo_for(const PQconninfoOption *opts, const char *dbname)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+
+	for (const PQconninfoOption *p = opts; p->keyword; p++)
+		if (p->val && strcmp(p->keyword, "dbname"))
+			add_kv(&b, p->keyword, p->val);
+	add_kv(&b, "dbname", dbname);
+	return rip_buf_detach(&b, NULL);
+}
+
+/* "<what>: <libpq's message>", without the message's trailing newline. */
+static int pg_fail(struct rip_err *err, PGconn *c, const PGresult *r,
+	const char *what)
+{
+	const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
+	size_t len = strlen(msg);
+
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		len--;
+	return rip_err_set(err, RIP_EIO, "%s: %.*s", what, (int)len, msg);
+}
+
+static int pg_admin_connect(struct rt *t, const PQconninfoOption *opts)
+{
+	const char *db = NULL;
+	char *ci;
+
+	for (const PQconninfoOption *p = opts; p->keyword; p++)
+		if (!strcmp(p->keyword, "dbname") && p->val && p->val[0])
+			db = p->val;
+	ci = conninfo_for(opts, db ? db : "postgres");
+	t->admin = PQconnectdb(ci);
+	free(ci);
+	if (PQstatus(t->admin) != CONNECTION_OK)
+		return pg_fail(&t->e, t->admin, NULL, "cannot connect to the "
+			"server of [drill] database");
+	PQsetNoticeProcessor(t->admin, quiet, NULL);
+	return 0;
+}
+
+static int pg_create(struct rt *t)
+{
+	PQconninfoOption *opts;
+	unsigned char rnd[8];
+	char hex[2 * sizeof(rnd) + 1], *msg = NULL, *sql = NULL;
+	PGresult *r = NULL;
+	int rc;
+
+	opts = PQconninfoParse(t->o->scratch, &msg);
+	if (!opts) {
+		rc = rip_err_set(&t->e, RIP_ECONFIG, "[drill] database is not a "
+			"postgres conninfo or URI: %s", msg ? msg : "out of memory");
+		PQfreemem(msg);
+		return rc;
+	}
+	if ((rc = pg_admin_connect(t, opts)) < 0)
+		goto done;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		rc = rip_err_errno(&t->e, RIP_EIO, "cannot draw a random name "
+			"for the scratch database");
+		goto done;
+	}
+	rip_hex(hex, rnd, sizeof(rnd));
+	t->out->scratch = rip_xasprintf("ripcord_drill_%s", hex);
+	sql = rip_xasprintf("CREATE DATABASE %s", t->out->scratch);
+	r = PQexec(t->admin, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		char *what = rip_xasprintf("cannot create the scratch database "
+			"'%s' (the role of [drill] database needs CREATEDB)",
+			t->out->scratch);
+
+		rc = pg_fail(&t->e, t->admin, r, what);
+		free(what);
+		goto done;
+	}
+	t->created = true;
+	t->database = conninfo_for(opts, t->out->scratch);
+done:
+	PQclear(r);
+	free(sql);
+	PQconninfoFree(opts);
+	return rc;
+}
+
+static int pg_drop(struct rt *t, struct rip_err *err)
+{
+	char *sql;
+	PGresult *r;
+	int rc = 0;
+
+	if (!t->created)
+		return 0;
+	if (PQstatus(t->admin) != CONNECTION_OK)
+		PQreset(t->admin);
+	/* FORCE (13+) ends sessions a failed migration may have left */
+	sql = rip_xasprintf("DROP DATABASE IF EXISTS %s%s", t->out->scratch,
+		PQserverVersion(t->admin) >= 130000 ? " WITH (FORCE)" : "");
+	r = PQexec(t->admin, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		char *what = rip_xasprintf("cannot drop the scratch database "
+			"'%s' (drop it by hand)", t->out->scratch);
+
+		rc = pg_fail(err, t->admin, r, what);
+		free(what);
+	} else {
+		t->created = false;
+	}
+	PQclear(r);
+	free(sql);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* options and the engine */
+
+static bool scratch_is_sqlite(const char *s)
+{
+	return !s || !s[0] || !strcmp(s, "scratch");
+}
+
+static int check_opts(struct rt *t)
+{
+	const char *driver = t->o->driver ? t->o->driver : "sqlite";
+
+	t->ops = rip_db_find(driver);
+	if (!t->ops)
+		return rip_err_set(&t->e, RIP_ECONFIG, "unknown migration driver "
+			"'%s' (sqlite, postgres)", driver);
+	if (!t->ops->fingerprint)
+		return rip_err_set(&t->e, RIP_ECONFIG, "migrations of the '%s' "
+			"driver cannot be drilled: ripcord cannot read the schema of "
+			"a database it only reaches through [migrations] apply. Use "
+			"the sqlite or postgres driver for the round trip", driver);
+	t->pg = t->ops == &rip_db_postgres;
+	if (!t->pg && !scratch_is_sqlite(t->o->scratch))
+		return rip_err_set(&t->e, RIP_ECONFIG, "[drill] database names a "
+			"postgres server, but [migrations] driver is sqlite: SQLite "
+			"migrations are drilled on a scratch file (set [drill] "
+			"database = scratch)");
+	if (t->pg && scratch_is_sqlite(t->o->scratch))
+		return rip_err_set(&t->e, RIP_ECONFIG, "postgres migrations cannot "
+			"be drilled on a scratch SQLite file: set [drill] database to "
+			"the conninfo of a postgres server where ripcord may create "
+			"and drop a database ripcord_drill_* (not the production "
+			"database)");
+	return 0;
+}
+
+/*
+ * Opens the engine on the scratch database alone: the config carries only
+ * what rip_migrate_open reads (driver, database, store; database is
+ * absolute or a conninfo, so no folder), and no path or conninfo of the
+ * project's can reach it.
+ */
+static int engine_open(struct rt *t)
+{
+	struct rip_config cfg;
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.project.store = t->dir;   /* the command driver's ledger: unused */
+	cfg.migrations.driver = rip_xstrdup(t->ops->name);
+	cfg.migrations.database = t->database;
+	rc = rip_migrate_open(&t->m, &cfg, &t->e);
+	free(cfg.migrations.driver);
+	if (rc < 0) {
+		rip_err_prefix(&t->e, "cannot open the scratch database %s",
+			t->out->scratch);
+		t->e.code = RIP_EIO;
+		return RIP_EIO;
+	}
+	return 0;
+}
+
+static int up(struct rt *t, const struct rip_migrations *to, size_t *done)
+{
+	return rip_migrate_up(t->m, to, &t->mo, done, &t->e);
+}
+
+static int down(struct rt *t, const struct rip_migrations *keep,
+	size_t *done)
+{
+	return rip_migrate_down(t->m, keep, t->release, &t->mo, done, &t->e);
+}
+
+/* ------------------------------------------------------------------ */
+/* the round trip */
+
+/* An up without a down: applied, never undone; the floor moves up. */
+static void skip_one(struct rt *t, const struct rip_migration *g,
+	const struct rip_fingerprint *after)
+{
+	t->out->skipped++;
+	free(t->out->floor);
+	t->out->floor = rip_xstrdup(g->id);
+	t->floor_n = t->keep.n;
+	fp_copy(&t->floor_fp, after);
+}
+
+/*
+ * Up, down, up again of g, whose "before" schema is cur; cur becomes the
+ * schema after. Returns 0 to go on (a difference after down is recorded),
+ * RIP_EFAIL to stop, or an infrastructure error.
+ */
+static int one(struct rt *t, const struct rip_migration *g,
+	struct rip_fingerprint *cur)
+{
+	struct rip_fingerprint after = { 0 }, back = { 0 }, again = { 0 };
+	size_t done;
+	int rc;
+
+	t->keep.v[t->keep.n++] = *g;
+	if (up(t, &t->keep, &done) < 0)
+		return script_failed(t, g->id, "up");
+	if ((rc = fp_read(t, &after)) < 0)
+		goto out;
+	if (g->irreversible || g->baseline || !g->down.text) {
+		skip_one(t, g, &after);
+		fp_move(cur, &after);
+		goto out;
+	}
+	t->keep.n--;
+	rc = down(t, &t->keep, &done);
+	t->keep.n++;
+	if (rc < 0) {
+		rc = script_failed(t, g->id, "down");
+		goto out;
+	}
+	if ((rc = fp_read(t, &back)) < 0)
+		goto out;
+	differs(t, cur, &back, "before up", "after down", g->id, "down");
+	if (up(t, &t->keep, &done) < 0) {
+		rc = script_failed(t, g->id, "up again");
+		goto out;
+	}
+	if ((rc = fp_read(t, &again)) < 0)
+		goto out;
+	t->out->checked++;
+	if (differs(t, &after, &again, "after up", "after up again", g->id,
+			"up again"))
+		rc = RIP_EFAIL;
+	fp_move(cur, &again);
+out:
+	rip_fp_release(&after);
+	rip_fp_release(&back);
+	rip_fp_release(&again);
+	return rc;
+}
+
+/* The new migrations above the floor, as one name: "0021_x..0033_y". */
+static char *span(const struct rt *t)
+{
+	const char *a = t->keep.v[t->floor_n].id;
+	const char *b = t->keep.v[t->keep.n - 1].id;
+
+	return t->floor_n + 1 == t->keep.n ? rip_xstrdup(a) :
+		rip_xasprintf("%s..%s", a, b);
+}
+
+/* Downs of everything above the floor, newest first; then ups again. */
+static int whole(struct rt *t, const struct rip_fingerprint *b)
+{
+	struct rip_migrations below = t->keep;
+	struct rip_fingerprint fp = { 0 };
+	char *name = span(t), *label = NULL;
+	size_t done;
+	int rc;
+
+	below.n = t->floor_n;
+	if (down(t, &below, &done) < 0) {
+		rc = script_failed(t, t->keep.v[t->keep.n - 1 - done].id,
+			"release down");
+		goto out;
+	}
+	if ((rc = fp_read(t, &fp)) < 0)
+		goto out;
+	label = t->out->floor ? rip_xasprintf("after %s", t->out->floor) :
+		rip_xstrdup("at the parent");
+	if (differs(t, &t->floor_fp, &fp, label, "after the downs", name,
+			"release down")) {
+		rc = RIP_EFAIL;
+		goto out;
+	}
+	rip_fp_release(&fp);
+	if (up(t, &t->keep, &done) < 0) {
+		rc = script_failed(t, t->keep.v[t->floor_n + done].id,
+			"release up again");
+		goto out;
+	}
+	if ((rc = fp_read(t, &fp)) < 0)
+		goto out;
+	t->out->release_checked = true;
+	if (differs(t, b, &fp, "after the ups", "after the ups again", name,
+			"release up again"))
+		rc = RIP_EFAIL;
+out:
+	rip_fp_release(&fp);
+	free(name);
+	free(label);
+	return rc;
+}
+
+static int round_trip(struct rt *t)
+{
+	const struct rip_migrations *parent = t->parent, *rel = t->release;
+	struct rip_fingerprint cur = { 0 };
+	size_t done;
+	int rc = 0;
+
+	if (up(t, parent, &done) < 0)
+		return script_failed(t, done < parent->n ?
+			parent->v[done].id : "?", "parent up");
+	if ((rc = fp_read(t, &cur)) < 0)
+		return rc;
+	fp_hex(t->out->parent_fp, &cur);
+	fp_copy(&t->floor_fp, &cur);
+	t->keep.v = rip_xcalloc(parent->n + rel->n + 1, sizeof(*t->keep.v));
+	for (size_t i = 0; i < parent->n; i++)
+		t->keep.v[t->keep.n++] = parent->v[i];
+	t->floor_n = t->keep.n;
+	for (size_t i = 0; i < rel->n && rc == 0; i++) {
+		if (rip_migrations_find(parent, rel->v[i].id))
+			continue;
+		t->out->ups++;
+		rc = one(t, &rel->v[i], &cur);
+	}
+	if (rc == 0)
+		fp_hex(t->out->release_fp, &cur);
+	if (rc == 0 && !t->out->nfail && t->keep.n > t->floor_n)
+		rc = whole(t, &cur);
+	rip_fp_release(&cur);
+	if (rc == 0 && t->out->nfail)
+		rc = RIP_EFAIL;
+	return rc;
+}
+
+int rip_roundtrip_run(struct rip_roundtrip *out,
+	const struct rip_roundtrip_opts *o, const struct rip_migrations *parent,
+	const struct rip_migrations *release, struct rip_err *err)
+{
+	static const struct rip_migrations none;
+	struct rip_err gone = { 0 };
+	double t0 = now_seconds();
+	struct rt t;
+	int rc, rc2;
+
+	memset(out, 0, sizeof(*out));
+	memset(&t, 0, sizeof(t));
+	t.o = o;
+	t.out = out;
+	t.parent = parent ? parent : &none;
+	t.release = release ? release : &none;
+	t.mo.on_step = o->on_step;
+	t.mo.data = o->data;
+	if ((rc = check_opts(&t)) == 0)
+		rc = t.pg ? pg_create(&t) : sqlite_create(&t);
+	if (rc == 0)
+		rc = engine_open(&t);
+	if (rc == 0)
+		rc = round_trip(&t);
+	/* whatever happened: close, then remove the scratch database */
+	rip_migrate_free(t.m);
+	rc2 = t.pg ? pg_drop(&t, &gone) : sqlite_remove(&t, &gone);
+	if (rc2 < 0 && rc == 0) {
+		rc = rc2;
+		t.e = gone;
+	} else if (rc2 < 0) {
+		rip_warn("%s", gone.msg);
+	}
+	if (rc == RIP_EFAIL && out->nfail > 1)
+		rip_err_set(&t.e, RIP_EFAIL, "%s (%zu failures in all)",
+			t.first.msg, out->nfail);
+	else if (rc == RIP_EFAIL && out->nfail)
+		t.e = t.first;
+	if (rc < 0 && err)
+		*err = t.e;
+	PQfinish(t.admin);
+	free(t.dir);
+	free(t.database);
+	free(t.keep.v);
+	rip_fp_release(&t.floor_fp);
+	out->seconds = now_seconds() - t0;
+	return rc;
+}

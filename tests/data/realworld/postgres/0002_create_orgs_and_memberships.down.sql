@@ -1,0 +1,3 @@
+DROP TABLE memberships;
+DROP TABLE orgs;
+DROP TYPE member_role;

@@ -1,0 +1,2 @@
+DROP TABLE execution_tasks;
+DROP TYPE task_status;

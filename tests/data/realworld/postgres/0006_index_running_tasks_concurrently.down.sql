@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS execution_tasks_running_idx;

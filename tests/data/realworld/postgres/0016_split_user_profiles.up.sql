@@ -1,0 +1,13 @@
+-- Profile fields move out of users, which the auth code reads on every
+-- request.
+CREATE TABLE user_profiles (
+	user_id bigint PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+	full_name text,
+	avatar_url text,
+	timezone text NOT NULL DEFAULT 'UTC'
+);
+
+INSERT INTO user_profiles (user_id, full_name)
+	SELECT id, full_name FROM users;
+
+ALTER TABLE users DROP COLUMN full_name;

@@ -1,0 +1,4 @@
+ALTER TABLE subscriptions
+	DROP CONSTRAINT subscriptions_plan_id_fkey,
+	ADD CONSTRAINT subscriptions_plan_id_fkey FOREIGN KEY (plan_id)
+		REFERENCES plans (id);

@@ -1,0 +1,1 @@
+DROP FUNCTION invoice_total(bigint);

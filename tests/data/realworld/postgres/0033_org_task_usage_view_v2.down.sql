@@ -1,0 +1,11 @@
+-- ... and cannot take columns away: drop and create the old view
+DROP VIEW org_task_usage;
+
+CREATE VIEW org_task_usage AS
+SELECT p.org_id,
+       count(*) AS tasks,
+       count(*) FILTER (WHERE t.status = 'failed') AS failed,
+       max(t.created_at) AS last_task_at
+FROM execution_tasks t
+JOIN projects p ON p.id = t.project_id
+GROUP BY p.org_id;

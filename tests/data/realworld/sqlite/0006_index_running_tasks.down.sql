@@ -1,0 +1,1 @@
+DROP INDEX execution_tasks_running;
