@@ -66,10 +66,11 @@ void rip_switch_release(struct rip_switch *w);
 /*
  * The completed ('ok') switches of target, newest first: out->v[0].release
  * is what it runs now by the record, and the distinct releases after it
- * are what it ran before.
+ * are what it ran before. At most limit rows (0: all).
  */
 RIP_MUST_CHECK int rip_journal_history(struct rip_switches *out,
-	struct rip_state *st, const char *target, struct rip_err *err);
+	struct rip_state *st, const char *target, size_t limit,
+	struct rip_err *err);
 
 /*
  * Operations (a deploy, a rollback) as a whole: begun before the first

@@ -26,6 +26,9 @@
 #include "ripcord/target.h"
 #include "banned.h"
 
+/* switches of a target read back to find its rollback target, at most */
+#define RIP_ROLLBACK_LOOKBACK 256
+
 /* activate hooks running at once, at most */
 #define RIP_HOOKS_AT_ONCE 8
 
@@ -282,7 +285,10 @@ int rip_rollback_target(char **out, struct rip_store *store,
 	int rc;
 
 	*out = NULL;
-	if ((rc = rip_journal_history(&h, store->state, t->name, err)) < 0)
+	/* the newest switches are enough: a long history must not make the
+	 * 3 a.m. command slow */
+	if ((rc = rip_journal_history(&h, store->state, t->name,
+			RIP_ROLLBACK_LOOKBACK, err)) < 0)
 		return rc;
 	for (size_t i = 0; i < h.n && !*out; i++) {
 		const struct rip_switch *s = &h.v[i];

@@ -211,16 +211,17 @@ int rip_journal_last(struct rip_switch *out, struct rip_state *st,
 }
 
 int rip_journal_history(struct rip_switches *out, struct rip_state *st,
-	const char *target, struct rip_err *err)
+	const char *target, size_t limit, struct rip_err *err)
 {
 	sqlite3_stmt *s;
 
 	memset(out, 0, sizeof(*out));
 	if (sqlite3_prepare_v2(st->db, "SELECT " SWITCH_COLS " FROM switches "
-			"WHERE target = ? AND result = 'ok' ORDER BY seq DESC", -1,
-			&s, NULL))
+			"WHERE target = ? AND result = 'ok' ORDER BY seq DESC "
+			"LIMIT ?", -1, &s, NULL))
 		return rip_state_fail(st, err, "cannot read the switch journal");
 	rip_state_bind_text(s, 1, target);
+	sqlite3_bind_int64(s, 2, limit ? (sqlite3_int64)limit : -1);
 	return read_switches(out, st, s, err);
 }
 

@@ -48,7 +48,7 @@ static int read_record(struct rip_target_status *ts, struct rip_store *store,
 	struct rip_switch last;
 	int rc;
 
-	if ((rc = rip_journal_history(&h, store->state, ts->target->name,
+	if ((rc = rip_journal_history(&h, store->state, ts->target->name, 1,
 			err)) < 0)
 		return rc;
 	if (h.n)

@@ -99,7 +99,7 @@ static void test_switches(void **state)
 	end_ok(st, begin_ok(st, "web", "v3", "v1", "deploy"), "failed: hook");
 	pend = begin_ok(st, "web", "v4", "v1", "deploy");
 
-	assert_int_equal(rip_journal_history(&h, st, "web", &err), 0);
+	assert_int_equal(rip_journal_history(&h, st, "web", 0, &err), 0);
 	assert_int_equal(h.n, 3);
 	assert_string_equal(h.v[0].release, "v1");
 	assert_string_equal(h.v[0].op, "rollback");
@@ -110,12 +110,17 @@ static void test_switches(void **state)
 	assert_true(h.v[0].seq > h.v[1].seq && h.v[1].seq > h.v[2].seq);
 	assert_true(h.v[0].finished >= h.v[0].started && h.v[0].finished > 0);
 	rip_switches_release(&h);
-	assert_int_equal(rip_journal_history(&h, st, "api", &err), 0);
+	assert_int_equal(rip_journal_history(&h, st, "api", 0, &err), 0);
 	assert_int_equal(h.n, 1);
 	assert_string_equal(h.v[0].target, "api");
 	rip_switches_release(&h);
-	assert_int_equal(rip_journal_history(&h, st, "nope", &err), 0);
+	assert_int_equal(rip_journal_history(&h, st, "nope", 0, &err), 0);
 	assert_int_equal(h.n, 0);
+	rip_switches_release(&h);
+	assert_int_equal(rip_journal_history(&h, st, "web", 2, &err), 0);
+	assert_int_equal(h.n, 2);            /* the newest two */
+	assert_string_equal(h.v[0].release, "v1");
+	assert_string_equal(h.v[1].release, "v2");
 	rip_switches_release(&h);
 
 	assert_int_equal(rip_journal_pending(&p, st, &err), 0);
@@ -137,7 +142,7 @@ static void test_switches(void **state)
 	assert_int_equal(rip_journal_pending(&p, st, &err), 0);
 	assert_int_equal(p.n, 0);
 	rip_switches_release(&p);
-	assert_int_equal(rip_journal_history(&h, st, "web", &err), 0);
+	assert_int_equal(rip_journal_history(&h, st, "web", 0, &err), 0);
 	assert_string_equal(h.v[0].release, "v4");
 	rip_switches_release(&h);
 	rip_state_free(st);
