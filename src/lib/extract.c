@@ -5,30 +5,29 @@
  * Two passes over the artifact. The first is rip_artifact_read: every
  * hostile-archive rule, and SHA256SUMS, LINKS and MANIFEST in hand (they
  * sort after payload/, so a single pass would learn the digests too
- * late). The second streams payload/ below a fresh .<dest>.tmp-XXXXXX
- * beside each dest: each entry is checked again (the file may have
- * changed in between), matched against the lists, and written relative to
- * folder fds with O_NOFOLLOW|O_EXCL, so nothing is ever written through a
- * symlink, not even one the artifact itself just created. The compressed
- * stream is hashed again and must equal the first read's digest. Only
- * when everything matched is each destination made durable and renamed to their dests (never over anything); on any failure every one
- * is removed (and renames already made are taken back), so no dest ever
- * exists half-made, and a call for many dests is all or nothing.
+ * late). The second streams payload/ into the destinations
+ * (extract_dest.c: a fresh .<dest>.tmp-XXXXXX beside each dest, written
+ * relative to folder fds with O_NOFOLLOW|O_EXCL, so nothing is ever
+ * written through a symlink, not even one the artifact itself just
+ * created): each entry is checked again here (the file may have changed
+ * in between) and matched against the lists before it reaches a
+ * destination. The compressed stream is hashed again and must equal the
+ * first read's digest. Only when everything matched are the destinations
+ * made durable and renamed to their dests; on any failure none appears.
  *
  * Many destinations share one stream: each entry is checked once and
  * each data block written to every destination's file in turn (memory
- * stays one block). A destination holds up to three fds at a time (its
- * root, its cached folder or a walk's two, the file being written); when
- * the open-file limit cannot hold them all, the destinations are filled
- * in batches, one stream per batch, and renamed together at the end. A
+ * stays one block). When the open-file limit cannot hold every
+ * destination's fds at once, extract_dest.c splits them in batches and
+ * the artifact is streamed, every check repeated, once per batch. A
  * single dest is a batch of one: rip_extract_payload is that call.
  *
- * Invariants: no path is opened from a string longer than one component
- * below a folder fd we created; files are created 0600 and fchmod'ed to
- * the artifact's 0644/0755 (umask-proof); folders end 0755; before its
- * rename a destination's filesystem is synced (syncfs: every file and
- * folder written, for the price of one call), and each dest's parent is
- * fsynced after it.
+ * Invariants: no entry reaches a destination before its header passed
+ * artifact.c's refusals again and matched the first read and the lists;
+ * a file's data is bounded by the first read's size and by the expansion
+ * ratio as it streams, and must hash to its SHA256SUMS digest; every
+ * listed path is written and MANIFEST's counts hold before anything is
+ * renamed.
  *
  * Deviation from STYLE.md rule 3 (one wrapper per library): artifact.h
  * has no streaming reader, so the second pass calls libarchive here
@@ -36,18 +35,13 @@
  * expansion bound rather than changing that file.
  *
  * Tuned for safety, then speed: the artifact is read twice at disk speed,
- * however many the destinations; one folder fd per destination is cached,
- * since entries arrive sorted by folder.
+ * however many the destinations.
  */
 #include <errno.h>
-#include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <locale.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,14 +54,11 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/manifest.h"
 #include "archive_internal.h"
+#include "extract_internal.h"
 #include "banned.h"
 
 #define MAX_RATIO RIP_MAX_RATIO
 #define RATIO_FLOOR RIP_RATIO_FLOOR
-/* fds one destination holds at most, and what is kept for everything
- * else (the artifact, a parent folder's fsync, the caller's own) */
-#define FDS_PER_DEST 3u
-#define FD_RESERVE 16u
 
 /* The compressed stream of the second pass, hashed as it is read. */
 struct src {
@@ -76,19 +67,6 @@ struct src {
 	uint64_t size;
 	int io_errno;
 	unsigned char buf[1 << 16];
-};
-
-/* One destination: the folder being filled for it. */
-struct tgt {
-	char *dest;                  /* without trailing slashes */
-	char *tmp;
-	int root;
-	bool renamed;
-	int cache_fd;                /* folder of the previous entry */
-	struct rip_buf cache_rel;
-	struct rip_strlist dirs;     /* created, relative to root */
-	int fd;                      /* the file being written */
-	struct stat parent;          /* st_ino 0: not known */
 };
 
 struct ex {
@@ -100,10 +78,8 @@ struct ex {
 	struct rip_sums links;
 	bool *sum_done;
 	bool *link_done;
-	/* every destination; one stream fills the batch t[lo, hi) */
-	struct tgt *t;
-	size_t n, lo, hi;
-	const char *cur;             /* entry being written, for messages */
+	/* every destination, filled one batch per stream */
+	struct rip_dests *d;
 	/* the second pass */
 	struct archive *a;
 	uint64_t total;
@@ -129,10 +105,6 @@ static la_ssize_t read_cb(struct archive *a, void *data, const void **buf)
 	*buf = s->buf;
 	return n;
 }
-
-/* Every destination of the batch being streamed. */
-#define for_batch(x, t) for (struct tgt *t = (x)->t + (x)->lo; \
-		t < (x)->t + (x)->hi; t++)
 
 static bool starts(const char *s, const char *prefix)
 {
@@ -187,135 +159,6 @@ static int first_pass(struct ex *x, const char *art)
 		return rc;
 	x->sum_done = rip_xcalloc(x->sums.n + 1, sizeof(bool));
 	x->link_done = rip_xcalloc(x->links.n + 1, sizeof(bool));
-	return 0;
-}
-
-static int make_temp(struct ex *x, struct tgt *t)
-{
-	/* a dot-name: a folder left by a crash is never taken for a release */
-	char *dir = rip_path_dirname(t->dest);
-	const char *base = strrchr(t->dest, '/');
-
-	t->tmp = rip_xasprintf("%s/.%s.tmp-XXXXXX", dir, base ? base + 1 :
-		t->dest);
-	free(dir);
-	if (!mkdtemp(t->tmp)) {
-		int rc = rip_err_errno(x->err, errno == ENOENT ? RIP_ENOTFOUND :
-			RIP_EIO, "cannot create a folder beside '%s'", t->dest);
-
-		free(t->tmp);
-		t->tmp = NULL;
-		return rc;
-	}
-	return 0;
-}
-
-/* Opens the root of a folder make_temp made, when its batch starts. */
-static int open_root(struct ex *x, struct tgt *t)
-{
-	t->root = open(t->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (t->root < 0)
-		return rip_err_errno(x->err, RIP_EIO, "cannot open '%s'", t->tmp);
-	return 0;
-}
-
-/*
- * Opens folder leaf of pfd (rel: its path below the root), creating it
- * when create is set and it is absent. A symlink or a file there is
- * refused: O_NOFOLLOW makes the kernel enforce it, whatever the lists say.
- */
-static int enter_dir(struct ex *x, struct tgt *t, int pfd,
-	const char *leaf, const char *rel, bool create, int *out)
-{
-	bool made = false;
-	int fd;
-
-	*out = -1;
-	if (create && mkdirat(pfd, leaf, 0700) == 0) {
-		made = true;
-		rip_strlist_push(&t->dirs, rel);
-	} else if (create && errno != EEXIST) {
-		return rip_err_errno(x->err, RIP_EIO, "cannot create folder "
-			"'%s/%s'", t->dest, rel);
-	}
-	fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
-		return rip_err_set(x->err, RIP_ESECURITY, "entry '%s' lies below "
-			"'payload/%s', which is a symlink or a file; nothing is "
-			"extracted through one", x->cur ? x->cur : rel, rel);
-	if (fd < 0)
-		return rip_err_errno(x->err, RIP_EIO, "cannot open folder "
-			"'%s/%s'", t->dest, rel);
-	if (made && fchmod(fd, 0755) < 0) {
-		close(fd);
-		return rip_err_errno(x->err, RIP_EIO, "cannot chmod folder "
-			"'%s/%s'", t->dest, rel);
-	}
-	*out = fd;
-	return 0;
-}
-
-/* Opens folder rel below the root component by component ("" is root). */
-static int open_folder(struct ex *x, struct tgt *t, const char *rel,
-	bool create, int *out)
-{
-	char *path = rip_xstrdup(rel);
-	char *s = path;
-	int cur = t->root, rc = 0;
-
-	while (*s && rc == 0) {
-		char *slash = strchr(s, '/');
-		int next;
-
-		if (slash)
-			*slash = '\0';
-		/* path now reads as the folder's own relative path */
-		rc = enter_dir(x, t, cur, s, path, create, &next);
-		if (cur != t->root)
-			close(cur);
-		cur = next;
-		if (!slash)
-			break;
-		*slash = '/';
-		s = slash + 1;
-	}
-	free(path);
-	*out = rc < 0 ? -1 : cur;
-	return rc;
-}
-
-static void cache_drop(struct tgt *t)
-{
-	if (t->cache_fd >= 0 && t->cache_fd != t->root)
-		close(t->cache_fd);
-	t->cache_fd = -1;
-	rip_buf_reset(&t->cache_rel);
-}
-
-/* The folder fd of t that holds rel, and rel's last component. */
-static int parent_of(struct ex *x, struct tgt *t, const char *rel, int *pfd,
-	const char **leaf)
-{
-	const char *slash = strrchr(rel, '/');
-	size_t dl = slash ? (size_t)(slash - rel) : 0;
-	char *dir;
-	int rc, fd;
-
-	*leaf = slash ? slash + 1 : rel;
-	if (t->cache_fd >= 0 && t->cache_rel.len == dl &&
-	    !memcmp(t->cache_rel.buf, rel, dl)) {
-		*pfd = t->cache_fd;
-		return 0;
-	}
-	cache_drop(t);
-	dir = rip_xstrndup(rel, dl);
-	rc = open_folder(x, t, dir, true, &fd);
-	free(dir);
-	if (rc < 0)
-		return rc;
-	t->cache_fd = fd;
-	rip_buf_add(&t->cache_rel, rel, dl);
-	*pfd = fd;
 	return 0;
 }
 
@@ -415,17 +258,6 @@ static int check_block(struct ex *x, const struct rip_artifact_entry *it,
 	return 0;
 }
 
-/* One block to the open file of every destination of the batch. */
-static int write_block(struct ex *x, const struct rip_artifact_entry *it,
-	const void *buf, size_t len)
-{
-	for_batch(x, t)
-		if (rip_write_all(t->fd, buf, len) < 0)
-			return rip_err_errno(x->err, RIP_EIO, "cannot write "
-				"'%s/%s'", t->dest, it->path + strlen("payload/"));
-	return 0;
-}
-
 /* Streams the current entry's data into the batch's files, hashing it;
  * checks want. */
 static int copy_data(struct ex *x, struct rip_artifact_entry *it,
@@ -441,7 +273,8 @@ static int copy_data(struct ex *x, struct rip_artifact_entry *it,
 	while ((st = archive_read_data_block(x->a, &buf, &len, &off)) ==
 			ARCHIVE_OK) {
 		if ((rc = check_block(x, it, off, len, limit)) < 0 ||
-		    (rc = write_block(x, it, buf, len)) < 0)
+		    (rc = rip_dests_write(x->d, it->path + strlen("payload/"),
+			    buf, len)) < 0)
 			break;
 		rip_sha256_update(&sha, buf, len);
 		it->size += len;
@@ -465,50 +298,6 @@ static int copy_data(struct ex *x, struct rip_artifact_entry *it,
 	return 0;
 }
 
-static int exists_error(struct ex *x, const struct tgt *t, const char *rel)
-{
-	if (errno == EEXIST)
-		return rip_err_set(x->err, RIP_ESECURITY, "entry '%s' would "
-			"replace what an earlier entry made (listed twice?)", x->cur);
-	return rip_err_errno(x->err, RIP_EIO, "cannot create '%s/%s'", t->dest,
-		rel);
-}
-
-/* Creates file rel, 0600, in every destination of the batch. */
-static int open_files(struct ex *x, const char *rel)
-{
-	for_batch(x, t) {
-		const char *leaf;
-		int pfd, rc = parent_of(x, t, rel, &pfd, &leaf);
-
-		if (rc < 0)
-			return rc;
-		t->fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL |
-			O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (t->fd < 0)
-			return exists_error(x, t, rel);
-	}
-	return 0;
-}
-
-/* Closes what open_files opened; with rc 0 so far, each file gets its
- * mode first (sync_folders makes it durable). Returns the first error. */
-static int close_files(struct ex *x, const char *rel, unsigned mode, int rc)
-{
-	for_batch(x, t) {
-		if (t->fd < 0)
-			continue;
-		if (rc == 0 && fchmod(t->fd, mode) < 0)
-			rc = rip_err_errno(x->err, RIP_EIO, "cannot finish "
-				"'%s/%s'", t->dest, rel);
-		if (close(t->fd) < 0 && rc == 0)
-			rc = rip_err_errno(x->err, RIP_EIO, "cannot close "
-				"'%s/%s'", t->dest, rel);
-		t->fd = -1;
-	}
-	return rc;
-}
-
 static int write_file(struct ex *x, struct rip_artifact_entry *it,
 	const char *rel, const struct rip_artifact_entry *first)
 {
@@ -521,10 +310,10 @@ static int write_file(struct ex *x, struct rip_artifact_entry *it,
 	if (it->mode != 0644 && it->mode != 0755)
 		return rip_err_set(x->err, RIP_EINTEGRITY, "file '%s' has mode "
 			"%03o (expected 644 or 755)", it->path, it->mode);
-	rc = open_files(x, rel);
+	rc = rip_dests_open_files(x->d, it->path, rel);
 	if (rc == 0)
 		rc = copy_data(x, it, first->size, s->digest);
-	if ((rc = close_files(x, rel, it->mode, rc)) < 0)
+	if ((rc = rip_dests_close_files(x->d, rel, it->mode, rc)) < 0)
 		return rc;
 	x->sum_done[s - x->sums.v] = true;
 	x->res.files++;
@@ -536,6 +325,7 @@ static int make_link(struct ex *x, const struct rip_artifact_entry *it,
 	const char *rel)
 {
 	const struct rip_sum *s = rip_sums_find(&x->links, it->path);
+	int rc;
 
 	if (!s)
 		return rip_err_set(x->err, RIP_EINTEGRITY, "link '%s' is not "
@@ -544,16 +334,8 @@ static int make_link(struct ex *x, const struct rip_artifact_entry *it,
 		return rip_err_set(x->err, RIP_EINTEGRITY, "link '%s': target "
 			"expected '%s', actual '%s'", it->path, s->target,
 			it->target);
-	/* the walk to the parent refuses any symlink on the way */
-	for_batch(x, t) {
-		const char *leaf;
-		int pfd, rc = parent_of(x, t, rel, &pfd, &leaf);
-
-		if (rc < 0)
-			return rc;
-		if (symlinkat(it->target, pfd, leaf) < 0)
-			return exists_error(x, t, rel);
-	}
+	if ((rc = rip_dests_symlink(x->d, it->path, rel, it->target)) < 0)
+		return rc;
 	x->link_done[s - x->links.v] = true;
 	x->res.links++;
 	return 0;
@@ -567,18 +349,7 @@ static int make_dir(struct ex *x, const struct rip_artifact_entry *it,
 	    !rip_manifest_holds_submodule(x->m, it->path))
 		return rip_err_set(x->err, RIP_EINTEGRITY, "folder '%s' is not "
 			"part of any listed path (unlisted entry)", it->path);
-	for_batch(x, t) {
-		const char *leaf;
-		int pfd, fd, rc = parent_of(x, t, rel, &pfd, &leaf);
-
-		if (rc < 0)
-			return rc;
-		/* an earlier entry may have made it already, as a parent */
-		if ((rc = enter_dir(x, t, pfd, leaf, rel, true, &fd)) < 0)
-			return rc;
-		close(fd);
-	}
-	return 0;
+	return rip_dests_mkdir(x->d, it->path, rel);
 }
 
 /* Checks the entry against the first read, then writes it if payload. */
@@ -598,7 +369,6 @@ static int do_entry(struct ex *x, struct rip_artifact_entry *it)
 			rip_err_set(x->err, RIP_ESECURITY, "entry 'payload' is not "
 				"a folder");
 	rel = it->path + strlen("payload/");
-	x->cur = it->path;
 	switch (it->kind) {
 	case RIP_ART_FILE:
 		return write_file(x, it, rel, first);
@@ -677,7 +447,6 @@ static int second_pass(struct ex *x, const char *art)
 		rc = check_header(&it, e, x->err);
 		if (rc == 0)
 			rc = do_entry(x, &it);
-		x->cur = NULL;
 		free(it.path);
 		free(it.target);
 		if (rc < 0)
@@ -713,21 +482,6 @@ static int check_complete(struct ex *x)
 	return 0;
 }
 
-/*
- * Makes everything written below t durable before it is renamed into
- * place: one syncfs(2) of its filesystem (files and folders alike, and
- * with Linux 5.8 and later it reports their write-back errors) instead of
- * an fsync per file, which cost ~95% of an extraction on a real disk.
- */
-static int sync_folders(struct ex *x, struct tgt *t)
-{
-	cache_drop(t);
-	if (fchmod(t->root, 0755) < 0 || syncfs(t->root) < 0)
-		return rip_err_errno(x->err, RIP_EIO, "cannot finish '%s'",
-			t->tmp);
-	return 0;
-}
-
 static void stream_close(struct ex *x)
 {
 	archive_read_free(x->a);
@@ -752,157 +506,24 @@ static void stream_reset(struct ex *x)
 }
 
 /*
- * One stream into the batch t[lo, hi): every entry checked and written to
- * each destination, then each one's folders fsynced and its fds closed,
- * ready to be renamed.
+ * One stream into the current batch: every entry checked and written to
+ * each destination, then each one synced and its fds closed, ready to be
+ * renamed.
  */
 static int fill_batch(struct ex *x, const char *art)
 {
 	int rc;
 
 	stream_reset(x);
-	for_batch(x, t)
-		if ((rc = open_root(x, t)) < 0)
-			return rc;
-	if ((rc = second_pass(x, art)) < 0 || (rc = check_complete(x)) < 0)
+	if ((rc = rip_dests_batch_open(x->d)) < 0 ||
+	    (rc = second_pass(x, art)) < 0 || (rc = check_complete(x)) < 0)
 		return rc;
-	for_batch(x, t) {
-		if ((rc = sync_folders(x, t)) < 0)
-			return rc;
-		close(t->root);
-		t->root = -1;
-	}
-	return 0;
-}
-
-/* fds open in this process now; a guess when /proc cannot tell. */
-static size_t fds_in_use(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	size_t n = 0;
-
-	if (!d)
-		return 64;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n > 0 ? n - 1 : 0;   /* not d's own */
-}
-
-/* How many of n destinations one stream can fill within RLIMIT_NOFILE. */
-static size_t batch_size(size_t n)
-{
-	rlim_t used = (rlim_t)fds_in_use() + FD_RESERVE, k;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
-		return n;
-	k = rl.rlim_cur > used ? (rl.rlim_cur - used) / FDS_PER_DEST : 0;
-	if (k < 1)
-		return 1;   /* and EMFILE will say so, if it must */
-	return k < n ? (size_t)k : n;
-}
-
-/* rename(2) that never replaces: an empty folder at dest is no excuse. */
-static int rename_noreplace(const char *from, const char *to)
-{
-	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	/* a file system without RENAME_NOREPLACE: best effort */
-	if (rip_path_exists(to)) {
-		errno = EEXIST;
-		return -1;
-	}
-	return rename(from, to);
-}
-
-static int rename_one(struct ex *x, struct tgt *t)
-{
-	if (rename_noreplace(t->tmp, t->dest) < 0)
-		return errno == EEXIST || errno == ENOTEMPTY ?
-			rip_err_set(x->err, RIP_EEXISTS, "'%s' appeared while the "
-				"artifact was being extracted", t->dest) :
-			rip_err_errno(x->err, RIP_EIO, "cannot rename '%s' to "
-				"'%s'", t->tmp, t->dest);
-	t->renamed = true;
-	return 0;
-}
-
-static int fsync_parent(struct ex *x, const struct tgt *t)
-{
-	char *parent = rip_path_dirname(t->dest);
-	int rc = rip_fsync_dir(parent, x ? x->err : NULL);
-
-	free(parent);
-	return rc;
-}
-
-/*
- * Every folder renamed to its dest, then every parent fsynced. On any
- * failure the renames made are taken back, so failure still means no
- * dest (across file systems the renames cannot be one atomic step).
- */
-static int commit(struct ex *x)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < x->n && rc == 0; i++)
-		rc = rename_one(x, &x->t[i]);
-	for (size_t i = 0; i < x->n && rc == 0; i++)
-		rc = fsync_parent(x, &x->t[i]);
-	if (rc == 0)
-		return 0;
-	for (size_t i = 0; i < x->n; i++) {
-		struct tgt *t = &x->t[i];
-
-		if (t->renamed && rename_noreplace(t->dest, t->tmp) == 0) {
-			t->renamed = false;
-			/* best effort: a crash now should not bring it back */
-			(void)fsync_parent(NULL, t);
-		}
-	}
-	return rc;
-}
-
-static int rm_cb(const char *path, const struct stat *sb, int flag,
-	struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;   /* remove what can be removed */
-}
-
-static void tgt_close(struct tgt *t)
-{
-	cache_drop(t);
-	if (t->fd >= 0)
-		close(t->fd);
-	if (t->root >= 0)
-		close(t->root);
-	t->fd = t->root = -1;
+	return rip_dests_batch_close(x->d);
 }
 
 static void ex_free(struct ex *x, bool failed)
 {
-	/* every fd first: the removal walks need some */
-	for (size_t i = 0; i < x->n; i++)
-		tgt_close(&x->t[i]);
-	for (size_t i = 0; i < x->n; i++) {
-		struct tgt *t = &x->t[i];
-
-		if (failed && t->tmp && !t->renamed)
-			nftw(t->tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-		rip_strlist_release(&t->dirs);
-		rip_buf_release(&t->cache_rel);
-		free(t->tmp);
-		free(t->dest);
-	}
-	free(x->t);
+	rip_dests_free(x->d, failed);
 	stream_close(x);
 	rip_artifact_contents_release(&x->c);
 	rip_manifest_free(x->m);
@@ -919,19 +540,7 @@ static struct ex *ex_new(const char *const *dests, size_t n,
 	struct ex *x = rip_xcalloc(1, sizeof(*x));
 
 	x->err = err;
-	x->n = n;
-	x->t = rip_xcalloc(n, sizeof(*x->t));
-	for (size_t i = 0; i < n; i++) {
-		struct tgt *t = &x->t[i];
-		const char *d = dests[i] ? dests[i] : "";
-		size_t len = strlen(d);
-
-		while (len > 1 && d[len - 1] == '/')
-			len--;
-		t->dest = rip_xstrndup(d, len);
-		t->root = t->cache_fd = t->fd = -1;
-		rip_buf_init(&t->cache_rel, 0);
-	}
+	x->d = rip_dests_new(dests, n, err);
 	x->src.fd = -1;
 	rip_buf_init(&x->c.manifest, 0);
 	rip_buf_init(&x->c.sums, 0);
@@ -939,69 +548,22 @@ static struct ex *ex_new(const char *const *dests, size_t n,
 	return x;
 }
 
-/* Two names for one folder ("r/x", "./r/x"): same parent, same name. */
-static bool same_folder(const struct tgt *a, const struct tgt *b)
-{
-	const char *na = strrchr(a->dest, '/'), *nb = strrchr(b->dest, '/');
-
-	return a->parent.st_ino && a->parent.st_ino == b->parent.st_ino &&
-		a->parent.st_dev == b->parent.st_dev &&
-		!strcmp(na ? na + 1 : a->dest, nb ? nb + 1 : b->dest);
-}
-
-/* What can be refused before any work: no dest, one that exists, one
- * folder named twice (it would be filled twice, then refused). */
-static int check_dests(struct ex *x)
-{
-	if (!x->n)
-		return rip_err_set(x->err, RIP_EUSAGE, "no folder to extract "
-			"into");
-	for (size_t i = 0; i < x->n; i++) {
-		struct tgt *t = &x->t[i];
-		char *parent = rip_path_dirname(t->dest);
-
-		/* a missing parent is make_temp's to report */
-		if (stat(parent, &t->parent) < 0)
-			t->parent.st_ino = 0;
-		free(parent);
-		if (!*t->dest)
-			return rip_err_set(x->err, RIP_EUSAGE, "no folder to "
-				"extract into");
-		if (rip_path_exists(t->dest))
-			return rip_err_set(x->err, RIP_EEXISTS, "'%s' already "
-				"exists; extraction never writes into an existing "
-				"folder", t->dest);
-		for (size_t j = 0; j < i; j++)
-			if (same_folder(&x->t[j], t))
-				return rip_err_set(x->err, RIP_EUSAGE, "'%s' and "
-					"'%s' are the same folder; name each "
-					"destination once", x->t[j].dest, t->dest);
-	}
-	return 0;
-}
-
 int rip_extract_payload_many(struct rip_extract_result *out,
 	const char *artifact_path, const char *const *dests, size_t n,
 	struct rip_err *err)
 {
 	struct ex *x = ex_new(dests, n, err);
-	size_t batch;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = check_dests(x)) < 0 ||
-	    (rc = first_pass(x, artifact_path)) < 0)
+	if ((rc = rip_dests_check(x->d)) < 0 ||
+	    (rc = first_pass(x, artifact_path)) < 0 ||
+	    (rc = rip_dests_make_temps(x->d)) < 0)
 		goto done;
-	for (size_t i = 0; i < n; i++)
-		if ((rc = make_temp(x, &x->t[i])) < 0)
-			goto done;
-	batch = batch_size(n);
-	for (x->lo = 0; x->lo < n; x->lo = x->hi) {
-		x->hi = x->lo + (n - x->lo < batch ? n - x->lo : batch);
+	while (rip_dests_next_batch(x->d))
 		if ((rc = fill_batch(x, artifact_path)) < 0)
 			goto done;
-	}
-	if ((rc = commit(x)) < 0)
+	if ((rc = rip_dests_commit(x->d)) < 0)
 		goto done;
 	*out = x->res;
 done:

@@ -8,6 +8,9 @@
 # is never kept out by the store lock.
 . "$(dirname "$0")/lib.sh"
 
+# scratch folders go here, so the check below sees only this test's
+export TMPDIR=$WORK/tmp
+mkdir -p "$TMPDIR"
 repo=$WORK/shop
 cp -r "$SOURCE_ROOT/examples/shop" "$repo"
 cd "$repo" && git init -q .
