@@ -55,6 +55,10 @@ RIP_MUST_CHECK int rip_journal_end(struct rip_state *st, int64_t seq,
 /* Records the activate hook's outcome ("ok", "failed: ...") on row seq. */
 RIP_MUST_CHECK int rip_journal_activated(struct rip_state *st, int64_t seq,
 	const char *result, struct rip_err *err);
+/* Every completed rollback switch, of any target, oldest first (the
+ * DORA figures read which release each rollback left). */
+RIP_MUST_CHECK int rip_journal_rollbacks(struct rip_switches *out,
+	struct rip_state *st, struct rip_err *err);
 /* Rows still 'pending' (a process died between intent and result). */
 RIP_MUST_CHECK int rip_journal_pending(struct rip_switches *out,
 	struct rip_state *st, struct rip_err *err);

@@ -10,8 +10,9 @@
  * began says which release it went to, and a rollback's completed
  * switches say which release it left. The command line is split only to
  * know what kind of command an entry is, and for the release where no
- * record has it. rip_dora_read loads those records (the operations and
- * the switches through state_internal.h, as drill.c does) and computes.
+ * record has it. rip_dora_read loads those records (the operations
+ * through state_internal.h, the rollback switches from the journal) and
+ * computes.
  *
  * Tuned for clarity over speed: a store holds thousands of entries, not
  * millions, so the matching is a plain scan.
@@ -590,33 +591,7 @@ static int read_ops(struct records *r, struct rip_state *st,
 static int read_switches(struct records *r, struct rip_state *st,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int step, rc = 0;
-
-	if (sqlite3_prepare_v2(st->db, "SELECT seq, target, release, previous, "
-			"op, result, started, finished FROM switches WHERE op = "
-			"'rollback' AND result = 'ok' ORDER BY seq", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot read the switch journal");
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rip_switch *w;
-
-		RIP_ALLOC_GROW(r->switches.v, r->switches.n + 1,
-			r->switches.alloc);
-		w = &r->switches.v[r->switches.n++];
-		memset(w, 0, sizeof(*w));
-		w->seq = sqlite3_column_int64(s, 0);
-		w->target = rip_state_col_text(s, 1);
-		w->release = rip_state_col_text(s, 2);
-		w->previous = rip_state_col_text(s, 3);
-		w->op = rip_state_col_text(s, 4);
-		w->result = rip_state_col_text(s, 5);
-		w->started = sqlite3_column_int64(s, 6);
-		w->finished = sqlite3_column_int64(s, 7);
-	}
-	if (step != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot read the switch journal");
-	sqlite3_finalize(s);
-	return rc;
+	return rip_journal_rollbacks(&r->switches, st, err);
 }
 
 static void records_release(struct records *r)

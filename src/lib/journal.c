@@ -210,6 +210,19 @@ int rip_journal_last(struct rip_switch *out, struct rip_state *st,
 	return 0;
 }
 
+int rip_journal_rollbacks(struct rip_switches *out, struct rip_state *st,
+	struct rip_err *err)
+{
+	sqlite3_stmt *s;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(st->db, "SELECT " SWITCH_COLS " FROM switches "
+			"WHERE op = 'rollback' AND result = 'ok' ORDER BY seq", -1,
+			&s, NULL))
+		return rip_state_fail(st, err, "cannot read the switch journal");
+	return read_switches(out, st, s, err);
+}
+
 int rip_journal_history(struct rip_switches *out, struct rip_state *st,
 	const char *target, size_t limit, struct rip_err *err)
 {
