@@ -54,4 +54,12 @@ RIP_MUST_CHECK int rip_extract_payload_many(struct rip_extract_result *out,
 	const char *artifact_path, const char *const *dests, size_t n,
 	struct rip_err *err);
 
+/*
+ * rip_extract_payload for a folder that is thrown away afterwards (a
+ * drill's scratch copy): the same checks, but nothing is made durable, so
+ * its pages need never reach the disk.
+ */
+RIP_MUST_CHECK int rip_extract_scratch(struct rip_extract_result *out,
+	const char *artifact_path, const char *dest, struct rip_err *err);
+
 #endif

@@ -263,7 +263,7 @@ static int make_scratch(struct drill *d, struct rip_err *err)
 	d->dir = rip_root_release_dir(d->root, d->out->release);
 	art = rip_store_artifact_path(d->store, d->out->release);
 	if ((rc = rip_root_prepare(d->root, err)) == 0)
-		rc = rip_extract_payload(&res, art, d->dir, err);
+		rc = rip_extract_scratch(&res, art, d->dir, err);
 	free(art);
 	return rc;
 }

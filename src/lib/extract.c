@@ -548,14 +548,16 @@ static struct ex *ex_new(const char *const *dests, size_t n,
 	return x;
 }
 
-int rip_extract_payload_many(struct rip_extract_result *out,
+static int extract(struct rip_extract_result *out,
 	const char *artifact_path, const char *const *dests, size_t n,
-	struct rip_err *err)
+	bool scratch, struct rip_err *err)
 {
 	struct ex *x = ex_new(dests, n, err);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (scratch)
+		rip_dests_scratch(x->d);
 	if ((rc = rip_dests_check(x->d)) < 0 ||
 	    (rc = first_pass(x, artifact_path)) < 0 ||
 	    (rc = rip_dests_make_temps(x->d)) < 0)
@@ -573,8 +575,21 @@ done:
 	return rc;
 }
 
+int rip_extract_payload_many(struct rip_extract_result *out,
+	const char *artifact_path, const char *const *dests, size_t n,
+	struct rip_err *err)
+{
+	return extract(out, artifact_path, dests, n, false, err);
+}
+
 int rip_extract_payload(struct rip_extract_result *out,
 	const char *artifact_path, const char *dest, struct rip_err *err)
 {
-	return rip_extract_payload_many(out, artifact_path, &dest, 1, err);
+	return extract(out, artifact_path, &dest, 1, false, err);
+}
+
+int rip_extract_scratch(struct rip_extract_result *out,
+	const char *artifact_path, const char *dest, struct rip_err *err)
+{
+	return extract(out, artifact_path, &dest, 1, true, err);
 }

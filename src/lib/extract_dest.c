@@ -67,6 +67,7 @@ struct rip_dests {
 	size_t n, lo, hi;
 	size_t batch;                /* 0: not yet known */
 	const char *cur;             /* entry being written, for messages */
+	bool scratch;                /* thrown away afterwards: no syncfs */
 };
 
 /* Every destination of the batch being streamed. */
@@ -220,6 +221,11 @@ static void tgt_close(struct tgt *t)
 	if (t->root >= 0)
 		close(t->root);
 	t->fd = t->root = -1;
+}
+
+void rip_dests_scratch(struct rip_dests *d)
+{
+	d->scratch = true;
 }
 
 struct rip_dests *rip_dests_new(const char *const *dests, size_t n,
@@ -378,7 +384,7 @@ int rip_dests_batch_open(struct rip_dests *d)
 static int sync_folders(struct rip_dests *d, struct tgt *t)
 {
 	cache_drop(t);
-	if (fchmod(t->root, 0755) < 0 || syncfs(t->root) < 0)
+	if (fchmod(t->root, 0755) < 0 || (!d->scratch && syncfs(t->root) < 0))
 		return rip_err_errno(d->err, RIP_EIO, "cannot finish '%s'",
 			t->tmp);
 	return 0;

@@ -41,6 +41,9 @@ bool rip_dests_next_batch(struct rip_dests *d);
 int rip_dests_batch_open(struct rip_dests *d);
 /* After the batch's stream: each destination synced, its fds closed. */
 int rip_dests_batch_close(struct rip_dests *d);
+/* The destinations are thrown away afterwards (a drill's scratch): they
+ * are not made durable before their rename. */
+void rip_dests_scratch(struct rip_dests *d);
 
 /* Creates file rel, 0600, in every destination of the batch. */
 int rip_dests_open_files(struct rip_dests *d, const char *entry,
