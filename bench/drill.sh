@@ -68,6 +68,6 @@ cd - >/dev/null
   echo "|---|---|---|---|---|---|"
   echo "| \`ripcord drill\` vs \`sha256sum\` + \`tar -I zstd -x\` + \`git hash-object\` of every file | ${t_drill} s | ${t_peer} s | ${ratio}× | $((rss_drill / 1024)) MiB | $((rss_peer / 1024)) MiB |"
   echo
-  echo "One drill's steps, from its own record: $steps. The drill does more than the peer: it checks every entry against SHA256SUMS and LINKS, verifies the signature when there is one, makes the extraction durable (syncfs) and rebuilds the tree id, and it removes its scratch folder. Target: within 1.5× of the peer."
+  echo "One drill's steps, from its own record: $steps. The drill does more than the peer: it checks every entry against SHA256SUMS and LINKS, verifies the signature when there is one, rebuilds the tree id and checks it against MANIFEST and the repository, and it removes its scratch folder (which it does not make durable: it is thrown away). Target: within 1.5× of the peer."
 } | tee "$W/table.md"
 bench/put-section.py "drill" bench/RESULTS.md < "$W/table.md"
