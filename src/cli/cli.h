@@ -12,6 +12,7 @@
 #include "ripcord/config.h"
 #include "ripcord/deploy.h"
 #include "ripcord/err.h"
+#include "ripcord/store.h"
 
 struct cli {
 	const char *config_path;  /* -c, or NULL to search */
@@ -57,6 +58,15 @@ int cli_load_config(struct cli *cli, struct rip_config **out,
 int cli_run_plan(struct cli *cli, struct rip_plan *p,
 	const struct rip_config *cfg, struct rip_store *store, bool dry_run,
 	struct rip_err *err);
+
+/*
+ * Announces event on [notify] webhook (when set): the standard document
+ * plus fields (borrowed), delivered by a detached process with retries,
+ * so a webhook that is down never slows or fails what it reports; the
+ * outcome goes to <store>/notify.log.
+ */
+void cli_notify(const struct rip_config *cfg, const struct rip_store *store,
+	const char *event, json_t *fields);
 
 /* Prints a JSON document on stdout, one line, and frees it. */
 void cli_print_json(json_t *doc);

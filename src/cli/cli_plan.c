@@ -59,15 +59,8 @@ static json_t *plan_json(const struct rip_plan *p, bool dry_run, int rc,
 		rc ? err->msg : NULL);
 }
 
-/*
- * A rollback, and a deploy that failed, are announced on [notify] webhook:
- * delivered by a detached process with its retries, so a webhook that is
- * down never slows or fails what it reports. Its outcome goes to
- * <store>/notify.log.
- */
-static void announce(const struct rip_plan *p, const struct rip_config *cfg,
-	const struct rip_store *store, bool dry_run, int rc,
-	const struct rip_err *err)
+void cli_notify(const struct rip_config *cfg, const struct rip_store *store,
+	const char *event, json_t *fields)
 {
 	struct rip_notify_opts o = {
 		.url = cfg->notify.webhook,
@@ -75,16 +68,10 @@ static void announce(const struct rip_plan *p, const struct rip_config *cfg,
 			(unsigned)cfg->notify.retries,
 	};
 	struct rip_err nerr = { 0 };
-	json_t *fields;
 	char *body, *log, *shown;
 
-	if (dry_run || !o.url || (!strcmp(p->op, "deploy") && rc == 0))
-		return;
-	fields = plan_json(p, dry_run, rc, err);
-	body = rip_notify_event(strcmp(p->op, "deploy") ? p->op :
-		"deploy_failed", cfg->project.name, fields);
-	json_decref(fields);
-	if (!body)
+	if (!o.url || !(body = rip_notify_event(event, cfg->project.name,
+			fields)))
 		return;
 	log = rip_path_join(store->dir, "notify.log");
 	shown = rip_notify_mask_url(o.url);
@@ -96,6 +83,22 @@ static void announce(const struct rip_plan *p, const struct rip_config *cfg,
 	free(shown);
 	free(log);
 	free(body);
+}
+
+/* A rollback, and a deploy that failed, are announced. */
+static void announce(const struct rip_plan *p, const struct rip_config *cfg,
+	const struct rip_store *store, bool dry_run, int rc,
+	const struct rip_err *err)
+{
+	json_t *fields;
+
+	if (dry_run || !cfg->notify.webhook ||
+	    (!strcmp(p->op, "deploy") && rc == 0))
+		return;
+	fields = plan_json(p, dry_run, rc, err);
+	cli_notify(cfg, store, strcmp(p->op, "deploy") ? p->op :
+		"deploy_failed", fields);
+	json_decref(fields);
 }
 
 int cli_run_plan(struct cli *cli, struct rip_plan *p,

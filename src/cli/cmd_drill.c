@@ -15,10 +15,8 @@
 #include "cli.h"
 #include "ripcord/dora.h"
 #include "ripcord/drill.h"
-#include "ripcord/fsutil.h"
 #include "ripcord/log.h"
 #include "ripcord/metrics.h"
-#include "ripcord/notify.h"
 #include "ripcord/state.h"
 #include "banned.h"
 
@@ -47,26 +45,11 @@ static void progress(void *data, const char *release,
 static void announce(struct drill_cli *c, const struct rip_drill_outcome *o,
 	json_t *doc)
 {
-	struct rip_notify_opts n = {
-		.url = c->cfg->notify.webhook,
-		.retries = c->cfg->notify.retries > 20 ? 20 :
-			(unsigned)c->cfg->notify.retries,
-	};
-	struct rip_err nerr = { 0 };
 	const char *event = strcmp(o->result, RIP_DRILL_PASS) ? "drill_failed" :
 		o->trend ? "drill_trend" : NULL;
-	char *body, *log;
 
-	if (!n.url || !event)
-		return;
-	body = rip_notify_event(event, c->cfg->project.name, doc);
-	if (!body)
-		return;
-	log = rip_path_join(c->store->dir, "notify.log");
-	if (rip_notify_send(&n, body, log, &nerr) < 0)
-		rip_warn("cannot notify: %s", nerr.msg);
-	free(log);
-	free(body);
+	if (event)
+		cli_notify(c->cfg, c->store, event, doc);
 }
 
 /* The drill's four series in [drill] metrics_file, when it is set. */
