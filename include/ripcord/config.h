@@ -156,6 +156,9 @@ void rip_config_template(struct rip_buf *out, const char *project,
 RIP_MUST_CHECK int rip_parse_duration(uint64_t *out_ms, const char *s);
 RIP_MUST_CHECK int rip_parse_percent(double *out, const char *s);
 RIP_MUST_CHECK int rip_parse_bool(bool *out, const char *s);
+/* "25%, 50%, 100%": increasing percentages in (0, 100%] ending at 100%;
+ * out->v is newly allocated. -1 for anything else. */
+RIP_MUST_CHECK int rip_parse_steps(struct rip_steps *out, const char *s);
 
 void rip_strlist_release(struct rip_strlist *l);
 void rip_strlist_push(struct rip_strlist *l, const char *s);

@@ -30,6 +30,9 @@
 #define RIP_METRIC_DRILL_LAST_SUCCESS \
 	"ripcord_drill_last_success_timestamp_seconds"
 #define RIP_METRIC_ROLLBACK_READY "ripcord_rollback_ready"
+#define RIP_METRIC_ROLLOUT_STEP "ripcord_rollout_step"
+#define RIP_METRIC_ROLLOUT_ERROR_RATE "ripcord_rollout_canary_error_rate"
+#define RIP_METRIC_ROLLOUT_P99 "ripcord_rollout_canary_p99_seconds"
 
 #define RIP_METRIC_MAX_LABELS 8
 

@@ -15,7 +15,7 @@ struct rip_state;
  * 1: releases. 2: switches and audit (journal.h). 3: lock_holder,
  * operations and switches.activate. 4: drills (drill.h).
  */
-#define RIP_STATE_SCHEMA 4
+#define RIP_STATE_SCHEMA 5
 
 struct rip_release_rec {
 	char *id;

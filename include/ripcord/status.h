@@ -17,6 +17,7 @@
 #include "ripcord/config.h"
 #include "ripcord/drill.h"
 #include "ripcord/journal.h"
+#include "ripcord/rollout.h"
 #include "ripcord/store.h"
 
 /* How warm a target's rollback is. */
@@ -50,6 +51,8 @@ struct rip_status {
 	size_t releases;          /* in the store */
 	char *newest;             /* newest release cut; NULL: none */
 	struct rip_op unfinished; /* an operation that never ended; seq 0 */
+	struct rip_rollout_rec rollout;   /* the unfinished rollout; seq 0 */
+	bool rollout_alive;       /* ... and its process runs */
 	bool busy;                /* someone holds the lock right now */
 	char holder[768];         /* who, when busy */
 	bool drift;               /* some target drifts */

@@ -37,6 +37,7 @@ int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_gc(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_drill(struct cli *cli, int argc, char **argv);
+int cmd_rollout(struct cli *cli, int argc, char **argv);
 
 /* Prints err as "ripcord: error: ..." and returns its exit code. */
 int cli_fail(const struct rip_err *err, int code);
@@ -59,6 +60,12 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 	const struct rip_config *cfg, struct rip_store *store, bool dry_run,
 	struct rip_err *err);
 
+/* The closing per-target table of a plan, on stdout. */
+void cli_print_plan_table(const struct rip_plan *p);
+/* The JSON document of a plan and its outcome (rc; error when rc != 0). */
+json_t *cli_plan_json(const struct rip_plan *p, bool dry_run, int rc,
+	const char *error);
+
 /*
  * Announces event on [notify] webhook (when set): the standard document
  * plus fields (borrowed), delivered by a detached process with retries,
@@ -77,6 +84,8 @@ void cli_format_time(char *out, size_t len, int64_t t);
 struct rip_drill_rec;
 void cli_format_drill(char *out, size_t len, const struct rip_drill_rec *d,
 	int64_t now);
+/* "500ms", "1.5s", "30s", "5m", "1m30s" */
+void cli_format_duration(char *out, size_t len, uint64_t ms);
 /* "12.3 MiB" */
 void cli_format_size(char *out, size_t len, uint64_t bytes);
 

@@ -27,7 +27,7 @@ static void progress(void *data, const struct rip_action *a, int rc,
 		detail ? detail : "");
 }
 
-static void print_table(const struct rip_plan *p)
+void cli_print_plan_table(const struct rip_plan *p)
 {
 	printf("%-16s %-20s %-20s %-12s %s\n", "TARGET", "FROM", "TO",
 		"ACTIVATE", "HEALTH");
@@ -39,8 +39,8 @@ static void print_table(const struct rip_plan *p)
 	}
 }
 
-static json_t *plan_json(const struct rip_plan *p, bool dry_run, int rc,
-	const struct rip_err *err)
+json_t *cli_plan_json(const struct rip_plan *p, bool dry_run, int rc,
+	const char *error)
 {
 	json_t *targets = json_array();
 
@@ -56,7 +56,7 @@ static json_t *plan_json(const struct rip_plan *p, bool dry_run, int rc,
 		"operation", p->op, "release", p->release, "resumed", p->resumed,
 		"dry_run", dry_run, "ok", rc == 0, "migrations",
 		(json_int_t)p->migrations, "targets", targets, "error",
-		rc ? err->msg : NULL);
+		rc ? error : NULL);
 }
 
 void cli_notify(const struct rip_config *cfg, const struct rip_store *store,
@@ -95,7 +95,7 @@ static void announce(const struct rip_plan *p, const struct rip_config *cfg,
 	if (dry_run || !cfg->notify.webhook ||
 	    (!strcmp(p->op, "deploy") && rc == 0))
 		return;
-	fields = plan_json(p, dry_run, rc, err);
+	fields = cli_plan_json(p, dry_run, rc, err->msg);
 	cli_notify(cfg, store, strcmp(p->op, "deploy") ? p->op :
 		"deploy_failed", fields);
 	json_decref(fields);
@@ -120,9 +120,9 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 		rc = rip_plan_apply(p, cfg, store, progress, cli, err);
 	}
 	if (cli->json)
-		cli_print_json(plan_json(p, dry_run, rc, err));
+		cli_print_json(cli_plan_json(p, dry_run, rc, err->msg));
 	else if (!dry_run)
-		print_table(p);
+		cli_print_plan_table(p);
 	fflush(stdout);
 	announce(p, cfg, store, dry_run, rc, err);
 	return rc;

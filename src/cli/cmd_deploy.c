@@ -7,9 +7,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "ripcord/deploy.h"
+#include "ripcord/rollout.h"
 #include "banned.h"
 
 struct run {
@@ -20,18 +23,37 @@ struct run {
 	struct rip_err err;
 };
 
-static int setup(struct cli *cli, struct run *r, const char *what)
+/*
+ * Config, store and lock. A deploy is refused while a rollout is
+ * unfinished; a rollback preempts it, waiting for the lock while the
+ * rollout's process finishes the step it is switching.
+ */
+static int setup(struct cli *cli, struct run *r, const char *what,
+	bool dry_run)
 {
+	int64_t rollout_pid = 0;
 	int rc;
 
 	r->lock.fd = -1;
 	if ((rc = cli_load_config(cli, &r->cfg, &r->err)) < 0 ||
 	    (rc = rip_store_open(&r->store, r->cfg->project.store, false,
-		    &r->err)) < 0 ||
-	    (rc = rip_lock_acquire(&r->lock, r->store, what,
 		    &r->err)) < 0)
 		return rc;
-	return 0;
+	if (!strcmp(what, "deploy") && (rc = rip_rollout_busy(r->store,
+			&r->err)) < 0)
+		return rc;
+	if (!strcmp(what, "rollback") && !dry_run &&
+	    (rc = rip_rollout_preempt(&rollout_pid, r->store, "ripcord rollback",
+		    &r->err)) < 0)
+		return rc;
+	for (int waited = 0;; waited += 100) {
+		rc = rip_lock_acquire(&r->lock, r->store, what, &r->err);
+		if (rc != RIP_EBUSY || !rollout_pid ||
+		    waited >= RIP_ROLLOUT_PREEMPT_WAIT_MS)
+			break;
+		usleep(100 * 1000);
+	}
+	return rc;
 }
 
 static int finish(struct run *r, int rc)
@@ -79,7 +101,7 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
 		free(only);
 		return cli_usage("deploy", "expected one release id");
 	}
-	if ((rc = setup(cli, &r, "deploy")) == 0 &&
+	if ((rc = setup(cli, &r, "deploy", dry_run)) == 0 &&
 	    (rc = rip_plan_deploy(&r.plan, r.cfg, r.store, argv[optind], only,
 		    nonly, &r.err)) == 0)
 		rc = cli_run_plan(cli, &r.plan, r.cfg, r.store, dry_run, &r.err);
@@ -119,7 +141,7 @@ int cmd_rollback(struct cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage("rollback", "unexpected argument '%s' (did you "
 			"mean --to %s?)", argv[optind], argv[optind]);
-	if ((rc = setup(cli, &r, "rollback")) == 0 &&
+	if ((rc = setup(cli, &r, "rollback", dry_run)) == 0 &&
 	    (rc = rip_plan_rollback(&r.plan, r.cfg, r.store, to, no_migrate,
 		    &r.err)) == 0)
 		rc = cli_run_plan(cli, &r.plan, r.cfg, r.store, dry_run, &r.err);

@@ -43,6 +43,22 @@ static const char *note_of(const struct rip_target_status *t, char *buf,
 	return buf;
 }
 
+static void print_rollout(const struct rip_rollout_rec *ro, bool alive)
+{
+	if (!strcmp(ro->state, "paused"))
+		printf("\nrollout: %s paused at step %zu/%zu (%s): run 'ripcord "
+			"rollout promote' or 'ripcord rollout abort'\n", ro->release,
+			ro->step, ro->nsteps, ro->reason ? ro->reason : ro->phase);
+	else if (alive)
+		printf("\nrollout: %s step %zu/%zu %s, %s (pid %lld); see 'ripcord "
+			"rollout status'\n", ro->release, ro->step, ro->nsteps,
+			ro->state, ro->phase, (long long)ro->pid);
+	else
+		printf("\ninterrupted: the rollout of %s at step %zu/%zu (%s): run "
+			"'ripcord rollout resume' or 'ripcord rollout abort'\n",
+			ro->release, ro->step, ro->nsteps, ro->state);
+}
+
 static void print_text(const struct rip_config *cfg,
 	const struct rip_status *s)
 {
@@ -65,6 +81,8 @@ static void print_text(const struct rip_config *cfg,
 			rip_rollback_state_name(t->rollback_state),
 			t->rollback ? drill : "-", note_of(t, note, sizeof(note)));
 	}
+	if (s->rollout.seq)
+		print_rollout(&s->rollout, s->rollout_alive);
 	if (s->busy)
 		printf("\nin progress: %s\n", s->holder);
 	if (s->unfinished.seq && !s->busy) {
@@ -77,7 +95,7 @@ static void print_text(const struct rip_config *cfg,
 			s->unfinished.op, strcmp(s->unfinished.op, "rollback") ?
 			" " : "", strcmp(s->unfinished.op, "rollback") ?
 			dash(s->unfinished.release) : "");
-	} else if (s->owed) {
+	} else if (s->owed && !(s->rollout.seq && !s->rollout_alive)) {
 		printf("\nwork left by an interrupted operation: repeat the last "
 			"deploy or rollback to finish it\n");
 	}
@@ -91,6 +109,7 @@ static json_t *status_json(const struct rip_config *cfg,
 	const struct rip_status *s)
 {
 	json_t *targets = json_array(), *unfinished = json_null();
+	json_t *rollout = json_null();
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct rip_target_status *t = &s->targets[i];
@@ -123,11 +142,19 @@ static json_t *status_json(const struct rip_config *cfg,
 			(json_int_t)s->unfinished.seq, "op", s->unfinished.op,
 			"release", s->unfinished.release, "started",
 			(json_int_t)s->unfinished.started);
-	return json_pack("{s:s?, s:I, s:s?, s:b, s:s?, s:o, s:b, s:b, s:o}",
-		"project", cfg->project.name, "releases", (json_int_t)s->releases,
-		"newest", s->newest, "busy", s->busy, "holder", s->busy ?
-		s->holder : NULL, "unfinished", unfinished, "needs_resume",
-		s->owed, "drift", s->drift, "targets", targets);
+	if (s->rollout.seq)
+		rollout = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:b}", "release",
+			s->rollout.release, "previous", s->rollout.previous, "state",
+			s->rollout.state, "phase", s->rollout.phase, "step",
+			(json_int_t)s->rollout.step, "steps",
+			(json_int_t)s->rollout.nsteps, "interrupted", !s->rollout_alive &&
+			strcmp(s->rollout.state, "paused"));
+	return json_pack("{s:s?, s:I, s:s?, s:b, s:s?, s:o, s:o, s:b, s:b, "
+		"s:o}", "project", cfg->project.name, "releases",
+		(json_int_t)s->releases, "newest", s->newest, "busy", s->busy,
+		"holder", s->busy ? s->holder : NULL, "unfinished", unfinished,
+		"rollout", rollout, "needs_resume", s->owed, "drift", s->drift,
+		"targets", targets);
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv)

@@ -35,17 +35,13 @@ static const struct {
 	{ "releases", cmd_releases, "list the releases in the store" },
 	{ "migrate", cmd_migrate, "apply, undo, check and lint migrations" },
 	{ "deploy", cmd_deploy, "switch targets to a release" },
+	{ "rollout", cmd_rollout, "staged canary rollout with health gates" },
 	{ "rollback", cmd_rollback, "every target back, then the schema" },
 	{ "status", cmd_status, "what runs on each target, drift, rollback" },
 	{ "log", cmd_log, "the audit history" },
 	{ "drill", cmd_drill, "test-restore releases: prove each rollback" },
 	{ "gc", cmd_gc, "delete releases beyond keep, never the rollback" },
 	{ "report", cmd_report, "a self-contained HTML report with charts" },
-};
-
-/* In DESIGN.md, not in this version yet: said plainly, never faked. */
-static const char *const later[] = {
-	"rollout",
 };
 
 static void usage(FILE *f)
@@ -77,6 +73,9 @@ static bool changes_things(int argc, char **argv)
 	static const char *const migrate_writers[] = {
 		"up", "down", "ack", "mark",
 	};
+	static const char *const rollout_writers[] = {
+		"start", "promote", "abort", "resume",
+	};
 	bool yes = false;
 
 	for (int i = 1; i < argc; i++)
@@ -89,6 +88,10 @@ static bool changes_things(int argc, char **argv)
 			i < RIP_ARRAY_SIZE(migrate_writers); i++)
 		for (int j = 1; j < argc; j++)
 			yes |= !strcmp(argv[j], migrate_writers[i]);
+	for (size_t i = 0; argc > 1 && !strcmp(argv[0], "rollout") &&
+			i < RIP_ARRAY_SIZE(rollout_writers); i++)
+		for (int j = 1; j < argc; j++)
+			yes |= !strcmp(argv[j], rollout_writers[i]);
 	return yes;
 }
 
@@ -168,6 +171,21 @@ void cli_format_time(char *out, size_t len, int64_t t)
 	strftime(out, len, "%Y-%m-%d %H:%M", &tm);
 }
 
+void cli_format_duration(char *out, size_t len, uint64_t ms)
+{
+	if (ms < 1000)
+		snprintf(out, len, "%llums", (unsigned long long)ms);
+	else if (ms < 60000 && ms % 1000)
+		snprintf(out, len, "%.1fs", (double)ms / 1e3);
+	else if (ms < 60000)
+		snprintf(out, len, "%llus", (unsigned long long)ms / 1000);
+	else if (ms % 60000 < 1000)
+		snprintf(out, len, "%llum", (unsigned long long)ms / 60000);
+	else
+		snprintf(out, len, "%llum%02llus", (unsigned long long)ms / 60000,
+			(unsigned long long)(ms % 60000) / 1000);
+}
+
 void cli_format_size(char *out, size_t len, uint64_t bytes)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -209,13 +227,6 @@ static int dispatch(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++)
 		if (!strcmp(cmd, commands[i].name))
 			return commands[i].fn(cli, argc, argv);
-	for (size_t i = 0; i < RIP_ARRAY_SIZE(later); i++)
-		if (!strcmp(cmd, later[i])) {
-			fprintf(stderr, "ripcord: '%s' is not in ripcord %s yet; "
-				"see 'ripcord --help' for what this version "
-				"has\n", cmd, RIP_VERSION);
-			return 2;
-		}
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++) {
 		size_t d = rip_edit_distance(cmd, commands[i].name);
 

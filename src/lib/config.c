@@ -434,6 +434,19 @@ static bool steps_ok(const struct rip_steps *st)
 	return true;
 }
 
+int rip_parse_steps(struct rip_steps *out, const char *s)
+{
+	out->v = NULL;
+	out->n = 0;
+	if (each_item(s, push_step, out) < 0 || !steps_ok(out)) {
+		free(out->v);
+		out->v = NULL;
+		out->n = 0;
+		return -1;
+	}
+	return 0;
+}
+
 /* Stores value into the field k describes; 0, or -1 after fail(). */
 static int set_value(struct parse *p, void *base,
 	const struct rip_config_key *k, const char *v)
@@ -515,12 +528,10 @@ static int set_value(struct parse *p, void *base,
 		rip_strlist_release(field);
 		return each_item(v, push_item, field);
 	case RIP_CFG_STEPS: {
-		struct rip_steps st = { NULL, 0 };
+		struct rip_steps st;
 
-		if (each_item(v, push_step, &st) < 0 || !steps_ok(&st)) {
-			free(st.v);
+		if (rip_parse_steps(&st, v) < 0)
 			break;
-		}
 		free(((struct rip_steps *)field)->v);
 		*(struct rip_steps *)field = st;
 		return 0;

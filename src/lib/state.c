@@ -92,6 +92,28 @@ static const char *const upgrades[] = {
 	"  detail TEXT,"
 	"  steps TEXT NOT NULL);"
 	"CREATE INDEX drills_release ON drills (release, seq);",
+
+	/* 5: canary rollouts (rollout.h) */
+	"CREATE TABLE rollouts ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  release TEXT NOT NULL,"
+	"  previous TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  phase TEXT NOT NULL,"
+	"  request TEXT,"
+	"  reason TEXT,"
+	"  step INTEGER NOT NULL,"
+	"  counts TEXT NOT NULL,"
+	"  percents TEXT NOT NULL,"
+	"  bake_ms INTEGER NOT NULL,"
+	"  manual INTEGER NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  started INTEGER NOT NULL,"
+	"  step_started INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  finished INTEGER NOT NULL DEFAULT 0,"
+	"  figures TEXT);",
 };
 
 _Static_assert(RIP_ARRAY_SIZE(upgrades) == RIP_STATE_SCHEMA,

@@ -37,6 +37,7 @@ void rip_status_release(struct rip_status *s)
 	free(s->targets);
 	free(s->newest);
 	rip_op_release(&s->unfinished);
+	rip_rollout_rec_release(&s->rollout);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -145,6 +146,9 @@ static int read_store(struct rip_status *out, struct rip_store *store,
 		out->newest = rip_xstrdup(recs[n - 1].id);
 	rip_release_recs_free(recs, n);
 	out->busy = rip_lock_holder(store, out->holder, sizeof(out->holder));
+	if ((rc = rip_rollout_current(&out->rollout, store->state, err)) < 0)
+		return rc;
+	out->rollout_alive = rip_rollout_alive(&out->rollout);
 	return rip_op_unfinished(&out->unfinished, store->state, err);
 }
 
@@ -168,6 +172,9 @@ int rip_status_read(struct rip_status *out, const struct rip_config *cfg,
 		out->owed |= ts->pending.seq || ts->activate_owed;
 	}
 	out->owed |= out->unfinished.seq != 0;
+	/* a rollout whose process died waits for resume or abort */
+	out->owed |= out->rollout.seq && !out->rollout_alive &&
+		strcmp(out->rollout.state, "paused");
 	if (out->busy)
 		out->owed = false;
 done:

@@ -54,8 +54,8 @@ err_has "by name" "/nonexistent.ini"
 expect_exit 2 "an unknown command is exit 2" rc cutt
 err_has "with a suggestion" "did you mean 'cut'?"
 expect_exit 2 "an unknown option is exit 2" rc cut --bogus
-expect_exit 2 "a later command says it is not here yet" rc rollout
-err_has "plainly" "not in ripcord"
+expect_exit 2 "a command without its subcommand is exit 2" rc rollout
+err_has "naming the subcommands" "expected start, status, promote, abort or resume"
 expect_exit 0 "--version" rc --version
 expect_exit 0 "--help" rc --help
 

@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rollout.c: a canary rollout from start to its end. Each step is written
+ * to the record before it acts (phase "switching"), switches its targets
+ * with the deploy machinery under the store lock, tells the weight hook,
+ * then bakes (rollout_bake.c). A step that passes is promoted, or, in
+ * manual mode, the rollout pauses and the process exits; a step that
+ * fails is aborted with a rollback plan to the previous release, or
+ * paused when auto_rollback is off.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ripcord/drill.h"
+#include "ripcord/hook.h"
+#include "ripcord/log.h"
+#include "ripcord/release.h"
+#include "ripcord/target.h"
+#include "rollout_internal.h"
+#include "banned.h"
+
+/* How often `rollout abort` looks whether the running process is done. */
+#define ABORT_POLL_MS 200
+
+void rip_rollout_emit(struct rip_rollout_run *r, struct rip_rollout_event *e)
+{
+	e->ro = &r->ro;
+	if (r->o->fn)
+		r->o->fn(r->o->data, e);
+}
+
+static void set_str(char **slot, const char *v)
+{
+	free(*slot);
+	*slot = v ? rip_xstrdup(v) : NULL;
+}
+
+/* Saves r->ro when its state is still expect; RIP_EFAIL naming what
+ * changed it (a preempting rollback) when it is not. */
+static int save(struct rip_rollout_run *r, const char *expect,
+	bool *preempted, struct rip_err *err)
+{
+	bool saved;
+	int rc;
+
+	*preempted = false;
+	if ((rc = rip_rollout_save(&r->ro, expect, &saved, r->store->state,
+			err)) < 0 || saved)
+		return rc;
+	*preempted = true;
+	return rip_rollout_reload(&r->ro, r->store->state, err);
+}
+
+static int preempted(struct rip_rollout_run *r, struct rip_err *err)
+{
+	struct rip_rollout_event e = { .kind = RIP_RO_PREEMPTED };
+
+	e.message = r->ro.reason ? r->ro.reason : r->ro.state;
+	rip_rollout_emit(r, &e);
+	return rip_err_set(err, RIP_EFAIL, "the rollout of %s stopped at step "
+		"%zu/%zu: %s", r->ro.release, r->ro.step, r->ro.nsteps, e.message);
+}
+
+static void on_action(void *data, const struct rip_action *a, int rc,
+	const char *detail)
+{
+	struct rip_rollout_event e = { .kind = RIP_RO_ACTION, .action = a,
+		.rc = rc, .detail = detail };
+
+	rip_rollout_emit(data, &e);
+}
+
+/* The store lock, waiting up to wait_ms for it. */
+static int lock(struct rip_lock *l, struct rip_rollout_run *r,
+	uint64_t wait_ms, struct rip_err *err)
+{
+	double until = rip_rollout_clock() + (double)wait_ms / 1e3;
+	int rc;
+
+	while ((rc = rip_lock_acquire(l, r->store, "rollout", err)) == RIP_EBUSY &&
+	       rip_rollout_clock() < until)
+		usleep(100 * 1000);
+	return rc;
+}
+
+/* `weight_hook PERCENT`: false (with r->message) when it failed. */
+static bool weight(struct rip_rollout_run *r, double percent)
+{
+	const struct rip_config *cfg = r->cfg;
+	struct rip_buf names = RIP_BUF_INIT;
+	struct rip_hook_result hr;
+	struct rip_err herr = { 0 };
+	char pct[32], step[24], steps[24];
+	const char *argv[] = { cfg->rollout.weight_hook, pct, NULL };
+	size_t canaries = percent > 0 ? r->ro.counts[r->ro.step - 1] : 0;
+	bool ok;
+
+	if (!cfg->rollout.weight_hook)
+		return true;
+	for (size_t i = 0; i < canaries; i++)
+		rip_buf_addf(&names, "%s%s", i ? " " : "", cfg->targets[i].name);
+	snprintf(pct, sizeof(pct), "%g", percent);
+	snprintf(step, sizeof(step), "%zu", r->ro.step);
+	snprintf(steps, sizeof(steps), "%zu", r->ro.nsteps);
+	const struct rip_hook_env env[] = {
+		{ "RIPCORD_RELEASE", r->ro.release },
+		{ "RIPCORD_PREVIOUS", r->ro.previous },
+		{ "RIPCORD_STEP", step },
+		{ "RIPCORD_STEPS", steps },
+		{ "RIPCORD_WEIGHT", pct },
+		{ "RIPCORD_CANARIES", names.buf ? names.buf : "" },
+	};
+
+	ok = rip_hook_run(&hr, argv, cfg->dir, env, RIP_ARRAY_SIZE(env),
+		RIP_ROLLOUT_WEIGHT_TIMEOUT_MS, &herr) == 0;
+	if (ok && hr.exit_code != 0) {
+		snprintf(herr.msg, sizeof(herr.msg), hr.timed_out ? "ran past "
+			"its timeout" : "exited %d", hr.exit_code);
+		ok = false;
+	}
+	if (!ok) {
+		snprintf(r->gate, sizeof(r->gate), "weight_hook");
+		r->target[0] = '\0';
+		snprintf(r->message, sizeof(r->message), "step %zu/%zu: weight_hook "
+			"%s %s: %s", r->ro.step, r->ro.nsteps, cfg->rollout.weight_hook,
+			pct, herr.msg);
+	}
+	if (herr.msg[0] || ok)
+		rip_hook_result_release(&hr);
+	rip_buf_release(&names);
+	return ok;
+}
+
+/*
+ * Switches the targets of r->ro.step (the deploy machinery: the first
+ * step also runs the release's ups) under the store lock. *failed with
+ * r->message when the plan or an activate hook failed.
+ */
+static int switch_step(struct rip_rollout_run *r, bool *failed,
+	bool *gone, struct rip_err *err)
+{
+	size_t n = r->ro.counts[r->ro.step - 1];
+	const char **only = rip_xcalloc(n + 1, sizeof(*only));
+	struct rip_err perr = { 0 };
+	struct rip_plan plan = { 0 };
+	struct rip_lock l;
+	int rc;
+
+	*failed = *gone = false;
+	for (size_t i = 0; i < n; i++)
+		only[i] = r->cfg->targets[i].name;
+	if ((rc = lock(&l, r, 0, err)) < 0) {
+		free(only);
+		return rc;
+	}
+	/* a rollback may have preempted us while we waited */
+	if ((rc = rip_rollout_reload(&r->ro, r->store->state, err)) < 0)
+		goto done;
+	if (strcmp(r->ro.state, "running")) {
+		*gone = true;
+		goto done;
+	}
+	if (rip_plan_deploy(&plan, r->cfg, r->store, r->ro.release, only, n,
+			&perr) < 0 ||
+	    rip_plan_apply(&plan, r->cfg, r->store, on_action, r, &perr) < 0) {
+		*failed = true;
+		snprintf(r->gate, sizeof(r->gate), "switch");
+		r->target[0] = '\0';
+		snprintf(r->message, sizeof(r->message), "step %zu/%zu: %s",
+			r->ro.step, r->ro.nsteps, perr.msg);
+	}
+done:
+	rip_lock_release(&l);
+	rip_plan_release(&plan);
+	free(only);
+	return rc;
+}
+
+/*
+ * Every target back to the previous release, then the release's downs,
+ * then a probe of every target: a rollback plan, applied under the lock.
+ * The record goes aborting -> aborted; its phase says whether the
+ * rollback worked ("rolled back") or not ("rollback failed").
+ */
+static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
+{
+	struct rip_rollout_event e = { .kind = RIP_RO_ABORTING };
+	struct rip_err perr = { 0 };
+	struct rip_plan plan = { 0 };
+	struct rip_lock l;
+	bool gone;
+	int rc;
+
+	if (strcmp(r->ro.state, "aborting")) {
+		char *was = rip_xstrdup(r->ro.state);
+
+		set_str(&r->ro.state, "aborting");
+		set_str(&r->ro.reason, r->message);
+		rip_rollout_claim(&r->ro);
+		rc = save(r, was, &gone, err);
+		free(was);
+		if (rc < 0)
+			return rc;
+		if (gone)
+			return preempted(r, err);
+	}
+	e.gate = r->gate[0] ? r->gate : NULL;
+	e.target = r->target[0] ? r->target : NULL;
+	e.message = r->ro.reason;
+	rip_rollout_emit(r, &e);
+	if (!weight(r, 0))
+		rip_warn("%s (going on with the abort)", r->message);
+	if ((rc = lock(&l, r, RIP_ROLLOUT_PREEMPT_WAIT_MS, err)) < 0)
+		return rip_err_prefix(err, "cannot abort the rollout of %s",
+			r->ro.release);
+	if ((rc = rip_plan_rollback(&plan, r->cfg, r->store, r->ro.previous,
+			false, &perr)) == 0)
+		rc = rip_plan_apply(&plan, r->cfg, r->store, on_action, r, &perr);
+	rip_lock_release(&l);
+	set_str(&r->ro.state, "aborted");
+	set_str(&r->ro.phase, rc ? "rollback failed" : "rolled back");
+	r->ro.finished = (int64_t)time(NULL);
+	if (save(r, "aborting", &gone, err) < 0)
+		rip_warn("cannot record the end of the abort: %s", err->msg);
+	rip_rollout_metrics(r, 0, 0);
+	e = (struct rip_rollout_event){ .kind = RIP_RO_ABORTED, .plan = &plan,
+		.ok = rc == 0, .message = rc ? perr.msg : NULL };
+	rip_rollout_emit(r, &e);
+	if (rc)
+		rc = rip_err_set(err, RIP_EFAIL, "the rollout of %s was aborted (%s), "
+			"but putting the targets back on %s failed: %s; run 'ripcord "
+			"rollback --to %s'", r->ro.release, r->ro.reason, r->ro.previous,
+			perr.msg, r->ro.previous);
+	else
+		rc = rip_err_set(err, RIP_EFAIL, "the rollout of %s was aborted: %s; "
+			"every target is back on %s", r->ro.release, r->ro.reason,
+			r->ro.previous);
+	rip_plan_release(&plan);
+	return rc;
+}
+
+/* A failed gate with auto_rollback = no, or a signal then: a human
+ * decides. The process exits 1; promote or abort goes on. */
+static int pause_failed(struct rip_rollout_run *r, struct rip_err *err)
+{
+	struct rip_rollout_event e = { .kind = RIP_RO_PAUSED };
+	bool gone;
+	int rc;
+
+	set_str(&r->ro.state, "paused");
+	set_str(&r->ro.phase, "failed");
+	set_str(&r->ro.reason, r->message);
+	if ((rc = save(r, "running", &gone, err)) < 0)
+		return rc;
+	if (gone)
+		return preempted(r, err);
+	e.message = r->message;
+	rip_rollout_emit(r, &e);
+	return rip_err_set(err, RIP_EFAIL, "%s; the rollout of %s is paused "
+		"(auto_rollback = no): run 'ripcord rollout abort' to put every "
+		"target back on %s, or 'ripcord rollout promote' to go on",
+		r->message, r->ro.release, r->ro.previous);
+}
+
+static int complete(struct rip_rollout_run *r, struct rip_err *err)
+{
+	struct rip_rollout_event e = { .kind = RIP_RO_COMPLETE };
+	bool gone;
+	int rc;
+
+	if (!weight(r, 100))
+		rip_warn("%s (every target runs %s already)", r->message,
+			r->ro.release);
+	set_str(&r->ro.state, "completed");
+	r->ro.finished = (int64_t)time(NULL);
+	if ((rc = save(r, "running", &gone, err)) < 0)
+		return rc;
+	if (gone)
+		return preempted(r, err);
+	rip_rollout_metrics(r, 0, 0);
+	e.seconds = rip_rollout_clock() - r->started;
+	rip_rollout_emit(r, &e);
+	return 0;
+}
+
+/* One step: journal, switch, weight, bake. */
+static int run_step(struct rip_rollout_run *r, enum rip_bake_end *end,
+	struct rip_err *err)
+{
+	struct rip_rollout_event e = { .kind = RIP_RO_STEP };
+	bool gone, failed;
+	int rc;
+
+	set_str(&r->ro.phase, "switching");
+	set_str(&r->ro.figures, NULL);
+	r->ro.step_started = (int64_t)time(NULL);
+	if ((rc = save(r, "running", &gone, err)) < 0)
+		return rc;
+	*end = RIP_BAKE_PREEMPTED;
+	if (gone)
+		return 0;
+	rip_rollout_emit(r, &e);
+	if ((rc = switch_step(r, &failed, &gone, err)) < 0 || gone)
+		return rc;
+	*end = RIP_BAKE_FAIL;
+	if (failed || !weight(r, r->ro.percents[r->ro.step - 1] * 100))
+		return 0;
+	set_str(&r->ro.phase, "baking");
+	if ((rc = save(r, "running", &gone, err)) < 0)
+		return rc;
+	*end = RIP_BAKE_PREEMPTED;
+	if (gone)
+		return 0;
+	return rip_rollout_bake(r, end, err);
+}
+
+/* Steps from r->ro.step on, until the end, a pause or an abort. */
+static int run(struct rip_rollout_run *r, struct rip_err *err)
+{
+	for (;;) {
+		struct rip_rollout_event e = { .kind = RIP_RO_PROMOTED };
+		enum rip_bake_end end;
+		bool gone;
+		int rc;
+
+		if ((rc = run_step(r, &end, err)) < 0)
+			return rc;
+		switch (end) {
+		case RIP_BAKE_PREEMPTED:
+			return preempted(r, err);
+		case RIP_BAKE_STOP:
+			if (!r->by_request && !r->cfg->rollout.auto_rollback)
+				return pause_failed(r, err);
+			return abort_rollout(r, err);
+		case RIP_BAKE_FAIL:
+			return r->cfg->rollout.auto_rollback ? abort_rollout(r, err) :
+				pause_failed(r, err);
+		case RIP_BAKE_PASS:
+			break;
+		}
+		if (r->ro.step == r->ro.nsteps)
+			return complete(r, err);
+		set_str(&r->ro.phase, "baked");
+		if (r->ro.manual) {
+			struct rip_rollout_event p = { .kind = RIP_RO_PAUSED };
+
+			set_str(&r->ro.state, "paused");
+			set_str(&r->ro.reason, "manual: waiting for 'ripcord rollout "
+				"promote'");
+			if ((rc = save(r, "running", &gone, err)) < 0)
+				return rc;
+			if (gone)
+				return preempted(r, err);
+			p.message = r->ro.reason;
+			rip_rollout_emit(r, &p);
+			return 0;
+		}
+		rip_rollout_emit(r, &e);
+		r->ro.step++;
+	}
+}
+
+static void run_init(struct rip_rollout_run *r, const struct rip_config *cfg,
+	struct rip_store *store, const struct rip_rollout_opts *o)
+{
+	memset(r, 0, sizeof(*r));
+	r->cfg = cfg;
+	r->store = store;
+	r->o = o;
+	r->started = rip_rollout_clock();
+}
+
+/* Every target must have a health URL: the gates judge by probes. */
+static int check_targets(const struct rip_config *cfg, struct rip_err *err)
+{
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		if (!cfg->targets[i].health)
+			return rip_err_set(err, RIP_ECONFIG, "%s:%d: target '%s' has "
+				"no health URL: a rollout judges every target by its "
+				"probes (add health = http://...)", cfg->path,
+				cfg->targets[i].line, cfg->targets[i].name);
+	return 0;
+}
+
+/* What every target runs now: one release, or a refusal. */
+static int common_current(char **out, const struct rip_config *cfg,
+	const char *id, struct rip_err *err)
+{
+	int rc = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < cfg->n_targets && !rc; i++) {
+		struct rip_root_state st;
+
+		if ((rc = rip_root_inspect(&st, cfg->targets[i].root, err)) < 0)
+			break;
+		if (!st.current)
+			rc = rip_err_set(err, RIP_EFAIL, "target '%s' runs no release "
+				"yet: a rollout needs a release to fall back to; use "
+				"'ripcord deploy %s' for the first one", cfg->targets[i].name,
+				id);
+		else if (*out && strcmp(*out, st.current))
+			rc = rip_err_set(err, RIP_EFAIL, "the targets run different "
+				"releases (%s, %s on '%s'): a rollout starts from one; "
+				"finish with 'ripcord deploy' or 'ripcord rollback' first",
+				*out, st.current, cfg->targets[i].name);
+		else if (!*out)
+			*out = rip_xstrdup(st.current);
+		rip_root_state_release(&st);
+	}
+	if (!rc && *out && !strcmp(*out, id))
+		rc = rip_err_set(err, RIP_EFAIL, "every target runs %s already",
+			id);
+	if (rc) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Another unfinished rollout refuses a new one (EBUSY, or EINTR when its
+ * process died). */
+static int no_other(struct rip_store *store, struct rip_err *err)
+{
+	struct rip_rollout_rec cur;
+	char what[256];
+	int rc;
+
+	if ((rc = rip_rollout_current(&cur, store->state, err)) < 0 || !cur.seq)
+		return rc;
+	rip_rollout_describe(what, sizeof(what), &cur);
+	if (!rip_rollout_alive(&cur) && strcmp(cur.state, "paused"))
+		rc = rip_err_set(err, RIP_EINTR, "%s: run 'ripcord rollout resume' "
+			"or 'ripcord rollout abort'", what);
+	else
+		rc = rip_err_set(err, RIP_EBUSY, "%s: wait for it, or run 'ripcord "
+			"rollout abort'", what);
+	rip_rollout_rec_release(&cur);
+	return rc;
+}
+
+int rip_rollout_start(const struct rip_config *cfg, struct rip_store *store,
+	const char *id, const struct rip_rollout_opts *o, struct rip_err *err)
+{
+	const struct rip_steps *steps = o->steps ? o->steps :
+		&cfg->rollout.steps;
+	struct rip_rollout_event e = { .kind = RIP_RO_START };
+	struct rip_verify_result vr;
+	struct rip_rollout_run r;
+	struct rip_lock l;
+	int rc;
+
+	run_init(&r, cfg, store, o);
+	r.ro.counts = rip_xcalloc(steps->n + 1, sizeof(*r.ro.counts));
+	r.ro.percents = rip_xcalloc(steps->n + 1, sizeof(*r.ro.percents));
+	if ((rc = check_targets(cfg, err)) < 0 ||
+	    (rc = rip_steps_plan(r.ro.counts, &r.ro.nsteps, steps,
+		    cfg->n_targets, err)) < 0 ||
+	    (rc = rip_verify_release(&vr, store, id, cfg->package.verify_key,
+		    err)) < 0)
+		goto done;
+	rip_verify_result_release(&vr);
+	if ((rc = rip_drill_gate(cfg, store, id, err)) < 0)
+		goto done;
+	/* the percentage of each kept step, for the weight hook and output */
+	for (size_t i = 0, k = 0; i < steps->n && k < r.ro.nsteps; i++)
+		if (rip_steps_targets(steps->v[i], cfg->n_targets) == r.ro.counts[k])
+			r.ro.percents[k++] = steps->v[i];
+	if ((rc = lock(&l, &r, 0, err)) < 0)
+		goto done;
+	if ((rc = no_other(store, err)) == 0 &&
+	    (rc = common_current(&r.ro.previous, cfg, id, err)) == 0) {
+		r.ro.release = rip_xstrdup(id);
+		r.ro.state = rip_xstrdup("running");
+		r.ro.phase = rip_xstrdup("switching");
+		r.ro.step = 1;
+		r.ro.bake_ms = o->bake_set ? o->bake_ms : cfg->rollout.bake_ms;
+		r.ro.manual = o->manual || !cfg->rollout.auto_promote;
+		rc = rip_rollout_insert(&r.ro, store->state, err);
+	}
+	rip_lock_release(&l);
+	if (rc < 0)
+		goto done;
+	rip_rollout_emit(&r, &e);
+	rc = run(&r, err);
+done:
+	rip_rollout_rec_release(&r.ro);
+	return rc;
+}
+
+/*
+ * Makes the unfinished rollout this process's, under the lock: promote
+ * takes a paused one, resume one whose process died. RIP_EFAIL, EBUSY or
+ * EINTR say why not.
+ */
+static int take_over(struct rip_rollout_run *r, bool promote,
+	struct rip_err *err)
+{
+	char what[256], *was = NULL;
+	struct rip_lock l;
+	bool paused, alive, gone;
+	int rc;
+
+	if ((rc = lock(&l, r, 0, err)) < 0)
+		return rc;
+	if ((rc = rip_rollout_current(&r->ro, r->store->state, err)) < 0)
+		goto done;
+	if (!r->ro.seq) {
+		rc = rip_err_set(err, RIP_EFAIL, "no rollout in progress (see "
+			"'ripcord rollout status')");
+		goto done;
+	}
+	rip_rollout_describe(what, sizeof(what), &r->ro);
+	paused = !strcmp(r->ro.state, "paused");
+	alive = rip_rollout_alive(&r->ro);
+	if (promote && !paused)
+		rc = alive ? rip_err_set(err, RIP_EBUSY, "%s: promote goes on with "
+			"a paused rollout", what) : rip_err_set(err, RIP_EINTR, "%s: "
+			"run 'ripcord rollout resume' or 'ripcord rollout abort'", what);
+	else if (!promote && paused)
+		rc = rip_err_set(err, RIP_EFAIL, "%s: run 'ripcord rollout promote' "
+			"or 'ripcord rollout abort'", what);
+	else if (!promote && alive)
+		rc = rip_err_set(err, RIP_EBUSY, "%s: nothing to resume", what);
+	if (rc < 0)
+		goto done;
+	was = rip_xstrdup(r->ro.state);
+	rip_rollout_claim(&r->ro);
+	if (promote) {
+		set_str(&r->ro.state, "running");
+		set_str(&r->ro.reason, NULL);
+	}
+	set_str(&r->ro.request, NULL);
+	if ((rc = save(r, was, &gone, err)) == 0 && gone)
+		rc = rip_err_set(err, RIP_EBUSY, "the rollout of %s changed while "
+			"taking it over (now %s): see 'ripcord rollout status'",
+			r->ro.release, r->ro.state);
+done:
+	rip_lock_release(&l);
+	free(was);
+	return rc;
+}
+
+int rip_rollout_promote(const struct rip_config *cfg, struct rip_store *store,
+	const struct rip_rollout_opts *o, struct rip_err *err)
+{
+	struct rip_rollout_event e = { .kind = RIP_RO_PROMOTED };
+	struct rip_rollout_run r;
+	bool overridden;
+	int rc;
+
+	run_init(&r, cfg, store, o);
+	if ((rc = take_over(&r, true, err)) == 0) {
+		/* a human promotes past a failed gate: that step counts as
+		 * passed */
+		overridden = !strcmp(r.ro.phase, "failed");
+		if (overridden)
+			rip_warn("promoting past the failed step %zu/%zu (%s)",
+				r.ro.step, r.ro.nsteps, r.ro.reason ? r.ro.reason : "");
+		if (r.ro.step == r.ro.nsteps) {
+			rc = complete(&r, err);
+		} else {
+			rip_rollout_emit(&r, &e);
+			r.ro.step++;
+			rc = run(&r, err);
+		}
+	}
+	rip_rollout_rec_release(&r.ro);
+	return rc;
+}
+
+int rip_rollout_resume(const struct rip_config *cfg, struct rip_store *store,
+	const struct rip_rollout_opts *o, struct rip_err *err)
+{
+	struct rip_rollout_run r;
+	int rc;
+
+	run_init(&r, cfg, store, o);
+	if ((rc = take_over(&r, false, err)) == 0) {
+		rip_info("resuming the rollout of %s at step %zu/%zu%s", r.ro.release,
+			r.ro.step, r.ro.nsteps, !strcmp(r.ro.state, "aborting") ?
+			": finishing its abort" : " from its start");
+		if (!strcmp(r.ro.state, "aborting")) {
+			snprintf(r.message, sizeof(r.message), "%s", r.ro.reason ?
+				r.ro.reason : "aborted");
+			rc = abort_rollout(&r, err);
+		} else {
+			rc = run(&r, err);
+		}
+	}
+	rip_rollout_rec_release(&r.ro);
+	return rc;
+}
+
+/* The end of an abort another process ran, as this command's result. */
+static int abort_result(const struct rip_rollout_rec *ro, struct rip_err *err)
+{
+	if (!strcmp(ro->state, "aborted") && !strcmp(ro->phase, "rolled back")) {
+		rip_info("the rollout of %s was aborted (%s); every target is back "
+			"on %s", ro->release, ro->reason ? ro->reason : "",
+			ro->previous);
+		return 0;
+	}
+	if (!strcmp(ro->state, "aborted"))
+		return rip_err_set(err, RIP_EFAIL, "the rollout of %s was aborted, "
+			"but putting the targets back on %s failed: run 'ripcord "
+			"rollback --to %s'", ro->release, ro->previous, ro->previous);
+	return rip_err_set(err, RIP_EFAIL, "the rollout of %s %s before the "
+		"abort reached it%s%s%s", ro->release, ro->state, ro->reason ? " (" :
+		"", ro->reason ? ro->reason : "", ro->reason ? ")" : "");
+}
+
+int rip_rollout_abort(const struct rip_config *cfg, struct rip_store *store,
+	const struct rip_rollout_opts *o, struct rip_err *err)
+{
+	struct rip_rollout_run r;
+	int rc;
+
+	run_init(&r, cfg, store, o);
+	if ((rc = rip_rollout_current(&r.ro, store->state, err)) < 0)
+		goto done;
+	if (!r.ro.seq) {
+		rc = rip_err_set(err, RIP_EFAIL, "no rollout in progress (see "
+			"'ripcord rollout status')");
+		goto done;
+	}
+	if (rip_rollout_alive(&r.ro)) {
+		/* its process aborts at its next round; wait for it, and take
+		 * over if it dies first */
+		if (!strcmp(r.ro.state, "running") && (rc = rip_rollout_request(
+				store->state, r.ro.seq, "abort", err)) < 0)
+			goto done;
+		rip_info("asked the rollout of %s (pid %lld) to abort; waiting for "
+			"it", r.ro.release, (long long)r.ro.pid);
+		while (!r.ro.finished && rip_rollout_alive(&r.ro)) {
+			usleep(ABORT_POLL_MS * 1000);
+			if ((rc = rip_rollout_reload(&r.ro, store->state, err)) < 0)
+				goto done;
+		}
+		if (r.ro.finished) {
+			rc = abort_result(&r.ro, err);
+			goto done;
+		}
+	}
+	snprintf(r.gate, sizeof(r.gate), "abort");
+	snprintf(r.message, sizeof(r.message), "step %zu/%zu: aborted by "
+		"'ripcord rollout abort'", r.ro.step, r.ro.nsteps);
+	if (abort_rollout(&r, err) < 0 && r.ro.finished &&
+	    !strcmp(r.ro.phase, "rolled back"))
+		rc = 0;
+	else
+		rc = err->code;
+done:
+	rip_rollout_rec_release(&r.ro);
+	return rc;
+}

@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rollout_bake.c: one step's bake. Every probe_interval every target is
+ * probed at once (rip_probe_run: one process, libcurl multi, each probe
+ * bounded by probe_timeout so a hanging endpoint is an error, never a
+ * stall); the canaries' probes, and the baseline's from the same rounds,
+ * are judged by rip_stats_verdict, then by gate_command and gate_query.
+ * Each round's figures go to the record (for `rollout status`), to the
+ * metrics file and to the caller. Between rounds the bake watches for a
+ * signal, an abort asked through state.db, and a preempting rollback.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ripcord/gate.h"
+#include "ripcord/hook.h"
+#include "ripcord/log.h"
+#include "ripcord/metrics.h"
+#include "ripcord/probe.h"
+#include "rollout_internal.h"
+#include "banned.h"
+
+/* What one target's probes of this step saw. */
+struct tstat {
+	size_t n, errors;
+	double *ms;               /* latencies of the successful probes */
+	size_t n_ms, a_ms;
+	char last_error[256];
+};
+
+struct samples {
+	struct rip_sample *v;
+	size_t n, alloc;
+};
+
+struct bake {
+	struct rip_rollout_run *r;
+	size_t ntargets, ncanary;
+	struct rip_probe *probes;
+	struct tstat *ts;
+	struct samples canary, baseline;
+	unsigned query_failures;
+	struct rip_rollout_figures fig;
+};
+
+double rip_rollout_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void push_sample(struct samples *s, double ms, bool ok)
+{
+	if (s->n == s->alloc) {
+		s->alloc = s->alloc ? 2 * s->alloc : 64;
+		s->v = rip_xrealloc(s->v, s->alloc * sizeof(*s->v));
+	}
+	s->v[s->n++] = (struct rip_sample){ .ms = ms, .ok = ok };
+}
+
+static void push_latency(struct tstat *t, double ms)
+{
+	if (t->n_ms == t->a_ms) {
+		t->a_ms = t->a_ms ? 2 * t->a_ms : 16;
+		t->ms = rip_xrealloc(t->ms, t->a_ms * sizeof(*t->ms));
+	}
+	t->ms[t->n_ms++] = ms;
+}
+
+static double target_p99(const struct tstat *t)
+{
+	double *v, p;
+
+	if (!t->n_ms)
+		return NAN;
+	v = rip_xmalloc(t->n_ms * sizeof(*v));
+	memcpy(v, t->ms, t->n_ms * sizeof(*v));
+	rip_stats_sort(v, t->n_ms);
+	p = rip_stats_quantile(v, t->n_ms, 0.99);
+	free(v);
+	return p;
+}
+
+static int probe_round(struct bake *b, struct rip_err *err)
+{
+	const struct rip_config *cfg = b->r->cfg;
+	int rc;
+
+	for (size_t i = 0; i < b->ntargets; i++)
+		b->probes[i] = (struct rip_probe){ .url = cfg->targets[i].health };
+	if ((rc = rip_probe_run(b->probes, b->ntargets,
+			cfg->rollout.probe_timeout_ms, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < b->ntargets; i++) {
+		const struct rip_probe *p = &b->probes[i];
+		struct tstat *t = &b->ts[i];
+		double ms = p->seconds * 1000.0;
+
+		t->n++;
+		if (p->ok) {
+			push_latency(t, ms);
+		} else {
+			t->errors++;
+			snprintf(t->last_error, sizeof(t->last_error), "%s", p->error);
+		}
+		push_sample(i < b->ncanary ? &b->canary : &b->baseline, ms, p->ok);
+	}
+	return 0;
+}
+
+/* The canary that did worst by gate: most errors, or highest p99. */
+static const struct rip_target *worst(struct bake *b, enum rip_gate_id gate,
+	char *detail, size_t len)
+{
+	size_t best = 0;
+	double score = -1;
+
+	for (size_t i = 0; i < b->ncanary; i++) {
+		double s = gate == RIP_GATE_P99 || gate ==
+			RIP_GATE_BASELINE_LATENCY ? target_p99(&b->ts[i]) :
+			(double)b->ts[i].errors / (double)(b->ts[i].n ? b->ts[i].n : 1);
+
+		if (!isnan(s) && s > score) {
+			score = s;
+			best = i;
+		}
+	}
+	if (score < 0)
+		return NULL;
+	if (gate == RIP_GATE_P99 || gate == RIP_GATE_BASELINE_LATENCY)
+		snprintf(detail, len, "%s: p99 %.0f ms",
+			b->r->cfg->targets[best].name, score);
+	else
+		snprintf(detail, len, "%s: %zu of %zu probes failed%s%s",
+			b->r->cfg->targets[best].name, b->ts[best].errors,
+			b->ts[best].n, b->ts[best].last_error[0] ? ", " : "",
+			b->ts[best].last_error);
+	return &b->r->cfg->targets[best];
+}
+
+static const char *gate_key(enum rip_gate_id g)
+{
+	switch (g) {
+	case RIP_GATE_ERROR_RATE: return "error_rate";
+	case RIP_GATE_P99: return "p99";
+	case RIP_GATE_BASELINE_ERRORS: return "baseline_errors";
+	case RIP_GATE_BASELINE_LATENCY: return "baseline_latency";
+	case RIP_GATE_NONE:
+	case RIP_GATE_SAMPLES:
+		break;
+	}
+	return "none";
+}
+
+static void fail_with(struct bake *b, const char *gate,
+	const struct rip_target *t, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void fail_with(struct bake *b, const char *gate,
+	const struct rip_target *t, const char *fmt, ...)
+{
+	struct rip_rollout_run *r = b->r;
+	char what[480];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(r->gate, sizeof(r->gate), "%s", gate);
+	snprintf(r->target, sizeof(r->target), "%s", t ? t->name : "");
+	snprintf(r->message, sizeof(r->message), "step %zu/%zu: %s",
+		r->ro.step, r->ro.nsteps, what);
+	b->fig.verdict = "fail";
+	snprintf(b->fig.message, sizeof(b->fig.message), "%s", what);
+}
+
+static void canary_names(struct rip_buf *out, const struct bake *b)
+{
+	for (size_t i = 0; i < b->ncanary; i++)
+		rip_buf_addf(out, "%s%s", i ? " " : "",
+			b->r->cfg->targets[i].name);
+}
+
+/* gate_command: exit 0 passes. false when it failed the step. */
+static bool gate_command(struct bake *b, const struct rip_verdict *v)
+{
+	const struct rip_config *cfg = b->r->cfg;
+	struct rip_buf names = RIP_BUF_INIT;
+	struct rip_hook_result hr;
+	struct rip_err herr = { 0 };
+	const char *argv[] = { cfg->rollout.gate_command, NULL };
+	char step[24], steps[24], rate[32], p99[32];
+	uint64_t timeout = cfg->rollout.probe_interval_ms < 1000 ? 1000 :
+		cfg->rollout.probe_interval_ms;
+	bool ok;
+
+	canary_names(&names, b);
+	snprintf(step, sizeof(step), "%zu", b->r->ro.step);
+	snprintf(steps, sizeof(steps), "%zu", b->r->ro.nsteps);
+	snprintf(rate, sizeof(rate), "%.6f", v->canary_error_rate);
+	snprintf(p99, sizeof(p99), "%.1f", v->canary_p99_ms);
+	const struct rip_hook_env env[] = {
+		{ "RIPCORD_RELEASE", b->r->ro.release },
+		{ "RIPCORD_PREVIOUS", b->r->ro.previous },
+		{ "RIPCORD_STEP", step },
+		{ "RIPCORD_STEPS", steps },
+		{ "RIPCORD_CANARIES", names.buf ? names.buf : "" },
+		{ "RIPCORD_ERROR_RATE", rate },
+		{ "RIPCORD_P99_MS", p99 },
+	};
+
+	if (rip_hook_run(&hr, argv, cfg->dir, env, RIP_ARRAY_SIZE(env),
+			timeout, &herr) < 0) {
+		fail_with(b, "gate_command", NULL, "gate_command %s cannot run: %s",
+			cfg->rollout.gate_command, herr.msg);
+		rip_buf_release(&names);
+		return false;
+	}
+	ok = hr.exit_code == 0;
+	if (!ok) {
+		const char *out = hr.output.buf ? hr.output.buf : "";
+		const char *last = out + strlen(out);
+
+		/* the last line it printed says why, usually */
+		while (last > out && (last[-1] == '\n' || last[-1] == ' '))
+			last--;
+		const char *start = last;
+		while (start > out && start[-1] != '\n')
+			start--;
+		if (hr.timed_out)
+			fail_with(b, "gate_command", NULL, "gate_command %s ran past "
+				"%llu ms", cfg->rollout.gate_command,
+				(unsigned long long)timeout);
+		else
+			fail_with(b, "gate_command", NULL, "gate_command %s exited "
+				"%d%s%.*s", cfg->rollout.gate_command, hr.exit_code,
+				start < last ? ": " : "", (int)(last - start), start);
+	}
+	rip_hook_result_release(&hr);
+	rip_buf_release(&names);
+	return ok;
+}
+
+/* gate_query: the value stays at or below gate_query_max. Reading it can
+ * fail a few rounds in a row (a Prometheus restart) before the step does. */
+static bool gate_query(struct bake *b)
+{
+	const struct rip_config *cfg = b->r->cfg;
+	struct rip_err qerr = { 0 };
+	double value;
+
+	if (rip_gate_query(&value, cfg->rollout.gate_query,
+			cfg->rollout.probe_timeout_ms, &qerr) < 0) {
+		if (++b->query_failures < RIP_ROLLOUT_QUERY_TRIES) {
+			rip_warn("gate_query: %s (try %u of %u)", qerr.msg,
+				b->query_failures, RIP_ROLLOUT_QUERY_TRIES);
+			return true;
+		}
+		fail_with(b, "gate_query", NULL, "gate_query failed %u times in a "
+			"row: %s", b->query_failures, qerr.msg);
+		return false;
+	}
+	b->query_failures = 0;
+	if (value > cfg->rollout.gate_query_max) {
+		fail_with(b, "gate_query", NULL, "gate_query value %g > "
+			"gate_query_max %g", value, cfg->rollout.gate_query_max);
+		return false;
+	}
+	return true;
+}
+
+static json_t *side_json(size_t n, size_t errors, double p99)
+{
+	return json_pack("{s:I, s:I, s:f, s:o}", "probes", (json_int_t)n,
+		"errors", (json_int_t)errors, "error_rate", n ? (double)errors /
+		(double)n : 0.0, "p99_ms", isnan(p99) ? json_null() :
+		json_real(p99));
+}
+
+/* The round's figures into the record, as `rollout status` reads them. */
+static char *figures_json(const struct bake *b, uint64_t elapsed_ms,
+	size_t rounds)
+{
+	const struct rip_rollout_figures *f = &b->fig;
+	json_t *doc = json_pack("{s:o, s:o, s:s, s:s, s:I, s:I}", "canary",
+		side_json(f->canary_n, f->canary_errors, f->canary_p99_ms),
+		"baseline", side_json(f->baseline_n, f->baseline_errors,
+		f->baseline_p99_ms), "verdict", f->verdict, "message", f->message,
+		"elapsed_ms", (json_int_t)elapsed_ms, "rounds", (json_int_t)rounds);
+	char *s = json_dumps(doc, JSON_COMPACT);
+
+	json_decref(doc);
+	return s;
+}
+
+/* Judges the step so far into b->fig; false when it failed. */
+static int judge(struct bake *b, bool *failed, bool *passed,
+	struct rip_err *err)
+{
+	const struct rip_config *cfg = b->r->cfg;
+	struct rip_gate gate = {
+		.max_error_rate = cfg->rollout.max_error_rate,
+		.max_p99_ms = (double)cfg->rollout.max_p99_ms,
+		.compare_baseline = cfg->rollout.compare_baseline,
+		.min_samples = (size_t)cfg->rollout.min_samples,
+	};
+	struct rip_verdict v;
+	char detail[400] = "";
+	int rc;
+
+	if ((rc = rip_stats_verdict(&v, b->canary.v, b->canary.n, b->baseline.v,
+			b->baseline.n, &gate, err)) < 0)
+		return rc;
+	b->fig = (struct rip_rollout_figures){
+		.canary_n = v.canary_n, .canary_errors = v.canary_errors,
+		.baseline_n = v.baseline_n, .baseline_errors = v.baseline_errors,
+		.canary_p99_ms = v.canary_p99_ms,
+		.baseline_p99_ms = v.baseline_p99_ms,
+		.verdict = rip_verdict_name(v.kind),
+	};
+	snprintf(b->fig.message, sizeof(b->fig.message), "%s", v.msg);
+	*failed = v.kind == RIP_VERDICT_FAIL;
+	if (*failed) {
+		const struct rip_target *t = worst(b, v.gate, detail,
+			sizeof(detail));
+
+		fail_with(b, gate_key(v.gate), t, "%s%s%s%s", v.msg, t ? " (" : "",
+			detail, t ? ")" : "");
+	} else if ((cfg->rollout.gate_command && !gate_command(b, &v)) ||
+		   (cfg->rollout.gate_query && !gate_query(b))) {
+		*failed = true;
+	}
+	*passed = !*failed && v.kind == RIP_VERDICT_PASS;
+	rip_rollout_metrics(b->r, v.canary_error_rate, v.canary_p99_ms);
+	return 0;
+}
+
+/*
+ * Whether the rollout must stop before the next round: a signal, an abort
+ * asked through state.db, or a record that left "running" (a rollback
+ * preempted it).
+ */
+static int stopped(struct rip_rollout_run *r, enum rip_bake_end *end,
+	bool *stop, struct rip_err *err)
+{
+	int rc, sig = r->o->stop ? (int)*r->o->stop : 0;
+
+	*stop = true;
+	if (sig) {
+		*end = RIP_BAKE_STOP;
+		snprintf(r->gate, sizeof(r->gate), "signal");
+		snprintf(r->message, sizeof(r->message), "step %zu/%zu: interrupted "
+			"by %s", r->ro.step, r->ro.nsteps, sig == SIGINT ? "SIGINT" :
+			sig == SIGTERM ? "SIGTERM" : "a signal");
+		return 0;
+	}
+	if ((rc = rip_rollout_reload(&r->ro, r->store->state, err)) < 0)
+		return rc;
+	if (strcmp(r->ro.state, "running")) {
+		*end = RIP_BAKE_PREEMPTED;
+		return 0;
+	}
+	if (r->ro.request && !strcmp(r->ro.request, "abort")) {
+		*end = RIP_BAKE_STOP;
+		r->by_request = true;
+		snprintf(r->gate, sizeof(r->gate), "abort");
+		snprintf(r->message, sizeof(r->message), "step %zu/%zu: aborted by "
+			"'ripcord rollout abort'", r->ro.step, r->ro.nsteps);
+		return 0;
+	}
+	*stop = false;
+	return 0;
+}
+
+/* Sleeps until the monotonic time `until`, waking early for a signal. */
+static void sleep_until(const struct rip_rollout_run *r, double until)
+{
+	for (;;) {
+		double left = until - rip_rollout_clock();
+		struct timespec ts;
+
+		if (left <= 0 || (r->o->stop && *r->o->stop))
+			return;
+		if (left > 0.1)
+			left = 0.1;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void bake_release(struct bake *b)
+{
+	for (size_t i = 0; i < b->ntargets; i++)
+		free(b->ts[i].ms);
+	free(b->ts);
+	free(b->probes);
+	free(b->canary.v);
+	free(b->baseline.v);
+}
+
+int rip_rollout_bake(struct rip_rollout_run *r, enum rip_bake_end *end,
+	struct rip_err *err)
+{
+	const struct rip_config *cfg = r->cfg;
+	struct bake b = {
+		.r = r,
+		.ntargets = cfg->n_targets,
+		.ncanary = r->ro.counts[r->ro.step - 1],
+	};
+	double t0 = rip_rollout_clock(), bake_s = (double)r->ro.bake_ms / 1e3,
+		interval = (double)cfg->rollout.probe_interval_ms / 1e3;
+	size_t rounds = 0;
+	int rc = 0;
+
+	b.probes = rip_xcalloc(b.ntargets, sizeof(*b.probes));
+	b.ts = rip_xcalloc(b.ntargets, sizeof(*b.ts));
+	for (;;) {
+		struct rip_rollout_event e = { .kind = RIP_RO_ROUND };
+		bool stop, failed, passed, saved;
+		double elapsed;
+
+		if ((rc = stopped(r, end, &stop, err)) < 0 || stop)
+			break;
+		if ((rc = probe_round(&b, err)) < 0 ||
+		    (rc = judge(&b, &failed, &passed, err)) < 0)
+			break;
+		rounds++;
+		elapsed = rip_rollout_clock() - t0;
+		free(r->ro.figures);
+		r->ro.figures = figures_json(&b, (uint64_t)(elapsed * 1e3), rounds);
+		if ((rc = rip_rollout_save(&r->ro, "running", &saved,
+				r->store->state, err)) < 0)
+			break;
+		e.fig = &b.fig;
+		e.elapsed_ms = (uint64_t)(elapsed * 1e3);
+		e.left_ms = elapsed >= bake_s ? 0 : (uint64_t)((bake_s - elapsed) *
+			1e3);
+		e.rounds = rounds;
+		rip_rollout_emit(r, &e);
+		if (!saved) {
+			*end = RIP_BAKE_PREEMPTED;
+			break;
+		}
+		if (failed) {
+			*end = RIP_BAKE_FAIL;
+			break;
+		}
+		if (passed && elapsed >= bake_s) {
+			*end = RIP_BAKE_PASS;
+			break;
+		}
+		sleep_until(r, t0 + (double)rounds * interval);
+	}
+	bake_release(&b);
+	return rc;
+}
+
+void rip_rollout_metrics(const struct rip_rollout_run *r, double error_rate,
+	double p99_ms)
+{
+	const char *path = r->cfg->drill.metrics_file;
+	bool live = !r->ro.finished;
+	struct rip_metric_sample v[3] = {
+		{ .name = RIP_METRIC_ROLLOUT_STEP, .help = "The step the rollout "
+			"of this release is at; 0 once it has ended",
+			.value = live ? (double)r->ro.step : 0 },
+		{ .name = RIP_METRIC_ROLLOUT_ERROR_RATE, .help = "The canaries' "
+			"error rate over the probes of the current step",
+			.value = error_rate },
+		{ .name = RIP_METRIC_ROLLOUT_P99, .help = "The canaries' p99 "
+			"health latency over the probes of the current step",
+			.value = isnan(p99_ms) ? NAN : p99_ms / 1e3 },
+	};
+	struct rip_err merr = { 0 };
+
+	if (!path)
+		return;
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(v); i++) {
+		v[i].labels[0] = (struct rip_metric_label){ "project",
+			r->cfg->project.name };
+		v[i].labels[1] = (struct rip_metric_label){ "release",
+			r->ro.release };
+	}
+	if (rip_metrics_update(path, v, RIP_ARRAY_SIZE(v), &merr) < 0)
+		rip_warn("cannot write the rollout metrics: %s", merr.msg);
+}

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rollout_rec.c: the rollouts table of state.db, the record other
+ * processes read and steer a rollout by. Every change of state is a
+ * compare-and-set on the state column, so a rollout process never writes
+ * "running" over the "preempted" a rollback has just written.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ripcord/buf.h"
+#include "ripcord/log.h"
+#include "ripcord/store.h"
+#include "rollout_internal.h"
+#include "state_internal.h"
+#include "banned.h"
+
+#define COLUMNS "seq, release, previous, state, phase, request, reason, " \
+	"step, counts, percents, bake_ms, manual, pid, host, started, " \
+	"step_started, updated, finished, figures"
+
+void rip_rollout_rec_release(struct rip_rollout_rec *r)
+{
+	free(r->release);
+	free(r->previous);
+	free(r->state);
+	free(r->phase);
+	free(r->request);
+	free(r->reason);
+	free(r->counts);
+	free(r->percents);
+	free(r->host);
+	free(r->figures);
+	memset(r, 0, sizeof(*r));
+}
+
+/* "1,2,4" into counts and "25,50,100" into percents; n from counts. */
+static void parse_lists(struct rip_rollout_rec *r, const char *counts,
+	const char *percents)
+{
+	size_t n = 1;
+
+	for (const char *p = counts; p && *p; p++)
+		n += *p == ',';
+	r->counts = rip_xcalloc(n, sizeof(*r->counts));
+	r->percents = rip_xcalloc(n, sizeof(*r->percents));
+	r->nsteps = 0;
+	for (const char *p = counts; p && *p && r->nsteps < n; r->nsteps++) {
+		char *end;
+
+		r->counts[r->nsteps] = (size_t)strtoull(p, &end, 10);
+		p = *end == ',' ? end + 1 : end;
+	}
+	for (size_t i = 0; percents && *percents && i < r->nsteps; i++) {
+		char *end;
+
+		r->percents[i] = strtod(percents, &end);
+		percents = *end == ',' ? end + 1 : end;
+	}
+}
+
+static char *text(sqlite3_stmt *s, int i)
+{
+	return rip_state_col_text(s, i);
+}
+
+static void read_row(struct rip_rollout_rec *r, sqlite3_stmt *s)
+{
+	const char *counts = (const char *)sqlite3_column_text(s, 8);
+	const char *percents = (const char *)sqlite3_column_text(s, 9);
+
+	r->seq = sqlite3_column_int64(s, 0);
+	r->release = text(s, 1);
+	r->previous = text(s, 2);
+	r->state = text(s, 3);
+	r->phase = text(s, 4);
+	r->request = text(s, 5);
+	r->reason = text(s, 6);
+	r->step = (size_t)sqlite3_column_int64(s, 7);
+	parse_lists(r, counts, percents);
+	r->bake_ms = (uint64_t)sqlite3_column_int64(s, 10);
+	r->manual = sqlite3_column_int(s, 11) != 0;
+	r->pid = sqlite3_column_int64(s, 12);
+	r->host = text(s, 13);
+	r->started = sqlite3_column_int64(s, 14);
+	r->step_started = sqlite3_column_int64(s, 15);
+	r->updated = sqlite3_column_int64(s, 16);
+	r->finished = sqlite3_column_int64(s, 17);
+	r->figures = text(s, 18);
+}
+
+static int query_one(struct rip_rollout_rec *out, struct rip_state *st,
+	const char *sql, struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int step, rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL))
+		return rip_state_fail(st, err, "cannot read the rollouts");
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		read_row(out, s);
+	else if (step != SQLITE_DONE)
+		rc = rip_state_fail(st, err, "cannot read the rollouts");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int rip_rollout_current(struct rip_rollout_rec *out, struct rip_state *st,
+	struct rip_err *err)
+{
+	return query_one(out, st, "SELECT " COLUMNS " FROM rollouts WHERE "
+		"finished = 0 ORDER BY seq DESC LIMIT 1", err);
+}
+
+int rip_rollout_last(struct rip_rollout_rec *out, struct rip_state *st,
+	struct rip_err *err)
+{
+	return query_one(out, st, "SELECT " COLUMNS " FROM rollouts ORDER BY "
+		"seq DESC LIMIT 1", err);
+}
+
+int rip_rollout_reload(struct rip_rollout_rec *r, struct rip_state *st,
+	struct rip_err *err)
+{
+	struct rip_rollout_rec fresh;
+	char sql[sizeof(COLUMNS) + 96];
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT " COLUMNS " FROM rollouts WHERE "
+		"seq = %lld", (long long)r->seq);
+	if ((rc = query_one(&fresh, st, sql, err)) < 0)
+		return rc;
+	if (!fresh.seq)
+		return rip_err_set(err, RIP_EDB, "the record of rollout %lld is "
+			"gone from state.db", (long long)r->seq);
+	rip_rollout_rec_release(r);
+	*r = fresh;
+	return 0;
+}
+
+static void host_name(char *out, size_t n)
+{
+	if (gethostname(out, n - 1) < 0 || !out[0])
+		snprintf(out, n, "localhost");
+	out[n - 1] = '\0';
+}
+
+bool rip_rollout_alive(const struct rip_rollout_rec *r)
+{
+	char host[256];
+
+	if (!r->seq || r->finished || !r->pid || !strcmp(r->state, "paused"))
+		return false;
+	host_name(host, sizeof(host));
+	if (r->host && strcmp(r->host, host))
+		return true;  /* another host's process: assume it runs */
+	return kill((pid_t)r->pid, 0) == 0 || errno == EPERM;
+}
+
+void rip_rollout_claim(struct rip_rollout_rec *r)
+{
+	char host[256];
+
+	host_name(host, sizeof(host));
+	free(r->host);
+	r->host = rip_xstrdup(host);
+	r->pid = (int64_t)getpid();
+}
+
+static void join_lists(struct rip_buf *counts, struct rip_buf *percents,
+	const struct rip_rollout_rec *r)
+{
+	for (size_t i = 0; i < r->nsteps; i++) {
+		rip_buf_addf(counts, "%s%zu", i ? "," : "", r->counts[i]);
+		rip_buf_addf(percents, "%s%g", i ? "," : "", r->percents[i]);
+	}
+}
+
+int rip_rollout_insert(struct rip_rollout_rec *r, struct rip_state *st,
+	struct rip_err *err)
+{
+	struct rip_buf counts = RIP_BUF_INIT, percents = RIP_BUF_INIT;
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	rip_rollout_claim(r);
+	r->started = r->updated = r->step_started = (int64_t)time(NULL);
+	join_lists(&counts, &percents, r);
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO rollouts (release, "
+			"previous, state, phase, step, counts, percents, bake_ms, manual, "
+			"pid, host, started, step_started, updated) VALUES (?, ?, ?, ?, "
+			"?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &s, NULL)) {
+		rc = rip_state_fail(st, err, "cannot journal the rollout");
+		goto done;
+	}
+	rip_state_bind_text(s, 1, r->release);
+	rip_state_bind_text(s, 2, r->previous);
+	rip_state_bind_text(s, 3, r->state);
+	rip_state_bind_text(s, 4, r->phase);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)r->step);
+	rip_state_bind_text(s, 6, counts.buf);
+	rip_state_bind_text(s, 7, percents.buf);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)r->bake_ms);
+	sqlite3_bind_int(s, 9, r->manual);
+	sqlite3_bind_int64(s, 10, r->pid);
+	rip_state_bind_text(s, 11, r->host);
+	sqlite3_bind_int64(s, 12, r->started);
+	sqlite3_bind_int64(s, 13, r->step_started);
+	sqlite3_bind_int64(s, 14, r->updated);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = rip_state_fail(st, err, "cannot journal the rollout");
+	else
+		r->seq = sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(s);
+done:
+	rip_buf_release(&counts);
+	rip_buf_release(&percents);
+	return rc;
+}
+
+int rip_rollout_save(struct rip_rollout_rec *r, const char *expect,
+	bool *saved, struct rip_state *st, struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	*saved = false;
+	r->updated = (int64_t)time(NULL);
+	if (sqlite3_prepare_v2(st->db, "UPDATE rollouts SET state = ?, phase = "
+			"?, request = ?, reason = ?, step = ?, pid = ?, host = ?, "
+			"step_started = ?, updated = ?, finished = ?, figures = ? WHERE "
+			"seq = ? AND state = ?", -1, &s, NULL))
+		return rip_state_fail(st, err, "cannot journal the rollout");
+	rip_state_bind_text(s, 1, r->state);
+	rip_state_bind_text(s, 2, r->phase);
+	rip_state_bind_text(s, 3, r->request);
+	rip_state_bind_text(s, 4, r->reason);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)r->step);
+	sqlite3_bind_int64(s, 6, r->pid);
+	rip_state_bind_text(s, 7, r->host);
+	sqlite3_bind_int64(s, 8, r->step_started);
+	sqlite3_bind_int64(s, 9, r->updated);
+	sqlite3_bind_int64(s, 10, r->finished);
+	rip_state_bind_text(s, 11, r->figures);
+	sqlite3_bind_int64(s, 12, r->seq);
+	rip_state_bind_text(s, 13, expect);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = rip_state_fail(st, err, "cannot journal the rollout");
+	else
+		*saved = sqlite3_changes(st->db) == 1;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int rip_rollout_request(struct rip_state *st, int64_t seq,
+	const char *request, struct rip_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE rollouts SET request = ? WHERE "
+			"seq = ? AND finished = 0", -1, &s, NULL))
+		return rip_state_fail(st, err, "cannot journal the request");
+	rip_state_bind_text(s, 1, request);
+	sqlite3_bind_int64(s, 2, seq);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = rip_state_fail(st, err, "cannot journal the request");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+void rip_rollout_describe(char *out, size_t len,
+	const struct rip_rollout_rec *r)
+{
+	const char *how = !strcmp(r->state, "paused") ? "paused" :
+		rip_rollout_alive(r) ? "in progress" : "interrupted";
+
+	if (!strcmp(how, "in progress"))
+		snprintf(out, len, "a rollout of %s is in progress (step %zu/%zu, "
+			"pid %lld)", r->release, r->step, r->nsteps,
+			(long long)r->pid);
+	else
+		snprintf(out, len, "a rollout of %s is %s (step %zu/%zu)",
+			r->release, how, r->step, r->nsteps);
+}
+
+int rip_rollout_busy(struct rip_store *store, struct rip_err *err)
+{
+	struct rip_rollout_rec r;
+	char what[256];
+	int rc;
+
+	if ((rc = rip_rollout_current(&r, store->state, err)) < 0 || !r.seq)
+		return rc;
+	rip_rollout_describe(what, sizeof(what), &r);
+	if (rip_rollout_alive(&r) || !strcmp(r.state, "paused"))
+		rc = rip_err_set(err, RIP_EBUSY, "%s: wait for it, or run "
+			"'ripcord rollout abort'", what);
+	else
+		rc = rip_err_set(err, RIP_EBUSY, "%s: run 'ripcord rollout "
+			"resume' or 'ripcord rollout abort' first", what);
+	rip_rollout_rec_release(&r);
+	return rc;
+}
+
+int rip_rollout_preempt(int64_t *pid, struct rip_store *store,
+	const char *by, struct rip_err *err)
+{
+	struct rip_rollout_rec r;
+	bool saved = false, alive;
+	char *prev_state;
+	int rc;
+
+	*pid = 0;
+	if ((rc = rip_rollout_current(&r, store->state, err)) < 0 || !r.seq)
+		return rc;
+	alive = rip_rollout_alive(&r);
+	prev_state = rip_xstrdup(r.state);
+	free(r.state);
+	r.state = rip_xstrdup("preempted");
+	free(r.reason);
+	r.reason = rip_xasprintf("preempted by '%s' (pid %ld)", by,
+		(long)getpid());
+	r.finished = (int64_t)time(NULL);
+	if ((rc = rip_rollout_save(&r, prev_state, &saved, store->state,
+			err)) == 0 && saved) {
+		rip_warn("%s: it stops at its next round, and this %s puts every "
+			"target back", r.reason, by);
+		if (alive)
+			*pid = r.pid;
+	}
+	free(prev_state);
+	rip_rollout_rec_release(&r);
+	return rc;
+}
