@@ -300,8 +300,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* getopt permutes argv: the audit log records it as typed */
 	full_argc = argc;
-	full_argv = argv;
+	full_argv = rip_xcalloc((size_t)argc + 1, sizeof(*full_argv));
+	memcpy(full_argv, argv, (size_t)argc * sizeof(*full_argv));
 	{
 		struct rip_buf line = RIP_BUF_INIT;
 
@@ -316,5 +318,6 @@ int main(int argc, char **argv)
 	if (changes_things(argc, argv))
 		audit(&cli, full_argc, full_argv, code, now() - t0);
 	rip_lock_set_command(NULL);
+	free(full_argv);
 	return code;
 }

@@ -271,9 +271,6 @@ static int complete(struct rip_rollout_run *r, struct rip_err *err)
 	bool gone;
 	int rc;
 
-	if (!weight(r, 100))
-		rip_warn("%s (every target runs %s already)", r->message,
-			r->ro.release);
 	set_str(&r->ro.state, "completed");
 	r->ro.finished = (int64_t)time(NULL);
 	if ((rc = save(r, "running", &gone, err)) < 0)
