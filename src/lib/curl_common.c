@@ -4,8 +4,11 @@
  * webhook (curl_internal.h).
  */
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "curl_internal.h"
+#include "ripcord/buf.h"
 #include "rip_version.h"
 #include "banned.h"
 
@@ -49,4 +52,18 @@ CURLcode rip_curl_common(CURL *e, long timeout_ms, const char *noproxy,
 	RIP_SETOPT(rc, e, CURLOPT_NOPROXY, noproxy);
 	RIP_SETOPT(rc, e, CURLOPT_USERAGENT, "ripcord/" RIP_VERSION);
 	return rc;
+}
+
+/* Loopback never goes through a proxy; the user's no_proxy still holds. */
+char *rip_curl_noproxy(void)
+{
+	const char *env = getenv("no_proxy");
+
+	if (!env || !*env)
+		env = getenv("NO_PROXY");
+	if (env && !strcmp(env, "*"))
+		return rip_xstrdup("*");
+	if (env && *env)
+		return rip_xasprintf("%s,%s", RIP_CURL_LOOPBACK, env);
+	return rip_xstrdup(RIP_CURL_LOOPBACK);
 }

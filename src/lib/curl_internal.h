@@ -30,4 +30,10 @@ int rip_curl_init(struct rip_err *err);
 CURLcode rip_curl_common(CURL *e, long timeout_ms, const char *noproxy,
 	char *errbuf);
 
+/*
+ * The hosts no proxy is used for: loopback, plus the user's no_proxy
+ * (NO_PROXY); "*" when that is "*". Newly allocated.
+ */
+char *rip_curl_noproxy(void);
+
 #endif

@@ -231,20 +231,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	return len;
 }
 
-/* Loopback never goes through a proxy; the user's no_proxy still holds. */
-static char *noproxy_list(void)
-{
-	const char *env = getenv("no_proxy");
-
-	if (!env || !*env)
-		env = getenv("NO_PROXY");
-	if (env && !strcmp(env, "*"))
-		return rip_xstrdup("*");
-	if (env && *env)
-		return rip_xasprintf("%s,%s", RIP_CURL_LOOPBACK, env);
-	return rip_xstrdup(RIP_CURL_LOOPBACK);
-}
-
 /* Why no answer came, in a few words, and what to check. */
 static int no_answer(struct fetch *f, CURL *e, CURLcode rc,
 	uint64_t timeout_ms, struct rip_err *err)
@@ -297,7 +283,7 @@ static int judge(double *value, struct fetch *f, long status,
 static int fetch(double *value, struct fetch *f, CURL *e, const char *url,
 	uint64_t timeout_ms, struct rip_err *err)
 {
-	char *noproxy = noproxy_list();
+	char *noproxy = rip_curl_noproxy();
 	long status = 0;
 	CURLcode rc = CURLE_OK;
 	int error;

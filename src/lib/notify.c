@@ -277,20 +277,6 @@ static size_t on_header(char *data, size_t size, size_t nitems,
 	return len;
 }
 
-/* Loopback never goes through a proxy; the user's no_proxy still holds. */
-static char *noproxy_list(void)
-{
-	const char *env = getenv("no_proxy");
-
-	if (!env || !*env)
-		env = getenv("NO_PROXY");
-	if (env && !strcmp(env, "*"))
-		return rip_xstrdup("*");
-	if (env && *env)
-		return rip_xasprintf("%s,%s", RIP_CURL_LOOPBACK, env);
-	return rip_xstrdup(RIP_CURL_LOOPBACK);
-}
-
 static CURLcode easy_options(struct post *p)
 {
 	CURLcode rc = CURLE_OK;
@@ -323,7 +309,7 @@ static int post_setup(struct post *p, struct rip_err *err)
 	h = p->headers ? curl_slist_append(p->headers, "Expect:") : NULL;
 	if (!h)
 		return rip_err_set(err, RIP_EIO, "libcurl: out of memory");
-	p->noproxy = noproxy_list();
+	p->noproxy = rip_curl_noproxy();
 	rc = easy_options(p);
 	if (rc != CURLE_OK)
 		return rip_err_set(err, RIP_EIO, "libcurl: cannot set up the "

@@ -15,6 +15,7 @@
  * No assertion measures time.
  */
 #include "helpers.h"
+#include "loopback.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -70,34 +71,6 @@ static const struct answer answers[] = {
 	{ "redirect", 302, "Location: /elsewhere\r\n", "" },
 	{ "blank", 200, "", "" },
 };
-
-static void write_all(int fd, const char *data, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, data, len);
-		if (w <= 0)
-			_exit(0);
-		data += w;
-		len -= (size_t)w;
-	}
-}
-
-static void read_head(int fd, char *buf, size_t n)
-{
-	size_t len = 0;
-	ssize_t r;
-
-	memset(buf, 0, n);
-	while (len < n - 1 && !strstr(buf, "\r\n\r\n")) {
-		r = read(fd, buf + len, n - 1 - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		buf[len] = '\0';
-	}
-}
 
 /* Sends a head announcing `announced` body bytes, then len of body. */
 static void reply(int fd, int code, const char *extra, const char *body,
@@ -159,75 +132,16 @@ static void serve(int fd)
 		reply(fd, 404, "", "", 0, 0);
 }
 
-static _Noreturn void server_loop(int lfd)
-{
-	pid_t pid;
-	int fd;
-
-	signal(SIGCHLD, SIG_IGN); /* connection processes reap themselves */
-	signal(SIGPIPE, SIG_DFL);
-	for (;;) {
-		fd = accept(lfd, NULL, NULL);
-		if (fd < 0 && errno == EINTR)
-			continue;
-		if (fd < 0)
-			_exit(1);
-		pid = fork();
-		if (pid == 0) {
-			close(lfd);
-			serve(fd);
-			_exit(0);
-		}
-		close(fd);
-	}
-}
-
-/* A TCP socket bound to 127.0.0.1 on a free port; the port in *port. */
-static int bind_loopback(int *port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-		getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
 static int server_setup(void **state)
 {
-	int lfd = bind_loopback(&server_port);
-
 	(void)state;
-	/* listening before the fork: no race with the child's start */
-	if (lfd < 0 || listen(lfd, 64) < 0)
-		return -1;
-	server_pid = fork();
-	if (server_pid < 0)
-		return -1;
-	if (server_pid == 0) {
-		setpgid(0, 0);
-		server_loop(lfd);
-	}
-	setpgid(server_pid, server_pid);
-	close(lfd);
-	return 0;
+	return loopback_start(&server_pid, &server_port, 64, serve);
 }
 
 static int server_teardown(void **state)
 {
 	(void)state;
-	if (server_pid > 0) {
-		kill(-server_pid, SIGKILL);
-		waitpid(server_pid, NULL, 0);
-	}
+	loopback_stop(server_pid);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
  * upper bound for a slow machine, not a measurement.
  */
 #include "helpers.h"
+#include "loopback.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -197,25 +198,6 @@ static void *server_main(void *arg)
 			serve(s, fd);
 	}
 	return NULL;
-}
-
-/* A TCP socket bound to 127.0.0.1 on a free port; the port in *port. */
-static int bind_loopback(int *port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-		getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(a.sin_port);
-	return fd;
 }
 
 static int server_start(struct server *s)
