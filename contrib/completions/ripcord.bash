@@ -22,12 +22,12 @@ _ripcord()
 	case $prev in
 	-C) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	-c|-o|--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-	--id) return ;;
+	--id|--steps|--bake) return ;;
 	--to) COMPREPLY=($(compgen -W "$(_ripcord_releases)" -- "$cur")); return ;;
 	esac
 	if [ -z "$cmd" ]; then
 		COMPREPLY=($(compgen -W "init keygen cut verify releases migrate
-			deploy rollback status drill report log gc
+			deploy rollout rollback status drill report log gc
 			-C -c --json -q -v --version --help" -- "$cur"))
 		return
 	fi
@@ -40,6 +40,20 @@ _ripcord()
 		COMPREPLY+=($(compgen -f -X '!*.tar.zst' -- "$cur")) ;;
 	releases|status) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
 	deploy) COMPREPLY=($(compgen -W "--target --dry-run --json $(_ripcord_releases)" -- "$cur")) ;;
+	rollout)
+		local sub=""
+		for ((i++; i < COMP_CWORD; i++)); do
+			case ${COMP_WORDS[i]} in
+			--steps|--bake) ((i++)) ;;
+			-*) ;;
+			*) sub=${COMP_WORDS[i]}; break ;;
+			esac
+		done
+		case $sub in
+		"") COMPREPLY=($(compgen -W "start status promote abort resume --json" -- "$cur")) ;;
+		start) COMPREPLY=($(compgen -W "--steps --bake --manual --json $(_ripcord_releases)" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+		esac ;;
 	rollback) COMPREPLY=($(compgen -W "--to --dry-run --no-migrate --json" -- "$cur")) ;;
 	drill) COMPREPLY=($(compgen -W "--due --all --json $(_ripcord_releases)" -- "$cur")) ;;
 	report) COMPREPLY=($(compgen -W "-o --days --json" -- "$cur")) ;;

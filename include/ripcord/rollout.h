@@ -78,8 +78,9 @@ RIP_MUST_CHECK int rip_rollout_last(struct rip_rollout_rec *out,
 bool rip_rollout_alive(const struct rip_rollout_rec *r);
 
 /*
- * Called by deploy before it plans: RIP_EBUSY naming the rollout when one
- * is unfinished (running, paused or interrupted), else 0.
+ * Called by deploy and rollout start before they plan: RIP_EBUSY naming
+ * the rollout when one runs or is paused, RIP_EINTR when its process
+ * died (resume or abort it first), else 0.
  */
 RIP_MUST_CHECK int rip_rollout_busy(struct rip_store *store,
 	struct rip_err *err);

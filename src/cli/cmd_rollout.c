@@ -169,7 +169,7 @@ static void on_start(struct out *o, const struct rip_rollout_rec *ro)
 
 		for (size_t i = 0; i < ro->nsteps; i++)
 			json_array_append_new(steps, json_pack("{s:I, s:f, s:I}",
-				"step", (json_int_t)(i + 1), "percent", ro->percents[i] * 100,
+				"step", (json_int_t)i + 1, "percent", ro->percents[i] * 100,
 				"targets", (json_int_t)ro->counts[i]));
 		emit_json("start", json_pack("{s:s, s:s, s:o, s:I, s:b}", "release",
 			ro->release, "previous", ro->previous, "steps", steps,
@@ -277,6 +277,9 @@ static void on_event(void *data, const struct rip_rollout_event *e)
 				(json_int_t)ro->step, "of", (json_int_t)ro->nsteps, "reason",
 				e->message));
 		say(o, "step %zu/%zu: paused: %s", ro->step, ro->nsteps, e->message);
+		/* a failed gate waits for a human: tell them */
+		if (!strcmp(ro->phase, "failed"))
+			notify(o, "rollout_paused", ro, e->message);
 		break;
 	case RIP_RO_ABORTING:
 		if (o->cli->json)
@@ -377,7 +380,7 @@ static void status_text(const struct rip_config *cfg,
 		return;
 	}
 	printf("rollout of %s (from %s): %s, step %zu/%zu (%g%%), %s",
-		ro->release, ro->previous, interrupted ? "INTERRUPTED" : ro->state,
+		ro->release, ro->previous, interrupted ? "interrupted" : ro->state,
 		ro->step, ro->nsteps, ro->percents[ro->step - 1] * 100, ro->phase);
 	if (!strcmp(ro->phase, "baking") && json_object_get(doc, "elapsed_ms"))
 		printf(" %.1f s of %.1f s", (double)json_integer_value(

@@ -116,6 +116,9 @@ static bool weight(struct rip_rollout_run *r, double percent)
 
 	ok = rip_hook_run(&hr, argv, cfg->dir, env, RIP_ARRAY_SIZE(env),
 		RIP_ROLLOUT_WEIGHT_TIMEOUT_MS, &herr) == 0;
+	if (ok && hr.output.len)
+		rip_debug("weight_hook %s %s (exit %d): %s", cfg->rollout.weight_hook,
+			pct, hr.exit_code, hr.output.buf);
 	if (ok && hr.exit_code != 0) {
 		snprintf(herr.msg, sizeof(herr.msg), hr.timed_out ? "ran past "
 			"its timeout" : "exited %d", hr.exit_code);
@@ -213,7 +216,7 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 	rip_rollout_emit(r, &e);
 	if (!weight(r, 0))
 		rip_warn("%s (going on with the abort)", r->message);
-	if ((rc = lock(&l, r, RIP_ROLLOUT_PREEMPT_WAIT_MS, err)) < 0)
+	if (lock(&l, r, RIP_ROLLOUT_PREEMPT_WAIT_MS, err) < 0)
 		return rip_err_prefix(err, "cannot abort the rollout of %s",
 			r->ro.release);
 	if ((rc = rip_plan_rollback(&plan, r->cfg, r->store, r->ro.previous,
@@ -418,27 +421,6 @@ static int common_current(char **out, const struct rip_config *cfg,
 	return rc;
 }
 
-/* Another unfinished rollout refuses a new one (EBUSY, or EINTR when its
- * process died). */
-static int no_other(struct rip_store *store, struct rip_err *err)
-{
-	struct rip_rollout_rec cur;
-	char what[256];
-	int rc;
-
-	if ((rc = rip_rollout_current(&cur, store->state, err)) < 0 || !cur.seq)
-		return rc;
-	rip_rollout_describe(what, sizeof(what), &cur);
-	if (!rip_rollout_alive(&cur) && strcmp(cur.state, "paused"))
-		rc = rip_err_set(err, RIP_EINTR, "%s: run 'ripcord rollout resume' "
-			"or 'ripcord rollout abort'", what);
-	else
-		rc = rip_err_set(err, RIP_EBUSY, "%s: wait for it, or run 'ripcord "
-			"rollout abort'", what);
-	rip_rollout_rec_release(&cur);
-	return rc;
-}
-
 int rip_rollout_start(const struct rip_config *cfg, struct rip_store *store,
 	const char *id, const struct rip_rollout_opts *o, struct rip_err *err)
 {
@@ -468,7 +450,7 @@ int rip_rollout_start(const struct rip_config *cfg, struct rip_store *store,
 			r.ro.percents[k++] = steps->v[i];
 	if ((rc = lock(&l, &r, 0, err)) < 0)
 		goto done;
-	if ((rc = no_other(store, err)) == 0 &&
+	if ((rc = rip_rollout_busy(store, err)) == 0 &&
 	    (rc = common_current(&r.ro.previous, cfg, id, err)) == 0) {
 		r.ro.release = rip_xstrdup(id);
 		r.ro.state = rip_xstrdup("running");
@@ -633,6 +615,12 @@ int rip_rollout_abort(const struct rip_config *cfg, struct rip_store *store,
 		rip_info("asked the rollout of %s (pid %lld) to abort; waiting for "
 			"it", r.ro.release, (long long)r.ro.pid);
 		while (!r.ro.finished && rip_rollout_alive(&r.ro)) {
+			if (o->stop && *o->stop) {
+				rc = rip_err_set(err, RIP_EINTR, "stopped waiting; the "
+					"rollout of %s (pid %lld) still aborts: see 'ripcord "
+					"rollout status'", r.ro.release, (long long)r.ro.pid);
+				goto done;
+			}
 			usleep(ABORT_POLL_MS * 1000);
 			if ((rc = rip_rollout_reload(&r.ro, store->state, err)) < 0)
 				goto done;

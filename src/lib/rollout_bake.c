@@ -226,6 +226,9 @@ static bool gate_command(struct bake *b, const struct rip_verdict *v)
 		return false;
 	}
 	ok = hr.exit_code == 0;
+	if (hr.output.len)
+		rip_debug("gate_command %s (exit %d): %s", cfg->rollout.gate_command,
+			hr.exit_code, hr.output.buf);
 	if (!ok) {
 		const char *out = hr.output.buf ? hr.output.buf : "";
 		const char *last = out + strlen(out);
@@ -302,15 +305,21 @@ static char *figures_json(const struct bake *b, uint64_t elapsed_ms,
 	return s;
 }
 
-/* Judges the step so far into b->fig; false when it failed. */
-static int judge(struct bake *b, bool *failed, bool *passed,
+/*
+ * Judges the step so far into b->fig: *failed, or *passed when the step
+ * may end. The absolute gates judge every round. The baseline comparison
+ * is one test, made once the bake is over (final): testing every round
+ * at alpha would make a false abort of a healthy release likelier the
+ * longer it bakes. A step passes only with min_samples canary probes.
+ */
+static int judge(struct bake *b, bool final, bool *failed, bool *passed,
 	struct rip_err *err)
 {
 	const struct rip_config *cfg = b->r->cfg;
 	struct rip_gate gate = {
 		.max_error_rate = cfg->rollout.max_error_rate,
 		.max_p99_ms = (double)cfg->rollout.max_p99_ms,
-		.compare_baseline = cfg->rollout.compare_baseline,
+		.compare_baseline = cfg->rollout.compare_baseline && final,
 		.min_samples = (size_t)cfg->rollout.min_samples,
 	};
 	struct rip_verdict v;
@@ -340,6 +349,13 @@ static int judge(struct bake *b, bool *failed, bool *passed,
 		*failed = true;
 	}
 	*passed = !*failed && v.kind == RIP_VERDICT_PASS;
+	if (*passed && b->canary.n < gate.min_samples) {
+		*passed = false;
+		b->fig.verdict = rip_verdict_name(RIP_VERDICT_INCONCLUSIVE);
+		snprintf(b->fig.message, sizeof(b->fig.message), "%zu canary "
+			"probes of min_samples %zu: waiting", b->canary.n,
+			gate.min_samples);
+	}
 	rip_rollout_metrics(b->r, v.canary_error_rate, v.canary_p99_ms);
 	return 0;
 }
@@ -431,11 +447,12 @@ int rip_rollout_bake(struct rip_rollout_run *r, enum rip_bake_end *end,
 
 		if ((rc = stopped(r, end, &stop, err)) < 0 || stop)
 			break;
-		if ((rc = probe_round(&b, err)) < 0 ||
-		    (rc = judge(&b, &failed, &passed, err)) < 0)
+		if ((rc = probe_round(&b, err)) < 0)
+			break;
+		elapsed = rip_rollout_clock() - t0;
+		if ((rc = judge(&b, elapsed >= bake_s, &failed, &passed, err)) < 0)
 			break;
 		rounds++;
-		elapsed = rip_rollout_clock() - t0;
 		free(r->ro.figures);
 		r->ro.figures = figures_json(&b, (uint64_t)(elapsed * 1e3), rounds);
 		if ((rc = rip_rollout_save(&r->ro, "running", &saved,

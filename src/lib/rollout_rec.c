@@ -301,11 +301,14 @@ int rip_rollout_busy(struct rip_store *store, struct rip_err *err)
 	if ((rc = rip_rollout_current(&r, store->state, err)) < 0 || !r.seq)
 		return rc;
 	rip_rollout_describe(what, sizeof(what), &r);
-	if (rip_rollout_alive(&r) || !strcmp(r.state, "paused"))
+	if (!strcmp(r.state, "paused"))
+		rc = rip_err_set(err, RIP_EBUSY, "%s: run 'ripcord rollout "
+			"promote' or 'ripcord rollout abort' first", what);
+	else if (rip_rollout_alive(&r))
 		rc = rip_err_set(err, RIP_EBUSY, "%s: wait for it, or run "
 			"'ripcord rollout abort'", what);
 	else
-		rc = rip_err_set(err, RIP_EBUSY, "%s: run 'ripcord rollout "
+		rc = rip_err_set(err, RIP_EINTR, "%s: run 'ripcord rollout "
 			"resume' or 'ripcord rollout abort' first", what);
 	rip_rollout_rec_release(&r);
 	return rc;

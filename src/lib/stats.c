@@ -426,11 +426,13 @@ static int compare(struct rip_verdict *v, const double *cl, size_t ncl,
 	if ((error = rip_stats_mann_whitney(&v->latency, cl, ncl, bl, nbl,
 		     RIP_ALT_GREATER, err)) < 0)
 		return error;
+	/* the test compares whole distributions: the medians say it best */
 	if (v->latency.p < alpha)
 		verdict_set(v, RIP_VERDICT_FAIL, RIP_GATE_BASELINE_LATENCY,
-			"canary slower than baseline: p99 %g ms vs %g ms "
+			"canary slower than baseline: median %.4g ms vs %.4g ms "
 			"(mann-whitney U %g, z %.2f, p %.3g < alpha %g)",
-			v->canary_p99_ms, v->baseline_p99_ms, v->latency.u,
+			rip_stats_quantile(cl, ncl, 0.5),
+			rip_stats_quantile(bl, nbl, 0.5), v->latency.u,
 			v->latency.z, v->latency.p, alpha);
 	return 0;
 }
@@ -476,7 +478,7 @@ int rip_stats_verdict(struct rip_verdict *out, const struct rip_sample *canary,
 	}
 	if (ncl && out->canary_p99_ms > gate->max_p99_ms) {
 		verdict_set(out, RIP_VERDICT_FAIL, RIP_GATE_P99,
-			"canary p99 %g ms > max_p99_ms %g", out->canary_p99_ms,
+			"canary p99 %.4g ms > max_p99_ms %g", out->canary_p99_ms,
 			gate->max_p99_ms);
 		goto done;
 	}
@@ -494,7 +496,7 @@ int rip_stats_verdict(struct rip_verdict *out, const struct rip_sample *canary,
 			goto done;
 	}
 	verdict_set(out, RIP_VERDICT_PASS, RIP_GATE_NONE,
-		"canary error rate %.4g%% (%zu of %zu), p99 %g ms%s",
+		"canary error rate %.4g%% (%zu of %zu), p99 %.4g ms%s",
 		out->canary_error_rate * 100, out->canary_errors, n_canary,
 		out->canary_p99_ms, out->compared ?
 		", no worse than baseline" : "");

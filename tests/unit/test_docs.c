@@ -10,7 +10,7 @@
 
 static const char *const commands[] = {
 	"init", "keygen", "cut", "verify", "releases", "migrate", "deploy",
-	"rollback", "log", "status", "gc", "drill", "report",
+	"rollout", "rollback", "log", "status", "gc", "drill", "report",
 };
 
 static void read_page(struct rip_buf *out, const char *name)

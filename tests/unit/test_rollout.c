@@ -173,7 +173,7 @@ static void test_busy_names_the_rollout(void **state)
 		&err), 0);
 	assert_true(saved);
 	assert_false(rip_rollout_alive(&r));
-	assert_int_equal(rip_rollout_busy(store, &err), RIP_EBUSY);
+	assert_int_equal(rip_rollout_busy(store, &err), RIP_EINTR);
 	assert_non_null(strstr(err.msg, "is interrupted (step 1/3)"));
 	assert_non_null(strstr(err.msg, "ripcord rollout resume"));
 	/* a dead process is not waited for by a preempting rollback */
@@ -187,6 +187,7 @@ static void test_busy_names_the_rollout(void **state)
 	assert_false(rip_rollout_alive(&r));
 	assert_int_equal(rip_rollout_busy(store, &err), RIP_EBUSY);
 	assert_non_null(strstr(err.msg, "a rollout of v8 is paused (step 1/3)"));
+	assert_non_null(strstr(err.msg, "ripcord rollout promote"));
 	rip_rollout_rec_release(&r);
 	rip_store_free(store);
 }
