@@ -197,11 +197,13 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 	bool gone;
 	int rc;
 
-	if (strcmp(r->ro.state, "aborting")) {
+	{
+		/* an interrupted abort keeps its reason; this process owns it */
 		char *was = rip_xstrdup(r->ro.state);
 
+		if (strcmp(was, "aborting"))
+			set_str(&r->ro.reason, r->message);
 		set_str(&r->ro.state, "aborting");
-		set_str(&r->ro.reason, r->message);
 		rip_rollout_claim(&r->ro);
 		rc = save(r, was, &gone, err);
 		free(was);
@@ -563,9 +565,12 @@ int rip_rollout_resume(const struct rip_config *cfg, struct rip_store *store,
 			r.ro.step, r.ro.nsteps, !strcmp(r.ro.state, "aborting") ?
 			": finishing its abort" : " from its start");
 		if (!strcmp(r.ro.state, "aborting")) {
+			/* finishing an abort: as `rollout abort`, 0 once every
+			 * target is back */
 			snprintf(r.message, sizeof(r.message), "%s", r.ro.reason ?
 				r.ro.reason : "aborted");
-			rc = abort_rollout(&r, err);
+			rc = abort_rollout(&r, err) < 0 && r.ro.finished &&
+				!strcmp(r.ro.phase, "rolled back") ? 0 : err->code;
 		} else {
 			rc = run(&r, err);
 		}

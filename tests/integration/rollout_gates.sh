@@ -183,6 +183,22 @@ check "and rollout_complete" waitfile "$WORK/posts" '"event":"rollout_complete"'
 rc -q rollback >/dev/null 2>&1
 expect_exit 1 "an aborted rollout" rc rollout start v3
 check "is announced as rollout_abort, with its reason" waitfile "$WORK/posts" '"event":"rollout_abort".*error rate'
+
+# killed while aborting: the record says aborting, its process is gone
+# (made by hand, exactly as a kill leaves it); resume finishes the abort
+expect_exit 0 "a manual rollout pauses at step 1" rc rollout start v4 --manual
+check "(the canary runs v4)" test "$(runs)" = "v4 v2"
+dead=$(sh -c 'echo $$')
+sqlite3 .ripcord/state.db "UPDATE rollouts SET state = 'aborting', reason = 'step 1/2: killed while aborting', pid = $dead WHERE finished = 0"
+expect_exit 5 "status exits 5 for the interrupted abort" rc rollout status
+check "and says so" grep -q "interrupted, step 1/2" "$WORK/last.out"
+expect_exit 5 "a new rollout is refused meanwhile" rc rollout start v4
+err_has "pointing to resume" "ripcord rollout resume"
+expect_exit 0 "rollout resume finishes the abort" rc rollout resume
+err_has "saying it goes on with the abort" "finishing its abort"
+check "every target is back on v2" test "$(runs)" = "v2 v2"
+expect_exit 0 "the record is aborted, with the first reason" rc rollout status
+check "(aborted: killed while aborting)" grep -q "aborted .*killed while aborting" "$WORK/last.out"
 expect_exit 0 "the audit chain holds every rollout" rc log --verify
 rc log -n 100 > "$WORK/log.txt" 2>&1
 check "(rollout start and promote are audited)" sh -c "grep -q 'ripcord rollout start v4 --manual' '$WORK/log.txt' && grep -q 'ripcord rollout promote' '$WORK/log.txt'"
