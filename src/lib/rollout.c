@@ -38,8 +38,8 @@ static void set_str(char **slot, const char *v)
 	*slot = v ? rip_xstrdup(v) : NULL;
 }
 
-/* Saves r->ro when its state is still expect; RIP_EFAIL naming what
- * changed it (a preempting rollback) when it is not. */
+/* Saves r->ro when its state is still expect; when another process
+ * changed it (a preempting rollback), *preempted and r->ro is reread. */
 static int save(struct rip_rollout_run *r, const char *expect,
 	bool *preempted, struct rip_err *err)
 {
@@ -120,8 +120,7 @@ static bool weight(struct rip_rollout_run *r, double percent)
 		rip_debug("weight_hook %s %s (exit %d): %s", cfg->rollout.weight_hook,
 			pct, hr.exit_code, hr.output.buf);
 	if (ok && hr.exit_code != 0) {
-		snprintf(herr.msg, sizeof(herr.msg), hr.timed_out ? "ran past "
-			"its timeout" : "exited %d", hr.exit_code);
+		snprintf(herr.msg, sizeof(herr.msg), "exited %d", hr.exit_code);
 		ok = false;
 	}
 	if (!ok) {
@@ -131,8 +130,7 @@ static bool weight(struct rip_rollout_run *r, double percent)
 			"%s %s: %s", r->ro.step, r->ro.nsteps, cfg->rollout.weight_hook,
 			pct, herr.msg);
 	}
-	if (herr.msg[0] || ok)
-		rip_hook_result_release(&hr);
+	rip_hook_result_release(&hr);  /* set on every return */
 	rip_buf_release(&names);
 	return ok;
 }

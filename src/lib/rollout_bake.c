@@ -190,6 +190,23 @@ static void canary_names(struct rip_buf *out, const struct bake *b)
 			b->r->cfg->targets[i].name);
 }
 
+/* The last non-blank line of out (NULL: none), as a start and a length:
+ * what a failing program printed last says why, usually. */
+static const char *last_line(const char *out, int *len)
+{
+	const char *end, *start;
+
+	out = out ? out : "";
+	end = out + strlen(out);
+	while (end > out && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > out && start[-1] != '\n')
+		start--;
+	*len = (int)(end - start);
+	return start;
+}
+
 /* gate_command: exit 0 passes. false when it failed the step. */
 static bool gate_command(struct bake *b, const struct rip_verdict *v)
 {
@@ -220,8 +237,9 @@ static bool gate_command(struct bake *b, const struct rip_verdict *v)
 
 	if (rip_hook_run(&hr, argv, cfg->dir, env, RIP_ARRAY_SIZE(env),
 			timeout, &herr) < 0) {
-		fail_with(b, "gate_command", NULL, "gate_command %s cannot run: %s",
+		fail_with(b, "gate_command", NULL, "gate_command %s: %s",
 			cfg->rollout.gate_command, herr.msg);
+		rip_hook_result_release(&hr);  /* set on every return */
 		rip_buf_release(&names);
 		return false;
 	}
@@ -230,23 +248,12 @@ static bool gate_command(struct bake *b, const struct rip_verdict *v)
 		rip_debug("gate_command %s (exit %d): %s", cfg->rollout.gate_command,
 			hr.exit_code, hr.output.buf);
 	if (!ok) {
-		const char *out = hr.output.buf ? hr.output.buf : "";
-		const char *last = out + strlen(out);
+		int len;
+		const char *why = last_line(hr.output.buf, &len);
 
-		/* the last line it printed says why, usually */
-		while (last > out && (last[-1] == '\n' || last[-1] == ' '))
-			last--;
-		const char *start = last;
-		while (start > out && start[-1] != '\n')
-			start--;
-		if (hr.timed_out)
-			fail_with(b, "gate_command", NULL, "gate_command %s ran past "
-				"%llu ms", cfg->rollout.gate_command,
-				(unsigned long long)timeout);
-		else
-			fail_with(b, "gate_command", NULL, "gate_command %s exited "
-				"%d%s%.*s", cfg->rollout.gate_command, hr.exit_code,
-				start < last ? ": " : "", (int)(last - start), start);
+		fail_with(b, "gate_command", NULL, "gate_command %s exited %d%s%.*s",
+			cfg->rollout.gate_command, hr.exit_code, len ? ": " : "", len,
+			why);
 	}
 	rip_hook_result_release(&hr);
 	rip_buf_release(&names);
