@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -312,6 +313,36 @@ static void test_many(void **state)
 	}
 }
 
+/* More probes than the soft open-file limit allows sockets: the call
+ * raises it for itself, and puts it back for the rest of the process. */
+static void test_over_the_fd_limit(void **state)
+{
+	struct rip_probe p[100];
+	struct rip_err err = { 0 };
+	struct rlimit was, low, after;
+	struct url u;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &was), 0);
+	if (was.rlim_max != RLIM_INFINITY && was.rlim_max < 512)
+		skip();
+	low = was;
+	low.rlim_cur = 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	mkurl(&u, "/ok");
+	memset(p, 0, sizeof(p));
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(p); i++)
+		p[i].url = u.s;
+	assert_int_equal(rip_probe_run(p, RIP_ARRAY_SIZE(p), 5000, &err), 0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &after), 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &was), 0);
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(p); i++)
+		if (!p[i].ok)
+			fail_msg("probe %zu of 100 under a limit of 64: '%s'", i,
+				p[i].error);
+	assert_int_equal(after.rlim_cur, 64);
+}
+
 static void test_bad_url(void **state)
 {
 	char ftp_here[64];
@@ -421,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_all_at_once),
 		cmocka_unit_test(test_slow_within_timeout),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_over_the_fd_limit),
 		cmocka_unit_test(test_bad_url),
 		cmocka_unit_test(test_mixed_with_bad),
 		cmocka_unit_test(test_endless_body),
