@@ -28,6 +28,14 @@
 #define RIP_STATS_ALPHA 0.05
 
 /*
+ * A canary fails the latency comparison only when it is significantly
+ * slower and its median is slower than the baseline's by more than both
+ * margins: a difference nobody would notice is not a reason to abort.
+ */
+#define RIP_STATS_LATENCY_MARGIN 0.10      /* 10% */
+#define RIP_STATS_LATENCY_MARGIN_MS 2.0
+
+/*
  * Mann-Whitney uses the exact null distribution when there are no ties
  * and nx * ny is at most this (20 x 20, 10 x 40, ...), the normal
  * approximation otherwise. The counts then fit an int64 exactly.
@@ -203,7 +211,9 @@ struct rip_verdict {
  *      for lack of evidence): INCONCLUSIVE; else one-sided tests at
  *      level alpha: canary error rate greater than the baseline's
  *      (rip_stats_prop_test), then canary latency greater
- *      (rip_stats_mann_whitney): FAIL when p < alpha;
+ *      (rip_stats_mann_whitney): FAIL when p < alpha (for latency, and
+ *      the canaries' median above the baseline's by more than
+ *      RIP_STATS_LATENCY_MARGIN and RIP_STATS_LATENCY_MARGIN_MS);
  *   4. PASS.
  * out->msg says which gate and the numbers. Returns 0 with *out filled,
  * or RIP_EFAIL (a NaN latency, alpha outside (0, 1)).

@@ -449,7 +449,7 @@ static void test_verdict_absolute(void **state)
 
 static void test_verdict_comparison(void **state)
 {
-	struct rip_sample c[60], b[60];
+	struct rip_sample c[200], b[200];
 	struct rip_verdict v;
 	struct rip_gate g = gate_default;
 
@@ -478,6 +478,23 @@ static void test_verdict_comparison(void **state)
 	assert_int_equal(v.gate, RIP_GATE_BASELINE_LATENCY);
 	assert_true(v.latency.p < 0.05);
 	assert_non_null(strstr(v.msg, "canary slower than baseline"));
+
+	/* significantly but negligibly slower (1 ms, 5%): within the
+	 * margins, a pass */
+	fill(c, 200, 21, 10, 0);
+	fill(b, 200, 20, 10, 0);
+	verdict(&v, c, 200, b, 200, &g);
+	assert_true(v.latency_compared);
+	assert_true(v.latency.p < 0.05);
+	assert_int_equal(v.kind, RIP_VERDICT_PASS);
+	/* 3 ms slower but only 3% of a 100 ms median: a pass too */
+	fill(c, 200, 103, 10, 0);
+	fill(b, 200, 100, 10, 0);
+	verdict(&v, c, 200, b, 200, &g);
+	assert_true(v.latency.p < 0.05);
+	assert_int_equal(v.kind, RIP_VERDICT_PASS);
+	fill(c, 60, 25, 10, 0);
+	fill(b, 60, 20, 10, 0);
 
 	/* without compare_baseline the absolute gates alone decide */
 	g.compare_baseline = false;
