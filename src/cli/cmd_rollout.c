@@ -109,8 +109,8 @@ static void fmt_p99(char *out, size_t len, double ms)
 
 /*
  * A round: the live line on a TTY; plain lines at most once a second
- * unless the verdict is not a pass or the bake ends, so a log of a long
- * bake stays readable (--json has every round).
+ * unless the verdict is a fail or the bake ends, so a log of a long bake
+ * stays readable (--json has every round).
  */
 static void round_line(struct out *o, const struct rip_rollout_event *e)
 {
@@ -122,7 +122,8 @@ static void round_line(struct out *o, const struct rip_rollout_event *e)
 
 	if (o->cli->json || o->cli->quiet)
 		return;
-	if (!o->tty && pass && e->left_ms && mono() - o->last_round < 1.0)
+	if (!o->tty && strcmp(f->verdict, "fail") && e->left_ms &&
+	    mono() - o->last_round < 1.0)
 		return;
 	o->last_round = mono();
 	fmt_p99(p99, sizeof(p99), f->canary_p99_ms);
@@ -208,8 +209,11 @@ static void on_action(struct out *o, const struct rip_rollout_event *e)
 {
 	const struct rip_action *a = e->action;
 
-	/* the failures; every action with -v */
-	if (o->cli->json || (!e->rc && rip_log_get_level() < RIP_LOG_DEBUG))
+	/* the failures and the migrations (the schema changes under
+	 * everyone); every action with -v */
+	if (o->cli->json || (!e->rc && a->kind != RIP_ACT_MIGRATE_UP &&
+			a->kind != RIP_ACT_MIGRATE_DOWN &&
+			rip_log_get_level() < RIP_LOG_DEBUG))
 		return;
 	say(o, "%-12s %-12s %s%s%s", rip_action_name(a->kind), a->target ?
 		a->target->name : "(database)", e->rc ? "FAILED" : a->release,
