@@ -14,7 +14,8 @@ RIP_MUST_CHECK int rip_rollout_insert(struct rip_rollout_rec *r,
 	struct rip_state *st, struct rip_err *err);
 
 /*
- * Writes r's mutable columns when the row's state is still expect;
+ * Writes r's mutable columns, all but request, when the row's state is
+ * still expect;
  * *saved says whether it was (false: another process changed the state,
  * such as a rollback that preempted the rollout).
  */
@@ -29,7 +30,8 @@ void rip_rollout_claim(struct rip_rollout_rec *r);
 RIP_MUST_CHECK int rip_rollout_reload(struct rip_rollout_rec *r,
 	struct rip_state *st, struct rip_err *err);
 
-/* Sets the request column of an unfinished rollout ("abort"). */
+/* Sets the request column of an unfinished rollout ("abort"; NULL
+ * clears it): the one writer of that column. */
 RIP_MUST_CHECK int rip_rollout_request(struct rip_state *st, int64_t seq,
 	const char *request, struct rip_err *err);
 
@@ -64,9 +66,6 @@ struct rip_rollout_run {
 /* Sends e (kind set by the caller) to the caller's callback. */
 void rip_rollout_emit(struct rip_rollout_run *r,
 	struct rip_rollout_event *e);
-
-/* Monotonic seconds. */
-double rip_rollout_clock(void);
 
 /*
  * Bakes r->ro.step: probe rounds every probe_interval, judged after each,

@@ -234,24 +234,25 @@ int rip_rollout_save(struct rip_rollout_rec *r, const char *expect,
 
 	*saved = false;
 	r->updated = (int64_t)time(NULL);
+	/* request is not ours to write: another process sets it at any time,
+	 * and writing back the copy read before would lose it */
 	if (sqlite3_prepare_v2(st->db, "UPDATE rollouts SET state = ?, phase = "
-			"?, request = ?, reason = ?, step = ?, pid = ?, host = ?, "
-			"step_started = ?, updated = ?, finished = ?, figures = ? WHERE "
-			"seq = ? AND state = ?", -1, &s, NULL))
+			"?, reason = ?, step = ?, pid = ?, host = ?, step_started = ?, "
+			"updated = ?, finished = ?, figures = ? WHERE seq = ? AND "
+			"state = ?", -1, &s, NULL))
 		return rip_state_fail(st, err, "cannot journal the rollout");
 	rip_state_bind_text(s, 1, r->state);
 	rip_state_bind_text(s, 2, r->phase);
-	rip_state_bind_text(s, 3, r->request);
-	rip_state_bind_text(s, 4, r->reason);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)r->step);
-	sqlite3_bind_int64(s, 6, r->pid);
-	rip_state_bind_text(s, 7, r->host);
-	sqlite3_bind_int64(s, 8, r->step_started);
-	sqlite3_bind_int64(s, 9, r->updated);
-	sqlite3_bind_int64(s, 10, r->finished);
-	rip_state_bind_text(s, 11, r->figures);
-	sqlite3_bind_int64(s, 12, r->seq);
-	rip_state_bind_text(s, 13, expect);
+	rip_state_bind_text(s, 3, r->reason);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)r->step);
+	sqlite3_bind_int64(s, 5, r->pid);
+	rip_state_bind_text(s, 6, r->host);
+	sqlite3_bind_int64(s, 7, r->step_started);
+	sqlite3_bind_int64(s, 8, r->updated);
+	sqlite3_bind_int64(s, 9, r->finished);
+	rip_state_bind_text(s, 10, r->figures);
+	sqlite3_bind_int64(s, 11, r->seq);
+	rip_state_bind_text(s, 12, expect);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = rip_state_fail(st, err, "cannot journal the rollout");
 	else

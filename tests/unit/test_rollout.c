@@ -217,8 +217,17 @@ static void test_abort_request(void **state)
 	insert(store, &r, "v2", "running");
 	assert_int_equal(rip_rollout_request(store->state, r.seq, "abort", &err),
 		0);
+	/* the rollout process read its record before the request came, and
+	 * saves its next round: the request must survive that */
+	free(r.figures);
+	r.figures = rip_xstrdup("{\"rounds\":7}");
+	assert_int_equal(rip_rollout_save(&r, "running", &saved, store->state,
+		&err), 0);
+	assert_true(saved);
+	assert_null(r.request);
 	assert_int_equal(rip_rollout_reload(&r, store->state, &err), 0);
 	assert_string_equal(r.request, "abort");
+	assert_string_equal(r.figures, "{\"rounds\":7}");
 
 	/* a finished rollout takes no more requests */
 	free(r.state);
@@ -226,6 +235,8 @@ static void test_abort_request(void **state)
 	free(r.request);
 	r.request = NULL;
 	r.finished = 2;
+	assert_int_equal(rip_rollout_request(store->state, r.seq, NULL, &err),
+		0);
 	assert_int_equal(rip_rollout_save(&r, "running", &saved, store->state,
 		&err), 0);
 	assert_true(saved);
