@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * log.h: diagnostics on stderr, filtered by verbosity.
+ * log.h: diagnostics on stderr, filtered by verbosity, and the clock the
+ * durations they report are measured with.
  */
 #ifndef RIPCORD_LOG_H
 #define RIPCORD_LOG_H
@@ -22,5 +23,8 @@ void rip_log(enum rip_log_level level, const char *fmt, ...) RIP_PRINTF(2, 3);
 #define rip_warn(...) rip_log(RIP_LOG_WARN, __VA_ARGS__)
 #define rip_info(...) rip_log(RIP_LOG_INFO, __VA_ARGS__)
 #define rip_debug(...) rip_log(RIP_LOG_DEBUG, __VA_ARGS__)
+
+/* Seconds on the monotonic clock: for durations, never for dates. */
+double rip_monotonic(void);
 
 #endif

@@ -60,6 +60,9 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 	const struct rip_config *cfg, struct rip_store *store, bool dry_run,
 	struct rip_err *err);
 
+/* One line on stderr for an applied action: "ripcord: switch web-1 v2". */
+void cli_print_action(const struct rip_action *a, int rc,
+	const char *detail);
 /* The closing per-target table of a plan, on stdout. */
 void cli_print_plan_table(const struct rip_plan *p);
 /* The JSON document of a plan and its outcome (rc; error when rc != 0). */

@@ -14,17 +14,21 @@
 #include "ripcord/notify.h"
 #include "banned.h"
 
+void cli_print_action(const struct rip_action *a, int rc, const char *detail)
+{
+	fprintf(stderr, "ripcord: %-12s %-12s %s%s%s\n", rip_action_name(a->kind),
+		a->target ? a->target->name : "(database)", rc ? "FAILED" :
+		a->release ? a->release : "", detail && detail[0] ? ": " : "",
+		detail ? detail : "");
+}
+
 static void progress(void *data, const struct rip_action *a, int rc,
 	const char *detail)
 {
 	struct cli *cli = data;
 
-	if (cli->json || cli->quiet)
-		return;
-	fprintf(stderr, "ripcord: %-12s %-12s %s%s%s\n", rip_action_name(a->kind),
-		a->target ? a->target->name : "(database)", rc ? "FAILED" :
-		a->release ? a->release : "", detail && detail[0] ? ": " : "",
-		detail ? detail : "");
+	if (!cli->json && !cli->quiet)
+		cli_print_action(a, rc, detail);
 }
 
 void cli_print_plan_table(const struct rip_plan *p)

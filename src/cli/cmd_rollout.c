@@ -37,14 +37,6 @@ struct out {
 	double last_round;        /* when a plain round line was printed */
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Latencies to a tenth of a millisecond: more is noise. */
 static double tenth(double ms)
 {
@@ -123,9 +115,9 @@ static void round_line(struct out *o, const struct rip_rollout_event *e)
 	if (o->cli->json || o->cli->quiet)
 		return;
 	if (!o->tty && strcmp(f->verdict, "fail") && e->left_ms &&
-	    mono() - o->last_round < 1.0)
+	    rip_monotonic() - o->last_round < 1.0)
 		return;
-	o->last_round = mono();
+	o->last_round = rip_monotonic();
 	fmt_p99(p99, sizeof(p99), f->canary_p99_ms);
 	if (e->left_ms < 10000)
 		snprintf(left, sizeof(left), "%.1f s", (double)e->left_ms / 1e3);
@@ -133,9 +125,10 @@ static void round_line(struct out *o, const struct rip_rollout_event *e)
 		snprintf(left, sizeof(left), "%llu s",
 			(unsigned long long)e->left_ms / 1000);
 	end_live(o);
-	fprintf(stderr, "ripcord: step %zu/%zu: %zu canar%s, %zu probes, errors "
+	fprintf(stderr, "ripcord: step %zu/%zu: %zu canar%s, %zu probe%s, errors "
 		"%.1f%%, p99 %s, %s left: %s%s%s%s", ro->step, ro->nsteps,
-		canaries, canaries == 1 ? "y" : "ies", f->canary_n, f->canary_n ?
+		canaries, canaries == 1 ? "y" : "ies", f->canary_n,
+		f->canary_n == 1 ? "" : "s", f->canary_n ?
 		100.0 * (double)f->canary_errors / (double)f->canary_n : 0.0, p99,
 		left, f->verdict, pass ? "" : " (", pass ? "" : f->message,
 		pass ? "" : ")");
@@ -211,13 +204,12 @@ static void on_action(struct out *o, const struct rip_rollout_event *e)
 
 	/* the failures and the migrations (the schema changes under
 	 * everyone); every action with -v */
-	if (o->cli->json || (!e->rc && a->kind != RIP_ACT_MIGRATE_UP &&
-			a->kind != RIP_ACT_MIGRATE_DOWN &&
+	if (o->cli->json || o->cli->quiet || (!e->rc &&
+			a->kind != RIP_ACT_MIGRATE_UP && a->kind != RIP_ACT_MIGRATE_DOWN &&
 			rip_log_get_level() < RIP_LOG_DEBUG))
 		return;
-	say(o, "%-12s %-12s %s%s%s", rip_action_name(a->kind), a->target ?
-		a->target->name : "(database)", e->rc ? "FAILED" : a->release,
-		e->detail && e->detail[0] ? ": " : "", e->detail ? e->detail : "");
+	end_live(o);
+	cli_print_action(a, e->rc, e->detail);
 }
 
 static void on_aborted(struct out *o, const struct rip_rollout_event *e)

@@ -116,14 +116,6 @@ static void audit(struct cli *cli, int argc, char **argv, int code,
 	rip_config_free(cfg);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
@@ -255,7 +247,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .argv0 = argv[0] };
-	double t0 = now();
+	double t0 = rip_monotonic();
 	int c, code, full_argc;
 	char **full_argv;
 
@@ -316,7 +308,7 @@ int main(int argc, char **argv)
 	optind = 0; /* reset getopt for the command (glibc: 0 reinitialises) */
 	code = dispatch(&cli, argc, argv);
 	if (changes_things(argc, argv))
-		audit(&cli, full_argc, full_argv, code, now() - t0);
+		audit(&cli, full_argc, full_argv, code, rip_monotonic() - t0);
 	rip_lock_set_command(NULL);
 	free(full_argv);
 	return code;

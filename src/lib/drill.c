@@ -186,14 +186,6 @@ void rip_drill_outcome_release(struct rip_drill_outcome *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct drill {
 	const struct rip_config *cfg;
 	struct rip_store *store;
@@ -214,7 +206,7 @@ static int step_done(struct drill *d, enum rip_drill_step_kind k, double t0,
 
 	s->ran = true;
 	s->ok = rc == 0;
-	s->seconds = now_s() - t0;
+	s->seconds = rip_monotonic() - t0;
 	free(s->detail);
 	s->detail = rc ? rip_xstrdup(err->msg) : note ? rip_xstrdup(note) :
 		NULL;
@@ -227,7 +219,7 @@ static int step_done(struct drill *d, enum rip_drill_step_kind k, double t0,
 
 static int step_integrity(struct drill *d, struct rip_err *err)
 {
-	double t0 = now_s();
+	double t0 = rip_monotonic();
 	int rc = rip_verify_release(&d->vr, d->store, d->out->release,
 		d->cfg->package.verify_key, err);
 	char *note = NULL;
@@ -270,7 +262,7 @@ static int make_scratch(struct drill *d, struct rip_err *err)
 
 static int step_fidelity(struct drill *d, struct rip_err *err)
 {
-	double t0 = now_s();
+	double t0 = rip_monotonic();
 	int rc = make_scratch(d, err);
 	struct rip_fidelity f;
 	char *note = NULL;
@@ -314,7 +306,7 @@ static int step_roundtrip(struct drill *d, struct rip_err *err)
 	struct rip_migrations mine = { 0 }, theirs = { 0 };
 	const char *note = NULL;
 	char *text = NULL;
-	double t0 = now_s();
+	double t0 = rip_monotonic();
 	int rc;
 
 	/* the scratch database needs no [migrations] database */
@@ -404,7 +396,7 @@ static int smoke(struct drill *d, struct rip_err *err)
 
 static int step_smoke(struct drill *d, struct rip_err *err)
 {
-	double t0 = now_s();
+	double t0 = rip_monotonic();
 
 	if (!d->cfg->drill.smoke)
 		return 0;
@@ -487,7 +479,7 @@ int rip_drill_run(struct rip_drill_outcome *out,
 		.data = data };
 	struct rip_err rec_err = { 0 };
 	struct rip_release_rec rec;
-	double t0 = now_s();
+	double t0 = rip_monotonic();
 	int rc, worst;
 
 	memset(out, 0, sizeof(*out));
@@ -516,7 +508,7 @@ int rip_drill_run(struct rip_drill_outcome *out,
 		}
 		out->result = worst ? RIP_DRILL_FAIL : RIP_DRILL_PASS;
 	}
-	out->seconds = now_s() - t0;
+	out->seconds = rip_monotonic() - t0;
 	if (record(&d, &rec_err) < 0) {
 		*err = rec_err;
 		worst = rec_err.code;

@@ -16,6 +16,7 @@
 
 #include "ripcord/fsutil.h"
 #include "ripcord/migrate.h"
+#include "ripcord/log.h"
 #include "banned.h"
 
 struct rip_migrate {
@@ -242,19 +243,11 @@ static int check_dirty(struct rip_migrate *m,
 	return 0;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int step(struct rip_migrate *m, const struct rip_migration *g,
 	enum rip_db_direction dir, const struct rip_migrate_opts *o,
 	struct rip_err *err)
 {
-	double t0 = now_seconds();
+	double t0 = rip_monotonic();
 	int rc = 0;
 
 	if (o && o->on_step)
@@ -267,7 +260,7 @@ static int step(struct rip_migrate *m, const struct rip_migration *g,
 				"its up was committed", g->id);
 	}
 	if (o && o->on_step)
-		o->on_step(o->data, g, dir, rc, now_seconds() - t0);
+		o->on_step(o->data, g, dir, rc, rip_monotonic() - t0);
 	return rc;
 }
 

@@ -77,11 +77,11 @@ static void on_action(void *data, const struct rip_action *a, int rc,
 static int lock(struct rip_lock *l, struct rip_rollout_run *r,
 	uint64_t wait_ms, struct rip_err *err)
 {
-	double until = rip_rollout_clock() + (double)wait_ms / 1e3;
+	double until = rip_monotonic() + (double)wait_ms / 1e3;
 	int rc;
 
 	while ((rc = rip_lock_acquire(l, r->store, "rollout", err)) == RIP_EBUSY &&
-	       rip_rollout_clock() < until)
+	       rip_monotonic() < until)
 		usleep(100 * 1000);
 	return rc;
 }
@@ -153,7 +153,9 @@ static int switch_step(struct rip_rollout_run *r, bool *failed,
 	*failed = *gone = false;
 	for (size_t i = 0; i < n; i++)
 		only[i] = r->cfg->targets[i].name;
-	if ((rc = lock(&l, r, 0, err)) < 0) {
+	/* a gc or a migrate holds the lock for a moment: wait it out rather
+	 * than leave the rollout interrupted */
+	if ((rc = lock(&l, r, RIP_ROLLOUT_PREEMPT_WAIT_MS, err)) < 0) {
 		free(only);
 		return rc;
 	}
@@ -281,7 +283,7 @@ static int complete(struct rip_rollout_run *r, struct rip_err *err)
 	if (gone)
 		return preempted(r, err);
 	rip_rollout_metrics(r, 0, 0);
-	e.seconds = rip_rollout_clock() - r->started;
+	e.seconds = rip_monotonic() - r->started;
 	rip_rollout_emit(r, &e);
 	return 0;
 }
@@ -370,7 +372,7 @@ static void run_init(struct rip_rollout_run *r, const struct rip_config *cfg,
 	r->cfg = cfg;
 	r->store = store;
 	r->o = o;
-	r->started = rip_rollout_clock();
+	r->started = rip_monotonic();
 }
 
 /* Every target must have a health URL: the gates judge by probes. */
@@ -513,7 +515,8 @@ static int take_over(struct rip_rollout_run *r, bool promote,
 		set_str(&r->ro.reason, NULL);
 	}
 	set_str(&r->ro.request, NULL);
-	if ((rc = save(r, was, &gone, err)) == 0 && gone)
+	if ((rc = rip_rollout_request(r->store->state, r->ro.seq, NULL,
+			err)) == 0 && (rc = save(r, was, &gone, err)) == 0 && gone)
 		rc = rip_err_set(err, RIP_EBUSY, "the rollout of %s changed while "
 			"taking it over (now %s): see 'ripcord rollout status'",
 			r->ro.release, r->ro.state);

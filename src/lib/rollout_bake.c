@@ -50,14 +50,6 @@ struct bake {
 	struct rip_rollout_figures fig;
 };
 
-double rip_rollout_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void push_sample(struct samples *s, double ms, bool ok)
 {
 	if (s->n == s->alloc) {
@@ -297,12 +289,13 @@ static bool gate_query(struct bake *b)
 	return true;
 }
 
+/* Latencies to a tenth of a millisecond in the record: more is noise. */
 static json_t *side_json(size_t n, size_t errors, double p99)
 {
 	return json_pack("{s:I, s:I, s:f, s:o}", "probes", (json_int_t)n,
 		"errors", (json_int_t)errors, "error_rate", n ? (double)errors /
 		(double)n : 0.0, "p99_ms", isnan(p99) ? json_null() :
-		json_real(p99));
+		json_real(round(p99 * 10) / 10));
 }
 
 /* The round's figures into the record, as `rollout status` reads them. */
@@ -417,7 +410,7 @@ static int stopped(struct rip_rollout_run *r, enum rip_bake_end *end,
 static void sleep_until(const struct rip_rollout_run *r, double until)
 {
 	for (;;) {
-		double left = until - rip_rollout_clock();
+		double left = until - rip_monotonic();
 		struct timespec ts;
 
 		if (left <= 0 || (r->o->stop && *r->o->stop))
@@ -449,7 +442,7 @@ int rip_rollout_bake(struct rip_rollout_run *r, enum rip_bake_end *end,
 		.ntargets = cfg->n_targets,
 		.ncanary = r->ro.counts[r->ro.step - 1],
 	};
-	double t0 = rip_rollout_clock(), bake_s = (double)r->ro.bake_ms / 1e3,
+	double t0 = rip_monotonic(), bake_s = (double)r->ro.bake_ms / 1e3,
 		interval = (double)cfg->rollout.probe_interval_ms / 1e3;
 	size_t rounds = 0;
 	int rc = 0;
@@ -465,7 +458,7 @@ int rip_rollout_bake(struct rip_rollout_run *r, enum rip_bake_end *end,
 			break;
 		if ((rc = probe_round(&b, rounds, err)) < 0)
 			break;
-		elapsed = rip_rollout_clock() - t0;
+		elapsed = rip_monotonic() - t0;
 		if ((rc = judge(&b, elapsed >= bake_s, &failed, &passed, err)) < 0)
 			break;
 		rounds++;

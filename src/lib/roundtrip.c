@@ -72,14 +72,6 @@ struct rt {
 	struct rip_fingerprint floor_fp;   /* the schema there (A: none) */
 };
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void rip_roundtrip_opts_init(struct rip_roundtrip_opts *o,
 	const struct rip_config *cfg)
 {
@@ -644,7 +636,7 @@ int rip_roundtrip_run(struct rip_roundtrip *out,
 {
 	static const struct rip_migrations none;
 	struct rip_err gone = { 0 };
-	double t0 = now_seconds();
+	double t0 = rip_monotonic();
 	struct rt t;
 	int rc, rc2;
 
@@ -683,6 +675,6 @@ int rip_roundtrip_run(struct rip_roundtrip *out,
 	free(t.database);
 	free(t.keep.v);
 	rip_fp_release(&t.floor_fp);
-	out->seconds = now_seconds() - t0;
+	out->seconds = rip_monotonic() - t0;
 	return rc;
 }
