@@ -88,6 +88,13 @@ err_has "naming the file, line and target" "ripcord.ini:$(grep -n '^\[target "we
 check "nothing was switched" test "$(runs)" = "v1 v1"
 cp "$WORK/base.ini" ripcord.ini
 
+# on a terminal the round line is a live line, rewritten in place
+script -qefc "'$RIPCORD' rollout start v2 --steps 100%" "$WORK/tty.log" >/dev/null 2>&1
+check "on a TTY the rollout completes" test "$(runs)" = "v2 v2"
+check "with its round line rewritten in place (CR, ESC [ K)" grep -q $'\r\033\[K' "$WORK/tty.log"
+check "and no line per round" test "$(grep -c 'canar' "$WORK/tty.log")" -le 2
+rc -q rollback >/dev/null 2>&1
+
 # weight_hook: told each step's weight, and 0 on an abort
 mkdir -p hooks
 cat > hooks/weight <<'SH'
