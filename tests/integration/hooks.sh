@@ -6,8 +6,9 @@
 # the hook cleanly (exit 1, the table says so, the switch stays, the other
 # target goes on); hooks/activate-wait-http waits for a real loopback HTTP
 # server; hooks/activate-systemd fails with a clear message where systemctl
-# cannot act (no systemd here, or an unknown unit). Every script passes
-# sh -n, and shellcheck when it is installed.
+# cannot act (no systemd here, or an unknown unit); hooks/weight-nginx moves
+# the share of requests a real nginx sends to the canaries. Every script
+# passes sh -n, and shellcheck when it is installed.
 . "$(dirname "$0")/lib.sh"
 
 HOOKS=$SOURCE_ROOT/hooks
@@ -178,6 +179,84 @@ if command -v systemctl >/dev/null 2>&1; then
   expect_exit 1 "deploy with activate-systemd where it cannot act exits 1" rc -c "$repo/systemd.ini" deploy v1
   out_has "the table says activate failed" "^${unit%.service} +- +v1 +exit 1"
   check "the switch is done" test "$(readlink "targets/${unit%.service}/current")" = releases/v1
+fi
+
+# 5. hooks/weight-nginx in front of a real nginx: the canaries get the
+# share of the requests the step says (smooth weighted round robin, one
+# worker: exact over a whole cycle), a 0 takes them out, and a file nginx
+# refuses is put back and nginx is not reloaded
+if command -v nginx >/dev/null 2>&1; then
+  ng=$WORK/nginx; mkdir -p "$ng/logs"
+  nport=$((20000 + RANDOM % 20000)); b1=$((nport + 1)); b2=$((nport + 2))
+  cat > "$WORK/backend.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = sys.argv[2].encode() + b"\n"
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+  python3 "$WORK/backend.py" "$b1" web-1 & bk1=$!
+  python3 "$WORK/backend.py" "$b2" web-2 & bk2=$!
+  trap 'kill $bk1 $bk2 2>/dev/null; nginx -p "$ng" -c "$ng/nginx.conf" -s stop 2>/dev/null; rm -rf "$WORK"' EXIT
+  # both answer before nginx sends them anything: a refused connection
+  # would mark one failed for 10 s
+  for p in "$b1" "$b2"; do
+    for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.1; done
+  done
+  printf 'web-1 127.0.0.1:%s\nweb-2 127.0.0.1:%s\n' "$b1" "$b2" > "$ng/servers"
+  cat > "$ng/nginx.conf" <<NG
+worker_processes 1;
+pid $ng/nginx.pid;
+error_log $ng/logs/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $ng/tmp; proxy_temp_path $ng/tmp;
+  fastcgi_temp_path $ng/tmp; uwsgi_temp_path $ng/tmp; scgi_temp_path $ng/tmp;
+  include $ng/upstream.conf;
+  server { listen 127.0.0.1:$nport; location / { proxy_pass http://ripcord; } }
+}
+NG
+  mkdir -p "$ng/tmp"
+  export RIPCORD_NGINX_SERVERS=$ng/servers RIPCORD_NGINX_UPSTREAM=$ng/upstream.conf
+  export RIPCORD_NGINX_TEST="nginx -t -q -p $ng -c $ng/nginx.conf"
+  export RIPCORD_NGINX_RELOAD="nginx -p $ng -c $ng/nginx.conf -s reload"
+  # the first file, before nginx runs: every server weight 1
+  check "weight-nginx writes the upstream with no canary" env RIPCORD_CANARIES= RIPCORD_NGINX_RELOAD=true "$HOOKS/weight-nginx" 0
+  check "nginx starts with it" nginx -p "$ng" -c "$ng/nginx.conf"
+  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$nport/" && break; sleep 0.1; done
+  # share N: of N requests through nginx, how many reached web-1
+  share() { local i n=0; for i in $(seq "$1"); do [ "$(curl -s "http://127.0.0.1:$nport/")" = web-1 ] && n=$((n + 1)); done; echo "$n"; }
+  # workers: nginx's worker pids. A reload starts a new worker and lets
+  # the old one finish: wait until the old one is gone
+  workers() { pgrep -P "$(cat "$ng/nginx.pid")" | sort | paste -sd' '; }
+  wait_reload() { for _ in $(seq 100); do w=$(workers); [ -n "$w" ] && [ "$w" != "$before" ] && [ "${w#* }" = "$w" ] && return 0; sleep 0.1; done; return 1; }
+  before=$(workers)
+  expect_exit 0 "weight-nginx 25 with web-1 the canary" env RIPCORD_CANARIES=web-1 RIPCORD_STEP=1 RIPCORD_STEPS=2 RIPCORD_RELEASE=v2 "$HOOKS/weight-nginx" 25
+  check "the file gives web-1 weight 1 and web-2 weight 3" sh -c "grep -q 'server 127.0.0.1:$b1 weight=1;' '$ng/upstream.conf' && grep -q 'server 127.0.0.1:$b2 weight=3;' '$ng/upstream.conf'"
+  check "nginx reloaded (a new worker)" wait_reload
+  got=$(share 40)
+  check "nginx sends web-1 exactly 10 of 40 requests (got $got)" test "$got" = 10
+  before=$(workers)
+  expect_exit 0 "weight-nginx 0 (an abort: no canary left)" env RIPCORD_CANARIES= "$HOOKS/weight-nginx" 0
+  check "nginx reloaded again" wait_reload
+  check "both share the requests again (20 of 40)" test "$(share 40)" = 20
+  before=$(workers)
+  expect_exit 0 "weight-nginx 100 with web-1 alone the canary" env RIPCORD_CANARIES=web-1 "$HOOKS/weight-nginx" 100
+  check "and again" wait_reload
+  check "web-2 is down: web-1 gets 20 of 20" test "$(share 20)" = 20
+  cp "$ng/upstream.conf" "$WORK/good.conf"
+  expect_exit 1 "a canary missing from the servers file is refused" env RIPCORD_CANARIES=web-9 "$HOOKS/weight-nginx" 50
+  err_has "naming it" "canary 'web-9' is not in"
+  expect_exit 1 "a bad PERCENT is refused" env RIPCORD_CANARIES=web-1 "$HOOKS/weight-nginx" 150
+  printf 'web-1 127.0.0.1:%s\nweb-2 not:an:address:at:all\n' "$b1" > "$ng/servers"
+  expect_exit 1 "an upstream nginx refuses is not loaded" env RIPCORD_CANARIES=web-1 "$HOOKS/weight-nginx" 50
+  err_has "saying nginx refused it" "nginx refused the new upstream"
+  check "and the previous file is back" cmp -s "$WORK/good.conf" "$ng/upstream.conf"
+  check "nginx still serves with it" test "$(share 10)" = 10
 fi
 
 done_testing
