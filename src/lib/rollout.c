@@ -293,7 +293,7 @@ static int run_step(struct rip_rollout_run *r, enum rip_bake_end *end,
 	struct rip_err *err)
 {
 	struct rip_rollout_event e = { .kind = RIP_RO_STEP };
-	bool gone, failed;
+	bool gone, failed, stop;
 	int rc;
 
 	set_str(&r->ro.phase, "switching");
@@ -304,6 +304,10 @@ static int run_step(struct rip_rollout_run *r, enum rip_bake_end *end,
 	*end = RIP_BAKE_PREEMPTED;
 	if (gone)
 		return 0;
+	/* a Ctrl-C or an abort that came before the step: switch nothing
+	 * (after the save: this rereads the record) */
+	if ((rc = rip_rollout_stopped(r, end, &stop, err)) < 0 || stop)
+		return rc;
 	rip_rollout_emit(r, &e);
 	if ((rc = switch_step(r, &failed, &gone, err)) < 0 || gone)
 		return rc;

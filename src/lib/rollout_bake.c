@@ -369,12 +369,7 @@ static int judge(struct bake *b, bool final, bool *failed, bool *passed,
 	return 0;
 }
 
-/*
- * Whether the rollout must stop before the next round: a signal, an abort
- * asked through state.db, or a record that left "running" (a rollback
- * preempted it).
- */
-static int stopped(struct rip_rollout_run *r, enum rip_bake_end *end,
+int rip_rollout_stopped(struct rip_rollout_run *r, enum rip_bake_end *end,
 	bool *stop, struct rip_err *err)
 {
 	int rc, sig = r->o->stop ? (int)*r->o->stop : 0;
@@ -454,7 +449,7 @@ int rip_rollout_bake(struct rip_rollout_run *r, enum rip_bake_end *end,
 		bool stop, failed, passed, saved;
 		double elapsed;
 
-		if ((rc = stopped(r, end, &stop, err)) < 0 || stop)
+		if ((rc = rip_rollout_stopped(r, end, &stop, err)) < 0 || stop)
 			break;
 		if ((rc = probe_round(&b, rounds, err)) < 0)
 			break;

@@ -77,6 +77,15 @@ void rip_rollout_emit(struct rip_rollout_run *r,
 RIP_MUST_CHECK int rip_rollout_bake(struct rip_rollout_run *r,
 	enum rip_bake_end *end, struct rip_err *err);
 
+/*
+ * Whether the rollout must stop now (*stop, with *end): a signal (STOP),
+ * an abort asked through state.db (STOP), or a record that left "running"
+ * (PREEMPTED: a rollback). Rereads r->ro. Checked before every round and
+ * before a step switches anything.
+ */
+RIP_MUST_CHECK int rip_rollout_stopped(struct rip_rollout_run *r,
+	enum rip_bake_end *end, bool *stop, struct rip_err *err);
+
 /* Writes the rollout gauges of r (step 0 once it has ended). */
 void rip_rollout_metrics(const struct rip_rollout_run *r, double error_rate,
 	double p99_ms);
