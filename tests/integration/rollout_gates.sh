@@ -163,9 +163,10 @@ check "every target is back" test "$(runs)" = "v2 v2"
 cp "$WORK/base.ini" ripcord.ini
 
 # auto_rollback = no: a failed gate pauses for a human
-printf 'auto_rollback = no\n' >> ripcord.ini
+printf 'auto_rollback = no\n[notify]\nwebhook = http://127.0.0.1:%s/hook\n' "$hook" >> ripcord.ini
 expect_exit 1 "a failed gate pauses instead of aborting" rc rollout start v3
 err_has "saying what to run" "ripcord rollout abort"
+check "the webhook hears rollout_paused, with the gate" waitfile "$WORK/posts" '"event":"rollout_paused".*error rate'
 check "the canary still runs the bad release" test "$(runs)" = "v3 v2"
 expect_exit 0 "rollout status shows the pause" rc rollout status
 check "(paused, with the failed gate)" grep -q "paused, step 1/2.*failed" "$WORK/last.out"
@@ -173,6 +174,10 @@ check "(and the reason)" grep -q "reason: .*error rate" "$WORK/last.out"
 expect_exit 4 "deploy is refused meanwhile" rc deploy v2
 expect_exit 0 "rollout abort puts every target back" rc rollout abort
 check "both run v2" test "$(runs)" = "v2 v2"
+# every delivery of this part is in before the next part listens
+check "(its rollout_start arrived too)" waitfile "$WORK/posts" '"event":"rollout_start"'
+check "(the abort)" waitfile "$WORK/posts" '"event":"rollout_abort"'
+: > "$WORK/posts"
 cp "$WORK/base.ini" ripcord.ini
 
 # the webhook hears start, promotions, completion and aborts; the metrics
