@@ -31,6 +31,7 @@
 #include "ripcord/extract.h"
 #include "ripcord/fsutil.h"
 #include "fuzz.h"
+#include "fuzz_archive.h"
 
 static int memfd = -1;
 static char path[64];
@@ -80,55 +81,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(sentinel, sizeof(sentinel), "%s/outside", base);
 	FUZZ_CHECK(mkdir(sentinel, 0755) == 0);
 	return 0;
-}
-
-static la_ssize_t to_buf(struct archive *a, void *data, const void *buf,
-	size_t len)
-{
-	(void)a;
-	rip_buf_add(data, buf, len);
-	return (la_ssize_t)len;
-}
-
-/* out = data[0..size), zstd-compressed as one frame. */
-static void zstd_wrap(struct rip_buf *out, const uint8_t *data, size_t size)
-{
-	struct archive *a = archive_write_new();
-	struct archive_entry *e = archive_entry_new();
-
-	FUZZ_CHECK(a && e);
-	FUZZ_CHECK(archive_write_add_filter_zstd(a) == ARCHIVE_OK);
-	FUZZ_CHECK(archive_write_set_filter_option(a, "zstd",
-		"compression-level", "1") == ARCHIVE_OK);
-	FUZZ_CHECK(archive_write_set_format_raw(a) == ARCHIVE_OK);
-	FUZZ_CHECK(archive_write_set_bytes_per_block(a, 0) == ARCHIVE_OK);
-	FUZZ_CHECK(archive_write_open2(a, out, NULL, to_buf, NULL, NULL) ==
-		ARCHIVE_OK);
-	archive_entry_set_pathname(e, "artifact.tar");
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, (la_int64_t)size);
-	FUZZ_CHECK(archive_write_header(a, e) == ARCHIVE_OK);
-	FUZZ_CHECK(!size ||
-		archive_write_data(a, data, size) == (la_ssize_t)size);
-	FUZZ_CHECK(archive_write_close(a) == ARCHIVE_OK);
-	archive_write_free(a);
-	archive_entry_free(e);
-}
-
-static void put_file(const void *data, size_t size)
-{
-	const char *p = data;
-
-	FUZZ_CHECK(ftruncate(memfd, 0) == 0);
-	for (size_t off = 0; off < size; ) {
-		ssize_t n = pwrite(memfd, p + off, size - off, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		FUZZ_CHECK(n > 0);
-		off += (size_t)n;
-	}
 }
 
 static int entries(const char *dir)
@@ -207,7 +159,7 @@ static void extract(const void *file, size_t size)
 	struct rip_err err = { 0 };
 	int fds = entries("/proc/self/fd"), rc1, rc2;
 
-	put_file(file, size);
+	fuzz_put_file(memfd, file, size);
 	rc1 = rip_extract_payload(&one, path, dest[0], &err);
 	fuzz_report("rip_extract_payload", rc1, &err);
 	check_outcome(rc1, &err, &one, 1u);
@@ -231,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		extract(data, size);
 		return 0;
 	}
-	zstd_wrap(&z, data, size);
+	fuzz_zstd_wrap(&z, data, size);
 	extract(z.buf, z.len);
 	rip_buf_release(&z);
 	return 0;
