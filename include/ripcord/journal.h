@@ -67,6 +67,15 @@ RIP_MUST_CHECK int rip_journal_pending(struct rip_switches *out,
 RIP_MUST_CHECK int rip_journal_last(struct rip_switch *out,
 	struct rip_state *st, const char *target, struct rip_err *err);
 void rip_switch_release(struct rip_switch *w);
+
+/*
+ * Whether the activate hook after switch w did not end well ("pending":
+ * it never finished; "failed: ..."), for a target whose current link
+ * points at current: false when current is not w's release, or w had no
+ * hook. Deploy and rollback run such a hook again; status reports it.
+ */
+bool rip_switch_activate_unsettled(const struct rip_switch *w,
+	const char *current);
 /*
  * The completed ('ok') switches of target, newest first: out->v[0].release
  * is what it runs now by the record, and the distinct releases after it

@@ -204,10 +204,9 @@ static int read_where(struct where *w, struct rip_store *store,
  * switch, so repeating a deploy or rollback finishes it. */
 static bool activate_owed(const struct where *w, const char *dest)
 {
-	return w->t->activate && w->last.seq && w->root.current &&
+	return w->t->activate && w->root.current &&
 		!strcmp(w->root.current, dest) &&
-		!strcmp(w->last.release, dest) && w->last.activate &&
-		strcmp(w->last.activate, "ok");
+		rip_switch_activate_unsettled(&w->last, w->root.current);
 }
 
 /* Every target in w[0..n) to dest[i] (NULL: leave it), phase by phase. */

@@ -249,6 +249,13 @@ void rip_switch_release(struct rip_switch *w)
 	memset(w, 0, sizeof(*w));
 }
 
+bool rip_switch_activate_unsettled(const struct rip_switch *w,
+	const char *current)
+{
+	return w->seq && w->activate && current &&
+		!strcmp(current, w->release) && strcmp(w->activate, "ok");
+}
+
 void rip_switches_release(struct rip_switches *sw)
 {
 	for (size_t i = 0; i < sw->n; i++)

@@ -74,9 +74,11 @@ static int read_record(struct rip_target_status *ts, struct rip_store *store,
 		return rc;
 	if (ts->target->activate && last.seq && last.activate &&
 	    ts->current && !strcmp(ts->current, last.release)) {
-		ts->activate_owed = !strcmp(last.activate, "pending");
-		ts->activate_failed = !ts->activate_owed &&
-			strcmp(last.activate, "ok");
+		bool unsettled = rip_switch_activate_unsettled(&last,
+			ts->current);
+
+		ts->activate_owed = unsettled && !strcmp(last.activate, "pending");
+		ts->activate_failed = unsettled && !ts->activate_owed;
 		ts->recorded_op = rip_xstrdup(last.op);
 	}
 	rip_switch_release(&last);
