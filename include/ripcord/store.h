@@ -46,6 +46,14 @@ void rip_lock_set_command(const char *line);
  */
 RIP_MUST_CHECK int rip_lock_acquire(struct rip_lock *out,
 	struct rip_store *store, const char *what, struct rip_err *err);
+/*
+ * rip_lock_acquire, trying again every 100 ms for up to wait_ms while the
+ * lock is held (for an operation that knows the holder is about to let
+ * go: a preempted rollout finishing its step); then RIP_EBUSY as above.
+ */
+RIP_MUST_CHECK int rip_lock_acquire_wait(struct rip_lock *out,
+	struct rip_store *store, const char *what, uint64_t wait_ms,
+	struct rip_err *err);
 void rip_lock_release(struct rip_lock *lock);
 /*
  * Whether an operation holds the lock now, by the holder recorded in

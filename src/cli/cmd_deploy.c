@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "ripcord/deploy.h"
@@ -46,14 +45,9 @@ static int setup(struct cli *cli, struct run *r, const char *what,
 	    (rc = rip_rollout_preempt(&rollout_pid, r->store, "ripcord rollback",
 		    &r->err)) < 0)
 		return rc;
-	for (int waited = 0;; waited += 100) {
-		rc = rip_lock_acquire(&r->lock, r->store, what, &r->err);
-		if (rc != RIP_EBUSY || !rollout_pid ||
-		    waited >= RIP_ROLLOUT_PREEMPT_WAIT_MS)
-			break;
-		usleep(100 * 1000);
-	}
-	return rc;
+	/* a preempted rollout lets go of the lock once its step is switched */
+	return rip_lock_acquire_wait(&r->lock, r->store, what, rollout_pid ?
+		RIP_ROLLOUT_PREEMPT_WAIT_MS : 0, &r->err);
 }
 
 static int finish(struct run *r, int rc)

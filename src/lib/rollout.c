@@ -73,19 +73,6 @@ static void on_action(void *data, const struct rip_action *a, int rc,
 	rip_rollout_emit(data, &e);
 }
 
-/* The store lock, waiting up to wait_ms for it. */
-static int lock(struct rip_lock *l, struct rip_rollout_run *r,
-	uint64_t wait_ms, struct rip_err *err)
-{
-	double until = rip_monotonic() + (double)wait_ms / 1e3;
-	int rc;
-
-	while ((rc = rip_lock_acquire(l, r->store, "rollout", err)) == RIP_EBUSY &&
-	       rip_monotonic() < until)
-		usleep(100 * 1000);
-	return rc;
-}
-
 /* `weight_hook PERCENT`: false (with r->message) when it failed. */
 static bool weight(struct rip_rollout_run *r, double percent)
 {
@@ -155,7 +142,8 @@ static int switch_step(struct rip_rollout_run *r, bool *failed,
 		only[i] = r->cfg->targets[i].name;
 	/* a gc or a migrate holds the lock for a moment: wait it out rather
 	 * than leave the rollout interrupted */
-	if ((rc = lock(&l, r, RIP_ROLLOUT_PREEMPT_WAIT_MS, err)) < 0) {
+	if ((rc = rip_lock_acquire_wait(&l, r->store, "rollout",
+			RIP_ROLLOUT_PREEMPT_WAIT_MS, err)) < 0) {
 		free(only);
 		return rc;
 	}
@@ -218,7 +206,8 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 	rip_rollout_emit(r, &e);
 	if (!weight(r, 0))
 		rip_warn("%s (going on with the abort)", r->message);
-	if (lock(&l, r, RIP_ROLLOUT_PREEMPT_WAIT_MS, err) < 0)
+	if (rip_lock_acquire_wait(&l, r->store, "rollout",
+			RIP_ROLLOUT_PREEMPT_WAIT_MS, err) < 0)
 		return rip_err_prefix(err, "cannot abort the rollout of %s",
 			r->ro.release);
 	if ((rc = rip_plan_rollback(&plan, r->cfg, r->store, r->ro.previous,
@@ -454,7 +443,7 @@ int rip_rollout_start(const struct rip_config *cfg, struct rip_store *store,
 	for (size_t i = 0, k = 0; i < steps->n && k < r.ro.nsteps; i++)
 		if (rip_steps_targets(steps->v[i], cfg->n_targets) == r.ro.counts[k])
 			r.ro.percents[k++] = steps->v[i];
-	if ((rc = lock(&l, &r, 0, err)) < 0)
+	if ((rc = rip_lock_acquire(&l, store, "rollout", err)) < 0)
 		goto done;
 	if ((rc = rip_rollout_busy(store, err)) == 0 &&
 	    (rc = common_current(&r.ro.previous, cfg, id, err)) == 0) {
@@ -489,7 +478,7 @@ static int take_over(struct rip_rollout_run *r, bool promote,
 	bool paused, alive, gone;
 	int rc;
 
-	if ((rc = lock(&l, r, 0, err)) < 0)
+	if ((rc = rip_lock_acquire(&l, r->store, "rollout", err)) < 0)
 		return rc;
 	if ((rc = rip_rollout_current(&r->ro, r->store->state, err)) < 0)
 		goto done;

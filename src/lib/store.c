@@ -205,6 +205,18 @@ fail:
 	return err ? err->code : RIP_EIO;
 }
 
+int rip_lock_acquire_wait(struct rip_lock *out, struct rip_store *store,
+	const char *what, uint64_t wait_ms, struct rip_err *err)
+{
+	double until = rip_monotonic() + (double)wait_ms / 1e3;
+	int rc;
+
+	while ((rc = rip_lock_acquire(out, store, what, err)) == RIP_EBUSY &&
+	       rip_monotonic() < until)
+		usleep(100 * 1000);
+	return rc;
+}
+
 void rip_lock_release(struct rip_lock *lock)
 {
 	if (lock->fd >= 0) {
