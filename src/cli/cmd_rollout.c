@@ -37,12 +37,6 @@ struct out {
 	double last_round;        /* when a plain round line was printed */
 };
 
-/* Latencies to a tenth of a millisecond: more is noise. */
-static double tenth(double ms)
-{
-	return round(ms * 10) / 10;
-}
-
 static void end_live(struct out *o)
 {
 	if (o->live)
@@ -72,14 +66,6 @@ static void emit_json(const char *event, json_t *fields)
 	json_object_set_new(fields, "event", json_string(event));
 	cli_print_json(fields);
 	fflush(stdout);
-}
-
-static json_t *side(size_t n, size_t errors, double p99)
-{
-	return json_pack("{s:I, s:I, s:f, s:o}", "probes", (json_int_t)n,
-		"errors", (json_int_t)errors, "error_rate", n ? (double)errors /
-		(double)n : 0.0, "p99_ms", isnan(p99) ? json_null() :
-		json_real(tenth(p99)));
 }
 
 static json_t *names(const struct rip_config *cfg, size_t from, size_t to)
@@ -247,16 +233,20 @@ static void on_event(void *data, const struct rip_rollout_event *e)
 		break;
 	case RIP_RO_ROUND:
 		if (o->cli->json) {
-			const struct rip_rollout_figures *f = e->fig;
+			/* the figures the record got this round (canary,
+			 * baseline, verdict, message, elapsed_ms, rounds) */
+			json_t *doc = ro->figures ? json_loads(ro->figures, 0, NULL) :
+				NULL;
 
-			emit_json("round", json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, "
-				"s:s, s:s}", "step", (json_int_t)ro->step, "of",
-				(json_int_t)ro->nsteps, "elapsed_ms",
-				(json_int_t)e->elapsed_ms, "left_ms", (json_int_t)e->left_ms,
-				"canary", side(f->canary_n, f->canary_errors,
-				f->canary_p99_ms), "baseline", side(f->baseline_n,
-				f->baseline_errors, f->baseline_p99_ms), "verdict",
-				f->verdict, "message", f->message));
+			if (!doc)
+				doc = json_object();
+			json_object_set_new(doc, "step", json_integer(
+				(json_int_t)ro->step));
+			json_object_set_new(doc, "of", json_integer(
+				(json_int_t)ro->nsteps));
+			json_object_set_new(doc, "left_ms", json_integer(
+				(json_int_t)e->left_ms));
+			emit_json("round", doc);
 		}
 		round_line(o, e);
 		break;
