@@ -7,11 +7,10 @@
 #   bench/cut.sh [BUILD_DIR]     (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/deps.sh
+. bench/lib.sh
 ripcord_install_deps hyperfine time
 build=${1:-build}
-[ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release >/dev/null
-ninja -C "$build" >/dev/null
+bench_build "$build"
 RIP=$(realpath "$build/src/cli/ripcord")
 W=$(mktemp -d /tmp/ripcord-bench-XXXXXX)
 trap 'rm -rf "$W"' EXIT

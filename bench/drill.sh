@@ -11,11 +11,10 @@
 #   bench/drill.sh [BUILD_DIR]     (default: build-release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/deps.sh
+. bench/lib.sh
 ripcord_install_deps hyperfine time
 build=${1:-build-release}
-[ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release >/dev/null
-ninja -C "$build" >/dev/null
+bench_build "$build"
 RIP=$(realpath "$build/src/cli/ripcord")
 W=$(mktemp -d /tmp/ripcord-bench-XXXXXX)
 trap 'rm -rf "$W"' EXIT

@@ -7,11 +7,10 @@
 #   bench/migrate.sh [BUILD_DIR]   (default: build-release); N=100 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/deps.sh
+. bench/lib.sh
 ripcord_install_deps time
 build=${1:-build-release}
-[ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release >/dev/null
-ninja -C "$build" >/dev/null
+bench_build "$build"
 peer=$(realpath ../shared/peers/sqitch.sh)
 N=${N:-100}
 out=$(mktemp)

@@ -21,14 +21,10 @@
 set -euo pipefail
 trap 'echo "bench/probe.sh: line $LINENO failed (exit $?)" >&2' ERR
 cd "$(dirname "$0")/.."
-. scripts/deps.sh
+. bench/lib.sh
 ripcord_install_deps time curl
 build=${1:-build-release}
-[ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release >/dev/null
-out=$(ninja -C "$build" bench/probe_bench) || { echo "$out" >&2; exit 1; }
-buildtype=$(meson introspect "$build" --buildoptions |
-  python3 -c "import json,sys; print(next(o['value'] for o in json.load(sys.stdin) if o['name'] == 'buildtype'))")
-[ "$buildtype" = release ] || echo "warning: $build is a '$buildtype' build, not release" >&2
+bench_build "$build" bench/probe_bench
 DRIVER=$(realpath "$build/bench/probe_bench")
 N=${N:-1000} RUNS=${RUNS:-7} NAME_RUNS=${NAME_RUNS:-3} HANG_RUNS=${HANG_RUNS:-3}
 TIMEOUT_MS=${TIMEOUT_MS:-2000}

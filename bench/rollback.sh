@@ -22,14 +22,10 @@
 set -euo pipefail
 trap 'echo "bench/rollback.sh: line $LINENO failed (exit $?)" >&2' ERR
 cd "$(dirname "$0")/.."
-. scripts/deps.sh
+. bench/lib.sh
 ripcord_install_deps time strace
 build=${1:-build-release}
-[ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=release >/dev/null
-out=$(ninja -C "$build") || { echo "$out" >&2; exit 1; }
-buildtype=$(meson introspect "$build" --buildoptions |
-  python3 -c "import json,sys; print(next(o['value'] for o in json.load(sys.stdin) if o['name'] == 'buildtype'))")
-[ "$buildtype" = release ] || echo "warning: $build is a '$buildtype' build, not release" >&2
+bench_build "$build"
 RIP=$(realpath "$build/src/cli/ripcord")
 N=${N:-200} RUNS=${RUNS:-7} DEPLOY_RUNS=${DEPLOY_RUNS:-3}
 SRC=${SRC:-/usr/include/git2}
