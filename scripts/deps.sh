@@ -6,7 +6,8 @@ RIPCORD_PACKAGES=(
   libgit2-dev libarchive-dev libcurl4-openssl-dev libinih-dev
   libsqlite3-dev libssl-dev libjansson-dev libcmocka-dev libpq-dev
   zstd openssl sqlite3 coreutils util-linux postgresql postgresql-client
-  python3 curl systemd chromium fonts-dejavu-core nginx-light procps
+  python3 python3-prometheus-client curl systemd chromium fonts-dejavu-core
+  nginx-light procps
 )
 
 ripcord_install_deps() {

@@ -211,6 +211,30 @@ void cli_format_drill(char *out, size_t len, const struct rip_drill_rec *d,
 		age / 86400), age < 3600 ? "m" : age < 86400 ? "h" : "d");
 }
 
+/*
+ * Output that could not be written is a failure, as in coreutils and git:
+ * `ripcord status --json > /dev/full` must not exit 0. Called once, at the
+ * end; a broken pipe (a reader that stopped early) fails quietly.
+ */
+static int close_stdout(int code, bool changed)
+{
+	int e = 0;
+
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout))
+		e = errno ? errno : EIO; /* EIO: it failed earlier */
+	if (fclose(stdout) != 0 && !e)
+		e = errno;
+	if (!e)
+		return code;
+	if (e != EPIPE)
+		fprintf(stderr, "ripcord: error writing to standard output%s%s"
+			"%s\n", e == EIO ? "" : ": ", e == EIO ? "" : strerror(e),
+			changed && !code ? " (the command itself completed: see "
+			"'ripcord log')" : "");
+	return code ? code : 1;
+}
+
 static int dispatch(struct cli *cli, int argc, char **argv)
 {
 	const char *cmd = argv[0], *best = NULL;
@@ -250,6 +274,7 @@ int main(int argc, char **argv)
 	double t0 = rip_monotonic();
 	int c, code, full_argc;
 	char **full_argv;
+	bool changed;
 
 	/* a peer closing a socket (libcurl runs with NOSIGNAL) must be an
 	 * error to handle, not a death; hooks get default signals back */
@@ -279,10 +304,10 @@ int main(int argc, char **argv)
 			break;
 		case 'V':
 			printf("ripcord %s\n", RIP_VERSION);
-			return 0;
+			return close_stdout(0, false);
 		case 'h':
 			usage(stdout);
-			return 0;
+			return close_stdout(0, false);
 		default:
 			usage(stderr);
 			return 2;
@@ -307,9 +332,10 @@ int main(int argc, char **argv)
 	argv += optind;
 	optind = 0; /* reset getopt for the command (glibc: 0 reinitialises) */
 	code = dispatch(&cli, argc, argv);
-	if (changes_things(argc, argv))
+	changed = changes_things(argc, argv);
+	if (changed)
 		audit(&cli, full_argc, full_argv, code, rip_monotonic() - t0);
 	rip_lock_set_command(NULL);
 	free(full_argv);
-	return code;
+	return close_stdout(code, changed);
 }

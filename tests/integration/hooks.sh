@@ -200,7 +200,9 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
 PY
   python3 "$WORK/backend.py" "$b1" web-1 & bk1=$!
   python3 "$WORK/backend.py" "$b2" web-2 & bk2=$!
-  trap 'kill $bk1 $bk2 2>/dev/null; nginx -p "$ng" -c "$ng/nginx.conf" -s stop 2>/dev/null; rm -rf "$WORK"' EXIT
+  pids+=("$bk1" "$bk2")
+  # one trap for all: the services and the file server above stay in it
+  trap 'kill "${pids[@]}" 2>/dev/null; nginx -p "$ng" -c "$ng/nginx.conf" -s stop 2>/dev/null; rm -rf "$WORK"' EXIT
   # both answer before nginx sends them anything: a refused connection
   # would mark one failed for 10 s
   for p in "$b1" "$b2"; do

@@ -329,7 +329,8 @@ static void test_timeout_flood(void **state)
 	assert_true(res.timed_out);
 	assert_true(res.output.len <= 65536 + 64);
 	assert_memory_equal(res.output.buf, "[... ", 5);
-	assert_err_contains(&err, "flood | flood | flood");
+	/* the kill may land inside a line: the last one can be cut short */
+	assert_err_contains(&err, "; last output: flood | flood | f");
 	rip_hook_result_release(&res);
 	assert_no_children();
 }
