@@ -6,12 +6,14 @@ Prints the programs that did not pass, with why, to stderr, and one line
 "PASSED FAILED SKIPPED TIMEDOUT" to stdout for scripts/test to add up.
 
 A TAP program's subtests count one by one: "ok" passes, "not ok" fails,
-either with a "# SKIP" directive is skipped, and a comment line
+either with a "# SKIP reason" directive is skipped (with no reason, it
+fails: a skip names what this machine lacks), and a comment line
 "# SKIP N ..." counts N skipped. A program that prints no TAP
 line counts as one test. meson's own verdict on the program wins over its
 subtests: a program that timed out counts as one timeout, one that meson
 failed (a crash after "ok" lines, a wrong plan, an exit code) counts at
-least one failure, and one that meson skipped (exit 77) counts as one skip.
+least one failure, and one that meson skipped ("1..0 # SKIP why", exit 77)
+counts as one skip.
 """
 import json
 import re
@@ -21,6 +23,7 @@ TAP = re.compile(r'^(not ok|ok)\b(.*)$')
 SKIP = re.compile(r'#\s*skip\b', re.I)
 # a cmocka program that leaves tests out says so on a comment line:
 # "# SKIP 3 postgres tests: RIPCORD_TEST_PG is not set"
+PLAN_SKIP = re.compile(r'^1\.\.0\s*#\s*skip\b(.*)$', re.I | re.M)
 LEFT_OUT = re.compile(r'^#\s*SKIP\s+(\d+)\b(.*)$')
 
 
@@ -43,6 +46,13 @@ def count(log):
             if not m:
                 continue
             if SKIP.search(m.group(2)):
+                why = SKIP.split(m.group(2), 1)[1].strip(' -:')
+                if not why:
+                    # a skip must say what is missing on this machine
+                    bad += 1
+                    print(f'failed: {name}: a skip that names no reason:'
+                          f'{m.group(2)}', file=sys.stderr)
+                    continue
                 skip += 1
                 print(f'skipped: {name}:{m.group(2).strip()}', file=sys.stderr)
             elif m.group(1) == 'ok':
@@ -54,9 +64,20 @@ def count(log):
             passed += ok
             print(f'timed out: {name} after {t["duration"]:.0f} s', file=sys.stderr)
         elif result == 'SKIP':
-            skipped += 1
-            last = out.strip().splitlines()[-1:] or ['(no reason printed)']
-            print(f'skipped: {name}: {last[0]}', file=sys.stderr)
+            # "1..0 # SKIP why", or every subtest skipped (counted above)
+            plan = PLAN_SKIP.search(out)
+            if bad:
+                failed += bad
+            elif skip:
+                skipped += skip
+            elif plan and plan.group(1).strip():
+                skipped += 1
+                print(f'skipped: {name}: {plan.group(1).strip()}',
+                      file=sys.stderr)
+            else:
+                failed += 1
+                print(f'failed: {name}: skipped without saying why',
+                      file=sys.stderr)
         elif result in ('OK', 'EXPECTEDFAIL'):
             passed += ok if ok + bad + skip else 1
             failed += bad
