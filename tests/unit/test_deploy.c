@@ -9,7 +9,9 @@
  * the exact plan, every action in order, or the exact refusal (code and
  * the key words of its message). A plan is then applied, and the links,
  * the schema and the journal must say that it happened; a refusal must
- * have changed nothing. Health URLs point at a real server on loopback.
+ * have changed nothing. Two targets, each with an activate hook; only
+ * web-1 has a health URL (a real server on loopback), so a rollback ends
+ * with a probe of web-1 and none of web-2.
  */
 #include "helpers.h"
 
@@ -469,12 +471,15 @@ static char template_dir[256];
 
 static int group_setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
 	struct rip_err err = { 0 };
+	struct fx *f;
 
 	rip_log_set_level(RIP_LOG_ERROR);
-	if (loopback_start(&server_pid, &server_port, 64, serve) < 0 ||
-	    fx_open(f, state) < 0)
+	/* first, so the server's processes hold none of our memory */
+	if (loopback_start(&server_pid, &server_port, 64, serve) < 0)
+		return -1;
+	f = calloc(1, sizeof(*f));
+	if (fx_open(f, state) < 0)
 		return -1;
 	git(f->tmp.path, "init", "-q", ".");
 	write_text(tpath(state, ".gitignore"),
