@@ -608,7 +608,7 @@ static char *schema(struct fx *f)
 {
 	struct rip_migrations all = { 0 };
 	struct rip_mig_status st;
-	struct rip_migrate *m;
+	struct rip_migrate *m = NULL;
 	struct rip_buf b = RIP_BUF_INIT;
 	struct rip_err err = { 0 };
 
@@ -702,7 +702,7 @@ static void crash(void **state, const char *op, const char *id)
 static void ups(struct fx *f, const char *id)
 {
 	struct rip_migrations migs = { 0 };
-	struct rip_migrate *m;
+	struct rip_migrate *m = NULL;
 	struct rip_err err = { 0 };
 	size_t done;
 
