@@ -274,13 +274,17 @@ done:
  * The release a rollback of target goes back to. Newest first through its
  * completed switches, the first release that is not current and that no
  * later rollback left: rolling back twice goes further back (v2 -> v1 ->
- * v0), never forward again to the release the first rollback fled.
+ * v0), never forward again to the release the first rollback fled. A
+ * rollback to R also leaves every release switched to since R first ran
+ * (rollback --to v1 from v3 jumps over v2): those are skipped until the
+ * switch that brought R.
  */
 int rip_rollback_target(char **out, struct rip_store *store,
 	const struct rip_target *t, const char *current, struct rip_err *err)
 {
 	struct rip_strlist fled = { 0 };
 	struct rip_switches h;
+	const char *seek = NULL;
 	int rc;
 
 	*out = NULL;
@@ -292,11 +296,19 @@ int rip_rollback_target(char **out, struct rip_store *store,
 	for (size_t i = 0; i < h.n && !*out; i++) {
 		const struct rip_switch *s = &h.v[i];
 
-		if ((!current || strcmp(s->release, current)) &&
+		if (seek && strcmp(s->release, seek)) {
+			rip_strlist_push(&fled, s->release);
+			continue;
+		}
+		if (seek)
+			seek = NULL; /* the switch that brought it */
+		else if ((!current || strcmp(s->release, current)) &&
 		    !rip_strlist_has(&fled, s->release))
 			*out = rip_xstrdup(s->release);
-		if (!strcmp(s->op, "rollback") && s->previous)
+		if (!strcmp(s->op, "rollback") && s->previous) {
 			rip_strlist_push(&fled, s->previous);
+			seek = s->release;
+		}
 	}
 	rip_strlist_release(&fled);
 	rip_switches_release(&h);
