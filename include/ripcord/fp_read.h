@@ -82,7 +82,7 @@
 #include "ripcord/fingerprint.h"
 
 typedef struct sqlite3 sqlite3;
-typedef struct pg_conn PGconn;
+struct rip_pg;
 
 /*
  * Reads the schema "main" of db into out (which must be empty or
@@ -102,8 +102,8 @@ RIP_MUST_CHECK int rip_fp_read_sqlite(struct rip_fingerprint *out,
  * settings it needs (search_path, DateStyle, ...) are restored. out is
  * sorted on return; on error it is released (RIP_EFAIL).
  */
-RIP_MUST_CHECK int rip_fp_read_pg(struct rip_fingerprint *out, PGconn *conn,
-	bool strict, struct rip_err *err);
+RIP_MUST_CHECK int rip_fp_read_pg(struct rip_fingerprint *out,
+	struct rip_pg *conn, bool strict, struct rip_err *err);
 
 /* Helpers for the readers (fingerprint.c). */
 

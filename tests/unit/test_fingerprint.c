@@ -10,11 +10,11 @@
 #include "helpers.h"
 
 #include <sqlite3.h>
-#include <libpq-fe.h>
 
 #include "ripcord/digest.h"
 #include "ripcord/fingerprint.h"
 #include "ripcord/fp_read.h"
+#include "pg.h"
 
 /* ------------------------------------------------------------------ */
 /* shared checks */
@@ -567,39 +567,32 @@ static void test_sqlite_error(void **state)
 /* PostgreSQL */
 
 struct pgdb {
-	PGconn *admin;
-	PGconn *a;
-	PGconn *b;
+	struct rip_pg *admin;
+	struct rip_pg *a;
+	struct rip_pg *b;
 	char name_a[64];
 	char name_b[64];
 };
 
-static void quiet(void *arg, const char *msg)
+static struct rip_pg *pg_connect(const char *conninfo, const char *dbname)
 {
-	(void)arg;
-	(void)msg;
-}
+	struct rip_err err = { 0 };
+	struct rip_pg *c = NULL;
+	char *ci = NULL;
 
-static PGconn *pg_connect(const char *conninfo, const char *dbname)
-{
-	const char *keys[] = { "dbname", "dbname", NULL };
-	const char *vals[] = { conninfo, dbname, NULL };
-	PGconn *c = PQconnectdbParams(keys, vals, 1);
-
-	if (PQstatus(c) != CONNECTION_OK)
-		fail_msg("cannot connect to '%s': %s", conninfo, PQerrorMessage(c));
-	PQsetNoticeProcessor(c, quiet, NULL);
+	if (rip_pg_conninfo_with_db(&ci, conninfo, dbname, &err) < 0 ||
+	    rip_pg_connect(&c, ci, &err) < 0)
+		fail_msg("%s", err.msg);
+	free(ci);
 	return c;
 }
 
-static void pg_exec(PGconn *c, const char *sql)
+static void pg_exec(struct rip_pg *c, const char *sql)
 {
-	PGresult *r = PQexec(c, sql);
-	ExecStatusType st = PQresultStatus(r);
+	struct rip_err err = { 0 };
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		fail_msg("postgres: %s\nin: %s", PQerrorMessage(c), sql);
-	PQclear(r);
+	if (rip_pg_exec(c, sql, &err) < 0)
+		fail_msg("postgres: %s\nin: %s", err.msg, sql);
 }
 
 /* Two scratch databases, a and b; state is NULL without a server. */
@@ -607,7 +600,7 @@ static int pg_setup(void **state)
 {
 	static unsigned counter;
 	const char *conninfo = getenv("RIPCORD_TEST_PG");
-	struct rip_buf sql = RIP_BUF_INIT;
+	struct rip_err err = { 0 };
 	struct pgdb *p;
 
 	*state = NULL;
@@ -621,12 +614,9 @@ static int pg_setup(void **state)
 		(long)getpid(), counter);
 	snprintf(p->name_b, sizeof(p->name_b), "ripcord_fp_%ld_%u_b",
 		(long)getpid(), counter++);
-	rip_buf_addf(&sql, "CREATE DATABASE %s", p->name_a);
-	pg_exec(p->admin, sql.buf);
-	rip_buf_reset(&sql);
-	rip_buf_addf(&sql, "CREATE DATABASE %s", p->name_b);
-	pg_exec(p->admin, sql.buf);
-	rip_buf_release(&sql);
+	if (rip_pg_database_create(p->admin, p->name_a, &err) < 0 ||
+	    rip_pg_database_create(p->admin, p->name_b, &err) < 0)
+		fail_msg("%s", err.msg);
 	p->a = pg_connect(conninfo, p->name_a);
 	p->b = pg_connect(conninfo, p->name_b);
 	*state = p;
@@ -636,19 +626,16 @@ static int pg_setup(void **state)
 static int pg_teardown(void **state)
 {
 	struct pgdb *p = *state;
-	struct rip_buf sql = RIP_BUF_INIT;
+	struct rip_err err = { 0 };
 
 	if (!p)
 		return 0;
-	PQfinish(p->a);
-	PQfinish(p->b);
-	rip_buf_addf(&sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", p->name_a);
-	pg_exec(p->admin, sql.buf);
-	rip_buf_reset(&sql);
-	rip_buf_addf(&sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", p->name_b);
-	pg_exec(p->admin, sql.buf);
-	rip_buf_release(&sql);
-	PQfinish(p->admin);
+	rip_pg_free(p->a);
+	rip_pg_free(p->b);
+	if (rip_pg_database_drop(p->admin, p->name_a, &err) < 0 ||
+	    rip_pg_database_drop(p->admin, p->name_b, &err) < 0)
+		fail_msg("%s", err.msg);
+	rip_pg_free(p->admin);
 	free(p);
 	return 0;
 }
@@ -660,7 +647,8 @@ static struct pgdb *pg_state(void **state)
 	return *state;
 }
 
-static void pg_fp(struct rip_fingerprint *out, PGconn *c, bool strict)
+static void pg_fp(struct rip_fingerprint *out, struct rip_pg *c,
+	bool strict)
 {
 	struct rip_err err = { 0 };
 
@@ -1010,7 +998,7 @@ static void test_pg_ignored(void **state)
 {
 	struct pgdb *p = pg_state(state);
 	struct rip_fingerprint a, b;
-	PGresult *r;
+	struct rip_pg_res *r;
 	bool have_ext;
 
 	pg_fp(&a, p->a, true);
@@ -1029,10 +1017,10 @@ static void test_pg_ignored(void **state)
 	assert_string_equal(b.v[0].key, "schema public");
 	rip_fp_release(&b);
 
-	r = PQexec(p->a, "SELECT 1 FROM pg_available_extensions "
-		"WHERE name = 'pg_trgm'");
-	have_ext = PQntuples(r) == 1;
-	PQclear(r);
+	assert_int_equal(rip_pg_query(&r, p->a, "SELECT 1 FROM "
+		"pg_available_extensions WHERE name = 'pg_trgm'", 0, NULL, NULL), 0);
+	have_ext = rip_pg_rows(r) == 1;
+	rip_pg_res_free(r);
 	if (have_ext) {
 		pg_exec(p->a, "CREATE EXTENSION pg_trgm;");
 		pg_fp(&b, p->a, false);
@@ -1044,14 +1032,14 @@ static void test_pg_ignored(void **state)
 	rip_fp_release(&a);
 }
 
-static char *pg_value(PGconn *c, const char *sql)
+static char *pg_value(struct rip_pg *c, const char *sql)
 {
-	PGresult *r = PQexec(c, sql);
+	struct rip_pg_res *r;
 	char *v;
 
-	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	v = rip_xstrdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
+	assert_int_equal(rip_pg_query(&r, c, sql, 0, NULL, NULL), 0);
+	v = rip_xstrdup(rip_pg_value(r, 0, 0));
+	rip_pg_res_free(r);
 	return v;
 }
 
@@ -1067,7 +1055,7 @@ static void test_pg_transactions(void **state)
 		"SET DateStyle = 'German';"
 		"CREATE TABLE public.d (day date DEFAULT '2024-03-01');");
 	pg_fp(&a, p->a, false);
-	assert_int_equal(PQtransactionStatus(p->a), PQTRANS_IDLE);
+	assert_int_equal(rip_pg_tx(p->a), RIP_PG_IDLE);
 	path = pg_value(p->a, "SHOW search_path");
 	style = pg_value(p->a, "SHOW DateStyle");
 	assert_string_equal(path, "other, public");
@@ -1077,7 +1065,7 @@ static void test_pg_transactions(void **state)
 
 	pg_exec(p->a, "BEGIN; CREATE TABLE public.e (x integer);");
 	pg_fp(&b, p->a, false);
-	assert_int_equal(PQtransactionStatus(p->a), PQTRANS_INTRANS);
+	assert_int_equal(rip_pg_tx(p->a), RIP_PG_INTRANS);
 	path = pg_value(p->a, "SHOW search_path");
 	assert_string_equal(path, "other, public");
 	free(path);
@@ -1090,8 +1078,8 @@ static void test_pg_transactions(void **state)
 	rip_fp_release(&a);
 	rip_fp_release(&b);
 
-	PQclear(PQexec(p->a, "BEGIN; SELECT 1/0;"));
-	assert_int_equal(PQtransactionStatus(p->a), PQTRANS_INERROR);
+	assert_int_equal(rip_pg_exec(p->a, "BEGIN; SELECT 1/0;", NULL), RIP_EFAIL);
+	assert_int_equal(rip_pg_tx(p->a), RIP_PG_INERROR);
 	assert_int_equal(rip_fp_read_pg(&a, p->a, false, &err), RIP_EFAIL);
 	assert_err_contains(&err, "roll it back first");
 	assert_null(a.v);
