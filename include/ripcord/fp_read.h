@@ -81,17 +81,18 @@
 #include "ripcord/err.h"
 #include "ripcord/fingerprint.h"
 
-typedef struct sqlite3 sqlite3;
+struct rip_db;
 struct rip_pg;
 
 /*
- * Reads the schema "main" of db into out (which must be empty or
- * released), without ripcord_migrations, sqlite_sequence and sqlite_stat*.
+ * Reads the schema "main" of db (opened by rip_db_sqlite) into out (which
+ * must be empty or released), without ripcord_migrations, sqlite_sequence
+ * and sqlite_stat*. Runs in one read transaction unless db is in one.
  * strict adds column positions. out is sorted on return; on error it is
  * released and err says which catalog could not be read (RIP_EFAIL).
  */
 RIP_MUST_CHECK int rip_fp_read_sqlite(struct rip_fingerprint *out,
-	sqlite3 *db, bool strict, struct rip_err *err);
+	struct rip_db *db, bool strict, struct rip_err *err);
 
 /*
  * Reads every schema of the connected database except pg_catalog,

@@ -561,29 +561,27 @@ struct records {
 static int read_ops(struct records *r, struct rip_state *st,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
+	struct rip_state_stmt *s;
 	size_t alloc = 0;
-	int step, rc = 0;
+	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT seq, op, release, result, "
-			"started, finished FROM operations ORDER BY seq", -1, &s,
-			NULL))
-		return rip_state_fail(st, err, "cannot read the operations");
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	if ((rc = rip_state_prepare(&s, st, "cannot read the operations",
+			"SELECT seq, op, release, result, started, finished FROM "
+			"operations ORDER BY seq", err)) < 0)
+		return rc;
+	while ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
 		struct rip_dora_op *o;
 
 		RIP_ALLOC_GROW(r->ops, r->n_ops + 1, alloc);
 		o = &r->ops[r->n_ops++];
-		o->seq = sqlite3_column_int64(s, 0);
+		o->seq = rip_state_col_int64(s, 0);
 		o->op = rip_state_col_text(s, 1);
 		o->release = rip_state_col_text(s, 2);
 		o->result = rip_state_col_text(s, 3);
-		o->started = sqlite3_column_int64(s, 4);
-		o->finished = sqlite3_column_int64(s, 5);
+		o->started = rip_state_col_int64(s, 4);
+		o->finished = rip_state_col_int64(s, 5);
 	}
-	if (step != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot read the operations");
-	sqlite3_finalize(s);
+	rip_state_stmt_free(s);
 	return rc;
 }
 

@@ -9,11 +9,10 @@
  */
 #include "helpers.h"
 
-#include <sqlite3.h>
-
 #include "ripcord/digest.h"
 #include "ripcord/fingerprint.h"
 #include "ripcord/fp_read.h"
+#include "db_internal.h"
 #include "pg.h"
 
 /* ------------------------------------------------------------------ */
@@ -172,23 +171,31 @@ static void test_canonical_text(void **state)
 /* ------------------------------------------------------------------ */
 /* SQLite */
 
-static sqlite3 *sq_open(const char *path)
+static struct rip_db *sq_open(const char *path)
 {
-	sqlite3 *db = NULL;
+	struct rip_err err = { 0 };
+	struct rip_db *db = NULL;
 
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (rip_db_sqlite_open_file(&db, path, &err) < 0)
+		fail_msg("%s", err.msg);
 	return db;
 }
 
-static void sq_exec(sqlite3 *db, const char *sql)
+static void sq_exec(struct rip_db *db, const char *sql)
 {
-	char *msg = NULL;
+	struct rip_err err = { 0 };
 
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("sqlite: %s\nin: %s", msg, sql);
+	if (rip_db_sqlite_exec(db, sql, &err) < 0)
+		fail_msg("sqlite: %s\nin: %s", err.msg, sql);
 }
 
-static void sq_fp(struct rip_fingerprint *out, sqlite3 *db, bool strict)
+static void sq_close(struct rip_db *db)
+{
+	rip_db_sqlite.close(db);
+}
+
+static void sq_fp(struct rip_fingerprint *out, struct rip_db *db,
+	bool strict)
 {
 	struct rip_err err = { 0 };
 
@@ -200,11 +207,11 @@ static void sq_fp(struct rip_fingerprint *out, sqlite3 *db, bool strict)
 static void sq_build(struct rip_fingerprint *out, void **state,
 	const char *name, const char *sql, bool strict)
 {
-	sqlite3 *db = sq_open(tpath(state, name));
+	struct rip_db *db = sq_open(tpath(state, name));
 
 	sq_exec(db, sql);
 	sq_fp(out, db, strict);
-	sqlite3_close(db);
+	sq_close(db);
 }
 
 static const char sq_base[] =
@@ -283,17 +290,16 @@ static void test_sqlite_statement_order(void **state)
 	rip_fp_release(&b);
 }
 
-static char *sq_table_sql(sqlite3 *db, const char *name)
+static char *sq_table_sql(struct rip_db *db, const char *name)
 {
-	sqlite3_stmt *s;
+	struct rip_db_sqlite_stmt *s;
 	char *sql;
 
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master "
-		"WHERE name = ?1", -1, &s, NULL), SQLITE_OK);
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	sql = rip_xstrdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	assert_int_equal(rip_db_sqlite_prepare(&s, db, "SELECT sql FROM "
+		"sqlite_master WHERE name = ?1", name, NULL), 0);
+	assert_int_equal(rip_db_sqlite_step(s, NULL), RIP_DB_SQLITE_ROW);
+	sql = rip_xstrdup(rip_db_sqlite_col(s, 0));
+	rip_db_sqlite_stmt_free(s);
 	return sql;
 }
 
@@ -301,7 +307,7 @@ static char *sq_table_sql(sqlite3 *db, const char *name)
  * the same structure under other stored text and autoindex names. */
 static void test_sqlite_rebuild(void **state)
 {
-	sqlite3 *db = sq_open(tpath(state, "r.db"));
+	struct rip_db *db = sq_open(tpath(state, "r.db"));
 	struct rip_fingerprint a, b;
 	char *before, *after;
 
@@ -342,13 +348,13 @@ static void test_sqlite_rebuild(void **state)
 	free(after);
 	rip_fp_release(&a);
 	rip_fp_release(&b);
-	sqlite3_close(db);
+	sq_close(db);
 }
 
 /* The case from real life, and what the drill sees in between. */
 static void test_sqlite_add_drop_column(void **state)
 {
-	sqlite3 *db = sq_open(tpath(state, "t.db"));
+	struct rip_db *db = sq_open(tpath(state, "t.db"));
 	struct rip_fingerprint a, b, c;
 
 	sq_exec(db, "CREATE TABLE execution_tasks (id INTEGER PRIMARY KEY, "
@@ -366,7 +372,7 @@ static void test_sqlite_add_drop_column(void **state)
 	rip_fp_release(&a);
 	rip_fp_release(&b);
 	rip_fp_release(&c);
-	sqlite3_close(db);
+	sq_close(db);
 }
 
 struct sq_case {
@@ -517,7 +523,7 @@ static void test_sqlite_column_order(void **state)
 static void test_sqlite_ignored(void **state)
 {
 	struct rip_fingerprint a, b;
-	sqlite3 *db = sq_open(tpath(state, "i.db"));
+	struct rip_db *db = sq_open(tpath(state, "i.db"));
 
 	sq_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, "
 		"x TEXT);");
@@ -535,7 +541,7 @@ static void test_sqlite_ignored(void **state)
 	assert_string_equal(b.v[2].key, "table t");
 	rip_fp_release(&a);
 	rip_fp_release(&b);
-	sqlite3_close(db);
+	sq_close(db);
 }
 
 /* A catalog that cannot be read fails cleanly and leaves nothing. */
@@ -543,7 +549,7 @@ static void test_sqlite_error(void **state)
 {
 	struct rip_fingerprint fp;
 	struct rip_err err = { 0 };
-	sqlite3 *db = sq_open(tpath(state, "e.db"));
+	struct rip_db *db = sq_open(tpath(state, "e.db"));
 
 	sq_exec(db, "CREATE TABLE a (x INTEGER);"
 		"PRAGMA writable_schema = ON;"
@@ -551,7 +557,7 @@ static void test_sqlite_error(void **state)
 		"VALUES ('table', 'v', 'v', 0, "
 		"'CREATE VIRTUAL TABLE v USING nosuchmodule()');"
 		"PRAGMA writable_schema = OFF;");
-	sqlite3_close(db);
+	sq_close(db);
 	db = sq_open(tpath(state, "e.db"));
 	assert_int_equal(rip_fp_read_sqlite(&fp, db, false, &err), RIP_EFAIL);
 	assert_err_contains(&err, "sqlite fingerprint: cannot read");
@@ -559,8 +565,8 @@ static void test_sqlite_error(void **state)
 	assert_null(fp.v);
 	assert_int_equal(fp.n, 0);
 	/* and the read transaction was closed */
-	assert_int_equal(sqlite3_get_autocommit(db), 1);
-	sqlite3_close(db);
+	assert_false(rip_db_sqlite_in_tx(db));
+	sq_close(db);
 }
 
 /* ------------------------------------------------------------------ */
