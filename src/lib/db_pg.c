@@ -17,8 +17,9 @@
 #include <time.h>
 
 #include "ripcord/db.h"
-#include "ripcord/fp_read.h"
+#include "fp_read.h"
 #include "pg.h"
+#include "sqltok.h"
 #include "banned.h"
 
 struct rip_db {

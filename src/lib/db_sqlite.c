@@ -18,8 +18,9 @@
 
 #include "ripcord/db.h"
 #include "ripcord/fsutil.h"
-#include "ripcord/fp_read.h"
+#include "fp_read.h"
 #include "db_internal.h"
+#include "sqltok.h"
 #include "banned.h"
 
 struct rip_db {

@@ -24,6 +24,7 @@
 #include "ripcord/buf.h"
 #include "ripcord/config.h"
 #include "ripcord/dora.h"
+#include "json_internal.h"
 #include "state_internal.h"
 #include "banned.h"
 

@@ -37,7 +37,7 @@
 
 #include "ripcord/buf.h"
 #include "ripcord/digest.h"
-#include "ripcord/fp_read.h"
+#include "fp_read.h"
 #include "pg.h"
 #include "banned.h"
 

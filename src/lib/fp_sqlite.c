@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "ripcord/buf.h"
-#include "ripcord/fp_read.h"
+#include "fp_read.h"
 #include "db_internal.h"
 #include "banned.h"
 

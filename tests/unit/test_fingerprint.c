@@ -11,7 +11,7 @@
 
 #include "ripcord/digest.h"
 #include "ripcord/fingerprint.h"
-#include "ripcord/fp_read.h"
+#include "fp_read.h"
 #include "db_internal.h"
 #include "pg.h"
 

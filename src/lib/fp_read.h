@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fp_read.h: the two catalog readers that build a structural fingerprint
- * (fingerprint.h) of a live database, and the helpers they share.
+ * (fingerprint.h) of a live database, and the helpers they share. Internal
+ * to the library: the drivers reach them through rip_db_ops.fingerprint.
  *
  * Both read catalogs, never stored SQL text, except where the database
  * keeps no catalog for a definition (SQLite triggers and views). Names are
@@ -82,7 +83,7 @@
 #include "ripcord/fingerprint.h"
 
 struct rip_db;
-struct rip_pg;
+struct rip_pg;  /* pg.h */
 
 /*
  * Reads the schema "main" of db (opened by rip_db_sqlite) into out (which
