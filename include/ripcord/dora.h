@@ -117,23 +117,13 @@ struct rip_dora {
 	size_t n_events;
 };
 
-/* A row of the operations table (journal.h), as rip_dora_compute reads it. */
-struct rip_dora_op {
-	int64_t seq;
-	char *op;                 /* "deploy", "rollback", ... */
-	char *release;
-	char *result;             /* "running", "ok", "failed: ..." */
-	int64_t started;
-	int64_t finished;         /* 0 while running */
-};
-
 /* What the figures are computed from, each oldest first; borrowed. */
 struct rip_dora_input {
 	const struct rip_audit_entry *audit;
 	size_t n_audit;
 	const struct rip_release_rec *releases;
 	size_t n_releases;
-	const struct rip_dora_op *ops;
+	const struct rip_op *ops;        /* the operations (journal.h) */
 	size_t n_ops;
 	const struct rip_switch *switches;
 	size_t n_switches;

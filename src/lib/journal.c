@@ -320,6 +320,18 @@ int rip_op_supersede(struct rip_state *st, int64_t keep, struct rip_err *err)
 	return rc;
 }
 
+#define OP_COLS "seq, op, release, result, started, finished"
+
+static void read_op(struct rip_op *o, struct rip_state_stmt *s)
+{
+	o->seq = rip_state_col_int64(s, 0);
+	o->op = rip_state_col_text(s, 1);
+	o->release = rip_state_col_text(s, 2);
+	o->result = rip_state_col_text(s, 3);
+	o->started = rip_state_col_int64(s, 4);
+	o->finished = rip_state_col_int64(s, 5);
+}
+
 int rip_op_unfinished(struct rip_op *out, struct rip_state *st,
 	struct rip_err *err)
 {
@@ -328,14 +340,11 @@ int rip_op_unfinished(struct rip_op *out, struct rip_state *st,
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = rip_state_prepare(&s, st, "cannot read the operations",
-			"SELECT seq, op, release, started FROM operations WHERE "
-			"finished = 0 ORDER BY seq DESC LIMIT 1", err)) < 0)
+			"SELECT " OP_COLS " FROM operations WHERE finished = 0 "
+			"ORDER BY seq DESC LIMIT 1", err)) < 0)
 		return rc;
 	if ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
-		out->seq = rip_state_col_int64(s, 0);
-		out->op = rip_state_col_text(s, 1);
-		out->release = rip_state_col_text(s, 2);
-		out->started = rip_state_col_int64(s, 3);
+		read_op(out, s);
 		rc = 0;
 	}
 	rip_state_stmt_free(s);
@@ -346,7 +355,37 @@ void rip_op_release(struct rip_op *op)
 {
 	free(op->op);
 	free(op->release);
+	free(op->result);
 	memset(op, 0, sizeof(*op));
+}
+
+int rip_op_list(struct rip_ops *out, struct rip_state *st,
+	struct rip_err *err)
+{
+	struct rip_state_stmt *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = rip_state_prepare(&s, st, "cannot read the operations",
+			"SELECT " OP_COLS " FROM operations ORDER BY seq", err)) < 0)
+		return rc;
+	while ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
+		RIP_ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		memset(&out->v[out->n], 0, sizeof(out->v[out->n]));
+		read_op(&out->v[out->n++], s);
+	}
+	rip_state_stmt_free(s);
+	if (rc < 0)
+		rip_ops_release(out);
+	return rc;
+}
+
+void rip_ops_release(struct rip_ops *ops)
+{
+	for (size_t i = 0; i < ops->n; i++)
+		rip_op_release(&ops->v[i]);
+	free(ops->v);
+	memset(ops, 0, sizeof(*ops));
 }
 
 /* ---- the audit log ----------------------------------------------------- */

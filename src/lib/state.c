@@ -2,7 +2,7 @@
 /*
  * state.c: state.db through SQLite: opening, the schema and its upgrades,
  * and the releases table; and for the modules that keep their own tables
- * in the same file (journal.c, store.c, rollout_rec.c, drill.c, dora.c),
+ * in the same file (journal.c, store.c, rollout_rec.c, drill.c),
  * the statement helpers of state_internal.h. This is the only file that
  * calls SQLite for the store (the SQLite migration driver, db_sqlite.c,
  * has its own connections).

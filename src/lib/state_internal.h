@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * state_internal.h: what state.c lends the modules that keep their records
- * in state.db (journal.c, store.c, rollout_rec.c, drill.c, dora.c): plain
+ * in state.db (journal.c, store.c, rollout_rec.c, drill.c): plain
  * statements, transactions, and prepared statements with bind, step and
  * column helpers. state.c is the only one of them that calls SQLite, so
  * the handle's settings (WAL, synchronous=FULL, the busy timeout) and the
