@@ -94,34 +94,4 @@ void rip_applied_add(struct rip_applied_list *l, const char *version,
 	const char *name, const char *checksum, int64_t applied_at,
 	bool dirty);
 
-/*
- * Finds the next SQL statement in text[*pos..len): skips white space and
- * comments, honours quotes, dollar quotes and comments inside it, and sets
- * [*start, *end) (without the ';'). Returns false when none is left.
- */
-bool rip_sql_next(const char *text, size_t len, size_t *pos, size_t *start,
-	size_t *end);
-/*
- * A lower-case copy of the statement t[0..len) with string literals,
- * quoted names and comments blanked out, for keyword tests that must not
- * be fooled by "... concurrently ..." inside a comment or a string.
- */
-char *rip_sql_scrub(const char *t, size_t len);
-
-/*
- * Whether the statement t[0..len) starts with the word w, in any case:
- * w must not run on into a letter or digit ("end" is not "endpoint").
- */
-bool rip_sql_starts_word(const char *t, size_t len, const char *w);
-
-/* 1-based line of byte offset off in text. */
-int rip_sql_line(const char *text, size_t off);
-
-/*
- * Whether a script manages its own transaction (BEGIN, COMMIT, END,
- * ROLLBACK, SAVEPOINT as statements, not inside a trigger body), as
- * sqitch's templates do: such a script cannot run inside ours.
- */
-bool rip_sql_controls_tx(const char *text, size_t len);
-
 #endif

@@ -50,8 +50,6 @@
 #ifndef RIPCORD_DORA_H
 #define RIPCORD_DORA_H
 
-#include <jansson.h>
-
 #include "ripcord/journal.h"
 #include "ripcord/state.h"
 
@@ -119,23 +117,13 @@ struct rip_dora {
 	size_t n_events;
 };
 
-/* A row of the operations table (journal.h), as rip_dora_compute reads it. */
-struct rip_dora_op {
-	int64_t seq;
-	char *op;                 /* "deploy", "rollback", ... */
-	char *release;
-	char *result;             /* "running", "ok", "failed: ..." */
-	int64_t started;
-	int64_t finished;         /* 0 while running */
-};
-
 /* What the figures are computed from, each oldest first; borrowed. */
 struct rip_dora_input {
 	const struct rip_audit_entry *audit;
 	size_t n_audit;
 	const struct rip_release_rec *releases;
 	size_t n_releases;
-	const struct rip_dora_op *ops;
+	const struct rip_op *ops;        /* the operations (journal.h) */
 	size_t n_ops;
 	const struct rip_switch *switches;
 	size_t n_switches;
@@ -164,15 +152,6 @@ void rip_dora_release(struct rip_dora *d);
 
 /* "deploy", "rollout", "promote", "abort", "rollback". */
 const char *rip_dora_kind_name(enum rip_dora_kind kind);
-
-/*
- * The figures as a new JSON object (the caller owns the reference):
- * window_days, since, now, deployment_frequency_per_day,
- * lead_time_seconds, change_failure_rate, time_to_restore_seconds (each
- * null when n/a), and the counts deploys, successful_deploys,
- * change_failures, restored, rollbacks, lead_time_releases.
- */
-json_t *rip_dora_json(const struct rip_dora *d);
 
 /* "42 s", "12 min", "3.5 h", "4.2 days"; "n/a" for a negative or NaN. */
 void rip_dora_format_duration(char *out, size_t len, double seconds);

@@ -93,9 +93,17 @@ RIP_MUST_CHECK int rip_journal_history(struct rip_switches *out,
  */
 struct rip_op {
 	int64_t seq;
-	char *op;
+	char *op;                 /* "deploy", "rollback", ... */
 	char *release;
+	char *result;             /* "running", "ok", "failed: ..." */
 	int64_t started;
+	int64_t finished;         /* 0 while running */
+};
+
+struct rip_ops {
+	struct rip_op *v;         /* oldest first */
+	size_t n;
+	size_t alloc;
 };
 
 RIP_MUST_CHECK int rip_op_begin(int64_t *seq, struct rip_state *st,
@@ -109,6 +117,13 @@ RIP_MUST_CHECK int rip_op_supersede(struct rip_state *st, int64_t keep,
 RIP_MUST_CHECK int rip_op_unfinished(struct rip_op *out, struct rip_state *st,
 	struct rip_err *err);
 void rip_op_release(struct rip_op *op);
+/*
+ * Every operation, oldest first (for the DORA figures, dora.h). Reads
+ * only. On failure out is empty. Free it with rip_ops_release.
+ */
+RIP_MUST_CHECK int rip_op_list(struct rip_ops *out, struct rip_state *st,
+	struct rip_err *err);
+void rip_ops_release(struct rip_ops *ops);
 
 /* One entry of the audit log. */
 struct rip_audit_entry {

@@ -17,8 +17,6 @@
 #ifndef RIPCORD_REPORT_H
 #define RIPCORD_REPORT_H
 
-#include <jansson.h>
-
 #include "ripcord/buf.h"
 #include "ripcord/config.h"
 #include "ripcord/dora.h"
@@ -64,14 +62,6 @@ void rip_report_release(struct rip_report *r);
 
 /* Appends the whole HTML page of r to out. */
 void rip_report_html(struct rip_buf *out, const struct rip_report *r);
-
-/*
- * The readiness as a new JSON array, newest release first, of objects:
- * release, created, artifact, ready, fresh, last_drill (null or {seq,
- * started, seconds, result, detail, age_seconds}), last_pass (null or a
- * time).
- */
-json_t *rip_report_readiness_json(const struct rip_report *r);
 
 /*
  * Appends s to out escaped for HTML text and attribute values: & < > " '

@@ -17,6 +17,7 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/report.h"
 #include "ripcord/store.h"
+#include "json_internal.h"
 #include "banned.h"
 
 #define DEFAULT_OUTPUT "ripcord-report.html"

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "ripcord/dora.h"
 #include "ripcord/status.h"
+#include "json_internal.h"
 #include "banned.h"
 
 static const char *dash(const char *s)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * db_pg.c: the PostgreSQL migration driver, through libpq.
+ * db_pg.c: the PostgreSQL migration driver.
  *
  * A migration and its record commit in one transaction. Statements that
  * PostgreSQL refuses inside a transaction block (CREATE/DROP INDEX
@@ -9,81 +9,51 @@
  * one statement at a time instead, with the record marked dirty first and
  * cleaned only when all of them passed: a failure halfway leaves a dirty
  * level that blocks every later migration until a human has looked.
+ * PostgreSQL itself is reached through pg.h.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <libpq-fe.h>
-
 #include "ripcord/db.h"
-#include "ripcord/fp_read.h"
+#include "fp_read.h"
+#include "pg.h"
+#include "sqltok.h"
 #include "banned.h"
 
 struct rip_db {
-	PGconn *conn;
+	struct rip_pg *pg;
 };
-
-/* Copies libpq's message without its trailing newline. */
-static int pg_msg(struct rip_err *err, const char *prefix, const char *msg)
-{
-	size_t len = msg ? strlen(msg) : 0;
-
-	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		len--;
-	return rip_err_set(err, RIP_EFAIL, "%s%.*s", prefix, (int)len,
-		msg ? msg : "");
-}
 
 static int pg_exec(struct rip_db *db, const char *sql, struct rip_err *err)
 {
-	PGresult *r = PQexec(db->conn, sql);
-	int rc = 0;
-
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK)
-		rc = pg_msg(err, "postgres: ", PQresultErrorMessage(r));
-	PQclear(r);
-	return rc;
+	if (rip_pg_exec(db->pg, sql, err) < 0)
+		return rip_err_prefix(err, "postgres");
+	return 0;
 }
 
 static void pg_close(struct rip_db *db)
 {
 	if (!db)
 		return;
-	PQfinish(db->conn);
+	rip_pg_free(db->pg);
 	free(db);
-}
-
-static void quiet(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;  /* NOTICEs ("relation exists, skipping") are noise */
 }
 
 static int pg_open(struct rip_db **out, const struct rip_db_target *t,
 	struct rip_err *err)
 {
-	struct rip_db *db = rip_xcalloc(1, sizeof(*db));
+	struct rip_db *db;
 	int rc;
 
 	*out = NULL;
-	if (!t->database || !t->database[0]) {
-		free(db);
+	if (!t->database || !t->database[0])
 		return rip_err_set(err, RIP_ECONFIG, "[migrations] database is "
 			"not set (a postgres conninfo or URI)");
-	}
-	db->conn = PQconnectdb(t->database);
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		rc = pg_msg(err, "cannot connect to postgres: ",
-			PQerrorMessage(db->conn));
-		pg_close(db);
-		return rc;
-	}
-	PQsetNoticeProcessor(db->conn, quiet, NULL);
-	if ((rc = pg_exec(db, "CREATE TABLE IF NOT EXISTS ripcord_migrations ("
+	db = rip_xcalloc(1, sizeof(*db));
+	if ((rc = rip_pg_connect(&db->pg, t->database, err)) < 0 ||
+	    (rc = pg_exec(db, "CREATE TABLE IF NOT EXISTS ripcord_migrations ("
 			"seq bigserial PRIMARY KEY, version text NOT NULL, "
 			"name text NOT NULL, checksum text NOT NULL, "
 			"applied_at bigint NOT NULL, "
@@ -99,44 +69,33 @@ static int pg_open(struct rip_db **out, const struct rip_db_target *t,
 static int pg_applied(struct rip_db *db, struct rip_applied_list *out,
 	struct rip_err *err)
 {
-	PGresult *r = PQexec(db->conn, "SELECT version, name, checksum, "
-		"applied_at, dirty FROM ripcord_migrations ORDER BY seq");
-	int rc = 0;
+	struct rip_pg_res *r;
 
 	memset(out, 0, sizeof(*out));
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		rc = pg_msg(err, "postgres: cannot read ripcord_migrations: ",
-			PQresultErrorMessage(r));
-	} else {
-		for (int i = 0; i < PQntuples(r); i++)
-			rip_applied_add(out, PQgetvalue(r, i, 0),
-				PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-				strtoll(PQgetvalue(r, i, 3), NULL, 10),
-				PQgetvalue(r, i, 4)[0] == 't');
-	}
-	PQclear(r);
-	return rc;
+	if (rip_pg_query(&r, db->pg, "SELECT version, name, checksum, "
+			"applied_at, dirty FROM ripcord_migrations ORDER BY seq",
+			0, NULL, err) < 0)
+		return rip_err_prefix(err, "postgres: cannot read "
+			"ripcord_migrations");
+	for (size_t i = 0; i < rip_pg_rows(r); i++)
+		rip_applied_add(out, rip_pg_value(r, i, 0), rip_pg_value(r, i, 1),
+			rip_pg_value(r, i, 2),
+			strtoll(rip_pg_value(r, i, 3), NULL, 10),
+			rip_pg_flag(r, i, 4));
+	rip_pg_res_free(r);
+	return 0;
 }
 
 /* Runs text as one query string; a failure names file:line. */
 static int run_text(struct rip_db *db, const struct rip_sql *sql,
 	size_t base, const char *text, struct rip_err *err)
 {
-	PGresult *r = PQexec(db->conn, text);
-	int rc = 0;
+	size_t pos;
+	int rc;
 
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK &&
-	    PQresultStatus(r) != PGRES_EMPTY_QUERY) {
-		const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
-		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-		size_t at = base + (pos ? strtoul(pos, NULL, 10) - 1 : 0);
-
-		rc = rip_err_set(err, RIP_EFAIL, "%s:%d: %s", sql->file ?
-			sql->file : "migration", rip_sql_line(sql->text, at),
-			msg ? msg : PQresultErrorMessage(r));
-	}
-	PQclear(r);
+	if ((rc = rip_pg_exec_script(&pos, db->pg, text, err)) < 0)
+		rip_err_prefix(err, "%s:%d", sql->file ? sql->file : "migration",
+			rip_sql_line(sql->text, base + (pos ? pos - 1 : 0)));
 	return rc;
 }
 
@@ -193,8 +152,6 @@ static int record(struct rip_db *db, const struct rip_migration *m,
 {
 	char hex[RIP_SHA256_HEX], when[32];
 	const char *params[5];
-	PGresult *r;
-	int rc = 0;
 
 	rip_hex(hex, m->checksum, RIP_SHA256_LEN);
 	snprintf(when, sizeof(when), "%lld", (long long)time(NULL));
@@ -203,18 +160,15 @@ static int record(struct rip_db *db, const struct rip_migration *m,
 	params[2] = hex;
 	params[3] = when;
 	params[4] = dirty ? "true" : "false";
-	r = dir == RIP_DB_UP ?
-		PQexecParams(db->conn, "INSERT INTO ripcord_migrations (version, "
-			"name, checksum, applied_at, dirty) VALUES ($1, $2, $3, $4, "
-			"$5) ON CONFLICT (version, name) DO UPDATE SET dirty = $5",
-			5, NULL, params, NULL, NULL, 0) :
-		PQexecParams(db->conn, "DELETE FROM ripcord_migrations WHERE "
-			"version = $1 AND name = $2", 2, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = pg_msg(err, "postgres: cannot record the migration: ",
-			PQresultErrorMessage(r));
-	PQclear(r);
-	return rc;
+	if (rip_pg_query(NULL, db->pg, dir == RIP_DB_UP ?
+			"INSERT INTO ripcord_migrations (version, name, checksum, "
+			"applied_at, dirty) VALUES ($1, $2, $3, $4, $5) ON CONFLICT "
+			"(version, name) DO UPDATE SET dirty = $5" :
+			"DELETE FROM ripcord_migrations WHERE version = $1 AND "
+			"name = $2", dir == RIP_DB_UP ? 5 : 2, params, err) < 0)
+		return rip_err_prefix(err, "postgres: cannot record the "
+			"migration");
+	return 0;
 }
 
 /* One statement at a time, outside any transaction, dirty until done. */
@@ -252,7 +206,7 @@ static int pg_apply(struct rip_db *db, const struct rip_migration *m,
 	if ((rc = run_each(db, sql, err)) < 0 ||
 	    (rc = record(db, m, dir, false, err)) < 0 ||
 	    (rc = pg_exec(db, "COMMIT", err)) < 0)
-		PQclear(PQexec(db->conn, "ROLLBACK"));
+		rip_pg_rollback(db->pg);
 	return rc;
 }
 
@@ -268,8 +222,8 @@ static int pg_verify(struct rip_db *db, const struct rip_migration *m,
 	    (rc = pg_exec(db, "BEGIN", err)) < 0)
 		return rc;
 	rc = run_text(db, &m->verify, 0, m->verify.text, err);
-	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)
-		PQclear(PQexec(db->conn, "ROLLBACK"));
+	if (rip_pg_tx(db->pg) != RIP_PG_IDLE)
+		rip_pg_rollback(db->pg);
 	return rc;
 }
 
@@ -277,17 +231,16 @@ static int pg_update(struct rip_db *db, const char *sql, const char *id,
 	const char *a, struct rip_err *err)
 {
 	const char *params[2] = { id, a };
-	PGresult *r = PQexecParams(db->conn, sql, a ? 2 : 1, NULL, params,
-		NULL, NULL, 0);
+	struct rip_pg_res *r;
 	int rc = 0;
 
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = pg_msg(err, "postgres: cannot update ripcord_migrations: ",
-			PQresultErrorMessage(r));
-	else if (strcmp(PQcmdTuples(r), "1"))
+	if (rip_pg_query(&r, db->pg, sql, a ? 2 : 1, params, err) < 0)
+		return rip_err_prefix(err, "postgres: cannot update "
+			"ripcord_migrations");
+	if (rip_pg_changed(r) != 1)
 		rc = rip_err_set(err, RIP_ENOTFOUND, "migration '%s' is not "
 			"recorded in the database", id);
-	PQclear(r);
+	rip_pg_res_free(r);
 	return rc;
 }
 
@@ -310,7 +263,7 @@ static int pg_set_checksum(struct rip_db *db, const char *id,
 static int pg_fingerprint(struct rip_db *db, struct rip_fingerprint *out,
 	bool strict, struct rip_err *err)
 {
-	return rip_fp_read_pg(out, db->conn, strict, err);
+	return rip_fp_read_pg(out, db->pg, strict, err);
 }
 
 const struct rip_db_ops rip_db_postgres = {

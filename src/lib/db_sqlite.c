@@ -18,8 +18,9 @@
 
 #include "ripcord/db.h"
 #include "ripcord/fsutil.h"
-#include "ripcord/fp_read.h"
+#include "fp_read.h"
 #include "db_internal.h"
+#include "sqltok.h"
 #include "banned.h"
 
 struct rip_db {
@@ -49,44 +50,55 @@ static void sq_close(struct rip_db *db)
 	free(db);
 }
 
-static int sq_open(struct rip_db **out, const struct rip_db_target *t,
+int rip_db_sqlite_open_file(struct rip_db **out, const char *path,
 	struct rip_err *err)
 {
 	struct rip_db *db = rip_xcalloc(1, sizeof(*db));
+
+	*out = NULL;
+	db->path = rip_xstrdup(path);
+	if (sqlite3_open_v2(path, &db->conn, SQLITE_OPEN_READWRITE |
+			SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		int rc = sq_fail(db, err, "cannot open");
+
+		sq_close(db);
+		return rc;
+	}
+	sqlite3_busy_timeout(db->conn, 10000);
+	*out = db;
+	return 0;
+}
+
+static int sq_open(struct rip_db **out, const struct rip_db_target *t,
+	struct rip_err *err)
+{
+	struct rip_db *db = NULL;
 	char *dir;
 	int rc;
 
 	*out = NULL;
-	db->path = rip_xstrdup(t->database ? t->database : "");
-	if (!t->database || !t->database[0]) {
-		rc = rip_err_set(err, RIP_ECONFIG, "[migrations] database is not "
+	if (!t->database || !t->database[0])
+		return rip_err_set(err, RIP_ECONFIG, "[migrations] database is not "
 			"set (the SQLite file to migrate)");
-		goto fail;
-	}
 	/* like the database file, its folder is made on first use */
 	dir = rip_path_dirname(t->database);
 	rc = rip_mkdir_p(dir, 0755, err);
 	free(dir);
 	if (rc < 0)
-		goto fail;
-	if (sqlite3_open_v2(t->database, &db->conn, SQLITE_OPEN_READWRITE |
-			SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		rc = sq_fail(db, err, "cannot open");
-		goto fail;
-	}
-	sqlite3_busy_timeout(db->conn, 10000);
+		return rc;
+	if ((rc = rip_db_sqlite_open_file(&db, t->database, err)) < 0)
+		return rc;
 	if ((rc = sq_exec(db, "CREATE TABLE IF NOT EXISTS ripcord_migrations ("
 			"seq INTEGER PRIMARY KEY AUTOINCREMENT, "
 			"version TEXT NOT NULL, name TEXT NOT NULL, "
 			"checksum TEXT NOT NULL, applied_at INTEGER NOT NULL, "
 			"dirty INTEGER NOT NULL DEFAULT 0, "
-			"UNIQUE (version, name))", err)) < 0)
-		goto fail;
+			"UNIQUE (version, name))", err)) < 0) {
+		sq_close(db);
+		return rc;
+	}
 	*out = db;
 	return 0;
-fail:
-	sq_close(db);
-	return rc;
 }
 
 static int sq_applied(struct rip_db *db, struct rip_applied_list *out,
@@ -322,10 +334,112 @@ static int sq_set_checksum(struct rip_db *db, const char *id,
 		"WHERE version || '_' || name = ?1", checksum, id, err);
 }
 
+/* ---- lent to the catalog reader (db_internal.h) ------------------------ */
+
+struct rip_db_sqlite_stmt {
+	sqlite3_stmt *s;
+	struct rip_db *db;
+};
+
+/* SQLite's message alone: the caller knows what it was reading. */
+static int raw_fail(struct rip_db *db, struct rip_err *err)
+{
+	return rip_err_set(err, RIP_EFAIL, "%s", sqlite3_errmsg(db->conn));
+}
+
+int rip_db_sqlite_exec(struct rip_db *db, const char *sql,
+	struct rip_err *err)
+{
+	if (sqlite3_exec(db->conn, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return raw_fail(db, err);
+	return 0;
+}
+
+bool rip_db_sqlite_in_tx(struct rip_db *db)
+{
+	return !sqlite3_get_autocommit(db->conn);
+}
+
+int rip_db_sqlite_version(void)
+{
+	return sqlite3_libversion_number();
+}
+
+int rip_db_sqlite_prepare(struct rip_db_sqlite_stmt **out, struct rip_db *db,
+	const char *sql, const char *arg1, struct rip_err *err)
+{
+	sqlite3_stmt *s = NULL;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(db->conn, sql, -1, &s, NULL) != SQLITE_OK ||
+	    !s || (arg1 && sqlite3_bind_text(s, 1, arg1, -1,
+			SQLITE_TRANSIENT) != SQLITE_OK)) {
+		int rc = raw_fail(db, err);
+
+		sqlite3_finalize(s);
+		return rc;
+	}
+	*out = rip_xcalloc(1, sizeof(**out));
+	(*out)->s = s;
+	(*out)->db = db;
+	return 0;
+}
+
+int rip_db_sqlite_step(struct rip_db_sqlite_stmt *s, struct rip_err *err)
+{
+	int step = sqlite3_step(s->s);
+
+	if (step == SQLITE_ROW)
+		return RIP_DB_SQLITE_ROW;
+	if (step == SQLITE_DONE)
+		return 0;
+	return raw_fail(s->db, err);
+}
+
+const char *rip_db_sqlite_col(struct rip_db_sqlite_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s->s, i);
+
+	return t ? (const char *)t : "";
+}
+
+int rip_db_sqlite_col_int(struct rip_db_sqlite_stmt *s, int i)
+{
+	return sqlite3_column_int(s->s, i);
+}
+
+bool rip_db_sqlite_col_null(struct rip_db_sqlite_stmt *s, int i)
+{
+	return sqlite3_column_type(s->s, i) == SQLITE_NULL;
+}
+
+void rip_db_sqlite_stmt_free(struct rip_db_sqlite_stmt *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->s);
+	free(s);
+}
+
+int rip_db_sqlite_column_meta(const char **coll, bool *autoinc,
+	struct rip_db *db, const char *table, const char *column)
+{
+	const char *type;
+	int notnull, pk, ai = 0;
+
+	*coll = NULL;
+	*autoinc = false;
+	if (sqlite3_table_column_metadata(db->conn, "main", table, column,
+			&type, coll, &notnull, &pk, &ai) != SQLITE_OK)
+		return RIP_ENOTFOUND;
+	*autoinc = ai != 0;
+	return 0;
+}
+
 static int sq_fingerprint(struct rip_db *db, struct rip_fingerprint *out,
 	bool strict, struct rip_err *err)
 {
-	return rip_fp_read_sqlite(out, db->conn, strict, err);
+	return rip_fp_read_sqlite(out, db, strict, err);
 }
 
 const struct rip_db_ops rip_db_sqlite = {

@@ -10,9 +10,8 @@
  * began says which release it went to, and a rollback's completed
  * switches say which release it left. The command line is split only to
  * know what kind of command an entry is, and for the release where no
- * record has it. rip_dora_read loads those records (the operations
- * through state_internal.h, the rollback switches from the journal) and
- * computes.
+ * record has it. rip_dora_read loads those records (the operations and
+ * the rollback switches from the journal, journal.h) and computes.
  *
  * Tuned for clarity over speed: a store holds thousands of entries, not
  * millions, so the matching is a plain scan.
@@ -24,7 +23,7 @@
 #include "ripcord/buf.h"
 #include "ripcord/config.h"
 #include "ripcord/dora.h"
-#include "state_internal.h"
+#include "json_internal.h"
 #include "banned.h"
 
 /* ---- the command line -------------------------------------------------- */
@@ -230,7 +229,7 @@ static const char *op_name(enum rip_dora_kind kind)
  * The first unclaimed operation of the entry's kind begun while its
  * command ran (of release, when given); claims it. NULL: none.
  */
-static const struct rip_dora_op *match_op(const struct rip_dora_input *in,
+static const struct rip_op *match_op(const struct rip_dora_input *in,
 	bool *claimed, const struct rip_audit_entry *e, enum rip_dora_kind kind,
 	const char *release)
 {
@@ -241,7 +240,7 @@ static const struct rip_dora_op *match_op(const struct rip_dora_input *in,
 		return NULL;
 	entry_span(&lo, &hi, e);
 	for (size_t i = 0; i < in->n_ops; i++) {
-		const struct rip_dora_op *o = &in->ops[i];
+		const struct rip_op *o = &in->ops[i];
 
 		if (claimed[i] || !o->op || strcmp(o->op, name) ||
 		    o->started < lo || o->started > hi)
@@ -333,7 +332,7 @@ static bool away_from(const struct rip_strlist *left, const char *to,
 }
 
 static void rollback_event(struct walk *wk, const struct rip_audit_entry *e,
-	const struct parsed *p, const struct rip_dora_op *op)
+	const struct parsed *p, const struct rip_op *op)
 {
 	struct rip_strlist left = { 0 };
 	struct rip_buf joined = RIP_BUF_INIT;
@@ -386,7 +385,7 @@ static void step_event(struct walk *wk, const struct rip_audit_entry *e,
 }
 
 static void change_event(struct walk *wk, const struct rip_audit_entry *e,
-	const struct parsed *p, const struct rip_dora_op *op)
+	const struct parsed *p, const struct rip_op *op)
 {
 	struct rip_dora_event *ev = push_event(wk, e, p->kind);
 
@@ -400,7 +399,7 @@ static void change_event(struct walk *wk, const struct rip_audit_entry *e,
 static void walk_entry(struct walk *wk, const struct rip_audit_entry *e)
 {
 	struct rip_strlist words = { 0 };
-	const struct rip_dora_op *op;
+	const struct rip_op *op;
 	struct parsed p;
 	bool ran;
 
@@ -553,57 +552,15 @@ struct records {
 	struct rip_audit audit;
 	struct rip_release_rec *releases;
 	size_t n_releases;
-	struct rip_dora_op *ops;
-	size_t n_ops;
+	struct rip_ops ops;
 	struct rip_switches switches;
 };
-
-static int read_ops(struct records *r, struct rip_state *st,
-	struct rip_err *err)
-{
-	sqlite3_stmt *s;
-	size_t alloc = 0;
-	int step, rc = 0;
-
-	if (sqlite3_prepare_v2(st->db, "SELECT seq, op, release, result, "
-			"started, finished FROM operations ORDER BY seq", -1, &s,
-			NULL))
-		return rip_state_fail(st, err, "cannot read the operations");
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		struct rip_dora_op *o;
-
-		RIP_ALLOC_GROW(r->ops, r->n_ops + 1, alloc);
-		o = &r->ops[r->n_ops++];
-		o->seq = sqlite3_column_int64(s, 0);
-		o->op = rip_state_col_text(s, 1);
-		o->release = rip_state_col_text(s, 2);
-		o->result = rip_state_col_text(s, 3);
-		o->started = sqlite3_column_int64(s, 4);
-		o->finished = sqlite3_column_int64(s, 5);
-	}
-	if (step != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot read the operations");
-	sqlite3_finalize(s);
-	return rc;
-}
-
-/* The completed rollback switches, oldest first. */
-static int read_switches(struct records *r, struct rip_state *st,
-	struct rip_err *err)
-{
-	return rip_journal_rollbacks(&r->switches, st, err);
-}
 
 static void records_release(struct records *r)
 {
 	rip_audit_release(&r->audit);
 	rip_release_recs_free(r->releases, r->n_releases);
-	for (size_t i = 0; i < r->n_ops; i++) {
-		free(r->ops[i].op);
-		free(r->ops[i].release);
-		free(r->ops[i].result);
-	}
-	free(r->ops);
+	rip_ops_release(&r->ops);
 	rip_switches_release(&r->switches);
 }
 
@@ -618,15 +575,15 @@ int rip_dora_read(struct rip_dora *out, struct rip_state *st, int64_t now,
 	if (st && ((rc = rip_audit_list(&r.audit, st, 0, err)) < 0 ||
 	    (rc = rip_state_release_list(&r.releases, &r.n_releases, st,
 		    err)) < 0 ||
-	    (rc = read_ops(&r, st, err)) < 0 ||
-	    (rc = read_switches(&r, st, err)) < 0))
+	    (rc = rip_op_list(&r.ops, st, err)) < 0 ||
+	    (rc = rip_journal_rollbacks(&r.switches, st, err)) < 0))
 		goto done;
 	in.audit = r.audit.v;
 	in.n_audit = r.audit.n;
 	in.releases = r.releases;
 	in.n_releases = r.n_releases;
-	in.ops = r.ops;
-	in.n_ops = r.n_ops;
+	in.ops = r.ops.v;
+	in.n_ops = r.ops.n;
 	in.switches = r.switches.v;
 	in.n_switches = r.switches.n;
 	rc = rip_dora_compute(out, &in, now, days, err);

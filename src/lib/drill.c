@@ -27,34 +27,32 @@
 int rip_drill_record(int64_t *seq, struct rip_state *st,
 	const struct rip_drill_rec *r, struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
 	*seq = 0;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO drills (release, started, "
-			"seconds, result, detail, steps) VALUES (?, ?, ?, ?, ?, ?)",
-			-1, &s, NULL))
-		return rip_state_fail(st, err, "cannot record the drill");
+	if ((rc = rip_state_prepare(&s, st, "cannot record the drill",
+			"INSERT INTO drills (release, started, seconds, result, "
+			"detail, steps) VALUES (?, ?, ?, ?, ?, ?)", err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, r->release);
-	sqlite3_bind_int64(s, 2, r->started);
-	sqlite3_bind_double(s, 3, r->seconds);
+	rip_state_bind_int64(s, 2, r->started);
+	rip_state_bind_double(s, 3, r->seconds);
 	rip_state_bind_text(s, 4, r->result);
 	rip_state_bind_text(s, 5, r->detail);
 	rip_state_bind_text(s, 6, r->steps ? r->steps : "[]");
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot record the drill");
-	else
-		*seq = sqlite3_last_insert_rowid(st->db);
-	sqlite3_finalize(s);
+	if ((rc = rip_state_run(s, err)) == 0)
+		*seq = rip_state_last_id(st);
+	rip_state_stmt_free(s);
 	return rc;
 }
 
-static void read_rec(struct rip_drill_rec *r, sqlite3_stmt *s)
+static void read_rec(struct rip_drill_rec *r, struct rip_state_stmt *s)
 {
-	r->seq = sqlite3_column_int64(s, 0);
+	r->seq = rip_state_col_int64(s, 0);
 	r->release = rip_state_col_text(s, 1);
-	r->started = sqlite3_column_int64(s, 2);
-	r->seconds = sqlite3_column_double(s, 3);
+	r->started = rip_state_col_int64(s, 2);
+	r->seconds = rip_state_col_double(s, 3);
 	r->result = rip_state_col_text(s, 4);
 	r->detail = rip_state_col_text(s, 5);
 	r->steps = rip_state_col_text(s, 6);
@@ -65,30 +63,31 @@ static int query(struct rip_drill_rec **out, size_t *n, struct rip_state *st,
 {
 	struct rip_drill_rec *v = NULL;
 	size_t alloc = 0;
-	sqlite3_stmt *s;
-	int step, rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT " DRILL_COLS " FROM drills "
-			"WHERE (?1 IS NULL OR release = ?1) AND (?2 = 0 OR result = "
-			"'pass') ORDER BY seq DESC LIMIT ?3", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot read the drills");
+	if ((rc = rip_state_prepare(&s, st, "cannot read the drills", "SELECT "
+			DRILL_COLS " FROM drills WHERE (?1 IS NULL OR release = ?1) "
+			"AND (?2 = 0 OR result = 'pass') ORDER BY seq DESC LIMIT ?3",
+			err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, release);
-	sqlite3_bind_int(s, 2, passed);
-	sqlite3_bind_int64(s, 3, limit ? (sqlite3_int64)limit : -1);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	rip_state_bind_int64(s, 2, passed);
+	rip_state_bind_int64(s, 3, limit && limit <= INT64_MAX ?
+		(int64_t)limit : -1);
+	while ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
 		RIP_ALLOC_GROW(v, *n + 1, alloc);
 		memset(&v[*n], 0, sizeof(v[*n]));
 		read_rec(&v[(*n)++], s);
 	}
-	if (step != SQLITE_DONE) {
-		rc = rip_state_fail(st, err, "cannot read the drills");
+	rip_state_stmt_free(s);
+	if (rc < 0) {
 		rip_drill_recs_free(v, *n);
 		v = NULL;
 		*n = 0;
 	}
-	sqlite3_finalize(s);
 	*out = v;
 	return rc;
 }

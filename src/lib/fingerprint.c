@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "ripcord/fingerprint.h"
-#include "ripcord/fp_read.h"
+#include "fp_read.h"
 #include "banned.h"
 
 void rip_fp_add(struct rip_fingerprint *fp, const char *key,

@@ -35,15 +35,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-
 #include "ripcord/buf.h"
 #include "ripcord/digest.h"
-#include "ripcord/fp_read.h"
+#include "fp_read.h"
+#include "pg.h"
 #include "banned.h"
 
 struct pg {
-	PGconn *conn;
+	struct rip_pg *conn;
 	struct rip_fingerprint *fp;
 	bool strict;
 	struct rip_err *err;
@@ -60,31 +59,27 @@ struct pg {
 	"'::regclass AND e.objid = " oid " AND e.deptype = 'e') "
 #define NOT_OURS " c.relname <> 'ripcord_migrations' "
 
+/* Prefixes the wrapper's message with what could not be read. */
 static int pg_fail(struct pg *q, const char *what)
 {
-	const char *msg = PQerrorMessage(q->conn);
-	size_t len = strlen(msg);
-
-	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		len--;
-	return rip_err_set(q->err, RIP_EFAIL, "postgres fingerprint: cannot read "
-		"the %s: %.*s", what, (int)len, msg);
+	return rip_err_prefix(q->err, "postgres fingerprint: cannot read the %s",
+		what);
 }
 
 /* Field c of row as text, NULL for SQL NULL. */
-static const char *get(const PGresult *r, int row, int c)
+static const char *get(const struct rip_pg_res *r, size_t row, size_t c)
 {
-	return PQgetisnull(r, row, c) ? NULL : PQgetvalue(r, row, c);
+	return rip_pg_get(r, row, c);
 }
 
-static const char *get0(const PGresult *r, int row, int c)
+static const char *get0(const struct rip_pg_res *r, size_t row, size_t c)
 {
-	return PQgetvalue(r, row, c);
+	return rip_pg_value(r, row, c);
 }
 
-static bool flag(const PGresult *r, int row, int c)
+static bool flag(const struct rip_pg_res *r, size_t row, size_t c)
 {
-	return !strcmp(PQgetvalue(r, row, c), "t");
+	return rip_pg_flag(r, row, c);
 }
 
 /* Starts the next part of a value. */
@@ -105,7 +100,8 @@ static void qname(struct rip_buf *b, const char *nsp, const char *name)
 	rip_fp_ident(b, name, false);
 }
 
-static void comment(struct pg *q, const PGresult *r, int row, int c)
+static void comment(struct pg *q, const struct rip_pg_res *r, size_t row,
+	size_t c)
 {
 	const char *s = get(r, row, c);
 
@@ -120,30 +116,26 @@ static void comment(struct pg *q, const PGresult *r, int row, int c)
 	rip_buf_addch(&q->val, '\'');
 }
 
-typedef void row_fn(struct pg *q, const PGresult *r, int row);
+typedef void row_fn(struct pg *q, const struct rip_pg_res *r, size_t row);
 
 /* Runs sql and adds one item per row, built by fn into q->key, q->val. */
 static int each(struct pg *q, const char *what, const char *sql, row_fn *fn)
 {
-	PGresult *r = PQexec(q->conn, sql);
-	int i, rc = 0;
+	struct rip_pg_res *r;
 
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		rc = pg_fail(q, what);
-		goto done;
-	}
-	for (i = 0; i < PQntuples(r); i++) {
+	if (rip_pg_query(&r, q->conn, sql, 0, NULL, q->err) < 0)
+		return pg_fail(q, what);
+	for (size_t i = 0; i < rip_pg_rows(r); i++) {
 		rip_buf_reset(&q->key);
 		rip_buf_reset(&q->val);
 		fn(q, r, i);
 		rip_fp_add(q->fp, q->key.buf, "%s", q->val.buf);
 	}
-done:
-	PQclear(r);
-	return rc;
+	rip_pg_res_free(r);
+	return 0;
 }
 
-static void schema_row(struct pg *q, const PGresult *r, int row)
+static void schema_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 {
 	rip_buf_adds(&q->key, "schema ");
 	rip_fp_ident(&q->key, get0(r, row, 0), false);
@@ -155,7 +147,7 @@ static const char schemas_sql[] =
 	"FROM pg_namespace n WHERE" USER_NS "AND"
 	NOT_EXT("pg_namespace", "n.oid") "ORDER BY 1";
 
-static void extension_row(struct pg *q, const PGresult *r, int row)
+static void extension_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 {
 	const char *nsp = get0(r, row, 2);
 
@@ -173,7 +165,7 @@ static const char extensions_sql[] =
 	"JOIN pg_namespace n ON n.oid = e.extnamespace "
 	"WHERE e.extname <> 'plpgsql' ORDER BY 1";
 
-static void relation_row(struct pg *q, const PGresult *r, int row)
+static void relation_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 {
 	const char *kind = get0(r, row, 2), *s;
 
@@ -216,7 +208,7 @@ static const char relations_sql[] =
 	"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND" USER_NS "AND"
 	NOT_OURS "AND" NOT_EXT("pg_class", "c.oid") "ORDER BY 1, 2";
 
-static void column_row(struct pg *q, const PGresult *r, int row)
+static void column_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 {
 	const char *def = get(r, row, 5), *ident = get0(r, row, 6);
 	const char *coll = get(r, row, 8);
@@ -290,7 +282,7 @@ static void add_without_name(struct rip_buf *b, const char *def,
 	rip_buf_adds(b, def);
 }
 
-static void index_row(struct pg *q, const PGresult *r, int row)
+static void index_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 {
 	rip_buf_adds(&q->key, "index ");
 	qname(&q->key, get0(r, row, 0), get0(r, row, 1));
@@ -309,7 +301,7 @@ static const char indexes_sql[] =
 	"AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')) "
 	"ORDER BY 1, 2";
 
-static void constraint_row(struct pg *q, const PGresult *r, int row)
+static void constraint_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 {
 	rip_buf_adds(&q->key, "constraint ");
 	qname(&q->key, get0(r, row, 0), get0(r, row, 1));
@@ -329,7 +321,7 @@ static const char constraints_sql[] =
 	"WHERE k.contype IN ('c', 'f', 'p', 'u', 'x') AND" USER_NS "AND"
 	NOT_OURS "AND" NOT_EXT("pg_class", "c.oid") "ORDER BY 1, 2, 3";
 
-static void sequence_row(struct pg *q, const PGresult *r, int row)
+static void sequence_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 {
 	const char *owner = get(r, row, 9);
 
@@ -362,7 +354,7 @@ static const char sequences_sql[] =
 	"AND (d.deptype = 'i' OR o.relname = 'ripcord_migrations')) "
 	"ORDER BY 1, 2";
 
-static void function_row(struct pg *q, const PGresult *r, int row)
+static void function_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 {
 	const char *kind = get0(r, row, 3), *res = get(r, row, 4);
 	const char *vol = get0(r, row, 6), *par = get0(r, row, 9);
@@ -412,7 +404,7 @@ static const char functions_sql[] = FUNCTIONS_SQL("p.prosrc");
 static const char functions14_sql[] = FUNCTIONS_SQL(
 	"COALESCE(pg_get_function_sqlbody(p.oid), p.prosrc)");
 
-static void trigger_row(struct pg *q, const PGresult *r, int row)
+static void trigger_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 {
 	const char *on = get0(r, row, 5);
 
@@ -439,7 +431,7 @@ static const char triggers_sql[] =
 	"WHERE NOT t.tgisinternal AND" USER_NS "AND" NOT_OURS "AND"
 	NOT_EXT("pg_class", "c.oid") "ORDER BY 1, 2, 3";
 
-static void type_row(struct pg *q, const PGresult *r, int row)
+static void type_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 {
 	const char *kind = get0(r, row, 2), *what = get(r, row, 3);
 	const char *def = get(r, row, 5), *checks = get(r, row, 6);
@@ -502,52 +494,45 @@ static int set_all(struct pg *q, const char *const *vals)
 
 	for (i = 0; i < RIP_ARRAY_SIZE(settings); i++) {
 		const char *params[2] = { settings[i][0], vals[i] };
-		PGresult *r = PQexecParams(q->conn, "SELECT set_config($1, $2, "
-			"true)", 2, NULL, params, NULL, NULL, 0);
-		bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
 
-		PQclear(r);
-		if (!ok)
+		if (rip_pg_query(NULL, q->conn, "SELECT set_config($1, $2, true)",
+				2, params, q->err) < 0)
 			return pg_fail(q, "session settings");
 	}
 	return 0;
 }
 
-/* Saves the current settings into saved (PQclear it) and pins ours. */
-static int pin_settings(struct pg *q, PGresult **saved)
+/* Saves the current settings into saved (free it) and pins ours. */
+static int pin_settings(struct pg *q, struct rip_pg_res **saved)
 {
 	const char *ours[RIP_ARRAY_SIZE(settings)];
 	size_t i;
 
-	*saved = PQexec(q->conn, "SELECT current_setting('search_path'), "
-		"current_setting('DateStyle'), current_setting('IntervalStyle'), "
-		"current_setting('TimeZone'), "
-		"current_setting('extra_float_digits'), "
-		"current_setting('bytea_output')");
-	if (PQresultStatus(*saved) != PGRES_TUPLES_OK)
+	if (rip_pg_query(saved, q->conn, "SELECT "
+			"current_setting('search_path'), "
+			"current_setting('DateStyle'), current_setting('IntervalStyle'), "
+			"current_setting('TimeZone'), "
+			"current_setting('extra_float_digits'), "
+			"current_setting('bytea_output')", 0, NULL, q->err) < 0)
 		return pg_fail(q, "session settings");
 	for (i = 0; i < RIP_ARRAY_SIZE(settings); i++)
 		ours[i] = settings[i][1];
 	return set_all(q, ours);
 }
 
-static int restore_settings(struct pg *q, const PGresult *saved)
+static int restore_settings(struct pg *q, const struct rip_pg_res *saved)
 {
 	const char *vals[RIP_ARRAY_SIZE(settings)];
 	size_t i;
 
 	for (i = 0; i < RIP_ARRAY_SIZE(settings); i++)
-		vals[i] = PQgetvalue(saved, 0, (int)i);
+		vals[i] = rip_pg_value(saved, 0, i);
 	return set_all(q, vals);
 }
 
 static int pg_run(struct pg *q, const char *sql, const char *what)
 {
-	PGresult *r = PQexec(q->conn, sql);
-	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pg_fail(q, what);
-
-	PQclear(r);
-	return rc;
+	return rip_pg_exec(q->conn, sql, q->err) < 0 ? pg_fail(q, what) : 0;
 }
 
 static int read_all(struct pg *q)
@@ -565,7 +550,7 @@ static int read_all(struct pg *q)
 				constraint_row)) < 0 ||
 			(rc = each(q, "sequences", sequences_sql,
 				sequence_row)) < 0 ||
-			(rc = each(q, "functions", PQserverVersion(q->conn) >=
+			(rc = each(q, "functions", rip_pg_server_version(q->conn) >=
 				140000 ? functions14_sql : functions_sql,
 				function_row)) < 0 ||
 			(rc = each(q, "triggers", triggers_sql, trigger_row)) < 0)
@@ -573,24 +558,24 @@ static int read_all(struct pg *q)
 	return each(q, "types", types_sql, type_row);
 }
 
-int rip_fp_read_pg(struct rip_fingerprint *out, PGconn *conn, bool strict,
-	struct rip_err *err)
+int rip_fp_read_pg(struct rip_fingerprint *out, struct rip_pg *conn,
+	bool strict, struct rip_err *err)
 {
 	struct pg q = { conn, out, strict, err, RIP_BUF_INIT, RIP_BUF_INIT };
-	PGTransactionStatusType ts = PQtransactionStatus(conn);
-	bool own_txn = ts == PQTRANS_IDLE;
-	PGresult *saved = NULL;
+	enum rip_pg_tx ts = rip_pg_tx(conn);
+	bool own_txn = ts == RIP_PG_IDLE;
+	struct rip_pg_res *saved = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (ts != PQTRANS_IDLE && ts != PQTRANS_INTRANS)
+	if (ts != RIP_PG_IDLE && ts != RIP_PG_INTRANS)
 		return rip_err_set(err, RIP_EFAIL, "postgres fingerprint: the "
-			"connection is %s", ts == PQTRANS_INERROR ? "in a failed "
+			"connection is %s", ts == RIP_PG_INERROR ? "in a failed "
 			"transaction (roll it back first)" : "busy or broken");
-	if (PQserverVersion(conn) < 120000)
+	if (rip_pg_server_version(conn) < 120000)
 		return rip_err_set(err, RIP_EFAIL, "postgres fingerprint: server "
 			"version %d is too old (PostgreSQL 12 or later is needed)",
-			PQserverVersion(conn));
+			rip_pg_server_version(conn));
 	if (own_txn && (rc = pg_run(&q, "BEGIN ISOLATION LEVEL REPEATABLE READ "
 			"READ ONLY", "snapshot")) < 0)
 		return rc;
@@ -601,14 +586,13 @@ int rip_fp_read_pg(struct rip_fingerprint *out, PGconn *conn, bool strict,
 
 		if (rc == 0)
 			rc = rc2;
-	} else if (rc == 0 || PQtransactionStatus(conn) == PQTRANS_INTRANS) {
-		int rc2 = PQresultStatus(saved) == PGRES_TUPLES_OK ?
-			restore_settings(&q, saved) : 0;
+	} else if (rc == 0 || rip_pg_tx(conn) == RIP_PG_INTRANS) {
+		int rc2 = saved ? restore_settings(&q, saved) : 0;
 
 		if (rc == 0)
 			rc = rc2;
 	}
-	PQclear(saved);
+	rip_pg_res_free(saved);
 	rip_buf_release(&q.key);
 	rip_buf_release(&q.val);
 	if (rc < 0) {

@@ -11,75 +11,73 @@
  * are keyed by what they enforce, "unique T(a, b)" or "primary key T(a)",
  * because their sqlite_autoindex_T_N names change when a table is rebuilt.
  *
- * Column collations and AUTOINCREMENT come from
- * sqlite3_table_column_metadata(). What no catalog shows, and the
- * fingerprint therefore misses: the expression of a generated column, of
- * an expression index and the WHERE of a partial index (flagged as
- * "(expression)" and ", partial"), CHECK constraints, DEFERRABLE and MATCH
- * on foreign keys, and a virtual table's module. Comparing them would mean
- * parsing CREATE TABLE text, which this file does not do.
+ * Column collations and AUTOINCREMENT come from SQLite's column metadata
+ * (rip_db_sqlite_column_meta). The SQLite driver's connection is read
+ * through db_internal.h, since db_sqlite.c owns the SQLite calls. What no
+ * catalog shows, and the fingerprint therefore misses: the expression of
+ * a generated column, of an expression index and the WHERE of a partial
+ * index (flagged as "(expression)" and ", partial"), CHECK constraints,
+ * DEFERRABLE and MATCH on foreign keys, and a virtual table's module.
+ * Comparing them would mean parsing CREATE TABLE text, which this file
+ * does not do.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "ripcord/buf.h"
-#include "ripcord/fp_read.h"
+#include "fp_read.h"
+#include "db_internal.h"
 #include "banned.h"
 
 struct sq {
-	sqlite3 *db;
+	struct rip_db *db;
 	struct rip_fingerprint *fp;
 	bool strict;
 	struct rip_err *err;
 };
 
-/* "sqlite fingerprint: cannot read the columns of 'orders': <why>" */
+/* "sqlite fingerprint: cannot read the columns of 'orders': <why>", the
+ * why being what the driver put in q->err. */
 static int sq_fail(struct sq *q, const char *what, const char *name)
 {
 	if (!name)
-		return rip_err_set(q->err, RIP_EFAIL, "sqlite fingerprint: cannot "
-			"read the %s: %s", what, sqlite3_errmsg(q->db));
-	return rip_err_set(q->err, RIP_EFAIL, "sqlite fingerprint: cannot read "
-		"the %s of '%s': %s", what, name, sqlite3_errmsg(q->db));
+		return rip_err_prefix(q->err, "sqlite fingerprint: cannot read "
+			"the %s", what);
+	return rip_err_prefix(q->err, "sqlite fingerprint: cannot read the %s "
+		"of '%s'", what, name);
 }
 
 /* Prepares sql and binds name (when not NULL) to ?1. */
-static int sq_prepare(struct sq *q, sqlite3_stmt **out, const char *sql,
+static int sq_prepare(struct sq *q, struct rip_db_sqlite_stmt **out, const char *sql,
 	const char *name, const char *what)
 {
-	*out = NULL;
-	if (sqlite3_prepare_v2(q->db, sql, -1, out, NULL) != SQLITE_OK ||
-			(name && sqlite3_bind_text(*out, 1, name, -1,
-				SQLITE_STATIC) != SQLITE_OK)) {
-		int rc = sq_fail(q, what, name);
-
-		sqlite3_finalize(*out);
-		*out = NULL;
-		return rc;
-	}
+	if (rip_db_sqlite_prepare(out, q->db, sql, name, q->err) < 0)
+		return sq_fail(q, what, name);
 	return 0;
 }
 
 /* Column i as text, "" for NULL. */
-static const char *col(sqlite3_stmt *s, int i)
+static const char *col(struct rip_db_sqlite_stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? (const char *)t : "";
+	return rip_db_sqlite_col(s, i);
 }
 
-/* The end of a step loop: SQLITE_DONE or the error. */
-static int sq_done(struct sq *q, sqlite3_stmt *s, int step, const char *what,
-	const char *name)
+/* The end of a step loop: done (0) or the error; frees s. */
+static int sq_done(struct sq *q, struct rip_db_sqlite_stmt *s, int step,
+	const char *what, const char *name)
 {
-	int rc = step == SQLITE_DONE ? 0 : sq_fail(q, what, name);
+	int rc = step == 0 ? 0 : sq_fail(q, what, name);
 
-	sqlite3_finalize(s);
+	rip_db_sqlite_stmt_free(s);
 	return rc;
+}
+
+/* The next row of s: RIP_DB_SQLITE_ROW, 0 when done, or the error. */
+static int next(struct sq *q, struct rip_db_sqlite_stmt *s)
+{
+	return rip_db_sqlite_step(s, q->err);
 }
 
 static void add_upper(struct rip_buf *b, const char *s)
@@ -103,23 +101,23 @@ static void table_flags_old(struct sq *q, struct rip_buf *val,
 	const char *table)
 {
 	struct rip_buf sql = RIP_BUF_INIT;
-	sqlite3_stmt *s = NULL;
+	struct rip_db_sqlite_stmt *s = NULL;
 
 	rip_buf_adds(&sql, "SELECT _rowid_ FROM main.");
 	rip_fp_ident(&sql, table, false);
-	if (sqlite3_prepare_v2(q->db, sql.buf, -1, &s, NULL) != SQLITE_OK)
+	if (rip_db_sqlite_prepare(&s, q->db, sql.buf, NULL, NULL) < 0)
 		rip_buf_adds(val, "without rowid");
-	sqlite3_finalize(s);
+	rip_db_sqlite_stmt_free(s);
 	rip_buf_release(&sql);
 }
 
 /* WITHOUT ROWID, STRICT and virtual, from pragma table_list (3.37+). */
 static int table_flags(struct sq *q, struct rip_buf *val, const char *table)
 {
-	sqlite3_stmt *s;
+	struct rip_db_sqlite_stmt *s;
 	int rc, step;
 
-	if (sqlite3_libversion_number() < 3037000) {
+	if (rip_db_sqlite_version() < 3037000) {
 		table_flags_old(q, val, table);
 		return 0;
 	}
@@ -127,12 +125,12 @@ static int table_flags(struct sq *q, struct rip_buf *val, const char *table)
 			"pragma_table_list(?1) WHERE schema = 'main'", table,
 			"flags")) < 0)
 		return rc;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((step = next(q, s)) == RIP_DB_SQLITE_ROW) {
 		if (!strcmp(col(s, 0), "virtual"))
 			rip_buf_adds(val, "virtual");
-		if (sqlite3_column_int(s, 1))
+		if (rip_db_sqlite_col_int(s, 1))
 			rip_buf_adds(val, "without rowid");
-		if (sqlite3_column_int(s, 2))
+		if (rip_db_sqlite_col_int(s, 2))
 			rip_buf_adds(val, val->len ? ", strict" : "strict");
 	}
 	return sq_done(q, s, step, "flags", table);
@@ -156,25 +154,22 @@ static int read_table(struct sq *q, const char *table)
 static void column_meta(struct rip_buf *val, struct sq *q, const char *table,
 	const char *column, bool *autoinc)
 {
-	const char *type, *coll = NULL;
-	int notnull, pk, ai = 0;
+	const char *coll;
 
-	if (sqlite3_table_column_metadata(q->db, "main", table, column, &type,
-			&coll, &notnull, &pk, &ai) != SQLITE_OK)
+	if (rip_db_sqlite_column_meta(&coll, autoinc, q->db, table, column) < 0)
 		return; /* virtual tables have no such metadata */
 	if (coll && strcasecmp(coll, "BINARY")) {
 		rip_buf_adds(val, ", collate ");
 		for (; *coll; coll++)
 			rip_buf_addch(val, (char)toupper((unsigned char)*coll));
 	}
-	*autoinc = ai != 0;
 }
 
 static void column_value(struct rip_buf *val, struct sq *q,
-	const char *table, sqlite3_stmt *s)
+	const char *table, struct rip_db_sqlite_stmt *s)
 {
-	int pk = sqlite3_column_int(s, 5), hidden = sqlite3_column_int(s, 6);
-	int npk = sqlite3_column_int(s, 7);
+	int pk = rip_db_sqlite_col_int(s, 5), hidden = rip_db_sqlite_col_int(s, 6);
+	int npk = rip_db_sqlite_col_int(s, 7);
 	bool autoinc = false;
 
 	if (col(s, 2)[0]) {
@@ -183,9 +178,9 @@ static void column_value(struct rip_buf *val, struct sq *q,
 	} else {
 		rip_buf_adds(val, "no type");
 	}
-	if (sqlite3_column_int(s, 3))
+	if (rip_db_sqlite_col_int(s, 3))
 		rip_buf_adds(val, ", not null");
-	if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
+	if (!rip_db_sqlite_col_null(s, 4)) {
 		rip_buf_adds(val, ", default ");
 		rip_fp_sql(val, col(s, 4), true);
 	}
@@ -202,13 +197,13 @@ static void column_value(struct rip_buf *val, struct sq *q,
 	else if (hidden == 3)
 		rip_buf_adds(val, ", generated stored");
 	if (q->strict)
-		rip_buf_addf(val, ", position %d", sqlite3_column_int(s, 0) + 1);
+		rip_buf_addf(val, ", position %d", rip_db_sqlite_col_int(s, 0) + 1);
 }
 
 static int read_columns(struct sq *q, const char *table)
 {
 	struct rip_buf key = RIP_BUF_INIT, val = RIP_BUF_INIT;
-	sqlite3_stmt *s;
+	struct rip_db_sqlite_stmt *s;
 	int rc, step;
 
 	if ((rc = sq_prepare(q, &s, "SELECT cid, name, type, \"notnull\", "
@@ -217,7 +212,7 @@ static int read_columns(struct sq *q, const char *table)
 			"pragma_table_xinfo(?1) ORDER BY cid", table,
 			"columns")) < 0)
 		return rc;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((step = next(q, s)) == RIP_DB_SQLITE_ROW) {
 		rip_buf_reset(&key);
 		rip_buf_reset(&val);
 		rip_buf_adds(&key, "column ");
@@ -241,7 +236,7 @@ static int index_columns(struct sq *q, const char *index,
 	struct rip_buf *names, struct rip_buf *spec)
 {
 	struct rip_buf name = RIP_BUF_INIT;
-	sqlite3_stmt *s;
+	struct rip_db_sqlite_stmt *s;
 	int rc, step, n = 0;
 	const char *p;
 
@@ -249,8 +244,8 @@ static int index_columns(struct sq *q, const char *index,
 			"pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno",
 			index, "index columns")) < 0)
 		return rc;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		int cid = sqlite3_column_int(s, 0);
+	while ((step = next(q, s)) == RIP_DB_SQLITE_ROW) {
+		int cid = rip_db_sqlite_col_int(s, 0);
 
 		rip_buf_reset(&name);
 		if (cid == -2)
@@ -272,7 +267,7 @@ static int index_columns(struct sq *q, const char *index,
 			for (p = col(s, 3); *p; p++)
 				rip_buf_addch(spec, (char)toupper((unsigned char)*p));
 		}
-		if (sqlite3_column_int(s, 2))
+		if (rip_db_sqlite_col_int(s, 2))
 			rip_buf_adds(spec, " DESC");
 	}
 	rip_buf_release(&name);
@@ -282,14 +277,14 @@ static int index_columns(struct sq *q, const char *index,
 static int read_indexes(struct sq *q, const char *table)
 {
 	struct rip_buf key = RIP_BUF_INIT, val = RIP_BUF_INIT;
-	sqlite3_stmt *s;
+	struct rip_db_sqlite_stmt *s;
 	int rc = 0, step;
 
 	if ((rc = sq_prepare(q, &s, "SELECT name, \"unique\", origin, partial "
 			"FROM pragma_index_list(?1) ORDER BY name", table,
 			"indexes")) < 0)
 		return rc;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((step = next(q, s)) == RIP_DB_SQLITE_ROW) {
 		const char *origin = col(s, 2);
 		bool automatic = strcmp(origin, "c") != 0;
 
@@ -314,16 +309,16 @@ static int read_indexes(struct sq *q, const char *table)
 		rip_buf_addch(&val, ')');
 		if (automatic)
 			rip_buf_addch(&key, ')');
-		else if (sqlite3_column_int(s, 1))
+		else if (rip_db_sqlite_col_int(s, 1))
 			rip_buf_adds(&val, ", unique");
-		if (sqlite3_column_int(s, 3))
+		if (rip_db_sqlite_col_int(s, 3))
 			rip_buf_adds(&val, ", partial");
 		rip_fp_add(q->fp, key.buf, "%s", val.buf);
 	}
 	if (rc == 0)
 		rc = sq_done(q, s, step, "indexes", table);
 	else
-		sqlite3_finalize(s);
+		rip_db_sqlite_stmt_free(s);
 	rip_buf_release(&key);
 	rip_buf_release(&val);
 	return rc;
@@ -345,13 +340,13 @@ static void fk_action(struct rip_buf *val, const char *what, const char *v)
  */
 static int parent_key(struct sq *q, const char *parent, struct rip_buf *to)
 {
-	sqlite3_stmt *s;
+	struct rip_db_sqlite_stmt *s;
 	int rc, step;
 
 	if ((rc = sq_prepare(q, &s, "SELECT name FROM pragma_table_info(?1) "
 			"WHERE pk > 0 ORDER BY pk", parent, "primary key")) < 0)
 		return rc;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((step = next(q, s)) == RIP_DB_SQLITE_ROW) {
 		if (to->len)
 			rip_buf_adds(to, ", ");
 		rip_fp_ident(to, col(s, 0), true);
@@ -388,7 +383,7 @@ done:
 }
 
 /* Starts the foreign key whose first column is the current row. */
-static void fk_start(struct fk *fk, sqlite3_stmt *s)
+static void fk_start(struct fk *fk, struct rip_db_sqlite_stmt *s)
 {
 	free(fk->parent);
 	fk->parent = rip_xstrdup(col(s, 1));
@@ -398,7 +393,7 @@ static void fk_start(struct fk *fk, sqlite3_stmt *s)
 	fk_action(&fk->tail, "on update", col(s, 4));
 	fk_action(&fk->tail, "on delete", col(s, 5));
 	fk_action(&fk->tail, "match", col(s, 6));
-	fk->implicit = sqlite3_column_type(s, 3) == SQLITE_NULL;
+	fk->implicit = rip_db_sqlite_col_null(s, 3);
 }
 
 /*
@@ -408,7 +403,7 @@ static void fk_start(struct fk *fk, sqlite3_stmt *s)
 static int read_foreign_keys(struct sq *q, const char *table)
 {
 	struct fk fk = { NULL, RIP_BUF_INIT, RIP_BUF_INIT, RIP_BUF_INIT, false };
-	sqlite3_stmt *s;
+	struct rip_db_sqlite_stmt *s;
 	int rc, step, id = -1;
 
 	if ((rc = sq_prepare(q, &s, "SELECT id, \"table\", \"from\", \"to\", "
@@ -416,11 +411,11 @@ static int read_foreign_keys(struct sq *q, const char *table)
 			"pragma_foreign_key_list(?1) ORDER BY id, seq", table,
 			"foreign keys")) < 0)
 		return rc;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (sqlite3_column_int(s, 0) != id) {
+	while ((step = next(q, s)) == RIP_DB_SQLITE_ROW) {
+		if (rip_db_sqlite_col_int(s, 0) != id) {
 			if (id >= 0 && (rc = fk_add(q, table, &fk)) < 0)
 				break;
-			id = sqlite3_column_int(s, 0);
+			id = rip_db_sqlite_col_int(s, 0);
 			fk_start(&fk, s);
 		} else {
 			rip_buf_adds(&fk.from, ", ");
@@ -431,12 +426,12 @@ static int read_foreign_keys(struct sq *q, const char *table)
 		if (!fk.implicit)
 			rip_fp_ident(&fk.to, col(s, 3), true);
 	}
-	if (rc == 0 && id >= 0 && step == SQLITE_DONE)
+	if (rc == 0 && id >= 0 && step == 0)
 		rc = fk_add(q, table, &fk);
 	if (rc == 0)
 		rc = sq_done(q, s, step, "foreign keys", table);
 	else
-		sqlite3_finalize(s);
+		rip_db_sqlite_stmt_free(s);
 	free(fk.parent);
 	rip_buf_release(&fk.from);
 	rip_buf_release(&fk.to);
@@ -451,12 +446,12 @@ static const char tables_sql[] =
 
 static int read_tables(struct sq *q)
 {
-	sqlite3_stmt *s;
+	struct rip_db_sqlite_stmt *s;
 	int rc, step;
 
 	if ((rc = sq_prepare(q, &s, tables_sql, NULL, "tables")) < 0)
 		return rc;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((step = next(q, s)) == RIP_DB_SQLITE_ROW) {
 		char *name = rip_xstrdup(col(s, 0));
 
 		if ((rc = read_table(q, name)) == 0 &&
@@ -465,7 +460,7 @@ static int read_tables(struct sq *q)
 			rc = read_foreign_keys(q, name);
 		free(name);
 		if (rc < 0) {
-			sqlite3_finalize(s);
+			rip_db_sqlite_stmt_free(s);
 			return rc;
 		}
 	}
@@ -476,7 +471,7 @@ static int read_tables(struct sq *q)
 static int read_triggers_views(struct sq *q)
 {
 	struct rip_buf key = RIP_BUF_INIT, val = RIP_BUF_INIT;
-	sqlite3_stmt *s;
+	struct rip_db_sqlite_stmt *s;
 	int rc, step;
 
 	if ((rc = sq_prepare(q, &s, "SELECT type, name, tbl_name, sql FROM "
@@ -484,7 +479,7 @@ static int read_triggers_views(struct sq *q)
 			"tbl_name <> 'ripcord_migrations' COLLATE NOCASE "
 			"ORDER BY type, name", NULL, "triggers and views")) < 0)
 		return rc;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((step = next(q, s)) == RIP_DB_SQLITE_ROW) {
 		bool trigger = !strcmp(col(s, 0), "trigger");
 
 		rip_buf_reset(&key);
@@ -505,21 +500,21 @@ static int read_triggers_views(struct sq *q)
 	return rc;
 }
 
-int rip_fp_read_sqlite(struct rip_fingerprint *out, sqlite3 *db, bool strict,
-	struct rip_err *err)
+int rip_fp_read_sqlite(struct rip_fingerprint *out, struct rip_db *db,
+	bool strict, struct rip_err *err)
 {
 	struct sq q = { db, out, strict, err };
-	bool own_txn = sqlite3_get_autocommit(db) != 0;
+	bool own_txn = !rip_db_sqlite_in_tx(db);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	/* one read transaction: one consistent view of the schema */
-	if (own_txn && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	if (own_txn && rip_db_sqlite_exec(db, "BEGIN", err) < 0)
 		return sq_fail(&q, "tables", NULL);
 	if ((rc = read_tables(&q)) == 0)
 		rc = read_triggers_views(&q);
 	if (own_txn)
-		sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+		(void)rip_db_sqlite_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL);
 	if (rc < 0) {
 		rip_fp_release(out);
 		return rc;

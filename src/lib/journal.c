@@ -72,135 +72,130 @@ int rip_journal_begin(int64_t *seq, struct rip_state *st, const char *target,
 	const char *release, const char *previous, const char *op,
 	bool activate, struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
 	*seq = 0;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO switches (target, release, "
-			"previous, op, result, started, activate) VALUES (?, ?, ?, "
-			"?, 'pending', ?, ?)", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot journal the switch");
+	if ((rc = rip_state_prepare(&s, st, "cannot journal the switch",
+			"INSERT INTO switches (target, release, previous, op, result, "
+			"started, activate) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+			err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, target);
 	rip_state_bind_text(s, 2, release);
 	rip_state_bind_text(s, 3, previous);
 	rip_state_bind_text(s, 4, op);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)time(NULL));
+	rip_state_bind_int64(s, 5, (int64_t)time(NULL));
 	rip_state_bind_text(s, 6, activate ? "pending" : NULL);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot journal the switch");
-	else
-		*seq = sqlite3_last_insert_rowid(st->db);
-	sqlite3_finalize(s);
+	if ((rc = rip_state_run(s, err)) == 0)
+		*seq = rip_state_last_id(st);
+	rip_state_stmt_free(s);
 	return rc;
 }
 
 int rip_journal_end(struct rip_state *st, int64_t seq, const char *result,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
 	if (!result || !*result || !strcmp(result, "pending"))
 		return rip_err_set(err, RIP_EUSAGE, "switch %lld: '%s' is not an "
 			"outcome (want 'ok' or 'failed: ...')", (long long)seq,
 			result ? result : "");
-	if (sqlite3_prepare_v2(st->db, "UPDATE switches SET result = ?, "
-			"finished = ? WHERE seq = ? AND result = 'pending'", -1, &s,
-			NULL))
-		return rip_state_fail(st, err, "cannot journal the outcome");
+	if ((rc = rip_state_prepare(&s, st, "cannot journal the outcome",
+			"UPDATE switches SET result = ?, finished = ? WHERE seq = ? "
+			"AND result = 'pending'", err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, result);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL));
-	sqlite3_bind_int64(s, 3, seq);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot journal the outcome");
-	else if (sqlite3_changes(st->db) == 0)
+	rip_state_bind_int64(s, 2, (int64_t)time(NULL));
+	rip_state_bind_int64(s, 3, seq);
+	if ((rc = rip_state_run(s, err)) == 0 && rip_state_changes(st) == 0)
 		rc = rip_err_set(err, RIP_ENOTFOUND, "no pending switch %lld in "
-			"the journal of '%s'", (long long)seq, st->path);
-	sqlite3_finalize(s);
+			"the journal of '%s'", (long long)seq, rip_state_path(st));
+	rip_state_stmt_free(s);
 	return rc;
 }
 
 int rip_journal_activated(struct rip_state *st, int64_t seq,
 	const char *result, struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "UPDATE switches SET activate = ? "
-			"WHERE seq = ?", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot journal the activate hook");
+	if ((rc = rip_state_prepare(&s, st, "cannot journal the activate hook",
+			"UPDATE switches SET activate = ? WHERE seq = ?", err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, result);
-	sqlite3_bind_int64(s, 2, seq);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot journal the activate hook");
-	else if (sqlite3_changes(st->db) == 0)
+	rip_state_bind_int64(s, 2, seq);
+	if ((rc = rip_state_run(s, err)) == 0 && rip_state_changes(st) == 0)
 		rc = rip_err_set(err, RIP_ENOTFOUND, "no switch %lld in the "
-			"journal of '%s'", (long long)seq, st->path);
-	sqlite3_finalize(s);
+			"journal of '%s'", (long long)seq, rip_state_path(st));
+	rip_state_stmt_free(s);
 	return rc;
 }
 
-static void read_switch(struct rip_switch *w, sqlite3_stmt *s)
+static void read_switch(struct rip_switch *w, struct rip_state_stmt *s)
 {
-	w->seq = sqlite3_column_int64(s, 0);
+	w->seq = rip_state_col_int64(s, 0);
 	w->target = rip_state_col_text(s, 1);
 	w->release = rip_state_col_text(s, 2);
 	w->previous = rip_state_col_text(s, 3);
 	w->op = rip_state_col_text(s, 4);
 	w->result = rip_state_col_text(s, 5);
-	w->started = sqlite3_column_int64(s, 6);
-	w->finished = sqlite3_column_int64(s, 7);
+	w->started = rip_state_col_int64(s, 6);
+	w->finished = rip_state_col_int64(s, 7);
 	w->activate = rip_state_col_text(s, 8);
 }
 
-/* Runs s (bound) and appends every row to out; finalizes s. */
-static int read_switches(struct rip_switches *out, struct rip_state *st,
-	sqlite3_stmt *s, struct rip_err *err)
+/* Runs s (bound) and appends every row to out; frees s. */
+static int read_switches(struct rip_switches *out, struct rip_state_stmt *s,
+	struct rip_err *err)
 {
-	int step;
+	int rc;
 
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
 		RIP_ALLOC_GROW(out->v, out->n + 1, out->alloc);
 		memset(&out->v[out->n], 0, sizeof(out->v[out->n]));
 		read_switch(&out->v[out->n++], s);
 	}
-	if (step != SQLITE_DONE) {
-		int rc = rip_state_fail(st, err, "cannot read the switch journal");
-
-		sqlite3_finalize(s);
+	rip_state_stmt_free(s);
+	if (rc < 0)
 		rip_switches_release(out);
-		return rc;
-	}
-	sqlite3_finalize(s);
-	return 0;
+	return rc;
 }
+
+#define READ_SWITCHES "cannot read the switch journal"
 
 int rip_journal_pending(struct rip_switches *out, struct rip_state *st,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
+	struct rip_state_stmt *s;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(st->db, "SELECT " SWITCH_COLS " FROM switches "
-			"WHERE result = 'pending' ORDER BY seq", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot read the switch journal");
-	return read_switches(out, st, s, err);
+	if ((rc = rip_state_prepare(&s, st, READ_SWITCHES, "SELECT "
+			SWITCH_COLS " FROM switches WHERE result = 'pending' "
+			"ORDER BY seq", err)) < 0)
+		return rc;
+	return read_switches(out, s, err);
 }
 
 int rip_journal_last(struct rip_switch *out, struct rip_state *st,
 	const char *target, struct rip_err *err)
 {
 	struct rip_switches v;
-	sqlite3_stmt *s;
+	struct rip_state_stmt *s;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&v, 0, sizeof(v));
-	if (sqlite3_prepare_v2(st->db, "SELECT " SWITCH_COLS " FROM switches "
-			"WHERE target = ? ORDER BY seq DESC LIMIT 1", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot read the switch journal");
+	if ((rc = rip_state_prepare(&s, st, READ_SWITCHES, "SELECT "
+			SWITCH_COLS " FROM switches WHERE target = ? ORDER BY seq "
+			"DESC LIMIT 1", err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, target);
-	if ((rc = read_switches(&v, st, s, err)) < 0)
+	if ((rc = read_switches(&v, s, err)) < 0)
 		return rc;
 	if (v.n) {
 		*out = v.v[0];
@@ -213,29 +208,32 @@ int rip_journal_last(struct rip_switch *out, struct rip_state *st,
 int rip_journal_rollbacks(struct rip_switches *out, struct rip_state *st,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
+	struct rip_state_stmt *s;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(st->db, "SELECT " SWITCH_COLS " FROM switches "
-			"WHERE op = 'rollback' AND result = 'ok' ORDER BY seq", -1,
-			&s, NULL))
-		return rip_state_fail(st, err, "cannot read the switch journal");
-	return read_switches(out, st, s, err);
+	if ((rc = rip_state_prepare(&s, st, READ_SWITCHES, "SELECT "
+			SWITCH_COLS " FROM switches WHERE op = 'rollback' AND "
+			"result = 'ok' ORDER BY seq", err)) < 0)
+		return rc;
+	return read_switches(out, s, err);
 }
 
 int rip_journal_history(struct rip_switches *out, struct rip_state *st,
 	const char *target, size_t limit, struct rip_err *err)
 {
-	sqlite3_stmt *s;
+	struct rip_state_stmt *s;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(st->db, "SELECT " SWITCH_COLS " FROM switches "
-			"WHERE target = ? AND result = 'ok' ORDER BY seq DESC "
-			"LIMIT ?", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot read the switch journal");
+	if ((rc = rip_state_prepare(&s, st, READ_SWITCHES, "SELECT "
+			SWITCH_COLS " FROM switches WHERE target = ? AND result = "
+			"'ok' ORDER BY seq DESC LIMIT ?", err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, target);
-	sqlite3_bind_int64(s, 2, limit ? (sqlite3_int64)limit : -1);
-	return read_switches(out, st, s, err);
+	rip_state_bind_int64(s, 2, limit && limit <= INT64_MAX ?
+		(int64_t)limit : -1);
+	return read_switches(out, s, err);
 }
 
 void rip_switch_release(struct rip_switch *w)
@@ -269,81 +267,87 @@ void rip_switches_release(struct rip_switches *sw)
 int rip_op_begin(int64_t *seq, struct rip_state *st, const char *op,
 	const char *release, struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
 	*seq = 0;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO operations (op, release, "
-			"result, started) VALUES (?, ?, 'running', ?)", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot journal the operation");
+	if ((rc = rip_state_prepare(&s, st, "cannot journal the operation",
+			"INSERT INTO operations (op, release, result, started) "
+			"VALUES (?, ?, 'running', ?)", err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, op);
 	rip_state_bind_text(s, 2, release);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot journal the operation");
-	else
-		*seq = sqlite3_last_insert_rowid(st->db);
-	sqlite3_finalize(s);
+	rip_state_bind_int64(s, 3, (int64_t)time(NULL));
+	if ((rc = rip_state_run(s, err)) == 0)
+		*seq = rip_state_last_id(st);
+	rip_state_stmt_free(s);
 	return rc;
 }
 
 int rip_op_end(struct rip_state *st, int64_t seq, const char *result,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "UPDATE operations SET result = ?, "
-			"finished = ? WHERE seq = ?", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot journal the operation");
+	if ((rc = rip_state_prepare(&s, st, "cannot journal the operation",
+			"UPDATE operations SET result = ?, finished = ? WHERE seq = ?",
+			err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, result);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)time(NULL));
-	sqlite3_bind_int64(s, 3, seq);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot journal the operation");
-	sqlite3_finalize(s);
+	rip_state_bind_int64(s, 2, (int64_t)time(NULL));
+	rip_state_bind_int64(s, 3, seq);
+	rc = rip_state_run(s, err);
+	rip_state_stmt_free(s);
 	return rc;
 }
 
 /* Marks every unfinished operation but keep as superseded. */
 int rip_op_supersede(struct rip_state *st, int64_t keep, struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "UPDATE operations SET result = "
-			"'interrupted, then superseded', finished = ? WHERE finished = "
-			"0 AND seq != ?", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot journal the operation");
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)time(NULL));
-	sqlite3_bind_int64(s, 2, keep);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot journal the operation");
-	sqlite3_finalize(s);
+	if ((rc = rip_state_prepare(&s, st, "cannot journal the operation",
+			"UPDATE operations SET result = 'interrupted, then "
+			"superseded', finished = ? WHERE finished = 0 AND seq != ?",
+			err)) < 0)
+		return rc;
+	rip_state_bind_int64(s, 1, (int64_t)time(NULL));
+	rip_state_bind_int64(s, 2, keep);
+	rc = rip_state_run(s, err);
+	rip_state_stmt_free(s);
 	return rc;
+}
+
+#define OP_COLS "seq, op, release, result, started, finished"
+
+static void read_op(struct rip_op *o, struct rip_state_stmt *s)
+{
+	o->seq = rip_state_col_int64(s, 0);
+	o->op = rip_state_col_text(s, 1);
+	o->release = rip_state_col_text(s, 2);
+	o->result = rip_state_col_text(s, 3);
+	o->started = rip_state_col_int64(s, 4);
+	o->finished = rip_state_col_int64(s, 5);
 }
 
 int rip_op_unfinished(struct rip_op *out, struct rip_state *st,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0, step;
+	struct rip_state_stmt *s;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(st->db, "SELECT seq, op, release, started FROM "
-			"operations WHERE finished = 0 ORDER BY seq DESC LIMIT 1", -1,
-			&s, NULL))
-		return rip_state_fail(st, err, "cannot read the operations");
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW) {
-		out->seq = sqlite3_column_int64(s, 0);
-		out->op = rip_state_col_text(s, 1);
-		out->release = rip_state_col_text(s, 2);
-		out->started = sqlite3_column_int64(s, 3);
-	} else if (step != SQLITE_DONE) {
-		rc = rip_state_fail(st, err, "cannot read the operations");
+	if ((rc = rip_state_prepare(&s, st, "cannot read the operations",
+			"SELECT " OP_COLS " FROM operations WHERE finished = 0 "
+			"ORDER BY seq DESC LIMIT 1", err)) < 0)
+		return rc;
+	if ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
+		read_op(out, s);
+		rc = 0;
 	}
-	sqlite3_finalize(s);
+	rip_state_stmt_free(s);
 	return rc;
 }
 
@@ -351,13 +355,44 @@ void rip_op_release(struct rip_op *op)
 {
 	free(op->op);
 	free(op->release);
+	free(op->result);
 	memset(op, 0, sizeof(*op));
+}
+
+int rip_op_list(struct rip_ops *out, struct rip_state *st,
+	struct rip_err *err)
+{
+	struct rip_state_stmt *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = rip_state_prepare(&s, st, "cannot read the operations",
+			"SELECT " OP_COLS " FROM operations ORDER BY seq", err)) < 0)
+		return rc;
+	while ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
+		RIP_ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		memset(&out->v[out->n], 0, sizeof(out->v[out->n]));
+		read_op(&out->v[out->n++], s);
+	}
+	rip_state_stmt_free(s);
+	if (rc < 0)
+		rip_ops_release(out);
+	return rc;
+}
+
+void rip_ops_release(struct rip_ops *ops)
+{
+	for (size_t i = 0; i < ops->n; i++)
+		rip_op_release(&ops->v[i]);
+	free(ops->v);
+	memset(ops, 0, sizeof(*ops));
 }
 
 /* ---- the audit log ----------------------------------------------------- */
 
 #define AUDIT_COLS "seq, at, user, uid, host, command, result, exit_code, " \
 	"seconds, prev_sha256, sha256"
+#define READ_AUDIT "cannot read the audit log"
 
 /* Characters a POSIX shell reads as themselves anywhere in a word. */
 static bool shell_plain(const char *a)
@@ -462,65 +497,63 @@ static double round_ms(double seconds)
 static int last_hash(char prev[RIP_SHA256_HEX], struct rip_state *st,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	const unsigned char *t;
-	int rc = 0, step;
+	struct rip_state_stmt *s;
+	const char *t;
+	int rc;
 
 	prev[0] = '\0';
-	if (sqlite3_prepare_v2(st->db, "SELECT sha256 FROM audit ORDER BY seq "
-			"DESC LIMIT 1", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot read the audit log");
-	step = sqlite3_step(s);
-	t = step == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot read the audit log");
-	else if (t)
-		snprintf(prev, RIP_SHA256_HEX, "%s", (const char *)t);
-	sqlite3_finalize(s);
+	if ((rc = rip_state_prepare(&s, st, READ_AUDIT, "SELECT sha256 FROM "
+			"audit ORDER BY seq DESC LIMIT 1", err)) < 0)
+		return rc;
+	if ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
+		t = rip_state_col_str(s, 0);
+		if (t)
+			snprintf(prev, RIP_SHA256_HEX, "%s", t);
+		rc = 0;
+	}
+	rip_state_stmt_free(s);
 	return rc;
 }
 
 static int insert_entry(struct rip_audit_entry *e, struct rip_state *st,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO audit (at, user, uid, host, "
-			"command, result, exit_code, seconds, prev_sha256, sha256) "
-			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '')", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot append to the audit log");
-	sqlite3_bind_int64(s, 1, e->at);
+	if ((rc = rip_state_prepare(&s, st, "cannot append to the audit log",
+			"INSERT INTO audit (at, user, uid, host, command, result, "
+			"exit_code, seconds, prev_sha256, sha256) VALUES (?, ?, ?, "
+			"?, ?, ?, ?, ?, ?, '')", err)) < 0)
+		return rc;
+	rip_state_bind_int64(s, 1, e->at);
 	rip_state_bind_text(s, 2, e->user);
-	sqlite3_bind_int64(s, 3, e->uid);
+	rip_state_bind_int64(s, 3, e->uid);
 	rip_state_bind_text(s, 4, e->host);
 	rip_state_bind_text(s, 5, e->command);
 	rip_state_bind_text(s, 6, e->result);
-	sqlite3_bind_int(s, 7, e->exit_code);
-	sqlite3_bind_double(s, 8, e->seconds);
+	rip_state_bind_int64(s, 7, e->exit_code);
+	rip_state_bind_double(s, 8, e->seconds);
 	rip_state_bind_text(s, 9, e->prev_sha256);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot append to the audit log");
-	else
-		e->seq = sqlite3_last_insert_rowid(st->db);
-	sqlite3_finalize(s);
+	if ((rc = rip_state_run(s, err)) == 0)
+		e->seq = rip_state_last_id(st);
+	rip_state_stmt_free(s);
 	return rc;
 }
 
 static int store_hash(struct rip_state *st, const struct rip_audit_entry *e,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "UPDATE audit SET sha256 = ? WHERE "
-			"seq = ?", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot append to the audit log");
+	if ((rc = rip_state_prepare(&s, st, "cannot append to the audit log",
+			"UPDATE audit SET sha256 = ? WHERE seq = ?", err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, e->sha256);
-	sqlite3_bind_int64(s, 2, e->seq);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot append to the audit log");
-	sqlite3_finalize(s);
+	rip_state_bind_int64(s, 2, e->seq);
+	rc = rip_state_run(s, err);
+	rip_state_stmt_free(s);
 	return rc;
 }
 
@@ -570,27 +603,28 @@ int rip_audit_append(struct rip_state *st, int argc, char *const *argv,
  * or a blob, an exit code beyond int, seconds below the millisecond, a
  * hash that is not 64 hex digits. Asked before any column is converted.
  */
-static bool well_formed(sqlite3_stmt *s)
+static bool well_formed(struct rip_state_stmt *s)
 {
-	static const int types[] = { SQLITE_INTEGER, SQLITE_INTEGER,
-		SQLITE_TEXT, SQLITE_INTEGER, SQLITE_TEXT, SQLITE_TEXT, SQLITE_TEXT,
-		SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_TEXT };
-	sqlite3_int64 code;
+	static const enum rip_state_type types[] = { RIP_STATE_INTEGER,
+		RIP_STATE_INTEGER, RIP_STATE_TEXT, RIP_STATE_INTEGER,
+		RIP_STATE_TEXT, RIP_STATE_TEXT, RIP_STATE_TEXT, RIP_STATE_INTEGER,
+		RIP_STATE_FLOAT, RIP_STATE_TEXT, RIP_STATE_TEXT };
+	int64_t code;
 	double sec;
 
 	for (int i = 0; i < (int)RIP_ARRAY_SIZE(types); i++)
-		if (sqlite3_column_type(s, i) != types[i])
+		if (rip_state_col_type(s, i) != types[i])
 			return false;
-	code = sqlite3_column_int64(s, 7);
-	sec = sqlite3_column_double(s, 8);
+	code = rip_state_col_int64(s, 7);
+	sec = rip_state_col_double(s, 8);
 	return code >= INT_MIN && code <= INT_MAX && sec == round_ms(sec) &&
-		sqlite3_column_bytes(s, 10) == RIP_SHA256_HEX - 1 &&
-		(sqlite3_column_bytes(s, 9) == 0 ||
-		sqlite3_column_bytes(s, 9) == RIP_SHA256_HEX - 1);
+		rip_state_col_bytes(s, 10) == RIP_SHA256_HEX - 1 &&
+		(rip_state_col_bytes(s, 9) == 0 ||
+		rip_state_col_bytes(s, 9) == RIP_SHA256_HEX - 1);
 }
 
 /* A NULL (which only a hand edit of the schema lets in) reads as "". */
-static char *text_or_empty(sqlite3_stmt *s, int i)
+static char *text_or_empty(struct rip_state_stmt *s, int i)
 {
 	char *t = rip_state_col_text(s, i);
 
@@ -598,22 +632,22 @@ static char *text_or_empty(sqlite3_stmt *s, int i)
 }
 
 /* Fills e from a row of AUDIT_COLS; returns well_formed() of the row. */
-static bool read_entry(struct rip_audit_entry *e, sqlite3_stmt *s)
+static bool read_entry(struct rip_audit_entry *e, struct rip_state_stmt *s)
 {
 	bool ok = well_formed(s);
-	const char *prev = (const char *)sqlite3_column_text(s, 9);
-	const char *sha = (const char *)sqlite3_column_text(s, 10);
+	const char *prev = rip_state_col_str(s, 9);
+	const char *sha = rip_state_col_str(s, 10);
 
 	memset(e, 0, sizeof(*e));
-	e->seq = sqlite3_column_int64(s, 0);
-	e->at = sqlite3_column_int64(s, 1);
+	e->seq = rip_state_col_int64(s, 0);
+	e->at = rip_state_col_int64(s, 1);
 	e->user = text_or_empty(s, 2);
-	e->uid = sqlite3_column_int64(s, 3);
+	e->uid = rip_state_col_int64(s, 3);
 	e->host = text_or_empty(s, 4);
 	e->command = text_or_empty(s, 5);
 	e->result = text_or_empty(s, 6);
-	e->exit_code = (int)sqlite3_column_int64(s, 7);
-	e->seconds = sqlite3_column_double(s, 8);
+	e->exit_code = (int)rip_state_col_int64(s, 7);
+	e->seconds = rip_state_col_double(s, 8);
 	snprintf(e->prev_sha256, sizeof(e->prev_sha256), "%s", prev ? prev : "");
 	snprintf(e->sha256, sizeof(e->sha256), "%s", sha ? sha : "");
 	return ok;
@@ -639,28 +673,23 @@ void rip_audit_release(struct rip_audit *a)
 int rip_audit_list(struct rip_audit *out, struct rip_state *st, size_t n,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int step;
+	struct rip_state_stmt *s;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(st->db, "SELECT " AUDIT_COLS " FROM (SELECT * "
-			"FROM audit ORDER BY seq DESC LIMIT ?) ORDER BY seq", -1, &s,
-			NULL))
-		return rip_state_fail(st, err, "cannot read the audit log");
-	sqlite3_bind_int64(s, 1, n && n <= INT64_MAX ? (sqlite3_int64)n : -1);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	if ((rc = rip_state_prepare(&s, st, READ_AUDIT, "SELECT " AUDIT_COLS
+			" FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT ?) ORDER "
+			"BY seq", err)) < 0)
+		return rc;
+	rip_state_bind_int64(s, 1, n && n <= INT64_MAX ? (int64_t)n : -1);
+	while ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
 		RIP_ALLOC_GROW(out->v, out->n + 1, out->alloc);
 		(void)read_entry(&out->v[out->n++], s);
 	}
-	if (step != SQLITE_DONE) {
-		int rc = rip_state_fail(st, err, "cannot read the audit log");
-
-		sqlite3_finalize(s);
+	rip_state_stmt_free(s);
+	if (rc < 0)
 		rip_audit_release(out);
-		return rc;
-	}
-	sqlite3_finalize(s);
-	return 0;
+	return rc;
 }
 
 static int broken(struct rip_state *st, struct rip_err *err, int64_t seq,
@@ -668,7 +697,7 @@ static int broken(struct rip_state *st, struct rip_err *err, int64_t seq,
 {
 	return rip_err_set(err, RIP_EINTEGRITY, "audit entry %lld: %s; the "
 		"audit log in '%s' was changed outside ripcord", (long long)seq,
-		what, st->path);
+		what, rip_state_path(st));
 }
 
 /*
@@ -707,20 +736,19 @@ static int check_entry(struct rip_state *st, const struct rip_audit_entry *e,
 static int highest_seq(int64_t *out, struct rip_state *st,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int step;
+	struct rip_state_stmt *s;
+	int rc;
 
 	*out = 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT seq FROM sqlite_sequence WHERE "
-			"name = 'audit'", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot read the audit log");
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return rip_state_fail(st, err, "cannot read the audit log");
-	return 0;
+	if ((rc = rip_state_prepare(&s, st, READ_AUDIT, "SELECT seq FROM "
+			"sqlite_sequence WHERE name = 'audit'", err)) < 0)
+		return rc;
+	if ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
+		*out = rip_state_col_int64(s, 0);
+		rc = 0;
+	}
+	rip_state_stmt_free(s);
+	return rc;
 }
 
 /* Walks the chain in seq order; *last is the newest seq seen. */
@@ -728,13 +756,13 @@ static int verify_chain(struct rip_state *st, size_t *checked, int64_t *last,
 	struct rip_err *err)
 {
 	char prev[RIP_SHA256_HEX] = "";
-	sqlite3_stmt *s;
-	int rc = 0, step = SQLITE_DONE;
+	struct rip_state_stmt *s;
+	int rc, step = 0;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT " AUDIT_COLS " FROM audit ORDER "
-			"BY seq", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot read the audit log");
-	while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+	if ((rc = rip_state_prepare(&s, st, READ_AUDIT, "SELECT " AUDIT_COLS
+			" FROM audit ORDER BY seq", err)) < 0)
+		return rc;
+	while (rc == 0 && (step = rip_state_step(s, err)) == RIP_STATE_ROW) {
 		struct rip_audit_entry e;
 		bool ok = read_entry(&e, s);
 
@@ -745,9 +773,9 @@ static int verify_chain(struct rip_state *st, size_t *checked, int64_t *last,
 			(*checked)++;
 		entry_release(&e);
 	}
-	if (rc == 0 && step != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot read the audit log");
-	sqlite3_finalize(s);
+	if (rc == 0 && step < 0)
+		rc = step;
+	rip_state_stmt_free(s);
 	return rc;
 }
 

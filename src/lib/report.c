@@ -22,6 +22,7 @@
 #include "rip_version.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/report.h"
+#include "json_internal.h"
 #include "banned.h"
 
 /* ---- loading ----------------------------------------------------------- */

@@ -65,51 +65,51 @@ static void parse_lists(struct rip_rollout_rec *r, const char *counts,
 	}
 }
 
-static char *text(sqlite3_stmt *s, int i)
+static char *text(struct rip_state_stmt *s, int i)
 {
 	return rip_state_col_text(s, i);
 }
 
-static void read_row(struct rip_rollout_rec *r, sqlite3_stmt *s)
+static void read_row(struct rip_rollout_rec *r, struct rip_state_stmt *s)
 {
-	const char *counts = (const char *)sqlite3_column_text(s, 8);
-	const char *percents = (const char *)sqlite3_column_text(s, 9);
+	const char *counts = rip_state_col_str(s, 8);
+	const char *percents = rip_state_col_str(s, 9);
 
-	r->seq = sqlite3_column_int64(s, 0);
+	r->seq = rip_state_col_int64(s, 0);
 	r->release = text(s, 1);
 	r->previous = text(s, 2);
 	r->state = text(s, 3);
 	r->phase = text(s, 4);
 	r->request = text(s, 5);
 	r->reason = text(s, 6);
-	r->step = (size_t)sqlite3_column_int64(s, 7);
+	r->step = (size_t)rip_state_col_int64(s, 7);
 	parse_lists(r, counts, percents);
-	r->bake_ms = (uint64_t)sqlite3_column_int64(s, 10);
-	r->manual = sqlite3_column_int(s, 11) != 0;
-	r->pid = sqlite3_column_int64(s, 12);
+	r->bake_ms = (uint64_t)rip_state_col_int64(s, 10);
+	r->manual = rip_state_col_int64(s, 11) != 0;
+	r->pid = rip_state_col_int64(s, 12);
 	r->host = text(s, 13);
-	r->started = sqlite3_column_int64(s, 14);
-	r->step_started = sqlite3_column_int64(s, 15);
-	r->updated = sqlite3_column_int64(s, 16);
-	r->finished = sqlite3_column_int64(s, 17);
+	r->started = rip_state_col_int64(s, 14);
+	r->step_started = rip_state_col_int64(s, 15);
+	r->updated = rip_state_col_int64(s, 16);
+	r->finished = rip_state_col_int64(s, 17);
 	r->figures = text(s, 18);
 }
 
 static int query_one(struct rip_rollout_rec *out, struct rip_state *st,
 	const char *sql, struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int step, rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot read the rollouts");
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
+	if ((rc = rip_state_prepare(&s, st, "cannot read the rollouts", sql,
+			err)) < 0)
+		return rc;
+	if ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
 		read_row(out, s);
-	else if (step != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot read the rollouts");
-	sqlite3_finalize(s);
+		rc = 0;
+	}
+	rip_state_stmt_free(s);
 	return rc;
 }
 
@@ -188,38 +188,35 @@ int rip_rollout_insert(struct rip_rollout_rec *r, struct rip_state *st,
 	struct rip_err *err)
 {
 	struct rip_buf counts = RIP_BUF_INIT, percents = RIP_BUF_INIT;
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
 	rip_rollout_claim(r);
 	r->started = r->updated = r->step_started = (int64_t)time(NULL);
 	join_lists(&counts, &percents, r);
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO rollouts (release, "
-			"previous, state, phase, step, counts, percents, bake_ms, manual, "
-			"pid, host, started, step_started, updated) VALUES (?, ?, ?, ?, "
-			"?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &s, NULL)) {
-		rc = rip_state_fail(st, err, "cannot journal the rollout");
+	if ((rc = rip_state_prepare(&s, st, "cannot journal the rollout",
+			"INSERT INTO rollouts (release, previous, state, phase, step, "
+			"counts, percents, bake_ms, manual, pid, host, started, "
+			"step_started, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+			"?, ?, ?, ?)", err)) < 0)
 		goto done;
-	}
 	rip_state_bind_text(s, 1, r->release);
 	rip_state_bind_text(s, 2, r->previous);
 	rip_state_bind_text(s, 3, r->state);
 	rip_state_bind_text(s, 4, r->phase);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)r->step);
+	rip_state_bind_int64(s, 5, (int64_t)r->step);
 	rip_state_bind_text(s, 6, counts.buf);
 	rip_state_bind_text(s, 7, percents.buf);
-	sqlite3_bind_int64(s, 8, (sqlite3_int64)r->bake_ms);
-	sqlite3_bind_int(s, 9, r->manual);
-	sqlite3_bind_int64(s, 10, r->pid);
+	rip_state_bind_int64(s, 8, (int64_t)r->bake_ms);
+	rip_state_bind_int64(s, 9, r->manual);
+	rip_state_bind_int64(s, 10, r->pid);
 	rip_state_bind_text(s, 11, r->host);
-	sqlite3_bind_int64(s, 12, r->started);
-	sqlite3_bind_int64(s, 13, r->step_started);
-	sqlite3_bind_int64(s, 14, r->updated);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot journal the rollout");
-	else
-		r->seq = sqlite3_last_insert_rowid(st->db);
-	sqlite3_finalize(s);
+	rip_state_bind_int64(s, 12, r->started);
+	rip_state_bind_int64(s, 13, r->step_started);
+	rip_state_bind_int64(s, 14, r->updated);
+	if ((rc = rip_state_run(s, err)) == 0)
+		r->seq = rip_state_last_id(st);
+	rip_state_stmt_free(s);
 done:
 	rip_buf_release(&counts);
 	rip_buf_release(&percents);
@@ -229,52 +226,52 @@ done:
 int rip_rollout_save(struct rip_rollout_rec *r, const char *expect,
 	bool *saved, struct rip_state *st, struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
 	*saved = false;
 	r->updated = (int64_t)time(NULL);
 	/* request is not ours to write: another process sets it at any time,
 	 * and writing back the copy read before would lose it */
-	if (sqlite3_prepare_v2(st->db, "UPDATE rollouts SET state = ?, phase = "
-			"?, reason = ?, step = ?, pid = ?, host = ?, step_started = ?, "
-			"updated = ?, finished = ?, figures = ? WHERE seq = ? AND "
-			"state = ?", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot journal the rollout");
+	if ((rc = rip_state_prepare(&s, st, "cannot journal the rollout",
+			"UPDATE rollouts SET state = ?, phase = ?, reason = ?, "
+			"step = ?, pid = ?, host = ?, step_started = ?, updated = ?, "
+			"finished = ?, figures = ? WHERE seq = ? AND state = ?",
+			err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, r->state);
 	rip_state_bind_text(s, 2, r->phase);
 	rip_state_bind_text(s, 3, r->reason);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)r->step);
-	sqlite3_bind_int64(s, 5, r->pid);
+	rip_state_bind_int64(s, 4, (int64_t)r->step);
+	rip_state_bind_int64(s, 5, r->pid);
 	rip_state_bind_text(s, 6, r->host);
-	sqlite3_bind_int64(s, 7, r->step_started);
-	sqlite3_bind_int64(s, 8, r->updated);
-	sqlite3_bind_int64(s, 9, r->finished);
+	rip_state_bind_int64(s, 7, r->step_started);
+	rip_state_bind_int64(s, 8, r->updated);
+	rip_state_bind_int64(s, 9, r->finished);
 	rip_state_bind_text(s, 10, r->figures);
-	sqlite3_bind_int64(s, 11, r->seq);
+	rip_state_bind_int64(s, 11, r->seq);
 	rip_state_bind_text(s, 12, expect);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot journal the rollout");
-	else
-		*saved = sqlite3_changes(st->db) == 1;
-	sqlite3_finalize(s);
+	/* compare-and-set: saved only when the state was still expect */
+	if ((rc = rip_state_run(s, err)) == 0)
+		*saved = rip_state_changes(st) == 1;
+	rip_state_stmt_free(s);
 	return rc;
 }
 
 int rip_rollout_request(struct rip_state *st, int64_t seq,
 	const char *request, struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "UPDATE rollouts SET request = ? WHERE "
-			"seq = ? AND finished = 0", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot journal the request");
+	if ((rc = rip_state_prepare(&s, st, "cannot journal the request",
+			"UPDATE rollouts SET request = ? WHERE seq = ? AND "
+			"finished = 0", err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, request);
-	sqlite3_bind_int64(s, 2, seq);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot journal the request");
-	sqlite3_finalize(s);
+	rip_state_bind_int64(s, 2, seq);
+	rc = rip_state_run(s, err);
+	rip_state_stmt_free(s);
 	return rc;
 }
 

@@ -30,8 +30,8 @@
  * PostgreSQL: the scratch database is created and dropped over a
  * maintenance connection to the conninfo's own database ("postgres" when
  * it names none), which runs nothing but CREATE and DROP DATABASE. It is
- * made with libpq here because the driver's open() (db_pg.c) would create
- * ripcord_migrations in the maintenance database.
+ * made through pg.h here because the driver's open() (db_pg.c) would
+ * create ripcord_migrations in the maintenance database.
  *
  * Tuned for tens of migrations: each step reads a fingerprint (a few
  * catalog queries); the migrations' own DDL dominates.
@@ -44,12 +44,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
-
 #include "ripcord/fingerprint.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/log.h"
 #include "ripcord/roundtrip.h"
+#include "pg.h"
 #include "banned.h"
 
 struct rt {
@@ -63,7 +62,7 @@ struct rt {
 	bool pg;
 	char *dir;                     /* SQLite: the folder of the file */
 	char *database;                /* what the engine opens */
-	PGconn *admin;                 /* postgres: creates and drops */
+	struct rip_pg *admin;          /* postgres: creates and drops */
 	bool created;                  /* a scratch database to drop */
 	struct rip_migrate *m;
 	struct rip_migrate_opts mo;
@@ -272,138 +271,49 @@ static int sqlite_remove(struct rt *t, struct rip_err *err)
 /* ------------------------------------------------------------------ */
 /* the scratch database: PostgreSQL */
 
-static void quiet(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
-}
-
-/* Appends k='v' to a conninfo, quoting as libpq reads it. */
-static void add_kv(struct rip_buf *b, const char *k, const char *v)
-{
-	if (b->len)
-		rip_buf_addch(b, ' ');
-	rip_buf_addf(b, "%s='", k);
-	for (; *v; v++) {
-		if (*v == '\'' || *v == '\\')
-			rip_buf_addch(b, '\\');
-		rip_buf_addch(b, *v);
-	}
-	rip_buf_addch(b, '\'');
-}
-
-/* The parsed conninfo opts, with its database replaced by dbname. */
-static char *conninfo_for(const PQconninfoOption *opts, const char *dbname)
-{
-	struct rip_buf b = RIP_BUF_INIT;
-
-	for (const PQconninfoOption *p = opts; p->keyword; p++)
-		if (p->val && strcmp(p->keyword, "dbname"))
-			add_kv(&b, p->keyword, p->val);
-	add_kv(&b, "dbname", dbname);
-	return rip_buf_detach(&b, NULL);
-}
-
-/* "<what>: <libpq's message>", without the message's trailing newline. */
-static int pg_fail(struct rip_err *err, PGconn *c, const PGresult *r,
-	const char *what)
-{
-	const char *msg = r ? PQresultErrorMessage(r) : PQerrorMessage(c);
-	size_t len = strlen(msg);
-
-	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		len--;
-	return rip_err_set(err, RIP_EIO, "%s: %.*s", what, (int)len, msg);
-}
-
-static int pg_admin_connect(struct rt *t, const PQconninfoOption *opts)
-{
-	const char *db = NULL;
-	char *ci;
-
-	for (const PQconninfoOption *p = opts; p->keyword; p++)
-		if (!strcmp(p->keyword, "dbname") && p->val && p->val[0])
-			db = p->val;
-	ci = conninfo_for(opts, db ? db : "postgres");
-	t->admin = PQconnectdb(ci);
-	free(ci);
-	if (PQstatus(t->admin) != CONNECTION_OK)
-		return pg_fail(&t->e, t->admin, NULL, "cannot connect to the "
-			"server of [drill] database");
-	PQsetNoticeProcessor(t->admin, quiet, NULL);
-	return 0;
-}
-
 static int pg_create(struct rt *t)
 {
-	PQconninfoOption *opts;
 	unsigned char rnd[8];
-	char hex[2 * sizeof(rnd) + 1], *msg = NULL, *sql = NULL;
-	PGresult *r = NULL;
+	char hex[2 * sizeof(rnd) + 1], *admin = NULL;
 	int rc;
 
-	opts = PQconninfoParse(t->o->scratch, &msg);
-	if (!opts) {
-		rc = rip_err_set(&t->e, RIP_ECONFIG, "[drill] database is not a "
-			"postgres conninfo or URI: %s", msg ? msg : "out of memory");
-		PQfreemem(msg);
-		return rc;
+	if ((rc = rip_pg_conninfo_with_db(&admin, t->o->scratch, NULL,
+			&t->e)) < 0)
+		return rip_err_prefix(&t->e, "[drill] database is not a postgres "
+			"conninfo or URI");
+	rc = rip_pg_connect(&t->admin, admin, &t->e);
+	free(admin);
+	if (rc < 0) {
+		rip_err_prefix(&t->e, "[drill] database");
+		return t->e.code = RIP_EIO;
 	}
-	if ((rc = pg_admin_connect(t, opts)) < 0)
-		goto done;
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-		rc = rip_err_errno(&t->e, RIP_EIO, "cannot draw a random name "
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return rip_err_errno(&t->e, RIP_EIO, "cannot draw a random name "
 			"for the scratch database");
-		goto done;
-	}
 	rip_hex(hex, rnd, sizeof(rnd));
 	t->out->scratch = rip_xasprintf("ripcord_drill_%s", hex);
-	sql = rip_xasprintf("CREATE DATABASE %s", t->out->scratch);
-	r = PQexec(t->admin, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		char *what = rip_xasprintf("cannot create the scratch database "
-			"'%s' (the role of [drill] database needs CREATEDB)",
+	if (rip_pg_database_create(t->admin, t->out->scratch, &t->e) < 0) {
+		rip_err_prefix(&t->e, "cannot create the scratch database '%s' "
+			"(the role of [drill] database needs CREATEDB)",
 			t->out->scratch);
-
-		rc = pg_fail(&t->e, t->admin, r, what);
-		free(what);
-		goto done;
+		return t->e.code = RIP_EIO;
 	}
 	t->created = true;
-	t->database = conninfo_for(opts, t->out->scratch);
-done:
-	PQclear(r);
-	free(sql);
-	PQconninfoFree(opts);
-	return rc;
+	return rip_pg_conninfo_with_db(&t->database, t->o->scratch,
+		t->out->scratch, &t->e);
 }
 
 static int pg_drop(struct rt *t, struct rip_err *err)
 {
-	char *sql;
-	PGresult *r;
-	int rc = 0;
-
 	if (!t->created)
 		return 0;
-	if (PQstatus(t->admin) != CONNECTION_OK)
-		PQreset(t->admin);
-	/* FORCE (13+) ends sessions a failed migration may have left */
-	sql = rip_xasprintf("DROP DATABASE IF EXISTS %s%s", t->out->scratch,
-		PQserverVersion(t->admin) >= 130000 ? " WITH (FORCE)" : "");
-	r = PQexec(t->admin, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		char *what = rip_xasprintf("cannot drop the scratch database "
-			"'%s' (drop it by hand)", t->out->scratch);
-
-		rc = pg_fail(err, t->admin, r, what);
-		free(what);
-	} else {
-		t->created = false;
+	if (rip_pg_database_drop(t->admin, t->out->scratch, err) < 0) {
+		rip_err_prefix(err, "cannot drop the scratch database '%s' (drop "
+			"it by hand)", t->out->scratch);
+		return err->code = RIP_EIO;
 	}
-	PQclear(r);
-	free(sql);
-	return rc;
+	t->created = false;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -670,7 +580,7 @@ int rip_roundtrip_run(struct rip_roundtrip *out,
 		t.e = t.first;
 	if (rc < 0 && err)
 		*err = t.e;
-	PQfinish(t.admin);
+	rip_pg_free(t.admin);
 	free(t.dir);
 	free(t.database);
 	free(t.keep.v);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sqltok.c: the SQL scanner (sqltok.h), and on it what ripcord/db.h gives
- * the drivers: the statement splitter, the scrubber, the line of an offset
+ * sqltok.c: the SQL scanner (sqltok.h), and on it what the drivers read
+ * scripts with: the statement splitter, the scrubber, the line of an offset
  * and the test for scripts that manage their own transaction.
  *
  * Invariants: tokens are never empty and tile the text, so every scan
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ripcord/db.h"
+#include "ripcord/buf.h"
 #include "sqltok.h"
 #include "banned.h"
 

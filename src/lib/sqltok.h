@@ -2,8 +2,8 @@
 /*
  * sqltok.h: the library's one SQL scanner, shared inside it. It cuts a
  * script into tokens without knowing any statement; the drivers' splitter
- * (rip_sql_next and friends in ripcord/db.h) and lint read scripts through
- * it.
+ * (rip_sql_next and friends, below, in sqltok.c) and lint read scripts
+ * through it.
  *
  * Two readings. The plain one, the drivers', knows quotes, dollar quotes
  * and comments and nothing else: every other byte is a token of its own,
@@ -54,5 +54,37 @@ bool rip_sqltok_is(const struct rip_sqltok *s, char c);
 
 /* Whether text[0..len) holds anything but white space and comments. */
 bool rip_sqltok_has_code(const char *text, size_t len);
+
+/* ---- the drivers' splitter, on the plain reading ----------------------- */
+
+/*
+ * Finds the next SQL statement in text[*pos..len): skips white space and
+ * comments, honours quotes, dollar quotes and comments inside it, and sets
+ * [*start, *end) (without the ';'). Returns false when none is left.
+ */
+bool rip_sql_next(const char *text, size_t len, size_t *pos, size_t *start,
+	size_t *end);
+/*
+ * A lower-case copy of the statement t[0..len) with string literals,
+ * quoted names and comments blanked out, for keyword tests that must not
+ * be fooled by "... concurrently ..." inside a comment or a string.
+ */
+char *rip_sql_scrub(const char *t, size_t len);
+
+/*
+ * Whether the statement t[0..len) starts with the word w, in any case:
+ * w must not run on into a letter or digit ("end" is not "endpoint").
+ */
+bool rip_sql_starts_word(const char *t, size_t len, const char *w);
+
+/* 1-based line of byte offset off in text. */
+int rip_sql_line(const char *text, size_t off);
+
+/*
+ * Whether a script manages its own transaction (BEGIN, COMMIT, END,
+ * ROLLBACK, SAVEPOINT as statements, not inside a trigger body), as
+ * sqitch's templates do: such a script cannot run inside ours.
+ */
+bool rip_sql_controls_tx(const char *text, size_t len);
 
 #endif

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * state.c: state.db through SQLite: opening, the schema and its upgrades,
- * and the releases table. journal.c keeps the switch journal and the audit
- * log in the same file through state_internal.h; the two are the only files
- * that call SQLite for the store (the migration drivers have their own
- * connections).
+ * and the releases table; and for the modules that keep their own tables
+ * in the same file (journal.c, store.c, rollout_rec.c, drill.c),
+ * the statement helpers of state_internal.h. This is the only file that
+ * calls SQLite for the store (the SQLite migration driver, db_sqlite.c,
+ * has its own connections).
  *
  * Durability over speed: WAL with synchronous=FULL, because a record that
  * says a release exists must survive a power cut. The schema version lives
@@ -16,9 +17,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "ripcord/buf.h"
 #include "state_internal.h"
 #include "banned.h"
+
+struct rip_state {
+	sqlite3 *db;
+	char *path;
+	int schema;
+};
+
+struct rip_state_stmt {
+	sqlite3_stmt *s;
+	struct rip_state *st;
+	char *what;
+};
 
 /*
  * upgrades[i] takes a database from version i to i + 1. A step, once
@@ -133,7 +148,8 @@ static int db_error(struct rip_state *st, struct rip_err *err,
 		st->path, what, what[0] ? ": " : "", detail);
 }
 
-int rip_state_fail(struct rip_state *st, struct rip_err *err,
+/* The error of the last SQLite call on st, as db_error. */
+static int state_fail(struct rip_state *st, struct rip_err *err,
 	const char *what)
 {
 	return db_error(st, err, what, sqlite3_errmsg(st->db));
@@ -176,7 +192,7 @@ static int read_version(struct rip_state *st, int *out, struct rip_err *err)
 	sqlite3_stmt *s;
 
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot read the schema version");
+		return state_fail(st, err, "cannot read the schema version");
 	*out = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
 	sqlite3_finalize(s);
 	return 0;
@@ -222,7 +238,7 @@ int rip_state_open(struct rip_state **out, const char *path,
 	st->path = rip_xstrdup(path);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 			SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)) {
-		rc = rip_state_fail(st, err, "cannot open");
+		rc = state_fail(st, err, "cannot open");
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
@@ -253,64 +269,176 @@ int rip_state_schema(const struct rip_state *st)
 	return st->schema;
 }
 
-void rip_state_bind_text(sqlite3_stmt *s, int i, const char *v)
+const char *rip_state_path(const struct rip_state *st)
+{
+	return st->path;
+}
+
+/* ---- statements --------------------------------------------------------- */
+
+int rip_state_prepare(struct rip_state_stmt **out, struct rip_state *st,
+	const char *what, const char *sql, struct rip_err *err)
+{
+	sqlite3_stmt *s;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return state_fail(st, err, what);
+	}
+	*out = rip_xcalloc(1, sizeof(**out));
+	(*out)->s = s;
+	(*out)->st = st;
+	(*out)->what = rip_xstrdup(what);
+	return 0;
+}
+
+void rip_state_bind_text(struct rip_state_stmt *s, int i, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s->s, i, v, -1, SQLITE_TRANSIENT);
 	else
-		sqlite3_bind_null(s, i);
+		sqlite3_bind_null(s->s, i);
 }
+
+void rip_state_bind_int64(struct rip_state_stmt *s, int i, int64_t v)
+{
+	sqlite3_bind_int64(s->s, i, (sqlite3_int64)v);
+}
+
+void rip_state_bind_double(struct rip_state_stmt *s, int i, double v)
+{
+	sqlite3_bind_double(s->s, i, v);
+}
+
+int rip_state_step(struct rip_state_stmt *s, struct rip_err *err)
+{
+	int step = sqlite3_step(s->s);
+
+	if (step == SQLITE_ROW)
+		return RIP_STATE_ROW;
+	if (step == SQLITE_DONE)
+		return 0;
+	return state_fail(s->st, err, s->what);
+}
+
+int rip_state_run(struct rip_state_stmt *s, struct rip_err *err)
+{
+	int rc;
+
+	while ((rc = rip_state_step(s, err)) == RIP_STATE_ROW)
+		;
+	return rc;
+}
+
+enum rip_state_type rip_state_col_type(struct rip_state_stmt *s, int i)
+{
+	switch (sqlite3_column_type(s->s, i)) {
+	case SQLITE_INTEGER:
+		return RIP_STATE_INTEGER;
+	case SQLITE_FLOAT:
+		return RIP_STATE_FLOAT;
+	case SQLITE_TEXT:
+		return RIP_STATE_TEXT;
+	case SQLITE_BLOB:
+		return RIP_STATE_BLOB;
+	default:
+		return RIP_STATE_NULL;
+	}
+}
+
+int64_t rip_state_col_int64(struct rip_state_stmt *s, int i)
+{
+	return sqlite3_column_int64(s->s, i);
+}
+
+double rip_state_col_double(struct rip_state_stmt *s, int i)
+{
+	return sqlite3_column_double(s->s, i);
+}
+
+const char *rip_state_col_str(struct rip_state_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s->s, i);
+}
+
+char *rip_state_col_text(struct rip_state_stmt *s, int i)
+{
+	const char *t = rip_state_col_str(s, i);
+
+	return t ? rip_xstrdup(t) : NULL;
+}
+
+size_t rip_state_col_bytes(struct rip_state_stmt *s, int i)
+{
+	int n = sqlite3_column_bytes(s->s, i);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+void rip_state_stmt_free(struct rip_state_stmt *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->s);
+	free(s->what);
+	free(s);
+}
+
+int64_t rip_state_changes(struct rip_state *st)
+{
+	return sqlite3_changes(st->db);
+}
+
+int64_t rip_state_last_id(struct rip_state *st)
+{
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+/* ---- releases ----------------------------------------------------------- */
 
 int rip_state_release_add(struct rip_state *st,
 	const struct rip_release_rec *r, struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO releases (id, project, "
-			"commit_id, tree, parent, created, cut_at, size, sha256, "
-			"signed, files, bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-			-1, &s, NULL))
-		return rip_state_fail(st, err, "cannot record the release");
+	if ((rc = rip_state_prepare(&s, st, "cannot record the release",
+			"INSERT INTO releases (id, project, commit_id, tree, parent, "
+			"created, cut_at, size, sha256, signed, files, bytes) VALUES "
+			"(?,?,?,?,?,?,?,?,?,?,?,?)", err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, r->id);
 	rip_state_bind_text(s, 2, r->project);
 	rip_state_bind_text(s, 3, r->commit);
 	rip_state_bind_text(s, 4, r->tree);
 	rip_state_bind_text(s, 5, r->parent);
-	sqlite3_bind_int64(s, 6, r->created);
-	sqlite3_bind_int64(s, 7, r->cut_at);
-	sqlite3_bind_int64(s, 8, (sqlite3_int64)r->size);
+	rip_state_bind_int64(s, 6, r->created);
+	rip_state_bind_int64(s, 7, r->cut_at);
+	rip_state_bind_int64(s, 8, (int64_t)r->size);
 	rip_state_bind_text(s, 9, r->sha256);
-	sqlite3_bind_int(s, 10, r->is_signed);
-	sqlite3_bind_int64(s, 11, (sqlite3_int64)r->files);
-	sqlite3_bind_int64(s, 12, (sqlite3_int64)r->bytes);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot record the release");
-	sqlite3_finalize(s);
+	rip_state_bind_int64(s, 10, r->is_signed);
+	rip_state_bind_int64(s, 11, (int64_t)r->files);
+	rip_state_bind_int64(s, 12, (int64_t)r->bytes);
+	rc = rip_state_run(s, err);
+	rip_state_stmt_free(s);
 	return rc;
 }
 
-char *rip_state_col_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? rip_xstrdup((const char *)t) : NULL;
-}
-
-static void read_row(struct rip_release_rec *r, sqlite3_stmt *s)
+static void read_row(struct rip_release_rec *r, struct rip_state_stmt *s)
 {
 	r->id = rip_state_col_text(s, 0);
 	r->project = rip_state_col_text(s, 1);
 	r->commit = rip_state_col_text(s, 2);
 	r->tree = rip_state_col_text(s, 3);
 	r->parent = rip_state_col_text(s, 4);
-	r->created = sqlite3_column_int64(s, 5);
-	r->cut_at = sqlite3_column_int64(s, 6);
-	r->size = (uint64_t)sqlite3_column_int64(s, 7);
+	r->created = rip_state_col_int64(s, 5);
+	r->cut_at = rip_state_col_int64(s, 6);
+	r->size = (uint64_t)rip_state_col_int64(s, 7);
 	r->sha256 = rip_state_col_text(s, 8);
-	r->is_signed = sqlite3_column_int(s, 9) != 0;
-	r->files = (uint64_t)sqlite3_column_int64(s, 10);
-	r->bytes = (uint64_t)sqlite3_column_int64(s, 11);
+	r->is_signed = rip_state_col_int64(s, 9) != 0;
+	r->files = (uint64_t)rip_state_col_int64(s, 10);
+	r->bytes = (uint64_t)rip_state_col_int64(s, 11);
 }
 
 #define RELEASE_COLS "id, project, commit_id, tree, parent, created, " \
@@ -319,42 +447,40 @@ static void read_row(struct rip_release_rec *r, sqlite3_stmt *s)
 int rip_state_release_get(struct rip_release_rec *out, struct rip_state *st,
 	const char *id, struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0, step;
+	struct rip_state_stmt *s;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (sqlite3_prepare_v2(st->db, "SELECT " RELEASE_COLS " FROM releases "
-			"WHERE id = ?", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot read releases");
+	if ((rc = rip_state_prepare(&s, st, "cannot read releases", "SELECT "
+			RELEASE_COLS " FROM releases WHERE id = ?", err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, id);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
+	rc = rip_state_step(s, err);
+	if (rc == RIP_STATE_ROW) {
 		read_row(out, s);
-	else if (step == SQLITE_DONE)
+		rc = 0;
+	} else if (rc == 0) {
 		rc = rip_err_set(err, RIP_ENOTFOUND, "release '%s' not found in "
 			"the store (see 'ripcord releases')", id);
-	else
-		rc = rip_state_fail(st, err, "cannot read releases");
-	sqlite3_finalize(s);
+	}
+	rip_state_stmt_free(s);
 	return rc;
 }
 
 int rip_state_release_delete(struct rip_state *st, const char *id,
 	struct rip_err *err)
 {
-	sqlite3_stmt *s;
-	int rc = 0;
+	struct rip_state_stmt *s;
+	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM releases WHERE id = ?", -1,
-			&s, NULL))
-		return rip_state_fail(st, err, "cannot delete a release");
+	if ((rc = rip_state_prepare(&s, st, "cannot delete a release",
+			"DELETE FROM releases WHERE id = ?", err)) < 0)
+		return rc;
 	rip_state_bind_text(s, 1, id);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = rip_state_fail(st, err, "cannot delete a release");
-	else if (!sqlite3_changes(st->db))
+	if ((rc = rip_state_run(s, err)) == 0 && !rip_state_changes(st))
 		rc = rip_err_set(err, RIP_ENOTFOUND, "release '%s' not found in "
 			"the store (see 'ripcord releases')", id);
-	sqlite3_finalize(s);
+	rip_state_stmt_free(s);
 	return rc;
 }
 
@@ -363,23 +489,23 @@ int rip_state_release_list(struct rip_release_rec **out, size_t *n,
 {
 	struct rip_release_rec *v = NULL;
 	size_t alloc = 0, count = 0;
-	sqlite3_stmt *s;
-	int step;
+	struct rip_state_stmt *s;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT " RELEASE_COLS " FROM releases "
-			"ORDER BY seq", -1, &s, NULL))
-		return rip_state_fail(st, err, "cannot read releases");
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+	if ((rc = rip_state_prepare(&s, st, "cannot read releases", "SELECT "
+			RELEASE_COLS " FROM releases ORDER BY seq", err)) < 0)
+		return rc;
+	while ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
 		RIP_ALLOC_GROW(v, count + 1, alloc);
 		memset(&v[count], 0, sizeof(v[count]));
 		read_row(&v[count++], s);
 	}
-	sqlite3_finalize(s);
-	if (step != SQLITE_DONE) {
+	rip_state_stmt_free(s);
+	if (rc < 0) {
 		rip_release_recs_free(v, count);
-		return rip_state_fail(st, err, "cannot read releases");
+		return rc;
 	}
 	*out = v;
 	*n = count;

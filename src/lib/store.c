@@ -93,41 +93,40 @@ void rip_lock_set_command(const char *line)
 /* "pid 12, user ana, host web, 'ripcord deploy v2', since 2026-...". */
 static void describe_holder(char *out, size_t len, struct rip_state *st)
 {
-	sqlite3_stmt *s;
+	struct rip_state_stmt *s;
 
 	snprintf(out, len, "holder not recorded yet");
-	if (sqlite3_prepare_v2(st->db, "SELECT pid, user, host, command, since "
-			"FROM lock_holder", -1, &s, NULL))
+	if (rip_state_prepare(&s, st, "cannot read the lock holder", "SELECT "
+			"pid, user, host, command, since FROM lock_holder", NULL) < 0)
 		return;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		time_t t = (time_t)sqlite3_column_int64(s, 4);
+	if (rip_state_step(s, NULL) == RIP_STATE_ROW) {
+		time_t t = (time_t)rip_state_col_int64(s, 4);
 		char since[32] = "";
 		struct tm tm;
 
 		if (gmtime_r(&t, &tm))
 			strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S UTC", &tm);
 		snprintf(out, len, "pid %lld, user %s, host %s, '%s', since %s",
-			(long long)sqlite3_column_int64(s, 0),
-			(const char *)sqlite3_column_text(s, 1),
-			(const char *)sqlite3_column_text(s, 2),
-			(const char *)sqlite3_column_text(s, 3), since);
+			(long long)rip_state_col_int64(s, 0),
+			rip_state_col_str(s, 1), rip_state_col_str(s, 2),
+			rip_state_col_str(s, 3), since);
 	}
-	sqlite3_finalize(s);
+	rip_state_stmt_free(s);
 }
 
 bool rip_lock_holder(struct rip_store *store, char *out, size_t len)
 {
 	char host[256] = "", *row_host = NULL;
-	sqlite3_stmt *s;
+	struct rip_state_stmt *s;
 	bool held = false;
 
 	out[0] = '\0';
 	gethostname(host, sizeof(host) - 1);
-	if (sqlite3_prepare_v2(store->state->db, "SELECT pid, host FROM "
-			"lock_holder", -1, &s, NULL))
+	if (rip_state_prepare(&s, store->state, "cannot read the lock holder",
+			"SELECT pid, host FROM lock_holder", NULL) < 0)
 		return false;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		pid_t pid = (pid_t)sqlite3_column_int64(s, 0);
+	if (rip_state_step(s, NULL) == RIP_STATE_ROW) {
+		pid_t pid = (pid_t)rip_state_col_int64(s, 0);
 
 		row_host = rip_state_col_text(s, 1);
 		/* a row left by a killed holder names a process that is gone;
@@ -135,7 +134,7 @@ bool rip_lock_holder(struct rip_store *store, char *out, size_t len)
 		held = !row_host || strcmp(row_host, host) || pid == getpid() ||
 			kill(pid, 0) == 0 || errno == EPERM;
 	}
-	sqlite3_finalize(s);
+	rip_state_stmt_free(s);
 	free(row_host);
 	if (held)
 		describe_holder(out, len, store->state);
@@ -144,28 +143,27 @@ bool rip_lock_holder(struct rip_store *store, char *out, size_t len)
 
 static void record_holder(struct rip_state *st, const char *what)
 {
+	struct rip_err err = { 0 };
 	char host[256] = "";
-	sqlite3_stmt *s;
+	struct rip_state_stmt *s;
 
 	gethostname(host, sizeof(host) - 1);
 	/* the record only informs a loser: failing to write it is not worth
 	 * failing the operation for */
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO lock_holder "
-			"(one, pid, user, host, command, since) VALUES "
-			"(1, ?, ?, ?, ?, ?)", -1, &s, NULL)) {
-		rip_debug("cannot record the lock holder: %s",
-			sqlite3_errmsg(st->db));
+	if (rip_state_prepare(&s, st, "cannot record the lock holder",
+			"INSERT OR REPLACE INTO lock_holder (one, pid, user, host, "
+			"command, since) VALUES (1, ?, ?, ?, ?, ?)", &err) < 0) {
+		rip_debug("%s", err.msg);
 		return;
 	}
-	sqlite3_bind_int64(s, 1, getpid());
+	rip_state_bind_int64(s, 1, getpid());
 	rip_state_bind_text(s, 2, rip_user_name());
 	rip_state_bind_text(s, 3, host);
 	rip_state_bind_text(s, 4, command_line ? command_line : what);
-	sqlite3_bind_int64(s, 5, time(NULL));
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rip_debug("cannot record the lock holder: %s",
-			sqlite3_errmsg(st->db));
-	sqlite3_finalize(s);
+	rip_state_bind_int64(s, 5, time(NULL));
+	if (rip_state_run(s, &err) < 0)
+		rip_debug("%s", err.msg);
+	rip_state_stmt_free(s);
 }
 
 int rip_lock_acquire(struct rip_lock *out, struct rip_store *store,
@@ -220,8 +218,8 @@ int rip_lock_acquire_wait(struct rip_lock *out, struct rip_store *store,
 void rip_lock_release(struct rip_lock *lock)
 {
 	if (lock->fd >= 0) {
-		if (lock->state && sqlite3_exec(lock->state->db,
-				"DELETE FROM lock_holder", NULL, NULL, NULL))
+		if (lock->state && rip_state_exec(lock->state,
+				"DELETE FROM lock_holder", NULL) < 0)
 			rip_debug("cannot clear the lock holder");
 		/* leave the file: unlinking it would race with a new locker */
 		close(lock->fd);

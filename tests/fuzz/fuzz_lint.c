@@ -11,9 +11,9 @@
  * allocations that are NUL-terminated, as struct rip_sql promises, so ASan
  * sees a read past either end.
  */
-#include "ripcord/db.h"
 #include "ripcord/lint.h"
 #include "fuzz.h"
+#include "sqltok.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

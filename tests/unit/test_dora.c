@@ -21,6 +21,7 @@
 #include "ripcord/report.h"
 #include "ripcord/state.h"
 #include "ripcord/store.h"
+#include "json_internal.h"
 #include "state_internal.h"
 
 #define NOW 1800000000LL   /* 2027-01-15 08:00 UTC */

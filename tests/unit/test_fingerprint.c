@@ -9,12 +9,11 @@
  */
 #include "helpers.h"
 
-#include <sqlite3.h>
-#include <libpq-fe.h>
-
 #include "ripcord/digest.h"
 #include "ripcord/fingerprint.h"
-#include "ripcord/fp_read.h"
+#include "fp_read.h"
+#include "db_internal.h"
+#include "pg.h"
 
 /* ------------------------------------------------------------------ */
 /* shared checks */
@@ -172,23 +171,31 @@ static void test_canonical_text(void **state)
 /* ------------------------------------------------------------------ */
 /* SQLite */
 
-static sqlite3 *sq_open(const char *path)
+static struct rip_db *sq_open(const char *path)
 {
-	sqlite3 *db = NULL;
+	struct rip_err err = { 0 };
+	struct rip_db *db = NULL;
 
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (rip_db_sqlite_open_file(&db, path, &err) < 0)
+		fail_msg("%s", err.msg);
 	return db;
 }
 
-static void sq_exec(sqlite3 *db, const char *sql)
+static void sq_exec(struct rip_db *db, const char *sql)
 {
-	char *msg = NULL;
+	struct rip_err err = { 0 };
 
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("sqlite: %s\nin: %s", msg, sql);
+	if (rip_db_sqlite_exec(db, sql, &err) < 0)
+		fail_msg("sqlite: %s\nin: %s", err.msg, sql);
 }
 
-static void sq_fp(struct rip_fingerprint *out, sqlite3 *db, bool strict)
+static void sq_close(struct rip_db *db)
+{
+	rip_db_sqlite.close(db);
+}
+
+static void sq_fp(struct rip_fingerprint *out, struct rip_db *db,
+	bool strict)
 {
 	struct rip_err err = { 0 };
 
@@ -200,11 +207,11 @@ static void sq_fp(struct rip_fingerprint *out, sqlite3 *db, bool strict)
 static void sq_build(struct rip_fingerprint *out, void **state,
 	const char *name, const char *sql, bool strict)
 {
-	sqlite3 *db = sq_open(tpath(state, name));
+	struct rip_db *db = sq_open(tpath(state, name));
 
 	sq_exec(db, sql);
 	sq_fp(out, db, strict);
-	sqlite3_close(db);
+	sq_close(db);
 }
 
 static const char sq_base[] =
@@ -283,17 +290,16 @@ static void test_sqlite_statement_order(void **state)
 	rip_fp_release(&b);
 }
 
-static char *sq_table_sql(sqlite3 *db, const char *name)
+static char *sq_table_sql(struct rip_db *db, const char *name)
 {
-	sqlite3_stmt *s;
+	struct rip_db_sqlite_stmt *s;
 	char *sql;
 
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master "
-		"WHERE name = ?1", -1, &s, NULL), SQLITE_OK);
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	sql = rip_xstrdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	assert_int_equal(rip_db_sqlite_prepare(&s, db, "SELECT sql FROM "
+		"sqlite_master WHERE name = ?1", name, NULL), 0);
+	assert_int_equal(rip_db_sqlite_step(s, NULL), RIP_DB_SQLITE_ROW);
+	sql = rip_xstrdup(rip_db_sqlite_col(s, 0));
+	rip_db_sqlite_stmt_free(s);
 	return sql;
 }
 
@@ -301,7 +307,7 @@ static char *sq_table_sql(sqlite3 *db, const char *name)
  * the same structure under other stored text and autoindex names. */
 static void test_sqlite_rebuild(void **state)
 {
-	sqlite3 *db = sq_open(tpath(state, "r.db"));
+	struct rip_db *db = sq_open(tpath(state, "r.db"));
 	struct rip_fingerprint a, b;
 	char *before, *after;
 
@@ -342,13 +348,13 @@ static void test_sqlite_rebuild(void **state)
 	free(after);
 	rip_fp_release(&a);
 	rip_fp_release(&b);
-	sqlite3_close(db);
+	sq_close(db);
 }
 
 /* The case from real life, and what the drill sees in between. */
 static void test_sqlite_add_drop_column(void **state)
 {
-	sqlite3 *db = sq_open(tpath(state, "t.db"));
+	struct rip_db *db = sq_open(tpath(state, "t.db"));
 	struct rip_fingerprint a, b, c;
 
 	sq_exec(db, "CREATE TABLE execution_tasks (id INTEGER PRIMARY KEY, "
@@ -366,7 +372,7 @@ static void test_sqlite_add_drop_column(void **state)
 	rip_fp_release(&a);
 	rip_fp_release(&b);
 	rip_fp_release(&c);
-	sqlite3_close(db);
+	sq_close(db);
 }
 
 struct sq_case {
@@ -517,7 +523,7 @@ static void test_sqlite_column_order(void **state)
 static void test_sqlite_ignored(void **state)
 {
 	struct rip_fingerprint a, b;
-	sqlite3 *db = sq_open(tpath(state, "i.db"));
+	struct rip_db *db = sq_open(tpath(state, "i.db"));
 
 	sq_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, "
 		"x TEXT);");
@@ -535,7 +541,7 @@ static void test_sqlite_ignored(void **state)
 	assert_string_equal(b.v[2].key, "table t");
 	rip_fp_release(&a);
 	rip_fp_release(&b);
-	sqlite3_close(db);
+	sq_close(db);
 }
 
 /* A catalog that cannot be read fails cleanly and leaves nothing. */
@@ -543,7 +549,7 @@ static void test_sqlite_error(void **state)
 {
 	struct rip_fingerprint fp;
 	struct rip_err err = { 0 };
-	sqlite3 *db = sq_open(tpath(state, "e.db"));
+	struct rip_db *db = sq_open(tpath(state, "e.db"));
 
 	sq_exec(db, "CREATE TABLE a (x INTEGER);"
 		"PRAGMA writable_schema = ON;"
@@ -551,7 +557,7 @@ static void test_sqlite_error(void **state)
 		"VALUES ('table', 'v', 'v', 0, "
 		"'CREATE VIRTUAL TABLE v USING nosuchmodule()');"
 		"PRAGMA writable_schema = OFF;");
-	sqlite3_close(db);
+	sq_close(db);
 	db = sq_open(tpath(state, "e.db"));
 	assert_int_equal(rip_fp_read_sqlite(&fp, db, false, &err), RIP_EFAIL);
 	assert_err_contains(&err, "sqlite fingerprint: cannot read");
@@ -559,47 +565,40 @@ static void test_sqlite_error(void **state)
 	assert_null(fp.v);
 	assert_int_equal(fp.n, 0);
 	/* and the read transaction was closed */
-	assert_int_equal(sqlite3_get_autocommit(db), 1);
-	sqlite3_close(db);
+	assert_false(rip_db_sqlite_in_tx(db));
+	sq_close(db);
 }
 
 /* ------------------------------------------------------------------ */
 /* PostgreSQL */
 
 struct pgdb {
-	PGconn *admin;
-	PGconn *a;
-	PGconn *b;
+	struct rip_pg *admin;
+	struct rip_pg *a;
+	struct rip_pg *b;
 	char name_a[64];
 	char name_b[64];
 };
 
-static void quiet(void *arg, const char *msg)
+static struct rip_pg *pg_connect(const char *conninfo, const char *dbname)
 {
-	(void)arg;
-	(void)msg;
-}
+	struct rip_err err = { 0 };
+	struct rip_pg *c = NULL;
+	char *ci = NULL;
 
-static PGconn *pg_connect(const char *conninfo, const char *dbname)
-{
-	const char *keys[] = { "dbname", "dbname", NULL };
-	const char *vals[] = { conninfo, dbname, NULL };
-	PGconn *c = PQconnectdbParams(keys, vals, 1);
-
-	if (PQstatus(c) != CONNECTION_OK)
-		fail_msg("cannot connect to '%s': %s", conninfo, PQerrorMessage(c));
-	PQsetNoticeProcessor(c, quiet, NULL);
+	if (rip_pg_conninfo_with_db(&ci, conninfo, dbname, &err) < 0 ||
+	    rip_pg_connect(&c, ci, &err) < 0)
+		fail_msg("%s", err.msg);
+	free(ci);
 	return c;
 }
 
-static void pg_exec(PGconn *c, const char *sql)
+static void pg_exec(struct rip_pg *c, const char *sql)
 {
-	PGresult *r = PQexec(c, sql);
-	ExecStatusType st = PQresultStatus(r);
+	struct rip_err err = { 0 };
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		fail_msg("postgres: %s\nin: %s", PQerrorMessage(c), sql);
-	PQclear(r);
+	if (rip_pg_exec(c, sql, &err) < 0)
+		fail_msg("postgres: %s\nin: %s", err.msg, sql);
 }
 
 /* Two scratch databases, a and b; state is NULL without a server. */
@@ -607,7 +606,7 @@ static int pg_setup(void **state)
 {
 	static unsigned counter;
 	const char *conninfo = getenv("RIPCORD_TEST_PG");
-	struct rip_buf sql = RIP_BUF_INIT;
+	struct rip_err err = { 0 };
 	struct pgdb *p;
 
 	*state = NULL;
@@ -621,12 +620,9 @@ static int pg_setup(void **state)
 		(long)getpid(), counter);
 	snprintf(p->name_b, sizeof(p->name_b), "ripcord_fp_%ld_%u_b",
 		(long)getpid(), counter++);
-	rip_buf_addf(&sql, "CREATE DATABASE %s", p->name_a);
-	pg_exec(p->admin, sql.buf);
-	rip_buf_reset(&sql);
-	rip_buf_addf(&sql, "CREATE DATABASE %s", p->name_b);
-	pg_exec(p->admin, sql.buf);
-	rip_buf_release(&sql);
+	if (rip_pg_database_create(p->admin, p->name_a, &err) < 0 ||
+	    rip_pg_database_create(p->admin, p->name_b, &err) < 0)
+		fail_msg("%s", err.msg);
 	p->a = pg_connect(conninfo, p->name_a);
 	p->b = pg_connect(conninfo, p->name_b);
 	*state = p;
@@ -636,19 +632,16 @@ static int pg_setup(void **state)
 static int pg_teardown(void **state)
 {
 	struct pgdb *p = *state;
-	struct rip_buf sql = RIP_BUF_INIT;
+	struct rip_err err = { 0 };
 
 	if (!p)
 		return 0;
-	PQfinish(p->a);
-	PQfinish(p->b);
-	rip_buf_addf(&sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", p->name_a);
-	pg_exec(p->admin, sql.buf);
-	rip_buf_reset(&sql);
-	rip_buf_addf(&sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", p->name_b);
-	pg_exec(p->admin, sql.buf);
-	rip_buf_release(&sql);
-	PQfinish(p->admin);
+	rip_pg_free(p->a);
+	rip_pg_free(p->b);
+	if (rip_pg_database_drop(p->admin, p->name_a, &err) < 0 ||
+	    rip_pg_database_drop(p->admin, p->name_b, &err) < 0)
+		fail_msg("%s", err.msg);
+	rip_pg_free(p->admin);
 	free(p);
 	return 0;
 }
@@ -660,7 +653,8 @@ static struct pgdb *pg_state(void **state)
 	return *state;
 }
 
-static void pg_fp(struct rip_fingerprint *out, PGconn *c, bool strict)
+static void pg_fp(struct rip_fingerprint *out, struct rip_pg *c,
+	bool strict)
 {
 	struct rip_err err = { 0 };
 
@@ -1010,7 +1004,7 @@ static void test_pg_ignored(void **state)
 {
 	struct pgdb *p = pg_state(state);
 	struct rip_fingerprint a, b;
-	PGresult *r;
+	struct rip_pg_res *r;
 	bool have_ext;
 
 	pg_fp(&a, p->a, true);
@@ -1029,10 +1023,10 @@ static void test_pg_ignored(void **state)
 	assert_string_equal(b.v[0].key, "schema public");
 	rip_fp_release(&b);
 
-	r = PQexec(p->a, "SELECT 1 FROM pg_available_extensions "
-		"WHERE name = 'pg_trgm'");
-	have_ext = PQntuples(r) == 1;
-	PQclear(r);
+	assert_int_equal(rip_pg_query(&r, p->a, "SELECT 1 FROM "
+		"pg_available_extensions WHERE name = 'pg_trgm'", 0, NULL, NULL), 0);
+	have_ext = rip_pg_rows(r) == 1;
+	rip_pg_res_free(r);
 	if (have_ext) {
 		pg_exec(p->a, "CREATE EXTENSION pg_trgm;");
 		pg_fp(&b, p->a, false);
@@ -1044,14 +1038,14 @@ static void test_pg_ignored(void **state)
 	rip_fp_release(&a);
 }
 
-static char *pg_value(PGconn *c, const char *sql)
+static char *pg_value(struct rip_pg *c, const char *sql)
 {
-	PGresult *r = PQexec(c, sql);
+	struct rip_pg_res *r;
 	char *v;
 
-	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	v = rip_xstrdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
+	assert_int_equal(rip_pg_query(&r, c, sql, 0, NULL, NULL), 0);
+	v = rip_xstrdup(rip_pg_value(r, 0, 0));
+	rip_pg_res_free(r);
 	return v;
 }
 
@@ -1067,7 +1061,7 @@ static void test_pg_transactions(void **state)
 		"SET DateStyle = 'German';"
 		"CREATE TABLE public.d (day date DEFAULT '2024-03-01');");
 	pg_fp(&a, p->a, false);
-	assert_int_equal(PQtransactionStatus(p->a), PQTRANS_IDLE);
+	assert_int_equal(rip_pg_tx(p->a), RIP_PG_IDLE);
 	path = pg_value(p->a, "SHOW search_path");
 	style = pg_value(p->a, "SHOW DateStyle");
 	assert_string_equal(path, "other, public");
@@ -1077,7 +1071,7 @@ static void test_pg_transactions(void **state)
 
 	pg_exec(p->a, "BEGIN; CREATE TABLE public.e (x integer);");
 	pg_fp(&b, p->a, false);
-	assert_int_equal(PQtransactionStatus(p->a), PQTRANS_INTRANS);
+	assert_int_equal(rip_pg_tx(p->a), RIP_PG_INTRANS);
 	path = pg_value(p->a, "SHOW search_path");
 	assert_string_equal(path, "other, public");
 	free(path);
@@ -1090,8 +1084,8 @@ static void test_pg_transactions(void **state)
 	rip_fp_release(&a);
 	rip_fp_release(&b);
 
-	PQclear(PQexec(p->a, "BEGIN; SELECT 1/0;"));
-	assert_int_equal(PQtransactionStatus(p->a), PQTRANS_INERROR);
+	assert_int_equal(rip_pg_exec(p->a, "BEGIN; SELECT 1/0;", NULL), RIP_EFAIL);
+	assert_int_equal(rip_pg_tx(p->a), RIP_PG_INERROR);
 	assert_int_equal(rip_fp_read_pg(&a, p->a, false, &err), RIP_EFAIL);
 	assert_err_contains(&err, "roll it back first");
 	assert_null(a.v);

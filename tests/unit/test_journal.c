@@ -501,6 +501,43 @@ static void test_activate_and_operations(void **state)
 	rip_state_free(st);
 }
 
+/* Every operation, oldest first, with how and when it ended. */
+static void test_operation_list(void **state)
+{
+	struct rip_state *st = open_state(state);
+	struct rip_err err = { 0 };
+	struct rip_ops ops;
+	struct rip_op op;
+	int64_t a, b;
+
+	assert_int_equal(rip_op_list(&ops, st, &err), 0);
+	assert_int_equal(ops.n, 0);
+	rip_ops_release(&ops);
+	assert_int_equal(rip_op_begin(&a, st, "deploy", "v1", &err), 0);
+	assert_int_equal(rip_op_end(st, a, "failed: hook", &err), 0);
+	assert_int_equal(rip_op_begin(&b, st, "rollback", NULL, &err), 0);
+	assert_int_equal(rip_op_list(&ops, st, &err), 0);
+	assert_int_equal(ops.n, 2);
+	assert_int_equal(ops.v[0].seq, a);
+	assert_string_equal(ops.v[0].op, "deploy");
+	assert_string_equal(ops.v[0].release, "v1");
+	assert_string_equal(ops.v[0].result, "failed: hook");
+	assert_true(ops.v[0].started > 0);
+	assert_true(ops.v[0].finished >= ops.v[0].started);
+	assert_int_equal(ops.v[1].seq, b);
+	assert_null(ops.v[1].release);
+	assert_string_equal(ops.v[1].result, "running");
+	assert_int_equal(ops.v[1].finished, 0);
+	rip_ops_release(&ops);
+	assert_null(ops.v);
+	/* the unfinished one reads the same through rip_op_unfinished */
+	assert_int_equal(rip_op_unfinished(&op, st, &err), 0);
+	assert_int_equal(op.seq, b);
+	assert_string_equal(op.result, "running");
+	rip_op_release(&op);
+	rip_state_free(st);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
 
 int main(void)
@@ -508,6 +545,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_switches),
 		T(test_activate_and_operations),
+		T(test_operation_list),
 		T(test_audit),
 		T(test_edit_result),
 		T(test_edit_seconds),

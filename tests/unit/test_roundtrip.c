@@ -589,7 +589,30 @@ static void test_refusals(void **state)
 		"[drill] database is not a postgres conninfo or URI");
 	expect_refused(state, "postgres", "host=/nonexistent/ripcord-rt "
 		"dbname=x connect_timeout=2", RIP_EIO,
-		"cannot connect to the server of [drill] database");
+		"[drill] database: cannot connect to postgres '");
+}
+
+/* The conninfo in the message has its password masked. */
+static void test_refusal_masks_password(void **state)
+{
+	struct rip_migrations m;
+	struct rip_roundtrip r;
+	struct rip_roundtrip_opts o;
+	struct rip_err err = { 0 };
+	struct tmpdir *t = *state;
+
+	inline_set(&m, drop_mid_sqlite, RIP_ARRAY_SIZE(drop_mid_sqlite));
+	sqlite_opts(&o, NULL, t->path);
+	o.on_step = NULL;
+	o.driver = "postgres";
+	o.scratch = "host=/nonexistent/ripcord-rt dbname=x password=hunter2 "
+		"connect_timeout=2";
+	assert_int_equal(rip_roundtrip_run(&r, &o, NULL, &m, &err), RIP_EIO);
+	assert_err_contains(&err, "host='/nonexistent/ripcord-rt'");
+	assert_err_contains(&err, "password=***");
+	assert_null(strstr(err.msg, "hunter2"));
+	rip_roundtrip_release(&r);
+	rip_migrations_release(&m);
 }
 
 static void test_sqlite_no_tmpdir(void **state)
@@ -999,6 +1022,7 @@ int main(void)
 		TMP(test_sqlite_relative_tmpdir),
 		TMP(test_sqlite_config_database_untouched),
 		TMP(test_refusals),
+		TMP(test_refusal_masks_password),
 		cmocka_unit_test(test_sqlite_no_tmpdir),
 		PG(test_pg_realworld),
 		PG(test_pg_realworld_strict),

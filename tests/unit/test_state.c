@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_state.c: state.db: records, durability settings, upgrades from an
- * older schema, refusal of a newer one, and the store lock.
+ * older schema, refusal of a newer one, the store lock, and the statement
+ * helpers the other modules reach state.db through (state_internal.h).
  */
 #include "helpers.h"
 
@@ -11,6 +12,7 @@
 #include "ripcord/state.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/store.h"
+#include "state_internal.h"
 
 static void rec_fill(struct rip_release_rec *r, const char *id)
 {
@@ -158,6 +160,94 @@ static void test_store(void **state)
 	rip_store_free(s);
 }
 
+/* Binds, steps and columns of every type, changes and the last id. */
+static void test_statements(void **state)
+{
+	struct rip_state *st;
+	struct rip_state_stmt *s = (struct rip_state_stmt *)state;
+	struct rip_err err = { 0 };
+	char *t;
+
+	assert_int_equal(rip_state_open(&st, tpath(state, "state.db"), &err), 0);
+	assert_int_equal(rip_state_exec(st, "CREATE TABLE t (seq INTEGER "
+		"PRIMARY KEY, k TEXT UNIQUE, n INTEGER, x REAL, b BLOB)", &err), 0);
+	assert_int_equal(rip_state_prepare(&s, st, "cannot write t", "INSERT "
+		"INTO t (k, n, x, b) VALUES (?, ?, ?, x'00ff')", &err), 0);
+	rip_state_bind_text(s, 1, "a");
+	rip_state_bind_int64(s, 2, INT64_MAX);
+	rip_state_bind_double(s, 3, 1.25);
+	assert_int_equal(rip_state_run(s, &err), 0);
+	assert_int_equal(rip_state_last_id(st), 1);
+	rip_state_stmt_free(s);
+	assert_int_equal(rip_state_prepare(&s, st, "cannot write t", "INSERT "
+		"INTO t (k) VALUES (?)", &err), 0);
+	rip_state_bind_text(s, 1, NULL);
+	assert_int_equal(rip_state_run(s, &err), 0);
+	assert_int_equal(rip_state_last_id(st), 2);
+	rip_state_stmt_free(s);
+
+	assert_int_equal(rip_state_prepare(&s, st, "cannot read t", "SELECT k, "
+		"n, x, b, seq FROM t ORDER BY seq", &err), 0);
+	assert_int_equal(rip_state_step(s, &err), RIP_STATE_ROW);
+	assert_int_equal(rip_state_col_type(s, 0), RIP_STATE_TEXT);
+	assert_int_equal(rip_state_col_type(s, 1), RIP_STATE_INTEGER);
+	assert_int_equal(rip_state_col_type(s, 2), RIP_STATE_FLOAT);
+	assert_int_equal(rip_state_col_type(s, 3), RIP_STATE_BLOB);
+	assert_string_equal(rip_state_col_str(s, 0), "a");
+	assert_int_equal(rip_state_col_bytes(s, 0), 1);
+	assert_true(rip_state_col_int64(s, 1) == INT64_MAX);
+	assert_true(rip_state_col_double(s, 2) == 1.25);
+	assert_int_equal(rip_state_col_bytes(s, 3), 2);
+	t = rip_state_col_text(s, 0);
+	assert_string_equal(t, "a");
+	free(t);
+	assert_int_equal(rip_state_step(s, &err), RIP_STATE_ROW);
+	assert_int_equal(rip_state_col_type(s, 0), RIP_STATE_NULL);
+	assert_null(rip_state_col_str(s, 0));
+	assert_null(rip_state_col_text(s, 0));
+	assert_int_equal(rip_state_col_bytes(s, 0), 0);
+	assert_int_equal(rip_state_col_int64(s, 4), 2);
+	assert_int_equal(rip_state_step(s, &err), 0);
+	rip_state_stmt_free(s);
+
+	assert_int_equal(rip_state_exec(st, "UPDATE t SET n = 7", &err), 0);
+	assert_int_equal(rip_state_changes(st), 2);
+	assert_string_equal(rip_state_path(st), tpath(state, "state.db"));
+	rip_state_stmt_free(NULL);
+	rip_state_free(st);
+}
+
+/* A failure names the file and the job, in RIP_EDB, at either end. */
+static void test_statement_errors(void **state)
+{
+	struct rip_state *st;
+	struct rip_state_stmt *s = (struct rip_state_stmt *)state;
+	struct rip_err err = { 0 };
+	char want[1024];
+
+	assert_int_equal(rip_state_open(&st, tpath(state, "state.db"), &err), 0);
+	assert_int_equal(rip_state_prepare(&s, st, "cannot read the things",
+		"SELECT * FROM nosuch", &err), RIP_EDB);
+	assert_null(s);
+	snprintf(want, sizeof(want), "state database '%s': cannot read the "
+		"things: no such table: nosuch", tpath(state, "state.db"));
+	assert_string_equal(err.msg, want);
+
+	assert_int_equal(rip_state_exec(st, "CREATE TABLE u (k TEXT UNIQUE);"
+		"INSERT INTO u VALUES ('a')", &err), 0);
+	assert_int_equal(rip_state_prepare(&s, st, "cannot add a thing",
+		"INSERT INTO u VALUES (?)", &err), 0);
+	rip_state_bind_text(s, 1, "a");
+	assert_int_equal(rip_state_run(s, &err), RIP_EDB);
+	assert_err_contains(&err, "': cannot add a thing: UNIQUE constraint "
+		"failed: u.k");
+	rip_state_stmt_free(s);
+
+	assert_int_equal(rip_state_exec(st, "SELEC 1", &err), RIP_EDB);
+	assert_err_contains(&err, "syntax error");
+	rip_state_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +261,10 @@ int main(void)
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_store, tmpdir_setup,
 			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_statements, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_statement_errors,
+			tmpdir_setup, tmpdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fp_read.h: the two catalog readers that build a structural fingerprint
- * (fingerprint.h) of a live database, and the helpers they share.
+ * (fingerprint.h) of a live database, and the helpers they share. Internal
+ * to the library: the drivers reach them through rip_db_ops.fingerprint.
  *
  * Both read catalogs, never stored SQL text, except where the database
  * keeps no catalog for a definition (SQLite triggers and views). Names are
@@ -81,17 +82,18 @@
 #include "ripcord/err.h"
 #include "ripcord/fingerprint.h"
 
-typedef struct sqlite3 sqlite3;
-typedef struct pg_conn PGconn;
+struct rip_db;
+struct rip_pg;  /* pg.h */
 
 /*
- * Reads the schema "main" of db into out (which must be empty or
- * released), without ripcord_migrations, sqlite_sequence and sqlite_stat*.
+ * Reads the schema "main" of db (opened by rip_db_sqlite) into out (which
+ * must be empty or released), without ripcord_migrations, sqlite_sequence
+ * and sqlite_stat*. Runs in one read transaction unless db is in one.
  * strict adds column positions. out is sorted on return; on error it is
  * released and err says which catalog could not be read (RIP_EFAIL).
  */
 RIP_MUST_CHECK int rip_fp_read_sqlite(struct rip_fingerprint *out,
-	sqlite3 *db, bool strict, struct rip_err *err);
+	struct rip_db *db, bool strict, struct rip_err *err);
 
 /*
  * Reads every schema of the connected database except pg_catalog,
@@ -102,8 +104,8 @@ RIP_MUST_CHECK int rip_fp_read_sqlite(struct rip_fingerprint *out,
  * settings it needs (search_path, DateStyle, ...) are restored. out is
  * sorted on return; on error it is released (RIP_EFAIL).
  */
-RIP_MUST_CHECK int rip_fp_read_pg(struct rip_fingerprint *out, PGconn *conn,
-	bool strict, struct rip_err *err);
+RIP_MUST_CHECK int rip_fp_read_pg(struct rip_fingerprint *out,
+	struct rip_pg *conn, bool strict, struct rip_err *err);
 
 /* Helpers for the readers (fingerprint.c). */
 

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * json_internal.h: the JSON documents the library builds for the command
+ * line's --json output (`ripcord status --json`, `ripcord report --json`).
+ * They are jansson values, and jansson's types stay out of the public
+ * headers (include/ripcord), so they are declared here; the CLI reaches
+ * this header through its include path to src/lib, as it does banned.h.
+ */
+#ifndef RIPCORD_JSON_INTERNAL_H
+#define RIPCORD_JSON_INTERNAL_H
+
+#include <jansson.h>
+
+#include "ripcord/dora.h"
+#include "ripcord/report.h"
+
+/*
+ * The figures as a new JSON object (the caller owns the reference):
+ * window_days, since, now, deployment_frequency_per_day,
+ * lead_time_seconds, change_failure_rate, time_to_restore_seconds (each
+ * null when n/a), and the counts deploys, successful_deploys,
+ * change_failures, restored, rollbacks, lead_time_releases. (dora.c)
+ */
+json_t *rip_dora_json(const struct rip_dora *d);
+
+/*
+ * The readiness as a new JSON array, newest release first, of objects:
+ * release, created, artifact, ready, fresh, last_drill (null or {seq,
+ * started, seconds, result, detail, age_seconds}), last_pass (null or a
+ * time). (report.c)
+ */
+json_t *rip_report_readiness_json(const struct rip_report *r);
+
+#endif
