@@ -9,6 +9,8 @@
 #ifndef RIPCORD_BUF_H
 #define RIPCORD_BUF_H
 
+#include <stdarg.h>
+
 #include "ripcord/common.h"
 
 struct rip_buf {
@@ -31,9 +33,19 @@ void rip_buf_add(struct rip_buf *b, const void *data, size_t len);
 void rip_buf_adds(struct rip_buf *b, const char *s);
 void rip_buf_addch(struct rip_buf *b, char c);
 void rip_buf_addf(struct rip_buf *b, const char *fmt, ...) RIP_PRINTF(2, 3);
+/* The same with a va_list, which it leaves for the caller to va_end. */
+void rip_buf_vaddf(struct rip_buf *b, const char *fmt, va_list ap)
+	RIP_PRINTF(2, 0);
 void rip_buf_setlen(struct rip_buf *b, size_t len);
 /* Removes trailing white space. */
 void rip_buf_rtrim(struct rip_buf *b);
+
+/*
+ * Copies the string src into dst (n bytes) for a fixed-size field that
+ * is only shown; when src does not fit it ends in "…" (never in the
+ * middle of a UTF-8 sequence), so a shortened text says so.
+ */
+void rip_copy_shown(char *dst, size_t n, const char *src);
 
 /* Allocating helpers that abort on failure like the buffer does. */
 void *rip_xmalloc(size_t n);

@@ -176,24 +176,53 @@ void rip_buf_addch(struct rip_buf *b, char c)
 	rip_buf_add(b, &c, 1);
 }
 
-void rip_buf_addf(struct rip_buf *b, const char *fmt, ...)
+void rip_buf_vaddf(struct rip_buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list cp;
 	int n;
 
-	va_start(ap, fmt);
+	va_copy(cp, ap);
 	n = vsnprintf(b->buf + b->len, b->alloc ? b->alloc - b->len : 0,
-		fmt, ap);
-	va_end(ap);
+		fmt, cp);
+	va_end(cp);
 	if (n < 0)
 		return;
 	if ((size_t)n >= (b->alloc ? b->alloc - b->len : 0)) {
 		rip_buf_grow(b, (size_t)n);
-		va_start(ap, fmt);
-		vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, ap);
-		va_end(ap);
+		va_copy(cp, ap);
+		vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, cp);
+		va_end(cp);
 	}
 	rip_buf_setlen(b, b->len + (size_t)n);
+}
+
+void rip_buf_addf(struct rip_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rip_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+void rip_copy_shown(char *dst, size_t n, const char *src)
+{
+	static const char ellipsis[] = "\xe2\x80\xa6";
+	size_t len = strlen(src), keep;
+
+	if (len < n) {
+		memcpy(dst, src, len + 1);
+		return;
+	}
+	keep = n > sizeof(ellipsis) ? n - sizeof(ellipsis) : 0;
+	/* never cut a UTF-8 sequence in two */
+	while (keep && ((unsigned char)src[keep] & 0xC0) == 0x80)
+		keep--;
+	memcpy(dst, src, keep);
+	if (n >= sizeof(ellipsis))
+		memcpy(dst + keep, ellipsis, sizeof(ellipsis));
+	else if (n)
+		dst[keep] = '\0';
 }
 
 void rip_buf_rtrim(struct rip_buf *b)

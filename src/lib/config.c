@@ -168,15 +168,17 @@ static int fail(struct parse *p, const char *fmt, ...) RIP_PRINTF(2, 3);
 
 static int fail(struct parse *p, const char *fmt, ...)
 {
-	char msg[900];
+	struct rip_buf msg = RIP_BUF_INIT;
 	va_list ap;
 
 	if (p->failed)
 		return RIP_ECONFIG;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rip_buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	rip_err_set(p->err, RIP_ECONFIG, "%s:%d: %s", p->name, p->line, msg);
+	rip_err_set(p->err, RIP_ECONFIG, "%s:%d: %s", p->name, p->line,
+		msg.buf);
+	rip_buf_release(&msg);
 	p->failed = true;
 	return RIP_ECONFIG;
 }

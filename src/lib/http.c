@@ -355,20 +355,18 @@ static size_t on_header(char *data, size_t size, size_t nitems,
 {
 	static const char name[] = "retry-after:";
 	struct xfer *x = userdata;
-	size_t len = size * nitems, n;
-	char value[128];
+	struct rip_buf value = RIP_BUF_INIT;
+	size_t len = size * nitems;
 
 	/* a new status line (after 1xx): what came before was not the answer */
 	if (len >= 5 && !strncmp(data, "HTTP/", 5))
 		x->r->retry_after_ms = -1;
 	if (len < sizeof(name) - 1 || strncasecmp(data, name, sizeof(name) - 1))
 		return len;
-	n = len - (sizeof(name) - 1);
-	if (n > sizeof(value) - 1)
-		n = sizeof(value) - 1;
-	memcpy(value, data + sizeof(name) - 1, n);
-	value[n] = '\0';
-	x->r->retry_after_ms = retry_after_ms(value);
+	/* whole: white space may pad a value past any fixed size */
+	rip_buf_add(&value, data + sizeof(name) - 1, len - (sizeof(name) - 1));
+	x->r->retry_after_ms = retry_after_ms(value.buf);
+	rip_buf_release(&value);
 	return len;
 }
 

@@ -8,9 +8,9 @@
  * same transfers in their own words.
  *
  * The server answers by path: /ok, /echo (the request, head and body, as
- * the answer), /big (BIG bytes), /retry (503 and a Retry-After), /hang
- * (holds the connection for HANG_S seconds, far longer than the timeouts
- * here).
+ * the answer), /big (BIG bytes), /retry (503 and a Retry-After),
+ * /retry-long (a Retry-After padded past 127 bytes), /hang (holds the
+ * connection for HANG_S seconds, far longer than the timeouts here).
  */
 #include "helpers.h"
 #include "loopback.h"
@@ -19,6 +19,7 @@
 
 #define HANG_S 20
 #define BIG 3000
+#define PAD 200
 
 static pid_t server_pid = -1;
 static int server_port;
@@ -62,7 +63,7 @@ static size_t read_request(int fd, char *req, size_t n)
 
 static void serve(int fd)
 {
-	char req[8192], big[BIG];
+	char req[8192], big[BIG], extra[PAD + 64];
 	size_t len = read_request(fd, req, sizeof(req));
 
 	if (strstr(req, " /ok ")) {
@@ -74,6 +75,10 @@ static void serve(int fd)
 		reply(fd, 200, "", big, sizeof(big));
 	} else if (strstr(req, " /retry ")) {
 		reply(fd, 503, "Retry-After: 7\r\n", "", 0);
+	} else if (strstr(req, " /retry-long ")) {
+		/* valid: white space may pad the value; 7 is past byte 127 */
+		snprintf(extra, sizeof(extra), "Retry-After: %*s7\r\n", PAD, "");
+		reply(fd, 503, extra, "", 0);
 	} else if (strstr(req, " /hang ")) {
 		sleep(HANG_S);
 	} else {
@@ -190,6 +195,10 @@ static void test_retry_after(void **state)
 
 	(void)state;
 	get(&r, url("/retry"), 5000, 1024, 0);
+	assert_int_equal(r.status, 503);
+	assert_int_equal(r.retry_after_ms, 7000);
+	/* read whole, not cut at 127 bytes (which left only white space) */
+	get(&r, url("/retry-long"), 5000, 1024, 0);
 	assert_int_equal(r.status, 503);
 	assert_int_equal(r.retry_after_ms, 7000);
 	rip_http_result_release(&r);
