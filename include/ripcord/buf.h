@@ -56,7 +56,25 @@ char *rip_xstrndup(const char *s, size_t n);
 /* Returns a newly allocated printf-formatted string. */
 char *rip_xasprintf(const char *fmt, ...) RIP_PRINTF(1, 2);
 
-/* Grows *arr (of *alloc elements of size elem) to hold at least n. */
+/*
+ * The one way an array grows: makes *p (an array of *alloc elements of
+ * elem bytes) hold at least need, doubling from RIP_GROW_FIRST so appends
+ * are amortised O(1). Returns 0, or RIP_ENOMEM (err.h) when the size
+ * overflows size_t or realloc fails; *p and *alloc are then unchanged.
+ */
+#define RIP_GROW_FIRST 8
+RIP_MUST_CHECK int rip_grow(void **p, size_t *alloc, size_t need,
+	size_t elem);
+#define RIP_GROW(arr, need, alloc) \
+	rip_grow((void **)&(arr), &(alloc), (need), sizeof(*(arr)))
+
+/*
+ * The alloc rip_grow leaves an array that grew one element at a time from
+ * empty to n elements: for arrays that keep no alloc of their own.
+ */
+size_t rip_grow_alloc(size_t n);
+
+/* rip_grow for the code that aborts when memory runs out, as rip_buf does. */
 void rip_grow_array(void **arr, size_t *alloc, size_t n, size_t elem);
 #define RIP_ALLOC_GROW(arr, n, alloc) \
 	rip_grow_array((void **)&(arr), &(alloc), (n), sizeof(*(arr)))

@@ -7,6 +7,8 @@
 
 #include "ripcord/common.h"
 
+/* v is NULL or grown by rip_strlist_push: a list whose v is set by hand
+ * (a borrowed array) is read, never pushed to. */
 struct rip_strlist {
 	char **v;
 	size_t n;

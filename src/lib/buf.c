@@ -12,6 +12,7 @@
 #include <ctype.h>
 
 #include "ripcord/buf.h"
+#include "ripcord/err.h"
 #include "banned.h"
 
 char rip_buf_empty[1];
@@ -82,22 +83,43 @@ char *rip_xasprintf(const char *fmt, ...)
 	return rip_buf_detach(&b, NULL);
 }
 
-void rip_grow_array(void **arr, size_t *alloc, size_t n, size_t elem)
+int rip_grow(void **p, size_t *alloc, size_t need, size_t elem)
 {
 	size_t want;
+	void *q;
 
-	if (n <= *alloc)
-		return;
-	want = *alloc ? *alloc : 8;
-	while (want < n) {
-		if (want > SIZE_MAX / 2)
-			die_oom(SIZE_MAX);
-		want *= 2;
-	}
+	if (need <= *alloc)
+		return 0;
+	if (!elem)
+		elem = 1;
+	want = *alloc ? *alloc : RIP_GROW_FIRST;
+	while (want < need)
+		want = want > SIZE_MAX / 2 ? need : want * 2;
 	if (want > SIZE_MAX / elem)
-		die_oom(SIZE_MAX);
-	*arr = rip_xrealloc(*arr, want * elem);
+		return RIP_ENOMEM;
+	q = realloc(*p, want * elem);
+	if (!q)
+		return RIP_ENOMEM;
+	*p = q;
 	*alloc = want;
+	return 0;
+}
+
+size_t rip_grow_alloc(size_t n)
+{
+	size_t a = RIP_GROW_FIRST;
+
+	if (!n)
+		return 0;
+	while (a < n)
+		a = a > SIZE_MAX / 2 ? n : a * 2;
+	return a;
+}
+
+void rip_grow_array(void **arr, size_t *alloc, size_t n, size_t elem)
+{
+	if (rip_grow(arr, alloc, n, elem) < 0)
+		die_oom(SIZE_MAX);
 }
 
 void rip_buf_init(struct rip_buf *b, size_t hint)

@@ -349,6 +349,7 @@ static void add_target(struct parse *p, const char *name, size_t len)
 {
 	struct rip_config *c = p->cfg;
 	struct rip_target *t;
+	size_t alloc;
 
 	for (size_t i = 0; i < c->n_targets; i++) {
 		if (strlen(c->targets[i].name) == len &&
@@ -358,10 +359,11 @@ static void add_target(struct parse *p, const char *name, size_t len)
 			return;
 		}
 	}
-	c->targets = rip_xrealloc(c->targets,
-		(c->n_targets + 1) * sizeof(*c->targets));
-	p->target_seen = rip_xrealloc(p->target_seen,
-		(c->n_targets + 1) * sizeof(*p->target_seen));
+	/* both grow here only, one target at a time */
+	alloc = rip_grow_alloc(c->n_targets);
+	RIP_ALLOC_GROW(c->targets, c->n_targets + 1, alloc);
+	alloc = rip_grow_alloc(c->n_targets);
+	RIP_ALLOC_GROW(p->target_seen, c->n_targets + 1, alloc);
 	p->target_seen[c->n_targets] = rip_xcalloc(rip_config_nkeys,
 		sizeof(int));
 	t = &c->targets[c->n_targets++];

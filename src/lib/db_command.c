@@ -71,6 +71,7 @@ static char **make_argv(const char *tmpl, const char *file)
 	struct rip_strlist words = { 0 };
 	struct rip_buf w = RIP_BUF_INIT;
 	const char *p = tmpl;
+	size_t alloc;
 
 	while (*p) {
 		char q = 0;
@@ -95,7 +96,8 @@ static char **make_argv(const char *tmpl, const char *file)
 		rip_buf_reset(&w);
 	}
 	rip_buf_release(&w);
-	words.v = rip_xrealloc(words.v, (words.n + 1) * sizeof(*words.v));
+	alloc = rip_grow_alloc(words.n);
+	RIP_ALLOC_GROW(words.v, words.n + 1, alloc);
 	words.v[words.n] = NULL;
 	return words.v;
 }

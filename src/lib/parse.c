@@ -142,11 +142,13 @@ int rip_parse_list(const char *s, int (*fn)(void *, const char *),
 static int push_step(void *data, const char *item)
 {
 	struct rip_steps *st = data;
+	size_t alloc;
 	double v;
 
 	if (rip_parse_percent(&v, item) < 0 || v <= 0)
 		return -1;
-	st->v = rip_xrealloc(st->v, (st->n + 1) * sizeof(*st->v));
+	alloc = rip_grow_alloc(st->n); /* steps keep none: grown only here */
+	RIP_ALLOC_GROW(st->v, st->n + 1, alloc);
 	st->v[st->n++] = v;
 	return 0;
 }

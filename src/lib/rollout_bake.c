@@ -53,22 +53,20 @@ struct bake {
 	struct rip_rollout_figures fig;
 };
 
-static void push_sample(struct samples *s, double ms, bool ok)
+static int push_sample(struct samples *s, double ms, bool ok)
 {
-	if (s->n == s->alloc) {
-		s->alloc = s->alloc ? 2 * s->alloc : 64;
-		s->v = rip_xrealloc(s->v, s->alloc * sizeof(*s->v));
-	}
+	if (RIP_GROW(s->v, s->n + 1, s->alloc) < 0)
+		return RIP_ENOMEM;
 	s->v[s->n++] = (struct rip_sample){ .ms = ms, .ok = ok };
+	return 0;
 }
 
-static void push_latency(struct tstat *t, double ms)
+static int push_latency(struct tstat *t, double ms)
 {
-	if (t->n_ms == t->a_ms) {
-		t->a_ms = t->a_ms ? 2 * t->a_ms : 16;
-		t->ms = rip_xrealloc(t->ms, t->a_ms * sizeof(*t->ms));
-	}
+	if (RIP_GROW(t->ms, t->n_ms + 1, t->a_ms) < 0)
+		return RIP_ENOMEM;
 	t->ms[t->n_ms++] = ms;
+	return 0;
 }
 
 static double target_p99(const struct tstat *t)
@@ -111,13 +109,18 @@ static int probe_round(struct bake *b, size_t round, struct rip_err *err)
 
 		t->n++;
 		if (p->ok) {
-			push_latency(t, ms);
+			rc = push_latency(t, ms);
 		} else {
 			t->errors++;
 			/* as large as p->error (asserted above): never cut */
 			snprintf(t->last_error, sizeof(t->last_error), "%s", p->error);
 		}
-		push_sample(i < b->ncanary ? &b->canary : &b->baseline, ms, p->ok);
+		if (rc == 0)
+			rc = push_sample(i < b->ncanary ? &b->canary : &b->baseline,
+				ms, p->ok);
+		if (rc < 0)
+			return rip_err_set(err, RIP_ENOMEM, "out of memory keeping "
+				"the probes of round %zu", round + 1);
 	}
 	return 0;
 }

@@ -4,7 +4,8 @@
  * exclude and irreversible lists, and the names the library collects.
  *
  * A list owns each string it holds (copied on push); v is NULL when the
- * list is empty. Tuned for short lists: rip_strlist_has is a linear scan.
+ * list is empty, else grown by rip_strlist_push alone (it keeps no alloc:
+ * rip_grow_alloc(n) is its capacity). Tuned for short lists: rip_strlist_has is a linear scan.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,10 @@
 
 void rip_strlist_push(struct rip_strlist *l, const char *s)
 {
-	l->v = rip_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	/* no alloc is kept: every push grows v, so it is rip_grow's for n */
+	size_t alloc = rip_grow_alloc(l->n);
+
+	RIP_ALLOC_GROW(l->v, l->n + 1, alloc);
 	l->v[l->n++] = rip_xstrdup(s);
 }
 

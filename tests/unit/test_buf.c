@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_buf.c: growable strings and the helpers beside them.
+ * test_buf.c: growable strings and the helpers beside them: formatting,
+ * shown copies into fixed fields, and the one array growth (rip_grow).
  */
 #include "helpers.h"
 
@@ -54,11 +55,62 @@ static void test_copy_shown(void **state)
 	assert_string_equal(tiny, "");
 }
 
+/* Growth doubles from RIP_GROW_FIRST and keeps what was there. */
+static void test_grow(void **state)
+{
+	size_t alloc = 0, *v = NULL;
+
+	(void)state;
+	assert_int_equal(RIP_GROW(v, 0, alloc), 0);
+	assert_null(v);
+	for (size_t i = 0; i < 1000; i++) {
+		assert_int_equal(RIP_GROW(v, i + 1, alloc), 0);
+		assert_true(alloc >= i + 1);
+		/* an array grown one at a time: its alloc is predictable */
+		assert_int_equal(alloc, rip_grow_alloc(i + 1));
+		v[i] = i;
+	}
+	assert_int_equal(alloc, 1024);
+	for (size_t i = 0; i < 1000; i++)
+		assert_int_equal(v[i], i);
+	/* a jump goes straight past need */
+	assert_int_equal(RIP_GROW(v, 5000, alloc), 0);
+	assert_int_equal(alloc, 8192);
+	assert_int_equal(v[999], 999);
+	free(v);
+	assert_int_equal(rip_grow_alloc(0), 0);
+	assert_int_equal(rip_grow_alloc(1), RIP_GROW_FIRST);
+	assert_int_equal(rip_grow_alloc(9), 16);
+}
+
+/* A size that overflows size_t is RIP_ENOMEM, and nothing changes. */
+static void test_grow_overflow(void **state)
+{
+	size_t alloc = 0;
+	double *v = NULL;
+
+	(void)state;
+	assert_int_equal(RIP_GROW(v, SIZE_MAX / sizeof(*v) + 1, alloc),
+		RIP_ENOMEM);
+	assert_null(v);
+	assert_int_equal(alloc, 0);
+	assert_int_equal(RIP_GROW(v, 4, alloc), 0);
+	assert_int_equal(alloc, 8);
+	v[3] = 1.5;
+	/* doubling past SIZE_MAX / 2 asks for need itself: still refused */
+	assert_int_equal(RIP_GROW(v, SIZE_MAX / 2 + 2, alloc), RIP_ENOMEM);
+	assert_int_equal(alloc, 8);
+	assert_true(v[3] == 1.5);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vaddf),
 		cmocka_unit_test(test_copy_shown),
+		cmocka_unit_test(test_grow),
+		cmocka_unit_test(test_grow_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
