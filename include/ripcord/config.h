@@ -11,16 +11,11 @@
 
 #include "ripcord/buf.h"
 #include "ripcord/err.h"
-
-struct rip_strlist {
-	char **v;
-	size_t n;
-};
-
-struct rip_steps {
-	double *v;            /* fractions in (0, 1], increasing, last 1 */
-	size_t n;
-};
+/* the value parsers, string lists and "did you mean" that config.c uses;
+ * included here for the callers that know them as config's */
+#include "ripcord/parse.h"
+#include "ripcord/strlist.h"
+#include "ripcord/suggest.h"
 
 struct rip_target {
 	char *name;
@@ -151,23 +146,5 @@ void rip_config_free(struct rip_config *cfg);
 /* Writes the commented ripcord.ini that `init` creates. */
 void rip_config_template(struct rip_buf *out, const char *project,
 	const char *store);
-
-/* Parsers for single values, shared with the command line. */
-RIP_MUST_CHECK int rip_parse_duration(uint64_t *out_ms, const char *s);
-RIP_MUST_CHECK int rip_parse_percent(double *out, const char *s);
-RIP_MUST_CHECK int rip_parse_bool(bool *out, const char *s);
-/* "25%, 50%, 100%": increasing percentages in (0, 100%] ending at 100%;
- * out->v is newly allocated. -1 for anything else. */
-RIP_MUST_CHECK int rip_parse_steps(struct rip_steps *out, const char *s);
-
-void rip_strlist_release(struct rip_strlist *l);
-void rip_strlist_push(struct rip_strlist *l, const char *s);
-/* Whether l holds s. */
-bool rip_strlist_has(const struct rip_strlist *l, const char *s);
-/* Appends the trimmed, non-empty items of a comma-separated list. */
-void rip_strlist_split(struct rip_strlist *l, const char *s);
-
-/* Levenshtein distance, for "did you mean". */
-size_t rip_edit_distance(const char *a, const char *b);
 
 #endif

@@ -13,7 +13,7 @@
  * compares the value itself.
  *
  * Query URLs may carry credentials or tokens, so messages show them only
- * as rip_notify_mask_url masks them.
+ * as rip_http_mask_url masks them.
  */
 #ifndef RIPCORD_GATE_H
 #define RIPCORD_GATE_H

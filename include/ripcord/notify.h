@@ -19,13 +19,14 @@
  * URL, a TLS certificate that does not verify.
  *
  * Webhook URLs often embed tokens, so messages and logs show a URL only
- * as rip_notify_mask_url masks it.
+ * as rip_http_mask_url masks it.
  */
 #ifndef RIPCORD_NOTIFY_H
 #define RIPCORD_NOTIFY_H
 
 #include "ripcord/common.h"
 #include "ripcord/err.h"
+#include "ripcord/http.h"
 
 struct json_t; /* jansson's json_t: this header does not need jansson.h */
 
@@ -101,14 +102,10 @@ RIP_MUST_CHECK int rip_notify_send(const struct rip_notify_opts *o,
 char *rip_notify_event(const char *event, const char *project,
 	struct json_t *fields);
 
-/*
- * url as it may be shown: scheme://[user:***@]host[:port]/path, the query
- * shown as "?…" and a fragment as "#…", a user name alone (often a token)
- * as "***@", every path segment of 16 or more characters as "…" (Slack
- * and Discord put their tokens there), and spaces and control characters
- * as '?' so that it stays one word of a log line.
- * "(none)" for NULL. Returns a newly allocated string; never NULL.
- */
-char *rip_notify_mask_url(const char *url);
+/* The masking every message of ours applies to a URL (http.h). */
+static inline char *rip_notify_mask_url(const char *url)
+{
+	return rip_http_mask_url(url);
+}
 
 #endif

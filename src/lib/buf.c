@@ -12,6 +12,7 @@
 #include <ctype.h>
 
 #include "ripcord/buf.h"
+#include "ripcord/err.h"
 #include "banned.h"
 
 char rip_buf_empty[1];
@@ -82,22 +83,43 @@ char *rip_xasprintf(const char *fmt, ...)
 	return rip_buf_detach(&b, NULL);
 }
 
-void rip_grow_array(void **arr, size_t *alloc, size_t n, size_t elem)
+int rip_grow(void **p, size_t *alloc, size_t need, size_t elem)
 {
 	size_t want;
+	void *q;
 
-	if (n <= *alloc)
-		return;
-	want = *alloc ? *alloc : 8;
-	while (want < n) {
-		if (want > SIZE_MAX / 2)
-			die_oom(SIZE_MAX);
-		want *= 2;
-	}
+	if (need <= *alloc)
+		return 0;
+	if (!elem)
+		elem = 1;
+	want = *alloc ? *alloc : RIP_GROW_FIRST;
+	while (want < need)
+		want = want > SIZE_MAX / 2 ? need : want * 2;
 	if (want > SIZE_MAX / elem)
-		die_oom(SIZE_MAX);
-	*arr = rip_xrealloc(*arr, want * elem);
+		return RIP_ENOMEM;
+	q = realloc(*p, want * elem);
+	if (!q)
+		return RIP_ENOMEM;
+	*p = q;
 	*alloc = want;
+	return 0;
+}
+
+size_t rip_grow_alloc(size_t n)
+{
+	size_t a = RIP_GROW_FIRST;
+
+	if (!n)
+		return 0;
+	while (a < n)
+		a = a > SIZE_MAX / 2 ? n : a * 2;
+	return a;
+}
+
+void rip_grow_array(void **arr, size_t *alloc, size_t n, size_t elem)
+{
+	if (rip_grow(arr, alloc, n, elem) < 0)
+		die_oom(SIZE_MAX);
 }
 
 void rip_buf_init(struct rip_buf *b, size_t hint)
@@ -176,24 +198,53 @@ void rip_buf_addch(struct rip_buf *b, char c)
 	rip_buf_add(b, &c, 1);
 }
 
-void rip_buf_addf(struct rip_buf *b, const char *fmt, ...)
+void rip_buf_vaddf(struct rip_buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list cp;
 	int n;
 
-	va_start(ap, fmt);
+	va_copy(cp, ap);
 	n = vsnprintf(b->buf + b->len, b->alloc ? b->alloc - b->len : 0,
-		fmt, ap);
-	va_end(ap);
+		fmt, cp);
+	va_end(cp);
 	if (n < 0)
 		return;
 	if ((size_t)n >= (b->alloc ? b->alloc - b->len : 0)) {
 		rip_buf_grow(b, (size_t)n);
-		va_start(ap, fmt);
-		vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, ap);
-		va_end(ap);
+		va_copy(cp, ap);
+		vsnprintf(b->buf + b->len, b->alloc - b->len, fmt, cp);
+		va_end(cp);
 	}
 	rip_buf_setlen(b, b->len + (size_t)n);
+}
+
+void rip_buf_addf(struct rip_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rip_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+void rip_copy_shown(char *dst, size_t n, const char *src)
+{
+	static const char ellipsis[] = "\xe2\x80\xa6";
+	size_t len = strlen(src), keep;
+
+	if (len < n) {
+		memcpy(dst, src, len + 1);
+		return;
+	}
+	keep = n > sizeof(ellipsis) ? n - sizeof(ellipsis) : 0;
+	/* never cut a UTF-8 sequence in two */
+	while (keep && ((unsigned char)src[keep] & 0xC0) == 0x80)
+		keep--;
+	memcpy(dst, src, keep);
+	if (n >= sizeof(ellipsis))
+		memcpy(dst + keep, ellipsis, sizeof(ellipsis));
+	else if (n)
+		dst[keep] = '\0';
 }
 
 void rip_buf_rtrim(struct rip_buf *b)

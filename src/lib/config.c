@@ -11,6 +11,8 @@
  *
  * The table rip_config_keys is the one place that knows the keys, their
  * types and defaults; init's template and the documentation test read it.
+ * Single values are read by parse.c, lists kept by strlist.c, and typos of
+ * keys and sections answered by suggest.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -27,6 +29,7 @@
 #include "ripcord/config.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/ini.h"
+#include "ripcord/suggest.h"
 #include "banned.h"
 
 #define MAX_LINE 4096
@@ -34,6 +37,10 @@
 
 #define G(field) offsetof(struct rip_config, field)
 #define T(field) offsetof(struct rip_target, field)
+/* " (did you mean 'x'?)" after a message, when rip_suggest found an x */
+#define DID_YOU_MEAN "%s%s%s"
+#define HINT(best) (best) ? " (did you mean '" : "", (best) ? (best) : "", \
+	(best) ? "'?)" : ""
 
 const struct rip_config_key rip_config_keys[] = {
 	{ "project", "name", RIP_CFG_STRING, NULL, NULL, false, G(project.name),
@@ -161,230 +168,19 @@ static int fail(struct parse *p, const char *fmt, ...) RIP_PRINTF(2, 3);
 
 static int fail(struct parse *p, const char *fmt, ...)
 {
-	char msg[900];
+	struct rip_buf msg = RIP_BUF_INIT;
 	va_list ap;
 
 	if (p->failed)
 		return RIP_ECONFIG;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rip_buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	rip_err_set(p->err, RIP_ECONFIG, "%s:%d: %s", p->name, p->line, msg);
+	rip_err_set(p->err, RIP_ECONFIG, "%s:%d: %s", p->name, p->line,
+		msg.buf);
+	rip_buf_release(&msg);
 	p->failed = true;
 	return RIP_ECONFIG;
-}
-
-size_t rip_edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), *row, res;
-
-	row = rip_xcalloc(lb + 1, sizeof(*row));
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	res = row[lb];
-	free(row);
-	return res;
-}
-
-/* Appends " (did you mean 'x'?)" for the closest candidate, if close. */
-static void suggest(char *out, size_t outlen, const char *word,
-	const char *const *cands, size_t n)
-{
-	const char *best = NULL;
-	size_t best_d = (size_t)-1, limit = strlen(word) / 3 + 1;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		size_t d = rip_edit_distance(word, cands[i]);
-
-		if (d < best_d) {
-			best_d = d;
-			best = cands[i];
-		}
-	}
-	if (best && best_d <= (limit < 2 ? 2 : limit))
-		snprintf(out, outlen, " (did you mean '%s'?)", best);
-}
-
-void rip_strlist_push(struct rip_strlist *l, const char *s)
-{
-	l->v = rip_xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
-	l->v[l->n++] = rip_xstrdup(s);
-}
-
-void rip_strlist_release(struct rip_strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-int rip_parse_bool(bool *out, const char *s)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-
-	for (size_t i = 0; i < RIP_ARRAY_SIZE(yes); i++) {
-		if (!strcasecmp(s, yes[i])) {
-			*out = true;
-			return 0;
-		}
-		if (!strcasecmp(s, no[i])) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int parse_uint(uint64_t *out, const char *s)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int rip_parse_duration(uint64_t *out_ms, const char *s)
-{
-	static const struct { const char *unit; uint64_t ms; } units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
-		{ "d", 86400000 },
-	};
-	uint64_t total = 0;
-
-	if (!*s)
-		return -1;
-	while (*s) {
-		char *end;
-		unsigned long long v;
-		size_t i;
-
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		errno = 0;
-		v = strtoull(s, &end, 10);
-		if (errno || end == s)
-			return -1;
-		for (i = 0; i < RIP_ARRAY_SIZE(units); i++) {
-			size_t ul = strlen(units[i].unit);
-
-			/* "m" must not match the "m" of "ms" */
-			if (!strncmp(end, units[i].unit, ul) &&
-			    !isalpha((unsigned char)end[ul]))
-				break;
-		}
-		if (i == RIP_ARRAY_SIZE(units))
-			return -1;
-		if (v > UINT64_MAX / units[i].ms ||
-		    total > UINT64_MAX - v * units[i].ms)
-			return -1;
-		total += v * units[i].ms;
-		s = end + strlen(units[i].unit);
-	}
-	*out_ms = total;
-	return 0;
-}
-
-int rip_parse_percent(double *out, const char *s)
-{
-	char *end;
-	double v;
-
-	if (!isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || strcmp(end, "%") || !isfinite(v) ||
-	    v < 0 || v > 100)
-		return -1;
-	*out = v / 100.0;
-	return 0;
-}
-
-/* Calls fn on each trimmed, non-empty item of a comma list. */
-static int each_item(const char *s, int (*fn)(void *, const char *),
-	void *data)
-{
-	while (*s) {
-		const char *comma = strchr(s, ',');
-		size_t len = comma ? (size_t)(comma - s) : strlen(s);
-		char *item;
-		int rc = 0;
-
-		while (len && isspace((unsigned char)*s)) {
-			s++;
-			len--;
-		}
-		while (len && isspace((unsigned char)s[len - 1]))
-			len--;
-		if (len) {
-			item = rip_xstrndup(s, len);
-			rc = fn(data, item);
-			free(item);
-		}
-		if (rc < 0)
-			return rc;
-		if (!comma)
-			break;
-		s = comma + 1;
-	}
-	return 0;
-}
-
-static int push_item(void *data, const char *item)
-{
-	rip_strlist_push(data, item);
-	return 0;
-}
-
-bool rip_strlist_has(const struct rip_strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i], s))
-			return true;
-	return false;
-}
-
-void rip_strlist_split(struct rip_strlist *l, const char *s)
-{
-	(void)each_item(s, push_item, l);
-}
-
-static int push_step(void *data, const char *item)
-{
-	struct rip_steps *st = data;
-	double v;
-
-	if (rip_parse_percent(&v, item) < 0 || v <= 0)
-		return -1;
-	st->v = rip_xrealloc(st->v, (st->n + 1) * sizeof(*st->v));
-	st->v[st->n++] = v;
-	return 0;
 }
 
 static const char *type_expects(const struct rip_config_key *k)
@@ -422,29 +218,6 @@ static bool enum_ok(const char *choices, const char *v)
 		c = bar ? bar + 1 : NULL;
 	}
 	return false;
-}
-
-static bool steps_ok(const struct rip_steps *st)
-{
-	if (!st->n || st->v[st->n - 1] != 1.0)
-		return false;
-	for (size_t i = 1; i < st->n; i++)
-		if (st->v[i] <= st->v[i - 1])
-			return false;
-	return true;
-}
-
-int rip_parse_steps(struct rip_steps *out, const char *s)
-{
-	out->v = NULL;
-	out->n = 0;
-	if (each_item(s, push_step, out) < 0 || !steps_ok(out)) {
-		free(out->v);
-		out->v = NULL;
-		out->n = 0;
-		return -1;
-	}
-	return 0;
 }
 
 /* Stores value into the field k describes; 0, or -1 after fail(). */
@@ -502,7 +275,7 @@ static int set_value(struct parse *p, void *base,
 			break;
 		return 0;
 	case RIP_CFG_UINT:
-		if (parse_uint(field, v) < 0)
+		if (rip_parse_uint(field, v) < 0)
 			break;
 		return 0;
 	case RIP_CFG_DURATION:
@@ -526,7 +299,8 @@ static int set_value(struct parse *p, void *base,
 	}
 	case RIP_CFG_LIST:
 		rip_strlist_release(field);
-		return each_item(v, push_item, field);
+		rip_strlist_split(field, v);
+		return 0;
 	case RIP_CFG_STEPS: {
 		struct rip_steps st;
 
@@ -575,6 +349,7 @@ static void add_target(struct parse *p, const char *name, size_t len)
 {
 	struct rip_config *c = p->cfg;
 	struct rip_target *t;
+	size_t alloc;
 
 	for (size_t i = 0; i < c->n_targets; i++) {
 		if (strlen(c->targets[i].name) == len &&
@@ -584,10 +359,11 @@ static void add_target(struct parse *p, const char *name, size_t len)
 			return;
 		}
 	}
-	c->targets = rip_xrealloc(c->targets,
-		(c->n_targets + 1) * sizeof(*c->targets));
-	p->target_seen = rip_xrealloc(p->target_seen,
-		(c->n_targets + 1) * sizeof(*p->target_seen));
+	/* both grow here only, one target at a time */
+	alloc = rip_grow_alloc(c->n_targets);
+	RIP_ALLOC_GROW(c->targets, c->n_targets + 1, alloc);
+	alloc = rip_grow_alloc(c->n_targets);
+	RIP_ALLOC_GROW(p->target_seen, c->n_targets + 1, alloc);
 	p->target_seen[c->n_targets] = rip_xcalloc(rip_config_nkeys,
 		sizeof(int));
 	t = &c->targets[c->n_targets++];
@@ -604,7 +380,8 @@ static int header(void *user, const char *s, int line, struct rip_err *err)
 	struct parse *p = user;
 	const char *end = strchr(s, ']');
 	const char *q, *tail = NULL;
-	char inner[256], hint[128];
+	const char *best;
+	char inner[256];
 	size_t len;
 	int idx;
 
@@ -638,16 +415,17 @@ static int header(void *user, const char *s, int line, struct rip_err *err)
 	}
 	idx = section_index(inner);
 	if (idx < 0) {
-		suggest(hint, sizeof(hint), inner, sections,
-			RIP_ARRAY_SIZE(sections));
-		return fail(p, "unknown section [%s]%s", inner, hint);
+		best = rip_suggest(inner, sections, RIP_ARRAY_SIZE(sections));
+		return fail(p, "unknown section [%s]" DID_YOU_MEAN, inner,
+			HINT(best));
 	}
 	p->section = sections[idx];
 	return 0;
 }
 
-static const struct rip_config_key *find_key(const char *section,
-	const char *name, char *hint, size_t hintlen)
+/* The key name in section; NULL, and in *best a likely typo's fix, if none. */
+static const struct rip_config_key *find_key(const char **best,
+	const char *section, const char *name)
 {
 	const char *cands[64];
 	size_t n = 0;
@@ -662,7 +440,7 @@ static const struct rip_config_key *find_key(const char *section,
 		if (n < RIP_ARRAY_SIZE(cands))
 			cands[n++] = k->name;
 	}
-	suggest(hint, hintlen, name, cands, n);
+	*best = rip_suggest(name, cands, n);
 	return NULL;
 }
 
@@ -671,7 +449,7 @@ static int handler(void *user, const char *section, const char *name,
 {
 	struct parse *p = user;
 	const struct rip_config_key *k;
-	char hint[128];
+	const char *best = NULL;
 	void *base;
 	int *seen;
 
@@ -681,10 +459,10 @@ static int handler(void *user, const char *section, const char *name,
 	if (!p->section)
 		return fail(p, "'%s' outside any section (expected a [section] "
 			"header first)", name);
-	k = find_key(p->section, name, hint, sizeof(hint));
+	k = find_key(&best, p->section, name);
 	if (!k)
-		return fail(p, "unknown key '%s' in [%s]%s", name, p->section,
-			hint);
+		return fail(p, "unknown key '%s' in [%s]" DID_YOU_MEAN, name,
+			p->section, HINT(best));
 	if (p->target) {
 		base = p->target;
 		seen = p->target_seen[p->target - p->cfg->targets];

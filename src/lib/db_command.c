@@ -10,7 +10,8 @@
  * program exited 0: a failure always leaves a dirty level for a human to
  * inspect. The program runs through posix_spawnp with an argument vector
  * split from the template, never through a shell; its output goes to
- * stderr, so stdout stays for ripcord's results.
+ * stderr, so stdout stays for ripcord's results. The SQL reaches it as a
+ * file made by mkstemps under $TMPDIR (default /tmp), removed afterwards.
  */
 #include <errno.h>
 #include <spawn.h>
@@ -70,6 +71,7 @@ static char **make_argv(const char *tmpl, const char *file)
 	struct rip_strlist words = { 0 };
 	struct rip_buf w = RIP_BUF_INIT;
 	const char *p = tmpl;
+	size_t alloc;
 
 	while (*p) {
 		char q = 0;
@@ -94,7 +96,8 @@ static char **make_argv(const char *tmpl, const char *file)
 		rip_buf_reset(&w);
 	}
 	rip_buf_release(&w);
-	words.v = rip_xrealloc(words.v, (words.n + 1) * sizeof(*words.v));
+	alloc = rip_grow_alloc(words.n);
+	RIP_ALLOC_GROW(words.v, words.n + 1, alloc);
 	words.v[words.n] = NULL;
 	return words.v;
 }
@@ -131,32 +134,53 @@ static int run(struct rip_db *db, const char *file, const char *label,
 	return rc;
 }
 
+/*
+ * Writes sql to a new file "$TMPDIR/ripcord-migration-XXXXXX.sql" ($TMPDIR
+ * unset or empty: /tmp), readable by the user only; its path in *path.
+ */
+static int write_temp(struct rip_buf *path, const struct rip_sql *sql,
+	struct rip_err *err)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd, rc;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	rip_buf_addf(path, "%s/ripcord-migration-XXXXXX.sql", dir);
+	fd = mkstemps(path->buf, 4);
+	if (fd < 0)
+		return rip_err_errno(err, RIP_EIO, "cannot make a temporary file "
+			"in '%s' (set TMPDIR to a writable folder)", dir);
+	rc = rip_write_all(fd, sql->text, sql->len);
+	close(fd);
+	if (rc < 0) {
+		rc = rip_err_errno(err, RIP_EIO, "cannot write '%s'", path->buf);
+		unlink(path->buf);
+	}
+	return rc;
+}
+
 static int cmd_apply(struct rip_db *db, const struct rip_migration *m,
 	enum rip_db_direction dir, struct rip_err *err)
 {
 	const struct rip_sql *sql = dir == RIP_DB_UP ? &m->up : &m->down;
-	char tmp[] = "/tmp/ripcord-migration-XXXXXX.sql";
-	int fd, rc;
+	struct rip_buf tmp = RIP_BUF_INIT;
+	int rc;
 
 	if (!sql->text)
 		return rip_err_set(err, RIP_EFAIL, "migration '%s' has no %s "
 			"script", m->id, dir == RIP_DB_UP ? "up" : "down");
-	fd = mkstemps(tmp, 4);
-	if (fd < 0)
-		return rip_err_errno(err, RIP_EIO, "cannot write a temporary file");
-	rc = rip_write_all(fd, sql->text, sql->len);
-	close(fd);
-	if (rc < 0) {
-		unlink(tmp);
-		return rip_err_errno(err, RIP_EIO, "cannot write '%s'", tmp);
-	}
+	if ((rc = write_temp(&tmp, sql, err)) < 0)
+		goto done;
 	if ((rc = rip_db_sqlite_record(db->ledger, m, RIP_DB_UP, true,
 			err)) == 0 &&
-	    (rc = run(db, tmp, sql->file ? sql->file : m->id, err)) == 0)
+	    (rc = run(db, tmp.buf, sql->file ? sql->file : m->id, err)) == 0)
 		rc = rip_db_sqlite_record(db->ledger, m, dir, false, err);
 	else if (rc == RIP_EFAIL)
 		rip_err_prefix(err, "the level of '%s' is now dirty", m->id);
-	unlink(tmp);
+	unlink(tmp.buf);
+done:
+	rip_buf_release(&tmp);
 	return rc;
 }
 

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * gate.c: the Prometheus gate (gate.h): one GET of an instant query URL
- * with libcurl, and the reading of its JSON answer (jansson) into one
- * number. CURLcode, the HTTP status and jansson's errors become struct
- * rip_err here; the options every request carries are in curl_common.c.
+ * through the HTTP wrapper (http.c), and the reading of its JSON answer
+ * (jansson) into one number. The wrapper's result, the HTTP status and
+ * jansson's errors become struct rip_err here.
  *
- * Invariants: a call returns within the timeout plus scheduling (one easy
- * handle, libcurl enforces CURLOPT_TIMEOUT_MS, no signals); at most
- * RIP_GATE_BODY_MAX bytes are ever held; the handle, the body and the
- * JSON tree are freed before returning. The URL appears in messages only
+ * Invariants: a call returns within the timeout plus scheduling (the
+ * wrapper enforces it, no signals); at most RIP_GATE_BODY_MAX bytes are
+ * ever held; the answer and the JSON tree are freed before returning. The URL appears in messages only
  * masked. Anything but one finite or infinite number is an error: a gate
  * that guessed a value would promote on no evidence.
  *
@@ -23,13 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "ripcord/buf.h"
 #include "ripcord/gate.h"
-#include "ripcord/notify.h"
-#include "curl_internal.h"
+#include "http_internal.h"
 #include "banned.h"
 
 /* keeps the value a long on every platform */
@@ -39,12 +36,6 @@
 	"the query, e.g. max(...)"
 #define EXPECTED "expected a Prometheus HTTP API answer " \
 	"{\"status\":\"success\",\"data\":{\"resultType\":...,\"result\":...}}"
-
-struct fetch {
-	struct rip_buf body;
-	bool cut; /* the answer passed RIP_GATE_BODY_MAX */
-	char errbuf[CURL_ERROR_SIZE];
-};
 
 /* s (NULL: "") on one line, at most GATE_SHOWN bytes; the caller frees. */
 static char *one_line(const char *s)
@@ -217,107 +208,62 @@ int rip_gate_query_parse(double *value, const char *body, size_t len,
 	return parse(value, body, len, &prom, err);
 }
 
-/* Keeps the answer; past RIP_GATE_BODY_MAX it ends the transfer. */
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
-{
-	struct fetch *f = userdata;
-	size_t len = size * nmemb; /* size is always 1 */
-
-	if (len > RIP_GATE_BODY_MAX - f->body.len) {
-		f->cut = true;
-		return 0;
-	}
-	rip_buf_add(&f->body, data, len);
-	return len;
-}
-
 /* Why no answer came, in a few words, and what to check. */
-static int no_answer(struct fetch *f, CURL *e, CURLcode rc,
-	uint64_t timeout_ms, struct rip_err *err)
+static int no_answer(const struct rip_http_result *r, uint64_t timeout_ms,
+	struct rip_err *err)
 {
-	char text[CURL_ERROR_SIZE];
-	long os_errno = 0;
+	char text[RIP_HTTP_ERROR_SIZE];
 
-	snprintf(text, sizeof(text), "%s",
-		f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc));
+	snprintf(text, sizeof(text), "%s", r->error);
 	/* libcurl's own words, lowercase as ours unless an acronym starts */
-	if (text[0] >= 'A' && text[0] <= 'Z' && text[1] >= 'a' && text[1] <= 'z')
-		text[0] = (char)(text[0] - 'A' + 'a');
-	curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
-	if (rc == CURLE_OPERATION_TIMEDOUT)
+	rip_http_lower_first(text);
+	if (r->fail == RIP_HTTP_TIMEOUT)
 		return rip_err_set(err, RIP_EFAIL, "timed out after %" PRIu64
 			" ms (expected an answer within that: check that "
 			"Prometheus is up and the query is cheap)", timeout_ms);
-	if (rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT)
+	if (r->fail == RIP_HTTP_BAD_URL)
 		return rip_err_set(err, RIP_EFAIL, "bad URL: %s (expected an "
 			"http:// or https:// Prometheus query URL in [rollout] "
 			"gate_query)", text);
 	return rip_err_set(err, RIP_EFAIL, "%s (expected a Prometheus server "
 		"answering at that URL: check [rollout] gate_query)",
-		rc == CURLE_COULDNT_CONNECT && (os_errno == ECONNREFUSED ||
-		strstr(text, "refused")) ? "connection refused" : text);
+		r->refused ? "connection refused" : text);
 }
 
 /* Reads a finished transfer: its status, then its body. */
-static int judge(double *value, struct fetch *f, long status,
+static int judge(double *value, const struct rip_http_result *r,
 	struct rip_err *err)
 {
+	const struct rip_buf *body = &r->answer;
 	char *shown;
 	bool prom;
 	int rc;
 
-	if (status >= 200 && status <= 299)
-		return parse(value, f->body.buf, f->body.len, &prom, err);
+	if (r->status >= 200 && r->status <= 299)
+		return parse(value, body->buf, body->len, &prom, err);
 	/* Prometheus answers its errors with 4xx/5xx and a JSON body */
-	if (parse(value, f->body.buf, f->body.len, &prom, err) < 0 && prom)
-		return rip_err_prefix(err, "HTTP %ld", status);
+	if (parse(value, body->buf, body->len, &prom, err) < 0 && prom)
+		return rip_err_prefix(err, "HTTP %d", r->status);
 	*value = NAN;
-	shown = one_line(f->body.buf);
-	rc = rip_err_set(err, RIP_EFAIL, "HTTP %ld%s%s (expected a 2xx answer "
-		"from Prometheus' /api/v1/query)", status, *shown ? ": " : "",
+	shown = one_line(body->buf);
+	rc = rip_err_set(err, RIP_EFAIL, "HTTP %d%s%s (expected a 2xx answer "
+		"from Prometheus' /api/v1/query)", r->status, *shown ? ": " : "",
 		shown);
 	free(shown);
 	return rc;
 }
 
-static int fetch(double *value, struct fetch *f, CURL *e, const char *url,
-	uint64_t timeout_ms, struct rip_err *err)
-{
-	char *noproxy = rip_curl_noproxy();
-	long status = 0;
-	CURLcode rc = CURLE_OK;
-	int error;
-
-	RIP_SETOPT(rc, e, CURLOPT_URL, url);
-	RIP_SETOPT(rc, e, CURLOPT_HTTPGET, 1L);
-	RIP_SETOPT(rc, e, CURLOPT_WRITEFUNCTION, on_body);
-	RIP_SETOPT(rc, e, CURLOPT_WRITEDATA, (void *)f);
-	RIP_SETOPT(rc, e, CURLOPT_ACCEPT_ENCODING, ""); /* answers compress */
-	if (rc == CURLE_OK)
-		rc = rip_curl_common(e, (long)timeout_ms, noproxy, f->errbuf);
-	if (rc != CURLE_OK) {
-		error = rip_err_set(err, RIP_EIO, "libcurl: cannot set up the "
-			"query: %s", curl_easy_strerror(rc));
-		goto done;
-	}
-	rc = curl_easy_perform(e);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	if (f->cut)
-		error = rip_err_set(err, RIP_EFAIL, TOO_BIG);
-	else if (rc != CURLE_OK)
-		error = no_answer(f, e, rc, timeout_ms, err);
-	else
-		error = judge(value, f, status, err);
-done:
-	free(noproxy);
-	return error;
-}
-
 int rip_gate_query(double *value, const char *url, uint64_t timeout_ms,
 	struct rip_err *err)
 {
-	struct fetch f = { .body = RIP_BUF_INIT };
-	CURL *e = NULL;
+	struct rip_http_result r = RIP_HTTP_RESULT_INIT;
+	struct rip_http_request req = {
+		.method = "GET",
+		.url = url,
+		.answer_max = RIP_GATE_BODY_MAX,
+		.answer_keep = RIP_GATE_BODY_MAX,
+		.compressed = true, /* answers compress */
+	};
 	char *shown;
 	int error;
 
@@ -326,23 +272,23 @@ int rip_gate_query(double *value, const char *url, uint64_t timeout_ms,
 		timeout_ms = 1;
 	if (timeout_ms > GATE_TIMEOUT_MAX)
 		timeout_ms = GATE_TIMEOUT_MAX;
-	if ((error = rip_curl_init(err)) < 0)
+	req.timeout_ms = timeout_ms;
+	error = rip_http_request(&r, &req, err);
+	if (error < 0)
 		goto done;
-	e = curl_easy_init();
-	if (!e) {
-		error = rip_err_set(err, RIP_EIO, "libcurl: cannot make a handle");
-		goto done;
-	}
-	error = fetch(value, &f, e, url, timeout_ms, err);
+	if (r.cut)
+		error = rip_err_set(err, RIP_EFAIL, TOO_BIG);
+	else if (r.fail != RIP_HTTP_OK)
+		error = no_answer(&r, timeout_ms, err);
+	else
+		error = judge(value, &r, err);
 done:
 	if (error < 0) {
 		*value = NAN;
-		shown = rip_notify_mask_url(url);
+		shown = rip_http_mask_url(url);
 		rip_err_prefix(err, "gate query '%s'", shown);
 		free(shown);
 	}
-	if (e)
-		curl_easy_cleanup(e);
-	rip_buf_release(&f.body);
+	rip_http_result_release(&r);
 	return error;
 }

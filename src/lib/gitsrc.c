@@ -201,43 +201,39 @@ static bool match_component(const char *pat, const char *path)
 	return false;
 }
 
-/* Normalises "./x/" to "x"; "." and "" to "". */
-static const char *norm(char *buf, size_t len, const char *pat)
+/* Sets buf to pat normalised: "./x/" to "x"; "." and "" to "". */
+static const char *norm(struct rip_buf *buf, const char *pat)
 {
-	size_t n;
-
 	while (pat[0] == '.' && pat[1] == '/')
 		pat += 2;
-	snprintf(buf, len, "%s", pat);
-	n = strlen(buf);
-	while (n && buf[n - 1] == '/')
-		buf[--n] = '\0';
-	if (!strcmp(buf, "."))
-		buf[0] = '\0';
-	return buf;
+	rip_buf_reset(buf);
+	rip_buf_adds(buf, pat);
+	while (buf->len && buf->buf[buf->len - 1] == '/')
+		rip_buf_setlen(buf, buf->len - 1);
+	if (!strcmp(buf->buf, "."))
+		rip_buf_reset(buf);
+	return buf->buf;
 }
 
 bool rip_select_match(const char *path, const struct rip_strlist *include,
 	const struct rip_strlist *exclude)
 {
-	char pat[1024];
-	bool in = include->n == 0;
+	struct rip_buf b = RIP_BUF_INIT;
+	bool in = include->n == 0, out = false;
+	const char *pat;
 
 	for (size_t i = 0; i < include->n && !in; i++) {
-		norm(pat, sizeof(pat), include->v[i]);
+		pat = norm(&b, include->v[i]);
 		in = !pat[0] || match_prefixes(pat, path);
 	}
-	if (!in)
-		return false;
-	for (size_t i = 0; i < exclude->n; i++) {
-		norm(pat, sizeof(pat), exclude->v[i]);
-		if (!pat[0])
-			continue;
-		if (strchr(pat, '/') ? match_prefixes(pat, path) :
-				       match_component(pat, path))
-			return false;
+	for (size_t i = 0; in && i < exclude->n && !out; i++) {
+		pat = norm(&b, exclude->v[i]);
+		if (pat[0])
+			out = strchr(pat, '/') ? match_prefixes(pat, path) :
+				match_component(pat, path);
 	}
-	return true;
+	rip_buf_release(&b);
+	return in && !out;
 }
 
 struct walk {
@@ -366,15 +362,15 @@ int rip_repo_tag(struct rip_repo *repo, const char *name, const char *commit,
 	git_signature *sig = NULL;
 	git_object *target = NULL, *peeled = NULL;
 	git_reference *ref = NULL;
-	char refname[512];
+	struct rip_buf refname = RIP_BUF_INIT;
 	git_oid id;
 	int rc;
 
 	if ((rc = lookup_commit((git_commit **)&target, repo, commit, err)) < 0)
 		return rc;
 	/* a reference lookup, not revparse: "x-1-gabc" is describe syntax */
-	snprintf(refname, sizeof(refname), "refs/tags/%s", name);
-	if (git_reference_lookup(&ref, repo->repo, refname) == 0) {
+	rip_buf_addf(&refname, "refs/tags/%s", name);
+	if (git_reference_lookup(&ref, repo->repo, refname.buf) == 0) {
 		if (git_reference_peel(&peeled, ref, GIT_OBJECT_COMMIT) == 0 &&
 		    git_oid_equal(git_object_id(peeled), git_object_id(target)))
 			rc = 0;
@@ -392,6 +388,7 @@ int rip_repo_tag(struct rip_repo *repo, const char *name, const char *commit,
 	if (git_tag_create(&id, repo->repo, name, target, sig, message, 0) < 0)
 		rc = git_fail(err, RIP_EGIT, "cannot create the tag");
 done:
+	rip_buf_release(&refname);
 	git_signature_free(sig);
 	git_object_free(peeled);
 	git_reference_free(ref);

@@ -2,19 +2,17 @@
 /*
  * notify.c: the [notify] webhook: the standard document (rip_notify_event),
  * a synchronous POST with retries (rip_notify_post), delivery from a
- * detached process (rip_notify_send), and URL masking for every message.
+ * detached process (rip_notify_send).
  *
- * rip_notify_post makes one libcurl easy handle and runs it once per
- * attempt in the calling thread: no threads of ours, no signals
- * (CURLOPT_NOSIGNAL). It is the second file to call libcurl, after
- * probe.c: a POST with retries shares nothing with a multi-handle GET
- * sweep but curl_global_init, and that is reference-counted.
+ * rip_notify_post makes one request per attempt through the HTTP wrapper
+ * (http.c, rip_http_request) in the calling thread: no threads of ours,
+ * no signals; it judges each answer, waits and retries. URLs are masked by
+ * rip_http_mask_url.
  *
  * Invariants: a webhook never holds up the caller of rip_notify_send
  * longer than two fork(2)s; every attempt is bounded by its timeout and
  * every wait by max_delay_ms, so the delivery process ends too. A URL is
  * shown only masked (tokens live in webhook URLs), never in full. The
- * handle and its header list are freed before rip_notify_post returns; the
  * delivery process leaves through _exit, after freeing what it made.
  *
  * Tuned for one small document per rollout event to one endpoint that
@@ -37,13 +35,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "ripcord/buf.h"
 #include "ripcord/notify.h"
 #include "ripcord/store.h"
-#include "curl_internal.h"
+#include "http_internal.h"
 #include "banned.h"
 
 /* keeps the value a long on every platform */
@@ -52,8 +49,6 @@
 #define NOTIFY_BODY_MAX ((size_t)64 * 1024)
 #define NOTIFY_ANSWER_SHOWN 100 /* bytes of an answer quoted in a message */
 #define NOTIFY_EVENT_MAX 64     /* bytes of an event name in the log */
-#define NOTIFY_SEGMENT_SECRET 16 /* path segments this long are masked */
-#define ELLIPSIS "\xe2\x80\xa6"
 
 enum verdict {
 	DELIVERED,
@@ -67,15 +62,8 @@ struct post {
 	uint64_t base_ms, max_ms, timeout_ms;
 	unsigned retries;
 	uint64_t rng;
-	CURL *easy;
-	struct curl_slist *headers;
 	char *noproxy;
-	/* the current attempt */
-	int64_t retry_after_ms; /* what the answer asked; -1: nothing */
-	size_t body_len;        /* of the answer, up to NOTIFY_BODY_MAX */
-	bool cut;
-	char answer[NOTIFY_ANSWER_SHOWN + 1];
-	char errbuf[CURL_ERROR_SIZE];
+	struct rip_http_result last; /* of the current attempt */
 };
 
 /* "2026-01-02T03:04:05Z" */
@@ -86,82 +74,6 @@ static void utc_now(char *out, size_t n)
 
 	if (!gmtime_r(&t, &tm) || !strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(out, n, "%s", "1970-01-01T00:00:00Z");
-}
-
-/* URL masking */
-
-/* Adds s[0..n) with spaces and control bytes as '?': one word, one line. */
-static void add_shown(struct rip_buf *b, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		rip_buf_addch(b, c <= 0x20 || c == 0x7f ? '?' : (char)c);
-	}
-}
-
-static void add_path(struct rip_buf *b, const char *p, size_t n)
-{
-	size_t i = 0, seg;
-
-	while (i < n) {
-		if (p[i] == '/') {
-			rip_buf_addch(b, '/');
-			i++;
-			continue;
-		}
-		for (seg = 0; i + seg < n && p[i + seg] != '/'; seg++)
-			;
-		if (seg >= NOTIFY_SEGMENT_SECRET)
-			rip_buf_adds(b, ELLIPSIS);
-		else
-			add_shown(b, p + i, seg);
-		i += seg;
-	}
-}
-
-/* Length of "scheme://" at the start of url, 0 when it has none. */
-static size_t scheme_len(const char *url)
-{
-	size_t n = strspn(url, "abcdefghijklmnopqrstuvwxyz"
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
-
-	return n && isalpha((unsigned char)url[0]) &&
-		!strncmp(url + n, "://", 3) ? n + 3 : 0;
-}
-
-char *rip_notify_mask_url(const char *url)
-{
-	struct rip_buf b = RIP_BUF_INIT;
-	const char *auth, *end, *at, *rest;
-
-	if (!url)
-		return rip_xstrdup("(none)");
-	auth = url + scheme_len(url);
-	add_shown(&b, url, (size_t)(auth - url));
-	end = auth + strcspn(auth, "/?#");
-	at = memrchr(auth, '@', (size_t)(end - auth));
-	if (at) {
-		const char *colon = memchr(auth, ':', (size_t)(at - auth));
-
-		if (colon) {
-			add_shown(&b, auth, (size_t)(colon - auth));
-			rip_buf_adds(&b, ":***@");
-		} else {
-			rip_buf_adds(&b, "***@");
-		}
-		auth = at + 1;
-	}
-	add_shown(&b, auth, (size_t)(end - auth));
-	rest = end + strcspn(end, "?#");
-	add_path(&b, end, (size_t)(rest - end));
-	if (*rest == '?') {
-		rip_buf_adds(&b, "?" ELLIPSIS);
-		rest += strcspn(rest, "#");
-	}
-	if (*rest == '#')
-		rip_buf_adds(&b, "#" ELLIPSIS);
-	return rip_buf_detach(&b, NULL);
 }
 
 /* One attempt */
@@ -184,137 +96,18 @@ static void say(struct rip_notify_result *res, const char *fmt, ...)
 /* NULL when url is an http or https URL with a host; else why not. */
 static const char *url_problem(const char *url)
 {
-	char *scheme = NULL, *host = NULL;
-	const char *why = NULL;
-	CURLU *u;
-
-	if (!url || !*url)
+	switch (rip_http_url_check(NULL, url)) {
+	case RIP_HTTP_URL_OK:
+		return NULL;
+	case RIP_HTTP_URL_EMPTY:
 		return "missing";
-	u = curl_url();
-	if (!u)
+	case RIP_HTTP_URL_NOMEM:
 		return "out of memory";
-	/* no flags: a missing scheme is an error, never guessed as http */
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-		!*host)
-		why = "not a URL";
-	else if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https"))
-		why = "not http or https";
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return why;
-}
-
-/* Keeps the start of the answer for messages; cuts an endless one. */
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
-{
-	struct post *p = userdata;
-	size_t len = size * nmemb; /* size is always 1 */
-
-	if (len > NOTIFY_BODY_MAX - p->body_len) {
-		p->cut = true;
-		return 0;
+	case RIP_HTTP_URL_SCHEME:
+		return "not http or https";
+	default:
+		return "not a URL";
 	}
-	if (p->body_len < NOTIFY_ANSWER_SHOWN) {
-		size_t keep = NOTIFY_ANSWER_SHOWN - p->body_len;
-
-		if (keep > len)
-			keep = len;
-		memcpy(p->answer + p->body_len, data, keep);
-		p->answer[p->body_len + keep] = '\0';
-	}
-	p->body_len += len;
-	return len;
-}
-
-/* Retry-After: delay-seconds or an HTTP date; -1 when neither. */
-static int64_t retry_after_ms(char *v)
-{
-	time_t t, now;
-
-	v += strspn(v, " \t");
-	v[strcspn(v, "\r\n")] = '\0';
-	if (isdigit((unsigned char)*v)) {
-		unsigned long long s;
-		char *end;
-
-		errno = 0;
-		s = strtoull(v, &end, 10);
-		if (end[strspn(end, " \t")] != '\0')
-			return -1;
-		if (errno == ERANGE || s > (unsigned long long)INT64_MAX / 1000)
-			return INT64_MAX;
-		return (int64_t)s * 1000;
-	}
-	t = curl_getdate(v, NULL);
-	if (t < 0)
-		return -1;
-	now = time(NULL);
-	return t > now ? (int64_t)(t - now) * 1000 : 0;
-}
-
-static size_t on_header(char *data, size_t size, size_t nitems,
-	void *userdata)
-{
-	static const char name[] = "retry-after:";
-	struct post *p = userdata;
-	size_t len = size * nitems, n;
-	char value[128];
-
-	/* a new status line (after 1xx): what came before was not the answer */
-	if (len >= 5 && !strncmp(data, "HTTP/", 5))
-		p->retry_after_ms = -1;
-	if (len < sizeof(name) - 1 || strncasecmp(data, name, sizeof(name) - 1))
-		return len;
-	n = len - (sizeof(name) - 1);
-	if (n > sizeof(value) - 1)
-		n = sizeof(value) - 1;
-	memcpy(value, data + sizeof(name) - 1, n);
-	value[n] = '\0';
-	p->retry_after_ms = retry_after_ms(value);
-	return len;
-}
-
-static CURLcode easy_options(struct post *p)
-{
-	CURLcode rc = CURLE_OK;
-	CURL *e = p->easy;
-
-	RIP_SETOPT(rc, e, CURLOPT_URL, p->url);
-	RIP_SETOPT(rc, e, CURLOPT_POSTFIELDS, p->body);
-	RIP_SETOPT(rc, e, CURLOPT_POSTFIELDSIZE_LARGE,
-		(curl_off_t)strlen(p->body));
-	RIP_SETOPT(rc, e, CURLOPT_HTTPHEADER, p->headers);
-	RIP_SETOPT(rc, e, CURLOPT_WRITEFUNCTION, on_body);
-	RIP_SETOPT(rc, e, CURLOPT_WRITEDATA, (void *)p);
-	RIP_SETOPT(rc, e, CURLOPT_HEADERFUNCTION, on_header);
-	RIP_SETOPT(rc, e, CURLOPT_HEADERDATA, (void *)p);
-	if (rc == CURLE_OK)
-		rc = rip_curl_common(e, (long)p->timeout_ms, p->noproxy, p->errbuf);
-	return rc;
-}
-
-static int post_setup(struct post *p, struct rip_err *err)
-{
-	struct curl_slist *h;
-	CURLcode rc;
-
-	p->easy = curl_easy_init();
-	if (!p->easy)
-		return rip_err_set(err, RIP_EIO, "libcurl: cannot make a handle");
-	p->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	/* a bare "Expect:" stops libcurl from waiting for 100-continue */
-	h = p->headers ? curl_slist_append(p->headers, "Expect:") : NULL;
-	if (!h)
-		return rip_err_set(err, RIP_EIO, "libcurl: out of memory");
-	p->noproxy = rip_curl_noproxy();
-	rc = easy_options(p);
-	if (rc != CURLE_OK)
-		return rip_err_set(err, RIP_EIO, "libcurl: cannot set up the "
-			"POST: %s", curl_easy_strerror(rc));
-	return 0;
 }
 
 /* "2s" for whole seconds, "300ms" otherwise: the unit the user wrote. */
@@ -327,43 +120,36 @@ static void format_ms(char *out, size_t n, uint64_t ms)
 }
 
 /* Says why the attempt got no answer; returns whether that may heal. */
-static enum verdict no_answer(struct post *p, CURLcode rc,
-	struct rip_notify_result *res)
+static enum verdict no_answer(struct post *p, struct rip_notify_result *res)
 {
-	const char *text = p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc);
-	long os_errno = 0;
+	const struct rip_http_result *r = &p->last;
 	char t[32];
 
-	curl_easy_getinfo(p->easy, CURLINFO_OS_ERRNO, &os_errno);
-	switch (rc) {
-	case CURLE_OPERATION_TIMEDOUT:
+	switch (r->fail) {
+	case RIP_HTTP_TIMEOUT:
 		format_ms(t, sizeof(t), p->timeout_ms);
 		say(res, "timed out after %s", t);
 		return RETRY;
-	case CURLE_COULDNT_CONNECT:
-		if (os_errno == ECONNREFUSED || strstr(text, "refused"))
+	case RIP_HTTP_CONNECT:
+		if (r->refused)
 			say(res, "connection refused");
 		else
-			say(res, "cannot connect: %s", text);
+			say(res, "cannot connect: %s", r->error);
 		return RETRY;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		say(res, "cannot resolve host: %s", text);
+	case RIP_HTTP_RESOLVE:
+	case RIP_HTTP_RESOLVE_PROXY:
+		say(res, "cannot resolve host: %s", r->error);
 		return RETRY;
-	case CURLE_GOT_NOTHING:
+	case RIP_HTTP_EMPTY:
 		say(res, "empty reply");
 		return RETRY;
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		say(res, "%s", text);
+	case RIP_HTTP_NETWORK:
+	case RIP_HTTP_TLS:
+		say(res, "%s", r->error);
 		return RETRY;
 	default:
 		/* bad URL, TLS verification, out of memory: will not heal */
-		say(res, "%s", text);
+		say(res, "%s", r->error);
 		return GIVE_UP;
 	}
 }
@@ -371,7 +157,8 @@ static enum verdict no_answer(struct post *p, CURLcode rc,
 static enum verdict judge(struct post *p, struct rip_notify_result *res)
 {
 	int s = res->status;
-	const char *a = p->answer + strspn(p->answer, " \t\r\n");
+	const char *a = p->last.answer.buf + strspn(p->last.answer.buf,
+		" \t\r\n");
 	size_t n = strlen(a);
 
 	if (s >= 200 && s <= 299) {
@@ -388,28 +175,41 @@ static enum verdict judge(struct post *p, struct rip_notify_result *res)
 		GIVE_UP;
 }
 
-static enum verdict attempt(struct post *p, struct rip_notify_result *res)
+/* One POST; RIP_EIO when libcurl cannot be set up. */
+static int attempt(enum verdict *v, struct post *p,
+	struct rip_notify_result *res, struct rip_err *err)
 {
-	long status = 0;
-	CURLcode rc;
+	/* a bare "Expect:" stops libcurl from waiting for 100-continue */
+	static const char *const headers[] = {
+		"Content-Type: application/json", "Expect:", NULL };
+	const struct rip_http_request req = {
+		.method = "POST",
+		.url = p->url,
+		.body = p->body,
+		.body_len = strlen(p->body),
+		.headers = headers,
+		.timeout_ms = p->timeout_ms,
+		.noproxy = p->noproxy,
+		.answer_max = NOTIFY_BODY_MAX,
+		.answer_keep = NOTIFY_ANSWER_SHOWN,
+		.retry_after = true,
+	};
+	int error;
 
-	p->retry_after_ms = -1;
-	p->body_len = 0;
-	p->cut = false;
-	p->answer[0] = '\0';
-	p->errbuf[0] = '\0';
-	rc = curl_easy_perform(p->easy);
+	if ((error = rip_http_request(&p->last, &req, err)) < 0)
+		return error;
 	res->attempts++;
-	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
-	res->status = status >= 100 && status <= 999 ? (int)status : 0;
+	res->status = p->last.status >= 100 ? p->last.status : 0;
 	/* an answer's status counts even when its body broke off */
 	if (res->status)
-		return judge(p, res);
-	if (rc == CURLE_OK) {
+		*v = judge(p, res);
+	else if (p->last.fail == RIP_HTTP_OK) {
 		say(res, "no HTTP status");
-		return RETRY;
+		*v = RETRY;
+	} else {
+		*v = no_answer(p, res);
 	}
-	return no_answer(p, rc, res);
+	return 0;
 }
 
 /* Backoff */
@@ -441,9 +241,10 @@ static uint64_t backoff_ms(struct post *p, unsigned k)
 {
 	uint64_t d = p->base_ms;
 
-	if (p->retry_after_ms >= 0)
-		return (uint64_t)p->retry_after_ms < p->max_ms ?
-			(uint64_t)p->retry_after_ms : p->max_ms;
+	int64_t asked = p->last.retry_after_ms;
+
+	if (asked >= 0)
+		return (uint64_t)asked < p->max_ms ? (uint64_t)asked : p->max_ms;
 	for (unsigned i = 0; i < k && d < p->max_ms; i++)
 		d = d > UINT64_MAX / 2 ? UINT64_MAX : d * 2;
 	if (d > p->max_ms)
@@ -480,20 +281,20 @@ static void post_init(struct post *p, const struct rip_notify_opts *o,
 	if (p->timeout_ms > NOTIFY_TIMEOUT_MAX)
 		p->timeout_ms = NOTIFY_TIMEOUT_MAX;
 	p->rng = rng_seed();
+	p->noproxy = rip_http_noproxy();
+	p->last = (struct rip_http_result)RIP_HTTP_RESULT_INIT;
 }
 
 static void post_release(struct post *p)
 {
-	if (p->easy)
-		curl_easy_cleanup(p->easy);
-	curl_slist_free_all(p->headers);
+	rip_http_result_release(&p->last);
 	free(p->noproxy);
 }
 
 static int not_delivered(const struct post *p, enum verdict v,
 	const struct rip_notify_result *res, struct rip_err *err)
 {
-	char *shown = rip_notify_mask_url(p->url);
+	char *shown = rip_http_mask_url(p->url);
 	int s = res->status, rc;
 	char hint[128];
 
@@ -520,7 +321,7 @@ static int not_delivered(const struct post *p, enum verdict v,
 static int bad_url(const char *url, const char *why,
 	struct rip_notify_result *res, struct rip_err *err)
 {
-	char *shown = rip_notify_mask_url(url);
+	char *shown = rip_http_mask_url(url);
 	int rc;
 
 	say(res, "bad URL: %s", why);
@@ -533,7 +334,7 @@ static int bad_url(const char *url, const char *why,
 int rip_notify_post(const struct rip_notify_opts *o, const char *json_body,
 	struct rip_notify_result *res, struct rip_err *err)
 {
-	enum verdict v;
+	enum verdict v = GIVE_UP;
 	struct post p;
 	const char *why;
 	int error;
@@ -548,12 +349,9 @@ int rip_notify_post(const struct rip_notify_opts *o, const char *json_body,
 	if (why)
 		return bad_url(o ? o->url : NULL, why, res, err);
 	post_init(&p, o, json_body);
-	if ((error = rip_curl_init(err)) < 0)
-		goto done;
-	if ((error = post_setup(&p, err)) < 0)
-		goto done;
 	for (unsigned k = 0;; k++) {
-		v = attempt(&p, res);
+		if ((error = attempt(&v, &p, res, err)) < 0)
+			goto done;
 		if (v != RETRY || k >= p.retries)
 			break;
 		sleep_ms(backoff_ms(&p, k));
@@ -598,7 +396,7 @@ static void log_append(int fd, const char *event, const char *url,
 	if (fd < 0)
 		return;
 	utc_now(at, sizeof(at));
-	shown = rip_notify_mask_url(url);
+	shown = rip_http_mask_url(url);
 	rip_buf_addf(&line, "%s %s %s %s attempts=%u status=%d %s\n", at,
 		event, shown, res->delivered ? "delivered" : "failed",
 		res->attempts, res->status, res->message);
@@ -721,7 +519,7 @@ int rip_notify_send(const struct rip_notify_opts *o, const char *json_body,
 	}
 	if (!e)
 		return 0;
-	shown = rip_notify_mask_url(o->url);
+	shown = rip_http_mask_url(o->url);
 	rc = rip_err_set(err, RIP_EIO, "cannot start delivering to webhook "
 		"'%s': %s (the notification is lost; the operation goes on)",
 		shown, strerror(e));

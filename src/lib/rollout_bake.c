@@ -35,6 +35,9 @@ struct tstat {
 	char last_error[256];
 };
 
+_Static_assert(sizeof(((struct tstat *)0)->last_error) >=
+	sizeof(((struct rip_probe *)0)->error), "a probe's error fits");
+
 struct samples {
 	struct rip_sample *v;
 	size_t n, alloc;
@@ -50,22 +53,20 @@ struct bake {
 	struct rip_rollout_figures fig;
 };
 
-static void push_sample(struct samples *s, double ms, bool ok)
+static int push_sample(struct samples *s, double ms, bool ok)
 {
-	if (s->n == s->alloc) {
-		s->alloc = s->alloc ? 2 * s->alloc : 64;
-		s->v = rip_xrealloc(s->v, s->alloc * sizeof(*s->v));
-	}
+	if (RIP_GROW(s->v, s->n + 1, s->alloc) < 0)
+		return RIP_ENOMEM;
 	s->v[s->n++] = (struct rip_sample){ .ms = ms, .ok = ok };
+	return 0;
 }
 
-static void push_latency(struct tstat *t, double ms)
+static int push_latency(struct tstat *t, double ms)
 {
-	if (t->n_ms == t->a_ms) {
-		t->a_ms = t->a_ms ? 2 * t->a_ms : 16;
-		t->ms = rip_xrealloc(t->ms, t->a_ms * sizeof(*t->ms));
-	}
+	if (RIP_GROW(t->ms, t->n_ms + 1, t->a_ms) < 0)
+		return RIP_ENOMEM;
 	t->ms[t->n_ms++] = ms;
+	return 0;
 }
 
 static double target_p99(const struct tstat *t)
@@ -108,19 +109,25 @@ static int probe_round(struct bake *b, size_t round, struct rip_err *err)
 
 		t->n++;
 		if (p->ok) {
-			push_latency(t, ms);
+			rc = push_latency(t, ms);
 		} else {
 			t->errors++;
+			/* as large as p->error (asserted above): never cut */
 			snprintf(t->last_error, sizeof(t->last_error), "%s", p->error);
 		}
-		push_sample(i < b->ncanary ? &b->canary : &b->baseline, ms, p->ok);
+		if (rc == 0)
+			rc = push_sample(i < b->ncanary ? &b->canary : &b->baseline,
+				ms, p->ok);
+		if (rc < 0)
+			return rip_err_set(err, RIP_ENOMEM, "out of memory keeping "
+				"the probes of round %zu", round + 1);
 	}
 	return 0;
 }
 
 /* The canary that did worst by gate: most errors, or highest p99. */
-static const struct rip_target *worst(struct bake *b, enum rip_gate_id gate,
-	char *detail, size_t len)
+static const struct rip_target *worst(struct rip_buf *detail, struct bake *b,
+	enum rip_gate_id gate)
 {
 	size_t best = 0;
 	double score = -1;
@@ -138,10 +145,10 @@ static const struct rip_target *worst(struct bake *b, enum rip_gate_id gate,
 	if (score < 0)
 		return NULL;
 	if (gate == RIP_GATE_P99 || gate == RIP_GATE_BASELINE_LATENCY)
-		snprintf(detail, len, "%s: p99 %.0f ms",
+		rip_buf_addf(detail, "%s: p99 %.0f ms",
 			b->r->cfg->targets[best].name, score);
 	else
-		snprintf(detail, len, "%s: %zu of %zu probes failed%s%s",
+		rip_buf_addf(detail, "%s: %zu of %zu probes failed%s%s",
 			b->r->cfg->targets[best].name, b->ts[best].errors,
 			b->ts[best].n, b->ts[best].last_error[0] ? ", " : "",
 			b->ts[best].last_error);
@@ -170,18 +177,22 @@ static void fail_with(struct bake *b, const char *gate,
 	const struct rip_target *t, const char *fmt, ...)
 {
 	struct rip_rollout_run *r = b->r;
-	char what[480];
+	struct rip_buf what = RIP_BUF_INIT, msg = RIP_BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	rip_buf_vaddf(&what, fmt, ap);
 	va_end(ap);
-	snprintf(r->gate, sizeof(r->gate), "%s", gate);
-	snprintf(r->target, sizeof(r->target), "%s", t ? t->name : "");
-	snprintf(r->message, sizeof(r->message), "step %zu/%zu: %s",
-		r->ro.step, r->ro.nsteps, what);
+	rip_buf_addf(&msg, "step %zu/%zu: %s", r->ro.step, r->ro.nsteps,
+		what.buf);
+	/* the record's fields are fixed: a longer text ends in "…" there */
+	rip_copy_shown(r->gate, sizeof(r->gate), gate);
+	rip_copy_shown(r->target, sizeof(r->target), t ? t->name : "");
+	rip_copy_shown(r->message, sizeof(r->message), msg.buf);
 	b->fig.verdict = "fail";
-	snprintf(b->fig.message, sizeof(b->fig.message), "%s", what);
+	rip_copy_shown(b->fig.message, sizeof(b->fig.message), what.buf);
+	rip_buf_release(&what);
+	rip_buf_release(&msg);
 }
 
 static void canary_names(struct rip_buf *out, const struct bake *b)
@@ -332,7 +343,7 @@ static int judge(struct bake *b, bool final, bool *failed, bool *passed,
 		.min_samples = (size_t)cfg->rollout.min_samples,
 	};
 	struct rip_verdict v;
-	char detail[400] = "";
+	struct rip_buf detail = RIP_BUF_INIT;
 	int rc;
 
 	if ((rc = rip_stats_verdict(&v, b->canary.v, b->canary.n, b->baseline.v,
@@ -348,11 +359,11 @@ static int judge(struct bake *b, bool final, bool *failed, bool *passed,
 	snprintf(b->fig.message, sizeof(b->fig.message), "%s", v.msg);
 	*failed = v.kind == RIP_VERDICT_FAIL;
 	if (*failed) {
-		const struct rip_target *t = worst(b, v.gate, detail,
-			sizeof(detail));
+		const struct rip_target *t = worst(&detail, b, v.gate);
 
 		fail_with(b, gate_key(v.gate), t, "%s%s%s%s", v.msg, t ? " (" : "",
-			detail, t ? ")" : "");
+			detail.buf, t ? ")" : "");
+		rip_buf_release(&detail);
 	} else if ((cfg->rollout.gate_command && !gate_command(b, &v)) ||
 		   (cfg->rollout.gate_query && !gate_query(b))) {
 		*failed = true;

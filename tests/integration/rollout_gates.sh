@@ -136,6 +136,14 @@ check "after passing step 1 for every round of it" sh -c "grep -c '^1 web-1 rate
 check "the abort names gate_command, its exit and what it printed" sh -c "grep '\"event\":\"aborting\"' '$WORK/last.out' | grep -q '\"gate\":\"gate_command\"' && grep -q 'exited 1: error budget burnt' '$WORK/last.err'"
 check "the abort came at step 2" grep -q '"event":"aborting".*"step":2\|"step":2.*"event":"aborting"' "$WORK/last.out"
 check "every target is back on v2" test "$(runs)" = "v2 v2"
+# what it printed is quoted whole, not cut at 479 bytes
+cat > hooks/gate <<'SH'
+#!/bin/sh
+printf 'budget:%0600d:END-OF-REASON\n' 0; exit 1
+SH
+expect_exit 1 "gate_command failing with a long reason aborts" rc rollout start v4 --steps 100%
+err_has "the reason is quoted to its end" "0000:END-OF-REASON"
+check "every target is back on v2 again" test "$(runs)" = "v2 v2"
 cp "$WORK/base.ini" ripcord.ini
 
 # gate_query: a Prometheus instant query stays at or below gate_query_max

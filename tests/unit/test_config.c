@@ -151,6 +151,21 @@ static void test_unknown(void **state)
 		"ripcord.ini:2: unknown section [nope]");
 }
 
+/* A message quoting a long key is not cut short of its end before
+ * rip_err's own buffer is full. */
+static void test_unknown_long_key(void **state)
+{
+	struct rip_buf text = RIP_BUF_INIT;
+
+	(void)state;
+	rip_buf_adds(&text, "[project]\n");
+	for (int i = 0; i < 950; i++)
+		rip_buf_addch(&text, 'k');
+	rip_buf_adds(&text, " = x\n");
+	expect_bad(text.buf, "kkkk' in [project]");
+	rip_buf_release(&text);
+}
+
 static void test_bad_values(void **state)
 {
 	(void)state;
@@ -377,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_unknown_long_key),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_found_by_fuzzing),

@@ -723,6 +723,39 @@ static void test_select_match(void **state)
 	}
 }
 
+/* A pattern over 1,023 bytes is matched whole, not cut to its start. */
+static void test_select_match_long_pattern(void **state)
+{
+	struct rip_buf pat = RIP_BUF_INIT, path = RIP_BUF_INIT;
+	char *v[1];
+	struct rip_strlist list = { v, 1 };
+	const struct rip_strlist none = { NULL, 0 };
+
+	(void)state;
+	/* "d/xxx...x/keep" (1,106 bytes); a path inside its first 1,023 */
+	rip_buf_adds(&pat, "d/");
+	for (int i = 0; i < 1100; i++)
+		rip_buf_addch(&pat, 'x');
+	rip_buf_adds(&pat, "/keep");
+	rip_buf_add(&path, pat.buf, 1023);
+	rip_buf_adds(&path, "/other");
+	v[0] = pat.buf;
+	assert_false(rip_select_match(path.buf, &list, &none));
+	assert_true(rip_select_match(path.buf, &none, &none));
+	/* as an exclude, it leaves that path alone too */
+	assert_true(rip_select_match(path.buf, &none, &list));
+	/* and the pattern's own path is selected and excluded as it says */
+	rip_buf_adds(&pat, "/f");
+	v[0] = pat.buf;
+	rip_buf_reset(&path);
+	rip_buf_adds(&path, pat.buf);
+	rip_buf_setlen(&pat, pat.len - 2);
+	assert_true(rip_select_match(path.buf, &list, &none));
+	assert_false(rip_select_match(path.buf, &none, &list));
+	rip_buf_release(&pat);
+	rip_buf_release(&path);
+}
+
 static void test_describe(void **state)
 {
 	static const char *const env[] = { "GIT_COMMITTER_DATE=" DATE3, NULL };
@@ -855,6 +888,42 @@ static void test_tag(void **state)
 	rip_repo_free(r);
 }
 
+/* A tag name whose ref is over 511 bytes is looked up whole: another
+ * tag named by the ref's first 511 bytes is not taken for it. */
+static void test_tag_long_name(void **state)
+{
+	struct rip_buf name = RIP_BUF_INIT, cut = RIP_BUF_INIT, b = RIP_BUF_INIT;
+	struct rip_err err = { 0 };
+	struct repo_fx fx;
+	struct rip_repo *r;
+
+	make_repo(state, &fx);
+	r = open_repo(fx.dir);
+	/* components under 255 bytes, so the refs fit a file system */
+	for (char c = 'a'; c <= 'c'; c++) {
+		for (int i = 0; i < 200; i++)
+			rip_buf_addch(&name, c);
+		if (c != 'c')
+			rip_buf_addch(&name, '/');
+	}
+	/* "refs/tags/" + the first 501 bytes: the ref a 512-byte buffer kept */
+	rip_buf_add(&cut, name.buf, 511 - strlen("refs/tags/"));
+	if (rip_repo_tag(r, cut.buf, fx.c1, "short\n", &err) < 0)
+		fail_msg("tag: %s", err.msg);
+	if (rip_repo_tag(r, name.buf, fx.c2, "long\n", &err) < 0)
+		fail_msg("long tag: %s", err.msg);
+	rip_buf_adds(&name, "^{commit}");
+	assert_string_equal(git_out(&b, NULL, fx.dir, "rev-parse", name.buf,
+		NULL), fx.c2);
+	rip_buf_adds(&cut, "^{commit}");
+	assert_string_equal(git_out(&b, NULL, fx.dir, "rev-parse", cut.buf,
+		NULL), fx.c1);
+	rip_buf_release(&name);
+	rip_buf_release(&cut);
+	rip_buf_release(&b);
+	rip_repo_free(r);
+}
+
 /* rip_blob_hash against `git hash-object`, with no repository open. */
 static void test_blob_hash(void **state)
 {
@@ -941,9 +1010,11 @@ int main(void)
 		T(test_select_exclude),
 		T(test_select_include),
 		cmocka_unit_test(test_select_match),
+		cmocka_unit_test(test_select_match_long_pattern),
 		T(test_describe),
 		T(test_is_ancestor),
 		T(test_tag),
+		T(test_tag_long_name),
 		T(test_blob_read),
 	};
 
