@@ -28,7 +28,6 @@
 #include "ripcord/err.h"
 #include "ripcord/http.h"
 
-struct json_t; /* jansson's json_t: this header does not need jansson.h */
 
 #define RIP_NOTIFY_BASE_DELAY_MS 500
 #define RIP_NOTIFY_MAX_DELAY_MS 30000
@@ -85,22 +84,6 @@ RIP_MUST_CHECK int rip_notify_post(const struct rip_notify_opts *o,
  */
 RIP_MUST_CHECK int rip_notify_send(const struct rip_notify_opts *o,
 	const char *json_body, const char *log_path, struct rip_err *err);
-
-/*
- * The standard document of a notification, as a newly allocated compact
- * JSON string the caller frees with free():
- *
- *   {"event": event, "project": project (null when NULL), "host": the host
- *    name, "user": rip_user_name(), "at": "2026-01-02T03:04:05Z",
- *    "tool": "ripcord", ...every key of fields}
- *
- * fields is borrowed (the caller still owns its reference) and may be NULL;
- * a key of fields that names a standard key is ignored, so consumers can
- * rely on those. Returns NULL when event is NULL, fields is not an
- * object, a string is not UTF-8 or memory runs out.
- */
-char *rip_notify_event(const char *event, const char *project,
-	struct json_t *fields);
 
 /* The masking every message of ours applies to a URL (http.h). */
 static inline char *rip_notify_mask_url(const char *url)

@@ -12,6 +12,7 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/log.h"
 #include "ripcord/notify.h"
+#include "json_internal.h"
 #include "banned.h"
 
 void cli_print_action(const struct rip_action *a, int rc, const char *detail)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * json_internal.h: the JSON documents the library builds for the command
- * line's --json output (`ripcord status --json`, `ripcord report --json`).
+ * line's --json output (`ripcord status --json`, `ripcord report --json`)
+ * and for the webhook (rip_notify_event).
  * They are jansson values, and jansson's types stay out of the public
  * headers (include/ripcord), so they are declared here; the CLI reaches
  * this header through its include path to src/lib, as it does banned.h.
@@ -12,6 +13,7 @@
 #include <jansson.h>
 
 #include "ripcord/dora.h"
+#include "ripcord/notify.h"
 #include "ripcord/report.h"
 
 /*
@@ -30,5 +32,21 @@ json_t *rip_dora_json(const struct rip_dora *d);
  * time). (report.c)
  */
 json_t *rip_report_readiness_json(const struct rip_report *r);
+
+/*
+ * The standard document of a notification (notify.c), as a newly
+ * allocated compact JSON string the caller frees with free():
+ *
+ *   {"event": event, "project": project (null when NULL), "host": the host
+ *    name, "user": rip_user_name(), "at": "2026-01-02T03:04:05Z",
+ *    "tool": "ripcord", ...every key of fields}
+ *
+ * fields is borrowed (the caller still owns its reference) and may be NULL;
+ * a key of fields that names a standard key is ignored, so consumers can
+ * rely on those. Returns NULL when event is NULL, fields is not an
+ * object, a string is not UTF-8 or memory runs out.
+ */
+char *rip_notify_event(const char *event, const char *project,
+	json_t *fields);
 
 #endif

@@ -41,6 +41,7 @@
 #include "ripcord/notify.h"
 #include "ripcord/store.h"
 #include "http_internal.h"
+#include "json_internal.h"
 #include "banned.h"
 
 /* keeps the value a long on every platform */

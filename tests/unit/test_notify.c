@@ -31,6 +31,7 @@
 
 #include "ripcord/notify.h"
 #include "ripcord/store.h"
+#include "json_internal.h"
 
 #define MAX_REQ 16
 #define MAX_HUNG 16
