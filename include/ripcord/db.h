@@ -20,7 +20,8 @@ struct rip_applied {
 	char *version;
 	char *name;
 	char *id;                 /* "<version>_<name>" */
-	char checksum[RIP_SHA256_HEX];
+	char *checksum;           /* as recorded: hex SHA-256, or whatever
+				     the row holds (compared whole) */
 	int64_t applied_at;
 	bool dirty;
 };

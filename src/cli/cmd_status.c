@@ -21,27 +21,27 @@ static const char *dash(const char *s)
 	return s ? s : "-";
 }
 
-static const char *note_of(const struct rip_target_status *t, char *buf,
-	size_t len)
+/* The NOTE column of t, into b (emptied first); returns b's text. */
+static const char *note_of(struct rip_buf *b,
+	const struct rip_target_status *t)
 {
+	rip_buf_reset(b);
 	if (t->error)
-		snprintf(buf, len, "cannot read: %s", t->error);
+		rip_buf_addf(b, "cannot read: %s", t->error);
 	else if (t->pending.seq)
-		snprintf(buf, len, "interrupted %s to %s: %s", t->pending.op,
+		rip_buf_addf(b, "interrupted %s to %s: %s", t->pending.op,
 			t->pending.release, t->pending_done ? "switched, not "
 			"recorded" : "not switched");
 	else if (t->activate_owed)
-		snprintf(buf, len, "activate hook never finished");
+		rip_buf_adds(b, "activate hook never finished");
 	else if (t->activate_failed)
-		snprintf(buf, len, "activate hook failed (repeat the %s to "
+		rip_buf_addf(b, "activate hook failed (repeat the %s to "
 			"retry it)", t->recorded_op ? t->recorded_op : "deploy");
 	else if (t->drift)
-		snprintf(buf, len, "DRIFT: journal says %s", dash(t->recorded));
+		rip_buf_addf(b, "DRIFT: journal says %s", dash(t->recorded));
 	else if (t->rollback_state == RIP_RB_MISSING)
-		snprintf(buf, len, "rollback artifact %s is gone", t->rollback);
-	else
-		buf[0] = '\0';
-	return buf;
+		rip_buf_addf(b, "rollback artifact %s is gone", t->rollback);
+	return b->buf;
 }
 
 static void print_rollout(const struct rip_rollout_rec *ro, bool alive)
@@ -63,7 +63,8 @@ static void print_rollout(const struct rip_rollout_rec *ro, bool alive)
 static void print_text(const struct rip_config *cfg,
 	const struct rip_status *s)
 {
-	char note[640], drill[48];
+	struct rip_buf note = RIP_BUF_INIT;
+	char drill[48];
 	int64_t now = (int64_t)time(NULL);
 
 	printf("project %s: %zu release%s in the store%s%s\n",
@@ -80,8 +81,9 @@ static void print_text(const struct rip_config *cfg,
 		printf("%-16s %-16s %-16s %-16s %-7s %-16s %s\n", t->target->name,
 			dash(t->current), dash(t->recorded), dash(t->rollback),
 			rip_rollback_state_name(t->rollback_state),
-			t->rollback ? drill : "-", note_of(t, note, sizeof(note)));
+			t->rollback ? drill : "-", note_of(&note, t));
 	}
+	rip_buf_release(&note);
 	if (s->rollout.seq)
 		print_rollout(&s->rollout, s->rollout_alive);
 	if (s->busy)

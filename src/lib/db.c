@@ -35,7 +35,7 @@ void rip_applied_add(struct rip_applied_list *l, const char *version,
 	a->version = rip_xstrdup(version);
 	a->name = rip_xstrdup(name);
 	a->id = rip_xasprintf("%s_%s", version, name);
-	snprintf(a->checksum, sizeof(a->checksum), "%s", checksum);
+	a->checksum = rip_xstrdup(checksum ? checksum : "");
 	a->applied_at = applied_at;
 	a->dirty = dirty;
 }
@@ -46,6 +46,7 @@ void rip_applied_list_release(struct rip_applied_list *l)
 		free(l->v[i].version);
 		free(l->v[i].name);
 		free(l->v[i].id);
+		free(l->v[i].checksum);
 	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));

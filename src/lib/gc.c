@@ -230,13 +230,14 @@ static void warn(struct rip_gc_plan *p, const char *fmt, ...)
 
 static void warn(struct rip_gc_plan *p, const char *fmt, ...)
 {
-	char msg[1536];
+	struct rip_buf msg = RIP_BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rip_buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	rip_strlist_push(&p->warnings, msg);
+	rip_strlist_push(&p->warnings, msg.buf);
+	rip_buf_release(&msg);
 }
 
 static void gc_release(struct gc *g)

@@ -120,13 +120,14 @@ bool rip_layout_is_keep(const char *path)
 RIP_PRINTF(3, 4) void rip_layout_warnf(const struct rip_layout_reader *r,
 	const char *path, const char *fmt, ...)
 {
-	char msg[512];
+	struct rip_buf msg = RIP_BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rip_buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	rip_warn("%s%s %s", r->pre, path, msg);
+	rip_warn("%s%s %s", r->pre, path, msg.buf);
+	rip_buf_release(&msg);
 }
 
 /*

@@ -113,9 +113,13 @@ static bool weight(struct rip_rollout_run *r, double percent)
 	if (!ok) {
 		snprintf(r->gate, sizeof(r->gate), "weight_hook");
 		r->target[0] = '\0';
-		snprintf(r->message, sizeof(r->message), "step %zu/%zu: weight_hook "
-			"%s %s: %s", r->ro.step, r->ro.nsteps, cfg->rollout.weight_hook,
-			pct, herr.msg);
+		struct rip_buf msg = RIP_BUF_INIT;
+
+		rip_buf_addf(&msg, "step %zu/%zu: weight_hook %s %s: %s",
+			r->ro.step, r->ro.nsteps, cfg->rollout.weight_hook, pct,
+			herr.msg);
+		rip_copy_shown(r->message, sizeof(r->message), msg.buf);
+		rip_buf_release(&msg);
 	}
 	rip_hook_result_release(&hr);  /* set on every return */
 	rip_buf_release(&names);

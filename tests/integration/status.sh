@@ -67,4 +67,13 @@ expect_exit 0 "a current that is not a symlink" rc status
 check "is reported on its line" grep -qE '^b .*cannot read: .*current' "$WORK/last.out"
 check "and left alone" test "$(cat targets/b/current)" = "not a link"
 
+# the note is shown whole, however long the root's path (it was cut at
+# 640 bytes)
+long=$(printf 'd%.0s' $(seq 200))
+deep="$WORK/$long/$long/$long/$long"
+mkdir -p "$deep/releases" && echo "not a link" > "$deep/current"
+printf '[target "c"]\nroot = %s\n' "$deep" >> ripcord.ini
+expect_exit 0 "a root with an 800-byte path whose current is not a link" rc status
+check "its note names the whole path" grep -qF "$deep/current" "$WORK/last.out"
+
 done_testing
