@@ -499,7 +499,9 @@ static int protect_drill_passed(struct gc *g, struct rip_err *err)
 static void reason_add(struct rip_gc_item *it, enum rip_gc_rule rule,
 	const struct rip_target *t, const char *release)
 {
-	it->why = rip_xrealloc(it->why, (it->nwhy + 1) * sizeof(*it->why));
+	size_t alloc = rip_grow_alloc(it->nwhy); /* why grows only here */
+
+	RIP_ALLOC_GROW(it->why, it->nwhy + 1, alloc);
 	it->why[it->nwhy].rule = rule;
 	it->why[it->nwhy].target = t;
 	it->why[it->nwhy].release = release ? rip_xstrdup(release) : NULL;
