@@ -130,7 +130,7 @@ for t in "${targets[@]}"; do
   cp "$d/log" "$findings/$t/fuzz.log"
   echo "# log: $findings/$t/fuzz.log; the report:"
   # from the first report line to where libFuzzer wrote the input
-  awk '/invariant broken|ERROR: |^==[0-9]+==|^SUMMARY|deadly signal/ { on = 1 }
+  awk '/invariant broken|runtime error|ERROR: |^==[0-9]+==|^SUMMARY|deadly signal/ { on = 1 }
     on { print "#   " $0; if (++k == 60 || /Test unit written/) exit }' "$d/log"
 done
 
