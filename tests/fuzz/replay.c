@@ -11,11 +11,13 @@
  * are skipped, so a .gitkeep holds an empty folder in git). It calls
  * LLVMFuzzerInitialize once when the target defines one, then
  * LLVMFuzzerTestOneInput on each file, in this process and in order, and
- * prints TAP: "ok N - PATH" after each input. An input that aborts (a
- * broken FUZZ_CHECK), crashes or trips a sanitizer ends the process: it is
- * reported as "not ok N - PATH" first, from a signal handler or the
- * sanitizers' death callback, and its stack is on stderr. Leaks are
- * reported by LeakSanitizer when the process exits.
+ * prints TAP: "# PATH" before each input and "ok N - PATH" after it. An
+ * input that aborts (a broken FUZZ_CHECK), crashes or trips a sanitizer
+ * ends the process: it is reported as "not ok N - PATH" first, from a
+ * signal handler or ASan's death callback, and its stack is on stderr
+ * (UBSan's fatal reports end the process without a callback; the last
+ * "# PATH" names the input then). Leaks are reported by LeakSanitizer
+ * when the process exits.
  *
  * Tuned for clarity, not speed: inputs are small and few. Each input is
  * its own allocation of exactly its size, as libFuzzer hands it over, so
@@ -245,6 +247,9 @@ int main(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
+		/* UBSan's fatal reports skip the death callback: say first */
+		printf("# %s\n", in.v[i]);
+		fflush(stdout);
 		current = in.v[i];
 		current_n = i + 1;
 		/* as libFuzzer's -timeout: a hang is a finding too */
