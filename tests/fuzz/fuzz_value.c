@@ -15,6 +15,7 @@
  *             milliseconds; the text twice is twice the time, or refused
  *             exactly when that overflows 64 bits
  *   percent   in [0, 1]; "%.17g%%" of it reads back within 4 ulps of 1
+ *             (unless it is subnormal)
  *   bool      only yes/true/on/1 and no/false/off/0, in any case
  *   steps     increasing, in (0, 1], ending at exactly 1; a refusal
  *             leaves nothing allocated; "%.17g%%, ..." reads back
@@ -104,6 +105,9 @@ static void percent(const char *s)
 	if (rip_parse_percent(&v, s) < 0)
 		return;
 	FUZZ_CHECK(isfinite(v) && v >= 0 && v <= 1);
+	/* a subnormal spelling is one strtod may refuse (ERANGE) */
+	if (v > 0 && v < DBL_MIN)
+		return;
 	snprintf(spelt, sizeof(spelt), "%.17g%%", v * 100);
 	FUZZ_CHECK(rip_parse_percent(&again, spelt) == 0 && near(again, v));
 }
@@ -133,7 +137,7 @@ static void steps(const char *s)
 {
 	struct rip_steps st, again;
 	struct rip_buf b = RIP_BUF_INIT;
-	bool close = false;
+	bool close = false;      /* a spelling may be refused, rightly */
 
 	if (rip_parse_steps(&st, s) < 0) {
 		FUZZ_CHECK(st.v == NULL && st.n == 0);
@@ -143,10 +147,12 @@ static void steps(const char *s)
 	for (size_t i = 0; i < st.n; i++) {
 		FUZZ_CHECK(st.v[i] > 0 && st.v[i] <= 1);
 		FUZZ_CHECK(i == 0 || st.v[i] > st.v[i - 1]);
-		close = close || (i && near(st.v[i], st.v[i - 1]));
+		close = close || (i && near(st.v[i], st.v[i - 1])) ||
+			st.v[i] < DBL_MIN;
 		rip_buf_addf(&b, "%s%.17g%%", i ? ", " : "", st.v[i] * 100);
 	}
-	/* steps an ulp apart may round to one spelling: refused, rightly */
+	/* steps an ulp apart may round to one spelling, and a subnormal
+	 * step's spelling may be out of strtod's range */
 	if (rip_parse_steps(&again, b.buf) == 0) {
 		FUZZ_CHECK(again.n == st.n);
 		for (size_t i = 0; i < st.n; i++)
