@@ -493,7 +493,9 @@ int rip_artifact_read_capture(struct rip_artifact_contents *c,
 		;
 	rip_sha256_final(c->file_digest, &r->sha);
 	c->file_size = r->size;
-	qsort(c->v, c->n, sizeof(*c->v), cmp_entry);
+	/* an archive of no entry leaves c->v NULL, which qsort must not get */
+	if (c->n > 1)
+		qsort(c->v, c->n, sizeof(*c->v), cmp_entry);
 	for (size_t i = 1; i < c->n; i++)
 		if (!strcmp(c->v[i].path, c->v[i - 1].path)) {
 			rc = rip_err_set(err, RIP_ESECURITY, "entry '%s' appears "

@@ -778,6 +778,27 @@ static void test_garbage(void **state)
 }
 
 /*
+ * A tar with no entry at all (the end-of-archive marker alone): nothing to
+ * refuse, and nothing to sort. Found by fuzz_artifact: the reader handed
+ * qsort the NULL entry array, which UBSan reports (nonnull argument).
+ */
+static void test_empty_archive(void **state)
+{
+	struct rip_artifact_contents c;
+	struct rip_err err = { 0 };
+	char file[512];
+
+	snprintf(file, sizeof(file), "%s", tpath(state, "empty.tar.zst"));
+	write_raw(file, NULL, 0);
+	if (rip_artifact_read(&c, file, &err) < 0)
+		fail_msg("read: %s", err.msg);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(c.manifest.len, 0);
+	assert_true(c.file_size > 0);
+	rip_artifact_contents_release(&c);
+}
+
+/*
  * File names are bytes in git and UTF-8 in pax headers: a non-ASCII name
  * must go through the writer and come back unchanged, whatever the
  * process locale (the CLI never calls setlocale, so it runs in "C").
@@ -913,6 +934,7 @@ int main(void)
 		T(test_truncated),
 		T(test_truncated_tail),
 		T(test_garbage),
+		T(test_empty_archive),
 		T(test_non_ascii_names),
 		T(test_non_ascii_read),
 		cmocka_unit_test(test_path_safe),
