@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Sourced by scripts/test and scripts/demo: installs what is missing from
-# Debian's packages. One list, so a fresh machine gets everything.
+# Debian's packages. One list, so a fresh machine gets everything. clang,
+# libclang-rt-14-dev (libFuzzer and clang's sanitizers: only a Recommends
+# of clang) and llvm (llvm-symbolizer) are for tests/fuzz/run.sh.
 RIPCORD_PACKAGES=(
   build-essential meson ninja-build pkg-config scdoc git
   libgit2-dev libarchive-dev libcurl4-openssl-dev libinih-dev
@@ -8,6 +10,7 @@ RIPCORD_PACKAGES=(
   zstd openssl sqlite3 coreutils util-linux postgresql postgresql-client
   python3 python3-prometheus-client curl systemd chromium fonts-dejavu-core
   nginx-light procps
+  clang libclang-rt-14-dev llvm
 )
 
 ripcord_install_deps() {

@@ -31,9 +31,15 @@
 #include <strings.h>
 #include <time.h>
 
+/* the functions are called through pointers (below), which libcurl's
+ * gcc type checks of curl_easy_setopt's value, being macros named after
+ * the functions, cannot wrap: numbers given to setopt are longs and
+ * curl_off_t where libcurl says so, by hand */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 
 #include "http_internal.h"
+#include "lazy.h"
 #include "rip_version.h"
 #include "banned.h"
 
@@ -46,10 +52,45 @@
 _Static_assert(RIP_HTTP_ERROR_SIZE >= CURL_ERROR_SIZE,
 	"libcurl's words fit a result");
 
+/* libcurl, loaded by the first request or URL check (lazy.h): a rollback
+ * without health URLs never needs it, and it pulls in some thirty
+ * libraries (TLS, Kerberos, LDAP, HTTP/2, IDN, ...) */
+#define CURL_FUNCS(X) \
+	X(curl_easy_cleanup) \
+	X(curl_easy_getinfo) \
+	X(curl_easy_init) \
+	X(curl_easy_perform) \
+	X(curl_easy_setopt) \
+	X(curl_easy_strerror) \
+	X(curl_free) \
+	X(curl_getdate) \
+	X(curl_global_init) \
+	X(curl_multi_add_handle) \
+	X(curl_multi_cleanup) \
+	X(curl_multi_info_read) \
+	X(curl_multi_init) \
+	X(curl_multi_perform) \
+	X(curl_multi_poll) \
+	X(curl_multi_remove_handle) \
+	X(curl_multi_strerror) \
+	X(curl_slist_append) \
+	X(curl_slist_free_all) \
+	X(curl_url) \
+	X(curl_url_cleanup) \
+	X(curl_url_get) \
+	X(curl_url_set)
+
+static struct {
+	CURL_FUNCS(RIP_LAZY_SLOT)
+} cu;
+static const char *const cu_names[] = { CURL_FUNCS(RIP_LAZY_NAME) };
+static struct rip_lazy libcurl = RIP_LAZY_INIT("libcurl.so.4", "libcurl",
+	cu_names, &cu);
+
 /* Sets one option while every earlier one worked. */
 #define SETOPT(rc, e, opt, val) do { \
 	if ((rc) == CURLE_OK) \
-		(rc) = curl_easy_setopt((e), (opt), (val)); \
+		(rc) = cu.curl_easy_setopt((e), (opt), (val)); \
 } while (0)
 
 /* What one transfer collects while it runs. */
@@ -68,16 +109,21 @@ static CURLcode global_code;
 
 static void global_init_once(void)
 {
-	global_code = curl_global_init(CURL_GLOBAL_DEFAULT);
+	global_code = cu.curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* curl_global_init, once per process, whichever thread asks first. */
+/* Loads libcurl and runs curl_global_init, once per process, whichever
+ * thread asks first. */
 static int http_init(struct rip_err *err)
 {
+	int rc;
+
+	if ((rc = rip_lazy_load(&libcurl, err)) < 0)
+		return rc;
 	pthread_once(&global_once, global_init_once);
 	if (global_code != CURLE_OK)
 		return rip_err_set(err, RIP_EIO, "cannot initialize libcurl: %s",
-			curl_easy_strerror(global_code));
+			cu.curl_easy_strerror(global_code));
 	return 0;
 }
 
@@ -144,13 +190,15 @@ enum rip_http_url rip_http_url_check(struct rip_buf *scheme, const char *url)
 
 	if (!url || !*url)
 		return RIP_HTTP_URL_EMPTY;
-	u = curl_url();
+	if (http_init(NULL) < 0)
+		return RIP_HTTP_URL_NOLIB;
+	u = cu.curl_url();
 	if (!u)
 		return RIP_HTTP_URL_NOMEM;
 	/* no flags: a missing scheme is an error, never guessed as http */
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-		curl_url_get(u, CURLUPART_SCHEME, &s, 0) != CURLUE_OK ||
-		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	if (cu.curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+		cu.curl_url_get(u, CURLUPART_SCHEME, &s, 0) != CURLUE_OK ||
+		cu.curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 		!*host) {
 		v = RIP_HTTP_URL_BAD;
 	} else if (strcasecmp(s, "http") && strcasecmp(s, "https")) {
@@ -158,9 +206,9 @@ enum rip_http_url rip_http_url_check(struct rip_buf *scheme, const char *url)
 		if (scheme)
 			rip_buf_adds(scheme, s);
 	}
-	curl_free(s);
-	curl_free(host);
-	curl_url_cleanup(u);
+	cu.curl_free(s);
+	cu.curl_free(host);
+	cu.curl_url_cleanup(u);
 	return v;
 }
 
@@ -287,8 +335,8 @@ static void finish(struct xfer *x, CURLcode rc)
 	curl_off_t us = 0;
 	long status = 0, os_errno = 0;
 
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &us);
+	cu.curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	cu.curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &us);
 	r->status = status > 0 && status < 1000 ? (int)status : 0;
 	r->seconds = (double)us / 1e6;
 	r->cut = x->cut;
@@ -299,10 +347,10 @@ static void finish(struct xfer *x, CURLcode rc)
 	r->fail = fail_of(rc);
 	if (rc == CURLE_OK)
 		return;
-	curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
+	cu.curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
 	r->os_errno = (int)os_errno;
 	snprintf(r->error, sizeof(r->error), "%s",
-		x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+		x->errbuf[0] ? x->errbuf : cu.curl_easy_strerror(rc));
 	r->refused = r->fail == RIP_HTTP_CONNECT &&
 		(os_errno == ECONNREFUSED || strstr(x->errbuf, "refused"));
 }
@@ -343,7 +391,7 @@ static int64_t retry_after_ms(char *v)
 			return INT64_MAX;
 		return (int64_t)s * 1000;
 	}
-	t = curl_getdate(v, NULL);
+	t = cu.curl_getdate(v, NULL);
 	if (t < 0)
 		return -1;
 	now = time(NULL);
@@ -423,7 +471,7 @@ static int header_list(struct curl_slist **out, const char *const *headers)
 
 	*out = NULL;
 	for (size_t i = 0; headers && headers[i]; i++) {
-		h = curl_slist_append(*out, headers[i]);
+		h = cu.curl_slist_append(*out, headers[i]);
 		if (!h)
 			return -1;
 		*out = h;
@@ -444,7 +492,7 @@ int rip_http_request(struct rip_http_result *out,
 	rip_http_result_release(out);
 	if ((error = http_init(err)) < 0)
 		goto done;
-	x.easy = curl_easy_init();
+	x.easy = cu.curl_easy_init();
 	if (!x.easy) {
 		error = setup_error(err, "make a handle", req->url, NULL);
 		goto done;
@@ -459,14 +507,14 @@ int rip_http_request(struct rip_http_result *out,
 		req->noproxy ? req->noproxy : noproxy);
 	if (rc != CURLE_OK) {
 		error = setup_error(err, "set up the request", req->url,
-			curl_easy_strerror(rc));
+			cu.curl_easy_strerror(rc));
 		goto done;
 	}
-	finish(&x, curl_easy_perform(x.easy));
+	finish(&x, cu.curl_easy_perform(x.easy));
 done:
 	if (x.easy)
-		curl_easy_cleanup(x.easy);
-	curl_slist_free_all(headers);
+		cu.curl_easy_cleanup(x.easy);
+	cu.curl_slist_free_all(headers);
 	free(noproxy);
 	return error;
 }
@@ -487,7 +535,7 @@ static int get_start(CURLM *multi, struct xfer *x, const char *url,
 	CURLcode rc = CURLE_OK;
 	CURLMcode mc;
 
-	x->easy = curl_easy_init();
+	x->easy = cu.curl_easy_init();
 	if (!x->easy)
 		return setup_error(err, "make a handle", url, NULL);
 	SETOPT(rc, x->easy, CURLOPT_URL, url);
@@ -499,11 +547,11 @@ static int get_start(CURLM *multi, struct xfer *x, const char *url,
 		rc = http_common(x->easy, timeout_ms, noproxy, x->errbuf);
 	if (rc != CURLE_OK)
 		return setup_error(err, "set up the request", url,
-			curl_easy_strerror(rc));
-	mc = curl_multi_add_handle(multi, x->easy);
+			cu.curl_easy_strerror(rc));
+	mc = cu.curl_multi_add_handle(multi, x->easy);
 	if (mc != CURLM_OK)
 		return setup_error(err, "start the request", url,
-			curl_multi_strerror(mc));
+			cu.curl_multi_strerror(mc));
 	x->added = true;
 	return 0;
 }
@@ -515,13 +563,13 @@ static void collect(CURLM *multi)
 	int left;
 
 	for (;;) {
-		msg = curl_multi_info_read(multi, &left);
+		msg = cu.curl_multi_info_read(multi, &left);
 		if (!msg)
 			break;
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		priv = NULL;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		cu.curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 		if (priv)
 			finish((struct xfer *)(void *)priv, msg->data.result);
 	}
@@ -530,7 +578,7 @@ static void collect(CURLM *multi)
 static int multi_error(struct rip_err *err, size_t n, CURLMcode mc)
 {
 	return rip_err_set(err, RIP_EIO, "libcurl: cannot run %zu requests: %s",
-		n, curl_multi_strerror(mc));
+		n, cu.curl_multi_strerror(mc));
 }
 
 static int drive(CURLM *multi, struct xfer *xs, size_t n,
@@ -541,7 +589,7 @@ static int drive(CURLM *multi, struct xfer *xs, size_t n,
 	CURLMcode mc;
 
 	for (;;) {
-		mc = curl_multi_perform(multi, &running);
+		mc = cu.curl_multi_perform(multi, &running);
 		if (mc != CURLM_OK)
 			return multi_error(err, n, mc);
 		collect(multi);
@@ -551,7 +599,7 @@ static int drive(CURLM *multi, struct xfer *xs, size_t n,
 		wait = deadline - now;
 		if (wait > HTTP_POLL_MAX_MS)
 			wait = HTTP_POLL_MAX_MS;
-		mc = curl_multi_poll(multi, NULL, 0, (int)wait, NULL);
+		mc = cu.curl_multi_poll(multi, NULL, 0, (int)wait, NULL);
 		if (mc != CURLM_OK)
 			return multi_error(err, n, mc);
 	}
@@ -570,12 +618,12 @@ static void multi_cleanup(CURLM *multi, struct xfer *xs, size_t n)
 {
 	for (size_t i = 0; xs && i < n; i++) {
 		if (xs[i].added)
-			curl_multi_remove_handle(multi, xs[i].easy);
+			cu.curl_multi_remove_handle(multi, xs[i].easy);
 		if (xs[i].easy)
-			curl_easy_cleanup(xs[i].easy);
+			cu.curl_easy_cleanup(xs[i].easy);
 	}
 	if (multi)
-		curl_multi_cleanup(multi);
+		cu.curl_multi_cleanup(multi);
 	free(xs);
 }
 
@@ -597,7 +645,7 @@ int rip_http_get_many(struct rip_http_result *out, const char *const *urls,
 		slack_ms = HTTP_TIMEOUT_MAX;
 	if ((error = http_init(err)) < 0)
 		goto done;
-	multi = curl_multi_init();
+	multi = cu.curl_multi_init();
 	if (!multi) {
 		error = rip_err_set(err, RIP_EIO, "libcurl: cannot make a "
 			"multi handle for %zu requests", n);

@@ -99,6 +99,7 @@ enum rip_http_url {
 	RIP_HTTP_URL_BAD,    /* not a URL with a scheme and a host */
 	RIP_HTTP_URL_SCHEME, /* a scheme other than http or https */
 	RIP_HTTP_URL_NOMEM,
+	RIP_HTTP_URL_NOLIB,  /* libcurl could not be loaded */
 };
 
 /*

@@ -104,6 +104,8 @@ static const char *url_problem(const char *url)
 		return "missing";
 	case RIP_HTTP_URL_NOMEM:
 		return "out of memory";
+	case RIP_HTTP_URL_NOLIB:
+		return "libcurl (libcurl.so.4) cannot be loaded";
 	case RIP_HTTP_URL_SCHEME:
 		return "not http or https";
 	default:

@@ -18,8 +18,41 @@
 #include <libpq-fe.h>
 
 #include "ripcord/buf.h"
+#include "lazy.h"
 #include "pg.h"
 #include "banned.h"
+
+/* libpq, loaded by the first connection (lazy.h): most commands never
+ * talk to PostgreSQL, and libpq pulls in Kerberos, LDAP and TLS. */
+#define PQ_FUNCS(X) \
+	X(PQclear) \
+	X(PQcmdTuples) \
+	X(PQconnectdb) \
+	X(PQconninfoFree) \
+	X(PQconninfoParse) \
+	X(PQerrorMessage) \
+	X(PQexec) \
+	X(PQexecParams) \
+	X(PQfinish) \
+	X(PQfreemem) \
+	X(PQgetisnull) \
+	X(PQgetvalue) \
+	X(PQntuples) \
+	X(PQreset) \
+	X(PQresultErrorField) \
+	X(PQresultErrorMessage) \
+	X(PQresultStatus) \
+	X(PQserverVersion) \
+	X(PQsetNoticeProcessor) \
+	X(PQstatus) \
+	X(PQtransactionStatus)
+
+static struct {
+	PQ_FUNCS(RIP_LAZY_SLOT)
+} pq;
+static const char *const pq_names[] = { PQ_FUNCS(RIP_LAZY_NAME) };
+static struct rip_lazy libpq = RIP_LAZY_INIT("libpq.so.5", "libpq",
+	pq_names, &pq);
 
 struct rip_pg {
 	PGconn *conn;
@@ -163,11 +196,13 @@ int rip_pg_conninfo_with_db(char **out, const char *conninfo,
 	int rc;
 
 	*out = NULL;
-	opts = PQconninfoParse(conninfo, &msg);
+	if ((rc = rip_lazy_load(&libpq, err)) < 0)
+		return rc;
+	opts = pq.PQconninfoParse(conninfo, &msg);
 	if (!opts) {
 		rc = rip_err_set(err, RIP_ECONFIG, "%s", msg ? msg :
 			"out of memory");
-		PQfreemem(msg);
+		pq.PQfreemem(msg);
 		return rc;
 	}
 	for (const PQconninfoOption *p = opts; p->keyword; p++) {
@@ -179,7 +214,7 @@ int rip_pg_conninfo_with_db(char **out, const char *conninfo,
 			own = p->val;
 	}
 	add_kv(&b, "dbname", dbname ? dbname : own ? own : "postgres");
-	PQconninfoFree(opts);
+	pq.PQconninfoFree(opts);
 	*out = rip_buf_detach(&b, NULL);
 	return 0;
 }
@@ -196,23 +231,26 @@ static void quiet(void *arg, const char *message)
 int rip_pg_connect(struct rip_pg **out, const char *conninfo,
 	struct rip_err *err)
 {
-	struct rip_pg *pg = rip_xcalloc(1, sizeof(*pg));
+	struct rip_pg *pg;
 	char *masked, *prefix;
 	int rc;
 
 	*out = NULL;
-	pg->conn = PQconnectdb(conninfo);
-	if (PQstatus(pg->conn) != CONNECTION_OK) {
+	if ((rc = rip_lazy_load(&libpq, err)) < 0)
+		return rc;
+	pg = rip_xcalloc(1, sizeof(*pg));
+	pg->conn = pq.PQconnectdb(conninfo);
+	if (pq.PQstatus(pg->conn) != CONNECTION_OK) {
 		masked = rip_pg_mask(conninfo);
 		prefix = rip_xasprintf("cannot connect to postgres '%s': ",
 			masked);
-		rc = pg_msg(err, prefix, PQerrorMessage(pg->conn));
+		rc = pg_msg(err, prefix, pq.PQerrorMessage(pg->conn));
 		free(prefix);
 		free(masked);
 		rip_pg_free(pg);
 		return rc;
 	}
-	PQsetNoticeProcessor(pg->conn, quiet, NULL);
+	pq.PQsetNoticeProcessor(pg->conn, quiet, NULL);
 	*out = pg;
 	return 0;
 }
@@ -221,13 +259,13 @@ void rip_pg_free(struct rip_pg *pg)
 {
 	if (!pg)
 		return;
-	PQfinish(pg->conn);
+	pq.PQfinish(pg->conn);
 	free(pg);
 }
 
 enum rip_pg_tx rip_pg_tx(const struct rip_pg *pg)
 {
-	switch (PQtransactionStatus(pg->conn)) {
+	switch (pq.PQtransactionStatus(pg->conn)) {
 	case PQTRANS_IDLE:
 		return RIP_PG_IDLE;
 	case PQTRANS_INTRANS:
@@ -241,7 +279,7 @@ enum rip_pg_tx rip_pg_tx(const struct rip_pg *pg)
 
 int rip_pg_server_version(const struct rip_pg *pg)
 {
-	return PQserverVersion(pg->conn);
+	return pq.PQserverVersion(pg->conn);
 }
 
 /* ------------------------------------------------------------------ */
@@ -249,7 +287,7 @@ int rip_pg_server_version(const struct rip_pg *pg)
 
 static bool ok(const PGresult *r, bool empty_ok)
 {
-	ExecStatusType st = PQresultStatus(r);
+	ExecStatusType st = pq.PQresultStatus(r);
 
 	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ||
 		(empty_ok && st == PGRES_EMPTY_QUERY);
@@ -267,16 +305,16 @@ int rip_pg_query(struct rip_pg_res **out, struct rip_pg *pg,
 	if (nparams > 65535)
 		return rip_err_set(err, RIP_EFAIL, "postgres: too many "
 			"parameters (%zu)", nparams);
-	r = nparams ? PQexecParams(pg->conn, sql, (int)nparams, NULL, params,
-		NULL, NULL, 0) : PQexec(pg->conn, sql);
+	r = nparams ? pq.PQexecParams(pg->conn, sql, (int)nparams, NULL, params,
+		NULL, NULL, 0) : pq.PQexec(pg->conn, sql);
 	if (!ok(r, false)) {
-		rc = pg_msg(err, "", r ? PQresultErrorMessage(r) :
-			PQerrorMessage(pg->conn));
-		PQclear(r);
+		rc = pg_msg(err, "", r ? pq.PQresultErrorMessage(r) :
+			pq.PQerrorMessage(pg->conn));
+		pq.PQclear(r);
 		return rc;
 	}
 	if (!out) {
-		PQclear(r);
+		pq.PQclear(r);
 		return 0;
 	}
 	*out = rip_xcalloc(1, sizeof(**out));
@@ -292,26 +330,26 @@ int rip_pg_exec(struct rip_pg *pg, const char *sql, struct rip_err *err)
 int rip_pg_exec_script(size_t *pos, struct rip_pg *pg, const char *sql,
 	struct rip_err *err)
 {
-	PGresult *r = PQexec(pg->conn, sql);
+	PGresult *r = pq.PQexec(pg->conn, sql);
 	int rc = 0;
 
 	*pos = 0;
 	if (!ok(r, true)) {
-		const char *at = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
-		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		const char *at = pq.PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+		const char *msg = pq.PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 
 		*pos = at ? strtoul(at, NULL, 10) : 0;
 		rc = msg ? rip_err_set(err, RIP_EFAIL, "%s", msg) :
-			pg_msg(err, "", r ? PQresultErrorMessage(r) :
-				PQerrorMessage(pg->conn));
+			pg_msg(err, "", r ? pq.PQresultErrorMessage(r) :
+				pq.PQerrorMessage(pg->conn));
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
 void rip_pg_rollback(struct rip_pg *pg)
 {
-	PQclear(PQexec(pg->conn, "ROLLBACK"));
+	pq.PQclear(pq.PQexec(pg->conn, "ROLLBACK"));
 }
 
 /* ------------------------------------------------------------------ */
@@ -319,37 +357,37 @@ void rip_pg_rollback(struct rip_pg *pg)
 
 size_t rip_pg_rows(const struct rip_pg_res *r)
 {
-	int n = PQntuples(r->r);
+	int n = pq.PQntuples(r->r);
 
 	return n > 0 ? (size_t)n : 0;
 }
 
 const char *rip_pg_get(const struct rip_pg_res *r, size_t row, size_t col)
 {
-	return PQgetisnull(r->r, (int)row, (int)col) ? NULL :
-		PQgetvalue(r->r, (int)row, (int)col);
+	return pq.PQgetisnull(r->r, (int)row, (int)col) ? NULL :
+		pq.PQgetvalue(r->r, (int)row, (int)col);
 }
 
 const char *rip_pg_value(const struct rip_pg_res *r, size_t row, size_t col)
 {
-	return PQgetvalue(r->r, (int)row, (int)col);
+	return pq.PQgetvalue(r->r, (int)row, (int)col);
 }
 
 bool rip_pg_flag(const struct rip_pg_res *r, size_t row, size_t col)
 {
-	return !strcmp(PQgetvalue(r->r, (int)row, (int)col), "t");
+	return !strcmp(pq.PQgetvalue(r->r, (int)row, (int)col), "t");
 }
 
 uint64_t rip_pg_changed(const struct rip_pg_res *r)
 {
-	return strtoull(PQcmdTuples(r->r), NULL, 10);
+	return strtoull(pq.PQcmdTuples(r->r), NULL, 10);
 }
 
 void rip_pg_res_free(struct rip_pg_res *r)
 {
 	if (!r)
 		return;
-	PQclear(r->r);
+	pq.PQclear(r->r);
 	free(r);
 }
 
@@ -387,12 +425,12 @@ int rip_pg_database_drop(struct rip_pg *admin, const char *name,
 	struct rip_buf sql = RIP_BUF_INIT;
 	int rc;
 
-	if (PQstatus(admin->conn) != CONNECTION_OK)
-		PQreset(admin->conn);
+	if (pq.PQstatus(admin->conn) != CONNECTION_OK)
+		pq.PQreset(admin->conn);
 	rip_buf_adds(&sql, "DROP DATABASE IF EXISTS ");
 	add_ident(&sql, name);
 	/* FORCE (13+) ends sessions a failed migration may have left */
-	if (PQserverVersion(admin->conn) >= 130000)
+	if (pq.PQserverVersion(admin->conn) >= 130000)
 		rip_buf_adds(&sql, " WITH (FORCE)");
 	rc = rip_pg_exec(admin, sql.buf, err);
 	rip_buf_release(&sql);

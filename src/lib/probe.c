@@ -139,6 +139,8 @@ static bool url_ok(struct rip_probe *p)
 		probe_fail(p, "bad URL: empty");
 	else if (v == RIP_HTTP_URL_SCHEME)
 		probe_fail(p, "bad URL: '%s' is not http or https", scheme.buf);
+	else if (v == RIP_HTTP_URL_NOLIB)
+		probe_fail(p, "libcurl (libcurl.so.4) cannot be loaded");
 	else if (v != RIP_HTTP_URL_OK)
 		probe_fail(p, "bad URL");
 	rip_buf_release(&scheme);
