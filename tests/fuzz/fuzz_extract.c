@@ -15,8 +15,8 @@
  * many files and links as the result says, with modes 0644/0755 and no
  * device, fifo or setuid bit; nothing ever appears outside the roots (a
  * sentinel folder beside them stays empty); no descriptor stays open.
- * The roots live in one folder under /dev/shm (or /tmp), made once and
- * emptied after each input.
+ * The roots live in one folder under $RIPCORD_FUZZ_TMPDIR, else /dev/shm
+ * (or /tmp), made once and emptied after each input.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -66,7 +66,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	memfd = memfd_create("fuzz-extract", MFD_CLOEXEC);
 	FUZZ_CHECK(memfd >= 0);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
-	snprintf(base, sizeof(base), "/dev/shm/fuzz-extract-XXXXXX");
+	/* a crash skips atexit: run.sh names a folder it removes itself */
+	if (getenv("RIPCORD_FUZZ_TMPDIR"))
+		snprintf(base, sizeof(base), "%.200s/fuzz-extract-XXXXXX",
+			getenv("RIPCORD_FUZZ_TMPDIR"));
+	else
+		snprintf(base, sizeof(base), "/dev/shm/fuzz-extract-XXXXXX");
 	if (!mkdtemp(base)) {
 		snprintf(base, sizeof(base), "/tmp/fuzz-extract-XXXXXX");
 		FUZZ_CHECK(mkdtemp(base) != NULL);

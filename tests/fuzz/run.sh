@@ -55,7 +55,11 @@ if ! ninja -C "$build" "${exes[@]}" >"$build/fuzz-ninja.log" 2>&1; then
   exit 2
 fi
 
-work=$(mktemp -d /tmp/ripcord-fuzz-XXXXXX)
+# in memory when it can be; fuzz_extract's roots go there too, so that
+# an input that kills it leaves nothing behind
+work=$(mktemp -d /dev/shm/ripcord-fuzz-XXXXXX 2>/dev/null ||
+  mktemp -d /tmp/ripcord-fuzz-XXXXXX)
+export RIPCORD_FUZZ_TMPDIR=$work
 findings=$(mktemp -d /tmp/ripcord-fuzz-findings-XXXXXX)
 declare -A target_of=()
 cleanup() {
