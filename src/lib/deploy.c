@@ -667,8 +667,11 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 	seq = rip_xcalloc(k, sizeof(*seq));
 	why = rip_xcalloc(k, sizeof(*why));
 	roots = rip_xcalloc(k, sizeof(*roots));
+	/* refused before any intent is written; nothing to create: a switch
+	 * needs releases/<id>, which the extracts made (mkdir -p of every
+	 * root cost 6 failing mkdirs a target) */
 	for (size_t j = 0; j < k && rc == 0; j++)
-		if ((rc = rip_root_prepare(p->v[i + j].target->root, err)) < 0)
+		if ((rc = rip_root_check(p->v[i + j].target->root, err)) < 0)
 			rip_err_prefix(err, "target '%s'", p->v[i + j].target->name);
 	if (rc == 0 && (rc = rip_state_begin(st, err)) == 0) {
 		for (size_t j = 0; j < k && rc == 0; j++) {
