@@ -4,11 +4,11 @@
  *
  * The artifact is opened once: hashed, its digest and signature checked,
  * then read again from the same descriptor and decompressed once
- * (artifact.c), its stream hashed again to prove it is the file that was
- * checked. What it holds is then checked
- * both ways against its own lists: every entry listed with the right
- * digest or link target, every listed path present, nothing unlisted, and
- * MANIFEST's counts equal to what is really there. The digest of the file
+ * (artifact.c), the stream hashed again to prove it is the file that was
+ * checked. What it holds is then checked both ways against its own lists:
+ * every entry listed with the right digest or link target, every listed
+ * path present, nothing unlisted, and MANIFEST's counts equal to what is
+ * really there. The digest of the file
  * is checked against state.db and the signature against verify_key, so a
  * forger must beat SHA-256 and Ed25519 rather than our bookkeeping.
  */
