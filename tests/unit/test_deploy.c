@@ -7,7 +7,9 @@
  * while a rollback is planned and applied: a warm rollback reads none,
  * one that extracts reads its destination's, and the downs read only the
  * releases they need, newest first, on to the release a migration was
- * applied from when newer ones carry a changed version of it.
+ * applied from when newer ones carry a changed version of it. The
+ * rollback target is found past the newest few switches of the journal
+ * when they are all the release that runs or ones a rollback fled.
  */
 #include "helpers.h"
 
@@ -24,7 +26,7 @@
 #include "ripcord/store.h"
 #include "ripcord/target.h"
 
-#define MAX_REL 4
+#define MAX_REL 8
 
 /* The fixture; tmp first, so helpers.h's tpath() works on it too. */
 struct fx {
@@ -346,6 +348,33 @@ static void test_changed_migration_reads_on(void **state)
 	assert_string_equal(opens(f), "v1:2 v2:2 v3:2");
 }
 
+/* v1, then x1..x5 each deployed and rolled back: the newest ten
+ * switches are v1 or fled releases; the rollback goes back to v0. */
+static void test_target_past_newest_switches(void **state)
+{
+	static const char *const xs[] = { "x1", "x2", "x3", "x4", "x5" };
+	struct fx *f = fx_of(state);
+	struct rip_err err;
+
+	load(f, false);
+	cut(state, "v0");
+	cut(state, "v1");
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(xs); i++)
+		cut(state, xs[i]);
+	deploy(f, "v0");
+	deploy(f, "v1");
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(xs); i++) {
+		deploy(f, xs[i]);
+		if (rollback(f, NULL, &err) < 0)
+			fail_msg("rollback from %s: %s", xs[i], err.msg);
+		assert_current(state, "web-1", "v1");
+	}
+	if (rollback(f, NULL, &err) < 0)
+		fail_msg("rollback: %s", err.msg);
+	assert_current(state, "web-1", "v0");
+	assert_current(state, "web-2", "v0");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -354,6 +383,7 @@ int main(void)
 		T(test_warm_reads_nothing),
 		T(test_downs_read_what_they_need),
 		T(test_changed_migration_reads_on),
+		T(test_target_past_newest_switches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
