@@ -94,6 +94,34 @@ RIP_MUST_CHECK int rip_artifact_read(struct rip_artifact_contents *out,
 RIP_MUST_CHECK int rip_artifact_read_capture(
 	struct rip_artifact_contents *out, const char *path,
 	const char *capture, struct rip_err *err);
+
+/*
+ * What a reader hands each entry to as it streams past (a drill's scratch
+ * extraction): begin() once the entry's header passed every refusal
+ * above, then for a file block() with each block of its data, in order,
+ * and end() with its size and digest. Nothing a sink is given is proven
+ * yet: the artifact's lists come last, so only a caller that verified the
+ * whole artifact afterwards may trust what the sink made of it. A sink
+ * that returns a negative code stops the read with it.
+ */
+struct rip_artifact_sink {
+	int (*begin)(void *data, const struct rip_artifact_entry *e,
+		struct rip_err *err);
+	int (*block)(void *data, const struct rip_artifact_entry *e,
+		const void *buf, size_t len, struct rip_err *err);
+	int (*end)(void *data, const struct rip_artifact_entry *e,
+		struct rip_err *err);
+	void *data;
+};
+
+/*
+ * rip_artifact_read_capture of the artifact open at fd, read from where it
+ * stands to its end (fd stays open), each entry also handed to sink when
+ * it is not NULL.
+ */
+RIP_MUST_CHECK int rip_artifact_read_fd(struct rip_artifact_contents *out,
+	int fd, const char *capture, const struct rip_artifact_sink *sink,
+	struct rip_err *err);
 void rip_artifact_contents_release(struct rip_artifact_contents *c);
 
 /* Whether a path inside an artifact is safe: relative, no "." or "..". */

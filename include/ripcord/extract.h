@@ -2,7 +2,8 @@
 /*
  * extract.h: unpacking a release's payload onto disk, securely.
  *
- * The artifact is read twice: once defensively for its lists (SHA256SUMS
+ * The artifact is read twice (a drill's scratch copy: once, see
+ * rip_extract_verify_scratch): once defensively for its lists (SHA256SUMS
  * and LINKS sort after payload/), then streamed, every entry checked
  * against those lists as it passes, written below a temporary dot-folder
  * beside the destination, which is renamed into place only when everything
@@ -16,6 +17,10 @@
 #define RIPCORD_EXTRACT_H
 
 #include "ripcord/err.h"
+
+struct rip_migrations;
+struct rip_store;
+struct rip_verify_result;
 
 struct rip_extract_result {
 	uint64_t files;
@@ -55,11 +60,21 @@ RIP_MUST_CHECK int rip_extract_payload_many(struct rip_extract_result *out,
 	struct rip_err *err);
 
 /*
- * rip_extract_payload for a folder that is thrown away afterwards (a
- * drill's scratch copy): the same checks, but nothing is made durable, so
- * its pages need never reach the disk.
+ * A drill's scratch copy of release id, in the one read of its artifact
+ * that verifies it: rip_verify_release (and rip_release_migrations into
+ * migs, when not NULL), with the payload extracted into dest as the
+ * artifact streams past, below a dot-folder beside dest that is renamed
+ * to dest only when the whole artifact verified. The artifact is opened
+ * once, hashed and its signature checked before it is parsed, and
+ * decompressed once. dest is thrown away afterwards, so nothing is made
+ * durable. On failure dest does not exist, *out is zeroed and migs is
+ * empty; the code is verify's (RIP_EINTEGRITY or RIP_ESECURITY for a
+ * tampered or hostile artifact) or extraction's. *vr is filled as
+ * rip_verify_release leaves it: release it in every case.
  */
-RIP_MUST_CHECK int rip_extract_scratch(struct rip_extract_result *out,
-	const char *artifact_path, const char *dest, struct rip_err *err);
+RIP_MUST_CHECK int rip_extract_verify_scratch(struct rip_verify_result *vr,
+	struct rip_migrations *migs, struct rip_extract_result *out,
+	struct rip_store *store, const char *id, const char *verify_key,
+	const char *dest, struct rip_err *err);
 
 #endif

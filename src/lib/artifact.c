@@ -9,7 +9,9 @@
  * write callback, so the artifact is read zero extra times.
  *
  * Reading trusts nothing: entries are checked as they stream past, sizes
- * and counts are bounded, and no data is ever written to disk here.
+ * and counts are bounded, and no data is ever written to disk here; a
+ * caller's sink (a drill's scratch extraction) may write what streams
+ * past, and trusts it only once the whole artifact verified.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -365,46 +367,52 @@ static struct rip_buf *keep_slot(struct rip_artifact_contents *c,
 
 static int read_data(struct rip_artifact_contents *c,
 	struct rip_artifact_entry *ent, struct archive *a, struct reader *r,
-	uint64_t *total, const char *capture, struct rip_err *err)
+	uint64_t *total, const char *capture,
+	const struct rip_artifact_sink *sink, struct rip_err *err)
 {
 	struct rip_buf *meta = keep_slot(c, ent->path, capture);
 	struct rip_sha256 sha;
 	const void *buf;
 	size_t len;
 	la_int64_t off;
-	int st;
+	int st, rc = 0;
 
 	rip_sha256_init(&sha);
 	while ((st = archive_read_data_block(a, &buf, &len, &off)) ==
 			ARCHIVE_OK) {
 		if ((uint64_t)off != ent->size) {
-			rip_sha256_release(&sha);
-			return rip_err_set(err, RIP_ESECURITY, "entry '%s' has holes "
+			rc = rip_err_set(err, RIP_ESECURITY, "entry '%s' has holes "
 				"(sparse data); artifacts have none", ent->path);
+			break;
 		}
 		ent->size += len;
 		*total += len;
 		if (*total > RATIO_FLOOR && *total / MAX_RATIO > r->size) {
-			rip_sha256_release(&sha);
-			return rip_err_set(err, RIP_ESECURITY, "entry '%s' expands "
+			rc = rip_err_set(err, RIP_ESECURITY, "entry '%s' expands "
 				"beyond %u times the compressed size (a "
 				"decompression bomb?)", ent->path, MAX_RATIO);
+			break;
 		}
-		if (meta) {
-			if (meta->len + len > MAX_META) {
-				rip_sha256_release(&sha);
-				return rip_err_set(err, RIP_ESECURITY, "'%s' is "
-					"larger than %u bytes", ent->path, MAX_META);
-			}
+		if (meta && meta->len + len > MAX_META) {
+			rc = rip_err_set(err, RIP_ESECURITY, "'%s' is larger than "
+				"%u bytes", ent->path, MAX_META);
+			break;
+		}
+		if (meta)
 			rip_buf_add(meta, buf, len);
-		}
+		if (sink && (rc = sink->block(sink->data, ent, buf, len, err)) < 0)
+			break;
 		rip_sha256_update(&sha, buf, len);
+	}
+	if (rc < 0) {
+		rip_sha256_release(&sha);
+		return rc;
 	}
 	rip_sha256_final(ent->digest, &sha);
 	if (st != ARCHIVE_EOF)
 		return rip_err_set(err, RIP_EINTEGRITY, "entry '%s' is damaged: "
 			"%s", ent->path, archive_error_string(a));
-	return 0;
+	return sink ? sink->end(sink->data, ent, err) : 0;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -422,23 +430,80 @@ int rip_artifact_read(struct rip_artifact_contents *c, const char *path,
 int rip_artifact_read_capture(struct rip_artifact_contents *c,
 	const char *path, const char *capture, struct rip_err *err)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0) {
+		memset(c, 0, sizeof(*c));
+		rip_buf_init(&c->manifest, 0);
+		rip_buf_init(&c->sums, 0);
+		rip_buf_init(&c->links, 0);
+		return rip_err_errno(err, errno == ENOENT ? RIP_ENOTFOUND :
+			RIP_EIO, "cannot open artifact '%s'", path);
+	}
+	rc = rip_artifact_read_fd(c, fd, capture, NULL, err);
+	close(fd);
+	if (rc == RIP_EIO)
+		rip_err_prefix(err, "'%s'", path);
+	return rc;
+}
+
+/* Every header and its data, each entry checked as it streams past. */
+static int read_entries(struct rip_artifact_contents *c, struct archive *a,
+	struct reader *r, const char *capture,
+	const struct rip_artifact_sink *sink, struct rip_err *err)
+{
+	struct archive_entry *e;
+	uint64_t total = 0;
+	int rc, st;
+
+	/* ARCHIVE_WARN is a name that cannot be shown in the locale's
+	 * charset; we take names as UTF-8, so it is not damage */
+	for (;;) {
+		locale_t old = rip_utf8_enter();
+
+		st = archive_read_next_header(a, &e);
+		rip_utf8_leave(old);
+		if (st != ARCHIVE_OK && st != ARCHIVE_WARN)
+			break;
+		if (c->n >= MAX_ENTRIES)
+			return rip_err_set(err, RIP_ESECURITY, "more than %u "
+				"entries", MAX_ENTRIES);
+		RIP_ALLOC_GROW(c->v, c->n + 1, c->alloc);
+		struct rip_artifact_entry *ent = &c->v[c->n];
+		memset(ent, 0, sizeof(*ent));
+		c->n++;
+		if ((rc = check_entry(ent, e, err)) < 0 ||
+		    (sink && (rc = sink->begin(sink->data, ent, err)) < 0))
+			return rc;
+		if (ent->kind == RIP_ART_FILE && (rc = read_data(c, ent, a, r,
+				&total, capture, sink, err)) < 0)
+			return rc;
+	}
+	if (st == ARCHIVE_EOF)
+		return 0;
+	if (r->io_errno) {
+		errno = r->io_errno;
+		return rip_err_errno(err, RIP_EIO, "cannot read the artifact");
+	}
+	return rip_err_set(err, RIP_EINTEGRITY, "damaged archive: %s",
+		archive_error_string(a));
+}
+
+int rip_artifact_read_fd(struct rip_artifact_contents *c, int fd,
+	const char *capture, const struct rip_artifact_sink *sink,
+	struct rip_err *err)
+{
 	struct reader *r = rip_xcalloc(1, sizeof(*r));
 	struct archive *a = archive_read_new();
-	struct archive_entry *e;
 	const void *tail;
-	uint64_t total = 0;
-	int rc = 0, st;
+	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
 	rip_buf_init(&c->manifest, 0);
 	rip_buf_init(&c->sums, 0);
 	rip_buf_init(&c->links, 0);
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0) {
-		rc = rip_err_errno(err, errno == ENOENT ? RIP_ENOTFOUND : RIP_EIO,
-			"cannot open artifact '%s'", path);
-		goto done;
-	}
+	r->fd = fd;
 	rip_sha256_init(&r->sha);
 	if (!a)
 		abort();
@@ -456,38 +521,8 @@ int rip_artifact_read_capture(struct rip_artifact_contents *c,
 			"artifact");
 		goto done;
 	}
-	/* ARCHIVE_WARN is a name that cannot be shown in the locale's
-	 * charset; we take names as UTF-8, so it is not damage */
-	for (;;) {
-		locale_t old = rip_utf8_enter();
-
-		st = archive_read_next_header(a, &e);
-		rip_utf8_leave(old);
-		if (st != ARCHIVE_OK && st != ARCHIVE_WARN)
-			break;
-		if (c->n >= MAX_ENTRIES) {
-			rc = rip_err_set(err, RIP_ESECURITY, "more than %u entries",
-				MAX_ENTRIES);
-			goto done;
-		}
-		RIP_ALLOC_GROW(c->v, c->n + 1, c->alloc);
-		struct rip_artifact_entry *ent = &c->v[c->n];
-		memset(ent, 0, sizeof(*ent));
-		c->n++;
-		if ((rc = check_entry(ent, e, err)) < 0)
-			goto done;
-		if (ent->kind == RIP_ART_FILE &&
-		    (rc = read_data(c, ent, a, r, &total, capture, err)) < 0)
-			goto done;
-	}
-	if (st != ARCHIVE_EOF) {
-		rc = r->io_errno ?
-			(errno = r->io_errno, rip_err_errno(err, RIP_EIO,
-				"cannot read '%s'", path)) :
-			rip_err_set(err, RIP_EINTEGRITY, "damaged archive: %s",
-				archive_error_string(a));
+	if ((rc = read_entries(c, a, r, capture, sink, err)) < 0)
 		goto done;
-	}
 	/* drain what follows the end-of-archive marker, for the file digest */
 	while (read_cb(a, r, &tail) > 0)
 		;
@@ -506,8 +541,6 @@ done:
 	archive_read_free(a);
 	if (r->sha.ctx)
 		rip_sha256_release(&r->sha);
-	if (r->fd >= 0)
-		close(r->fd);
 	free(r);
 	if (rc < 0)
 		rip_artifact_contents_release(c);

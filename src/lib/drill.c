@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * drill.c: the record of drills in state.db and the rollout gate
- * (drill.h).
+ * drill.c: the record of drills in state.db, the rollout gate, and
+ * running a drill (drill.h).
+ *
+ * A drill reads its artifact once: one decompression verifies it, writes
+ * the scratch copy that fidelity hashes, and keeps the migrations the
+ * round trip runs (rip_extract_verify_scratch); the copy appears only
+ * once the whole artifact verified.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -15,6 +20,7 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/hook.h"
 #include "ripcord/log.h"
+#include "ripcord/migration.h"
 #include "ripcord/probe.h"
 #include "ripcord/release.h"
 #include "ripcord/roundtrip.h"
@@ -192,9 +198,11 @@ struct drill {
 	rip_drill_fn fn;
 	void *data;
 	struct rip_verify_result vr;
+	struct rip_migrations migs;   /* the release's, read with it */
 	char *scratch;            /* the folder everything happens in */
 	char *root;               /* <scratch>/target: a scratch deploy root */
 	char *dir;                /* <root>/releases/<id>: the payload */
+	bool extracted;           /* ... verified and there */
 };
 
 /* Ends step k: its outcome from rc and err, its time since t0. */
@@ -216,29 +224,10 @@ static int step_done(struct drill *d, enum rip_drill_step_kind k, double t0,
 	return rc;
 }
 
-static int step_integrity(struct drill *d, struct rip_err *err)
-{
-	double t0 = rip_monotonic();
-	int rc = rip_verify_release(&d->vr, d->store, d->out->release,
-		d->cfg->package.verify_key, err);
-	char *note = NULL;
-
-	if (rc == 0)
-		note = rip_xasprintf("%llu files, %llu links%s",
-			(unsigned long long)d->vr.files,
-			(unsigned long long)d->vr.links,
-			d->vr.sig_checked ? ", signature checked" : "");
-	rc = step_done(d, RIP_STEP_INTEGRITY, t0, rc, err, note);
-	free(note);
-	return rc;
-}
-
-/* A scratch folder and, in it, a deploy root holding the payload. */
+/* A scratch folder and, in it, a deploy root for the payload. */
 static int make_scratch(struct drill *d, struct rip_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
-	struct rip_extract_result res;
-	char *art;
 	int rc;
 
 	d->scratch = rip_xasprintf("%s/ripcord-drill-XXXXXX", tmp && *tmp ?
@@ -252,23 +241,48 @@ static int make_scratch(struct drill *d, struct rip_err *err)
 	}
 	d->root = rip_path_join(d->scratch, "target");
 	d->dir = rip_root_release_dir(d->root, d->out->release);
-	art = rip_store_artifact_path(d->store, d->out->release);
-	if ((rc = rip_root_prepare(d->root, err)) == 0)
-		rc = rip_extract_scratch(&res, art, d->dir, err);
-	free(art);
+	return rip_root_prepare(d->root, err);
+}
+
+/*
+ * The artifact verified and its payload extracted into the scratch root
+ * in the same read (one decompression), its migrations kept for the
+ * round trip: the copy appears only when the whole artifact verified.
+ */
+static int step_integrity(struct drill *d, struct rip_err *err)
+{
+	double t0 = rip_monotonic();
+	struct rip_migrations *migs = d->cfg->migrations.dir ? &d->migs :
+		NULL;
+	struct rip_extract_result res;
+	char *note = NULL;
+	int rc = make_scratch(d, err);
+
+	if (rc == 0)
+		rc = rip_extract_verify_scratch(&d->vr, migs, &res, d->store,
+			d->out->release, d->cfg->package.verify_key, d->dir, err);
+	if (rc == 0) {
+		d->extracted = true;
+		note = rip_xasprintf("%llu files, %llu links%s",
+			(unsigned long long)d->vr.files,
+			(unsigned long long)d->vr.links,
+			d->vr.sig_checked ? ", signature checked" : "");
+	}
+	rc = step_done(d, RIP_STEP_INTEGRITY, t0, rc, err, note);
+	free(note);
 	return rc;
 }
 
+/* The scratch copy hashed as git trees: no second read of the artifact. */
 static int step_fidelity(struct drill *d, struct rip_err *err)
 {
 	double t0 = rip_monotonic();
-	int rc = make_scratch(d, err);
 	struct rip_fidelity f;
 	char *note = NULL;
+	int rc = rip_fidelity_check(&f, d->dir, d->vr.manifest, d->cfg->dir,
+		&d->cfg->package.include, &d->cfg->package.exclude, err);
 
-	if (rc == 0 && (rc = rip_fidelity_check(&f, d->dir, d->vr.manifest,
-			d->cfg->dir, &d->cfg->package.include,
-			&d->cfg->package.exclude, err)) == 0)
+	if (rc == 0)
 		note = rip_xasprintf("tree %.12s%s", f.tree, f.repo_checked ?
 			", as in the repository" : ", not in this repository");
 	rc = step_done(d, RIP_STEP_FIDELITY, t0, rc, err, note);
@@ -302,7 +316,7 @@ static int parent_migrations(struct drill *d, struct rip_migrations *out,
 
 static int step_roundtrip(struct drill *d, struct rip_err *err)
 {
-	struct rip_migrations mine = { 0 }, theirs = { 0 };
+	struct rip_migrations theirs = { 0 };
 	const char *note = NULL;
 	char *text = NULL;
 	double t0 = rip_monotonic();
@@ -317,15 +331,13 @@ static int step_roundtrip(struct drill *d, struct rip_err *err)
 			"know only their own); use the sqlite or postgres driver");
 		return step_done(d, RIP_STEP_ROUNDTRIP, t0, rc, err, NULL);
 	}
-	if ((rc = rip_release_migrations(&mine, d->store, d->out->release,
-			d->cfg->package.verify_key, err)) == 0 &&
-	    (rc = parent_migrations(d, &theirs, &note, err)) == 0) {
+	if ((rc = parent_migrations(d, &theirs, &note, err)) == 0) {
 		struct rip_roundtrip_opts o;
 		struct rip_roundtrip rt;
 
 		rip_roundtrip_opts_init(&o, d->cfg);
 		o.tmpdir = d->scratch;
-		rc = rip_roundtrip_run(&rt, &o, &theirs, &mine, err);
+		rc = rip_roundtrip_run(&rt, &o, &theirs, &d->migs, err);
 		if (rc == 0)
 			text = rip_xasprintf("%zu migration%s undone and redone%s%s",
 				rt.ups, rt.ups == 1 ? "" : "s", rt.skipped ?
@@ -341,7 +353,6 @@ static int step_roundtrip(struct drill *d, struct rip_err *err)
 	}
 	rc = step_done(d, RIP_STEP_ROUNDTRIP, t0, rc, err, text);
 	free(text);
-	rip_migrations_release(&mine);
 	rip_migrations_release(&theirs);
 	return rc;
 }
@@ -500,7 +511,7 @@ int rip_drill_run(struct rip_drill_outcome *out,
 		worst = rc;
 		if (rc == 0)
 			worst = rc = step_roundtrip(&d, err);
-		src = d.dir ? step_smoke(&d, &smoke_err) : 0;
+		src = d.extracted ? step_smoke(&d, &smoke_err) : 0;
 		if (!worst && src) {
 			worst = src;
 			*err = smoke_err;
@@ -520,6 +531,7 @@ done:
 	free(d.root);
 	free(d.dir);
 	rip_verify_result_release(&d.vr);
+	rip_migrations_release(&d.migs);
 	return rc;
 }
 

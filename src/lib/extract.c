@@ -34,8 +34,18 @@
  * (open, next header, data blocks) and repeats artifact.c's refusals and
  * expansion bound rather than changing that file.
  *
+ * A drill's scratch copy is the exception: rip_extract_verify_scratch
+ * verifies and extracts in one read. artifact.c's reader streams the
+ * artifact once (after verify.c hashed it and checked its signature),
+ * and a sink here writes each payload entry into the scratch dest's
+ * dot-folder as it passes, before its digest is known; verify.c then
+ * checks every entry against the lists, and only a whole artifact gets
+ * its folder renamed to dest. Nothing reads the folder before that, and
+ * on any failure it is removed, so a copy made from a tampered artifact
+ * is never seen.
+ *
  * Tuned for safety, then speed: the artifact is read twice at disk speed,
- * however many the destinations.
+ * however many the destinations (a drill's copy: decompressed once).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +63,8 @@
 #include "ripcord/extract.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/manifest.h"
+#include "ripcord/migration.h"
+#include "ripcord/release.h"
 #include "archive_internal.h"
 #include "extract_internal.h"
 #include "banned.h"
@@ -588,8 +600,100 @@ int rip_extract_payload(struct rip_extract_result *out,
 	return extract(out, artifact_path, &dest, 1, false, err);
 }
 
-int rip_extract_scratch(struct rip_extract_result *out,
-	const char *artifact_path, const char *dest, struct rip_err *err)
+/* ---- a drill's copy, in the one read that verifies it ------------------ */
+
+struct scratch {
+	struct rip_dests *d;
+	struct rip_extract_result res;
+};
+
+/* The payload path below the dest of entry e, NULL when e is not one. */
+static const char *payload_rel(const struct rip_artifact_entry *e)
 {
-	return extract(out, artifact_path, &dest, 1, true, err);
+	return starts(e->path, "payload/") ? e->path + strlen("payload/") :
+		NULL;
+}
+
+static int scratch_begin(void *data, const struct rip_artifact_entry *e,
+	struct rip_err *err)
+{
+	struct scratch *s = data;
+	const char *rel = payload_rel(e);
+
+	if (!strcmp(e->path, "payload"))
+		return e->kind == RIP_ART_DIR ? 0 : rip_err_set(err,
+			RIP_ESECURITY, "entry 'payload' is not a folder");
+	if (!rel)
+		return 0;       /* ripcord/ metadata is not extracted */
+	/* "payload/x/" as a file or link: no name to make */
+	if (!*rel || rel[strlen(rel) - 1] == '/')
+		return rip_err_set(err, RIP_ESECURITY, "entry '%s' has an empty "
+			"last name", e->path);
+	switch (e->kind) {
+	case RIP_ART_FILE:
+		return rip_dests_open_files(s->d, e->path, rel);
+	case RIP_ART_LINK:
+		s->res.links++;
+		return rip_dests_symlink(s->d, e->path, rel, e->target);
+	case RIP_ART_DIR:
+		return rip_dests_mkdir(s->d, e->path, rel);
+	}
+	return 0;
+}
+
+static int scratch_block(void *data, const struct rip_artifact_entry *e,
+	const void *buf, size_t len, struct rip_err *err)
+{
+	struct scratch *s = data;
+	const char *rel = payload_rel(e);
+
+	(void)err;
+	return rel ? rip_dests_write(s->d, rel, buf, len) : 0;
+}
+
+static int scratch_end(void *data, const struct rip_artifact_entry *e,
+	struct rip_err *err)
+{
+	struct scratch *s = data;
+	const char *rel = payload_rel(e);
+
+	(void)err;
+	if (!rel)
+		return 0;
+	s->res.files++;
+	s->res.bytes += e->size;
+	return rip_dests_close_files(s->d, rel, e->mode, 0);
+}
+
+int rip_extract_verify_scratch(struct rip_verify_result *vr,
+	struct rip_migrations *migs, struct rip_extract_result *out,
+	struct rip_store *store, const char *id, const char *verify_key,
+	const char *dest, struct rip_err *err)
+{
+	struct scratch s = { .d = rip_dests_new(&dest, 1, err) };
+	const struct rip_artifact_sink sink = { scratch_begin, scratch_block,
+		scratch_end, &s };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(vr, 0, sizeof(*vr));
+	if (migs)
+		memset(migs, 0, sizeof(*migs));
+	rip_dests_scratch(s.d);
+	if ((rc = rip_dests_check(s.d)) < 0 ||
+	    (rc = rip_dests_make_temps(s.d)) < 0)
+		goto done;
+	rip_dests_next_batch(s.d);      /* one dest: one batch */
+	if ((rc = rip_dests_batch_open(s.d)) < 0 ||
+	    (rc = rip_verify_release_sink(vr, migs, store, id, verify_key,
+		    &sink, err)) < 0 ||
+	    (rc = rip_dests_batch_close(s.d)) < 0 ||
+	    (rc = rip_dests_commit(s.d)) < 0)
+		goto done;
+	*out = s.res;
+done:
+	if (rc < 0 && migs)
+		rip_migrations_release(migs);
+	rip_dests_free(s.d, rc < 0);
+	return rc;
 }

@@ -2,7 +2,8 @@
 /*
  * extract_internal.h: what extract_dest.c lends extract.c: the
  * destinations of one extraction, each a temporary folder filled through
- * folder fds and renamed into place at the end, all or nothing.
+ * folder fds and renamed into place at the end, all or nothing; and what
+ * verify.c lends it for a drill's one-pass extraction (at the end).
  *
  * extract.c owns the stream and every check of what an entry may be;
  * these functions only put an entry that passed them into every
@@ -19,7 +20,11 @@
 
 #include "ripcord/err.h"
 
+struct rip_artifact_sink;
 struct rip_dests;
+struct rip_migrations;
+struct rip_store;
+struct rip_verify_result;
 
 /* The destinations dests[0..n), nothing made on disk yet. Never NULL. */
 struct rip_dests *rip_dests_new(const char *const *dests, size_t n,
@@ -64,5 +69,17 @@ int rip_dests_mkdir(struct rip_dests *d, const char *entry, const char *rel);
 /* Every folder renamed to its dest (never over anything), then every
  * parent fsynced; on failure the renames made are taken back. */
 int rip_dests_commit(struct rip_dests *d);
+
+/*
+ * rip_verify_release (and, when migs is not NULL, rip_release_migrations)
+ * of release id, each entry of its artifact handed to sink as the one
+ * decompression of it streams past (artifact.h). Returns 0 only when the
+ * whole artifact verified: only then may what sink made of it be trusted.
+ * On failure migs is empty.
+ */
+int rip_verify_release_sink(struct rip_verify_result *out,
+	struct rip_migrations *migs, struct rip_store *store, const char *id,
+	const char *verify_key, const struct rip_artifact_sink *sink,
+	struct rip_err *err);
 
 #endif

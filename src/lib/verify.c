@@ -2,15 +2,21 @@
 /*
  * verify.c: proving an artifact is whole, untampered and self-consistent.
  *
- * The artifact is read once (artifact.c); what it holds is then checked
- * both ways against its own lists: every entry listed with the right
- * digest or link target, every listed path present, nothing unlisted, and
- * MANIFEST's counts equal to what is really there. The digest of the file
+ * The artifact is opened once: hashed, its digest and signature checked,
+ * then read again from the same descriptor and decompressed once
+ * (artifact.c), the stream hashed again to prove it is the file that was
+ * checked. What it holds is then checked both ways against its own lists:
+ * every entry listed with the right digest or link target, every listed
+ * path present, nothing unlisted, and MANIFEST's counts equal to what is
+ * really there. The digest of the file
  * is checked against state.db and the signature against verify_key, so a
  * forger must beat SHA-256 and Ed25519 rather than our bookkeeping.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ripcord/artifact.h"
 #include "ripcord/fsutil.h"
@@ -18,6 +24,7 @@
 #include "ripcord/manifest.h"
 #include "ripcord/release.h"
 #include "ripcord/sign.h"
+#include "extract_internal.h"
 #include "banned.h"
 
 struct check {
@@ -238,17 +245,42 @@ static int check_entries(struct check *k)
 	return rc ? rc : check_listed(k);
 }
 
+/* SHA-256 of what fd holds from its start; fd is left at its end. */
+static int hash_fd(unsigned char digest[RIP_SHA256_LEN], int fd,
+	const char *path, struct rip_err *err)
+{
+	unsigned char chunk[1 << 16];
+	struct rip_sha256 s;
+
+	rip_sha256_init(&s);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rip_sha256_release(&s);
+			return rip_err_errno(err, RIP_EIO, "cannot read '%s'", path);
+		}
+		if (n == 0)
+			break;
+		rip_sha256_update(&s, chunk, (size_t)n);
+	}
+	rip_sha256_final(digest, &s);
+	return 0;
+}
+
 /*
  * The cheap checks first: the file's digest against state.db and its
  * signature, before a byte of a possibly hostile archive is parsed.
  */
-static int check_outside(struct rip_verify_result *out, const char *path,
-	unsigned char digest[RIP_SHA256_LEN], const char *expect_sha256,
-	const char *verify_key, struct rip_err *err)
+static int check_outside(struct rip_verify_result *out, int fd,
+	const char *path, unsigned char digest[RIP_SHA256_LEN],
+	const char *expect_sha256, const char *verify_key, struct rip_err *err)
 {
 	int rc;
 
-	if ((rc = rip_sha256_file(digest, path, err)) < 0)
+	if ((rc = hash_fd(digest, fd, path, err)) < 0)
 		return rc;
 	rip_hex(out->sha256, digest, RIP_SHA256_LEN);
 	if (expect_sha256 && strcmp(expect_sha256, out->sha256))
@@ -304,19 +336,29 @@ static void collect_migrations(struct rip_migrations *out,
 static int verify_impl(struct rip_verify_result *out, const char *path,
 	const char *expect_sha256, const char *expect_id,
 	const char *verify_key, struct rip_migrations *migs,
-	struct rip_err *err)
+	const struct rip_artifact_sink *sink, struct rip_err *err)
 {
 	unsigned char digest[RIP_SHA256_LEN];
 	struct check k = { .err = err };
-	int rc;
+	int fd, rc;
 
 	memset(out, 0, sizeof(*out));
 	out->path = rip_xstrdup(path);
-	if ((rc = check_outside(out, path, digest, expect_sha256, verify_key,
-			err)) < 0)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = rip_err_errno(err, errno == ENOENT ? RIP_ENOTFOUND : RIP_EIO,
+			"cannot open '%s'", path);
 		goto done;
-	if ((rc = rip_artifact_read_capture(&k.c, path, migs ?
-			"ripcord/migrations/" : NULL, err)) < 0)
+	}
+	if ((rc = check_outside(out, fd, path, digest, expect_sha256,
+			verify_key, err)) < 0)
+		goto done;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		rc = rip_err_errno(err, RIP_EIO, "cannot read '%s'", path);
+		goto done;
+	}
+	if ((rc = rip_artifact_read_fd(&k.c, fd, migs ? "ripcord/migrations/" :
+			NULL, sink, err)) < 0)
 		goto done;
 	if (memcmp(digest, k.c.file_digest, RIP_SHA256_LEN)) {
 		rc = rip_err_set(err, RIP_EINTEGRITY, "the file changed while "
@@ -347,6 +389,8 @@ static int verify_impl(struct rip_verify_result *out, const char *path,
 done:
 	if (rc < 0)
 		rip_err_prefix(err, "artifact '%s'", path);
+	if (fd >= 0)
+		close(fd);
 	rip_manifest_free(k.m);
 	rip_sums_release(&k.sums);
 	rip_sums_release(&k.links);
@@ -359,12 +403,13 @@ int rip_verify_file(struct rip_verify_result *out, const char *path,
 	const char *verify_key, struct rip_err *err)
 {
 	return verify_impl(out, path, expect_sha256, expect_id, verify_key,
-		NULL, err);
+		NULL, NULL, err);
 }
 
 static int release_impl(struct rip_verify_result *out,
 	struct rip_store *store, const char *id, const char *verify_key,
-	struct rip_migrations *migs, struct rip_err *err)
+	struct rip_migrations *migs, const struct rip_artifact_sink *sink,
+	struct rip_err *err)
 {
 	struct rip_release_rec rec;
 	char *path;
@@ -374,7 +419,8 @@ static int release_impl(struct rip_verify_result *out,
 	if ((rc = rip_state_release_get(&rec, store->state, id, err)) < 0)
 		return rc;
 	path = rip_store_artifact_path(store, id);
-	rc = verify_impl(out, path, rec.sha256, id, verify_key, migs, err);
+	rc = verify_impl(out, path, rec.sha256, id, verify_key, migs, sink,
+		err);
 	if (rc == RIP_ENOTFOUND)
 		rc = rip_err_set(err, RIP_EINTEGRITY, "release '%s' is recorded "
 			"but its artifact '%s' is missing (cut can rebuild it, "
@@ -389,7 +435,7 @@ int rip_verify_release(struct rip_verify_result *out,
 	struct rip_store *store, const char *id, const char *verify_key,
 	struct rip_err *err)
 {
-	return release_impl(out, store, id, verify_key, NULL, err);
+	return release_impl(out, store, id, verify_key, NULL, NULL, err);
 }
 
 int rip_release_migrations(struct rip_migrations *out,
@@ -400,10 +446,25 @@ int rip_release_migrations(struct rip_migrations *out,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = release_impl(&res, store, id, verify_key, out, err);
+	rc = release_impl(&res, store, id, verify_key, out, NULL, err);
 	rip_verify_result_release(&res);
 	if (rc < 0)
 		rip_migrations_release(out);
+	return rc;
+}
+
+int rip_verify_release_sink(struct rip_verify_result *out,
+	struct rip_migrations *migs, struct rip_store *store, const char *id,
+	const char *verify_key, const struct rip_artifact_sink *sink,
+	struct rip_err *err)
+{
+	int rc;
+
+	if (migs)
+		memset(migs, 0, sizeof(*migs));
+	rc = release_impl(out, store, id, verify_key, migs, sink, err);
+	if (rc < 0 && migs)
+		rip_migrations_release(migs);
 	return rc;
 }
 

@@ -18,6 +18,11 @@
  * stream runs (the renames already made are taken back); an open-file
  * limit too low for every destination at once. Each refusal must leave
  * nothing in any root, temporary folders included.
+ *
+ * A drill's one-pass copy (rip_extract_verify_scratch, from a store whose
+ * record agrees with the file): the same tree and the migrations; every
+ * refusal above refused the same way, nothing left of what was written
+ * before the lists came.
  */
 #include "helpers.h"
 
@@ -38,6 +43,9 @@
 #include "ripcord/extract.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/manifest.h"
+#include "ripcord/migration.h"
+#include "ripcord/release.h"
+#include "ripcord/store.h"
 
 #define MTIME 1700000000
 
@@ -296,7 +304,94 @@ static void assert_no_dest(void **state, const char *dest)
 	closedir(d);
 }
 
-/* Extraction of art must fail with code and a message holding needle. */
+/* A store of its own holding art as release 1.0.0 (the id of make_meta's
+ * MANIFEST), its record agreeing with the file: only what is inside the
+ * artifact can refuse it. */
+static struct rip_store *store_with(char dir[64], const char *art)
+{
+	struct rip_release_rec rec = { .id = (char *)"1.0.0",
+		.project = (char *)"demo", .commit = (char *)"0123456789abcdef"
+		"0123456789abcdef01234567", .tree = (char *)"89abcdef0123456789"
+		"abcdef0123456789abcdef", .created = MTIME, .cut_at = MTIME };
+	struct rip_buf data = RIP_BUF_INIT;
+	struct rip_err err = { 0 };
+	unsigned char d[RIP_SHA256_LEN];
+	char hex[RIP_SHA256_HEX], *path;
+	struct rip_store *s;
+
+	snprintf(dir, 64, "/tmp/ripcord-scratch-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	if (rip_store_open(&s, dir, true, &err) < 0 ||
+	    rip_read_file(&data, art, (size_t)1 << 30, &err) < 0)
+		fail_msg("%s", err.msg);
+	path = rip_store_artifact_path(s, "1.0.0");
+	if (rip_write_file_atomic(path, data.buf, data.len, 0644, &err) < 0)
+		fail_msg("%s", err.msg);
+	rip_sha256(d, data.buf, data.len);
+	rip_hex(hex, d, RIP_SHA256_LEN);
+	rec.sha256 = hex;
+	rec.size = data.len;
+	if (rip_state_release_add(s->state, &rec, &err) < 0)
+		fail_msg("%s", err.msg);
+	rip_buf_release(&data);
+	free(path);
+	return s;
+}
+
+/* A drill's one-pass extraction of art (<tmp>/<name>) into <store>/out. */
+static int scratch(void **state, const char *name, char dir[64],
+	struct rip_migrations *migs, struct rip_extract_result *res,
+	struct rip_err *err)
+{
+	struct rip_store *s = store_with(dir, tpath(state, name));
+	struct rip_verify_result vr;
+	char dest[128];
+	int rc;
+
+	snprintf(dest, sizeof(dest), "%s/out", dir);
+	memset(err, 0, sizeof(*err));
+	rc = rip_extract_verify_scratch(&vr, migs, res, s, "1.0.0", NULL, dest,
+		err);
+	rip_verify_result_release(&vr);
+	rip_store_free(s);
+	return rc;
+}
+
+/* The same refusal from the one-pass extraction, which writes entries
+ * before it knows the lists: nothing of them may be left. */
+static void assert_refused_scratch(void **state, const char *art, int code,
+	const char *needle)
+{
+	struct rip_migrations migs;
+	struct rip_extract_result res;
+	struct rip_err err;
+	struct dirent *e;
+	char dir[64];
+	int fds = count_entries("/proc/self/fd");
+	int rc = scratch(state, art, dir, &migs, &res, &err);
+	DIR *d;
+
+	assert_int_equal(count_entries("/proc/self/fd"), fds);
+	if (rc != code)
+		fail_msg("'%s' in one pass: rc %d, want %d (%s)", art, rc, code,
+			err.msg);
+	/* a needle naming the file: here it is the store's copy of it */
+	if (strcmp(needle, art))
+		assert_err_contains(&err, needle);
+	assert_int_equal(res.files, 0);
+	assert_int_equal(migs.n, 0);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strstr(e->d_name, "out"))
+			fail_msg("'%s' left behind by the one-pass extraction",
+				e->d_name);
+	closedir(d);
+	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Extraction of art must fail with code and a message holding needle,
+ * and so must a drill's one-pass extraction of it. */
 static void assert_refused(void **state, const char *art, int code,
 	const char *needle)
 {
@@ -314,6 +409,7 @@ static void assert_refused(void **state, const char *art, int code,
 	assert_int_equal(res.files, 0);
 	assert_int_equal(res.links, 0);
 	assert_no_dest(state, "out");
+	assert_refused_scratch(state, art, code, needle);
 }
 
 static unsigned char *slurp(const char *path, size_t *len)
@@ -446,6 +542,32 @@ static void test_round_trip(void **state)
 	assert_false(rip_path_exists(tpath(state, "out/migrations")));
 	/* the artifact and dest: no temporary folder left */
 	assert_int_equal(count_entries(t->path), 2);
+
+	/* a drill's one-pass copy: the same tree, and the migrations */
+	{
+		struct rip_migrations migs;
+		char dir[64];
+
+		old = umask(077);
+		rc = scratch(state, "a.tar.zst", dir, &migs, &res, &err);
+		umask(old);
+		if (rc < 0)
+			fail_msg("one pass: %s", err.msg);
+		assert_int_equal(count_entries("/proc/self/fd"), fds);
+		assert_int_equal(res.files, 7);
+		assert_int_equal(res.bytes, 8 + 5 + big_len + 15 + 18 + 0 + 20);
+		assert_int_equal(res.links, 4);
+		snprintf(dest, sizeof(dest), "%s/out", dir);
+		for (size_t i = 1; i < RIP_ARRAY_SIZE(specs); i++)
+			assert_extracted(dest, &specs[i]);
+		assert_int_equal(count_tree(dest), (int)RIP_ARRAY_SIZE(specs) - 1);
+		assert_int_equal(migs.n, 1);
+		assert_string_equal(migs.v[0].id, "1_init");
+		rip_migrations_release(&migs);
+		/* artifacts/, state.db and the copy: no temporary folder */
+		assert_true(rip_path_exists(dest));
+		nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	}
 	free(big);
 }
 
