@@ -37,7 +37,7 @@ listing() {
 me=$(id -un)
 
 mkdir -p "$WORK/a" && cd "$WORK/a" && git init -q .
-printf '.ripcord/\ntargets/\nkeys/\n*.ini.rollout\n' > .gitignore
+printf '.ripcord/\ntargets/\nkeys/\n*.ini.rollout\n*.prom\n' > .gitignore
 rc -q keygen -o keys/release >/dev/null 2>&1
 cat > ripcord.ini <<EOF
 [project]
@@ -47,6 +47,9 @@ keep = 3
 [package]
 signing_key = keys/release.key
 verify_key  = keys/release.pub
+
+[drill]
+metrics_file = ripcord.prom
 
 [target "web-1"]
 root = targets/web-1
@@ -84,6 +87,8 @@ assert r['v3']['yanked'] is False and r['v3']['reason'] is None and r['v3']['at'
 expect_exit 0 "drill --due passes with a yanked release in the store" rc --json drill --due
 jcheck "13.15: drill --due drilled v1..v3, not the yanked v4" "assert sorted(x['release'] for x in d) == ['v1', 'v2', 'v3'], d"
 check "13.15: no drill of v4 was recorded" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM drills WHERE release = 'v4'")" = 0
+expect_exit 0 "a yanked release can still be drilled by name" rc drill v4
+check "13.15: ... but its metric says it is no rollback destination" sh -c "grep -qx 'ripcord_rollback_ready{project=\"app\",release=\"v4\"} 0' ripcord.prom && grep -qx 'ripcord_rollback_ready{project=\"app\",release=\"v3\"} 1' ripcord.prom"
 
 # ---- readiness: report leaves a yanked release out -----------------------
 expect_exit 0 "report --json" rc report --json
