@@ -22,7 +22,7 @@ _ripcord()
 	case $prev in
 	-C) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	-c|-o|--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-	--id|--steps|--bake) return ;;
+	--id|--steps|--bake|--reason) return ;;
 	--to) COMPREPLY=($(compgen -W "$(_ripcord_releases)" -- "$cur")); return ;;
 	esac
 	if [ -z "$cmd" ]; then
@@ -38,7 +38,22 @@ _ripcord()
 	verify)
 		COMPREPLY=($(compgen -W "--key --json $(_ripcord_releases)" -- "$cur"))
 		COMPREPLY+=($(compgen -f -X '!*.tar.zst' -- "$cur")) ;;
-	releases|status) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+	status) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+	releases)
+		local sub=""
+		for ((i++; i < COMP_CWORD; i++)); do
+			case ${COMP_WORDS[i]} in
+			--reason) ((i++)) ;;
+			-*) ;;
+			*) sub=${COMP_WORDS[i]}; break ;;
+			esac
+		done
+		case $sub in
+		"") COMPREPLY=($(compgen -W "yank unyank rm --json" -- "$cur")) ;;
+		yank) COMPREPLY=($(compgen -W "--reason --json $(_ripcord_releases)" -- "$cur")) ;;
+		rm) COMPREPLY=($(compgen -W "--dry-run --json $(_ripcord_releases)" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "--json $(_ripcord_releases)" -- "$cur")) ;;
+		esac ;;
 	deploy) COMPREPLY=($(compgen -W "--target --dry-run --json $(_ripcord_releases)" -- "$cur")) ;;
 	rollout)
 		local sub=""

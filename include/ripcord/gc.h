@@ -97,6 +97,20 @@ RIP_MUST_CHECK int rip_gc_plan(struct rip_gc_plan *out,
 	const struct rip_config *cfg, struct rip_store *store,
 	struct rip_err *err);
 
+/*
+ * Plans deleting release id alone (ripcord releases rm): its folder on
+ * every target, then its signature, artifact and row, applied by
+ * rip_gc_apply. The rules are rip_gc_plan's: a release that runs, is a
+ * target's rollback target or is within keep of what runs is RIP_EFAIL
+ * naming each; being among the newest, not deployed yet or the newest
+ * drilled holds it against gc only, not against this explicit request.
+ * RIP_ENOTFOUND when the store does not record id. On failure *out is
+ * empty.
+ */
+RIP_MUST_CHECK int rip_gc_plan_rm(struct rip_gc_plan *out,
+	const struct rip_config *cfg, struct rip_store *store, const char *id,
+	struct rip_err *err);
+
 /* Called after each deletion; it->done or it->error says how it went. */
 typedef void (*rip_gc_fn)(void *data, const struct rip_gc_item *it);
 

@@ -13,9 +13,10 @@ struct rip_state;
 /*
  * The schema version this build writes; older databases are upgraded.
  * 1: releases. 2: switches and audit (journal.h). 3: lock_holder,
- * operations and switches.activate. 4: drills (drill.h).
+ * operations and switches.activate. 4: drills (drill.h). 5: rollouts.
+ * 6: releases.yanked_at, yank_reason, yanked_by (releases yank).
  */
-#define RIP_STATE_SCHEMA 5
+#define RIP_STATE_SCHEMA 6
 
 struct rip_release_rec {
 	char *id;
@@ -30,6 +31,9 @@ struct rip_release_rec {
 	bool is_signed;
 	uint64_t files;
 	uint64_t bytes;
+	int64_t yanked_at;    /* when it was yanked; 0: it is not */
+	char *yank_reason;    /* NULL when none was given */
+	char *yanked_by;      /* who yanked it (rip_user_name) */
 };
 
 /*
@@ -63,6 +67,18 @@ RIP_MUST_CHECK int rip_state_release_get(struct rip_release_rec *out,
 /* Forgets release id (gc, after its files are gone); RIP_ENOTFOUND. */
 RIP_MUST_CHECK int rip_state_release_delete(struct rip_state *st,
 	const char *id, struct rip_err *err);
+/*
+ * Marks release id yanked by who at at, with reason (may be NULL): never
+ * to be deployed, rolled out or rolled back to again. Yanking a yanked
+ * release replaces its reason, who and when. RIP_ENOTFOUND.
+ */
+RIP_MUST_CHECK int rip_state_release_yank(struct rip_state *st,
+	const char *id, const char *reason, const char *who, int64_t at,
+	struct rip_err *err);
+/* Clears the yank of release id (0 when it was not yanked); RIP_ENOTFOUND. */
+RIP_MUST_CHECK int rip_state_release_unyank(struct rip_state *st,
+	const char *id, struct rip_err *err);
+
 /* Every release, oldest first; free with rip_release_recs_free. */
 RIP_MUST_CHECK int rip_state_release_list(struct rip_release_rec **out,
 	size_t *n, struct rip_state *st, struct rip_err *err);

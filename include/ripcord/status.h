@@ -26,6 +26,7 @@ enum rip_rollback_state {
 	RIP_RB_WARM,              /* extracted on the target: a switch */
 	RIP_RB_COLD,              /* artifact in the store: extract, then switch */
 	RIP_RB_MISSING,           /* the artifact is gone: cannot roll back */
+	RIP_RB_YANKED,            /* it was yanked: rollback refuses it */
 };
 
 struct rip_target_status {

@@ -25,6 +25,16 @@ void rip_store_free(struct rip_store *store);
 /* "<artifacts>/<id>.tar.zst"; newly allocated. */
 char *rip_store_artifact_path(const struct rip_store *store, const char *id);
 
+/*
+ * Refuses release id when it is yanked (ripcord-releases(1)): RIP_EFAIL
+ * (exit 1) "cannot <verb> '<id>': it was yanked by <who> on <when>
+ * (<reason>): cut a fix, or 'ripcord releases unyank <id>'". 0 when it is
+ * not yanked, and when the store does not record it (the lookup that
+ * follows says so). The one check deploy, rollout start and rollback call.
+ */
+RIP_MUST_CHECK int rip_store_refuse_yanked(struct rip_store *store,
+	const char *id, const char *verb, struct rip_err *err);
+
 /* Who runs ripcord, for the lock and the audit log: sudo's caller first
  * (SUDO_USER), else the login name; "unknown" at worst. Borrowed. */
 const char *rip_user_name(void);

@@ -71,8 +71,10 @@ static void write_metrics(struct drill_cli *c,
 		return;
 	}
 	m.last_success = last.seq ? last.started : 0;
-	/* ready: this (the last) drill passed, within every */
-	m.rollback_ready = m.success && rip_metrics_rollback_ready(
+	/* ready: this (the last) drill passed, within every, not yanked */
+	m.rollback_ready = m.success && rip_store_refuse_yanked(c->store,
+		o->release, "roll back to", NULL) != RIP_EFAIL &&
+		rip_metrics_rollback_ready(
 		o->steps[RIP_STEP_INTEGRITY].ok, m.last_success,
 		(int64_t)time(NULL), c->cfg->drill.every_ms);
 	rip_drill_rec_release(&last);
@@ -200,8 +202,8 @@ static int select_releases(struct drill_cli *c, bool due, bool all,
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		bool is_due = true;
 
-		if (!due && !all && i + 1 != n)
-			continue;
+		if ((!due && !all && i + 1 != n) || (due && recs[i].yanked_at))
+			continue;  /* a yanked release is never due */
 		if (due && (rc = rip_drill_due(&is_due, c->cfg, c->store,
 				recs[i].id, (int64_t)time(NULL), &c->err)) < 0)
 			break;

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_releases.c: `ripcord releases [--json]`: every release, newest
- * first, with its last drill and its age.
+ * first, with its last drill and its age, and whether it was yanked;
+ * `releases yank ID [--reason TEXT]` and `releases unyank ID` (state.c
+ * records it, store.c refuses a yanked release for deploy, rollout and
+ * rollback); `releases rm ID [--dry-run]` (gc.c decides and deletes, by
+ * gc's own rules).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,12 +14,35 @@
 
 #include "cli.h"
 #include "ripcord/drill.h"
+#include "ripcord/gc.h"
+#include "ripcord/log.h"
+#include "ripcord/manifest.h"
+#include "ripcord/metrics.h"
 #include "ripcord/store.h"
 #include "banned.h"
+
+static const char usage_text[] =
+	"usage: ripcord releases [--json]\n"
+	"       ripcord releases yank ID [--reason TEXT]\n"
+	"       ripcord releases unyank ID\n"
+	"       ripcord releases rm ID [--dry-run]\n";
+
+/* "yanked: <reason>" for the table's last column, or the parent. */
+static void note_of(struct rip_buf *b, const struct rip_release_rec *r)
+{
+	rip_buf_reset(b);
+	if (r->yanked_at)
+		rip_buf_addf(b, "YANKED by %s: %s", r->yanked_by ? r->yanked_by :
+			"unknown", r->yank_reason ? r->yank_reason :
+			"no reason given");
+	else
+		rip_buf_adds(b, r->parent ? r->parent : "-");
+}
 
 static void print_table(const struct rip_release_rec *v,
 	const struct rip_drill_rec *d, size_t n)
 {
+	struct rip_buf note = RIP_BUF_INIT;
 	time_t now = time(NULL);
 
 	printf("%-24s %-12s %-16s %10s %-6s %-16s %s\n", "ID", "COMMIT",
@@ -26,10 +53,24 @@ static void print_table(const struct rip_release_rec *v,
 		cli_format_time(when, sizeof(when), v[i].created);
 		cli_format_size(size, sizeof(size), v[i].size);
 		cli_format_drill(drill, sizeof(drill), &d[i], now);
+		note_of(&note, &v[i]);
 		printf("%-24s %.12s %-16s %10s %-6s %-16s %s\n", v[i].id,
 			v[i].commit, when, size, v[i].is_signed ? "yes" : "no", drill,
-			v[i].parent ? v[i].parent : "-");
+			note.buf);
 	}
+	rip_buf_release(&note);
+}
+
+/* The yank of r as JSON: yanked, reason, by, at (null when not). */
+static void yank_json(json_t *o, const struct rip_release_rec *r)
+{
+	json_object_set_new(o, "yanked", json_boolean(r->yanked_at != 0));
+	json_object_set_new(o, "reason", r->yank_reason ?
+		json_string(r->yank_reason) : json_null());
+	json_object_set_new(o, "by", r->yanked_by ?
+		json_string(r->yanked_by) : json_null());
+	json_object_set_new(o, "at", r->yanked_at ?
+		json_integer((json_int_t)r->yanked_at) : json_null());
 }
 
 static json_t *to_json(const struct rip_release_rec *v,
@@ -38,18 +79,20 @@ static json_t *to_json(const struct rip_release_rec *v,
 	json_t *list = json_array();
 
 	for (size_t i = n; i-- > 0; ) {
-		json_t *drill = d[i].seq ? json_pack("{s:s, s:I, s:f, s:s?}",
+		json_t *o, *drill = d[i].seq ? json_pack("{s:s, s:I, s:f, s:s?}",
 			"result", d[i].result, "started", (json_int_t)d[i].started,
 			"seconds", d[i].seconds, "detail", d[i].detail) : json_null();
 
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s*, "
+		o = json_pack("{s:s, s:s, s:s, s:s*, "
 			"s:I, s:I, s:I, s:s, s:b, s:I, s:I, s:o}", "id", v[i].id,
 			"project", v[i].project, "commit", v[i].commit, "parent",
 			v[i].parent, "created", (json_int_t)v[i].created, "cut_at",
 			(json_int_t)v[i].cut_at, "size", (json_int_t)v[i].size,
 			"sha256", v[i].sha256, "signed", v[i].is_signed, "files",
 			(json_int_t)v[i].files, "bytes", (json_int_t)v[i].bytes,
-			"last_drill", drill));
+			"last_drill", drill);
+		yank_json(o, &v[i]);
+		json_array_append_new(list, o);
 	}
 	return list;
 }
@@ -67,36 +110,16 @@ static int read_drills(struct rip_drill_rec **out,
 	return rc;
 }
 
-int cmd_releases(struct cli *cli, int argc, char **argv)
+static int list(struct cli *cli)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct rip_release_rec *v = NULL;
 	struct rip_drill_rec *d = NULL;
 	struct rip_config *cfg = NULL;
 	struct rip_store *store = NULL;
 	struct rip_err err = { 0 };
 	size_t n = 0;
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			cli->json = true;
-			break;
-		case 'h':
-			puts("usage: ripcord releases [--json]");
-			return 0;
-		default:
-			return cli_usage("releases", "unknown option");
-		}
-	}
-	if (optind < argc)
-		return cli_usage("releases", "unexpected argument '%s'",
-			argv[optind]);
 	if ((rc = cli_load_config(cli, &cfg, &err)) < 0)
 		return cli_fail(&err, rc);
 	rc = rip_store_open(&store, cfg->project.store, false, &err);
@@ -120,4 +143,181 @@ int cmd_releases(struct cli *cli, int argc, char **argv)
 	rip_store_free(store);
 	rip_config_free(cfg);
 	return rc;
+}
+
+/* yank (with reason) or unyank id under the store lock; prints the
+ * release's record as it now is. */
+static int yank(struct cli *cli, struct rip_store *store, const char *id,
+	bool on, const char *reason, struct rip_err *err)
+{
+	struct rip_release_rec rec = { 0 };
+	int rc;
+
+	if (on)
+		rc = rip_state_release_yank(store->state, id, reason,
+			rip_user_name(), (int64_t)time(NULL), err);
+	else
+		rc = rip_state_release_unyank(store->state, id, err);
+	if (rc < 0 || (rc = rip_state_release_get(&rec, store->state, id,
+			err)) < 0)
+		return rc;
+	if (cli->json) {
+		json_t *o = json_pack("{s:s, s:s, s:s}", "operation", on ? "yank" :
+			"unyank", "release", id, "result", "ok");
+
+		yank_json(o, &rec);
+		cli_print_json(o);
+	} else if (on) {
+		printf("yanked %s: deploy, rollout and rollback --to refuse it, "
+			"drill --due skips it (undo: 'ripcord releases unyank %s')\n",
+			id, id);
+	} else {
+		printf("%s is no longer yanked\n", id);
+	}
+	rip_release_rec_release(&rec);
+	return 0;
+}
+
+/* A release gone from the store has no drill series any more. */
+static void forget_metrics(const struct rip_config *cfg, const char *id)
+{
+	const struct rip_metric_label match[] = {
+		{ "project", cfg->project.name }, { "release", id },
+	};
+	struct rip_err err = { 0 };
+	size_t removed;
+
+	if (cfg->drill.metrics_file && rip_metrics_remove(&removed,
+			cfg->drill.metrics_file, match, RIP_ARRAY_SIZE(match),
+			&err) < 0)
+		rip_warn("cannot update the metrics file: %s", err.msg);
+}
+
+static void print_rm(const struct rip_gc_plan *p, bool dry_run)
+{
+	char size[32];
+
+	for (size_t i = 0; i < p->deleted.n; i++) {
+		const struct rip_gc_item *it = &p->deleted.v[i];
+
+		cli_format_size(size, sizeof(size), it->bytes);
+		printf("%s %-12s %s %s%s%s\n", dry_run ? "would delete" :
+			it->done ? "deleted" : "FAILED", it->target ?
+			it->target->name : "store", it->path, size, it->error ? ": " :
+			"", it->error ? it->error : "");
+	}
+	cli_format_size(size, sizeof(size), dry_run ? p->bytes : p->freed);
+	printf("%s %s\n", dry_run ? "would free" : "freed", size);
+}
+
+static json_t *rm_json(const struct rip_gc_plan *p, const char *id,
+	bool dry_run, int rc, const struct rip_err *err)
+{
+	json_t *deleted = json_array();
+
+	for (size_t i = 0; i < p->deleted.n; i++) {
+		const struct rip_gc_item *it = &p->deleted.v[i];
+
+		json_array_append_new(deleted, json_pack("{s:s, s:s, s:s, s:I, "
+			"s:b, s:s?}", "where", it->target ? it->target->name :
+			"store", "kind", it->kind == RIP_GC_RELEASE ? "release" :
+			"folder", "path", it->path, "bytes", (json_int_t)it->bytes,
+			"done", it->done, "error", it->error));
+	}
+	return json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:o, s:s?}",
+		"operation", "rm", "release", id, "dry_run", dry_run, "ok", rc == 0,
+		"bytes", (json_int_t)p->bytes, "bytes_freed", (json_int_t)(dry_run ?
+		0 : p->freed), "deleted", deleted, "error", rc ? err->msg : NULL);
+}
+
+static int rm(struct cli *cli, const struct rip_config *cfg,
+	struct rip_store *store, const char *id, bool dry_run,
+	struct rip_err *err)
+{
+	struct rip_gc_plan plan = { 0 };
+	int rc;
+
+	if ((rc = rip_gc_plan_rm(&plan, cfg, store, id, err)) < 0) {
+		if (cli->json && rc == RIP_EFAIL)
+			cli_print_json(rm_json(&plan, id, dry_run, rc, err));
+		return rc;
+	}
+	if (!dry_run) {
+		rc = rip_gc_apply(&plan, store, NULL, NULL, err);
+		forget_metrics(cfg, id);
+	}
+	if (cli->json)
+		cli_print_json(rm_json(&plan, id, dry_run, rc, err));
+	else
+		print_rm(&plan, dry_run);
+	rip_gc_plan_release(&plan);
+	return rc;
+}
+
+/* yank, unyank or rm of id, under the store lock. */
+static int change(struct cli *cli, const char *sub, const char *id,
+	const char *reason, bool dry_run)
+{
+	struct rip_config *cfg = NULL;
+	struct rip_store *store = NULL;
+	struct rip_lock lock = { .fd = -1 };
+	struct rip_err err = { 0 };
+	int rc;
+
+	if ((rc = cli_load_config(cli, &cfg, &err)) < 0 ||
+	    (rc = rip_store_open(&store, cfg->project.store, false, &err)) < 0 ||
+	    (rc = rip_lock_acquire(&lock, store, sub, &err)) < 0)
+		goto done;
+	if (!strcmp(sub, "rm"))
+		rc = rm(cli, cfg, store, id, dry_run, &err);
+	else
+		rc = yank(cli, store, id, !strcmp(sub, "yank"), reason, &err);
+done:
+	if (rc < 0)
+		rc = cli_fail(&err, rc);
+	if (lock.fd >= 0)
+		rip_lock_release(&lock);
+	rip_store_free(store);
+	rip_config_free(cfg);
+	return rc;
+}
+
+int cmd_releases(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sub, *reason = NULL;
+	bool dry_run = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': reason = optarg; break;
+		case 'n': dry_run = true; break;
+		case 'j': cli->json = true; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return cli_usage("releases", "unknown option");
+		}
+	}
+	if (optind == argc && !reason && !dry_run)
+		return list(cli);
+	sub = optind < argc ? argv[optind++] : "";
+	if (strcmp(sub, "yank") && strcmp(sub, "unyank") && strcmp(sub, "rm"))
+		return sub[0] ? cli_usage("releases", "unknown subcommand '%s': "
+			"expected yank, unyank or rm", sub) : cli_usage("releases",
+			"--reason goes with yank ID, --dry-run with rm ID");
+	if (optind + 1 != argc)
+		return cli_usage("releases", "%s takes one release id", sub);
+	if ((reason && strcmp(sub, "yank")) || (dry_run && strcmp(sub, "rm")))
+		return cli_usage("releases", "--reason goes with yank, --dry-run "
+			"with rm");
+	if (!rip_release_id_valid(argv[optind]))
+		return cli_usage("releases", "'%s' is not a release id",
+			argv[optind]);
+	return change(cli, sub, argv[optind], reason, dry_run);
 }

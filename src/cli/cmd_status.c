@@ -41,6 +41,9 @@ static const char *note_of(struct rip_buf *b,
 		rip_buf_addf(b, "DRIFT: journal says %s", dash(t->recorded));
 	else if (t->rollback_state == RIP_RB_MISSING)
 		rip_buf_addf(b, "rollback artifact %s is gone", t->rollback);
+	else if (t->rollback_state == RIP_RB_YANKED)
+		rip_buf_addf(b, "rollback target %s was yanked: roll back --to "
+			"another release", t->rollback);
 	return b->buf;
 }
 

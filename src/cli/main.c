@@ -76,6 +76,9 @@ static bool changes_things(int argc, char **argv)
 	static const char *const rollout_writers[] = {
 		"start", "promote", "abort", "resume",
 	};
+	static const char *const releases_writers[] = {
+		"yank", "unyank", "rm",
+	};
 	bool yes = false;
 
 	for (int i = 1; i < argc; i++)
@@ -92,6 +95,10 @@ static bool changes_things(int argc, char **argv)
 			i < RIP_ARRAY_SIZE(rollout_writers); i++)
 		for (int j = 1; j < argc; j++)
 			yes |= !strcmp(argv[j], rollout_writers[i]);
+	for (size_t i = 0; argc > 1 && !strcmp(argv[0], "releases") &&
+			i < RIP_ARRAY_SIZE(releases_writers); i++)
+		for (int j = 1; j < argc; j++)
+			yes |= !strcmp(argv[j], releases_writers[i]);
 	return yes;
 }
 

@@ -249,6 +249,7 @@ int rip_plan_deploy(struct rip_plan *out, const struct rip_config *cfg,
 	out->op = "deploy";
 	out->release = rip_xstrdup(id);
 	if ((rc = check_names(cfg, only, nonly, err)) < 0 ||
+	    (rc = rip_store_refuse_yanked(store, id, "deploy", err)) < 0 ||
 	    (rc = rip_release_migrations(&migs, store, id,
 		    cfg->package.verify_key, err)) < 0 ||
 	    (rc = plan_ups(out, cfg, &migs, id, err)) < 0)
@@ -565,6 +566,8 @@ int rip_plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
 	if (to)
 		d = rip_xstrdup(to);
 	else if ((rc = rollback_dest(&d, out, store, w, n, err)) < 0)
+		goto done;
+	if ((rc = rip_store_refuse_yanked(store, d, "roll back to", err)) < 0)
 		goto done;
 	out->release = rip_xstrdup(d);
 	for (size_t i = 0; i < n; i++)

@@ -699,6 +699,95 @@ int rip_gc_plan(struct rip_gc_plan *out, const struct rip_config *cfg,
 	return rc;
 }
 
+/* ---- one release: releases rm ----------------------------------------- */
+
+/* The rules that hold a release against an explicit rm too; newest, not
+ * deployed yet and drilled only hold it against gc's own judgement. */
+static bool holds_rm(enum rip_gc_rule rule)
+{
+	return rule == RIP_GC_RUNS || rule == RIP_GC_ROLLBACK ||
+		rule == RIP_GC_NEAR;
+}
+
+/* Moves the items of kind for release id from `from` to the end of to. */
+static void take_items(struct rip_gc_items *to, struct rip_gc_items *from,
+	enum rip_gc_kind kind, const char *id)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < from->n; i++) {
+		struct rip_gc_item *it = &from->v[i];
+
+		if (it->kind != kind || strcmp(it->id, id)) {
+			from->v[k++] = *it;
+			continue;
+		}
+		if (!it->bytes)
+			it->bytes = kind == RIP_GC_RELEASE ?
+				release_bytes(it->path) : tree_bytes(it->path);
+		item_push(to, it);
+	}
+	from->n = k;
+}
+
+/* RIP_EFAIL naming every rule that holds release item it, if any. */
+static int refuse_held(const struct rip_gc_item *it, uint64_t keep,
+	struct rip_err *err)
+{
+	struct rip_buf why = RIP_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < it->nwhy; i++) {
+		if (!holds_rm(it->why[i].rule))
+			continue;
+		if (why.len)
+			rip_buf_adds(&why, ", ");
+		rip_gc_reason_format(&why, &it->why[i], keep);
+	}
+	if (why.len)
+		rc = rip_err_set(err, RIP_EFAIL, "cannot remove release '%s': it "
+			"is kept (%s); deploy or roll back past it first (see "
+			"'ripcord gc --dry-run' for every reason)", it->id, why.buf);
+	rip_buf_release(&why);
+	return rc;
+}
+
+int rip_gc_plan_rm(struct rip_gc_plan *out, const struct rip_config *cfg,
+	struct rip_store *store, const char *id, struct rip_err *err)
+{
+	struct rip_gc_items mine = { 0 };
+	struct rip_release_rec rec;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = rip_state_release_get(&rec, store->state, id, err)) < 0)
+		return rc;
+	rip_release_rec_release(&rec);
+	if ((rc = rip_gc_plan(out, cfg, store, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < out->kept.n && rc == 0; i++)
+		if (out->kept.v[i].kind == RIP_GC_RELEASE &&
+		    !strcmp(out->kept.v[i].id, id))
+			rc = refuse_held(&out->kept.v[i], out->keep, err);
+	if (rc < 0) {
+		rip_gc_plan_release(out);
+		return rc;
+	}
+	/* folders first, the store's files and row last, as gc applies */
+	take_items(&mine, &out->deleted, RIP_GC_FOLDER, id);
+	take_items(&mine, &out->kept, RIP_GC_FOLDER, id);
+	take_items(&mine, &out->deleted, RIP_GC_RELEASE, id);
+	take_items(&mine, &out->kept, RIP_GC_RELEASE, id);
+	items_release(&out->deleted);
+	items_release(&out->kept);
+	rip_strlist_release(&out->warnings);
+	out->deleted = mine;
+	out->bytes = 0;
+	for (size_t i = 0; i < mine.n; i++)
+		out->bytes += mine.v[i].bytes;
+	return 0;
+}
+
 /* ---- applying ---------------------------------------------------------- */
 
 /* A dot-folder under releases/, removed whole, never through a link. */

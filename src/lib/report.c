@@ -99,9 +99,11 @@ static int load_store(struct rip_report *r, struct rip_store *store,
 	    (rc = rip_drill_history(&all, &n, store->state, NULL, 0, err)) < 0)
 		return rc;
 	r->ready = rip_xcalloc(r->n_releases + 1, sizeof(*r->ready));
+	/* a yanked release is no rollback destination: not counted */
 	for (size_t i = r->n_releases; i-- > 0;)
-		readiness_of(&r->ready[r->n_ready++], r, store, &r->releases[i],
-			all, n);
+		if (!r->releases[i].yanked_at)
+			readiness_of(&r->ready[r->n_ready++], r, store,
+				&r->releases[i], all, n);
 	/* the window's drills, moved out of all, oldest first */
 	for (size_t i = 0; i < n; i++) {
 		if (all[i].started <= r->dora.since || all[i].started > r->now)

@@ -435,6 +435,7 @@ int rip_rollout_start(const struct rip_config *cfg, struct rip_store *store,
 	r.ro.counts = rip_xcalloc(steps->n + 1, sizeof(*r.ro.counts));
 	r.ro.percents = rip_xcalloc(steps->n + 1, sizeof(*r.ro.percents));
 	if ((rc = check_targets(cfg, err)) < 0 ||
+	    (rc = rip_store_refuse_yanked(store, id, "roll out", err)) < 0 ||
 	    (rc = rip_steps_plan(r.ro.counts, &r.ro.nsteps, steps,
 		    cfg->n_targets, err)) < 0 ||
 	    (rc = rip_verify_release(&vr, store, id, cfg->package.verify_key,

@@ -129,6 +129,11 @@ static const char *const upgrades[] = {
 	"  updated INTEGER NOT NULL,"
 	"  finished INTEGER NOT NULL DEFAULT 0,"
 	"  figures TEXT);",
+
+	/* 6: yanked releases (releases yank): kept, never deployed again */
+	"ALTER TABLE releases ADD COLUMN yanked_at INTEGER;"
+	"ALTER TABLE releases ADD COLUMN yank_reason TEXT;"
+	"ALTER TABLE releases ADD COLUMN yanked_by TEXT;",
 };
 
 _Static_assert(RIP_ARRAY_SIZE(upgrades) == RIP_STATE_SCHEMA,
@@ -439,10 +444,14 @@ static void read_row(struct rip_release_rec *r, struct rip_state_stmt *s)
 	r->is_signed = rip_state_col_int64(s, 9) != 0;
 	r->files = (uint64_t)rip_state_col_int64(s, 10);
 	r->bytes = (uint64_t)rip_state_col_int64(s, 11);
+	r->yanked_at = rip_state_col_int64(s, 12);
+	r->yank_reason = rip_state_col_text(s, 13);
+	r->yanked_by = rip_state_col_text(s, 14);
 }
 
 #define RELEASE_COLS "id, project, commit_id, tree, parent, created, " \
-	"cut_at, size, sha256, signed, files, bytes"
+	"cut_at, size, sha256, signed, files, bytes, " \
+	"coalesce(yanked_at, 0), yank_reason, yanked_by"
 
 int rip_state_release_get(struct rip_release_rec *out, struct rip_state *st,
 	const char *id, struct rip_err *err)
@@ -484,6 +493,47 @@ int rip_state_release_delete(struct rip_state *st, const char *id,
 	return rc;
 }
 
+/* Runs an UPDATE of the release id bound as parameter 1 (the others by
+ * the caller through bind); RIP_ENOTFOUND when no row matched. */
+static int update_release(struct rip_state *st, const char *id,
+	const char *sql, const char *reason, const char *who, int64_t at,
+	struct rip_err *err)
+{
+	struct rip_state_stmt *s;
+	int rc;
+
+	if ((rc = rip_state_prepare(&s, st, "cannot update a release", sql,
+			err)) < 0)
+		return rc;
+	rip_state_bind_text(s, 1, id);
+	if (who) {
+		rip_state_bind_int64(s, 2, at);
+		rip_state_bind_text(s, 3, reason);
+		rip_state_bind_text(s, 4, who);
+	}
+	if ((rc = rip_state_run(s, err)) == 0 && !rip_state_changes(st))
+		rc = rip_err_set(err, RIP_ENOTFOUND, "release '%s' not found in "
+			"the store (see 'ripcord releases')", id);
+	rip_state_stmt_free(s);
+	return rc;
+}
+
+int rip_state_release_yank(struct rip_state *st, const char *id,
+	const char *reason, const char *who, int64_t at, struct rip_err *err)
+{
+	return update_release(st, id, "UPDATE releases SET yanked_at = ?2, "
+		"yank_reason = ?3, yanked_by = ?4 WHERE id = ?1", reason,
+		who ? who : "unknown", at, err);
+}
+
+int rip_state_release_unyank(struct rip_state *st, const char *id,
+	struct rip_err *err)
+{
+	return update_release(st, id, "UPDATE releases SET yanked_at = NULL, "
+		"yank_reason = NULL, yanked_by = NULL WHERE id = ?1", NULL, NULL,
+		0, err);
+}
+
 int rip_state_release_list(struct rip_release_rec **out, size_t *n,
 	struct rip_state *st, struct rip_err *err)
 {
@@ -520,6 +570,8 @@ void rip_release_rec_release(struct rip_release_rec *r)
 	free(r->tree);
 	free(r->parent);
 	free(r->sha256);
+	free(r->yank_reason);
+	free(r->yanked_by);
 	memset(r, 0, sizeof(*r));
 }
 

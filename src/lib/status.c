@@ -16,7 +16,8 @@
 
 const char *rip_rollback_state_name(enum rip_rollback_state s)
 {
-	static const char *const names[] = { "none", "warm", "cold", "missing" };
+	static const char *const names[] = { "none", "warm", "cold", "missing",
+		"yanked" };
 
 	return names[s];
 }
@@ -104,7 +105,11 @@ static int read_rollback(struct rip_target_status *ts,
 			ts->rollback, false, err)) < 0)
 		return rc;
 	art = rip_store_artifact_path(store, ts->rollback);
-	if (rip_strlist_has(&root->extracted, ts->rollback))
+	/* RIP_EFAIL is the refusal; a read error only loses the label */
+	if (rip_store_refuse_yanked(store, ts->rollback, "roll back to",
+			NULL) == RIP_EFAIL)
+		ts->rollback_state = RIP_RB_YANKED;
+	else if (rip_strlist_has(&root->extracted, ts->rollback))
 		ts->rollback_state = RIP_RB_WARM;
 	else if (stat(art, &sb) == 0 && S_ISREG(sb.st_mode))
 		ts->rollback_state = RIP_RB_COLD;

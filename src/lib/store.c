@@ -68,6 +68,34 @@ char *rip_store_artifact_path(const struct rip_store *s, const char *id)
 	return rip_xasprintf("%s/%s.tar.zst", s->artifacts, id);
 }
 
+int rip_store_refuse_yanked(struct rip_store *s, const char *id,
+	const char *verb, struct rip_err *err)
+{
+	struct rip_release_rec rec;
+	struct rip_err ignore = { 0 };
+	char when[32] = "?";
+	time_t at;
+	struct tm tm;
+	int rc = 0;
+
+	if (rip_state_release_get(&rec, s->state, id, &ignore) < 0)
+		return ignore.code == RIP_ENOTFOUND ? 0 :
+			rip_err_set(err, ignore.code, "%s", ignore.msg);
+	if (rec.yanked_at) {
+		at = (time_t)rec.yanked_at;
+		if (gmtime_r(&at, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+		rc = rip_err_set(err, RIP_EFAIL, "cannot %s '%s': it was yanked by "
+			"%s on %s (%s): %s, or 'ripcord releases unyank %s'",
+			verb, id, rec.yanked_by ? rec.yanked_by : "unknown", when,
+			rec.yank_reason ? rec.yank_reason : "no reason given",
+			strstr(verb, "roll back") ? "pass --to another release" :
+			"cut a fix", id);
+	}
+	rip_release_rec_release(&rec);
+	return rc;
+}
+
 const char *rip_user_name(void)
 {
 	const char *u = getenv("SUDO_USER");

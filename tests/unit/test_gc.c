@@ -302,6 +302,55 @@ static void test_apply_order(void **state)
 	rip_gc_plan_release(&p);
 }
 
+/* rm of one release: refused by runs and near, not by newest or
+ * undeployed; the plan holds that release alone, applied like gc's. */
+static void test_rm_one(void **state)
+{
+	struct fx *f = fx_of(state);
+	struct rip_release_rec rec;
+	struct rip_gc_plan p;
+	struct rip_err err = { 0 };
+	char *art;
+
+	for (int i = 1; i <= 6; i++) {
+		char id[8];
+
+		snprintf(id, sizeof(id), "m%d", i);
+		cut(f, id);
+	}
+	deploy(f, "m2", "web-1");
+	deploy(f, "m5", "web-2");
+	assert_int_equal(rip_gc_plan_rm(&p, f->cfg, f->store, "m2", &err),
+		RIP_EFAIL);
+	assert_int_equal(p.deleted.n + p.kept.n, 0);
+	assert_err_contains(&err, "cannot remove release 'm2': it is kept "
+		"(runs on web-1)");
+	assert_int_equal(rip_gc_plan_rm(&p, f->cfg, f->store, "m4", &err),
+		RIP_EFAIL);
+	assert_err_contains(&err, "(within keep of m5, which runs)");
+	assert_int_equal(rip_gc_plan_rm(&p, f->cfg, f->store, "m9", &err),
+		RIP_ENOTFOUND);
+
+	/* the newest, not deployed yet: gc keeps it, rm may remove it */
+	assert_int_equal(rip_gc_plan_rm(&p, f->cfg, f->store, "m6", &err), 0);
+	assert_int_equal(p.kept.n, 0);
+	assert_int_equal(p.deleted.n, 1);
+	assert_non_null(find(&p.deleted, "store", "m6"));
+	assert_true(p.bytes > 0);
+	assert_int_equal(rip_gc_apply(&p, f->store, NULL, NULL, &err), 0);
+	rip_gc_plan_release(&p);
+	art = rip_store_artifact_path(f->store, "m6");
+	assert_false(rip_path_exists(art));
+	free(art);
+	assert_int_equal(rip_state_release_get(&rec, f->store->state, "m6",
+		&err), RIP_ENOTFOUND);
+	/* the rest untouched: gc still plans only m3 */
+	plan(f, &p);
+	assert_int_equal(p.deleted.n, 1);
+	assert_non_null(find(&p.deleted, "store", "m3"));
+	rip_gc_plan_release(&p);
+}
+
 /* A switch left pending refuses the plan with RIP_EINTR. */
 static void test_refuses_pending(void **state)
 {
@@ -348,6 +397,7 @@ int main(void)
 		T(test_keep_zero_keeps_the_only_good),
 		T(test_nothing_runs),
 		T(test_apply_order),
+		T(test_rm_one),
 		T(test_refuses_pending),
 		cmocka_unit_test(test_reason_text),
 	};

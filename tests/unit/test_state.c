@@ -107,6 +107,100 @@ static void test_newer_schema_refused(void **state)
 	assert_err_contains(&err, "schema version 999, newer than this ripcord");
 }
 
+/* A release is yanked and unyanked in place; the store refuses it. */
+static void test_yank(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rip_err err = { 0 };
+	struct rip_release_rec r, back;
+	struct rip_store *store;
+
+	assert_int_equal(rip_store_open(&store, t->path, true, &err), 0);
+	rec_fill(&r, "v1");
+	assert_int_equal(rip_state_release_add(store->state, &r, &err), 0);
+	assert_int_equal(rip_state_release_get(&back, store->state, "v1", &err),
+		0);
+	assert_int_equal(back.yanked_at, 0);
+	assert_null(back.yank_reason);
+	assert_null(back.yanked_by);
+	rip_release_rec_release(&back);
+	assert_int_equal(rip_store_refuse_yanked(store, "v1", "deploy", &err), 0);
+
+	assert_int_equal(rip_state_release_yank(store->state, "v1", "leaks",
+		"alice", 1790000000, &err), 0);
+	assert_int_equal(rip_state_release_get(&back, store->state, "v1", &err),
+		0);
+	assert_int_equal(back.yanked_at, 1790000000);
+	assert_string_equal(back.yank_reason, "leaks");
+	assert_string_equal(back.yanked_by, "alice");
+	rip_release_rec_release(&back);
+	assert_int_equal(rip_store_refuse_yanked(store, "v1", "deploy", &err),
+		RIP_EFAIL);
+	assert_err_contains(&err, "cannot deploy 'v1': it was yanked by alice "
+		"on 2026-09-21 14:13 UTC (leaks): cut a fix, or 'ripcord releases "
+		"unyank v1'");
+	assert_int_equal(rip_store_refuse_yanked(store, "v1", "roll back to",
+		&err), RIP_EFAIL);
+	assert_err_contains(&err, "(leaks): pass --to another release");
+	/* no reason given */
+	assert_int_equal(rip_state_release_yank(store->state, "v1", NULL, "bob",
+		1790000000, &err), 0);
+	assert_int_equal(rip_store_refuse_yanked(store, "v1", "roll out", &err),
+		RIP_EFAIL);
+	assert_err_contains(&err, "yanked by bob on 2026-09-21 14:13 UTC (no "
+		"reason given)");
+
+	assert_int_equal(rip_state_release_unyank(store->state, "v1", &err), 0);
+	assert_int_equal(rip_state_release_get(&back, store->state, "v1", &err),
+		0);
+	assert_int_equal(back.yanked_at, 0);
+	assert_null(back.yank_reason);
+	rip_release_rec_release(&back);
+	assert_int_equal(rip_store_refuse_yanked(store, "v1", "deploy", &err), 0);
+	/* unyanking what is not yanked is no error */
+	assert_int_equal(rip_state_release_unyank(store->state, "v1", &err), 0);
+
+	assert_int_equal(rip_state_release_yank(store->state, "v9", "x", "a",
+		1, &err), RIP_ENOTFOUND);
+	assert_err_contains(&err, "release 'v9' not found");
+	assert_int_equal(rip_state_release_unyank(store->state, "v9", &err),
+		RIP_ENOTFOUND);
+	/* an unknown release is the lookup's business, not a yank */
+	assert_int_equal(rip_store_refuse_yanked(store, "v9", "deploy", &err), 0);
+	rip_store_free(store);
+}
+
+/* A schema 5 store gains the yank columns; its releases are not yanked. */
+static void test_upgrade_to_yank(void **state)
+{
+	struct rip_state *st;
+	struct rip_err err = { 0 };
+	struct rip_release_rec back;
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(tpath(state, "five.db"), &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE releases (seq INTEGER "
+		"PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, project TEXT "
+		"NOT NULL, commit_id TEXT NOT NULL, tree TEXT NOT NULL, parent "
+		"TEXT, created INTEGER NOT NULL, cut_at INTEGER NOT NULL, size "
+		"INTEGER NOT NULL, sha256 TEXT NOT NULL, signed INTEGER NOT NULL, "
+		"files INTEGER NOT NULL, bytes INTEGER NOT NULL);"
+		"INSERT INTO releases (id, project, commit_id, tree, created, "
+		"cut_at, size, sha256, signed, files, bytes) VALUES ('v1', 'shop', "
+		"'c', 't', 1, 2, 3, 'ab', 1, 4, 5);"
+		"PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(rip_state_open(&st, tpath(state, "five.db"), &err), 0);
+	assert_int_equal(rip_state_schema(st), 6);
+	assert_int_equal(rip_state_release_get(&back, st, "v1", &err), 0);
+	assert_int_equal(back.size, 3);
+	assert_int_equal(back.yanked_at, 0);
+	assert_null(back.yanked_by);
+	rip_release_rec_release(&back);
+	assert_int_equal(rip_state_release_yank(st, "v1", "r", "a", 7, &err), 0);
+	rip_state_free(st);
+}
+
 static void test_lock(void **state)
 {
 	struct tmpdir *t = *state;
@@ -257,6 +351,10 @@ int main(void)
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
 			tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_yank, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_to_yank, tmpdir_setup,
+			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_lock, tmpdir_setup,
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_store, tmpdir_setup,
