@@ -525,15 +525,15 @@ static bool read_stamp(struct stamp *out, const char *s, size_t n)
  */
 static bool in_window(const struct stamp *st, const struct rip_fp_window *w)
 {
+	if (st->has_zone) {
+		double at = st->wall - (double)st->zone;
+
+		return at >= w->lo && at <= w->hi;
+	}
 	for (int i = 0; i < 2; i++) {
 		double lo = w->lo + (double)w->offset[i];
 		double hi = w->hi + (double)w->offset[i];
 
-		if (st->has_zone) {
-			double at = st->wall - (double)st->zone;
-
-			return at >= w->lo && at <= w->hi;
-		}
 		if (!st->has_time) {
 			/* a whole day: within it if the window touches it */
 			if (st->wall <= hi && st->wall + 86400.0 > lo)
