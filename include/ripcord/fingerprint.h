@@ -52,4 +52,12 @@ size_t rip_fp_diff(struct rip_buf *out, const struct rip_fingerprint *a,
 	const struct rip_fingerprint *b, const char *a_label,
 	const char *b_label);
 
+/*
+ * Opens the window in which a timestamp literal in a view or a default
+ * counts as a "now" frozen at its creation, which non-strict readers
+ * compare as a placeholder (fp_read.h). Without a call it opens when the
+ * process starts; a drill may call it when its round trip begins.
+ */
+void rip_fp_window_open(void);
+
 #endif

@@ -19,9 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "ripcord/fingerprint.h"
 #include "fp_read.h"
+#include "sqltok.h"
 #include "banned.h"
 
 void rip_fp_add(struct rip_fingerprint *fp, const char *key,
@@ -376,4 +379,381 @@ void rip_fp_sql(struct rip_buf *out, const char *sql, bool fold)
 			p++;
 		}
 	}
+}
+
+/*
+ * Loose comparison (non-strict mode): a frozen "now" and a view's column
+ * order. Both rewrite canonical text, so they read it with the library's
+ * SQL scanner (careful reading: words, numbers, strings).
+ */
+
+static struct timespec window_start;
+
+/* The window opens when ripcord starts unless the caller opens it later. */
+__attribute__((constructor)) static void window_at_start(void)
+{
+	clock_gettime(CLOCK_REALTIME, &window_start);
+}
+
+void rip_fp_window_open(void)
+{
+	clock_gettime(CLOCK_REALTIME, &window_start);
+}
+
+void rip_fp_window_init(struct rip_fp_window *w, double server_now,
+	long offset)
+{
+	struct timespec now;
+	double local_now, opened;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	local_now = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	opened = (double)window_start.tv_sec +
+		(double)window_start.tv_nsec / 1e9;
+	/* how long ago the window opened, in the server's clock; a second
+	 * either side for rounding and for seconds-only literals */
+	w->lo = server_now - (local_now - opened) - 1.0;
+	w->hi = server_now + 1.0;
+	w->offset[0] = 0;
+	w->offset[1] = offset;
+}
+
+void rip_fp_window_local(struct rip_fp_window *w)
+{
+	struct timespec now;
+	struct tm tm;
+	time_t t;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	t = now.tv_sec;
+	localtime_r(&t, &tm);
+	rip_fp_window_init(w, (double)now.tv_sec + (double)now.tv_nsec / 1e9,
+		tm.tm_gmtoff);
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static long days_from_civil(long y, long m, long d)
+{
+	long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* n digits at p as a number, or -1. */
+static long digits(const char *p, int n)
+{
+	long v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)p[i]))
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+struct stamp {
+	double wall;   /* seconds since the epoch, read as if UTC */
+	bool has_time; /* a date alone is a whole day */
+	bool has_zone;
+	long zone;     /* seconds east of UTC, when has_zone */
+};
+
+/*
+ * Reads "YYYY-MM-DD[( |T)HH:MM:SS[.ffffff][Z|(+|-)HH[:MM]]]", the whole of
+ * s[0..n), as PostgreSQL and SQLite print a date or a timestamp.
+ */
+static bool read_stamp(struct stamp *out, const char *s, size_t n)
+{
+	long y, mo, d, h = 0, mi = 0, sec = 0;
+	size_t i = 10;
+	double frac = 0, scale = 0.1;
+
+	memset(out, 0, sizeof(*out));
+	if (n < 10 || (y = digits(s, 4)) < 0 || s[4] != '-' ||
+			(mo = digits(s + 5, 2)) < 1 || mo > 12 || s[7] != '-' ||
+			(d = digits(s + 8, 2)) < 1 || d > 31)
+		return false;
+	if (n > 10) {
+		if (n < 19 || (s[10] != ' ' && s[10] != 'T') ||
+				(h = digits(s + 11, 2)) < 0 || h > 23 || s[13] != ':' ||
+				(mi = digits(s + 14, 2)) < 0 || mi > 59 || s[16] != ':' ||
+				(sec = digits(s + 17, 2)) < 0 || sec > 60)
+			return false;
+		out->has_time = true;
+		i = 19;
+		if (i < n && s[i] == '.')
+			for (i++; i < n && isdigit((unsigned char)s[i]); i++) {
+				frac += (s[i] - '0') * scale;
+				scale /= 10;
+			}
+		if (i < n && s[i] == 'Z' && i + 1 == n) {
+			out->has_zone = true;
+			i++;
+		} else if (i < n && (s[i] == '+' || s[i] == '-')) {
+			long zh = digits(s + i + 1, 2), zm = 0;
+			size_t end = i + 3;
+
+			if (i + 3 > n || zh < 0)
+				return false;
+			if (end < n && s[end] == ':') {
+				if (end + 3 > n || (zm = digits(s + end + 1, 2)) < 0)
+					return false;
+				end += 3;
+			}
+			out->has_zone = true;
+			out->zone = (s[i] == '-' ? -1 : 1) * (zh * 3600 + zm * 60);
+			i = end;
+		}
+		if (i != n)
+			return false;
+	}
+	out->wall = (double)days_from_civil(y, mo, d) * 86400.0 +
+		(double)(h * 3600 + mi * 60 + sec) + frac;
+	return true;
+}
+
+/*
+ * Whether a literal reading st could be a "now" frozen within w: an
+ * instant with a zone inside it; a wall-clock time inside it in UTC or
+ * the session's zone; a date on a day that the window touches there.
+ */
+static bool in_window(const struct stamp *st, const struct rip_fp_window *w)
+{
+	if (st->has_zone) {
+		double at = st->wall - (double)st->zone;
+
+		return at >= w->lo && at <= w->hi;
+	}
+	for (int i = 0; i < 2; i++) {
+		double lo = w->lo + (double)w->offset[i];
+		double hi = w->hi + (double)w->offset[i];
+
+		if (!st->has_time) {
+			/* a whole day: within it if the window touches it */
+			if (st->wall <= hi && st->wall + 86400.0 > lo)
+				return true;
+		} else if (st->wall >= lo && st->wall <= hi) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void rip_fp_frozen_now(struct rip_buf *out, const char *text,
+	const struct rip_fp_window *w)
+{
+	struct rip_sqltok t;
+	size_t len = strlen(text), done = 0;
+	struct stamp st;
+
+	rip_sqltok_init(&t, text, len, 0, true);
+	while (rip_sqltok_next(&t)) {
+		size_t n = t.end - t.start;
+
+		if (t.kind != RIP_SQLTOK_STRING || text[t.start] != '\'' || n < 2 ||
+				text[t.end - 1] != '\'' ||
+				!read_stamp(&st, text + t.start + 1, n - 2) ||
+				!in_window(&st, w))
+			continue;
+		rip_buf_add(out, text + done, t.start - done);
+		rip_buf_adds(out, RIP_FP_NOW);
+		done = t.end;
+	}
+	rip_buf_adds(out, text + done);
+}
+
+static bool is_word_tok(const struct rip_sqltok *t, const char *w)
+{
+	size_t n = strlen(w);
+
+	return t->kind == RIP_SQLTOK_WORD && t->end - t->start == n &&
+		!strncasecmp(t->text + t->start, w, n);
+}
+
+static bool is_list_end(const struct rip_sqltok *t)
+{
+	static const char *const words[] = { "from", "where", "group", "having",
+		"window", "order", "limit", "offset", "fetch", "union", "intersect",
+		"except", "into" };
+
+	if (rip_sqltok_is(t, ';'))
+		return true;
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(words); i++)
+		if (is_word_tok(t, words[i]))
+			return true;
+	return false;
+}
+
+/* The next token that is not white space or a comment; false at the end. */
+static bool next_code(struct rip_sqltok *t)
+{
+	while (rip_sqltok_next(t))
+		if (t->kind != RIP_SQLTOK_SPACE && t->kind != RIP_SQLTOK_COMMENT)
+			return true;
+	return false;
+}
+
+/* Tracks nesting in () and [] (ARRAY[a, b]); returns the new depth. */
+static int nest(const struct rip_sqltok *t, int depth)
+{
+	if (rip_sqltok_is(t, '(') || rip_sqltok_is(t, '['))
+		return depth + 1;
+	if (rip_sqltok_is(t, ')') || rip_sqltok_is(t, ']'))
+		return depth - 1;
+	return depth;
+}
+
+/*
+ * Whether what follows the select list could depend on its order: a set
+ * operation pairs columns by position, and ORDER BY 2 or GROUP BY 1 name
+ * them by it.
+ */
+static bool rest_is_positional(struct rip_sqltok *t)
+{
+	int depth = 0;
+	bool after_by = false;
+
+	do {
+		if (t->kind == RIP_SQLTOK_SPACE || t->kind == RIP_SQLTOK_COMMENT)
+			continue;
+		if (depth == 0 && (is_word_tok(t, "union") ||
+				is_word_tok(t, "intersect") || is_word_tok(t, "except")))
+			return true;
+		if (depth == 0 && after_by && t->kind == RIP_SQLTOK_NUMBER)
+			return true;
+		after_by = depth == 0 && (is_word_tok(t, "by") ||
+			rip_sqltok_is(t, ','));
+		depth = nest(t, depth);
+	} while (rip_sqltok_next(t));
+	return false;
+}
+
+static int str_cmp(const void *pa, const void *pb)
+{
+	return strcmp(*(char *const *)pa, *(char *const *)pb);
+}
+
+/* A copy of text[start..end) without the white space around it. */
+static char *trimmed(const char *text, size_t start, size_t end)
+{
+	while (start < end && isspace((unsigned char)text[start]))
+		start++;
+	while (end > start && isspace((unsigned char)text[end - 1]))
+		end--;
+	return rip_xstrndup(text + start, end - start);
+}
+
+struct sel_list {
+	size_t start, end; /* the list, from after SELECT [DISTINCT] */
+	size_t *commas;    /* top-level commas in it */
+	size_t n, alloc;
+};
+
+/* Skips DISTINCT, ALL and DISTINCT ON (...) after a SELECT. */
+static void skip_distinct(struct rip_sqltok *t, struct sel_list *l)
+{
+	struct rip_sqltok peek = *t;
+
+	while (next_code(&peek)) {
+		if (is_word_tok(&peek, "distinct") || is_word_tok(&peek, "all")) {
+			*t = peek;
+			continue;
+		}
+		if (is_word_tok(&peek, "on") && next_code(&peek) &&
+				rip_sqltok_is(&peek, '(')) {
+			int depth = 1;
+
+			while (depth > 0 && rip_sqltok_next(&peek))
+				depth = nest(&peek, depth);
+			*t = peek;
+			continue;
+		}
+		break;
+	}
+	l->start = t->end;
+}
+
+/*
+ * Finds the select list of the statement's top-level SELECT; false when
+ * there is none or its order may matter (a column list before AS in
+ * SQLite's CREATE VIEW v(a, b), a set operation, a positional ORDER BY).
+ */
+static bool find_select_list(struct sel_list *l, const char *text)
+{
+	struct rip_sqltok t;
+	int depth = 0;
+	bool seen_as = false, in_list = false;
+
+	rip_sqltok_init(&t, text, strlen(text), 0, true);
+	while (rip_sqltok_next(&t)) {
+		if (t.kind == RIP_SQLTOK_SPACE || t.kind == RIP_SQLTOK_COMMENT)
+			continue;
+		if (in_list && depth == 0 && is_list_end(&t)) {
+			l->end = t.start;
+			return !rest_is_positional(&t);
+		}
+		if (in_list && depth == 0 && rip_sqltok_is(&t, ',')) {
+			RIP_ALLOC_GROW(l->commas, l->n + 1, l->alloc);
+			l->commas[l->n++] = t.start;
+		} else if (!in_list && depth == 0 && is_word_tok(&t, "as")) {
+			seen_as = true;
+		} else if (!in_list && depth == 0 && !seen_as &&
+				rip_sqltok_is(&t, '(') && rip_sql_starts_word(text,
+				strlen(text), "create")) {
+			return false; /* CREATE VIEW v(a, b) AS: names by position */
+		} else if (!in_list && depth == 0 && is_word_tok(&t, "select")) {
+			in_list = true;
+			skip_distinct(&t, l);
+			continue;
+		}
+		depth = nest(&t, depth);
+	}
+	l->end = strlen(text);
+	return in_list;
+}
+
+void rip_fp_view_columns(struct rip_buf *out, const char *text)
+{
+	struct sel_list l = { 0 };
+	char **items = NULL;
+	const char *sep;
+	size_t i, from;
+
+	if (!find_select_list(&l, text) || l.n == 0) {
+		rip_buf_adds(out, text);
+		goto done;
+	}
+	items = rip_xmalloc((l.n + 1) * sizeof(*items));
+	for (i = 0, from = l.start; i <= l.n; i++) {
+		size_t to = i < l.n ? l.commas[i] : l.end;
+
+		items[i] = trimmed(text, from, to);
+		from = to + 1;
+	}
+	qsort(items, l.n + 1, sizeof(*items), str_cmp);
+	/* the spelling around commas and the list as the text has it */
+	sep = isspace((unsigned char)text[l.commas[0] + 1]) ? ", " : ",";
+	for (from = l.start; from < l.end &&
+			isspace((unsigned char)text[from]); from++)
+		;
+	rip_buf_add(out, text, from);
+	for (i = 0; i <= l.n; i++) {
+		if (i)
+			rip_buf_adds(out, sep);
+		rip_buf_adds(out, items[i]);
+		free(items[i]);
+	}
+	for (from = l.end; from > l.start &&
+			isspace((unsigned char)text[from - 1]); from--)
+		;
+	rip_buf_adds(out, text + from);
+	free(items);
+done:
+	free(l.commas);
 }

@@ -48,6 +48,7 @@ struct pg {
 	struct rip_err *err;
 	struct rip_buf key;
 	struct rip_buf val;
+	struct rip_fp_window win; /* non-strict: when "now" may be frozen */
 };
 
 /* Filters on a pg_namespace n and on membership in an extension. */
@@ -116,6 +117,30 @@ static void comment(struct pg *q, const struct rip_pg_res *r, size_t row,
 	rip_buf_addch(&q->val, '\'');
 }
 
+/*
+ * Appends a view's text or a default (view false) to q->val; in non-strict
+ * mode with a frozen "now" as a placeholder and a view's select list
+ * sorted.
+ */
+static void add_loose(struct pg *q, const char *sql, bool view)
+{
+	struct rip_buf canon = RIP_BUF_INIT, sorted = RIP_BUF_INIT;
+
+	if (view)
+		rip_fp_sql(&canon, sql, false);
+	else
+		rip_buf_adds(&canon, sql);
+	if (q->strict) {
+		rip_buf_adds(&q->val, canon.buf);
+	} else {
+		if (view)
+			rip_fp_view_columns(&sorted, canon.buf);
+		rip_fp_frozen_now(&q->val, view ? sorted.buf : canon.buf, &q->win);
+	}
+	rip_buf_release(&canon);
+	rip_buf_release(&sorted);
+}
+
 typedef void row_fn(struct pg *q, const struct rip_pg_res *r, size_t row);
 
 /* Runs sql and adds one item per row, built by fn into q->key, q->val. */
@@ -173,7 +198,7 @@ static void relation_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 		"materialized view " : *kind == 'f' ? "foreign table " : "table ");
 	qname(&q->key, get0(r, row, 0), get0(r, row, 1));
 	if ((s = get(r, row, 10))) {
-		rip_fp_sql(&q->val, s, false);
+		add_loose(q, s, true);
 		comment(q, r, row, 11);
 		return;
 	}
@@ -222,8 +247,10 @@ static void column_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 		rip_buf_adds(&q->val, ", not null");
 	if (def && !strcmp(get0(r, row, 7), "s"))
 		rip_buf_addf(&q->val, ", generated as (%s) stored", def);
-	else if (def)
-		rip_buf_addf(&q->val, ", default %s", def);
+	else if (def) {
+		rip_buf_adds(&q->val, ", default ");
+		add_loose(q, def, false);
+	}
 	if (*ident == 'a')
 		rip_buf_adds(&q->val, ", identity always");
 	else if (*ident == 'd')
@@ -450,8 +477,10 @@ static void type_row(struct pg *q, const struct rip_pg_res *r, size_t row)
 		rip_buf_addf(&q->val, "type %s", what);
 	if (flag(r, row, 4))
 		rip_buf_adds(&q->val, ", not null");
-	if (def)
-		rip_buf_addf(&q->val, ", default %s", def);
+	if (def) {
+		rip_buf_adds(&q->val, ", default ");
+		add_loose(q, def, false);
+	}
 	if (checks)
 		rip_buf_addf(&q->val, ", %s", checks);
 	comment(q, r, row, 7);
@@ -513,8 +542,15 @@ static int pin_settings(struct pg *q, struct rip_pg_res **saved)
 			"current_setting('DateStyle'), current_setting('IntervalStyle'), "
 			"current_setting('TimeZone'), "
 			"current_setting('extra_float_digits'), "
-			"current_setting('bytea_output')", 0, NULL, q->err) < 0)
+			"current_setting('bytea_output'), "
+			"extract(epoch FROM clock_timestamp())::float8, "
+			"(extract(epoch FROM now()::timestamp) - "
+			"extract(epoch FROM now()))::bigint", 0, NULL, q->err) < 0)
 		return pg_fail(q, "session settings");
+	/* the server's clock and the session's zone, in which a "now"
+	 * frozen by the migrations on this connection was written */
+	rip_fp_window_init(&q->win, strtod(rip_pg_value(*saved, 0, 6), NULL),
+		strtol(rip_pg_value(*saved, 0, 7), NULL, 10));
 	for (i = 0; i < RIP_ARRAY_SIZE(settings); i++)
 		ours[i] = settings[i][1];
 	return set_all(q, ours);
@@ -561,7 +597,8 @@ static int read_all(struct pg *q)
 int rip_fp_read_pg(struct rip_fingerprint *out, struct rip_pg *conn,
 	bool strict, struct rip_err *err)
 {
-	struct pg q = { conn, out, strict, err, RIP_BUF_INIT, RIP_BUF_INIT };
+	struct pg q = { conn, out, strict, err, RIP_BUF_INIT, RIP_BUF_INIT,
+		{ 0, 0, { 0, 0 } } };
 	enum rip_pg_tx ts = rip_pg_tx(conn);
 	bool own_txn = ts == RIP_PG_IDLE;
 	struct rip_pg_res *saved = NULL;

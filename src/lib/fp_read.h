@@ -5,7 +5,8 @@
  * to the library: the drivers reach them through rip_db_ops.fingerprint.
  *
  * Both read catalogs, never stored SQL text, except where the database
- * keeps no catalog for a definition (SQLite triggers and views). Names are
+ * keeps no catalog for a definition (SQLite triggers, views, CHECK
+ * constraints and the WHERE of a partial index). Names are
  * printed bare when they are plain identifiers and double-quoted otherwise;
  * SQLite names are folded to lower case first (SQLite ignores their case),
  * PostgreSQL names keep theirs and drop the "public." qualification. An
@@ -22,7 +23,8 @@
  *                         [", hidden" | ", generated virtual|stored"]
  *                         and, strict only, ", position N" (from 1)
  *   index I               "on T (a, b COLLATE NOCASE DESC)" [", unique"]
- *                         [", partial"]; "(expression)" for an expression
+ *                         [", where EXPR"] (a partial index's WHERE,
+ *                         canonical); "(expression)" for an expression
  *   unique T(a, b)        "(a, b COLLATE NOCASE)": the automatic index of
  *   primary key T(a)      a UNIQUE or PRIMARY KEY, keyed by what it
  *                         enforces (sqlite_autoindex_* names change)
@@ -30,6 +32,9 @@
  *                         [", on delete X"] [", match X"], actions in
  *                         lower case; "REFERENCES P" alone is spelled out
  *                         with P's primary key columns
+ *   check T(EXPR)         "": a CHECK without a name, on a column or the
+ *                         table, EXPR canonical ("check orders(qty>0)")
+ *   check T.K             "EXPR": a CHECK named K (CONSTRAINT K CHECK)
  *   trigger G             "on T: <canonical CREATE TRIGGER text>"
  *   view V                "<canonical CREATE VIEW text>"
  *                         (rip_fp_sql with fold: lower case, no comments,
@@ -74,7 +79,10 @@
  *   domain D              "type integer" [", not null"] [", default X"]
  *                         [", constraint K CHECK ((VALUE > 0))"]
  * Strict mode also adds ", comment 'text'" (quotes doubled) to every
- * object that has a comment.
+ * object that has a comment. Non-strict mode loosens views and defaults
+ * (both readers; rip_fp_view_columns, rip_fp_frozen_now): a view's
+ * top-level select list is sorted, and a date or timestamp literal that
+ * could be a "now" frozen at creation reads RIP_FP_NOW ('<now>').
  */
 #ifndef RIPCORD_FP_READ_H
 #define RIPCORD_FP_READ_H
@@ -124,5 +132,48 @@ void rip_fp_ident(struct rip_buf *out, const char *name, bool fold);
  * meaning the same compares equal.
  */
 void rip_fp_sql(struct rip_buf *out, const char *sql, bool fold);
+
+/*
+ * Loose comparison, for non-strict mode only.
+ *
+ * A "now" frozen into a definition when it was created ('now'::timestamp,
+ * CURRENT_DATE written into a view or a default as a literal) differs
+ * between two runs of the same migration. The window is when that can
+ * have happened: from when it opened (rip_fp_window_open, ripcord's start
+ * otherwise) to the reading, in the database's clock, a second either
+ * side. A literal timestamp is frozen when it falls in the window read in
+ * UTC or in offset (the session's zone: seconds east of UTC); one with a
+ * zone when the instant does; a date when the window touches that day.
+ */
+struct rip_fp_window {
+	double lo, hi;  /* seconds since the epoch, UTC */
+	long offset[2]; /* 0 and the session's zone */
+};
+
+/* What a frozen "now" reads as. */
+#define RIP_FP_NOW "'<now>'"
+
+/* The window up to server_now (the database's clock, epoch seconds). */
+void rip_fp_window_init(struct rip_fp_window *w, double server_now,
+	long offset);
+/* The window up to now in this process's clock and local zone (SQLite). */
+void rip_fp_window_local(struct rip_fp_window *w);
+
+/*
+ * Appends text with every string literal that is a date or timestamp in
+ * w replaced by RIP_FP_NOW; other literals, dates outside w included, are
+ * kept as they are.
+ */
+void rip_fp_frozen_now(struct rip_buf *out, const char *text,
+	const struct rip_fp_window *w);
+
+/*
+ * Appends canonical view text with the select list of its top-level
+ * SELECT sorted, so that a column-order-only change compares equal. Text
+ * whose column order means something is kept as it is: a set operation
+ * (UNION, INTERSECT, EXCEPT), ORDER BY or GROUP BY by position, a
+ * CREATE VIEW v(a, b) column list.
+ */
+void rip_fp_view_columns(struct rip_buf *out, const char *text);
 
 #endif

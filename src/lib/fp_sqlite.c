@@ -2,24 +2,24 @@
 /*
  * fp_sqlite.c: the structural fingerprint of a SQLite schema, read from
  * the pragmas (table_xinfo, index_list, index_xinfo, foreign_key_list,
- * table_list) and never from sqlite_schema.sql, which SQLite rewrites on
+ * table_list) and not from sqlite_schema.sql, which SQLite rewrites on
  * RENAME and which a table rebuild replaces with the author's new text.
- * Only triggers and views, which have no catalog, are read as text, and
- * that text is canonicalised (rip_fp_sql).
+ * What has no pragma is read from that text, canonicalised (rip_fp_sql):
+ * triggers and views whole, and, with the library's SQL scanner, the
+ * CHECK constraints of a CREATE TABLE and the WHERE of a partial index.
  *
  * The key and value formats are listed in fp_read.h. Automatic indexes
  * are keyed by what they enforce, "unique T(a, b)" or "primary key T(a)",
  * because their sqlite_autoindex_T_N names change when a table is rebuilt.
+ * CHECKs are keyed by name, or by expression when they have none, as
+ * their order in the text is no part of the schema.
  *
  * Column collations and AUTOINCREMENT come from SQLite's column metadata
  * (rip_db_sqlite_column_meta). The SQLite driver's connection is read
- * through db_internal.h, since db_sqlite.c owns the SQLite calls. What no
- * catalog shows, and the fingerprint therefore misses: the expression of
- * a generated column, of an expression index and the WHERE of a partial
- * index (flagged as "(expression)" and ", partial"), CHECK constraints,
- * DEFERRABLE and MATCH on foreign keys, and a virtual table's module.
- * Comparing them would mean parsing CREATE TABLE text, which this file
- * does not do.
+ * through db_internal.h, since db_sqlite.c owns the SQLite calls. What the
+ * fingerprint still misses: the expression of a generated column and of
+ * an expression index (flagged as "(expression)"), DEFERRABLE on foreign
+ * keys, and a virtual table's module.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -29,6 +29,7 @@
 #include "ripcord/buf.h"
 #include "fp_read.h"
 #include "db_internal.h"
+#include "sqltok.h"
 #include "banned.h"
 
 struct sq {
@@ -36,6 +37,7 @@ struct sq {
 	struct rip_fingerprint *fp;
 	bool strict;
 	struct rip_err *err;
+	struct rip_fp_window win; /* non-strict: when "now" may be frozen */
 };
 
 /* "sqlite fingerprint: cannot read the columns of 'orders': <why>", the
@@ -93,6 +95,27 @@ static void add_lower(struct rip_buf *b, const char *s)
 {
 	for (; *s; s++)
 		rip_buf_addch(b, (char)tolower((unsigned char)*s));
+}
+
+/*
+ * Appends canonical sql; in non-strict mode with a frozen "now" as a
+ * placeholder and, for a view, its select list sorted.
+ */
+static void add_loose(struct rip_buf *b, const struct sq *q, const char *sql,
+	bool view)
+{
+	struct rip_buf canon = RIP_BUF_INIT, sorted = RIP_BUF_INIT;
+
+	if (q->strict) {
+		rip_fp_sql(b, sql, true);
+		return;
+	}
+	rip_fp_sql(&canon, sql, true);
+	if (view)
+		rip_fp_view_columns(&sorted, canon.buf);
+	rip_fp_frozen_now(b, view ? sorted.buf : canon.buf, &q->win);
+	rip_buf_release(&canon);
+	rip_buf_release(&sorted);
 }
 
 /* Before 3.37 (no table_list, no STRICT) only WITHOUT ROWID can be told,
@@ -182,7 +205,7 @@ static void column_value(struct rip_buf *val, struct sq *q,
 		rip_buf_adds(val, ", not null");
 	if (!rip_db_sqlite_col_null(s, 4)) {
 		rip_buf_adds(val, ", default ");
-		rip_fp_sql(val, col(s, 4), true);
+		add_loose(val, q, col(s, 4), false);
 	}
 	column_meta(val, q, table, col(s, 1), &autoinc);
 	if (pk && npk > 1)
@@ -274,6 +297,188 @@ static int index_columns(struct sq *q, const char *index,
 	return sq_done(q, s, step, "index columns", index);
 }
 
+/*
+ * CHECK constraints and the WHERE of a partial index have no pragma: they
+ * are read from the stored CREATE text, with the library's SQL scanner,
+ * and only there. The stored text is what SQLite keeps up to date on
+ * RENAME, so names in it are current.
+ */
+
+/* The stored sql of the table or index name into out ("" if none). */
+static int stored_sql(struct sq *q, struct rip_buf *out, bool index,
+	const char *name)
+{
+	struct rip_db_sqlite_stmt *s;
+	int rc, step;
+
+	if ((rc = sq_prepare(q, &s, index ? "SELECT sql FROM sqlite_master "
+			"WHERE type = 'index' AND name = ?1" : "SELECT sql FROM "
+			"sqlite_master WHERE type = 'table' AND name = ?1", name,
+			"definition")) < 0)
+		return rc;
+	while ((step = next(q, s)) == RIP_DB_SQLITE_ROW)
+		rip_buf_adds(out, col(s, 0));
+	return sq_done(q, s, step, "definition", name);
+}
+
+static bool word_is(const struct rip_sqltok *t, const char *w)
+{
+	size_t n = strlen(w);
+
+	return t->kind == RIP_SQLTOK_WORD && t->end - t->start == n &&
+		!strncasecmp(t->text + t->start, w, n);
+}
+
+/* The next token that is not white space or a comment. */
+static bool code(struct rip_sqltok *t)
+{
+	while (rip_sqltok_next(t))
+		if (t->kind != RIP_SQLTOK_SPACE && t->kind != RIP_SQLTOK_COMMENT)
+			return true;
+	return false;
+}
+
+/* Appends sql[start..end) canonicalised (it is not NUL-terminated). */
+static void add_part(struct rip_buf *b, const char *sql, size_t start,
+	size_t end)
+{
+	char *part = rip_xstrndup(sql + start, end - start);
+
+	rip_fp_sql(b, part, true);
+	free(part);
+}
+
+/* ", where EXPR" for a partial index, or ", partial" if it cannot be told. */
+static int partial_where(struct sq *q, struct rip_buf *val, const char *index)
+{
+	struct rip_buf sql = RIP_BUF_INIT;
+	struct rip_sqltok t;
+	bool found = false;
+	int rc, depth = 0;
+
+	if ((rc = stored_sql(q, &sql, true, index)) < 0)
+		goto done;
+	rip_sqltok_init(&t, sql.buf, sql.len, 0, true);
+	while (!found && code(&t)) {
+		if (rip_sqltok_is(&t, '('))
+			depth++;
+		else if (rip_sqltok_is(&t, ')'))
+			depth--;
+		else if (depth == 0 && word_is(&t, "where"))
+			found = true;
+	}
+	if (found) {
+		rip_buf_adds(val, ", where ");
+		add_part(val, sql.buf, t.end, sql.len);
+	} else {
+		rip_buf_adds(val, ", partial");
+	}
+done:
+	rip_buf_release(&sql);
+	return rc;
+}
+
+/*
+ * A constraint's name, unquoted, into name: a word, "x", `x`, 'x' (the
+ * quote doubled inside) or [x]; leaves t on its last token.
+ */
+static void name_of(struct rip_buf *name, struct rip_sqltok *t)
+{
+	const char *p = t->text + t->start, *end = t->text + t->end;
+	char quote = *p;
+
+	rip_buf_reset(name);
+	if (t->kind == RIP_SQLTOK_WORD) {
+		rip_buf_add(name, p, (size_t)(end - p));
+		return;
+	}
+	if (rip_sqltok_is(t, '[')) {
+		while (rip_sqltok_next(t) && !rip_sqltok_is(t, ']'))
+			rip_buf_add(name, t->text + t->start, t->end - t->start);
+		return;
+	}
+	for (p++, end--; p < end; p++) {
+		rip_buf_addch(name, *p);
+		if (*p == quote && p + 1 < end && p[1] == quote)
+			p++;
+	}
+}
+
+static void add_check(struct sq *q, const char *table, const char *name,
+	const char *sql, size_t start, size_t end)
+{
+	struct rip_buf key = RIP_BUF_INIT, val = RIP_BUF_INIT;
+
+	rip_buf_adds(&key, "check ");
+	rip_fp_ident(&key, table, true);
+	if (name) {
+		rip_buf_addch(&key, '.');
+		rip_fp_ident(&key, name, true);
+		add_part(&val, sql, start, end);
+	} else {
+		rip_buf_addch(&key, '(');
+		add_part(&key, sql, start, end);
+		rip_buf_addch(&key, ')');
+	}
+	rip_fp_add(q->fp, key.buf, "%s", val.buf);
+	rip_buf_release(&key);
+	rip_buf_release(&val);
+}
+
+/*
+ * Every CHECK of table, on a column or on the table, from its CREATE
+ * TABLE text: "[CONSTRAINT name] CHECK (expr)" in the parenthesised body.
+ * A virtual table's body is its module's arguments, and CREATE TABLE ...
+ * AS SELECT has no constraints.
+ */
+static int read_checks(struct sq *q, const char *table)
+{
+	struct rip_buf sql = RIP_BUF_INIT, name = RIP_BUF_INIT;
+	struct rip_sqltok t;
+	bool named = false, body = false;
+	int rc, depth = 0;
+
+	if ((rc = stored_sql(q, &sql, false, table)) < 0)
+		goto done;
+	rip_sqltok_init(&t, sql.buf, sql.len, 0, true);
+	while (code(&t)) {
+		if (!body && (word_is(&t, "virtual") || word_is(&t, "as")))
+			break;
+		if (depth == 1 && word_is(&t, "constraint")) {
+			if (!code(&t))
+				break;
+			name_of(&name, &t);
+			named = true;
+			continue;
+		}
+		if (depth == 1 && word_is(&t, "check")) {
+			size_t open;
+			int d = 1;
+
+			if (!code(&t) || !rip_sqltok_is(&t, '('))
+				break;
+			open = t.end;
+			while (d > 0 && code(&t))
+				d += rip_sqltok_is(&t, '(') - rip_sqltok_is(&t, ')');
+			add_check(q, table, named ? name.buf : NULL, sql.buf, open,
+				d == 0 ? t.start : sql.len);
+			named = false;
+			continue;
+		}
+		named = false;
+		if (rip_sqltok_is(&t, '(')) {
+			body = true;
+			depth++;
+		} else if (rip_sqltok_is(&t, ')')) {
+			depth--;
+		}
+	}
+done:
+	rip_buf_release(&sql);
+	rip_buf_release(&name);
+	return rc;
+}
+
 static int read_indexes(struct sq *q, const char *table)
 {
 	struct rip_buf key = RIP_BUF_INIT, val = RIP_BUF_INIT;
@@ -311,8 +516,9 @@ static int read_indexes(struct sq *q, const char *table)
 			rip_buf_addch(&key, ')');
 		else if (rip_db_sqlite_col_int(s, 1))
 			rip_buf_adds(&val, ", unique");
-		if (rip_db_sqlite_col_int(s, 3))
-			rip_buf_adds(&val, ", partial");
+		if (rip_db_sqlite_col_int(s, 3) &&
+				(rc = partial_where(q, &val, col(s, 0))) < 0)
+			break;
 		rip_fp_add(q->fp, key.buf, "%s", val.buf);
 	}
 	if (rc == 0)
@@ -456,7 +662,8 @@ static int read_tables(struct sq *q)
 
 		if ((rc = read_table(q, name)) == 0 &&
 				(rc = read_columns(q, name)) == 0 &&
-				(rc = read_indexes(q, name)) == 0)
+				(rc = read_indexes(q, name)) == 0 &&
+				(rc = read_checks(q, name)) == 0)
 			rc = read_foreign_keys(q, name);
 		free(name);
 		if (rc < 0) {
@@ -491,7 +698,10 @@ static int read_triggers_views(struct sq *q)
 			rip_fp_ident(&val, col(s, 2), true);
 			rip_buf_adds(&val, ": ");
 		}
-		rip_fp_sql(&val, col(s, 3), true);
+		if (trigger)
+			rip_fp_sql(&val, col(s, 3), true);
+		else
+			add_loose(&val, q, col(s, 3), true);
 		rip_fp_add(q->fp, key.buf, "%s", val.buf);
 	}
 	rc = sq_done(q, s, step, "triggers and views", NULL);
@@ -503,11 +713,12 @@ static int read_triggers_views(struct sq *q)
 int rip_fp_read_sqlite(struct rip_fingerprint *out, struct rip_db *db,
 	bool strict, struct rip_err *err)
 {
-	struct sq q = { db, out, strict, err };
+	struct sq q = { db, out, strict, err, { 0, 0, { 0, 0 } } };
 	bool own_txn = !rip_db_sqlite_in_tx(db);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	rip_fp_window_local(&q.win);
 	/* one read transaction: one consistent view of the schema */
 	if (own_txn && rip_db_sqlite_exec(db, "BEGIN", err) < 0)
 		return sq_fail(&q, "tables", NULL);

@@ -9,6 +9,8 @@
  */
 #include "helpers.h"
 
+#include <time.h>
+
 #include "ripcord/digest.h"
 #include "ripcord/fingerprint.h"
 #include "fp_read.h"
@@ -519,6 +521,195 @@ static void test_sqlite_column_order(void **state)
 	rip_fp_release(&b);
 }
 
+/* 13.12: CHECK constraints, on a column or the table, named or not, read
+ * from the stored text; a table rebuilt without one differs. */
+static void test_sqlite_check(void **state)
+{
+	struct rip_db *db = sq_open(tpath(state, "c.db"));
+	struct rip_fingerprint a, b, c;
+	char *text;
+
+	sq_exec(db, "CREATE TABLE orders (id INTEGER PRIMARY KEY, "
+		"qty INTEGER CHECK (qty > 0), price REAL, note TEXT "
+		"CONSTRAINT \"note short\" CHECK (length(note) < 100), "
+		"CONSTRAINT cheap CHECK ( price  <= 10 * qty ), "
+		"CHECK (note <> 'x(')) ;");
+	sq_fp(&a, db, false);
+	text = fp_text(&a);
+	assert_non_null(strstr(text, "check orders(qty>0)\n"));
+	assert_non_null(strstr(text, "check orders(note<>'x(')\n"));
+	assert_non_null(strstr(text, "check orders.cheap: price<=10*qty\n"));
+	assert_non_null(strstr(text,
+		"check orders.\"note short\": length(note)<100\n"));
+	free(text);
+	/* the 12-step rebuild, without the CHECK on qty */
+	sq_exec(db, "CREATE TABLE new_orders (id INTEGER PRIMARY KEY, "
+		"qty INTEGER, price REAL, note TEXT CONSTRAINT \"note short\" "
+		"CHECK (length(note) < 100), CONSTRAINT cheap CHECK (price <= "
+		"10 * qty), CHECK (note <> 'x('));"
+		"INSERT INTO new_orders SELECT * FROM orders; DROP TABLE orders;"
+		"ALTER TABLE new_orders RENAME TO orders;");
+	sq_fp(&b, db, false);
+	expect_diff(&a, &b, "check orders(qty>0) exists only before\n");
+	/* renaming a column rewrites the stored text: still one check */
+	sq_exec(db, "ALTER TABLE orders RENAME COLUMN price TO cost;");
+	sq_fp(&c, db, false);
+	expect_diff(&b, &c,
+		"check orders.cheap: price<=10*qty before, cost<=10*qty after\n"
+		"column orders.cost exists only after\n"
+		"column orders.price exists only before\n");
+	rip_fp_release(&a);
+	rip_fp_release(&b);
+	rip_fp_release(&c);
+	sq_close(db);
+}
+
+/* 13.12: the WHERE of a partial index is compared, not only its being
+ * partial. */
+static void test_sqlite_partial_index(void **state)
+{
+	struct rip_fingerprint a, b;
+
+	sq_build(&a, state, "a.db", "CREATE TABLE t (a INTEGER, b TEXT);"
+		"CREATE INDEX t_a ON t (a) WHERE b IS NOT NULL AND a > 0;", false);
+	sq_build(&b, state, "b.db", "CREATE TABLE t (a INTEGER, b TEXT);"
+		"create index t_a on t(a) where b is not null and a>0", false);
+	expect_same(&a, &b);
+	rip_fp_release(&b);
+	assert_int_equal(remove(tpath(state, "b.db")), 0);
+	sq_build(&b, state, "b.db", "CREATE TABLE t (a INTEGER, b TEXT);"
+		"CREATE INDEX t_a ON t (a) WHERE b IS NOT NULL;", false);
+	expect_diff(&a, &b, "index t_a: on t (a), where b is not null and a>0 "
+		"before, on t (a), where b is not null after\n");
+	rip_fp_release(&b);
+	assert_int_equal(remove(tpath(state, "b.db")), 0);
+	sq_build(&b, state, "b.db", "CREATE TABLE t (a INTEGER, b TEXT);"
+		"CREATE INDEX t_a ON t (a);", false);
+	expect_diff(&a, &b, "index t_a: on t (a), where b is not null and a>0 "
+		"before, on t (a) after\n");
+	rip_fp_release(&a);
+	rip_fp_release(&b);
+}
+
+/* "YYYY-MM-DD HH:MM:SS" of now in UTC, and frac after it. */
+static void stamp(char out[40], const char *frac)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, 40, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(out + n, 40 - n, "%s", frac);
+}
+
+/* 13.11: non-strict, a view's column order and a "now" frozen into a view
+ * or a default are not compared; a real date, a changed view and column
+ * order where it means something still are. */
+static void test_sqlite_loose(void **state)
+{
+	struct rip_fingerprint a, b;
+	char now[40], sql[1024];
+
+	stamp(now, "");
+	snprintf(sql, sizeof(sql), "CREATE TABLE t (a INTEGER, b TEXT, "
+		"c TEXT DEFAULT '%s');"
+		"CREATE VIEW v AS SELECT a, b, '%s' AS built FROM t "
+		"WHERE b > '2020-01-01';"
+		"CREATE VIEW u AS SELECT a, b FROM t UNION SELECT a, b FROM t;",
+		now, now);
+	sq_build(&a, state, "a.db", sql, false);
+	/* another moment in the window, which opened before the first */
+	stamp(now, ".9");
+	snprintf(sql, sizeof(sql), "CREATE TABLE t (a INTEGER, b TEXT, "
+		"c TEXT DEFAULT '%s');"
+		"CREATE VIEW v AS SELECT '%s' AS built, b, a FROM t "
+		"WHERE b > '2020-01-01';"
+		"CREATE VIEW u AS SELECT a, b FROM t UNION SELECT a, b FROM t;",
+		now, now);
+	sq_build(&b, state, "b.db", sql, false);
+	expect_same(&a, &b);
+	assert_non_null(strstr(a.v[2].value, "default " RIP_FP_NOW));
+	rip_fp_release(&b);
+	assert_int_equal(remove(tpath(state, "b.db")), 0);
+
+	/* a literal date out of the window, and a set operation's order */
+	snprintf(sql, sizeof(sql), "CREATE TABLE t (a INTEGER, b TEXT, "
+		"c TEXT DEFAULT '%s');"
+		"CREATE VIEW v AS SELECT '%s' AS built, b, a FROM t "
+		"WHERE b > '2020-01-02';"
+		"CREATE VIEW u AS SELECT b, a FROM t UNION SELECT b, a FROM t;",
+		now, now);
+	sq_build(&b, state, "b.db", sql, false);
+	expect_diff(&a, &b,
+		"view u: create view u as select a,b from t union select a,b from "
+		"t before, create view u as select b,a from t union select b,a "
+		"from t after\n"
+		"view v: create view v as select '<now>' as built,a,b from t where "
+		"b>'2020-01-01' before, create view v as select '<now>' as built,a,"
+		"b from t where b>'2020-01-02' after\n");
+	rip_fp_release(&a);
+	rip_fp_release(&b);
+	assert_int_equal(remove(tpath(state, "a.db")), 0);
+	assert_int_equal(remove(tpath(state, "b.db")), 0);
+
+	/* strict compares both */
+	sq_build(&a, state, "a.db", "CREATE TABLE t (a INTEGER, b TEXT);"
+		"CREATE VIEW v AS SELECT a, b FROM t;", true);
+	sq_build(&b, state, "b.db", "CREATE TABLE t (a INTEGER, b TEXT);"
+		"CREATE VIEW v AS SELECT b, a FROM t;", true);
+	expect_diff(&a, &b, "view v: create view v as select a,b from t "
+		"before, create view v as select b,a from t after\n");
+	rip_fp_release(&a);
+	rip_fp_release(&b);
+}
+
+static void test_loose_text(void **state)
+{
+	struct rip_fp_window w;
+	struct rip_buf out = RIP_BUF_INIT;
+
+	(void)state;
+	/* a fixed window: 2026-12-06 20:00:00 to 20:00:10 UTC, session at
+	 * UTC+1 */
+	w.lo = 1796587200.0;
+	w.hi = w.lo + 10;
+	w.offset[0] = 0;
+	w.offset[1] = 3600;
+	rip_fp_frozen_now(&out, "SELECT '2026-12-06 20:00:05.123456'::timestamp,"
+		" '2026-12-06 21:00:01', '2026-12-06 22:00:01', "
+		"'2026-12-06 20:00:09+00', '2026-12-06 20:00:09+01:00', "
+		"'2026-12-06T20:00:00Z', '2026-12-06'::date, '2026-12-05', "
+		"'2026-12-06 20:00:11', 'now', '2026-12-06 20:00:05 x', "
+		"E'2026-12-06'", &w);
+	assert_string_equal(out.buf, "SELECT '<now>'::timestamp, '<now>', "
+		"'2026-12-06 22:00:01', '<now>', '2026-12-06 20:00:09+01:00', "
+		"'<now>', '<now>'::date, '2026-12-05', '2026-12-06 20:00:11', "
+		"'now', '2026-12-06 20:00:05 x', E'2026-12-06'");
+	rip_buf_reset(&out);
+	rip_fp_view_columns(&out, "SELECT DISTINCT ON (t.b, t.a) t.c, f(t.b, "
+		"t.a) AS x, ARRAY[t.b, t.a] AS arr, t.a FROM t ORDER BY t.b, t.a;");
+	assert_string_equal(out.buf, "SELECT DISTINCT ON (t.b, t.a) "
+		"ARRAY[t.b, t.a] AS arr, f(t.b, t.a) AS x, t.a, t.c FROM t "
+		"ORDER BY t.b, t.a;");
+	rip_buf_reset(&out);
+	rip_fp_view_columns(&out, "WITH c AS (SELECT y, x FROM t) SELECT z, "
+		"y FROM c");
+	assert_string_equal(out.buf, "WITH c AS (SELECT y, x FROM t) SELECT y, "
+		"z FROM c");
+	rip_buf_reset(&out);
+	/* kept: positional ORDER BY and GROUP BY, a named column list */
+	rip_fp_view_columns(&out, "SELECT b, a FROM t ORDER BY 1");
+	assert_string_equal(out.buf, "SELECT b, a FROM t ORDER BY 1");
+	rip_buf_reset(&out);
+	rip_fp_view_columns(&out, "select b,count(*) from t group by a,1");
+	assert_string_equal(out.buf, "select b,count(*) from t group by a,1");
+	rip_buf_reset(&out);
+	rip_fp_view_columns(&out, "create view v(x,y) as select b,a from t");
+	assert_string_equal(out.buf, "create view v(x,y) as select b,a from t");
+	rip_buf_release(&out);
+}
+
 /* ripcord's own table, sqlite_sequence and sqlite_stat1 are not schema. */
 static void test_sqlite_ignored(void **state)
 {
@@ -998,6 +1189,73 @@ static void test_pg_column_order_and_comments(void **state)
 	rip_fp_release(&b);
 }
 
+/* 13.11: defaults and views that froze "now" when they were created, and
+ * a view's column order, compare equal when not strict. */
+static void test_pg_loose(void **state)
+{
+	struct pgdb *p = pg_state(state);
+	struct rip_fingerprint a, b;
+	static const char tables[] =
+		"SET TimeZone = 'Europe/Paris';"
+		"CREATE TABLE t (a integer, b text, "
+		"c timestamp DEFAULT 'now'::timestamp, d date DEFAULT 'today', "
+		"e timestamptz DEFAULT 'now', f timestamp DEFAULT now(), "
+		"g date DEFAULT '2020-01-01');";
+
+	pg_exec(p->a, tables);
+	pg_exec(p->a, "CREATE VIEW v AS SELECT *, 'now'::timestamp AS built "
+		"FROM t WHERE c > '2020-01-01 10:00:00';"
+		"CREATE VIEW u AS SELECT a, b FROM t UNION SELECT a, b FROM t;");
+	usleep(20000);
+	pg_exec(p->b, tables);
+	pg_exec(p->b, "CREATE VIEW v AS SELECT 'now'::timestamp AS built, g, f, "
+		"e, d, c, b, a FROM t WHERE c > '2020-01-01 10:00:00';"
+		"CREATE VIEW u AS SELECT a, b FROM t UNION SELECT a, b FROM t;");
+	pg_fp(&a, p->a, false);
+	pg_fp(&b, p->b, false);
+	expect_same(&a, &b);
+	rip_fp_release(&a);
+	rip_fp_release(&b);
+
+	pg_fp(&a, p->a, true);
+	pg_fp(&b, p->b, true);
+	{
+		struct rip_buf out = RIP_BUF_INIT;
+		/* strict: every frozen timestamp and the order differ (and the
+		 * date, if midnight fell in between) */
+		size_t n = rip_fp_diff(&out, &a, &b, "before", "after");
+
+		if (n < 3)
+			fail_msg("strict diff:\n%s", out.buf);
+		assert_non_null(strstr(out.buf, "column t.c:"));
+		assert_non_null(strstr(out.buf, "view v:"));
+		rip_buf_release(&out);
+	}
+	rip_fp_release(&a);
+	rip_fp_release(&b);
+
+	/* a real literal changed, or a set operation's order, is caught */
+	pg_exec(p->b, "CREATE OR REPLACE VIEW v AS SELECT 'now'::timestamp AS "
+		"built, g, f, e, d, c, b, a FROM t WHERE c > '2020-01-02 10:00:00';"
+		"DROP VIEW u; CREATE VIEW u AS SELECT b, a FROM t UNION "
+		"SELECT b, a FROM t;");
+	pg_fp(&a, p->a, false);
+	pg_fp(&b, p->b, false);
+	{
+		struct rip_buf out = RIP_BUF_INIT;
+
+		assert_int_equal(rip_fp_diff(&out, &a, &b, "before", "after"), 2);
+		assert_non_null(strstr(out.buf, "'2020-01-01 10:00:00'::timestamp "
+			"without time zone; before"));
+		assert_non_null(strstr(out.buf, "'2020-01-02 10:00:00'::timestamp "
+			"without time zone; after"));
+		assert_non_null(strstr(out.buf, "view u:"));
+		rip_buf_release(&out);
+	}
+	rip_fp_release(&a);
+	rip_fp_release(&b);
+}
+
 /* ripcord_migrations (as the driver creates it) and extension members are
  * not the user's schema; the extension itself is. */
 static void test_pg_ignored(void **state)
@@ -1125,6 +1383,10 @@ int main(void)
 		TMP(test_sqlite_diff_collation_changed),
 		TMP(test_sqlite_diff_autoincrement_changed),
 		TMP(test_sqlite_column_order),
+		TMP(test_sqlite_check),
+		TMP(test_sqlite_partial_index),
+		TMP(test_sqlite_loose),
+		cmocka_unit_test(test_loose_text),
 		TMP(test_sqlite_ignored),
 		TMP(test_sqlite_error),
 		PG(test_pg_statement_order),
@@ -1145,6 +1407,7 @@ int main(void)
 		PG(test_pg_diff_schema_domain_check),
 		PG(test_pg_function_body),
 		PG(test_pg_column_order_and_comments),
+		PG(test_pg_loose),
 		PG(test_pg_ignored),
 		PG(test_pg_transactions),
 	};
