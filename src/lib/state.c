@@ -145,12 +145,17 @@ static int db_error(struct rip_state *st, struct rip_err *err,
 {
 	int ec = sqlite3_errcode(st->db);
 
-	if (ec == SQLITE_NOTADB || ec == SQLITE_CORRUPT)
-		return rip_err_set(err, RIP_EINTEGRITY, "state database '%s' is "
+	/* the codes are returned here, not from rip_err_set, so that callers
+	 * (and the analyzer) see a negative code on every failure path */
+	if (ec == SQLITE_NOTADB || ec == SQLITE_CORRUPT) {
+		rip_err_set(err, RIP_EINTEGRITY, "state database '%s' is "
 			"damaged: %s (restore it from a backup; the artifacts next to "
 			"it are not affected)", st->path, detail);
-	return rip_err_set(err, RIP_EDB, "state database '%s': %s%s%s",
-		st->path, what, what[0] ? ": " : "", detail);
+		return RIP_EINTEGRITY;
+	}
+	rip_err_set(err, RIP_EDB, "state database '%s': %s%s%s", st->path, what,
+		what[0] ? ": " : "", detail);
+	return RIP_EDB;
 }
 
 /* The error of the last SQLite call on st, as db_error. */
