@@ -80,6 +80,9 @@ const struct rip_config_key rip_config_keys[] = {
 	  G(migrations.irreversible), "ups known to have no down" },
 	{ "migrations", "apply", RIP_CFG_STRING, NULL, NULL, false,
 	  G(migrations.apply), "driver = command: command line with {file}" },
+	{ "migrations", "command_timeout", RIP_CFG_DURATION, "10m", NULL, false,
+	  G(migrations.command_timeout_ms),
+	  "driver = command: how long one migration's command may run" },
 
 	{ "target", "root", RIP_CFG_PATH, NULL, NULL, true, T(root),
 	  "holds releases/ and current" },

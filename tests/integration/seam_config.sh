@@ -33,4 +33,66 @@ roots targets/a targets/a-b
 expect_exit 0 "13.6: side-by-side roots whose names share a prefix are fine" rc releases
 rm ripcord.ini
 
+# --- 13.14: the command driver's timeout ---------------------------------
+mkdir -p db/migrations
+printf 'CREATE TABLE t (x int);\n' > db/migrations/0001_init.up.sql
+printf 'DROP TABLE t;\n' > db/migrations/0001_init.down.sql
+git add -A && git commit -qm migrations
+cmd_ini() { printf '[project]\nname = app\n[migrations]\ndir = db/migrations\ndriver = command\napply = %s {file}\n%b' "$1" "${2:-}" > ripcord.ini; }
+cmd_ini /bin/true
+expect_exit 0 "13.14: cut a release with one migration" rc cut --id r1
+# gone PID: the process is not there (or a zombie left for init to reap)
+gone() { ! [ -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+# bounded: an old binary that hangs must not hang the test run
+bounded() { timeout -k 5 40 "$RIPCORD" "$@"; }
+
+cat > "$WORK/slow.sh" <<EOF
+#!/bin/sh
+echo "slow.sh: applying \$1"
+sleep 60 &
+echo \$! > "$WORK/slow.pid"
+wait
+EOF
+chmod +x "$WORK/slow.sh"
+cmd_ini "$WORK/slow.sh" 'command_timeout = 1s\n'
+start=$(date +%s)
+expect_exit 1 "13.14: a command past command_timeout fails the migration" bounded migrate up r1
+took=$(( $(date +%s) - start ))
+check "13.14: ... within the timeout, not after the command's 60 s (took ${took}s)" test "$took" -le 10
+err_has "13.14: ... naming the migration, its file and version, and the timeout" \
+  "the level of '0001_init' is now dirty: r1.tar.zst:ripcord/migrations/0001_init.up.sql (the up of migration '0001_init', version 0001): '$WORK/slow.sh' ran past [migrations] command_timeout = 1s; its process group was killed (SIGTERM)"
+err_has "13.14: ... after showing the command's output" "slow.sh: applying"
+pid=$(cat "$WORK/slow.pid" 2>/dev/null)
+check "13.14: ... and no process of it is left behind" gone "${pid:-0}"
+[ -n "$pid" ] && { gone "$pid" || kill "$pid" 2>/dev/null; }
+expect_exit 0 "13.14: migrate status" rc migrate status r1
+check "13.14: ... lists the migration as dirty" grep -q '^dirty .* 0001_init$' "$WORK/last.out"
+rc migrate mark 0001_init not-applied >/dev/null 2>&1
+
+cat > "$WORK/bg.sh" <<EOF
+#!/bin/sh
+# starts a child that keeps the output open, then exits 0
+sleep 20 &
+echo \$! > "$WORK/bg.pid"
+exit 0
+EOF
+chmod +x "$WORK/bg.sh"
+cmd_ini "$WORK/bg.sh"
+expect_exit 0 "13.14: a command that leaves a child holding its output: applied" bounded migrate up r1
+pid=$(cat "$WORK/bg.pid" 2>/dev/null)
+check "13.14: ... and the child is not left behind" gone "${pid:-0}"
+[ -n "$pid" ] && { gone "$pid" || kill "$pid" 2>/dev/null; }
+err_has "13.14: ... with a warning that says so" "left processes holding its output; they were killed"
+# again, with ripcord's output on a pipe the child would hold open
+rm .ripcord/migrations-ledger.db
+start=$(date +%s)
+out=$(bounded migrate up r1 2>&1); code=$?
+took=$(( $(date +%s) - start ))
+d="13.14: ... nor does it hang ripcord's caller reading its output"
+if [ "$code" -eq 0 ] && [ "$took" -le 10 ]; then ok "$d (took ${took}s)"
+else not_ok "$d (exit $code, took ${took}s)" "$out"; fi
+pid=$(cat "$WORK/bg.pid" 2>/dev/null)
+[ -n "$pid" ] && { gone "$pid" || kill "$pid" 2>/dev/null; }
+rm ripcord.ini
+
 done_testing

@@ -44,6 +44,7 @@ static void test_defaults(void **state)
 	assert_null(cfg->package.signing_key);
 	assert_string_equal(cfg->migrations.format, "auto");
 	assert_string_equal(cfg->migrations.driver, "sqlite");
+	assert_int_equal(cfg->migrations.command_timeout_ms, 10 * 60 * 1000);
 	assert_int_equal(cfg->rollout.steps.n, 3);
 	assert_true(cfg->rollout.steps.v[0] == 0.25);
 	assert_true(cfg->rollout.steps.v[2] == 1.0);
