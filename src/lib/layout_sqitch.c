@@ -16,8 +16,10 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ripcord/log.h"
+#include "ripcord/suggest.h"
 #include "layout_internal.h"
 #include "banned.h"
 
@@ -256,13 +258,84 @@ static int sq_scripts(struct rip_layout_reader *r, const struct sq_plan *pl,
 	return rc;
 }
 
+/*
+ * Whether the script of kind k (0 deploy, 1 revert, 2 verify) of mg is
+ * missing: a stray script may be meant for it.
+ */
+static bool sq_lacks(const struct rip_migration *mg, size_t k)
+{
+	return k == 1 ? !mg->down.text : k == 2 ? !mg->verify.text : false;
+}
+
+/*
+ * The script a stray p was likely meant to be: its folder one of deploy/,
+ * revert/, verify/ but for case or a typo, ".sql" in another case or
+ * missing, and its change named exactly or, among the changes lacking
+ * that kind of script, within reach of a typo. NULL (and *change NULL)
+ * when none fits or that script is there already.
+ */
+static char *sq_fix(const struct rip_layout_reader *r, const char *p,
+	const char **change)
+{
+	static const char *const dirs[] = { "deploy", "revert", "verify" };
+	const char *slash = strchr(p, '/'), *rest, *dot, *dir, **names;
+	char top[16], *stem, *fix = NULL;
+	size_t tl, k, n = 0;
+
+	*change = NULL;
+	tl = slash ? (size_t)(slash - p) : 0;
+	if (!tl || tl >= sizeof(top))
+		return NULL;
+	for (size_t i = 0; i < tl; i++)
+		top[i] = (char)tolower((unsigned char)p[i]);
+	top[tl] = '\0';
+	if (!(dir = rip_suggest(top, dirs, RIP_ARRAY_SIZE(dirs))))
+		return NULL;
+	for (k = 0; strcmp(dirs[k], dir); k++)
+		;
+	rest = slash + 1;
+	dot = strrchr(rest, '.');
+	if (dot && strcasecmp(dot, ".sql"))
+		return NULL;
+	stem = rip_xstrndup(rest, dot ? (size_t)(dot - rest) : strlen(rest));
+	names = rip_xcalloc(r->out->n + 1, sizeof(*names));
+	for (size_t i = 0; i < r->out->n && !*change; i++) {
+		const struct rip_migration *mg = &r->out->v[i];
+
+		if (!strcmp(mg->name, stem))
+			*change = mg->name;
+		else if (sq_lacks(mg, k))
+			names[n++] = mg->name;
+	}
+	if (!*change)
+		*change = rip_suggest(stem, names, n);
+	if (*change)
+		fix = rip_xasprintf("%s/%s.sql", dir, *change);
+	/* p itself, or a near duplicate of a script that is there */
+	if (fix && (!strcmp(fix, p) || rip_layout_find_file(r, fix))) {
+		free(fix);
+		fix = NULL;
+		*change = NULL;
+	}
+	free(names);
+	free(stem);
+	return fix;
+}
+
 static void sq_strays(const struct rip_layout_reader *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
-		const char *p = r->files[i].path;
+		const char *p = r->files[i].path, *change;
+		char *fix;
 
 		if (r->used[i] || rip_layout_is_keep(p))
 			continue;
+		if ((fix = sq_fix(r, p, &change))) {
+			rip_layout_warnf(r, p, "looks like a script of change "
+				"'%s'; ignored (did you mean %s?)", change, fix);
+			free(fix);
+			continue;
+		}
 		if (!strncmp(p, "deploy/", 7))
 			rip_layout_warnf(r, p, "is not in sqitch.plan; ignored "
 				"(add its change to the plan, or remove the "

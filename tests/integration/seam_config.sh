@@ -33,6 +33,54 @@ roots targets/a targets/a-b
 expect_exit 0 "13.6: side-by-side roots whose names share a prefix are fine" rc releases
 rm ripcord.ini
 
+# --- 13.7: orphan downs and near-miss names warn; the cut goes on -------
+m=$WORK/mig
+mkdir -p "$m/db/migrations" && cd "$m" && git init -q .
+d=db/migrations
+printf 'CREATE TABLE a (x int);\n' > $d/0001_a.up.sql
+printf 'DROP TABLE a;\n' > $d/0001_a.down.sql
+printf -- '-- ripcord:irreversible\nCREATE TABLE b (x int);\n' > $d/0002_add_b.up.sql
+printf 'DROP TABLE b;\n' > $d/0002_add_bb.down.sql
+printf 'DROP TABLE c;\n' > $d/0003_c.dwon.sql
+printf 'CREATE TABLE d (x int);\n' > $d/0004_d.up.SQL
+printf 'DROP TABLE d;\n' > $d/0004_d.down.sql
+printf 'CREATE TABLE e (x int);\n' > $d/0005_e.up
+printf 'DROP TABLE q;\n' > $d/0157.down.sql
+printf '[project]\nname = mig\n[migrations]\ndir = db/migrations\nformat = golang-migrate\n' > ripcord.ini
+git add -A && git commit -qm migrations
+expect_exit 0 "13.7: a cut whose only problems are warnings succeeds" rc cut --id w1
+err_has "13.7: an orphan down is a warning naming the up it was likely meant for" \
+  "warning: db/migrations/0002_add_bb.down.sql is a down migration without its up; left out (did you mean it for db/migrations/0002_add_b.up.sql? then name it 0002_add_b.down.sql)"
+err_has "13.7: a misspelt .down is a did-you-mean warning" \
+  "warning: db/migrations/0003_c.dwon.sql looks like a down migration; ignored (did you mean 0003_c.down.sql?)"
+err_has "13.7: an .up.SQL is read, with a warning naming the expected name" \
+  "warning: db/migrations/0004_d.up.SQL has the extension '.SQL', not '.sql'; read as SQL all the same (rename it 0004_d.up.sql)"
+err_has "13.7: a missing .sql is a did-you-mean warning" \
+  "warning: db/migrations/0005_e.up looks like an up migration; ignored (did you mean 0005_e.up.sql?)"
+err_has "13.7: (10c) an unnamed down is told of the down it expected" \
+  "warning: db/migrations/0157.down.sql has no name; ignored (expected 0157_<name>.down.sql)"
+check "13.7: ... and the release carries 0001_a, 0002_add_b and 0004_d" \
+  sh -c "tar --zstd -xOf .ripcord/artifacts/w1.tar.zst ripcord/MANIFEST | grep -qx 'ids = 0001_a, 0002_add_b, 0004_d'"
+
+printf 'CREATE TABLE f (x int);\n' > $d/0006_add_f.up.sql
+printf 'DROP TABLE f;\n' > $d/0006_add_ff.down.sql
+git add -A && git commit -qm f
+expect_exit 2 "13.7: an up whose down has a typo is still refused" rc cut --id w2
+err_has "13.7: ... after the warning that names it" \
+  "db/migrations/0006_add_ff.down.sql is a down migration without its up; left out (did you mean it for db/migrations/0006_add_f.up.sql? then name it 0006_add_f.down.sql)"
+err_has "13.7: ... for lacking its down" "error: db/migrations/0006_add_f.up.sql has no down migration"
+git rm -q $d/0006_add_f.up.sql $d/0006_add_ff.down.sql && git commit -qm 'no f'
+
+mkdir -p fly && printf 'CREATE TABLE a (x int);\n' > fly/V1__a.sql && printf 'DROP TABLE a;\n' > fly/U1__a.sql
+printf 'DROP TABLE b;\n' > fly/U2__b.sql
+printf 'CREATE TABLE c (x int);\n' > fly/V3__c.SQL
+printf '[project]\nname = mig\nstore = .ripcord-fly\n[migrations]\ndir = fly\nformat = flyway\n' > fly.ini
+git add -A && git commit -qm flyway
+expect_exit 0 "13.7: flyway: an undo script without its up is a warning" rc -c fly.ini cut --id f1
+err_has "13.7: ... saying what to add" "warning: fly/U2__b.sql is a down migration without its up; left out (add V2__b.sql beside it, or remove the down)"
+err_has "13.7: flyway: a .SQL is a did-you-mean warning" "warning: fly/V3__c.SQL looks like an up migration; ignored (did you mean V3__c.sql?)"
+cd "$repo"
+
 # --- 13.14: the command driver's timeout ---------------------------------
 mkdir -p db/migrations
 printf 'CREATE TABLE t (x int);\n' > db/migrations/0001_init.up.sql
