@@ -6,7 +6,10 @@
  * order; the shared rules (reversibility, baseline, valid ids) are applied
  * afterwards, in one place, so every layout enforces DESIGN.md §5 the same
  * way at cut, where a missing down is cheapest to fix. Files that do not
- * fit are named in a warning rather than dropped in silence.
+ * fit are named in a warning rather than dropped in silence, with the name
+ * that was expected when one small fix gives it (fix_script); a down
+ * without its up is left out with a warning naming the up it likely
+ * belongs to (drop_orphans), since only an up without its down is refused.
  *
  * The file-per-script layouts (golang-migrate, dbmate, diesel, flyway)
  * first make one migration per script, then sort them and fold the up and

@@ -11,7 +11,9 @@
  * tag between it and its rework whose deploy script exists. Reworks are
  * found with one sort of the changes by name, and scripts through the
  * reader's sorted index of the paths, so a large plan needs no scan of
- * the folder per change.
+ * the folder per change. A script no change took is named in a warning,
+ * with the script that was expected when its folder, extension or change
+ * name is one slip away (sq_fix).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -267,6 +269,47 @@ static bool sq_lacks(const struct rip_migration *mg, size_t k)
 	return k == 1 ? !mg->down.text : k == 2 ? !mg->verify.text : false;
 }
 
+static const char *const sq_dirs[] = { "deploy", "revert", "verify" };
+
+/* Whether a and b hold the same letters (a transposition apart, say). */
+static bool same_letters(const char *a, const char *b)
+{
+	int count[256] = { 0 };
+
+	for (; *a; a++)
+		count[(unsigned char)*a]++;
+	for (; *b; b++)
+		count[(unsigned char)*b]--;
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(count); i++)
+		if (count[i])
+			return false;
+	return true;
+}
+
+/*
+ * Which of sq_dirs p's top folder is, but for case, one edit or two
+ * letters swapped (Revert, reverts, deplyo; not report); or NULL.
+ */
+static const char *sq_dir(const char *p)
+{
+	const char *slash = strchr(p, '/');
+	size_t tl = slash ? (size_t)(slash - p) : 0;
+	char top[16];
+
+	if (!tl || tl >= sizeof(top))
+		return NULL;
+	for (size_t i = 0; i < tl; i++)
+		top[i] = (char)tolower((unsigned char)p[i]);
+	top[tl] = '\0';
+	for (size_t k = 0; k < RIP_ARRAY_SIZE(sq_dirs); k++) {
+		size_t d = rip_edit_distance(top, sq_dirs[k]);
+
+		if (d <= 1 || (d == 2 && same_letters(top, sq_dirs[k])))
+			return sq_dirs[k];
+	}
+	return NULL;
+}
+
 /*
  * The script a stray p was likely meant to be: its folder one of deploy/,
  * revert/, verify/ but for case or a typo, ".sql" in another case or
@@ -277,23 +320,16 @@ static bool sq_lacks(const struct rip_migration *mg, size_t k)
 static char *sq_fix(const struct rip_layout_reader *r, const char *p,
 	const char **change)
 {
-	static const char *const dirs[] = { "deploy", "revert", "verify" };
-	const char *slash = strchr(p, '/'), *rest, *dot, *dir, **names;
-	char top[16], *stem, *fix = NULL;
-	size_t tl, k, n = 0;
+	const char *dir = sq_dir(p), *rest, *dot, **names;
+	char *stem, *fix = NULL;
+	size_t k, n = 0;
 
 	*change = NULL;
-	tl = slash ? (size_t)(slash - p) : 0;
-	if (!tl || tl >= sizeof(top))
+	if (!dir)
 		return NULL;
-	for (size_t i = 0; i < tl; i++)
-		top[i] = (char)tolower((unsigned char)p[i]);
-	top[tl] = '\0';
-	if (!(dir = rip_suggest(top, dirs, RIP_ARRAY_SIZE(dirs))))
-		return NULL;
-	for (k = 0; strcmp(dirs[k], dir); k++)
+	for (k = 0; strcmp(sq_dirs[k], dir); k++)
 		;
-	rest = slash + 1;
+	rest = strchr(p, '/') + 1;
 	dot = strrchr(rest, '.');
 	if (dot && strcasecmp(dot, ".sql"))
 		return NULL;
@@ -325,7 +361,7 @@ static char *sq_fix(const struct rip_layout_reader *r, const char *p,
 static void sq_strays(const struct rip_layout_reader *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
-		const char *p = r->files[i].path, *change;
+		const char *p = r->files[i].path, *change, *dir;
 		char *fix;
 
 		if (r->used[i] || rip_layout_is_keep(p))
@@ -336,7 +372,13 @@ static void sq_strays(const struct rip_layout_reader *r)
 			free(fix);
 			continue;
 		}
-		if (!strncmp(p, "deploy/", 7))
+		/* all of sq_dirs are 6 letters long */
+		dir = sq_dir(p);
+		if (dir && (strncmp(p, dir, 6) || p[6] != '/'))
+			rip_layout_warnf(r, p, "is not in a sqitch script folder; "
+				"ignored (did you mean %s/%s?)", dir,
+				strchr(p, '/') + 1);
+		else if (!strncmp(p, "deploy/", 7))
 			rip_layout_warnf(r, p, "is not in sqitch.plan; ignored "
 				"(add its change to the plan, or remove the "
 				"script)");

@@ -455,6 +455,9 @@ static void test_near_miss_names(void **state)
 		F("verify/flisp.sql", "SELECT 1;"),
 		F("sqitch.conf", "[core]\n"),
 		F("notes/flips.txt", "x"),
+		F("Deploy/other.sql", "SELECT 1;"),
+		F("report/flips.sql", "SELECT 1;"),
+		F("verfiy/flips.sql", "SELECT 1;"),
 	};
 	struct rip_migrations m;
 	char *w;
@@ -523,6 +526,11 @@ static void test_near_miss_names(void **state)
 		"'flips'; ignored (did you mean verify/flips.sql?)");
 	assert_lacks(w, "sqitch.conf");
 	assert_lacks(w, "notes");
+	assert_has(w, "mig/Deploy/other.sql is not in a sqitch script folder; "
+		"ignored (did you mean deploy/other.sql?)");
+	assert_has(w, "mig/verfiy/flips.sql looks like a script of change "
+		"'flips'; ignored (did you mean verify/flips.sql?)");
+	assert_lacks(w, "report");
 	free(w);
 }
 
