@@ -53,6 +53,7 @@ struct rip_config {
 		char *baseline;
 		struct rip_strlist irreversible;
 		char *apply;
+		uint64_t command_timeout_ms;
 	} migrations;
 
 	struct rip_target *targets;

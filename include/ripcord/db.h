@@ -47,6 +47,8 @@ struct rip_db_target {
 	const char *ledger;       /* command: the SQLite file that records
 				     what ran, since the command's database
 				     cannot be read */
+	uint64_t timeout_ms;      /* command: how long one migration's
+				     program may run; 0: no limit */
 };
 
 struct rip_db_ops {

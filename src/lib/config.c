@@ -80,6 +80,9 @@ const struct rip_config_key rip_config_keys[] = {
 	  G(migrations.irreversible), "ups known to have no down" },
 	{ "migrations", "apply", RIP_CFG_STRING, NULL, NULL, false,
 	  G(migrations.apply), "driver = command: command line with {file}" },
+	{ "migrations", "command_timeout", RIP_CFG_DURATION, "10m", NULL, false,
+	  G(migrations.command_timeout_ms),
+	  "driver = command: how long one migration's command may run" },
 
 	{ "target", "root", RIP_CFG_PATH, NULL, NULL, true, T(root),
 	  "holds releases/ and current" },
@@ -495,6 +498,133 @@ static int check_required(struct parse *p)
 	return 0;
 }
 
+/* Drops the last "/name" of b; "/" stays "/". */
+static void path_pop(struct rip_buf *b, bool keep_root)
+{
+	char *slash = strrchr(b->buf, '/');
+
+	if (slash)
+		rip_buf_setlen(b, slash == b->buf && keep_root ? 1 :
+			(size_t)(slash - b->buf));
+}
+
+/*
+ * The absolute path with its links, "." and ".." resolved, for comparing
+ * roots that may not exist yet: each name is looked up with realpath while
+ * the path exists; from the first missing one on, the rest is taken as
+ * written with "." and ".." applied by hand (nothing below a missing
+ * folder can be a link). A lookup that fails for another reason (no
+ * permission) is treated as missing, so this never fails.
+ */
+static char *resolve_path(const char *path)
+{
+	struct rip_buf cur = RIP_BUF_INIT, tail = RIP_BUF_INIT;
+	const char *s = path;
+
+	rip_buf_adds(&cur, "/");
+	for (;;) {
+		size_t l;
+
+		s += strspn(s, "/");
+		if (!(l = strcspn(s, "/")))
+			break;
+		if (l == 2 && !memcmp(s, "..", 2)) {
+			if (tail.len)
+				path_pop(&tail, false);
+			else
+				path_pop(&cur, true);
+		} else if (l != 1 || s[0] != '.') {
+			char *cand = NULL, *real = NULL;
+
+			if (!tail.len) {
+				cand = rip_xasprintf("%s%s%.*s", cur.buf,
+					cur.len > 1 ? "/" : "", (int)l, s);
+				real = realpath(cand, NULL);
+			}
+			if (real) {
+				rip_buf_reset(&cur);
+				rip_buf_adds(&cur, real);
+			} else {
+				rip_buf_addf(&tail, "/%.*s", (int)l, s);
+			}
+			free(real);
+			free(cand);
+		}
+		s += l;
+	}
+	if (tail.len && cur.len == 1)
+		rip_buf_reset(&cur);
+	rip_buf_add(&cur, tail.buf, tail.len);
+	rip_buf_release(&tail);
+	return rip_buf_detach(&cur, NULL);
+}
+
+/* Whether path lies below dir (both resolved; equal is not below). */
+static bool path_below(const char *path, const char *dir)
+{
+	size_t dl = strlen(dir);
+
+	if (dl == 1)
+		return path[1] != '\0';
+	return !strncmp(path, dir, dl) && path[dl] == '/';
+}
+
+/* Refuses targets a and b (b defined later) when their roots clash. */
+static int root_clash(struct parse *p, size_t a, size_t b,
+	char *const *real, size_t key)
+{
+	const struct rip_target *ta = &p->cfg->targets[a];
+	const struct rip_target *tb = &p->cfg->targets[b];
+	int la = p->target_seen[a][key], lb = p->target_seen[b][key];
+	size_t in, out;
+
+	p->line = lb;
+	if (!strcmp(real[a], real[b]))
+		return fail(p, "targets '%s' (%s:%d) and '%s' (%s:%d) have the "
+			"same root: both resolve to '%s'; give each target a "
+			"folder of its own", ta->name, p->name, la, tb->name,
+			p->name, lb, real[a]);
+	if (path_below(real[b], real[a]))
+		in = b, out = a;
+	else if (path_below(real[a], real[b]))
+		in = a, out = b;
+	else
+		return 0;
+	return fail(p, "the root of target '%s' (%s:%d, resolved '%s') is "
+		"inside the root of target '%s' (%s:%d, resolved '%s'): the "
+		"releases/ of one would be inside the tree of the other; give "
+		"each target a folder of its own, side by side",
+		p->cfg->targets[in].name, p->name, p->target_seen[in][key],
+		real[in], p->cfg->targets[out].name, p->name,
+		p->target_seen[out][key], real[out]);
+}
+
+/*
+ * Two targets deploying into one folder (through a link or "..", too)
+ * would switch each other's current and collect each other's releases; a
+ * root inside another's tree is as bad. Quadratic in the targets, which is
+ * nothing next to probing them.
+ */
+static int check_roots(struct parse *p)
+{
+	size_t n = p->cfg->n_targets, key = 0;
+	char **real = rip_xcalloc(n + 1, sizeof(*real));
+	int rc = 0;
+
+	while (strcmp(rip_config_keys[key].section, "target") ||
+	       strcmp(rip_config_keys[key].name, "root"))
+		key++;
+	for (size_t i = 0; i < n; i++)
+		real[i] = resolve_path(p->cfg->targets[i].root);
+	for (size_t b = 1; b < n && !rc; b++)
+		for (size_t a = 0; a < b && !rc; a++)
+			rc = root_clash(p, a, b, real, key);
+	for (size_t i = 0; i < n; i++)
+		free(real[i]);
+	free(real);
+	return rc;
+}
+
 static void default_name(struct rip_config *cfg)
 {
 	const char *base;
@@ -529,6 +659,8 @@ int rip_config_parse(struct rip_config **out, const char *text,
 		p.failed = true;
 	if (!p.failed)
 		check_required(&p);
+	if (!p.failed)
+		check_roots(&p);
 	if (!p.failed)
 		default_name(cfg);
 

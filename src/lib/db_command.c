@@ -8,31 +8,36 @@
  * ledger, and since no transaction spans the program and the ledger, every
  * migration is marked dirty before it runs and clean only after the
  * program exited 0: a failure always leaves a dirty level for a human to
- * inspect. The program runs through posix_spawnp with an argument vector
- * split from the template, never through a shell; its output goes to
- * stderr, so stdout stays for ripcord's results. The SQL reaches it as a
- * file made by mkstemps under $TMPDIR (default /tmp), removed afterwards.
+ * inspect. The program is found in PATH as execvp would, then run by
+ * rip_hook_run (hook.c) from an argument vector split from the template,
+ * never through a shell: in a process group of its own, stdin on
+ * /dev/null, for at most [migrations] command_timeout, after which its
+ * whole group gets SIGTERM, then SIGKILL; whatever it leaves holding its
+ * output is killed once it exited. Its output, captured (the last 64 KiB),
+ * goes to stderr when it ends, so stdout stays for ripcord's results. The
+ * SQL reaches it as a file made by mkstemps under $TMPDIR (default /tmp),
+ * removed afterwards.
  */
-#include <errno.h>
-#include <spawn.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ripcord/buf.h"
 #include "ripcord/config.h"
 #include "ripcord/db.h"
 #include "ripcord/fsutil.h"
+#include "ripcord/hook.h"
 #include "db_internal.h"
 #include "banned.h"
-
-extern char **environ;
 
 struct rip_db {
 	struct rip_db *ledger;    /* a rip_db_sqlite connection */
 	char *apply;
+	uint64_t timeout_ms;      /* 0: no limit */
 };
 
 static void cmd_close(struct rip_db *db)
@@ -57,6 +62,7 @@ static int cmd_open(struct rip_db **out, const struct rip_db_target *t,
 			"psql -v ON_ERROR_STOP=1 -1 -f {file})");
 	db = rip_xcalloc(1, sizeof(*db));
 	db->apply = rip_xstrdup(t->apply);
+	db->timeout_ms = t->timeout_ms;
 	if (rip_db_sqlite.open(&db->ledger, &lt, err) < 0) {
 		cmd_close(db);
 		return rip_err_prefix(err, "command driver ledger");
@@ -102,34 +108,100 @@ static char **make_argv(const char *tmpl, const char *file)
 	return words.v;
 }
 
-static int run(struct rip_db *db, const char *file, const char *label,
-	struct rip_err *err)
+/*
+ * The program name stands for, found as execvp would: a name holding '/'
+ * as it is (from the current folder when relative), any other as the first
+ * executable file of that name in $PATH (unset: /bin:/usr/bin; an empty
+ * entry is the current folder). NULL when there is none.
+ */
+static char *find_program(const char *name)
+{
+	const char *p = getenv("PATH");
+
+	if (strchr(name, '/'))
+		return rip_xstrdup(name);
+	if (!p)
+		p = "/bin:/usr/bin";
+	for (;;) {
+		size_t l = strcspn(p, ":");
+		char *cand = rip_xasprintf("%.*s/%s", (int)(l ? l : 1),
+			l ? p : ".", name);
+		struct stat st;
+
+		if (!stat(cand, &st) && S_ISREG(st.st_mode) &&
+		    !access(cand, X_OK))
+			return cand;
+		free(cand);
+		if (!p[l])
+			return NULL;
+		p += l + 1;
+	}
+}
+
+/* A duration as [migrations] command_timeout would spell it. */
+static void fmt_duration(char *buf, size_t n, uint64_t ms)
+{
+	if (ms && ms % 60000 == 0)
+		snprintf(buf, n, "%" PRIu64 "m", ms / 60000);
+	else if (ms && ms % 1000 == 0)
+		snprintf(buf, n, "%" PRIu64 "s", ms / 1000);
+	else
+		snprintf(buf, n, "%" PRIu64 "ms", ms);
+}
+
+/* What went wrong with one run of the program, or 0 when it exited 0. */
+static int run_result(const struct rip_db *db, const struct rip_hook_result *res,
+	const struct rip_migration *m, enum rip_db_direction dir,
+	const char *label, const char *name, struct rip_err *err)
+{
+	char after[32];
+
+	if (res->timed_out) {
+		fmt_duration(after, sizeof(after), db->timeout_ms);
+		return rip_err_set(err, RIP_EFAIL, "%s (the %s of migration "
+			"'%s', version %s): '%s' ran past [migrations] "
+			"command_timeout = %s; its process group was killed "
+			"(SIGTERM%s)", label, dir == RIP_DB_UP ? "up" : "down",
+			m->id, m->version ? m->version : "?", name, after,
+			res->signal == SIGKILL ? ", then SIGKILL" : "");
+	}
+	if (res->exit_code == 0)
+		return 0;
+	return rip_err_set(err, RIP_EFAIL, "%s: '%s' %s %d", label, name,
+		res->exit_code > 0 ? "exited with" : "was killed by signal",
+		res->exit_code > 0 ? res->exit_code : res->signal);
+}
+
+static int run(struct rip_db *db, const char *file,
+	const struct rip_migration *m, enum rip_db_direction dir,
+	const char *label, struct rip_err *err)
 {
 	char **argv = make_argv(db->apply, file);
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int status = 0, rc = 0, e;
+	char *name = argv[0], *prog = name ? find_program(name) : NULL;
+	struct rip_hook_result res = { 0 };
+	int rc;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-	e = argv[0] ? posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) :
-		      EINVAL;
-	posix_spawn_file_actions_destroy(&fa);
-	if (e) {
-		errno = e;
-		rc = rip_err_errno(err, RIP_EFAIL, "cannot run '%s' for %s",
-			argv[0] ? argv[0] : "(empty apply)", label);
-	} else {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		if (!WIFEXITED(status) || WEXITSTATUS(status))
-			rc = rip_err_set(err, RIP_EFAIL, "%s: '%s' %s %d", label,
-				argv[0], WIFEXITED(status) ? "exited with" :
-				"was killed by signal", WIFEXITED(status) ?
-				WEXITSTATUS(status) : WTERMSIG(status));
+	if (!prog) {
+		rc = rip_err_set(err, RIP_EFAIL, "cannot run '%s' for %s: %s",
+			name ? name : "(empty apply)", label, name ?
+			"not found in PATH" : "no program");
+		goto done;
 	}
-	for (size_t i = 0; argv[i]; i++)
+	argv[0] = prog;
+	rc = rip_hook_run(&res, (const char *const *)argv, NULL, NULL, 0,
+		db->timeout_ms, err);
+	if (res.output.len)
+		fwrite(res.output.buf, 1, res.output.len, stderr);
+	if (rc == 0 || res.timed_out)
+		rc = run_result(db, &res, m, dir, label, name, err);
+	else
+		rip_err_prefix(err, "%s", label);
+	rip_hook_result_release(&res);
+done:
+	free(name);
+	for (size_t i = 1; name && argv[i]; i++)
 		free(argv[i]);
+	free(prog);
 	free(argv);
 	return rc;
 }
@@ -174,7 +246,8 @@ static int cmd_apply(struct rip_db *db, const struct rip_migration *m,
 		goto done;
 	if ((rc = rip_db_sqlite_record(db->ledger, m, RIP_DB_UP, true,
 			err)) == 0 &&
-	    (rc = run(db, tmp.buf, sql->file ? sql->file : m->id, err)) == 0)
+	    (rc = run(db, tmp.buf, m, dir, sql->file ? sql->file : m->id,
+			err)) == 0)
 		rc = rip_db_sqlite_record(db->ledger, m, dir, false, err);
 	else if (rc == RIP_EFAIL)
 		rip_err_prefix(err, "the level of '%s' is now dirty", m->id);

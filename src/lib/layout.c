@@ -6,7 +6,10 @@
  * order; the shared rules (reversibility, baseline, valid ids) are applied
  * afterwards, in one place, so every layout enforces DESIGN.md §5 the same
  * way at cut, where a missing down is cheapest to fix. Files that do not
- * fit are named in a warning rather than dropped in silence.
+ * fit are named in a warning rather than dropped in silence, with the name
+ * that was expected when one small fix gives it (fix_script); a down
+ * without its up is left out with a warning naming the up it likely
+ * belongs to (drop_orphans), since only an up without its down is refused.
  *
  * The file-per-script layouts (golang-migrate, dbmate, diesel, flyway)
  * first make one migration per script, then sort them and fold the up and
@@ -21,9 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ripcord/layout.h"
 #include "ripcord/log.h"
+#include "ripcord/suggest.h"
 #include "layout_internal.h"
 #include "sqltok.h"
 #include "banned.h"
@@ -304,6 +309,100 @@ static int merge(struct rip_layout_reader *r)
 	return 0;
 }
 
+/*
+ * "up" or "down" when w[0..l) is one of them but for its case or a typo
+ * (one edit for "up", two for "down", never the whole word); NULL if not.
+ */
+static const char *near_kind(const char *w, size_t l)
+{
+	static const char *const kinds[] = { "up", "down" };
+	char low[8];
+
+	if (!l || l >= sizeof(low))
+		return NULL;
+	for (size_t i = 0; i < l; i++)
+		low[i] = (char)tolower((unsigned char)w[i]);
+	low[l] = '\0';
+	for (size_t k = 0; k < RIP_ARRAY_SIZE(kinds); k++) {
+		size_t d = rip_edit_distance(low, kinds[k]);
+
+		if (d <= k + 1 && d < l)
+			return kinds[k];
+	}
+	return NULL;
+}
+
+/* Whether ext (after its '.') looks like a file extension: 1-5 letters. */
+static bool is_ext(const char *ext)
+{
+	size_t l = strlen(ext);
+
+	for (size_t i = 0; i < l; i++)
+		if (!isalpha((unsigned char)ext[i]))
+			return false;
+	return l && l <= 5;
+}
+
+static int script_piece(enum rip_layout_format f, struct piece *p,
+	const char *path);
+
+/*
+ * The name a near-miss script was meant to have, when one small fix makes
+ * it a script of the layout: ".sql" in another case or missing, and "up"
+ * or "down" in another case or with a typo (golang-migrate's
+ * "<v>_<name>.dwon.sql", diesel's "<id>/Up.sql"). NULL when none does.
+ */
+static char *fix_script(enum rip_layout_format f, const char *path,
+	struct piece *p)
+{
+	struct rip_buf s = RIP_BUF_INIT;
+	const char *b = base_name(path), *dot = strrchr(b, '.');
+	const char *kind;
+	size_t stem, w;
+
+	rip_buf_adds(&s, path);
+	if (dot && !strcasecmp(dot, ".sql"))
+		memcpy(s.buf + (dot - path), ".sql", 4);
+	else if (!dot || !is_ext(dot + 1) || near_kind(dot + 1,
+			strlen(dot + 1)))
+		rip_buf_adds(&s, ".sql");
+	else
+		goto none;
+	/* the word before ".sql" within the base name */
+	stem = s.len - 4;
+	for (w = stem; w > (size_t)(b - path) && s.buf[w - 1] != '.'; w--)
+		;
+	kind = near_kind(s.buf + w, stem - w);
+	if (kind) {
+		char *t = rip_xasprintf("%.*s%s%s", (int)w, s.buf, kind,
+			s.buf + stem);
+
+		rip_buf_reset(&s);
+		rip_buf_adds(&s, t);
+		free(t);
+	}
+	if (strcmp(s.buf, path) && !script_piece(f, p, s.buf))
+		return rip_buf_detach(&s, NULL);
+none:
+	rip_buf_release(&s);
+	return NULL;
+}
+
+/* Warns about a near miss that fix_script mends; false if it mends none. */
+static bool warn_near_miss(const struct rip_layout_reader *r, const char *path)
+{
+	struct piece p = { 0 };
+	char *fix = fix_script(r->f, path, &p);
+
+	if (!fix)
+		return false;
+	rip_layout_warnf(r, path, "looks like %s; ignored (did you mean %s?)",
+		r->f == RIP_LAYOUT_DBMATE ? "a dbmate migration" : p.up ?
+		"an up migration" : "a down migration", fix);
+	free(fix);
+	return true;
+}
+
 /* golang-migrate: "<digits>_<name>.<up|down>.<ext>", ext without dots. */
 static int golang_piece(struct piece *p, const char *path)
 {
@@ -336,8 +435,11 @@ static void golang_stray(const struct rip_layout_reader *r, const char *path)
 	bool named = vl && path[vl] == '_' && ext && !strchr(path, '/');
 
 	if (vl && path[vl] == '.') {
+		/* the kind it names, so 0157.down.sql is told of a down */
+		const char *k = strstr(path + vl, ".down") ? "down" : "up";
+
 		rip_layout_warnf(r, path, "has no name; ignored (expected "
-			"%.*s_<name>.up.sql)", (int)vl, path);
+			"%.*s_<name>.%s.sql)", (int)vl, path, k);
 		return;
 	}
 	for (size_t i = 0; named && i < RIP_ARRAY_SIZE(sfx); i++) {
@@ -350,10 +452,7 @@ static void golang_stray(const struct rip_layout_reader *r, const char *path)
 			return;
 		}
 	}
-	if (named && (!strcmp(ext, ".up") || !strcmp(ext, ".down")))
-		rip_layout_warnf(r, path, "has no extension; ignored (did you "
-			"mean %s.sql?)", path);
-	else
+	if (!named || !warn_near_miss(r, path))
 		rip_layout_warnf(r, path, "is not a golang-migrate file "
 			"(expected <version>_<name>.up.sql or .down.sql); "
 			"ignored");
@@ -382,7 +481,7 @@ static void dbmate_stray(const struct rip_layout_reader *r, const char *path)
 	if (vl && !strcmp(path + vl, ".sql"))
 		rip_layout_warnf(r, path, "has no name; ignored (expected "
 			"%.*s_<name>.sql)", (int)vl, path);
-	else
+	else if (!warn_near_miss(r, path))
 		rip_layout_warnf(r, path, "is not a dbmate migration (expected "
 			"<version>_<name>.sql); ignored");
 }
@@ -539,8 +638,10 @@ static void diesel_stray(const struct rip_layout_reader *r, const char *path)
 			"(expected <version>_<name>/up.sql and down.sql); "
 			"ignored");
 	} else if (strcmp(p.name + p.nl + 1, "metadata.toml")) {
-		rip_layout_warnf(r, path, "is not a diesel migration script "
-			"(expected up.sql, down.sql or metadata.toml); ignored");
+		if (!warn_near_miss(r, path))
+			rip_layout_warnf(r, path, "is not a diesel migration "
+				"script (expected up.sql, down.sql or "
+				"metadata.toml); ignored");
 	} else {
 		/* without an up.sql beside it, it would be lost silently */
 		up = rip_xasprintf("%.*s/up.sql", (int)(p.name + p.nl - path),
@@ -592,6 +693,8 @@ static void flyway_stray(const struct rip_layout_reader *r, const char *path)
 		rip_layout_warnf(r, path, "is not a flyway migration; ignored "
 			"(did you mean %c%s?)", toupper((unsigned char)b[0]),
 			b + 1);
+	else if (warn_near_miss(r, path))
+		return;
 	else if ((b[0] == 'V' || b[0] == 'U') && digit && !strstr(b, "__"))
 		rip_layout_warnf(r, path, "is not a flyway migration; ignored "
 			"(expected %c<version>__<name>.sql, with two "
@@ -638,6 +741,26 @@ static const struct {
 	[RIP_LAYOUT_FLYWAY] = { flyway_piece, flyway_stray },
 };
 
+static int script_piece(enum rip_layout_format f, struct piece *p,
+	const char *path)
+{
+	return (size_t)f < RIP_ARRAY_SIZE(scripts) && scripts[f].piece ?
+		scripts[f].piece(p, path) : -1;
+}
+
+/* golang-migrate reads any extension (.psql is common); ".sql" in
+ * another case is a near miss worth a word, though it is read all the same. */
+static void golang_ext_note(const struct rip_layout_reader *r,
+	const char *path)
+{
+	const char *ext = strrchr(path, '.');
+
+	if (!strcasecmp(ext, ".sql") && strcmp(ext, ".sql"))
+		rip_layout_warnf(r, path, "has the extension '%s', not "
+			"'.sql'; read as SQL all the same (rename it "
+			"%.*s.sql)", ext, (int)(ext - path), path);
+}
+
 /* golang-migrate, dbmate, diesel, flyway: one migration per name. */
 static int read_scripts(struct rip_layout_reader *r)
 {
@@ -656,6 +779,8 @@ static int read_scripts(struct rip_layout_reader *r)
 			if ((rc = dbmate_file(r, f, &p)) < 0)
 				return rc;
 		} else {
+			if (r->f == RIP_LAYOUT_GOLANG)
+				golang_ext_note(r, f->path);
 			mg = add_piece(r, &p);
 			rip_layout_set_sql(r, p.up ? &mg->up : &mg->down, f,
 				rip_layout_fdata(f), f->len);
@@ -808,16 +933,85 @@ static int check_down(const struct rip_layout_reader *r,
 	return rc;
 }
 
-static int down_without_up(const struct rip_layout_reader *r,
-	const struct rip_migration *mg)
+/*
+ * The up an orphan down was likely meant for: among the ups that lack a
+ * down, one of the same version (the nearest name), else the nearest id
+ * within reach of a typo. NULL when none is near.
+ */
+static const struct rip_migration *likely_up(const struct rip_layout_reader *r,
+	const struct rip_migration *down)
 {
-	char *hint = pair_hint(r, mg, false);
-	int rc = rip_err_set(r->err, RIP_ECONFIG, "%s: a down migration "
-		"without its up (add %s beside it, or remove the down)",
-		mg->down.file, hint);
+	const struct rip_migrations *m = r->out;
+	const char **ids = rip_xcalloc(m->n + 1, sizeof(*ids));
+	const struct rip_migration *best = NULL;
+	size_t n = 0, best_d = (size_t)-1;
+	const char *id;
 
-	free(hint);
-	return rc;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct rip_migration *u = &m->v[i];
+		size_t d;
+
+		if (!u->up.text || u->down.text)
+			continue;
+		ids[n++] = u->id;
+		if (strcmp(u->version, down->version))
+			continue;
+		d = rip_edit_distance(u->name, down->name);
+		if (d < best_d) {
+			best_d = d;
+			best = u;
+		}
+	}
+	if (!best && (id = rip_suggest(down->id, ids, n)))
+		best = rip_migrations_find(m, id);
+	free(ids);
+	return best;
+}
+
+/*
+ * A down without its up is left out with a warning (DESIGN.md §5 asks a
+ * down of every up, not an up of every down): most often the up's name
+ * has a typo, so the warning names the up it likely belongs to, and that
+ * up is then refused for lacking its down unless it may.
+ */
+static void drop_orphans(struct rip_layout_reader *r)
+{
+	struct rip_migrations *m = r->out;
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct rip_migration *mg = &m->v[i];
+		const struct rip_migration *u;
+		char *hint;
+
+		if (mg->up.text) {
+			if (k != i)
+				m->v[k] = *mg;
+			k++;
+			continue;
+		}
+		if ((u = likely_up(r, mg))) {
+			hint = pair_hint(r, u, true);
+			rip_warn("%s is a down migration without its up; left out "
+				"(did you mean it for %s? then name it %s)",
+				mg->down.file, u->up.file, hint);
+		} else {
+			hint = pair_hint(r, mg, false);
+			rip_warn("%s is a down migration without its up; left out "
+				"(add %s beside it, or remove the down)",
+				mg->down.file, hint);
+		}
+		free(hint);
+		free(mg->version);
+		free(mg->name);
+		free(mg->id);
+		rip_sql_release(&mg->up);
+		rip_sql_release(&mg->down);
+		rip_sql_release(&mg->verify);
+	}
+	if (k < m->n)
+		memset(&m->v[k], 0, (m->n - k) * sizeof(*m->v));
+	m->n = k;
 }
 
 /* The shared rules of DESIGN.md §5, for one migration of any layout. */
@@ -832,8 +1026,6 @@ static int check_rules(struct rip_layout_reader *r, struct rip_migration *mg)
 			"name ripcord cannot carry (no '/', ',', '\\\\', tabs or "
 			"newlines; at most 200 bytes); rename it", piece_file(mg),
 			mg->id);
-	if (!mg->up.text)
-		return down_without_up(r, mg);
 	/* the flags the artifact will read back from the normalised up */
 	rip_migration_read_markers(&top, mg->up.text, mg->up.len);
 	mg->baseline = mg->baseline || top.baseline || (r->baseline &&
@@ -897,6 +1089,7 @@ int rip_layout_read(struct rip_migrations *out,
 	}
 	if ((rc = read_layout(&r)) < 0)
 		goto done;
+	drop_orphans(&r);
 	if ((rc = resolve_baseline(&r)) < 0)
 		goto done;
 	for (size_t i = 0; i < out->n; i++)

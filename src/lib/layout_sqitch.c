@@ -11,13 +11,17 @@
  * tag between it and its rework whose deploy script exists. Reworks are
  * found with one sort of the changes by name, and scripts through the
  * reader's sorted index of the paths, so a large plan needs no scan of
- * the folder per change.
+ * the folder per change. A script no change took is named in a warning,
+ * with the script that was expected when its folder, extension or change
+ * name is one slip away (sq_fix).
  */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ripcord/log.h"
+#include "ripcord/suggest.h"
 #include "layout_internal.h"
 #include "banned.h"
 
@@ -256,14 +260,125 @@ static int sq_scripts(struct rip_layout_reader *r, const struct sq_plan *pl,
 	return rc;
 }
 
+/*
+ * Whether the script of kind k (0 deploy, 1 revert, 2 verify) of mg is
+ * missing: a stray script may be meant for it.
+ */
+static bool sq_lacks(const struct rip_migration *mg, size_t k)
+{
+	return k == 1 ? !mg->down.text : k == 2 ? !mg->verify.text : false;
+}
+
+static const char *const sq_dirs[] = { "deploy", "revert", "verify" };
+
+/* Whether a and b hold the same letters (a transposition apart, say). */
+static bool same_letters(const char *a, const char *b)
+{
+	int count[256] = { 0 };
+
+	for (; *a; a++)
+		count[(unsigned char)*a]++;
+	for (; *b; b++)
+		count[(unsigned char)*b]--;
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(count); i++)
+		if (count[i])
+			return false;
+	return true;
+}
+
+/*
+ * Which of sq_dirs p's top folder is, but for case, one edit or two
+ * letters swapped (Revert, reverts, deplyo; not report); or NULL.
+ */
+static const char *sq_dir(const char *p)
+{
+	const char *slash = strchr(p, '/');
+	size_t tl = slash ? (size_t)(slash - p) : 0;
+	char top[16];
+
+	if (!tl || tl >= sizeof(top))
+		return NULL;
+	for (size_t i = 0; i < tl; i++)
+		top[i] = (char)tolower((unsigned char)p[i]);
+	top[tl] = '\0';
+	for (size_t k = 0; k < RIP_ARRAY_SIZE(sq_dirs); k++) {
+		size_t d = rip_edit_distance(top, sq_dirs[k]);
+
+		if (d <= 1 || (d == 2 && same_letters(top, sq_dirs[k])))
+			return sq_dirs[k];
+	}
+	return NULL;
+}
+
+/*
+ * The script a stray p was likely meant to be: its folder one of deploy/,
+ * revert/, verify/ but for case or a typo, ".sql" in another case or
+ * missing, and its change named exactly or, among the changes lacking
+ * that kind of script, within reach of a typo. NULL (and *change NULL)
+ * when none fits or that script is there already.
+ */
+static char *sq_fix(const struct rip_layout_reader *r, const char *p,
+	const char **change)
+{
+	const char *dir = sq_dir(p), *rest, *dot, **names;
+	char *stem, *fix = NULL;
+	size_t k, n = 0;
+
+	*change = NULL;
+	if (!dir)
+		return NULL;
+	for (k = 0; strcmp(sq_dirs[k], dir); k++)
+		;
+	rest = strchr(p, '/') + 1;
+	dot = strrchr(rest, '.');
+	if (dot && strcasecmp(dot, ".sql"))
+		return NULL;
+	stem = rip_xstrndup(rest, dot ? (size_t)(dot - rest) : strlen(rest));
+	names = rip_xcalloc(r->out->n + 1, sizeof(*names));
+	for (size_t i = 0; i < r->out->n && !*change; i++) {
+		const struct rip_migration *mg = &r->out->v[i];
+
+		if (!strcmp(mg->name, stem))
+			*change = mg->name;
+		else if (sq_lacks(mg, k))
+			names[n++] = mg->name;
+	}
+	if (!*change)
+		*change = rip_suggest(stem, names, n);
+	if (*change)
+		fix = rip_xasprintf("%s/%s.sql", dir, *change);
+	/* p itself, or a near duplicate of a script that is there */
+	if (fix && (!strcmp(fix, p) || rip_layout_find_file(r, fix))) {
+		free(fix);
+		fix = NULL;
+		*change = NULL;
+	}
+	free(names);
+	free(stem);
+	return fix;
+}
+
 static void sq_strays(const struct rip_layout_reader *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
-		const char *p = r->files[i].path;
+		const char *p = r->files[i].path, *change, *dir;
+		char *fix;
 
 		if (r->used[i] || rip_layout_is_keep(p))
 			continue;
-		if (!strncmp(p, "deploy/", 7))
+		if ((fix = sq_fix(r, p, &change))) {
+			rip_layout_warnf(r, p, "looks like a script of change "
+				"'%s'; ignored (did you mean %s?)", change, fix);
+			free(fix);
+			continue;
+		}
+		/* all of sq_dirs are 6 letters long */
+		dir = sq_dir(p);
+		if (dir && (strncmp(p, dir, 6) || p[6] != '/'))
+			rip_layout_warnf(r, p, "is not in a sqitch script folder; "
+				"ignored (did you mean %s/%s?)", dir,
+				strchr(p, '/') + 1);
+		else if (!strncmp(p, "deploy/", 7))
 			rip_layout_warnf(r, p, "is not in sqitch.plan; ignored "
 				"(add its change to the plan, or remove the "
 				"script)");

@@ -84,6 +84,7 @@ int rip_migrate_open(struct rip_migrate **out, const struct rip_config *cfg,
 	t.database = database;
 	t.apply = cfg->migrations.apply;
 	t.ledger = ledger;
+	t.timeout_ms = cfg->migrations.command_timeout_ms;
 	if (ops == &rip_db_command && (rc = rip_mkdir_p(cfg->project.store,
 			0755, err)) < 0)
 		goto done;

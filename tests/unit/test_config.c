@@ -44,6 +44,7 @@ static void test_defaults(void **state)
 	assert_null(cfg->package.signing_key);
 	assert_string_equal(cfg->migrations.format, "auto");
 	assert_string_equal(cfg->migrations.driver, "sqlite");
+	assert_int_equal(cfg->migrations.command_timeout_ms, 10 * 60 * 1000);
 	assert_int_equal(cfg->rollout.steps.n, 3);
 	assert_true(cfg->rollout.steps.v[0] == 0.25);
 	assert_true(cfg->rollout.steps.v[2] == 1.0);
@@ -302,6 +303,76 @@ static void test_paths_must_exist(void **state)
 		"exist");
 }
 
+/* Parses two targets' roots in t's folder; the message, or "" when fine. */
+static const char *two_roots(void **state, const char *a, const char *b)
+{
+	static struct rip_err err;
+	struct rip_config *cfg = NULL;
+	struct tmpdir *t = *state;
+	char text[512];
+
+	rip_err_clear(&err);
+	snprintf(text, sizeof(text), "[target \"a\"]\nroot = %s\n\n"
+		"[target \"b\"]\nroot = %s\n", a, b);
+	if (rip_config_parse(&cfg, text, "x.ini", t->path, &err) == 0) {
+		rip_config_free(cfg);
+		return "";
+	}
+	assert_null(cfg);
+	assert_int_equal(err.code, RIP_ECONFIG);
+	return err.msg;
+}
+
+/* 13.6: two targets in one folder, however it is spelt, are refused. */
+static void test_roots_clash(void **state)
+{
+	struct tmpdir *t = *state;
+	char want[1024], *base = realpath(t->path, NULL);
+	const char *msg;
+
+	mkdir(tpath(state, "real"), 0755);
+	mkdir(tpath(state, "real/deep"), 0755);
+	assert_int_equal(symlink("real", tpath(state, "link")), 0);
+	assert_int_equal(symlink("real/deep", tpath(state, "dlink")), 0);
+
+	snprintf(want, sizeof(want), "x.ini:5: targets 'a' (x.ini:2) and 'b' "
+		"(x.ini:5) have the same root: both resolve to '%s/real'; give "
+		"each target a folder of its own", base);
+	assert_string_equal(two_roots(state, "real", "real/"), want);
+	assert_string_equal(two_roots(state, "real", "link"), want);
+	assert_string_equal(two_roots(state, "./link/.", "real/deep/.."), want);
+	/* a link is followed before "..": dlink/.. is real, not t->path */
+	assert_string_equal(two_roots(state, "dlink/..", "real"), want);
+	assert_true(two_roots(state, "real", t->path)[0] != '\0');
+
+	/* roots that do not exist yet */
+	snprintf(want, sizeof(want), "both resolve to '%s/real/new/web'",
+		base);
+	msg = two_roots(state, "link/new/web", "real/new/x/../web");
+	assert_non_null(strstr(msg, want));
+	msg = two_roots(state, "none/../real", "link");
+	assert_non_null(strstr(msg, "both resolve to"));
+
+	/* one inside the other, either way round */
+	snprintf(want, sizeof(want), "x.ini:5: the root of target 'b' (x.ini:5, "
+		"resolved '%s/real/deep/new') is inside the root of target 'a' "
+		"(x.ini:2, resolved '%s/real'): the releases/ of one would be "
+		"inside the tree of the other", base, base);
+	assert_non_null(strstr(two_roots(state, "link", "dlink/new"), want));
+	msg = two_roots(state, "dlink", "real");
+	assert_non_null(strstr(msg, "the root of target 'a' (x.ini:2"));
+	assert_non_null(strstr(msg, "inside the root of target 'b' (x.ini:5"));
+
+	/* side by side is fine, even when one name starts the other */
+	assert_string_equal(two_roots(state, "targets/a", "targets/a-b"), "");
+	assert_string_equal(two_roots(state, "real/deep", "link/deeper"), "");
+	assert_string_equal(two_roots(state, "/", "/"),
+		"x.ini:5: targets 'a' (x.ini:2) and 'b' (x.ini:5) have the same "
+		"root: both resolve to '/'; give each target a folder of its own");
+	assert_non_null(strstr(two_roots(state, "/", "real"), "resolved '/')"));
+	free(base);
+}
+
 static void test_load_and_find(void **state)
 {
 	struct rip_config *cfg;
@@ -400,6 +471,8 @@ int main(void)
 		cmocka_unit_test(test_long_value_ok),
 		cmocka_unit_test_setup_teardown(test_paths_must_exist,
 			tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_roots_clash, tmpdir_setup,
+			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_load_and_find,
 			tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_value_parsers),

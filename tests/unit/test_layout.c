@@ -304,12 +304,36 @@ static void test_up_without_down(void **state)
 	assert_null(m.v);
 }
 
+/* Reads files in layout f expecting success; the warnings, to free. */
+static char *read_warned(struct rip_migrations *m, enum rip_layout_format f,
+	const struct rip_layout_file *files, size_t n)
+{
+	struct rip_err err = { 0 };
+	struct capture c;
+	int rc;
+
+	capture_start(&c);
+	rc = read_as(m, f, f, files, n, &err);
+	capture_end(&c);
+	if (rc < 0)
+		fail_msg("read failed: %s (warnings: %s)", err.msg, c.text);
+	return c.text;
+}
+
+/* 13.7: a down without its up is left out with a warning, naming the up
+ * it was likely meant for; the up that lacks its down is still refused. */
 static void test_down_without_up(void **state)
 {
 	const struct rip_layout_file files[] = {
 		F("0001_a.up.sql", "CREATE TABLE a (x);"),
 		F("0001_a.down.sql", "DROP TABLE a;"),
 		F("0002_b.down.sql", "DROP TABLE b;"),
+	};
+	const struct rip_layout_file typo[] = {
+		F("0001_add_users.up.sql", "CREATE TABLE users (x);"),
+		F("0001_add_user.down.sql", "DROP TABLE users;"),
+		F("0002_more.up.sql", "-- ripcord:irreversible\nSELECT 1;"),
+		F("0002_moer.down.sql", "SELECT 1;"),
 	};
 	const struct rip_layout_file diesel[] = {
 		F("2020-01-01-000000_a/down.sql", "DROP TABLE a;"),
@@ -318,30 +342,196 @@ static void test_down_without_up(void **state)
 		F("V1__a.sql", "CREATE TABLE a (x);"),
 		F("U1__a.sql", "DROP TABLE a;"),
 		F("U2__b.sql", "DROP TABLE b;"),
+		F("V3__add_index.sql", "CREATE INDEX i ON a (x);"),
+		F("U3__add_idnex.sql", "DROP INDEX i;"),
 	};
 	struct rip_migrations m;
 	struct rip_err err = { 0 };
+	struct capture c;
+	char *w;
 
 	(void)state;
+	w = read_warned(&m, RIP_LAYOUT_GOLANG, files, N(files));
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.v[0].id, "0001_a");
+	rip_migrations_release(&m);
+	assert_has(w, "mig/0002_b.down.sql is a down migration without its "
+		"up; left out (add 0002_b.up.sql beside it, or remove the down)");
+	free(w);
+
+	/* the up's name has a typo: did you mean, then the up is refused */
+	capture_start(&c);
 	assert_int_equal(read_as(&m, RIP_LAYOUT_GOLANG, RIP_LAYOUT_GOLANG,
-		files, N(files), &err), RIP_ECONFIG);
-	assert_err_contains(&err, "mig/0002_b.down.sql");
-	assert_err_contains(&err, "0002_b.up.sql");
-
-	/* even a baseline that covers it does not excuse it */
+		typo, 2, &err), RIP_ECONFIG);
+	capture_end(&c);
+	assert_has(c.text, "mig/0001_add_user.down.sql is a down migration "
+		"without its up; left out (did you mean it for "
+		"mig/0001_add_users.up.sql? then name it "
+		"0001_add_users.down.sql)");
+	assert_err_contains(&err, "mig/0001_add_users.up.sql has no down");
+	free(c.text);
+	/* ... unless the up may go without: then only the warning */
+	w = read_warned(&m, RIP_LAYOUT_GOLANG, typo + 2, 2);
+	assert_int_equal(m.n, 1);
+	assert_true(m.v[0].irreversible);
+	rip_migrations_release(&m);
+	assert_has(w, "mig/0002_moer.down.sql is a down migration without its "
+		"up; left out (did you mean it for mig/0002_more.up.sql? then "
+		"name it 0002_more.down.sql)");
+	free(w);
+	/* ... and a baseline that covers it */
 	assert_int_equal(read_opts(&m, RIP_LAYOUT_GOLANG, NULL, "9", files + 2,
-		1, &err), RIP_ECONFIG);
-	assert_err_contains(&err, "0002_b.down.sql");
+		1, &err), 0);
 	assert_int_equal(m.n, 0);
+	rip_migrations_release(&m);
 
-	assert_int_equal(read_as(&m, RIP_LAYOUT_DIESEL, RIP_LAYOUT_DIESEL,
-		diesel, N(diesel), &err), RIP_ECONFIG);
-	assert_err_contains(&err, "mig/2020-01-01-000000_a/down.sql");
-	assert_err_contains(&err, "2020-01-01-000000_a/up.sql");
+	w = read_warned(&m, RIP_LAYOUT_DIESEL, diesel, N(diesel));
+	assert_int_equal(m.n, 0);
+	rip_migrations_release(&m);
+	assert_has(w, "mig/2020-01-01-000000_a/down.sql is a down migration "
+		"without its up; left out (add 2020-01-01-000000_a/up.sql");
+	free(w);
+
+	capture_start(&c);
 	assert_int_equal(read_as(&m, RIP_LAYOUT_FLYWAY, RIP_LAYOUT_FLYWAY,
 		flyway, N(flyway), &err), RIP_ECONFIG);
-	assert_err_contains(&err, "mig/U2__b.sql");
-	assert_err_contains(&err, "V2__b.sql");
+	capture_end(&c);
+	assert_has(c.text, "mig/U2__b.sql is a down migration without its up; "
+		"left out (add V2__b.sql beside it");
+	assert_has(c.text, "mig/U3__add_idnex.sql is a down migration without "
+		"its up; left out (did you mean it for mig/V3__add_index.sql? "
+		"then name it U3__add_index.sql)");
+	assert_err_contains(&err, "mig/V3__add_index.sql has no down");
+	free(c.text);
+	w = read_warned(&m, RIP_LAYOUT_FLYWAY, flyway, 3);
+	assert_int_equal(m.n, 1);
+	rip_migrations_release(&m);
+	free(w);
+}
+
+/* 13.7: names one slip away from a script of the layout are named in a
+ * warning with the name that was expected; the read still succeeds. */
+static void test_near_miss_names(void **state)
+{
+	const struct rip_layout_file golang[] = {
+		F("0001_a.up.sql", "CREATE TABLE a (x);"),
+		F("0001_a.down.sql", "DROP TABLE a;"),
+		F("0005_x.dwon.sql", "DROP TABLE x;"),
+		F("0006_y.UP.sql", "CREATE TABLE y (a);"),
+		F("0007_z.up.SQL", "CREATE TABLE z (a);"),
+		F("0007_z.down.sql", "DROP TABLE z;"),
+		F("0008_w.down", "DROP TABLE w;"),
+		F("0009_v.uo.sql", "CREATE TABLE v (a);"),
+		F("0157.down.sql", "DROP TABLE q;"),
+		F("0010_u.up.txt.orig", "CREATE TABLE u (a);"),
+		F("0011_t.a.sql", "SELECT 1;"),
+	};
+	const struct rip_layout_file dbmate[] = {
+		F("20230101000000_a.SQL", "-- migrate:up\nSELECT 1;\n"),
+		F("20230102000000_b", "-- migrate:up\nSELECT 1;\n"),
+		F("20230103000000_c.txt", "-- migrate:up\nSELECT 1;\n"),
+	};
+	const struct rip_layout_file diesel[] = {
+		F("2019-01-01-000000_a/up.sql", "CREATE TABLE a (x);"),
+		F("2019-01-01-000000_a/down.sql", "DROP TABLE a;"),
+		F("2019-01-01-000000_a/dwon.sql", "DROP TABLE a;"),
+		F("2019-01-02-000000_b/UP.sql", "CREATE TABLE b (x);"),
+		F("2019-01-03-000000_c/up", "CREATE TABLE c (x);"),
+		F("2019-01-04-000000_d/up.SQL", "CREATE TABLE d (x);"),
+	};
+	const struct rip_layout_file flyway[] = {
+		F("V1__a.SQL", "CREATE TABLE a (x);"),
+		F("V2__b", "CREATE TABLE b (x);"),
+		F("U2_1__c.Sql", "DROP TABLE c;"),
+	};
+	const struct rip_layout_file sqitch[] = {
+		F("sqitch.plan", "%project=p\n\n"
+		  "users 2024-01-01T00:00:00Z Ann <a@x.org>\n"
+		  "flips 2024-01-02T00:00:00Z Ann <a@x.org>\n"),
+		F("deploy/users.sql", "-- ripcord:irreversible\nSELECT 1;"),
+		F("revert/users.SQL", "DROP TABLE users;"),
+		F("deploy/flips.sql", "-- ripcord:irreversible\nSELECT 1;"),
+		F("reverts/flips.sql", "DROP TABLE flips;"),
+		F("verify/flisp.sql", "SELECT 1;"),
+		F("sqitch.conf", "[core]\n"),
+		F("notes/flips.txt", "x"),
+		F("Deploy/other.sql", "SELECT 1;"),
+		F("report/flips.sql", "SELECT 1;"),
+		F("verfiy/flips.sql", "SELECT 1;"),
+	};
+	struct rip_migrations m;
+	char *w;
+
+	(void)state;
+	w = read_warned(&m, RIP_LAYOUT_GOLANG, golang, N(golang));
+	assert_int_equal(m.n, 2);
+	assert_string_equal(m.v[1].id, "0007_z");
+	rip_migrations_release(&m);
+	assert_has(w, "mig/0005_x.dwon.sql looks like a down migration; "
+		"ignored (did you mean 0005_x.down.sql?)");
+	assert_has(w, "mig/0006_y.UP.sql looks like an up migration; ignored "
+		"(did you mean 0006_y.up.sql?)");
+	assert_has(w, "mig/0007_z.up.SQL has the extension '.SQL', not "
+		"'.sql'; read as SQL all the same (rename it 0007_z.up.sql)");
+	assert_has(w, "mig/0008_w.down looks like a down migration; ignored "
+		"(did you mean 0008_w.down.sql?)");
+	assert_has(w, "did you mean 0009_v.up.sql?");
+	/* 10c: the down it expected, not an .up */
+	assert_has(w, "mig/0157.down.sql has no name; ignored (expected "
+		"0157_<name>.down.sql)");
+	assert_has(w, "mig/0010_u.up.txt.orig is not a golang-migrate file");
+	assert_has(w, "mig/0011_t.a.sql is not a golang-migrate file");
+	free(w);
+
+	w = read_warned(&m, RIP_LAYOUT_DBMATE, dbmate, N(dbmate));
+	assert_int_equal(m.n, 0);
+	rip_migrations_release(&m);
+	assert_has(w, "mig/20230101000000_a.SQL looks like a dbmate migration; "
+		"ignored (did you mean 20230101000000_a.sql?)");
+	assert_has(w, "mig/20230102000000_b looks like a dbmate migration; "
+		"ignored (did you mean 20230102000000_b.sql?)");
+	assert_has(w, "mig/20230103000000_c.txt is not a dbmate migration");
+	free(w);
+
+	w = read_warned(&m, RIP_LAYOUT_DIESEL, diesel, N(diesel));
+	assert_int_equal(m.n, 1);
+	rip_migrations_release(&m);
+	assert_has(w, "mig/2019-01-01-000000_a/dwon.sql looks like a down "
+		"migration; ignored (did you mean 2019-01-01-000000_a/down.sql?)");
+	assert_has(w, "mig/2019-01-02-000000_b/UP.sql looks like an up "
+		"migration; ignored (did you mean 2019-01-02-000000_b/up.sql?)");
+	assert_has(w, "did you mean 2019-01-03-000000_c/up.sql?");
+	assert_has(w, "did you mean 2019-01-04-000000_d/up.sql?");
+	free(w);
+
+	w = read_warned(&m, RIP_LAYOUT_FLYWAY, flyway, N(flyway));
+	assert_int_equal(m.n, 0);
+	rip_migrations_release(&m);
+	assert_has(w, "mig/V1__a.SQL looks like an up migration; ignored (did "
+		"you mean V1__a.sql?)");
+	assert_has(w, "mig/V2__b looks like an up migration; ignored (did you "
+		"mean V2__b.sql?)");
+	assert_has(w, "mig/U2_1__c.Sql looks like a down migration; ignored "
+		"(did you mean U2_1__c.sql?)");
+	free(w);
+
+	w = read_warned(&m, RIP_LAYOUT_SQITCH, sqitch, N(sqitch));
+	assert_int_equal(m.n, 2);
+	rip_migrations_release(&m);
+	assert_has(w, "mig/revert/users.SQL looks like a script of change "
+		"'users'; ignored (did you mean revert/users.sql?)");
+	assert_has(w, "mig/reverts/flips.sql looks like a script of change "
+		"'flips'; ignored (did you mean revert/flips.sql?)");
+	assert_has(w, "mig/verify/flisp.sql looks like a script of change "
+		"'flips'; ignored (did you mean verify/flips.sql?)");
+	assert_lacks(w, "sqitch.conf");
+	assert_lacks(w, "notes");
+	assert_has(w, "mig/Deploy/other.sql is not in a sqitch script folder; "
+		"ignored (did you mean deploy/other.sql?)");
+	assert_has(w, "mig/verfiy/flips.sql looks like a script of change "
+		"'flips'; ignored (did you mean verify/flips.sql?)");
+	assert_lacks(w, "report");
+	free(w);
 }
 
 static void test_empty_down(void **state)
@@ -1447,6 +1637,7 @@ int main(void)
 		cmocka_unit_test(test_golang_shared_version),
 		cmocka_unit_test(test_up_without_down),
 		cmocka_unit_test(test_down_without_up),
+		cmocka_unit_test(test_near_miss_names),
 		cmocka_unit_test(test_empty_down),
 		cmocka_unit_test(test_marked_irreversible),
 		cmocka_unit_test(test_listed_irreversible),
