@@ -228,12 +228,12 @@ static void failure_error(struct rt *t)
 	struct rip_buf msg = RIP_BUF_INIT;
 
 	if (!strcmp(f->phase, "parent up"))
-		rip_buf_addf(&msg, "round trip: the up of migration '%s' (in the "
+		rip_buf_addf(&msg, "the up of migration '%s' (in the "
 			"parent release) failed", f->migration);
 	else if (!strncmp(f->phase, "release", 7))
-		rip_buf_addf(&msg, "round trip: migrations '%s': ", f->migration);
+		rip_buf_addf(&msg, "migrations '%s': ", f->migration);
 	else
-		rip_buf_addf(&msg, "round trip: %zu of %zu migration%s failed; "
+		rip_buf_addf(&msg, "%zu of %zu migration%s failed; "
 			"the first: ", out->failed, out->ups, out->ups == 1 ? "" : "s");
 	if (f->error && strcmp(f->phase, "parent up"))
 		rip_buf_addf(&msg, "the %s of migration '%s' failed",

@@ -338,7 +338,7 @@ static void test_sqlite_broken(void **state)
 	assert_false(r.release_checked);
 	assert_int_equal(err.code, RIP_EFAIL);
 	/* the error counts and names the first; the objects are in r, whole */
-	assert_err_contains(&err, "round trip: 2 of 2 migrations failed; the "
+	assert_err_contains(&err, "2 of 2 migrations failed; the "
 		"first: migration '0101_index_tasks_by_creator': its down does "
 		"not undo its up (1 object differs)");
 	assert_int_equal(r.fail[0].nobj, 1);
@@ -466,7 +466,7 @@ static void test_sqlite_goes_on(void **state)
 	/* 0002 never reached its up again, 0004 and 0006 failed theirs */
 	assert_int_equal(r.checked, 3);
 	assert_false(r.release_checked);
-	assert_err_contains(&err, "round trip: 3 of 6 migrations failed; the "
+	assert_err_contains(&err, "3 of 6 migrations failed; the "
 		"first: the down of migration '0002_bad_down' failed");
 	assert_false(rip_path_exists(r.scratch));
 	assert_int_equal(count_entries(t->path), 0);
@@ -996,7 +996,7 @@ static void test_pg_broken(void **state)
 		"column execution_tasks.labels exists only after down");
 	expect_failure(&r, 2, "0102_task_labels", "up again", "already exists");
 	assert_int_equal(r.nfail, 3);
-	assert_err_contains(&err, "round trip: 2 of 2 migrations failed; the "
+	assert_err_contains(&err, "2 of 2 migrations failed; the "
 		"first: migration '0101_index_tasks_by_creator': its down does "
 		"not undo its up (1 object differs)");
 	assert_string_equal(r.fail[0].obj[0].key,
