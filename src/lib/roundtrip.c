@@ -556,19 +556,9 @@ static int down(struct rt *t, const struct rip_migrations *keep,
 	return rip_migrate_down(t->m, keep, &t->src, &t->mo, done, &t->e);
 }
 
-/* Whether text holds a statement: more than blanks, comments and ';'. */
 static bool has_statement(const struct rip_sql *q)
 {
-	struct rip_sqltok s;
-
-	if (!q->text)
-		return false;
-	rip_sqltok_init(&s, q->text, q->len, 0, false);
-	while (rip_sqltok_next(&s))
-		if (s.kind != RIP_SQLTOK_SPACE && s.kind != RIP_SQLTOK_COMMENT &&
-		    !rip_sqltok_is(&s, ';'))
-			return true;
-	return false;
+	return q->text && rip_sqltok_has_statement(q->text, q->len);
 }
 
 /*

@@ -107,18 +107,20 @@ assert e['phase'] == 'down' and 'no_such_table' in e['error'], e
 ;" "-- nothing to undo
 ;"
   m 11 flags "CREATE TABLE flags (id INTEGER PRIMARY KEY);" "DROP TABLE flags;"
+  m 12 nothing "-- nothing to do here" "-- nor to undo"
   cut_release r3
+  check "13.10c: $t: an up and a down of comments alone are accepted without an irreversible entry" test -f .ripcord/artifacts/r3.tar.zst
   expect_exit 0 "$t: drill r3 passes" rc drill r3
-  err_has "$t: the pass note counts what was undone and redone" "3 migrations undone and redone"
+  err_has "$t: the pass note counts what was undone and redone" "4 migrations undone and redone"
   expect_exit 0 "$t: drill r3 --json" rc --json drill r3
   check "13.10c: $t: a migration with nothing to undo is round-tripped, not cut off as irreversible" python3 -c "
 import json
 rt = json.load(open('$WORK/last.out'))[0]['round_trip']
-assert rt['migrations'] == 3 and rt['checked'] == 3 and rt['up_only'] == 0, rt
+assert rt['migrations'] == 4 and rt['checked'] == 4 and rt['up_only'] == 0, rt
 assert rt['floor'] is None and rt['release_checked'], rt
 "
   # a real irreversible migration is counted out of the note
-  m 12 backfill "-- ripcord:irreversible
+  m 13 backfill "-- ripcord:irreversible
 CREATE TABLE archive (id INTEGER PRIMARY KEY);"
   cut_release r4
   expect_exit 0 "$t: drill r4 passes" rc drill r4
@@ -131,7 +133,7 @@ run_killed() {
   local repo=$WORK/postgres pid name decoy=ripcord_drill_00000000deadbeef
   pg() { psql "$RIPCORD_TEST_PG" -XAtqc "$1" 2>/dev/null; }
   cd "$repo" || return
-  m 13 slow "SELECT pg_sleep(60);
+  m 14 slow "SELECT pg_sleep(60);
 CREATE TABLE slow (id INTEGER PRIMARY KEY);" "DROP TABLE slow;"
   cut_release r5
   pg "DROP DATABASE IF EXISTS $decoy" && pg "CREATE DATABASE $decoy"
@@ -145,7 +147,7 @@ CREATE TABLE slow (id INTEGER PRIMARY KEY);" "DROP TABLE slow;"
   done
   kill -KILL "$pid"; wait "$pid" 2>/dev/null
   check "postgres: the killed drill left its scratch database behind" test -n "$name" -a -n "$(pg "SELECT 1 FROM pg_database WHERE datname = '$name'")"
-  rm -f db/migrations/0013_*
+  rm -f db/migrations/0014_*
   expect_exit 0 "postgres: the next drill passes" rc drill r4
   err_has "13.13: postgres: the next drill says it dropped the leftover" "dropped the scratch database '$name'"
   check "13.13: postgres: the leftover of the killed drill is gone" test -z "$(pg "SELECT 1 FROM pg_database WHERE datname = '$name'")"
