@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * state.c: state.db through SQLite: opening, the schema and its upgrades,
- * and the releases table; and for the modules that keep their own tables
+ * the releases table and drill_scratch (the PostgreSQL scratch databases
+ * of drills, roundtrip.c); and for the modules that keep their own tables
  * in the same file (journal.c, store.c, rollout_rec.c, drill.c),
  * the statement helpers of state_internal.h. This is the only file that
  * calls SQLite for the store (the SQLite migration driver, db_sqlite.c,

@@ -17,6 +17,8 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/layout.h"
 #include "ripcord/roundtrip.h"
+#include "ripcord/state.h"
+#include "pg.h"
 
 /* ------------------------------------------------------------------ */
 /* migrations */
@@ -1140,6 +1142,89 @@ static void test_pg_config_database_untouched(void **state)
 	rip_migrations_release(&m);
 }
 
+/* 13.13: a scratch database is recorded while it lives; one recorded by a
+ * dead drill on this server is dropped, one never recorded is not, nor
+ * one a live drill recorded */
+static void test_pg_leftovers(void **state)
+{
+	static const struct mig v[] = {
+		{ "create_a", "CREATE TABLE a (id int);\n", "DROP TABLE a;\n" },
+	};
+	static const char *const names[] = {
+		"ripcord_drill_00000000000dead1",   /* dead drill: dropped */
+		"ripcord_drill_00000000000a11e1",   /* live drill: kept */
+		"ripcord_drill_000000000000fee1",   /* never recorded: kept */
+		"ripcord_drill_0000000000000ff1",   /* another server's: kept */
+	};
+	struct pgstate *p = *state;
+	struct rip_migrations m;
+	struct rip_roundtrip r;
+	struct rip_roundtrip_opts o;
+	struct rip_err err = { 0 };
+	struct watch w = { &r, NULL, 0, 0, 0 };
+	struct rip_scratch_rec rec = { 0 }, *left;
+	struct rip_state *st;
+	struct rip_buf sql = RIP_BUF_INIT;
+	char dir[] = "/tmp/ripcord-rt-XXXXXX", host[256] = "", *path, *admin;
+	size_t n;
+
+	assert_non_null(mkdtemp(dir));
+	path = rip_path_join(dir, "state.db");
+	assert_int_equal(rip_state_open(&st, path, &err), 0);
+	assert_int_equal(rip_pg_conninfo_with_db(&admin,
+		getenv("RIPCORD_TEST_PG"), NULL, &err), 0);
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(names); i++) {
+		rip_buf_reset(&sql);
+		rip_buf_addf(&sql, "CREATE DATABASE %s", names[i]);
+		pg_exec(p->admin, sql.buf);
+	}
+	rec.server = rip_pg_mask(admin);
+	rec.host = host;
+	rec.created = 1;
+	rec.name = (char *)names[0];
+	rec.pid = 999999999;      /* above any pid_max: no such process */
+	assert_int_equal(rip_state_scratch_add(st, &rec, &err), 0);
+	rec.name = (char *)names[1];
+	rec.pid = (int64_t)getppid();
+	assert_int_equal(rip_state_scratch_add(st, &rec, &err), 0);
+	free(rec.server);
+	rec.server = rip_xstrdup("host='elsewhere' dbname='postgres'");
+	rec.name = (char *)names[3];
+	rec.pid = 999999999;
+	assert_int_equal(rip_state_scratch_add(st, &rec, &err), 0);
+
+	inline_set(&m, v, RIP_ARRAY_SIZE(v));
+	pg_opts(&o, &w, p);
+	o.state = st;
+	expect_pass(rip_roundtrip_run(&r, &o, NULL, &m, &err), &r, &err);
+	assert_false(pg_has_db(p->admin, names[0]));
+	assert_true(pg_has_db(p->admin, names[1]));
+	assert_true(pg_has_db(p->admin, names[2]));
+	assert_true(pg_has_db(p->admin, names[3]));
+	assert_false(pg_has_db(p->admin, r.scratch));
+	/* the dead one and this run's are forgotten, the others kept */
+	assert_int_equal(rip_state_scratch_list(&left, &n, st, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(left[0].name, names[3]);   /* by name */
+	assert_string_equal(left[1].name, names[1]);
+	rip_scratch_recs_free(left, n);
+
+	for (size_t i = 1; i < RIP_ARRAY_SIZE(names); i++) {
+		rip_buf_reset(&sql);
+		rip_buf_addf(&sql, "DROP DATABASE %s", names[i]);
+		pg_exec(p->admin, sql.buf);
+	}
+	rip_roundtrip_release(&r);
+	rip_migrations_release(&m);
+	rip_state_free(st);
+	assert_int_equal(rip_remove_tree(dir), 0);
+	free(rec.server);
+	free(admin);
+	free(path);
+	rip_buf_release(&sql);
+}
+
 #define TMP(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
 #define PG(f) cmocka_unit_test_setup_teardown(f, pg_setup, pg_teardown)
 
@@ -1175,6 +1260,7 @@ int main(void)
 		PG(test_pg_failing_halfway),
 		PG(test_pg_column_order),
 		PG(test_pg_config_database_untouched),
+		PG(test_pg_leftovers),
 	};
 	size_t n = RIP_ARRAY_SIZE(tests), first_pg = 0;
 
