@@ -59,7 +59,9 @@ struct rip_roundtrip_failure {
 				     whole "0021_x..0033_y" */
 	char *phase;              /* "up", "down", "up again", "release
 				     down", "release up again" (or "parent
-				     up" when the parent's own ups fail) */
+				     up" when the parent's own ups fail, or
+				     "rebuild" when replaying the ups after
+				     a failure does) */
 	char *error;              /* the database's message when a script
 				     failed; NULL when it ran */
 	char *diff;               /* rip_fp_diff lines when it ran but the
