@@ -130,14 +130,19 @@ CREATE TABLE archive (id INTEGER PRIMARY KEY);"
 
 # leftovers: a drill killed with SIGKILL on PostgreSQL
 run_killed() {
-  local repo=$WORK/postgres pid name decoy=ripcord_drill_00000000deadbeef
+  local repo=$WORK/killed pid name decoy=ripcord_drill_00000000deadbeef
   pg() { psql "$RIPCORD_TEST_PG" -XAtqc "$1" 2>/dev/null; }
-  cd "$repo" || return
-  m 14 slow "SELECT pg_sleep(60);
+  mkdir -p "$repo" && cd "$repo" && git init -q .
+  printf '[project]\nname = shop\n[migrations]\ndir = db/migrations\nformat = golang-migrate\ndriver = postgres\ndatabase = %s\n[drill]\ndatabase = %s\n' \
+    "$RIPCORD_TEST_PG" "$RIPCORD_TEST_PG" > ripcord.ini
+  printf '.ripcord/\n' > .gitignore
+  m 1 create_orders "CREATE TABLE orders (id INTEGER PRIMARY KEY);" "DROP TABLE orders;"
+  cut_release k1
+  m 2 slow "SELECT pg_sleep(60);
 CREATE TABLE slow (id INTEGER PRIMARY KEY);" "DROP TABLE slow;"
-  cut_release r5
+  cut_release k2
   pg "DROP DATABASE IF EXISTS $decoy" && pg "CREATE DATABASE $decoy"
-  "$RIPCORD" drill r5 >/dev/null 2>&1 & pid=$!
+  "$RIPCORD" drill k2 >/dev/null 2>&1 & pid=$!
   # the scratch database is the one whose session sleeps in 0013's up
   name=""
   for _ in $(seq 1 300); do
@@ -147,10 +152,9 @@ CREATE TABLE slow (id INTEGER PRIMARY KEY);" "DROP TABLE slow;"
   done
   kill -KILL "$pid"; wait "$pid" 2>/dev/null
   check "postgres: the killed drill left its scratch database behind" test -n "$name" -a -n "$(pg "SELECT 1 FROM pg_database WHERE datname = '$name'")"
-  rm -f db/migrations/0014_*
-  expect_exit 0 "postgres: the next drill passes" rc drill r4
+  expect_exit 0 "postgres: the next drill passes" rc drill k1
   err_has "13.13: postgres: the next drill says it dropped the leftover" "dropped the scratch database '$name'"
-  check "13.13: postgres: the leftover of the killed drill is gone" test -z "$(pg "SELECT 1 FROM pg_database WHERE datname = '$name'")"
+  check "13.13: postgres: the leftover of the killed drill is gone" test -n "$name" -a -z "$(pg "SELECT 1 FROM pg_database WHERE datname = '$name'")"
   check "postgres: a database no drill recorded is left alone" test "$(pg "SELECT count(*) FROM pg_database WHERE datname = '$decoy'")" = 1
   check "13.13: postgres: nothing recorded is left in state.db" test "$(sqlite3 .ripcord/state.db 'SELECT count(*) FROM drill_scratch')" = 0
   pg "DROP DATABASE IF EXISTS $decoy"
