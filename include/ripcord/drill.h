@@ -16,6 +16,7 @@
 #define RIPCORD_DRILL_H
 
 #include "ripcord/config.h"
+#include "ripcord/roundtrip.h"
 #include "ripcord/state.h"
 #include "ripcord/store.h"
 
@@ -88,6 +89,8 @@ struct rip_drill_outcome {
 	int64_t seq;              /* its row in drills */
 	bool trend;               /* far slower than its recent drills */
 	double median;            /* of its last passing drills, seconds */
+	struct rip_roundtrip roundtrip;   /* what the round trip checked and
+					     every failure it found, whole */
 };
 
 /* "integrity", "fidelity", "round trip", "smoke". */

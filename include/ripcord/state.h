@@ -86,4 +86,29 @@ RIP_MUST_CHECK int rip_state_release_list(struct rip_release_rec **out,
 void rip_release_rec_release(struct rip_release_rec *rec);
 void rip_release_recs_free(struct rip_release_rec *v, size_t n);
 
+/*
+ * A PostgreSQL scratch database of a drill (roundtrip.h), recorded before
+ * it is created and forgotten once dropped, so that one a killed drill
+ * left behind is known by name to the next drill, which drops it.
+ */
+struct rip_scratch_rec {
+	char *name;           /* "ripcord_drill_<16 hex>" */
+	char *server;         /* the [drill] database it is on, password
+				 masked */
+	int64_t pid;          /* the drill that made it ... */
+	char *host;           /* ... on this host */
+	int64_t created;      /* unix seconds */
+};
+
+RIP_MUST_CHECK int rip_state_scratch_add(struct rip_state *st,
+	const struct rip_scratch_rec *rec, struct rip_err *err);
+/* Forgets name; forgetting one not recorded is no error. */
+RIP_MUST_CHECK int rip_state_scratch_forget(struct rip_state *st,
+	const char *name, struct rip_err *err);
+/* Every recorded scratch database, oldest first; free with
+ * rip_scratch_recs_free. */
+RIP_MUST_CHECK int rip_state_scratch_list(struct rip_scratch_rec **out,
+	size_t *n, struct rip_state *st, struct rip_err *err);
+void rip_scratch_recs_free(struct rip_scratch_rec *v, size_t n);
+
 #endif

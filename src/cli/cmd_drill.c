@@ -130,9 +130,51 @@ static void write_dora(struct drill_cli *c)
 	rip_dora_release(&d);
 }
 
+/* Every failure of the round trip, with both definitions of each object. */
+static json_t *roundtrip_json(const struct rip_roundtrip *r)
+{
+	json_t *fails = json_array();
+
+	for (size_t i = 0; i < r->nfail; i++) {
+		const struct rip_roundtrip_failure *f = &r->fail[i];
+		json_t *objs = json_array();
+
+		for (size_t j = 0; j < f->nobj; j++)
+			json_array_append_new(objs, json_pack("{s:s, s:s?, s:s?}",
+				"object", f->obj[j].key, "a", f->obj[j].a, "b",
+				f->obj[j].b));
+		json_array_append_new(fails, json_pack("{s:s, s:s, s:s?, s:s?, "
+			"s:s?, s:s?, s:o}", "migration", f->migration, "phase",
+			f->phase, "error", f->error, "diff", f->diff, "a", f->a_label,
+			"b", f->b_label, "objects", objs));
+	}
+	return json_pack("{s:I, s:I, s:I, s:s?, s:b, s:o}", "migrations",
+		(json_int_t)r->ups, "checked", (json_int_t)r->checked, "up_only",
+		(json_int_t)r->skipped, "floor", r->floor, "release_checked",
+		r->release_checked, "failures", fails);
+}
+
+/* Every failing migration and what differs, indented under its line. */
+static void print_failures(const struct rip_roundtrip *r)
+{
+	for (size_t i = 0; i < r->nfail; i++) {
+		const struct rip_roundtrip_failure *f = &r->fail[i];
+		const char *p = f->error ? f->error : f->diff ? f->diff : "";
+
+		printf("%-20s %s: %s %s:\n", "", f->migration, f->phase,
+			f->error ? "failed" : "differs");
+		while (*p) {
+			size_t len = strcspn(p, "\n");
+
+			printf("%-20s   %.*s\n", "", (int)len, p);
+			p += len + (p[len] == '\n');
+		}
+	}
+}
+
 static json_t *outcome_json(const struct rip_drill_outcome *o)
 {
-	json_t *steps = json_array();
+	json_t *steps = json_array(), *doc;
 
 	for (size_t k = 0; k < RIP_STEP_N; k++) {
 		const struct rip_drill_step *s = &o->steps[k];
@@ -142,10 +184,14 @@ static json_t *outcome_json(const struct rip_drill_outcome *o)
 				"s:s?}", "step", rip_drill_step_name(k), "ok", s->ok,
 				"seconds", s->seconds, "detail", s->detail));
 	}
-	return json_pack("{s:s, s:s, s:f, s:I, s:s?, s:b, s:f, s:o}", "release",
+	doc = json_pack("{s:s, s:s, s:f, s:I, s:s?, s:b, s:f, s:o}", "release",
 		o->release, "result", o->result, "seconds", o->seconds,
 		"started", (json_int_t)o->started, "detail", o->detail, "trend",
 		o->trend, "median_seconds", o->median, "steps", steps);
+	if (o->steps[RIP_STEP_ROUNDTRIP].ran)
+		json_object_set_new(doc, "round_trip",
+			roundtrip_json(&o->roundtrip));
+	return doc;
 }
 
 static int drill_one(struct drill_cli *c, const char *id)
@@ -175,6 +221,7 @@ static int drill_one(struct drill_cli *c, const char *id)
 			!strcmp(o.result, RIP_DRILL_PASS) ? "PASS" :
 			!strcmp(o.result, RIP_DRILL_FAIL) ? "FAIL" : "INTEGRITY",
 			o.seconds, o.detail ? o.detail : "");
+		print_failures(&o.roundtrip);
 		if (o.trend)
 			printf("%-20s %-9s took %.2fs, over 3x its median of %.2fs\n",
 				"", "SLOW", o.seconds, o.median);

@@ -188,6 +188,7 @@ void rip_drill_outcome_release(struct rip_drill_outcome *o)
 		free(o->steps[i].detail);
 	free(o->release);
 	free(o->detail);
+	rip_roundtrip_release(&o->roundtrip);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -333,17 +334,14 @@ static int step_roundtrip(struct drill *d, struct rip_err *err)
 	}
 	if ((rc = parent_migrations(d, &theirs, &note, err)) == 0) {
 		struct rip_roundtrip_opts o;
-		struct rip_roundtrip rt;
+		struct rip_roundtrip *rt = &d->out->roundtrip;
 
 		rip_roundtrip_opts_init(&o, d->cfg);
 		o.tmpdir = d->scratch;
-		rc = rip_roundtrip_run(&rt, &o, &theirs, &d->migs, err);
+		o.state = d->store->state;
+		rc = rip_roundtrip_run(rt, &o, &theirs, &d->migs, err);
 		if (rc == 0)
-			text = rip_xasprintf("%zu migration%s undone and redone%s%s",
-				rt.ups, rt.ups == 1 ? "" : "s", rt.skipped ?
-				", some irreversible, from " : "", rt.skipped ?
-				rt.floor : "");
-		rip_roundtrip_release(&rt);
+			text = rip_roundtrip_summary(rt);
 	}
 	if (rc == 0 && note) {
 		char *both = rip_xasprintf("%s; %s", text ? text : "", note);

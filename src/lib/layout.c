@@ -918,12 +918,17 @@ static int check_down(const struct rip_layout_reader *r,
 	char *hint;
 	int rc;
 
-	if (mg->down.text && rip_sqltok_has_code(mg->down.text, mg->down.len))
+	if (mg->down.text && rip_sqltok_has_statement(mg->down.text,
+			mg->down.len))
+		return 0;
+	/* nothing to undo: an up with no statement, a down the same */
+	if (mg->down.text && !rip_sqltok_has_statement(mg->up.text, mg->up.len))
 		return 0;
 	if (mg->down.text)
 		return rip_err_set(r->err, RIP_ECONFIG, "%s is empty or only "
-			"comments; a rollback would silently do nothing (write the "
-			"down, or mark the up irreversible)", mg->down.file);
+			"comments (or a lone ';'); a rollback would silently do "
+			"nothing (write the down, or mark the up irreversible)",
+			mg->down.file);
 	hint = pair_hint(r, mg, true);
 	rc = rip_err_set(r->err, RIP_ECONFIG, "%s has no down migration (add "
 		"%s, or mark it irreversible: first line '-- ripcord:"

@@ -17,11 +17,19 @@
  * Invariants: the scratch database is removed on every path out of
  * rip_roundtrip_run, after the engine's connection is closed; the
  * [migrations] database is never opened, since nothing here reads it. A
- * schema that differs does not stop the run while the schema is still
- * known (the migration's up again gave the schema of its first up); a
- * script that fails does, as the schema is then whatever the driver left.
- * The release-level round trip runs only when every migration passed on
- * its own: otherwise it could only repeat what was found.
+ * down or up again that fails, or an up again that gives another schema,
+ * leaves the schema unknown: the scratch database is then made again and
+ * the ups replayed up to the failing migration's, and the run goes on,
+ * so every bad down of a release is found in one drill. An up that fails
+ * stops the run: the migrations after it build on it. The release-level
+ * round trip runs only when every migration passed on its own: otherwise
+ * it could only repeat what was found. Failures are carried whole in
+ * struct rip_roundtrip; the error message only counts them.
+ *
+ * A PostgreSQL scratch database is recorded in state.db (when the caller
+ * gives one) before it is created and forgotten once dropped; a run drops
+ * the ones recorded on the same server by runs that are dead (a drill
+ * killed with SIGKILL), and never a database it finds unrecorded.
  *
  * Column order and comments: the catalog readers leave them out unless
  * strict is passed (fp_read.h), so the non-strict comparison is the
@@ -37,6 +45,7 @@
  * catalog queries); the migrations' own DDL dominates.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +58,7 @@
 #include "ripcord/log.h"
 #include "ripcord/roundtrip.h"
 #include "pg.h"
+#include "sqltok.h"
 #include "banned.h"
 
 struct rt {
@@ -57,7 +67,6 @@ struct rt {
 	const struct rip_migrations *parent;
 	const struct rip_migrations *release;
 	struct rip_err e;              /* the error being built */
-	struct rip_err first;          /* the first failure, for the caller */
 	const struct rip_db_ops *ops;
 	bool pg;
 	char *dir;                     /* SQLite: the folder of the file */
@@ -67,6 +76,11 @@ struct rt {
 	struct rip_migrate *m;
 	struct rip_migrate_opts mo;
 	struct rip_migrations keep;    /* borrowed copies: only v is ours */
+	struct rip_migrations src;     /* the release's, borrowed copies but
+					  for empty migrations' downs */
+	char *server;                  /* postgres: the admin conninfo,
+					  password masked, as recorded */
+	char host[256];                /* postgres: this host, as recorded */
 	size_t floor_n;                /* keep.n just above the floor */
 	struct rip_fingerprint floor_fp;   /* the schema there (A: none) */
 };
@@ -80,15 +94,35 @@ void rip_roundtrip_opts_init(struct rip_roundtrip_opts *o,
 	o->strict = cfg->drill.strict;
 }
 
+char *rip_roundtrip_summary(const struct rip_roundtrip *r)
+{
+	if (r->checked == r->ups)
+		return rip_xasprintf("%zu migration%s undone and redone",
+			r->ups, r->ups == 1 ? "" : "s");
+	return rip_xasprintf("%zu of %zu migrations undone and redone (%zu "
+		"irreversible or baseline: up only, the newest %s)", r->checked,
+		r->ups, r->skipped, r->floor ? r->floor : "?");
+}
+
 void rip_roundtrip_release(struct rip_roundtrip *r)
 {
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->nfail; i++) {
-		free(r->fail[i].migration);
-		free(r->fail[i].phase);
-		free(r->fail[i].error);
-		free(r->fail[i].diff);
+		struct rip_roundtrip_failure *f = &r->fail[i];
+
+		free(f->migration);
+		free(f->phase);
+		free(f->error);
+		free(f->diff);
+		free(f->a_label);
+		free(f->b_label);
+		for (size_t j = 0; j < f->nobj; j++) {
+			free(f->obj[j].key);
+			free(f->obj[j].a);
+			free(f->obj[j].b);
+		}
+		free(f->obj);
 	}
 	free(r->fail);
 	free(r->floor);
@@ -98,23 +132,6 @@ void rip_roundtrip_release(struct rip_roundtrip *r)
 
 /* ------------------------------------------------------------------ */
 /* failures */
-
-/* "a; b; c (and 4 more)": the first lines of a diff, for one message. */
-static void summarise(struct rip_buf *out, const char *diff, size_t lines)
-{
-	const char *p = diff;
-	size_t shown = 0;
-
-	while (*p && shown < 3) {
-		size_t len = strcspn(p, "\n");
-
-		rip_buf_addf(out, "%s%.*s", shown ? "; " : "", (int)len, p);
-		shown++;
-		p += len + (p[len] == '\n');
-	}
-	if (lines > shown)
-		rip_buf_addf(out, " (and %zu more)", lines - shown);
-}
 
 static const char *what_failed(const char *phase)
 {
@@ -128,42 +145,54 @@ static const char *what_failed(const char *phase)
 	return "their ups, run again after their downs, give another schema";
 }
 
-/* Records a failure; the first one also becomes the caller's error. */
-static void add_failure(struct rt *t, const char *migration,
-	const char *phase, const char *error, const char *diff, size_t lines)
+/* Every object that differs between sorted a and b, whole, into f. */
+static void add_objects(struct rip_roundtrip_failure *f,
+	const struct rip_fingerprint *a, const struct rip_fingerprint *b)
+{
+	size_t i = 0, j = 0, alloc = 0;
+
+	while (i < a->n || j < b->n) {
+		int c = i == a->n ? 1 : j == b->n ? -1 :
+			strcmp(a->v[i].key, b->v[j].key);
+		struct rip_roundtrip_object *o;
+
+		if (c == 0 && !strcmp(a->v[i].value, b->v[j].value)) {
+			i++;
+			j++;
+			continue;
+		}
+		RIP_ALLOC_GROW(f->obj, f->nobj + 1, alloc);
+		o = &f->obj[f->nobj++];
+		o->key = rip_xstrdup(c <= 0 ? a->v[i].key : b->v[j].key);
+		o->a = c <= 0 ? rip_xstrdup(a->v[i++].value) : NULL;
+		o->b = c >= 0 ? rip_xstrdup(b->v[j++].value) : NULL;
+	}
+}
+
+/* Records a failure; the first one is named by the caller's error. */
+static struct rip_roundtrip_failure *add_failure(struct rt *t,
+	const char *migration, const char *phase, const char *error)
 {
 	struct rip_roundtrip *out = t->out;
 	struct rip_roundtrip_failure *f;
-	struct rip_buf msg = RIP_BUF_INIT;
-	bool release = !strncmp(phase, "release", 7);
 
+	if (!out->nfail || strcmp(out->fail[out->nfail - 1].migration,
+			migration))
+		out->failed++;
 	RIP_ALLOC_GROW(out->fail, out->nfail + 1, out->alloc);
 	f = &out->fail[out->nfail++];
+	memset(f, 0, sizeof(*f));
 	f->migration = rip_xstrdup(migration);
 	f->phase = rip_xstrdup(phase);
 	f->error = error ? rip_xstrdup(error) : NULL;
-	f->diff = diff ? rip_xstrdup(diff) : NULL;
-	if (out->nfail > 1)
-		return;
-	if (error) {
-		rip_buf_addf(&msg, "round trip on %s: the %s of migration '%s' "
-			"failed: %s", out->scratch, !strcmp(phase, "parent up") ?
-			"up (in the parent release)" : phase, migration, error);
-	} else {
-		rip_buf_addf(&msg, "round trip on %s: %s '%s': %s: ",
-			out->scratch, release ? "migrations" : "migration",
-			migration, what_failed(phase));
-		summarise(&msg, diff ? diff : "", lines);
-	}
-	rip_err_set(&t->first, RIP_EFAIL, "%s", msg.buf);
-	rip_buf_release(&msg);
+	return f;
 }
 
 /* A script failed: the engine's message is in t->e. */
 static int script_failed(struct rt *t, const char *migration,
 	const char *phase)
 {
-	add_failure(t, migration, phase, t->e.msg, NULL, 0);
+	add_failure(t, migration, phase, t->e.msg);
 	return RIP_EFAIL;
 }
 
@@ -175,10 +204,53 @@ static bool differs(struct rt *t, const struct rip_fingerprint *a,
 	struct rip_buf diff = RIP_BUF_INIT;
 	size_t n = rip_fp_diff(&diff, a, b, a_label, b_label);
 
-	if (n)
-		add_failure(t, migration, phase, NULL, diff.buf, n);
+	if (n) {
+		struct rip_roundtrip_failure *f = add_failure(t, migration,
+			phase, NULL);
+
+		f->diff = rip_buf_detach(&diff, NULL);
+		f->a_label = rip_xstrdup(a_label);
+		f->b_label = rip_xstrdup(b_label);
+		add_objects(f, a, b);
+	}
 	rip_buf_release(&diff);
 	return n != 0;
+}
+
+/*
+ * The caller's error: a count and the first failure's migration and
+ * phase, all of bounded length; the findings themselves are in out.
+ */
+static void failure_error(struct rt *t)
+{
+	const struct rip_roundtrip *out = t->out;
+	const struct rip_roundtrip_failure *f = &out->fail[0];
+	struct rip_buf msg = RIP_BUF_INIT;
+
+	if (!strcmp(f->phase, "parent up"))
+		rip_buf_addf(&msg, "the up of migration '%s' (in the "
+			"parent release) failed", f->migration);
+	else if (!strncmp(f->phase, "release", 7))
+		rip_buf_addf(&msg, "migrations '%s': ", f->migration);
+	else
+		rip_buf_addf(&msg, "%zu of %zu migration%s failed; "
+			"the first: ", out->failed, out->ups, out->ups == 1 ? "" : "s");
+	if (f->error && strcmp(f->phase, "parent up"))
+		rip_buf_addf(&msg, "the %s of migration '%s' failed",
+			f->phase, f->migration);
+	else if (!f->error)
+		rip_buf_addf(&msg, "%s%s%s: %s (%zu object%s differ%s)",
+			strncmp(f->phase, "release", 7) ? "migration '" : "",
+			strncmp(f->phase, "release", 7) ? f->migration : "",
+			strncmp(f->phase, "release", 7) ? "'" : "",
+			what_failed(f->phase), f->nobj, f->nobj == 1 ? "" : "s",
+			f->nobj == 1 ? "s" : "");
+	if (f->error)
+		rip_buf_addf(&msg, ": %s", f->error);
+	/* the count and the first name come first: a long database message
+	 * is what a short error buffer cuts, and out holds it whole */
+	rip_err_set(&t->e, RIP_EFAIL, "%s", msg.buf);
+	rip_buf_release(&msg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -246,12 +318,11 @@ static int sqlite_create(struct rt *t)
 	return 0;
 }
 
-static int sqlite_remove(struct rt *t, struct rip_err *err)
+/* The file and its journals; the folder stays. */
+static int sqlite_unlink(struct rt *t, struct rip_err *err)
 {
 	static const char *const tails[] = { "", "-journal", "-wal", "-shm" };
 
-	if (!t->created)
-		return 0;
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(tails); i++) {
 		char *p = rip_xasprintf("%s%s", t->database, tails[i]);
 		int bad = unlink(p) < 0 && errno != ENOENT;
@@ -261,6 +332,17 @@ static int sqlite_remove(struct rt *t, struct rip_err *err)
 			return rip_err_errno(err, RIP_EIO, "cannot remove the "
 				"scratch database '%s'", t->database);
 	}
+	return 0;
+}
+
+static int sqlite_remove(struct rt *t, struct rip_err *err)
+{
+	int rc;
+
+	if (!t->created)
+		return 0;
+	if ((rc = sqlite_unlink(t, err)) < 0)
+		return rc;
 	if (rmdir(t->dir) < 0)
 		return rip_err_errno(err, RIP_EIO, "cannot remove the scratch "
 			"folder '%s'", t->dir);
@@ -270,6 +352,82 @@ static int sqlite_remove(struct rt *t, struct rip_err *err)
 
 /* ------------------------------------------------------------------ */
 /* the scratch database: PostgreSQL */
+
+/* Whether the drill that recorded r may still be running. */
+static bool recorder_alive(const struct rip_scratch_rec *r,
+	const char *host)
+{
+	if (strcmp(r->host, host))
+		return true;      /* another machine's: cannot tell, leave it */
+	if (r->pid <= 0 || (pid_t)r->pid != r->pid)
+		return false;
+	if ((pid_t)r->pid == getpid())
+		return true;
+	return kill((pid_t)r->pid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * Drops the scratch databases that runs now dead recorded on this server
+ * (a drill killed before it could drop its own), and only those.
+ */
+static void pg_drop_leftovers(struct rt *t)
+{
+	struct rip_scratch_rec *v;
+	struct rip_err e = { 0 };
+	size_t n;
+
+	if (rip_state_scratch_list(&v, &n, t->o->state, &e) < 0) {
+		rip_warn("cannot read the scratch databases of earlier drills: "
+			"%s", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct rip_scratch_rec *r = &v[i];
+
+		if (strcmp(r->server, t->server) || recorder_alive(r, t->host) ||
+		    strncmp(r->name, "ripcord_drill_", 14))
+			continue;
+		if (rip_pg_database_drop(t->admin, r->name, &e) < 0) {
+			rip_warn("cannot drop the scratch database '%s' that an "
+				"interrupted drill (pid %lld) left behind: %s", r->name,
+				(long long)r->pid, e.msg);
+			continue;
+		}
+		if (rip_state_scratch_forget(t->o->state, r->name, &e) < 0)
+			rip_warn("%s", e.msg);
+		rip_warn("dropped the scratch database '%s' that an interrupted "
+			"drill (pid %lld) left behind", r->name, (long long)r->pid);
+	}
+	rip_scratch_recs_free(v, n);
+}
+
+/* Records name before it is created; a failure to record stops the run. */
+static int pg_record(struct rt *t)
+{
+	struct rip_scratch_rec r = {
+		.name = t->out->scratch, .server = t->server,
+		.pid = (int64_t)getpid(), .host = t->host,
+		.created = (int64_t)time(NULL),
+	};
+
+	if (!t->o->state)
+		return 0;
+	if (rip_state_scratch_add(t->o->state, &r, &t->e) < 0) {
+		rip_err_prefix(&t->e, "cannot record the scratch database '%s' "
+			"before creating it", r.name);
+		return t->e.code = RIP_EIO;
+	}
+	return 0;
+}
+
+static void pg_forget(struct rt *t)
+{
+	struct rip_err e = { 0 };
+
+	if (t->o->state && rip_state_scratch_forget(t->o->state,
+			t->out->scratch, &e) < 0)
+		rip_warn("%s", e.msg);
+}
 
 static int pg_create(struct rt *t)
 {
@@ -281,18 +439,26 @@ static int pg_create(struct rt *t)
 			&t->e)) < 0)
 		return rip_err_prefix(&t->e, "[drill] database is not a postgres "
 			"conninfo or URI");
+	t->server = rip_pg_mask(admin);
 	rc = rip_pg_connect(&t->admin, admin, &t->e);
 	free(admin);
 	if (rc < 0) {
 		rip_err_prefix(&t->e, "[drill] database");
 		return t->e.code = RIP_EIO;
 	}
+	if (gethostname(t->host, sizeof(t->host) - 1) < 0)
+		t->host[0] = '\0';
+	if (t->o->state)
+		pg_drop_leftovers(t);
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return rip_err_errno(&t->e, RIP_EIO, "cannot draw a random name "
 			"for the scratch database");
 	rip_hex(hex, rnd, sizeof(rnd));
 	t->out->scratch = rip_xasprintf("ripcord_drill_%s", hex);
+	if ((rc = pg_record(t)) < 0)
+		return rc;
 	if (rip_pg_database_create(t->admin, t->out->scratch, &t->e) < 0) {
+		pg_forget(t);
 		rip_err_prefix(&t->e, "cannot create the scratch database '%s' "
 			"(the role of [drill] database needs CREATEDB)",
 			t->out->scratch);
@@ -313,6 +479,7 @@ static int pg_drop(struct rt *t, struct rip_err *err)
 		return err->code = RIP_EIO;
 	}
 	t->created = false;
+	pg_forget(t);
 	return 0;
 }
 
@@ -386,7 +553,36 @@ static int up(struct rt *t, const struct rip_migrations *to, size_t *done)
 static int down(struct rt *t, const struct rip_migrations *keep,
 	size_t *done)
 {
-	return rip_migrate_down(t->m, keep, t->release, &t->mo, done, &t->e);
+	return rip_migrate_down(t->m, keep, &t->src, &t->mo, done, &t->e);
+}
+
+static bool has_statement(const struct rip_sql *q)
+{
+	return q->text && rip_sqltok_has_statement(q->text, q->len);
+}
+
+/*
+ * The release's migrations as the downs see them: borrowed copies, but a
+ * migration with nothing to undo (no statement in its up, none in its
+ * down if it has one) gets an empty down even when marked irreversible.
+ */
+static void make_sources(struct rt *t)
+{
+	static char empty[] = "";
+
+	t->src.v = rip_xcalloc(t->release->n + 1, sizeof(*t->src.v));
+	t->src.n = t->release->n;
+	for (size_t i = 0; i < t->release->n; i++) {
+		struct rip_migration *g = &t->src.v[i];
+
+		*g = t->release->v[i];
+		if (g->baseline || has_statement(&g->up) ||
+		    has_statement(&g->down))
+			continue;
+		g->irreversible = false;
+		g->down.text = empty;
+		g->down.len = 0;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -404,9 +600,47 @@ static void skip_one(struct rt *t, const struct rip_migration *g,
 }
 
 /*
+ * After a failed down or up again the schema is unknown: the scratch
+ * database is made again, empty, and every up so far (keep) replayed,
+ * which gives the schema after the failing migration's up; cur becomes
+ * it. Returns 0 to go on, RIP_EFAIL when the replay failed (recorded), or
+ * an infrastructure error.
+ */
+static int rebuild(struct rt *t, const struct rip_migration *g,
+	struct rip_fingerprint *cur)
+{
+	size_t done;
+	int rc;
+
+	rip_migrate_free(t->m);
+	t->m = NULL;
+	if (t->pg) {
+		if ((rc = pg_drop(t, &t->e)) < 0)
+			return rc;
+		if ((rc = pg_record(t)) < 0)
+			return rc;
+		if (rip_pg_database_create(t->admin, t->out->scratch, &t->e) < 0) {
+			pg_forget(t);
+			rip_err_prefix(&t->e, "cannot create the scratch database "
+				"'%s' again", t->out->scratch);
+			return t->e.code = RIP_EIO;
+		}
+		t->created = true;
+	} else if ((rc = sqlite_unlink(t, &t->e)) < 0) {
+		return rc;
+	}
+	if ((rc = engine_open(t)) < 0)
+		return rc;
+	if (up(t, &t->keep, &done) < 0)
+		return script_failed(t, g->id, "rebuild");
+	return fp_read(t, cur);
+}
+
+/*
  * Up, down, up again of g, whose "before" schema is cur; cur becomes the
- * schema after. Returns 0 to go on (a difference after down is recorded),
- * RIP_EFAIL to stop, or an infrastructure error.
+ * schema after. Returns 0 to go on (a failure of its down or up again is
+ * recorded and the scratch database rebuilt), RIP_EFAIL to stop (its up
+ * failed), or an infrastructure error.
  */
 static int one(struct rt *t, const struct rip_migration *g,
 	struct rip_fingerprint *cur)
@@ -429,14 +663,16 @@ static int one(struct rt *t, const struct rip_migration *g,
 	rc = down(t, &t->keep, &done);
 	t->keep.n++;
 	if (rc < 0) {
-		rc = script_failed(t, g->id, "down");
+		script_failed(t, g->id, "down");
+		rc = rebuild(t, g, cur);
 		goto out;
 	}
 	if ((rc = fp_read(t, &back)) < 0)
 		goto out;
 	differs(t, cur, &back, "before up", "after down", g->id, "down");
 	if (up(t, &t->keep, &done) < 0) {
-		rc = script_failed(t, g->id, "up again");
+		script_failed(t, g->id, "up again");
+		rc = rebuild(t, g, cur);
 		goto out;
 	}
 	if ((rc = fp_read(t, &again)) < 0)
@@ -444,8 +680,9 @@ static int one(struct rt *t, const struct rip_migration *g,
 	t->out->checked++;
 	if (differs(t, &after, &again, "after up", "after up again", g->id,
 			"up again"))
-		rc = RIP_EFAIL;
-	fp_move(cur, &again);
+		rc = rebuild(t, g, cur);
+	else
+		fp_move(cur, &again);
 out:
 	rip_fp_release(&after);
 	rip_fp_release(&back);
@@ -524,12 +761,11 @@ static int round_trip(struct rt *t)
 	for (size_t i = 0; i < parent->n; i++)
 		t->keep.v[t->keep.n++] = parent->v[i];
 	t->floor_n = t->keep.n;
-	for (size_t i = 0; i < rel->n && rc == 0; i++) {
-		if (rip_migrations_find(parent, rel->v[i].id))
-			continue;
-		t->out->ups++;
-		rc = one(t, &rel->v[i], &cur);
-	}
+	for (size_t i = 0; i < rel->n; i++)
+		t->out->ups += !rip_migrations_find(parent, rel->v[i].id);
+	for (size_t i = 0; i < rel->n && rc == 0; i++)
+		if (!rip_migrations_find(parent, rel->v[i].id))
+			rc = one(t, &t->src.v[i], &cur);
 	if (rc == 0)
 		fp_hex(t->out->release_fp, &cur);
 	if (rc == 0 && !t->out->nfail && t->keep.n > t->floor_n)
@@ -558,6 +794,7 @@ int rip_roundtrip_run(struct rip_roundtrip *out,
 	t.release = release ? release : &none;
 	t.mo.on_step = o->on_step;
 	t.mo.data = o->data;
+	make_sources(&t);
 	if ((rc = check_opts(&t)) == 0)
 		rc = t.pg ? pg_create(&t) : sqlite_create(&t);
 	if (rc == 0)
@@ -573,17 +810,16 @@ int rip_roundtrip_run(struct rip_roundtrip *out,
 	} else if (rc2 < 0) {
 		rip_warn("%s", gone.msg);
 	}
-	if (rc == RIP_EFAIL && out->nfail > 1)
-		rip_err_set(&t.e, RIP_EFAIL, "%s (%zu failures in all)",
-			t.first.msg, out->nfail);
-	else if (rc == RIP_EFAIL && out->nfail)
-		t.e = t.first;
+	if (rc == RIP_EFAIL && out->nfail)
+		failure_error(&t);
 	if (rc < 0 && err)
 		*err = t.e;
 	rip_pg_free(t.admin);
 	free(t.dir);
 	free(t.database);
 	free(t.keep.v);
+	free(t.src.v);
+	free(t.server);
 	rip_fp_release(&t.floor_fp);
 	out->seconds = rip_monotonic() - t0;
 	return rc;

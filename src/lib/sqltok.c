@@ -199,6 +199,18 @@ bool rip_sqltok_has_code(const char *text, size_t len)
 	return false;
 }
 
+bool rip_sqltok_has_statement(const char *text, size_t len)
+{
+	struct rip_sqltok s;
+
+	rip_sqltok_init(&s, text, len, 0, false);
+	while (rip_sqltok_next(&s))
+		if (s.kind != RIP_SQLTOK_SPACE && s.kind != RIP_SQLTOK_COMMENT &&
+		    !rip_sqltok_is(&s, ';'))
+			return true;
+	return false;
+}
+
 /* ---- the drivers' helpers (ripcord/db.h), on the plain reading ---- */
 
 int rip_sql_line(const char *text, size_t off)

@@ -55,6 +55,10 @@ bool rip_sqltok_is(const struct rip_sqltok *s, char c);
 /* Whether text[0..len) holds anything but white space and comments. */
 bool rip_sqltok_has_code(const char *text, size_t len);
 
+/* Whether text[0..len) holds a statement: anything but white space,
+ * comments and semicolons (a lone ';' is an empty statement). */
+bool rip_sqltok_has_statement(const char *text, size_t len);
+
 /* ---- the drivers' splitter, on the plain reading ----------------------- */
 
 /*

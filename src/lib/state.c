@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * state.c: state.db through SQLite: opening, the schema and its upgrades,
- * and the releases table; and for the modules that keep their own tables
+ * the releases table and drill_scratch (the PostgreSQL scratch databases
+ * of drills, roundtrip.c); and for the modules that keep their own tables
  * in the same file (journal.c, store.c, rollout_rec.c, drill.c),
  * the statement helpers of state_internal.h. This is the only file that
  * calls SQLite for the store (the SQLite migration driver, db_sqlite.c,
@@ -584,5 +585,103 @@ void rip_release_recs_free(struct rip_release_rec *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		rip_release_rec_release(&v[i]);
+	free(v);
+}
+
+/* ---- scratch databases of drills ---------------------------------------- */
+
+/*
+ * Made on first use rather than by an upgrade step: the table only ever
+ * holds names a drill is about to create, an older ripcord ignores it, and
+ * a store it was never needed in does not carry it.
+ */
+#define SCRATCH_TABLE "CREATE TABLE IF NOT EXISTS drill_scratch (" \
+	"  name TEXT PRIMARY KEY," \
+	"  server TEXT NOT NULL," \
+	"  pid INTEGER NOT NULL," \
+	"  host TEXT NOT NULL," \
+	"  created INTEGER NOT NULL);"
+
+int rip_state_scratch_add(struct rip_state *st,
+	const struct rip_scratch_rec *r, struct rip_err *err)
+{
+	struct rip_state_stmt *s;
+	int rc;
+
+	if ((rc = rip_state_exec(st, SCRATCH_TABLE, err)) < 0 ||
+	    (rc = rip_state_prepare(&s, st, "cannot record the scratch "
+		    "database", "INSERT INTO drill_scratch (name, server, pid, "
+		    "host, created) VALUES (?, ?, ?, ?, ?)", err)) < 0)
+		return rc;
+	rip_state_bind_text(s, 1, r->name);
+	rip_state_bind_text(s, 2, r->server);
+	rip_state_bind_int64(s, 3, r->pid);
+	rip_state_bind_text(s, 4, r->host);
+	rip_state_bind_int64(s, 5, r->created);
+	rc = rip_state_run(s, err);
+	rip_state_stmt_free(s);
+	return rc;
+}
+
+int rip_state_scratch_forget(struct rip_state *st, const char *name,
+	struct rip_err *err)
+{
+	struct rip_state_stmt *s;
+	int rc;
+
+	if ((rc = rip_state_exec(st, SCRATCH_TABLE, err)) < 0 ||
+	    (rc = rip_state_prepare(&s, st, "cannot forget the scratch "
+		    "database", "DELETE FROM drill_scratch WHERE name = ?",
+		    err)) < 0)
+		return rc;
+	rip_state_bind_text(s, 1, name);
+	rc = rip_state_run(s, err);
+	rip_state_stmt_free(s);
+	return rc;
+}
+
+int rip_state_scratch_list(struct rip_scratch_rec **out, size_t *n,
+	struct rip_state *st, struct rip_err *err)
+{
+	struct rip_scratch_rec *v = NULL;
+	size_t count = 0, alloc = 0;
+	struct rip_state_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = rip_state_exec(st, SCRATCH_TABLE, err)) < 0 ||
+	    (rc = rip_state_prepare(&s, st, "cannot read the scratch "
+		    "databases", "SELECT name, server, pid, host, created FROM "
+		    "drill_scratch ORDER BY created, name", err)) < 0)
+		return rc;
+	while ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
+		struct rip_scratch_rec *r;
+
+		RIP_ALLOC_GROW(v, count + 1, alloc);
+		r = &v[count++];
+		r->name = rip_state_col_text(s, 0);
+		r->server = rip_state_col_text(s, 1);
+		r->pid = rip_state_col_int64(s, 2);
+		r->host = rip_state_col_text(s, 3);
+		r->created = rip_state_col_int64(s, 4);
+	}
+	rip_state_stmt_free(s);
+	if (rc < 0) {
+		rip_scratch_recs_free(v, count);
+		return rc;
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+void rip_scratch_recs_free(struct rip_scratch_rec *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].server);
+		free(v[i].host);
+	}
 	free(v);
 }

@@ -89,18 +89,15 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Whether the process pid (written to path) is gone: no such process, or
- * a zombie left for init to reap. */
-static bool pid_gone(const char *path)
+/* Whether the process pid is gone now: no such process, or a zombie left
+ * for init to reap. */
+static bool gone_now(long pid)
 {
 	char stat_path[64], buf[256];
-	long pid = strtol(slurp(path), NULL, 10);
 	FILE *f;
 	char *rp;
 	bool gone = true;
 
-	if (pid <= 0)
-		fail_msg("no pid in %s", path);
 	snprintf(stat_path, sizeof(stat_path), "/proc/%ld/stat", pid);
 	f = fopen(stat_path, "r");
 	if (!f)
@@ -108,9 +105,24 @@ static bool pid_gone(const char *path)
 	if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')))
 		gone = rp[1] == ' ' && rp[2] == 'Z';
 	fclose(f);
-	if (!gone)
-		kill((pid_t)pid, SIGKILL); /* ours: leave nothing behind */
 	return gone;
+}
+
+/* Whether the process pid (written to path) is gone within a second: a
+ * signal is delivered and acted on a moment after kill(2) returns. */
+static bool pid_gone(const char *path)
+{
+	long pid = strtol(slurp(path), NULL, 10);
+
+	if (pid <= 0)
+		fail_msg("no pid in %s", path);
+	for (int i = 0; i < 100; i++) {
+		if (gone_now(pid))
+			return true;
+		usleep(10000);
+	}
+	kill((pid_t)pid, SIGKILL); /* ours: leave nothing behind */
+	return false;
 }
 
 /* 13.14: a program that runs past the timeout is killed, group and all,

@@ -544,6 +544,8 @@ static void test_empty_down(void **state)
 		"/* TODO */\n",
 		"/* a\n multi-line\n comment */ -- and a line\n\n",
 		"/* unterminated comment",
+		"-- 13.10c: a lone semicolon is no statement\n;\n",
+		";",
 	};
 
 	(void)state;
@@ -568,6 +570,24 @@ static void test_empty_down(void **state)
 		assert_int_equal(read_as(&m, RIP_LAYOUT_DIESEL, RIP_LAYOUT_DIESEL,
 			diesel, 2, &err), RIP_ECONFIG);
 		assert_err_contains(&err, "mig/2020-01-01-000000_a/down.sql");
+	}
+	/* 13.10c: nothing to undo (no statement up or down) is accepted as
+	 * it is, without an irreversible entry */
+	for (size_t i = 0; i < N(empty); i++) {
+		const struct rip_layout_file files[] = {
+			F("0001_a.up.sql", "-- kept for its number\n;\n"),
+			{ "0001_a.down.sql", empty[i], strlen(empty[i]) },
+		};
+		struct rip_migrations m;
+		struct rip_err err = { 0 };
+
+		if (read_as(&m, RIP_LAYOUT_GOLANG, RIP_LAYOUT_GOLANG, files, 2,
+				&err) != 0)
+			fail_msg("down '%s' refused: %s", empty[i], err.msg);
+		assert_int_equal(m.n, 1);
+		assert_false(m.v[0].irreversible);
+		assert_non_null(m.v[0].down.text);
+		rip_migrations_release(&m);
 	}
 	/* a comment followed by a statement is a real down */
 	{

@@ -17,6 +17,8 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/layout.h"
 #include "ripcord/roundtrip.h"
+#include "ripcord/state.h"
+#include "pg.h"
 
 /* ------------------------------------------------------------------ */
 /* migrations */
@@ -334,12 +336,20 @@ static void test_sqlite_broken(void **state)
 	expect_failure(&r, 2, "0102_create_task_labels", "up again",
 		"already exists");
 	assert_int_equal(r.nfail, 3);
+	assert_int_equal(r.failed, 2);
 	assert_false(r.release_checked);
 	assert_int_equal(err.code, RIP_EFAIL);
-	assert_err_contains(&err, "migration '0101_index_tasks_by_creator': "
-		"its down does not undo its up: index execution_tasks_created_by "
-		"exists only after down");
-	assert_err_contains(&err, "(3 failures in all)");
+	/* the error counts and names the first; the objects are in r, whole */
+	assert_err_contains(&err, "2 of 2 migrations failed; the "
+		"first: migration '0101_index_tasks_by_creator': its down does "
+		"not undo its up (1 object differs)");
+	assert_int_equal(r.fail[0].nobj, 1);
+	assert_string_equal(r.fail[0].obj[0].key,
+		"index execution_tasks_created_by");
+	assert_null(r.fail[0].obj[0].a);
+	assert_non_null(strstr(r.fail[0].obj[0].b, "execution_tasks"));
+	assert_string_equal(r.fail[0].a_label, "before up");
+	assert_string_equal(r.fail[0].b_label, "after down");
 	assert_true(w.seen > 0);
 	assert_false(rip_path_exists(r.scratch));
 	assert_int_equal(count_entries(t->path), 0);
@@ -409,13 +419,146 @@ static void test_sqlite_failing_halfway(void **state)
 		"no such table: b");
 	assert_int_equal(r.nfail, 1);
 	assert_int_equal(r.checked, 1);
-	assert_int_equal(r.ups, 2);
+	assert_int_equal(r.ups, 3);
 	assert_err_contains(&err, "the up of migration '0002_fill_b' failed");
 	assert_true(w.seen > 0);
 	assert_false(rip_path_exists(r.scratch));
 	assert_int_equal(count_entries(t->path), 0);
 	rip_roundtrip_release(&r);
 	rip_migrations_release(&m);
+}
+
+/* 13.10b: a bad down does not hide the ones after it */
+static void test_sqlite_goes_on(void **state)
+{
+	static const struct mig v[] = {
+		{ "create_a", "CREATE TABLE a (id INTEGER PRIMARY KEY);\n",
+		  "DROP TABLE a;\n" },
+		{ "bad_down", "CREATE TABLE b (id INTEGER);\n",
+		  "DROP TABLE nosuch;\n" },
+		{ "create_c", "CREATE TABLE c (id INTEGER);\n",
+		  "DROP TABLE c;\n" },
+		{ "forgets_index", "CREATE INDEX a_id ON a (id);\n",
+		  "-- forgets it\nSELECT 1;\n" },
+		{ "create_e", "CREATE TABLE e (id INTEGER);\n",
+		  "DROP TABLE e;\n" },
+		{ "keeps_f", "CREATE TABLE f (id INTEGER);\n", "SELECT 1;\n" },
+	};
+	struct rip_migrations m;
+	struct rip_roundtrip r;
+	struct rip_roundtrip_opts o;
+	struct rip_err err = { 0 };
+	struct watch w = { &r, NULL, 0, 0, 0 };
+	struct tmpdir *t = *state;
+
+	inline_set(&m, v, RIP_ARRAY_SIZE(v));
+	sqlite_opts(&o, &w, t->path);
+	assert_int_equal(rip_roundtrip_run(&r, &o, NULL, &m, &err), RIP_EFAIL);
+	expect_failure(&r, 0, "0002_bad_down", "down", "no such table: nosuch");
+	expect_failure(&r, 1, "0004_forgets_index", "down",
+		"index a_id exists only after down");
+	expect_failure(&r, 2, "0004_forgets_index", "up again",
+		"already exists");
+	expect_failure(&r, 3, "0006_keeps_f", "down",
+		"table f exists only after down");
+	expect_failure(&r, 4, "0006_keeps_f", "up again", "already exists");
+	assert_int_equal(r.nfail, 5);
+	assert_int_equal(r.failed, 3);
+	assert_int_equal(r.ups, 6);
+	/* 0002 never reached its up again, 0004 and 0006 failed theirs */
+	assert_int_equal(r.checked, 3);
+	assert_false(r.release_checked);
+	assert_err_contains(&err, "3 of 6 migrations failed; the "
+		"first: the down of migration '0002_bad_down' failed");
+	assert_false(rip_path_exists(r.scratch));
+	assert_int_equal(count_entries(t->path), 0);
+	rip_roundtrip_release(&r);
+	rip_migrations_release(&m);
+}
+
+/* 13.10c: nothing to undo is no irreversible migration */
+static void test_sqlite_empty(void **state)
+{
+	static const struct mig v[] = {
+		{ "create_a", "CREATE TABLE a (id INTEGER PRIMARY KEY);\n",
+		  "DROP TABLE a;\n" },
+		{ "placeholder", "-- ripcord:irreversible\n-- kept for its "
+		  "number\n", NULL },
+		{ "create_c", "CREATE TABLE c (id INTEGER);\n",
+		  "DROP TABLE c;\n" },
+		{ "noop", "-- nothing\n;\n", "-- nothing either\n;\n" },
+		{ "create_e", "CREATE TABLE e (id INTEGER);\n",
+		  "DROP TABLE e;\n" },
+	};
+	struct rip_migrations m;
+	struct rip_roundtrip r;
+	struct rip_roundtrip_opts o;
+	struct rip_err err = { 0 };
+	struct watch w = { &r, NULL, 0, 0, 0 };
+	struct tmpdir *t = *state;
+	char *text;
+
+	inline_set(&m, v, RIP_ARRAY_SIZE(v));
+	sqlite_opts(&o, &w, t->path);
+	expect_pass(rip_roundtrip_run(&r, &o, NULL, &m, &err), &r, &err);
+	assert_int_equal(r.ups, 5);
+	assert_int_equal(r.checked, 5);
+	assert_int_equal(r.skipped, 0);
+	assert_null(r.floor);
+	assert_true(r.release_checked);
+	text = rip_roundtrip_summary(&r);
+	assert_string_equal(text, "5 migrations undone and redone");
+	free(text);
+	rip_roundtrip_release(&r);
+	rip_migrations_release(&m);
+}
+
+/* 13.10: a view's definitions come back whole, however long */
+static void test_sqlite_long_view(void **state)
+{
+	struct mig v[3] = {
+		{ "create_t", "CREATE TABLE t (id INTEGER PRIMARY KEY);\n",
+		  "DROP TABLE t;\n" },
+		{ "view", NULL, "DROP VIEW wide;\n" },
+		{ "narrow", "DROP VIEW wide;\nCREATE VIEW wide AS SELECT id, "
+		  "1 AS one FROM t;\n", NULL },
+	};
+	struct rip_buf up = RIP_BUF_INIT, down = RIP_BUF_INIT;
+	struct rip_migrations m;
+	struct rip_roundtrip r;
+	struct rip_roundtrip_opts o;
+	struct rip_err err = { 0 };
+	struct watch w = { &r, NULL, 0, 0, 0 };
+	struct tmpdir *t = *state;
+	const struct rip_roundtrip_object *ob;
+
+	rip_buf_adds(&up, "CREATE VIEW wide AS SELECT id");
+	for (int i = 0; i < 150; i++)
+		rip_buf_addf(&up, ", id + %d AS column_number_%04d", i, i);
+	rip_buf_adds(&up, " FROM t;\n");
+	/* the down of 0003 puts back another view under the same name */
+	rip_buf_adds(&down, "DROP VIEW wide;\nCREATE VIEW wide AS SELECT id "
+		"FROM t;\n");
+	v[1].up = up.buf;
+	v[2].down = down.buf;
+	inline_set(&m, v, RIP_ARRAY_SIZE(v));
+	sqlite_opts(&o, &w, t->path);
+	assert_int_equal(rip_roundtrip_run(&r, &o, NULL, &m, &err), RIP_EFAIL);
+	expect_failure(&r, 0, "0003_narrow", "down", "view wide");
+	assert_int_equal(r.nfail, 1);
+	assert_int_equal(r.fail[0].nobj, 1);
+	ob = &r.fail[0].obj[0];
+	assert_string_equal(ob->key, "view wide");
+	/* whole: the last column is there (non-strict comparison sorts a
+	 * view's select list, so it need not come last) */
+	assert_non_null(strstr(ob->a, "column_number_0149"));
+	assert_true(strlen(ob->a) > 4000);
+	assert_non_null(strstr(ob->b, "select id from t"));
+	assert_non_null(strstr(r.fail[0].diff, "column_number_0149"));
+	rip_roundtrip_release(&r);
+	rip_migrations_release(&m);
+	rip_buf_release(&up);
+	rip_buf_release(&down);
 }
 
 static void test_sqlite_irreversible(void **state)
@@ -857,9 +1000,11 @@ static void test_pg_broken(void **state)
 		"column execution_tasks.labels exists only after down");
 	expect_failure(&r, 2, "0102_task_labels", "up again", "already exists");
 	assert_int_equal(r.nfail, 3);
-	assert_err_contains(&err, "migration '0101_index_tasks_by_creator': "
-		"its down does not undo its up: index "
-		"execution_tasks_created_by_idx exists only after down");
+	assert_err_contains(&err, "2 of 2 migrations failed; the "
+		"first: migration '0101_index_tasks_by_creator': its down does "
+		"not undo its up (1 object differs)");
+	assert_string_equal(r.fail[0].obj[0].key,
+		"index execution_tasks_created_by_idx");
 	expect_dropped(p, &r, &w);
 	rip_roundtrip_release(&r);
 	rip_migrations_release(&all);
@@ -999,6 +1144,89 @@ static void test_pg_config_database_untouched(void **state)
 	rip_migrations_release(&m);
 }
 
+/* 13.13: a scratch database is recorded while it lives; one recorded by a
+ * dead drill on this server is dropped, one never recorded is not, nor
+ * one a live drill recorded */
+static void test_pg_leftovers(void **state)
+{
+	static const struct mig v[] = {
+		{ "create_a", "CREATE TABLE a (id int);\n", "DROP TABLE a;\n" },
+	};
+	static const char *const names[] = {
+		"ripcord_drill_00000000000dead1",   /* dead drill: dropped */
+		"ripcord_drill_00000000000a11e1",   /* live drill: kept */
+		"ripcord_drill_000000000000fee1",   /* never recorded: kept */
+		"ripcord_drill_0000000000000ff1",   /* another server's: kept */
+	};
+	struct pgstate *p = *state;
+	struct rip_migrations m;
+	struct rip_roundtrip r;
+	struct rip_roundtrip_opts o;
+	struct rip_err err = { 0 };
+	struct watch w = { &r, NULL, 0, 0, 0 };
+	struct rip_scratch_rec rec = { 0 }, *left;
+	struct rip_state *st;
+	struct rip_buf sql = RIP_BUF_INIT;
+	char dir[] = "/tmp/ripcord-rt-XXXXXX", host[256] = "", *path, *admin;
+	size_t n;
+
+	assert_non_null(mkdtemp(dir));
+	path = rip_path_join(dir, "state.db");
+	assert_int_equal(rip_state_open(&st, path, &err), 0);
+	assert_int_equal(rip_pg_conninfo_with_db(&admin,
+		getenv("RIPCORD_TEST_PG"), NULL, &err), 0);
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(names); i++) {
+		rip_buf_reset(&sql);
+		rip_buf_addf(&sql, "CREATE DATABASE %s", names[i]);
+		pg_exec(p->admin, sql.buf);
+	}
+	rec.server = rip_pg_mask(admin);
+	rec.host = host;
+	rec.created = 1;
+	rec.name = (char *)names[0];
+	rec.pid = 999999999;      /* above any pid_max: no such process */
+	assert_int_equal(rip_state_scratch_add(st, &rec, &err), 0);
+	rec.name = (char *)names[1];
+	rec.pid = (int64_t)getppid();
+	assert_int_equal(rip_state_scratch_add(st, &rec, &err), 0);
+	free(rec.server);
+	rec.server = rip_xstrdup("host='elsewhere' dbname='postgres'");
+	rec.name = (char *)names[3];
+	rec.pid = 999999999;
+	assert_int_equal(rip_state_scratch_add(st, &rec, &err), 0);
+
+	inline_set(&m, v, RIP_ARRAY_SIZE(v));
+	pg_opts(&o, &w, p);
+	o.state = st;
+	expect_pass(rip_roundtrip_run(&r, &o, NULL, &m, &err), &r, &err);
+	assert_false(pg_has_db(p->admin, names[0]));
+	assert_true(pg_has_db(p->admin, names[1]));
+	assert_true(pg_has_db(p->admin, names[2]));
+	assert_true(pg_has_db(p->admin, names[3]));
+	assert_false(pg_has_db(p->admin, r.scratch));
+	/* the dead one and this run's are forgotten, the others kept */
+	assert_int_equal(rip_state_scratch_list(&left, &n, st, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(left[0].name, names[3]);   /* by name */
+	assert_string_equal(left[1].name, names[1]);
+	rip_scratch_recs_free(left, n);
+
+	for (size_t i = 1; i < RIP_ARRAY_SIZE(names); i++) {
+		rip_buf_reset(&sql);
+		rip_buf_addf(&sql, "DROP DATABASE %s", names[i]);
+		pg_exec(p->admin, sql.buf);
+	}
+	rip_roundtrip_release(&r);
+	rip_migrations_release(&m);
+	rip_state_free(st);
+	assert_int_equal(rip_remove_tree(dir), 0);
+	free(rec.server);
+	free(admin);
+	free(path);
+	rip_buf_release(&sql);
+}
+
 #define TMP(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
 #define PG(f) cmocka_unit_test_setup_teardown(f, pg_setup, pg_teardown)
 
@@ -1018,6 +1246,9 @@ int main(void)
 		TMP(test_sqlite_column_order),
 		TMP(test_sqlite_failing_halfway),
 		TMP(test_sqlite_irreversible),
+		TMP(test_sqlite_goes_on),
+		TMP(test_sqlite_empty),
+		TMP(test_sqlite_long_view),
 		TMP(test_sqlite_nothing_new),
 		TMP(test_sqlite_relative_tmpdir),
 		TMP(test_sqlite_config_database_untouched),
@@ -1031,6 +1262,7 @@ int main(void)
 		PG(test_pg_failing_halfway),
 		PG(test_pg_column_order),
 		PG(test_pg_config_database_untouched),
+		PG(test_pg_leftovers),
 	};
 	size_t n = RIP_ARRAY_SIZE(tests), first_pg = 0;
 

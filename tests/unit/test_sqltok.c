@@ -258,6 +258,13 @@ static void test_sqltok_plain(void **state)
 	assert_false(rip_sqltok_has_code(" -- x\n /* y */\n", 15));
 	assert_true(rip_sqltok_has_code("/* y */ ;", 9));
 	assert_true(rip_sqltok_has_code("-- x\n'", 6));
+
+	/* 13.10c: a lone ';' is code, but no statement */
+	assert_false(rip_sqltok_has_statement("", 0));
+	assert_false(rip_sqltok_has_statement("/* y */ ;", 9));
+	assert_false(rip_sqltok_has_statement("-- x\n;\n;;", 9));
+	assert_true(rip_sqltok_has_statement("-- x\n;'';", 9));
+	assert_true(rip_sqltok_has_statement("; SELECT 1", 10));
 }
 
 int main(void)
