@@ -94,4 +94,28 @@ static inline int count_entries(const char *dir)
 		fail_msg("error '%s' lacks '%s'", (err)->msg, (needle)); \
 } while (0)
 
+/*
+ * Runs the group name, leaving out its PostgreSQL tests when no server was
+ * given (RIPCORD_TEST_PG, which scripts/test sets): those are the tests
+ * from the first whose setup is pg_setup on, so they must come last. The
+ * count left out is said on a "# SKIP N" line (cmocka's skip() would print
+ * "not ok # SKIP", a failure to meson).
+ */
+static inline int run_group_pg_last(const char *name,
+	const struct CMUnitTest *tests, size_t n, CMFixtureFunction pg_setup)
+{
+	const char *pg = getenv("RIPCORD_TEST_PG");
+	size_t first_pg = 0;
+
+	while (first_pg < n && tests[first_pg].setup_func != pg_setup)
+		first_pg++;
+	if (!pg || !*pg) {
+		printf("# SKIP %zu postgres tests: RIPCORD_TEST_PG is not set "
+			"(tests/pg.sh start DIR prints one)\n", n - first_pg);
+		fflush(stdout);
+		n = first_pg;
+	}
+	return _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+}
+
 #endif

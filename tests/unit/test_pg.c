@@ -262,7 +262,6 @@ static void test_pg_databases(void **state)
  * test_fingerprint.c for why they are not skip()ped). */
 int main(void)
 {
-	const char *pg = getenv("RIPCORD_TEST_PG");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_conninfo_with_db),
@@ -272,15 +271,6 @@ int main(void)
 		PG(test_pg_transactions),
 		PG(test_pg_databases),
 	};
-	size_t n = RIP_ARRAY_SIZE(tests), first_pg = 0;
-
-	while (first_pg < n && tests[first_pg].setup_func != pg_setup)
-		first_pg++;
-	if (!pg || !*pg) {
-		printf("# SKIP %zu postgres tests: RIPCORD_TEST_PG is not set "
-			"(tests/pg.sh start DIR prints one)\n", n - first_pg);
-		fflush(stdout);
-		n = first_pg;
-	}
-	return _cmocka_run_group_tests("pg", tests, n, NULL, NULL);
+	return run_group_pg_last("pg", tests, RIP_ARRAY_SIZE(tests),
+		pg_setup);
 }

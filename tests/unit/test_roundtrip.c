@@ -1237,7 +1237,6 @@ static void test_pg_leftovers(void **state)
  */
 int main(void)
 {
-	const char *pg = getenv("RIPCORD_TEST_PG");
 	const struct CMUnitTest tests[] = {
 		TMP(test_sqlite_realworld),
 		TMP(test_sqlite_realworld_strict),
@@ -1264,15 +1263,6 @@ int main(void)
 		PG(test_pg_config_database_untouched),
 		PG(test_pg_leftovers),
 	};
-	size_t n = RIP_ARRAY_SIZE(tests), first_pg = 0;
-
-	while (first_pg < n && tests[first_pg].setup_func != pg_setup)
-		first_pg++;
-	if (!pg || !*pg) {
-		printf("# SKIP %zu postgres tests: RIPCORD_TEST_PG is not set "
-			"(tests/pg.sh start DIR prints one)\n", n - first_pg);
-		fflush(stdout);
-		n = first_pg;
-	}
-	return _cmocka_run_group_tests("roundtrip", tests, n, NULL, NULL);
+	return run_group_pg_last("roundtrip", tests, RIP_ARRAY_SIZE(tests),
+		pg_setup);
 }
