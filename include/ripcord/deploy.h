@@ -40,6 +40,7 @@ struct rip_target_report {
 	char *activate;           /* "ok", "exit 3", "-" ... */
 	char *health;             /* "ok 12 ms", "HTTP 500", "-" ... */
 	bool failed;
+	bool switched;            /* its switch in this plan was made */
 	int64_t seq;              /* the journal row of its switch, once made */
 };
 
@@ -53,6 +54,10 @@ struct rip_plan {
 	struct rip_target_report *targets;
 	size_t ntargets;
 	size_t migrations;        /* ups or downs the plan will run */
+	bool stopped;             /* a switch, extract or migration failed
+				     and stopped the plan */
+	struct rip_strlist ran;   /* the ids of the ups or downs applied, in
+				     order (RIP_ACT_MIGRATE_*) */
 };
 
 void rip_plan_release(struct rip_plan *p);
@@ -91,13 +96,22 @@ RIP_MUST_CHECK int rip_plan_rollback(struct rip_plan *out,
 	const struct rip_config *cfg, struct rip_store *store, const char *to,
 	bool no_migrate, struct rip_err *err);
 
+/*
+ * What an applied plan did, in words that match the facts: "switched
+ * back: 4/4; downs run: 1 (0005_gift); probe failed on web-3: connection
+ * refused (http://...)" (deploy: "switched", "ups run").
+ */
+void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p);
+
 /* Called after each action with its outcome (rc), for progress output. */
 typedef void (*rip_apply_fn)(void *data, const struct rip_action *a,
 	int rc, const char *detail);
 
 /*
  * Applies p in order. A failed switch, extract or migration stops the
- * plan (RIP_EFAIL, err says which action and target); a failed activate
+ * plan (RIP_EFAIL, err says which action and target) and every target
+ * whose switch was not made is reported unchanged (to = from, failed);
+ * a failed activate
  * hook or probe is recorded in the target's report and the plan goes on,
  * returning RIP_EFAIL at the end, so a rollback never stops halfway.
  */

@@ -47,21 +47,24 @@ void cli_print_plan_table(const struct rip_plan *p)
 json_t *cli_plan_json(const struct rip_plan *p, bool dry_run, int rc,
 	const char *error)
 {
-	json_t *targets = json_array();
+	json_t *targets = json_array(), *ran = json_array();
 
 	for (size_t i = 0; i < p->ntargets; i++) {
 		const struct rip_target_report *r = &p->targets[i];
 
 		json_array_append_new(targets, json_pack("{s:s, s:s, s:s, s:s, "
-			"s:s, s:b}", "target", r->target->name, "from", r->from,
+			"s:s, s:b, s:b}", "target", r->target->name, "from", r->from,
 			"to", r->to, "activate", r->activate, "health", r->health,
-			"ok", !r->failed));
+			"ok", !r->failed, "switched", r->switched));
 	}
-	return json_pack("{s:s, s:s?, s:b, s:b, s:b, s:I, s:o, s:s?}",
+	for (size_t i = 0; i < p->ran.n; i++)
+		json_array_append_new(ran, json_string(p->ran.v[i]));
+	/* the ups a deploy ran, or the downs a rollback ran, by name */
+	return json_pack("{s:s, s:s?, s:b, s:b, s:b, s:I, s:o, s:o, s:s?}",
 		"operation", p->op, "release", p->release, "resumed", p->resumed,
 		"dry_run", dry_run, "ok", rc == 0, "migrations",
-		(json_int_t)p->migrations, "targets", targets, "error",
-		rc ? error : NULL);
+		(json_int_t)p->migrations, strcmp(p->op, "deploy") ? "downs" :
+		"ups", ran, "targets", targets, "error", rc ? error : NULL);
 }
 
 void cli_notify(const struct rip_config *cfg, const struct rip_store *store,

@@ -58,6 +58,7 @@ void rip_plan_release(struct rip_plan *p)
 	free(p->v);
 	free(p->targets);
 	free(p->release);
+	rip_strlist_release(&p->ran);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -607,11 +608,24 @@ static void set_text(char **slot, const char *text)
 	*slot = rip_xstrdup(text);
 }
 
-static int apply_migrations(const struct rip_action *a,
+/* Names each migration the applier ran, once it has run. */
+static void note_step(void *data, const struct rip_migration *mg,
+	enum rip_db_direction dir, int rc, double seconds)
+{
+	struct rip_plan *p = data;
+
+	(void)dir;
+	(void)seconds;
+	if (rc == 0)
+		rip_strlist_push(&p->ran, mg->id);
+}
+
+static int apply_migrations(struct rip_plan *p, const struct rip_action *a,
 	const struct rip_config *cfg, struct rip_store *store,
 	struct rip_err *err)
 {
 	struct rip_migrations migs = { 0 }, sources = { 0 };
+	struct rip_migrate_opts o = { .on_step = note_step, .data = p };
 	struct rip_migrate *m = NULL;
 	size_t done = 0;
 	int rc;
@@ -621,15 +635,25 @@ static int apply_migrations(const struct rip_action *a,
 	    (rc = rip_migrate_open(&m, cfg, err)) < 0)
 		goto out;
 	if (a->kind == RIP_ACT_MIGRATE_UP)
-		rc = rip_migrate_up(m, &migs, NULL, &done, err);
+		rc = rip_migrate_up(m, &migs, &o, &done, err);
 	else if ((rc = down_sources(&sources, m, &migs, store,
 			cfg->package.verify_key, err)) == 0)
-		rc = rip_migrate_down(m, &migs, &sources, NULL, &done, err);
+		rc = rip_migrate_down(m, &migs, &sources, &o, &done, err);
 out:
 	rip_migrate_free(m);
 	rip_migrations_release(&migs);
 	rip_migrations_release(&sources);
 	return rc;
+}
+
+/* "0004_rating, 0003_add_note": what the plan's migrations ran. */
+static char *ran_list(const struct rip_plan *p)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+
+	for (size_t i = 0; i < p->ran.n; i++)
+		rip_buf_addf(&b, "%s%s", i ? ", " : "", p->ran.v[i]);
+	return rip_buf_detach(&b, NULL);
 }
 
 /*
@@ -738,6 +762,9 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 	if (rc == 0 && (rc = rip_sync_roots(roots, done, err)) < 0)
 		for (size_t j = 0; j < done; j++)
 			why[j] = rip_xasprintf("failed: %s", err->msg);
+	for (size_t j = 0; j < done; j++)
+		if (!why[j])
+			find_report(p, p->v[i + j].target)->switched = true;
 	for (size_t j = done; j < k; j++)
 		why[j] = rip_xstrdup("failed: not attempted (an earlier switch "
 			"failed)");
@@ -978,9 +1005,18 @@ static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
 
 		switch (a->kind) {
 		case RIP_ACT_MIGRATE_UP:
-		case RIP_ACT_MIGRATE_DOWN:
-			rc = apply_migrations(a, cfg, store, err);
-			break;
+		case RIP_ACT_MIGRATE_DOWN: {
+			char *names;
+
+			rc = apply_migrations(p, a, cfg, store, err);
+			names = ran_list(p);
+			if (fn)
+				fn(data, a, rc, rc ? err->msg : names);
+			free(names);
+			if (rc < 0)
+				rip_err_prefix(err, "%s", kind_names[a->kind]);
+			continue;
+		}
 		case RIP_ACT_EXTRACT: {
 			size_t n;
 
@@ -1016,6 +1052,68 @@ static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
 	return rc;
 }
 
+static bool has_kind(const struct rip_plan *p, enum rip_action_kind kind)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].kind == kind)
+			return true;
+	return false;
+}
+
+void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p)
+{
+	bool back = strcmp(p->op, "deploy") != 0;
+	size_t there = 0;
+
+	for (size_t i = 0; i < p->ntargets; i++)
+		there += p->release && !strcmp(p->targets[i].to, p->release);
+	rip_buf_addf(out, "%s: %zu/%zu", back ? "switched back" : "switched",
+		there, p->ntargets);
+	if (p->ran.n || has_kind(p, RIP_ACT_MIGRATE_UP) ||
+	    has_kind(p, RIP_ACT_MIGRATE_DOWN)) {
+		rip_buf_addf(out, "; %s run: %zu", back ? "downs" : "ups",
+			p->ran.n);
+		for (size_t i = 0; i < p->ran.n; i++)
+			rip_buf_addf(out, "%s%s%s", i ? ", " : " (", p->ran.v[i],
+				i + 1 == p->ran.n ? ")" : "");
+	}
+	for (size_t i = 0; i < p->ntargets; i++) {
+		const struct rip_target_report *r = &p->targets[i];
+
+		if (!r->failed)
+			continue;
+		if (!strcmp(r->health, "unchanged"))
+			rip_buf_addf(out, "; %s unchanged (still on %s)",
+				r->target->name, r->to);
+		if (strcmp(r->activate, "ok") && strcmp(r->activate, "-"))
+			rip_buf_addf(out, "; activate failed on %s: %s",
+				r->target->name, r->activate);
+		if (strncmp(r->health, "ok", 2) && strcmp(r->health, "-") &&
+		    strcmp(r->health, "unchanged"))
+			rip_buf_addf(out, "; probe failed on %s: %s (%s)",
+				r->target->name, r->health, r->target->health ?
+				r->target->health : "");
+	}
+}
+
+/* A plan that stopped: every target whose switch was not made is where
+ * it was, and says so, rather than claiming the release it never got. */
+static void report_unchanged(struct rip_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct rip_target_report *r;
+
+		if (p->v[i].kind != RIP_ACT_SWITCH)
+			continue;
+		r = find_report(p, p->v[i].target);
+		if (r->switched)
+			continue;
+		set_text(&r->to, r->from);
+		set_text(&r->health, "unchanged");
+		r->failed = true;
+	}
+}
+
 int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 	struct rip_store *store, rip_apply_fn fn, void *data,
 	struct rip_err *err)
@@ -1031,9 +1129,26 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 	    (rc = settle_pending(p, store, err)) < 0)
 		return rc;
 	rc = apply_actions(p, cfg, store, fn, data, &soft_fail, err);
-	if (!rc && soft_fail)
-		rc = rip_err_set(err, RIP_EFAIL, "%s finished, but an activate "
-			"hook or a health probe failed (see the table)", p->op);
+	if (rc < 0) {
+		struct rip_buf sum = RIP_BUF_INIT;
+		char *why = rip_xstrdup(err->msg);
+
+		p->stopped = true;
+		report_unchanged(p);
+		rip_plan_summary(&sum, p);
+		rc = rip_err_set(err, rc, "%s; %s", why, sum.buf);
+		rip_buf_release(&sum);
+		free(why);
+	}
+	if (!rc && soft_fail) {
+		struct rip_buf sum = RIP_BUF_INIT;
+
+		rip_plan_summary(&sum, p);
+		rc = rip_err_set(err, RIP_EFAIL, "%s to %s finished, but an "
+			"activate hook or a health probe failed: %s", p->op,
+			p->release, sum.buf);
+		rip_buf_release(&sum);
+	}
 	result = rc ? rip_xasprintf("failed: %s", err->msg) : rip_xstrdup("ok");
 	if (rip_op_end(store->state, op, result, &ignore) < 0)
 		rip_warn("cannot record the end of the %s: %s", p->op, ignore.msg);

@@ -306,8 +306,12 @@ int rip_rollout_busy(struct rip_store *store, struct rip_err *err)
 		rc = rip_err_set(err, RIP_EBUSY, "%s: wait for it, or run "
 			"'ripcord rollout abort'", what);
 	else
-		rc = rip_err_set(err, RIP_EINTR, "%s: run 'ripcord rollout "
-			"resume' or 'ripcord rollout abort' first", what);
+		/* exit 5 (DESIGN §2: interrupted, state saved), not 4: no
+		 * process holds anything; a human picks how it ends */
+		rc = rip_err_set(err, RIP_EINTR, "%s: its process is gone and its "
+			"state is saved; run 'ripcord rollout resume' to go on with it, "
+			"or 'ripcord rollout abort' to put every target back on %s",
+			what, r.previous ? r.previous : "the previous release");
 	rip_rollout_rec_release(&r);
 	return rc;
 }
