@@ -58,6 +58,10 @@ struct rip_plan {
 				     and stopped the plan */
 	struct rip_strlist ran;   /* the ids of the ups or downs applied, in
 				     order (RIP_ACT_MIGRATE_*) */
+	bool exact;               /* the downs undo exactly undo, no more */
+	struct rip_strlist undo;
+	char *ahead;              /* deploy: the schema is ahead of the
+				     release, in words; else NULL */
 };
 
 void rip_plan_release(struct rip_plan *p);
@@ -70,7 +74,10 @@ void rip_plan_format(struct rip_buf *out, const struct rip_plan *p);
  * Plans a deploy of release id to the targets named in only[0..nonly)
  * (every target when nonly is 0): ups first, then per target extract when
  * needed, switch when not already there, activate. The release must
- * verify; a root that is not ours is refused while planning.
+ * verify; a root that is not ours is refused while planning. When the
+ * database holds migrations the release does not carry (an older
+ * release), out->ahead says so and it is warned about before anything
+ * acts; those migrations stay.
  */
 RIP_MUST_CHECK int rip_plan_deploy(struct rip_plan *out,
 	const struct rip_config *cfg, struct rip_store *store, const char *id,
@@ -102,6 +109,16 @@ RIP_MUST_CHECK int rip_plan_rollback(struct rip_plan *out,
  * refused (http://...)" (deploy: "switched", "ups run").
  */
 void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p);
+
+/*
+ * As rip_plan_rollback, but the downs undo exactly the migrations in
+ * undo (comma separated ids, as a rollout records the ups it applied),
+ * those still applied, newest first, and nothing else: a rollout's abort
+ * restores the schema it started from, even when that was ahead of to.
+ */
+RIP_MUST_CHECK int rip_plan_rollback_exact(struct rip_plan *out,
+	const struct rip_config *cfg, struct rip_store *store, const char *to,
+	const char *undo, struct rip_err *err);
 
 /* Called after each action with its outcome (rc), for progress output. */
 typedef void (*rip_apply_fn)(void *data, const struct rip_action *a,

@@ -59,6 +59,8 @@ void rip_plan_release(struct rip_plan *p)
 	free(p->targets);
 	free(p->release);
 	rip_strlist_release(&p->ran);
+	rip_strlist_release(&p->undo);
+	free(p->ahead);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -141,6 +143,32 @@ static int check_names(const struct rip_config *cfg,
 	return 0;
 }
 
+/*
+ * The database holds migrations release id does not carry (it is older
+ * than the schema): the running code will see their columns. Said before
+ * anything acts, and kept in the plan for --json and the audit log.
+ */
+static void note_ahead(struct rip_plan *p, const struct rip_mig_status *st,
+	const struct rip_migrations *migs, const char *id)
+{
+	struct rip_buf b = RIP_BUF_INIT, names = RIP_BUF_INIT;
+	const char *newest = NULL;
+
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->v[i].state != RIP_MIG_UNKNOWN)
+			continue;
+		rip_buf_addf(&names, "%s%s", names.len ? ", " : "", st->v[i].id);
+		newest = st->v[i].id;
+	}
+	rip_buf_addf(&b, "schema is at %s, %s carries up to %s: the running "
+		"code will see %s's columns; 'ripcord migrate down --to %s' would "
+		"drop them (%s)", newest, id, migs->n ? migs->v[migs->n - 1].id :
+		"no migration", names.buf, id, names.buf);
+	p->ahead = rip_buf_detach(&b, NULL);
+	rip_buf_release(&names);
+	rip_warn("%s", p->ahead);
+}
+
 /* Pending ups of release on the configured database, as one action. */
 static int plan_ups(struct rip_plan *p, const struct rip_config *cfg,
 	const struct rip_migrations *migs, const char *id,
@@ -159,6 +187,8 @@ static int plan_ups(struct rip_plan *p, const struct rip_config *cfg,
 	if (rc < 0)
 		return rc;
 	p->migrations = st.count[RIP_MIG_PENDING];
+	if (st.count[RIP_MIG_UNKNOWN])
+		note_ahead(p, &st, migs, id);
 	if (st.count[RIP_MIG_DIRTY] || st.count[RIP_MIG_CHANGED])
 		rc = rip_err_set(err, RIP_EFAIL, "the database has a dirty or "
 			"changed migration: see 'ripcord migrate status'");
@@ -491,6 +521,32 @@ done:
 	return rc;
 }
 
+/*
+ * What the downs keep: dest's migrations, or, for an exact plan, every
+ * applied migration but the ones in p->undo (ids only: the downs match
+ * by id).
+ */
+static int downs_keep(struct rip_migrations *keep, const struct rip_plan *p,
+	struct rip_migrate *m, const struct rip_config *cfg,
+	struct rip_store *store, const char *dest, struct rip_err *err)
+{
+	struct rip_migrations none = { 0 };
+	struct rip_mig_status st;
+	int rc;
+
+	memset(keep, 0, sizeof(*keep));
+	if (!p->exact)
+		return rip_release_migrations(keep, store, dest,
+			cfg->package.verify_key, err);
+	if ((rc = rip_migrate_status(&st, m, &none, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < st.n; i++)
+		if (!rip_strlist_has(&p->undo, st.v[i].id))
+			rip_migrations_add(keep)->id = rip_xstrdup(st.v[i].id);
+	rip_mig_status_release(&st);
+	return 0;
+}
+
 /* The downs back to dest, checked now (dry run) so a plan never stops on
  * an irreversible migration after targets were switched. */
 static int plan_downs(struct rip_plan *p, const struct rip_config *cfg,
@@ -503,9 +559,8 @@ static int plan_downs(struct rip_plan *p, const struct rip_config *cfg,
 
 	if (!has_migrations(cfg))
 		return 0;
-	if ((rc = rip_release_migrations(&keep, store, dest,
-			cfg->package.verify_key, err)) < 0 ||
-	    (rc = rip_migrate_open(&m, cfg, err)) < 0 ||
+	if ((rc = rip_migrate_open(&m, cfg, err)) < 0 ||
+	    (rc = downs_keep(&keep, p, m, cfg, store, dest, err)) < 0 ||
 	    (rc = down_sources(&sources, m, &keep, store,
 		    cfg->package.verify_key, err)) < 0 ||
 	    (rc = rip_migrate_down(m, &keep, &sources, &dry, &p->migrations,
@@ -546,9 +601,9 @@ static int check_dest(const struct rip_plan *p, const struct rip_config *cfg,
 	return rc;
 }
 
-int rip_plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
+static int plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
 	struct rip_store *store, const char *to, bool no_migrate,
-	struct rip_err *err)
+	const char *undo, struct rip_err *err)
 {
 	struct where *w = rip_xcalloc(cfg->n_targets + 1, sizeof(*w));
 	char **dest = rip_xcalloc(cfg->n_targets + 1, sizeof(*dest));
@@ -558,6 +613,23 @@ int rip_plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
 
 	memset(out, 0, sizeof(*out));
 	out->op = "rollback";
+	if (undo) {
+		struct rip_buf one = RIP_BUF_INIT;
+
+		out->exact = true;
+		for (const char *s = undo; *s; ) {
+			size_t len = strcspn(s, ",");
+
+			rip_buf_reset(&one);
+			rip_buf_add(&one, s, len);
+			if (len)
+				rip_strlist_push(&out->undo, one.buf);
+			s += len + (s[len] == ',');
+		}
+		rip_buf_release(&one);
+		/* nothing this rollout applied: no downs at all */
+		no_migrate |= !out->undo.n;
+	}
 	if ((rc = check_names(cfg, NULL, 0, err)) < 0)
 		goto done;
 	for (; n < cfg->n_targets && !rc; n++)
@@ -591,6 +663,20 @@ done:
 	if (rc < 0)
 		rip_plan_release(out);
 	return rc;
+}
+
+int rip_plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
+	struct rip_store *store, const char *to, bool no_migrate,
+	struct rip_err *err)
+{
+	return plan_rollback(out, cfg, store, to, no_migrate, NULL, err);
+}
+
+int rip_plan_rollback_exact(struct rip_plan *out,
+	const struct rip_config *cfg, struct rip_store *store, const char *to,
+	const char *undo, struct rip_err *err)
+{
+	return plan_rollback(out, cfg, store, to, false, undo, err);
 }
 
 static struct rip_target_report *find_report(struct rip_plan *p,
@@ -630,9 +716,14 @@ static int apply_migrations(struct rip_plan *p, const struct rip_action *a,
 	size_t done = 0;
 	int rc;
 
-	if ((rc = rip_release_migrations(&migs, store, a->release,
-			cfg->package.verify_key, err)) < 0 ||
-	    (rc = rip_migrate_open(&m, cfg, err)) < 0)
+	if ((rc = rip_migrate_open(&m, cfg, err)) < 0)
+		goto out;
+	if (a->kind == RIP_ACT_MIGRATE_DOWN)
+		rc = downs_keep(&migs, p, m, cfg, store, a->release, err);
+	else
+		rc = rip_release_migrations(&migs, store, a->release,
+			cfg->package.verify_key, err);
+	if (rc < 0)
 		goto out;
 	if (a->kind == RIP_ACT_MIGRATE_UP)
 		rc = rip_migrate_up(m, &migs, &o, &done, err);
