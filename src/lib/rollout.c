@@ -489,6 +489,7 @@ int rip_rollout_start(const struct rip_config *cfg, struct rip_store *store,
 	if ((rc = rip_rollout_busy(store, err)) == 0 &&
 	    (rc = common_current(&r.ro.previous, cfg, id, err)) == 0) {
 		r.ro.release = rip_xstrdup(id);
+		r.ro.applied = rip_xstrdup("");   /* none yet, and known */
 		r.ro.state = rip_xstrdup("running");
 		r.ro.phase = rip_xstrdup("switching");
 		r.ro.step = 1;
