@@ -40,6 +40,7 @@ struct rip_target_report {
 	char *activate;           /* "ok", "exit 3", "-" ... */
 	char *health;             /* "ok 12 ms", "HTTP 500", "-" ... */
 	bool failed;
+	bool switched;            /* its switch in this plan was made */
 	int64_t seq;              /* the journal row of its switch, once made */
 };
 
@@ -53,6 +54,14 @@ struct rip_plan {
 	struct rip_target_report *targets;
 	size_t ntargets;
 	size_t migrations;        /* ups or downs the plan will run */
+	bool stopped;             /* a switch, extract or migration failed
+				     and stopped the plan */
+	struct rip_strlist ran;   /* the ids of the ups or downs applied, in
+				     order (RIP_ACT_MIGRATE_*) */
+	bool exact;               /* the downs undo exactly undo, no more */
+	struct rip_strlist undo;
+	char *ahead;              /* deploy: the schema is ahead of the
+				     release, in words; else NULL */
 };
 
 void rip_plan_release(struct rip_plan *p);
@@ -65,7 +74,10 @@ void rip_plan_format(struct rip_buf *out, const struct rip_plan *p);
  * Plans a deploy of release id to the targets named in only[0..nonly)
  * (every target when nonly is 0): ups first, then per target extract when
  * needed, switch when not already there, activate. The release must
- * verify; a root that is not ours is refused while planning.
+ * verify; a root that is not ours is refused while planning. When the
+ * database holds migrations the release does not carry (an older
+ * release), out->ahead says so and it is warned about before anything
+ * acts; those migrations stay.
  */
 RIP_MUST_CHECK int rip_plan_deploy(struct rip_plan *out,
 	const struct rip_config *cfg, struct rip_store *store, const char *id,
@@ -91,13 +103,32 @@ RIP_MUST_CHECK int rip_plan_rollback(struct rip_plan *out,
 	const struct rip_config *cfg, struct rip_store *store, const char *to,
 	bool no_migrate, struct rip_err *err);
 
+/*
+ * What an applied plan did, in words that match the facts: "switched
+ * back: 4/4; downs run: 1 (0005_gift); probe failed on web-3: connection
+ * refused (http://...)" (deploy: "switched", "ups run").
+ */
+void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p);
+
+/*
+ * As rip_plan_rollback, but the downs undo exactly the migrations in
+ * undo (comma separated ids, as a rollout records the ups it applied),
+ * those still applied, newest first, and nothing else: a rollout's abort
+ * restores the schema it started from, even when that was ahead of to.
+ */
+RIP_MUST_CHECK int rip_plan_rollback_exact(struct rip_plan *out,
+	const struct rip_config *cfg, struct rip_store *store, const char *to,
+	const char *undo, struct rip_err *err);
+
 /* Called after each action with its outcome (rc), for progress output. */
 typedef void (*rip_apply_fn)(void *data, const struct rip_action *a,
 	int rc, const char *detail);
 
 /*
  * Applies p in order. A failed switch, extract or migration stops the
- * plan (RIP_EFAIL, err says which action and target); a failed activate
+ * plan (RIP_EFAIL, err says which action and target) and every target
+ * whose switch was not made is reported unchanged (to = from, failed);
+ * a failed activate
  * hook or probe is recorded in the target's report and the plan goes on,
  * returning RIP_EFAIL at the end, so a rollback never stops halfway.
  */

@@ -138,6 +138,20 @@ struct rip_audit_entry {
 	double seconds;
 	char prev_sha256[RIP_SHA256_HEX];  /* of the entry before; "" first */
 	char sha256[RIP_SHA256_HEX];       /* of this entry, prev included */
+	/* what the command did, NULL where it does not apply (and in every
+	 * entry written before state.db schema 7) */
+	char *from;               /* the release(s) targets ran: "v1" */
+	char *to;                 /* the release they went to */
+	char *targets;            /* "web-1,web-2" */
+	char *migrations;         /* "up 0003_x,0004_y", "down 0004_y", ... */
+};
+
+/* What a command did, for its audit entry (borrowed; NULL: none). */
+struct rip_audit_what {
+	const char *from;
+	const char *to;
+	const char *targets;
+	const char *migrations;
 };
 
 struct rip_audit {
@@ -158,6 +172,10 @@ void rip_command_line(struct rip_buf *b, int argc, char *const *argv);
 RIP_MUST_CHECK int rip_audit_append(struct rip_state *st, int argc,
 	char *const *argv, int exit_code, const char *result, double seconds,
 	struct rip_err *err);
+/* The same, saying what it did (what may be NULL). */
+RIP_MUST_CHECK int rip_audit_append_what(struct rip_state *st, int argc,
+	char *const *argv, int exit_code, const char *result, double seconds,
+	const struct rip_audit_what *what, struct rip_err *err);
 /* The last n entries (all when n is 0), oldest first. */
 RIP_MUST_CHECK int rip_audit_list(struct rip_audit *out, struct rip_state *st,
 	size_t n, struct rip_err *err);

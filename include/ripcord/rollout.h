@@ -63,6 +63,10 @@ struct rip_rollout_rec {
 	char *host;
 	int64_t started, step_started, updated, finished;
 	char *figures;            /* JSON of the newest round, or NULL */
+	char *applied;            /* the ups this rollout applied, comma
+				     separated in the order they ran ("": none);
+				     its abort undoes these and nothing else.
+				     NULL: recorded before state.db schema 7 */
 };
 
 void rip_rollout_rec_release(struct rip_rollout_rec *r);

@@ -14,12 +14,34 @@
 #include "ripcord/err.h"
 #include "ripcord/store.h"
 
+/* What a command did, for its audit entry (main.c writes it). */
+struct cli_audit {
+	char *from;
+	char *to;
+	struct rip_strlist targets;
+	struct rip_buf migrations;   /* "up 0003_x,0004_y; down 0004_y" */
+	char last[16];               /* the kind added last ("down") */
+};
+
 struct cli {
 	const char *config_path;  /* -c, or NULL to search */
 	bool json;
 	bool quiet;
 	const char *argv0;
+	struct cli_audit audit;
 };
+
+/* The audit entry's from and to (NULL leaves one as it is). */
+void cli_audit_move(struct cli *cli, const char *from, const char *to);
+/* Adds target name to the audit entry, once. */
+void cli_audit_target(struct cli *cli, const char *name);
+/* Adds "<what> <names>" to the audit entry's migrations ("up", "down",
+ * "schema ahead:"); names of the same kind as the last ones join them. */
+void cli_audit_migrations(struct cli *cli, const char *what,
+	const char *names);
+/* What plan p did (or tried), into the audit entry. */
+void cli_audit_plan(struct cli *cli, const struct rip_plan *p);
+void cli_audit_release(struct cli_audit *a);
 
 /* Every command: returns a process exit code. */
 typedef int (*cli_cmd_fn)(struct cli *cli, int argc, char **argv);

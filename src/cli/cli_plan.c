@@ -47,21 +47,24 @@ void cli_print_plan_table(const struct rip_plan *p)
 json_t *cli_plan_json(const struct rip_plan *p, bool dry_run, int rc,
 	const char *error)
 {
-	json_t *targets = json_array();
+	json_t *targets = json_array(), *ran = json_array();
 
 	for (size_t i = 0; i < p->ntargets; i++) {
 		const struct rip_target_report *r = &p->targets[i];
 
 		json_array_append_new(targets, json_pack("{s:s, s:s, s:s, s:s, "
-			"s:s, s:b}", "target", r->target->name, "from", r->from,
+			"s:s, s:b, s:b}", "target", r->target->name, "from", r->from,
 			"to", r->to, "activate", r->activate, "health", r->health,
-			"ok", !r->failed));
+			"ok", !r->failed, "switched", r->switched));
 	}
-	return json_pack("{s:s, s:s?, s:b, s:b, s:b, s:I, s:o, s:s?}",
+	for (size_t i = 0; i < p->ran.n; i++)
+		json_array_append_new(ran, json_string(p->ran.v[i]));
+	/* the ups a deploy ran, or the downs a rollback ran, by name */
+	return json_pack("{s:s, s:s?, s:b, s:b, s:b, s:I, s:o, s:o, s:s?}",
 		"operation", p->op, "release", p->release, "resumed", p->resumed,
 		"dry_run", dry_run, "ok", rc == 0, "migrations",
-		(json_int_t)p->migrations, "targets", targets, "error",
-		rc ? error : NULL);
+		(json_int_t)p->migrations, strcmp(p->op, "deploy") ? "downs" :
+		"ups", ran, "targets", targets, "error", rc ? error : NULL);
 }
 
 void cli_notify(const struct rip_config *cfg, const struct rip_store *store,
@@ -90,6 +93,16 @@ void cli_notify(const struct rip_config *cfg, const struct rip_store *store,
 	free(body);
 }
 
+/* "rollback to v1: switched back: 2/2; downs run: 1 (0003_add_note)" */
+static void print_summary(const struct rip_plan *p)
+{
+	struct rip_buf sum = RIP_BUF_INIT;
+
+	rip_plan_summary(&sum, p);
+	printf("%s to %s: %s\n", p->op, p->release, sum.buf);
+	rip_buf_release(&sum);
+}
+
 /* A rollback, and a deploy that failed, are announced. */
 static void announce(const struct rip_plan *p, const struct rip_config *cfg,
 	const struct rip_store *store, bool dry_run, int rc,
@@ -104,6 +117,73 @@ static void announce(const struct rip_plan *p, const struct rip_config *cfg,
 	cli_notify(cfg, store, strcmp(p->op, "deploy") ? p->op :
 		"deploy_failed", fields);
 	json_decref(fields);
+}
+
+void cli_audit_move(struct cli *cli, const char *from, const char *to)
+{
+	if (from) {
+		free(cli->audit.from);
+		cli->audit.from = rip_xstrdup(from);
+	}
+	if (to) {
+		free(cli->audit.to);
+		cli->audit.to = rip_xstrdup(to);
+	}
+}
+
+void cli_audit_target(struct cli *cli, const char *name)
+{
+	if (!rip_strlist_has(&cli->audit.targets, name))
+		rip_strlist_push(&cli->audit.targets, name);
+}
+
+void cli_audit_migrations(struct cli *cli, const char *what,
+	const char *names)
+{
+	if (!names || !names[0])
+		return;
+	if (cli->audit.migrations.len && !strcmp(cli->audit.last, what)) {
+		rip_buf_addf(&cli->audit.migrations, ",%s", names);
+		return;
+	}
+	rip_buf_addf(&cli->audit.migrations, "%s%s %s",
+		cli->audit.migrations.len ? "; " : "", what, names);
+	snprintf(cli->audit.last, sizeof(cli->audit.last), "%s", what);
+}
+
+void cli_audit_plan(struct cli *cli, const struct rip_plan *p)
+{
+	struct rip_buf from = RIP_BUF_INIT, ran = RIP_BUF_INIT;
+	struct rip_strlist seen = { 0 };
+
+	for (size_t i = 0; i < p->ntargets; i++) {
+		const struct rip_target_report *r = &p->targets[i];
+
+		cli_audit_target(cli, r->target->name);
+		if (!rip_strlist_has(&seen, r->from)) {
+			rip_strlist_push(&seen, r->from);
+			rip_buf_addf(&from, "%s%s", from.len ? "," : "", r->from);
+		}
+	}
+	cli_audit_move(cli, from.len ? from.buf : NULL, p->release);
+	for (size_t i = 0; i < p->ran.n; i++)
+		rip_buf_addf(&ran, "%s%s", i ? "," : "", p->ran.v[i]);
+	cli_audit_migrations(cli, strcmp(p->op, "deploy") ? "down" : "up",
+		ran.buf);
+	if (p->ahead)
+		cli_audit_migrations(cli, "schema ahead:", p->ahead);
+	rip_strlist_release(&seen);
+	rip_buf_release(&from);
+	rip_buf_release(&ran);
+}
+
+void cli_audit_release(struct cli_audit *a)
+{
+	free(a->from);
+	free(a->to);
+	rip_strlist_release(&a->targets);
+	rip_buf_release(&a->migrations);
+	memset(a, 0, sizeof(*a));
 }
 
 int cli_run_plan(struct cli *cli, struct rip_plan *p,
@@ -123,11 +203,19 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 		rip_buf_release(&text);
 	} else {
 		rc = rip_plan_apply(p, cfg, store, progress, cli, err);
+		cli_audit_plan(cli, p);
 	}
-	if (cli->json)
-		cli_print_json(cli_plan_json(p, dry_run, rc, err->msg));
-	else if (!dry_run)
+	if (cli->json) {
+		json_t *doc = cli_plan_json(p, dry_run, rc, err->msg);
+
+		if (p->ahead)
+			json_object_set_new(doc, "warning", json_string(p->ahead));
+		cli_print_json(doc);
+	} else if (!dry_run) {
 		cli_print_plan_table(p);
+		if (p->ran.n || p->stopped || rc)
+			print_summary(p);
+	}
 	fflush(stdout);
 	announce(p, cfg, store, dry_run, rc, err);
 	return rc;

@@ -66,6 +66,25 @@ static int width(const struct rip_audit *a, bool command)
 	return w > 60 ? 60 : (int)w;
 }
 
+/* Under an entry that says what it did: "  v1 -> v2 on web-1,web-2;
+ * up 0003_add_note". */
+static void print_what(const struct rip_audit_entry *e, struct rip_buf *b)
+{
+	struct rip_buf line = RIP_BUF_INIT;
+
+	if (!e->from && !e->to && !e->targets && !e->migrations)
+		return;
+	if (e->from || e->to)
+		rip_buf_addf(&line, "%s -> %s", e->from ? e->from : "-",
+			e->to ? e->to : "-");
+	if (e->targets)
+		rip_buf_addf(&line, "%son %s", line.len ? " " : "", e->targets);
+	if (e->migrations)
+		rip_buf_addf(&line, "%s%s", line.len ? "; " : "", e->migrations);
+	printf("%19s   %s\n", "", one_line(b, line.buf, NULL));
+	rip_buf_release(&line);
+}
+
 static void print_table(const struct rip_audit *a)
 {
 	struct rip_buf who = RIP_BUF_INIT, cmd = RIP_BUF_INIT, res = RIP_BUF_INIT;
@@ -82,6 +101,7 @@ static void print_table(const struct rip_audit *a)
 			one_line(&who, e->user, e->host), e->exit_code, e->seconds,
 			cw, one_line(&cmd, e->command, NULL),
 			one_line(&res, e->result, NULL));
+		print_what(e, &res);
 	}
 	rip_buf_release(&who);
 	rip_buf_release(&cmd);
@@ -95,13 +115,16 @@ static json_t *to_json(const struct rip_audit *a)
 	for (size_t i = 0; i < a->n; i++) {
 		const struct rip_audit_entry *e = &a->v[i];
 
+		/* from, to, targets, migrations: null where the command did
+		 * not say (and in entries older than state.db schema 7) */
 		json_array_append_new(list, json_pack("{s:I, s:I, s:s, s:I, s:s, "
-			"s:s, s:s, s:i, s:f, s:s, s:s}", "seq", (json_int_t)e->seq,
-			"at", (json_int_t)e->at, "user", e->user, "uid",
-			(json_int_t)e->uid, "host", e->host, "command", e->command,
-			"result", e->result, "exit_code", e->exit_code, "seconds",
-			e->seconds, "prev_sha256", e->prev_sha256, "sha256",
-			e->sha256));
+			"s:s, s:s, s:i, s:f, s:s, s:s, s:s?, s:s?, s:s?, s:s?}", "seq",
+			(json_int_t)e->seq, "at", (json_int_t)e->at, "user", e->user,
+			"uid", (json_int_t)e->uid, "host", e->host, "command",
+			e->command, "result", e->result, "exit_code", e->exit_code,
+			"seconds", e->seconds, "prev_sha256", e->prev_sha256, "sha256",
+			e->sha256, "from", e->from, "to", e->to, "targets", e->targets,
+			"migrations", e->migrations));
 	}
 	return list;
 }

@@ -99,6 +99,9 @@ static void on_step(void *data, const struct rip_migration *m,
 
 	if (rc == 1)
 		return;
+	/* the audit entry names every up and down that ran */
+	if (rc == 0 && !g->dry_run)
+		cli_audit_migrations(g->cli, d, m->id);
 	if (g->cli->json) {
 		json_array_append_new(g->steps, json_pack("{s:s, s:s, s:b, s:f}",
 			"migration", m->id, "direction", d, "ok", rc == 0,

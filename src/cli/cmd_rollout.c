@@ -188,6 +188,14 @@ static void on_action(struct out *o, const struct rip_rollout_event *e)
 {
 	const struct rip_action *a = e->action;
 
+	/* the audit entry names what moved and which migrations ran */
+	if (!e->rc && a->kind == RIP_ACT_SWITCH)
+		cli_audit_target(o->cli, a->target->name);
+	if (!e->rc && (a->kind == RIP_ACT_MIGRATE_UP ||
+			a->kind == RIP_ACT_MIGRATE_DOWN))
+		cli_audit_migrations(o->cli, a->kind == RIP_ACT_MIGRATE_UP ? "up" :
+			"down", e->detail);
+
 	/* the failures and the migrations (the schema changes under
 	 * everyone); every action with -v */
 	if (o->cli->json || o->cli->quiet || (!e->rc &&
@@ -200,6 +208,13 @@ static void on_action(struct out *o, const struct rip_rollout_event *e)
 
 static void on_aborted(struct out *o, const struct rip_rollout_event *e)
 {
+	struct rip_buf sum = RIP_BUF_INIT;
+
+	cli_audit_move(o->cli, e->ro->release, e->ro->previous);
+	for (size_t i = 0; i < e->plan->ntargets; i++)
+		cli_audit_target(o->cli, e->plan->targets[i].target->name);
+	if (e->plan->op)
+		rip_plan_summary(&sum, e->plan);
 	if (o->cli->json) {
 		json_t *doc = cli_plan_json(e->plan, false, e->ok ? 0 : RIP_EFAIL,
 			e->message);
@@ -211,8 +226,13 @@ static void on_aborted(struct out *o, const struct rip_rollout_event *e)
 	} else {
 		end_live(o);
 		cli_print_plan_table(e->plan);
+		/* "switched back: 4/4; downs run: 1 (0005_gift); probe
+		 * failed on web-3: ...": the words match the facts */
+		if (sum.len)
+			printf("abort of %s: %s\n", e->ro->release, sum.buf);
 		fflush(stdout);
 	}
+	rip_buf_release(&sum);
 	notify(o, "rollout_abort", e->ro, e->ro->reason);
 }
 
@@ -223,9 +243,11 @@ static void on_event(void *data, const struct rip_rollout_event *e)
 
 	switch (e->kind) {
 	case RIP_RO_START:
+		cli_audit_move(o->cli, ro->previous, ro->release);
 		on_start(o, ro);
 		break;
 	case RIP_RO_STEP:
+		cli_audit_move(o->cli, ro->previous, ro->release);
 		on_step(o, ro);
 		break;
 	case RIP_RO_ACTION:

@@ -112,13 +112,26 @@ static void audit(struct cli *cli, int argc, char **argv, int code,
 	struct rip_config *cfg = NULL;
 	struct rip_store *store = NULL;
 	struct rip_err err = { 0 };
+	struct rip_buf targets = RIP_BUF_INIT;
+	struct rip_audit_what what = { 0 };
 
 	if (cli_load_config(cli, &cfg, &err) < 0)
 		return;
+	/* NULL where the command said nothing: such an entry keeps the
+	 * ripcord-audit-1 form (journal.c) */
+	for (size_t i = 0; i < cli->audit.targets.n; i++)
+		rip_buf_addf(&targets, "%s%s", i ? "," : "",
+			cli->audit.targets.v[i]);
+	what.from = cli->audit.from;
+	what.to = cli->audit.to;
+	what.targets = targets.len ? targets.buf : NULL;
+	what.migrations = cli->audit.migrations.len ?
+		cli->audit.migrations.buf : NULL;
 	if (rip_store_open(&store, cfg->project.store, false, &err) == 0 &&
-	    rip_audit_append(store->state, argc, argv, code, code ?
-		    last_error : NULL, seconds, &err) < 0)
+	    rip_audit_append_what(store->state, argc, argv, code, code ?
+		    last_error : NULL, seconds, &what, &err) < 0)
 		rip_warn("cannot write the audit log: %s", err.msg);
+	rip_buf_release(&targets);
 	rip_store_free(store);
 	rip_config_free(cfg);
 }
@@ -343,6 +356,7 @@ int main(int argc, char **argv)
 	if (changed)
 		audit(&cli, full_argc, full_argv, code, rip_monotonic() - t0);
 	rip_lock_set_command(NULL);
+	cli_audit_release(&cli.audit);
 	free(full_argv);
 	return close_stdout(code, changed);
 }

@@ -58,6 +58,9 @@ void rip_plan_release(struct rip_plan *p)
 	free(p->v);
 	free(p->targets);
 	free(p->release);
+	rip_strlist_release(&p->ran);
+	rip_strlist_release(&p->undo);
+	free(p->ahead);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -140,6 +143,32 @@ static int check_names(const struct rip_config *cfg,
 	return 0;
 }
 
+/*
+ * The database holds migrations release id does not carry (it is older
+ * than the schema): the running code will see their columns. Said before
+ * anything acts, and kept in the plan for --json and the audit log.
+ */
+static void note_ahead(struct rip_plan *p, const struct rip_mig_status *st,
+	const struct rip_migrations *migs, const char *id)
+{
+	struct rip_buf b = RIP_BUF_INIT, names = RIP_BUF_INIT;
+	const char *newest = NULL;
+
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->v[i].state != RIP_MIG_UNKNOWN)
+			continue;
+		rip_buf_addf(&names, "%s%s", names.len ? ", " : "", st->v[i].id);
+		newest = st->v[i].id;
+	}
+	rip_buf_addf(&b, "schema is at %s, %s carries up to %s: the running "
+		"code will see %s's columns; 'ripcord migrate down --to %s' would "
+		"drop them (%s)", newest, id, migs->n ? migs->v[migs->n - 1].id :
+		"no migration", names.buf, id, names.buf);
+	p->ahead = rip_buf_detach(&b, NULL);
+	rip_buf_release(&names);
+	rip_warn("%s", p->ahead);
+}
+
 /* Pending ups of release on the configured database, as one action. */
 static int plan_ups(struct rip_plan *p, const struct rip_config *cfg,
 	const struct rip_migrations *migs, const char *id,
@@ -158,6 +187,8 @@ static int plan_ups(struct rip_plan *p, const struct rip_config *cfg,
 	if (rc < 0)
 		return rc;
 	p->migrations = st.count[RIP_MIG_PENDING];
+	if (st.count[RIP_MIG_UNKNOWN])
+		note_ahead(p, &st, migs, id);
 	if (st.count[RIP_MIG_DIRTY] || st.count[RIP_MIG_CHANGED])
 		rc = rip_err_set(err, RIP_EFAIL, "the database has a dirty or "
 			"changed migration: see 'ripcord migrate status'");
@@ -490,6 +521,32 @@ done:
 	return rc;
 }
 
+/*
+ * What the downs keep: dest's migrations, or, for an exact plan, every
+ * applied migration but the ones in p->undo (ids only: the downs match
+ * by id).
+ */
+static int downs_keep(struct rip_migrations *keep, const struct rip_plan *p,
+	struct rip_migrate *m, const struct rip_config *cfg,
+	struct rip_store *store, const char *dest, struct rip_err *err)
+{
+	struct rip_migrations none = { 0 };
+	struct rip_mig_status st;
+	int rc;
+
+	memset(keep, 0, sizeof(*keep));
+	if (!p->exact)
+		return rip_release_migrations(keep, store, dest,
+			cfg->package.verify_key, err);
+	if ((rc = rip_migrate_status(&st, m, &none, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < st.n; i++)
+		if (!rip_strlist_has(&p->undo, st.v[i].id))
+			rip_migrations_add(keep)->id = rip_xstrdup(st.v[i].id);
+	rip_mig_status_release(&st);
+	return 0;
+}
+
 /* The downs back to dest, checked now (dry run) so a plan never stops on
  * an irreversible migration after targets were switched. */
 static int plan_downs(struct rip_plan *p, const struct rip_config *cfg,
@@ -502,9 +559,8 @@ static int plan_downs(struct rip_plan *p, const struct rip_config *cfg,
 
 	if (!has_migrations(cfg))
 		return 0;
-	if ((rc = rip_release_migrations(&keep, store, dest,
-			cfg->package.verify_key, err)) < 0 ||
-	    (rc = rip_migrate_open(&m, cfg, err)) < 0 ||
+	if ((rc = rip_migrate_open(&m, cfg, err)) < 0 ||
+	    (rc = downs_keep(&keep, p, m, cfg, store, dest, err)) < 0 ||
 	    (rc = down_sources(&sources, m, &keep, store,
 		    cfg->package.verify_key, err)) < 0 ||
 	    (rc = rip_migrate_down(m, &keep, &sources, &dry, &p->migrations,
@@ -545,9 +601,9 @@ static int check_dest(const struct rip_plan *p, const struct rip_config *cfg,
 	return rc;
 }
 
-int rip_plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
+static int plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
 	struct rip_store *store, const char *to, bool no_migrate,
-	struct rip_err *err)
+	const char *undo, struct rip_err *err)
 {
 	struct where *w = rip_xcalloc(cfg->n_targets + 1, sizeof(*w));
 	char **dest = rip_xcalloc(cfg->n_targets + 1, sizeof(*dest));
@@ -557,6 +613,23 @@ int rip_plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
 
 	memset(out, 0, sizeof(*out));
 	out->op = "rollback";
+	if (undo) {
+		struct rip_buf one = RIP_BUF_INIT;
+
+		out->exact = true;
+		for (const char *s = undo; *s; ) {
+			size_t len = strcspn(s, ",");
+
+			rip_buf_reset(&one);
+			rip_buf_add(&one, s, len);
+			if (len)
+				rip_strlist_push(&out->undo, one.buf);
+			s += len + (s[len] == ',');
+		}
+		rip_buf_release(&one);
+		/* nothing this rollout applied: no downs at all */
+		no_migrate |= !out->undo.n;
+	}
 	if ((rc = check_names(cfg, NULL, 0, err)) < 0)
 		goto done;
 	for (; n < cfg->n_targets && !rc; n++)
@@ -592,6 +665,20 @@ done:
 	return rc;
 }
 
+int rip_plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
+	struct rip_store *store, const char *to, bool no_migrate,
+	struct rip_err *err)
+{
+	return plan_rollback(out, cfg, store, to, no_migrate, NULL, err);
+}
+
+int rip_plan_rollback_exact(struct rip_plan *out,
+	const struct rip_config *cfg, struct rip_store *store, const char *to,
+	const char *undo, struct rip_err *err)
+{
+	return plan_rollback(out, cfg, store, to, false, undo, err);
+}
+
 static struct rip_target_report *find_report(struct rip_plan *p,
 	const struct rip_target *t)
 {
@@ -607,29 +694,57 @@ static void set_text(char **slot, const char *text)
 	*slot = rip_xstrdup(text);
 }
 
-static int apply_migrations(const struct rip_action *a,
+/* Names each migration the applier ran, once it has run. */
+static void note_step(void *data, const struct rip_migration *mg,
+	enum rip_db_direction dir, int rc, double seconds)
+{
+	struct rip_plan *p = data;
+
+	(void)dir;
+	(void)seconds;
+	if (rc == 0)
+		rip_strlist_push(&p->ran, mg->id);
+}
+
+static int apply_migrations(struct rip_plan *p, const struct rip_action *a,
 	const struct rip_config *cfg, struct rip_store *store,
 	struct rip_err *err)
 {
 	struct rip_migrations migs = { 0 }, sources = { 0 };
+	struct rip_migrate_opts o = { .on_step = note_step, .data = p };
 	struct rip_migrate *m = NULL;
 	size_t done = 0;
 	int rc;
 
-	if ((rc = rip_release_migrations(&migs, store, a->release,
-			cfg->package.verify_key, err)) < 0 ||
-	    (rc = rip_migrate_open(&m, cfg, err)) < 0)
+	if ((rc = rip_migrate_open(&m, cfg, err)) < 0)
+		goto out;
+	if (a->kind == RIP_ACT_MIGRATE_DOWN)
+		rc = downs_keep(&migs, p, m, cfg, store, a->release, err);
+	else
+		rc = rip_release_migrations(&migs, store, a->release,
+			cfg->package.verify_key, err);
+	if (rc < 0)
 		goto out;
 	if (a->kind == RIP_ACT_MIGRATE_UP)
-		rc = rip_migrate_up(m, &migs, NULL, &done, err);
+		rc = rip_migrate_up(m, &migs, &o, &done, err);
 	else if ((rc = down_sources(&sources, m, &migs, store,
 			cfg->package.verify_key, err)) == 0)
-		rc = rip_migrate_down(m, &migs, &sources, NULL, &done, err);
+		rc = rip_migrate_down(m, &migs, &sources, &o, &done, err);
 out:
 	rip_migrate_free(m);
 	rip_migrations_release(&migs);
 	rip_migrations_release(&sources);
 	return rc;
+}
+
+/* "0004_rating, 0003_add_note": what the plan's migrations ran. */
+static char *ran_list(const struct rip_plan *p)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+
+	for (size_t i = 0; i < p->ran.n; i++)
+		rip_buf_addf(&b, "%s%s", i ? ", " : "", p->ran.v[i]);
+	return rip_buf_detach(&b, NULL);
 }
 
 /*
@@ -738,6 +853,9 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 	if (rc == 0 && (rc = rip_sync_roots(roots, done, err)) < 0)
 		for (size_t j = 0; j < done; j++)
 			why[j] = rip_xasprintf("failed: %s", err->msg);
+	for (size_t j = 0; j < done; j++)
+		if (!why[j])
+			find_report(p, p->v[i + j].target)->switched = true;
 	for (size_t j = done; j < k; j++)
 		why[j] = rip_xstrdup("failed: not attempted (an earlier switch "
 			"failed)");
@@ -978,9 +1096,18 @@ static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
 
 		switch (a->kind) {
 		case RIP_ACT_MIGRATE_UP:
-		case RIP_ACT_MIGRATE_DOWN:
-			rc = apply_migrations(a, cfg, store, err);
-			break;
+		case RIP_ACT_MIGRATE_DOWN: {
+			char *names;
+
+			rc = apply_migrations(p, a, cfg, store, err);
+			names = ran_list(p);
+			if (fn)
+				fn(data, a, rc, rc ? err->msg : names);
+			free(names);
+			if (rc < 0)
+				rip_err_prefix(err, "%s", kind_names[a->kind]);
+			continue;
+		}
 		case RIP_ACT_EXTRACT: {
 			size_t n;
 
@@ -1016,6 +1143,68 @@ static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
 	return rc;
 }
 
+static bool has_kind(const struct rip_plan *p, enum rip_action_kind kind)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].kind == kind)
+			return true;
+	return false;
+}
+
+void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p)
+{
+	bool back = strcmp(p->op, "deploy") != 0;
+	size_t there = 0;
+
+	for (size_t i = 0; i < p->ntargets; i++)
+		there += p->release && !strcmp(p->targets[i].to, p->release);
+	rip_buf_addf(out, "%s: %zu/%zu", back ? "switched back" : "switched",
+		there, p->ntargets);
+	if (p->ran.n || has_kind(p, RIP_ACT_MIGRATE_UP) ||
+	    has_kind(p, RIP_ACT_MIGRATE_DOWN)) {
+		rip_buf_addf(out, "; %s run: %zu", back ? "downs" : "ups",
+			p->ran.n);
+		for (size_t i = 0; i < p->ran.n; i++)
+			rip_buf_addf(out, "%s%s%s", i ? ", " : " (", p->ran.v[i],
+				i + 1 == p->ran.n ? ")" : "");
+	}
+	for (size_t i = 0; i < p->ntargets; i++) {
+		const struct rip_target_report *r = &p->targets[i];
+
+		if (!r->failed)
+			continue;
+		if (!strcmp(r->health, "unchanged"))
+			rip_buf_addf(out, "; %s unchanged (still on %s)",
+				r->target->name, r->to);
+		if (strcmp(r->activate, "ok") && strcmp(r->activate, "-"))
+			rip_buf_addf(out, "; activate failed on %s: %s",
+				r->target->name, r->activate);
+		if (strncmp(r->health, "ok", 2) && strcmp(r->health, "-") &&
+		    strcmp(r->health, "unchanged"))
+			rip_buf_addf(out, "; probe failed on %s: %s (%s)",
+				r->target->name, r->health, r->target->health ?
+				r->target->health : "");
+	}
+}
+
+/* A plan that stopped: every target whose switch was not made is where
+ * it was, and says so, rather than claiming the release it never got. */
+static void report_unchanged(struct rip_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct rip_target_report *r;
+
+		if (p->v[i].kind != RIP_ACT_SWITCH)
+			continue;
+		r = find_report(p, p->v[i].target);
+		if (r->switched)
+			continue;
+		set_text(&r->to, r->from);
+		set_text(&r->health, "unchanged");
+		r->failed = true;
+	}
+}
+
 int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 	struct rip_store *store, rip_apply_fn fn, void *data,
 	struct rip_err *err)
@@ -1031,9 +1220,26 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 	    (rc = settle_pending(p, store, err)) < 0)
 		return rc;
 	rc = apply_actions(p, cfg, store, fn, data, &soft_fail, err);
-	if (!rc && soft_fail)
-		rc = rip_err_set(err, RIP_EFAIL, "%s finished, but an activate "
-			"hook or a health probe failed (see the table)", p->op);
+	if (rc < 0) {
+		struct rip_buf sum = RIP_BUF_INIT;
+		char *why = rip_xstrdup(err->msg);
+
+		p->stopped = true;
+		report_unchanged(p);
+		rip_plan_summary(&sum, p);
+		rc = rip_err_set(err, rc, "%s; %s", why, sum.buf);
+		rip_buf_release(&sum);
+		free(why);
+	}
+	if (!rc && soft_fail) {
+		struct rip_buf sum = RIP_BUF_INIT;
+
+		rip_plan_summary(&sum, p);
+		rc = rip_err_set(err, RIP_EFAIL, "%s to %s finished, but an "
+			"activate hook or a health probe failed: %s", p->op,
+			p->release, sum.buf);
+		rip_buf_release(&sum);
+	}
 	result = rc ? rip_xasprintf("failed: %s", err->msg) : rip_xstrdup("ok");
 	if (rip_op_end(store->state, op, result, &ignore) < 0)
 		rip_warn("cannot record the end of the %s: %s", p->op, ignore.msg);

@@ -44,7 +44,22 @@
  *	  prev_sha256) FROM audit WHERE seq = 3" | sha256sum
  *
  * must print what SELECT sha256 FROM audit WHERE seq = 3 holds, and that
- * entry's prev_sha256 must be entry 2's sha256. rip_audit_verify also
+ * entry's prev_sha256 must be entry 2's sha256.
+ *
+ * An entry that says what its command did (state.db schema 7: any of
+ * from_release, to_release, targets, migrations not NULL) is hashed as
+ * ripcord-audit-2: the first line says so, and four lines come before
+ * prev_sha256, each "<name> <n>:<text>", or "<name> -" for NULL:
+ *
+ *	from <n>:<from_release>
+ *	to <n>:<to_release>
+ *	targets <n>:<targets>
+ *	migrations <n>:<migrations>
+ *
+ * The entries written before keep their ripcord-audit-1 text and hash, so
+ * a store upgraded to schema 7 verifies as it did; setting one of the new
+ * columns on an old entry, or clearing them all on a new one, changes its
+ * text and breaks the chain. rip_audit_verify also
  * wants the types ripcord writes (integers as integers, text as text,
  * seconds in whole milliseconds, exit_code within int): those are edits
  * the text above would not show.
@@ -391,7 +406,8 @@ void rip_ops_release(struct rip_ops *ops)
 /* ---- the audit log ----------------------------------------------------- */
 
 #define AUDIT_COLS "seq, at, user, uid, host, command, result, exit_code, " \
-	"seconds, prev_sha256, sha256"
+	"seconds, prev_sha256, sha256, from_release, to_release, targets, " \
+	"migrations"
 #define READ_AUDIT "cannot read the audit log"
 
 /* Characters a POSIX shell reads as themselves anywhere in a word. */
@@ -461,14 +477,23 @@ static void add_seconds(struct rip_buf *b, double s)
 		(long long)(ms % 1000));
 }
 
+static void add_maybe(struct rip_buf *b, const char *name, const char *v)
+{
+	if (v)
+		add_text(b, name, v);
+	else
+		rip_buf_addf(b, "%s -\n", name);
+}
+
 /* The serialisation in the header comment, hashed, into out. */
 static void audit_hash(char out[RIP_SHA256_HEX],
 	const struct rip_audit_entry *e)
 {
 	struct rip_buf b = RIP_BUF_INIT;
 	unsigned char md[RIP_SHA256_LEN];
+	bool two = e->from || e->to || e->targets || e->migrations;
 
-	rip_buf_addf(&b, "ripcord-audit-1\nseq %lld\nat %lld\n",
+	rip_buf_addf(&b, "ripcord-audit-%d\nseq %lld\nat %lld\n", two ? 2 : 1,
 		(long long)e->seq, (long long)e->at);
 	add_text(&b, "user", e->user);
 	rip_buf_addf(&b, "uid %lld\n", (long long)e->uid);
@@ -477,6 +502,12 @@ static void audit_hash(char out[RIP_SHA256_HEX],
 	add_text(&b, "result", e->result);
 	rip_buf_addf(&b, "exit_code %d\n", e->exit_code);
 	add_seconds(&b, e->seconds);
+	if (two) {
+		add_maybe(&b, "from", e->from);
+		add_maybe(&b, "to", e->to);
+		add_maybe(&b, "targets", e->targets);
+		add_maybe(&b, "migrations", e->migrations);
+	}
 	rip_buf_addf(&b, "prev_sha256 %s\n", e->prev_sha256);
 	rip_sha256(md, b.buf, b.len);
 	rip_hex(out, md, sizeof(md));
@@ -523,8 +554,9 @@ static int insert_entry(struct rip_audit_entry *e, struct rip_state *st,
 
 	if ((rc = rip_state_prepare(&s, st, "cannot append to the audit log",
 			"INSERT INTO audit (at, user, uid, host, command, result, "
-			"exit_code, seconds, prev_sha256, sha256) VALUES (?, ?, ?, "
-			"?, ?, ?, ?, ?, ?, '')", err)) < 0)
+			"exit_code, seconds, prev_sha256, sha256, from_release, "
+			"to_release, targets, migrations) VALUES (?, ?, ?, ?, ?, ?, "
+			"?, ?, ?, '', ?, ?, ?, ?)", err)) < 0)
 		return rc;
 	rip_state_bind_int64(s, 1, e->at);
 	rip_state_bind_text(s, 2, e->user);
@@ -535,6 +567,10 @@ static int insert_entry(struct rip_audit_entry *e, struct rip_state *st,
 	rip_state_bind_int64(s, 7, e->exit_code);
 	rip_state_bind_double(s, 8, e->seconds);
 	rip_state_bind_text(s, 9, e->prev_sha256);
+	rip_state_bind_text(s, 10, e->from);
+	rip_state_bind_text(s, 11, e->to);
+	rip_state_bind_text(s, 12, e->targets);
+	rip_state_bind_text(s, 13, e->migrations);
 	if ((rc = rip_state_run(s, err)) == 0)
 		e->seq = rip_state_last_id(st);
 	rip_state_stmt_free(s);
@@ -574,6 +610,14 @@ static int append_locked(struct rip_audit_entry *e, struct rip_state *st,
 int rip_audit_append(struct rip_state *st, int argc, char *const *argv,
 	int exit_code, const char *result, double seconds, struct rip_err *err)
 {
+	return rip_audit_append_what(st, argc, argv, exit_code, result, seconds,
+		NULL, err);
+}
+
+int rip_audit_append_what(struct rip_state *st, int argc,
+	char *const *argv, int exit_code, const char *result, double seconds,
+	const struct rip_audit_what *what, struct rip_err *err)
+{
 	struct rip_buf cmd = RIP_BUF_INIT;
 	struct rip_audit_entry e = { 0 };
 	char host[256] = "";
@@ -591,6 +635,12 @@ int rip_audit_append(struct rip_state *st, int argc, char *const *argv,
 	e.result = (char *)(result ? result : exit_code ? "failed" : "ok");
 	e.exit_code = exit_code;
 	e.seconds = round_ms(seconds);
+	if (what) {
+		e.from = (char *)what->from;
+		e.to = (char *)what->to;
+		e.targets = (char *)what->targets;
+		e.migrations = (char *)what->migrations;
+	}
 	if ((rc = rip_state_exec(st, "BEGIN IMMEDIATE", err)) == 0)
 		rc = rip_state_finish(st, append_locked(&e, st, err), err);
 	rip_buf_release(&cmd);
@@ -614,6 +664,10 @@ static bool well_formed(struct rip_state_stmt *s)
 
 	for (int i = 0; i < (int)RIP_ARRAY_SIZE(types); i++)
 		if (rip_state_col_type(s, i) != types[i])
+			return false;
+	for (int i = 11; i < 15; i++)
+		if (rip_state_col_type(s, i) != RIP_STATE_NULL &&
+		    rip_state_col_type(s, i) != RIP_STATE_TEXT)
 			return false;
 	code = rip_state_col_int64(s, 7);
 	sec = rip_state_col_double(s, 8);
@@ -650,6 +704,10 @@ static bool read_entry(struct rip_audit_entry *e, struct rip_state_stmt *s)
 	e->seconds = rip_state_col_double(s, 8);
 	snprintf(e->prev_sha256, sizeof(e->prev_sha256), "%s", prev ? prev : "");
 	snprintf(e->sha256, sizeof(e->sha256), "%s", sha ? sha : "");
+	e->from = rip_state_col_text(s, 11);
+	e->to = rip_state_col_text(s, 12);
+	e->targets = rip_state_col_text(s, 13);
+	e->migrations = rip_state_col_text(s, 14);
 	return ok;
 }
 
@@ -659,6 +717,10 @@ static void entry_release(struct rip_audit_entry *e)
 	free(e->host);
 	free(e->command);
 	free(e->result);
+	free(e->from);
+	free(e->to);
+	free(e->targets);
+	free(e->migrations);
 	memset(e, 0, sizeof(*e));
 }
 

@@ -254,7 +254,13 @@ static int step(struct rip_migrate *m, const struct rip_migration *g,
 	if (o && o->on_step)
 		o->on_step(o->data, g, dir, 1, 0);
 	if (!(o && o->dry_run)) {
-		rc = m->ops->apply(m->db, g, dir, err);
+		/* the migration, its version and file first, then the
+		 * database's own words (the driver's message) */
+		if ((rc = m->ops->apply(m->db, g, dir, err)) < 0)
+			rip_err_prefix(err, "%s of migration '%s' (version %s, %s) "
+				"failed on %s", dir == RIP_DB_UP ? "up" : "down", g->id,
+				g->version ? g->version : "?", dir == RIP_DB_UP ?
+				g->up.file : g->down.file, m->where);
 		if (!rc && dir == RIP_DB_UP && g->verify.text && m->ops->verify &&
 		    (rc = m->ops->verify(m->db, g, err)) < 0)
 			rip_err_prefix(err, "verify script of '%s' failed after "

@@ -126,6 +126,20 @@ static bool weight(struct rip_rollout_run *r, double percent)
 	return ok;
 }
 
+/* Adds ran to the record's applied ups and saves it. */
+static int note_applied(struct rip_rollout_run *r,
+	const struct rip_strlist *ran, bool *gone, struct rip_err *err)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+
+	rip_buf_adds(&b, r->ro.applied ? r->ro.applied : "");
+	for (size_t i = 0; i < ran->n; i++)
+		rip_buf_addf(&b, "%s%s", b.len ? "," : "", ran->v[i]);
+	free(r->ro.applied);
+	r->ro.applied = rip_buf_detach(&b, NULL);
+	return save(r, "running", gone, err);
+}
+
 /*
  * Switches the targets of r->ro.step (the deploy machinery: the first
  * step also runs the release's ups) under the store lock. *failed with
@@ -160,8 +174,13 @@ static int switch_step(struct rip_rollout_run *r, bool *failed,
 	}
 	if (rip_plan_deploy(&plan, r->cfg, r->store, r->ro.release, only, n,
 			&perr) < 0 ||
-	    rip_plan_apply(&plan, r->cfg, r->store, on_action, r, &perr) < 0) {
+	    rip_plan_apply(&plan, r->cfg, r->store, on_action, r, &perr) < 0)
 		*failed = true;
+	/* the ups this step applied, failed or not, are what an abort
+	 * undoes: recorded before anything else can happen */
+	if (plan.ran.n && (rc = note_applied(r, &plan.ran, gone, err)) < 0)
+		goto done;
+	if (*failed) {
 		snprintf(r->gate, sizeof(r->gate), "switch");
 		r->target[0] = '\0';
 		snprintf(r->message, sizeof(r->message), "step %zu/%zu: %s",
@@ -185,8 +204,9 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 	struct rip_rollout_event e = { .kind = RIP_RO_ABORTING };
 	struct rip_err perr = { 0 };
 	struct rip_plan plan = { 0 };
+	struct rip_buf sum = RIP_BUF_INIT;
 	struct rip_lock l;
-	bool gone;
+	bool gone, back;
 	int rc;
 
 	{
@@ -214,12 +234,21 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 			RIP_ROLLOUT_PREEMPT_WAIT_MS, err) < 0)
 		return rip_err_prefix(err, "cannot abort the rollout of %s",
 			r->ro.release);
-	if ((rc = rip_plan_rollback(&plan, r->cfg, r->store, r->ro.previous,
+	/* exactly what this rollout applied is undone (a record from before
+	 * state.db schema 7 does not say: the downs to previous, as then) */
+	if ((rc = r->ro.applied ? rip_plan_rollback_exact(&plan, r->cfg,
+			r->store, r->ro.previous, r->ro.applied, &perr) :
+			rip_plan_rollback(&plan, r->cfg, r->store, r->ro.previous,
 			false, &perr)) == 0)
 		rc = rip_plan_apply(&plan, r->cfg, r->store, on_action, r, &perr);
 	rip_lock_release(&l);
+	/* the rollback failed only when the plan could not be made or
+	 * stopped (a switch, extract or down); a probe or a hook that failed
+	 * after every target was back is said as that */
+	back = rc == 0 || (plan.op && !plan.stopped);
 	set_str(&r->ro.state, "aborted");
-	set_str(&r->ro.phase, rc ? "rollback failed" : "rolled back");
+	set_str(&r->ro.phase, !back ? "rollback failed" : rc ?
+		"rolled back, unhealthy" : "rolled back");
 	r->ro.finished = (int64_t)time(NULL);
 	if (save(r, "aborting", &gone, err) < 0)
 		rip_warn("cannot record the end of the abort: %s", err->msg);
@@ -227,15 +256,22 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 	e = (struct rip_rollout_event){ .kind = RIP_RO_ABORTED, .plan = &plan,
 		.ok = rc == 0, .message = rc ? perr.msg : NULL };
 	rip_rollout_emit(r, &e);
-	if (rc)
+	if (plan.op)
+		rip_plan_summary(&sum, &plan);
+	if (!back)
 		rc = rip_err_set(err, RIP_EFAIL, "the rollout of %s was aborted (%s), "
 			"but putting the targets back on %s failed: %s; run 'ripcord "
 			"rollback --to %s'", r->ro.release, r->ro.reason, r->ro.previous,
 			perr.msg, r->ro.previous);
+	else if (rc)
+		rc = rip_err_set(err, RIP_EFAIL, "the rollout of %s was aborted (%s) "
+			"and its rollback to %s worked: %s", r->ro.release,
+			r->ro.reason, r->ro.previous, sum.buf);
 	else
 		rc = rip_err_set(err, RIP_EFAIL, "the rollout of %s was aborted: %s; "
-			"every target is back on %s", r->ro.release, r->ro.reason,
-			r->ro.previous);
+			"every target is back on %s (%s)", r->ro.release, r->ro.reason,
+			r->ro.previous, sum.buf);
+	rip_buf_release(&sum);
 	rip_plan_release(&plan);
 	return rc;
 }
@@ -453,6 +489,7 @@ int rip_rollout_start(const struct rip_config *cfg, struct rip_store *store,
 	if ((rc = rip_rollout_busy(store, err)) == 0 &&
 	    (rc = common_current(&r.ro.previous, cfg, id, err)) == 0) {
 		r.ro.release = rip_xstrdup(id);
+		r.ro.applied = rip_xstrdup("");   /* none yet, and known */
 		r.ro.state = rip_xstrdup("running");
 		r.ro.phase = rip_xstrdup("switching");
 		r.ro.step = 1;
@@ -587,6 +624,12 @@ static int abort_result(const struct rip_rollout_rec *ro, struct rip_err *err)
 			ro->previous);
 		return 0;
 	}
+	if (!strcmp(ro->state, "aborted") &&
+	    !strcmp(ro->phase, "rolled back, unhealthy"))
+		return rip_err_set(err, RIP_EFAIL, "the rollout of %s was aborted "
+			"and every target is back on %s, but a health probe or an "
+			"activate hook failed after it (see 'ripcord rollout status' "
+			"and 'ripcord status')", ro->release, ro->previous);
 	if (!strcmp(ro->state, "aborted"))
 		return rip_err_set(err, RIP_EFAIL, "the rollout of %s was aborted, "
 			"but putting the targets back on %s failed: run 'ripcord "

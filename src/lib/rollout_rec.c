@@ -23,7 +23,7 @@
 
 #define COLUMNS "seq, release, previous, state, phase, request, reason, " \
 	"step, counts, percents, bake_ms, manual, pid, host, started, " \
-	"step_started, updated, finished, figures"
+	"step_started, updated, finished, figures, applied"
 
 void rip_rollout_rec_release(struct rip_rollout_rec *r)
 {
@@ -37,6 +37,7 @@ void rip_rollout_rec_release(struct rip_rollout_rec *r)
 	free(r->percents);
 	free(r->host);
 	free(r->figures);
+	free(r->applied);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -93,6 +94,7 @@ static void read_row(struct rip_rollout_rec *r, struct rip_state_stmt *s)
 	r->updated = rip_state_col_int64(s, 16);
 	r->finished = rip_state_col_int64(s, 17);
 	r->figures = text(s, 18);
+	r->applied = text(s, 19);
 }
 
 static int query_one(struct rip_rollout_rec *out, struct rip_state *st,
@@ -197,8 +199,8 @@ int rip_rollout_insert(struct rip_rollout_rec *r, struct rip_state *st,
 	if ((rc = rip_state_prepare(&s, st, "cannot journal the rollout",
 			"INSERT INTO rollouts (release, previous, state, phase, step, "
 			"counts, percents, bake_ms, manual, pid, host, started, "
-			"step_started, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-			"?, ?, ?, ?)", err)) < 0)
+			"step_started, updated, applied) VALUES (?, ?, ?, ?, ?, ?, ?, "
+			"?, ?, ?, ?, ?, ?, ?, ?)", err)) < 0)
 		goto done;
 	rip_state_bind_text(s, 1, r->release);
 	rip_state_bind_text(s, 2, r->previous);
@@ -214,6 +216,7 @@ int rip_rollout_insert(struct rip_rollout_rec *r, struct rip_state *st,
 	rip_state_bind_int64(s, 12, r->started);
 	rip_state_bind_int64(s, 13, r->step_started);
 	rip_state_bind_int64(s, 14, r->updated);
+	rip_state_bind_text(s, 15, r->applied);
 	if ((rc = rip_state_run(s, err)) == 0)
 		r->seq = rip_state_last_id(st);
 	rip_state_stmt_free(s);
@@ -236,7 +239,8 @@ int rip_rollout_save(struct rip_rollout_rec *r, const char *expect,
 	if ((rc = rip_state_prepare(&s, st, "cannot journal the rollout",
 			"UPDATE rollouts SET state = ?, phase = ?, reason = ?, "
 			"step = ?, pid = ?, host = ?, step_started = ?, updated = ?, "
-			"finished = ?, figures = ? WHERE seq = ? AND state = ?",
+			"finished = ?, figures = ?, applied = ? WHERE seq = ? AND "
+			"state = ?",
 			err)) < 0)
 		return rc;
 	rip_state_bind_text(s, 1, r->state);
@@ -249,8 +253,9 @@ int rip_rollout_save(struct rip_rollout_rec *r, const char *expect,
 	rip_state_bind_int64(s, 8, r->updated);
 	rip_state_bind_int64(s, 9, r->finished);
 	rip_state_bind_text(s, 10, r->figures);
-	rip_state_bind_int64(s, 11, r->seq);
-	rip_state_bind_text(s, 12, expect);
+	rip_state_bind_text(s, 11, r->applied);
+	rip_state_bind_int64(s, 12, r->seq);
+	rip_state_bind_text(s, 13, expect);
 	/* compare-and-set: saved only when the state was still expect */
 	if ((rc = rip_state_run(s, err)) == 0)
 		*saved = rip_state_changes(st) == 1;
@@ -306,8 +311,12 @@ int rip_rollout_busy(struct rip_store *store, struct rip_err *err)
 		rc = rip_err_set(err, RIP_EBUSY, "%s: wait for it, or run "
 			"'ripcord rollout abort'", what);
 	else
-		rc = rip_err_set(err, RIP_EINTR, "%s: run 'ripcord rollout "
-			"resume' or 'ripcord rollout abort' first", what);
+		/* exit 5 (DESIGN §2: interrupted, state saved), not 4: no
+		 * process holds anything; a human picks how it ends */
+		rc = rip_err_set(err, RIP_EINTR, "%s: its process is gone and its "
+			"state is saved; run 'ripcord rollout resume' to go on with it, "
+			"or 'ripcord rollout abort' to put every target back on %s",
+			what, r.previous ? r.previous : "the previous release");
 	rip_rollout_rec_release(&r);
 	return rc;
 }

@@ -609,6 +609,7 @@ static void skip_one(struct rt *t, const struct rip_migration *g,
 static int rebuild(struct rt *t, const struct rip_migration *g,
 	struct rip_fingerprint *cur)
 {
+	struct rip_fingerprint fp = { 0 };
 	size_t done;
 	int rc;
 
@@ -633,7 +634,12 @@ static int rebuild(struct rt *t, const struct rip_migration *g,
 		return rc;
 	if (up(t, &t->keep, &done) < 0)
 		return script_failed(t, g->id, "rebuild");
-	return fp_read(t, cur);
+	if ((rc = fp_read(t, &fp)) < 0) {
+		rip_fp_release(&fp);
+		return rc;
+	}
+	fp_move(cur, &fp); /* cur held the schema before: released there */
+	return 0;
 }
 
 /*

@@ -135,6 +135,16 @@ static const char *const upgrades[] = {
 	"ALTER TABLE releases ADD COLUMN yanked_at INTEGER;"
 	"ALTER TABLE releases ADD COLUMN yank_reason TEXT;"
 	"ALTER TABLE releases ADD COLUMN yanked_by TEXT;",
+
+	/* 7: what an audited command did (journal.h: NULL in the entries
+	 * written before, which keep their ripcord-audit-1 hash), and the
+	 * ups a rollout applied, which its abort undoes and nothing else
+	 * (rollout.h: NULL for a rollout recorded before) */
+	"ALTER TABLE audit ADD COLUMN from_release TEXT;"
+	"ALTER TABLE audit ADD COLUMN to_release TEXT;"
+	"ALTER TABLE audit ADD COLUMN targets TEXT;"
+	"ALTER TABLE audit ADD COLUMN migrations TEXT;"
+	"ALTER TABLE rollouts ADD COLUMN applied TEXT;",
 };
 
 _Static_assert(RIP_ARRAY_SIZE(upgrades) == RIP_STATE_SCHEMA,

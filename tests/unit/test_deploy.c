@@ -77,10 +77,13 @@ struct plan_case {
 	const char *id;           /* deploy: the release; rollback: --to */
 	const char *only;         /* deploy --target, or NULL */
 	bool no_migrate;          /* rollback --no-migrate */
+	const char *undo;         /* op "exact": rip_plan_rollback_exact */
 	/* a plan: */
 	const char *plan;         /* one action a line (see render) */
 	bool resumed;
 	const char *schema;       /* applied migrations once it ran */
+	const char *ran;          /* what p.ran names once it ran, or NULL */
+	const char *ahead;        /* words of p.ahead, or NULL: none */
 	/* or a refusal: */
 	int code;
 	const char *words[3];
@@ -95,6 +98,51 @@ struct plan_case {
 	"probe web-1 v2\n"
 
 static const struct plan_case cases[] = {
+	/* ---- issue 13: the schema ahead, an abort's exact downs ---------- */
+	{ .name = "deploy: a release older than the schema says so and "
+	  "leaves it",
+	  .given = "deploy v3", .op = "deploy", .id = "v2",
+	  .plan = "extract web-1 v2\n"
+		  "extract web-2 v2\n"
+		  "switch web-1 v2 from v3\n"
+		  "switch web-2 v2 from v3\n"
+		  "activate web-1 v2 from v3\n"
+		  "activate web-2 v2 from v3\n",
+	  .schema = "0001_create_items 0002_create_notes 0003_create_tags",
+	  .ahead = "schema is at 0003_create_tags, v2 carries up to "
+	  "0002_create_notes: the running code will see 0003_create_tags's "
+	  "columns; 'ripcord migrate down --to v2' would drop them" },
+	{ .name = "rollback exact: undoes the listed ups and nothing else",
+	  .given = "deploy v1, up v2, deploy v3", .op = "exact", .id = "v1",
+	  .undo = "0003_create_tags",
+	  .plan = "switch web-1 v1 from v3\n"
+		  "switch web-2 v1 from v3\n"
+		  "activate web-1 v1 from v3\n"
+		  "activate web-2 v1 from v3\n"
+		  "migrate down v1 (1)\n"
+		  "probe web-1 v1\n",
+	  .schema = "0001_create_items 0002_create_notes",
+	  .ran = "0003_create_tags" },
+	{ .name = "rollback exact: nothing applied, no downs",
+	  .given = "deploy v1, up v3, deploy v3", .op = "exact", .id = "v1",
+	  .undo = "",
+	  .plan = "switch web-1 v1 from v3\n"
+		  "switch web-2 v1 from v3\n"
+		  "activate web-1 v1 from v3\n"
+		  "activate web-2 v1 from v3\n"
+		  "probe web-1 v1\n",
+	  .schema = "0001_create_items 0002_create_notes 0003_create_tags" },
+	{ .name = "rollback exact: a listed up no longer applied is skipped",
+	  .given = "deploy v1, up v2, deploy v3", .op = "exact", .id = "v1",
+	  .undo = "0002_create_notes,0003_create_tags,0009_gone",
+	  .plan = "switch web-1 v1 from v3\n"
+		  "switch web-2 v1 from v3\n"
+		  "activate web-1 v1 from v3\n"
+		  "activate web-2 v1 from v3\n"
+		  "migrate down v1 (2)\n"
+		  "probe web-1 v1\n",
+	  .schema = "0001_create_items",
+	  .ran = "0003_create_tags 0002_create_notes" },
 	/* ---- deploy ---------------------------------------------------- */
 	{ .name = "deploy: the ups run before the first switch",
 	  .given = "deploy v1", .op = "deploy", .id = "v3",
@@ -657,6 +705,9 @@ static int plan(struct rip_plan *p, struct fx *f, const char *op,
 	if (!strcmp(op, "deploy"))
 		return rip_plan_deploy(p, f->cfg, f->store, id, names, only ? 1 : 0,
 			err);
+	if (!strcmp(op, "exact"))
+		return rip_plan_rollback_exact(p, f->cfg, f->store, id, f->c->undo,
+			err);
 	return rip_plan_rollback(p, f->cfg, f->store, id, no_migrate, err);
 }
 
@@ -896,12 +947,26 @@ static void run_case(void **state)
 		assert_string_equal(got, c->plan);
 		free(got);
 		assert_int_equal(p.resumed, c->resumed);
+		if (c->ahead) {
+			assert_non_null(p.ahead);
+			assert_non_null(strstr(p.ahead, c->ahead));
+		} else {
+			assert_null(p.ahead);
+		}
 		if (rip_plan_apply(&p, f->cfg, f->store, NULL, NULL, &err) < 0)
 			fail_msg("apply: %s", err.msg);
 		check_applied(f, &p);
 		got = schema(f);
 		assert_string_equal(got, c->schema);
 		free(got);
+		if (c->ran) {
+			struct rip_buf ran = RIP_BUF_INIT;
+
+			for (size_t i = 0; i < p.ran.n; i++)
+				rip_buf_addf(&ran, "%s%s", i ? " " : "", p.ran.v[i]);
+			assert_string_equal(ran.buf, c->ran);
+			rip_buf_release(&ran);
+		}
 		rip_plan_release(&p);
 	}
 	free(before);

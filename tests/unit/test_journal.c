@@ -314,7 +314,9 @@ static void test_insert_middle(void **state)
 	/* make room at 3 by renumbering, then slip a row in */
 	expect_break(state, "UPDATE audit SET seq = seq + 1000 WHERE seq >= 3;"
 		"UPDATE audit SET seq = seq - 999 WHERE seq >= 1000;"
-		"INSERT INTO audit SELECT 3, at, user, uid, host, 'ripcord gc', "
+		"INSERT INTO audit (seq, at, user, uid, host, command, result, "
+		"exit_code, seconds, prev_sha256, sha256) SELECT 3, at, user, "
+		"uid, host, 'ripcord gc', "
 		"result, exit_code, seconds, sha256, prev_sha256 FROM audit "
 		"WHERE seq = 2", 3, "do not match its sha256");
 }
@@ -415,6 +417,52 @@ static void test_concurrent_appends(void **state)
 }
 
 /* A state.db made by version 1 gains the new tables and keeps its rows. */
+/*
+ * An entry that says what it did (schema 7) reads back as written and is
+ * chained like the others; an edit of its new fields breaks the chain,
+ * as does clearing them all (which would make it hash as an old entry)
+ * or setting one on an old entry.
+ */
+static void test_what(void **state)
+{
+	static const char *const edits[] = {
+		"UPDATE audit SET to_release = 'v9' WHERE seq = 6",
+		"UPDATE audit SET from_release = NULL, to_release = NULL, targets "
+		"= NULL, migrations = NULL WHERE seq = 6",
+		"UPDATE audit SET targets = 'web-1' WHERE seq = 5",
+		"UPDATE audit SET migrations = 'down 0004' WHERE seq = 6",
+	};
+	char *dep[] = { "ripcord", "deploy", "v2" };
+	struct rip_audit_what what = { "v1", "v2", "web-1,web-2",
+		"up 0003_x,0004_y" };
+
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(edits); i++) {
+		struct rip_state *st = open_state(state);
+		struct rip_err err = { 0 };
+		struct rip_audit a;
+		size_t checked;
+
+		append_five(st);
+		assert_int_equal(rip_audit_append_what(st, 3, dep, 0, NULL, 1.0,
+			&what, &err), 0);
+		assert_int_equal(rip_audit_verify(st, &checked, &err), 0);
+		assert_int_equal(checked, 6);
+		assert_int_equal(rip_audit_list(&a, st, 2, &err), 0);
+		assert_null(a.v[0].from);
+		assert_string_equal(a.v[1].from, "v1");
+		assert_string_equal(a.v[1].to, "v2");
+		assert_string_equal(a.v[1].targets, "web-1,web-2");
+		assert_string_equal(a.v[1].migrations, "up 0003_x,0004_y");
+		rip_audit_release(&a);
+		tamper(state, edits[i]);
+		assert_int_equal(rip_audit_verify(st, &checked, &err),
+			RIP_EINTEGRITY);
+		assert_err_contains(&err, "do not match its sha256");
+		rip_state_free(st);
+		tamper(state, "DELETE FROM audit; DELETE FROM sqlite_sequence");
+	}
+}
+
 static void test_upgrade_from_v1(void **state)
 {
 	struct rip_state *st;
@@ -561,6 +609,7 @@ int main(void)
 		T(test_rehashed_edit),
 		T(test_concurrent_appends),
 		T(test_upgrade_from_v1),
+		T(test_what),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,7 +92,29 @@ static void test_record_round_trip(void **state)
 	assert_true(got.manual);
 	assert_int_equal(got.pid, (int64_t)getpid());
 	assert_true(rip_rollout_alive(&got));
+	assert_null(got.applied);
 	rip_rollout_rec_release(&got);
+
+	/* the ups it applied are saved, and "" (none) is not NULL (not
+	 * known: a rollout recorded before schema 7) */
+	{
+		bool saved;
+
+		r.applied = rip_xstrdup("0003_x,0004_y");
+		assert_int_equal(rip_rollout_save(&r, "running", &saved,
+			store->state, &err), 0);
+		assert_true(saved);
+		assert_int_equal(rip_rollout_current(&got, store->state, &err), 0);
+		assert_string_equal(got.applied, "0003_x,0004_y");
+		rip_rollout_rec_release(&got);
+		free(r.applied);
+		r.applied = rip_xstrdup("");
+		assert_int_equal(rip_rollout_save(&r, "running", &saved,
+			store->state, &err), 0);
+		assert_int_equal(rip_rollout_current(&got, store->state, &err), 0);
+		assert_string_equal(got.applied, "");
+		rip_rollout_rec_release(&got);
+	}
 
 	/* a finished rollout is the last one, no longer the current one */
 	free(r.state);
@@ -175,7 +197,9 @@ static void test_busy_names_the_rollout(void **state)
 	assert_false(rip_rollout_alive(&r));
 	assert_int_equal(rip_rollout_busy(store, &err), RIP_EINTR);
 	assert_non_null(strstr(err.msg, "is interrupted (step 1/3)"));
-	assert_non_null(strstr(err.msg, "ripcord rollout resume"));
+	assert_non_null(strstr(err.msg, "its process is gone and its state "
+		"is saved; run 'ripcord rollout resume' to go on with it, or "
+		"'ripcord rollout abort' to put every target back on v1"));
 	/* a dead process is not waited for by a preempting rollback */
 	assert_int_equal(rip_rollout_preempt(&pid, store, "ripcord rollback",
 		&err), 0);
