@@ -834,15 +834,8 @@ static bool pg_has_db(PGconn *c, const char *name)
 		name) == 1;
 }
 
-static long pg_drill_dbs(PGconn *c)
-{
-	return pg_count(c, "SELECT count(*) FROM pg_database WHERE datname "
-		"LIKE 'ripcord\\_drill\\_%'", NULL);
-}
-
 struct pgstate {
 	PGconn *admin;
-	long drill_dbs;          /* ripcord_drill_% before the test */
 };
 
 static int pg_setup(void **state)
@@ -852,7 +845,6 @@ static int pg_setup(void **state)
 	if (!p)
 		return -1;
 	p->admin = pg_admin();
-	p->drill_dbs = pg_drill_dbs(p->admin);
 	*state = p;
 	return 0;
 }
@@ -878,7 +870,9 @@ static void pg_opts(struct rip_roundtrip_opts *o, struct watch *w,
 }
 
 /* The scratch database was there while it ran, under its pattern name,
- * and is gone with no other left behind. */
+ * and is gone. (A round trip uses that one name throughout, rebuilds
+ * included. Counting every ripcord_drill_% database instead raced with
+ * the drills other tests run on the same server at the same time.) */
 static void expect_dropped(struct pgstate *p, const struct rip_roundtrip *r,
 	const struct watch *w)
 {
@@ -891,7 +885,6 @@ static void expect_dropped(struct pgstate *p, const struct rip_roundtrip *r,
 	assert_int_equal(strspn(hex, "0123456789abcdef"), 16);
 	assert_true(w->seen > 0);
 	assert_false(pg_has_db(p->admin, r->scratch));
-	assert_int_equal(pg_drill_dbs(p->admin), p->drill_dbs);
 }
 
 static void test_pg_realworld(void **state)
