@@ -609,6 +609,7 @@ static void skip_one(struct rt *t, const struct rip_migration *g,
 static int rebuild(struct rt *t, const struct rip_migration *g,
 	struct rip_fingerprint *cur)
 {
+	struct rip_fingerprint again = { 0 };
 	size_t done;
 	int rc;
 
@@ -633,7 +634,11 @@ static int rebuild(struct rt *t, const struct rip_migration *g,
 		return rc;
 	if (up(t, &t->keep, &done) < 0)
 		return script_failed(t, g->id, "rebuild");
-	return fp_read(t, cur);
+	/* read aside, then moved: the reader does not free what cur holds */
+	if ((rc = fp_read(t, &again)) == 0)
+		fp_move(cur, &again);
+	rip_fp_release(&again);
+	return rc;
 }
 
 /*
