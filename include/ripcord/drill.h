@@ -178,7 +178,9 @@ void rip_drill_outcome_release(struct rip_drill_outcome *o);
 
 /*
  * Whether release id is due ([drill] every): no drill passed, or the last
- * passing one started longer than every ago (now is unix seconds).
+ * passing one started longer than every ago (now is unix seconds), or it
+ * did not start from a release a rollback from id goes back to now (with
+ * [migrations]: a deploy since moved where rollback goes).
  */
 RIP_MUST_CHECK int rip_drill_due(bool *due, const struct rip_config *cfg,
 	struct rip_store *store, const char *id, int64_t now,

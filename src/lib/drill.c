@@ -857,11 +857,45 @@ done:
 	return rc;
 }
 
+/*
+ * Whether last, a drill of id, started from every release a rollback from
+ * id goes back to now (a deploy since may have moved it). A drill recorded
+ * before paths started from the cut-parent.
+ */
+static int covers(bool *out, const struct rip_config *cfg,
+	struct rip_store *store, const char *id, const struct rip_drill_rec *last,
+	struct rip_err *err)
+{
+	struct rip_strlist from = { 0 };
+	struct rip_release_rec rec;
+	struct rip_drill_path *v = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	*out = true;
+	if (!cfg->migrations.dir || !rip_drill_rec_from(&from, last))
+		goto done;
+	if ((rc = rip_state_release_get(&rec, store->state, id, err)) < 0)
+		goto done;
+	if (!from.n)
+		rip_strlist_push(&from, rec.parent ? rec.parent : "");
+	rc = rip_drill_paths(&v, &n, cfg, store, id, rec.parent, err);
+	rip_release_rec_release(&rec);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (v[i].rollback && !rip_strlist_has(&from, v[i].from))
+			*out = false;
+done:
+	rip_drill_paths_free(v, n);
+	rip_strlist_release(&from);
+	return rc;
+}
+
 int rip_drill_due(bool *due, const struct rip_config *cfg,
 	struct rip_store *store, const char *id, int64_t now,
 	struct rip_err *err)
 {
 	struct rip_drill_rec last;
+	bool covered = true;
 	int rc;
 
 	*due = true;
@@ -872,6 +906,9 @@ int rip_drill_due(bool *due, const struct rip_config *cfg,
 	if (last.seq)
 		*due = now < last.started || (uint64_t)(now - last.started) *
 			1000 >= cfg->drill.every_ms - cfg->drill.every_ms / 20;
+	if (last.seq && !*due &&
+	    (rc = covers(&covered, cfg, store, id, &last, err)) == 0)
+		*due = !covered;
 	rip_drill_rec_release(&last);
-	return 0;
+	return rc;
 }

@@ -237,6 +237,70 @@ static void test_paths(void **state)
 	rip_store_free(s);
 }
 
+/* A passing drill of release started at started, its round trip from from
+ * (a JSON array; NULL: a drill recorded before paths). */
+static void add_from(struct rip_store *s, const char *release,
+	int64_t started, const char *from)
+{
+	char *steps = from ? rip_xasprintf("[{\"step\": \"round trip\", "
+		"\"ok\": true, \"from\": %s}]", from) :
+		rip_xstrdup("[{\"step\": \"round trip\", \"ok\": true}]");
+	struct rip_drill_rec r = { .release = (char *)release,
+		.started = started, .seconds = 1, .result = (char *)RIP_DRILL_PASS,
+		.steps = steps };
+	struct rip_err err = { 0 };
+	int64_t seq;
+
+	assert_int_equal(rip_drill_record(&seq, s->state, &r, &err), 0);
+	free(steps);
+}
+
+/* --due: a passing drill that did not start where a rollback goes now is
+ * due again, with [migrations]; without, paths do not matter. */
+static void test_due_paths(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rip_config *cfg = config("[migrations]\ndir = db\n"
+		"format = golang-migrate\ndriver = sqlite\n[drill]\nevery = 24h\n"
+		"[target \"a\"]\nroot = /tmp/a\n");
+	struct rip_config *bare = config("[drill]\nevery = 24h\n"
+		"[target \"a\"]\nroot = /tmp/a\n");
+	struct rip_err err = { 0 };
+	struct rip_store *s;
+	int64_t now = 10 * 86400;
+	bool due;
+
+	assert_int_equal(rip_store_open(&s, t->path, true, &err), 0);
+	cut_rec(s, "v1.0", NULL);
+	cut_rec(s, "v1.1", "v1.0");
+	cut_rec(s, "v1.2", "v1.1");
+	cut_rec(s, "v1.3", "v1.2");
+	/* drilled with nothing deployed: from the cut-parent v1.1 */
+	add_from(s, "v1.2", now - 60, "[\"v1.1\"]");
+	assert_int_equal(rip_drill_due(&due, cfg, s, "v1.2", now, &err), 0);
+	assert_false(due);
+	/* v1.0 deployed: a rollback from v1.2 would now go to v1.0 */
+	switched(s, "a", "v1.0", NULL, "deploy");
+	assert_int_equal(rip_drill_due(&due, cfg, s, "v1.2", now, &err), 0);
+	assert_true(due);
+	assert_int_equal(rip_drill_due(&due, bare, s, "v1.2", now, &err), 0);
+	assert_false(due);
+	add_from(s, "v1.2", now - 30, "[\"v1.0\", \"v1.1\"]");
+	assert_int_equal(rip_drill_due(&due, cfg, s, "v1.2", now, &err), 0);
+	assert_false(due);
+	/* a drill from before paths started from the cut-parent: v1.1 for
+	 * v1.2, which is not v1.0; v1.0 itself for v1.1 */
+	add_from(s, "v1.2", now - 10, NULL);
+	assert_int_equal(rip_drill_due(&due, cfg, s, "v1.2", now, &err), 0);
+	assert_true(due);
+	add_from(s, "v1.1", now - 10, NULL);
+	assert_int_equal(rip_drill_due(&due, cfg, s, "v1.1", now, &err), 0);
+	assert_false(due);
+	rip_config_free(cfg);
+	rip_config_free(bare);
+	rip_store_free(s);
+}
+
 static void test_rec_from(void **state)
 {
 	struct rip_drill_rec r = { .steps = (char *)"[{\"step\": \"integrity\"},"
@@ -376,6 +440,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_read, tmpdir_setup,
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_paths, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_due_paths, tmpdir_setup,
 			tmpdir_teardown),
 		cmocka_unit_test(test_rec_from),
 	};
