@@ -81,6 +81,12 @@ assert d['unexercised'] is None, d
 check "13.3: the drills row records the releases it started from" test \
   "$(sqlite3 .ripcord/state.db "SELECT json_extract(value, '\$.from') FROM drills, json_each(drills.steps) WHERE json_extract(value, '\$.step') = 'round trip' ORDER BY seq DESC LIMIT 1")" = '["v1.0","v1.1"]'
 check "v1.2 is rollback-ready" grep -q 'ripcord_rollback_ready{project="shop",release="v1.2"} 1' var/drill.prom
+expect_exit 0 "releases --json" rc --json releases
+check "13.3: releases --json says where v1.2's last drill started from" python3 -c "
+import json
+r = [x for x in json.load(open('$WORK/last.out')) if x['id'] == 'v1.2'][0]
+assert r['last_drill']['from'] == ['v1.0', 'v1.1'], r
+"
 expect_exit 0 "report --json" rc --json report
 check "13.3: the report's readiness says where v1.2's drill started from" python3 -c "
 import json
