@@ -216,6 +216,25 @@ static json_t *outcome_json(const struct rip_drill_outcome *o)
 	return doc;
 }
 
+/* "drilled from v1.0 and v1.1" for a round trip that ran; else NULL. */
+static char *drilled_from(const struct rip_drill_outcome *o)
+{
+	struct rip_strlist from = { 0 };
+	char *list, *text = NULL;
+
+	for (size_t i = 0; i < o->npaths; i++)
+		if (o->paths[i].ran)
+			rip_strlist_push(&from, o->paths[i].from ?
+				o->paths[i].from : "");
+	if (from.n) {
+		list = rip_drill_from_text(&from);
+		text = rip_xasprintf("drilled from %s", list);
+		free(list);
+	}
+	rip_strlist_release(&from);
+	return text;
+}
+
 static int drill_one(struct drill_cli *c, const char *id)
 {
 	struct rip_drill_outcome o;
@@ -239,10 +258,13 @@ static int drill_one(struct drill_cli *c, const char *id)
 	else
 		c->failed++;
 	if (!c->cli->json) {
+		char *from = o.detail ? NULL : drilled_from(&o);
+
 		printf("%-20s %-9s %7.2fs  %s\n", o.release,
 			!strcmp(o.result, RIP_DRILL_PASS) ? "PASS" :
 			!strcmp(o.result, RIP_DRILL_FAIL) ? "FAIL" : "INTEGRITY",
-			o.seconds, o.detail ? o.detail : "");
+			o.seconds, o.detail ? o.detail : from ? from : "");
+		free(from);
 		print_failures(&o.roundtrip);
 		if (o.trend)
 			printf("%-20s %-9s took %.2fs, over 3x its median of %.2fs\n",

@@ -70,6 +70,7 @@ project good "DROP TABLE notes;"
 expect_exit 0 "drill v1.2 passes" rc drill v1.2
 err_has "13.3: the rollback's path undid and redid 0004" "from v1.0 (the rollback of web): 1 migration undone and redone"
 err_has "13.3: the cut-parent's path ran too" "from v1.1 (the cut-parent): 0 migrations undone and redone"
+check "13.3: the result line says where it started from" grep -qE '^v1.2 +PASS +[0-9.]+s +drilled from v1.0 and v1.1$' "$WORK/last.out"
 expect_exit 0 "drill v1.2 --json" rc --json drill v1.2
 check "13.3: --json lists the paths, rollback first, and no unexercised downs" python3 -c "
 import json, sys
