@@ -39,6 +39,11 @@
 
 #define DRILL_COLS "seq, release, started, seconds, result, detail, steps"
 
+/* switches of a target read back to find where a rollback from a release
+ * goes, at most: as many as rollback itself reads (deploy.c), so a long
+ * journal on many targets does not make --due slow */
+#define DRILL_LOOKBACK 256
+
 int rip_drill_record(int64_t *seq, struct rip_state *st,
 	const struct rip_drill_rec *r, struct rip_err *err)
 {
@@ -344,7 +349,8 @@ static int rollback_of(char **out, struct rip_store *store,
 	int rc;
 
 	*out = NULL;
-	if ((rc = rip_journal_history(&h, store->state, t->name, 0, err)) < 0)
+	if ((rc = rip_journal_history(&h, store->state, t->name,
+			DRILL_LOOKBACK, err)) < 0)
 		return rc;
 	if (h.n && !strcmp(h.v[0].release, id)) {
 		rip_switches_release(&h);
