@@ -11,6 +11,12 @@
  * A, ups again B, per migration too), and an optional smoke test. Each
  * drill is one row of the drills table: when, how long, the result, the
  * first failure, and every step as JSON.
+ *
+ * The round trip starts from every schema a rollback from the release
+ * would go back to (its paths, rip_drill_paths): the release the targets
+ * ran before it by the switch journal (or, not deployed yet, the one they
+ * run now), and its cut-parent when that differs. A rollback the drill
+ * could not run fails it: its downs were never exercised.
  */
 #ifndef RIPCORD_DRILL_H
 #define RIPCORD_DRILL_H
@@ -19,6 +25,7 @@
 #include "ripcord/roundtrip.h"
 #include "ripcord/state.h"
 #include "ripcord/store.h"
+#include "ripcord/strlist.h"
 
 /* The outcome of a drill, worst first: integrity beats a failed round trip. */
 #define RIP_DRILL_PASS "pass"
@@ -35,7 +42,11 @@ struct rip_drill_rec {
 	char *steps;              /* JSON array: [{"step": "integrity", "ok":
 				     true, "seconds": 0.12, "detail": null},
 				     ...] for integrity, fidelity, roundtrip,
-				     smoke (a step skipped is absent) */
+				     smoke (a step skipped is absent); the
+				     round trip's also has "from": the
+				     releases it started from ("" for an
+				     empty schema), and "unexercised": what
+				     no path exercised, or null */
 };
 
 RIP_MUST_CHECK int rip_drill_record(int64_t *seq, struct rip_state *st,
@@ -54,6 +65,49 @@ RIP_MUST_CHECK int rip_drill_last(struct rip_drill_rec *out,
 	struct rip_err *err);
 void rip_drill_rec_release(struct rip_drill_rec *r);
 void rip_drill_recs_free(struct rip_drill_rec *v, size_t n);
+/*
+ * The releases r's round trip started from, read from its steps, pushed
+ * to out ("" for an empty schema). False when r ran no round trip; true
+ * with nothing pushed for a drill recorded before paths (it started from
+ * the cut-parent alone).
+ */
+bool rip_drill_rec_from(struct rip_strlist *out, const struct rip_drill_rec *r);
+/* What r's round trip left unexercised (a copy the caller frees), or NULL. */
+char *rip_drill_rec_unexercised(const struct rip_drill_rec *r);
+/* "v1.0 and v1.1", "v1.0, v1.1 and an empty schema": the caller frees it. */
+char *rip_drill_from_text(const struct rip_strlist *from);
+
+/*
+ * A schema the round trip starts from: a release a rollback from the
+ * drilled one goes back to, or its cut-parent, or both.
+ */
+struct rip_drill_path {
+	char *from;               /* a release id; NULL: an empty schema */
+	char *target;             /* rollback: the first target that goes
+				     back to from; NULL otherwise */
+	bool rollback;            /* `rollback` goes back to it (or, for a
+				     release not deployed yet, would) */
+	bool parent;              /* the cut-parent (MANIFEST parent) */
+	bool ran;                 /* the round trip ran from it */
+	char *why;                /* did not run: why (it is gone from the
+				     store); or a note on how it ran */
+	size_t ups, checked, failed;   /* its round trip's counts */
+	bool ok;                  /* ran and every schema matched */
+};
+
+/*
+ * The paths of a drill of release id whose cut-parent is parent (NULL: a
+ * first release), rollbacks first, then the cut-parent unless a rollback
+ * goes to it too. Per target, by the switch journal (the targets are not
+ * read): running id, where rip_rollback_target goes; having run id
+ * before, what it ran before it first switched to id; never having run
+ * it, what it runs now, when that was cut before id (a deploy of id then
+ * a rollback would go back to it). Free with rip_drill_paths_free.
+ */
+RIP_MUST_CHECK int rip_drill_paths(struct rip_drill_path **out, size_t *n,
+	const struct rip_config *cfg, struct rip_store *store, const char *id,
+	const char *parent, struct rip_err *err);
+void rip_drill_paths_free(struct rip_drill_path *v, size_t n);
 
 /*
  * The rollout gate ([rollout] require_drill): 0 when the check is off or
@@ -90,7 +144,13 @@ struct rip_drill_outcome {
 	bool trend;               /* far slower than its recent drills */
 	double median;            /* of its last passing drills, seconds */
 	struct rip_roundtrip roundtrip;   /* what the round trip checked and
-					     every failure it found, whole */
+					     every failure it found, whole:
+					     of the first path that failed,
+					     else of the first that ran */
+	struct rip_drill_path *paths;     /* every path, rollbacks first */
+	size_t npaths;
+	char *unexercised;        /* the downs a rollback would run that no
+				     path exercised, and why; NULL: none */
 };
 
 /* "integrity", "fidelity", "round trip", "smoke". */
@@ -118,7 +178,9 @@ void rip_drill_outcome_release(struct rip_drill_outcome *o);
 
 /*
  * Whether release id is due ([drill] every): no drill passed, or the last
- * passing one started longer than every ago (now is unix seconds).
+ * passing one started longer than every ago (now is unix seconds), or it
+ * did not start from a release a rollback from id goes back to now (with
+ * [migrations]: a deploy since moved where rollback goes).
  */
 RIP_MUST_CHECK int rip_drill_due(bool *due, const struct rip_config *cfg,
 	struct rip_store *store, const char *id, int64_t now,

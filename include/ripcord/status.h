@@ -19,6 +19,7 @@
 #include "ripcord/journal.h"
 #include "ripcord/rollout.h"
 #include "ripcord/store.h"
+#include "ripcord/strlist.h"
 
 /* How warm a target's rollback is. */
 enum rip_rollback_state {
@@ -38,6 +39,13 @@ struct rip_target_status {
 	char *rollback;           /* where `rollback` would take it; NULL */
 	enum rip_rollback_state rollback_state;
 	struct rip_drill_rec rollback_drill;   /* its last drill; seq 0 none */
+	struct rip_strlist drilled_from;  /* the releases the last drill of
+					     current started its round trip
+					     from ("": an empty schema); empty
+					     when it ran none */
+	bool rollback_unexercised;  /* ... and rollback is not one of them:
+				       the downs a rollback runs were never
+				       drilled (with [migrations] only) */
 	size_t extracted;         /* releases kept extracted on it */
 	struct rip_switch pending;   /* a switch left pending; seq 0: none */
 	bool pending_done;        /* ... whose link was switched after all */

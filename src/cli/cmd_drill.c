@@ -172,6 +172,24 @@ static void print_failures(const struct rip_roundtrip *r)
 	}
 }
 
+/* The schemas the round trip started from, rollbacks first. */
+static json_t *paths_json(const struct rip_drill_outcome *o)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < o->npaths; i++) {
+		const struct rip_drill_path *p = &o->paths[i];
+
+		json_array_append_new(a, json_pack("{s:s?, s:b, s:s?, s:b, s:b, "
+			"s:b, s:I, s:I, s:I, s:s?}", "from", p->from, "rollback",
+			p->rollback, "target", p->target, "parent", p->parent, "ran",
+			p->ran, "ok", p->ok, "migrations", (json_int_t)p->ups,
+			"checked", (json_int_t)p->checked, "failed",
+			(json_int_t)p->failed, "note", p->why));
+	}
+	return a;
+}
+
 static json_t *outcome_json(const struct rip_drill_outcome *o)
 {
 	json_t *steps = json_array(), *doc;
@@ -188,10 +206,33 @@ static json_t *outcome_json(const struct rip_drill_outcome *o)
 		o->release, "result", o->result, "seconds", o->seconds,
 		"started", (json_int_t)o->started, "detail", o->detail, "trend",
 		o->trend, "median_seconds", o->median, "steps", steps);
-	if (o->steps[RIP_STEP_ROUNDTRIP].ran)
+	if (o->steps[RIP_STEP_ROUNDTRIP].ran) {
 		json_object_set_new(doc, "round_trip",
 			roundtrip_json(&o->roundtrip));
+		json_object_set_new(doc, "paths", paths_json(o));
+		json_object_set_new(doc, "unexercised", o->unexercised ?
+			json_string(o->unexercised) : json_null());
+	}
 	return doc;
+}
+
+/* "drilled from v1.0 and v1.1" for a round trip that ran; else NULL. */
+static char *drilled_from(const struct rip_drill_outcome *o)
+{
+	struct rip_strlist from = { 0 };
+	char *list, *text = NULL;
+
+	for (size_t i = 0; i < o->npaths; i++)
+		if (o->paths[i].ran)
+			rip_strlist_push(&from, o->paths[i].from ?
+				o->paths[i].from : "");
+	if (from.n) {
+		list = rip_drill_from_text(&from);
+		text = rip_xasprintf("drilled from %s", list);
+		free(list);
+	}
+	rip_strlist_release(&from);
+	return text;
 }
 
 static int drill_one(struct drill_cli *c, const char *id)
@@ -217,10 +258,13 @@ static int drill_one(struct drill_cli *c, const char *id)
 	else
 		c->failed++;
 	if (!c->cli->json) {
+		char *from = o.detail ? NULL : drilled_from(&o);
+
 		printf("%-20s %-9s %7.2fs  %s\n", o.release,
 			!strcmp(o.result, RIP_DRILL_PASS) ? "PASS" :
 			!strcmp(o.result, RIP_DRILL_FAIL) ? "FAIL" : "INTEGRITY",
-			o.seconds, o.detail ? o.detail : "");
+			o.seconds, o.detail ? o.detail : from ? from : "");
+		free(from);
 		print_failures(&o.roundtrip);
 		if (o.trend)
 			printf("%-20s %-9s took %.2fs, over 3x its median of %.2fs\n",

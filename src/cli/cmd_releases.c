@@ -82,6 +82,19 @@ static json_t *to_json(const struct rip_release_rec *v,
 		json_t *o, *drill = d[i].seq ? json_pack("{s:s, s:I, s:f, s:s?}",
 			"result", d[i].result, "started", (json_int_t)d[i].started,
 			"seconds", d[i].seconds, "detail", d[i].detail) : json_null();
+		struct rip_strlist from = { 0 };
+
+		if (d[i].seq && rip_drill_rec_from(&from, &d[i]) && from.n) {
+			json_t *f = json_array();
+
+			for (size_t j = 0; j < from.n; j++)
+				json_array_append_new(f, *from.v[j] ?
+					json_string(from.v[j]) : json_null());
+			json_object_set_new(drill, "from", f);
+		} else if (d[i].seq) {
+			json_object_set_new(drill, "from", json_null());
+		}
+		rip_strlist_release(&from);
 
 		o = json_pack("{s:s, s:s, s:s, s:s*, "
 			"s:I, s:I, s:I, s:s, s:b, s:I, s:I, s:o}", "id", v[i].id,

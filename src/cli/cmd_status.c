@@ -7,6 +7,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,6 +45,14 @@ static const char *note_of(struct rip_buf *b,
 	else if (t->rollback_state == RIP_RB_YANKED)
 		rip_buf_addf(b, "rollback target %s was yanked: roll back --to "
 			"another release", t->rollback);
+	else if (t->rollback_unexercised) {
+		char *from = rip_drill_from_text(&t->drilled_from);
+
+		rip_buf_addf(b, "rollback to %s never drilled: %s was drilled "
+			"from %s (run 'ripcord drill %s')", t->rollback, t->current,
+			*from ? from : "nothing", t->current);
+		free(from);
+	}
 	return b->buf;
 }
 
@@ -120,6 +129,7 @@ static json_t *status_json(const struct rip_config *cfg,
 	for (size_t i = 0; i < s->n; i++) {
 		const struct rip_target_status *t = &s->targets[i];
 		json_t *pending = json_null(), *drill = json_null();
+		json_t *from = json_null();
 
 		if (t->pending.seq)
 			pending = json_pack("{s:I, s:s, s:s, s:s?, s:b, s:I}", "seq",
@@ -132,14 +142,23 @@ static json_t *status_json(const struct rip_config *cfg,
 				t->rollback_drill.result, "started",
 				(json_int_t)t->rollback_drill.started, "seconds",
 				t->rollback_drill.seconds);
+		if (t->drilled_from.n) {
+			from = json_array();
+			for (size_t j = 0; j < t->drilled_from.n; j++)
+				json_array_append_new(from, *t->drilled_from.v[j] ?
+					json_string(t->drilled_from.v[j]) : json_null());
+		}
 		json_array_append_new(targets, json_pack("{s:s, s:s, s:s?, s:s?, "
-			"s:s?, s:b, s:s?, s:s, s:o, s:I, s:o, s:b, s:b, s:s?}",
+			"s:s?, s:b, s:s?, s:s, s:o, s:o, s:b, s:I, s:o, s:b, s:b, "
+			"s:s?}",
 			"target",
 			t->target->name, "root", t->target->root, "group",
 			t->target->group, "current", t->current, "recorded",
 			t->recorded, "drift", t->drift, "rollback_to", t->rollback,
 			"rollback_ready", rip_rollback_state_name(t->rollback_state),
-			"rollback_drill", drill, "extracted", (json_int_t)t->extracted, "pending", pending,
+			"rollback_drill", drill, "drilled_from", from,
+			"rollback_unexercised", t->rollback_unexercised,
+			"extracted", (json_int_t)t->extracted, "pending", pending,
 			"activate_owed", t->activate_owed, "activate_failed",
 			t->activate_failed, "error", t->error));
 	}

@@ -7,6 +7,13 @@
  * the scratch copy that fidelity hashes, and keeps the migrations the
  * round trip runs (rip_extract_verify_scratch); the copy appears only
  * once the whole artifact verified.
+ *
+ * The round trip runs once per path (rip_drill_paths): from each release
+ * a rollback goes back to, found in the switch journal by deploy.h's own
+ * rule so the drill tests the downs `rollback` would run, and from the
+ * cut-parent. The targets are never read: the journal says what they run.
+ * Paths are few (targets mostly agree), so each round trip has its own
+ * scratch database rather than sharing one.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -15,10 +22,12 @@
 #include <time.h>
 
 #include "ripcord/drill.h"
+#include "ripcord/deploy.h"
 #include "ripcord/extract.h"
 #include "ripcord/fidelity.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/hook.h"
+#include "ripcord/journal.h"
 #include "ripcord/log.h"
 #include "ripcord/migration.h"
 #include "ripcord/probe.h"
@@ -29,6 +38,11 @@
 #include "banned.h"
 
 #define DRILL_COLS "seq, release, started, seconds, result, detail, steps"
+
+/* switches of a target read back to find where a rollback from a release
+ * goes, at most: as many as rollback itself reads (deploy.c), so a long
+ * journal on many targets does not make --due slow */
+#define DRILL_LOOKBACK 256
 
 int rip_drill_record(int64_t *seq, struct rip_state *st,
 	const struct rip_drill_rec *r, struct rip_err *err)
@@ -188,7 +202,9 @@ void rip_drill_outcome_release(struct rip_drill_outcome *o)
 		free(o->steps[i].detail);
 	free(o->release);
 	free(o->detail);
+	free(o->unexercised);
 	rip_roundtrip_release(&o->roundtrip);
+	rip_drill_paths_free(o->paths, o->npaths);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -291,36 +307,355 @@ static int step_fidelity(struct drill *d, struct rip_err *err)
 	return rc;
 }
 
-/* The migrations of the parent release: the schema the round trip starts
- * from. A parent gone from the store leaves nothing to start from: then
- * every migration of the release is tried from an empty database. */
-static int parent_migrations(struct drill *d, struct rip_migrations *out,
-	const char **note, struct rip_err *err)
+/* ---- the paths of the round trip --------------------------------------- */
+
+/* Index of id in the store's releases (cut order), or -1. */
+static ssize_t cut_index(const struct rip_release_rec *v, size_t n,
+	const char *id)
 {
-	const char *parent = d->vr.manifest->parent;
+	for (size_t i = 0; id && i < n; i++)
+		if (!strcmp(v[i].id, id))
+			return (ssize_t)i;
+	return -1;
+}
+
+/* The path from from (NULL: an empty schema), added unless it is there. */
+static struct rip_drill_path *path_add(struct rip_drill_path **v, size_t *n,
+	size_t *alloc, const char *from)
+{
+	struct rip_drill_path *p;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i].from ? from && !strcmp((*v)[i].from, from) : !from)
+			return &(*v)[i];
+	RIP_ALLOC_GROW(*v, *n + 1, *alloc);
+	p = &(*v)[(*n)++];
+	memset(p, 0, sizeof(*p));
+	p->from = from ? rip_xstrdup(from) : NULL;
+	return p;
+}
+
+/*
+ * Where target t goes back to from release id, by its journal: *out NULL
+ * when nowhere (it never ran anything, id was its first release, or it
+ * runs a release cut after id and never ran id).
+ */
+static int rollback_of(char **out, struct rip_store *store,
+	const struct rip_target *t, const char *id,
+	const struct rip_release_rec *recs, size_t nrecs, struct rip_err *err)
+{
+	struct rip_switches h;
+	ssize_t first = -1, now;
+	int rc;
+
+	*out = NULL;
+	if ((rc = rip_journal_history(&h, store->state, t->name,
+			DRILL_LOOKBACK, err)) < 0)
+		return rc;
+	if (h.n && !strcmp(h.v[0].release, id)) {
+		rip_switches_release(&h);
+		return rip_rollback_target(out, store, t, id, err);
+	}
+	for (size_t i = 0; i < h.n; i++)
+		if (!strcmp(h.v[i].release, id))
+			first = (ssize_t)i;     /* newest first: the last is the first */
+	if (first >= 0 && h.v[first].previous) {
+		*out = rip_xstrdup(h.v[first].previous);
+	} else if (first < 0 && h.n) {
+		now = cut_index(recs, nrecs, h.v[0].release);
+		if (now >= 0 && now < cut_index(recs, nrecs, id))
+			*out = rip_xstrdup(h.v[0].release);
+	}
+	rip_switches_release(&h);
+	return 0;
+}
+
+int rip_drill_paths(struct rip_drill_path **out, size_t *n,
+	const struct rip_config *cfg, struct rip_store *store, const char *id,
+	const char *parent, struct rip_err *err)
+{
+	struct rip_release_rec *recs = NULL;
+	struct rip_drill_path *v = NULL, *p;
+	size_t nrecs = 0, alloc = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = rip_state_release_list(&recs, &nrecs, store->state, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < cfg->n_targets && rc == 0; i++) {
+		const struct rip_target *t = &cfg->targets[i];
+		char *to = NULL;
+
+		if ((rc = rollback_of(&to, store, t, id, recs, nrecs, err)) < 0)
+			break;
+		if (to && strcmp(to, id)) {
+			p = path_add(&v, n, &alloc, to);
+			p->rollback = true;
+			if (!p->target)
+				p->target = rip_xstrdup(t->name);
+		}
+		free(to);
+	}
+	if (rc == 0)
+		path_add(&v, n, &alloc, parent)->parent = true;
+	rip_release_recs_free(recs, nrecs);
+	if (rc < 0) {
+		rip_drill_paths_free(v, *n);
+		v = NULL;
+		*n = 0;
+	}
+	*out = v;
+	return rc;
+}
+
+void rip_drill_paths_free(struct rip_drill_path *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].from);
+		free(v[i].target);
+		free(v[i].why);
+	}
+	free(v);
+}
+
+char *rip_drill_from_text(const struct rip_strlist *from)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+
+	for (size_t i = 0; i < from->n; i++) {
+		if (i)
+			rip_buf_adds(&b, i + 1 == from->n ? " and " : ", ");
+		rip_buf_adds(&b, *from->v[i] ? from->v[i] : "an empty schema");
+	}
+	return rip_buf_detach(&b, NULL);
+}
+
+/* The round trip's entry of r's steps (a new reference), or NULL. */
+static json_t *rec_roundtrip(const struct rip_drill_rec *r)
+{
+	json_t *doc = r->steps ? json_loads(r->steps, 0, NULL) : NULL;
+	json_t *s, *found = NULL;
+	size_t i;
+
+	json_array_foreach(doc, i, s) {
+		const char *name = json_string_value(json_object_get(s, "step"));
+
+		if (name && !strcmp(name, step_names[RIP_STEP_ROUNDTRIP]))
+			found = json_incref(s);
+	}
+	json_decref(doc);
+	return found;
+}
+
+bool rip_drill_rec_from(struct rip_strlist *out, const struct rip_drill_rec *r)
+{
+	json_t *s = rec_roundtrip(r), *f;
+	bool ran = s != NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(s, "from"), i, f)
+		if (json_is_string(f))
+			rip_strlist_push(out, json_string_value(f));
+	json_decref(s);
+	return ran;
+}
+
+char *rip_drill_rec_unexercised(const struct rip_drill_rec *r)
+{
+	json_t *s = rec_roundtrip(r);
+	const char *u = json_string_value(json_object_get(s, "unexercised"));
+	char *out = u ? rip_xstrdup(u) : NULL;
+
+	json_decref(s);
+	return out;
+}
+
+/*
+ * The migrations of path p's release: the schema its round trip starts
+ * from. 1 when it cannot run: a rollback's release gone from the store or
+ * unreadable (p->why says which). A cut-parent gone from the store leaves
+ * nothing to start from: then every migration of the release is tried
+ * from an empty database, as before paths.
+ */
+static int path_migrations(struct drill *d, struct rip_drill_path *p,
+	struct rip_migrations *out, struct rip_err *err)
+{
 	struct rip_release_rec rec;
-	struct rip_err ignore = { 0 };
+	struct rip_err why = { 0 };
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	*note = NULL;
-	if (!parent)
+	if (!p->from)
 		return 0;
-	if (rip_state_release_get(&rec, d->store->state, parent, &ignore) < 0) {
-		*note = "its parent is gone from the store: every migration "
-			"was tried from an empty schema";
+	if (rip_state_release_get(&rec, d->store->state, p->from, &why) < 0) {
+		if (p->rollback) {
+			p->why = rip_xasprintf("%s is gone from the store",
+				p->from);
+			return 1;
+		}
+		p->why = rip_xstrdup("its cut-parent is gone from the store: "
+			"every migration was tried from an empty schema");
 		return 0;
 	}
 	rip_release_rec_release(&rec);
-	return rip_release_migrations(out, d->store, parent,
-		d->cfg->package.verify_key, err);
+	rc = rip_release_migrations(out, d->store, p->from,
+		d->cfg->package.verify_key, p->rollback ? &why : err);
+	if (rc < 0 && p->rollback) {
+		p->why = rip_xasprintf("cannot read %s: %s", p->from, why.msg);
+		return 1;
+	}
+	return rc;
+}
+
+/* "from v1.0 (the rollback of web-1)", "from v1.1 (the cut-parent)". */
+static void path_name(struct rip_buf *b, const struct rip_drill_path *p)
+{
+	rip_buf_addf(b, "from %s (", p->from ? p->from : "an empty schema");
+	if (p->rollback)
+		rip_buf_addf(b, "the rollback of %s%s", p->target,
+			p->parent ? ", the cut-parent" : "");
+	else
+		rip_buf_adds(b, "the cut-parent");
+	rip_buf_adds(b, ")");
+}
+
+/* Each path that ran and what it undid and redid; each that did not. */
+static char *paths_note(const struct drill *d, struct rip_roundtrip *rts)
+{
+	const struct rip_drill_outcome *o = d->out;
+	struct rip_buf b = RIP_BUF_INIT;
+
+	for (size_t i = 0; i < o->npaths; i++) {
+		const struct rip_drill_path *p = &o->paths[i];
+
+		if (b.len)
+			rip_buf_adds(&b, "; ");
+		path_name(&b, p);
+		if (p->ran) {
+			char *text = rip_roundtrip_summary(&rts[i]);
+
+			rip_buf_addf(&b, ": %s", text);
+			free(text);
+		}
+		if (p->why)
+			rip_buf_addf(&b, "%s%s", p->ran ? ", " : ": not run: ",
+				p->why);
+	}
+	return rip_buf_detach(&b, NULL);
+}
+
+/*
+ * The downs no path exercised: a rollback's, when its round trip could
+ * not run. The cut-parent's path does not stand in for it: the
+ * cut-parent may carry migrations the rollback's release lacks.
+ */
+static char *unexercised(const struct drill *d)
+{
+	const struct rip_drill_outcome *o = d->out;
+	struct rip_buf b = RIP_BUF_INIT;
+
+	for (size_t i = 0; i < o->npaths; i++) {
+		const struct rip_drill_path *p = &o->paths[i];
+
+		if (p->ran || !p->rollback)
+			continue;
+		rip_buf_addf(&b, "%sthe downs a rollback of %s from %s to %s "
+			"would run (%s)", b.len ? "; " : "", p->target, o->release,
+			p->from, p->why);
+	}
+	return b.len ? rip_buf_detach(&b, NULL) : NULL;
+}
+
+/* The round trip from path p; rts[i] is filled (its scratch is gone). */
+static int path_run(struct drill *d, struct rip_drill_path *p,
+	struct rip_roundtrip *rt, struct rip_err *err)
+{
+	struct rip_migrations theirs;
+	struct rip_roundtrip_opts o;
+	int rc = path_migrations(d, p, &theirs, err);
+
+	if (rc != 0)
+		return rc > 0 ? 0 : rc;
+	rip_roundtrip_opts_init(&o, d->cfg);
+	o.tmpdir = d->scratch;
+	o.state = d->store->state;
+	rc = rip_roundtrip_run(rt, &o, &theirs, &d->migs, err);
+	p->ran = rc == 0 || rc == RIP_EFAIL;
+	p->ok = rc == 0;
+	p->ups = rt->ups;
+	p->checked = rt->checked;
+	p->failed = rt->failed;
+	rip_migrations_release(&theirs);
+	return rc;
+}
+
+/*
+ * Every path's round trip, rollbacks first. A failing path does not stop
+ * the others (each finds what it finds); an infrastructure error does.
+ * The outcome keeps the round trip of the first path that failed, else of
+ * the first that ran; err, the first failure, named by its path when
+ * there are several; *note, every path and what it checked.
+ */
+static int run_paths(struct drill *d, char **note, struct rip_err *err)
+{
+	struct rip_drill_outcome *o = d->out;
+	struct rip_roundtrip *rts;
+	struct rip_err e = { 0 };
+	ssize_t keep = -1;
+	int rc, worst = 0;
+
+	if ((rc = rip_drill_paths(&o->paths, &o->npaths, d->cfg, d->store,
+			o->release, d->vr.manifest->parent, err)) < 0)
+		return rc;
+	rts = rip_xcalloc(o->npaths + 1, sizeof(*rts));
+	for (size_t i = 0; i < o->npaths; i++) {
+		struct rip_drill_path *p = &o->paths[i];
+
+		e = (struct rip_err){ 0 };
+		rc = path_run(d, p, &rts[i], &e);
+		if (rc < 0 && rc != RIP_EFAIL) {
+			*err = e;
+			worst = rc;
+			break;
+		}
+		if (rc == RIP_EFAIL && !worst) {
+			worst = rc;
+			keep = (ssize_t)i;
+			*err = e;
+			if (o->npaths > 1) {
+				struct rip_buf b = RIP_BUF_INIT;
+
+				path_name(&b, p);
+				rip_err_prefix(err, "%s", b.buf);
+				rip_buf_release(&b);
+			}
+		}
+		if (p->ran && keep < 0)
+			keep = (ssize_t)i;
+	}
+	*note = NULL;
+	if (worst == 0 || worst == RIP_EFAIL) {
+		*note = paths_note(d, rts);
+		o->unexercised = unexercised(d);
+		if (worst == 0 && o->unexercised)
+			worst = rip_err_set(err, RIP_EFAIL, "downs never exercised: "
+				"%s; %s", o->unexercised, *note);
+	}
+	if (keep >= 0) {
+		o->roundtrip = rts[keep];
+		memset(&rts[keep], 0, sizeof(rts[keep]));
+	}
+	for (size_t i = 0; i < o->npaths; i++)
+		rip_roundtrip_release(&rts[i]);
+	free(rts);
+	return worst;
 }
 
 static int step_roundtrip(struct drill *d, struct rip_err *err)
 {
-	struct rip_migrations theirs = { 0 };
-	const char *note = NULL;
-	char *text = NULL;
 	double t0 = rip_monotonic();
+	char *note = NULL;
 	int rc;
 
 	/* the scratch database needs no [migrations] database */
@@ -332,26 +667,9 @@ static int step_roundtrip(struct drill *d, struct rip_err *err)
 			"know only their own); use the sqlite or postgres driver");
 		return step_done(d, RIP_STEP_ROUNDTRIP, t0, rc, err, NULL);
 	}
-	if ((rc = parent_migrations(d, &theirs, &note, err)) == 0) {
-		struct rip_roundtrip_opts o;
-		struct rip_roundtrip *rt = &d->out->roundtrip;
-
-		rip_roundtrip_opts_init(&o, d->cfg);
-		o.tmpdir = d->scratch;
-		o.state = d->store->state;
-		rc = rip_roundtrip_run(rt, &o, &theirs, &d->migs, err);
-		if (rc == 0)
-			text = rip_roundtrip_summary(rt);
-	}
-	if (rc == 0 && note) {
-		char *both = rip_xasprintf("%s; %s", text ? text : "", note);
-
-		free(text);
-		text = both;
-	}
-	rc = step_done(d, RIP_STEP_ROUNDTRIP, t0, rc, err, text);
-	free(text);
-	rip_migrations_release(&theirs);
+	rc = run_paths(d, &note, err);
+	rc = step_done(d, RIP_STEP_ROUNDTRIP, t0, rc, err, note);
+	free(note);
 	return rc;
 }
 
@@ -411,7 +729,7 @@ static int step_smoke(struct drill *d, struct rip_err *err)
 	return step_done(d, RIP_STEP_SMOKE, t0, smoke(d, err), err, NULL);
 }
 
-/* The steps as JSON for the drills row. */
+/* The steps as JSON for the drills row; the round trip's with its paths. */
 static char *steps_json(const struct rip_drill_outcome *o)
 {
 	json_t *a = json_array();
@@ -419,11 +737,23 @@ static char *steps_json(const struct rip_drill_outcome *o)
 
 	for (size_t i = 0; i < RIP_STEP_N; i++) {
 		const struct rip_drill_step *s = &o->steps[i];
+		json_t *step, *from;
 
-		if (s->ran)
-			json_array_append_new(a, json_pack("{s:s, s:b, s:f, s:s?}",
-				"step", step_names[i], "ok", s->ok, "seconds",
-				s->seconds, "detail", s->detail));
+		if (!s->ran)
+			continue;
+		step = json_pack("{s:s, s:b, s:f, s:s?}", "step", step_names[i],
+			"ok", s->ok, "seconds", s->seconds, "detail", s->detail);
+		if (i == RIP_STEP_ROUNDTRIP && o->npaths) {
+			from = json_array();
+			for (size_t j = 0; j < o->npaths; j++)
+				if (o->paths[j].ran)
+					json_array_append_new(from, json_string(
+						o->paths[j].from ? o->paths[j].from : ""));
+			json_object_set_new(step, "from", from);
+			json_object_set_new(step, "unexercised", o->unexercised ?
+				json_string(o->unexercised) : json_null());
+		}
+		json_array_append_new(a, step);
 	}
 	text = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
@@ -533,11 +863,45 @@ done:
 	return rc;
 }
 
+/*
+ * Whether last, a drill of id, started from every release a rollback from
+ * id goes back to now (a deploy since may have moved it). A drill recorded
+ * before paths started from the cut-parent.
+ */
+static int covers(bool *out, const struct rip_config *cfg,
+	struct rip_store *store, const char *id, const struct rip_drill_rec *last,
+	struct rip_err *err)
+{
+	struct rip_strlist from = { 0 };
+	struct rip_release_rec rec;
+	struct rip_drill_path *v = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	*out = true;
+	if (!cfg->migrations.dir || !rip_drill_rec_from(&from, last))
+		goto done;
+	if ((rc = rip_state_release_get(&rec, store->state, id, err)) < 0)
+		goto done;
+	if (!from.n)
+		rip_strlist_push(&from, rec.parent ? rec.parent : "");
+	rc = rip_drill_paths(&v, &n, cfg, store, id, rec.parent, err);
+	rip_release_rec_release(&rec);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (v[i].rollback && !rip_strlist_has(&from, v[i].from))
+			*out = false;
+done:
+	rip_drill_paths_free(v, n);
+	rip_strlist_release(&from);
+	return rc;
+}
+
 int rip_drill_due(bool *due, const struct rip_config *cfg,
 	struct rip_store *store, const char *id, int64_t now,
 	struct rip_err *err)
 {
 	struct rip_drill_rec last;
+	bool covered = true;
 	int rc;
 
 	*due = true;
@@ -548,6 +912,9 @@ int rip_drill_due(bool *due, const struct rip_config *cfg,
 	if (last.seq)
 		*due = now < last.started || (uint64_t)(now - last.started) *
 			1000 >= cfg->drill.every_ms - cfg->drill.every_ms / 20;
+	if (last.seq && !*due &&
+	    (rc = covers(&covered, cfg, store, id, &last, err)) == 0)
+		*due = !covered;
 	rip_drill_rec_release(&last);
-	return 0;
+	return rc;
 }

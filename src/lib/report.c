@@ -162,12 +162,24 @@ json_t *rip_report_readiness_json(const struct rip_report *r)
 		const struct rip_readiness *x = &r->ready[i];
 		json_t *last = json_null(), *pass = json_null();
 
-		if (x->last.seq)
-			last = json_pack("{s:I, s:I, s:f, s:s?, s:s?, s:I}", "seq",
-				(json_int_t)x->last.seq, "started",
+		if (x->last.seq) {
+			struct rip_strlist from = { 0 };
+			json_t *f = json_null();
+
+			if (rip_drill_rec_from(&from, &x->last) && from.n) {
+				f = json_array();
+				for (size_t j = 0; j < from.n; j++)
+					json_array_append_new(f, *from.v[j] ?
+						json_string(from.v[j]) : json_null());
+			}
+			rip_strlist_release(&from);
+			last = json_pack("{s:I, s:I, s:f, s:s?, s:s?, s:I, s:o}",
+				"seq", (json_int_t)x->last.seq, "started",
 				(json_int_t)x->last.started, "seconds", x->last.seconds,
 				"result", x->last.result, "detail", x->last.detail,
-				"age_seconds", (json_int_t)(r->now - x->last.started));
+				"age_seconds", (json_int_t)(r->now - x->last.started),
+				"from", f);
+		}
 		if (x->last_pass)
 			pass = json_integer((json_int_t)x->last_pass);
 		json_array_append_new(list, json_pack("{s:s, s:I, s:b, s:b, s:b, "
@@ -431,6 +443,16 @@ static void section_drills(struct rip_buf *b, const struct rip_report *r)
 
 /* ---- readiness --------------------------------------------------------- */
 
+/* Whether drill d failed for downs that no path of it exercised. */
+static bool left_unexercised(const struct rip_drill_rec *d)
+{
+	char *u = rip_drill_rec_unexercised(d);
+	bool yes = u != NULL;
+
+	free(u);
+	return yes;
+}
+
 /* Why a release is (not) ready, in a few words. */
 static const char *ready_why(const struct rip_readiness *x)
 {
@@ -438,6 +460,9 @@ static const char *ready_why(const struct rip_readiness *x)
 		return "no: its artifact is not in the store";
 	if (!x->last.seq)
 		return "no: never drilled";
+	if (!rip_report_passed(&x->last) && left_unexercised(&x->last))
+		return "no: its last drill left downs a rollback runs "
+			"unexercised";
 	if (!rip_report_passed(&x->last))
 		return "no: its last drill failed";
 	if (!x->fresh)
@@ -456,6 +481,7 @@ static void readiness_row(struct rip_buf *b, const struct rip_report *r,
 		rip_report_utc(when, x->created, RIP_REPORT_MINUTES), x->artifact ? "ok" : "bad",
 		x->artifact ? "present" : "missing");
 	if (x->last.seq) {
+		struct rip_strlist from = { 0 };
 		char dur[32];
 
 		rip_dora_format_duration(dur, sizeof(dur),
@@ -463,6 +489,15 @@ static void readiness_row(struct rip_buf *b, const struct rip_report *r,
 		rip_buf_addf(b, "<td class=\"%s\">", rip_report_passed(&x->last) ? "ok" :
 			"bad");
 		esc(b, x->last.result);
+		if (rip_drill_rec_from(&from, &x->last) && from.n) {
+			char *text = rip_drill_from_text(&from);
+
+			rip_buf_adds(b, " (from ");
+			esc(b, text);
+			rip_buf_adds(b, ")");
+			free(text);
+		}
+		rip_strlist_release(&from);
 		if (x->last.detail) {
 			rip_buf_adds(b, ": ");
 			esc(b, x->last.detail);

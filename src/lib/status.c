@@ -33,6 +33,7 @@ void rip_status_release(struct rip_status *s)
 		free(t->rollback);
 		free(t->recorded_op);
 		rip_drill_rec_release(&t->rollback_drill);
+		rip_strlist_release(&t->drilled_from);
 		rip_switch_release(&t->pending);
 	}
 	free(s->targets);
@@ -90,9 +91,40 @@ static int read_record(struct rip_target_status *ts, struct rip_store *store,
 	return 0;
 }
 
+/*
+ * Whether the last drill of what ts runs started from where its rollback
+ * goes (DESIGN.md §6): a drill from the cut-parent alone may have undone
+ * nothing that the rollback's downs undo. A drill recorded before paths
+ * started from the cut-parent.
+ */
+static int read_exercised(struct rip_target_status *ts,
+	struct rip_store *store, struct rip_err *err)
+{
+	struct rip_drill_rec last;
+	struct rip_release_rec rec;
+	struct rip_err ignore = { 0 };
+	bool ran;
+	int rc;
+
+	if ((rc = rip_drill_last(&last, store->state, ts->current, false,
+			err)) < 0 || !last.seq)
+		return rc;
+	ran = rip_drill_rec_from(&ts->drilled_from, &last);
+	if (ran && !ts->drilled_from.n &&
+	    rip_state_release_get(&rec, store->state, ts->current,
+		    &ignore) == 0) {
+		rip_strlist_push(&ts->drilled_from, rec.parent ? rec.parent : "");
+		rip_release_rec_release(&rec);
+	}
+	ts->rollback_unexercised = ran &&
+		!rip_strlist_has(&ts->drilled_from, ts->rollback);
+	rip_drill_rec_release(&last);
+	return 0;
+}
+
 static int read_rollback(struct rip_target_status *ts,
 	struct rip_store *store, const struct rip_root_state *root,
-	struct rip_err *err)
+	bool migrations, struct rip_err *err)
 {
 	struct stat sb;
 	char *art;
@@ -103,6 +135,9 @@ static int read_rollback(struct rip_target_status *ts,
 		return rc;
 	if ((rc = rip_drill_last(&ts->rollback_drill, store->state,
 			ts->rollback, false, err)) < 0)
+		return rc;
+	if (migrations && ts->current &&
+	    (rc = read_exercised(ts, store, err)) < 0)
 		return rc;
 	art = rip_store_artifact_path(store, ts->rollback);
 	/* RIP_EFAIL is the refusal; a read error only loses the label */
@@ -120,7 +155,8 @@ static int read_rollback(struct rip_target_status *ts,
 }
 
 static int read_target(struct rip_target_status *ts, struct rip_store *store,
-	const struct rip_switches *pending, struct rip_err *err)
+	const struct rip_switches *pending, bool migrations,
+	struct rip_err *err)
 {
 	struct rip_root_state root;
 	struct rip_err why = { 0 };
@@ -133,7 +169,7 @@ static int read_target(struct rip_target_status *ts, struct rip_store *store,
 	ts->current = root.current ? rip_xstrdup(root.current) : NULL;
 	ts->extracted = root.extracted.n;
 	if (store && ((rc = read_record(ts, store, pending, err)) < 0 ||
-	    (rc = read_rollback(ts, store, &root, err)) < 0))
+	    (rc = read_rollback(ts, store, &root, migrations, err)) < 0))
 		rip_err_prefix(err, "target '%s'", ts->target->name);
 	rip_root_state_release(&root);
 	return rc;
@@ -174,7 +210,8 @@ int rip_status_read(struct rip_status *out, const struct rip_config *cfg,
 		struct rip_target_status *ts = &out->targets[out->n++];
 
 		ts->target = &cfg->targets[i];
-		rc = read_target(ts, store, &pending, err);
+		rc = read_target(ts, store, &pending,
+			cfg->migrations.dir != NULL, err);
 		out->drift |= ts->drift;
 		out->owed |= ts->pending.seq || ts->activate_owed;
 	}

@@ -99,6 +99,8 @@ expect_exit 1 "a stale drill is due again" rc drill --due
 check "v1 and v3 redone, not v2" test "$(grep -oE '^v[0-9]+' "$WORK/last.out" | tr '\n' ' ')" = "v1 v3 "
 printf 'CREATE INDEX orders_qty ON orders (qty);\n' > db/migrations/0005_qty_index.up.sql
 printf 'DROP INDEX orders_qty;\n' > db/migrations/0005_qty_index.down.sql
+# v4 also mends v3's down: a rollback of v4 to v2 (below) runs it
+printf 'DROP TABLE refunds;\nDROP INDEX orders_note;\n' > db/migrations/0004_refunds.down.sql
 echo 4.0.0 > VERSION && git add -A && git commit -qm v4 && rc -q cut --id v4 >/dev/null 2>&1
 rc -q drill v4 >/dev/null 2>&1
 sqlite3 .ripcord/state.db "DELETE FROM drills WHERE release = 'v3'; INSERT INTO drills (release, started, seconds, result, steps) VALUES ('v3', strftime('%s','now'), 1, 'pass', '[]')"
