@@ -984,17 +984,14 @@ static void drop_orphans(struct rip_layout_reader *r)
 	struct rip_migrations *m = r->out;
 	size_t k = 0;
 
+	/* every warning first, over the whole list: likely_up reads it all */
 	for (size_t i = 0; i < m->n; i++) {
-		struct rip_migration *mg = &m->v[i];
+		const struct rip_migration *mg = &m->v[i];
 		const struct rip_migration *u;
 		char *hint;
 
-		if (mg->up.text) {
-			if (k != i)
-				m->v[k] = *mg;
-			k++;
+		if (mg->up.text)
 			continue;
-		}
 		if ((u = likely_up(r, mg))) {
 			hint = pair_hint(r, u, true);
 			rip_warn("%s is a down migration without its up; left out "
@@ -1007,6 +1004,16 @@ static void drop_orphans(struct rip_layout_reader *r)
 				mg->down.file, hint);
 		}
 		free(hint);
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		struct rip_migration *mg = &m->v[i];
+
+		if (mg->up.text) {
+			if (k != i)
+				m->v[k] = *mg;
+			k++;
+			continue;
+		}
 		free(mg->version);
 		free(mg->name);
 		free(mg->id);
