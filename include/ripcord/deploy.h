@@ -58,6 +58,8 @@ struct rip_plan {
 				     and stopped the plan */
 	struct rip_strlist ran;   /* the ids of the ups or downs applied, in
 				     order (RIP_ACT_MIGRATE_*) */
+	struct rip_strlist ups;   /* deploy: the pending ups it will run,
+				     known before any runs */
 	bool exact;               /* the downs undo exactly undo, no more */
 	struct rip_strlist undo;
 	char *ahead;              /* deploy: the schema is ahead of the

@@ -60,11 +60,11 @@ json_t *cli_plan_json(const struct rip_plan *p, bool dry_run, int rc,
 	for (size_t i = 0; i < p->ran.n; i++)
 		json_array_append_new(ran, json_string(p->ran.v[i]));
 	/* the ups a deploy ran, or the downs a rollback ran, by name */
-	return json_pack("{s:s, s:s?, s:b, s:b, s:b, s:I, s:o, s:o, s:s?}",
+	return json_pack("{s:s?, s:s?, s:b, s:b, s:b, s:I, s:o, s:o, s:s?}",
 		"operation", p->op, "release", p->release, "resumed", p->resumed,
 		"dry_run", dry_run, "ok", rc == 0, "migrations",
-		(json_int_t)p->migrations, strcmp(p->op, "deploy") ? "downs" :
-		"ups", ran, "targets", targets, "error", rc ? error : NULL);
+		(json_int_t)p->migrations, p->op && !strcmp(p->op, "deploy") ?
+		"ups" : "downs", ran, "targets", targets, "error", rc ? error : NULL);
 }
 
 void cli_notify(const struct rip_config *cfg, const struct rip_store *store,

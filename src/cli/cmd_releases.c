@@ -257,7 +257,8 @@ static int rm(struct cli *cli, const struct rip_config *cfg,
 	}
 	if (!dry_run) {
 		rc = rip_gc_apply(&plan, store, NULL, NULL, err);
-		forget_metrics(cfg, id);
+		if (rc == 0) /* a release still there keeps its series */
+			forget_metrics(cfg, id);
 	}
 	if (cli->json)
 		cli_print_json(rm_json(&plan, id, dry_run, rc, err));

@@ -59,6 +59,7 @@ void rip_plan_release(struct rip_plan *p)
 	free(p->targets);
 	free(p->release);
 	rip_strlist_release(&p->ran);
+	rip_strlist_release(&p->ups);
 	rip_strlist_release(&p->undo);
 	free(p->ahead);
 	memset(p, 0, sizeof(*p));
@@ -187,6 +188,9 @@ static int plan_ups(struct rip_plan *p, const struct rip_config *cfg,
 	if (rc < 0)
 		return rc;
 	p->migrations = st.count[RIP_MIG_PENDING];
+	for (size_t i = 0; i < st.n; i++)
+		if (st.v[i].state == RIP_MIG_PENDING)
+			rip_strlist_push(&p->ups, st.v[i].id);
 	if (st.count[RIP_MIG_UNKNOWN])
 		note_ahead(p, &st, migs, id);
 	if (st.count[RIP_MIG_DIRTY] || st.count[RIP_MIG_CHANGED])
@@ -809,6 +813,7 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 	int64_t *seq;
 	char **why;
 	size_t k = 0, done = 0;
+	bool unsynced = false;
 	int rc = 0;
 
 	while (i + k < p->n && p->v[i + k].kind == RIP_ACT_SWITCH)
@@ -850,12 +855,20 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 			why[done] = rip_xasprintf("failed: %s", err->msg);
 		}
 	}
+	/* a failed sync fails the plan, but the links did move: they are
+	 * reported (and journaled) as switched, not as unchanged */
 	if (rc == 0 && (rc = rip_sync_roots(roots, done, err)) < 0)
-		for (size_t j = 0; j < done; j++)
-			why[j] = rip_xasprintf("failed: %s", err->msg);
-	for (size_t j = 0; j < done; j++)
-		if (!why[j])
-			find_report(p, p->v[i + j].target)->switched = true;
+		unsynced = true;
+	for (size_t j = 0; j < done; j++) {
+		struct rip_target_report *r;
+
+		if (why[j])
+			continue;
+		r = find_report(p, p->v[i + j].target);
+		r->switched = true;
+		if (unsynced)
+			set_text(&r->health, "switched, not synced");
+	}
 	for (size_t j = done; j < k; j++)
 		why[j] = rip_xstrdup("failed: not attempted (an earlier switch "
 			"failed)");
@@ -1205,6 +1218,28 @@ static void report_unchanged(struct rip_plan *p)
 	}
 }
 
+/*
+ * A plan that stopped with err: every target not switched says so, and
+ * err ends with the summary ("switched: 0/3; ..."), which a long error
+ * from the database must not push out of err's message: the error is cut
+ * visibly instead.
+ */
+static int stopped(struct rip_plan *p, int rc, struct rip_err *err)
+{
+	struct rip_buf sum = RIP_BUF_INIT;
+	char why[sizeof(err->msg)];
+	size_t room;
+
+	p->stopped = true;
+	report_unchanged(p);
+	rip_plan_summary(&sum, p);
+	room = sum.len + 3 < sizeof(why) ? sizeof(why) - sum.len - 2 : 1;
+	rip_copy_shown(why, room, err->msg);
+	rc = rip_err_set(err, rc, "%s; %s", why, sum.buf);
+	rip_buf_release(&sum);
+	return rc;
+}
+
 int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 	struct rip_store *store, rip_apply_fn fn, void *data,
 	struct rip_err *err)
@@ -1215,22 +1250,13 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 	char *result;
 	int rc;
 
-	if ((rc = rip_op_begin(&op, store->state, p->op, p->release, err)) < 0 ||
-	    (rc = rip_op_supersede(store->state, op, err)) < 0 ||
-	    (rc = settle_pending(p, store, err)) < 0)
-		return rc;
-	rc = apply_actions(p, cfg, store, fn, data, &soft_fail, err);
-	if (rc < 0) {
-		struct rip_buf sum = RIP_BUF_INIT;
-		char *why = rip_xstrdup(err->msg);
-
-		p->stopped = true;
-		report_unchanged(p);
-		rip_plan_summary(&sum, p);
-		rc = rip_err_set(err, rc, "%s; %s", why, sum.buf);
-		rip_buf_release(&sum);
-		free(why);
-	}
+	if ((rc = rip_op_begin(&op, store->state, p->op, p->release, err)) < 0)
+		return stopped(p, rc, err);
+	/* a failure before the first action changed nothing either */
+	if ((rc = rip_op_supersede(store->state, op, err)) < 0 ||
+	    (rc = settle_pending(p, store, err)) < 0 ||
+	    (rc = apply_actions(p, cfg, store, fn, data, &soft_fail, err)) < 0)
+		rc = stopped(p, rc, err);
 	if (!rc && soft_fail) {
 		struct rip_buf sum = RIP_BUF_INIT;
 

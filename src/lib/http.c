@@ -514,7 +514,8 @@ int rip_http_request(struct rip_http_result *out,
 done:
 	if (x.easy)
 		cu.curl_easy_cleanup(x.easy);
-	cu.curl_slist_free_all(headers);
+	if (headers) /* NULL also when libcurl could not be loaded */
+		cu.curl_slist_free_all(headers);
 	free(noproxy);
 	return error;
 }

@@ -173,13 +173,19 @@ static int switch_step(struct rip_rollout_run *r, bool *failed,
 		goto done;
 	}
 	if (rip_plan_deploy(&plan, r->cfg, r->store, r->ro.release, only, n,
-			&perr) < 0 ||
-	    rip_plan_apply(&plan, r->cfg, r->store, on_action, r, &perr) < 0)
+			&perr) < 0) {
 		*failed = true;
-	/* the ups this step applied, failed or not, are what an abort
-	 * undoes: recorded before anything else can happen */
-	if (plan.ran.n && (rc = note_applied(r, &plan.ran, gone, err)) < 0)
-		goto done;
+	} else {
+		/* the ups this step will run are what an abort undoes (those
+		 * of them still applied then): recorded before the first one
+		 * runs, so a kill in the middle cannot lose them */
+		if (plan.ups.n && (rc = note_applied(r, &plan.ups, gone,
+				err)) < 0)
+			goto done;
+		if (rip_plan_apply(&plan, r->cfg, r->store, on_action, r,
+				&perr) < 0)
+			*failed = true;
+	}
 	if (*failed) {
 		snprintf(r->gate, sizeof(r->gate), "switch");
 		r->target[0] = '\0';
