@@ -120,6 +120,23 @@ expect_exit 0 "rollout abort" rc rollout abort
 check "13.4: an abort of a rollout that applied nothing leaves 0004" test "$(db 'SELECT count(*) FROM ripcord_migrations')" = 4
 check "every target is back on v3" test "$(runs)" = "v3 v3 v3 v3"
 
+# an abort whose rollback cannot even be planned (the release it goes back
+# to was yanked) fails with a JSON document, not a crash (it dereferenced
+# the empty plan), and changes nothing
+expect_exit 0 "rollout start v4 --manual, once more" rc rollout start v4 --manual
+expect_exit 0 "yank v3, where an abort would go" rc releases yank v3 --reason "a test"
+"$RIPCORD" --json rollout abort >"$WORK/ab.json" 2>"$WORK/ab.err"; code=$?
+check "rollout abort --json that cannot plan its rollback exits 1, not a crash" test "$code" = 1
+check "... printing JSON documents only" python3 -c "
+import json
+for l in open('$WORK/ab.json'):
+    json.loads(l)"
+check "... and no target moved" test "$(runs)" = "v4 v3 v3 v3"
+check "... saying the rollback failed and what to run" grep -q "putting the targets back on v3 failed: .*run 'ripcord rollback --to v3'" "$WORK/ab.err"
+expect_exit 0 "unyank v3" rc releases unyank v3
+expect_exit 0 "then rollback --to v3 puts web-1 back" rc rollback --to v3 --no-migrate
+check "every target is back on v3 again" test "$(runs)" = "v3 v3 v3 v3"
+
 # ---- 13.8: deploy while a rollout is interrupted ---------------------------
 "$RIPCORD" rollout start v5 --bake 60s >/dev/null 2>&1 & bgpid=$!
 pids="$pids $bgpid"
