@@ -38,7 +38,11 @@ def count(log):
         ok = bad = skip = 0
         for l in out.splitlines():
             m = LEFT_OUT.match(l)
-            if m:
+            if m and not m.group(2).strip(' -:'):
+                bad += int(m.group(1))
+                print(f'failed: {name}: {l.strip()}: a skip that names no '
+                      'reason', file=sys.stderr)
+            elif m:
                 skip += int(m.group(1))
                 print(f'skipped: {name}: {m.group(1)}{m.group(2)}',
                       file=sys.stderr)

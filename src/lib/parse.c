@@ -96,15 +96,23 @@ int rip_parse_duration(uint64_t *out_ms, const char *s)
 
 int rip_parse_percent(double *out, const char *s)
 {
-	char *end;
+	static const char digits[] = "0123456789";
+	size_t n = strspn(s, digits), frac;
 	double v;
 
-	if (!isdigit((unsigned char)s[0]))
+	/* N or N.N, then '%': strtod alone would also take 0x10 and 1e1 */
+	if (!n)
+		return -1;
+	if (s[n] == '.') {
+		if (!(frac = strspn(s + n + 1, digits)))
+			return -1;
+		n += 1 + frac;
+	}
+	if (strcmp(s + n, "%"))
 		return -1;
 	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || strcmp(end, "%") || !isfinite(v) ||
-	    v < 0 || v > 100)
+	v = strtod(s, NULL);
+	if (errno || !isfinite(v) || v < 0 || v > 100)
 		return -1;
 	*out = v / 100.0;
 	return 0;

@@ -11,6 +11,7 @@
  * numbers are printed with "%.1f" and never depend on a locale, so the
  * same data give the same bytes.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,8 @@ static double nice_step(double max)
 static void time_axis(struct rip_buf *b, const struct chart *c)
 {
 #define H 3600LL
+/* the drill chart's axis ends here, whatever a damaged record says */
+#define REPORT_MAX_SECONDS (7 * 86400.0)
 #define D 86400LL
 	static const int64_t steps[] = { H, 3 * H, 6 * H, 12 * H, D, 2 * D,
 		7 * D, 14 * D, 28 * D, 91 * D, 182 * D, 364 * D, 728 * D };
@@ -117,7 +120,8 @@ static void value_axis(struct rip_buf *b, const struct chart *c, double step,
 {
 	rip_buf_addf(b, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
 		"y2=\"%d\"/>\n", c->l, c->t, c->l, c->h - c->b);
-	for (int i = 0; c->y0 + i * step <= c->y1 + step / 1000; i++) {
+	for (int i = 0; i <= 100 && c->y0 + i * step <= c->y1 + step / 1000;
+	     i++) {
 		double v = c->y0 + i * step, y = py(c, v);
 
 		rip_buf_addf(b, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" "
@@ -265,9 +269,13 @@ void rip_report_svg_drills(struct rip_buf *b, const struct rip_report *r)
 	struct rip_strlist names = { 0 };
 	double max = 0, step;
 
+	/* a week at most: a duration past that (or not finite), from a
+	 * damaged state.db, must not make the axis endless */
 	for (size_t i = 0; i < r->n_drills; i++)
 		if (r->drills[i].seconds > max)
 			max = r->drills[i].seconds;
+	if (!isfinite(max) || max > REPORT_MAX_SECONDS)
+		max = REPORT_MAX_SECONDS;
 	step = nice_step(max > 0 ? max : 1);
 	c.y1 = step * (double)(size_t)(max / step + 1);
 	series_names(&names, r);

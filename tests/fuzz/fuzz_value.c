@@ -14,11 +14,13 @@
  *   duration  "<N>ms" and "<d>d<h>h<m>m<s>s<ms>ms" give the same
  *             milliseconds; the text twice is twice the time, or refused
  *             exactly when that overflows 64 bits
- *   percent   in [0, 1]; "%.17g%%" of it reads back within 4 ulps of 1
+ *   percent   in [0, 1]; spelt N.N% (17 significant digits, fixed
+ *             notation: the parser takes no exponent) it reads back
+ *             within 4 ulps
  *             (unless it is subnormal)
  *   bool      only yes/true/on/1 and no/false/off/0, in any case
  *   steps     increasing, in (0, 1], ending at exactly 1; a refusal
- *             leaves nothing allocated; "%.17g%%, ..." reads back
+ *             leaves nothing allocated; spelt so, ", "-joined, reads back
  *   lists     items trimmed, non-empty, without a comma; joined with
  *             ", " they split into the same list
  * For rip_edit_distance, the input's first line and the rest are two
@@ -97,10 +99,23 @@ static bool near(double a, double b)
 	return fabs(a - b) <= 4 * DBL_EPSILON;
 }
 
+/* pct with 17 significant digits in fixed notation, then '%': the
+ * parser takes N or N.N only, never an exponent */
+static void spell_percent(char *out, size_t n, double pct)
+{
+	int decimals = pct > 0 ? 17 - (int)floor(log10(pct)) : 1;
+
+	if (decimals < 1)
+		decimals = 1;
+	if (decimals > 340)
+		decimals = 340;
+	snprintf(out, n, "%.*f%%", decimals, pct);
+}
+
 static void percent(const char *s)
 {
 	double v, again;
-	char spelt[64];
+	char spelt[400];
 
 	if (rip_parse_percent(&v, s) < 0)
 		return;
@@ -108,7 +123,7 @@ static void percent(const char *s)
 	/* a subnormal spelling is one strtod may refuse (ERANGE) */
 	if (v > 0 && v < DBL_MIN)
 		return;
-	snprintf(spelt, sizeof(spelt), "%.17g%%", v * 100);
+	spell_percent(spelt, sizeof(spelt), v * 100);
 	FUZZ_CHECK(rip_parse_percent(&again, spelt) == 0 && near(again, v));
 }
 
@@ -145,11 +160,14 @@ static void steps(const char *s)
 	}
 	FUZZ_CHECK(st.n > 0 && st.v[st.n - 1] == 1.0);
 	for (size_t i = 0; i < st.n; i++) {
+		char spelt[400];
+
 		FUZZ_CHECK(st.v[i] > 0 && st.v[i] <= 1);
 		FUZZ_CHECK(i == 0 || st.v[i] > st.v[i - 1]);
 		close = close || (i && near(st.v[i], st.v[i - 1])) ||
 			st.v[i] < DBL_MIN;
-		rip_buf_addf(&b, "%s%.17g%%", i ? ", " : "", st.v[i] * 100);
+		spell_percent(spelt, sizeof(spelt), st.v[i] * 100);
+		rip_buf_addf(&b, "%s%s", i ? ", " : "", spelt);
 	}
 	/* steps an ulp apart may round to one spelling, and a subnormal
 	 * step's spelling may be out of strtod's range */

@@ -73,6 +73,15 @@ static void test_percent(void **state)
 	assert_int_equal(rip_parse_percent(&v, "nan%"), -1);
 	assert_int_equal(rip_parse_percent(&v, "5 %"), -1);
 	assert_int_equal(rip_parse_percent(&v, ".5%"), -1);
+	/* only decimal N or N.N: strtod's other spellings are refused */
+	assert_int_equal(rip_parse_percent(&v, "0x10%"), -1);
+	assert_int_equal(rip_parse_percent(&v, "0x1p-2%"), -1);
+	assert_int_equal(rip_parse_percent(&v, "1e1%"), -1);
+	assert_int_equal(rip_parse_percent(&v, "1.5e1%"), -1);
+	assert_int_equal(rip_parse_percent(&v, "5.%"), -1);
+	assert_int_equal(rip_parse_percent(&v, "5.5.5%"), -1);
+	assert_int_equal(rip_parse_percent(&v, "12.25%"), 0);
+	assert_true(v > 0.12249 && v < 0.12251);
 }
 
 static void test_steps(void **state)
