@@ -131,14 +131,15 @@ static void boolean(const char *s)
 {
 	static const char *const words[] = { "yes", "true", "on", "1",
 		"no", "false", "off", "0" };
-	char lower[8];
+	char lower[8] = "";
 	size_t len = strlen(s);
 	bool v;
 
 	if (rip_parse_bool(&v, s) < 0)
 		return;
 	FUZZ_CHECK(len < sizeof(lower));
-	for (size_t i = 0; i <= len; i++)
+	/* bounded by lower itself: gcc -O3 does not see FUZZ_CHECK end it */
+	for (size_t i = 0; i + 1 < sizeof(lower) && s[i]; i++)
 		lower[i] = (char)tolower((unsigned char)s[i]);
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(words); i++)
 		if (!strcmp(lower, words[i])) {
