@@ -60,6 +60,7 @@ int cmd_gc(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_drill(struct cli *cli, int argc, char **argv);
 int cmd_rollout(struct cli *cli, int argc, char **argv);
+int cmd_agent(struct cli *cli, int argc, char **argv);
 
 /* Prints err as "ripcord: error: ..." and returns its exit code. */
 int cli_fail(const struct rip_err *err, int code);

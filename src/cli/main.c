@@ -42,6 +42,7 @@ static const struct {
 	{ "drill", cmd_drill, "test-restore releases: prove each rollback" },
 	{ "gc", cmd_gc, "delete releases beyond keep, never the rollback" },
 	{ "report", cmd_report, "a self-contained HTML report with charts" },
+	{ "agent", cmd_agent, NULL }, /* hidden: run by a remote ripcord */
 };
 
 static void usage(FILE *f)
@@ -49,7 +50,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: ripcord [-C DIR] [-c FILE] [--json] [-q | -v] "
 		"COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		if (commands[i].summary)
+			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nsee ripcord(1) and ripcord-COMMAND(1)\n");
 }
 
