@@ -24,7 +24,7 @@ build=${build:-$PWD/build-fuzz}
 secs=${FUZZ_SECONDS:-20}
 jobs=${FUZZ_JOBS:-2}
 merge=${FUZZ_MERGE:-0}
-read -r -a targets <<<"${FUZZ_TARGETS:-artifact config extract gate layout lint manifest migname value}"
+read -r -a targets <<<"${FUZZ_TARGETS:-agent_proto artifact config extract gate layout lint manifest migname value}"
 
 corpus_of() { case $1 in extract) echo artifact ;; *) echo "$1" ;; esac; }
 dict_of() {
