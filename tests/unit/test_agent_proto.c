@@ -323,6 +323,65 @@ static void test_serve_inspect_switch_remove(void **state)
 	rip_buf_release(&in);
 }
 
+/* agent.ini: missing, malformed, and the roots it allows */
+static void test_conf_and_roots(void **state)
+{
+	static const struct { const char *text, *msg; } bad[] = {
+		{ "[agent]\nroots = srv/a\n", "agent.ini:2: root 'srv/a' is not "
+			"an absolute path" },
+		{ "[agnet]\nroots = /srv\n", "agent.ini:2: unknown section "
+			"'agnet'" },
+		{ "[agent]\nroot = /srv\n", "agent.ini:2: unknown key 'root' in "
+			"[agent]" },
+		{ "[agent]\nroots\n", "agent.ini:2:" },
+	};
+	struct rip_agent_conf c;
+	struct rip_err err = { 0 };
+	char ini[512], top[512], link[512], text[1200];
+
+	snprintf(ini, sizeof(ini), "%s", tpath(state, "agent.ini"));
+	assert_int_equal(rip_agent_conf_load(&c, ini, &err), 0);
+	assert_int_equal(c.roots.n, 0);    /* missing: any root */
+	assert_int_equal(rip_agent_root_allowed(&c, "/", &err), 0);
+	assert_int_equal(rip_agent_root_allowed(&c, "tmp", &err), RIP_EUSAGE);
+	assert_int_equal(rip_agent_root_allowed(&c, "/nonexistent/x", &err),
+		RIP_ENOTFOUND);
+	rip_agent_conf_release(&c);
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(bad); i++) {
+		write_text(ini, bad[i].text);
+		assert_int_equal(rip_agent_conf_load(&c, ini, &err), RIP_ECONFIG);
+		if (!strstr(err.msg, bad[i].msg))
+			fail_msg("'%s' lacks '%s'", err.msg, bad[i].msg);
+		assert_int_equal(c.roots.n, 0);
+	}
+
+	snprintf(top, sizeof(top), "%s", tpath(state, "srv"));
+	assert_int_equal(mkdir(top, 0755), 0);
+	assert_int_equal(mkdir(tpath(state, "srv/a"), 0755), 0);
+	assert_int_equal(mkdir(tpath(state, "srv/a/b"), 0755), 0);
+	assert_int_equal(mkdir(tpath(state, "srv/ab"), 0755), 0);
+	assert_int_equal(mkdir(tpath(state, "elsewhere"), 0755), 0);
+	snprintf(link, sizeof(link), "%s", tpath(state, "srv/a/out"));
+	assert_int_equal(symlink("../../elsewhere", link), 0);
+	snprintf(text, sizeof(text), "; roots\n[agent]\nroots = %s/a, "
+		"/nonexistent\n", top);
+	write_text(ini, text);
+	assert_int_equal(rip_agent_conf_load(&c, ini, &err), 0);
+	assert_int_equal(c.roots.n, 2);
+	snprintf(text, sizeof(text), "%s/a", top);
+	assert_int_equal(rip_agent_root_allowed(&c, text, &err), 0);
+	snprintf(text, sizeof(text), "%s/a/b/", top);
+	assert_int_equal(rip_agent_root_allowed(&c, text, &err), 0);
+	snprintf(text, sizeof(text), "%s/ab", top);   /* a prefix, not below */
+	assert_int_equal(rip_agent_root_allowed(&c, text, &err), RIP_ESECURITY);
+	assert_non_null(strstr(err.msg, "is not allowed here"));
+	assert_int_equal(rip_agent_root_allowed(&c, link, &err), RIP_ESECURITY);
+	snprintf(text, sizeof(text), "%s/a/../ab", top);
+	assert_int_equal(rip_agent_root_allowed(&c, text, &err), RIP_ESECURITY);
+	assert_int_equal(rip_agent_root_allowed(&c, top, &err), RIP_ESECURITY);
+	rip_agent_conf_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +400,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_serve_handshake_first,
 			tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_inspect_switch_remove,
+			tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_conf_and_roots,
 			tmpdir_setup, tmpdir_teardown),
 	};
 
