@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <ftw.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 
 #include "ripcord/buf.h"
 #include "ripcord/err.h"
@@ -86,6 +88,30 @@ static inline int count_entries(const char *dir)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* Runs git -C dir a1 [a2 [a3]] (NULL ends the list) as user t, output
+ * thrown away; fails the test unless it exits 0. */
+static inline void git_quiet(const char *dir, const char *a1,
+	const char *a2, const char *a3)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const char *argv[] = { "git", "-C", dir, "-c", "user.name=t",
+			"-c", "user.email=t@example.invalid", a1, a2, a3, NULL };
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execvp("git", (char *const *)argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		fail_msg("git %s %s failed", a1, a2 ? a2 : "");
 }
 
 /* Asserts err's message contains needle, printing it when not. */

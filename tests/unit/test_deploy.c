@@ -435,15 +435,6 @@ static void spawn(const char *const *argv)
 	}
 }
 
-static void git(const char *dir, const char *a1, const char *a2,
-	const char *a3)
-{
-	const char *argv[] = { "git", "-C", dir, "-c", "user.name=t",
-		"-c", "user.email=t@example.invalid", a1, a2, a3, NULL };
-
-	spawn(argv);
-}
-
 /* The activate hook; it kills the applying process when targets/die
  * exists, as SIGKILL would in the middle of the hooks. */
 static const char hook[] =
@@ -487,8 +478,8 @@ static void cut(void **state, const struct release *r)
 		snprintf(name, sizeof(name), "db/migrations/%s.down.sql", r->mig);
 		write_text(tpath(state, name), r->down);
 	}
-	git(f->tmp.path, "add", "-A", NULL);
-	git(f->tmp.path, "commit", "-qm", r->id);
+	git_quiet(f->tmp.path, "add", "-A", NULL);
+	git_quiet(f->tmp.path, "commit", "-qm", r->id);
 	if (rip_cut(&res, f->cfg, &opts, &err) < 0)
 		fail_msg("cut %s: %s", r->id, err.msg);
 	rip_cut_result_release(&res);
@@ -546,7 +537,7 @@ static int group_setup(void **state)
 	f = calloc(1, sizeof(*f));
 	if (fx_open(f, state) < 0)
 		return -1;
-	git(f->tmp.path, "init", "-q", ".");
+	git_quiet(f->tmp.path, "init", "-q", ".");
 	write_text(tpath(state, ".gitignore"),
 		".ripcord/\ntargets/\napp.db*\n");
 	assert_int_equal(mkdir(tpath(state, "hooks"), 0755), 0);

@@ -337,28 +337,6 @@ static void test_rec_from(void **state)
 	rip_strlist_release(&from);
 }
 
-static void git(const char *dir, const char *a1, const char *a2,
-	const char *a3)
-{
-	int status;
-	pid_t pid = fork();
-
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		const char *argv[] = { "git", "-C", dir, "-c", "user.name=t",
-			"-c", "user.email=t@example.invalid", a1, a2, a3, NULL };
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		dup2(null, 2);
-		execvp("git", (char *const *)argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		fail_msg("git %s %s failed", a1, a2 ? a2 : "");
-}
-
 /* Opens of path reported by the inotify instance fd since the last call. */
 static int opens(int fd)
 {
@@ -390,14 +368,14 @@ static void test_one_read(void **state)
 
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(chdir(t->path), 0);  /* cut finds the repository */
-	git(t->path, "init", "-q", ".");
+	git_quiet(t->path, "init", "-q", ".");
 	write_text(tpath(state, ".gitignore"), ".ripcord/\n");
 	write_text(tpath(state, "app.txt"), "hello\n");
 	assert_int_equal(mkdir(tpath(state, "db"), 0755), 0);
 	write_text(tpath(state, "db/1_init.up.sql"), "CREATE TABLE t (id int);\n");
 	write_text(tpath(state, "db/1_init.down.sql"), "DROP TABLE t;\n");
-	git(t->path, "add", "-A", NULL);
-	git(t->path, "commit", "-qm", "r1");
+	git_quiet(t->path, "add", "-A", NULL);
+	git_quiet(t->path, "commit", "-qm", "r1");
 	snprintf(text, sizeof(text), "[project]\nname = t\n[migrations]\n"
 		"dir = db\nformat = golang-migrate\ndriver = sqlite\n");
 	if (rip_config_parse(&cfg, text, "ripcord.ini", t->path, &err) < 0)

@@ -46,29 +46,6 @@ static struct fx *fx_of(void **state)
 	return *state;
 }
 
-/* Runs git with args in dir, quietly; fails the test unless it exits 0. */
-static void git(const char *dir, const char *a1, const char *a2,
-	const char *a3)
-{
-	int status;
-	pid_t pid = fork();
-
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		const char *argv[] = { "git", "-C", dir, "-c", "user.name=t",
-			"-c", "user.email=t@example.invalid", a1, a2, a3, NULL };
-		int null = open("/dev/null", O_WRONLY);
-
-		dup2(null, 1);
-		dup2(null, 2);
-		execvp("git", (char *const *)argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		fail_msg("git %s %s failed", a1, a2 ? a2 : "");
-}
-
 static void load(struct fx *f, bool migrations)
 {
 	struct rip_err err = { 0 };
@@ -100,7 +77,7 @@ static int setup(void **state)
 	assert_non_null(getcwd(f->cwd, sizeof(f->cwd)));
 	/* cut opens the repository around the working folder first */
 	assert_int_equal(chdir(f->dir), 0);
-	git(f->dir, "init", "-q", ".");
+	git_quiet(f->dir, "init", "-q", ".");
 	write_text(tpath(state, ".gitignore"), ".ripcord/\ntargets/\nvar/\n");
 	assert_int_equal(mkdir(tpath(state, "db"), 0755), 0);
 	assert_int_equal(mkdir(tpath(state, "var"), 0755), 0);
@@ -147,8 +124,8 @@ static void cut(void **state, const char *id)
 	char *art;
 
 	write_text(tpath(state, "VERSION"), id);
-	git(f->dir, "add", "-A", NULL);
-	git(f->dir, "commit", "-qm", id);
+	git_quiet(f->dir, "add", "-A", NULL);
+	git_quiet(f->dir, "commit", "-qm", id);
 	if (rip_cut(&res, f->cfg, &opts, &err) < 0)
 		fail_msg("cut %s: %s", id, err.msg);
 	rip_cut_result_release(&res);
