@@ -39,6 +39,13 @@ void rip_sha1_release(struct rip_sha1 *s);
 
 void rip_sha256(unsigned char out[RIP_SHA256_LEN], const void *data,
 	size_t len);
+/*
+ * SHA-256 of what fd holds from its current offset to its end (fd is left
+ * there, open); path names it in errors. Returns 0 or RIP_EIO.
+ */
+RIP_MUST_CHECK int rip_sha256_fd(unsigned char out[RIP_SHA256_LEN], int fd,
+	const char *path, struct rip_err *err);
+
 /* SHA-256 of a file's contents. */
 RIP_MUST_CHECK int rip_sha256_file(unsigned char out[RIP_SHA256_LEN],
 	const char *path, struct rip_err *err);

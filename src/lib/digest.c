@@ -90,16 +90,12 @@ void rip_sha256(unsigned char out[RIP_SHA256_LEN], const void *data,
 	rip_sha256_final(out, &s);
 }
 
-int rip_sha256_file(unsigned char out[RIP_SHA256_LEN], const char *path,
-	struct rip_err *err)
+int rip_sha256_fd(unsigned char out[RIP_SHA256_LEN], int fd,
+	const char *path, struct rip_err *err)
 {
 	unsigned char chunk[65536];
 	struct rip_sha256 s;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return rip_err_errno(err, errno == ENOENT ? RIP_ENOTFOUND : RIP_EIO,
-			"cannot open '%s'", path);
 	rip_sha256_init(&s);
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -108,16 +104,27 @@ int rip_sha256_file(unsigned char out[RIP_SHA256_LEN], const char *path,
 			continue;
 		if (n < 0) {
 			rip_sha256_release(&s);
-			close(fd);
 			return rip_err_errno(err, RIP_EIO, "cannot read '%s'", path);
 		}
 		if (n == 0)
 			break;
 		rip_sha256_update(&s, chunk, (size_t)n);
 	}
-	close(fd);
 	rip_sha256_final(out, &s);
 	return 0;
+}
+
+int rip_sha256_file(unsigned char out[RIP_SHA256_LEN], const char *path,
+	struct rip_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return rip_err_errno(err, errno == ENOENT ? RIP_ENOTFOUND : RIP_EIO,
+			"cannot open '%s'", path);
+	rc = rip_sha256_fd(out, fd, path, err);
+	close(fd);
+	return rc;
 }
 
 void rip_hex(char *out, const unsigned char *bytes, size_t len)

@@ -245,31 +245,6 @@ static int check_entries(struct check *k)
 	return rc ? rc : check_listed(k);
 }
 
-/* SHA-256 of what fd holds from its start; fd is left at its end. */
-static int hash_fd(unsigned char digest[RIP_SHA256_LEN], int fd,
-	const char *path, struct rip_err *err)
-{
-	unsigned char chunk[1 << 16];
-	struct rip_sha256 s;
-
-	rip_sha256_init(&s);
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rip_sha256_release(&s);
-			return rip_err_errno(err, RIP_EIO, "cannot read '%s'", path);
-		}
-		if (n == 0)
-			break;
-		rip_sha256_update(&s, chunk, (size_t)n);
-	}
-	rip_sha256_final(digest, &s);
-	return 0;
-}
-
 /*
  * The cheap checks first: the file's digest against state.db and its
  * signature, before a byte of a possibly hostile archive is parsed.
@@ -280,7 +255,7 @@ static int check_outside(struct rip_verify_result *out, int fd,
 {
 	int rc;
 
-	if ((rc = hash_fd(digest, fd, path, err)) < 0)
+	if ((rc = rip_sha256_fd(digest, fd, path, err)) < 0)
 		return rc;
 	rip_hex(out->sha256, digest, RIP_SHA256_LEN);
 	if (expect_sha256 && strcmp(expect_sha256, out->sha256))
