@@ -93,9 +93,14 @@ RIP_MUST_CHECK int rip_release_migrations(struct rip_migrations *out,
  * The migrations of every release in the store, newest release first:
  * where the downs are. An artifact that fails verification is skipped
  * with a warning, so one damaged release never blocks a rollback whose
- * downs others carry.
+ * downs others carry. enough (may be NULL: read them all) is told of each
+ * migration added; once it has returned true, no older release is read
+ * (nor verified).
  */
+typedef bool (*rip_sources_enough_fn)(void *data,
+	const struct rip_migration *added);
 RIP_MUST_CHECK int rip_release_all_migrations(struct rip_migrations *out,
-	struct rip_store *store, const char *verify_key, struct rip_err *err);
+	struct rip_store *store, const char *verify_key,
+	rip_sources_enough_fn enough, void *data, struct rip_err *err);
 
 #endif

@@ -257,7 +257,7 @@ static int do_down(struct mig *g, const char *to)
 	if ((rc = mig_setup(g, "migrate down", true)) < 0 ||
 	    (rc = load(g, to, &keep)) < 0 ||
 	    (rc = rip_release_all_migrations(&sources, g->store,
-		    g->cfg->package.verify_key, &g->err)) < 0 ||
+		    g->cfg->package.verify_key, NULL, NULL, &g->err)) < 0 ||
 	    (rc = rip_migrate_open(&g->db, g->cfg, &g->err)) < 0) {
 		rc = cli_fail(&g->err, rc);
 		goto out;

@@ -450,78 +450,62 @@ static int rollback_dest(char **out, struct rip_plan *p,
 
 /* Marks the applied migrations not yet matched that are g, with g's
  * checksum, as matched; returns how many it marked. */
-static size_t match_needed(const struct rip_mig_status *st, bool *matched,
-	const struct rip_migration *g)
+/* The applied migrations a rollback's downs still need a source for. */
+struct needed {
+	const struct rip_mig_status *st;
+	bool *matched;            /* per st->v: has its source, or needs none */
+	size_t left;
+};
+
+/* rip_sources_enough_fn: g is the source of the applied rows it matches
+ * by id and recorded checksum; true once every row has one. */
+static bool match_needed(void *data, const struct rip_migration *g)
 {
+	struct needed *nd = data;
 	char hex[RIP_SHA256_HEX];
-	size_t n = 0;
 
 	rip_hex(hex, g->checksum, RIP_SHA256_LEN);
-	for (size_t i = 0; i < st->n; i++)
-		if (!matched[i] && !strcmp(st->v[i].id, g->id) &&
-		    !strcmp(st->v[i].recorded, hex)) {
-			matched[i] = true;
-			n++;
+	for (size_t i = 0; i < nd->st->n; i++)
+		if (!nd->matched[i] && !strcmp(nd->st->v[i].id, g->id) &&
+		    !strcmp(nd->st->v[i].recorded, hex)) {
+			nd->matched[i] = true;
+			nd->left--;
 		}
-	return n;
+	return nd->left == 0;
 }
 
 /*
  * Where the downs of a rollback to keep come from: the migrations of the
- * store's releases, newest release first, as rip_release_all_migrations
- * reads them, but verified one release at a time and only until every
- * applied migration that keep does not carry has a source with its
- * recorded checksum (the one rip_migrate_down prefers). A migration whose
- * newer releases carry a changed version reads on to the release it was
- * applied from; one that no release carries with its checksum reads them
- * all, as before: the down chosen is the same either way. Nothing to undo
- * verifies nothing. A release that fails verification is skipped with a
- * warning, so one damaged artifact never blocks a rollback.
+ * store's releases, newest release first (rip_release_all_migrations),
+ * but only until every applied migration that keep does not carry has a
+ * source with its recorded checksum (the one rip_migrate_down prefers). A
+ * migration whose newer releases carry a changed version reads on to the
+ * release it was applied from; one that no release carries with its
+ * checksum reads them all, as before: the down chosen is the same either
+ * way. Nothing to undo verifies nothing.
  */
 static int down_sources(struct rip_migrations *out, struct rip_migrate *m,
 	const struct rip_migrations *keep, struct rip_store *store,
 	const char *verify_key, struct rip_err *err)
 {
-	struct rip_release_rec *v = NULL;
 	struct rip_mig_status st;
-	bool *matched;
-	size_t n = 0, left = 0;
+	struct needed nd = { &st, NULL, 0 };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = rip_migrate_status(&st, m, keep, err)) < 0)
 		return rc;
-	matched = rip_xcalloc(st.n + 1, sizeof(*matched));
+	nd.matched = rip_xcalloc(st.n + 1, sizeof(*nd.matched));
 	for (size_t i = 0; i < st.n; i++) {
-		matched[i] = st.v[i].state == RIP_MIG_PENDING ||
+		nd.matched[i] = st.v[i].state == RIP_MIG_PENDING ||
 			rip_migrations_find(keep, st.v[i].id);
-		left += !matched[i];
+		nd.left += !nd.matched[i];
 	}
-	if (left && (rc = rip_state_release_list(&v, &n, store->state,
-			err)) < 0)
-		goto done;
-	for (size_t i = n; left && i-- > 0; ) {
-		struct rip_migrations one;
-		struct rip_err skip = { 0 };
-
-		if (rip_release_migrations(&one, store, v[i].id, verify_key,
-				&skip) < 0) {
-			rip_warn("release %s is not used as a source of downs: %s",
-				v[i].id, skip.msg);
-			continue;
-		}
-		for (size_t j = 0; j < one.n; j++) {
-			left -= match_needed(&st, matched, &one.v[j]);
-			*rip_migrations_add(out) = one.v[j];
-		}
-		free(one.v);
-	}
-done:
-	rip_release_recs_free(v, n);
-	free(matched);
+	if (nd.left)
+		rc = rip_release_all_migrations(out, store, verify_key,
+			match_needed, &nd, err);
+	free(nd.matched);
 	rip_mig_status_release(&st);
-	if (rc < 0)
-		rip_migrations_release(out);
 	return rc;
 }
 

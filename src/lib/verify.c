@@ -444,16 +444,18 @@ int rip_verify_release_sink(struct rip_verify_result *out,
 }
 
 int rip_release_all_migrations(struct rip_migrations *out,
-	struct rip_store *store, const char *verify_key, struct rip_err *err)
+	struct rip_store *store, const char *verify_key,
+	rip_sources_enough_fn enough, void *data, struct rip_err *err)
 {
 	struct rip_release_rec *v;
+	bool done = false;
 	size_t n;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = rip_state_release_list(&v, &n, store->state, err)) < 0)
 		return rc;
-	for (size_t i = n; i-- > 0; ) {
+	for (size_t i = n; !done && i-- > 0; ) {
 		struct rip_migrations one;
 		struct rip_err skip = { 0 };
 
@@ -463,8 +465,11 @@ int rip_release_all_migrations(struct rip_migrations *out,
 				v[i].id, skip.msg);
 			continue;
 		}
-		for (size_t j = 0; j < one.n; j++)
+		for (size_t j = 0; j < one.n; j++) {
 			*rip_migrations_add(out) = one.v[j];
+			if (enough && enough(data, &one.v[j]))
+				done = true;
+		}
 		free(one.v);
 	}
 	rip_release_recs_free(v, n);
