@@ -55,8 +55,9 @@ size_t rip_fp_diff(struct rip_buf *out, const struct rip_fingerprint *a,
 /*
  * Opens the window in which a timestamp literal in a view or a default
  * counts as a "now" frozen at its creation, which non-strict readers
- * compare as a placeholder (fp_read.h). Without a call it opens when the
- * process starts; a drill may call it when its round trip begins.
+ * compare as a placeholder (fp_read.h): from now until a fingerprint is
+ * read. rip_roundtrip_run opens it as it begins; until a first call no
+ * literal counts as frozen (a production schema was made long before).
  */
 void rip_fp_window_open(void);
 

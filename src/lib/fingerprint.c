@@ -14,6 +14,7 @@
  * Tuned for schemas of hundreds to a few thousand objects: everything is
  * in memory and sorted once.
  */
+#include <math.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -387,13 +388,7 @@ void rip_fp_sql(struct rip_buf *out, const char *sql, bool fold)
  * SQL scanner (careful reading: words, numbers, strings).
  */
 
-static struct timespec window_start;
-
-/* The window opens when ripcord starts unless the caller opens it later. */
-__attribute__((constructor)) static void window_at_start(void)
-{
-	clock_gettime(CLOCK_REALTIME, &window_start);
-}
+static struct timespec window_start;   /* zero: never opened */
 
 void rip_fp_window_open(void)
 {
@@ -406,6 +401,13 @@ void rip_fp_window_init(struct rip_fp_window *w, double server_now,
 	struct timespec now;
 	double local_now, opened;
 
+	if (!window_start.tv_sec) {
+		/* no round trip opened one: no literal is a frozen "now" */
+		w->lo = INFINITY;
+		w->hi = -INFINITY;
+		w->offset[0] = w->offset[1] = 0;
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	local_now = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 	opened = (double)window_start.tv_sec +

@@ -792,6 +792,8 @@ int rip_roundtrip_run(struct rip_roundtrip *out,
 	struct rt t;
 	int rc, rc2;
 
+	/* a "now" frozen by the ups this round trip runs is no difference */
+	rip_fp_window_open();
 	memset(out, 0, sizeof(*out));
 	memset(&t, 0, sizeof(t));
 	t.o = o;
