@@ -34,3 +34,22 @@ err_has() {
 }
 done_testing() { echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }
 rc() { "$RIPCORD" "$@"; }
+
+# shop_fleet N [LINE]: the quickstart app (examples/shop) as a git repo in
+# $repo, the current folder from then on, and $WORK/base.ini: its config
+# without signing and with N targets web-1..web-N, each with a health URL
+# on port $port1 + K - 1 (picked at random) and LINE, when given.
+shop_fleet() {
+  local n=$1 line=${2:-} i
+  repo=$WORK/shop
+  cp -r "$SOURCE_ROOT/examples/shop" "$repo"
+  cd "$repo" && git init -q .
+  printf 'keys/\n.ripcord/\nvar/\ntargets/\n' > .gitignore
+  port1=$((20000 + RANDOM % 20000))
+  sed '/signing_key\|verify_key/d; /^\[target/,$d' ripcord.ini > "$WORK/base.ini"
+  for i in $(seq 1 "$n"); do
+    printf '[target "web-%s"]\nroot = targets/web-%s\nhealth = http://127.0.0.1:%s/healthz\n%s\n' \
+      "$i" "$i" $((port1 + i - 1)) "${line:+$line
+}" >> "$WORK/base.ini"
+  done
+}

@@ -10,18 +10,9 @@
 # is JSON and the last one says how it ended.
 . "$(dirname "$0")/lib.sh"
 
-repo=$WORK/shop
-cp -r "$SOURCE_ROOT/examples/shop" "$repo"
-cd "$repo" && git init -q .
-printf 'keys/\n.ripcord/\nvar/\ntargets/\n' > .gitignore
 # the quickstart's config without signing and with four targets, each
 # activated by a hook that records which release reached which target
-port1=$((20000 + RANDOM % 20000))
-sed '/signing_key\|verify_key/d; /^\[target/,$d' ripcord.ini > "$WORK/base.ini"
-for i in 1 2 3 4; do
-  printf '[target "web-%s"]\nroot = targets/web-%s\nhealth = http://127.0.0.1:%s/healthz\nactivate = hooks/activate\n\n' \
-    "$i" "$i" $((port1 + i - 1)) >> "$WORK/base.ini"
-done
+shop_fleet 4 "activate = hooks/activate"
 # rollout_ini [key=value]...: ripcord.ini = the base, a short [rollout]
 # and these overrides
 rollout_ini() {

@@ -7,16 +7,7 @@
 # migrations.
 . "$(dirname "$0")/lib.sh"
 
-repo=$WORK/shop
-cp -r "$SOURCE_ROOT/examples/shop" "$repo"
-cd "$repo" && git init -q .
-printf 'keys/\n.ripcord/\nvar/\ntargets/\n' > .gitignore
-port1=$((20000 + RANDOM % 20000))
-sed '/signing_key\|verify_key/d; /^\[target/,$d' ripcord.ini > "$WORK/base.ini"
-for i in 1 2 3 4; do
-  printf '[target "web-%s"]\nroot = targets/web-%s\nhealth = http://127.0.0.1:%s/healthz\n\n' \
-    "$i" "$i" $((port1 + i - 1)) >> "$WORK/base.ini"
-done
+shop_fleet 4
 printf '[rollout]\nsteps = 25%%, 100%%\nbake = 1s\nprobe_interval = 250ms\nprobe_timeout = 1s\nmax_error_rate = 1%%\nmin_samples = 3\ncompare_baseline = no\nrequire_drill = no\n' >> "$WORK/base.ini"
 cp "$WORK/base.ini" ripcord.ini
 # release ID VERSION [health.conf lines]: commit, then cut release ID
