@@ -25,6 +25,10 @@ struct rip_target {
 	char *activate;
 	uint64_t hook_timeout_ms;
 	char *group;
+	char *host;           /* as written: "deploy@web-1", "ssh://u@h:2222";
+				 NULL: root is a folder on this machine */
+	char *ssh_dest;       /* what ssh connects to: "deploy@web-1" */
+	unsigned ssh_port;    /* from ssh://...:PORT; 0: ssh's own choice */
 };
 
 struct rip_config {
@@ -90,6 +94,13 @@ struct rip_config {
 		char *webhook;
 		uint64_t retries;
 	} notify;
+
+	struct {
+		struct rip_strlist command;   /* argv prefix, split on spaces */
+		uint64_t parallel;            /* hosts worked on at once */
+		uint64_t connect_timeout_ms;
+		char *agent_path;             /* ripcord on the hosts */
+	} ssh;
 };
 
 enum rip_config_type {

@@ -25,6 +25,8 @@ enum rip_code {
 	RIP_ENOMEM = -11,
 	RIP_EGIT = -12,      /* libgit2 failed */
 	RIP_EDB = -13,       /* the state database failed */
+	RIP_EUNREACH = -14,  /* a remote host could not be reached or did
+				not answer (ssh failed, timed out) */
 };
 
 struct rip_err {

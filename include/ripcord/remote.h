@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * remote.h: targets on other hosts, reached with the system's OpenSSH
+ * client and served there by `ripcord agent` (agent.h, ripcord-agent(1)).
+ *
+ * A fleet holds this command's sessions: at most one per host (targets on
+ * the same host share it), each an ssh process whose stdin and stdout
+ * carry the agent's JSON lines, started on first use and ended (bye, then
+ * a bounded wait for ssh) by rip_fleet_free. Connections are multiplexed
+ * through a ControlMaster whose socket lives in the fleet's control
+ * folder, so a later command reaches a warm host in one round trip. The
+ * keep-alive options go on every ssh command, since the one that opens
+ * the master is the one whose options count: without them a session
+ * through a master to a hung host would wait forever.
+ *
+ * Every call is bounded in time. A host that cannot be reached, whose
+ * ssh dies, or that does not answer in time is RIP_EUNREACH, with a
+ * message naming the target, the host and what ssh said (or that it
+ * said nothing: a session through a master to a dead host exits 255
+ * silently); its session is closed and every later call on it fails at
+ * once with the same error, so one dead host costs a command one wait,
+ * not one per action. An error the agent answered (a root that is not
+ * ours, a disk that is full) keeps the agent's code and message,
+ * prefixed with the target.
+ *
+ * Thread safety: different sessions may be used from different threads
+ * at once (rip_fleet_each); calls on one session are serialized by it.
+ */
+#ifndef RIPCORD_REMOTE_H
+#define RIPCORD_REMOTE_H
+
+#include "ripcord/config.h"
+#include "ripcord/hook.h"
+#include "ripcord/target.h"
+
+struct rip_fleet;
+struct rip_remote;
+
+/*
+ * A fleet for the targets of cfg, using cfg->ssh. control_dir is where
+ * ControlMaster sockets go (created 0700 when missing; a path too long
+ * for a unix socket falls back to a folder under /tmp, named after it);
+ * NULL: no multiplexing. Starts nothing.
+ */
+RIP_MUST_CHECK int rip_fleet_new(struct rip_fleet **out,
+	const struct rip_config *cfg, const char *control_dir,
+	struct rip_err *err);
+
+/* Ends every session (bye, then ssh gets a few seconds before SIGKILL)
+ * and frees f. NULL is a no-op. */
+void rip_fleet_free(struct rip_fleet *f);
+
+/* Runs fn(data, i) for every i in [0, n), on up to `at_once` threads
+ * (this one included); returns when every call has returned. */
+typedef void (*rip_each_fn)(void *data, size_t i);
+void rip_fleet_each(size_t n, size_t at_once, rip_each_fn fn, void *data);
+
+/* cfg->ssh.parallel, at least 1. */
+size_t rip_fleet_parallel(const struct rip_fleet *f);
+
+/*
+ * The session of t's host (t->host must be set), started on first use:
+ * ssh, then the handshake. An agent of another protocol is refused
+ * (RIP_EUSAGE naming the target, host and both protocols and versions).
+ */
+RIP_MUST_CHECK int rip_fleet_session(struct rip_remote **out,
+	struct rip_fleet *f, const struct rip_target *t, struct rip_err *err);
+
+/* What the agent said of itself in the handshake. */
+struct rip_remote_info {
+	int protocol;
+	const char *version;      /* ripcord's version on the host */
+	const char *hostname;     /* its gethostname(2) */
+	double clock_skew_s;      /* its clock minus ours, round trip halved */
+	double connect_s;         /* ssh start to the handshake's answer */
+};
+void rip_remote_get_info(struct rip_remote_info *out,
+	const struct rip_remote *r);
+
+/* What a root on a host holds, beside rip_root_state. */
+struct rip_remote_root {
+	bool exists;              /* the root folder exists */
+	uint64_t free_bytes;      /* free space of its file system (of the
+				     nearest existing folder above it when it
+				     does not exist) */
+};
+
+/*
+ * rip_root_inspect of root on r's host; a missing root is not an error
+ * (*out empty, extra->exists false). With check, rip_root_check first:
+ * a root that is not ours is refused with its code and message.
+ */
+RIP_MUST_CHECK int rip_remote_inspect(struct rip_root_state *out,
+	struct rip_remote_root *extra, struct rip_remote *r, const char *root,
+	bool check, struct rip_err *err);
+
+/* How a release reached a host. */
+struct rip_remote_stage {
+	bool cached;              /* the artifact was already on the host */
+	uint64_t sent;            /* artifact bytes sent (0 when cached) */
+	bool extracted;           /* extracted now (false: it already was) */
+};
+
+/*
+ * Makes release ready to switch to under root on r's host: the root is
+ * prepared (rip_root_prepare), the artifact at artifact_path (and its
+ * .sig, when there is one) is sent unless the host holds it already (by
+ * SHA-256), checked there as it arrives, and extracted to
+ * releases/<release> unless that exists.
+ */
+RIP_MUST_CHECK int rip_remote_stage(struct rip_remote_stage *out,
+	struct rip_remote *r, const char *root, const char *release,
+	const char *artifact_path, struct rip_err *err);
+
+/* rip_root_switch of root to release on r's host (with its fsync). */
+RIP_MUST_CHECK int rip_remote_switch(struct rip_remote *r, const char *root,
+	const char *release, struct rip_err *err);
+
+/*
+ * Runs t's activate hook on r's host, as a local target runs it (same
+ * environment, in the release's folder; a relative t->activate is taken
+ * from that folder), bounded by t->hook_timeout_ms there. out is set on
+ * every return, as by rip_hook_run.
+ */
+RIP_MUST_CHECK int rip_remote_activate(struct rip_hook_result *out,
+	struct rip_remote *r, const struct rip_target *t, const char *release,
+	const char *previous, struct rip_err *err);
+
+/* rip_root_remove on r's host; *removed says whether it was there. */
+RIP_MUST_CHECK int rip_remote_remove(bool *removed, struct rip_remote *r,
+	const char *root, const char *release, struct rip_err *err);
+
+/*
+ * Removes from root's artifact cache on r's host every artifact whose
+ * release is not in keep[0..nkeep), and what an interrupted transfer or
+ * extraction left; *removed counts what went.
+ */
+RIP_MUST_CHECK int rip_remote_clean(size_t *removed, struct rip_remote *r,
+	const char *root, const char *const *keep, size_t nkeep,
+	struct rip_err *err);
+
+#endif
