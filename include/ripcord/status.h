@@ -36,6 +36,8 @@ struct rip_target_status {
 	char *recorded;           /* the journal's last completed switch */
 	bool drift;               /* current and recorded differ */
 	char *error;              /* the root could not be read: why */
+	bool unreachable;         /* ... because its host could not be
+				     reached (remote.h) */
 	char *rollback;           /* where `rollback` would take it; NULL */
 	enum rip_rollback_state rollback_state;
 	struct rip_drill_rec rollback_drill;   /* its last drill; seq 0 none */
@@ -65,6 +67,7 @@ struct rip_status {
 	bool busy;                /* someone holds the lock right now */
 	char holder[768];         /* who, when busy */
 	bool drift;               /* some target drifts */
+	size_t unreachable;       /* targets whose host did not answer */
 	bool owed;                /* work to finish: rerun deploy or rollback */
 };
 

@@ -8,10 +8,15 @@
 
 #include "ripcord/state.h"
 
+struct rip_config;
+struct rip_fleet;
+
 struct rip_store {
 	char *dir;
 	char *artifacts;      /* <dir>/artifacts */
 	struct rip_state *state;
+	struct rip_fleet *fleet;   /* this command's ssh sessions; NULL until
+				      rip_store_fleet */
 };
 
 /*
@@ -21,6 +26,15 @@ struct rip_store {
 RIP_MUST_CHECK int rip_store_open(struct rip_store **out, const char *dir,
 	bool create, struct rip_err *err);
 void rip_store_free(struct rip_store *store);
+
+/*
+ * The sessions to remote targets for this command (remote.h), made on
+ * first use with its ControlMaster sockets in <dir>/ssh; ended by
+ * rip_store_free. Borrowed.
+ */
+RIP_MUST_CHECK int rip_store_fleet(struct rip_fleet **out,
+	struct rip_store *store, const struct rip_config *cfg,
+	struct rip_err *err);
 
 /* "<artifacts>/<id>.tar.zst"; newly allocated. */
 char *rip_store_artifact_path(const struct rip_store *store, const char *id);

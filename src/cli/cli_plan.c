@@ -40,7 +40,8 @@ void cli_print_plan_table(const struct rip_plan *p)
 		const struct rip_target_report *r = &p->targets[i];
 
 		printf("%-16s %-20s %-20s %-12s %s\n", r->target->name, r->from,
-			r->to, r->activate, r->health);
+			r->to, r->activate, r->unreachable && !r->switched ?
+			"UNREACHABLE" : r->health);
 	}
 }
 
@@ -53,9 +54,10 @@ json_t *cli_plan_json(const struct rip_plan *p, bool dry_run, int rc,
 		const struct rip_target_report *r = &p->targets[i];
 
 		json_array_append_new(targets, json_pack("{s:s, s:s, s:s, s:s, "
-			"s:s, s:b, s:b}", "target", r->target->name, "from", r->from,
-			"to", r->to, "activate", r->activate, "health", r->health,
-			"ok", !r->failed, "switched", r->switched));
+			"s:s, s:b, s:b, s:s?, s:s?}", "target", r->target->name, "from",
+			r->from, "to", r->to, "activate", r->activate, "health",
+			r->health, "ok", !r->failed, "switched", r->switched, "host",
+			r->target->host, "unreachable", r->unreachable));
 	}
 	for (size_t i = 0; i < p->ran.n; i++)
 		json_array_append_new(ran, json_string(p->ran.v[i]));

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "ripcord/log.h"
 #include "ripcord/rollout.h"
+#include "ripcord/site.h"
 #include "ripcord/target.h"
 #include "banned.h"
 
@@ -422,6 +423,7 @@ static int status(struct cli *cli, const struct rip_config *cfg,
 {
 	struct rip_rollout_rec ro;
 	char **where;
+	struct rip_site *sites;
 	json_t *doc;
 	int rc;
 
@@ -435,14 +437,11 @@ static int status(struct cli *cli, const struct rip_config *cfg,
 		return 0;
 	}
 	where = rip_xcalloc(cfg->n_targets + 1, sizeof(*where));
-	for (size_t i = 0; i < cfg->n_targets; i++) {
-		struct rip_root_state st;
-
-		if (rip_root_inspect(&st, cfg->targets[i].root, NULL) == 0) {
-			where[i] = st.current ? rip_xstrdup(st.current) : NULL;
-			rip_root_state_release(&st);
-		}
-	}
+	sites = rip_sites_read_all(cfg, store);
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		if (sites[i].rc == 0 && sites[i].root.current)
+			where[i] = rip_xstrdup(sites[i].root.current);
+	rip_sites_free(sites, cfg->n_targets);
 	doc = status_json(cfg, &ro, where);
 	if (!cli->json)
 		status_text(cfg, &ro, where, doc);

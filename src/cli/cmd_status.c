@@ -150,7 +150,7 @@ static json_t *status_json(const struct rip_config *cfg,
 		}
 		json_array_append_new(targets, json_pack("{s:s, s:s, s:s?, s:s?, "
 			"s:s?, s:b, s:s?, s:s, s:o, s:o, s:b, s:I, s:o, s:b, s:b, "
-			"s:s?}",
+			"s:s?, s:s?, s:b}",
 			"target",
 			t->target->name, "root", t->target->root, "group",
 			t->target->group, "current", t->current, "recorded",
@@ -160,7 +160,8 @@ static json_t *status_json(const struct rip_config *cfg,
 			"rollback_unexercised", t->rollback_unexercised,
 			"extracted", (json_int_t)t->extracted, "pending", pending,
 			"activate_owed", t->activate_owed, "activate_failed",
-			t->activate_failed, "error", t->error));
+			t->activate_failed, "error", t->error, "host", t->target->host,
+			"unreachable", t->unreachable));
 	}
 	if (s->unfinished.seq)
 		unfinished = json_pack("{s:I, s:s, s:s?, s:I}", "seq",
@@ -233,7 +234,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	else
 		print_text(cfg, &s);
 	/* exit 5: state saved, repeat the operation; 1: drift to look at */
-	rc = s.owed ? rip_err_exit_code(RIP_EINTR) : s.drift ? 1 : 0;
+	rc = s.owed ? rip_err_exit_code(RIP_EINTR) : s.drift || s.unreachable ?
+		1 : 0;
 	rip_status_release(&s);
 done:
 	if (rc < 0)

@@ -23,6 +23,7 @@
 #include "ripcord/migrate.h"
 #include "ripcord/probe.h"
 #include "ripcord/release.h"
+#include "ripcord/site.h"
 #include "ripcord/target.h"
 #include "banned.h"
 
@@ -54,6 +55,7 @@ void rip_plan_release(struct rip_plan *p)
 		free(r->to);
 		free(r->activate);
 		free(r->health);
+		free(r->unreachable);
 	}
 	free(p->v);
 	free(p->targets);
@@ -212,6 +214,9 @@ struct where {
 	const struct rip_target *t;
 	struct rip_root_state root;
 	struct rip_switch last;   /* newest journal row; seq 0: none */
+	char *unreach;            /* its host could not be reached: why;
+				     root.current is then where the journal
+				     last saw it, and root.extracted unknown */
 };
 
 static void wheres_release(struct where *w, size_t n)
@@ -219,19 +224,85 @@ static void wheres_release(struct where *w, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		rip_root_state_release(&w[i].root);
 		rip_switch_release(&w[i].last);
+		free(w[i].unreach);
 	}
 	free(w);
 }
 
-static int read_where(struct where *w, struct rip_store *store,
-	const struct rip_target *t, bool must_be_ours, struct rip_err *err)
+/* The fleet of the store when some target is remote, else NULL. */
+static int fleet_of(struct rip_fleet **out, const struct rip_config *cfg,
+	struct rip_store *store, struct rip_err *err)
 {
-	w->t = t;
-	if ((must_be_ours && rip_root_check(t->root, err) < 0) ||
-	    rip_root_inspect(&w->root, t->root, err) < 0 ||
-	    rip_journal_last(&w->last, store->state, t->name, err) < 0)
-		return rip_err_prefix(err, "target '%s'", t->name);
+	*out = NULL;
+	if (!rip_config_has_remote(cfg))
+		return 0;
+	return rip_store_fleet(out, store, cfg, err);
+}
+
+/* A target whose host cannot be reached stands where the journal last
+ * saw it: the release of its newest completed switch. */
+static int stand_in(struct where *w, struct rip_store *store,
+	struct rip_err *err)
+{
+	struct rip_switches h;
+	int rc;
+
+	if ((rc = rip_journal_history(&h, store->state, w->t->name, 1,
+			err)) < 0)
+		return rc;
+	if (h.n)
+		w->root.current = rip_xstrdup(h.v[0].release);
+	rip_switches_release(&h);
 	return 0;
+}
+
+/*
+ * Where every target of w[0..n) (their t set) is, remote roots read at
+ * once, and its newest journal row. A deploy (must_be_ours) needs every
+ * root: one that cannot be read, reached or is not ours stops the plan,
+ * naming each such target. A rollback goes on without the hosts it
+ * cannot reach (w->unreach): they are tried again when it applies.
+ */
+static int read_wheres(struct where *w, size_t n,
+	const struct rip_config *cfg, struct rip_store *store,
+	bool must_be_ours, struct rip_err *err)
+{
+	struct rip_site *s = rip_xcalloc(n + 1, sizeof(*s));
+	struct rip_buf bad = RIP_BUF_INIT;
+	struct rip_fleet *fleet;
+	size_t nbad = 0;
+	int rc, code = 0;
+
+	if ((rc = fleet_of(&fleet, cfg, store, err)) < 0)
+		goto done;
+	for (size_t i = 0; i < n; i++)
+		s[i].target = w[i].t;
+	rip_sites_read(s, n, fleet, must_be_ours);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (s[i].rc == RIP_EUNREACH && !must_be_ours) {
+			w[i].unreach = rip_xstrdup(s[i].err.msg);
+			rc = stand_in(&w[i], store, err);
+		} else if (s[i].rc < 0) {
+			code = code ? code : s[i].rc;
+			rip_buf_addf(&bad, "%s%s", nbad++ ? "; " : "", s[i].err.msg);
+			continue;
+		} else {
+			w[i].root = s[i].root;
+			memset(&s[i].root, 0, sizeof(s[i].root));
+		}
+		if (rc == 0)
+			rc = rip_journal_last(&w[i].last, store->state, w[i].t->name,
+				err);
+	}
+	if (rc == 0 && nbad)
+		rc = rip_err_set(err, code, "%s%s%s", nbad > 1 ? "targets cannot "
+			"be read: " : "", bad.buf, code == RIP_EUNREACH ?
+			"; nothing was changed" : "");
+done:
+	rip_sites_release(s, n);
+	free(s);
+	rip_buf_release(&bad);
+	return rc;
 }
 
 /* A switched target whose activate hook never finished (the process died
@@ -248,11 +319,22 @@ static bool activate_owed(const struct where *w, const char *dest)
 static void plan_moves(struct rip_plan *p, struct where *w, size_t n,
 	char *const *dest)
 {
+	for (size_t i = 0; i < n; i++) {
+		struct rip_target_report *r;
+
+		if (!dest[i])
+			continue;
+		r = report_for(p, w[i].t, w[i].root.current, dest[i]);
+		if (w[i].unreach) {
+			r->unreachable = rip_xstrdup(w[i].unreach);
+			r->failed = true;
+		}
+	}
+	/* an unreachable host's releases are unknown: its switch is tried
+	 * (a rollback's destination is nearly always warm), no transfer */
 	for (size_t i = 0; i < n; i++)
-		if (dest[i])
-			report_for(p, w[i].t, w[i].root.current, dest[i]);
-	for (size_t i = 0; i < n; i++)
-		if (dest[i] && !rip_strlist_has(&w[i].root.extracted, dest[i]))
+		if (dest[i] && !w[i].unreach &&
+		    !rip_strlist_has(&w[i].root.extracted, dest[i]))
 			add(p, RIP_ACT_EXTRACT, w[i].t, dest[i], NULL);
 	for (size_t i = 0; i < n; i++)
 		if (dest[i] && (!w[i].root.current ||
@@ -289,13 +371,13 @@ int rip_plan_deploy(struct rip_plan *out, const struct rip_config *cfg,
 		    cfg->package.verify_key, err)) < 0 ||
 	    (rc = plan_ups(out, cfg, &migs, id, err)) < 0)
 		goto done;
-	for (size_t i = 0; i < cfg->n_targets && !rc; i++) {
+	for (size_t i = 0; i < cfg->n_targets; i++) {
 		if (!selected(&cfg->targets[i], only, nonly))
 			continue;
-		rc = read_where(&w[n], store, &cfg->targets[i], true, err);
+		w[n].t = &cfg->targets[i];
 		dest[n++] = (char *)id;
 	}
-	if (rc == 0)
+	if ((rc = read_wheres(w, n, cfg, store, true, err)) == 0)
 		plan_moves(out, w, n, dest);
 done:
 	wheres_release(w, n);
@@ -620,9 +702,9 @@ static int plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
 	}
 	if ((rc = check_names(cfg, NULL, 0, err)) < 0)
 		goto done;
-	for (; n < cfg->n_targets && !rc; n++)
-		rc = read_where(&w[n], store, &cfg->targets[n], false, err);
-	if (rc < 0)
+	for (; n < cfg->n_targets; n++)
+		w[n].t = &cfg->targets[n];
+	if ((rc = read_wheres(w, n, cfg, store, false, err)) < 0)
 		goto done;
 	if (to)
 		d = rip_xstrdup(to);
@@ -735,69 +817,186 @@ static char *ran_list(const struct rip_plan *p)
 	return rip_buf_detach(&b, NULL);
 }
 
+/* ---- work on remote hosts, several at once ------------------------------ */
+
+/* One action on one host, run by a fleet thread. */
+struct host_job {
+	const struct rip_action *a;
+	const char *artifact;     /* RIP_ACT_EXTRACT: the release's file */
+	struct rip_remote_stage stage;
+	struct rip_hook_result hr;   /* RIP_ACT_ACTIVATE */
+	struct rip_err err;
+	int rc;
+};
+
+struct host_pool {
+	struct host_job *jobs;
+	struct rip_fleet *fleet;
+};
+
+static void activate_env_run(struct host_job *j);
+
+static void host_work(void *data, size_t i)
+{
+	struct host_pool *pool = data;
+	struct host_job *j = &pool->jobs[i];
+	const struct rip_action *a = j->a;
+	const struct rip_target *t = a->target;
+	struct rip_remote *r;
+
+	if (j->rc < 0)            /* failed before it could start */
+		return;
+	if (!rip_target_remote(t)) {
+		activate_env_run(j);
+		return;
+	}
+	if ((j->rc = rip_fleet_session(&r, pool->fleet, t, &j->err)) < 0)
+		return;
+	switch (a->kind) {
+	case RIP_ACT_EXTRACT:
+		j->rc = rip_remote_stage(&j->stage, r, t->root, a->release,
+			j->artifact, &j->err);
+		break;
+	case RIP_ACT_SWITCH:
+		j->rc = rip_remote_switch(r, t->root, a->release, &j->err);
+		break;
+	case RIP_ACT_ACTIVATE:
+		j->rc = rip_remote_activate(&j->hr, r, t, a->release, a->previous,
+			&j->err);
+		break;
+	default:
+		j->rc = rip_err_set(&j->err, RIP_EUSAGE, "%s is not done on "
+			"hosts", kind_names[a->kind]);
+	}
+}
+
+/* Runs jobs[0..n) on the fleet's threads (RIP_HOOKS_AT_ONCE at least). */
+static void run_jobs(struct host_job *jobs, size_t n,
+	struct rip_fleet *fleet)
+{
+	struct host_pool pool = { jobs, fleet };
+	size_t at_once = fleet ? rip_fleet_parallel(fleet) : 0;
+
+	rip_fleet_each(n, at_once > RIP_HOOKS_AT_ONCE ? at_once :
+		RIP_HOOKS_AT_ONCE, host_work, &pool);
+}
+
 /*
- * The consecutive extract actions of one release from i, with one
- * decompression for all their roots (rip_extract_payload_many); returns
- * how many actions it covered in *n.
+ * The consecutive extract actions of one release from i: local roots
+ * with one decompression for all (rip_extract_payload_many), remote ones
+ * staged on their hosts at once (sent unless cached there, checked,
+ * extracted). Any failure fails the whole (a deploy stops before its
+ * first switch), naming every target that failed. Reports each action
+ * through fn; *n says how many it covered.
  */
 static int apply_extracts(struct rip_plan *p, size_t i, size_t *n,
-	struct rip_store *store, struct rip_err *err)
+	const struct rip_config *cfg, struct rip_store *store,
+	rip_apply_fn fn, void *data, struct rip_err *err)
 {
 	const char *release = p->v[i].release;
 	char *art = rip_store_artifact_path(store, release);
+	struct host_job *jobs;
+	struct rip_fleet *fleet = NULL;
+	struct rip_buf bad = RIP_BUF_INIT;
 	char **dests;
-	size_t k = 0, m = 0;
-	int rc = 0;
+	size_t k = 0, m = 0, nr = 0, nbad = 0;
+	int rc = 0, lrc = 0;
 
 	while (i + k < p->n && p->v[i + k].kind == RIP_ACT_EXTRACT &&
 	       !strcmp(p->v[i + k].release, release))
 		k++;
 	*n = k;
 	dests = rip_xcalloc(k, sizeof(*dests));
-	for (size_t j = 0; j < k && rc == 0; j++) {
+	jobs = rip_xcalloc(k, sizeof(*jobs));
+	for (size_t j = 0; j < k && lrc == 0; j++) {
 		const struct rip_target *t = p->v[i + j].target;
-		char *dir = rip_root_release_dir(t->root, release);
+		char *dir;
 
-		if ((rc = rip_root_prepare(t->root, err)) < 0)
+		if (rip_target_remote(t)) {
+			jobs[nr].a = &p->v[i + j];
+			jobs[nr++].artifact = art;
+			continue;
+		}
+		dir = rip_root_release_dir(t->root, release);
+		if ((lrc = rip_root_prepare(t->root, err)) < 0)
 			rip_err_prefix(err, "target '%s'", t->name);
-		if (rc == 0 && !rip_is_dir(dir))
+		if (lrc == 0 && !rip_is_dir(dir))
 			dests[m++] = dir;
 		else
 			free(dir);
 	}
-	if (rc == 0 && m) {
+	if (lrc == 0 && m) {
 		struct rip_extract_result res;
 
-		rc = rip_extract_payload_many(&res, art, (const char *const *)dests,
-			m, err);
+		lrc = rip_extract_payload_many(&res, art,
+			(const char *const *)dests, m, err);
 	}
+	if (lrc < 0) {
+		rc = lrc;
+		rip_buf_adds(&bad, err->msg);
+		nbad++;
+	}
+	if (nr && fleet_of(&fleet, cfg, store, err) < 0)
+		for (size_t j = 0; j < nr; j++) {
+			jobs[j].rc = err->code;
+			jobs[j].err = *err;
+		}
+	run_jobs(jobs, nr, fleet);
+	for (size_t j = 0; j < nr; j++) {
+		if (jobs[j].rc == 0)
+			continue;
+		rc = rc ? rc : jobs[j].rc;
+		rip_buf_addf(&bad, "%s%s", nbad++ ? "; " : "", jobs[j].err.msg);
+	}
+	for (size_t j = 0; fn && j < k; j++) {
+		const struct host_job *hj = NULL;
+
+		for (size_t q = 0; q < nr && !hj; q++)
+			if (jobs[q].a == &p->v[i + j])
+				hj = &jobs[q];
+		if (hj)
+			fn(data, &p->v[i + j], hj->rc, hj->rc ? hj->err.msg : NULL);
+		else
+			fn(data, &p->v[i + j], lrc, lrc ? err->msg : NULL);
+	}
+	if (nbad)
+		rc = rip_err_set(err, rc, "%s%s", nbad > 1 ? "on several "
+			"targets: " : "", bad.buf);
 	for (size_t j = 0; j < m; j++)
 		free(dests[j]);
 	free(dests);
+	free(jobs);
 	free(art);
+	rip_buf_release(&bad);
 	return rc;
 }
 
 /*
  * The consecutive switch actions from i, as one quick pass: every intent
- * in one transaction, every link renamed, the roots' filesystems synced
- * once (rip_sync_roots), every result in one transaction. Two commits and
- * a syncfs for any number of targets, where a switch at a time cost three
- * syncs each. A killed pass leaves 'pending' rows that the next run
- * settles against the links. Stops at the first switch that fails (the
- * ones after it are recorded as not attempted); *n says how many actions
+ * in one transaction, every local link renamed, the roots' filesystems
+ * synced once (rip_sync_roots), then every host switched at once, every
+ * result in one transaction. Two commits and a syncfs for any number of
+ * local targets, where a switch at a time cost three syncs each. A
+ * killed pass leaves 'pending' rows that the next run settles against
+ * the links. A local switch that fails stops the pass (the ones after it
+ * are recorded as not attempted), and so does a host's refusal; a host
+ * that cannot be reached does not: its row stays pending, it is
+ * reported unreachable, and the others go on. *n says how many actions
  * it covered.
  */
 static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
-	struct rip_store *store, rip_apply_fn fn, void *data,
-	struct rip_err *err)
+	const struct rip_config *cfg, struct rip_store *store, rip_apply_fn fn,
+	void *data, struct rip_err *err)
 {
 	struct rip_state *st = store->state;
+	struct host_job *jobs;
+	struct rip_fleet *fleet = NULL;
 	const char **roots;
 	int64_t *seq;
 	char **why;
-	size_t k = 0, done = 0;
-	bool unsynced = false;
+	bool *pending;
+	size_t k = 0, nl = 0, nr = 0;
+	bool unsynced = false, ran;
 	int rc = 0;
 
 	while (i + k < p->n && p->v[i + k].kind == RIP_ACT_SWITCH)
@@ -805,13 +1004,18 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 	*n = k;
 	seq = rip_xcalloc(k, sizeof(*seq));
 	why = rip_xcalloc(k, sizeof(*why));
+	pending = rip_xcalloc(k, sizeof(*pending));
 	roots = rip_xcalloc(k, sizeof(*roots));
+	jobs = rip_xcalloc(k, sizeof(*jobs));
 	/* refused before any intent is written; nothing to create: a switch
 	 * needs releases/<id>, which the extracts made (mkdir -p of every
-	 * root cost 6 failing mkdirs a target) */
+	 * root cost 6 failing mkdirs a target); hosts check their own */
 	for (size_t j = 0; j < k && rc == 0; j++)
-		if ((rc = rip_root_check(p->v[i + j].target->root, err)) < 0)
+		if (!rip_target_remote(p->v[i + j].target) &&
+		    (rc = rip_root_check(p->v[i + j].target->root, err)) < 0)
 			rip_err_prefix(err, "target '%s'", p->v[i + j].target->name);
+	if (rc == 0 && rip_config_has_remote(cfg))
+		rc = fleet_of(&fleet, cfg, store, err);
 	if (rc == 0 && (rc = rip_state_begin(st, err)) == 0) {
 		for (size_t j = 0; j < k && rc == 0; j++) {
 			const struct rip_action *a = &p->v[i + j];
@@ -822,47 +1026,80 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 		}
 		rc = rip_state_end(st, rc, err);
 	}
-	if (rc < 0) {
-		free(seq);
-		free(why);
-		free(roots);
-		return rc;
-	}
-	for (; done < k && rc == 0; done++) {
-		const struct rip_action *a = &p->v[i + done];
+	if (rc < 0)
+		goto out;
+	for (size_t j = 0; j < k; j++) {
+		const struct rip_action *a = &p->v[i + j];
 
-		find_report(p, a->target)->seq = seq[done];
-		roots[done] = a->target->root;
-		if ((rc = rip_root_switch_quick(a->target->root, a->release,
-				err)) < 0) {
+		find_report(p, a->target)->seq = seq[j];
+		if (rip_target_remote(a->target)) {
+			jobs[nr++].a = a;
+		} else if (rc < 0) {
+			why[j] = rip_xstrdup("failed: not attempted (an earlier "
+				"switch failed)");
+		} else if ((rc = rip_root_switch_quick(a->target->root,
+				a->release, err)) < 0) {
 			rip_err_prefix(err, "switch on '%s'", a->target->name);
-			why[done] = rip_xasprintf("failed: %s", err->msg);
+			why[j] = rip_xasprintf("failed: %s", err->msg);
+		} else {
+			roots[nl++] = a->target->root;
 		}
 	}
 	/* a failed sync fails the plan, but the links did move: they are
 	 * reported (and journaled) as switched, not as unchanged */
-	if (rc == 0 && (rc = rip_sync_roots(roots, done, err)) < 0)
+	if (nl && rip_sync_roots(roots, nl, rc ? NULL : err) < 0) {
 		unsynced = true;
-	for (size_t j = 0; j < done; j++) {
+		rc = rc ? rc : err->code;
+	}
+	if ((ran = nr && rc == 0))
+		run_jobs(jobs, nr, fleet);
+	for (size_t q = 0, j = 0; q < nr; q++) {
+		struct host_job *hj = &jobs[q];
+
+		while (&p->v[i + j] != hj->a)
+			j++;
+		if (!ran) {
+			why[j] = rip_xstrdup("failed: not attempted (an earlier "
+				"switch failed)");
+		} else if (hj->rc == RIP_EUNREACH) {
+			struct rip_target_report *r = find_report(p, hj->a->target);
+
+			pending[j] = true;
+			set_text(&r->unreachable, hj->err.msg);
+			set_text(&r->to, r->from);
+			set_text(&r->health, "unreachable");
+			r->failed = true;
+		} else if (hj->rc < 0) {
+			why[j] = rip_xasprintf("failed: %s", hj->err.msg);
+			if (rc == 0) {
+				rc = hj->rc;
+				*err = hj->err;
+			}
+		}
+	}
+	for (size_t j = 0; j < k; j++) {
 		struct rip_target_report *r;
 
-		if (why[j])
+		if (why[j] || pending[j])
 			continue;
 		r = find_report(p, p->v[i + j].target);
 		r->switched = true;
-		if (unsynced)
+		if (r->unreachable) {   /* it was back in time */
+			free(r->unreachable);
+			r->unreachable = NULL;
+			r->failed = false;
+		}
+		if (unsynced && !rip_target_remote(r->target))
 			set_text(&r->health, "switched, not synced");
 	}
-	for (size_t j = done; j < k; j++)
-		why[j] = rip_xstrdup("failed: not attempted (an earlier switch "
-			"failed)");
 	{
 		struct rip_err jerr = { 0 };
 		int jrc = rip_state_begin(st, &jerr);
 
 		for (size_t j = 0; j < k && jrc == 0; j++)
-			jrc = rip_journal_end(st, seq[j], why[j] ? why[j] : "ok",
-				&jerr);
+			if (!pending[j])
+				jrc = rip_journal_end(st, seq[j], why[j] ? why[j] :
+					"ok", &jerr);
 		if ((jrc = rip_state_end(st, jrc, &jerr)) < 0 && rc == 0) {
 			rc = jrc;
 			*err = jerr;
@@ -870,34 +1107,28 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 			rip_warn("cannot record the switches: %s", jerr.msg);
 		}
 	}
-	for (size_t j = 0; j < k; j++) {
-		if (fn)
-			fn(data, &p->v[i + j], why[j] ? RIP_EFAIL : 0, why[j]);
-		free(why[j]);
+	for (size_t j = 0; fn && j < k; j++) {
+		const struct rip_target_report *r = find_report(p,
+			p->v[i + j].target);
+
+		fn(data, &p->v[i + j], why[j] || pending[j] ? RIP_EFAIL : 0,
+			why[j] ? why[j] : pending[j] ? r->unreachable : NULL);
 	}
+out:
+	for (size_t j = 0; j < k; j++)
+		free(why[j]);
 	free(seq);
 	free(why);
+	free(pending);
 	free(roots);
+	free(jobs);
 	return rc;
 }
 
 /* ---- activate hooks, several at once ------------------------------------ */
 
-struct hook_job {
-	const struct rip_action *a;
-	struct rip_hook_result hr;
-	struct rip_err err;
-	int rc;
-};
-
-struct hook_pool {
-	struct hook_job *jobs;
-	size_t n;
-	size_t next;
-	pthread_mutex_t mu;
-};
-
-static void run_hook(struct hook_job *j)
+/* A local target's activate hook, on a fleet thread. */
+static void activate_env_run(struct host_job *j)
 {
 	const struct rip_target *t = j->a->target;
 	char *dir = rip_root_release_dir(t->root, j->a->release);
@@ -915,41 +1146,8 @@ static void run_hook(struct hook_job *j)
 	free(dir);
 }
 
-static void *hook_worker(void *data)
-{
-	struct hook_pool *pool = data;
-
-	for (;;) {
-		size_t i;
-
-		pthread_mutex_lock(&pool->mu);
-		i = pool->next++;
-		pthread_mutex_unlock(&pool->mu);
-		if (i >= pool->n)
-			return NULL;
-		run_hook(&pool->jobs[i]);
-	}
-}
-
-/* Runs jobs[0..n) on up to RIP_HOOKS_AT_ONCE threads (this one included). */
-static void run_hooks(struct hook_job *jobs, size_t n)
-{
-	struct hook_pool pool = { .jobs = jobs, .n = n };
-	pthread_t tid[RIP_HOOKS_AT_ONCE];
-	size_t nt = 0;
-
-	pthread_mutex_init(&pool.mu, NULL);
-	while (nt + 1 < RIP_HOOKS_AT_ONCE && nt + 1 < n &&
-	       pthread_create(&tid[nt], NULL, hook_worker, &pool) == 0)
-		nt++;
-	hook_worker(&pool);
-	for (size_t i = 0; i < nt; i++)
-		pthread_join(tid[i], NULL);
-	pthread_mutex_destroy(&pool.mu);
-}
-
 /* Records job j's outcome: the log, the target's report, the journal. */
-static bool settle_hook(struct rip_plan *p, struct hook_job *j,
+static bool settle_hook(struct rip_plan *p, struct host_job *j,
 	struct rip_store *store)
 {
 	const struct rip_target *t = j->a->target;
@@ -964,6 +1162,10 @@ static bool settle_hook(struct rip_plan *p, struct hook_job *j,
 			t->name, j->hr.output.buf);
 	if (ok) {
 		what = rip_xstrdup("ok");
+	} else if (j->rc == RIP_EUNREACH) {
+		what = rip_xstrdup("unreachable");
+		r->failed = true;
+		set_text(&r->unreachable, j->err.msg);
 	} else {
 		what = j->rc ? rip_xstrdup(j->hr.timed_out ? "timed out" :
 			"failed") : j->hr.signal ? rip_xasprintf("signal %d",
@@ -989,18 +1191,31 @@ static bool settle_hook(struct rip_plan *p, struct hook_job *j,
 
 /* Every consecutive activate action from i at once; returns how many. */
 static size_t apply_activates(struct rip_plan *p, size_t i,
-	struct rip_store *store, rip_apply_fn fn, void *data, bool *failed)
+	const struct rip_config *cfg, struct rip_store *store, rip_apply_fn fn,
+	void *data, bool *failed)
 {
-	struct hook_job *jobs;
-	size_t n = 0;
+	struct host_job *jobs;
+	struct rip_fleet *fleet = NULL;
+	struct rip_err ferr = { 0 };
+	size_t n = 0, m = 0;
 
 	while (i + n < p->n && p->v[i + n].kind == RIP_ACT_ACTIVATE)
 		n++;
 	jobs = rip_xcalloc(n, sizeof(*jobs));
+	/* a host left unreachable by its switch runs no hook: it still runs
+	 * what it ran, and the hook of its switch comes with the rerun */
 	for (size_t k = 0; k < n; k++)
-		jobs[k].a = &p->v[i + k];
-	run_hooks(jobs, n);
-	for (size_t k = 0; k < n; k++) {
+		if (!find_report(p, p->v[i + k].target)->unreachable)
+			jobs[m++].a = &p->v[i + k];
+	if (rip_config_has_remote(cfg) &&
+	    fleet_of(&fleet, cfg, store, &ferr) < 0)
+		for (size_t k = 0; k < m; k++)
+			if (rip_target_remote(jobs[k].a->target)) {
+				jobs[k].rc = ferr.code;
+				jobs[k].err = ferr;
+			}
+	run_jobs(jobs, m, fleet);
+	for (size_t k = 0; k < m; k++) {
 		bool ok = settle_hook(p, &jobs[k], store);
 
 		*failed |= !ok;
@@ -1049,35 +1264,57 @@ static size_t apply_probes(struct rip_plan *p, size_t i,
  * settled against the truth before anything moves: a row whose release
  * the current link points at did switch, any other did not.
  */
-static int settle_pending(struct rip_plan *p, struct rip_store *store,
-	struct rip_err *err)
+static int settle_pending(struct rip_plan *p, const struct rip_config *cfg,
+	struct rip_store *store, struct rip_err *err)
 {
 	struct rip_switches pend;
+	struct rip_site *sites;
+	struct rip_fleet *fleet = NULL;
+	size_t *row;
+	size_t n = 0;
 	int rc;
 
 	if ((rc = rip_journal_pending(&pend, store->state, err)) < 0)
 		return rc;
-	for (size_t i = 0; i < pend.n && !rc; i++) {
-		const struct rip_switch *w = &pend.v[i];
-		const struct rip_target *t = NULL;
-		struct rip_root_state st;
+	sites = rip_xcalloc(pend.n + 1, sizeof(*sites));
+	row = rip_xcalloc(pend.n + 1, sizeof(*row));
+	for (size_t i = 0; i < pend.n; i++)
+		for (size_t k = 0; k < p->ntargets; k++)
+			if (!strcmp(p->targets[k].target->name, pend.v[i].target)) {
+				sites[n].target = p->targets[k].target;
+				row[n++] = i;
+				break;
+			}
+	if (n && (rc = fleet_of(&fleet, cfg, store, err)) < 0)
+		n = 0;
+	rip_sites_read(sites, n, fleet, false);
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct rip_switch *w = &pend.v[row[i]];
+		const struct rip_root_state *st = &sites[i].root;
 		bool done;
 
-		for (size_t k = 0; k < p->ntargets && !t; k++)
-			if (!strcmp(p->targets[k].target->name, w->target))
-				t = p->targets[k].target;
-		if (!t)
+		if (sites[i].rc == RIP_EUNREACH) {
+			rip_info("%s: the switch to %s (journal row %lld) stays "
+				"pending: %s", w->target, w->release, (long long)w->seq,
+				sites[i].err.msg);
 			continue;
-		if ((rc = rip_root_inspect(&st, t->root, err)) < 0)
+		}
+		if ((rc = sites[i].rc) < 0) {
+			*err = sites[i].err;
 			break;
-		done = st.current && !strcmp(st.current, w->release);
+		}
+		done = st->current && !strcmp(st->current, w->release);
 		rip_info("%s: the interrupted switch to %s (journal row %lld) %s",
 			w->target, w->release, (long long)w->seq, done ?
 			"had completed" : "had not happened");
 		rc = rip_journal_end(store->state, w->seq, done ? "ok" :
+			rip_target_remote(sites[i].target) ? "failed: not switched "
+			"(interrupted, or its host was unreachable)" :
 			"failed: interrupted before the link was switched", err);
-		rip_root_state_release(&st);
 	}
+	rip_sites_release(sites, n);
+	free(sites);
+	free(row);
 	rip_switches_release(&pend);
 	return rc;
 }
@@ -1108,9 +1345,7 @@ static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
 		case RIP_ACT_EXTRACT: {
 			size_t n;
 
-			rc = apply_extracts(p, i, &n, store, err);
-			for (size_t k = 0; fn && k < n; k++)
-				fn(data, &p->v[i + k], rc, rc ? err->msg : NULL);
+			rc = apply_extracts(p, i, &n, cfg, store, fn, data, err);
 			if (rc < 0)
 				rip_err_prefix(err, "extract %s", a->release);
 			i += n - 1;
@@ -1119,12 +1354,12 @@ static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
 		case RIP_ACT_SWITCH: {
 			size_t n;
 
-			rc = apply_switches(p, i, &n, store, fn, data, err);
+			rc = apply_switches(p, i, &n, cfg, store, fn, data, err);
 			i += n - 1;
 			continue;
 		}
 		case RIP_ACT_ACTIVATE:
-			i += apply_activates(p, i, store, fn, data, soft_fail) - 1;
+			i += apply_activates(p, i, cfg, store, fn, data, soft_fail) - 1;
 			continue;
 		case RIP_ACT_PROBE:
 			i += apply_probes(p, i, cfg, fn, data, soft_fail) - 1;
@@ -1170,6 +1405,8 @@ void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p)
 
 		if (!r->failed)
 			continue;
+		if (r->unreachable)
+			rip_buf_addf(out, "; unreachable: %s", r->unreachable);
 		if (!strcmp(r->health, "unchanged"))
 			rip_buf_addf(out, "; %s unchanged (still on %s)",
 				r->target->name, r->to);
@@ -1230,6 +1467,7 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 {
 	struct rip_err ignore = { 0 };
 	bool soft_fail = false;
+	size_t unreach = 0;
 	int64_t op;
 	char *result;
 	int rc;
@@ -1238,16 +1476,20 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 		return stopped(p, rc, err);
 	/* a failure before the first action changed nothing either */
 	if ((rc = rip_op_supersede(store->state, op, err)) < 0 ||
-	    (rc = settle_pending(p, store, err)) < 0 ||
+	    (rc = settle_pending(p, cfg, store, err)) < 0 ||
 	    (rc = apply_actions(p, cfg, store, fn, data, &soft_fail, err)) < 0)
 		rc = stopped(p, rc, err);
-	if (!rc && soft_fail) {
+	for (size_t i = 0; i < p->ntargets; i++)
+		unreach += p->targets[i].unreachable != NULL;
+	if (!rc && (soft_fail || unreach)) {
 		struct rip_buf sum = RIP_BUF_INIT;
 
 		rip_plan_summary(&sum, p);
-		rc = rip_err_set(err, RIP_EFAIL, "%s to %s finished, but an "
-			"activate hook or a health probe failed: %s", p->op,
-			p->release, sum.buf);
+		rc = rip_err_set(err, RIP_EFAIL, "%s to %s finished, but %s: %s",
+			p->op, p->release, unreach ? "not on every host (run it "
+			"again once they can be reached: it goes on with them "
+			"alone)" : "an activate hook or a health probe failed",
+			sum.buf);
 		rip_buf_release(&sum);
 	}
 	result = rc ? rip_xasprintf("failed: %s", err->msg) : rip_xstrdup("ok");

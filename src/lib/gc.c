@@ -78,6 +78,7 @@
 #include "ripcord/gc.h"
 #include "ripcord/journal.h"
 #include "ripcord/release.h"
+#include "ripcord/site.h"
 #include "ripcord/target.h"
 #include "banned.h"
 
@@ -106,6 +107,8 @@ struct gc {
 	size_t n;
 	struct rel *rel;              /* one per recs[i] */
 	struct site *sites;           /* one per cfg->targets[i] */
+	struct rip_site *hosts;       /* the same, read through remote.h:
+					 used for the remote targets */
 	struct rip_gc_items gone;     /* store releases to delete, oldest
 					 first: appended after the folders */
 };
@@ -251,6 +254,7 @@ static void gc_release(struct gc *g)
 		rip_strlist_release(&g->sites[i].partial);
 	}
 	free(g->sites);
+	rip_sites_free(g->hosts, g->cfg->n_targets);
 	rip_release_recs_free(g->recs, g->n);
 	items_release(&g->gone);
 }
@@ -372,7 +376,20 @@ static int read_target(struct gc *g, size_t i, struct rip_err *err)
 	struct stat st;
 
 	pt->target = t;
-	if (lstat(t->root, &st) < 0 && errno == ENOENT) {
+	if (rip_target_remote(t)) {
+		struct rip_site *h = &g->hosts[i];
+
+		/* what a host runs must be known before anything goes */
+		if (h->rc < 0) {
+			*err = h->err;
+			return rip_err_prefix(err, "gc needs every host, nothing was "
+				"deleted");
+		}
+		s->root = h->root;
+		memset(&h->root, 0, sizeof(h->root));
+		for (size_t k = 0; k < s->root.extracted.n; k++)
+			rip_strlist_push(&s->dirs, s->root.extracted.v[k]);
+	} else if (lstat(t->root, &st) < 0 && errno == ENOENT) {
 		pt->skipped = true;
 		warn(g->p, "target '%s': root '%s' does not exist: skipped (what "
 			"the journal says it ran last stays kept)", t->name,
@@ -613,7 +630,8 @@ static void plan_site(struct gc *g, size_t ti)
 				it.problem = rip_xstrdup("not in the store");
 			item_push(&g->p->kept, &it);
 		} else {
-			it.bytes = tree_bytes(it.path);
+			/* a host's folders are not measured: one request each */
+			it.bytes = rip_target_remote(t) ? 0 : tree_bytes(it.path);
 			item_push(&g->p->deleted, &it);
 		}
 	}
@@ -659,6 +677,8 @@ static int plan_impl(struct gc *g, struct rip_err *err)
 	g->sites = rip_xcalloc(g->cfg->n_targets + 1, sizeof(*g->sites));
 	p->targets = rip_xcalloc(g->cfg->n_targets + 1, sizeof(*p->targets));
 	p->ntargets = g->cfg->n_targets;
+	if (rip_config_has_remote(g->cfg))
+		g->hosts = rip_sites_read_all(g->cfg, g->store);
 	for (size_t i = 0; i < p->ntargets; i++)
 		if ((rc = read_target(g, i, err)) < 0)
 			return rc;
@@ -808,11 +828,20 @@ static int remove_unfinished(const struct rip_gc_item *it,
 	return 0;
 }
 
-/* releases/<id> through target.c, which never removes the current one. */
-static int remove_folder(const struct rip_gc_item *it, struct rip_err *err)
+/* releases/<id> through target.c, which never removes the current one
+ * (on a host, through its agent, which calls the same). */
+static int remove_folder(const struct rip_gc_item *it,
+	struct rip_store *store, struct rip_err *err)
 {
-	int rc = rip_root_remove(it->target->root, it->id, err);
+	struct rip_remote *r;
+	bool was;
+	int rc;
 
+	if (!rip_target_remote(it->target))
+		rc = rip_root_remove(it->target->root, it->id, err);
+	else if ((rc = rip_fleet_session(&r, store->fleet, it->target,
+			err)) == 0)
+		rc = rip_remote_remove(&was, r, it->target->root, it->id, err);
 	if (rc < 0 && err) {
 		char msg[sizeof(err->msg)];
 
@@ -871,6 +900,8 @@ static int sync_sites(struct rip_gc_plan *p, struct rip_err *err)
 		char *dir;
 		int rc;
 
+		if (rip_target_remote(p->targets[t].target))
+			continue;   /* its agent's remove made it durable */
 		for (size_t i = 0; i < p->deleted.n && !any; i++)
 			any = p->deleted.v[i].done &&
 				p->deleted.v[i].target == p->targets[t].target;
@@ -914,7 +945,7 @@ int rip_gc_apply(struct rip_gc_plan *p, struct rip_store *store,
 		if (it->kind == RIP_GC_RELEASE)
 			continue;
 		if (it->kind == RIP_GC_FOLDER)
-			rc = remove_folder(it, &e);
+			rc = remove_folder(it, store, &e);
 		else
 			rc = remove_unfinished(it, &e);
 		if (rc < 0)

@@ -18,6 +18,7 @@
 #include "ripcord/hook.h"
 #include "ripcord/log.h"
 #include "ripcord/release.h"
+#include "ripcord/site.h"
 #include "ripcord/target.h"
 #include "rollout_internal.h"
 #include "banned.h"
@@ -428,30 +429,31 @@ static int check_targets(const struct rip_config *cfg, struct rip_err *err)
 
 /* What every target runs now: one release, or a refusal. */
 static int common_current(char **out, const struct rip_config *cfg,
-	const char *id, struct rip_err *err)
+	struct rip_store *store, const char *id, struct rip_err *err)
 {
+	struct rip_site *v = rip_sites_read_all(cfg, store);
 	int rc = 0;
 
 	*out = NULL;
 	for (size_t i = 0; i < cfg->n_targets && !rc; i++) {
-		struct rip_root_state st;
+		const struct rip_root_state *st = &v[i].root;
 
-		if ((rc = rip_root_inspect(&st, cfg->targets[i].root, err)) < 0)
-			break;
-		if (!st.current)
+		if ((rc = v[i].rc) < 0)
+			*err = v[i].err;
+		else if (!st->current)
 			rc = rip_err_set(err, RIP_EFAIL, "target '%s' runs no release "
 				"yet: a rollout needs a release to fall back to; use "
 				"'ripcord deploy %s' for the first one", cfg->targets[i].name,
 				id);
-		else if (*out && strcmp(*out, st.current))
+		else if (*out && strcmp(*out, st->current))
 			rc = rip_err_set(err, RIP_EFAIL, "the targets run different "
 				"releases (%s, %s on '%s'): a rollout starts from one; "
 				"finish with 'ripcord deploy' or 'ripcord rollback' first",
-				*out, st.current, cfg->targets[i].name);
+				*out, st->current, cfg->targets[i].name);
 		else if (!*out)
-			*out = rip_xstrdup(st.current);
-		rip_root_state_release(&st);
+			*out = rip_xstrdup(st->current);
 	}
+	rip_sites_free(v, cfg->n_targets);
 	if (!rc && *out && !strcmp(*out, id))
 		rc = rip_err_set(err, RIP_EFAIL, "every target runs %s already",
 			id);
@@ -493,7 +495,7 @@ int rip_rollout_start(const struct rip_config *cfg, struct rip_store *store,
 	if ((rc = rip_lock_acquire(&l, store, "rollout", err)) < 0)
 		goto done;
 	if ((rc = rip_rollout_busy(store, err)) == 0 &&
-	    (rc = common_current(&r.ro.previous, cfg, id, err)) == 0) {
+	    (rc = common_current(&r.ro.previous, cfg, store, id, err)) == 0) {
 		r.ro.release = rip_xstrdup(id);
 		r.ro.applied = rip_xstrdup("");   /* none yet, and known */
 		r.ro.state = rip_xstrdup("running");

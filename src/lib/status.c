@@ -10,6 +10,7 @@
 #include "ripcord/deploy.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/state.h"
+#include "ripcord/site.h"
 #include "ripcord/status.h"
 #include "ripcord/target.h"
 #include "banned.h"
@@ -155,23 +156,22 @@ static int read_rollback(struct rip_target_status *ts,
 }
 
 static int read_target(struct rip_target_status *ts, struct rip_store *store,
-	const struct rip_switches *pending, bool migrations,
-	struct rip_err *err)
+	const struct rip_site *site, const struct rip_switches *pending,
+	bool migrations, struct rip_err *err)
 {
-	struct rip_root_state root;
-	struct rip_err why = { 0 };
 	int rc = 0;
 
-	if (rip_root_inspect(&root, ts->target->root, &why) < 0) {
-		ts->error = rip_xstrdup(why.msg);
+	if (site->rc < 0) {
+		ts->error = rip_xstrdup(site->err.msg);
+		ts->unreachable = site->rc == RIP_EUNREACH;
 		return 0;
 	}
-	ts->current = root.current ? rip_xstrdup(root.current) : NULL;
-	ts->extracted = root.extracted.n;
+	ts->current = site->root.current ? rip_xstrdup(site->root.current) :
+		NULL;
+	ts->extracted = site->root.extracted.n;
 	if (store && ((rc = read_record(ts, store, pending, err)) < 0 ||
-	    (rc = read_rollback(ts, store, &root, migrations, err)) < 0))
+	    (rc = read_rollback(ts, store, &site->root, migrations, err)) < 0))
 		rip_err_prefix(err, "target '%s'", ts->target->name);
-	rip_root_state_release(&root);
 	return rc;
 }
 
@@ -199,6 +199,7 @@ int rip_status_read(struct rip_status *out, const struct rip_config *cfg,
 	struct rip_store *store, struct rip_err *err)
 {
 	struct rip_switches pending = { 0 };
+	struct rip_site *sites = NULL;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -206,12 +207,15 @@ int rip_status_read(struct rip_status *out, const struct rip_config *cfg,
 	if (store && ((rc = read_store(out, store, err)) < 0 ||
 	    (rc = rip_journal_pending(&pending, store->state, err)) < 0))
 		goto done;
+	/* every root at once: the hosts answer in parallel */
+	sites = rip_sites_read_all(cfg, store);
 	for (size_t i = 0; i < cfg->n_targets && !rc; i++) {
 		struct rip_target_status *ts = &out->targets[out->n++];
 
 		ts->target = &cfg->targets[i];
-		rc = read_target(ts, store, &pending,
+		rc = read_target(ts, store, &sites[i], &pending,
 			cfg->migrations.dir != NULL, err);
+		out->unreachable += ts->unreachable;
 		out->drift |= ts->drift;
 		out->owed |= ts->pending.seq || ts->activate_owed;
 	}
@@ -222,6 +226,7 @@ int rip_status_read(struct rip_status *out, const struct rip_config *cfg,
 	if (out->busy)
 		out->owed = false;
 done:
+	rip_sites_free(sites, cfg->n_targets);
 	rip_switches_release(&pending);
 	if (rc < 0)
 		rip_status_release(out);

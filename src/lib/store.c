@@ -21,6 +21,7 @@
 
 #include "ripcord/fsutil.h"
 #include "ripcord/log.h"
+#include "ripcord/remote.h"
 #include "ripcord/store.h"
 #include "state_internal.h"
 #include "banned.h"
@@ -57,10 +58,26 @@ void rip_store_free(struct rip_store *s)
 {
 	if (!s)
 		return;
+	rip_fleet_free(s->fleet);
 	rip_state_free(s->state);
 	free(s->dir);
 	free(s->artifacts);
 	free(s);
+}
+
+int rip_store_fleet(struct rip_fleet **out, struct rip_store *s,
+	const struct rip_config *cfg, struct rip_err *err)
+{
+	char *ctl;
+	int rc = 0;
+
+	if (!s->fleet) {
+		ctl = rip_path_join(s->dir, "ssh");
+		rc = rip_fleet_new(&s->fleet, cfg, ctl, err);
+		free(ctl);
+	}
+	*out = s->fleet;
+	return rc;
 }
 
 char *rip_store_artifact_path(const struct rip_store *s, const char *id)
