@@ -66,6 +66,20 @@ size_t rip_fleet_parallel(const struct rip_fleet *f);
 RIP_MUST_CHECK int rip_fleet_session(struct rip_remote **out,
 	struct rip_fleet *f, const struct rip_target *t, struct rip_err *err);
 
+/*
+ * The argv of the ssh that reaches dest (port 0: ssh's choice) for cfg:
+ * cfg->ssh.command ("ssh" when empty), -T, BatchMode, ConnectTimeout and
+ * the keep-alives (connect timeout rounded up to seconds), the
+ * ControlMaster options when control_dir is set (the folder as it is
+ * used: rip_fleet_new may have shortened it), -p, "--", dest and the
+ * remote command "'AGENT_PATH' agent" (quoted for the remote shell). A
+ * dest that is empty, starts with '-' or holds a space or control
+ * character is refused (RIP_ECONFIG). out is the caller's to release.
+ */
+RIP_MUST_CHECK int rip_remote_ssh_argv(struct rip_strlist *out,
+	const struct rip_config *cfg, const char *control_dir,
+	const char *dest, unsigned port, struct rip_err *err);
+
 /* What the agent said of itself in the handshake. */
 struct rip_remote_info {
 	int protocol;
