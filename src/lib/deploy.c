@@ -352,6 +352,31 @@ static void plan_moves(struct rip_plan *p, struct where *w, size_t n,
 	}
 }
 
+/*
+ * Two phases: every extract (a host's transfer too) before the ups, so a
+ * target that cannot be staged stops the deploy before it changed the
+ * schema or any link. plan_ups put the ups first; they move to just
+ * before the first switch, the order of everything else kept.
+ */
+static void stage_first(struct rip_plan *p)
+{
+	struct rip_action *v = rip_xcalloc(p->n + 1, sizeof(*v));
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].kind == RIP_ACT_EXTRACT)
+			v[k++] = p->v[i];
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].kind == RIP_ACT_MIGRATE_UP)
+			v[k++] = p->v[i];
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].kind != RIP_ACT_EXTRACT &&
+		    p->v[i].kind != RIP_ACT_MIGRATE_UP)
+			v[k++] = p->v[i];
+	memcpy(p->v, v, p->n * sizeof(*v));
+	free(v);
+}
+
 int rip_plan_deploy(struct rip_plan *out, const struct rip_config *cfg,
 	struct rip_store *store, const char *id, const char *const *only,
 	size_t nonly, struct rip_err *err)
@@ -377,8 +402,10 @@ int rip_plan_deploy(struct rip_plan *out, const struct rip_config *cfg,
 		w[n].t = &cfg->targets[i];
 		dest[n++] = (char *)id;
 	}
-	if ((rc = read_wheres(w, n, cfg, store, true, err)) == 0)
+	if ((rc = read_wheres(w, n, cfg, store, true, err)) == 0) {
 		plan_moves(out, w, n, dest);
+		stage_first(out);
+	}
 done:
 	wheres_release(w, n);
 	free(dest);

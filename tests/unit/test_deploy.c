@@ -144,11 +144,11 @@ static const struct plan_case cases[] = {
 	  .schema = "0001_create_items",
 	  .ran = "0003_create_tags 0002_create_notes" },
 	/* ---- deploy ---------------------------------------------------- */
-	{ .name = "deploy: the ups run before the first switch",
+	{ .name = "deploy: every extract, then the ups, then the first switch",
 	  .given = "deploy v1", .op = "deploy", .id = "v3",
-	  .plan = "migrate up v3 (2)\n"
-		  "extract web-1 v3\n"
+	  .plan = "extract web-1 v3\n"
 		  "extract web-2 v3\n"
+		  "migrate up v3 (2)\n"
 		  "switch web-1 v3 from v1\n"
 		  "switch web-2 v3 from v1\n"
 		  "activate web-1 v3 from v1\n"
@@ -156,9 +156,9 @@ static const struct plan_case cases[] = {
 	  .schema = "0001_create_items 0002_create_notes 0003_create_tags" },
 	{ .name = "deploy: the first deploy creates the missing roots",
 	  .given = "", .op = "deploy", .id = "v2",
-	  .plan = "migrate up v2 (2)\n"
-		  "extract web-1 v2\n"
+	  .plan = "extract web-1 v2\n"
 		  "extract web-2 v2\n"
+		  "migrate up v2 (2)\n"
 		  "switch web-1 v2 from nothing\n"
 		  "switch web-2 v2 from nothing\n"
 		  "activate web-1 v2\n"
@@ -166,9 +166,9 @@ static const struct plan_case cases[] = {
 	  .schema = "0001_create_items 0002_create_notes" },
 	{ .name = "deploy: an empty root is ours",
 	  .given = "mkdir web-1, mkdir web-2", .op = "deploy", .id = "v1",
-	  .plan = "migrate up v1 (1)\n"
-		  "extract web-1 v1\n"
+	  .plan = "extract web-1 v1\n"
 		  "extract web-2 v1\n"
+		  "migrate up v1 (1)\n"
 		  "switch web-1 v1 from nothing\n"
 		  "switch web-2 v1 from nothing\n"
 		  "activate web-1 v1\n"
@@ -184,8 +184,8 @@ static const struct plan_case cases[] = {
 	  "current' is not a symlink", "never overwrites" } },
 	{ .name = "deploy --target: only that target moves",
 	  .given = "deploy v1", .op = "deploy", .id = "v2", .only = "web-2",
-	  .plan = "migrate up v2 (1)\n"
-		  "extract web-2 v2\n"
+	  .plan = "extract web-2 v2\n"
+		  "migrate up v2 (1)\n"
 		  "switch web-2 v2 from v1\n"
 		  "activate web-2 v2 from v1\n",
 	  .schema = "0001_create_items 0002_create_notes" },
