@@ -114,6 +114,7 @@ enum rip_config_type {
 	RIP_CFG_PERCENT,      /* 5% -> 0.05 */
 	RIP_CFG_DOUBLE,
 	RIP_CFG_LIST,         /* comma separated */
+	RIP_CFG_ARGV,         /* words separated by spaces or tabs */
 	RIP_CFG_STEPS,        /* comma separated percentages */
 	RIP_CFG_ENUM,
 	RIP_CFG_URL,

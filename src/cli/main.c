@@ -38,6 +38,7 @@ static const struct {
 	{ "rollout", cmd_rollout, "staged canary rollout with health gates" },
 	{ "rollback", cmd_rollback, "every target back, then the schema" },
 	{ "status", cmd_status, "what runs on each target, drift, rollback" },
+	{ "targets", cmd_targets, "list targets; --check reaches each one" },
 	{ "log", cmd_log, "the audit history" },
 	{ "drill", cmd_drill, "test-restore releases: prove each rollback" },
 	{ "gc", cmd_gc, "delete releases beyond keep, never the rollback" },

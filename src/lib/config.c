@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/ini.h"
 #include "ripcord/suggest.h"
+#include "config_internal.h"
 #include "banned.h"
 
 #define MAX_LINE 4096
@@ -86,6 +88,9 @@ const struct rip_config_key rip_config_keys[] = {
 
 	{ "target", "root", RIP_CFG_PATH, NULL, NULL, true, T(root),
 	  "holds releases/ and current" },
+	{ "target", "host", RIP_CFG_STRING, NULL, NULL, false, T(host),
+	  "USER@HOST, HOST or ssh://[USER@]HOST[:PORT] that holds root "
+	  "(unset: root is on this machine)" },
 	{ "target", "health", RIP_CFG_URL, NULL, NULL, false, T(health),
 	  "health URL probed after a switch" },
 	{ "target", "activate", RIP_CFG_PATH_EXISTS, NULL, NULL, false,
@@ -145,13 +150,22 @@ const struct rip_config_key rip_config_keys[] = {
 	  G(notify.webhook), "JSON POST on failures, aborts, rollbacks" },
 	{ "notify", "retries", RIP_CFG_UINT, "5", NULL, false,
 	  G(notify.retries), "exponential backoff with jitter" },
+
+	{ "ssh", "command", RIP_CFG_ARGV, "ssh", NULL, false, G(ssh.command),
+	  "the ssh client and its options, split on spaces" },
+	{ "ssh", "parallel", RIP_CFG_UINT, "20", NULL, false, G(ssh.parallel),
+	  "hosts worked on at once" },
+	{ "ssh", "connect_timeout", RIP_CFG_DURATION, "5s", NULL, false,
+	  G(ssh.connect_timeout_ms), "how long reaching a host may take" },
+	{ "ssh", "agent_path", RIP_CFG_STRING, "ripcord", NULL, false,
+	  G(ssh.agent_path), "ripcord on the hosts (run as AGENT_PATH agent)" },
 };
 
 const size_t rip_config_nkeys = RIP_ARRAY_SIZE(rip_config_keys);
 
 static const char *const sections[] = {
 	"project", "package", "migrations", "target", "rollout", "drill",
-	"notify",
+	"notify", "ssh",
 };
 
 struct parse {
@@ -221,6 +235,40 @@ static bool enum_ok(const char *choices, const char *v)
 		c = bar ? bar + 1 : NULL;
 	}
 	return false;
+}
+
+/*
+ * Splits v on spaces and tabs into the list at field. Nothing is quoted:
+ * a quote or a backslash would reach the program as written, so they are
+ * refused rather than half-honoured.
+ */
+static int set_argv(struct parse *p, struct rip_strlist *field,
+	const struct rip_config_key *k, const char *v)
+{
+	struct rip_strlist words = { 0 };
+	const char *s = v;
+
+	if (v[strcspn(v, "\\\"'`")])
+		return fail(p, "%s '%s' holds a quote or a backslash: it is split "
+			"on spaces, without quoting (put options that need "
+			"quoting in ~/.ssh/config)", k->name, v), -1;
+	for (;;) {
+		size_t l;
+		char *w;
+
+		s += strspn(s, " \t");
+		if (!(l = strcspn(s, " \t")))
+			break;
+		w = rip_xstrndup(s, l);
+		rip_strlist_push(&words, w);
+		free(w);
+		s += l;
+	}
+	if (!words.n)
+		return fail(p, "%s needs a value (%s)", k->name, k->help), -1;
+	rip_strlist_release(field);
+	*field = words;
+	return 0;
 }
 
 /* Stores value into the field k describes; 0, or -1 after fail(). */
@@ -304,6 +352,8 @@ static int set_value(struct parse *p, void *base,
 		rip_strlist_release(field);
 		rip_strlist_split(field, v);
 		return 0;
+	case RIP_CFG_ARGV:
+		return set_argv(p, field, k, v);
 	case RIP_CFG_STEPS: {
 		struct rip_steps st;
 
@@ -377,6 +427,90 @@ static void add_target(struct parse *p, const char *name, size_t len)
 	p->target = t;
 }
 
+/* Reads host value v into t's ssh_dest and ssh_port (config_host.c);
+ * 0, or -1 after fail(). */
+static int set_host(struct parse *p, struct rip_target *t, const char *v)
+{
+	struct rip_buf why = RIP_BUF_INIT;
+	char *dest;
+	unsigned port;
+
+	if (rip_config_host_parse(&dest, &port, v, &why) < 0) {
+		fail(p, "%s", why.buf);
+		rip_buf_release(&why);
+		return -1;
+	}
+	free(t->ssh_dest);
+	t->ssh_dest = dest;
+	t->ssh_port = port;
+	return 0;
+}
+
+/* The checks of [ssh] a type cannot express; 0, or -1 after fail(). */
+static int check_ssh(struct parse *p, const struct rip_config_key *k)
+{
+	const struct rip_config *c = p->cfg;
+
+	if (strcmp(k->section, "ssh"))
+		return 0;
+	if (!strcmp(k->name, "parallel") && c->ssh.parallel < 1)
+		return fail(p, "parallel must be at least 1 (%s)", k->help), -1;
+	if (!strcmp(k->name, "connect_timeout") && !c->ssh.connect_timeout_ms)
+		return fail(p, "connect_timeout must be more than 0 (%s)",
+			k->help), -1;
+	if (!strcmp(k->name, "agent_path"))
+		for (const char *s = c->ssh.agent_path; s && *s; s++)
+			if (iscntrl((unsigned char)*s))
+				return fail(p, "agent_path '%s' holds a control "
+					"character (expected the path of ripcord on "
+					"the hosts)", c->ssh.agent_path), -1;
+	return 0;
+}
+
+/* A path key of [target]: what it means depends on host, which may come
+ * later in the section, so it is kept as written until finish_target. */
+static bool deferred(const struct rip_config_key *k)
+{
+	return !strcmp(k->section, "target") && (k->type == RIP_CFG_PATH ||
+		k->type == RIP_CFG_PATH_EXISTS);
+}
+
+/*
+ * Once target i's section is read: without host, its paths are resolved
+ * (and checked) on this machine as any path; with host, root is a path on
+ * that host and must be absolute, and the other paths (activate) are kept
+ * as written, for the host to read. 0, or -1 after fail().
+ */
+static int finish_target(struct parse *p, size_t i)
+{
+	struct rip_target *t = &p->cfg->targets[i];
+
+	for (size_t j = 0; j < rip_config_nkeys; j++) {
+		const struct rip_config_key *k = &rip_config_keys[j];
+		char **f, *raw;
+
+		if (!deferred(k) || !*str_field(t, k))
+			continue;
+		f = str_field(t, k);
+		raw = *f;
+		p->line = p->target_seen[i][j];
+		if (t->host) {
+			if (!strcmp(k->name, "root") && raw[0] != '/')
+				return fail(p, "target '%s' has host '%s': its root "
+					"is a path on that host and must be absolute "
+					"(not '%s')", t->name, t->host, raw), -1;
+			continue;
+		}
+		*f = NULL;
+		if (set_value(p, t, k, raw) < 0) {
+			free(raw);
+			return -1;
+		}
+		free(raw);
+	}
+	return 0;
+}
+
 /* Validates a "[...]" line; sets p->section and p->target. */
 static int header(void *user, const char *s, int line, struct rip_err *err)
 {
@@ -389,6 +523,10 @@ static int header(void *user, const char *s, int line, struct rip_err *err)
 	int idx;
 
 	(void)err;
+	if (p->target && finish_target(p, (size_t)(p->target -
+			p->cfg->targets)) < 0)
+		return RIP_ECONFIG;
+	p->target = NULL;
 	p->line = line;
 	if (end)
 		tail = end + 1 + strspn(end + 1, " \t\r\n");
@@ -400,7 +538,6 @@ static int header(void *user, const char *s, int line, struct rip_err *err)
 		return fail(p, "section name too long");
 	memcpy(inner, s + 1, len);
 	inner[len] = '\0';
-	p->target = NULL;
 	if (!strcmp(inner, "target"))
 		return fail(p, "[target] needs a name: [target \"NAME\"]");
 	if (!strncmp(inner, "target", 6) && (inner[6] == ' ' ||
@@ -477,7 +614,17 @@ static int handler(void *user, const char *section, const char *name,
 		return fail(p, "'%s' is set twice in [%s] (first at line %d)",
 			name, p->section, seen[k - rip_config_keys]);
 	seen[k - rip_config_keys] = p->line;
-	return set_value(p, base, k, value) < 0 ? RIP_ECONFIG : 0;
+	if (p->target && deferred(k)) {
+		struct rip_config_key raw = *k;
+
+		raw.type = RIP_CFG_STRING;
+		return set_value(p, base, &raw, value) < 0 ? RIP_ECONFIG : 0;
+	}
+	if (p->target && !strcmp(k->name, "host"))
+		return set_host(p, p->target, value) < 0 ||
+			set_value(p, base, k, value) < 0 ? RIP_ECONFIG : 0;
+	return set_value(p, base, k, value) < 0 ||
+		check_ssh(p, k) < 0 ? RIP_ECONFIG : 0;
 }
 
 static int check_required(struct parse *p)
@@ -514,9 +661,11 @@ static void path_pop(struct rip_buf *b, bool keep_root)
  * the path exists; from the first missing one on, the rest is taken as
  * written with "." and ".." applied by hand (nothing below a missing
  * folder can be a link). A lookup that fails for another reason (no
- * permission) is treated as missing, so this never fails.
+ * permission) is treated as missing, so this never fails. A path that is
+ * not local (on another host) is never looked up: all of it is taken as
+ * written.
  */
-static char *resolve_path(const char *path)
+static char *resolve_path(const char *path, bool local)
 {
 	struct rip_buf cur = RIP_BUF_INIT, tail = RIP_BUF_INIT;
 	const char *s = path;
@@ -536,7 +685,7 @@ static char *resolve_path(const char *path)
 		} else if (l != 1 || s[0] != '.') {
 			char *cand = NULL, *real = NULL;
 
-			if (!tail.len) {
+			if (local && !tail.len) {
 				cand = rip_xasprintf("%s%s%.*s", cur.buf,
 					cur.len > 1 ? "/" : "", (int)l, s);
 				real = realpath(cand, NULL);
@@ -569,6 +718,31 @@ static bool path_below(const char *path, const char *dir)
 	return !strncmp(path, dir, dl) && path[dl] == '/';
 }
 
+/* The host name of t's ssh_dest, without its user. */
+static const char *dest_host(const struct rip_target *t)
+{
+	const char *at = strrchr(t->ssh_dest, '@');
+
+	return at ? at + 1 : t->ssh_dest;
+}
+
+/*
+ * Whether a and b put their roots on one machine: both local, or the same
+ * host name (whoever logs in: users share a file system) on the same port
+ * (22 when none is given, ssh's usual). A host known by two names is not
+ * seen; one name on two ports is two machines (containers behind one
+ * address).
+ */
+static bool same_machine(const struct rip_target *a,
+	const struct rip_target *b)
+{
+	if (!a->host || !b->host)
+		return !a->host && !b->host;
+	return !strcasecmp(dest_host(a), dest_host(b)) &&
+		(a->ssh_port ? a->ssh_port : 22) ==
+		(b->ssh_port ? b->ssh_port : 22);
+}
+
 /* Refuses targets a and b (b defined later) when their roots clash. */
 static int root_clash(struct parse *p, size_t a, size_t b,
 	char *const *real, size_t key)
@@ -577,13 +751,18 @@ static int root_clash(struct parse *p, size_t a, size_t b,
 	const struct rip_target *tb = &p->cfg->targets[b];
 	int la = p->target_seen[a][key], lb = p->target_seen[b][key];
 	size_t in, out;
+	char where[320] = "";
 
+	if (!same_machine(ta, tb))
+		return 0;
+	if (ta->host)
+		snprintf(where, sizeof(where), " on host '%s'", dest_host(ta));
 	p->line = lb;
 	if (!strcmp(real[a], real[b]))
 		return fail(p, "targets '%s' (%s:%d) and '%s' (%s:%d) have the "
-			"same root: both resolve to '%s'; give each target a "
+			"same root%s: both resolve to '%s'; give each target a "
 			"folder of its own", ta->name, p->name, la, tb->name,
-			p->name, lb, real[a]);
+			p->name, lb, where, real[a]);
 	if (path_below(real[b], real[a]))
 		in = b, out = a;
 	else if (path_below(real[a], real[b]))
@@ -591,18 +770,19 @@ static int root_clash(struct parse *p, size_t a, size_t b,
 	else
 		return 0;
 	return fail(p, "the root of target '%s' (%s:%d, resolved '%s') is "
-		"inside the root of target '%s' (%s:%d, resolved '%s'): the "
+		"inside the root of target '%s' (%s:%d, resolved '%s')%s: the "
 		"releases/ of one would be inside the tree of the other; give "
 		"each target a folder of its own, side by side",
 		p->cfg->targets[in].name, p->name, p->target_seen[in][key],
 		real[in], p->cfg->targets[out].name, p->name,
-		p->target_seen[out][key], real[out]);
+		p->target_seen[out][key], real[out], where);
 }
 
 /*
  * Two targets deploying into one folder (through a link or "..", too)
  * would switch each other's current and collect each other's releases; a
- * root inside another's tree is as bad. Quadratic in the targets, which is
+ * root inside another's tree is as bad. Only targets on one machine can
+ * clash: the same path on two hosts is two folders. Quadratic in the targets, which is
  * nothing next to probing them.
  */
 static int check_roots(struct parse *p)
@@ -615,7 +795,8 @@ static int check_roots(struct parse *p)
 	       strcmp(rip_config_keys[key].name, "root"))
 		key++;
 	for (size_t i = 0; i < n; i++)
-		real[i] = resolve_path(p->cfg->targets[i].root);
+		real[i] = resolve_path(p->cfg->targets[i].root,
+			!p->cfg->targets[i].host);
 	for (size_t b = 1; b < n && !rc; b++)
 		for (size_t a = 0; a < b && !rc; a++)
 			rc = root_clash(p, a, b, real, key);
@@ -657,6 +838,8 @@ int rip_config_parse(struct rip_config **out, const char *text,
 
 	if (rip_ini_parse(text, name, MAX_LINE, true, &ops, &p, err) < 0)
 		p.failed = true;
+	if (!p.failed && p.target)
+		finish_target(&p, (size_t)(p.target - cfg->targets));
 	if (!p.failed)
 		check_required(&p);
 	if (!p.failed)
@@ -739,7 +922,7 @@ static void free_fields(void *base, bool target)
 		if ((!strcmp(k->section, "target")) != target)
 			continue;
 		switch (k->type) {
-		case RIP_CFG_LIST:
+		case RIP_CFG_LIST: case RIP_CFG_ARGV:
 			rip_strlist_release(field);
 			break;
 		case RIP_CFG_STEPS:
@@ -763,6 +946,7 @@ void rip_config_free(struct rip_config *cfg)
 	for (size_t i = 0; i < cfg->n_targets; i++) {
 		free_fields(&cfg->targets[i], true);
 		free(cfg->targets[i].name);
+		free(cfg->targets[i].ssh_dest);
 	}
 	free(cfg->targets);
 	free_fields(cfg, false);

@@ -373,6 +373,219 @@ static void test_roots_clash(void **state)
 	free(base);
 }
 
+/* A target on another host: host as written, ssh_dest and ssh_port. */
+static void expect_host(const char *host, const char *dest, unsigned port)
+{
+	struct rip_config *cfg = NULL;
+	struct rip_err err = { 0 };
+	char text[512];
+
+	snprintf(text, sizeof(text), "[target \"web-1\"]\nhost = %s\n"
+		"root = /srv/shop\n", host);
+	if (parse(&cfg, text, &err) < 0)
+		fail_msg("host '%s' refused: %s", host, err.msg);
+	assert_string_equal(cfg->targets[0].host, host);
+	assert_string_equal(cfg->targets[0].ssh_dest, dest);
+	assert_int_equal(cfg->targets[0].ssh_port, port);
+	assert_string_equal(cfg->targets[0].root, "/srv/shop");
+	rip_config_free(cfg);
+}
+
+static void test_host_forms(void **state)
+{
+	(void)state;
+	expect_host("deploy@web-1.example", "deploy@web-1.example", 0);
+	expect_host("web-1", "web-1", 0);
+	expect_host("web_1.internal", "web_1.internal", 0);
+	expect_host("ssh://deploy@10.0.0.5:2222", "deploy@10.0.0.5", 2222);
+	expect_host("ssh://web-1", "web-1", 0);
+	expect_host("ssh://web-1/", "web-1", 0);
+	expect_host("ssh://deploy@web-1:65535", "deploy@web-1", 65535);
+	expect_host("ssh://[fe80::1]:22", "fe80::1", 22);
+	expect_host("ssh://deploy@[2001:db8::5]", "deploy@2001:db8::5", 0);
+	expect_host("ssh://[fe80::1%eth0]:2200", "fe80::1%eth0", 2200);
+	expect_host("fe80::1", "fe80::1", 0);
+	expect_host("deploy@::1", "deploy@::1", 0);
+}
+
+/* Parses a target whose host line (line 2) is host, expecting needle. */
+static void expect_bad_host(const char *host, const char *needle)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "[target \"web-1\"]\nhost = %s\n"
+		"root = /srv/shop\n", host);
+	expect_bad(text, needle);
+}
+
+static void test_host_refused(void **state)
+{
+	(void)state;
+	expect_bad("[target \"web-1\"]\nhost =\nroot = /srv\n",
+		"ripcord.ini:2: host needs a value (USER@HOST, HOST or "
+		"ssh://[USER@]HOST[:PORT]; leave host out for a root on this "
+		"machine)");
+	expect_bad_host("-oProxyCommand=sh", "ripcord.ini:2: host "
+		"'-oProxyCommand=sh' starts with '-', which ssh would take for an "
+		"option (expected USER@HOST, HOST or ssh://[USER@]HOST[:PORT])");
+	expect_bad_host("web 1", "ripcord.ini:2: host 'web 1' holds white "
+		"space or a control character");
+	expect_bad_host("web\t1", "holds white space or a control character");
+	expect_bad_host("web\0331", "holds white space or a control character");
+	expect_bad_host("\"web-1\"", "ripcord.ini:2: host '\"web-1\"' holds a "
+		"quote");
+	expect_bad_host("it's", "holds a quote");
+	expect_bad_host("ssh://web-1/srv/shop", "ripcord.ini:2: host "
+		"'ssh://web-1/srv/shop' has a path or query after the host "
+		"(expected ssh://[USER@]HOST[:PORT] and nothing after it: root "
+		"names the folder on the host)");
+	expect_bad_host("ssh://web-1?x=1", "has a path or query");
+	expect_bad_host("ssh://web-1:0", "ripcord.ini:2: host 'ssh://web-1:0' "
+		"has a bad port '0' (expected a number from 1 to 65535)");
+	expect_bad_host("ssh://web-1:65536", "bad port '65536'");
+	expect_bad_host("ssh://web-1:22x", "bad port '22x'");
+	expect_bad_host("ssh://web-1:", "bad port ''");
+	expect_bad_host("ssh://[fe80::1]:http", "bad port 'http'");
+	expect_bad_host("http://web-1", "ripcord.ini:2: host 'http://web-1' "
+		"has the scheme 'http', which ripcord does not know (expected "
+		"ssh://[USER@]HOST[:PORT])");
+	expect_bad_host("sftp://web-1", "the scheme 'sftp'");
+	expect_bad_host("web-1:2222", "ripcord.ini:2: host 'web-1:2222' has a "
+		"':' but is not an ssh:// URL (for a port, write "
+		"ssh://[USER@]HOST:PORT)");
+	expect_bad_host("ssh://[web-1]:22", "has a bad IPv6 address");
+	expect_bad_host("ssh://[fe80::1", "has a bad IPv6 address");
+	expect_bad_host("ssh://[fe80::1]x", "has 'x' after the IPv6 address");
+	expect_bad_host("@web-1", "has a bad user ''");
+	expect_bad_host("ssh://-oX@web-1", "has a bad user '-oX'");
+	expect_bad_host("deploy@", "has a bad host name ''");
+	expect_bad_host("deploy@-web", "has a bad host name '-web'");
+	expect_bad_host("ssh://deploy@:22", "has a bad host name ''");
+	expect_bad_host("web;rm", "has a bad host name 'web;rm'");
+	expect_bad_host("u:pw@web-1", "has a bad user 'u:pw'");
+}
+
+/* With host, root and activate are paths on that host: kept as written,
+ * never looked for here; root must be absolute, in any key order. */
+static void test_host_paths(void **state)
+{
+	struct rip_config *cfg;
+	struct rip_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, "[target \"web-1\"]\nroot = /srv/shop\n"
+		"activate = hooks/activate\nhost = web-1\n"
+		"[target \"web-2\"]\nactivate = /opt/shop/activate\n"
+		"host = web-2\nroot = /srv/shop/\n", &err), 0);
+	assert_string_equal(cfg->targets[0].root, "/srv/shop");
+	assert_string_equal(cfg->targets[0].activate, "hooks/activate");
+	assert_string_equal(cfg->targets[1].activate, "/opt/shop/activate");
+	assert_string_equal(cfg->targets[1].root, "/srv/shop/");
+	rip_config_free(cfg);
+
+	/* the message names the root's line, host before or after it */
+	expect_bad("[target \"web-1\"]\nhost = deploy@web-1\nroot = srv/shop\n",
+		"ripcord.ini:3: target 'web-1' has host 'deploy@web-1': its root "
+		"is a path on that host and must be absolute (not 'srv/shop')");
+	expect_bad("[target \"web-1\"]\nroot = srv/shop\nhost = web-1\n"
+		"[project]\nkeep = 3\n", "ripcord.ini:2: target 'web-1' has host");
+	expect_bad("[target \"web-1\"]\nroot = ./x\nhost = web-1\n",
+		"ripcord.ini:2: target 'web-1' has host 'web-1': its root");
+
+	/* without host, a relative root resolves against the config's folder
+	 * as before, and activate must exist here */
+	assert_int_equal(parse(&cfg, "[target \"a\"]\nroot = roots/a\n", &err),
+		0);
+	assert_string_equal(cfg->targets[0].root, "/srv/app/roots/a");
+	assert_null(cfg->targets[0].host);
+	assert_null(cfg->targets[0].ssh_dest);
+	rip_config_free(cfg);
+	expect_bad("[target \"a\"]\nactivate = hooks/none\nroot = /x\n",
+		"ripcord.ini:2: activate 'hooks/none' does not exist");
+}
+
+/* Roots clash only on one machine: the same path on two hosts is fine. */
+static void test_host_roots(void **state)
+{
+	struct rip_config *cfg;
+	struct rip_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, "[target \"a\"]\nhost = web-1\n"
+		"root = /srv/shop\n[target \"b\"]\nhost = web-2\n"
+		"root = /srv/shop\n[target \"c\"]\nroot = /srv/shop\n"
+		"[target \"d\"]\nhost = ssh://web-1:2201\nroot = /srv/shop\n"
+		"[target \"e\"]\nhost = web-1\nroot = /srv/shop-2\n", &err), 0);
+	assert_int_equal(cfg->n_targets, 5);
+	rip_config_free(cfg);
+
+	expect_bad("[target \"a\"]\nhost = deploy@web-1\nroot = /srv/shop\n"
+		"[target \"b\"]\nhost = ssh://other@WEB-1:22\n"
+		"root = /srv/x/../shop/\n",
+		"ripcord.ini:6: targets 'a' (ripcord.ini:3) and 'b' "
+		"(ripcord.ini:6) have the same root on host 'web-1': both resolve "
+		"to '/srv/shop'");
+	expect_bad("[target \"a\"]\nhost = web-1\nroot = /srv\n"
+		"[target \"b\"]\nroot = /srv/shop/b\nhost = web-1\n",
+		"ripcord.ini:5: the root of target 'b' (ripcord.ini:5, resolved "
+		"'/srv/shop/b') is inside the root of target 'a' (ripcord.ini:3, "
+		"resolved '/srv') on host 'web-1'");
+}
+
+static void test_ssh_section(void **state)
+{
+	struct rip_config *cfg;
+	struct rip_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(parse(&cfg, "", &err), 0);
+	assert_int_equal(cfg->ssh.command.n, 1);
+	assert_string_equal(cfg->ssh.command.v[0], "ssh");
+	assert_int_equal(cfg->ssh.parallel, 20);
+	assert_int_equal(cfg->ssh.connect_timeout_ms, 5000);
+	assert_string_equal(cfg->ssh.agent_path, "ripcord");
+	rip_config_free(cfg);
+
+	assert_int_equal(parse(&cfg, "[ssh]\ncommand = /usr/bin/ssh  -F\t"
+		"ssh/config -o BatchMode=yes\nparallel = 1\n"
+		"connect_timeout = 1500ms\nagent_path = /opt/ripcord/bin/ripcord\n",
+		&err), 0);
+	assert_int_equal(cfg->ssh.command.n, 5);
+	assert_string_equal(cfg->ssh.command.v[0], "/usr/bin/ssh");
+	assert_string_equal(cfg->ssh.command.v[1], "-F");
+	assert_string_equal(cfg->ssh.command.v[2], "ssh/config");
+	assert_string_equal(cfg->ssh.command.v[4], "BatchMode=yes");
+	assert_int_equal(cfg->ssh.parallel, 1);
+	assert_int_equal(cfg->ssh.connect_timeout_ms, 1500);
+	assert_string_equal(cfg->ssh.agent_path, "/opt/ripcord/bin/ripcord");
+	rip_config_free(cfg);
+
+	expect_bad("[ssh]\ncommand =\n", "ripcord.ini:2: command needs a value "
+		"(default: ssh; remove the line to use the default)");
+	expect_bad("[ssh]\ncommand = ssh -o 'ProxyJump a b'\n",
+		"ripcord.ini:2: command 'ssh -o 'ProxyJump a b'' holds a quote or "
+		"a backslash: it is split on spaces, without quoting");
+	expect_bad("[ssh]\ncommand = ssh\\ x\n", "holds a quote or a backslash");
+	expect_bad("[ssh]\nparallel = 0\n", "ripcord.ini:2: parallel must be "
+		"at least 1 (hosts worked on at once)");
+	expect_bad("[ssh]\nparallel = many\n", "ripcord.ini:2: bad value "
+		"'many' for parallel (expected a whole number");
+	expect_bad("[ssh]\nconnect_timeout = 0s\n", "ripcord.ini:2: "
+		"connect_timeout must be more than 0");
+	expect_bad("[ssh]\nconnect_timeout = 5\n", "ripcord.ini:2: bad value "
+		"'5' for connect_timeout (expected a duration");
+	expect_bad("[ssh]\nagent_path =\n", "ripcord.ini:2: agent_path needs a "
+		"value (default: ripcord");
+	expect_bad("[ssh]\nagent_path = /opt/rip\033cord\n", "ripcord.ini:2: "
+		"agent_path '/opt/rip\033cord' holds a control character");
+	expect_bad("[ssh]\nparalel = 4\n", "ripcord.ini:2: unknown key "
+		"'paralel' in [ssh] (did you mean 'parallel'?)");
+	expect_bad("[ssh]\nconnect_timeout = 1s\nconnect_timeout = 2s\n",
+		"ripcord.ini:3: 'connect_timeout' is set twice in [ssh]");
+	expect_bad("[shh]\n", "ripcord.ini:1: unknown section [shh] (did you "
+		"mean 'ssh'?)");
+}
+
 static void test_load_and_find(void **state)
 {
 	struct rip_config *cfg;
@@ -473,6 +686,11 @@ int main(void)
 			tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_roots_clash, tmpdir_setup,
 			tmpdir_teardown),
+		cmocka_unit_test(test_host_forms),
+		cmocka_unit_test(test_host_refused),
+		cmocka_unit_test(test_host_paths),
+		cmocka_unit_test(test_host_roots),
+		cmocka_unit_test(test_ssh_section),
 		cmocka_unit_test_setup_teardown(test_load_and_find,
 			tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_value_parsers),

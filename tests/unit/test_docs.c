@@ -11,7 +11,7 @@
 static const char *const commands[] = {
 	"init", "keygen", "cut", "verify", "releases", "migrate", "deploy",
 	"rollout", "rollback", "log", "status", "gc", "drill", "report",
-	"agent",
+	"agent", "targets",
 };
 
 static void read_page(struct rip_buf *out, const char *name)

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_targets.c: `ripcord targets [--check] [--json]`: the targets of
+ * ripcord.ini, and with --check what each one holds and whether it can be
+ * reached: local roots read here, remote ones through their host's agent
+ * (remote.h), the hosts worked on at once ([ssh] parallel). Without
+ * --check it reads the config only: no network, no store. It changes
+ * nothing: no lock, no audit entry.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "cli.h"
+#include "ripcord/fsutil.h"
+#include "ripcord/remote.h"
+#include "ripcord/target.h"
+#include "banned.h"
+
+/* a clock further off than this makes timings across hosts lie */
+#define SKEW_LIMIT_S 2.0
+
+/* What --check found of one target. */
+struct probe {
+	const struct rip_target *t;
+	bool reached;             /* its host answered (local: always) */
+	bool read;                /* and its root could be read */
+	char *error;              /* why not */
+	bool exists;              /* the root folder exists */
+	struct rip_root_state st;
+	bool has_free;
+	uint64_t free_bytes;
+	char *version;            /* the agent's ripcord (remote only) */
+	bool has_skew;
+	double skew_s;            /* the host's clock minus ours */
+};
+
+struct check {
+	struct rip_fleet *fleet;  /* NULL: no remote target */
+	struct probe *v;
+};
+
+static const char *where_of(const struct rip_target *t)
+{
+	return t->host ? t->host : "local";
+}
+
+static const char *dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/*
+ * Free space for an unprivileged user on the file system of path, or of
+ * its nearest existing folder above when it does not exist (a root before
+ * its first deploy), as the agent answers it. false when none is found.
+ */
+static bool free_space(uint64_t *out, const char *path)
+{
+	char *dir = rip_xstrdup(path);
+	struct statvfs vfs;
+	bool ok;
+
+	while (!(ok = statvfs(dir, &vfs) == 0) && strcmp(dir, "/") &&
+	       strcmp(dir, ".")) {
+		char *up = rip_path_dirname(dir);
+
+		free(dir);
+		dir = up;
+	}
+	free(dir);
+	if (ok)
+		*out = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+	return ok;
+}
+
+static void probe_local(struct probe *pr)
+{
+	struct rip_err err = { 0 };
+
+	pr->reached = true;
+	pr->exists = rip_path_exists(pr->t->root);
+	pr->has_free = free_space(&pr->free_bytes, pr->t->root);
+	if (rip_root_inspect(&pr->st, pr->t->root, &err) < 0)
+		pr->error = rip_xstrdup(err.msg);
+	else
+		pr->read = true;
+}
+
+static void probe_remote(struct probe *pr, struct rip_fleet *fleet)
+{
+	struct rip_err err = { 0 };
+	struct rip_remote *r;
+	struct rip_remote_info info;
+	struct rip_remote_root extra = { 0 };
+
+	if (rip_fleet_session(&r, fleet, pr->t, &err) < 0) {
+		pr->error = rip_xstrdup(err.msg);
+		return;
+	}
+	pr->reached = true;
+	rip_remote_get_info(&info, r);
+	pr->version = info.version ? rip_xstrdup(info.version) : NULL;
+	pr->has_skew = isfinite(info.clock_skew_s);
+	pr->skew_s = info.clock_skew_s;
+	if (rip_remote_inspect(&pr->st, &extra, r, pr->t->root, false,
+			&err) < 0) {
+		/* a session that died on the way is an unreachable host */
+		pr->reached = err.code != RIP_EUNREACH;
+		pr->error = rip_xstrdup(err.msg);
+		return;
+	}
+	pr->read = true;
+	pr->exists = extra.exists;
+	pr->has_free = true;
+	pr->free_bytes = extra.free_bytes;
+}
+
+/* rip_each_fn: probes target i, on one of the fleet's threads. */
+static void probe_one(void *data, size_t i)
+{
+	struct check *c = data;
+
+	if (c->v[i].t->host)
+		probe_remote(&c->v[i], c->fleet);
+	else
+		probe_local(&c->v[i]);
+}
+
+static void probe_release(struct probe *pr)
+{
+	free(pr->error);
+	free(pr->version);
+	rip_root_state_release(&pr->st);
+}
+
+static bool skewed(const struct probe *pr)
+{
+	return pr->has_skew && fabs(pr->skew_s) > SKEW_LIMIT_S;
+}
+
+/*
+ * The fleet of cfg's remote targets, its ControlMaster sockets in
+ * <store>/ssh when the store exists (a check never creates one); *out
+ * stays NULL when every target is local.
+ */
+static int open_fleet(struct rip_fleet **out, const struct rip_config *cfg,
+	struct rip_err *err)
+{
+	struct rip_store *store = NULL;
+	char *control = NULL;
+	bool remote = false;
+	int rc;
+
+	*out = NULL;
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		remote |= cfg->targets[i].host != NULL;
+	if (!remote)
+		return 0;
+	if ((rc = rip_store_open(&store, cfg->project.store, false, err)) < 0 &&
+	    rc != RIP_ENOTFOUND)
+		return rc;
+	rip_err_clear(err);
+	if (store)
+		control = rip_path_join(store->dir, "ssh");
+	rc = rip_fleet_new(out, cfg, control, err);
+	free(control);
+	rip_store_free(store);
+	return rc;
+}
+
+static void print_list(const struct rip_config *cfg)
+{
+	printf("%-16s %-28s %-28s %-10s %s\n", "TARGET", "WHERE", "ROOT",
+		"GROUP", "HEALTH");
+	for (size_t i = 0; i < cfg->n_targets; i++) {
+		const struct rip_target *t = &cfg->targets[i];
+
+		printf("%-16s %-28s %-28s %-10s %s\n", t->name, where_of(t),
+			t->root, dash(t->group), dash(t->health));
+	}
+}
+
+/* The lines said of v[0..n) under the table (printed with print);
+ * returns how many there are. */
+static size_t notes(const struct probe *v, size_t n, bool print)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct probe *pr = &v[i];
+
+		if (pr->error && ++count && print)
+			printf("%s: %s: %s\n", pr->t->name, pr->reached ?
+				"cannot read its root" : "unreachable", pr->error);
+		else if (pr->read && !pr->exists && ++count && print)
+			printf("%s: root '%s' does not exist yet (the first deploy "
+				"creates it)\n", pr->t->name, pr->t->root);
+		if (skewed(pr) && ++count && print)
+			printf("%s: its clock is %+.1f s off ours: set its time "
+				"(NTP) before a rollout, whose bake and probe times "
+				"assume one clock\n", pr->t->name, pr->skew_s);
+	}
+	return count;
+}
+
+static void print_check(const struct probe *v, size_t n)
+{
+	printf("%-16s %-24s %-9s %-9s %-16s %-5s %-10s %s\n", "TARGET",
+		"WHERE", "REACHABLE", "AGENT", "CURRENT", "KEPT", "FREE",
+		"SKEW");
+	for (size_t i = 0; i < n; i++) {
+		const struct probe *pr = &v[i];
+		char size[32] = "-", skew[32] = "-", kept[16] = "-";
+
+		if (pr->has_free)
+			cli_format_size(size, sizeof(size), pr->free_bytes);
+		if (pr->has_skew)
+			snprintf(skew, sizeof(skew), "%+.2fs%s", pr->skew_s,
+				skewed(pr) ? " (over 2s)" : "");
+		if (pr->read)
+			snprintf(kept, sizeof(kept), "%zu", pr->st.extracted.n);
+		printf("%-16s %-24s %-9s %-9s %-16s %-5s %-10s %s\n",
+			pr->t->name, where_of(pr->t), pr->reached ? "yes" : "no",
+			dash(pr->version), pr->read ? dash(pr->st.current) : "-",
+			kept, size, skew);
+	}
+	/* the errors whole, after the table, where they cannot break it */
+	if (notes(v, n, false))
+		putchar('\n');
+	notes(v, n, true);
+}
+
+static json_t *target_json(const struct rip_target *t)
+{
+	return json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:s?}", "target", t->name,
+		"where", where_of(t), "host", t->host, "root", t->root, "group",
+		t->group, "health", t->health);
+}
+
+static json_t *probe_json(const struct probe *pr)
+{
+	json_t *o = target_json(pr->t), *releases = json_array();
+
+	for (size_t i = 0; i < pr->st.extracted.n; i++)
+		json_array_append_new(releases,
+			json_string(pr->st.extracted.v[i]));
+	json_object_set_new(o, "reachable", json_boolean(pr->reached));
+	json_object_set_new(o, "readable", json_boolean(pr->read));
+	json_object_set_new(o, "error", pr->error ? json_string(pr->error) :
+		json_null());
+	json_object_set_new(o, "exists", pr->read ? json_boolean(pr->exists) :
+		json_null());
+	json_object_set_new(o, "agent_version", pr->version ?
+		json_string(pr->version) : json_null());
+	json_object_set_new(o, "current", pr->st.current ?
+		json_string(pr->st.current) : json_null());
+	json_object_set_new(o, "releases", releases);
+	json_object_set_new(o, "free_bytes", pr->has_free ?
+		json_integer((json_int_t)pr->free_bytes) : json_null());
+	json_object_set_new(o, "clock_skew_s", pr->has_skew ?
+		json_real(pr->skew_s) : json_null());
+	json_object_set_new(o, "clock_skewed", json_boolean(skewed(pr)));
+	return o;
+}
+
+/* Probes every target of cfg; prints; 1 when one is unreachable or its
+ * root unreadable, 0 when all were read, < 0 when the check could not
+ * start. */
+static int check(struct cli *cli, const struct rip_config *cfg,
+	struct rip_err *err)
+{
+	struct check c = { 0 };
+	size_t n = cfg->n_targets;
+	int rc;
+
+	if ((rc = open_fleet(&c.fleet, cfg, err)) < 0)
+		return rc;
+	c.v = rip_xcalloc(n + 1, sizeof(*c.v));
+	for (size_t i = 0; i < n; i++)
+		c.v[i].t = &cfg->targets[i];
+	rip_fleet_each(n, c.fleet ? rip_fleet_parallel(c.fleet) : 1,
+		probe_one, &c);
+	rc = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!c.v[i].read)
+			rc = 1;
+	if (cli->json) {
+		json_t *targets = json_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(targets, probe_json(&c.v[i]));
+		cli_print_json(json_pack("{s:o}", "targets", targets));
+	} else {
+		print_check(c.v, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		probe_release(&c.v[i]);
+	free(c.v);
+	rip_fleet_free(c.fleet);
+	return rc;
+}
+
+int cmd_targets(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "check", no_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rip_config *cfg = NULL;
+	struct rip_err err = { 0 };
+	bool do_check = false;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': do_check = true; break;
+		case 'j': cli->json = true; break;
+		case 'h':
+			puts("usage: ripcord targets [--check] [--json]");
+			return 0;
+		default:
+			return cli_usage("targets", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("targets", "unexpected argument '%s'",
+			argv[optind]);
+	if ((rc = cli_load_config(cli, &cfg, &err)) < 0)
+		return cli_fail(&err, rc);
+	if (do_check) {
+		rc = check(cli, cfg, &err);
+	} else if (cli->json) {
+		json_t *targets = json_array();
+
+		for (size_t i = 0; i < cfg->n_targets; i++)
+			json_array_append_new(targets,
+				target_json(&cfg->targets[i]));
+		cli_print_json(json_pack("{s:o}", "targets", targets));
+		rc = 0;
+	} else {
+		print_list(cfg);
+		rc = 0;
+	}
+	if (rc < 0)
+		rc = cli_fail(&err, rc);
+	rip_config_free(cfg);
+	return rc;
+}
