@@ -307,9 +307,10 @@ static int put_receive(json_t **fields, struct op_ctx *c, const char *id,
 	char *tmp = rip_xasprintf("%s/.put-XXXXXX", dir);
 	char *final = cache_file(c->root, id, digest);
 	int fd = mkostemp(tmp, O_CLOEXEC);
+	bool made = fd >= 0;
 	int rc;
 
-	if (fd < 0)
+	if (!made)
 		rip_err_errno(&werr, RIP_EIO, "cannot create a file in '%s'", dir);
 	rip_sha256_init(&sha);
 	if ((rc = pump(c->a, n, &sha, fd, tmp, &werr, &rerr)) < 0) {
@@ -331,7 +332,7 @@ static int put_receive(json_t **fields, struct op_ctx *c, const char *id,
 done:
 	if (fd >= 0)
 		close(fd);
-	if (rc < 0)
+	if (rc < 0 && made)
 		unlink(tmp);
 	free(final);
 	free(tmp);
