@@ -60,4 +60,14 @@ RIP_MUST_CHECK int rip_sync_roots(const char *const *roots, size_t n,
 RIP_MUST_CHECK int rip_root_remove(const char *root, const char *id,
 	struct rip_err *err);
 
+/*
+ * Removes what interrupted extractions left under <root>/releases: the
+ * temporary dot-folders ".<id>.tmp-XXXXXX" that rip_extract_payload fills
+ * before its rename (never a release, nothing else). *removed counts them.
+ * A root without releases/ is 0. Run it only when no extraction into root
+ * is under way.
+ */
+RIP_MUST_CHECK int rip_root_clean_temps(size_t *removed, const char *root,
+	struct rip_err *err);
+
 #endif

@@ -1,24 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * agent.c: the serving loop of `ripcord agent` and its agent.ini. The
- * agent acts only through target.c, on a root the request names, after
- * the handshake, and (when agent.ini lists roots) only below a listed
- * root, compared after realpath(3) so that links and ".." cannot lead
- * out. A bad request costs one error answer, never the session: the
- * client may be a newer ripcord, or a confused one.
+ * agent.c: the serving loop of `ripcord agent`, its requests and its
+ * agent.ini. The agent acts only through target.c, extract.c and hook.c,
+ * on a root the request names, after the handshake, and (when agent.ini
+ * lists roots) only below a listed root, compared after realpath(3) so
+ * that links and ".." cannot lead out; it writes nothing outside that
+ * root, and refuses links where it creates its own folders. A bad request
+ * costs one error answer, never the session: the client may be a newer
+ * ripcord, or a confused one.
+ *
+ * A put is the one request with a body: its size is checked first of all
+ * (a bad one ends the session, since the stream cannot be re-framed), and
+ * from then on exactly that many bytes are read whatever else goes wrong,
+ * so the next line is a request again. The body streams through a fixed
+ * buffer into a temporary file beside its final name, hashed on the way:
+ * an artifact is never held in memory, and a refused one leaves nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ripcord/agent.h"
 #include "ripcord/fsutil.h"
+#include "ripcord/hook.h"
 #include "ripcord/ini.h"
 #include "ripcord/log.h"
 #include "ripcord/manifest.h"
 #include "ripcord/target.h"
+#include "agent_internal.h"
 #include "agent_proto.h"
 #include "banned.h"
 
@@ -30,6 +45,25 @@ struct ini_parse {
 	const char *name;
 };
 
+/* verify_key = PATH: absolute and readable now, not at the first put. */
+static int ini_verify_key(struct ini_parse *p, const char *value, int line,
+	struct rip_err *err)
+{
+	int fd;
+
+	if (value[0] != '/')
+		return rip_err_set(err, RIP_ECONFIG, "%s:%d: verify_key '%s' is "
+			"not an absolute path", p->name, line, value);
+	fd = open(value, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rip_err_errno(err, RIP_ECONFIG, "%s:%d: cannot read "
+			"verify_key '%s'", p->name, line, value);
+	close(fd);
+	free(p->conf->verify_key);
+	p->conf->verify_key = rip_xstrdup(value);
+	return 0;
+}
+
 static int ini_key(void *user, const char *section, const char *name,
 	const char *value, int line, struct rip_err *err)
 {
@@ -39,9 +73,11 @@ static int ini_key(void *user, const char *section, const char *name,
 	if (strcmp(section, "agent"))
 		return rip_err_set(err, RIP_ECONFIG, "%s:%d: unknown section "
 			"'%s' (agent.ini has only [agent])", p->name, line, section);
+	if (!strcmp(name, "verify_key"))
+		return ini_verify_key(p, value, line, err);
 	if (strcmp(name, "roots"))
 		return rip_err_set(err, RIP_ECONFIG, "%s:%d: unknown key '%s' in "
-			"[agent] (known: roots)", p->name, line, name);
+			"[agent] (known: roots, verify_key)", p->name, line, name);
 	rip_strlist_split(&roots, value);
 	for (size_t i = 0; i < roots.n; i++) {
 		if (roots.v[i][0] != '/') {
@@ -87,6 +123,8 @@ int rip_agent_conf_load(struct rip_agent_conf *out, const char *path,
 void rip_agent_conf_release(struct rip_agent_conf *c)
 {
 	rip_strlist_release(&c->roots);
+	free(c->verify_key);
+	c->verify_key = NULL;
 }
 
 /* Whether real is dir or below it (both resolved). */
@@ -99,61 +137,96 @@ static bool below(const char *real, const char *dir)
 	return !strncmp(real, dir, l) && (real[l] == '\0' || real[l] == '/');
 }
 
-int rip_agent_root_allowed(const struct rip_agent_conf *c,
+/*
+ * Resolves absolute root: real gets its nearest existing folder (realpath)
+ * and *rest points into root at the components below it that do not exist
+ * yet ("" when root exists). A missing "." or ".." is refused: nothing
+ * could check where it leads.
+ */
+static int resolve_root(char real[PATH_MAX], const char **rest,
 	const char *root, struct rip_err *err)
 {
-	char real[PATH_MAX], listed[PATH_MAX];
+	char *path = rip_xstrdup(root);
+	int rc = 0;
 
+	*rest = root + strlen(root);
+	while (!realpath(path, real)) {
+		char *slash;
+		size_t len = strlen(path);
+
+		if (errno != ENOENT) {
+			rc = rip_err_errno(err, RIP_EIO, "root '%s'", root);
+			break;
+		}
+		while (len > 1 && path[len - 1] == '/')
+			path[--len] = '\0';
+		slash = strrchr(path, '/');
+		if (!strcmp(slash + 1, ".") || !strcmp(slash + 1, "..")) {
+			rc = rip_err_set(err, RIP_ESECURITY, "root '%s' has '%s' "
+				"below a folder that does not exist: refused", root,
+				slash + 1);
+			break;
+		}
+		*rest = root + (slash + 1 - path);
+		slash[slash == path ? 1 : 0] = '\0';
+	}
+	free(path);
+	return rc;
+}
+
+/* rip_agent_root_allowed; *exists says whether root exists, and real is
+ * its nearest existing folder. */
+static int root_allowed(bool *exists, char real[PATH_MAX],
+	const struct rip_agent_conf *c, const char *root, struct rip_err *err)
+{
+	struct rip_buf full = RIP_BUF_INIT;
+	char listed[PATH_MAX];
+	const char *rest;
+	int rc;
+
+	*exists = false;
 	if (root[0] != '/')
 		return rip_err_set(err, RIP_EUSAGE, "root '%s' is not an "
 			"absolute path", root);
-	if (!realpath(root, real))
-		return rip_err_errno(err, errno == ENOENT ? RIP_ENOTFOUND :
-			RIP_EIO, "root '%s'", root);
-	if (!c->roots.n)
-		return 0;
-	for (size_t i = 0; i < c->roots.n; i++)
-		if (realpath(c->roots.v[i], listed) && below(real, listed))
-			return 0;
-	return rip_err_set(err, RIP_ESECURITY, "root '%s' is not allowed "
-		"here: agent.ini's roots do not list it or a folder above it",
-		root);
+	if ((rc = resolve_root(real, &rest, root, err)) < 0)
+		goto done;
+	*exists = rest[0] == '\0';
+	rip_buf_adds(&full, real);
+	if (!*exists)
+		rip_buf_addf(&full, "%s%s", strcmp(real, "/") ? "/" : "", rest);
+	rc = c->roots.n ? RIP_ESECURITY : 0;
+	for (size_t i = 0; i < c->roots.n && rc; i++)
+		if (realpath(c->roots.v[i], listed) && below(full.buf, listed))
+			rc = 0;
+	if (rc)
+		rip_err_set(err, RIP_ESECURITY, "root '%s' is not allowed "
+			"here: agent.ini's roots do not list it or a folder above "
+			"it", root);
+done:
+	rip_buf_release(&full);
+	return rc;
 }
 
-struct agent {
-	struct rip_agent_conf conf;
-	bool hello;
-	bool bye;
-};
-
-static int do_inspect(json_t **fields, const char *root, struct rip_err *err)
+int rip_agent_root_allowed(const struct rip_agent_conf *c,
+	const char *root, struct rip_err *err)
 {
-	struct rip_root_state st = { 0 };
-	struct statvfs vfs;
-	json_t *rels;
-	int rc;
+	char real[PATH_MAX];
+	bool exists;
 
-	if ((rc = rip_root_inspect(&st, root, err)) < 0)
-		return rc;
-	if (statvfs(root, &vfs) < 0) {
-		rip_root_state_release(&st);
-		return rip_err_errno(err, RIP_EIO, "cannot read the free space "
-			"of '%s'", root);
-	}
-	rels = json_array();
-	for (size_t i = 0; i < st.extracted.n; i++)
-		json_array_append_new(rels, json_string(st.extracted.v[i]));
-	*fields = json_pack("{s:s,s:o,s:o,s:I}", "root", root,
-		"current", st.current ? json_string(st.current) : json_null(),
-		"releases", rels,
-		"free_bytes", (json_int_t)((unsigned long long)vfs.f_bavail *
-			vfs.f_frsize));
-	rip_root_state_release(&st);
-	return 0;
+	return root_allowed(&exists, real, c, root, err);
 }
 
-/* The release of a switch or remove: a valid id. */
-static const char *release_arg(const struct rip_agent_req *req,
+/* Ends the session after this request (silent: without its answer). */
+void rip_agent_stop(struct agent *a, bool silent, int rc,
+	const struct rip_err *err)
+{
+	a->stop = true;
+	a->silent = silent;
+	a->stop_rc = rc;
+	a->stop_err = *err;
+}
+
+const char *rip_agent_release_arg(const struct rip_agent_req *req,
 	struct rip_err *err)
 {
 	const char *id = rip_agent_req_str(req, "release", err);
@@ -165,93 +238,317 @@ static const char *release_arg(const struct rip_agent_req *req,
 	return id;
 }
 
-static int do_switch(json_t **fields, const struct rip_agent_req *req,
-	const char *root, struct rip_err *err)
+/* The "digest" of a request: 64 lowercase hex digits. */
+const char *rip_agent_digest_arg(const struct rip_agent_req *req,
+	struct rip_err *err)
 {
-	const char *id = release_arg(req, err);
+	const char *d = rip_agent_req_str(req, "digest", err);
+	size_t n = 0;
+
+	if (!d)
+		return NULL;
+	while (d[n] && n < 65 && ((d[n] >= '0' && d[n] <= '9') ||
+	       (d[n] >= 'a' && d[n] <= 'f')))
+		n++;
+	if (n != 64 || d[n]) {
+		rip_err_set(err, RIP_EUSAGE, "'%s': bad digest '%s' (64 "
+			"lowercase hex digits of a SHA-256)", req->op, d);
+		return NULL;
+	}
+	return d;
+}
+
+/* An optional member of a type (json_is_*), or RIP_EUSAGE. */
+int rip_agent_member(json_t **out, const struct rip_agent_req *req,
+	const char *key, int (*is)(const json_t *), const char *what,
+	struct rip_err *err)
+{
+	*out = json_object_get(req->doc, key);
+	if (*out && !is(*out))
+		return rip_err_set(err, RIP_EUSAGE, "'%s': '%s' is not %s",
+			req->op, key, what);
+	return 0;
+}
+
+static int do_inspect(json_t **fields, struct op_ctx *c, struct rip_err *err)
+{
+	struct rip_root_state st = { 0 };
+	struct statvfs vfs;
+	json_t *check, *rels;
+	int rc;
+
+	if ((rc = rip_agent_member(&check, c->req, "check",
+			rip_agent_is_bool, "a boolean", err)) < 0)
+		return rc;
+	if (c->exists && json_is_true(check) &&
+	    (rc = rip_root_check(c->root, err)) < 0)
+		return rc;
+	if (c->exists && (rc = rip_root_inspect(&st, c->root, err)) < 0)
+		return rc;
+	if (statvfs(c->real, &vfs) < 0) {
+		rip_root_state_release(&st);
+		return rip_err_errno(err, RIP_EIO, "cannot read the free space "
+			"of '%s'", c->real);
+	}
+	rels = json_array();
+	for (size_t i = 0; i < st.extracted.n; i++)
+		json_array_append_new(rels, json_string(st.extracted.v[i]));
+	*fields = json_pack("{s:s,s:b,s:o,s:o,s:I}", "root", c->root,
+		"exists", c->exists,
+		"current", st.current ? json_string(st.current) : json_null(),
+		"releases", rels,
+		"free_bytes", (json_int_t)((unsigned long long)vfs.f_bavail *
+			vfs.f_frsize));
+	rip_root_state_release(&st);
+	return 0;
+}
+
+static int do_prepare(json_t **fields, struct op_ctx *c, struct rip_err *err)
+{
+	int rc = rip_root_prepare(c->root, err);
+
+	if (rc == 0)
+		*fields = json_object();
+	return rc;
+}
+
+static int do_switch(json_t **fields, struct op_ctx *c, struct rip_err *err)
+{
+	const char *id = rip_agent_release_arg(c->req, err);
 	char *dir;
 	int rc;
 
 	if (!id)
 		return RIP_EUSAGE;
-	dir = rip_root_release_dir(root, id);
+	dir = rip_root_release_dir(c->root, id);
 	if (!rip_is_dir(dir))
 		rc = rip_err_set(err, RIP_ENOTFOUND, "release '%s' is not "
-			"extracted under '%s': extract it first", id, root);
+			"extracted under '%s': extract it first", id, c->root);
 	else
-		rc = rip_root_switch(root, id, err);
+		rc = rip_root_switch(c->root, id, err);
 	free(dir);
 	if (rc == 0)
 		*fields = json_pack("{s:s}", "current", id);
 	return rc;
 }
 
-static int do_remove(json_t **fields, const struct rip_agent_req *req,
-	const char *root, struct rip_err *err)
+static int do_remove(json_t **fields, struct op_ctx *c, struct rip_err *err)
 {
-	const char *id = release_arg(req, err);
+	const char *id = rip_agent_release_arg(c->req, err);
 	char *dir;
 	bool was;
 	int rc;
 
 	if (!id)
 		return RIP_EUSAGE;
-	dir = rip_root_release_dir(root, id);
+	dir = rip_root_release_dir(c->root, id);
 	was = rip_is_dir(dir);
 	free(dir);
-	if ((rc = rip_root_remove(root, id, err)) == 0)
+	if ((rc = rip_root_remove(c->root, id, err)) == 0)
 		*fields = json_pack("{s:b}", "removed", was);
 	return rc;
 }
 
-/* Acts on a request about a root: inspect, switch, remove. */
-static int on_root(json_t **fields, struct agent *a,
-	const struct rip_agent_req *req, struct rip_err *err)
+/* A JSON string of bytes that may not be UTF-8 (a hook's output). */
+static json_t *text_of(const char *s, size_t len)
 {
-	const char *root = rip_agent_req_str(req, "root", err);
-	int rc;
+	json_t *j = json_stringn(s, len);
+	char *ascii;
 
-	if (!root)
-		return RIP_EUSAGE;
-	if ((rc = rip_agent_root_allowed(&a->conf, root, err)) < 0)
-		return rc;
-	if (!strcmp(req->op, "inspect"))
-		return do_inspect(fields, root, err);
-	if (!strcmp(req->op, "switch"))
-		return do_switch(fields, req, root, err);
-	return do_remove(fields, req, root, err);
+	if (j)
+		return j;
+	ascii = rip_xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++)
+		ascii[i] = (unsigned char)s[i] >= 0x80 ? '?' : s[i];
+	j = json_stringn(ascii, len);
+	free(ascii);
+	return j;
 }
 
-/* Answers one parsed request; fields become the answer's members. */
+/* The activate request's members, checked. */
+struct activate_args {
+	const char *id, *previous, *target, *command;
+	uint64_t timeout_ms;
+};
+
+static int activate_args(struct activate_args *out,
+	const struct rip_agent_req *req, struct rip_err *err)
+{
+	json_t *t;
+	int rc;
+
+	if (!(out->id = rip_agent_release_arg(req, err)) ||
+	    !(out->previous = rip_agent_req_str(req, "previous", err)) ||
+	    !(out->target = rip_agent_req_str(req, "target", err)) ||
+	    !(out->command = rip_agent_req_str(req, "command", err)))
+		return RIP_EUSAGE;
+	if ((rc = rip_agent_member(&t, req, "timeout_ms", rip_agent_is_int,
+			"an integer", err)) < 0)
+		return rc;
+	if (!t || json_integer_value(t) < 0)
+		return rip_err_set(err, RIP_EUSAGE, "'activate' needs an integer "
+			"'timeout_ms' of 0 or more");
+	if (!out->command[0])
+		return rip_err_set(err, RIP_EUSAGE, "'activate' needs a command");
+	out->timeout_ms = (uint64_t)json_integer_value(t);
+	return 0;
+}
+
+/* rip_hook_run as deploy.c's run_hook runs a local target's hook; the
+ * result goes in fields even when the hook did not run to an exit. */
+static int do_activate(json_t **fields, struct op_ctx *c, struct rip_err *err)
+{
+	struct rip_hook_result hr = { 0 };
+	struct activate_args a = { 0 };
+	char *dir, *cmd;
+	int rc;
+
+	if ((rc = activate_args(&a, c->req, err)) < 0)
+		return rc;
+	dir = rip_root_release_dir(c->root, a.id);
+	cmd = rip_path_join(dir, a.command);
+	if (!rip_is_dir(dir)) {
+		rc = rip_err_set(err, RIP_ENOTFOUND, "release '%s' is not "
+			"extracted under '%s': extract it first", a.id, c->root);
+	} else {
+		const char *argv[] = { cmd, NULL };
+		const struct rip_hook_env env[] = {
+			{ "RIPCORD_TARGET", a.target },
+			{ "RIPCORD_RELEASE", a.id },
+			{ "RIPCORD_RELEASE_DIR", dir },
+			{ "RIPCORD_PREVIOUS", a.previous },
+			{ "RIPCORD_ROOT", c->root },
+		};
+
+		rc = rip_hook_run(&hr, argv, dir, env, RIP_ARRAY_SIZE(env),
+			a.timeout_ms, err);
+		*fields = json_pack("{s:i,s:i,s:b,s:f,s:o}", "exit_code",
+			hr.exit_code, "signal", hr.signal, "timed_out",
+			hr.timed_out, "seconds", hr.seconds, "output",
+			text_of(hr.output.buf ? hr.output.buf : "",
+				hr.output.len));
+		rip_hook_result_release(&hr);
+	}
+	free(cmd);
+	free(dir);
+	return rc;
+}
+
+/* Acts on a request about a root. */
+static int on_root(json_t **fields, struct agent *a,
+	const struct rip_agent_req *req,
+	int (*fn)(json_t **, struct op_ctx *, struct rip_err *),
+	struct rip_err *err)
+{
+	struct op_ctx c = { .a = a, .req = req };
+	int rc;
+
+	if (!(c.root = rip_agent_req_str(req, "root", err)))
+		return RIP_EUSAGE;
+	if ((rc = root_allowed(&c.exists, c.real, &a->conf, c.root, err)) < 0)
+		return rc;
+	return fn(fields, &c, err);
+}
+
+static const struct {
+	const char *op;
+	int (*fn)(json_t **, struct op_ctx *, struct rip_err *);
+} root_ops[] = {
+	{ "inspect", do_inspect },
+	{ "prepare", do_prepare },
+	{ "has", rip_agent_do_has },
+	{ "put", rip_agent_do_put },
+	{ "extract", rip_agent_do_extract },
+	{ "switch", do_switch },
+	{ "activate", do_activate },
+	{ "remove", do_remove },
+	{ "clean", rip_agent_do_clean },
+};
+
+/*
+ * A put's framing, before anything else about it: its size says how many
+ * bytes follow the line. A bad one ends the session; a good one is read
+ * and dropped when the request is refused for any other reason.
+ */
+static int put_frame(uint64_t *n, struct agent *a,
+	const struct rip_agent_req *req, struct rip_err *err)
+{
+	json_t *s = json_object_get(req->doc, "size");
+
+	if (!json_is_integer(s) || json_integer_value(s) <= 0 ||
+	    json_integer_value(s) > MAX_PUT) {
+		rip_err_set(err, RIP_EUSAGE, "'put' needs an integer 'size' of 1 "
+			"to %lld bytes: what follows cannot be told from requests, "
+			"so the session ends", (long long)MAX_PUT);
+		rip_agent_stop(a, false, RIP_EUSAGE, err);
+		return RIP_EUSAGE;
+	}
+	*n = (uint64_t)json_integer_value(s);
+	return 0;
+}
+
+static json_t *hello_fields(void)
+{
+	json_t *f = rip_agent_hello_fields();
+	char host[256] = "";
+	struct timespec ts;
+
+	gethostname(host, sizeof(host) - 1);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	json_object_set_new(f, "hostname", json_string(host));
+	json_object_set_new(f, "time", json_real((double)ts.tv_sec +
+		(double)ts.tv_nsec / 1e9));
+	return f;
+}
+
+/* Answers one parsed request; fields become the answer's members (an
+ * error answer's too). */
 static int handle(json_t **fields, struct agent *a,
 	const struct rip_agent_req *req, struct rip_err *err)
 {
 	const char *op = req->op;
-	int rc;
+	bool put = !strcmp(op, "put");
+	uint64_t n = 0;
+	int rc = put ? put_frame(&n, a, req, err) : 0;
 
 	*fields = NULL;
+	a->body_read = false;
+	if (rc < 0)
+		return rc;
 	if (!strcmp(op, "hello")) {
-		if ((rc = rip_agent_hello_check(req, err)) < 0)
+		if ((rc = rip_agent_hello_check(req, err)) < 0) {
+			*fields = rip_agent_hello_fields();
 			return rc;
+		}
 		a->hello = true;
-		*fields = rip_agent_hello_fields();
+		*fields = hello_fields();
 		return 0;
 	}
-	if (!a->hello)
-		return rip_err_set(err, RIP_EUSAGE, "request '%s' before the "
+	if (!a->hello) {
+		rc = rip_err_set(err, RIP_EUSAGE, "request '%s' before the "
 			"handshake: send 'hello' first", op);
-	if (!strcmp(op, "bye")) {
+	} else if (!strcmp(op, "bye")) {
 		a->bye = true;
 		return 0;
+	} else {
+		rc = rip_err_set(err, RIP_EUSAGE, "unknown op '%s' (known: "
+			"hello, inspect, prepare, has, put, extract, switch, "
+			"activate, remove, clean, bye)", op);
+		for (size_t i = 0; i < RIP_ARRAY_SIZE(root_ops); i++)
+			if (!strcmp(op, root_ops[i].op)) {
+				rip_err_clear(err);
+				rc = on_root(fields, a, req, root_ops[i].fn, err);
+				break;
+			}
 	}
-	if (!strcmp(op, "inspect") || !strcmp(op, "switch") ||
-	    !strcmp(op, "remove"))
-		return on_root(fields, a, req, err);
-	return rip_err_set(err, RIP_EUSAGE, "unknown op '%s' (known: hello, "
-		"inspect, switch, remove, bye)", op);
+	/* a put refused before its bytes were read: they still come */
+	if (put && !a->stop && !a->body_read)
+		rip_agent_put_drop(a, n);
+	return rc;
 }
 
-/* The answer to one line of input (rc: what reading it gave). */
+/* The answer to one line of input (rc: what reading it gave); NULL when
+ * the session ended without one. */
 static char *answer_line(struct agent *a, const struct rip_buf *line,
 	int rc, struct rip_err *err)
 {
@@ -263,9 +560,13 @@ static char *answer_line(struct agent *a, const struct rip_buf *line,
 		rc = rip_agent_parse(&req, line->buf, line->len, err);
 	if (rc >= 0)
 		rc = handle(&fields, a, &req, err);
-	if (rc < 0) {
+	if (a->silent) {
+		json_decref(fields);
+		ans = NULL;
+	} else if (rc < 0) {
 		rip_debug("agent: %s", err->msg);
-		ans = rip_agent_answer_err(req.has_id, req.id, rc, err->msg);
+		ans = rip_agent_answer_err_with(req.has_id, req.id, rc, err->msg,
+			fields);
 	} else {
 		ans = rip_agent_answer_ok(true, req.id, fields);
 	}
@@ -291,6 +592,7 @@ int rip_agent_serve(int in, int out, const struct rip_agent_opts *o,
 	int rc;
 
 	r->fd = in;
+	a.r = r;
 	if ((rc = rip_agent_conf_load(&a.conf, ini_path(o), err)) < 0)
 		goto done;
 	while (!a.bye) {
@@ -304,13 +606,17 @@ int rip_agent_serve(int in, int out, const struct rip_agent_opts *o,
 			break;
 		}
 		ans = answer_line(&a, &line, rc, &rerr);
-		rc = rip_write_all(out, ans, strlen(ans));
+		rc = ans ? rip_write_all(out, ans, strlen(ans)) : 0;
 		free(ans);
 		if (rc < 0) {
 			rc = rip_err_errno(err, RIP_EIO, "cannot write an answer");
 			break;
 		}
-		rc = 0;
+		if (a.stop) {
+			*err = a.stop_err;
+			rc = a.stop_rc;
+			break;
+		}
 	}
 done:
 	rip_agent_conf_release(&a.conf);

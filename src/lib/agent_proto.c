@@ -70,6 +70,36 @@ int rip_agent_read_line(struct rip_buf *out, struct rip_agent_reader *r,
 	return any ? 1 : 0;
 }
 
+ssize_t rip_agent_read_raw(void *buf, struct rip_agent_reader *r,
+	size_t max, struct rip_err *err)
+{
+	ssize_t n;
+
+	if (max == 0)
+		return 0;
+	if (r->start < r->end) {
+		size_t k = r->end - r->start;
+
+		if (k > max)
+			k = max;
+		memcpy(buf, r->buf + r->start, k);
+		r->start += k;
+		return (ssize_t)k;
+	}
+	r->start = r->end = 0;
+	if (r->eof)
+		return 0;
+	do
+		n = read(r->fd, buf, max);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return rip_err_errno(err, RIP_EIO, "cannot read a request's "
+			"bytes");
+	if (n == 0)
+		r->eof = true;
+	return n;
+}
+
 void rip_agent_req_release(struct rip_agent_req *r)
 {
 	json_decref(r->doc);
@@ -195,6 +225,12 @@ char *rip_agent_answer_ok(bool has_id, json_int_t id, json_t *fields)
 char *rip_agent_answer_err(bool has_id, json_int_t id, int code,
 	const char *msg)
 {
+	return rip_agent_answer_err_with(has_id, id, code, msg, NULL);
+}
+
+char *rip_agent_answer_err_with(bool has_id, json_int_t id, int code,
+	const char *msg, json_t *fields)
+{
 	json_t *doc = head(has_id, id, false);
 
 	/* a message from a peer's bytes may not be UTF-8: jansson refuses
@@ -209,5 +245,13 @@ char *rip_agent_answer_err(bool has_id, json_int_t id, int code,
 		free(ascii);
 	}
 	json_object_set_new(doc, "code", json_integer(code));
+	if (fields) {
+		json_object_del(fields, "id");
+		json_object_del(fields, "ok");
+		json_object_del(fields, "error");
+		json_object_del(fields, "code");
+		json_object_update(doc, fields);
+		json_decref(fields);
+	}
 	return line_of(doc);
 }

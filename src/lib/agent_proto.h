@@ -10,6 +10,7 @@
 #define RIPCORD_AGENT_PROTO_H
 
 #include <jansson.h>
+#include <sys/types.h>
 
 #include "ripcord/buf.h"
 #include "ripcord/err.h"
@@ -35,6 +36,16 @@ struct rip_agent_reader {
  * line), RIP_EIO when read(2) fails.
  */
 RIP_MUST_CHECK int rip_agent_read_line(struct rip_buf *out,
+	struct rip_agent_reader *r, size_t max, struct rip_err *err);
+
+/*
+ * Raw bytes through the reader (a put's body): up to max bytes into buf,
+ * first those already buffered after the last line, then from the fd
+ * (one read(2), straight into buf). Returns how many (> 0), 0 at end of
+ * input, RIP_EIO when read(2) fails. A later rip_agent_read_line goes on
+ * after the last byte given.
+ */
+RIP_MUST_CHECK ssize_t rip_agent_read_raw(void *buf,
 	struct rip_agent_reader *r, size_t max, struct rip_err *err);
 
 /* One request: doc owns the strings op points into. */
@@ -80,5 +91,9 @@ json_t *rip_agent_hello_fields(void);
 char *rip_agent_answer_ok(bool has_id, json_int_t id, json_t *fields);
 char *rip_agent_answer_err(bool has_id, json_int_t id, int code,
 	const char *msg);
+/* rip_agent_answer_err with the members of fields (stolen; may be NULL)
+ * after code: a hello refused still says the agent's protocol. */
+char *rip_agent_answer_err_with(bool has_id, json_int_t id, int code,
+	const char *msg, json_t *fields);
 
 #endif

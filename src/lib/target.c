@@ -252,3 +252,53 @@ int rip_root_remove(const char *root, const char *id, struct rip_err *err)
 	free(dir);
 	return rc;
 }
+
+/* Whether name is ".<id>.tmp-XXXXXX", extract_dest.c's temporary folder. */
+static bool extract_temp_name(const char *name)
+{
+	size_t len = strlen(name);
+	char id[256];
+
+	if (len < 1 + 5 + 6 + 1 || len - 1 >= sizeof(id) || name[0] != '.' ||
+	    strncmp(name + len - 11, ".tmp-", 5))
+		return false;
+	memcpy(id, name + 1, len - 12);
+	id[len - 12] = '\0';
+	return rip_release_id_valid(id);
+}
+
+int rip_root_clean_temps(size_t *removed, const char *root,
+	struct rip_err *err)
+{
+	char *dir = rip_path_join(root, "releases");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	*removed = 0;
+	if (!d) {
+		if (errno != ENOENT)
+			rc = rip_err_errno(err, RIP_EIO, "cannot read '%s'", dir);
+		free(dir);
+		return rc;
+	}
+	while (rc == 0 && (e = readdir(d))) {
+		char *path;
+		struct stat st;
+
+		if (!extract_temp_name(e->d_name))
+			continue;
+		path = rip_path_join(dir, e->d_name);
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (rip_remove_tree(path) < 0)
+				rc = rip_err_errno(err, RIP_EIO, "cannot remove "
+					"'%s'", path);
+			else
+				(*removed)++;
+		}
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+	return rc;
+}

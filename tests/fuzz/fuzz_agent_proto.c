@@ -10,6 +10,10 @@
  *     its '\n', the last one also without; a line longer than the limit
  *     is RIP_EINTEGRITY, holds at most the limit, and the next call reads
  *     the next line; then 0, again and again;
+ *   - after a "put" line with an integer size (up to 4 KiB), that many raw
+ *     bytes (fewer at the end of input) come through rip_agent_read_raw,
+ *     in pieces of a size taken from the input, exactly the input's bytes
+ *     after the line, and the lines go on after them;
  *   - a parse that works gives an object, a string op and an id >= 0; one
  *     that fails is RIP_EUSAGE with a message and no document;
  *   - a hello that passes says protocol 1;
@@ -25,6 +29,7 @@
 #include "fuzz.h"
 
 #define LIMIT 64
+#define RAW_MAX 4096
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -54,8 +59,10 @@ static void check_answer(char *ans, bool has_id, json_int_t id, bool ok)
 	free(ans);
 }
 
-static void one_request(const char *line, size_t len)
+/* Returns the size of a put (up to RAW_MAX; 0: not a put). */
+static size_t one_request(const char *line, size_t len)
 {
+	size_t put = 0;
 	struct rip_agent_req req;
 	struct rip_err err = { 0 };
 	int rc = rip_agent_parse(&req, line, len, &err);
@@ -65,7 +72,7 @@ static void one_request(const char *line, size_t len)
 		FUZZ_CHECK(rc == RIP_EUSAGE && err.msg[0] && !req.doc);
 		check_answer(rip_agent_answer_err(req.has_id, req.id, rc,
 			err.msg), req.has_id, req.id, false);
-		return;
+		return 0;
 	}
 	FUZZ_CHECK(json_is_object(req.doc) && req.op && req.has_id &&
 		req.id >= 0);
@@ -76,7 +83,40 @@ static void one_request(const char *line, size_t len)
 			"protocol")) == RIP_AGENT_PROTOCOL);
 	check_answer(rip_agent_answer_ok(true, req.id,
 		rip_agent_hello_fields()), true, req.id, true);
+	check_answer(rip_agent_answer_err_with(true, req.id, RIP_EUSAGE,
+		"refused", rip_agent_hello_fields()), true, req.id, false);
+	if (!strcmp(req.op, "put")) {
+		json_t *size = json_object_get(req.doc, "size");
+
+		if (json_is_integer(size) && json_integer_value(size) > 0 &&
+		    json_integer_value(size) <= RAW_MAX)
+			put = (size_t)json_integer_value(size);
+	}
 	rip_agent_req_release(&req);
+	return put;
+}
+
+/* The n raw bytes after a put line (fewer at the end): they must be the
+ * input's, read in pieces of step bytes. Returns how many came. */
+static size_t raw_bytes(struct rip_agent_reader *r, const uint8_t *p,
+	size_t left, size_t n, size_t step)
+{
+	static uint8_t buf[RAW_MAX];
+	struct rip_err err = { 0 };
+	size_t got = 0;
+
+	while (got < n) {
+		size_t want = n - got < step ? n - got : step;
+		ssize_t k = rip_agent_read_raw(buf + got, r, want, &err);
+
+		FUZZ_CHECK(k >= 0 && (size_t)k <= want);
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	FUZZ_CHECK(got == (n < left ? n : left));
+	FUZZ_CHECK(!memcmp(buf, p, got));
+	return got;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -100,9 +140,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n > LIMIT) {
 			FUZZ_CHECK(rc == RIP_EINTEGRITY);
 		} else {
+			size_t put;
+
 			FUZZ_CHECK(rc == 1 && line.len == n &&
 				!memcmp(line.buf, p, n));
-			one_request(line.buf, line.len);
+			put = one_request(line.buf, line.len);
+			p += n + (nl ? 1 : 0);
+			if (put)
+				p += raw_bytes(r, p, (size_t)(end - p), put,
+					1 + n % 97);
+			continue;
 		}
 		p += n + (nl ? 1 : 0);
 	}

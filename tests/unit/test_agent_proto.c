@@ -8,6 +8,9 @@
 #include "helpers.h"
 
 #include <fcntl.h>
+#include <math.h>
+#include <time.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "agent_proto.h"
@@ -93,6 +96,56 @@ static void test_real_limit(void **state)
 	close(r->fd);
 	free(r);
 	free(text);
+	rip_buf_release(&line);
+}
+
+/* Raw bytes after a line: the buffered part first, then the fd's. */
+static void test_raw_after_line(void **state)
+{
+	size_t big = 3 * sizeof(((struct rip_agent_reader *)0)->buf) + 7;
+	size_t len = 6 + big + 4, got = 0;
+	char *text = malloc(len), *body = malloc(big);
+	struct rip_agent_reader *r = calloc(1, sizeof(*r));
+	struct rip_buf line = RIP_BUF_INIT;
+	struct rip_err err = { 0 };
+	char small[5];
+
+	memcpy(text, "{put}\n", 6);
+	for (size_t i = 0; i < big; i++)
+		text[6 + i] = (char)(i * 7 + i / 251);
+	memcpy(text + 6 + big, "{b}\n", 4);
+	r->fd = input_fd(state, "in", text, len);
+	assert_int_equal(rip_agent_read_line(&line, r, 64, &err), 1);
+	assert_string_equal(line.buf, "{put}");
+	/* the reader holds what the first read(2) gave, body included */
+	assert_true(r->end - r->start > 0);
+	assert_int_equal(rip_agent_read_raw(small, r, 0, &err), 0);
+	assert_int_equal(rip_agent_read_raw(small, r, 5, &err), 5);
+	assert_memory_equal(small, text + 6, 5);
+	memcpy(body, small, 5);
+	got = 5;
+	while (got < big) {
+		ssize_t n = rip_agent_read_raw(body + got, r, big - got, &err);
+
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+	assert_memory_equal(body, text + 6, big);
+	/* lines go on after the last raw byte */
+	assert_int_equal(rip_agent_read_line(&line, r, 64, &err), 1);
+	assert_string_equal(line.buf, "{b}");
+	assert_int_equal(rip_agent_read_raw(small, r, 5, &err), 0);
+	assert_int_equal(rip_agent_read_line(&line, r, 64, &err), 0);
+	close(r->fd);
+	/* a read that fails is RIP_EIO */
+	r->fd = -1;
+	r->eof = false;
+	r->start = r->end = 0;
+	assert_int_equal(rip_agent_read_raw(small, r, 5, &err), RIP_EIO);
+	assert_non_null(strstr(err.msg, "cannot read"));
+	free(r);
+	free(text);
+	free(body);
 	rip_buf_release(&line);
 }
 
@@ -241,8 +294,10 @@ static int serve(void **state, const char *input, const char *ini,
 
 static void test_serve_handshake_first(void **state)
 {
-	struct rip_buf out = RIP_BUF_INIT;
+	struct rip_buf out = RIP_BUF_INIT, want = RIP_BUF_INIT;
 	struct rip_err err = { 0 };
+	char host[256] = "", *hello, *end;
+	double t;
 
 	assert_int_equal(serve(state, "{\"op\":\"inspect\",\"id\":1,\"root\":"
 		"\"/\"}\n{\"op\":\"hello\",\"id\":2,\"protocol\":2,\"version\":"
@@ -250,20 +305,32 @@ static void test_serve_handshake_first(void **state)
 		"{\"op\":\"frob\",\"id\":4}\n{\"op\":\"bye\",\"id\":5}\n"
 		"{\"op\":\"hello\",\"id\":6}\n", tpath(state, "none.ini"), &out,
 		&err), 0);
+	/* hello's answer: the host's name and its clock, now */
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	rip_buf_addf(&want, "{\"id\":0,\"ok\":true,\"protocol\":1,"
+		"\"version\":\"" RIP_VERSION "\",\"hostname\":\"%s\",\"time\":",
+		host);
+	hello = strstr(out.buf, want.buf);
+	assert_non_null(hello);
+	t = strtod(hello + want.len, &end);
+	assert_true(fabs(t - (double)time(NULL)) < 60);
+	assert_string_equal(end, "}\n"
+		"{\"id\":4,\"ok\":false,\"error\":\"unknown op 'frob' (known: "
+		"hello, inspect, prepare, has, put, extract, switch, activate, "
+		"remove, clean, bye)\",\"code\":-2}\n"
+		"{\"id\":5,\"ok\":true}\n");
+	*hello = '\0';
 	assert_string_equal(out.buf,
 		"{\"id\":1,\"ok\":false,\"error\":\"request 'inspect' before the "
 		"handshake: send 'hello' first\",\"code\":-2}\n"
 		"{\"id\":2,\"ok\":false,\"error\":\"protocol 2 (ripcord x) is not "
 		"spoken here: this agent speaks protocol 1 (ripcord " RIP_VERSION
-		")\",\"code\":-2}\n"
-		"{\"id\":3,\"ok\":false,\"error\":\"request 'bye' before the "
-		"handshake: send 'hello' first\",\"code\":-2}\n"
-		"{\"id\":0,\"ok\":true,\"protocol\":1,\"version\":\"" RIP_VERSION
+		")\",\"code\":-2,\"protocol\":1,\"version\":\"" RIP_VERSION
 		"\"}\n"
-		"{\"id\":4,\"ok\":false,\"error\":\"unknown op 'frob' (known: "
-		"hello, inspect, switch, remove, bye)\",\"code\":-2}\n"
-		"{\"id\":5,\"ok\":true}\n");
+		"{\"id\":3,\"ok\":false,\"error\":\"request 'bye' before the "
+		"handshake: send 'hello' first\",\"code\":-2}\n");
 	rip_buf_release(&out);
+	rip_buf_release(&want);
 }
 
 static void test_serve_inspect_switch_remove(void **state)
@@ -344,8 +411,10 @@ static void test_conf_and_roots(void **state)
 	assert_int_equal(c.roots.n, 0);    /* missing: any root */
 	assert_int_equal(rip_agent_root_allowed(&c, "/", &err), 0);
 	assert_int_equal(rip_agent_root_allowed(&c, "tmp", &err), RIP_EUSAGE);
-	assert_int_equal(rip_agent_root_allowed(&c, "/nonexistent/x", &err),
-		RIP_ENOTFOUND);
+	/* a root that does not exist yet: judged by what does */
+	assert_int_equal(rip_agent_root_allowed(&c, "/nonexistent/x", &err), 0);
+	assert_int_equal(rip_agent_root_allowed(&c, "/nonexistent/../etc",
+		&err), RIP_ESECURITY);
 	rip_agent_conf_release(&c);
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(bad); i++) {
 		write_text(ini, bad[i].text);
@@ -379,6 +448,31 @@ static void test_conf_and_roots(void **state)
 	snprintf(text, sizeof(text), "%s/a/../ab", top);
 	assert_int_equal(rip_agent_root_allowed(&c, text, &err), RIP_ESECURITY);
 	assert_int_equal(rip_agent_root_allowed(&c, top, &err), RIP_ESECURITY);
+	/* missing roots: below a listed one, or not */
+	snprintf(text, sizeof(text), "%s/a/new/deeper/", top);
+	assert_int_equal(rip_agent_root_allowed(&c, text, &err), 0);
+	snprintf(text, sizeof(text), "%s/ab/new", top);
+	assert_int_equal(rip_agent_root_allowed(&c, text, &err), RIP_ESECURITY);
+	snprintf(text, sizeof(text), "%s/a/new/../../ab", top);
+	assert_int_equal(rip_agent_root_allowed(&c, text, &err), RIP_ESECURITY);
+	assert_non_null(strstr(err.msg, "below a folder that does not exist"));
+	snprintf(text, sizeof(text), "%s/new", link);   /* through the link */
+	assert_int_equal(rip_agent_root_allowed(&c, text, &err), RIP_ESECURITY);
+	rip_agent_conf_release(&c);
+	/* verify_key: absolute and readable at start */
+	write_text(ini, "[agent]\nverify_key = key.pub\n");
+	assert_int_equal(rip_agent_conf_load(&c, ini, &err), RIP_ECONFIG);
+	assert_non_null(strstr(err.msg, "agent.ini:2: verify_key 'key.pub' is "
+		"not an absolute path"));
+	snprintf(text, sizeof(text), "[agent]\nverify_key = %s/none.pub\n",
+		top);
+	write_text(ini, text);
+	assert_int_equal(rip_agent_conf_load(&c, ini, &err), RIP_ECONFIG);
+	assert_non_null(strstr(err.msg, "agent.ini:2: cannot read verify_key"));
+	snprintf(text, sizeof(text), "[agent]\nverify_key = %s\n", ini);
+	write_text(ini, text);
+	assert_int_equal(rip_agent_conf_load(&c, ini, &err), 0);
+	assert_string_equal(c.verify_key, ini);
 	rip_agent_conf_release(&c);
 }
 
@@ -392,6 +486,8 @@ int main(void)
 			test_long_line_refused_and_next_read, tmpdir_setup,
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_real_limit, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_raw_after_line, tmpdir_setup,
 			tmpdir_teardown),
 		cmocka_unit_test(test_parse_refusals),
 		cmocka_unit_test(test_parse_ok_and_members),

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_target.c: deploy roots: what counts as ours, the atomic switch of
- * current, and removal that never touches what runs.
+ * current, removal that never touches what runs, and the clean-up of what
+ * interrupted extractions left.
  */
 #include "helpers.h"
 
@@ -148,6 +149,48 @@ static void test_remove(void **state)
 	free(d);
 }
 
+/* Only extract_dest.c's ".<id>.tmp-XXXXXX" folders go. */
+static void test_clean_temps(void **state)
+{
+	static const char *const gone[] = { ".v1.tmp-Ab12Cd",
+		".2026-01-02_x+y.tmp-000000" };
+	static const char *const kept[] = { "v1", ".keep", ".v1.tmp-short",
+		"..v1.tmp-Ab12Cd", ".v1.tmp-Ab12Cdx", ".current.tmp-1-2.d" };
+	struct rip_err err = { 0 };
+	char path[800];
+	size_t n = 99;
+
+	(void)state;
+	assert_int_equal(rip_root_clean_temps(&n, root, &err), 0);
+	assert_int_equal(n, 0);            /* no root at all */
+	assert_int_equal(rip_root_prepare(root, &err), 0);
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(gone); i++) {
+		snprintf(path, sizeof(path), "%s/releases/%s/a/b", root, gone[i]);
+		assert_int_equal(rip_mkdir_p(path, 0755, &err), 0);
+	}
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(kept); i++) {
+		snprintf(path, sizeof(path), "%s/releases/%s", root, kept[i]);
+		assert_int_equal(rip_mkdir_p(path, 0755, &err), 0);
+	}
+	/* a file of such a name is not a folder we made */
+	snprintf(path, sizeof(path), "%s/releases/.v2.tmp-zzzzzz", root);
+	write_text(path, "x");
+	assert_int_equal(rip_root_clean_temps(&n, root, &err), 0);
+	assert_int_equal(n, RIP_ARRAY_SIZE(gone));
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(gone); i++) {
+		snprintf(path, sizeof(path), "%s/releases/%s", root, gone[i]);
+		assert_false(rip_path_exists(path));
+	}
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(kept); i++) {
+		snprintf(path, sizeof(path), "%s/releases/%s", root, kept[i]);
+		assert_true(rip_is_dir(path));
+	}
+	snprintf(path, sizeof(path), "%s/releases/.v2.tmp-zzzzzz", root);
+	assert_true(rip_path_exists(path));
+	assert_int_equal(rip_root_clean_temps(&n, root, &err), 0);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +205,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_current_points_elsewhere,
 			setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_remove, setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_clean_temps, setup,
 			tmpdir_teardown),
 	};
 
