@@ -27,7 +27,10 @@ static const char *note_of(struct rip_buf *b,
 	const struct rip_target_status *t)
 {
 	rip_buf_reset(b);
-	if (t->error)
+	if (t->unreachable)
+		rip_buf_addf(b, "UNREACHABLE: %s%s%s", t->error, t->pending.seq ?
+			"; left pending: " : "", t->pending.seq ? t->pending.op : "");
+	else if (t->error)
 		rip_buf_addf(b, "cannot read: %s", t->error);
 	else if (t->pending.seq)
 		rip_buf_addf(b, "interrupted %s to %s: %s", t->pending.op,
@@ -114,6 +117,12 @@ static void print_text(const struct rip_config *cfg,
 		printf("\nwork left by an interrupted operation: repeat the last "
 			"deploy or rollback to finish it\n");
 	}
+	if (s->unreachable)
+		printf("\nunreachable: %zu target%s did not answer, so what %s "
+			"is unknown (RECORDED is what the journal says); 'ripcord "
+			"targets --check' says more\n", s->unreachable,
+			s->unreachable == 1 ? "" : "s", s->unreachable == 1 ?
+			"it runs" : "they run");
 	if (s->drift)
 		printf("\ndrift: a current link does not point where the journal "
 			"says; the link is what runs (deploy or rollback to settle "

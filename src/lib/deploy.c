@@ -1441,7 +1441,8 @@ void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p)
 			rip_buf_addf(out, "; activate failed on %s: %s",
 				r->target->name, r->activate);
 		if (strncmp(r->health, "ok", 2) && strcmp(r->health, "-") &&
-		    strcmp(r->health, "unchanged"))
+		    strcmp(r->health, "unchanged") &&
+		    strcmp(r->health, "unreachable"))
 			rip_buf_addf(out, "; probe failed on %s: %s (%s)",
 				r->target->name, r->health, r->target->health ?
 				r->target->health : "");

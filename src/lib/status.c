@@ -164,7 +164,12 @@ static int read_target(struct rip_target_status *ts, struct rip_store *store,
 	if (site->rc < 0) {
 		ts->error = rip_xstrdup(site->err.msg);
 		ts->unreachable = site->rc == RIP_EUNREACH;
-		return 0;
+		/* what the journal says it runs, and what it owes, still show */
+		if (ts->unreachable && store &&
+		    (rc = read_record(ts, store, pending, err)) < 0)
+			rip_err_prefix(err, "target '%s'", ts->target->name);
+		ts->drift = ts->pending_done = false;
+		return rc;
 	}
 	ts->current = site->root.current ? rip_xstrdup(site->root.current) :
 		NULL;
