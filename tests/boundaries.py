@@ -52,6 +52,31 @@ def sources():
                     yield os.path.relpath(p, ROOT), code(p)
 
 
+def conflict_markers():
+    """Lines a merge left behind ('<<<<<<< ', '>>>>>>> ') in the project's
+    text: sources, tests, man pages, scripts, docs."""
+    rx = re.compile(r'^(<{7}|>{7})( |$)', re.M)
+    found = []
+    for top in ('src', 'include', 'man', 'tests', 'scripts', 'bench',
+                'examples', 'hooks', 'contrib', 'README.md', 'meson.build'):
+        path = os.path.join(ROOT, top)
+        walk = [(os.path.dirname(path), [], [top])] if os.path.isfile(path) \
+            else os.walk(path)
+        for d, _, fs in walk:
+            for f in fs:
+                p = os.path.join(d, f)
+                if 'crashers' in p or 'corpus' in p:
+                    continue   # fuzz inputs are bytes, not text
+                try:
+                    text = open(p, encoding='utf-8').read()
+                except (UnicodeDecodeError, OSError):
+                    continue
+                for m in rx.finditer(text):
+                    line = text.count('\n', 0, m.start()) + 1
+                    found.append(f'{os.path.relpath(p, ROOT)}:{line}')
+    return found
+
+
 def main():
     files = list(sources())
     n = failed = 0
@@ -80,6 +105,9 @@ def main():
            if p.startswith('include/') and rx.search(t)]
     check(not bad, 'no public header includes a dependency or names its types',
           '\n'.join(f'{p}: {m}' for p, m in bad))
+    marked = conflict_markers()
+    check(not marked, 'no file holds a merge conflict marker',
+          '\n'.join(marked))
     print(f'1..{n}')
     return 1 if failed else 0
 
