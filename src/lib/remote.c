@@ -254,6 +254,15 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* SIGKILLs ssh and its process group (a ProxyCommand, what a fake ssh
+ * runs); a ControlPersist master has a session of its own and lives on,
+ * as it should: it serves other commands. */
+static void kill_ssh(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+}
+
 /* Waits up to ms for ssh to exit, then SIGKILLs it; returns its wait
  * status. Never leaves a zombie. */
 static int ssh_reap(struct rip_remote *r, int64_t ms)
@@ -269,7 +278,7 @@ static int ssh_reap(struct rip_remote *r, int64_t ms)
 		if (p == r->pid || (p < 0 && errno != EINTR))
 			break;
 		if (p == 0 && now_ms() >= until) {
-			kill(r->pid, SIGKILL);
+			kill_ssh(r->pid);
 			while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
 				;
 			break;
@@ -344,7 +353,7 @@ static int go_dead(struct rip_remote *r, int code, struct rip_err *err,
 	va_list ap;
 
 	if (r->pid > 0) {
-		kill(r->pid, SIGKILL);
+		kill_ssh(r->pid);
 		ssh_reap(r, 0);
 	}
 	close_fd(&r->in);
@@ -1116,7 +1125,8 @@ static int inspect_fill(struct rip_root_state *out,
 	size_t i;
 	json_t *v;
 
-	if (!json_is_boolean(ex) || !json_is_array(rels) ||
+	/* an agent from before "exists" refused a missing root */
+	if (!(json_is_boolean(ex) || !ex) || !json_is_array(rels) ||
 	    !(json_is_null(cur) || json_is_string(cur)) || !json_is_integer(fb))
 		return bad_answer(r, "inspect", "lacks exists, current, "
 			"releases or free_bytes", err);
@@ -1138,7 +1148,7 @@ static int inspect_fill(struct rip_root_state *out,
 	out->has_releases = json_is_boolean(hr) ? json_is_true(hr) :
 		out->extracted.n > 0;
 	if (extra) {
-		extra->exists = json_is_true(ex);
+		extra->exists = !ex || json_is_true(ex);
 		extra->free_bytes = json_integer_value(fb) > 0 ?
 			(uint64_t)json_integer_value(fb) : 0;
 	}
