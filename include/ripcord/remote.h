@@ -37,10 +37,11 @@ struct rip_fleet;
 struct rip_remote;
 
 /*
- * A fleet for the targets of cfg, using cfg->ssh. control_dir is where
- * ControlMaster sockets go (created 0700 when missing; a path too long
- * for a unix socket falls back to a folder under /tmp, named after it);
- * NULL: no multiplexing. Starts nothing.
+ * A fleet for the targets of cfg, using cfg->ssh (borrowed: cfg must
+ * outlive the fleet). control_dir is where ControlMaster sockets go
+ * (created 0700 when missing; a path too long for a unix socket falls
+ * back to /tmp/ripcord-ssh-<hash of the path>, which must then be ours
+ * and 0700, else RIP_ESECURITY); NULL: no multiplexing. Starts nothing.
  */
 RIP_MUST_CHECK int rip_fleet_new(struct rip_fleet **out,
 	const struct rip_config *cfg, const char *control_dir,
@@ -50,8 +51,10 @@ RIP_MUST_CHECK int rip_fleet_new(struct rip_fleet **out,
  * and frees f. NULL is a no-op. */
 void rip_fleet_free(struct rip_fleet *f);
 
-/* Runs fn(data, i) for every i in [0, n), on up to `at_once` threads
- * (this one included); returns when every call has returned. */
+/* Runs fn(data, i) exactly once for every i in [0, n), on up to
+ * `at_once` threads (this one included; 0 or 1: all here, in order);
+ * returns when every call has returned. A general pool: it needs no
+ * fleet. */
 typedef void (*rip_each_fn)(void *data, size_t i);
 void rip_fleet_each(size_t n, size_t at_once, rip_each_fn fn, void *data);
 
@@ -102,7 +105,10 @@ struct rip_remote_root {
 /*
  * rip_root_inspect of root on r's host; a missing root is not an error
  * (*out empty, extra->exists false). With check, rip_root_check first:
- * a root that is not ours is refused with its code and message.
+ * a root that is not ours is refused with its code and message. extra
+ * may be NULL. out->has_releases is only approximated (some release is
+ * extracted) unless the agent says "has_releases": protocol 1 does not
+ * carry it. *out is the caller's to release (rip_root_state_release).
  */
 RIP_MUST_CHECK int rip_remote_inspect(struct rip_root_state *out,
 	struct rip_remote_root *extra, struct rip_remote *r, const char *root,
@@ -120,7 +126,10 @@ struct rip_remote_stage {
  * prepared (rip_root_prepare), the artifact at artifact_path (and its
  * .sig, when there is one) is sent unless the host holds it already (by
  * SHA-256), checked there as it arrives, and extracted to
- * releases/<release> unless that exists.
+ * releases/<release> unless that exists. The artifact is streamed from
+ * disk (never held whole) and hashed once per fleet while it is
+ * unchanged; a send that makes no progress for 3 x the connect timeout
+ * ends the session, an extraction gets 10 minutes.
  */
 RIP_MUST_CHECK int rip_remote_stage(struct rip_remote_stage *out,
 	struct rip_remote *r, const char *root, const char *release,
@@ -133,8 +142,10 @@ RIP_MUST_CHECK int rip_remote_switch(struct rip_remote *r, const char *root,
 /*
  * Runs t's activate hook on r's host, as a local target runs it (same
  * environment, in the release's folder; a relative t->activate is taken
- * from that folder), bounded by t->hook_timeout_ms there. out is set on
- * every return, as by rip_hook_run.
+ * from that folder), bounded by t->hook_timeout_ms there; the answer is
+ * awaited that long plus 3 x the connect timeout (with no hook timeout,
+ * only ssh's keep-alives bound the wait). out is set on every return, as
+ * by rip_hook_run (release it with rip_hook_result_release).
  */
 RIP_MUST_CHECK int rip_remote_activate(struct rip_hook_result *out,
 	struct rip_remote *r, const struct rip_target *t, const char *release,

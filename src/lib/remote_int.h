@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * remote_int.h: what the files of remote targets share (remote.c: the
+ * fleet and ssh's argv; remote_session.c: ssh's process, the lines and
+ * the handshake; remote_ops.c: the operations). Internal: jansson's
+ * types stay out of include/ripcord.
+ */
+#ifndef RIPCORD_REMOTE_INT_H
+#define RIPCORD_REMOTE_INT_H
+
+#include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "ripcord/digest.h"
+#include "ripcord/remote.h"
+
+#define DEFAULT_CONNECT_MS 10000u
+#define EXTRACT_MS (10u * 60 * 1000)   /* keep-alives catch a hung host */
+#define PUT_SETTLE_MS 60000u           /* the agent fsyncs before answering */
+#define BYE_WAIT_MS 2000
+#define CHUNK ((size_t)1 << 16)
+#define MAX_SIG 4096
+#define MAX_PUT ((uint64_t)64 << 30)
+#define STDERR_TAIL 2048
+#define STDERR_LINES 3
+#define MAX_THREADS 256
+/* what ssh adds to ControlPath's folder: "/", %C (40 hex digits), and
+ * ".XXXXXXXXXXXXXXXX" while it binds the socket, then the NUL */
+#define CTL_EXTRA (1 + 40 + 17 + 1)
+
+struct rip_remote_reader {
+	int fd;
+	size_t start, end;
+	char buf[65536];
+};
+
+struct rip_remote {
+	struct rip_fleet *fleet;
+	pthread_mutex_t mu;
+	char *dest;
+	unsigned port;
+	char *host;                 /* as the first target wrote it */
+	struct rip_strlist names;   /* the targets on this host */
+	char *label;                /* "target 'web-1' (host deploy@web-1)" */
+	bool started;
+	pid_t pid;                  /* 0: no ssh */
+	int in, out, errfd;         /* -1: closed */
+	struct rip_remote_reader rd;
+	json_int_t next_id;
+	int dead_code;              /* < 0: dead, dead_msg says why */
+	char *dead_msg;
+	int64_t t_spawn;
+	struct rip_remote_info info;
+};
+
+struct rip_remote_memo {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	char hex[RIP_SHA256_HEX];
+};
+
+struct rip_fleet {
+	const struct rip_config *cfg;
+	char *control_dir;          /* NULL: no multiplexing */
+	uint64_t connect_ms;
+	pthread_mutex_t mu;         /* the table and the memo */
+	struct rip_remote **v;
+	size_t n, alloc;
+	struct rip_remote_memo *memo;
+	size_t nmemo, amemo;
+};
+
+/* Monotonic milliseconds. */
+static inline int64_t rip_remote_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The wait for a simple answer: max(3 x connect timeout, 5 s). */
+static inline uint64_t rip_remote_simple_ms(const struct rip_fleet *f)
+{
+	return 3 * f->connect_ms > 5000 ? 3 * f->connect_ms : 5000;
+}
+
+/* Starts ssh and does the handshake; on failure the session is dead. */
+int rip_remote_start(struct rip_remote *r, struct rip_err *err);
+
+/* The session's dead error again (or "no session"), or 0 when it lives. */
+int rip_remote_alive(struct rip_remote *r, struct rip_err *err);
+
+/* Sends req (taken) with the next id, stored in *id; each stretch
+ * without progress bounded by stall_ms. */
+int rip_remote_send(json_int_t *id, struct rip_remote *r, json_t *req,
+	uint64_t stall_ms, struct rip_err *err);
+
+/* Sends len raw bytes (what: named in errors), bounded like
+ * rip_remote_send; a failure ends the session. */
+int rip_remote_send_raw(struct rip_remote *r, const void *data, size_t len,
+	uint64_t stall_ms, const char *what, struct rip_err *err);
+
+/*
+ * Reads the answer to request id within wait_ms (0: no deadline) into
+ * *ans (the caller's); an error answer is returned as its code (prefixed
+ * with the session's label) with *ans still set (its fields may matter).
+ * A timeout, an end or an answer out of protocol ends the session.
+ */
+int rip_remote_recv(json_t **ans, struct rip_remote *r, json_int_t id,
+	uint64_t wait_ms, struct rip_err *err);
+
+/* One request (taken) and its answer; *ans is set on an error answer
+ * too. The caller holds r->mu. */
+int rip_remote_call(json_t **ans, struct rip_remote *r, json_t *req,
+	uint64_t wait_ms, struct rip_err *err);
+
+/* A well-formed answer lacked what it should hold: RIP_EFAIL, the agent's
+ * fault, not the session's. */
+int rip_remote_bad_answer(struct rip_remote *r, const char *op,
+	const char *why, struct rip_err *err);
+
+/* Says bye and closes ssh's stdin; the exit is awaited by
+ * rip_remote_reap. */
+void rip_remote_bye(struct rip_remote *r);
+
+/* Waits up to ms for ssh to exit, then SIGKILLs it (and its group);
+ * returns its wait status. Never leaves a zombie. */
+int rip_remote_reap(struct rip_remote *r, int64_t ms);
+
+/* Closes what is left of the session's descriptors. */
+void rip_remote_close(struct rip_remote *r);
+
+#endif

@@ -1,0 +1,719 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_remote.c: the client of remote targets (remote.c) through
+ * tests/fakessh, which runs the "remote" command on this machine: the
+ * real agent ($RIPCORD agent) for the handshake, inspect, switch and
+ * remove; fake agents (shell scripts written here) for a protocol
+ * mismatch, a host that hangs after the handshake, an agent that dies,
+ * and the put stream of a stage. ssh's failures come from fakessh's
+ * FAKESSH_* variables. Every test ends with no child process left.
+ *
+ * Waiting for the agent's new ops (issue 14, agent side): stage against
+ * the real agent (prepare, has, put, extract), activate and clean; the
+ * put stream is tested here against a fake agent.
+ */
+#include "helpers.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ripcord/digest.h"
+#include "ripcord/fsutil.h"
+#include "ripcord/remote.h"
+#include "ripcord/target.h"
+#include "rip_version.h"
+
+struct fix {
+	struct tmpdir tmp;      /* first: tpath() reads it */
+	struct rip_config cfg;
+	struct rip_target t;
+	char fakessh[512];
+};
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	const char *src = getenv("SOURCE_ROOT");
+	const char *rip = getenv("RIPCORD");
+
+	if (!f || !src || !rip)
+		return -1;
+	snprintf(f->tmp.path, sizeof(f->tmp.path), "/tmp/ripcord-test-XXXXXX");
+	if (!mkdtemp(f->tmp.path))
+		return -1;
+	snprintf(f->fakessh, sizeof(f->fakessh), "%s/tests/fakessh", src);
+	rip_strlist_push(&f->cfg.ssh.command, f->fakessh);
+	f->cfg.ssh.connect_timeout_ms = 300;
+	f->cfg.ssh.parallel = 4;
+	f->cfg.ssh.agent_path = rip_xstrdup(rip);
+	f->t.name = "web-1";
+	f->t.host = "deploy@web-1";
+	f->t.ssh_dest = "deploy@web-1";
+	/* not /etc/ripcord/agent.ini, whatever this machine has */
+	setenv("RIPCORD_AGENT_INI", tpath((void **)&f, "no-agent.ini"), 1);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	rip_strlist_release(&f->cfg.ssh.command);
+	free(f->cfg.ssh.agent_path);
+	unsetenv("FAKESSH_FAIL");
+	unsetenv("FAKESSH_HANG");
+	unsetenv("FAKESSH_STDERR");
+	unsetenv("RIPCORD_AGENT_INI");
+	nftw(f->tmp.path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* Runs call (an int with err set), failing the test with err's
+ * message unless it returns 0. */
+#define OK(call) do { \
+		if ((call) < 0) \
+			fail_msg("%s: %s", #call, err.msg); \
+	} while (0)
+
+/* No child process of ours is left, running or a zombie. */
+static void assert_no_children(void)
+{
+	pid_t p;
+
+	errno = 0;
+	p = waitpid(-1, NULL, WNOHANG);
+	if (p != -1 || errno != ECHILD)
+		fail_msg("a child process is left (waitpid: %d, errno %d)",
+			(int)p, errno);
+}
+
+/* Writes an executable script at tmp/name; returns its path (static). */
+static const char *script(void **state, const char *name, const char *text)
+{
+	const char *p = tpath(state, name);
+
+	write_text(p, text);
+	assert_int_equal(chmod(p, 0755), 0);
+	return p;
+}
+
+/* Whether a process runs "sleep ARG" (a fake agent's hang). */
+static bool sleeper_left(const char *arg)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool found = false;
+
+	assert_non_null(d);
+	while (!found && (e = readdir(d))) {
+		char path[300], buf[256] = { 0 };
+		FILE *fp;
+		size_t n;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		if (!(fp = fopen(path, "r")))
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		found = n > 6 && !strcmp(buf, "sleep") &&
+			!strcmp(buf + 6, arg);
+	}
+	closedir(d);
+	return found;
+}
+
+static void use_agent(struct fix *f, const char *path)
+{
+	free(f->cfg.ssh.agent_path);
+	f->cfg.ssh.agent_path = rip_xstrdup(path);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_argv_for_real_ssh(void **state)
+{
+	struct fix *f = *state;
+	struct rip_strlist a;
+	struct rip_err err = { 0 };
+	struct rip_config cfg = { 0 };
+	static const char *const want[] = { "ssh", "-F", "/etc/x", "-T",
+		"-o", "BatchMode=yes", "-o", "ConnectTimeout=3", "-o",
+		"ServerAliveInterval=3", "-o", "ServerAliveCountMax=3", "-o",
+		"ControlMaster=auto", "-o", "ControlPath=/run/c/%C", "-o",
+		"ControlPersist=60", "-p", "2222", "--", "u@h",
+		"'/opt/o'\\''brien/ripcord' agent" };
+
+	(void)f;
+	rip_strlist_push(&cfg.ssh.command, "ssh");
+	rip_strlist_push(&cfg.ssh.command, "-F");
+	rip_strlist_push(&cfg.ssh.command, "/etc/x");
+	cfg.ssh.connect_timeout_ms = 2500;
+	cfg.ssh.agent_path = "/opt/o'brien/ripcord";
+	assert_int_equal(rip_remote_ssh_argv(&a, &cfg, "/run/c", "u@h", 2222,
+		&err), 0);
+	assert_int_equal(a.n, RIP_ARRAY_SIZE(want));
+	for (size_t i = 0; i < a.n; i++)
+		assert_string_equal(a.v[i], want[i]);
+	rip_strlist_release(&a);
+
+	/* no control folder, no port: neither option; the defaults */
+	rip_strlist_release(&cfg.ssh.command);
+	cfg.ssh.agent_path = NULL;
+	cfg.ssh.connect_timeout_ms = 0;
+	assert_int_equal(rip_remote_ssh_argv(&a, &cfg, NULL, "h", 0, &err), 0);
+	assert_string_equal(a.v[0], "ssh");
+	assert_string_equal(a.v[a.n - 3], "--");
+	assert_string_equal(a.v[a.n - 2], "h");
+	assert_string_equal(a.v[a.n - 1], "'ripcord' agent");
+	for (size_t i = 0; i < a.n; i++) {
+		assert_null(strstr(a.v[i], "Control"));
+		assert_string_not_equal(a.v[i], "-p");
+	}
+	assert_true(rip_strlist_has(&a, "ConnectTimeout=10"));
+	rip_strlist_release(&a);
+
+	/* a destination ssh would take for an option */
+	assert_int_equal(rip_remote_ssh_argv(&a, &cfg, NULL,
+		"-oProxyCommand=touch /tmp/x", 0, &err), RIP_ECONFIG);
+	assert_int_equal(rip_remote_ssh_argv(&a, &cfg, NULL, "", 0, &err),
+		RIP_ECONFIG);
+	assert_int_equal(rip_remote_ssh_argv(&a, &cfg, NULL, "a b", 0, &err),
+		RIP_ECONFIG);
+}
+
+static void test_session_refuses_dash_dest(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 };
+
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	f->t.ssh_dest = "-oProxyCommand=x";
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_ECONFIG);
+	assert_null(r);
+	f->t.host = NULL;
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUSAGE);
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
+/* The real agent, reached as 'rip'cord' (a quote in the agent path),
+ * through a ControlPath folder too long for a socket. */
+static void test_handshake_inspect_switch_remove(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r, *r2;
+	struct rip_remote_info info;
+	struct rip_root_state st;
+	struct rip_remote_root ex;
+	struct rip_err err = { 0 };
+	char root[512], link[512], ctl[512], ini[600];
+	bool removed;
+
+	snprintf(link, sizeof(link), "%s", tpath(state, "rip'cord"));
+	assert_int_equal(symlink(getenv("RIPCORD"), link), 0);
+	use_agent(f, link);
+	snprintf(root, sizeof(root), "%s", tpath(state, "ok/app"));
+	snprintf(ctl, sizeof(ctl), "%s", tpath(state, "a-control-folder-"
+		"whose-name-is-far-too-long-for-a-unix-socket-path"));
+	snprintf(ini, sizeof(ini), "%s", tpath(state, "agent.ini"));
+	{
+		char *text = rip_xasprintf("[agent]\nroots = %s\n",
+			tpath(state, "ok"));
+
+		write_text(ini, text);
+		free(text);
+	}
+	setenv("RIPCORD_AGENT_INI", ini, 1);
+	assert_int_equal(rip_root_prepare(root, &err), 0);
+	{
+		char *d = rip_root_release_dir(root, "r1");
+
+		assert_int_equal(mkdir(d, 0755), 0);
+		free(d);
+		d = rip_root_release_dir(root, "r2");
+		assert_int_equal(mkdir(d, 0755), 0);
+		free(d);
+	}
+
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, ctl, &err), 0);
+	assert_int_equal(rip_fleet_parallel(fl), 4);
+	if (rip_fleet_session(&r, fl, &f->t, &err) < 0)
+		fail_msg("%s", err.msg);
+	rip_remote_get_info(&info, r);
+	assert_int_equal(info.protocol, 1);
+	assert_string_equal(info.version, RIP_VERSION);
+	assert_true(info.connect_s > 0);
+
+	/* a second target on the same host shares the session */
+	{
+		struct rip_target t2 = f->t;
+
+		t2.name = "web-2";
+		assert_int_equal(rip_fleet_session(&r2, fl, &t2, &err), 0);
+		assert_ptr_equal(r, r2);
+	}
+
+	OK(rip_remote_switch(r, root, "r1", &err));
+	OK(rip_remote_inspect(&st, &ex, r, root, true, &err));
+	assert_string_equal(st.current, "r1");
+	assert_int_equal(st.extracted.n, 2);
+	assert_string_equal(st.extracted.v[0], "r1");
+	assert_string_equal(st.extracted.v[1], "r2");
+	assert_true(st.has_releases);
+	assert_true(ex.exists);
+	assert_true(ex.free_bytes > 0);
+	rip_root_state_release(&st);
+
+	assert_int_equal(rip_remote_remove(&removed, r, root, "r2", &err), 0);
+	assert_true(removed);
+	assert_false(rip_path_exists(tpath(state, "ok/app/releases/r2")));
+	assert_int_equal(rip_remote_remove(&removed, r, root, "r2", &err), 0);
+	assert_false(removed);
+
+	/* the agent's refusal keeps its code and message, and the session
+	 * lives on */
+	assert_int_equal(rip_remote_inspect(&st, &ex, r, tpath(state, ""),
+		false, &err), RIP_ESECURITY);
+	assert_err_contains(&err, "targets 'web-1', 'web-2' (host "
+		"deploy@web-1): root '");
+	assert_err_contains(&err, "is not allowed here");
+	assert_int_equal(rip_remote_switch(r, root, "nope", &err),
+		RIP_ENOTFOUND);
+	assert_err_contains(&err, "release 'nope' is not extracted");
+	OK(rip_remote_inspect(&st, NULL, r, root, false, &err));
+	assert_string_equal(st.current, "r1");
+	rip_root_state_release(&st);
+
+	/* checked before anything is sent */
+	assert_int_equal(rip_remote_switch(r, "relative", "r1", &err),
+		RIP_EUSAGE);
+	assert_int_equal(rip_remote_switch(r, root, "../x", &err), RIP_EUSAGE);
+
+	{
+		double t0 = mono_s();
+
+		rip_fleet_free(fl);
+		/* bye ended the agent: no 2 s wait, no kill */
+		assert_true(mono_s() - t0 < 1.5);
+	}
+	assert_no_children();
+}
+
+static void test_protocol_mismatch_names_both(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 }, err2 = { 0 };
+
+	use_agent(f, script(state, "agent99", "#!/bin/sh\nread line\n"
+		"echo 'login banner from a chatty .profile'\n"
+		"echo '{\"id\":0,\"ok\":false,\"error\":\"protocol 1 is not "
+		"spoken here\",\"code\":-2,\"protocol\":99,\"version\":"
+		"\"9.9.9\"}'\n"));
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUSAGE);
+	assert_err_contains(&err, "target 'web-1' (host deploy@web-1)");
+	assert_err_contains(&err, "protocol 99 (ripcord 9.9.9)");
+	assert_err_contains(&err, "protocol 1 (ripcord " RIP_VERSION ")");
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err2), RIP_EUSAGE);
+	assert_string_equal(err.msg, err2.msg);
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
+static void test_silent_255_and_stderr(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 };
+
+	setenv("FAKESSH_FAIL", "255", 1);
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_err_contains(&err, "target 'web-1' (host deploy@web-1): ssh "
+		"exited 255 and said nothing");
+	rip_fleet_free(fl);
+	unsetenv("FAKESSH_FAIL");
+	assert_no_children();
+
+	setenv("FAKESSH_STDERR", "ssh: connect to host web-1 port 22: "
+		"Connection refused", 1);
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_err_contains(&err, "ssh exited 255: ssh: connect to host web-1 "
+		"port 22: Connection refused");
+	rip_fleet_free(fl);
+	assert_no_children();
+
+	/* no such ssh */
+	unsetenv("FAKESSH_STDERR");
+	rip_strlist_release(&f->cfg.ssh.command);
+	rip_strlist_push(&f->cfg.ssh.command, tpath(state, "no-ssh-here"));
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_err_contains(&err, "cannot start");
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
+static void test_hang_in_handshake(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 }, err2 = { 0 };
+	double t0;
+
+	setenv("FAKESSH_HANG", "1", 1);
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_err_contains(&err, "target 'web-1' (host deploy@web-1): no "
+		"answer in ");
+	assert_err_contains(&err, "hangs");
+	/* killed and reaped already, before the fleet goes */
+	assert_no_children();
+	t0 = mono_s();
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err2), RIP_EUNREACH);
+	assert_true(mono_s() - t0 < 2);
+	assert_string_equal(err.msg, err2.msg);
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
+static void test_hang_after_handshake(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_remote_info info;
+	struct rip_root_state st;
+	struct rip_err err = { 0 }, err2 = { 0 };
+	char arg[32], *text;
+	double t0;
+
+	/* the host's clock runs 100 s ahead; the agent sleeps in a child of
+	 * ssh, which a kill of ssh alone would leave behind */
+	snprintf(arg, sizeof(arg), "9%d", (int)getpid());
+	text = rip_xasprintf("#!/bin/sh\nread line\n"
+		"t=$(($(date +%%s) + 100))\n"
+		"echo \"{\\\"id\\\":0,\\\"ok\\\":true,\\\"protocol\\\":1,"
+		"\\\"version\\\":\\\"0.0.1\\\",\\\"hostname\\\":\\\"h\\\","
+		"\\\"time\\\":$t}\"\n"
+		"sleep %s\n", arg);
+	use_agent(f, script(state, "agent-hang", text));
+	free(text);
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	if (rip_fleet_session(&r, fl, &f->t, &err) < 0)
+		fail_msg("%s", err.msg);
+	rip_remote_get_info(&info, r);
+	assert_string_equal(info.hostname, "h");
+	assert_string_equal(info.version, "0.0.1");
+	if (info.clock_skew_s < 98 || info.clock_skew_s > 102)
+		fail_msg("clock skew %f, not about 100", info.clock_skew_s);
+	assert_int_equal(rip_remote_inspect(&st, NULL, r, "/srv/app", false,
+		&err), RIP_EUNREACH);
+	assert_err_contains(&err, "no answer in 5 s");
+	assert_no_children();
+	assert_false(sleeper_left(arg));
+	t0 = mono_s();
+	assert_int_equal(rip_remote_switch(r, "/srv/app", "r1", &err2),
+		RIP_EUNREACH);
+	assert_true(mono_s() - t0 < 2);
+	assert_string_equal(err.msg, err2.msg);
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
+/* The agent dies after the handshake: its exit and last words are the
+ * error; the write to its closed pipe is EPIPE, not our death. */
+static void test_agent_dies(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 };
+	bool removed;
+	void (*old)(int) = signal(SIGPIPE, SIG_DFL);
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+
+	use_agent(f, script(state, "agent-dies", "#!/bin/sh\nread line\n"
+		"echo '{\"id\":0,\"ok\":true,\"protocol\":1,\"version\":\"x\"}'\n"
+		"echo 'agent: disk on fire' >&2\nexit 3\n"));
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	if (rip_fleet_session(&r, fl, &f->t, &err) < 0)
+		fail_msg("%s", err.msg);
+	nanosleep(&ts, NULL);   /* gone: the next write meets a closed pipe */
+	assert_int_equal(rip_remote_remove(&removed, r, "/srv/app", "r1",
+		&err), RIP_EUNREACH);
+	assert_err_contains(&err, "target 'web-1' (host deploy@web-1): ssh "
+		"exited 3: agent: disk on fire");
+	rip_fleet_free(fl);
+	signal(SIGPIPE, old);
+	assert_no_children();
+}
+
+/* A fake agent that stores what put sends, for the stream's framing. */
+static const char stage_agent[] =
+	"#!/bin/sh\n"
+	"store=\"$(dirname \"$0\")/stored\"\n"
+	"while IFS= read -r line; do\n"
+	"  id=$(printf '%s' \"$line\" | sed -n 's/.*\"id\":\\([0-9]*\\).*/\\1/p')\n"
+	"  ok=\"{\\\"id\\\":$id,\\\"ok\\\":true\"\n"
+	"  case \"$line\" in\n"
+	"  *'\"op\":\"hello\"'*) echo \"$ok,\\\"protocol\\\":1,\\\"version\\\":\\\"x\\\"}\";;\n"
+	"  *'\"op\":\"prepare\"'*) echo \"$ok}\";;\n"
+	"  *'\"op\":\"has\"'*) if [ -f \"$store\" ]; then h=true; else h=false; fi\n"
+	"    echo \"$ok,\\\"has\\\":$h}\";;\n"
+	"  *'\"op\":\"put\"'*)\n"
+	"    size=$(printf '%s' \"$line\" | sed -n 's/.*\"size\":\\([0-9]*\\).*/\\1/p')\n"
+	"    head -c \"$size\" >\"$store.tmp\"\n"
+	"    printf '%s\\n' \"$line\" >\"$store.req\"\n"
+	"    mv \"$store.tmp\" \"$store\"\n"
+	"    echo \"$ok,\\\"stored\\\":true,\\\"bytes\\\":$size}\";;\n"
+	"  *'\"op\":\"extract\"'*) if [ -f \"$store.x\" ]; then a=true; else a=false; fi\n"
+	"    touch \"$store.x\"; echo \"$ok,\\\"files\\\":1,\\\"bytes\\\":1,\\\"already\\\":$a}\";;\n"
+	"  *'\"op\":\"bye\"'*) echo \"$ok}\"; exit 0;;\n"
+	"  *) echo \"{\\\"id\\\":$id,\\\"ok\\\":false,\\\"error\\\":\\\"unknown op\\\",\\\"code\\\":-2}\";;\n"
+	"  esac\n"
+	"done\n";
+
+static void test_stage_streams_the_artifact(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_remote_stage sg;
+	struct rip_err err = { 0 };
+	struct rip_buf a = RIP_BUF_INIT, b = RIP_BUF_INIT, req = RIP_BUF_INIT;
+	unsigned char h[RIP_SHA256_LEN];
+	char hex[RIP_SHA256_HEX], art[512], *want;
+	size_t size = ((size_t)3 << 20) + 17;   /* chunks and a remainder */
+
+	use_agent(f, script(state, "stage-agent", stage_agent));
+	for (size_t i = 0; i < size; i++)
+		rip_buf_addch(&a, (char)(i * 7 + (i >> 12)));
+	snprintf(art, sizeof(art), "%s", tpath(state, "r1.tar.zst"));
+	assert_int_equal(rip_write_file_atomic(art, a.buf, a.len, 0644, &err),
+		0);
+	write_text(tpath(state, "r1.tar.zst.sig"), "c2lnbmF0dXJl\n");
+	rip_sha256(h, a.buf, a.len);
+	rip_hex(hex, h, RIP_SHA256_LEN);
+
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	if (rip_fleet_session(&r, fl, &f->t, &err) < 0)
+		fail_msg("%s", err.msg);
+	if (rip_remote_stage(&sg, r, "/srv/app", "r1", art, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_false(sg.cached);
+	assert_int_equal(sg.sent, size);
+	assert_true(sg.extracted);
+	assert_int_equal(rip_read_file(&b, tpath(state, "stored"), size + 1,
+		&err), 0);
+	assert_int_equal(b.len, a.len);
+	assert_memory_equal(b.buf, a.buf, a.len);
+	assert_int_equal(rip_read_file(&req, tpath(state, "stored.req"), 4096,
+		&err), 0);
+	want = rip_xasprintf("\"digest\":\"%s\",\"size\":%zu,\"sig\":"
+		"\"c2lnbmF0dXJl\\n\"", hex, size);
+	if (!strstr(req.buf, want))
+		fail_msg("put request '%s' lacks '%s'", req.buf, want);
+	free(want);
+
+	/* the host has it now, and it is extracted */
+	if (rip_remote_stage(&sg, r, "/srv/app", "r1", art, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(sg.cached);
+	assert_int_equal(sg.sent, 0);
+	assert_false(sg.extracted);
+
+	/* an unknown op keeps the agent's code and the session */
+	{
+		size_t n;
+
+		assert_int_equal(rip_remote_clean(&n, r, "/srv/app", NULL, 0,
+			&err), RIP_EUSAGE);
+		assert_err_contains(&err, "target 'web-1' (host deploy@web-1): "
+			"unknown op");
+	}
+	rip_fleet_free(fl);
+	assert_no_children();
+	rip_buf_release(&a);
+	rip_buf_release(&b);
+	rip_buf_release(&req);
+}
+
+/* ---- rip_fleet_each ---- */
+
+struct each_count {
+	int hits[200];
+	pthread_t caller;
+	bool other_thread;
+};
+
+static void count_fn(void *data, size_t i)
+{
+	struct each_count *c = data;
+
+	__atomic_fetch_add(&c->hits[i], 1, __ATOMIC_RELAXED);
+	if (!pthread_equal(pthread_self(), c->caller))
+		__atomic_store_n(&c->other_thread, true, __ATOMIC_RELAXED);
+}
+
+struct each_meet {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t want, here;
+	bool missed;
+};
+
+/* Waits (5 s at most) until `want` calls are in at once. */
+static void meet_fn(void *data, size_t i)
+{
+	struct each_meet *m = data;
+	struct timespec until;
+	int rc = 0;
+
+	(void)i;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&m->mu);
+	if (++m->here >= m->want)
+		pthread_cond_broadcast(&m->cv);
+	while (m->here < m->want && rc == 0)
+		rc = pthread_cond_timedwait(&m->cv, &m->mu, &until);
+	if (m->here < m->want)
+		m->missed = true;
+	pthread_mutex_unlock(&m->mu);
+}
+
+static void test_each_runs_every_index_once(void **state)
+{
+	static const size_t threads[] = { 1, 3, 50, 0 };
+
+	(void)state;
+	for (size_t k = 0; k < RIP_ARRAY_SIZE(threads); k++) {
+		struct each_count c = { .caller = pthread_self() };
+
+		rip_fleet_each(200, threads[k], count_fn, &c);
+		for (size_t i = 0; i < 200; i++)
+			if (c.hits[i] != 1)
+				fail_msg("%zu threads: index %zu ran %d times",
+					threads[k], i, c.hits[i]);
+		/* one thread is the caller's alone */
+		if (threads[k] <= 1)
+			assert_false(c.other_thread);
+	}
+	{
+		struct each_count c = { .caller = pthread_self() };
+
+		rip_fleet_each(0, 3, count_fn, &c);
+		assert_int_equal(c.hits[0], 0);
+	}
+	/* at_once calls really run at once */
+	for (size_t k = 1; k < 3; k++) {
+		struct each_meet m = { PTHREAD_MUTEX_INITIALIZER,
+			PTHREAD_COND_INITIALIZER, threads[k], 0, false };
+
+		rip_fleet_each(threads[k], threads[k], meet_fn, &m);
+		assert_int_equal(m.here, threads[k]);
+		assert_false(m.missed);
+		pthread_mutex_destroy(&m.mu);
+		pthread_cond_destroy(&m.cv);
+	}
+}
+
+/* Sessions opened from many threads at once, one per host. */
+struct many {
+	struct fix *f;
+	struct rip_fleet *fl;
+	struct rip_target t[12];
+	char names[12][16];
+	int rc[12];
+	struct rip_remote *r[12];
+};
+
+static void many_fn(void *data, size_t i)
+{
+	struct many *m = data;
+	struct rip_err err = { 0 };
+	struct rip_root_state st;
+
+	m->rc[i] = rip_fleet_session(&m->r[i], m->fl, &m->t[i], &err);
+	if (m->rc[i] == 0)
+		m->rc[i] = rip_remote_inspect(&st, NULL, m->r[i],
+			m->f->tmp.path, false, &err);
+	if (m->rc[i] == 0)
+		rip_root_state_release(&st);
+}
+
+static void test_sessions_from_threads(void **state)
+{
+	struct fix *f = *state;
+	struct many m = { .f = f };
+	struct rip_err err = { 0 };
+
+	/* the fixture's temp dir is a root only by name: releases/ is not
+	 * needed to inspect */
+	assert_int_equal(rip_fleet_new(&m.fl, &f->cfg, NULL, &err), 0);
+	for (size_t i = 0; i < 12; i++) {
+		snprintf(m.names[i], sizeof(m.names[i]), "t%zu", i);
+		m.t[i] = f->t;
+		m.t[i].name = m.names[i];
+		/* four hosts, three targets each */
+		m.t[i].ssh_port = 2200 + (unsigned)(i % 4);
+	}
+	rip_fleet_each(12, rip_fleet_parallel(m.fl), many_fn, &m);
+	for (size_t i = 0; i < 12; i++) {
+		assert_int_equal(m.rc[i], 0);
+		assert_ptr_equal(m.r[i], m.r[i % 4]);
+	}
+	assert_ptr_not_equal(m.r[0], m.r[1]);
+	rip_fleet_free(m.fl);
+	assert_no_children();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_argv_for_real_ssh, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_session_refuses_dash_dest,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_handshake_inspect_switch_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protocol_mismatch_names_both,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_silent_255_and_stderr, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_hang_in_handshake, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_hang_after_handshake, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_agent_dies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_streams_the_artifact,
+			setup, teardown),
+		cmocka_unit_test(test_each_runs_every_index_once),
+		cmocka_unit_test_setup_teardown(test_sessions_from_threads, setup,
+			teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
