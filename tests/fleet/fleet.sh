@@ -122,11 +122,22 @@ expect_exit 0 "status with the link back: exit 0" rcx status
 
 expect_exit 0 "targets --check: exit 0" rcx targets --check
 for k in $(seq 1 "$N"); do
-	check "targets --check: web-$k reachable, its agent's version $ver, free space" sh -c "
-		grep -E '^web-$k( |\$)' '$WORK/last.out' | grep -F '$ver' | grep -qE '[0-9.]+ ?([KMG]i?B|B|bytes)( |\$)|[0-9]{6,}'"
+	check "targets --check: web-$k on $(host_of "$k" "$N"), reachable, agent $ver, v2, a FREE and a SKEW" sh -c "
+		grep -E '^web-$k +' '$WORK/last.out' | grep -F '$(host_of "$k" "$N") ' | grep -F ' $ver ' | grep -E ' yes ' |
+			grep -E ' v2 ' | grep -qE '[0-9.]+ ?[KMG]iB .*[-+]?[0-9.]+ ?s( |\$)'"
 done
-check "targets --check lists the root state and the clock skew" sh -c "
-	grep -qi 'skew' '$WORK/last.out' && grep -qi 'root' '$WORK/last.out'"
+expect_exit 0 "targets --check --json: exit 0" rcx targets --check --json
+check "targets --check --json: each host reachable, its agent $ver, root state, free space of its 64 MiB disk, clock skew" python3 -c "
+import json; d = json.load(open('$WORK/last.out'))
+t = {x['target']: x for x in d['targets']}
+assert sorted(t) == ['web-%d' % k for k in range(1, $N + 1)], t
+for x in t.values():
+    assert x['reachable'] and x['readable'] and x['error'] is None, x
+    assert x['agent_version'] == '$ver' and x['exists'] is True, x
+    assert x['current'] == 'v2' and x['releases'] == ['v1', 'v2'], x
+    assert 0 < x['free_bytes'] <= 64 << 20, x
+    assert abs(x['clock_skew_s']) < 2 and not x['clock_skewed'], x
+assert t['web-1']['where'] == 'deploy@host1' and t['web-2']['where'] == 'host2', t"
 
 expect_exit 0 "rollback: exit 0" rcx rollback
 check "every host back on v1" test "$(runs)" = "$(all_on v1)"
@@ -184,6 +195,13 @@ rcx status >"$WORK/last.out" 2>"$WORK/last.err"; code=$?
 check "(b) status with host2 hung ends by itself, exit 1 or 5 (got $code)" test "$code" = 1 -o "$code" = 5
 check "(b) status shows web-2 unreachable" sh -c "grep -iE '(web-2|host2).*unreachable|unreachable.*(web-2|host2)' '$WORK/last.out' '$WORK/last.err'"
 check "(b) status shows the others on v1" sh -c "grep -qE '^web-1 +v1 ' '$WORK/last.out' && grep -qE '^web-3 +v1 ' '$WORK/last.out'"
+rcx targets --check --json >"$WORK/last.out" 2>"$WORK/last.err"; code=$?
+check "(b) targets --check with host2 hung: exit 1 (got $code)" test "$code" = 1
+check "(b) targets --check: web-2 unreachable, naming host2; the others reachable" python3 -c "
+import json; d = json.load(open('$WORK/last.out'))
+t = {x['target']: x for x in d['targets']}
+assert not t['web-2']['reachable'] and 'host2' in t['web-2']['error'], t['web-2']
+assert all(t[k]['reachable'] and t[k]['current'] == 'v1' for k in ('web-1', 'web-3', 'web-4')), t"
 "$FLEETLAB" fault resume host2 "$lab"
 rcx --json status >"$WORK/last.out" 2>"$WORK/last.err"; code=$?
 check "(b) status once host2 is back: work left, exit 5 (got $code)" test "$code" = 5
@@ -215,10 +233,9 @@ for k in $(seq 1 "$N"); do
 		import json, sys
 		for line in sys.stdin:
 		    req = json.loads(line)
+		    # a terse refusal: naming both sides is the client's job
 		    print(json.dumps({"id": req.get("id"), "ok": False, "code": -2,
-		        "error": "protocol %s (ripcord %s) is not spoken here: this agent speaks protocol 99 (ripcord 9.9.9)"
-		        % (req.get("protocol"), req.get("version")),
-		        "protocol": 99, "version": "9.9.9"}), flush=True)
+		        "error": "unsupported", "protocol": 99, "version": "9.9.9"}), flush=True)
 		EOF
 	else
 		printf '#!/bin/sh\nexec %s "$@"\n' "'$RIPCORD'" >"$(srv "$k")/bin/ripcord"
