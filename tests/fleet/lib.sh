@@ -46,12 +46,22 @@ fleet_require() {
 		[ -e /proc/self/ns/net ] && command -v ip >/dev/null &&
 		ip netns add "rclab-probe-$$" 2>/dev/null && ip netns del "rclab-probe-$$" && have=1
 	[ -n "$have" ] || fleet_skip "root with CAP_NET_ADMIN/CAP_SYS_ADMIN and network namespaces"
-	[ -x /usr/sbin/sshd ] || command -v sshd >/dev/null || fleet_skip "sshd (openssh-server)"
-	command -v ssh >/dev/null || fleet_skip "ssh (openssh-client)"
+	fleet_has sshd || fleet_skip "sshd (openssh-server)"
+	fleet_has ssh || fleet_skip "ssh (openssh-client)"
 	local t
 	for t in nsenter unshare setsid curl python3; do
-		command -v "$t" >/dev/null || fleet_skip "'$t' (util-linux, curl, python3)"
+		fleet_has "$t" || fleet_skip "'$t' (util-linux, curl, python3)"
 	done
+}
+
+# fleet_has NAME: an executable file NAME in PATH or a sbin folder (bash's
+# command -v also names files that cannot be run)
+fleet_has() {
+	local d
+	for d in ${PATH//:/ } /usr/sbin /usr/local/sbin /sbin; do
+		[ -f "$d/$1" ] && [ -x "$d/$1" ] && return 0
+	done
+	return 1
 }
 
 # fleet_pids: this run's processes but this shell: marked in their
