@@ -21,6 +21,17 @@
 
 /* ---- operations ---- */
 
+static uint64_t simple_ms(const struct rip_remote *r)
+{
+	return rip_remote_simple_ms(r->fleet);
+}
+
+static int bad_answer(struct rip_remote *r, const char *op, const char *why,
+	struct rip_err *err)
+{
+	return rip_remote_bad_answer(r, op, why, err);
+}
+
 /* Checks a root and a release id before they are sent. */
 static int args_ok(struct rip_remote *r, const char *root,
 	const char *release, struct rip_err *err)
@@ -50,16 +61,17 @@ static int inspect_fill(struct rip_root_state *out,
 	/* an agent from before "exists" refused a missing root */
 	if (!(json_is_boolean(ex) || !ex) || !json_is_array(rels) ||
 	    !(json_is_null(cur) || json_is_string(cur)) || !json_is_integer(fb))
-		return rip_remote_bad_answer(r, "inspect", "lacks exists, current, "
+		return bad_answer(r, "inspect", "lacks exists, current, "
 			"releases or free_bytes", err);
-	if (json_is_string(cur) && !rip_release_id_valid(json_string_value(cur)))
-		return rip_remote_bad_answer(r, "inspect", "names a bad current release",
+	if (json_is_string(cur) &&
+	    !rip_release_id_valid(json_string_value(cur)))
+		return bad_answer(r, "inspect", "names a bad current release",
 			err);
 	json_array_foreach(rels, i, v) {
 		if (!json_is_string(v) || !rip_release_id_valid(
 				json_string_value(v))) {
 			rip_root_state_release(out);
-			return rip_remote_bad_answer(r, "inspect", "lists a bad release id",
+			return bad_answer(r, "inspect", "lists a bad release id",
 				err);
 		}
 		rip_strlist_push(&out->extracted, json_string_value(v));
@@ -90,8 +102,8 @@ int rip_remote_inspect(struct rip_root_state *out,
 	if ((rc = args_ok(r, root, NULL, err)) < 0)
 		return rc;
 	pthread_mutex_lock(&r->mu);
-	rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s,s:b}", "op", "inspect", "root",
-		root, "check", check), rip_remote_simple_ms(r->fleet), err);
+	rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s,s:b}", "op",
+		"inspect", "root", root, "check", check), simple_ms(r), err);
 	if (rc == 0)
 		rc = inspect_fill(out, extra, r, ans, err);
 	pthread_mutex_unlock(&r->mu);
@@ -121,10 +133,10 @@ int rip_remote_switch(struct rip_remote *r, const char *root,
 	if ((rc = args_ok(r, root, release, err)) < 0)
 		return rc;
 	rc = simple(&ans, r, json_pack("{s:s,s:s,s:s}", "op", "switch",
-		"root", root, "release", release), rip_remote_simple_ms(r->fleet), err);
+		"root", root, "release", release), simple_ms(r), err);
 	cur = json_string_value(json_object_get(ans, "current"));
 	if (rc == 0 && (!cur || strcmp(cur, release)))
-		rc = rip_remote_bad_answer(r, "switch", "does not name the release", err);
+		rc = bad_answer(r, "switch", "does not name the release", err);
 	json_decref(ans);
 	return rc;
 }
@@ -139,9 +151,9 @@ int rip_remote_remove(bool *removed, struct rip_remote *r,
 	if ((rc = args_ok(r, root, release, err)) < 0)
 		return rc;
 	rc = simple(&ans, r, json_pack("{s:s,s:s,s:s}", "op", "remove",
-		"root", root, "release", release), rip_remote_simple_ms(r->fleet), err);
+		"root", root, "release", release), simple_ms(r), err);
 	if (rc == 0 && !json_is_boolean(json_object_get(ans, "removed")))
-		rc = rip_remote_bad_answer(r, "remove", "lacks 'removed'", err);
+		rc = bad_answer(r, "remove", "lacks 'removed'", err);
 	if (rc == 0)
 		*removed = json_is_true(json_object_get(ans, "removed"));
 	json_decref(ans);
@@ -163,10 +175,10 @@ int rip_remote_clean(size_t *removed, struct rip_remote *r,
 	for (size_t i = 0; i < nkeep; i++)
 		json_array_append_new(k, json_string(keep[i]));
 	rc = simple(&ans, r, json_pack("{s:s,s:s,s:o}", "op", "clean", "root",
-		root, "keep", k), rip_remote_simple_ms(r->fleet), err);
+		root, "keep", k), simple_ms(r), err);
 	n = json_object_get(ans, "removed");
 	if (rc == 0 && !(json_is_integer(n) && json_integer_value(n) >= 0))
-		rc = rip_remote_bad_answer(r, "clean", "lacks 'removed'", err);
+		rc = bad_answer(r, "clean", "lacks 'removed'", err);
 	if (rc == 0)
 		*removed = (size_t)json_integer_value(n);
 	json_decref(ans);
@@ -301,7 +313,8 @@ static int put_bytes(struct rip_remote *r, int fd, uint64_t size,
 	int rc = 0;
 
 	while (sent < size) {
-		size_t want = size - sent < CHUNK ? (size_t)(size - sent) : CHUNK;
+		size_t want = size - sent < CHUNK ? (size_t)(size - sent) :
+			CHUNK;
 		ssize_t n = *short_read ? 0 : read(fd, buf, want);
 
 		if (n < 0 && errno == EINTR)
@@ -339,18 +352,20 @@ static int put(uint64_t *sent, struct rip_remote *r, const char *root,
 		json_decref(req);
 		return rc;
 	}
-	if ((rc = rip_remote_send(&id, r, req, rip_remote_simple_ms(r->fleet), err)) < 0 ||
+	if ((rc = rip_remote_send(&id, r, req, simple_ms(r), err)) < 0 ||
 	    (rc = put_bytes(r, fd, size, path, &short_read, err)) < 0)
 		return rc;
-	rc = rip_remote_recv(&ans, r, id, 3 * r->fleet->connect_ms + PUT_SETTLE_MS,
-		err);
+	rc = rip_remote_recv(&ans, r, id, 3 * r->fleet->connect_ms +
+		PUT_SETTLE_MS, err);
 	b = json_object_get(ans, "bytes");
 	if (short_read)
 		rc = rip_err_set(err, RIP_EINTEGRITY, "%s: artifact '%s' shrank "
 			"while it was sent: build it again", r->label, path);
 	else if (rc == 0 && (!json_is_true(json_object_get(ans, "stored")) ||
-		 !json_is_integer(b) || (uint64_t)json_integer_value(b) != size))
-		rc = rip_remote_bad_answer(r, "put", "does not say all was stored", err);
+		 !json_is_integer(b) ||
+		 (uint64_t)json_integer_value(b) != size))
+		rc = bad_answer(r, "put", "does not say all was stored",
+			err);
 	if (rc == 0)
 		*sent = size;
 	json_decref(ans);
@@ -365,16 +380,17 @@ static int stage_locked(struct rip_remote_stage *out, struct rip_remote *r,
 	json_t *ans = NULL;
 	int rc;
 
-	if ((rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s}", "op", "prepare",
-			"root", root), rip_remote_simple_ms(r->fleet), err)) < 0)
+	if ((rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s}", "op",
+			"prepare", "root", root), simple_ms(r), err)) < 0)
 		goto done;
 	json_decref(ans);
-	if ((rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s,s:s,s:s}", "op", "has",
-			"root", root, "release", release, "digest", hex),
-			rip_remote_simple_ms(r->fleet), err)) < 0)
+	if ((rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s,s:s,s:s}",
+			"op", "has", "root", root, "release", release, "digest",
+			hex),
+			simple_ms(r), err)) < 0)
 		goto done;
 	if (!json_is_boolean(json_object_get(ans, "has"))) {
-		rc = rip_remote_bad_answer(r, "has", "lacks 'has'", err);
+		rc = bad_answer(r, "has", "lacks 'has'", err);
 		goto done;
 	}
 	out->cached = json_is_true(json_object_get(ans, "has"));
@@ -383,12 +399,13 @@ static int stage_locked(struct rip_remote_stage *out, struct rip_remote *r,
 	if (!out->cached && (rc = put(&out->sent, r, root, release, hex, fd,
 			size, path, err)) < 0)
 		goto done;
-	if ((rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s,s:s,s:s}", "op", "extract",
-			"root", root, "release", release, "digest", hex),
+	if ((rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s,s:s,s:s}",
+			"op", "extract", "root", root, "release", release,
+			"digest", hex),
 			EXTRACT_MS, err)) < 0)
 		goto done;
 	if (!json_is_boolean(json_object_get(ans, "already")))
-		rc = rip_remote_bad_answer(r, "extract", "lacks 'already'", err);
+		rc = bad_answer(r, "extract", "lacks 'already'", err);
 	else
 		out->extracted = !json_is_true(json_object_get(ans, "already"));
 done:

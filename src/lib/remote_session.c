@@ -538,7 +538,8 @@ int rip_remote_call(json_t **ans, struct rip_remote *r, json_t *req,
 		json_decref(req);
 		return rc;
 	}
-	if ((rc = rip_remote_send(&id, r, req, rip_remote_simple_ms(r->fleet), err)) < 0)
+	if ((rc = rip_remote_send(&id, r, req, rip_remote_simple_ms(r->fleet),
+			err)) < 0)
 		return rc;
 	return rip_remote_recv(ans, r, id, wait_ms, err);
 }
@@ -628,7 +629,8 @@ int rip_remote_start(struct rip_remote *r, struct rip_err *err)
 	req = json_pack("{s:s,s:i,s:s}", "op", "hello", "protocol",
 		RIP_AGENT_PROTOCOL, "version", RIP_VERSION);
 	t0 = wall_s();
-	if ((rc = rip_remote_send(&id, r, req, rip_remote_simple_ms(f), err)) < 0 ||
+	if ((rc = rip_remote_send(&id, r, req, rip_remote_simple_ms(f),
+			err)) < 0 ||
 	    (rc = recv_hello(&ans, r, 2 * f->connect_ms + 5000, err)) < 0)
 		goto done;
 	t1 = wall_s();

@@ -68,6 +68,7 @@ static int teardown(void **state)
 	unsetenv("FAKESSH_HANG");
 	unsetenv("FAKESSH_STDERR");
 	unsetenv("RIPCORD_AGENT_INI");
+	unsetenv("FAKESSH_ARGV");
 	nftw(f->tmp.path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
 	return 0;
@@ -127,6 +128,18 @@ static bool sleeper_left(const char *arg)
 	}
 	closedir(d);
 	return found;
+}
+
+/* Whether "sleep ARG" is gone within 2 s (a SIGKILL is delivered after
+ * kill(2) returns). */
+static bool sleeper_gone(const char *arg)
+{
+	for (int i = 0; i < 200; i++) {
+		if (!sleeper_left(arg))
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 static void use_agent(struct fix *f, const char *path)
@@ -251,10 +264,44 @@ static void test_handshake_inspect_switch_remove(void **state)
 		free(d);
 	}
 
+	setenv("FAKESSH_ARGV", tpath(state, "argv"), 1);
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, ctl, &err), 0);
 	assert_int_equal(rip_fleet_parallel(fl), 4);
-	if (rip_fleet_session(&r, fl, &f->t, &err) < 0)
-		fail_msg("%s", err.msg);
+	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	unsetenv("FAKESSH_ARGV");
+	/* the control folder is too long for a socket: one under /tmp,
+	 * named after it, ours and 0700 */
+	{
+		unsigned char h[RIP_SHA256_LEN];
+		char hex[RIP_SHA256_HEX], short_dir[96], *opt;
+		struct rip_buf argv = RIP_BUF_INIT;
+		struct stat sb;
+
+		rip_sha256(h, ctl, strlen(ctl));
+		rip_hex(hex, h, 8);
+		snprintf(short_dir, sizeof(short_dir), "/tmp/ripcord-ssh-%s", hex);
+		assert_int_equal(lstat(short_dir, &sb), 0);
+		assert_true(S_ISDIR(sb.st_mode));
+		assert_int_equal(sb.st_mode & 0777, 0700);
+		assert_int_equal(rip_read_file(&argv, tpath(state, "argv"), 65536,
+			&err), 0);
+		opt = rip_xasprintf("\nControlPath=%s/%%C\n", short_dir);
+		if (!strstr(argv.buf, opt))
+			fail_msg("ssh's argv '%s' lacks '%s'", argv.buf, opt);
+		free(opt);
+		assert_non_null(strstr(argv.buf, "\n--\ndeploy@web-1\n'"));
+		rip_buf_release(&argv);
+		/* one that is not 0700 is refused */
+		assert_int_equal(chmod(short_dir, 0755), 0);
+		{
+			struct rip_fleet *fl2;
+
+			assert_int_equal(rip_fleet_new(&fl2, &f->cfg, ctl, &err),
+				RIP_ESECURITY);
+			assert_null(fl2);
+		}
+		assert_int_equal(rmdir(short_dir), 0);
+	}
 	rip_remote_get_info(&info, r);
 	assert_int_equal(info.protocol, 1);
 	assert_string_equal(info.version, RIP_VERSION);
@@ -398,20 +445,15 @@ static void test_hang_in_handshake(void **state)
 	assert_no_children();
 }
 
-static void test_hang_after_handshake(void **state)
+/* A fake agent that answers the handshake (its clock 100 s ahead), then
+ * runs "sleep ARG" in a child of ssh, which a kill of ssh alone would
+ * leave behind; arg gets ARG. */
+static void hang_agent(void **state, char *arg, size_t n)
 {
 	struct fix *f = *state;
-	struct rip_fleet *fl;
-	struct rip_remote *r;
-	struct rip_remote_info info;
-	struct rip_root_state st;
-	struct rip_err err = { 0 }, err2 = { 0 };
-	char arg[32], *text;
-	double t0;
+	char *text;
 
-	/* the host's clock runs 100 s ahead; the agent sleeps in a child of
-	 * ssh, which a kill of ssh alone would leave behind */
-	snprintf(arg, sizeof(arg), "9%d", (int)getpid());
+	snprintf(arg, n, "9%d", (int)getpid());
 	text = rip_xasprintf("#!/bin/sh\nread line\n"
 		"t=$(($(date +%%s) + 100))\n"
 		"echo \"{\\\"id\\\":0,\\\"ok\\\":true,\\\"protocol\\\":1,"
@@ -420,6 +462,43 @@ static void test_hang_after_handshake(void **state)
 		"sleep %s\n", arg);
 	use_agent(f, script(state, "agent-hang", text));
 	free(text);
+}
+
+/* The fleet goes while a host hangs: bye, 2 s, then SIGKILL for ssh
+ * and what it started. */
+static void test_free_kills_a_hung_session(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 };
+	char arg[32];
+
+	hang_agent(state, arg, sizeof(arg));
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	/* it answered before it started sleeping */
+	for (int i = 0; i < 200 && !sleeper_left(arg); i++)
+		usleep(10000);
+	assert_true(sleeper_left(arg));
+	rip_fleet_free(fl);
+	assert_no_children();
+	assert_true(sleeper_gone(arg));
+}
+
+static void test_hang_after_handshake(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_remote_info info;
+	struct rip_root_state st;
+	struct rip_err err = { 0 }, err2 = { 0 };
+	char arg[32];
+	double t0;
+
+	/* the host's clock runs 100 s ahead */
+	hang_agent(state, arg, sizeof(arg));
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
 	if (rip_fleet_session(&r, fl, &f->t, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -432,7 +511,7 @@ static void test_hang_after_handshake(void **state)
 		&err), RIP_EUNREACH);
 	assert_err_contains(&err, "no answer in 5 s");
 	assert_no_children();
-	assert_false(sleeper_left(arg));
+	assert_true(sleeper_gone(arg));
 	t0 = mono_s();
 	assert_int_equal(rip_remote_switch(r, "/srv/app", "r1", &err2),
 		RIP_EUNREACH);
@@ -707,6 +786,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_hang_after_handshake, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_free_kills_a_hung_session,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stage_streams_the_artifact,
 			setup, teardown),
