@@ -222,7 +222,10 @@ int rip_status_read(struct rip_status *out, const struct rip_config *cfg,
 			cfg->migrations.dir != NULL, err);
 		out->unreachable += ts->unreachable;
 		out->drift |= ts->drift;
-		out->owed |= ts->pending.seq || ts->activate_owed;
+		/* what an unreachable host owes waits for it to answer: exit 1
+		 * (unreachable), not 5 (repeat it now and it converges) */
+		out->owed |= !ts->unreachable && (ts->pending.seq ||
+			ts->activate_owed);
 	}
 	out->owed |= out->unfinished.seq != 0;
 	/* a rollout whose process died waits for resume or abort */
