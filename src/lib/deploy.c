@@ -360,9 +360,12 @@ static void plan_moves(struct rip_plan *p, struct where *w, size_t n,
  */
 static void stage_first(struct rip_plan *p)
 {
-	struct rip_action *v = rip_xcalloc(p->n + 1, sizeof(*v));
+	struct rip_action *v;
 	size_t k = 0;
 
+	if (!p->n)
+		return;
+	v = rip_xcalloc(p->n, sizeof(*v));
 	for (size_t i = 0; i < p->n; i++)
 		if (p->v[i].kind == RIP_ACT_EXTRACT)
 			v[k++] = p->v[i];
