@@ -152,11 +152,8 @@ err_has "names host2" "host2"
 err_has "as unreachable" "unreachable"
 check "the others are back on v1" all_on v1 local host1 host3
 check "host2 still runs v2 (its link never touched)" test "$(cur host2)" = releases/v2
-# PRODUCT (reported to the integrator): status exits 5 here, not 1: the
-# unreachable host's pending row counts as "work left by an interrupted
-# operation" (cmd_status.c: s.owed wins over s.unreachable), though the
-# rollback was not interrupted and repeating it cannot converge while the
-# host is down. Kept failing on purpose.
+# exit 1, not 5: the rollback was not interrupted, and repeating it cannot
+# converge while the host is down (its pending row waits for it)
 expect_exit 1 "status with host2 down: exit 1" rc status
 check "status shows it UNREACHABLE" grep -qF "UNREACHABLE: target 'host2' (host deploy@host2)" "$WORK/last.out" "$WORK/last.err"
 check "and the pending row" grep -qi "pending" "$WORK/last.out"
@@ -192,7 +189,6 @@ err_has "says no answer, naming host1" "target 'host1' (host deploy@host1): no a
 err_has "and that the rollback is not done on every host" "not on every host"
 check "the others are back on v2" all_on v2 local host2 host3
 check "host1 still runs v3" test "$(cur host1)" = releases/v3
-# PRODUCT: exit 5 here too (host1's pending row counts as owed), see above
 expect_exit 1 "status with host1 hanging returns: exit 1" rc status
 check "and says no answer, naming host1" grep -qF "UNREACHABLE: target 'host1' (host deploy@host1): no answer in" "$WORK/last.out"
 rm "$WORK/hang.host1"
