@@ -3,7 +3,8 @@
 # Debian's packages. One list, so a fresh machine gets everything. clang,
 # libclang-rt-14-dev (libFuzzer and clang's sanitizers: only a Recommends
 # of clang) and llvm (llvm-symbolizer) are for tests/fuzz/run.sh.
-# openssh-server (sshd, run by tests/fleet/fleetlab.sh inside network
+# openssh-client is the ssh that reaches remote targets; openssh-server
+# (sshd, run by tests/fleet/fleetlab.sh inside network
 # namespaces; no system service is needed) and nftables (its drop and
 # loss faults) are for the fleet tests (tests/fleet/), with iproute2
 # (ip: namespaces, veth links), which minimal images leave out.
@@ -13,7 +14,7 @@ RIPCORD_PACKAGES=(
   libsqlite3-dev libssl-dev libjansson-dev libcmocka-dev libpq-dev
   zstd openssl sqlite3 coreutils util-linux postgresql postgresql-client
   python3 python3-prometheus-client curl systemd chromium fonts-dejavu-core
-  nginx-light procps openssh-server nftables iproute2
+  nginx-light procps openssh-client openssh-server nftables iproute2
   clang libclang-rt-14-dev llvm
 )
 
