@@ -247,7 +247,7 @@ const char *rip_agent_digest_arg(const struct rip_agent_req *req,
 
 	if (!d)
 		return NULL;
-	while (d[n] && n < 65 && ((d[n] >= '0' && d[n] <= '9') ||
+	while (n < 65 && d[n] && ((d[n] >= '0' && d[n] <= '9') ||
 	       (d[n] >= 'a' && d[n] <= 'f')))
 		n++;
 	if (n != 64 || d[n]) {

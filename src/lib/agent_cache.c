@@ -212,7 +212,7 @@ int rip_agent_do_clean(json_t **fields, struct op_ctx *c, struct rip_err *err)
 	    (rc = rip_root_clean_temps(&temps, c->root, err)) < 0)
 		goto done;
 answer:
-	*fields = json_pack("{s:I}", "removed", (json_int_t)(removed + temps));
+	*fields = json_pack("{s:I}", "removed", (json_int_t)removed + (json_int_t)temps);
 done:
 	rip_strlist_release(&keep);
 	return rc;

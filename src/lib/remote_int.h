@@ -18,7 +18,7 @@
 #include "ripcord/remote.h"
 
 #define DEFAULT_CONNECT_MS 10000u
-#define EXTRACT_MS (10u * 60 * 1000)   /* keep-alives catch a hung host */
+#define EXTRACT_MS ((uint64_t)10 * 60 * 1000)   /* keep-alives catch a hung host */
 #define PUT_SETTLE_MS 60000u           /* the agent fsyncs before answering */
 #define BYE_WAIT_MS 2000
 #define CHUNK ((size_t)1 << 16)

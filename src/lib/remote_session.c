@@ -99,7 +99,7 @@ int rip_remote_reap(struct rip_remote *r, int64_t ms)
 			break;
 		}
 		if (p == 0) {
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			struct timespec ts = { 0, 10000000L };
 
 			nanosleep(&ts, NULL);
 		}
