@@ -77,6 +77,7 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/gc.h"
 #include "ripcord/journal.h"
+#include "ripcord/log.h"
 #include "ripcord/release.h"
 #include "ripcord/site.h"
 #include "ripcord/target.h"
@@ -930,6 +931,64 @@ static const struct rip_gc_item *blocked_by(const struct rip_gc_plan *p,
 	return NULL;
 }
 
+/* Whether folder id stays on target t: kept, or its removal failed. */
+static bool stays_on(const struct rip_gc_plan *p,
+	const struct rip_target *t, const char *id)
+{
+	for (size_t i = 0; i < p->deleted.n; i++) {
+		const struct rip_gc_item *it = &p->deleted.v[i];
+
+		if (it->kind == RIP_GC_FOLDER && it->target == t &&
+		    !strcmp(it->id, id))
+			return !it->done;
+	}
+	return true;
+}
+
+/*
+ * Each host's artifact cache (where deploys sent releases) keeps only the
+ * artifacts of the releases still extracted there, and loses what an
+ * interrupted transfer or extraction left: rip_remote_clean.
+ */
+static void clean_hosts(struct rip_gc_plan *p, struct rip_store *store,
+	size_t *failed, struct rip_err *first)
+{
+	for (size_t t = 0; t < p->ntargets; t++) {
+		const struct rip_target *tg = p->targets[t].target;
+		struct rip_strlist keep = { 0 };
+		struct rip_err e = { 0 };
+		struct rip_remote *r;
+		size_t removed = 0;
+		int rc;
+
+		if (!rip_target_remote(tg))
+			continue;
+		for (size_t i = 0; i < p->kept.n; i++)
+			if (p->kept.v[i].kind == RIP_GC_FOLDER &&
+			    p->kept.v[i].target == tg)
+				rip_strlist_push(&keep, p->kept.v[i].id);
+		for (size_t i = 0; i < p->deleted.n; i++)
+			if (p->deleted.v[i].kind == RIP_GC_FOLDER &&
+			    p->deleted.v[i].target == tg &&
+			    stays_on(p, tg, p->deleted.v[i].id))
+				rip_strlist_push(&keep, p->deleted.v[i].id);
+		if ((rc = rip_fleet_session(&r, store->fleet, tg, &e)) == 0)
+			rc = rip_remote_clean(&removed, r, tg->root,
+				(const char *const *)keep.v, keep.n, &e);
+		if (rc < 0) {
+			rip_err_prefix(&e, "cleaning the artifact cache of target "
+				"'%s'", tg->name);
+			if (!(*failed)++)
+				*first = e;
+		} else if (removed) {
+			rip_info("%s: %zu cached artifact%s or leftover%s removed",
+				tg->name, removed, removed == 1 ? "" : "s",
+				removed == 1 ? "" : "s");
+		}
+		rip_strlist_release(&keep);
+	}
+}
+
 int rip_gc_apply(struct rip_gc_plan *p, struct rip_store *store,
 	rip_gc_fn fn, void *data, struct rip_err *err)
 {
@@ -956,6 +1015,7 @@ int rip_gc_apply(struct rip_gc_plan *p, struct rip_store *store,
 	}
 	if ((rc = sync_sites(p, err)) < 0)
 		return rc;
+	clean_hosts(p, store, &failed, &first);
 	for (size_t i = 0; i < p->deleted.n; i++) {
 		struct rip_gc_item *it = &p->deleted.v[i];
 		const struct rip_gc_item *b;

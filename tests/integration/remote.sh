@@ -214,6 +214,10 @@ for h in $hosts; do
   check "$h: v1..v3 deleted, v5 (current) and v4 (rollback target) kept" \
     test "$(cd "$(hroot "$h")/releases" && ls | tr '\n' ' ')" = "v4 v5 "
 done
+for h in $hosts; do
+  check "$h: its artifact cache keeps v4 and v5 alone" \
+    test "$(cd "$(hroot "$h")/.ripcord/artifacts" && ls | sed 's/@.*//' | tr '\n' ' ')" = "v4 v5 "
+done
 check "the store dropped v1's artifact" test ! -e .ripcord/artifacts/v1.tar.zst
 check "and kept v4's" test -f .ripcord/artifacts/v4.tar.zst
 check "every target still runs v5" all_on v5
