@@ -900,15 +900,18 @@ static void host_work(void *data, size_t i)
 	}
 }
 
-/* Runs jobs[0..n) on the fleet's threads (RIP_HOOKS_AT_ONCE at least). */
+/* Runs jobs[0..n) at once: [ssh] parallel of them when one is on a
+ * host (what [ssh] promises the hosts), else RIP_HOOKS_AT_ONCE. */
 static void run_jobs(struct host_job *jobs, size_t n,
 	struct rip_fleet *fleet)
 {
 	struct host_pool pool = { jobs, fleet };
-	size_t at_once = fleet ? rip_fleet_parallel(fleet) : 0;
+	size_t at_once = RIP_HOOKS_AT_ONCE;
 
-	rip_fleet_each(n, at_once > RIP_HOOKS_AT_ONCE ? at_once :
-		RIP_HOOKS_AT_ONCE, host_work, &pool);
+	for (size_t i = 0; fleet && i < n; i++)
+		if (rip_target_remote(jobs[i].a->target))
+			at_once = rip_fleet_parallel(fleet);
+	rip_fleet_each(n, at_once, host_work, &pool);
 }
 
 /*
@@ -1009,14 +1012,16 @@ static int apply_extracts(struct rip_plan *p, size_t i, size_t *n,
  * local targets, where a switch at a time cost three syncs each. A
  * killed pass leaves 'pending' rows that the next run settles against
  * the links. A local switch that fails stops the pass (the ones after it
- * are recorded as not attempted), and so does a host's refusal; a host
- * that cannot be reached does not: its row stays pending, it is
- * reported unreachable, and the others go on. *n says how many actions
+ * are recorded as not attempted, the hosts too). Hosts switch at once,
+ * so one that fails cannot stop the others: a refusal is recorded as
+ * failed and sets *refused (the target unchanged, the plan goes on to
+ * the hooks of those that moved); a host that cannot be reached keeps
+ * its row pending and is reported unreachable. *n says how many actions
  * it covered.
  */
 static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 	const struct rip_config *cfg, struct rip_store *store, rip_apply_fn fn,
-	void *data, struct rip_err *err)
+	void *data, bool *refused, struct rip_err *err)
 {
 	struct rip_state *st = store->state;
 	struct host_job *jobs;
@@ -1100,11 +1105,16 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 			set_text(&r->health, "unreachable");
 			r->failed = true;
 		} else if (hj->rc < 0) {
+			/* the other hosts switched at the same moment: stopping
+			 * now would leave them without their hooks; this one is
+			 * reported unchanged and the plan goes on */
+			struct rip_target_report *r = find_report(p, hj->a->target);
+
 			why[j] = rip_xasprintf("failed: %s", hj->err.msg);
-			if (rc == 0) {
-				rc = hj->rc;
-				*err = hj->err;
-			}
+			set_text(&r->to, r->from);
+			set_text(&r->health, "unchanged");
+			r->failed = true;
+			*refused = true;
 		}
 	}
 	for (size_t j = 0; j < k; j++) {
@@ -1232,11 +1242,17 @@ static size_t apply_activates(struct rip_plan *p, size_t i,
 	while (i + n < p->n && p->v[i + n].kind == RIP_ACT_ACTIVATE)
 		n++;
 	jobs = rip_xcalloc(n, sizeof(*jobs));
-	/* a host left unreachable by its switch runs no hook: it still runs
-	 * what it ran, and the hook of its switch comes with the rerun */
-	for (size_t k = 0; k < n; k++)
-		if (!find_report(p, p->v[i + k].target)->unreachable)
-			jobs[m++].a = &p->v[i + k];
+	/* a hook follows its switch: a target whose switch this plan did not
+	 * make (a host unreachable or refusing) still runs what it ran, and
+	 * the hook comes with the rerun; one owed by an earlier run (seq)
+	 * runs on what the link points at */
+	for (size_t k = 0; k < n; k++) {
+		const struct rip_action *a = &p->v[i + k];
+		const struct rip_target_report *r = find_report(p, a->target);
+
+		if (a->seq ? !r->unreachable : r->switched)
+			jobs[m++].a = a;
+	}
 	if (rip_config_has_remote(cfg) &&
 	    fleet_of(&fleet, cfg, store, &ferr) < 0)
 		for (size_t k = 0; k < m; k++)
@@ -1384,7 +1400,8 @@ static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
 		case RIP_ACT_SWITCH: {
 			size_t n;
 
-			rc = apply_switches(p, i, &n, cfg, store, fn, data, err);
+			rc = apply_switches(p, i, &n, cfg, store, fn, data,
+				soft_fail, err);
 			i += n - 1;
 			continue;
 		}
@@ -1498,7 +1515,7 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 {
 	struct rip_err ignore = { 0 };
 	bool soft_fail = false;
-	size_t unreach = 0;
+	size_t unreach = 0, refused = 0;
 	int64_t op;
 	char *result;
 	int rc;
@@ -1510,8 +1527,11 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 	    (rc = settle_pending(p, cfg, store, err)) < 0 ||
 	    (rc = apply_actions(p, cfg, store, fn, data, &soft_fail, err)) < 0)
 		rc = stopped(p, rc, err);
-	for (size_t i = 0; i < p->ntargets; i++)
+	for (size_t i = 0; i < p->ntargets; i++) {
 		unreach += p->targets[i].unreachable != NULL;
+		refused += p->targets[i].failed &&
+			!strcmp(p->targets[i].health, "unchanged");
+	}
 	if (!rc && (soft_fail || unreach)) {
 		struct rip_buf sum = RIP_BUF_INIT;
 
@@ -1519,7 +1539,9 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 		rc = rip_err_set(err, RIP_EFAIL, "%s to %s finished, but %s: %s",
 			p->op, p->release, unreach ? "not on every host (run it "
 			"again once they can be reached: it goes on with them "
-			"alone)" : "an activate hook or a health probe failed",
+			"alone)" : refused ? "not on every target (a host refused "
+			"its switch: fix that and run it again, it goes on with "
+			"those alone)" : "an activate hook or a health probe failed",
 			sum.buf);
 		rip_buf_release(&sum);
 	}

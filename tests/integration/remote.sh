@@ -40,7 +40,7 @@ if [ -n "\$dest" ] && [ -e "$WORK/hang.\$dest" ]; then
 	echo \$\$ >> "$WORK/hang.pids"
 	exec sleep 30
 fi
-exec "$SOURCE_ROOT/tests/fakessh" "\${args[@]}"
+FAKE_HOST=\$dest exec "$SOURCE_ROOT/tests/fakessh" "\${args[@]}"
 SH
 chmod +x "$WORK/ssh"
 
@@ -250,6 +250,72 @@ expect_exit 0 "the deploy rerun converges" rc deploy v6
 check "every target runs v6" all_on v6
 expect_exit 0 "status: exit 0" rc status
 check "host1's hook ran for v6" grep -q "^v6 v5 host1" "$(hroot host1)/activate.log"
+
+# --- 9. a host that refuses its switch (the others switched at the same
+# moment), and [ssh] parallel = 1 honoured: the agent runs behind a proxy
+# that logs each request's start and end per host, and answers a switch
+# with an error where $WORK/refuse.HOST exists
+cat > "$WORK/proxy" <<'PY'
+#!/usr/bin/env python3
+import json, os, subprocess, sys, time
+work, host = os.environ["RT_WORK"], os.environ.get("FAKE_HOST", "?")
+agent = subprocess.Popen([os.environ["RIPCORD"], "agent"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE)
+inp, out = sys.stdin.buffer, sys.stdout.buffer
+log = open(os.path.join(work, "ops.log"), "a")
+for line in inp:
+    req = json.loads(line)
+    op, t0 = req.get("op"), time.monotonic()
+    if op == "switch" and os.path.exists(os.path.join(work, "refuse." + host)):
+        out.write(json.dumps({"id": req["id"], "ok": False, "code": -1,
+                              "error": "refused by the test"}).encode() + b"\n")
+        out.flush()
+        continue
+    agent.stdin.write(line)
+    if op == "put":
+        left = req["size"]
+        while left:
+            chunk = inp.read(min(left, 65536))
+            if not chunk:
+                sys.exit(1)
+            agent.stdin.write(chunk)
+            left -= len(chunk)
+    agent.stdin.flush()
+    ans = agent.stdout.readline()
+    log.write(f"{host} {op} {t0:.6f} {time.monotonic():.6f}\n")
+    log.flush()
+    out.write(ans)
+    out.flush()
+    if op == "bye":
+        break
+PY
+chmod +x "$WORK/proxy"
+export RIPCORD
+sed -i "s|^agent_path = .*|agent_path = $WORK/proxy|" ripcord.ini
+release v7
+touch "$WORK/refuse.host3"
+expect_exit 1 "deploy v7 with host3 refusing its switch: exit 1" rc deploy v7
+err_has "names host3's refusal" "refused by the test"
+err_has "says it did not reach every target" "not on every target"
+check "the others switched to v7" all_on v7 local host1 host2
+check "host3 still runs v6" test "$(cur host3)" = releases/v6
+for h in host1 host2; do
+  check "$h's hook ran for v7 (the switch of host3 did not stop it)" grep -q "^v7 v6 $h" "$(hroot "$h")/activate.log"
+done
+check "host3's hook did not run for v7" sh -c "! grep -q '^v7' '$(hroot host3)/activate.log'"
+rm "$WORK/refuse.host3"
+expect_exit 0 "deploy v7 again goes on with host3 alone" rc deploy v7
+check "every target runs v7" all_on v7
+# parallel = 1: no two hosts are sent an artifact at the same time
+printf 'parallel = 1\n' >> ripcord.ini
+release v8
+: > "$WORK/ops.log"
+expect_exit 0 "deploy v8 with [ssh] parallel = 1" rc deploy v8
+check "every host got a put" test "$(grep -c ' put ' "$WORK/ops.log")" = 3
+check "and no two puts overlapped" python3 -c "
+import sys
+iv = sorted((float(a), float(b)) for h, op, a, b in (l.split() for l in open('$WORK/ops.log')) if op in ('put', 'extract'))
+sys.exit(any(iv[i + 1][0] < iv[i][1] for i in range(len(iv) - 1)))"
 
 # nothing left behind: the ssh of the hung host was ended by ripcord
 left=
