@@ -261,7 +261,9 @@ static int stand_in(struct where *w, struct rip_store *store,
  * once, and its newest journal row. A deploy (must_be_ours) needs every
  * root: one that cannot be read, reached or is not ours stops the plan,
  * naming each such target. A rollback goes on without the hosts it
- * cannot reach (w->unreach): they are tried again when it applies.
+ * cannot reach (w->unreach): their switches are tried when it applies
+ * (failing at once while their session is dead, see remote.h) and stay
+ * pending when they fail.
  */
 static int read_wheres(struct where *w, size_t n,
 	const struct rip_config *cfg, struct rip_store *store,
@@ -931,6 +933,7 @@ static int apply_extracts(struct rip_plan *p, size_t i, size_t *n,
 	struct host_job *jobs;
 	struct rip_fleet *fleet = NULL;
 	struct rip_buf bad = RIP_BUF_INIT;
+	struct rip_err lerr = { 0 };
 	char **dests;
 	size_t k = 0, m = 0, nr = 0, nbad = 0;
 	int rc = 0, lrc = 0;
@@ -966,6 +969,7 @@ static int apply_extracts(struct rip_plan *p, size_t i, size_t *n,
 	}
 	if (lrc < 0) {
 		rc = lrc;
+		lerr = *err;
 		rip_buf_adds(&bad, err->msg);
 		nbad++;
 	}
@@ -990,7 +994,7 @@ static int apply_extracts(struct rip_plan *p, size_t i, size_t *n,
 		if (hj)
 			fn(data, &p->v[i + j], hj->rc, hj->rc ? hj->err.msg : NULL);
 		else
-			fn(data, &p->v[i + j], lrc, lrc ? err->msg : NULL);
+			fn(data, &p->v[i + j], lrc, lrc ? lerr.msg : NULL);
 	}
 	if (nbad)
 		rc = rip_err_set(err, rc, "%s%s", nbad > 1 ? "on several "
