@@ -9,7 +9,6 @@
  * probe of every target, so it never only looks done. A failed hook or
  * probe does not stop a rollback halfway: it is reported per target.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
