@@ -18,7 +18,12 @@
 #      aborts (the error-rate gate, naming web-2), cannot put host2 back,
 #      says the rollback failed and names the command that finishes it,
 #      exit 1; once host2 resumes, that command converges with every host
-#      on v2, whole.
+#      on v2, whole;
+#   4. host4 hangs while step 2 of v5 bakes, host4 being in the baseline:
+#      step 3 cannot switch it, so ripcord aborts (gate switch, naming
+#      web-4, which it did not change), exit 1, every host on v2; once
+#      host4 resumes, status owes nothing and a rollback --to v2 is whole.
+# Three checks of block 3 fail on purpose (PRODUCT: see there).
 . "$(dirname "$0")/lib.sh"
 
 N=4
@@ -307,5 +312,51 @@ check "status: every target runs v2, recorded v2" sh -c "test \$(grep -cE '^web-
 check "rollout status --json: the v4 rollout aborted, every target on v2" \
 	st "d['release'] == 'v4' and d['state'] == 'aborted' and d['targets'] == {'web-%d' % k: 'v2' for k in range(1, 5)}"
 all_whole "3. after host2 resumed and the rollback"
+
+# ---- 4. a baseline host hangs before the step that switches it -----------
+# host4 hangs while step 2 of v5 bakes (host4 still on v2, judged by no
+# gate): step 3 cannot switch it, so the rollout must abort, not complete
+release v5
+bg v5 --json rollout start v5 --steps 25%,50%,100% --bake 3s
+if wait_st 60 "d['release'] == 'v5' and d['state'] == 'running' and d['step'] == 2 and d['phase'] == 'baking'"; then
+	ok "4. the rollout of v5 bakes step 2"
+else
+	not_ok "4. the rollout of v5 bakes step 2" "$(cat "$WORK/v5.out" "$WORK/v5.err")"
+fi
+"$FLEETLAB" fault hang host4 "$lab"
+check "step 2 (50%): host1 and host2 on v5, host3 and host4 (hung) on v2" test "$(runs)" = "v5 v5 v2 v2"
+start=$SECONDS
+bg_wait
+check "4. the rollout with host4 hung ends by itself in $((SECONDS - start)) s" test $((SECONDS - start)) -le 60
+check "it does not claim success: exit 1, as for an abort (got $code)" test "$code" = 1
+check "it aborted at step 3 by its switch, naming web-4; no complete event" python3 - "$WORK/v5.out" <<-'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+assert not [e for e in ev if e['event'] == 'complete'], ev[-1]
+a = [e for e in ev if e['event'] == 'aborting']
+assert len(a) == 1 and a[0]['step'] == 3 and a[0]['gate'] == 'switch', a
+assert 'web-4' in a[0]['message'] or a[0]['target'] == 'web-4', a
+assert ev[-1]['event'] == 'aborted' and ev[-1]['release'] == 'v2', ev[-1]
+PY
+check "stderr: aborted at step 3, web-4's switch changed nothing, every target is on v2 (switched back: 4/4)" sh -c "
+	grep -q \"the rollout of v5 was aborted (step 3/3: target 'web-4' .*nothing was changed\" '$WORK/v5.err' &&
+	grep -q 'switched back: 4/4' '$WORK/v5.err' || { cat '$WORK/v5.err'; exit 1; }"
+check "host1..host3 back on v2; host4 never left v2" test "$(runs)" = "$(all_on v2)"
+"$FLEETLAB" fault resume host4 "$lab"
+rcx --json status >"$WORK/last.out" 2>"$WORK/last.err"; code=$?
+check "status once host4 is back: exit 0, nothing owed (got $code)" test "$code" = 0
+check "status --json: every target on v2, none pending or drifting" python3 -c "
+import json; d = json.load(open('$WORK/last.out'))
+for t in d['targets']:
+    assert t['current'] == 'v2' and t['pending'] is None and not t['drift'] and not t['unreachable'], t"
+for k in $(seq 1 "$N"); do mid[k]=$(acts "$k"); done
+expect_exit 0 "ripcord rollback --to v2 once host4 is back: exit 0" rcx rollback --to v2
+check "converged: every host's link says v2" test "$(runs)" = "$(all_on v2)"
+check "host4 only ever ran v2's activate in this block" sh -c "! grep -q 'release=v5' '$(srv 4)/activate.log'"
+expect_exit 0 "status: exit 0" rcx status
+check "status: every target runs v2, recorded v2" sh -c "test \$(grep -cE '^web-[1-4] +v2 +v2 ' '$WORK/last.out') = 4"
+check "every host's health answers v2" sh -c "
+	for k in \$(seq 1 $N); do test \"\$(curl -s -m 2 http://$LAB_NET.\$((k + 1)):8080/healthz)\" = v2 || exit 1; done"
+all_whole "4. after host4 resumed and the rollback"
 
 done_testing
