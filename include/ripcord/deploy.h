@@ -115,6 +115,10 @@ RIP_MUST_CHECK int rip_plan_rollback(struct rip_plan *out,
  */
 void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p);
 
+/* Whether every target of an applied plan is on its release (a target
+ * left unreachable, refused or not reached is not). */
+bool rip_plan_reached_all(const struct rip_plan *p);
+
 /*
  * As rip_plan_rollback, but the downs undo exactly the migrations in
  * undo (comma separated ids, as a rollout records the ups it applied),

@@ -1433,6 +1433,14 @@ static bool has_kind(const struct rip_plan *p, enum rip_action_kind kind)
 	return false;
 }
 
+bool rip_plan_reached_all(const struct rip_plan *p)
+{
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (!p->release || strcmp(p->targets[i].to, p->release))
+			return false;
+	return true;
+}
+
 void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p)
 {
 	bool back = strcmp(p->op, "deploy") != 0;

@@ -249,10 +249,12 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 			false, &perr)) == 0)
 		rc = rip_plan_apply(&plan, r->cfg, r->store, on_action, r, &perr);
 	rip_lock_release(&l);
-	/* the rollback failed only when the plan could not be made or
-	 * stopped (a switch, extract or down); a probe or a hook that failed
-	 * after every target was back is said as that */
-	back = rc == 0 || (plan.op && !plan.stopped);
+	/* the rollback failed when the plan could not be made, stopped (a
+	 * switch, extract or down) or left a target where it was (a host it
+	 * could not reach); a probe or a hook that failed after every target
+	 * was back is said as that */
+	back = rc == 0 || (plan.op && !plan.stopped &&
+		rip_plan_reached_all(&plan));
 	set_str(&r->ro.state, "aborted");
 	set_str(&r->ro.phase, !back ? "rollback failed" : rc ?
 		"rolled back, unhealthy" : "rolled back");

@@ -23,7 +23,6 @@
 #      step 3 cannot switch it, so ripcord aborts (gate switch, naming
 #      web-4, which it did not change), exit 1, every host on v2; once
 #      host4 resumes, status owes nothing and a rollback --to v2 is whole.
-# Three checks of block 3 fail on purpose (PRODUCT: see there).
 . "$(dirname "$0")/lib.sh"
 
 N=4
@@ -265,14 +264,9 @@ t = {x['target']: x for x in d['targets']}
 assert t['web-1']['ok'] and t['web-1']['to'] == 'v2', t
 assert not t['web-2']['ok'], t
 PY
-# PRODUCT: web-2 was never put back (unreachable, its switch left owed),
-# yet ripcord says "... and its rollback to v2 worked: switched back: 3/4;
-# unreachable: target 'web-2' ..." and names no command; ripcord-rollout(1)
-# (Abort): "Only when putting a target back fails ... does the message say
-# the rollback failed, naming the command that finishes it: run 'ripcord
-# rollback --to v1'". src/lib/rollout.c abort_rollout counts the rollback
-# as back when the plan did not stop, and a remote plan goes on past an
-# unreachable host without stopping.
+# web-2 was never put back (unreachable, its switch left owed): the abort
+# says its rollback failed and names the command that finishes it
+# (ripcord-rollout(1), Abort)
 check "stderr says putting the targets back failed (host2) and names the command that finishes it" sh -c "
 	grep -qE 'host2|web-2' '$WORK/v4.err' && grep -q 'putting the targets back on v2 failed' '$WORK/v4.err' &&
 	grep -q \"run 'ripcord rollback --to v2'\" '$WORK/v4.err' || { cat '$WORK/v4.err'; exit 1; }"
@@ -281,9 +275,7 @@ check "host1 is back on v2, host2 (hung) still on v4, host3 and host4 never left
 rcx rollout status >"$WORK/last.out" 2>"$WORK/last.err"; code=$?
 check "rollout status with host2 hung: exit 0 (the rollout is finished), not completed (got $code)" sh -c "
 	test $code = 0 && grep -q '^last rollout of v4 (from v2): aborted' '$WORK/last.out'"
-# PRODUCT: the same cause: the record's phase is "rolled back, unhealthy"
-# (every target back, a probe failed after) though web-2 never went back;
-# ripcord-rollout(1) says "rollback failed" then
+# and the record's phase says so too
 check "rollout status --json: aborted, phase 'rollback failed' (web-2 is not back)" \
 	st "d['release'] == 'v4' and d['state'] == 'aborted' and d['phase'] == 'rollback failed' or print(d['state'], repr(d['phase']))"
 rcx status >"$WORK/last.out" 2>"$WORK/last.err"; code=$?
