@@ -5,9 +5,14 @@
  * on a root the request names, after the handshake, and (when agent.ini
  * lists roots) only below a listed root, compared after realpath(3) so
  * that links and ".." cannot lead out; it writes nothing outside that
- * root, and refuses links where it creates its own folders. A bad request
- * costs one error answer, never the session: the client may be a newer
- * ripcord, or a confused one.
+ * root. Inside it, target.c works by path, so the agent first refuses
+ * every link on those paths: a root whose releases/, .ripcord/,
+ * .ripcord/artifacts or current release is a link, any release folder
+ * that is one, and a root inside a releases/ folder (a release's payload,
+ * which the client chose, is never a root). With roots listed, activate
+ * runs only a program inside the release. A bad request costs one error
+ * answer, never the session: the client may be a newer ripcord, or a
+ * confused one.
  *
  * A put is the one request with a body: its size is checked first of all
  * (a bad one ends the session, since the stream cannot be re-framed), and
@@ -138,6 +143,23 @@ static bool below(const char *real, const char *dir)
 }
 
 /*
+ * The length of full up to its first "releases/" with more below it,
+ * looking only past its first skip bytes (where full[skip] is '/'); 0
+ * when there is none.
+ */
+static size_t releases_prefix(const char *full, size_t skip)
+{
+	const char *p = full + skip;
+
+	while ((p = strstr(p, "/releases/"))) {
+		if (p[10] != '\0')
+			return (size_t)(p - full) + 10;
+		p += 9;
+	}
+	return 0;
+}
+
+/*
  * Resolves absolute root: real gets its nearest existing folder (realpath)
  * and *rest points into root at the components below it that do not exist
  * yet ("" when root exists). A missing "." or ".." is refused: nothing
@@ -175,13 +197,15 @@ static int resolve_root(char real[PATH_MAX], const char **rest,
 }
 
 /* rip_agent_root_allowed; *exists says whether root exists, and real is
- * its nearest existing folder. */
+ * its nearest existing folder. A root below a releases/ folder (below the
+ * listed root, or anywhere without roots) is refused. */
 static int root_allowed(bool *exists, char real[PATH_MAX],
 	const struct rip_agent_conf *c, const char *root, struct rip_err *err)
 {
 	struct rip_buf full = RIP_BUF_INIT;
 	char listed[PATH_MAX];
 	const char *rest;
+	size_t nested;
 	int rc;
 
 	*exists = false;
@@ -194,11 +218,25 @@ static int root_allowed(bool *exists, char real[PATH_MAX],
 	rip_buf_adds(&full, real);
 	if (!*exists)
 		rip_buf_addf(&full, "%s%s", strcmp(real, "/") ? "/" : "", rest);
+	/* without roots, any folder is allowed and any releases/ counts */
 	rc = c->roots.n ? RIP_ESECURITY : 0;
-	for (size_t i = 0; i < c->roots.n && rc; i++)
-		if (realpath(c->roots.v[i], listed) && below(full.buf, listed))
+	nested = c->roots.n ? 0 : releases_prefix(full.buf, 0);
+	for (size_t i = 0; i < c->roots.n && rc; i++) {
+		size_t n;
+
+		if (!realpath(c->roots.v[i], listed) || !below(full.buf, listed))
+			continue;
+		n = releases_prefix(full.buf, strcmp(listed, "/") ?
+			strlen(listed) : 0);
+		if (n == 0)
 			rc = 0;
-	if (rc)
+		nested = n;
+	}
+	if (nested)
+		rc = rip_err_set(err, RIP_ESECURITY, "root '%s' lies inside "
+			"'%.*s': a release's payload is never a root (name the "
+			"folder that holds releases/)", root, (int)nested, full.buf);
+	else if (rc)
 		rip_err_set(err, RIP_ESECURITY, "root '%s' is not allowed "
 			"here: agent.ini's roots do not list it or a folder above "
 			"it", root);
@@ -214,6 +252,65 @@ int rip_agent_root_allowed(const struct rip_agent_conf *c,
 	bool exists;
 
 	return root_allowed(&exists, real, c, root, err);
+}
+
+int rip_agent_real_dir(bool *there, const char *path, struct rip_err *err)
+{
+	struct stat st;
+
+	*there = false;
+	/* ENOTDIR: a file above it, which is no link either */
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+			rip_err_errno(err, RIP_EIO, "cannot read '%s'", path);
+	if (S_ISLNK(st.st_mode))
+		return rip_err_set(err, RIP_ESECURITY, "'%s' is a symbolic link: "
+			"the agent follows no link in a root (replace it with the "
+			"folder, or name the folder it leads to as the root)", path);
+	/* anything else that is not a folder: target.c and the cache say */
+	*there = S_ISDIR(st.st_mode);
+	return 0;
+}
+
+int rip_agent_release_dir(char **dir, bool *there, const struct op_ctx *c,
+	const char *id, struct rip_err *err)
+{
+	*dir = rip_root_release_dir(c->root, id);
+	return rip_agent_real_dir(there, *dir, err);
+}
+
+/*
+ * The folders of an existing root that target.c and the cache reach by
+ * path are not links that would lead out of it: releases/, .ripcord/,
+ * .ripcord/artifacts and the release current points at. Whatever else is
+ * wrong with them (a file there, a current that is not ours), target.c
+ * and the cache say when they get there.
+ */
+static int root_links(const struct op_ctx *c, struct rip_err *err)
+{
+	static const char *const own[] = {
+		"releases", ".ripcord", ".ripcord/artifacts",
+	};
+	char *path = rip_path_join(c->root, "current");
+	char to[PATH_MAX];
+	ssize_t n = readlink(path, to, sizeof(to) - 1);
+	bool there;
+	int rc = 0;
+
+	free(path);
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(own) && rc == 0; i++) {
+		path = rip_path_join(c->root, own[i]);
+		rc = rip_agent_real_dir(&there, path, err);
+		free(path);
+	}
+	if (rc == 0 && n > 9) {
+		to[n] = '\0';
+		if (!strncmp(to, "releases/", 9) && rip_release_id_valid(to + 9)) {
+			rc = rip_agent_release_dir(&path, &there, c, to + 9, err);
+			free(path);
+		}
+	}
+	return rc;
 }
 
 /* Ends the session after this request (silent: without its answer). */
@@ -312,23 +409,43 @@ static int do_prepare(json_t **fields, struct op_ctx *c, struct rip_err *err)
 	return rc;
 }
 
+/*
+ * Switches, then syncs the root: once the rename is made the host runs
+ * the release, so a sync that fails is a warning in an ok answer
+ * ("synced": false), never an error the client would record as a switch
+ * that failed.
+ */
 static int do_switch(json_t **fields, struct op_ctx *c, struct rip_err *err)
 {
 	const char *id = rip_agent_release_arg(c->req, err);
-	char *dir;
+	struct rip_err serr = { 0 };
+	char *dir = NULL, *warning;
+	bool there;
 	int rc;
 
 	if (!id)
 		return RIP_EUSAGE;
-	dir = rip_root_release_dir(c->root, id);
-	if (!rip_is_dir(dir))
+	if ((rc = rip_agent_release_dir(&dir, &there, c, id, err)) < 0)
+		goto done;
+	if (!there) {
 		rc = rip_err_set(err, RIP_ENOTFOUND, "release '%s' is not "
 			"extracted under '%s': extract it first", id, c->root);
-	else
-		rc = rip_root_switch(c->root, id, err);
+		goto done;
+	}
+	if ((rc = rip_root_switch_quick(c->root, id, err)) < 0)
+		goto done;
+	if (rip_fsync_dir(c->root, &serr) == 0) {
+		*fields = json_pack("{s:s,s:b}", "current", id, "synced", true);
+		goto done;
+	}
+	warning = rip_xasprintf("%s: the switch is made, but may not survive "
+		"a crash of the host", serr.msg);
+	rip_debug("agent: %s", warning);
+	*fields = json_pack("{s:s,s:b,s:s}", "current", id, "synced", false,
+		"warning", warning);
+	free(warning);
+done:
 	free(dir);
-	if (rc == 0)
-		*fields = json_pack("{s:s}", "current", id);
 	return rc;
 }
 
@@ -341,11 +458,10 @@ static int do_remove(json_t **fields, struct op_ctx *c, struct rip_err *err)
 
 	if (!id)
 		return RIP_EUSAGE;
-	dir = rip_root_release_dir(c->root, id);
-	was = rip_is_dir(dir);
-	free(dir);
-	if ((rc = rip_root_remove(c->root, id, err)) == 0)
+	if ((rc = rip_agent_release_dir(&dir, &was, c, id, err)) == 0 &&
+	    (rc = rip_root_remove(c->root, id, err)) == 0)
 		*fields = json_pack("{s:b}", "removed", was);
+	free(dir);
 	return rc;
 }
 
@@ -394,23 +510,84 @@ static int activate_args(struct activate_args *out,
 	return 0;
 }
 
+/* Whether path has a ".." component. */
+static bool has_dotdot(const char *path)
+{
+	const char *p = path;
+
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return true;
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return false;
+}
+
+#define INSIDE "with agent.ini roots, activate must be a path inside the " \
+	"release"
+
+/*
+ * The program activate runs (*out, allocated): command taken from the
+ * release folder dir. With agent.ini roots, it must be relative, without
+ * "..", and resolve (links followed) to a file below dir resolved:
+ * RIP_ESECURITY naming it otherwise. Without roots, anything goes, as in
+ * a local deploy.
+ */
+static int activate_command(char **out, const struct op_ctx *c,
+	const char *id, const char *dir, const char *command,
+	struct rip_err *err)
+{
+	char real[PATH_MAX], rdir[PATH_MAX];
+	int rc = 0;
+
+	*out = rip_path_join(dir, command);
+	if (!c->a->conf.roots.n)
+		return 0;
+	if (command[0] == '/')
+		rc = rip_err_set(err, RIP_ESECURITY, "activate command '%s' is "
+			"an absolute path: " INSIDE, command);
+	else if (has_dotdot(command))
+		rc = rip_err_set(err, RIP_ESECURITY, "activate command '%s' has "
+			"a '..' component: " INSIDE, command);
+	else if (!realpath(dir, rdir))
+		rc = rip_err_errno(err, RIP_EIO, "cannot resolve '%s'", dir);
+	else if (!realpath(*out, real))
+		rc = rip_err_errno(err, RIP_EFAIL, "cannot run hook '%s'", *out);
+	else if (!below(real, rdir) || !strcmp(real, rdir))
+		rc = rip_err_set(err, RIP_ESECURITY, "activate command '%s' "
+			"resolves to '%s', outside release '%s': " INSIDE, command,
+			real, id);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 /* rip_hook_run as deploy.c's run_hook runs a local target's hook; the
- * result goes in fields even when the hook did not run to an exit. */
+ * result goes in fields even when the hook did not run to an exit (but
+ * not when it was refused before it ran). */
 static int do_activate(json_t **fields, struct op_ctx *c, struct rip_err *err)
 {
 	struct rip_hook_result hr = { 0 };
 	struct activate_args a = { 0 };
-	char *dir, *cmd;
+	char *dir = NULL, *cmd = NULL;
+	bool there;
 	int rc;
 
 	if ((rc = activate_args(&a, c->req, err)) < 0)
 		return rc;
-	dir = rip_root_release_dir(c->root, a.id);
-	cmd = rip_path_join(dir, a.command);
-	if (!rip_is_dir(dir)) {
+	if ((rc = rip_agent_release_dir(&dir, &there, c, a.id, err)) < 0)
+		goto done;
+	if (!there) {
 		rc = rip_err_set(err, RIP_ENOTFOUND, "release '%s' is not "
 			"extracted under '%s': extract it first", a.id, c->root);
-	} else {
+	} else if ((rc = activate_command(&cmd, c, a.id, dir, a.command,
+			err)) == 0) {
 		const char *argv[] = { cmd, NULL };
 		const struct rip_hook_env env[] = {
 			{ "RIPCORD_TARGET", a.target },
@@ -429,6 +606,7 @@ static int do_activate(json_t **fields, struct op_ctx *c, struct rip_err *err)
 				hr.output.len));
 		rip_hook_result_release(&hr);
 	}
+done:
 	free(cmd);
 	free(dir);
 	return rc;
@@ -445,7 +623,8 @@ static int on_root(json_t **fields, struct agent *a,
 
 	if (!(c.root = rip_agent_req_str(req, "root", err)))
 		return RIP_EUSAGE;
-	if ((rc = root_allowed(&c.exists, c.real, &a->conf, c.root, err)) < 0)
+	if ((rc = root_allowed(&c.exists, c.real, &a->conf, c.root, err)) < 0 ||
+	    (c.exists && (rc = root_links(&c, err)) < 0))
 		return rc;
 	return fn(fields, &c, err);
 }

@@ -104,8 +104,10 @@ int rip_agent_do_extract(json_t **fields, struct op_ctx *c, struct rip_err *err)
 		return RIP_EUSAGE;
 	if ((rc = rip_root_prepare(c->root, err)) < 0)
 		return rc;
-	dir = rip_root_release_dir(c->root, id);
 	file = cache_file(c->root, id, digest);
+	/* a link there is refused, never taken for the release */
+	if ((rc = rip_agent_release_dir(&dir, &already, c, id, err)) < 0)
+		goto done;
 	already = rip_path_exists(dir);
 	if (already)
 		goto answer;

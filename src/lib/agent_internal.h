@@ -37,6 +37,16 @@ struct op_ctx {
 	char real[PATH_MAX];     /* root's nearest existing folder, resolved */
 };
 
+/* Whether path (lstat, never followed) is a folder (*there); a link
+ * there is RIP_ESECURITY naming it. */
+RIP_MUST_CHECK int rip_agent_real_dir(bool *there, const char *path,
+	struct rip_err *err);
+
+/* <root>/releases/<id> (*dir, allocated even on failure) and whether it
+ * is there, as rip_agent_real_dir judges it. */
+RIP_MUST_CHECK int rip_agent_release_dir(char **dir, bool *there,
+	const struct op_ctx *c, const char *id, struct rip_err *err);
+
 /* Ends the session after this request (silent: without its answer). */
 void rip_agent_stop(struct agent *a, bool silent, int rc,
 	const struct rip_err *err);

@@ -168,7 +168,7 @@ export HOOK_OUT=$WORK/hook.out
   req extract 11 "$(on "$r1" v2),\"digest\":\"$d2\""
   req switch 12 "$(on "$r1" v1)"
   req activate 13 "$(on "$r1" v1),\"previous\":\"v0\",\"target\":\"web-9\",\"command\":\"bin/activate\",\"timeout_ms\":10000"
-  req activate 14 "$(on "$r1" v1),\"previous\":\"\",\"target\":\"web-9\",\"command\":\"$r1/releases/v1/bin/fail\",\"timeout_ms\":10000"
+  req activate 14 "$(on "$r1" v1),\"previous\":\"\",\"target\":\"web-9\",\"command\":\"bin/fail\",\"timeout_ms\":10000"
   req activate 15 "$(on "$r1" v1),\"previous\":\"\",\"target\":\"web-9\",\"command\":\"bin/slow\",\"timeout_ms\":300"
   put 16 v2 "$r1" "$d2" "$art/v2.tar.zst"
   req extract 17 "$(on "$r1" v2),\"digest\":\"$d2\""
@@ -312,6 +312,142 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 check "the put's bytes were still read: the next request is answered" has j 11 '"ok":true,"root":"'"$r1"'","exists":true,"current":"v2"'
 check "nothing written outside" sh -c "test ! -e '$out/.ripcord' -a ! -e '$WORK/outside-new' && test \"\$(readlink '$out/current')\" = releases/v1 -a -d '$out/releases/v1'"
+
+# --- links out of a root: the agent follows none ---
+printf '[agent]\nroots = %s\n' "$hosts" >"$WORK/agent.ini"
+esc=$WORK/esc && mkdir -p "$esc/victim/bin" "$esc/art" && echo precious >"$esc/victim/data"
+printf '#!/bin/sh\necho ran outside\n' >"$esc/victim/bin/activate" && chmod 755 "$esc/victim/bin/activate"
+: >"$esc/art/old@$d1.tar.zst"
+# a release whose payload holds x/releases, a link out: extracted as any
+# release, then x named as a root of its own
+evil=$WORK/evil && mkdir -p "$evil/x" && cd "$evil" && git init -q .
+printf '.ripcord/\n' >.gitignore
+printf '[project]\nname = evil\n\n[target "t"]\nroot = /nonexistent\n' >ripcord.ini
+ln -s "$esc" x/releases && echo hi >x/f
+git add -A && git commit -qm e1 && rc -q cut --id e1 >/dev/null 2>&1
+cd "$repo"
+ea=$evil/.ripcord/artifacts/e1.tar.zst de=$(sum "$ea")
+srv=$hosts/srv nest=$hosts/srv/releases/e1/x
+{
+  echo "$hello"
+  put 1 e1 "$srv" "$de" "$ea"
+  req extract 2 "$(on "$srv" e1),\"digest\":\"$de\""
+  req inspect 3 "$(on "$nest"),\"check\":true"
+  req remove 4 "$(on "$nest" victim)"
+  put 5 e1 "$nest" "$de" "$ea"
+  req extract 6 "$(on "$nest" e1),\"digest\":\"$de\""
+  req prepare 7 "$(on "$nest/deeper")"
+  req switch 8 "$(on "$nest" victim)"
+  req clean 9 "$(on "$nest"),\"keep\":[]"
+  req inspect 10 "$(on "$srv")"
+} >"$WORK/m.in"
+agent m
+check "m: the release with a link in its payload is stored and extracted" sh -c "grep -q '^{\"id\":1,\"ok\":true' '$WORK/m.out' && grep -q '^{\"id\":2,\"ok\":true' '$WORK/m.out' && test -L '$nest/releases'"
+for i in 3 4 5 6 7 8 9; do
+  check "m: op $i on a root inside a release's folder is refused (RIP_ESECURITY)" has m "$i" "\"ok\":false,\"error\":\"root '$nest"
+  check "m: ... naming the releases/ folder it lies in, code -7" has m "$i" "lies inside '$srv/releases/': a release's payload is never a root"
+done
+check "m: the put's bytes were read: the next request is answered" has m 10 '"ok":true,"root":"'"$srv"'","exists":true'
+check "m: nothing outside was removed or written" sh -c "test \"\$(cat '$esc/victim/data')\" = precious && test ! -e '$esc/e1' -a ! -e '$esc/.ripcord' -a ! -e '$nest/.ripcord' && test \"\$(ls '$esc')\" = 'art
+victim'"
+
+# roots whose own folders are links: releases/, .ripcord/, .ripcord/artifacts,
+# a release, the release current points at
+lr=$hosts/lr && mkdir -p "$lr" && ln -s "$esc" "$lr/releases"
+lc=$hosts/lc && mkdir -p "$lc/releases" && ln -s "$esc" "$lc/.ripcord"
+la=$hosts/la && mkdir -p "$la/releases" "$la/.ripcord" && ln -s "$esc/art" "$la/.ripcord/artifacts"
+ls_=$hosts/ls && mkdir -p "$ls_/releases" && cp -a "$r1/releases/v1" "$ls_/releases/v1"
+ln -s releases/v1 "$ls_/current" && ln -s "$esc/victim" "$ls_/releases/e9"
+lk=$hosts/lk && mkdir -p "$lk/releases" && ln -s "$esc/victim" "$lk/releases/e9" && ln -s releases/e9 "$lk/current"
+act() { printf '%s,"previous":"","target":"t","command":"%s","timeout_ms":10000' "$(on "$1" "$2")" "$3"; }
+{
+  echo "$hello"
+  req inspect 1 "$(on "$lr")"
+  req remove 2 "$(on "$lr" victim)"
+  req extract 3 "$(on "$lr" v1),\"digest\":\"$d1\""
+  req switch 4 "$(on "$lr" victim)"
+  req activate 5 "$(act "$lr" victim bin/activate)"
+  req clean 6 "$(on "$lr"),\"keep\":[]"
+  req has 7 "$(on "$lc" old),\"digest\":\"$d1\""
+  put 8 v1 "$lc" "$d1" "$art/v1.tar.zst"
+  req clean 9 "$(on "$lc"),\"keep\":[]"
+  req clean 10 "$(on "$la"),\"keep\":[]"
+  put 11 v1 "$la" "$d1" "$art/v1.tar.zst"
+  req switch 12 "$(on "$ls_" e9)"
+  req remove 13 "$(on "$ls_" e9)"
+  req activate 14 "$(act "$ls_" e9 bin/activate)"
+  req extract 15 "$(on "$ls_" e9),\"digest\":\"$d1\""
+  req inspect 16 "$(on "$lk")"
+  req switch 17 "$(on "$lk" e9)"
+  req inspect 18 "$(on "$ls_")"
+} >"$WORK/n.in"
+agent n
+for i in 1 2 3 4 5 6; do
+  check "n: op $i on a root whose releases/ is a link is refused" has n "$i" "\"ok\":false,\"error\":\"'$lr/releases' is a symbolic link"
+done
+for i in 7 8 9; do
+  check "n: op $i on a root whose .ripcord is a link is refused" has n "$i" "\"ok\":false,\"error\":\"'$lc/.ripcord' is a symbolic link"
+done
+for i in 10 11; do
+  check "n: op $i on a root whose .ripcord/artifacts is a link is refused" has n "$i" "\"ok\":false,\"error\":\"'$la/.ripcord/artifacts' is a symbolic link"
+done
+for i in 12 13 14 15; do
+  check "n: op $i on a release that is a link is refused" has n "$i" "\"ok\":false,\"error\":\"'$ls_/releases/e9' is a symbolic link"
+done
+for i in 16 17; do
+  check "n: op $i on a root whose current leads through a link is refused" has n "$i" "\"ok\":false,\"error\":\"'$lk/releases/e9' is a symbolic link"
+done
+check "n: every refusal is RIP_ESECURITY" sh -c "test \$(grep -c '\"code\":-7}' '$WORK/n.out') = 17"
+check "n: a root with a linked release is still served otherwise" has n 18 '"ok":true,"root":"'"$ls_"'","exists":true,"current":"v1"'
+check "n: nothing outside was removed, written or run" sh -c "test \"\$(cat '$esc/victim/data')\" = precious && test -f '$esc/art/old@$d1.tar.zst' && test \"\$(ls '$esc')\" = 'art
+victim' && test \"\$(ls '$esc/art')\" = 'old@$d1.tar.zst' && test \"\$(readlink '$ls_/current')\" = releases/v1 && test -L '$ls_/releases/e9'"
+
+# activate with agent.ini roots: a path inside the release, nothing else
+ln -s /bin/true "$r1/releases/v1/bin/out"
+{
+  echo "$hello"
+  req activate 1 "$(act "$r1" v1 /bin/true)"
+  req activate 2 "$(act "$r1" v1 ../v2/bin/activate)"
+  req activate 3 "$(act "$r1" v1 bin/../bin/activate)"
+  req activate 4 "$(act "$r1" v1 bin/out)"
+  req activate 5 "$(act "$r1" v1 ./bin/activate)"
+} >"$WORK/o.in"
+agent o
+check "o: an absolute activate command is refused" has o 1 "\"ok\":false,\"error\":\"activate command '/bin/true' is an absolute path: with agent.ini roots, activate must be a path inside the release"
+check "o: ... with RIP_ESECURITY" has o 1 '"code":-7}'
+check "o: one with .. is refused" has o 2 "\"ok\":false,\"error\":\"activate command '../v2/bin/activate' has a '..' component: with agent.ini roots, activate must be a path inside the release"
+check "o: even one that would come back in" has o 3 "\"ok\":false,\"error\":\"activate command 'bin/../bin/activate' has a '..' component"
+check "o: a link that leads out of the release is refused" has o 4 "\"ok\":false,\"error\":\"activate command 'bin/out' resolves to '/"
+check "o: ... naming where it leads" has o 4 "outside release 'v1': with agent.ini roots, activate must be a path inside the release\",\"code\":-7}"
+check "o: a path inside the release runs" has o 5 '"ok":true,"exit_code":0'
+rm -f "$WORK/agent.ini"
+{
+  echo "$hello"
+  req activate 1 "$(act "$r1" v1 "$r1/releases/v1/bin/fail")"
+  req activate 2 "$(act "$r1" v1 bin/out)"
+  req remove 3 "$(on "$nest" victim)"
+} >"$WORK/p.in"
+agent p
+check "p: without roots too, a root inside a releases/ folder is refused" has p 3 "lies inside '$srv/releases/'"
+check "p: without agent.ini roots, an absolute command runs as before" has p 1 '"ok":true,"exit_code":3'
+check "p: and so does a link out of the release" has p 2 '"ok":true,"exit_code":0'
+rm "$r1/releases/v1/bin/out"
+
+# a switch whose rename is made but whose fsync fails is a switch: ok,
+# with synced false and a warning (an LD_PRELOAD shim fails the fsync)
+if cc -shared -fPIC -o "$WORK/fsync_shim.so" "$SOURCE_ROOT/tests/integration/fsync_shim.c" -ldl 2>"$WORK/cc.err"; then
+  { echo "$hello"; req switch 1 "$(on "$r1" v1)"; } >"$WORK/q.in"
+  RIPCORD_SHIM_FSYNC_FAIL=$r1 LD_PRELOAD=$WORK/fsync_shim.so \
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" agent q
+  check "q: a switch whose fsync failed answers ok" has q 1 '"ok":true,"current":"v1","synced":false'
+  check "q: ... with a warning naming the root and the error" has q 1 "\"warning\":\"cannot fsync folder '$r1': Input/output error"
+  check "q: current was switched" test "$(readlink "$r1/current")" = releases/v1
+  { echo "$hello"; req switch 1 "$(on "$r1" v2)"; } >"$WORK/r.in"
+  agent r
+  check "r: a switch that synced says so" sh -c "grep -qx '{\"id\":1,\"ok\":true,\"current\":\"v2\",\"synced\":true}' '$WORK/r.out'"
+else
+  echo "ok $((T_N + 1)) # SKIP no C compiler for the fsync shim: $(head -1 "$WORK/cc.err")"; T_N=$((T_N + 1))
+fi
 
 # a full disk: a small tmpfs (root only)
 if [ "$(id -u)" = 0 ] && mkdir -p "$WORK/tiny" && mount -t tmpfs -o size=1m tmpfs "$WORK/tiny" 2>/dev/null; then

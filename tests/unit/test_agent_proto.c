@@ -367,7 +367,7 @@ static void test_serve_inspect_switch_remove(void **state)
 		"\"v2\"],\"free_bytes\":");
 	assert_non_null(strstr(out.buf, lnk));
 	assert_non_null(strstr(out.buf, "{\"id\":2,\"ok\":true,\"current\":"
-		"\"v2\"}\n"));
+		"\"v2\",\"synced\":true}\n"));
 	assert_non_null(strstr(out.buf, "{\"id\":3,\"ok\":false,\"error\":"
 		"\"release 'v3' is not extracted under"));
 	assert_non_null(strstr(out.buf, "{\"id\":4,\"ok\":false,\"error\":"
@@ -415,6 +415,12 @@ static void test_conf_and_roots(void **state)
 	assert_int_equal(rip_agent_root_allowed(&c, "/nonexistent/x", &err), 0);
 	assert_int_equal(rip_agent_root_allowed(&c, "/nonexistent/../etc",
 		&err), RIP_ESECURITY);
+	/* a release's payload is never a root, with or without roots */
+	assert_int_equal(rip_agent_root_allowed(&c, "/nonexistent/releases/v1",
+		&err), RIP_ESECURITY);
+	assert_non_null(strstr(err.msg, "lies inside '/nonexistent/releases/'"));
+	assert_int_equal(rip_agent_root_allowed(&c, "/nonexistent/releases/",
+		&err), 0);
 	rip_agent_conf_release(&c);
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(bad); i++) {
 		write_text(ini, bad[i].text);
@@ -458,6 +464,21 @@ static void test_conf_and_roots(void **state)
 	assert_non_null(strstr(err.msg, "below a folder that does not exist"));
 	snprintf(text, sizeof(text), "%s/new", link);   /* through the link */
 	assert_int_equal(rip_agent_root_allowed(&c, text, &err), RIP_ESECURITY);
+	/* below a releases/ folder below a listed root: a payload */
+	snprintf(text, sizeof(text), "%s/a/app/releases/v1/x", top);
+	assert_int_equal(rip_agent_root_allowed(&c, text, &err), RIP_ESECURITY);
+	assert_non_null(strstr(err.msg, "a release's payload is never a root"));
+	assert_int_equal(mkdir(tpath(state, "srv/a/releases"), 0755), 0);
+	assert_int_equal(mkdir(tpath(state, "srv/a/releases/v1"), 0755), 0);
+	snprintf(text, sizeof(text), "%s/a/releases/v1", top);
+	assert_int_equal(rip_agent_root_allowed(&c, text, &err), RIP_ESECURITY);
+	snprintf(link, sizeof(link), "%s", tpath(state, "srv/a/in"));
+	assert_int_equal(symlink("releases/v1", link), 0);
+	assert_int_equal(rip_agent_root_allowed(&c, link, &err), RIP_ESECURITY);
+	snprintf(text, sizeof(text), "%s/a/releases", top);
+	assert_int_equal(rip_agent_root_allowed(&c, text, &err), 0);
+	snprintf(text, sizeof(text), "%s/a/releasesx/v1", top);
+	assert_int_equal(rip_agent_root_allowed(&c, text, &err), 0);
 	rip_agent_conf_release(&c);
 	/* verify_key: absolute and readable at start */
 	write_text(ini, "[agent]\nverify_key = key.pub\n");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_fsutil.c: the atomic write path (nothing half-written under a real
- * name, ever) and the small path helpers.
+ * name, ever), rip_remove_tree (never through a link) and the small path
+ * helpers.
  */
 #include "helpers.h"
 
@@ -113,6 +114,42 @@ static void test_mkdir_p(void **state)
 	assert_int_equal(rip_mkdir_p("", 0755, &err), RIP_EUSAGE);
 }
 
+/* A tree holding links to a folder outside it, and a link as the tree
+ * itself: rip_remove_tree removes the links, never what they point at. */
+static void test_remove_tree_links(void **state)
+{
+	struct tmpdir *t = *state;
+	char out[600], tree[600], top[600], path[700];
+	struct rip_err err = { 0 };
+
+	snprintf(out, sizeof(out), "%s/outside", t->path);
+	snprintf(tree, sizeof(tree), "%s/tree", t->path);
+	snprintf(top, sizeof(top), "%s/top", t->path);
+	assert_int_equal(rip_mkdir_p(out, 0755, &err), 0);
+	snprintf(path, sizeof(path), "%s/data", out);
+	write_text(path, "precious");
+	snprintf(path, sizeof(path), "%s/a/b", tree);
+	assert_int_equal(rip_mkdir_p(path, 0755, &err), 0);
+	snprintf(path, sizeof(path), "%s/a/b/dirlink", tree);
+	assert_int_equal(symlink(out, path), 0);
+	snprintf(path, sizeof(path), "%s/a/filelink", tree);
+	assert_int_equal(symlink(out, path), 0);
+	assert_int_equal(symlink(out, top), 0);
+
+	/* the top is a link: the link goes, the folder stays whole */
+	assert_int_equal(rip_remove_tree(top), 0);
+	assert_false(rip_path_exists(top));
+	assert_int_equal(count_entries(out), 1);
+	/* links inside: removed as links */
+	assert_int_equal(rip_remove_tree(tree), 0);
+	assert_false(rip_path_exists(tree));
+	snprintf(path, sizeof(path), "%s/data", out);
+	assert_true(rip_path_exists(path));
+	assert_int_equal(count_entries(out), 1);
+	/* nothing there: nothing to do */
+	assert_int_equal(rip_remove_tree(tree), 0);
+}
+
 static void test_paths(void **state)
 {
 	char *s;
@@ -174,6 +211,8 @@ int main(void)
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_mkdir_p, tmpdir_setup,
 			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_remove_tree_links,
+			tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_buf),
 	};
