@@ -19,9 +19,21 @@
  * said nothing: a session through a master to a dead host exits 255
  * silently); its session is closed and every later call on it fails at
  * once with the same error, so one dead host costs a command one wait,
- * not one per action. An error the agent answered (a root that is not
+ * not one per action. Once per fleet (per command), a session that died
+ * RIP_EUNREACH is started again by rip_fleet_session when at least 2 x
+ * the connect timeout has passed since it died, so a long rollout
+ * survives one network drop; calls on the old handle before that still
+ * fail at once. An answer out of protocol (not JSON, too long, another
+ * request's id, fields missing or of the wrong type) after a request was
+ * sent leaves unknown what the host did: it ends the session too and is
+ * RIP_EUNREACH ("target 'x' (host h): answered out of protocol: ...; the
+ * session is closed"). An error the agent answered (a root that is not
  * ours, a disk that is full) keeps the agent's code and message,
- * prefixed with the target.
+ * prefixed with the target; a code outside enum rip_code, or
+ * RIP_EUNREACH itself, is RIP_EFAIL: a host that answered was reached.
+ * Text from the host (ssh's stderr, the agent's errors, hook output, an
+ * excerpt of a bad answer) reaches messages with control characters but
+ * newline and tab replaced by '?'.
  *
  * Thread safety: different sessions may be used from different threads
  * at once (rip_fleet_each); calls on one session are serialized by it.
@@ -39,9 +51,11 @@ struct rip_remote;
 /*
  * A fleet for the targets of cfg, using cfg->ssh (borrowed: cfg must
  * outlive the fleet). control_dir is where ControlMaster sockets go
- * (created 0700 when missing; a path too long for a unix socket falls
- * back to /tmp/ripcord-ssh-<hash of the path>, which must then be ours
- * and 0700, else RIP_ESECURITY); NULL: no multiplexing. Starts nothing.
+ * (created 0700 when missing; a path too long for a unix socket, or
+ * holding a character outside [A-Za-z0-9._/+@-] (ssh splits and expands
+ * ControlPath), falls back to /tmp/ripcord-ssh-<hash of the path>, which
+ * must then be ours and 0700, else RIP_ESECURITY); NULL: no
+ * multiplexing. Starts nothing.
  */
 RIP_MUST_CHECK int rip_fleet_new(struct rip_fleet **out,
 	const struct rip_config *cfg, const char *control_dir,
@@ -74,7 +88,8 @@ RIP_MUST_CHECK int rip_fleet_session(struct rip_remote **out,
  * cfg->ssh.command ("ssh" when empty), -T, BatchMode, ConnectTimeout and
  * the keep-alives (connect timeout rounded up to seconds), the
  * ControlMaster options when control_dir is set (the folder as it is
- * used: rip_fleet_new may have shortened it), -p, "--", dest and the
+ * used: rip_fleet_new may have shortened it; one that is not plain is
+ * replaced by the same /tmp fallback), -p, "--", dest and the
  * remote command "'AGENT_PATH' agent" (quoted for the remote shell). A
  * dest that is empty, starts with '-' or holds a space or control
  * character is refused (RIP_ECONFIG). out is the caller's to release.
@@ -128,8 +143,10 @@ struct rip_remote_stage {
  * SHA-256), checked there as it arrives, and extracted to
  * releases/<release> unless that exists. The artifact is streamed from
  * disk (never held whole) and hashed once per fleet while it is
- * unchanged; a send that makes no progress for 3 x the connect timeout
- * ends the session, an extraction gets 10 minutes.
+ * unchanged (threads staging it at once wait for the first one's hash);
+ * preparing the root gets as long as an extraction; a send that makes
+ * no progress for 3 x the connect timeout ends the session, an
+ * extraction gets 10 minutes.
  */
 RIP_MUST_CHECK int rip_remote_stage(struct rip_remote_stage *out,
 	struct rip_remote *r, const char *root, const char *release,
@@ -151,7 +168,9 @@ RIP_MUST_CHECK int rip_remote_activate(struct rip_hook_result *out,
 	struct rip_remote *r, const struct rip_target *t, const char *release,
 	const char *previous, struct rip_err *err);
 
-/* rip_root_remove on r's host; *removed says whether it was there. */
+/* rip_root_remove on r's host; *removed says whether it was there. Like
+ * rip_remote_clean, awaited as long as an extraction (a big release on a
+ * slow disk); inspect and switch get max(3 x connect timeout, 5 s). */
 RIP_MUST_CHECK int rip_remote_remove(bool *removed, struct rip_remote *r,
 	const char *root, const char *release, struct rip_err *err);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ripcord/fsutil.h"
+#include "ripcord/log.h"
 #include "remote_int.h"
 #include "banned.h"
 
@@ -52,6 +53,30 @@ static bool dest_ok(const char *dest)
 		if ((unsigned char)*c <= ' ' || *c == 0x7f)
 			return false;
 	return true;
+}
+
+/* Whether dir may go into "ControlPath=DIR/%C" as it is: ssh splits the
+ * option's value on spaces (a quote would be its own syntax) and expands
+ * '%' and "${...}" in it, so only a plain path goes in. */
+static bool ctl_plain(const char *dir)
+{
+	for (const char *c = dir; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || strchr("._/+@-", *c)))
+			return false;
+	return true;
+}
+
+/* "/tmp/ripcord-ssh-<16 hex digits of dir's SHA-256>": the ControlPath
+ * folder used for dir when dir cannot be (too long, not plain). */
+static char *ctl_fallback(const char *dir)
+{
+	unsigned char h[RIP_SHA256_LEN];
+	char hex[RIP_SHA256_HEX];
+
+	rip_sha256(h, dir, strlen(dir));
+	rip_hex(hex, h, 8);
+	return rip_xasprintf("/tmp/ripcord-ssh-%s", hex);
 }
 
 int rip_remote_ssh_argv(struct rip_strlist *out, const struct rip_config *cfg,
@@ -89,9 +114,13 @@ int rip_remote_ssh_argv(struct rip_strlist *out, const struct rip_config *cfg,
 	rip_strlist_push(out, "-o");
 	rip_strlist_push(out, "ServerAliveCountMax=3");
 	if (control_dir) {
+		char *fb = ctl_plain(control_dir) ? NULL :
+			ctl_fallback(control_dir);
+
 		rip_strlist_push(out, "-o");
 		rip_strlist_push(out, "ControlMaster=auto");
-		OPT("ControlPath=%s/%%C", control_dir);
+		OPT("ControlPath=%s/%%C", fb ? fb : control_dir);
+		free(fb);
 		rip_strlist_push(out, "-o");
 		rip_strlist_push(out, "ControlPersist=60");
 	}
@@ -118,18 +147,14 @@ int rip_remote_ssh_argv(struct rip_strlist *out, const struct rip_config *cfg,
 
 /* ---- the fleet ---- */
 
-/* A ControlPath folder under /tmp for one too long for a socket, named
- * after it; it must be ours and 0700 when it exists. */
+/* A ControlPath folder under /tmp for one too long for a socket or not
+ * plain (ctl_plain), named after it; it must be ours and 0700 when it
+ * exists. */
 static int short_control_dir(char **out, const char *dir, struct rip_err *err)
 {
-	unsigned char h[RIP_SHA256_LEN];
-	char hex[RIP_SHA256_HEX];
 	struct stat st;
-	char *p;
+	char *p = ctl_fallback(dir);
 
-	rip_sha256(h, dir, strlen(dir));
-	rip_hex(hex, h, 8);
-	p = rip_xasprintf("/tmp/ripcord-ssh-%s", hex);
 	if (mkdir(p, 0700) < 0 && errno != EEXIST) {
 		rip_err_errno(err, RIP_EIO, "cannot create ssh's control "
 			"folder '%s' (for '%s')", p, dir);
@@ -158,9 +183,10 @@ int rip_fleet_new(struct rip_fleet **out, const struct rip_config *cfg,
 	f->cfg = cfg;
 	f->connect_ms = connect_ms_of(cfg);
 	pthread_mutex_init(&f->mu, NULL);
+	pthread_mutex_init(&f->hash_mu, NULL);
 	if (control_dir) {
 		if (strlen(control_dir) + CTL_EXTRA > sizeof(((struct
-				sockaddr_un *)0)->sun_path))
+				sockaddr_un *)0)->sun_path) || !ctl_plain(control_dir))
 			rc = short_control_dir(&f->control_dir, control_dir, err);
 		else if ((rc = rip_mkdir_p(control_dir, 0700, err)) == 0)
 			f->control_dir = rip_xstrdup(control_dir);
@@ -178,7 +204,8 @@ size_t rip_fleet_parallel(const struct rip_fleet *f)
 	return f->cfg->ssh.parallel ? (size_t)f->cfg->ssh.parallel : 1;
 }
 
-/* "target 'a' (host H)", "targets 'a', 'b' (host H)". */
+/* "target 'a' (host H)", "targets 'a', 'b' (host H)"; under r->mu. The
+ * old label is kept (old_labels): a thread may be reading it. */
 static void relabel(struct rip_remote *r)
 {
 	struct rip_buf b = RIP_BUF_INIT;
@@ -189,8 +216,11 @@ static void relabel(struct rip_remote *r)
 	if (r->names.n > 3)
 		rip_buf_addf(&b, " and %zu more", r->names.n - 3);
 	rip_buf_addf(&b, " (host %s)", r->host);
-	free(r->label);
-	r->label = rip_buf_detach(&b, NULL);
+	if (r->label) {
+		RIP_ALLOC_GROW(r->old_labels, r->nold + 1, r->aold);
+		r->old_labels[r->nold++] = r->label;
+	}
+	__atomic_store_n(&r->label, rip_buf_detach(&b, NULL), __ATOMIC_RELEASE);
 }
 
 /* The session of (dest, port), made (not started) when missing. */
@@ -241,6 +271,14 @@ int rip_fleet_session(struct rip_remote **out, struct rip_fleet *f,
 		rip_strlist_push(&r->names, t->name);
 		relabel(r);
 	}
+	/* once per fleet, a host that dropped off gets another chance */
+	if (r->dead_code == RIP_EUNREACH && !r->retried &&
+	    rip_remote_now_ms() - r->dead_at >= (int64_t)(2 * f->connect_ms)) {
+		rip_debug("%s: starting the session again (%s)",
+			rip_remote_label(r), r->dead_msg);
+		r->retried = true;
+		rip_remote_reset(r);
+	}
 	if (r->dead_code < 0) {
 		rc = rip_err_set(err, r->dead_code, "%s", r->dead_msg);
 	} else if (!r->started) {
@@ -281,6 +319,9 @@ void rip_fleet_free(struct rip_fleet *f)
 		free(r->dest);
 		free(r->host);
 		free(r->label);
+		for (size_t k = 0; k < r->nold; k++)
+			free(r->old_labels[k]);
+		free(r->old_labels);
 		free(r->dead_msg);
 		free((char *)r->info.version);
 		free((char *)r->info.hostname);
@@ -292,6 +333,7 @@ void rip_fleet_free(struct rip_fleet *f)
 	free(f->memo);
 	free(f->v);
 	free(f->control_dir);
+	pthread_mutex_destroy(&f->hash_mu);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
 }

@@ -44,7 +44,13 @@ struct rip_remote {
 	unsigned port;
 	char *host;                 /* as the first target wrote it */
 	struct rip_strlist names;   /* the targets on this host */
-	char *label;                /* "target 'web-1' (host deploy@web-1)" */
+	/* "target 'web-1' (host deploy@web-1)": read it with
+	 * rip_remote_label (no lock needed); replaced under mu as targets
+	 * join, the old ones kept in old_labels until the fleet goes, so a
+	 * reader on another thread never meets freed memory */
+	char *label;
+	char **old_labels;
+	size_t nold, aold;
 	bool started;
 	pid_t pid;                  /* 0: no ssh */
 	int in, out, errfd;         /* -1: closed */
@@ -52,6 +58,8 @@ struct rip_remote {
 	json_int_t next_id;
 	int dead_code;              /* < 0: dead, dead_msg says why */
 	char *dead_msg;
+	int64_t dead_at;            /* when it died (monotonic ms) */
+	bool retried;               /* started again once already */
 	int64_t t_spawn;
 	struct rip_remote_info info;
 };
@@ -70,10 +78,12 @@ struct rip_fleet {
 	char *control_dir;          /* NULL: no multiplexing */
 	uint64_t connect_ms;
 	pthread_mutex_t mu;         /* the table and the memo */
+	pthread_mutex_t hash_mu;    /* held while an artifact is hashed */
 	struct rip_remote **v;
 	size_t n, alloc;
 	struct rip_remote_memo *memo;
 	size_t nmemo, amemo;
+	unsigned hashes;            /* artifacts hashed (the tests read it) */
 };
 
 /* Monotonic milliseconds. */
@@ -85,11 +95,29 @@ static inline int64_t rip_remote_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The wait for a simple answer: max(3 x connect timeout, 5 s). */
+/* The session's label, however recent (see struct rip_remote). */
+static inline const char *rip_remote_label(const struct rip_remote *r)
+{
+	return __atomic_load_n(&r->label, __ATOMIC_ACQUIRE);
+}
+
+/* The wait for a simple answer (inspect, has, switch): max(3 x connect
+ * timeout, 5 s). prepare, remove and clean touch many files on a disk
+ * that may be slow: they get EXTRACT_MS, as extract does. */
 static inline uint64_t rip_remote_simple_ms(const struct rip_fleet *f)
 {
 	return 3 * f->connect_ms > 5000 ? 3 * f->connect_ms : 5000;
 }
+
+/* Replaces, in place, the bytes of s[0..n) below 0x20 but '\n' and '\t',
+ * and 0x7f, with '?': text from a host (ssh's stderr, the agent's errors,
+ * a hook's output, an answer out of protocol) goes into our messages and
+ * logs without a terminal's escapes. */
+void rip_remote_scrub(char *s, size_t n);
+
+/* Makes a dead session startable again (its process, pipes, error and
+ * what the handshake said forgotten); the caller holds r->mu. */
+void rip_remote_reset(struct rip_remote *r);
 
 /* Starts ssh and does the handshake; on failure the session is dead. */
 int rip_remote_start(struct rip_remote *r, struct rip_err *err);
@@ -121,8 +149,10 @@ int rip_remote_recv(json_t **ans, struct rip_remote *r, json_int_t id,
 int rip_remote_call(json_t **ans, struct rip_remote *r, json_t *req,
 	uint64_t wait_ms, struct rip_err *err);
 
-/* A well-formed answer lacked what it should hold: RIP_EFAIL, the agent's
- * fault, not the session's. */
+/* A well-formed answer lacked what it should hold: what was done is not
+ * known, so as for any answer out of protocol the session ends and the
+ * error is RIP_EUNREACH ("...: answered out of protocol: the answer to
+ * 'op' why; the session is closed"). */
 int rip_remote_bad_answer(struct rip_remote *r, const char *op,
 	const char *why, struct rip_err *err);
 

@@ -26,6 +26,13 @@ static uint64_t simple_ms(const struct rip_remote *r)
 	return rip_remote_simple_ms(r->fleet);
 }
 
+/* The wait for an answer of an op that may touch many files (prepare,
+ * remove, clean): a slow disk is not a host that is down. */
+static uint64_t long_ms(void)
+{
+	return EXTRACT_MS;
+}
+
 static int bad_answer(struct rip_remote *r, const char *op, const char *why,
 	struct rip_err *err)
 {
@@ -38,10 +45,10 @@ static int args_ok(struct rip_remote *r, const char *root,
 {
 	if (!root || root[0] != '/')
 		return rip_err_set(err, RIP_EUSAGE, "%s: root '%s' is not an "
-			"absolute path", r->label, root ? root : "");
+			"absolute path", rip_remote_label(r), root ? root : "");
 	if (release && !rip_release_id_valid(release))
 		return rip_err_set(err, RIP_EUSAGE, "%s: bad release id '%s'",
-			r->label, release);
+			rip_remote_label(r), release);
 	return 0;
 }
 
@@ -151,7 +158,7 @@ int rip_remote_remove(bool *removed, struct rip_remote *r,
 	if ((rc = args_ok(r, root, release, err)) < 0)
 		return rc;
 	rc = simple(&ans, r, json_pack("{s:s,s:s,s:s}", "op", "remove",
-		"root", root, "release", release), simple_ms(r), err);
+		"root", root, "release", release), long_ms(), err);
 	if (rc == 0 && !json_is_boolean(json_object_get(ans, "removed")))
 		rc = bad_answer(r, "remove", "lacks 'removed'", err);
 	if (rc == 0)
@@ -175,7 +182,7 @@ int rip_remote_clean(size_t *removed, struct rip_remote *r,
 	for (size_t i = 0; i < nkeep; i++)
 		json_array_append_new(k, json_string(keep[i]));
 	rc = simple(&ans, r, json_pack("{s:s,s:s,s:o}", "op", "clean", "root",
-		root, "keep", k), simple_ms(r), err);
+		root, "keep", k), long_ms(), err);
 	n = json_object_get(ans, "removed");
 	if (rc == 0 && !(json_is_integer(n) && json_integer_value(n) >= 0))
 		rc = bad_answer(r, "clean", "lacks 'removed'", err);
@@ -197,9 +204,11 @@ static void hook_fill(struct rip_hook_result *out, const json_t *ans)
 	out->timed_out = json_is_true(json_object_get(ans, "timed_out"));
 	if (json_is_number(v = json_object_get(ans, "seconds")))
 		out->seconds = json_number_value(v);
-	if (json_is_string(v = json_object_get(ans, "output")))
+	if (json_is_string(v = json_object_get(ans, "output"))) {
 		rip_buf_add(&out->output, json_string_value(v),
 			json_string_length(v));
+		rip_remote_scrub(out->output.buf, out->output.len);
+	}
 }
 
 int rip_remote_activate(struct rip_hook_result *out, struct rip_remote *r,
@@ -234,14 +243,12 @@ int rip_remote_activate(struct rip_hook_result *out, struct rip_remote *r,
 
 /* ---- staging ---- */
 
-/* The SHA-256 of the artifact at path (open as fd), hex; hashed once
- * per fleet while the file is unchanged. */
-static int file_digest(char hex[RIP_SHA256_HEX], struct rip_fleet *f,
-	const char *path, int fd, const struct stat *st, struct rip_err *err)
+/* Copies the remembered digest of path (as st says it is) to hex;
+ * whether there was one. */
+static bool memo_find(char hex[RIP_SHA256_HEX], struct rip_fleet *f,
+	const char *path, const struct stat *st)
 {
-	unsigned char h[RIP_SHA256_LEN];
 	bool found = false;
-	int rc;
 
 	pthread_mutex_lock(&f->mu);
 	for (size_t i = 0; i < f->nmemo && !found; i++) {
@@ -256,20 +263,40 @@ static int file_digest(char hex[RIP_SHA256_HEX], struct rip_fleet *f,
 		}
 	}
 	pthread_mutex_unlock(&f->mu);
-	if (found)
+	return found;
+}
+
+/* The SHA-256 of the artifact at path (open as fd), hex; hashed once
+ * per fleet while the file is unchanged: the first thread hashes under
+ * hash_mu, the others wait for it and take its digest. */
+static int file_digest(char hex[RIP_SHA256_HEX], struct rip_fleet *f,
+	const char *path, int fd, const struct stat *st, struct rip_err *err)
+{
+	unsigned char h[RIP_SHA256_LEN];
+	int rc = 0;
+
+	if (memo_find(hex, f, path, st))
 		return 0;
+	pthread_mutex_lock(&f->hash_mu);
+	if (memo_find(hex, f, path, st))
+		goto done;
 	if ((rc = rip_sha256_fd(h, fd, path, err)) < 0)
-		return rc;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return rip_err_errno(err, RIP_EIO, "cannot rewind '%s'", path);
+		goto done;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		rc = rip_err_errno(err, RIP_EIO, "cannot rewind '%s'", path);
+		goto done;
+	}
 	rip_hex(hex, h, RIP_SHA256_LEN);
 	pthread_mutex_lock(&f->mu);
+	f->hashes++;
 	RIP_ALLOC_GROW(f->memo, f->nmemo + 1, f->amemo);
 	f->memo[f->nmemo++] = (struct rip_remote_memo){ rip_xstrdup(path),
 		st->st_dev, st->st_ino, st->st_size, st->st_mtim, { 0 } };
 	memcpy(f->memo[f->nmemo - 1].hex, hex, RIP_SHA256_HEX);
 	pthread_mutex_unlock(&f->mu);
-	return 0;
+done:
+	pthread_mutex_unlock(&f->hash_mu);
+	return rc;
 }
 
 /* The put request of the artifact: size, digest and the .sig's text. */
@@ -360,7 +387,7 @@ static int put(uint64_t *sent, struct rip_remote *r, const char *root,
 	b = json_object_get(ans, "bytes");
 	if (short_read)
 		rc = rip_err_set(err, RIP_EINTEGRITY, "%s: artifact '%s' shrank "
-			"while it was sent: build it again", r->label, path);
+			"while it was sent: build it again", rip_remote_label(r), path);
 	else if (rc == 0 && (!json_is_true(json_object_get(ans, "stored")) ||
 		 !json_is_integer(b) ||
 		 (uint64_t)json_integer_value(b) != size))
@@ -381,7 +408,7 @@ static int stage_locked(struct rip_remote_stage *out, struct rip_remote *r,
 	int rc;
 
 	if ((rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s}", "op",
-			"prepare", "root", root), simple_ms(r), err)) < 0)
+			"prepare", "root", root), long_ms(), err)) < 0)
 		goto done;
 	json_decref(ans);
 	if ((rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s,s:s,s:s}",

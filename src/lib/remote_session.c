@@ -108,6 +108,26 @@ int rip_remote_reap(struct rip_remote *r, int64_t ms)
 	return status;
 }
 
+void rip_remote_scrub(char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] < ' ' && s[i] != '\n' &&
+		     s[i] != '\t') || s[i] == 0x7f)
+			s[i] = '?';
+}
+
+/* A scrubbed copy of s (NULL: NULL), for a message. */
+static char *scrubbed(const char *s)
+{
+	char *c;
+
+	if (!s)
+		return NULL;
+	c = rip_xstrdup(s);
+	rip_remote_scrub(c, strlen(c));
+	return c;
+}
+
 /* The last lines ssh (or the agent) wrote on stderr, joined with "; ",
  * control characters replaced; NULL when it said nothing. */
 static char *ssh_said(struct rip_remote *r)
@@ -145,9 +165,10 @@ static char *ssh_said(struct rip_remote *r)
 	while (nl--) {
 		if (out.len)
 			rip_buf_adds(&out, "; ");
-		for (const char *c = lines[nl]; *c; c++)
-			rip_buf_addch(&out, (unsigned char)*c < ' ' ||
-				*c == 0x7f ? '?' : *c);
+		size_t at = out.len;
+
+		rip_buf_adds(&out, lines[nl]);
+		rip_remote_scrub(out.buf + at, out.len - at);
 	}
 	rip_buf_rtrim(&out);
 	if (!out.len) {
@@ -174,13 +195,14 @@ static int go_dead(struct rip_remote *r, int code, struct rip_err *err,
 	close_fd(&r->in);
 	close_fd(&r->out);
 	close_fd(&r->errfd);
-	rip_buf_addf(&msg, "%s: ", r->label);
+	rip_buf_addf(&msg, "%s: ", rip_remote_label(r));
 	va_start(ap, fmt);
 	rip_buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
 	free(r->dead_msg);
 	r->dead_msg = rip_buf_detach(&msg, NULL);
 	r->dead_code = code;
+	r->dead_at = rip_remote_now_ms();
 	return rip_err_set(err, code, "%s", r->dead_msg);
 }
 
@@ -419,7 +441,7 @@ int rip_remote_alive(struct rip_remote *r, struct rip_err *err)
 		return rip_err_set(err, r->dead_code, "%s", r->dead_msg);
 	if (r->pid <= 0)
 		return rip_err_set(err, RIP_EUNREACH, "%s: no session",
-			r->label);
+			rip_remote_label(r));
 	return 0;
 }
 
@@ -451,7 +473,7 @@ int rip_remote_send(json_int_t *id, struct rip_remote *r, json_t *req,
 	json_decref(req);
 	if (!s)
 		return rip_err_set(err, RIP_EUSAGE, "%s: a request could not be "
-			"written as JSON (a name that is not UTF-8?)", r->label);
+			"written as JSON (a name that is not UTF-8?)", rip_remote_label(r));
 	len = strlen(s);
 	s[len] = '\n';   /* json_dumps' NUL: not sent */
 	rc = write_stall(r->in, s, len + 1, stall_ms);
@@ -461,23 +483,29 @@ int rip_remote_send(json_int_t *id, struct rip_remote *r, json_t *req,
 	return 0;
 }
 
-/* The code of an error answer: an enum rip_code, else RIP_EFAIL. */
+/* The code of an error answer: an enum rip_code, else RIP_EFAIL. Never
+ * RIP_EUNREACH: a host that answered was reached, and an agent's error
+ * must not pass for a host that is down (whose journal rows stay
+ * pending). */
 static int answer_code(const json_t *ans)
 {
 	json_t *c = json_object_get(ans, "code");
 	json_int_t v = json_is_integer(c) ? json_integer_value(c) : 0;
 
-	return v <= RIP_EFAIL && v >= RIP_EUNREACH ? (int)v : RIP_EFAIL;
+	return v <= RIP_EFAIL && v > RIP_EUNREACH ? (int)v : RIP_EFAIL;
 }
 
 /* An error answer as our error: its code, its message after the label. */
 static int answer_err(struct rip_remote *r, const json_t *ans,
 	struct rip_err *err)
 {
-	const char *msg = json_string_value(json_object_get(ans, "error"));
+	char *msg = scrubbed(json_string_value(json_object_get(ans, "error")));
+	int rc = rip_err_set(err, answer_code(ans), "%s: %s",
+		rip_remote_label(r), msg ? msg : "the agent failed and said "
+		"nothing");
 
-	return rip_err_set(err, answer_code(ans), "%s: %s", r->label,
-		msg ? msg : "the agent failed and said nothing");
+	free(msg);
+	return rc;
 }
 
 int rip_remote_recv(json_t **ans, struct rip_remote *r, json_int_t id,
@@ -498,8 +526,9 @@ int rip_remote_recv(json_t **ans, struct rip_remote *r, json_int_t id,
 		rc = go_dead(r, RIP_EUNREACH, err, "cannot read from ssh: %s",
 			strerror(errno));
 	else if (rc == -3)
-		rc = go_dead(r, RIP_EFAIL, err, "an answer longer than %zu "
-			"bytes: the agent is not ripcord's", RIP_AGENT_MAX_LINE);
+		rc = go_dead(r, RIP_EUNREACH, err, "answered out of protocol: "
+			"an answer longer than %zu bytes; the session is closed",
+			RIP_AGENT_MAX_LINE);
 	if (rc < 0)
 		goto done;
 	rc = 0;
@@ -508,11 +537,13 @@ int rip_remote_recv(json_t **ans, struct rip_remote *r, json_int_t id,
 	if (!json_is_object(doc) || !json_is_boolean(json_object_get(doc,
 			"ok"))) {
 		rip_buf_setlen(&line, line.len > 80 ? 80 : line.len);
-		rc = go_dead(r, RIP_EFAIL, err, "answered out of protocol: "
-			"'%s'", line.buf);
+		rip_remote_scrub(line.buf, line.len);
+		rc = go_dead(r, RIP_EUNREACH, err, "answered out of protocol: "
+			"'%s'; the session is closed", line.buf);
 	} else if (!json_is_integer(jid) || json_integer_value(jid) != id) {
-		rc = go_dead(r, RIP_EFAIL, err, "answered request %lld when "
-			"%lld was asked: the session is out of step",
+		rc = go_dead(r, RIP_EUNREACH, err, "answered out of protocol: "
+			"request %lld answered when %lld was asked; the session "
+			"is closed",
 			json_is_integer(jid) ? (long long)json_integer_value(jid) :
 			-1LL, (long long)id);
 	} else {
@@ -547,8 +578,8 @@ int rip_remote_call(json_t **ans, struct rip_remote *r, json_t *req,
 int rip_remote_bad_answer(struct rip_remote *r, const char *op, const char *why,
 	struct rip_err *err)
 {
-	return rip_err_set(err, RIP_EFAIL, "%s: the answer to '%s' %s: the "
-		"agent is not this ripcord's", r->label, op, why);
+	return go_dead(r, RIP_EUNREACH, err, "answered out of protocol: the "
+		"answer to '%s' %s; the session is closed", op, why);
 }
 
 /* ---- the handshake ---- */
@@ -557,19 +588,24 @@ static int hello_refused(struct rip_remote *r, const json_t *ans,
 	struct rip_err *err)
 {
 	json_t *p = json_object_get(ans, "protocol");
-	const char *v = json_string_value(json_object_get(ans, "version"));
-	const char *msg = json_string_value(json_object_get(ans, "error"));
+	char *v = scrubbed(json_string_value(json_object_get(ans, "version")));
+	char *msg = scrubbed(json_string_value(json_object_get(ans, "error")));
 	int code = json_is_true(json_object_get(ans, "ok")) ? RIP_EUSAGE :
 		answer_code(ans);
+	int rc;
 
 	if (json_is_integer(p) && json_integer_value(p) != RIP_AGENT_PROTOCOL)
-		return go_dead(r, RIP_EUSAGE, err, "the agent speaks protocol "
+		rc = go_dead(r, RIP_EUSAGE, err, "the agent speaks protocol "
 			"%lld (ripcord %s), this ripcord speaks protocol %d "
 			"(ripcord %s): install the same ripcord on both",
 			(long long)json_integer_value(p), v ? v : "unknown",
 			RIP_AGENT_PROTOCOL, RIP_VERSION);
-	return go_dead(r, code, err, "the agent refused the handshake: %s",
-		msg ? msg : "no reason given");
+	else
+		rc = go_dead(r, code, err, "the agent refused the handshake: %s",
+			msg ? msg : "no reason given");
+	free(v);
+	free(msg);
+	return rc;
 }
 
 /* Reads the hello answer, skipping what a chatty login shell printed
@@ -587,7 +623,9 @@ static int recv_hello(json_t **ans, struct rip_remote *r, uint64_t wait_ms,
 		rc = read_line(&line, &r->rd, until);
 		if (rc != 1 || (line.len && line.buf[0] == '{') || skipped > 100)
 			break;
-		rip_debug("%s: before the handshake: %s", r->label, line.buf);
+		rip_remote_scrub(line.buf, line.len);
+		rip_debug("%s: before the handshake: %s", rip_remote_label(r),
+			line.buf);
 	}
 	if (rc == -1)
 		rc = timed_out(r, wait_ms, err);
@@ -598,6 +636,7 @@ static int recv_hello(json_t **ans, struct rip_remote *r, uint64_t wait_ms,
 	else if (!(*ans = json_loadb(line.buf, line.len, 0, &jerr)) ||
 		 !json_is_object(*ans)) {
 		rip_buf_setlen(&line, line.len > 80 ? 80 : line.len);
+		rip_remote_scrub(line.buf, line.len);
 		rc = go_dead(r, RIP_EFAIL, err, "answered the handshake out of "
 			"protocol: '%s' (is [ssh] agent_path ripcord?)", line.buf);
 	} else {
@@ -642,17 +681,17 @@ int rip_remote_start(struct rip_remote *r, struct rip_err *err)
 	}
 	host_time = json_number_value(json_object_get(ans, "time"));
 	r->info.protocol = RIP_AGENT_PROTOCOL;
-	r->info.version = rip_xstrdup(json_string_value(json_object_get(ans,
+	r->info.version = scrubbed(json_string_value(json_object_get(ans,
 		"version")) ? json_string_value(json_object_get(ans,
 		"version")) : "unknown");
-	r->info.hostname = rip_xstrdup(json_string_value(json_object_get(ans,
+	r->info.hostname = scrubbed(json_string_value(json_object_get(ans,
 		"hostname")) ? json_string_value(json_object_get(ans,
 		"hostname")) : "");
 	r->info.clock_skew_s = json_is_number(json_object_get(ans, "time")) ?
 		host_time - (t0 + t1) / 2 : 0;
 	r->info.connect_s = (double)(rip_remote_now_ms() - r->t_spawn) / 1000;
 	rip_debug("%s: agent %s on '%s', %.3f s to connect, clock skew "
-		"%+.3f s", r->label, r->info.version, r->info.hostname,
+		"%+.3f s", rip_remote_label(r), r->info.version, r->info.hostname,
 		r->info.connect_s, r->info.clock_skew_s);
 done:
 	json_decref(ans);
@@ -677,6 +716,25 @@ int rip_remote_send_raw(struct rip_remote *r, const void *data, size_t len,
 	int rc = write_stall(r->in, data, len, stall_ms);
 
 	return rc < 0 ? write_failed(r, rc, stall_ms, what, err) : 0;
+}
+
+void rip_remote_reset(struct rip_remote *r)
+{
+	if (r->pid > 0) {
+		kill_ssh(r->pid);
+		rip_remote_reap(r, 0);
+	}
+	rip_remote_close(r);
+	r->rd.fd = -1;
+	r->rd.start = r->rd.end = 0;
+	r->next_id = 0;
+	r->dead_code = 0;
+	free(r->dead_msg);
+	r->dead_msg = NULL;
+	free((char *)r->info.version);
+	free((char *)r->info.hostname);
+	memset(&r->info, 0, sizeof(r->info));
+	r->started = false;
 }
 
 void rip_remote_close(struct rip_remote *r)

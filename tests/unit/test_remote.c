@@ -15,6 +15,7 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -24,6 +25,7 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/remote.h"
 #include "ripcord/target.h"
+#include "remote_int.h"
 #include "rip_version.h"
 
 struct fix {
@@ -639,6 +641,402 @@ static void test_stage_streams_the_artifact(void **state)
 	rip_buf_release(&req);
 }
 
+/* ---- the reviewer's findings ---- */
+
+/*
+ * A fake agent: the handshake, bye, an error for an unknown op, and the
+ * shell case arms of `cases` before those ($id, $ok and $line are set;
+ * $dir is the agent's folder).
+ */
+static const char *fake_agent(void **state, const char *name,
+	const char *cases)
+{
+	char *text = rip_xasprintf("#!/bin/sh\n"
+		"dir=\"$(dirname \"$0\")\"\n"
+		"while IFS= read -r line; do\n"
+		"  id=$(printf '%%s' \"$line\" | sed -n 's/.*\"id\":\\([0-9]*\\).*/\\1/p')\n"
+		"  ok=\"{\\\"id\\\":$id,\\\"ok\\\":true\"\n"
+		"  case \"$line\" in\n"
+		"  *'\"op\":\"hello\"'*) echo \"$ok,\\\"protocol\\\":1,\\\"version\\\":\\\"x\\\"}\";;\n"
+		"%s"
+		"  *'\"op\":\"bye\"'*) echo \"$ok}\"; exit 0;;\n"
+		"  *) echo \"{\\\"id\\\":$id,\\\"ok\\\":false,\\\"error\\\":\\\"unknown op\\\",\\\"code\\\":-2}\";;\n"
+		"  esac\n"
+		"done\n", cases);
+	const char *p = script(state, name, text);
+
+	free(text);
+	return p;
+}
+
+/* Runs argv with stdout to the file out; returns its exit status. */
+static int run_to_file(char *const *argv, const char *out)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+/* A control folder with a space or '%' breaks ControlPath=: the short
+ * folder under /tmp is used instead; the real ssh agrees (ssh -G only
+ * prints its configuration). */
+static void test_control_path_needs_no_quoting(void **state)
+{
+	static const char bad[] = "/tmp/a b/c%d";
+	struct rip_config cfg = { 0 };
+	struct rip_strlist a;
+	struct rip_err err = { 0 };
+	unsigned char h[RIP_SHA256_LEN];
+	char hex[RIP_SHA256_HEX], fb[96], *opt, *line;
+	struct rip_buf printed = RIP_BUF_INIT;
+	const char *out = tpath(state, "ssh-G");
+	char **v;
+	int status;
+
+	if (access("/usr/bin/ssh", X_OK) < 0)
+		skip();
+	rip_sha256(h, bad, strlen(bad));
+	rip_hex(hex, h, 8);
+	snprintf(fb, sizeof(fb), "/tmp/ripcord-ssh-%s", hex);
+	rip_strlist_push(&cfg.ssh.command, "/usr/bin/ssh");
+	rip_strlist_push(&cfg.ssh.command, "-G");
+	rip_strlist_push(&cfg.ssh.command, "-F");
+	rip_strlist_push(&cfg.ssh.command, "/dev/null");
+	assert_int_equal(rip_remote_ssh_argv(&a, &cfg, bad, "dummy.invalid", 0,
+		&err), 0);
+	v = calloc(a.n + 1, sizeof(*v));
+	memcpy(v, a.v, a.n * sizeof(*v));
+	status = run_to_file(v, out);
+	free(v);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("ssh -G exited %d", WEXITSTATUS(status));
+	assert_int_equal(rip_read_file(&printed, out, 1 << 20, &err), 0);
+	line = strstr(printed.buf, "\ncontrolpath ");
+	assert_non_null(line);
+	opt = rip_xasprintf("\ncontrolpath %s/", fb);
+	if (strncmp(line, opt, strlen(opt)))
+		fail_msg("ssh's controlpath is not under '%s': %.80s", fb, line);
+	free(opt);
+	opt = rip_xasprintf("ControlPath=%s/%%C", fb);
+	assert_true(rip_strlist_has(&a, opt));
+	free(opt);
+	rip_strlist_release(&a);
+	rip_strlist_release(&cfg.ssh.command);
+	rip_buf_release(&printed);
+
+	/* the fleet makes and uses the same fallback; a plain folder stays */
+	{
+		struct fix *f = *state;
+		struct rip_fleet *fl;
+
+		assert_int_equal(rip_fleet_new(&fl, &f->cfg, bad, &err), 0);
+		assert_string_equal(fl->control_dir, fb);
+		rip_fleet_free(fl);
+		assert_int_equal(rmdir(fb), 0);
+		assert_int_equal(rip_fleet_new(&fl, &f->cfg, tpath(state,
+			"ctl+x@y-z_1.2"), &err), 0);
+		assert_string_equal(fl->control_dir, tpath(state,
+			"ctl+x@y-z_1.2"));
+		rip_fleet_free(fl);
+	}
+	assert_false(rip_path_exists("/tmp/a b"));
+}
+
+/* remove gets the long budget: a slow disk is not an unreachable host */
+static void test_remove_is_not_a_simple_wait(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 };
+	bool removed = false;
+
+	/* the simple wait is max(3 x 300 ms, 5 s) */
+	use_agent(f, fake_agent(state, "slow-remove",
+		"  *'\"op\":\"remove\"'*) sleep 5.6; echo \"$ok,\\\"removed\\\":true}\";;\n"));
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	OK(rip_remote_remove(&removed, r, "/srv/app", "r1", &err));
+	assert_true(removed);
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
+/* An agent's error answer is never "unreachable", whatever its code */
+static void test_agent_code_is_not_unreach(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 };
+	bool removed;
+
+	use_agent(f, fake_agent(state, "code-agent",
+		"  *'\"release\":\"c14\"'*) echo \"{\\\"id\\\":$id,\\\"ok\\\":false,\\\"error\\\":\\\"nope\\\",\\\"code\\\":-14}\";;\n"
+		"  *'\"release\":\"c99\"'*) echo \"{\\\"id\\\":$id,\\\"ok\\\":false,\\\"error\\\":\\\"nope\\\",\\\"code\\\":-99}\";;\n"
+		"  *'\"release\":\"c7\"'*) echo \"{\\\"id\\\":$id,\\\"ok\\\":false,\\\"error\\\":\\\"nope\\\",\\\"code\\\":-7}\";;\n"
+		"  *'\"op\":\"remove\"'*) echo \"$ok,\\\"removed\\\":false}\";;\n"));
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	assert_int_equal(rip_remote_remove(&removed, r, "/srv/app", "c14",
+		&err), RIP_EFAIL);
+	assert_err_contains(&err, "target 'web-1' (host deploy@web-1): nope");
+	assert_int_equal(rip_remote_remove(&removed, r, "/srv/app", "c99",
+		&err), RIP_EFAIL);
+	assert_int_equal(rip_remote_remove(&removed, r, "/srv/app", "c7",
+		&err), RIP_ESECURITY);
+	/* the session lives */
+	OK(rip_remote_remove(&removed, r, "/srv/app", "r1", &err));
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
+/* An answer out of protocol after a request leaves the truth unknown:
+ * unreachable, the session closed, the next call failing at once */
+static void test_bad_answer_is_unreach(void **state)
+{
+	struct fix *f = *state;
+	static const char *const rels[] = { "garbage", "wrongid", "other",
+		"noremoved" };
+
+	use_agent(f, fake_agent(state, "bad-agent",
+		"  *'\"release\":\"garbage\"'*) echo 'this is not json';;\n"
+		"  *'\"release\":\"wrongid\"'*) echo \"{\\\"id\\\":$((id + 7)),\\\"ok\\\":true,\\\"current\\\":\\\"wrongid\\\"}\";;\n"
+		"  *'\"release\":\"other\"'*) echo \"$ok,\\\"current\\\":\\\"r2\\\"}\";;\n"
+		"  *'\"release\":\"noremoved\"'*) echo \"$ok}\";;\n"
+		"  *'\"op\":\"inspect\"'*) echo \"$ok,\\\"exists\\\":false,\\\"current\\\":null,\\\"releases\\\":[],\\\"free_bytes\\\":1}\";;\n"));
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(rels); i++) {
+		struct rip_fleet *fl;
+		struct rip_remote *r;
+		struct rip_root_state st;
+		struct rip_err err = { 0 }, err2 = { 0 };
+		bool removed;
+		double t0;
+		int rc;
+
+		assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+		OK(rip_fleet_session(&r, fl, &f->t, &err));
+		OK(rip_remote_inspect(&st, NULL, r, "/srv/app", false, &err));
+		rip_root_state_release(&st);
+		if (i == 3)
+			rc = rip_remote_remove(&removed, r, "/srv/app", rels[i],
+				&err);
+		else
+			rc = rip_remote_switch(r, "/srv/app", rels[i], &err);
+		if (rc != RIP_EUNREACH)
+			fail_msg("%s: %d: %s", rels[i], rc, err.msg);
+		assert_err_contains(&err, "target 'web-1' (host deploy@web-1): "
+			"answered out of protocol: ");
+		assert_err_contains(&err, "; the session is closed");
+		assert_no_children();
+		t0 = mono_s();
+		assert_int_equal(rip_remote_inspect(&st, NULL, r, "/srv/app",
+			false, &err2), RIP_EUNREACH);
+		assert_true(mono_s() - t0 < 1);
+		assert_string_equal(err.msg, err2.msg);
+		rip_fleet_free(fl);
+		assert_no_children();
+	}
+}
+
+/* Text from the host reaches our messages without control characters
+ * (a terminal's escapes), newlines and tabs kept */
+static void test_host_text_is_sanitized(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 };
+	struct rip_hook_result hr;
+	struct rip_target t = f->t;
+	bool removed;
+
+	use_agent(f, fake_agent(state, "esc-agent",
+		"  *'\"op\":\"activate\"'*) printf '%s\\n' \"$ok,\\\"exit_code\\\":0,\\\"output\\\":\\\"a\\\\u001b[0m\\\\nb\\\\tc\\\\r\\\\u007f\\\"}\";;\n"
+		"  *'\"release\":\"r1\"'*) printf '%s\\n' \"{\\\"id\\\":$id,\\\"ok\\\":false,\\\"error\\\":\\\"disk\\\\u001b]0;pwned\\\\u0007\\\\tfull\\\",\\\"code\\\":-10}\";;\n"
+		"  *'\"release\":\"r2\"'*) printf '\\033[31mgarbage\\n';;\n"));
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	assert_int_equal(rip_remote_remove(&removed, r, "/srv/app", "r1",
+		&err), RIP_EIO);
+	assert_err_contains(&err, "(host deploy@web-1): disk?]0;pwned?\tfull");
+	t.root = "/srv/app";
+	t.activate = "hook.sh";
+	t.hook_timeout_ms = 1000;
+	OK(rip_remote_activate(&hr, r, &t, "r1", NULL, &err));
+	assert_string_equal(hr.output.buf, "a?[0m\nb\tc??");
+	rip_hook_result_release(&hr);
+	assert_int_equal(rip_remote_switch(r, "/srv/app", "r2", &err),
+		RIP_EUNREACH);
+	assert_err_contains(&err, "'?[31mgarbage'");
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
+/* The label is rebuilt as targets join while another thread reads it */
+struct label_race {
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_target t;
+	char names[64][16];
+	int bad;
+};
+
+static void label_fn(void *data, size_t i)
+{
+	struct label_race *lr = data;
+	struct rip_err err = { 0 };
+
+	if (i == 0) {
+		for (size_t k = 0; k < 64; k++) {
+			struct rip_target t = lr->t;
+			struct rip_remote *r;
+
+			t.name = lr->names[k];
+			if (rip_fleet_session(&r, lr->fl, &t, &err) < 0)
+				__atomic_fetch_add(&lr->bad, 1, __ATOMIC_RELAXED);
+		}
+		return;
+	}
+	for (int k = 0; k < 2000; k++)
+		if (rip_remote_switch(lr->r, "relative", "r1", &err) !=
+		    RIP_EUSAGE || !strstr(err.msg, "(host deploy@web-1)"))
+			__atomic_fetch_add(&lr->bad, 1, __ATOMIC_RELAXED);
+}
+
+static void test_label_read_while_targets_join(void **state)
+{
+	struct fix *f = *state;
+	struct label_race lr = { .t = f->t };
+	struct rip_err err = { 0 };
+
+	use_agent(f, fake_agent(state, "label-agent", ""));
+	assert_int_equal(rip_fleet_new(&lr.fl, &f->cfg, NULL, &err), 0);
+	OK(rip_fleet_session(&lr.r, lr.fl, &f->t, &err));
+	for (size_t k = 0; k < 64; k++)
+		snprintf(lr.names[k], sizeof(lr.names[k]), "n%zu", k);
+	rip_fleet_each(2, 2, label_fn, &lr);
+	assert_int_equal(lr.bad, 0);
+	rip_fleet_free(lr.fl);
+	assert_no_children();
+}
+
+/* Many hosts staged at once: the artifact is hashed once, the others
+ * wait for that digest */
+struct hash_once {
+	struct rip_fleet *fl;
+	struct rip_remote *r[6];
+	const char *art;
+	int rc[6];
+};
+
+static void hash_fn(void *data, size_t i)
+{
+	struct hash_once *h = data;
+	struct rip_remote_stage sg;
+	struct rip_err err = { 0 };
+
+	h->rc[i] = rip_remote_stage(&sg, h->r[i], "/srv/app", "r1", h->art,
+		&err);
+}
+
+static void test_artifact_hashed_once(void **state)
+{
+	struct fix *f = *state;
+	struct hash_once h = { 0 };
+	struct rip_err err = { 0 };
+	struct rip_buf a = RIP_BUF_INIT;
+	char art[512];
+
+	use_agent(f, fake_agent(state, "has-agent",
+		"  *'\"op\":\"prepare\"'*) echo \"$ok}\";;\n"
+		"  *'\"op\":\"has\"'*) echo \"$ok,\\\"has\\\":true}\";;\n"
+		"  *'\"op\":\"extract\"'*) echo \"$ok,\\\"files\\\":1,\\\"bytes\\\":1,\\\"already\\\":true}\";;\n"));
+	for (size_t i = 0; i < ((size_t)32 << 20); i++)
+		rip_buf_addch(&a, (char)(i * 13 + (i >> 10)));
+	snprintf(art, sizeof(art), "%s", tpath(state, "big.tar.zst"));
+	assert_int_equal(rip_write_file_atomic(art, a.buf, a.len, 0644, &err),
+		0);
+	rip_buf_release(&a);
+	h.art = art;
+	assert_int_equal(rip_fleet_new(&h.fl, &f->cfg, NULL, &err), 0);
+	for (size_t i = 0; i < 6; i++) {
+		struct rip_target t = f->t;
+
+		t.ssh_port = 2200 + (unsigned)i;
+		OK(rip_fleet_session(&h.r[i], h.fl, &t, &err));
+	}
+	rip_fleet_each(6, 6, hash_fn, &h);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(h.rc[i], 0);
+	assert_int_equal(h.fl->hashes, 1);
+	rip_fleet_free(h.fl);
+	assert_no_children();
+}
+
+/* A dead session is started again once per fleet, 2 x the connect
+ * timeout after it died (a network drop in a long rollout) */
+static void test_dead_session_retried_once(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 };
+	struct timespec wait = { 0, 700 * 1000 * 1000 };   /* 2 x 300 ms + */
+	char flag[512], *text;
+	double t0;
+	bool removed;
+
+	snprintf(flag, sizeof(flag), "%s", tpath(state, "down"));
+	text = rip_xasprintf("#!/bin/sh\n[ -e '%s' ] && exit 255\n"
+		"exec '%s' \"$@\"\n", flag, f->fakessh);
+	rip_strlist_release(&f->cfg.ssh.command);
+	rip_strlist_push(&f->cfg.ssh.command, script(state, "flaky-ssh",
+		text));
+	free(text);
+	use_agent(f, fake_agent(state, "retry-agent",
+		"  *'\"op\":\"remove\"'*) echo \"$ok,\\\"removed\\\":true}\";;\n"));
+
+	/* down, then up again: the retry works */
+	write_text(flag, "");
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_int_equal(unlink(flag), 0);
+	/* too soon: the same error at once */
+	t0 = mono_s();
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_true(mono_s() - t0 < 0.3);
+	nanosleep(&wait, NULL);
+	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	OK(rip_remote_remove(&removed, r, "/srv/app", "r1", &err));
+	assert_true(removed);
+	rip_fleet_free(fl);
+	assert_no_children();
+
+	/* still down at the retry: no second one */
+	write_text(flag, "");
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	nanosleep(&wait, NULL);
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_int_equal(unlink(flag), 0);
+	nanosleep(&wait, NULL);
+	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
 /* ---- rip_fleet_each ---- */
 
 struct each_count {
@@ -790,6 +1188,22 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stage_streams_the_artifact,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_control_path_needs_no_quoting,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_is_not_a_simple_wait,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_code_is_not_unreach,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_answer_is_unreach,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_text_is_sanitized,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_label_read_while_targets_join,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_artifact_hashed_once,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dead_session_retried_once,
 			setup, teardown),
 		cmocka_unit_test(test_each_runs_every_index_once),
 		cmocka_unit_test_setup_teardown(test_sessions_from_threads, setup,
