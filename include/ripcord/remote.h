@@ -152,9 +152,13 @@ RIP_MUST_CHECK int rip_remote_stage(struct rip_remote_stage *out,
 	struct rip_remote *r, const char *root, const char *release,
 	const char *artifact_path, struct rip_err *err);
 
-/* rip_root_switch of root to release on r's host (with its fsync). */
-RIP_MUST_CHECK int rip_remote_switch(struct rip_remote *r, const char *root,
-	const char *release, struct rip_err *err);
+/*
+ * rip_root_switch of root to release on r's host, then an fsync of the
+ * root there. When only the fsync failed the link did move: 0, with
+ * *synced false (synced may be NULL).
+ */
+RIP_MUST_CHECK int rip_remote_switch(bool *synced, struct rip_remote *r,
+	const char *root, const char *release, struct rip_err *err);
 
 /*
  * Runs t's activate hook on r's host, as a local target runs it (same

@@ -856,6 +856,7 @@ struct host_job {
 	const char *artifact;     /* RIP_ACT_EXTRACT: the release's file */
 	struct rip_remote_stage stage;
 	struct rip_hook_result hr;   /* RIP_ACT_ACTIVATE */
+	bool synced;              /* RIP_ACT_SWITCH: made durable there */
 	struct rip_err err;
 	int rc;
 };
@@ -889,7 +890,8 @@ static void host_work(void *data, size_t i)
 			j->artifact, &j->err);
 		break;
 	case RIP_ACT_SWITCH:
-		j->rc = rip_remote_switch(r, t->root, a->release, &j->err);
+		j->rc = rip_remote_switch(&j->synced, r, t->root, a->release,
+			&j->err);
 		break;
 	case RIP_ACT_ACTIVATE:
 		j->rc = rip_remote_activate(&j->hr, r, t, a->release, a->previous,
@@ -1107,6 +1109,11 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 			set_text(&r->to, r->from);
 			set_text(&r->health, "unreachable");
 			r->failed = true;
+		} else if (hj->rc == 0 && !hj->synced) {
+			/* the link moved, it may not survive the host's crash */
+			set_text(&find_report(p, hj->a->target)->health,
+				"switched, not synced");
+			*refused = true;
 		} else if (hj->rc < 0) {
 			/* the other hosts switched at the same moment: stopping
 			 * now would leave them without their hooks; this one is

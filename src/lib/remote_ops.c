@@ -130,13 +130,15 @@ static int simple(json_t **ans, struct rip_remote *r, json_t *req,
 	return rc;
 }
 
-int rip_remote_switch(struct rip_remote *r, const char *root,
+int rip_remote_switch(bool *synced, struct rip_remote *r, const char *root,
 	const char *release, struct rip_err *err)
 {
-	json_t *ans = NULL;
+	json_t *ans = NULL, *s;
 	const char *cur;
 	int rc;
 
+	if (synced)
+		*synced = true;
 	if ((rc = args_ok(r, root, release, err)) < 0)
 		return rc;
 	rc = simple(&ans, r, json_pack("{s:s,s:s,s:s}", "op", "switch",
@@ -144,6 +146,10 @@ int rip_remote_switch(struct rip_remote *r, const char *root,
 	cur = json_string_value(json_object_get(ans, "current"));
 	if (rc == 0 && (!cur || strcmp(cur, release)))
 		rc = bad_answer(r, "switch", "does not name the release", err);
+	/* an agent from before "synced" made every switch durable or failed */
+	s = json_object_get(ans, "synced");
+	if (rc == 0 && synced && json_is_false(s))
+		*synced = false;
 	json_decref(ans);
 	return rc;
 }

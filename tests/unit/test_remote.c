@@ -318,7 +318,7 @@ static void test_handshake_inspect_switch_remove(void **state)
 		assert_ptr_equal(r, r2);
 	}
 
-	OK(rip_remote_switch(r, root, "r1", &err));
+	OK(rip_remote_switch(NULL, r, root, "r1", &err));
 	OK(rip_remote_inspect(&st, &ex, r, root, true, &err));
 	assert_string_equal(st.current, "r1");
 	assert_int_equal(st.extracted.n, 2);
@@ -342,7 +342,7 @@ static void test_handshake_inspect_switch_remove(void **state)
 	assert_err_contains(&err, "targets 'web-1', 'web-2' (host "
 		"deploy@web-1): root '");
 	assert_err_contains(&err, "is not allowed here");
-	assert_int_equal(rip_remote_switch(r, root, "nope", &err),
+	assert_int_equal(rip_remote_switch(NULL, r, root, "nope", &err),
 		RIP_ENOTFOUND);
 	assert_err_contains(&err, "release 'nope' is not extracted");
 	OK(rip_remote_inspect(&st, NULL, r, root, false, &err));
@@ -350,9 +350,9 @@ static void test_handshake_inspect_switch_remove(void **state)
 	rip_root_state_release(&st);
 
 	/* checked before anything is sent */
-	assert_int_equal(rip_remote_switch(r, "relative", "r1", &err),
+	assert_int_equal(rip_remote_switch(NULL, r, "relative", "r1", &err),
 		RIP_EUSAGE);
-	assert_int_equal(rip_remote_switch(r, root, "../x", &err), RIP_EUSAGE);
+	assert_int_equal(rip_remote_switch(NULL, r, root, "../x", &err), RIP_EUSAGE);
 
 	{
 		double t0 = mono_s();
@@ -515,7 +515,7 @@ static void test_hang_after_handshake(void **state)
 	assert_no_children();
 	assert_true(sleeper_gone(arg));
 	t0 = mono_s();
-	assert_int_equal(rip_remote_switch(r, "/srv/app", "r1", &err2),
+	assert_int_equal(rip_remote_switch(NULL, r, "/srv/app", "r1", &err2),
 		RIP_EUNREACH);
 	assert_true(mono_s() - t0 < 2);
 	assert_string_equal(err.msg, err2.msg);
@@ -802,6 +802,29 @@ static void test_agent_code_is_not_unreach(void **state)
 	assert_no_children();
 }
 
+/* A switch whose link moved but whose fsync failed on the host: made
+ * (0), and said not synced; an agent that says nothing of it synced */
+static void test_switch_not_synced(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 };
+	bool synced = true;
+
+	use_agent(f, fake_agent(state, "sync-agent",
+		"  *'\"release\":\"ns\"'*) echo \"$ok,\\\"current\\\":\\\"ns\\\",\\\"synced\\\":false}\";;\n"
+		"  *'\"op\":\"switch\"'*) echo \"$ok,\\\"current\\\":\\\"r1\\\"}\";;\n"));
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	OK(rip_remote_switch(&synced, r, "/srv/app", "ns", &err));
+	assert_false(synced);
+	OK(rip_remote_switch(&synced, r, "/srv/app", "r1", &err));
+	assert_true(synced);
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
 /* An answer out of protocol after a request leaves the truth unknown:
  * unreachable, the session closed, the next call failing at once */
 static void test_bad_answer_is_unreach(void **state)
@@ -833,7 +856,7 @@ static void test_bad_answer_is_unreach(void **state)
 			rc = rip_remote_remove(&removed, r, "/srv/app", rels[i],
 				&err);
 		else
-			rc = rip_remote_switch(r, "/srv/app", rels[i], &err);
+			rc = rip_remote_switch(NULL, r, "/srv/app", rels[i], &err);
 		if (rc != RIP_EUNREACH)
 			fail_msg("%s: %d: %s", rels[i], rc, err.msg);
 		assert_err_contains(&err, "target 'web-1' (host deploy@web-1): "
@@ -877,7 +900,7 @@ static void test_host_text_is_sanitized(void **state)
 	OK(rip_remote_activate(&hr, r, &t, "r1", NULL, &err));
 	assert_string_equal(hr.output.buf, "a?[0m\nb\tc??");
 	rip_hook_result_release(&hr);
-	assert_int_equal(rip_remote_switch(r, "/srv/app", "r2", &err),
+	assert_int_equal(rip_remote_switch(NULL, r, "/srv/app", "r2", &err),
 		RIP_EUNREACH);
 	assert_err_contains(&err, "'?[31mgarbage'");
 	rip_fleet_free(fl);
@@ -910,7 +933,7 @@ static void label_fn(void *data, size_t i)
 		return;
 	}
 	for (int k = 0; k < 2000; k++)
-		if (rip_remote_switch(lr->r, "relative", "r1", &err) !=
+		if (rip_remote_switch(NULL, lr->r, "relative", "r1", &err) !=
 		    RIP_EUSAGE || !strstr(err.msg, "(host deploy@web-1)"))
 			__atomic_fetch_add(&lr->bad, 1, __ATOMIC_RELAXED);
 }
@@ -1205,6 +1228,8 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_session_retried_once,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_switch_not_synced, setup,
+			teardown),
 		cmocka_unit_test(test_each_runs_every_index_once),
 		cmocka_unit_test_setup_teardown(test_sessions_from_threads, setup,
 			teardown),
