@@ -125,14 +125,16 @@ rm "$WORK/agent.ini"
 
 # interactive: an answer comes before the input ends (a coprocess)
 coproc AGENT { "$RIPCORD" agent 2>/dev/null; }
-pid=$AGENT_PID
-echo "$hello" >&"${AGENT[1]}"
+# bash unsets AGENT once the coprocess has exited, which may come before
+# the answer to bye is read: keep its descriptors
+pid=$AGENT_PID ain=${AGENT[1]} aout=${AGENT[0]}
+echo "$hello" >&"$ain"
 got=
-IFS= read -r -t 10 got <&"${AGENT[0]}"
+IFS= read -r -t 10 got <&"$aout"
 check "a coprocess gets its hello answered at once" sh -c "printf '%s' '$got' | grep -q '\"ok\":true'"
-req bye 1 >&"${AGENT[1]}"
+req bye 1 >&"$ain"
 line=
-IFS= read -r -t 10 line <&"${AGENT[0]}"
+IFS= read -r -t 10 line <&"$aout"
 wait "$pid"; code=$?
 check "bye ends it with exit 0" test "$code" = 0 -a "$line" = '{"id":1,"ok":true}'
 
