@@ -125,9 +125,10 @@ rm "$WORK/agent.ini"
 
 # interactive: an answer comes before the input ends (a coprocess)
 coproc AGENT { "$RIPCORD" agent 2>/dev/null; }
-# bash unsets AGENT once the coprocess has exited, which may come before
-# the answer to bye is read: keep its descriptors
-pid=$AGENT_PID ain=${AGENT[1]} aout=${AGENT[0]}
+# bash closes AGENT's descriptors once the coprocess has exited, which may
+# come before the answer to bye is read: read and write through copies
+pid=$AGENT_PID
+exec {ain}>&"${AGENT[1]}" {aout}<&"${AGENT[0]}"
 echo "$hello" >&"$ain"
 got=
 IFS= read -r -t 10 got <&"$aout"
@@ -136,6 +137,7 @@ req bye 1 >&"$ain"
 line=
 IFS= read -r -t 10 line <&"$aout"
 wait "$pid"; code=$?
+exec {ain}>&- {aout}<&-
 check "bye ends it with exit 0" test "$code" = 0 -a "$line" = '{"id":1,"ok":true}'
 
 # --- a fresh host root, filled as a remote deploy fills it ---
