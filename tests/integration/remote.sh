@@ -225,8 +225,7 @@ expect_exit 0 "rollback after gc still works: to v4" rc rollback
 check "every target runs v4" all_on v4
 expect_exit 0 "deploy v5 again" rc deploy v5
 
-# --- 7. rollout: not covered here (tests/integration/rollout.sh does it locally)
-ok "# SKIP rollout across remote hosts: needs health servers per host"
+# --- 7. rollouts across hosts: tests/fleet/rollout.sh, on real sshd hosts
 
 # --- 8. SIGKILL mid-deploy: host1's hook waits ---
 release v6
