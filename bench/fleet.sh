@@ -75,7 +75,7 @@ cleanup() {
     kill -KILL $pids 2>/dev/null
     sleep 0.1
   done
-  rm -rf --one-file-system "$W"
+  rm -rf --one-file-system "$W" "/dev/shm/ripcord-fleet-${W##*-}"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -332,18 +332,41 @@ res["sync_s"] = sum(sync_s)
 res["last_sync"] = max(syncs) - start if syncs else None
 json.dump(res, sys.stdout)
 PY
-st() { strace -f -ttt -T -e trace=execve,read,write,fsync,fdatasync -s 200 -o "$W/strace.txt" "$RIP" -q -c "$W/r$big.ini" "$@" >/dev/null; }
-st rollback
-python3 "$W/timeline.py" "$W/strace.txt" > "$W/tl_rollback.json"
-R "$big" deploy "$(cut -d' ' -f2 "$W/ids.$big")" >/dev/null
-id=$(bash "$W/next.sh" "$big" 2>>"$W/steps.log")
-st deploy "$id"
-python3 "$W/timeline.py" "$W/strace.txt" > "$W/tl_deploy.json"
+st() { local s=$1; shift; strace -f -ttt -T -e trace=execve,read,write,fsync,fdatasync -s 200 -o "$W/strace.txt" "$RIP" -q -c "$W/r$s.ini" "$@" >/dev/null; }
+for s in $SIZES; do
+  st "$s" rollback
+  python3 "$W/timeline.py" "$W/strace.txt" > "$W/tl_rollback$s.json"
+  R "$s" deploy "$(cut -d' ' -f2 "$W/ids.$s")" >/dev/null
+  id=$(bash "$W/next.sh" "$s" 2>>"$W/steps.log")
+  st "$s" deploy "$id"
+  python3 "$W/timeline.py" "$W/strace.txt" > "$W/tl_deploy$s.json"
+done
 art_size=$(stat -c %s "$W/s$big/artifacts/$id.tar.zst")
+
+# 6. one host's work alone, on this machine, no ssh: what N hosts of the lab
+#    cost the shared cores at least. ripcord: a deploy of a new release to a
+#    local target on tmpfs (verify, extract, switch: the agent's code);
+#    Capistrano: its git strategy's `git archive BRANCH | tar -x` from a
+#    mirror into a new folder, and its rollback's `tar -czf` of a release
+hw=/dev/shm/ripcord-fleet-${W##*-}
+mkdir -p "$hw"
+git clone -q --mirror "$repo" "$hw/mirror"
+printf '[project]\nname = one\nstore = %s/store\nkeep = 50\n\n[target "t"]\nroot = %s/root\n' "$hw" "$hw" > "$hw/r.ini"
+cat > "$hw/cut.sh" <<SH
+n=\$(( \$(cat "$hw/n" 2>/dev/null || echo 0) + 1 )); echo "\$n" > "$hw/n"
+cd "$repo" && "$RIP" -q -c "$hw/r.ini" cut --id "one\$n" >/dev/null && echo "one\$n"
+SH
+python3 "$W/rounds.py" "$W/onehost.json" 5 1 "$W/steps.log" \
+  onerip "bash $hw/cut.sh" "$RIP -q -c $hw/r.ini deploy {id}" \
+  onever "cat $hw/n" "$RIP -q -c $hw/r.ini verify one{id}" \
+  onecap "rm -rf $hw/cap && mkdir $hw/cap" "sh -c 'git -C $hw/mirror archive main | tar -x -f - -C $hw/cap'" \
+  onetgz "rm -f $hw/rb.tgz" "tar -czf $hw/rb.tgz -C $hw cap"
+rm -rf "$hw"
 cap_ver=$(cap --version 2>/dev/null | head -1)
+libs=$(ldd "$RIP" | wc -l)
 
 for s in $SIZES; do export "rss_rb_$s" "rss_back_$s" "rss_dep_$s" "par_$s"; done
-export SIZES RUNS REPS SRC files size art_size buildtype load_start psi_start W big cap_ver
+export SIZES RUNS REPS SRC files size art_size buildtype load_start psi_start W big cap_ver libs
 load_end=$(load) psi_end=$(psi) whole=$SECONDS python3 - <<'PY' | tee "$W/table.md"
 import datetime, json, os, platform
 e = os.environ
@@ -421,6 +444,7 @@ p(f"""### the issue's goals
 """)
 def tl(name, what):
     d = json.load(open(e["W"] + "/tl_%s.json" % name))
+    tls[name] = d
     rows = [f"| start to the first ssh started (config, state.db, plan) | {d['spawn'] * 1000:.0f} ms | | |"]
     for op, o in d["ops"].items():
         if "lat_med" in o:
@@ -437,13 +461,53 @@ def tl(name, what):
 | phase / request kind | first sent | last answered | per host: median / max |
 |---|---|---|---|
 """ + "\n".join(rows) + "\n"
-p(f"""### where ripcord's time goes, {big} hosts
+tls = {}
+p(f"""### where ripcord's time goes
 
 From an `strace -f -ttt` timeline of the agent protocol (times from ripcord's start; `hello` is answered once the ssh session is open through the master, \
 the host's login shell has run `ripcord agent` and the agent is loaded; strace slows every system call, so the shares count more than the sums).
+""")
+for s in sizes:
+    p(tl("rollback%d" % s, f"One warm rollback, {s} hosts"))
+    p(tl("deploy%d" % s, f"One deploy of a new release, masters warm, {s} hosts"))
+o = json.load(open(e["W"] + "/onehost.json"))
+om = lambda k: o[k]["median"] * 1000
+oc = lambda k: o[k]["cpu"] * 1000
+cores = os.cpu_count()
+p(f"""One host's work alone, on this machine without ssh (medians of 5, wall / CPU): ripcord's deploy of a new release to a local target on tmpfs \
+(verify, extract, switch: the agent's code) {om('onerip'):.0f} / {oc('onerip'):.0f} ms; `ripcord verify` of the artifact alone (digest, every entry: the pass rip_verify_file makes on each host before extracting; process start included) {om('onever'):.0f} / {oc('onever'):.0f} ms; Capistrano's `git archive | tar -x` into a new release {om('onecap'):.0f} / {oc('onecap'):.0f} ms, \
+and its rollback's `tar -czf` of the rolled-back release {om('onetgz'):.0f} / {oc('onetgz'):.0f} ms. \
+On the lab, {big} hosts' extractions alone take {big} × {oc('onerip'):.0f} ms / {cores} cores = {big * oc('onerip') / cores:.0f} ms of the shared cores \
+before any transfer (ssh encrypts and decrypts every artifact on these same cores) or agent start.
+""")
+# findings, from this run's numbers
+lt, la = med("looptrue" + B), med("loopagent" + B)
+trb = tls["rollback" + B]
+tdp = tls["deploy" + B]
+floor = big * oc('onerip') / 1000 / cores
+others = "".join(" (%.1f× with %d hosts)" % (med("capdeploy%d" % s) / (s * oc("onerip") / 1000 / cores), s) for s in sizes if s != big)
+ext = tdp["ops"].get("extract", {})
+put = tdp["ops"].get("put", {})
+p(f"""### findings ({big} hosts)
 
-{tl("rollback", "One warm rollback")}
-{tl("deploy", "One deploy of a new release, masters warm")}""")
+- Rollback: ripcord takes {(rb - lp) * 1000:.0f} ms more than the plain loop. The same loop running `ripcord --version` instead of `true` on every host costs \
+{(la - lt) * 1000:.0f} ms more: the agent's process start (the loader mapping and relocating the {e['libs']} shared objects ripcord links, ~5 ms of CPU each time, \
+times {big} hosts on {cores} shared cores) is {'most' if la - lt >= 0.5 * (rb - lp) else 'part'} of the gap; the rest is ripcord's own start before the first ssh ({trb['spawn'] * 1000:.0f} ms under strace: \
+config, state.db, the plan), two more round trips per host (`hello`, then `inspect`, then `switch`, where the loop sends one command), and the end \
+({trb['tail'] * 1000:.0f} ms under strace from the last answer to the exit: `bye`, waiting for every ssh client to exit, then the journal). \
+What would close it (not done here: src/ is not this bench's to change): an agent that loads only what it serves (jansson, libcrypto; \
+libarchive on the first `extract`, libgit2/sqlite/libcurl/libpq never), or a smaller binary for it; starting the ssh sessions before reading state.db and planning; \
+sending `inspect` with `hello` in one write; writing the journal while the sessions close rather than after the last ssh client exits.
+- Deploy: the per-host `hello` median is {tdp['ops'].get('hello', {}).get('lat_med', 0) * 1000:.0f} ms, `put` {put.get('lat_med', 0) * 1000:.0f} ms, `extract` {ext.get('lat_med', 0) * 1000:.0f} ms \
+({big} extractions at once on {cores} cores). On the lab the hosts' work runs on the client's cores: a deploy to {big} hosts spends at least \
+{floor * 1000:.0f} ms of them extracting, so a ripcord doing nothing else would be at most {med("capdeploy" + B) / floor:.1f}× faster than Capistrano here{others}. \
+{"The 10× is out of reach on a one-machine lab whichever tool improves: it can only be checked on hosts with cores of their own. " if med("capdeploy" + B) / floor < 10 else ""}\
+Capistrano's own per-host work costs {oc('onecap'):.0f} ms of CPU against ripcord's {oc('onerip'):.0f} ms (above); what separates them is Capistrano's fixed cost \
+(Ruby and rake start, a new SSH connection to every host, then task after task of remote commands, each waiting for the slowest host). \
+On ripcord's side, the agent reads every artifact more than once: `put` hashes it as it arrives, then `extract` verifies the cached file (its digest again, and every entry: \
+rip_verify_file, {oc('onever'):.0f} ms of CPU above) before rip_extract_payload decompresses it again and checks every entry as it writes it. \
+Extracting a file the agent itself received and hashed without the separate verify pass (the MANIFEST's release id checked during the extraction) would save about that much on every host.
+""")
 p(f"""Whole script: {e["whole"]} s. Load average (1, 5, 15 min) {e["load_start"]} at the start, {e["load_end"]} at the end; \
 CPU pressure (PSI some avg60) {e["psi_start"]} at the start, {e["psi_end"]} at the end: other work on the machine shows in every step (the rounds spread it over all of them).
 """)
