@@ -504,7 +504,7 @@ p(f"""### findings ({big} hosts)
 
 - Rollback: ripcord takes {(rb - lp) * 1000:.0f} ms more than the plain loop. The same loop running `ripcord --version` instead of `true` on every host costs \
 {(la - lt) * 1000:.0f} ms more: the agent's process start (the loader mapping and relocating the {e['libs']} shared objects ripcord links, ~5 ms of CPU each time, \
-times {big} hosts on {cores} shared cores) is {'most' if la - lt >= 0.5 * (rb - lp) else 'part'} of the gap; the rest is ripcord's own start before the first ssh ({trb['spawn'] * 1000:.0f} ms under strace: \
+times {big} hosts on {cores} shared cores) is {'as much as the whole gap' if la - lt >= rb - lp else 'most of the gap' if la - lt >= 0.5 * (rb - lp) else 'part of the gap'}; the rest is ripcord's own start before the first ssh ({trb['spawn'] * 1000:.0f} ms under strace: \
 config, state.db, the plan), two more round trips per host (`hello`, then `inspect`, then `switch`, where the loop sends one command), and the end \
 ({trb['tail'] * 1000:.0f} ms under strace from the last answer to the exit: `bye`, waiting for every ssh client to exit, then the journal). \
 What would close it (not done here: src/ is not this bench's to change): an agent that loads only what it serves (jansson, libcrypto; \
