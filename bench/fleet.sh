@@ -54,7 +54,7 @@ chmod 0755 "$W"   # the hosts' deploy user reads the git repository here
 RUN_MARK=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 export RIPCORD_BENCH_RUN=$RUN_MARK
 cleanup() {
-  local rc=$? s p round pids
+  local rc=$? s p pids
   trap - EXIT INT TERM HUP
   set +e
   # the masters first, each through its socket (ripcord's stores, the
@@ -65,7 +65,7 @@ cleanup() {
   for s in $SIZES; do
     [ -d "$W/l$s" ] && FLEETLAB_QUIET=1 timeout 120 "$FLEETLAB" down "$W/l$s" >&2
   done
-  for round in 1 2 3; do
+  for _ in 1 2 3; do
     pids=''
     for p in $(grep -lasF "RIPCORD_BENCH_RUN=$RUN_MARK" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3); do
       [ "$p" != "$$" ] && [ "$p" != "$BASHPID" ] && [ -d "/proc/$p" ] && pids+=" $p"
@@ -173,7 +173,6 @@ fail=0
 for k in \$(seq 1 "\$n"); do wait -n || fail=1; done
 exit \$fail
 SH
-first=()
 for s in $SIZES; do
   mkdir -p "$W/cm$s" && chmod 0700 "$W/cm$s"
   (cd "$repo" && R "$s" cut --id v1 >/dev/null)
