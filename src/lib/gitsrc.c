@@ -8,6 +8,15 @@
  * written in, so the writer streams it without sorting and the tree id of
  * the selection is rebuilt from it bottom-up with git's own hashing.
  * libgit2 errors (negative code + git_error_last) become struct rip_err.
+ *
+ * libgit2 is loaded on first use (lazy.h): by rip_repo_open, rip_tree_hash
+ * and rip_blob_hash, the only ways in; everything else is handed a repo or
+ * a blob, so the library is there already. A process that never reads a
+ * repository (agent, deploy, rollback, status) maps neither libgit2 nor
+ * the libraries it pulls in (TLS, ssh, http-parser, pcre, zlib, ...).
+ * Every git_* call goes through the table `lg` below; the binary does not
+ * link libgit2, so a direct call would not link. libgit2 1.1's headers
+ * have no inline functions or macros that expand to calls.
  */
 #include <fnmatch.h>
 #include <stdio.h>
@@ -17,7 +26,64 @@
 #include <git2.h>
 
 #include "ripcord/gitsrc.h"
+#include "lazy.h"
 #include "banned.h"
+
+/* 1.1 onwards: "1.5" for libgit2.so.1.5, whose ABI a minor release breaks */
+#define GIT_SONAME "libgit2.so." LIBGIT2_SOVERSION
+
+#define GIT_FUNCS(X) \
+	X(git_blob_free) \
+	X(git_blob_lookup) \
+	X(git_blob_rawcontent) \
+	X(git_blob_rawsize) \
+	X(git_buf_dispose) \
+	X(git_commit_free) \
+	X(git_commit_id) \
+	X(git_commit_time) \
+	X(git_commit_tree) \
+	X(git_commit_tree_id) \
+	X(git_describe_commit) \
+	X(git_describe_format) \
+	X(git_describe_format_options_init) \
+	X(git_describe_options_init) \
+	X(git_describe_result_free) \
+	X(git_error_last) \
+	X(git_graph_descendant_of) \
+	X(git_libgit2_init) \
+	X(git_libgit2_opts) \
+	X(git_libgit2_shutdown) \
+	X(git_object_free) \
+	X(git_object_id) \
+	X(git_object_peel) \
+	X(git_odb_hash) \
+	X(git_oid_equal) \
+	X(git_oid_fromstr) \
+	X(git_oid_tostr) \
+	X(git_reference_free) \
+	X(git_reference_lookup) \
+	X(git_reference_peel) \
+	X(git_repository_free) \
+	X(git_repository_head_unborn) \
+	X(git_repository_open_ext) \
+	X(git_repository_workdir) \
+	X(git_revparse_single) \
+	X(git_signature_default) \
+	X(git_signature_free) \
+	X(git_signature_now) \
+	X(git_tag_create) \
+	X(git_tree_entry_filemode) \
+	X(git_tree_entry_id) \
+	X(git_tree_entry_name) \
+	X(git_tree_free) \
+	X(git_tree_walk)
+
+static struct {
+	GIT_FUNCS(RIP_LAZY_SLOT)
+} lg;
+static const char *const lg_names[] = { GIT_FUNCS(RIP_LAZY_NAME) };
+static struct rip_lazy libgit2 = RIP_LAZY_INIT(GIT_SONAME, "libgit2",
+	lg_names, &lg);
 
 struct rip_repo {
 	git_repository *repo;
@@ -25,7 +91,7 @@ struct rip_repo {
 
 static int git_fail(struct rip_err *err, int code, const char *what)
 {
-	const git_error *e = git_error_last();
+	const git_error *e = lg.git_error_last();
 
 	return rip_err_set(err, code, "%s: %s", what,
 		e && e->message ? e->message : "unknown libgit2 error");
@@ -37,22 +103,24 @@ int rip_repo_open(struct rip_repo **out, const char *dir, struct rip_err *err)
 	int rc;
 
 	*out = NULL;
-	git_libgit2_init();
+	if ((rc = rip_lazy_load(&libgit2, err)) < 0)
+		return rc;
+	lg.git_libgit2_init();
 	/* cut reads each object once: a small pack window keeps memory
 	 * bounded by the largest file rather than by the pack */
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)8 << 20);
+	lg.git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 << 20);
+	lg.git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)8 << 20);
 	/* git archive does not re-hash objects either: zlib's adler32 catches
 	 * damage in loose and packed objects, and a drill re-hashes the
 	 * extracted payload as git blobs against MANIFEST's tree. libgit2's
 	 * collision-detecting SHA-1 would cost a quarter of cut's time. */
-	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
-	rc = git_repository_open_ext(&repo, dir, 0, NULL);
+	lg.git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	rc = lg.git_repository_open_ext(&repo, dir, 0, NULL);
 	/* libgit2 1.5 reports another user's repository as "config value
 	 * 'safe.directory' was not found" with GIT_ENOTFOUND */
-	if (rc == GIT_ENOTFOUND && git_error_last() &&
-	    git_error_last()->message &&
-	    strstr(git_error_last()->message, "safe.directory"))
+	if (rc == GIT_ENOTFOUND && lg.git_error_last() &&
+	    lg.git_error_last()->message &&
+	    strstr(lg.git_error_last()->message, "safe.directory"))
 		rc = GIT_EOWNER;
 	if (rc == GIT_EOWNER) {
 		char *abs = realpath(dir, NULL);
@@ -71,7 +139,7 @@ int rip_repo_open(struct rip_repo **out, const char *dir, struct rip_err *err)
 	}
 	if (rc < 0) {
 		/* the message is copied out; now give back our reference */
-		git_libgit2_shutdown();
+		lg.git_libgit2_shutdown();
 		return rc;
 	}
 	*out = rip_xcalloc(1, sizeof(**out));
@@ -83,14 +151,14 @@ void rip_repo_free(struct rip_repo *repo)
 {
 	if (!repo)
 		return;
-	git_repository_free(repo->repo);
+	lg.git_repository_free(repo->repo);
 	free(repo);
-	git_libgit2_shutdown();
+	lg.git_libgit2_shutdown();
 }
 
 const char *rip_repo_workdir(const struct rip_repo *repo)
 {
-	return git_repository_workdir(repo->repo);
+	return lg.git_repository_workdir(repo->repo);
 }
 
 static int lookup_commit(git_commit **out, struct rip_repo *repo,
@@ -100,9 +168,9 @@ static int lookup_commit(git_commit **out, struct rip_repo *repo,
 	int rc;
 
 	*out = NULL;
-	rc = git_revparse_single(&obj, repo->repo, rev);
+	rc = lg.git_revparse_single(&obj, repo->repo, rev);
 	if (rc == GIT_ENOTFOUND && !strcmp(rev, "HEAD") &&
-	    git_repository_head_unborn(repo->repo) == 1)
+	    lg.git_repository_head_unborn(repo->repo) == 1)
 		return rip_err_set(err, RIP_ENOTFOUND, "the repository has no "
 			"commits yet (commit something, then cut)");
 	if (rc == GIT_ENOTFOUND || rc == GIT_EAMBIGUOUS || rc == GIT_EINVALIDSPEC)
@@ -110,8 +178,8 @@ static int lookup_commit(git_commit **out, struct rip_repo *repo,
 			"in the repository (expected a commit, branch or tag)", rev);
 	if (rc < 0)
 		return git_fail(err, RIP_EGIT, "cannot resolve revision");
-	rc = git_object_peel((git_object **)out, obj, GIT_OBJECT_COMMIT);
-	git_object_free(obj);
+	rc = lg.git_object_peel((git_object **)out, obj, GIT_OBJECT_COMMIT);
+	lg.git_object_free(obj);
 	if (rc < 0)
 		return rip_err_set(err, RIP_ENOTFOUND, "revision '%s' is not a "
 			"commit", rev);
@@ -126,10 +194,11 @@ int rip_repo_commit(struct rip_commit_info *out, struct rip_repo *repo,
 
 	if ((rc = lookup_commit(&c, repo, rev, err)) < 0)
 		return rc;
-	git_oid_tostr(out->id, sizeof(out->id), git_commit_id(c));
-	git_oid_tostr(out->tree, sizeof(out->tree), git_commit_tree_id(c));
-	out->time = (int64_t)git_commit_time(c);
-	git_commit_free(c);
+	lg.git_oid_tostr(out->id, sizeof(out->id), lg.git_commit_id(c));
+	lg.git_oid_tostr(out->tree, sizeof(out->tree),
+		lg.git_commit_tree_id(c));
+	out->time = (int64_t)lg.git_commit_time(c);
+	lg.git_commit_free(c);
 	return 0;
 }
 
@@ -145,21 +214,21 @@ int rip_repo_describe(struct rip_buf *out, struct rip_repo *repo,
 
 	if ((rc = lookup_commit(&c, repo, commit, err)) < 0)
 		return rc;
-	git_describe_options_init(&opts, GIT_DESCRIBE_OPTIONS_VERSION);
-	git_describe_format_options_init(&fmt,
+	lg.git_describe_options_init(&opts, GIT_DESCRIBE_OPTIONS_VERSION);
+	lg.git_describe_format_options_init(&fmt,
 		GIT_DESCRIBE_FORMAT_OPTIONS_VERSION);
 	opts.describe_strategy = GIT_DESCRIBE_TAGS;
 	opts.show_commit_oid_as_fallback = 1;
-	if (git_describe_commit(&res, (git_object *)c, &opts) < 0 ||
-	    git_describe_format(&b, res, &fmt) < 0) {
+	if (lg.git_describe_commit(&res, (git_object *)c, &opts) < 0 ||
+	    lg.git_describe_format(&b, res, &fmt) < 0) {
 		rc = git_fail(err, RIP_EGIT, "cannot describe the commit");
 		goto done;
 	}
 	rip_buf_add(out, b.ptr, b.size);
 done:
-	git_buf_dispose(&b);
-	git_describe_result_free(res);
-	git_commit_free(c);
+	lg.git_buf_dispose(&b);
+	lg.git_describe_result_free(res);
+	lg.git_commit_free(c);
 	return rc;
 }
 
@@ -249,7 +318,7 @@ static int walk_cb(const char *root, const git_tree_entry *e, void *data)
 	char *path;
 	enum rip_entry_kind kind;
 
-	switch (git_tree_entry_filemode(e)) {
+	switch (lg.git_tree_entry_filemode(e)) {
 	case GIT_FILEMODE_TREE:
 		return 0;
 	case GIT_FILEMODE_BLOB_EXECUTABLE:
@@ -265,7 +334,7 @@ static int walk_cb(const char *root, const git_tree_entry *e, void *data)
 		kind = RIP_ENTRY_FILE;
 		break;
 	}
-	path = rip_xasprintf("%s%s", root, git_tree_entry_name(e));
+	path = rip_xasprintf("%s%s", root, lg.git_tree_entry_name(e));
 	if (!rip_select_match(path, w->include, w->exclude)) {
 		free(path);
 		return 0;
@@ -274,7 +343,7 @@ static int walk_cb(const char *root, const git_tree_entry *e, void *data)
 	ent = &sel->v[sel->n++];
 	ent->path = path;
 	ent->kind = kind;
-	memcpy(ent->oid, git_tree_entry_id(e)->id, 20);
+	memcpy(ent->oid, lg.git_tree_entry_id(e)->id, 20);
 	return 0;
 }
 
@@ -290,15 +359,15 @@ int rip_repo_select(struct rip_selection *out, struct rip_repo *repo,
 	memset(out, 0, sizeof(*out));
 	if ((rc = lookup_commit(&c, repo, commit, err)) < 0)
 		return rc;
-	if (git_commit_tree(&tree, c) < 0 ||
-	    git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, &w) < 0) {
+	if (lg.git_commit_tree(&tree, c) < 0 ||
+	    lg.git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, &w) < 0) {
 		rc = git_fail(err, RIP_EGIT, "cannot read the commit's tree");
 		goto done;
 	}
 	rc = rip_tree_hash(out->tree, out->v, out->n, err);
 done:
-	git_tree_free(tree);
-	git_commit_free(c);
+	lg.git_tree_free(tree);
+	lg.git_commit_free(c);
 	if (rc < 0)
 		rip_selection_release(out);
 	return rc;
@@ -320,17 +389,19 @@ int rip_repo_blob(struct rip_blob *out, struct rip_repo *repo,
 
 	memset(out, 0, sizeof(*out));
 	memcpy(id.id, oid, 20);
-	if (git_blob_lookup(&blob, repo->repo, &id) < 0)
+	if (lg.git_blob_lookup(&blob, repo->repo, &id) < 0)
 		return git_fail(err, RIP_EGIT, "cannot read a blob");
 	out->handle = blob;
-	out->data = git_blob_rawcontent(blob);
-	out->len = (size_t)git_blob_rawsize(blob);
+	out->data = lg.git_blob_rawcontent(blob);
+	out->len = (size_t)lg.git_blob_rawsize(blob);
 	return 0;
 }
 
 void rip_blob_release(struct rip_blob *b)
 {
-	git_blob_free(b->handle);
+	/* a zeroed one (never read) may come before libgit2 was loaded */
+	if (b->handle)
+		lg.git_blob_free(b->handle);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -341,13 +412,14 @@ int rip_repo_is_ancestor(bool *out, struct rip_repo *repo,
 	int rc;
 
 	*out = false;
-	if (git_oid_fromstr(&a, ancestor) < 0 || git_oid_fromstr(&c, commit) < 0)
+	if (lg.git_oid_fromstr(&a, ancestor) < 0 ||
+	    lg.git_oid_fromstr(&c, commit) < 0)
 		return rip_err_set(err, RIP_EUSAGE, "bad commit id");
-	if (git_oid_equal(&a, &c)) {
+	if (lg.git_oid_equal(&a, &c)) {
 		*out = true;
 		return 0;
 	}
-	rc = git_graph_descendant_of(repo->repo, &c, &a);
+	rc = lg.git_graph_descendant_of(repo->repo, &c, &a);
 	if (rc < 0) {
 		/* a commit this clone does not have is simply not an ancestor */
 		return 0;
@@ -370,9 +442,10 @@ int rip_repo_tag(struct rip_repo *repo, const char *name, const char *commit,
 		return rc;
 	/* a reference lookup, not revparse: "x-1-gabc" is describe syntax */
 	rip_buf_addf(&refname, "refs/tags/%s", name);
-	if (git_reference_lookup(&ref, repo->repo, refname.buf) == 0) {
-		if (git_reference_peel(&peeled, ref, GIT_OBJECT_COMMIT) == 0 &&
-		    git_oid_equal(git_object_id(peeled), git_object_id(target)))
+	if (lg.git_reference_lookup(&ref, repo->repo, refname.buf) == 0) {
+		if (lg.git_reference_peel(&peeled, ref, GIT_OBJECT_COMMIT) == 0 &&
+		    lg.git_oid_equal(lg.git_object_id(peeled),
+			lg.git_object_id(target)))
 			rc = 0;
 		else
 			rc = rip_err_set(err, RIP_EEXISTS, "tag '%s' already exists "
@@ -380,19 +453,19 @@ int rip_repo_tag(struct rip_repo *repo, const char *name, const char *commit,
 				name);
 		goto done;
 	}
-	if (git_signature_default(&sig, repo->repo) < 0 &&
-	    git_signature_now(&sig, "ripcord", "ripcord@localhost") < 0) {
+	if (lg.git_signature_default(&sig, repo->repo) < 0 &&
+	    lg.git_signature_now(&sig, "ripcord", "ripcord@localhost") < 0) {
 		rc = git_fail(err, RIP_EGIT, "cannot make a tagger signature");
 		goto done;
 	}
-	if (git_tag_create(&id, repo->repo, name, target, sig, message, 0) < 0)
+	if (lg.git_tag_create(&id, repo->repo, name, target, sig, message, 0) < 0)
 		rc = git_fail(err, RIP_EGIT, "cannot create the tag");
 done:
 	rip_buf_release(&refname);
-	git_signature_free(sig);
-	git_object_free(peeled);
-	git_reference_free(ref);
-	git_object_free(target);
+	lg.git_signature_free(sig);
+	lg.git_object_free(peeled);
+	lg.git_reference_free(ref);
+	lg.git_object_free(target);
 	return rc;
 }
 
@@ -400,8 +473,11 @@ int rip_blob_hash(unsigned char out[20], const void *data, size_t len,
 	struct rip_err *err)
 {
 	git_oid id;
+	int rc;
 
-	if (git_odb_hash(&id, data, len, GIT_OBJECT_BLOB) < 0)
+	if ((rc = rip_lazy_load(&libgit2, err)) < 0)
+		return rc;
+	if (lg.git_odb_hash(&id, data, len, GIT_OBJECT_BLOB) < 0)
 		return git_fail(err, RIP_EGIT, "cannot hash a blob");
 	memcpy(out, id.id, 20);
 	return 0;
@@ -452,7 +528,7 @@ static int hash_level(unsigned char oid[20], const struct rip_entry *v,
 		rip_buf_add(&t, sub, 20);
 		i = j;
 	}
-	if (!rc && git_odb_hash(&id, t.buf, t.len, GIT_OBJECT_TREE) < 0)
+	if (!rc && lg.git_odb_hash(&id, t.buf, t.len, GIT_OBJECT_TREE) < 0)
 		rc = git_fail(err, RIP_EGIT, "cannot hash a tree");
 	if (!rc)
 		memcpy(oid, id.id, 20);
@@ -467,12 +543,14 @@ int rip_tree_hash(char out[RIP_OID_HEX], const struct rip_entry *v, size_t n,
 	git_oid id;
 	int rc;
 
-	git_libgit2_init();
+	if ((rc = rip_lazy_load(&libgit2, err)) < 0)
+		return rc;
+	lg.git_libgit2_init();
 	rc = hash_level(oid, v, n, 0, err);
 	if (!rc) {
 		memcpy(id.id, oid, 20);
-		git_oid_tostr(out, RIP_OID_HEX, &id);
+		lg.git_oid_tostr(out, RIP_OID_HEX, &id);
 	}
-	git_libgit2_shutdown();
+	lg.git_libgit2_shutdown();
 	return rc;
 }

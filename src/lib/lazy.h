@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lazy.h: a shared library loaded on first use (dlopen), for the wrappers
- * of dependencies that most commands never need: libpq (pg.c) and libcurl
- * (http.c). A `ripcord rollback` of local targets without health URLs
- * maps neither, nor the thirty-odd libraries they pull in (Kerberos,
- * LDAP, GnuTLS, nghttp2, ...), whose loading and constructors were most
- * of a process start.
+ * of dependencies that most commands never need: libpq (pg.c), libcurl
+ * (http.c) and libgit2 (gitsrc.c). A `ripcord rollback` of local targets
+ * without health URLs maps none of them, nor the thirty-odd libraries
+ * they pull in (Kerberos, LDAP, GnuTLS, nghttp2, mbedTLS, ssh2, ...),
+ * whose loading and constructors were most of a process start; nor does
+ * the agent that every remote host starts per command.
  *
  * A wrapper lists the functions it calls once, as an X-macro, and gets a
  * struct of pointers typed from the library's own header:
