@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * artifact.c: libarchive, wrapped; the only file that calls it.
+ * artifact.c: libarchive, wrapped; the only file that calls it (but for
+ * extract.c's second pass), through the table rip_ar loaded on first use
+ * (archive_lazy.c): rip_artifact_writer_open and rip_artifact_read_fd,
+ * the only ways in, load it.
  *
  * Writing is tuned for cut's speed and reproducibility: pax (restricted:
  * extended headers only where ustar cannot say it), zstd at a fixed level
@@ -102,24 +105,27 @@ static int ar_fail(struct rip_artifact_writer *w, struct rip_err *err,
 		return rip_err_errno(err, RIP_EIO, "%s '%s'", what, path);
 	}
 	return rip_err_set(err, RIP_EIO, "%s '%s': %s", what, path,
-		archive_error_string(w->a) ? archive_error_string(w->a) :
+		rip_ar.archive_error_string(w->a) ? rip_ar.archive_error_string(w->a) :
 					     "libarchive error");
 }
 
 int rip_artifact_writer_open(struct rip_artifact_writer **out, int fd,
 	int64_t mtime, struct rip_err *err)
 {
-	struct rip_artifact_writer *w = rip_xcalloc(1, sizeof(*w));
+	struct rip_artifact_writer *w;
 	char threads[16], level[16];
 	cpu_set_t set;
-	int cpus = 1;
+	int cpus = 1, rc;
 
 	*out = NULL;
+	if ((rc = rip_archive_load(err)) < 0)
+		return rc;
+	w = rip_xcalloc(1, sizeof(*w));
 	w->fd = fd;
 	w->mtime = mtime;
 	rip_sha256_init(&w->sha);
-	w->a = archive_write_new();
-	w->e = archive_entry_new();
+	w->a = rip_ar.archive_write_new();
+	w->e = rip_ar.archive_entry_new();
 	if (!w->a || !w->e)
 		abort();
 	snprintf(level, sizeof(level), "%d", RIP_ZSTD_LEVEL);
@@ -128,17 +134,17 @@ int rip_artifact_writer_open(struct rip_artifact_writer **out, int fd,
 		cpus = CPU_COUNT(&set);
 	snprintf(threads, sizeof(threads), "%d", cpus < 1 ? 1 :
 		cpus > 8 ? 8 : cpus);
-	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
-	    archive_write_add_filter_zstd(w->a) != ARCHIVE_OK ||
-	    archive_write_set_filter_option(w->a, "zstd", "compression-level",
+	if (rip_ar.archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    rip_ar.archive_write_add_filter_zstd(w->a) != ARCHIVE_OK ||
+	    rip_ar.archive_write_set_filter_option(w->a, "zstd", "compression-level",
 		    level) != ARCHIVE_OK ||
-	    archive_write_set_filter_option(w->a, "zstd", "threads",
+	    rip_ar.archive_write_set_filter_option(w->a, "zstd", "threads",
 		    threads) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
-	    archive_write_open2(w->a, w, NULL, write_cb, NULL, NULL) !=
+	    rip_ar.archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
+	    rip_ar.archive_write_open2(w->a, w, NULL, write_cb, NULL, NULL) !=
 		    ARCHIVE_OK) {
 		rip_err_set(err, RIP_EIO, "cannot start the artifact: %s",
-			archive_error_string(w->a));
+			rip_ar.archive_error_string(w->a));
 		rip_artifact_writer_free(w);
 		return RIP_EIO;
 	}
@@ -149,19 +155,19 @@ int rip_artifact_writer_open(struct rip_artifact_writer **out, int fd,
 static void entry_reset(struct rip_artifact_writer *w, const char *path,
 	mode_t type, mode_t perm)
 {
-	archive_entry_clear(w->e);
-	archive_entry_set_pathname(w->e, path);
-	archive_entry_set_filetype(w->e, type);
-	archive_entry_set_perm(w->e, perm);
-	archive_entry_set_mtime(w->e, (time_t)w->mtime, 0);
-	archive_entry_set_uid(w->e, 0);
-	archive_entry_set_gid(w->e, 0);
+	rip_ar.archive_entry_clear(w->e);
+	rip_ar.archive_entry_set_pathname(w->e, path);
+	rip_ar.archive_entry_set_filetype(w->e, type);
+	rip_ar.archive_entry_set_perm(w->e, perm);
+	rip_ar.archive_entry_set_mtime(w->e, (time_t)w->mtime, 0);
+	rip_ar.archive_entry_set_uid(w->e, 0);
+	rip_ar.archive_entry_set_gid(w->e, 0);
 }
 
 static int write_header(struct rip_artifact_writer *w)
 {
 	locale_t old = rip_utf8_enter();
-	int st = archive_write_header(w->a, w->e);
+	int st = rip_ar.archive_write_header(w->a, w->e);
 
 	rip_utf8_leave(old);
 	return st;
@@ -180,10 +186,10 @@ int rip_artifact_add_file(struct rip_artifact_writer *w, const char *path,
 	bool exec, const void *data, size_t len, struct rip_err *err)
 {
 	entry_reset(w, path, AE_IFREG, exec ? 0755 : 0644);
-	archive_entry_set_size(w->e, (la_int64_t)len);
+	rip_ar.archive_entry_set_size(w->e, (la_int64_t)len);
 	if (write_header(w) != ARCHIVE_OK)
 		return ar_fail(w, err, "cannot add file", path);
-	if (len && archive_write_data(w->a, data, len) != (la_ssize_t)len)
+	if (len && rip_ar.archive_write_data(w->a, data, len) != (la_ssize_t)len)
 		return ar_fail(w, err, "cannot write file", path);
 	return 0;
 }
@@ -192,7 +198,7 @@ int rip_artifact_add_link(struct rip_artifact_writer *w, const char *path,
 	const char *target, struct rip_err *err)
 {
 	entry_reset(w, path, AE_IFLNK, 0777);
-	archive_entry_set_symlink(w->e, target);
+	rip_ar.archive_entry_set_symlink(w->e, target);
 	if (write_header(w) != ARCHIVE_OK)
 		return ar_fail(w, err, "cannot add link", path);
 	return 0;
@@ -203,7 +209,7 @@ int rip_artifact_writer_close(struct rip_artifact_writer *w,
 	struct rip_err *err)
 {
 	w->closed = true;
-	if (archive_write_close(w->a) != ARCHIVE_OK)
+	if (rip_ar.archive_write_close(w->a) != ARCHIVE_OK)
 		return ar_fail(w, err, "cannot finish", "artifact");
 	rip_sha256_final(digest, &w->sha);
 	*size = w->size;
@@ -218,9 +224,9 @@ void rip_artifact_writer_free(struct rip_artifact_writer *w)
 	 * 3.6); closing writes the tail into a temporary file that the caller
 	 * removes anyway */
 	if (w->a && !w->closed)
-		archive_write_close(w->a);
-	archive_write_free(w->a);
-	archive_entry_free(w->e);
+		rip_ar.archive_write_close(w->a);
+	rip_ar.archive_write_free(w->a);
+	rip_ar.archive_entry_free(w->e);
 	if (w->sha.ctx)
 		rip_sha256_release(&w->sha);
 	free(w);
@@ -295,12 +301,12 @@ static int check_entry(struct rip_artifact_entry *out,
 {
 	/* names as bytes; a UTF-8 name the C locale cannot show comes back
 	 * through the _utf8 accessor */
-	const char *path = archive_entry_pathname(e) ?
-		archive_entry_pathname(e) : archive_entry_pathname_utf8(e);
-	const char *link = archive_entry_symlink(e) ?
-		archive_entry_symlink(e) : archive_entry_symlink_utf8(e);
-	mode_t type = archive_entry_filetype(e);
-	mode_t mode = archive_entry_mode(e);
+	const char *path = rip_ar.archive_entry_pathname(e) ?
+		rip_ar.archive_entry_pathname(e) : rip_ar.archive_entry_pathname_utf8(e);
+	const char *link = rip_ar.archive_entry_symlink(e) ?
+		rip_ar.archive_entry_symlink(e) : rip_ar.archive_entry_symlink_utf8(e);
+	mode_t type = rip_ar.archive_entry_filetype(e);
+	mode_t mode = rip_ar.archive_entry_mode(e);
 	char *p;
 	size_t len;
 
@@ -317,10 +323,10 @@ static int check_entry(struct rip_artifact_entry *out,
 		return rip_err_set(err, RIP_ESECURITY, "entry '%s' is outside "
 			"payload/ and ripcord/ (hostile or not a ripcord "
 			"artifact)", path);
-	if (archive_entry_hardlink(e))
+	if (rip_ar.archive_entry_hardlink(e))
 		return rip_err_set(err, RIP_ESECURITY, "entry '%s' is a hard "
 			"link; artifacts have none", path);
-	if (archive_entry_sparse_count(e) > 0)
+	if (rip_ar.archive_entry_sparse_count(e) > 0)
 		return rip_err_set(err, RIP_ESECURITY, "entry '%s' is sparse; "
 			"artifacts have none", path);
 	if (mode & (S_ISUID | S_ISGID | S_ISVTX))
@@ -378,7 +384,7 @@ static int read_data(struct rip_artifact_contents *c,
 	int st, rc = 0;
 
 	rip_sha256_init(&sha);
-	while ((st = archive_read_data_block(a, &buf, &len, &off)) ==
+	while ((st = rip_ar.archive_read_data_block(a, &buf, &len, &off)) ==
 			ARCHIVE_OK) {
 		if ((uint64_t)off != ent->size) {
 			rc = rip_err_set(err, RIP_ESECURITY, "entry '%s' has holes "
@@ -411,7 +417,7 @@ static int read_data(struct rip_artifact_contents *c,
 	rip_sha256_final(ent->digest, &sha);
 	if (st != ARCHIVE_EOF)
 		return rip_err_set(err, RIP_EINTEGRITY, "entry '%s' is damaged: "
-			"%s", ent->path, archive_error_string(a));
+			"%s", ent->path, rip_ar.archive_error_string(a));
 	return sink ? sink->end(sink->data, ent, err) : 0;
 }
 
@@ -462,7 +468,7 @@ static int read_entries(struct rip_artifact_contents *c, struct archive *a,
 	for (;;) {
 		locale_t old = rip_utf8_enter();
 
-		st = archive_read_next_header(a, &e);
+		st = rip_ar.archive_read_next_header(a, &e);
 		rip_utf8_leave(old);
 		if (st != ARCHIVE_OK && st != ARCHIVE_WARN)
 			break;
@@ -487,15 +493,15 @@ static int read_entries(struct rip_artifact_contents *c, struct archive *a,
 		return rip_err_errno(err, RIP_EIO, "cannot read the artifact");
 	}
 	return rip_err_set(err, RIP_EINTEGRITY, "damaged archive: %s",
-		archive_error_string(a));
+		rip_ar.archive_error_string(a));
 }
 
 int rip_artifact_read_fd(struct rip_artifact_contents *c, int fd,
 	const char *capture, const struct rip_artifact_sink *sink,
 	struct rip_err *err)
 {
-	struct reader *r = rip_xcalloc(1, sizeof(*r));
-	struct archive *a = archive_read_new();
+	struct reader *r;
+	struct archive *a;
 	const void *tail;
 	int rc = 0;
 
@@ -503,20 +509,24 @@ int rip_artifact_read_fd(struct rip_artifact_contents *c, int fd,
 	rip_buf_init(&c->manifest, 0);
 	rip_buf_init(&c->sums, 0);
 	rip_buf_init(&c->links, 0);
+	if ((rc = rip_archive_load(err)) < 0)
+		return rc;
+	r = rip_xcalloc(1, sizeof(*r));
+	a = rip_ar.archive_read_new();
 	r->fd = fd;
 	rip_sha256_init(&r->sha);
 	if (!a)
 		abort();
-	archive_read_support_filter_zstd(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open2(a, r, NULL, read_cb, NULL, NULL) != ARCHIVE_OK) {
+	rip_ar.archive_read_support_filter_zstd(a);
+	rip_ar.archive_read_support_format_tar(a);
+	if (rip_ar.archive_read_open2(a, r, NULL, read_cb, NULL, NULL) != ARCHIVE_OK) {
 		rc = rip_err_set(err, RIP_EINTEGRITY, "not a zstd tar "
-			"artifact: %s", archive_error_string(a));
+			"artifact: %s", rip_ar.archive_error_string(a));
 		goto done;
 	}
 	/* libarchive would read a plain tar too; an artifact is zstd */
-	if (archive_filter_count(a) < 2 ||
-	    archive_filter_code(a, 0) != ARCHIVE_FILTER_ZSTD) {
+	if (rip_ar.archive_filter_count(a) < 2 ||
+	    rip_ar.archive_filter_code(a, 0) != ARCHIVE_FILTER_ZSTD) {
 		rc = rip_err_set(err, RIP_EINTEGRITY, "not a zstd-compressed "
 			"artifact");
 		goto done;
@@ -538,7 +548,7 @@ int rip_artifact_read_fd(struct rip_artifact_contents *c, int fd,
 			goto done;
 		}
 done:
-	archive_read_free(a);
+	rip_ar.archive_read_free(a);
 	if (r->sha.ctx)
 		rip_sha256_release(&r->sha);
 	free(r);

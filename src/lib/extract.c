@@ -32,7 +32,9 @@
  * Deviation from STYLE.md rule 3 (one wrapper per library): artifact.h
  * has no streaming reader, so the second pass calls libarchive here
  * (open, next header, data blocks) and repeats artifact.c's refusals and
- * expansion bound rather than changing that file.
+ * expansion bound rather than changing that file. It calls libarchive
+ * through artifact.c's table, rip_ar (archive_internal.h), loaded on
+ * first use by archive_lazy.c.
  *
  * A drill's scratch copy is the exception: rip_extract_verify_scratch
  * verifies and extracts in one read. artifact.c's reader streams the
@@ -179,10 +181,10 @@ static void header_names(char **path, char **target,
 	struct archive_entry *e)
 {
 	locale_t old = rip_utf8_enter();
-	const char *p = archive_entry_pathname(e) ?
-		archive_entry_pathname(e) : archive_entry_pathname_utf8(e);
-	const char *l = archive_entry_symlink(e) ?
-		archive_entry_symlink(e) : archive_entry_symlink_utf8(e);
+	const char *p = rip_ar.archive_entry_pathname(e) ?
+		rip_ar.archive_entry_pathname(e) : rip_ar.archive_entry_pathname_utf8(e);
+	const char *l = rip_ar.archive_entry_symlink(e) ?
+		rip_ar.archive_entry_symlink(e) : rip_ar.archive_entry_symlink_utf8(e);
 
 	*path = p ? rip_xstrdup(p) : NULL;
 	*target = l ? rip_xstrdup(l) : NULL;
@@ -216,8 +218,8 @@ static int header_kind(struct rip_artifact_entry *out, mode_t type,
 static int check_header(struct rip_artifact_entry *out,
 	struct archive_entry *e, struct rip_err *err)
 {
-	mode_t type = archive_entry_filetype(e);
-	mode_t mode = archive_entry_mode(e);
+	mode_t type = rip_ar.archive_entry_filetype(e);
+	mode_t mode = rip_ar.archive_entry_mode(e);
 	size_t len;
 
 	header_names(&out->path, &out->target, e);
@@ -237,10 +239,10 @@ static int check_header(struct rip_artifact_entry *out,
 	if (out->path[len - 1] == '/')
 		return rip_err_set(err, RIP_ESECURITY, "entry '%s' has an empty "
 			"last name", out->path);
-	if (archive_entry_hardlink(e))
+	if (rip_ar.archive_entry_hardlink(e))
 		return rip_err_set(err, RIP_ESECURITY, "entry '%s' is a hard "
 			"link; artifacts have none", out->path);
-	if (archive_entry_sparse_count(e) > 0)
+	if (rip_ar.archive_entry_sparse_count(e) > 0)
 		return rip_err_set(err, RIP_ESECURITY, "entry '%s' is sparse; "
 			"artifacts have none", out->path);
 	if (mode & (S_ISUID | S_ISGID | S_ISVTX))
@@ -282,7 +284,7 @@ static int copy_data(struct ex *x, struct rip_artifact_entry *it,
 	int st, rc = 0;
 
 	rip_sha256_init(&sha);
-	while ((st = archive_read_data_block(x->a, &buf, &len, &off)) ==
+	while ((st = rip_ar.archive_read_data_block(x->a, &buf, &len, &off)) ==
 			ARCHIVE_OK) {
 		if ((rc = check_block(x, it, off, len, limit)) < 0 ||
 		    (rc = rip_dests_write(x->d, it->path + strlen("payload/"),
@@ -298,7 +300,7 @@ static int copy_data(struct ex *x, struct rip_artifact_entry *it,
 	rip_sha256_final(it->digest, &sha);
 	if (st != ARCHIVE_EOF)
 		return rip_err_set(x->err, RIP_EINTEGRITY, "entry '%s' is damaged: "
-			"%s", it->path, archive_error_string(x->a));
+			"%s", it->path, rip_ar.archive_error_string(x->a));
 	if (memcmp(it->digest, want, RIP_SHA256_LEN)) {
 		char hex_want[RIP_SHA256_HEX], hex_got[RIP_SHA256_HEX];
 
@@ -394,19 +396,24 @@ static int do_entry(struct ex *x, struct rip_artifact_entry *it)
 
 static int open_stream(struct ex *x, const char *art)
 {
+	int rc;
+
+	/* the first pass loaded it, through artifact.c */
+	if ((rc = rip_archive_load(x->err)) < 0)
+		return rc;
 	x->src.fd = open(art, O_RDONLY | O_CLOEXEC);
 	if (x->src.fd < 0)
 		return rip_err_errno(x->err, RIP_EIO, "cannot open artifact "
 			"'%s'", art);
 	rip_sha256_init(&x->src.sha);
-	x->a = archive_read_new();
+	x->a = rip_ar.archive_read_new();
 	if (!x->a)
 		abort();
-	archive_read_support_filter_zstd(x->a);
-	archive_read_support_format_tar(x->a);
-	if (archive_read_open2(x->a, &x->src, NULL, read_cb, NULL, NULL) !=
-		    ARCHIVE_OK || archive_filter_count(x->a) < 2 ||
-	    archive_filter_code(x->a, 0) != ARCHIVE_FILTER_ZSTD)
+	rip_ar.archive_read_support_filter_zstd(x->a);
+	rip_ar.archive_read_support_format_tar(x->a);
+	if (rip_ar.archive_read_open2(x->a, &x->src, NULL, read_cb, NULL, NULL) !=
+		    ARCHIVE_OK || rip_ar.archive_filter_count(x->a) < 2 ||
+	    rip_ar.archive_filter_code(x->a, 0) != ARCHIVE_FILTER_ZSTD)
 		return rip_err_set(x->err, RIP_EINTEGRITY, "the artifact is no "
 			"longer a zstd tar (it changed while it was being "
 			"extracted)");
@@ -426,7 +433,7 @@ static int check_same_file(struct ex *x, const char *art, int st)
 	}
 	if (st != ARCHIVE_EOF)
 		return rip_err_set(x->err, RIP_EINTEGRITY, "damaged archive: %s",
-			archive_error_string(x->a));
+			rip_ar.archive_error_string(x->a));
 	while ((n = read_cb(x->a, &x->src, &tail)) > 0)
 		;
 	if (n < 0) {
@@ -452,7 +459,7 @@ static int second_pass(struct ex *x, const char *art)
 		struct rip_artifact_entry it = { 0 };
 		locale_t old = rip_utf8_enter();
 
-		st = archive_read_next_header(x->a, &e);
+		st = rip_ar.archive_read_next_header(x->a, &e);
 		rip_utf8_leave(old);
 		if (st != ARCHIVE_OK && st != ARCHIVE_WARN)
 			break;
@@ -496,7 +503,9 @@ static int check_complete(struct ex *x)
 
 static void stream_close(struct ex *x)
 {
-	archive_read_free(x->a);
+	/* no stream yet: libarchive may not even be loaded */
+	if (x->a)
+		rip_ar.archive_read_free(x->a);
 	x->a = NULL;
 	if (x->src.sha.ctx)
 		rip_sha256_release(&x->src.sha);

@@ -2,7 +2,8 @@
 /*
  * lazy.h: a shared library loaded on first use (dlopen), for the wrappers
  * of dependencies that most commands never need: libpq (pg.c), libcurl
- * (http.c) and libgit2 (gitsrc.c). A `ripcord rollback` of local targets
+ * (http.c), libgit2 (gitsrc.c) and libarchive (archive_lazy.c, for
+ * artifact.c and extract.c). A `ripcord rollback` of local targets
  * without health URLs maps none of them, nor the thirty-odd libraries
  * they pull in (Kerberos, LDAP, GnuTLS, nghttp2, mbedTLS, ssh2, ...),
  * whose loading and constructors were most of a process start; nor does

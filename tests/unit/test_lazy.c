@@ -21,7 +21,8 @@
 extern char **environ;
 
 /* What no process that never reads a repository may map. */
-static const char *const lazy_libs[] = { "libgit2", "libpq", "libcurl" };
+static const char *const lazy_libs[] = { "libgit2", "libarchive", "libpq",
+	"libcurl" };
 
 /* libm: always there, and what its functions return is known */
 #define M_FUNCS(X) X(cos) X(sqrt)
@@ -85,8 +86,8 @@ static void test_missing_function(void **state)
 	assert_err_contains(&err, "libm.so.6 has no ripcord_no_such_fn");
 }
 
-/* The point of it: ripcord itself does not link libpq, libcurl or
- * libgit2. */
+/* The point of it: ripcord itself does not link libpq, libcurl, libgit2
+ * or libarchive. */
 static void test_binary_links_neither(void **state)
 {
 	const char *exe = getenv("RIPCORD");
