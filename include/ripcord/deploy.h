@@ -42,6 +42,9 @@ struct rip_target_report {
 	bool failed;
 	bool switched;            /* its switch in this plan was made */
 	int64_t seq;              /* the journal row of its switch, once made */
+	bool unsynced;            /* switched, but the link's folder could not
+				     be made durable (fsync): a crash of its
+				     machine may undo the switch */
 	char *unreachable;        /* its host could not be reached: what ssh
 				     or the wait said; its switch, if any, is
 				     left pending in the journal; else NULL */

@@ -1111,8 +1111,10 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 			r->failed = true;
 		} else if (hj->rc == 0 && !hj->synced) {
 			/* the link moved, it may not survive the host's crash */
-			set_text(&find_report(p, hj->a->target)->health,
-				"switched, not synced");
+			struct rip_target_report *r = find_report(p, hj->a->target);
+
+			r->unsynced = r->failed = true;
+			set_text(&r->health, "switched, not synced");
 			*refused = true;
 		} else if (hj->rc < 0) {
 			/* the other hosts switched at the same moment: stopping
@@ -1139,8 +1141,10 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 			r->unreachable = NULL;
 			r->failed = false;
 		}
-		if (unsynced && !rip_target_remote(r->target))
+		if (unsynced && !rip_target_remote(r->target)) {
+			r->unsynced = true;
 			set_text(&r->health, "switched, not synced");
+		}
 	}
 	{
 		struct rip_err jerr = { 0 };
@@ -1472,6 +1476,10 @@ void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p)
 			continue;
 		if (r->unreachable)
 			rip_buf_addf(out, "; unreachable: %s", r->unreachable);
+		if (r->unsynced)
+			rip_buf_addf(out, "; %s switched, not synced (its disk "
+				"refused the fsync: a crash of its machine may undo the "
+				"switch; check that disk)", r->target->name);
 		if (!strcmp(r->health, "unchanged"))
 			rip_buf_addf(out, "; %s unchanged (still on %s)",
 				r->target->name, r->to);
@@ -1480,7 +1488,8 @@ void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p)
 				r->target->name, r->activate);
 		if (strncmp(r->health, "ok", 2) && strcmp(r->health, "-") &&
 		    strcmp(r->health, "unchanged") &&
-		    strcmp(r->health, "unreachable"))
+		    strcmp(r->health, "unreachable") &&
+		    strcmp(r->health, "switched, not synced"))
 			rip_buf_addf(out, "; probe failed on %s: %s (%s)",
 				r->target->name, r->health, r->target->health ?
 				r->target->health : "");
@@ -1548,7 +1557,8 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 	for (size_t i = 0; i < p->ntargets; i++) {
 		unreach += p->targets[i].unreachable != NULL;
 		refused += p->targets[i].failed &&
-			!strcmp(p->targets[i].health, "unchanged");
+			(!strcmp(p->targets[i].health, "unchanged") ||
+			 p->targets[i].unsynced);
 	}
 	if (!rc && (soft_fail || unreach)) {
 		struct rip_buf sum = RIP_BUF_INIT;
@@ -1558,8 +1568,8 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 			p->op, p->release, unreach ? "not on every host (run it "
 			"again once they can be reached: it goes on with them "
 			"alone)" : refused ? "not on every target (a host refused "
-			"its switch: fix that and run it again, it goes on with "
-			"those alone)" : "an activate hook or a health probe failed",
+			"its switch, or could not make it durable: see below)" :
+			"an activate hook or a health probe failed",
 			sum.buf);
 		rip_buf_release(&sum);
 	}

@@ -281,6 +281,10 @@ for line in inp:
             left -= len(chunk)
     agent.stdin.flush()
     ans = agent.stdout.readline()
+    if op == "switch" and os.path.exists(os.path.join(work, "unsynced." + host)):
+        a = json.loads(ans)
+        a["synced"] = False    # as an agent whose fsync of the root failed
+        ans = json.dumps(a).encode() + b"\n"
     log.write(f"{host} {op} {t0:.6f} {time.monotonic():.6f}\n")
     log.flush()
     out.write(ans)
@@ -305,6 +309,20 @@ check "host3's hook did not run for v7" sh -c "! grep -q '^v7' '$(hroot host3)/a
 rm "$WORK/refuse.host3"
 expect_exit 0 "deploy v7 again goes on with host3 alone" rc deploy v7
 check "every target runs v7" all_on v7
+# a host whose switch was made but not made durable (its fsync failed)
+release v7b
+touch "$WORK/unsynced.host2"
+expect_exit 1 "deploy v7b with host2's fsync failing: exit 1" rc --json deploy v7b
+rm "$WORK/unsynced.host2"
+check "every target runs v7b (the link did move on host2)" all_on v7b
+check "--json: host2 switched, not ok, health 'switched, not synced'; the others ok" python3 -c "
+import json
+d = json.load(open('$WORK/last.out'))
+t = {x['target']: x for x in d['targets']}
+assert t['host2']['switched'] and not t['host2']['ok'] and t['host2']['health'] == 'switched, not synced', t['host2']
+assert all(t[h]['ok'] for h in ('local', 'host1', 'host3')), t
+assert 'host2 switched, not synced' in d['error'], d['error']"
+check "host2's hook ran for v7b (it runs v7b)" grep -q "^v7b v7 host2" "$(hroot host2)/activate.log"
 # parallel = 1: no two hosts are sent an artifact at the same time
 printf 'parallel = 1\n' >> ripcord.ini
 release v8
