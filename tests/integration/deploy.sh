@@ -41,7 +41,11 @@ check "activate ran with the documented environment, in the release" grep -q "we
 check "the table says what happened" grep -q "^web-2 .* v1 .* ok" "$WORK/last.out"
 pid1=$(serve targets/web-1 "$port1"); pid2=$(serve targets/web-2 "$port2")
 trap 'kill $pid1 $pid2 2>/dev/null; rm -rf "$WORK"' EXIT
-sleep 1
+# until both listen (a fixed second was not enough on a loaded machine:
+# the rollback's probe then found web-2's port closed); bounded, 20 s
+for p in "$port1" "$port2"; do
+  for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$p/healthz" && break; sleep 0.1; done
+done
 
 expect_exit 0 "deploy v2" rc deploy v2
 check "the schema is at v2" test "$(sqlite3 var/shop.db 'SELECT count(*) FROM ripcord_migrations')" = 3
