@@ -8,6 +8,8 @@
 #ifndef RIPCORD_HOOK_H
 #define RIPCORD_HOOK_H
 
+#include <spawn.h>
+
 #include "ripcord/buf.h"
 #include "ripcord/err.h"
 
@@ -46,5 +48,16 @@ RIP_MUST_CHECK int rip_hook_run(struct rip_hook_result *out,
 	const struct rip_hook_env *env, size_t nenv, uint64_t timeout_ms,
 	struct rip_err *err);
 void rip_hook_result_release(struct rip_hook_result *r);
+
+/*
+ * What every process ripcord starts gets (hooks, ssh), appended after the
+ * caller's own file actions (its dup2s onto 0-2): no descriptor of ours
+ * beyond 0-2 (closefrom, where the C library has it: one opened without
+ * O_CLOEXEC, a lock, must not outlive us in a daemon or a ControlPersist
+ * master it starts), its own process group (a ^C is ours to handle, and
+ * we end the whole group), default signal dispositions and an empty
+ * signal mask. Returns 0 or an errno value.
+ */
+int rip_spawn_defaults(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at);
 
 #endif

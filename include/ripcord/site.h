@@ -33,6 +33,15 @@ static inline bool rip_target_remote(const struct rip_target *t)
 bool rip_config_has_remote(const struct rip_config *cfg);
 
 /*
+ * The fleet that reaches cfg's remote targets: store's (rip_store_fleet)
+ * when one is remote and there is a store, else *out NULL and 0.
+ * Borrowed.
+ */
+RIP_MUST_CHECK int rip_sites_fleet(struct rip_fleet **out,
+	const struct rip_config *cfg, struct rip_store *store,
+	struct rip_err *err);
+
+/*
  * Reads the root of every v[i].target into v[i] (rc, root, err). With
  * check, a root that is not ours is refused first (rip_root_check), so a
  * deploy never plans onto it. fleet carries the remote ones (NULL only

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/remote.h"
+#include "ripcord/site.h"
 #include "ripcord/target.h"
 #include "banned.h"
 
@@ -124,7 +125,7 @@ static void probe_one(void *data, size_t i)
 {
 	struct check *c = data;
 
-	if (c->v[i].t->host)
+	if (rip_target_remote(c->v[i].t))
 		probe_remote(&c->v[i], c->fleet);
 	else
 		probe_local(&c->v[i]);
@@ -152,13 +153,10 @@ static int open_fleet(struct rip_fleet **out, const struct rip_config *cfg,
 {
 	struct rip_store *store = NULL;
 	char *control = NULL;
-	bool remote = false;
 	int rc;
 
 	*out = NULL;
-	for (size_t i = 0; i < cfg->n_targets; i++)
-		remote |= cfg->targets[i].host != NULL;
-	if (!remote)
+	if (!rip_config_has_remote(cfg))
 		return 0;
 	if ((rc = rip_store_open(&store, cfg->project.store, false, err)) < 0 &&
 	    rc != RIP_ENOTFOUND)

@@ -228,16 +228,6 @@ static void wheres_release(struct where *w, size_t n)
 	free(w);
 }
 
-/* The fleet of the store when some target is remote, else NULL. */
-static int fleet_of(struct rip_fleet **out, const struct rip_config *cfg,
-	struct rip_store *store, struct rip_err *err)
-{
-	*out = NULL;
-	if (!rip_config_has_remote(cfg))
-		return 0;
-	return rip_store_fleet(out, store, cfg, err);
-}
-
 /* A target whose host cannot be reached stands where the journal last
  * saw it: the release of its newest completed switch. */
 static int stand_in(struct where *w, struct rip_store *store,
@@ -274,7 +264,7 @@ static int read_wheres(struct where *w, size_t n,
 	size_t nbad = 0;
 	int rc, code = 0;
 
-	if ((rc = fleet_of(&fleet, cfg, store, err)) < 0)
+	if ((rc = rip_sites_fleet(&fleet, cfg, store, err)) < 0)
 		goto done;
 	for (size_t i = 0; i < n; i++)
 		s[i].target = w[i].t;
@@ -974,7 +964,7 @@ static int apply_extracts(struct rip_plan *p, size_t i, size_t *n,
 		rip_buf_adds(&bad, err->msg);
 		nbad++;
 	}
-	if (nr && fleet_of(&fleet, cfg, store, err) < 0)
+	if (nr && rip_sites_fleet(&fleet, cfg, store, err) < 0)
 		for (size_t j = 0; j < nr; j++) {
 			jobs[j].rc = err->code;
 			jobs[j].err = *err;
@@ -986,12 +976,11 @@ static int apply_extracts(struct rip_plan *p, size_t i, size_t *n,
 		rc = rc ? rc : jobs[j].rc;
 		rip_buf_addf(&bad, "%s%s", nbad++ ? "; " : "", jobs[j].err.msg);
 	}
-	for (size_t j = 0; fn && j < k; j++) {
-		const struct host_job *hj = NULL;
+	/* the jobs are in the actions' order: one cursor finds each */
+	for (size_t j = 0, q = 0; fn && j < k; j++) {
+		const struct host_job *hj = q < nr && jobs[q].a == &p->v[i + j] ?
+			&jobs[q++] : NULL;
 
-		for (size_t q = 0; q < nr && !hj; q++)
-			if (jobs[q].a == &p->v[i + j])
-				hj = &jobs[q];
 		if (hj)
 			fn(data, &p->v[i + j], hj->rc, hj->rc ? hj->err.msg : NULL);
 		else
@@ -1054,8 +1043,8 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 		if (!rip_target_remote(p->v[i + j].target) &&
 		    (rc = rip_root_check(p->v[i + j].target->root, err)) < 0)
 			rip_err_prefix(err, "target '%s'", p->v[i + j].target->name);
-	if (rc == 0 && rip_config_has_remote(cfg))
-		rc = fleet_of(&fleet, cfg, store, err);
+	if (rc == 0)
+		rc = rip_sites_fleet(&fleet, cfg, store, err);
 	if (rc == 0 && (rc = rip_state_begin(st, err)) == 0) {
 		for (size_t j = 0; j < k && rc == 0; j++) {
 			const struct rip_action *a = &p->v[i + j];
@@ -1267,8 +1256,7 @@ static size_t apply_activates(struct rip_plan *p, size_t i,
 		if (a->seq ? !r->unreachable : r->switched)
 			jobs[m++].a = a;
 	}
-	if (rip_config_has_remote(cfg) &&
-	    fleet_of(&fleet, cfg, store, &ferr) < 0)
+	if (rip_sites_fleet(&fleet, cfg, store, &ferr) < 0)
 		for (size_t k = 0; k < m; k++)
 			if (rip_target_remote(jobs[k].a->target)) {
 				jobs[k].rc = ferr.code;
@@ -1345,7 +1333,7 @@ static int settle_pending(struct rip_plan *p, const struct rip_config *cfg,
 				row[n++] = i;
 				break;
 			}
-	if (n && (rc = fleet_of(&fleet, cfg, store, err)) < 0)
+	if (n && (rc = rip_sites_fleet(&fleet, cfg, store, err)) < 0)
 		n = 0;
 	rip_sites_read(sites, n, fleet, false);
 	for (size_t i = 0; i < n && !rc; i++) {

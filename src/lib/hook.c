@@ -201,29 +201,26 @@ static int actions_setup(posix_spawn_file_actions_t *fa, int wfd,
 		e = posix_spawn_file_actions_adddup2(fa, wfd, STDOUT_FILENO);
 	if (!e)
 		e = posix_spawn_file_actions_adddup2(fa, wfd, STDERR_FILENO);
-#if defined(__GLIBC__)
-#if __GLIBC_PREREQ(2, 34)
-	/* a descriptor someone opened without O_CLOEXEC (a lock!) must not
-	 * outlive us in a daemon the hook starts */
-	if (!e)
-		e = posix_spawn_file_actions_addclosefrom_np(fa,
-			STDERR_FILENO + 1);
-#endif
-#endif
 	if (!e && cwd)
 		e = posix_spawn_file_actions_addchdir_np(fa, cwd);
 	return e;
 }
 
-static int attr_setup(posix_spawnattr_t *at)
+int rip_spawn_defaults(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at)
 {
 	sigset_t all, none;
-	int e;
+	int e = 0;
 
 	sigfillset(&all);
 	sigemptyset(&none);
-	e = posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP |
-		POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+#if defined(__GLIBC__)
+#if __GLIBC_PREREQ(2, 34)
+	e = posix_spawn_file_actions_addclosefrom_np(fa, STDERR_FILENO + 1);
+#endif
+#endif
+	if (!e)
+		e = posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP |
+			POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 	if (!e)
 		e = posix_spawnattr_setpgroup(at, 0);
 	if (!e)
@@ -251,7 +248,7 @@ static int hook_spawn(pid_t *pid, int wfd, const char *const *argv,
 	}
 	e = actions_setup(&fa, wfd, cwd);
 	if (!e)
-		e = attr_setup(&at);
+		e = rip_spawn_defaults(&fa, &at);
 	if (!e)
 		e = posix_spawn(pid, argv[0], &fa, &at, (char *const *)argv,
 			envp);

@@ -252,38 +252,18 @@ static int stderr_file(void)
 	return fd;
 }
 
+/* ssh's stdin, stdout and stderr, then what every child gets (hook.h) */
 static int spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at,
 	int in, int out, int errfd)
 {
-	sigset_t all, none;
-	int e;
+	int e = posix_spawn_file_actions_adddup2(fa, in, STDIN_FILENO);
 
-	sigfillset(&all);
-	sigemptyset(&none);
-	e = posix_spawn_file_actions_adddup2(fa, in, STDIN_FILENO);
 	if (!e)
 		e = posix_spawn_file_actions_adddup2(fa, out, STDOUT_FILENO);
 	if (!e)
 		e = posix_spawn_file_actions_adddup2(fa, errfd, STDERR_FILENO);
-#if defined(__GLIBC__)
-#if __GLIBC_PREREQ(2, 34)
-	/* a descriptor opened without O_CLOEXEC must not live on in a
-	 * ControlPersist master */
 	if (!e)
-		e = posix_spawn_file_actions_addclosefrom_np(fa,
-			STDERR_FILENO + 1);
-#endif
-#endif
-	/* its own process group: a ^C is ours to handle, we end ssh */
-	if (!e)
-		e = posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP |
-			POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	if (!e)
-		e = posix_spawnattr_setpgroup(at, 0);
-	if (!e)
-		e = posix_spawnattr_setsigdefault(at, &all);
-	if (!e)
-		e = posix_spawnattr_setsigmask(at, &none);
+		e = rip_spawn_defaults(fa, at);
 	return e;
 }
 

@@ -19,6 +19,15 @@ bool rip_config_has_remote(const struct rip_config *cfg)
 	return false;
 }
 
+int rip_sites_fleet(struct rip_fleet **out, const struct rip_config *cfg,
+	struct rip_store *store, struct rip_err *err)
+{
+	*out = NULL;
+	if (!store || !rip_config_has_remote(cfg))
+		return 0;
+	return rip_store_fleet(out, store, cfg, err);
+}
+
 static void read_local(struct rip_site *s, bool check)
 {
 	const struct rip_target *t = s->target;
@@ -89,14 +98,13 @@ struct rip_site *rip_sites_read_all(const struct rip_config *cfg,
 	struct rip_store *store)
 {
 	struct rip_site *v = rip_xcalloc(cfg->n_targets + 1, sizeof(*v));
-	struct rip_fleet *fleet = NULL;
+	struct rip_fleet *fleet;
 	struct rip_err err = { 0 };
-	int rc = 0;
+	int rc;
 
 	for (size_t i = 0; i < cfg->n_targets; i++)
 		v[i].target = &cfg->targets[i];
-	if (store && rip_config_has_remote(cfg))
-		rc = rip_store_fleet(&fleet, store, cfg, &err);
+	rc = rip_sites_fleet(&fleet, cfg, store, &err);
 	rip_sites_read(v, cfg->n_targets, fleet, false);
 	for (size_t i = 0; rc < 0 && i < cfg->n_targets; i++)
 		if (rip_target_remote(v[i].target)) {

@@ -66,21 +66,37 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * Opens <root>/releases into *d, its path into *dir (free it; NULL when
+ * *d is NULL). A missing folder is 0 with *d NULL; another failure is
+ * RIP_EIO naming it.
+ */
+static int open_releases(DIR **d, char **dir, const char *root,
+	struct rip_err *err)
+{
+	int rc = 0;
+
+	*dir = rip_path_join(root, "releases");
+	if (!(*d = opendir(*dir))) {
+		if (errno != ENOENT)
+			rc = rip_err_errno(err, RIP_EIO, "cannot read '%s'", *dir);
+		free(*dir);
+		*dir = NULL;
+	}
+	return rc;
+}
+
 static int list_releases(struct rip_strlist *out, const char *root,
 	bool *exists, struct rip_err *err)
 {
-	char *dir = rip_path_join(root, "releases");
-	DIR *d = opendir(dir);
 	struct dirent *e;
-	int rc = 0;
+	char *dir;
+	DIR *d;
+	int rc = open_releases(&d, &dir, root, err);
 
 	*exists = d != NULL;
-	if (!d) {
-		if (errno != ENOENT)
-			rc = rip_err_errno(err, RIP_EIO, "cannot read '%s'", dir);
-		free(dir);
+	if (!d)
 		return rc;
-	}
 	while ((e = readdir(d)))
 		if (e->d_name[0] != '.' && rip_release_id_valid(e->d_name))
 			rip_strlist_push(out, e->d_name);
@@ -270,18 +286,14 @@ static bool extract_temp_name(const char *name)
 int rip_root_clean_temps(size_t *removed, const char *root,
 	struct rip_err *err)
 {
-	char *dir = rip_path_join(root, "releases");
-	DIR *d = opendir(dir);
 	struct dirent *e;
-	int rc = 0;
+	char *dir;
+	DIR *d;
+	int rc = open_releases(&d, &dir, root, err);
 
 	*removed = 0;
-	if (!d) {
-		if (errno != ENOENT)
-			rc = rip_err_errno(err, RIP_EIO, "cannot read '%s'", dir);
-		free(dir);
+	if (!d)
 		return rc;
-	}
 	while (rc == 0 && (e = readdir(d))) {
 		char *path;
 		struct stat st;

@@ -195,3 +195,54 @@ fleet_ini() {
 			"$lab" "$agent"
 	} >ripcord.ini
 }
+
+# ---- what the scripts check on the hosts (N hosts, the shop in /srv/shop) ----
+
+# every ripcord command is bounded
+rcx() { timeout 120 "$RIPCORD" "$@"; }
+srv() { fleet_srv "$1"; }
+# the shop's current release on hostK; runs: every host's, in order;
+# all_on ID: what runs says when every host runs ID
+cur() { readlink "$(srv "$1")/shop/current" 2>/dev/null | sed 's|^releases/||'; }
+runs() { local k s=''; for k in $(seq 1 "$N"); do s+=" $(cur "$k")"; done; echo "${s# }"; }
+all_on() { local s='' k; for k in $(seq 1 "$N"); do s+=" $1"; done; echo "${s# }"; }
+acts() { wc -l <"$(srv "$1")/activate.log" 2>/dev/null || echo 0; }
+
+# whole K [ID...]: hostK's current is a link releases/<id> to a folder
+# that exists with the release's files, and each ID is still there
+whole() {
+	local k=$1 r c id; shift
+	r=$(srv "$k")/shop
+	c=$(readlink "$r/current") || { echo "host$k: no current link"; return 1; }
+	case "$c" in releases/*) ;; *) echo "host$k: current -> '$c'"; return 1 ;; esac
+	id=${c#releases/}
+	[ -d "$r/$c" ] || { echo "host$k: current -> $c, which does not exist (dangling)"; return 1; }
+	[ "$(cat "$r/$c/VERSION" 2>/dev/null)" = "$id" ] && [ -x "$r/$c/hooks/activate" ] ||
+		{ echo "host$k: $c lacks its files: $(ls -A "$r/$c")"; return 1; }
+	for id in "$@"; do
+		[ "$(cat "$r/releases/$id/VERSION" 2>/dev/null)" = "$id" ] ||
+			{ echo "host$k: release $id is lost"; return 1; }
+	done
+}
+# pending_only K RUNS TO: in the `status --json` in $WORK/last.out, web-K
+# runs RUNS with its switch to TO pending, and every other target runs TO,
+# owes nothing and does not drift
+pending_only() {
+	python3 - "$WORK/last.out" "web-$1" "$2" "$3" <<-'PY'
+	import json, sys
+	path, name, runs, to = sys.argv[1:]
+	t = {x['target']: x for x in json.load(open(path))['targets']}
+	w = t.pop(name)
+	assert w['current'] == runs and w['pending'] is not None, w
+	assert w['pending']['release'] == to, w
+	for x in t.values():
+	    assert x['current'] == to and x['pending'] is None and not x['drift'], x
+	PY
+}
+# all_whole WHAT [ID...]: whole on every host (names which are not)
+all_whole() {
+	local what=$1 k out='' o; shift
+	for k in $(seq 1 "$N"); do o=$(whole "$k" "$@") || out+="$o"$'\n'; done
+	if [ -z "$out" ]; then ok "$what: every host on a whole release ($(runs)), none lost"
+	else not_ok "$what: every host on a whole release, none lost" "$out"; fi
+}

@@ -93,32 +93,7 @@ release() {
 	git add -A && git commit -qm "$1" && rc -q cut --id "$1" >/dev/null 2>"$WORK/cut.err" ||
 		not_ok "cut $1" "$(cat "$WORK/cut.err")"
 }
-# every ripcord command is bounded
-rcx() { timeout 120 "$RIPCORD" "$@"; }
-srv() { fleet_srv "$1"; }
-cur() { readlink "$(srv "$1")/shop/current" 2>/dev/null | sed 's|^releases/||'; }
-runs() { local k s=''; for k in $(seq 1 "$N"); do s+=" $(cur "$k")"; done; echo "${s# }"; }
-all_on() { local s='' k; for k in $(seq 1 "$N"); do s+=" $1"; done; echo "${s# }"; }
 health() { curl -s -m 2 -w ' %{http_code}' "http://${HOST_IP[$1]}:8080/healthz"; }
-acts() { wc -l <"$(srv "$1")/activate.log" 2>/dev/null || echo 0; }
-# whole K: hostK's current is a link releases/<id> to a folder that exists
-# with the release's files
-whole() {
-	local k=$1 r c id
-	r=$(srv "$k")/shop
-	c=$(readlink "$r/current") || { echo "host$k: no current link"; return 1; }
-	case "$c" in releases/*) ;; *) echo "host$k: current -> '$c'"; return 1 ;; esac
-	id=${c#releases/}
-	[ -d "$r/$c" ] || { echo "host$k: current -> $c, which does not exist (dangling)"; return 1; }
-	[ "$(cat "$r/$c/VERSION" 2>/dev/null)" = "$id" ] && [ -x "$r/$c/hooks/activate" ] ||
-		{ echo "host$k: $c lacks its files: $(ls -A "$r/$c")"; return 1; }
-}
-all_whole() {
-	local what=$1 k out='' o
-	for k in $(seq 1 "$N"); do o=$(whole "$k") || out+="$o"$'\n'; done
-	if [ -z "$out" ]; then ok "$what: every host on a whole release ($(runs))"
-	else not_ok "$what: every host on a whole release" "$out"; fi
-}
 # st EXPR: python EXPR over d = `rollout status --json`'s rollout holds
 st() {
 	rcx --json rollout status 2>/dev/null | python3 -c "
@@ -285,13 +260,7 @@ check "status: web-2's line names host2" grep -qE '^web-2 .*host2' "$WORK/last.o
 "$FLEETLAB" fault resume host2 "$lab"
 rcx --json status >"$WORK/last.out" 2>"$WORK/last.err"; code=$?
 check "status once host2 is back: work left, exit 5 (got $code)" test "$code" = 5
-check "status --json: web-2 runs v4 with its switch back to v2 pending; the others v2" python3 -c "
-import json; d = json.load(open('$WORK/last.out'))
-t = {x['target']: x for x in d['targets']}
-assert t['web-2']['current'] == 'v4' and t['web-2']['pending'] is not None, t['web-2']
-assert t['web-2']['pending']['release'] == 'v2', t['web-2']
-for k in ('web-1', 'web-3', 'web-4'):
-    assert t[k]['current'] == 'v2' and t[k]['pending'] is None and not t[k]['drift'], t[k]"
+check "status --json: web-2 runs v4 with its switch back to v2 pending; the others v2" pending_only 2 v4 v2
 for k in $(seq 1 "$N"); do mid[k]=$(acts "$k"); done
 expect_exit 0 "the command it named, ripcord rollback --to v2: exit 0" rcx rollback --to v2
 check "converged: every host's link says v2" test "$(runs)" = "$(all_on v2)"
