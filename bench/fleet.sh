@@ -352,21 +352,37 @@ done
 art_size=$(stat -c %s "$W/s$big/artifacts/$id.tar.zst")
 
 # 6. one host's work alone, on this machine, no ssh: what N hosts of the lab
-#    cost the shared cores at least. ripcord: a deploy of a new release to a
-#    local target on tmpfs (verify, extract, switch: the agent's code);
-#    Capistrano: its git strategy's `git archive BRANCH | tar -x` from a
-#    mirror into a new folder, and its rollback's `tar -czf` of a release
+#    cost the shared cores at least. ripcord: `ripcord agent` fed what a
+#    deploy of a new release sends a host (hello, put of the artifact,
+#    extract, switch, bye) into a root on tmpfs: the agent's code, process
+#    start included; Capistrano: its git strategy's `git archive BRANCH |
+#    tar -x` from a mirror into a new folder, and its rollback's `tar -czf`
+#    of a release
 hw=/dev/shm/ripcord-fleet-${W##*-}
 mkdir -p "$hw"
 git clone -q --mirror "$repo" "$hw/mirror"
-printf '[project]\nname = one\nstore = %s/store\nkeep = 50\n\n[target "t"]\nroot = %s/root\n' "$hw" "$hw" > "$hw/r.ini"
+printf '[project]\nname = one\nstore = %s/store\nkeep = 50\n' "$hw" > "$hw/r.ini"
 cat > "$hw/cut.sh" <<SH
+set -e
 n=\$(( \$(cat "$hw/n" 2>/dev/null || echo 0) + 1 )); echo "\$n" > "$hw/n"
-cd "$repo" && "$RIP" -q -c "$hw/r.ini" cut --id "one\$n" >/dev/null && echo "one\$n"
+cd "$repo" && "$RIP" -q -c "$hw/r.ini" cut --id "one\$n" >/dev/null
+a="$hw/store/artifacts/one\$n.tar.zst"
+{ printf '{"op":"hello","id":0,"protocol":1,"version":"bench"}\n'
+  printf '{"op":"put","id":1,"root":"%s","release":"one%s","digest":"%s","size":%s}\n' \
+    "$hw/root" "\$n" "\$(sha256sum "\$a" | cut -c1-64)" "\$(stat -c %s "\$a")"
+  cat "\$a"
+  printf '{"op":"extract","id":2,"root":"%s","release":"one%s","digest":"%s"}\n' \
+    "$hw/root" "\$n" "\$(sha256sum "\$a" | cut -c1-64)"
+  printf '{"op":"switch","id":3,"root":"%s","release":"one%s"}\n{"op":"bye","id":4}\n' \
+    "$hw/root" "\$n"; } > "$hw/in"
+echo "one\$n"
+SH
+# the agent's five answers must all be ok, or the sample is not one
+cat > "$hw/agent.sh" <<SH
+"$RIP" agent < "$hw/in" > "$hw/out" && [ "\$(grep -c '"ok":true' "$hw/out")" = 5 ]
 SH
 python3 "$W/rounds.py" "$W/onehost.json" 5 1 "$W/steps.log" \
-  onerip "bash $hw/cut.sh" "$RIP -q -c $hw/r.ini deploy {id}" \
-  onever "cat $hw/n" "$RIP -q -c $hw/r.ini verify one{id}" \
+  onerip "bash $hw/cut.sh" "bash $hw/agent.sh" \
   onecap "rm -rf $hw/cap && mkdir $hw/cap" "sh -c 'git -C $hw/mirror archive main | tar -x -f - -C $hw/cap'" \
   onetgz "rm -f $hw/rb.tgz" "tar -czf $hw/rb.tgz -C $hw cap"
 rm -rf "$hw"
@@ -485,8 +501,8 @@ o = json.load(open(e["W"] + "/onehost.json"))
 om = lambda k: o[k]["median"] * 1000
 oc = lambda k: o[k]["cpu"] * 1000
 cores = os.cpu_count()
-p(f"""One host's work alone, on this machine without ssh (medians of 5, wall / CPU): ripcord's deploy of a new release to a local target on tmpfs \
-(verify, extract, switch: the agent's code) {om('onerip'):.0f} / {oc('onerip'):.0f} ms; `ripcord verify` of the artifact alone (digest, every entry: the pass rip_verify_file makes on each host before extracting; process start included) {om('onever'):.0f} / {oc('onever'):.0f} ms; Capistrano's `git archive | tar -x` into a new release {om('onecap'):.0f} / {oc('onecap'):.0f} ms, \
+p(f"""One host's work alone, on this machine without ssh (medians of 5, wall / CPU): ripcord's on a root on tmpfs \
+(`ripcord agent` fed a new release's hello, put, extract and switch: the agent's whole work, process start included) {om('onerip'):.0f} / {oc('onerip'):.0f} ms; Capistrano's `git archive | tar -x` into a new release {om('onecap'):.0f} / {oc('onecap'):.0f} ms, \
 and its rollback's `tar -czf` of the rolled-back release {om('onetgz'):.0f} / {oc('onetgz'):.0f} ms. \
 On the lab, {big} hosts' extractions alone take {big} × {oc('onerip'):.0f} ms / {cores} cores = {big * oc('onerip') / cores:.0f} ms of the shared cores \
 before any transfer (ssh encrypts and decrypts every artifact on these same cores) or agent start.
@@ -515,9 +531,8 @@ sending `inspect` with `hello` in one write; writing the journal while the sessi
 {"The 10× is out of reach on a one-machine lab whichever tool improves: it can only be checked on hosts with cores of their own. " if med("capdeploy" + B) / floor < 10 else ""}\
 Capistrano's own per-host work costs {oc('onecap'):.0f} ms of CPU against ripcord's {oc('onerip'):.0f} ms (above); what separates them is Capistrano's fixed cost \
 (Ruby and rake start, a new SSH connection to every host, then task after task of remote commands, each waiting for the slowest host). \
-On ripcord's side, the agent reads every artifact more than once: `put` hashes it as it arrives, then `extract` verifies the cached file (its digest again, and every entry: \
-rip_verify_file, {oc('onever'):.0f} ms of CPU above) before rip_extract_payload decompresses it again and checks every entry as it writes it. \
-Extracting a file the agent itself received and hashed without the separate verify pass (the MANIFEST's release id checked during the extraction) would save about that much on every host.
+On ripcord's side, the agent reads a new artifact twice: `put` hashes it as it arrives, and `extract` checks the cached file's digest and signature again, \
+then decompresses it once, checking every entry as it writes it (rip_extract_verify_file).
 """)
 p(f"""Whole script: {e["whole"]} s. Load average (1, 5, 15 min) {e["load_start"]} at the start, {e["load_end"]} at the end; \
 CPU pressure (PSI some avg60) {e["psi_start"]} at the start, {e["psi_end"]} at the end: other work on the machine shows in every step (the rounds spread it over all of them).

@@ -77,4 +77,16 @@ RIP_MUST_CHECK int rip_extract_verify_scratch(struct rip_verify_result *vr,
 	struct rip_store *store, const char *id, const char *verify_key,
 	const char *dest, struct rip_err *err);
 
+/*
+ * The same one read for a file that is not in a store (a host's cached
+ * artifact, ripcord agent): rip_verify_file of path against sha256 and
+ * id, the payload extracted into dest as it streams, dest renamed into
+ * place only when the whole artifact verified, and made durable as
+ * rip_extract_payload makes it. Fails as rip_extract_verify_scratch;
+ * release *vr in every case.
+ */
+RIP_MUST_CHECK int rip_extract_verify_file(struct rip_verify_result *vr,
+	struct rip_extract_result *out, const char *path, const char *sha256,
+	const char *id, const char *dest, struct rip_err *err);
+
 #endif

@@ -4,7 +4,8 @@
  * (mode 0700 folders, made by the agent, never through a link): has, put
  * (the one request with a body), extract from it, and clean. An artifact
  * is named <id>@<sha256>.tar.zst, so a name is a claim that put checked
- * and extract checks again before unpacking.
+ * and extract checks again: its digest before a byte is parsed, then
+ * every entry in the one read that unpacks it (rip_extract_verify_file).
  *
  * Tuned for a big artifact on a small host: a put streams through one
  * 64 KiB buffer into .put-XXXXXX beside its final name, hashed on the
@@ -117,10 +118,10 @@ int rip_agent_do_extract(json_t **fields, struct op_ctx *c, struct rip_err *err)
 			digest, c->root);
 		goto done;
 	}
-	/* the cache's name is a claim: check the bytes (and that they are
-	 * release id) before extracting, as extract.h asks */
-	if ((rc = rip_verify_file(&vr, file, digest, id, NULL, err)) < 0 ||
-	    (rc = rip_extract_payload(&res, file, dir, err)) < 0)
+	/* the cache's name is a claim: the one read checks the bytes (and
+	 * that they are release id) before the release appears */
+	if ((rc = rip_extract_verify_file(&vr, &res, file, digest, id, dir,
+			err)) < 0)
 		goto done;
 answer:
 	*fields = json_pack("{s:I,s:I,s:b}", "files", (json_int_t)res.files,

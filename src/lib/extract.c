@@ -36,8 +36,10 @@
  * through artifact.c's table, rip_ar (archive_internal.h), loaded on
  * first use by archive_lazy.c.
  *
- * A drill's scratch copy is the exception: rip_extract_verify_scratch
- * verifies and extracts in one read. artifact.c's reader streams the
+ * A drill's scratch copy and a host's release (ripcord agent, from the
+ * artifact its put just hashed) are the exceptions:
+ * rip_extract_verify_scratch and rip_extract_verify_file verify and
+ * extract in one read. artifact.c's reader streams the
  * artifact once (after verify.c hashed it and checked its signature),
  * and a sink here writes each payload entry into the scratch dest's
  * dot-folder as it passes, before its digest is known; verify.c then
@@ -47,7 +49,9 @@
  * is never seen.
  *
  * Tuned for safety, then speed: the artifact is read twice at disk speed,
- * however many the destinations (a drill's copy: decompressed once).
+ * however many the destinations (a drill's copy and a host's release:
+ * decompressed once, since a host extracts one release in parallel with
+ * every other host and its CPU is the deploy's cost).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -609,7 +613,7 @@ int rip_extract_payload(struct rip_extract_result *out,
 	return extract(out, artifact_path, &dest, 1, false, err);
 }
 
-/* ---- a drill's copy, in the one read that verifies it ------------------ */
+/* ---- one dest, in the one read that verifies it ------------------------ */
 
 struct scratch {
 	struct rip_dests *d;
@@ -674,10 +678,22 @@ static int scratch_end(void *data, const struct rip_artifact_entry *e,
 	return rip_dests_close_files(s->d, rel, e->mode, 0);
 }
 
-int rip_extract_verify_scratch(struct rip_verify_result *vr,
-	struct rip_migrations *migs, struct rip_extract_result *out,
-	struct rip_store *store, const char *id, const char *verify_key,
-	const char *dest, struct rip_err *err)
+/* Where the one read's artifact comes from: release id of store, or the
+ * file at path whose sha256 is known. */
+struct one_src {
+	struct rip_store *store;
+	const char *path, *sha256;
+	const char *id, *verify_key;
+};
+
+/*
+ * The one read: verify src, handing every entry to the scratch sink that
+ * writes it below dest's dot-folder, and rename that to dest only when
+ * the whole artifact verified; durable: made durable as a deploy's.
+ */
+static int one_read(struct rip_verify_result *vr, struct rip_migrations *migs,
+	struct rip_extract_result *out, const struct one_src *src,
+	bool durable, const char *dest, struct rip_err *err)
 {
 	struct scratch s = { .d = rip_dests_new(&dest, 1, err) };
 	const struct rip_artifact_sink sink = { scratch_begin, scratch_block,
@@ -688,15 +704,19 @@ int rip_extract_verify_scratch(struct rip_verify_result *vr,
 	memset(vr, 0, sizeof(*vr));
 	if (migs)
 		memset(migs, 0, sizeof(*migs));
-	rip_dests_scratch(s.d);
+	if (!durable)
+		rip_dests_scratch(s.d);
 	if ((rc = rip_dests_check(s.d)) < 0 ||
 	    (rc = rip_dests_make_temps(s.d)) < 0)
 		goto done;
 	rip_dests_next_batch(s.d);      /* one dest: one batch */
-	if ((rc = rip_dests_batch_open(s.d)) < 0 ||
-	    (rc = rip_verify_release_sink(vr, migs, store, id, verify_key,
-		    &sink, err)) < 0 ||
-	    (rc = rip_dests_batch_close(s.d)) < 0 ||
+	if ((rc = rip_dests_batch_open(s.d)) < 0)
+		goto done;
+	rc = src->store ? rip_verify_release_sink(vr, migs, src->store,
+		src->id, src->verify_key, &sink, err) :
+		rip_verify_file_sink(vr, src->path, src->sha256, src->id, &sink,
+			err);
+	if (rc < 0 || (rc = rip_dests_batch_close(s.d)) < 0 ||
 	    (rc = rip_dests_commit(s.d)) < 0)
 		goto done;
 	*out = s.res;
@@ -705,4 +725,25 @@ done:
 		rip_migrations_release(migs);
 	rip_dests_free(s.d, rc < 0);
 	return rc;
+}
+
+int rip_extract_verify_scratch(struct rip_verify_result *vr,
+	struct rip_migrations *migs, struct rip_extract_result *out,
+	struct rip_store *store, const char *id, const char *verify_key,
+	const char *dest, struct rip_err *err)
+{
+	const struct one_src src = { .store = store, .id = id,
+		.verify_key = verify_key };
+
+	return one_read(vr, migs, out, &src, false, dest, err);
+}
+
+int rip_extract_verify_file(struct rip_verify_result *vr,
+	struct rip_extract_result *out, const char *path, const char *sha256,
+	const char *id, const char *dest, struct rip_err *err)
+{
+	const struct one_src src = { .path = path, .sha256 = sha256,
+		.id = id };
+
+	return one_read(vr, NULL, out, &src, true, dest, err);
 }

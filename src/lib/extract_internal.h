@@ -82,4 +82,10 @@ int rip_verify_release_sink(struct rip_verify_result *out,
 	const char *verify_key, const struct rip_artifact_sink *sink,
 	struct rip_err *err);
 
+/* rip_verify_file of the artifact at path, handing sink every entry as
+ * rip_verify_release_sink does. */
+int rip_verify_file_sink(struct rip_verify_result *out, const char *path,
+	const char *expect_sha256, const char *expect_id,
+	const struct rip_artifact_sink *sink, struct rip_err *err);
+
 #endif

@@ -381,6 +381,14 @@ int rip_verify_file(struct rip_verify_result *out, const char *path,
 		NULL, NULL, err);
 }
 
+int rip_verify_file_sink(struct rip_verify_result *out, const char *path,
+	const char *expect_sha256, const char *expect_id,
+	const struct rip_artifact_sink *sink, struct rip_err *err)
+{
+	return verify_impl(out, path, expect_sha256, expect_id, NULL, NULL,
+		sink, err);
+}
+
 static int release_impl(struct rip_verify_result *out,
 	struct rip_store *store, const char *id, const char *verify_key,
 	struct rip_migrations *migs, const struct rip_artifact_sink *sink,

@@ -20,9 +20,11 @@
  * nothing in any root, temporary folders included.
  *
  * A drill's one-pass copy (rip_extract_verify_scratch, from a store whose
- * record agrees with the file): the same tree and the migrations; every
- * refusal above refused the same way, nothing left of what was written
- * before the lists came.
+ * record agrees with the file) and a host's (rip_extract_verify_file, from
+ * the file and the digest its cache name claims): the same tree (and the
+ * migrations); every refusal above refused the same way, nothing left of
+ * what was written before the lists came; a host's refused when the
+ * digest or the release id is not the artifact's.
  */
 #include "helpers.h"
 
@@ -357,6 +359,32 @@ static int scratch(void **state, const char *name, char dir[64],
 	return rc;
 }
 
+/* A host's one-read extraction (rip_extract_verify_file, as ripcord
+ * agent makes a release from its cached artifact) of <tmp>/name into
+ * <tmp>/dest as release id; sha NULL: the file's own digest. */
+static int host_extract(void **state, const char *name, const char *sha,
+	const char *id, const char *dest, struct rip_extract_result *res,
+	struct rip_err *err)
+{
+	unsigned char d[RIP_SHA256_LEN];
+	char hex[RIP_SHA256_HEX], a[512], out[512];
+	struct rip_verify_result vr;
+	int rc;
+
+	snprintf(a, sizeof(a), "%s", tpath(state, name));
+	snprintf(out, sizeof(out), "%s", tpath(state, dest));
+	memset(err, 0, sizeof(*err));
+	if (!sha) {
+		if (rip_sha256_file(d, a, err) < 0)
+			fail_msg("%s", err->msg);
+		rip_hex(hex, d, RIP_SHA256_LEN);
+		sha = hex;
+	}
+	rc = rip_extract_verify_file(&vr, res, a, sha, id, out, err);
+	rip_verify_result_release(&vr);
+	return rc;
+}
+
 /* The same refusal from the one-pass extraction, which writes entries
  * before it knows the lists: nothing of them may be left. */
 static void assert_refused_scratch(void **state, const char *art, int code,
@@ -410,6 +438,15 @@ static void assert_refused(void **state, const char *art, int code,
 	assert_int_equal(res.links, 0);
 	assert_no_dest(state, "out");
 	assert_refused_scratch(state, art, code, needle);
+	/* and a host's one read: nothing of what it wrote is left */
+	rc = host_extract(state, art, NULL, "1.0.0", "host", &res, &err);
+	assert_int_equal(count_entries("/proc/self/fd"), fds);
+	if (rc != code)
+		fail_msg("'%s' on a host: rc %d, want %d (%s)", art, rc, code,
+			err.msg);
+	assert_err_contains(&err, needle);
+	assert_int_equal(res.files, 0);
+	assert_no_dest(state, "host");
 }
 
 static unsigned char *slurp(const char *path, size_t *len)
@@ -568,6 +605,36 @@ static void test_round_trip(void **state)
 		assert_true(rip_path_exists(dest));
 		nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	}
+
+	/* a host's one read: the same tree, made durable; refused when the
+	 * bytes are not those its cache name claims or not release id, and
+	 * then nothing appears */
+	old = umask(077);
+	rc = host_extract(state, "a.tar.zst", NULL, "1.0.0", "host", &res,
+		&err);
+	umask(old);
+	if (rc < 0)
+		fail_msg("host: %s", err.msg);
+	assert_int_equal(count_entries("/proc/self/fd"), fds);
+	assert_int_equal(res.files, 7);
+	assert_int_equal(res.links, 4);
+	snprintf(dest, sizeof(dest), "%s", tpath(state, "host"));
+	assert_int_equal(lstat(dest, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	for (size_t i = 1; i < RIP_ARRAY_SIZE(specs); i++)
+		assert_extracted(dest, &specs[i]);
+	assert_int_equal(count_tree(dest), (int)RIP_ARRAY_SIZE(specs) - 1);
+	assert_int_equal(host_extract(state, "a.tar.zst", "00000000000000000000"
+		"00000000000000000000000000000000000000000000", "1.0.0", "h2",
+		&res, &err), RIP_EINTEGRITY);
+	assert_err_contains(&err, "sha256");
+	assert_no_dest(state, "h2");
+	assert_int_equal(host_extract(state, "a.tar.zst", NULL, "2.0.0", "h3",
+		&res, &err), RIP_EINTEGRITY);
+	assert_err_contains(&err, "2.0.0");
+	assert_no_dest(state, "h3");
+	/* the artifact, out and host: no temporary folder left */
+	assert_int_equal(count_entries(t->path), 3);
 	free(big);
 }
 
