@@ -77,11 +77,19 @@ size_t rip_fleet_parallel(const struct rip_fleet *f);
 
 /*
  * The session of t's host (t->host must be set), started on first use:
- * ssh, then the handshake. An agent of another protocol is refused
- * (RIP_EUSAGE naming the target, host and both protocols and versions).
+ * ssh, and the handshake sent. Its answer is read with the first
+ * request's (one round trip for both), so an agent of another protocol
+ * is refused by that first call (RIP_EUSAGE naming the target, host and
+ * both protocols and versions), and rip_remote_get_info is filled only
+ * once a call has returned.
  */
 RIP_MUST_CHECK int rip_fleet_session(struct rip_remote **out,
 	struct rip_fleet *f, const struct rip_target *t, struct rip_err *err);
+
+/* Waits for r's handshake answer when no call has read it yet: 0 once
+ * the agent answered it, else the error the first call would return. */
+RIP_MUST_CHECK int rip_remote_handshake(struct rip_remote *r,
+	struct rip_err *err);
 
 /*
  * The argv of the ssh that reaches dest (port 0: ssh's choice) for cfg:

@@ -98,7 +98,8 @@ static void probe_remote(struct probe *pr, struct rip_fleet *fleet)
 	struct rip_remote_info info;
 	struct rip_remote_root extra = { 0 };
 
-	if (rip_fleet_session(&r, fleet, pr->t, &err) < 0) {
+	if (rip_fleet_session(&r, fleet, pr->t, &err) < 0 ||
+	    rip_remote_handshake(r, &err) < 0) {
 		pr->error = rip_xstrdup(err.msg);
 		return;
 	}

@@ -61,6 +61,10 @@ struct rip_remote {
 	int64_t dead_at;            /* when it died (monotonic ms) */
 	bool retried;               /* started again once already */
 	int64_t t_spawn;
+	/* hello was sent and its answer not read yet: the first answer read
+	 * settles it (so hello and the first request share a round trip) */
+	bool hello_pending;
+	double hello_t0;            /* when hello was sent (wall seconds) */
 	struct rip_remote_info info;
 };
 
@@ -119,7 +123,10 @@ void rip_remote_scrub(char *s, size_t n);
  * what the handshake said forgotten); the caller holds r->mu. */
 void rip_remote_reset(struct rip_remote *r);
 
-/* Starts ssh and does the handshake; on failure the session is dead. */
+/* Starts ssh and sends the handshake; on failure the session is dead.
+ * Its answer is read with the first answer (rip_remote_recv), so hello
+ * and the first request share a round trip; a refused handshake is that
+ * recv's error. */
 int rip_remote_start(struct rip_remote *r, struct rip_err *err);
 
 /* The session's dead error again (or "no session"), or 0 when it lives. */

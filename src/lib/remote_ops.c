@@ -367,29 +367,33 @@ static int put_bytes(struct rip_remote *r, int fd, uint64_t size,
 	return rc;
 }
 
-/* Sends the artifact (open as fd) to the host's cache. */
-static int put(uint64_t *sent, struct rip_remote *r, const char *root,
-	const char *release, const char *hex, int fd, uint64_t size,
-	const char *path, struct rip_err *err)
+/* Sends the put request and the artifact (open as fd) to the host's
+ * cache, not waiting for the answer (*id: read it with put_recv). */
+static int put_send(json_int_t *id, bool *short_read, struct rip_remote *r,
+	const char *root, const char *release, const char *hex, int fd,
+	uint64_t size, const char *path, struct rip_err *err)
 {
-	json_t *req = NULL, *ans = NULL, *b;
-	bool short_read = false;
-	json_int_t id;
+	json_t *req = NULL;
 	int rc;
 
 	if (size == 0 || size > MAX_PUT)
 		return rip_err_set(err, RIP_EUSAGE, "artifact '%s' is %s: it "
 			"cannot be sent", path, size ? "over 64 GiB" : "empty");
-	if ((rc = put_req(&req, root, release, hex, size, path, err)) < 0 ||
-	    (rc = rip_remote_alive(r, err)) < 0) {
-		json_decref(req);
+	if ((rc = put_req(&req, root, release, hex, size, path, err)) < 0)
 		return rc;
-	}
-	if ((rc = rip_remote_send(&id, r, req, simple_ms(r), err)) < 0 ||
-	    (rc = put_bytes(r, fd, size, path, &short_read, err)) < 0)
+	if ((rc = rip_remote_send(id, r, req, simple_ms(r), err)) < 0)
 		return rc;
-	rc = rip_remote_recv(&ans, r, id, 3 * r->fleet->connect_ms +
+	return put_bytes(r, fd, size, path, short_read, err);
+}
+
+/* Reads put's answer: *sent is size once the host says it stored all. */
+static int put_recv(uint64_t *sent, struct rip_remote *r, json_int_t id,
+	bool short_read, uint64_t size, const char *path, struct rip_err *err)
+{
+	json_t *ans = NULL, *b;
+	int rc = rip_remote_recv(&ans, r, id, 3 * r->fleet->connect_ms +
 		PUT_SETTLE_MS, err);
+
 	b = json_object_get(ans, "bytes");
 	if (short_read)
 		rc = rip_err_set(err, RIP_EINTEGRITY, "%s: artifact '%s' shrank "
@@ -405,22 +409,48 @@ static int put(uint64_t *sent, struct rip_remote *r, const char *root,
 	return rc;
 }
 
-/* prepare, has, put when missing, extract: the stage, under r->mu. */
+/*
+ * Reads the answer to id, a request sent after one whose answer failed:
+ * only to keep the session in step (an agent's error answer leaves it
+ * open); what it says is dropped, the first error stands.
+ */
+static void drain(struct rip_remote *r, json_int_t id, uint64_t wait_ms)
+{
+	struct rip_err ignored = { 0 };
+	json_t *ans = NULL;
+
+	if (rip_remote_alive(r, &ignored) == 0)
+		(void)rip_remote_recv(&ans, r, id, wait_ms, &ignored);
+	json_decref(ans);
+}
+
+/*
+ * prepare and has, then put when missing and extract, under r->mu: two
+ * round trips, each sending its two requests before reading (the agent
+ * answers in order, and an extract after a failed put fails too).
+ */
 static int stage_locked(struct rip_remote_stage *out, struct rip_remote *r,
 	const char *root, const char *release, const char *hex, int fd,
 	uint64_t size, const char *path, struct rip_err *err)
 {
 	json_t *ans = NULL;
+	json_int_t prep, has, put, ex;
+	bool short_read = false;
 	int rc;
 
-	if ((rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s}", "op",
-			"prepare", "root", root), long_ms(), err)) < 0)
+	if ((rc = rip_remote_alive(r, err)) < 0 ||
+	    (rc = rip_remote_send(&prep, r, json_pack("{s:s,s:s}", "op",
+		    "prepare", "root", root), simple_ms(r), err)) < 0 ||
+	    (rc = rip_remote_send(&has, r, json_pack("{s:s,s:s,s:s,s:s}",
+		    "op", "has", "root", root, "release", release, "digest",
+		    hex), simple_ms(r), err)) < 0)
 		goto done;
+	if ((rc = rip_remote_recv(&ans, r, prep, long_ms(), err)) < 0) {
+		drain(r, has, simple_ms(r));
+		goto done;
+	}
 	json_decref(ans);
-	if ((rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s,s:s,s:s}",
-			"op", "has", "root", root, "release", release, "digest",
-			hex),
-			simple_ms(r), err)) < 0)
+	if ((rc = rip_remote_recv(&ans, r, has, simple_ms(r), err)) < 0)
 		goto done;
 	if (!json_is_boolean(json_object_get(ans, "has"))) {
 		rc = bad_answer(r, "has", "lacks 'has'", err);
@@ -429,13 +459,19 @@ static int stage_locked(struct rip_remote_stage *out, struct rip_remote *r,
 	out->cached = json_is_true(json_object_get(ans, "has"));
 	json_decref(ans);
 	ans = NULL;
-	if (!out->cached && (rc = put(&out->sent, r, root, release, hex, fd,
-			size, path, err)) < 0)
+	if (!out->cached && (rc = put_send(&put, &short_read, r, root,
+			release, hex, fd, size, path, err)) < 0)
 		goto done;
-	if ((rc = rip_remote_call(&ans, r, json_pack("{s:s,s:s,s:s,s:s}",
+	if ((rc = rip_remote_send(&ex, r, json_pack("{s:s,s:s,s:s,s:s}",
 			"op", "extract", "root", root, "release", release,
-			"digest", hex),
-			EXTRACT_MS, err)) < 0)
+			"digest", hex), simple_ms(r), err)) < 0)
+		goto done;
+	if (!out->cached && (rc = put_recv(&out->sent, r, put, short_read,
+			size, path, err)) < 0) {
+		drain(r, ex, EXTRACT_MS);
+		goto done;
+	}
+	if ((rc = rip_remote_recv(&ans, r, ex, EXTRACT_MS, err)) < 0)
 		goto done;
 	if (!json_is_boolean(json_object_get(ans, "already")))
 		rc = bad_answer(r, "extract", "lacks 'already'", err);

@@ -425,10 +425,15 @@ int rip_remote_alive(struct rip_remote *r, struct rip_err *err)
 	return 0;
 }
 
+static int settle_hello(struct rip_remote *r, struct rip_err *err);
+
 /* A write to ssh failed (rc of write_stall): the session is dead. */
 static int write_failed(struct rip_remote *r, int rc, uint64_t stall_ms,
 	const char *what, struct rip_err *err)
 {
+	/* an agent that refused the handshake exits: its answer says why */
+	if (rc != -1 && r->hello_pending && settle_hello(r, err) < 0)
+		return r->dead_code;
 	if (rc == -1)
 		return go_dead(r, RIP_EUNREACH, err, "no progress sending %s "
 			"for %g s (the host, its network or its sshd hangs)", what,
@@ -497,6 +502,8 @@ int rip_remote_recv(json_t **ans, struct rip_remote *r, json_int_t id,
 	int rc;
 
 	*ans = NULL;
+	if ((rc = settle_hello(r, err)) < 0)
+		return rc;
 	rc = read_line(&line, &r->rd, deadline(wait_ms));
 	if (rc == -1)
 		rc = timed_out(r, wait_ms, err);
@@ -631,10 +638,9 @@ int rip_remote_start(struct rip_remote *r, struct rip_err *err)
 	struct rip_fleet *f = r->fleet;
 	struct rip_strlist argv;
 	char **v = NULL;
-	json_t *ans = NULL, *req;
+	json_t *req;
 	struct rip_err aerr = { 0 };
 	json_int_t id;
-	double t0, t1, host_time;
 	int rc;
 
 	if ((rc = rip_remote_ssh_argv(&argv, f->cfg, f->control_dir, r->dest,
@@ -647,10 +653,30 @@ int rip_remote_start(struct rip_remote *r, struct rip_err *err)
 		goto done;
 	req = json_pack("{s:s,s:i,s:s}", "op", "hello", "protocol",
 		RIP_AGENT_PROTOCOL, "version", RIP_VERSION);
-	t0 = wall_s();
+	r->hello_t0 = wall_s();
 	if ((rc = rip_remote_send(&id, r, req, rip_remote_simple_ms(f),
-			err)) < 0 ||
-	    (rc = recv_hello(&ans, r, 2 * f->connect_ms + 5000, err)) < 0)
+			err)) < 0)
+		goto done;
+	r->hello_pending = true;
+done:
+	free(v);
+	rip_strlist_release(&argv);
+	return rc;
+}
+
+/* Reads hello's answer, sent by rip_remote_start, when it is pending:
+ * the agent's protocol, version, host name and clock. */
+static int settle_hello(struct rip_remote *r, struct rip_err *err)
+{
+	json_t *ans = NULL;
+	double t1, host_time;
+	int rc;
+
+	if (!r->hello_pending)
+		return 0;
+	r->hello_pending = false;
+	if ((rc = recv_hello(&ans, r, 2 * r->fleet->connect_ms + 5000,
+			err)) < 0)
 		goto done;
 	t1 = wall_s();
 	if (!json_is_true(json_object_get(ans, "ok")) ||
@@ -668,15 +694,24 @@ int rip_remote_start(struct rip_remote *r, struct rip_err *err)
 		"hostname")) ? json_string_value(json_object_get(ans,
 		"hostname")) : "");
 	r->info.clock_skew_s = json_is_number(json_object_get(ans, "time")) ?
-		host_time - (t0 + t1) / 2 : 0;
+		host_time - (r->hello_t0 + t1) / 2 : 0;
 	r->info.connect_s = (double)(rip_remote_now_ms() - r->t_spawn) / 1000;
 	rip_debug("%s: agent %s on '%s', %.3f s to connect, clock skew "
 		"%+.3f s", rip_remote_label(r), r->info.version, r->info.hostname,
 		r->info.connect_s, r->info.clock_skew_s);
 done:
 	json_decref(ans);
-	free(v);
-	rip_strlist_release(&argv);
+	return rc;
+}
+
+int rip_remote_handshake(struct rip_remote *r, struct rip_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&r->mu);
+	if ((rc = rip_remote_alive(r, err)) == 0)
+		rc = settle_hello(r, err);
+	pthread_mutex_unlock(&r->mu);
 	return rc;
 }
 
@@ -708,6 +743,7 @@ void rip_remote_reset(struct rip_remote *r)
 	r->rd.fd = -1;
 	r->rd.start = r->rd.end = 0;
 	r->next_id = 0;
+	r->hello_pending = false;
 	r->dead_code = 0;
 	free(r->dead_msg);
 	r->dead_msg = NULL;

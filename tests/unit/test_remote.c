@@ -150,6 +150,16 @@ static void use_agent(struct fix *f, const char *path)
 	f->cfg.ssh.agent_path = rip_xstrdup(path);
 }
 
+/* rip_fleet_session and its handshake answered, as a first call would
+ * have read it. */
+static int session(struct rip_remote **r, struct rip_fleet *fl,
+	const struct rip_target *t, struct rip_err *err)
+{
+	int rc = rip_fleet_session(r, fl, t, err);
+
+	return rc < 0 ? rc : rip_remote_handshake(*r, err);
+}
+
 static double mono_s(void)
 {
 	struct timespec ts;
@@ -218,10 +228,10 @@ static void test_session_refuses_dash_dest(void **state)
 
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
 	f->t.ssh_dest = "-oProxyCommand=x";
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_ECONFIG);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_ECONFIG);
 	assert_null(r);
 	f->t.host = NULL;
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUSAGE);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUSAGE);
 	rip_fleet_free(fl);
 	assert_no_children();
 }
@@ -269,7 +279,7 @@ static void test_handshake_inspect_switch_remove(void **state)
 	setenv("FAKESSH_ARGV", tpath(state, "argv"), 1);
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, ctl, &err), 0);
 	assert_int_equal(rip_fleet_parallel(fl), 4);
-	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	OK(session(&r, fl, &f->t, &err));
 	unsetenv("FAKESSH_ARGV");
 	/* the control folder is too long for a socket: one under /tmp,
 	 * named after it, ours and 0700 */
@@ -314,7 +324,7 @@ static void test_handshake_inspect_switch_remove(void **state)
 		struct rip_target t2 = f->t;
 
 		t2.name = "web-2";
-		assert_int_equal(rip_fleet_session(&r2, fl, &t2, &err), 0);
+		assert_int_equal(session(&r2, fl, &t2, &err), 0);
 		assert_ptr_equal(r, r2);
 	}
 
@@ -377,14 +387,29 @@ static void test_protocol_mismatch_names_both(void **state)
 		"spoken here\",\"code\":-2,\"protocol\":99,\"version\":"
 		"\"9.9.9\"}'\n"));
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUSAGE);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUSAGE);
 	assert_err_contains(&err, "target 'web-1' (host deploy@web-1)");
 	assert_err_contains(&err, "protocol 99 (ripcord 9.9.9)");
 	assert_err_contains(&err, "protocol 1 (ripcord " RIP_VERSION ")");
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err2), RIP_EUSAGE);
+	assert_int_equal(session(&r, fl, &f->t, &err2), RIP_EUSAGE);
 	assert_string_equal(err.msg, err2.msg);
 	rip_fleet_free(fl);
 	assert_no_children();
+
+	/* the handshake shares the first request's round trip: that call
+	 * is refused the same way, and nothing of its answer is taken */
+	{
+		struct rip_root_state st;
+
+		assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+		OK(rip_fleet_session(&r, fl, &f->t, &err));
+		memset(&err2, 0, sizeof(err2));
+		assert_int_equal(rip_remote_inspect(&st, NULL, r, "/srv/app",
+			false, &err2), RIP_EUSAGE);
+		assert_string_equal(err.msg, err2.msg);
+		rip_fleet_free(fl);
+		assert_no_children();
+	}
 }
 
 static void test_silent_255_and_stderr(void **state)
@@ -396,7 +421,7 @@ static void test_silent_255_and_stderr(void **state)
 
 	setenv("FAKESSH_FAIL", "255", 1);
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUNREACH);
 	assert_err_contains(&err, "target 'web-1' (host deploy@web-1): ssh "
 		"exited 255 and said nothing");
 	rip_fleet_free(fl);
@@ -406,7 +431,7 @@ static void test_silent_255_and_stderr(void **state)
 	setenv("FAKESSH_STDERR", "ssh: connect to host web-1 port 22: "
 		"Connection refused", 1);
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUNREACH);
 	assert_err_contains(&err, "ssh exited 255: ssh: connect to host web-1 "
 		"port 22: Connection refused");
 	rip_fleet_free(fl);
@@ -417,7 +442,7 @@ static void test_silent_255_and_stderr(void **state)
 	rip_strlist_release(&f->cfg.ssh.command);
 	rip_strlist_push(&f->cfg.ssh.command, tpath(state, "no-ssh-here"));
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUNREACH);
 	assert_err_contains(&err, "cannot start");
 	rip_fleet_free(fl);
 	assert_no_children();
@@ -433,14 +458,14 @@ static void test_hang_in_handshake(void **state)
 
 	setenv("FAKESSH_HANG", "1", 1);
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUNREACH);
 	assert_err_contains(&err, "target 'web-1' (host deploy@web-1): no "
 		"answer in ");
 	assert_err_contains(&err, "hangs");
 	/* killed and reaped already, before the fleet goes */
 	assert_no_children();
 	t0 = mono_s();
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err2), RIP_EUNREACH);
+	assert_int_equal(session(&r, fl, &f->t, &err2), RIP_EUNREACH);
 	assert_true(mono_s() - t0 < 2);
 	assert_string_equal(err.msg, err2.msg);
 	rip_fleet_free(fl);
@@ -478,7 +503,7 @@ static void test_free_kills_a_hung_session(void **state)
 
 	hang_agent(state, arg, sizeof(arg));
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	OK(session(&r, fl, &f->t, &err));
 	/* it answered before it started sleeping */
 	for (int i = 0; i < 200 && !sleeper_left(arg); i++)
 		usleep(10000);
@@ -502,7 +527,7 @@ static void test_hang_after_handshake(void **state)
 	/* the host's clock runs 100 s ahead */
 	hang_agent(state, arg, sizeof(arg));
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	if (rip_fleet_session(&r, fl, &f->t, &err) < 0)
+	if (session(&r, fl, &f->t, &err) < 0)
 		fail_msg("%s", err.msg);
 	rip_remote_get_info(&info, r);
 	assert_string_equal(info.hostname, "h");
@@ -539,7 +564,7 @@ static void test_agent_dies(void **state)
 		"echo '{\"id\":0,\"ok\":true,\"protocol\":1,\"version\":\"x\"}'\n"
 		"echo 'agent: disk on fire' >&2\nexit 3\n"));
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	if (rip_fleet_session(&r, fl, &f->t, &err) < 0)
+	if (session(&r, fl, &f->t, &err) < 0)
 		fail_msg("%s", err.msg);
 	nanosleep(&ts, NULL);   /* gone: the next write meets a closed pipe */
 	assert_int_equal(rip_remote_remove(&removed, r, "/srv/app", "r1",
@@ -599,7 +624,7 @@ static void test_stage_streams_the_artifact(void **state)
 	rip_hex(hex, h, RIP_SHA256_LEN);
 
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	if (rip_fleet_session(&r, fl, &f->t, &err) < 0)
+	if (session(&r, fl, &f->t, &err) < 0)
 		fail_msg("%s", err.msg);
 	if (rip_remote_stage(&sg, r, "/srv/app", "r1", art, &err) < 0)
 		fail_msg("%s", err.msg);
@@ -766,7 +791,7 @@ static void test_remove_is_not_a_simple_wait(void **state)
 	use_agent(f, fake_agent(state, "slow-remove",
 		"  *'\"op\":\"remove\"'*) sleep 5.6; echo \"$ok,\\\"removed\\\":true}\";;\n"));
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	OK(session(&r, fl, &f->t, &err));
 	OK(rip_remote_remove(&removed, r, "/srv/app", "r1", &err));
 	assert_true(removed);
 	rip_fleet_free(fl);
@@ -788,7 +813,7 @@ static void test_agent_code_is_not_unreach(void **state)
 		"  *'\"release\":\"c7\"'*) echo \"{\\\"id\\\":$id,\\\"ok\\\":false,\\\"error\\\":\\\"nope\\\",\\\"code\\\":-7}\";;\n"
 		"  *'\"op\":\"remove\"'*) echo \"$ok,\\\"removed\\\":false}\";;\n"));
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	OK(session(&r, fl, &f->t, &err));
 	assert_int_equal(rip_remote_remove(&removed, r, "/srv/app", "c14",
 		&err), RIP_EFAIL);
 	assert_err_contains(&err, "target 'web-1' (host deploy@web-1): nope");
@@ -816,7 +841,7 @@ static void test_switch_not_synced(void **state)
 		"  *'\"release\":\"ns\"'*) echo \"$ok,\\\"current\\\":\\\"ns\\\",\\\"synced\\\":false}\";;\n"
 		"  *'\"op\":\"switch\"'*) echo \"$ok,\\\"current\\\":\\\"r1\\\"}\";;\n"));
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	OK(session(&r, fl, &f->t, &err));
 	OK(rip_remote_switch(&synced, r, "/srv/app", "ns", &err));
 	assert_false(synced);
 	OK(rip_remote_switch(&synced, r, "/srv/app", "r1", &err));
@@ -849,7 +874,7 @@ static void test_bad_answer_is_unreach(void **state)
 		int rc;
 
 		assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-		OK(rip_fleet_session(&r, fl, &f->t, &err));
+		OK(session(&r, fl, &f->t, &err));
 		OK(rip_remote_inspect(&st, NULL, r, "/srv/app", false, &err));
 		rip_root_state_release(&st);
 		if (i == 3)
@@ -890,7 +915,7 @@ static void test_host_text_is_sanitized(void **state)
 		"  *'\"release\":\"r1\"'*) printf '%s\\n' \"{\\\"id\\\":$id,\\\"ok\\\":false,\\\"error\\\":\\\"disk\\\\u001b]0;pwned\\\\u0007\\\\tfull\\\",\\\"code\\\":-10}\";;\n"
 		"  *'\"release\":\"r2\"'*) printf '\\033[31mgarbage\\n';;\n"));
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	OK(session(&r, fl, &f->t, &err));
 	assert_int_equal(rip_remote_remove(&removed, r, "/srv/app", "r1",
 		&err), RIP_EIO);
 	assert_err_contains(&err, "(host deploy@web-1): disk?]0;pwned?\tfull");
@@ -927,7 +952,7 @@ static void label_fn(void *data, size_t i)
 			struct rip_remote *r;
 
 			t.name = lr->names[k];
-			if (rip_fleet_session(&r, lr->fl, &t, &err) < 0)
+			if (session(&r, lr->fl, &t, &err) < 0)
 				__atomic_fetch_add(&lr->bad, 1, __ATOMIC_RELAXED);
 		}
 		return;
@@ -946,7 +971,7 @@ static void test_label_read_while_targets_join(void **state)
 
 	use_agent(f, fake_agent(state, "label-agent", ""));
 	assert_int_equal(rip_fleet_new(&lr.fl, &f->cfg, NULL, &err), 0);
-	OK(rip_fleet_session(&lr.r, lr.fl, &f->t, &err));
+	OK(session(&lr.r, lr.fl, &f->t, &err));
 	for (size_t k = 0; k < 64; k++)
 		snprintf(lr.names[k], sizeof(lr.names[k]), "n%zu", k);
 	rip_fleet_each(2, 2, label_fn, &lr);
@@ -998,7 +1023,7 @@ static void test_artifact_hashed_once(void **state)
 		struct rip_target t = f->t;
 
 		t.ssh_port = 2200 + (unsigned)i;
-		OK(rip_fleet_session(&h.r[i], h.fl, &t, &err));
+		OK(session(&h.r[i], h.fl, &t, &err));
 	}
 	rip_fleet_each(6, 6, hash_fn, &h);
 	for (size_t i = 0; i < 6; i++)
@@ -1034,14 +1059,14 @@ static void test_dead_session_retried_once(void **state)
 	/* down, then up again: the retry works */
 	write_text(flag, "");
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUNREACH);
 	assert_int_equal(unlink(flag), 0);
 	/* too soon: the same error at once */
 	t0 = mono_s();
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUNREACH);
 	assert_true(mono_s() - t0 < 0.3);
 	nanosleep(&wait, NULL);
-	OK(rip_fleet_session(&r, fl, &f->t, &err));
+	OK(session(&r, fl, &f->t, &err));
 	OK(rip_remote_remove(&removed, r, "/srv/app", "r1", &err));
 	assert_true(removed);
 	rip_fleet_free(fl);
@@ -1050,12 +1075,12 @@ static void test_dead_session_retried_once(void **state)
 	/* still down at the retry: no second one */
 	write_text(flag, "");
 	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUNREACH);
 	nanosleep(&wait, NULL);
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUNREACH);
 	assert_int_equal(unlink(flag), 0);
 	nanosleep(&wait, NULL);
-	assert_int_equal(rip_fleet_session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUNREACH);
 	rip_fleet_free(fl);
 	assert_no_children();
 }
@@ -1156,7 +1181,7 @@ static void many_fn(void *data, size_t i)
 	struct rip_err err = { 0 };
 	struct rip_root_state st;
 
-	m->rc[i] = rip_fleet_session(&m->r[i], m->fl, &m->t[i], &err);
+	m->rc[i] = session(&m->r[i], m->fl, &m->t[i], &err);
 	if (m->rc[i] == 0)
 		m->rc[i] = rip_remote_inspect(&st, NULL, m->r[i],
 			m->f->tmp.path, false, &err);
