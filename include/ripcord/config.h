@@ -56,6 +56,7 @@ struct rip_config {
 		char *database;
 		char *baseline;
 		struct rip_strlist irreversible;
+		struct rip_strlist contract;  /* contract-phase migrations */
 		char *apply;
 		uint64_t command_timeout_ms;
 	} migrations;

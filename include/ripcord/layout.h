@@ -42,6 +42,7 @@ struct rip_layout_file {
 struct rip_layout_opts {
 	enum rip_layout_format format;          /* AUTO: detect */
 	const struct rip_strlist *irreversible; /* ids or versions; may be NULL */
+	const struct rip_strlist *contract;     /* ids or versions; may be NULL */
 	const char *baseline;                   /* version; may be NULL */
 	const char *dir;                        /* for messages: "db/migrations" */
 };

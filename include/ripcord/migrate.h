@@ -41,6 +41,7 @@ struct rip_mig_status_item {
 	char expected[RIP_SHA256_HEX];   /* checksum in the release */
 	bool baseline;
 	bool irreversible;
+	bool contract;            /* contract phase (else expand) */
 };
 
 struct rip_mig_status {

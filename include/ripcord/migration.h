@@ -10,7 +10,12 @@
  *   -- ripcord:baseline         part of the starting schema; never undone
  *   -- ripcord:irreversible     has no down
  *   -- ripcord:no-transaction   cannot run inside a transaction
- * A project may also start an up with "-- ripcord:irreversible" itself.
+ *   -- ripcord:contract         the contract phase: only the release that
+ *                               carries it works after it (drops, narrows,
+ *                               renames away); every other up is expand
+ * A project may also start an up with "-- ripcord:irreversible" or
+ * "-- ripcord:contract" itself, with or without spaces after the colon
+ * ("-- ripcord: contract"), in every layout.
  * The checksum of a migration is the SHA-256 of its normalised up file, so
  * cut, the artifact and the database all agree on it.
  */
@@ -39,6 +44,7 @@ struct rip_migration {
 	bool baseline;
 	bool irreversible;
 	bool no_transaction;
+	bool contract;            /* contract phase (else expand) */
 	unsigned char checksum[RIP_SHA256_LEN]; /* of the normalised up */
 };
 
@@ -67,7 +73,7 @@ void rip_migration_normalise(struct rip_buf *out,
 
 /*
  * Reads the flags from the marker lines at the top of a normalised up
- * file into m (baseline, irreversible, no_transaction) and sets
+ * file into m (baseline, irreversible, no_transaction, contract) and sets
  * m->checksum from text.
  */
 void rip_migration_read_markers(struct rip_migration *m, const char *text,

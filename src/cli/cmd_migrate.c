@@ -165,15 +165,18 @@ static void print_status(struct mig *g, const struct rip_mig_status *st,
 			cli_format_time(when, sizeof(when), it->applied_at);
 		if (g->cli->json)
 			json_array_append_new(items, json_pack("{s:s, s:s, s:I, "
-				"s:s, s:s, s:b, s:b}", "id", it->id, "state",
+				"s:s, s:s, s:b, s:b, s:s}", "id", it->id, "state",
 				rip_mig_state_name(it->state), "applied_at",
 				(json_int_t)it->applied_at, "recorded", it->recorded,
 				"expected", it->expected, "baseline", it->baseline,
-				"irreversible", it->irreversible));
+				"irreversible", it->irreversible, "phase",
+				it->contract ? "contract" : "expand"));
 		else
-			printf("%-8s %-16s %s%s%s\n", rip_mig_state_name(it->state),
-				when, it->id, it->baseline ? " [baseline]" : "",
-				it->irreversible ? " [irreversible]" : "");
+			printf("%-8s %-16s %s%s%s%s\n",
+				rip_mig_state_name(it->state), when, it->id,
+				it->baseline ? " [baseline]" : "",
+				it->irreversible ? " [irreversible]" : "",
+				it->contract ? " [contract]" : "");
 	}
 	if (g->cli->json) {
 		cli_print_json(json_pack("{s:s, s:s, s:o, s:b, s:s?, s:s?}",

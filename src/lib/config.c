@@ -80,6 +80,8 @@ const struct rip_config_key rip_config_keys[] = {
 	  "migrations up to this version are the starting schema" },
 	{ "migrations", "irreversible", RIP_CFG_LIST, "", NULL, false,
 	  G(migrations.irreversible), "ups known to have no down" },
+	{ "migrations", "contract", RIP_CFG_LIST, "", NULL, false,
+	  G(migrations.contract), "contract-phase migrations" },
 	{ "migrations", "apply", RIP_CFG_STRING, NULL, NULL, false,
 	  G(migrations.apply), "driver = command: command line with {file}" },
 	{ "migrations", "command_timeout", RIP_CFG_DURATION, "10m", NULL, false,

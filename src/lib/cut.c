@@ -163,6 +163,7 @@ static int load_migrations(struct cut *c)
 	if (rip_layout_parse(&o.format, c->cfg->migrations.format) < 0)
 		o.format = RIP_LAYOUT_AUTO;
 	o.irreversible = &c->cfg->migrations.irreversible;
+	o.contract = &c->cfg->migrations.contract;
 	o.baseline = c->cfg->migrations.baseline;
 	o.dir = dir;
 	if ((rc = rip_layout_read(&c->migs, &detected, c->mfiles, c->n_mfiles,

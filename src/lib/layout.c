@@ -277,6 +277,7 @@ static int fold(struct rip_layout_reader *r, struct rip_migration *a,
 		return rc;
 	a->no_transaction = a->no_transaction || b->no_transaction;
 	a->irreversible = a->irreversible || b->irreversible;
+	a->contract = a->contract || b->contract;
 	free(b->version);
 	free(b->name);
 	free(b->id);
@@ -603,6 +604,7 @@ static int dbmate_file(struct rip_layout_reader *r,
 	mg = add_piece(r, p);
 	mg->no_transaction = d.notx || top.no_transaction;
 	mg->irreversible = top.irreversible;
+	mg->contract = top.contract;
 	len = dbmate_section(&d, SEC_UP, f->len, &b);
 	rip_layout_set_sql(r, &mg->up, f, s + b, len);
 	len = dbmate_section(&d, SEC_DOWN, f->len, &b);
@@ -900,11 +902,10 @@ static char *pair_hint(const struct rip_layout_reader *r,
 	}
 }
 
+/* Whether list l names mg (id, version, or a sqitch change's name). */
 static bool listed(const struct rip_layout_reader *r,
-	const struct rip_migration *mg)
+	const struct rip_strlist *l, const struct rip_migration *mg)
 {
-	const struct rip_strlist *l = r->o->irreversible;
-
 	for (size_t i = 0; l && i < l->n; i++)
 		if (!strcmp(l->v[i], mg->id) || !strcmp(l->v[i], mg->version) ||
 		    (r->f == RIP_LAYOUT_SQITCH && !strcmp(l->v[i], mg->name)))
@@ -1043,8 +1044,10 @@ static int check_rules(struct rip_layout_reader *r, struct rip_migration *mg)
 	mg->baseline = mg->baseline || top.baseline || (r->baseline &&
 		rip_version_cmp(mg->version, r->baseline) <= 0);
 	mg->irreversible = mg->irreversible || top.irreversible ||
-		listed(r, mg);
+		listed(r, r->o->irreversible, mg);
 	mg->no_transaction = mg->no_transaction || top.no_transaction;
+	mg->contract = mg->contract || top.contract ||
+		listed(r, r->o->contract, mg);
 	if (!mg->irreversible && !mg->baseline) {
 		if ((rc = check_down(r, mg)) < 0)
 			return rc;

@@ -190,6 +190,7 @@ static void fill_status(struct rip_mig_status *out,
 		snprintf(it->expected, sizeof(it->expected), "%s", hex);
 		it->baseline = g && g->baseline;
 		it->irreversible = g && g->irreversible;
+		it->contract = g && g->contract;
 	}
 	for (size_t i = 0; i < rel->n; i++) {
 		const struct rip_migration *g = &rel->v[i];
@@ -201,6 +202,7 @@ static void fill_status(struct rip_mig_status *out,
 		rip_hex(it->expected, g->checksum, RIP_SHA256_LEN);
 		it->baseline = g->baseline;
 		it->irreversible = g->irreversible;
+		it->contract = g->contract;
 	}
 }
 

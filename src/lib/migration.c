@@ -22,6 +22,7 @@ static const struct {
 	  offsetof(struct rip_migration, irreversible) },
 	{ "-- ripcord:no-transaction",
 	  offsetof(struct rip_migration, no_transaction) },
+	{ "-- ripcord:contract", offsetof(struct rip_migration, contract) },
 };
 
 struct rip_migration *rip_migrations_add(struct rip_migrations *m)
@@ -75,15 +76,25 @@ struct rip_migration *rip_migrations_find(const struct rip_migrations *m,
 /*
  * Whether text (len bytes) starts with the marker `line`, alone on its
  * line or followed by white space and a reason ("-- ripcord:irreversible
- * backfills from the old column").
+ * backfills from the old column"); spaces or tabs may follow the colon
+ * ("-- ripcord: contract").
  */
 static bool starts_line(const char *text, size_t len, const char *line)
 {
-	size_t ll = strlen(line);
+	const char *colon = strchr(line, ':') + 1, *name = colon;
+	size_t pre = (size_t)(colon - line), at, nl;
 
-	return len >= ll && !memcmp(text, line, ll) &&
-		(len == ll || text[ll] == '\n' || text[ll] == '\r' ||
-		 text[ll] == ' ' || text[ll] == '\t');
+	if (len < pre || memcmp(text, line, pre))
+		return false;
+	at = pre;
+	while (at < len && (text[at] == ' ' || text[at] == '\t'))
+		at++;
+	nl = strlen(name);
+	if (len - at < nl || memcmp(text + at, name, nl))
+		return false;
+	at += nl;
+	return at == len || text[at] == '\n' || text[at] == '\r' ||
+		text[at] == ' ' || text[at] == '\t';
 }
 
 void rip_migration_normalise(struct rip_buf *out,

@@ -1562,6 +1562,7 @@ static void expect_checksums(const struct rip_migrations *m)
 		assert_int_equal(back.baseline, m->v[i].baseline);
 		assert_int_equal(back.irreversible, m->v[i].irreversible);
 		assert_int_equal(back.no_transaction, m->v[i].no_transaction);
+		assert_int_equal(back.contract, m->v[i].contract);
 		rip_buf_release(&norm);
 	}
 }
@@ -1610,6 +1611,127 @@ static void test_checksum(void **state)
 	assert_memory_not_equal(m.v[1].checksum, plain, RIP_SHA256_LEN);
 	expect_checksums(&m);
 	rip_migrations_release(&m);
+}
+
+/*
+ * The contract phase: a first-line marker, with or without a space after
+ * the colon, in golang-migrate, dbmate (above or below "-- migrate:up")
+ * and sqitch alike, or [migrations] contract by id, version or a sqitch
+ * change's name; every other up is expand. The flag is carried in the
+ * normalised up (its checksum changes only for a listed one), and a
+ * contract up still needs its down.
+ */
+static void test_contract_phase(void **state)
+{
+	const struct rip_layout_file golang[] = {
+		F("0001_add_email.up.sql", "ALTER TABLE u ADD email text;"),
+		F("0001_add_email.down.sql", "ALTER TABLE u DROP email;"),
+		F("0002_drop_mail.up.sql",
+		  "-- ripcord: contract\nALTER TABLE u DROP mail;\n"),
+		F("0002_drop_mail.down.sql", "ALTER TABLE u ADD mail text;"),
+		F("0003_drop_fax.up.sql",
+		  "-- ripcord:contract drops fax, unused since 0001\n"
+		  "ALTER TABLE u DROP fax;\n"),
+		F("0003_drop_fax.down.sql", "ALTER TABLE u ADD fax text;"),
+		F("0004_listed.up.sql", "ALTER TABLE u DROP pager;"),
+		F("0004_listed.down.sql", "ALTER TABLE u ADD pager text;"),
+		/* on the second line it is a comment, not a mark */
+		F("0005_late.up.sql",
+		  "-- tidy\n-- ripcord: contract\nSELECT 1;"),
+		F("0005_late.down.sql", "SELECT 0;"),
+		/* a look-alike is not the mark */
+		F("0006_alike.up.sql", "-- ripcord: contracts\nSELECT 1;"),
+		F("0006_alike.down.sql", "SELECT 0;"),
+	};
+	const struct rip_layout_file dbmate[] = {
+		F("1_above.sql", "-- ripcord: contract\n-- migrate:up\n"
+		  "DROP TABLE a;\n-- migrate:down\nCREATE TABLE a (x);\n"),
+		F("2_below.sql", "-- migrate:up\n-- ripcord:contract\n"
+		  "DROP TABLE b;\n-- migrate:down\nCREATE TABLE b (x);\n"),
+		F("3_expand.sql", "-- migrate:up\nCREATE TABLE c (x);\n"
+		  "-- migrate:down\nDROP TABLE c;\n"),
+	};
+	const struct rip_layout_file sqitch[] = {
+		F("sqitch.plan", "%project=shop\n"
+		  "widen 2024-01-01T00:00:00Z Ann <a@x.org>\n"
+		  "narrow 2024-01-02T00:00:00Z Ann <a@x.org>\n"),
+		F("deploy/widen.sql", "ALTER TABLE t ADD y int;"),
+		F("revert/widen.sql", "ALTER TABLE t DROP y;"),
+		F("deploy/narrow.sql", "ALTER TABLE t DROP x;"),
+		F("revert/narrow.sql", "ALTER TABLE t ADD x int;"),
+	};
+	const struct rip_layout_file no_down[] = {
+		F("0002_drop_mail.up.sql",
+		  "-- ripcord: contract\nALTER TABLE u DROP mail;\n"),
+	};
+	char *v[] = { (char *)"0004" }, *names[] = { (char *)"narrow" };
+	struct rip_strlist list = { v, 1 }, by_name = { names, 1 };
+	struct rip_layout_opts o = { .format = RIP_LAYOUT_GOLANG, .dir = "mig",
+		.contract = &list };
+	enum rip_layout_format got;
+	unsigned char plain[RIP_SHA256_LEN];
+	struct rip_migrations m;
+	struct rip_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(rip_layout_read(&m, &got, golang, N(golang), &o,
+		&err), 0);
+	assert_int_equal(m.n, 6);
+	assert_false(m.v[0].contract);
+	assert_true(m.v[1].contract);
+	assert_true(m.v[2].contract);
+	assert_true(m.v[3].contract);
+	assert_false(m.v[4].contract);
+	assert_false(m.v[5].contract);
+	/* every contract up keeps its down */
+	for (size_t i = 0; i < 4; i++)
+		assert_non_null(m.v[i].down.text);
+	expect_checksums(&m);
+	/* the project's own mark is kept, not doubled; a listed one gets it */
+	{
+		struct rip_buf norm = RIP_BUF_INIT;
+
+		rip_migration_normalise(&norm, &m.v[1]);
+		assert_string_equal(norm.buf, "-- ripcord: contract\n"
+			"ALTER TABLE u DROP mail;\n");
+		rip_buf_release(&norm);
+		rip_migration_normalise(&norm, &m.v[3]);
+		assert_string_equal(norm.buf, "-- ripcord:contract\n"
+			"ALTER TABLE u DROP pager;");
+		rip_buf_release(&norm);
+	}
+	rip_sha256(plain, "ALTER TABLE u DROP pager;", 25);
+	assert_memory_not_equal(m.v[3].checksum, plain, RIP_SHA256_LEN);
+	rip_sha256(plain, "ALTER TABLE u ADD email text;", 29);
+	assert_memory_equal(m.v[0].checksum, plain, RIP_SHA256_LEN);
+	rip_migrations_release(&m);
+
+	o.format = RIP_LAYOUT_DBMATE;
+	o.contract = NULL;
+	assert_int_equal(rip_layout_read(&m, &got, dbmate, N(dbmate), &o,
+		&err), 0);
+	assert_int_equal(m.n, 3);
+	assert_true(m.v[0].contract);
+	assert_true(m.v[1].contract);
+	assert_false(m.v[2].contract);
+	expect_checksums(&m);
+	rip_migrations_release(&m);
+
+	o.format = RIP_LAYOUT_SQITCH;
+	o.contract = &by_name;
+	assert_int_equal(rip_layout_read(&m, &got, sqitch, N(sqitch), &o,
+		&err), 0);
+	assert_int_equal(m.n, 2);
+	assert_false(m.v[0].contract);
+	assert_true(m.v[1].contract);
+	expect_checksums(&m);
+	rip_migrations_release(&m);
+
+	o.format = RIP_LAYOUT_GOLANG;
+	o.contract = NULL;
+	assert_int_equal(rip_layout_read(&m, &got, no_down, N(no_down), &o,
+		&err), RIP_ECONFIG);
+	assert_err_contains(&err, "0002_drop_mail.up.sql has no down");
 }
 
 /* Thousands of migrations, shuffled: read in order, and quickly. */
@@ -1661,6 +1783,7 @@ int main(void)
 		cmocka_unit_test(test_empty_down),
 		cmocka_unit_test(test_marked_irreversible),
 		cmocka_unit_test(test_listed_irreversible),
+		cmocka_unit_test(test_contract_phase),
 		cmocka_unit_test(test_irreversible_with_down),
 		cmocka_unit_test(test_baseline),
 		cmocka_unit_test(test_baseline_other_layouts),
