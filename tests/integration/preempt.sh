@@ -107,6 +107,7 @@ check "the down ran: the column is gone" sh -c "! sqlite3 var/shop.db 'SELECT no
 check "the journal holds the stopped hooks" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM switches WHERE release = 'v2' AND activate LIKE 'failed: stopped%'")" -eq 3
 check "no switch is left pending" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM switches WHERE result = 'pending'")" -eq 0
 check "the deploy's record says preempted" sqlite3 .ripcord/state.db "SELECT 1 FROM operations WHERE op = 'deploy' AND result LIKE 'preempted: deploy of v2 was preempted by%'" 
+check "the audit log holds the deploy, exit 5, and where it stopped" sh -c "'$RIPCORD' --json log | grep 'deploy v2' | grep '\"exit_code\": *5' | grep -q 'it stopped after switching web-1'"
 expect_exit 0 "status exits 0" rc status
 check "and shows v1 everywhere" test "$(grep -c '^web-[123] .*v1' "$WORK/last.out")" -eq 3
 expect_exit 0 "rolling back to v1 again" rc rollback --to v1
@@ -163,6 +164,23 @@ expect_exit 0 "the next deploy is not stopped by the old request" rc deploy v2
 check "every target runs v2" test "$(runs)" = "releases/v2 releases/v2 releases/v2"
 check "every hook ran to its end" test "$(grep -c 'v2 done' targets/activations.log)" -eq 3
 expect_exit 0 "status exits 0" rc status
+
+# --- 5. only a deploy is preempted: a rollback that holds the lock is not
+: > targets/activations.log
+touch slow
+"$RIPCORD" rollback >"$WORK/rb.out" 2>"$WORK/rb.err" &
+rb=$!
+check "a rollback reaches its hooks, held" wait_until started 3 "v1"
+rm -f slow
+expect_exit 4 "a second rollback exits 4 at once" rc rollback
+err_has "naming the holder" "'ripcord rollback', since"
+err_has "saying why, and what to do" "only a deploy can be preempted: wait for it to finish, or run 'ripcord rollback --wait[=DUR]'"
+check "the held rollback was not asked to stop" test -z "$(sqlite3 .ripcord/state.db 'SELECT request FROM lock_holder WHERE request IS NOT NULL')"
+timeout 10 sh -c 'echo go > targets/gate'
+wait "$rb"; code=$?
+check "released, the first rollback finishes (exit 0)" test "$code" -eq 0
+check "every target is on v1" test "$(runs)" = "releases/v1 releases/v1 releases/v1"
+rm -f targets/hookpids
 expect_exit 0 "log --verify passes" rc log --verify
 
 done_testing
