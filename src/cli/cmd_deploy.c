@@ -157,32 +157,41 @@ static int lock_preempting(struct run *r, uint64_t wait_ms)
 	return rc;
 }
 
-/* What became of the deploy this rollback preempted, from its record. */
-static void say_preempted(struct run *r)
+/*
+ * What became of the deploy this rollback preempted, from its record:
+ * said on stderr, and kept for --json (cli->preempted).
+ */
+static void say_preempted(struct cli *cli, struct run *r)
 {
 	struct rip_err ignore = { 0 };
 	struct rip_op op;
 	char what[320];
 	const char *how;
+	char *text;
 
 	if (!r->asked.pid)
 		return;
 	describe_deploy(what, sizeof(what), &r->asked);
 	if (rip_op_last(&op, r->store->state, "deploy", &ignore) < 0 ||
 	    !op.seq || op.started < r->asked.since - 1) {
-		rip_warn("preempted %s: it recorded nothing", what);
+		text = rip_xstrdup("it recorded nothing");
 	} else if (!strncmp(op.result, "preempted: ", 11)) {
 		how = strstr(op.result, ": it stopped ");
-		rip_warn("preempted %s%s", what, how ? how :
-			op.result + 10);
+		text = rip_xstrdup(how ? how + 2 : op.result + 11);
 	} else if (!strcmp(op.result, "running")) {
-		rip_warn("preempted %s: it ended without recording where it "
-			"stopped (killed?); its switches are settled against the "
-			"links", what);
+		text = rip_xstrdup("it ended without recording where it stopped "
+			"(killed?); its switches are settled against the links");
 	} else {
-		rip_warn("preempted %s: it had finished before it could stop (%s)",
-			what, op.result);
+		text = rip_xasprintf("it had finished before it could stop (%s)",
+			op.result);
 	}
+	rip_warn("preempted %s: %s", what, text);
+	json_decref(cli->preempted);
+	cli->preempted = json_pack("{s:s, s:s?, s:I, s:I, s:s}", "operation",
+		"deploy", "release", r->asked.release, "pid",
+		(json_int_t)r->asked.pid, "since", (json_int_t)r->asked.since,
+		"outcome", text);
+	free(text);
 	rip_op_release(&op);
 }
 
@@ -223,7 +232,7 @@ static int setup_rollback(struct cli *cli, struct run *r, bool dry_run,
 	/* a preempted rollout lets go of the lock once its step is switched */
 	rc = lock_preempting(r, rollout_pid ? RIP_ROLLOUT_PREEMPT_WAIT_MS : 0);
 	if (rc == 0)
-		say_preempted(r);
+		say_preempted(cli, r);
 	return rc;
 }
 

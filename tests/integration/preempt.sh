@@ -123,7 +123,7 @@ if cc -shared -fPIC -o "$WORK/hold_shim.so" "$SOURCE_ROOT/tests/integration/hold
     "$RIPCORD" deploy v3 >"$WORK/dep.out" 2>"$WORK/dep.err" &
   dep=$!
   check "the deploy is held inside its extract" wait_until test -e "$WORK/held"
-  "$RIPCORD" rollback >"$WORK/rb.out" 2>"$WORK/rb.err" &
+  "$RIPCORD" --json rollback >"$WORK/rb.out" 2>"$WORK/rb.err" &
   rb=$!
   check "the rollback asks it to stop" wait_until requested
   check "and waits for it" kill -0 "$rb"
@@ -134,6 +134,10 @@ if cc -shared -fPIC -o "$WORK/hold_shim.so" "$SOURCE_ROOT/tests/integration/hold
   wait "$rb"; code=$?
   check "the rollback succeeded" test "$code" -eq 0
   check "it says so" grep -q "preempted deploy of v3 (pid $dep, started .*): it stopped before switching any target" "$WORK/rb.err"
+  check "and so does its --json" python3 -c "
+import json; d = json.load(open('$WORK/rb.out'))['preempted']
+assert d['operation'] == 'deploy' and d['release'] == 'v3' and d['pid'] == $dep, d
+assert d['outcome'].startswith('it stopped before switching any target'), d"
   check "it left every target on v1 (nothing of v3 to undo)" test "$(runs)" = "releases/v1 releases/v1 releases/v1"
   check "saying why" grep -q "the preempted deploy switched no target: every target stays on v1" "$WORK/rb.err"
   check "no hook ran" test "$(grep -c started targets/activations.log)" -eq 0
