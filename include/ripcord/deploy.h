@@ -37,7 +37,8 @@ struct rip_target_report {
 	const struct rip_target *target;
 	char *from;
 	char *to;
-	char *activate;           /* "ok", "exit 3", "-" ... */
+	char *activate;           /* "ok", "exit 3", "-", "stopped" (by a
+				     preempting rollback), "not run" ... */
 	char *health;             /* "ok 12 ms", "HTTP 500", "-" ... */
 	bool failed;
 	bool switched;            /* its switch in this plan was made */
@@ -70,6 +71,10 @@ struct rip_plan {
 	struct rip_strlist undo;
 	char *ahead;              /* deploy: the schema is ahead of the
 				     release, in words; else NULL */
+	bool preemptible;         /* in: a rollback may stop this plan (a
+				     deploy holding the lock with
+				     rip_lock_acquire_preemptible) */
+	char *preempted;          /* out: who stopped it, or NULL */
 };
 
 void rip_plan_release(struct rip_plan *p);
@@ -143,6 +148,14 @@ typedef void (*rip_apply_fn)(void *data, const struct rip_action *a,
  * a failed activate
  * hook or probe is recorded in the target's report and the plan goes on,
  * returning RIP_EFAIL at the end, so a rollback never stops halfway.
+ *
+ * A preemptible plan asked to stop (rip_lock_stop_request) stops at its
+ * next safe point: before the extracts, before its ups and between two of
+ * them, before the switches (never inside their pass), before the
+ * activate hooks and between them; a local activate hook running then is
+ * ended (SIGTERM to its process group, SIGKILL 2 s later), one on a host
+ * runs to its end. It returns RIP_EINTR, err saying who asked and where it
+ * stopped; the operation's record ends "preempted: " and the same words.
  */
 RIP_MUST_CHECK int rip_plan_apply(struct rip_plan *p,
 	const struct rip_config *cfg, struct rip_store *store,

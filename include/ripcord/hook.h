@@ -9,6 +9,7 @@
 #define RIPCORD_HOOK_H
 
 #include <spawn.h>
+#include <stdatomic.h>
 
 #include "ripcord/buf.h"
 #include "ripcord/err.h"
@@ -23,6 +24,8 @@ struct rip_hook_result {
 	int signal;               /* the signal that ended it, or 0 */
 	bool timed_out;           /* it ran past the timeout (SIGTERM, then
 				     SIGKILL 2 s later if still there) */
+	bool stopped;             /* ended the same way because its caller
+				     asked (rip_hook_run_stoppable) */
 	double seconds;
 	struct rip_buf output;    /* stdout and stderr, interleaved: the last
 				     64 KiB, after a "[... N bytes dropped]"
@@ -47,6 +50,18 @@ RIP_MUST_CHECK int rip_hook_run(struct rip_hook_result *out,
 	const char *const *argv, const char *cwd,
 	const struct rip_hook_env *env, size_t nenv, uint64_t timeout_ms,
 	struct rip_err *err);
+
+/*
+ * rip_hook_run that also ends the hook when *stop turns true (another
+ * thread sets it; it is read every 100 ms): its process group gets
+ * SIGTERM, then SIGKILL 2 s later, as on a timeout. Then out->stopped is
+ * set and it returns RIP_EINTR, err naming the hook and how it ended. A
+ * hook that exits on its own first is not stopped.
+ */
+RIP_MUST_CHECK int rip_hook_run_stoppable(struct rip_hook_result *out,
+	const char *const *argv, const char *cwd,
+	const struct rip_hook_env *env, size_t nenv, uint64_t timeout_ms,
+	const atomic_bool *stop, struct rip_err *err);
 void rip_hook_result_release(struct rip_hook_result *r);
 
 /*

@@ -95,7 +95,9 @@ struct rip_op {
 	int64_t seq;
 	char *op;                 /* "deploy", "rollback", ... */
 	char *release;
-	char *result;             /* "running", "ok", "failed: ..." */
+	char *result;             /* "running", "ok", "failed: ...",
+				     "preempted: ..." (a deploy a rollback
+				     stopped: where it stopped) */
 	int64_t started;
 	int64_t finished;         /* 0 while running */
 };
@@ -116,6 +118,10 @@ RIP_MUST_CHECK int rip_op_supersede(struct rip_state *st, int64_t keep,
 /* The newest unfinished operation; out->seq is 0 when there is none. */
 RIP_MUST_CHECK int rip_op_unfinished(struct rip_op *out, struct rip_state *st,
 	struct rip_err *err);
+/* The newest operation named op (any, when op is NULL), finished or not;
+ * out->seq is 0 when there is none. */
+RIP_MUST_CHECK int rip_op_last(struct rip_op *out, struct rip_state *st,
+	const char *op, struct rip_err *err);
 void rip_op_release(struct rip_op *op);
 /*
  * Every operation, oldest first (for the DORA figures, dora.h). Reads

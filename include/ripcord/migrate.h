@@ -67,6 +67,10 @@ struct rip_migrate_opts {
 	bool dry_run;             /* plan and report, change nothing */
 	rip_migrate_step_fn on_step;
 	void *data;
+	/* asked (with data) before each up after the first: true stops
+	 * there, between two transactions, with RIP_EINTR naming the
+	 * migration not run (a preempted deploy); NULL: never */
+	bool (*stop)(void *data);
 };
 
 /*

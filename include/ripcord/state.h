@@ -16,7 +16,7 @@ struct rip_state;
  * operations and switches.activate. 4: drills (drill.h). 5: rollouts.
  * 6: releases.yanked_at, yank_reason, yanked_by (releases yank).
  */
-#define RIP_STATE_SCHEMA 7
+#define RIP_STATE_SCHEMA 8
 
 struct rip_release_rec {
 	char *id;

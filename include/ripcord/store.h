@@ -79,6 +79,56 @@ RIP_MUST_CHECK int rip_lock_acquire_wait(struct rip_lock *out,
 	struct rip_store *store, const char *what, uint64_t wait_ms,
 	struct rip_err *err);
 void rip_lock_release(struct rip_lock *lock);
+
+/*
+ * rip_lock_acquire for an operation that a rollback may preempt (a
+ * deploy): the holder is recorded as preemptible, working on release, so
+ * `rollback` can ask it to stop (rip_lock_ask_stop) instead of exiting 4.
+ * The holder then checks rip_lock_stop_request at its safe points.
+ */
+RIP_MUST_CHECK int rip_lock_acquire_preemptible(struct rip_lock *out,
+	struct rip_store *store, const char *what, const char *release,
+	struct rip_err *err);
+
+/* The lock's holder as state.db records it (rip_lock_info_read). */
+struct rip_lock_info {
+	int64_t pid;              /* 0: nobody recorded (free, or its holder
+				     has not written its row yet) */
+	char *user, *host, *command;
+	char *release;            /* what it works on, or NULL */
+	char *request;            /* who asked it to stop, or NULL */
+	int64_t since;            /* unix time it took the lock */
+	bool preemptible;         /* it stops when a rollback asks */
+	bool alive;               /* its process runs; a holder on another
+				     host counts as alive (we cannot tell) */
+};
+
+void rip_lock_info_release(struct rip_lock_info *info);
+/* Reads the recorded holder into out (pid 0 when there is none); a row
+ * left by a process that died reads with alive false. */
+RIP_MUST_CHECK int rip_lock_info_read(struct rip_lock_info *out,
+	struct rip_store *store, struct rip_err *err);
+/* "pid 12, user ana, host web, 'ripcord deploy v2', since 2026-..."
+ * (or "holder not recorded yet" for pid 0), into out. */
+void rip_lock_info_describe(char *out, size_t len,
+	const struct rip_lock_info *info);
+
+/*
+ * Asks the holder read as h to stop at its next safe point, on behalf of
+ * by ("'ripcord rollback' (pid 7, user ana)"). Written only while the
+ * row still names h (same pid, host and since) and h is preemptible, so a
+ * request never reaches the operation that took the lock after h: *asked
+ * says whether it was written.
+ */
+RIP_MUST_CHECK int rip_lock_ask_stop(bool *asked, struct rip_store *store,
+	const struct rip_lock_info *h, const char *by, struct rip_err *err);
+
+/*
+ * The request to stop another process left for the lock this process
+ * holds (newly allocated: who asked), or NULL. A request left for a
+ * holder that died goes with its row, which the next holder replaces.
+ */
+char *rip_lock_stop_request(struct rip_store *store);
 /*
  * Whether an operation holds the lock now, by the holder recorded in
  * state.db (a row left by a process that died does not count), and who

@@ -29,6 +29,8 @@ struct cli {
 	bool quiet;
 	const char *argv0;
 	struct cli_audit audit;
+	json_t *preempted;        /* rollback: the deploy it preempted, for
+				     --json (cli_run_plan adds it); or NULL */
 };
 
 /* The audit entry's from and to (NULL leaves one as it is). */

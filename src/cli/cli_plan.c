@@ -212,6 +212,8 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 
 		if (p->ahead)
 			json_object_set_new(doc, "warning", json_string(p->ahead));
+		if (cli->preempted)
+			json_object_set(doc, "preempted", cli->preempted);
 		cli_print_json(doc);
 	} else if (!dry_run) {
 		cli_print_plan_table(p);

@@ -226,7 +226,8 @@ done:
 
 static int do_up(struct mig *g, const char *id)
 {
-	struct rip_migrate_opts o = { g->dry_run, on_step, g };
+	struct rip_migrate_opts o = { .dry_run = g->dry_run, .on_step = on_step,
+		.data = g };
 	struct rip_migrations rel = { 0 };
 	char *rid = NULL;
 	size_t done = 0;
@@ -249,7 +250,8 @@ out:
 
 static int do_down(struct mig *g, const char *to)
 {
-	struct rip_migrate_opts o = { g->dry_run, on_step, g };
+	struct rip_migrate_opts o = { .dry_run = g->dry_run, .on_step = on_step,
+		.data = g };
 	struct rip_migrations keep = { 0 }, sources = { 0 };
 	size_t done = 0;
 	int rc;

@@ -360,6 +360,7 @@ int main(int argc, char **argv)
 		audit(&cli, full_argc, full_argv, code, rip_monotonic() - t0);
 	rip_lock_set_command(NULL);
 	cli_audit_release(&cli.audit);
+	json_decref(cli.preempted);
 	free(full_argv);
 	return close_stdout(code, changed);
 }

@@ -8,10 +8,19 @@
  * switches every target back first, then runs the downs, and ends with a
  * probe of every target, so it never only looks done. A failed hook or
  * probe does not stop a rollback halfway: it is reported per target.
+ *
+ * A deploy may be preempted by a rollback (rip_lock_stop_request): it
+ * stops only where the targets are whole, between the phases, between
+ * two ups (each its own transaction) and between hooks, never inside the
+ * pass of switches; a local hook running then is ended rather than waited
+ * for, so the 3 a.m. rollback never waits out a hook_timeout.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ripcord/deploy.h"
 #include "ripcord/extract.h"
@@ -31,6 +40,9 @@
 
 /* activate hooks running at once, at most */
 #define RIP_HOOKS_AT_ONCE 8
+
+/* how often a preemptible deploy looks for a request while hooks run */
+#define RIP_PREEMPT_POLL_MS 100
 
 static const char *const kind_names[] = {
 	"migrate up", "extract", "switch", "activate", "migrate down", "probe",
@@ -63,6 +75,7 @@ void rip_plan_release(struct rip_plan *p)
 	rip_strlist_release(&p->ups);
 	rip_strlist_release(&p->undo);
 	free(p->ahead);
+	free(p->preempted);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -485,10 +498,34 @@ static ssize_t release_index(const struct rip_release_rec *v, size_t n,
 }
 
 /*
+ * Whether the newest operation is a deploy that a rollback preempted
+ * before it switched any target (no target runs its release): there is
+ * nothing of it on the targets to go back from.
+ */
+static bool preempted_unswitched(struct rip_store *store,
+	const struct where *w, size_t n)
+{
+	struct rip_op op;
+	bool yes;
+
+	if (rip_op_last(&op, store->state, NULL, NULL) < 0)
+		return false;
+	yes = op.seq && !strcmp(op.op, "deploy") && op.release && op.result &&
+		!strncmp(op.result, "preempted: ", 11);
+	for (size_t i = 0; yes && i < n; i++)
+		yes = !w[i].root.current || strcmp(w[i].root.current, op.release);
+	rip_op_release(&op);
+	return yes;
+}
+
+/*
  * Where a rollback without --to goes: an interrupted rollback's release
  * (a rerun converges), else the rollback target of the targets that run
  * the newest release, so after a deploy that reached only some targets
- * every target goes back to where the others still are.
+ * every target goes back to where the others still are. A rollback that
+ * preempted a deploy before its first switch undoes that deploy: every
+ * target stays on the release they all run (the downs then undo the ups
+ * it ran), rather than going one release further back.
  */
 static int rollback_dest(char **out, struct rip_plan *p,
 	struct rip_store *store, const struct where *w, size_t n,
@@ -519,6 +556,18 @@ static int rollback_dest(char **out, struct rip_plan *p,
 		if (k > newest)
 			newest = k;
 	}
+	if (newest >= 0 && preempted_unswitched(store, w, n)) {
+		bool same = true;
+
+		for (size_t i = 0; i < n && same; i++)
+			same = release_index(recs, nrecs, w[i].root.current) == newest;
+		if (same) {
+			*out = rip_xstrdup(recs[newest].id);
+			rip_info("the preempted deploy switched no target: every "
+				"target stays on %s", *out);
+			goto done;
+		}
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char *d = NULL;
 
@@ -543,6 +592,7 @@ static int rollback_dest(char **out, struct rip_plan *p,
 	if (rc == 0 && !*out)
 		rc = rip_err_set(err, RIP_EFAIL, "no target runs a release of this "
 			"store, so there is nothing to roll back from; pass --to ID");
+done:
 	rip_release_recs_free(recs, nrecs);
 	if (rc < 0) {
 		free(*out);
@@ -785,11 +835,35 @@ static void set_text(char **slot, const char *text)
 	*slot = rip_xstrdup(text);
 }
 
+/* Whether a preemptible plan was asked to stop; remembers who asked. */
+static bool asked_to_stop(struct rip_plan *p, struct rip_store *store)
+{
+	if (!p->preemptible)
+		return false;
+	if (!p->preempted)
+		p->preempted = rip_lock_stop_request(store);
+	return p->preempted != NULL;
+}
+
+/* What the migration callbacks need. */
+struct mig_ctx {
+	struct rip_plan *p;
+	struct rip_store *store;
+};
+
+/* rip_migrate_opts.stop: between two ups of a preemptible plan. */
+static bool mig_stop(void *data)
+{
+	struct mig_ctx *c = data;
+
+	return asked_to_stop(c->p, c->store);
+}
+
 /* Names each migration the applier ran, once it has run. */
 static void note_step(void *data, const struct rip_migration *mg,
 	enum rip_db_direction dir, int rc, double seconds)
 {
-	struct rip_plan *p = data;
+	struct rip_plan *p = ((struct mig_ctx *)data)->p;
 
 	(void)dir;
 	(void)seconds;
@@ -802,7 +876,9 @@ static int apply_migrations(struct rip_plan *p, const struct rip_action *a,
 	struct rip_err *err)
 {
 	struct rip_migrations migs = { 0 }, sources = { 0 };
-	struct rip_migrate_opts o = { .on_step = note_step, .data = p };
+	struct mig_ctx ctx = { p, store };
+	struct rip_migrate_opts o = { .on_step = note_step, .data = &ctx,
+		.stop = mig_stop };
 	struct rip_migrate *m = NULL;
 	size_t done = 0;
 	int rc;
@@ -847,6 +923,8 @@ struct host_job {
 	struct rip_remote_stage stage;
 	struct rip_hook_result hr;   /* RIP_ACT_ACTIVATE */
 	bool synced;              /* RIP_ACT_SWITCH: made durable there */
+	bool not_run;             /* RIP_ACT_ACTIVATE: a preempting rollback
+				     asked to stop before it started */
 	struct rip_err err;
 	int rc;
 };
@@ -854,9 +932,10 @@ struct host_job {
 struct host_pool {
 	struct host_job *jobs;
 	struct rip_fleet *fleet;
+	const atomic_bool *stop;  /* set: start no more, end local hooks */
 };
 
-static void activate_env_run(struct host_job *j);
+static void activate_env_run(struct host_job *j, const atomic_bool *stop);
 
 static void host_work(void *data, size_t i)
 {
@@ -868,8 +947,14 @@ static void host_work(void *data, size_t i)
 
 	if (j->rc < 0)            /* failed before it could start */
 		return;
+	if (pool->stop && atomic_load(pool->stop)) {
+		j->not_run = true;
+		j->rc = rip_err_set(&j->err, RIP_EINTR, "not run: the deploy was "
+			"preempted");
+		return;
+	}
 	if (!rip_target_remote(t)) {
-		activate_env_run(j);
+		activate_env_run(j, pool->stop);
 		return;
 	}
 	if ((j->rc = rip_fleet_session(&r, pool->fleet, t, &j->err)) < 0)
@@ -896,9 +981,9 @@ static void host_work(void *data, size_t i)
 /* Runs jobs[0..n) at once: [ssh] parallel of them when one is on a
  * host (what [ssh] promises the hosts), else RIP_HOOKS_AT_ONCE. */
 static void run_jobs(struct host_job *jobs, size_t n,
-	struct rip_fleet *fleet)
+	struct rip_fleet *fleet, const atomic_bool *stop)
 {
-	struct host_pool pool = { jobs, fleet };
+	struct host_pool pool = { jobs, fleet, stop };
 	size_t at_once = RIP_HOOKS_AT_ONCE;
 
 	for (size_t i = 0; fleet && i < n; i++)
@@ -969,7 +1054,7 @@ static int apply_extracts(struct rip_plan *p, size_t i, size_t *n,
 			jobs[j].rc = err->code;
 			jobs[j].err = *err;
 		}
-	run_jobs(jobs, nr, fleet);
+	run_jobs(jobs, nr, fleet, NULL);
 	for (size_t j = 0; j < nr; j++) {
 		if (jobs[j].rc == 0)
 			continue;
@@ -1081,7 +1166,7 @@ static int apply_switches(struct rip_plan *p, size_t i, size_t *n,
 		rc = rc ? rc : err->code;
 	}
 	if ((ran = nr && rc == 0))
-		run_jobs(jobs, nr, fleet);
+		run_jobs(jobs, nr, fleet, NULL);
 	for (size_t q = 0, j = 0; q < nr; q++) {
 		struct host_job *hj = &jobs[q];
 
@@ -1170,8 +1255,9 @@ out:
 
 /* ---- activate hooks, several at once ------------------------------------ */
 
-/* A local target's activate hook, on a fleet thread. */
-static void activate_env_run(struct host_job *j)
+/* A local target's activate hook, on a fleet thread; ended when *stop
+ * turns true. */
+static void activate_env_run(struct host_job *j, const atomic_bool *stop)
 {
 	const struct rip_target *t = j->a->target;
 	char *dir = rip_root_release_dir(t->root, j->a->release);
@@ -1184,8 +1270,8 @@ static void activate_env_run(struct host_job *j)
 		{ "RIPCORD_ROOT", t->root },
 	};
 
-	j->rc = rip_hook_run(&j->hr, argv, dir, env, RIP_ARRAY_SIZE(env),
-		t->hook_timeout_ms, &j->err);
+	j->rc = rip_hook_run_stoppable(&j->hr, argv, dir, env,
+		RIP_ARRAY_SIZE(env), t->hook_timeout_ms, stop, &j->err);
 	free(dir);
 }
 
@@ -1205,6 +1291,14 @@ static bool settle_hook(struct rip_plan *p, struct host_job *j,
 			t->name, j->hr.output.buf);
 	if (ok) {
 		what = rip_xstrdup("ok");
+	} else if (j->not_run) {
+		/* its switch's row keeps the hook owed */
+		set_text(&r->activate, "not run");
+		r->failed = true;
+		return false;
+	} else if (j->hr.stopped) {
+		what = rip_xstrdup("stopped");
+		r->failed = true;
 	} else if (j->rc == RIP_EUNREACH) {
 		what = rip_xstrdup("unreachable");
 		r->failed = true;
@@ -1230,6 +1324,52 @@ static bool settle_hook(struct rip_plan *p, struct host_job *j,
 	}
 	free(what);
 	return ok;
+}
+
+/* The jobs of a preemptible plan, run on a thread of their own while
+ * this one looks for a request to stop. */
+struct watched {
+	struct host_job *jobs;
+	size_t n;
+	struct rip_fleet *fleet;
+	atomic_bool stop;
+	atomic_bool done;
+};
+
+static void *watched_run(void *data)
+{
+	struct watched *w = data;
+
+	run_jobs(w->jobs, w->n, w->fleet, &w->stop);
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+/*
+ * run_jobs, and for a preemptible plan a look at state.db every
+ * RIP_PREEMPT_POLL_MS meanwhile (from this thread: the state connection
+ * is not shared): once asked, no job starts and local hooks are ended.
+ */
+static void run_jobs_watched(struct rip_plan *p, struct rip_store *store,
+	struct host_job *jobs, size_t n, struct rip_fleet *fleet)
+{
+	struct watched w = { .jobs = jobs, .n = n, .fleet = fleet };
+	const struct timespec tick = { 0, RIP_PREEMPT_POLL_MS * 1000000L };
+	pthread_t t;
+
+	atomic_init(&w.stop, false);
+	atomic_init(&w.done, false);
+	if (!p->preemptible || !n ||
+	    pthread_create(&t, NULL, watched_run, &w) != 0) {
+		run_jobs(jobs, n, fleet, NULL);
+		return;
+	}
+	while (!atomic_load(&w.done)) {
+		if (!atomic_load(&w.stop) && asked_to_stop(p, store))
+			atomic_store(&w.stop, true);
+		nanosleep(&tick, NULL);
+	}
+	pthread_join(t, NULL);
 }
 
 /* Every consecutive activate action from i at once; returns how many. */
@@ -1262,7 +1402,7 @@ static size_t apply_activates(struct rip_plan *p, size_t i,
 				jobs[k].rc = ferr.code;
 				jobs[k].err = ferr;
 			}
-	run_jobs(jobs, m, fleet);
+	run_jobs_watched(p, store, jobs, m, fleet);
 	for (size_t k = 0; k < m; k++) {
 		bool ok = settle_hook(p, &jobs[k], store);
 
@@ -1367,6 +1507,63 @@ static int settle_pending(struct rip_plan *p, const struct rip_config *cfg,
 	return rc;
 }
 
+/* "web-1, web-2": the targets whose report says so, after sep. */
+static void names_where(struct rip_buf *out, const struct rip_plan *p,
+	bool (*pick)(const struct rip_target_report *r))
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (pick(&p->targets[i]))
+			rip_buf_addf(out, "%s%s", k++ ? ", " : "",
+				p->targets[i].target->name);
+}
+
+static bool was_switched(const struct rip_target_report *r)
+{
+	return r->switched;
+}
+
+static bool hook_stopped(const struct rip_target_report *r)
+{
+	return !strcmp(r->activate, "stopped");
+}
+
+static bool hook_not_run(const struct rip_target_report *r)
+{
+	return !strcmp(r->activate, "not run");
+}
+
+/*
+ * A preempted plan's RIP_EINTR: who asked and where it stopped, in facts
+ * the journal holds ("it stopped after switching web-1; ups run: 0003;
+ * activate hook stopped on web-1").
+ */
+static int preempted_error(struct rip_plan *p, struct rip_err *err)
+{
+	struct rip_buf b = RIP_BUF_INIT, sw = RIP_BUF_INIT;
+	int rc;
+
+	names_where(&sw, p, was_switched);
+	rip_buf_addf(&b, "%s of %s was preempted by %s: it stopped %s%s",
+		p->op, p->release, p->preempted, sw.len ? "after switching " :
+		"before switching any target", sw.buf);
+	for (size_t i = 0; i < p->ran.n; i++)
+		rip_buf_addf(&b, "%s%s", i ? ", " : "; ups run: ", p->ran.v[i]);
+	rip_buf_reset(&sw);
+	names_where(&sw, p, hook_stopped);
+	if (sw.len)
+		rip_buf_addf(&b, "; activate hook stopped on %s", sw.buf);
+	rip_buf_reset(&sw);
+	names_where(&sw, p, hook_not_run);
+	if (sw.len)
+		rip_buf_addf(&b, "; activate hook not run on %s", sw.buf);
+	rc = rip_err_set(err, RIP_EINTR, "%s", b.buf);
+	rip_buf_release(&b);
+	rip_buf_release(&sw);
+	return rc;
+}
+
 static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
 	struct rip_store *store, rip_apply_fn fn, void *data, bool *soft_fail,
 	struct rip_err *err)
@@ -1376,12 +1573,20 @@ static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
 	for (size_t i = 0; i < p->n && !rc; i++) {
 		const struct rip_action *a = &p->v[i];
 
+		/* the safe points: between phases, never inside a pass */
+		if (asked_to_stop(p, store))
+			return preempted_error(p, err);
+
 		switch (a->kind) {
 		case RIP_ACT_MIGRATE_UP:
 		case RIP_ACT_MIGRATE_DOWN: {
 			char *names;
 
 			rc = apply_migrations(p, a, cfg, store, err);
+			if (rc == RIP_EINTR && p->preempted) {
+				rip_info("%s", err->msg);
+				return preempted_error(p, err);
+			}
 			names = ran_list(p);
 			if (fn)
 				fn(data, a, rc, rc ? err->msg : names);
@@ -1409,6 +1614,12 @@ static int apply_actions(struct rip_plan *p, const struct rip_config *cfg,
 		}
 		case RIP_ACT_ACTIVATE:
 			i += apply_activates(p, i, cfg, store, fn, data, soft_fail) - 1;
+			/* asked while the hooks ran: stopped if one was cut short,
+			 * else at the next safe point, if any is left */
+			for (size_t k = 0; p->preempted && k < p->ntargets; k++)
+				if (hook_stopped(&p->targets[k]) ||
+				    hook_not_run(&p->targets[k]))
+					return preempted_error(p, err);
 			continue;
 		case RIP_ACT_PROBE:
 			i += apply_probes(p, i, cfg, fn, data, soft_fail) - 1;
@@ -1516,6 +1727,8 @@ static int stopped(struct rip_plan *p, int rc, struct rip_err *err)
 
 	p->stopped = true;
 	report_unchanged(p);
+	if (p->preempted)         /* preempted_error said it all */
+		return rc;
 	rip_plan_summary(&sum, p);
 	room = sum.len + 3 < sizeof(why) ? sizeof(why) - sum.len - 2 : 1;
 	rip_copy_shown(why, room, err->msg);
@@ -1561,7 +1774,9 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 			sum.buf);
 		rip_buf_release(&sum);
 	}
-	result = rc ? rip_xasprintf("failed: %s", err->msg) : rip_xstrdup("ok");
+	result = rc == RIP_EINTR && p->preempted ? rip_xasprintf("preempted: "
+		"%s", err->msg) : rc ? rip_xasprintf("failed: %s", err->msg) :
+		rip_xstrdup("ok");
 	if (rip_op_end(store->state, op, result, &ignore) < 0)
 		rip_warn("cannot record the end of the %s: %s", p->op, ignore.msg);
 	free(result);

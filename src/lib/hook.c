@@ -10,7 +10,8 @@
  * as a fresh array: ripcord's own environ is never modified.
  *
  * Invariants: every hook started is reaped before rip_hook_run returns; it
- * returns within timeout + 2 s (SIGTERM, then SIGKILL to the whole group)
+ * returns within timeout + 2 s (SIGTERM, then SIGKILL to the whole group;
+ * the same from the moment a stoppable run's flag turns true)
  * + 1 s (processes that keep the pipe open after the hook exited are
  * killed) plus scheduling, whatever the hook does; at most 2 x 64 KiB of
  * output is held at a time and the last 64 KiB are kept.
@@ -60,6 +61,8 @@ struct hook_run {
 	bool lost;          /* someone else reaped it (SIGCHLD ignored) */
 	int status;
 	bool timed_out, kill_sent, orphans_killed;
+	const atomic_bool *stop;  /* the caller's: end it when true */
+	bool stopped;       /* SIGTERM sent because *stop turned true */
 	uint64_t deadline;  /* SIGTERM at, 0: no timeout */
 	uint64_t kill_at;   /* SIGKILL at, 0: not armed */
 	uint64_t eof_by;    /* hook reaped, pipe open: give up at */
@@ -379,7 +382,13 @@ static void hook_reap(struct hook_run *r, bool block)
 
 static void timers_fire(struct hook_run *r, uint64_t now)
 {
-	if (!r->exited && r->deadline && !r->timed_out &&
+	if (!r->exited && r->stop && !r->stopped && !r->timed_out &&
+	    atomic_load(r->stop)) {
+		r->stopped = true;
+		group_kill(r, SIGTERM);
+		r->kill_at = now + HOOK_TERM_GRACE_MS;
+	}
+	if (!r->exited && r->deadline && !r->timed_out && !r->stopped &&
 		now >= r->deadline) {
 		r->timed_out = true;
 		group_kill(r, SIGTERM);
@@ -494,7 +503,8 @@ static int timeout_error(const struct rip_hook_result *res,
 	char after[32], how[48];
 	int rc;
 
-	fmt_ms(after, sizeof(after), timeout_ms);
+	fmt_ms(after, sizeof(after), r->stopped ? (uint64_t)(res->seconds *
+		1000.0) : timeout_ms);
 	if (res->signal == SIGKILL || res->signal == SIGTERM)
 		snprintf(how, sizeof(how), "killed with %s",
 			res->signal == SIGKILL ? "SIGKILL" : "SIGTERM");
@@ -504,8 +514,9 @@ static int timeout_error(const struct rip_hook_result *res,
 		snprintf(how, sizeof(how), "exited %d on SIGTERM",
 			res->exit_code);
 	out_tail(&tail, r->out);
-	rc = rip_err_set(err, RIP_EFAIL,
-		"hook '%s' timed out after %s (%s)%s%s", r->path, after, how,
+	rc = rip_err_set(err, r->stopped ? RIP_EINTR : RIP_EFAIL,
+		"hook '%s' %s after %s (%s)%s%s", r->path, r->stopped ?
+		"was stopped" : "timed out", after, how,
 		tail.len ? "; last output: " : "", tail.buf);
 	rip_buf_release(&tail);
 	return rc;
@@ -515,6 +526,7 @@ static int hook_result(struct rip_hook_result *res, const struct hook_run *r,
 	uint64_t timeout_ms, struct rip_err *err)
 {
 	res->timed_out = r->timed_out;
+	res->stopped = r->stopped;
 	if (r->orphans_killed)
 		rip_warn("hook '%s' exited but left processes holding its "
 			 "output; they were killed", r->path);
@@ -526,7 +538,7 @@ static int hook_result(struct rip_hook_result *res, const struct hook_run *r,
 		res->exit_code = WEXITSTATUS(r->status);
 	else if (WIFSIGNALED(r->status))
 		res->signal = WTERMSIG(r->status);
-	if (r->timed_out)
+	if (r->timed_out || r->stopped)
 		return timeout_error(res, r, timeout_ms, err);
 	return 0;
 }
@@ -536,6 +548,7 @@ static void result_init(struct rip_hook_result *res)
 	res->exit_code = -1;
 	res->signal = 0;
 	res->timed_out = false;
+	res->stopped = false;
 	res->seconds = 0;
 	rip_buf_init(&res->output, 0);
 }
@@ -571,7 +584,16 @@ int rip_hook_run(struct rip_hook_result *out, const char *const *argv,
 	const char *cwd, const struct rip_hook_env *env, size_t nenv,
 	uint64_t timeout_ms, struct rip_err *err)
 {
-	struct hook_run r = { .fd = -1, .out = &out->output };
+	return rip_hook_run_stoppable(out, argv, cwd, env, nenv, timeout_ms,
+		NULL, err);
+}
+
+int rip_hook_run_stoppable(struct rip_hook_result *out,
+	const char *const *argv, const char *cwd,
+	const struct rip_hook_env *env, size_t nenv, uint64_t timeout_ms,
+	const atomic_bool *stop, struct rip_err *err)
+{
+	struct hook_run r = { .fd = -1, .out = &out->output, .stop = stop };
 	uint64_t start = now_ns(), now;
 	int rc;
 
@@ -586,6 +608,7 @@ int rip_hook_run(struct rip_hook_result *out, const char *const *argv,
 		rc = hook_abort(&r, err);
 		goto done;
 	}
+	out->seconds = (double)(now_ns() - start) / 1e9;
 	rc = hook_result(out, &r, timeout_ms, err);
 done:
 	out_finish(&r);

@@ -366,6 +366,26 @@ int rip_op_unfinished(struct rip_op *out, struct rip_state *st,
 	return rc;
 }
 
+int rip_op_last(struct rip_op *out, struct rip_state *st, const char *op,
+	struct rip_err *err)
+{
+	struct rip_state_stmt *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = rip_state_prepare(&s, st, "cannot read the operations",
+			"SELECT " OP_COLS " FROM operations WHERE ?1 IS NULL OR "
+			"op = ?1 ORDER BY seq DESC LIMIT 1", err)) < 0)
+		return rc;
+	rip_state_bind_text(s, 1, op);
+	if ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
+		read_op(out, s);
+		rc = 0;
+	}
+	rip_state_stmt_free(s);
+	return rc;
+}
+
 void rip_op_release(struct rip_op *op)
 {
 	free(op->op);

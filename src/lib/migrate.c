@@ -302,6 +302,11 @@ int rip_migrate_up(struct rip_migrate *m,
 
 		if (find_applied(&ap, g->id))
 			continue;
+		if (*done && o && o->stop && o->stop(o->data)) {
+			rc = rip_err_set(err, RIP_EINTR, "stopped before migration "
+				"'%s' (%zu applied before it)", g->id, *done);
+			goto out;
+		}
 		if ((rc = step(m, g, RIP_DB_UP, o, err)) < 0)
 			goto out;
 		(*done)++;

@@ -145,6 +145,13 @@ static const char *const upgrades[] = {
 	"ALTER TABLE audit ADD COLUMN targets TEXT;"
 	"ALTER TABLE audit ADD COLUMN migrations TEXT;"
 	"ALTER TABLE rollouts ADD COLUMN applied TEXT;",
+
+	/* 8: a lock holder a rollback may preempt (a deploy: store.h), what
+	 * it works on, and the request to stop that a rollback leaves it */
+	"ALTER TABLE lock_holder ADD COLUMN release TEXT;"
+	"ALTER TABLE lock_holder ADD COLUMN preemptible INTEGER NOT NULL "
+	"DEFAULT 0;"
+	"ALTER TABLE lock_holder ADD COLUMN request TEXT;",
 };
 
 _Static_assert(RIP_ARRAY_SIZE(upgrades) == RIP_STATE_SCHEMA,

@@ -7,6 +7,11 @@
  * is recorded in state.db only after the lock is ours, so the loser of a
  * race can say who it lost to; a row left by a killed holder is simply
  * replaced by the next one.
+ *
+ * A holder that may be preempted (a deploy) says so in its row, and a
+ * rollback leaves its request to stop in the same row: the request goes
+ * with the holder, so one left for a process that died can never stop
+ * the next operation. The holder reads it at its safe points.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -135,58 +140,103 @@ void rip_lock_set_command(const char *line)
 	command_line = line ? rip_xstrdup(line) : NULL;
 }
 
-/* "pid 12, user ana, host web, 'ripcord deploy v2', since 2026-...". */
-static void describe_holder(char *out, size_t len, struct rip_state *st)
+void rip_lock_info_release(struct rip_lock_info *info)
+{
+	free(info->user);
+	free(info->host);
+	free(info->command);
+	free(info->release);
+	free(info->request);
+	memset(info, 0, sizeof(*info));
+}
+
+/* Whether pid on host runs: a row on another host counts as running. */
+static bool holder_alive(int64_t pid, const char *host)
+{
+	char here[256] = "";
+
+	gethostname(here, sizeof(here) - 1);
+	return !host || strcmp(host, here) || pid == getpid() ||
+		kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+int rip_lock_info_read(struct rip_lock_info *out, struct rip_store *store,
+	struct rip_err *err)
 {
 	struct rip_state_stmt *s;
+	int rc;
 
-	snprintf(out, len, "holder not recorded yet");
-	if (rip_state_prepare(&s, st, "cannot read the lock holder", "SELECT "
-			"pid, user, host, command, since FROM lock_holder", NULL) < 0)
-		return;
-	if (rip_state_step(s, NULL) == RIP_STATE_ROW) {
-		time_t t = (time_t)rip_state_col_int64(s, 4);
-		char since[32] = "";
-		struct tm tm;
-
-		if (gmtime_r(&t, &tm))
-			strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S UTC", &tm);
-		snprintf(out, len, "pid %lld, user %s, host %s, '%s', since %s",
-			(long long)rip_state_col_int64(s, 0),
-			rip_state_col_str(s, 1), rip_state_col_str(s, 2),
-			rip_state_col_str(s, 3), since);
+	memset(out, 0, sizeof(*out));
+	if ((rc = rip_state_prepare(&s, store->state, "cannot read the lock "
+			"holder", "SELECT pid, user, host, command, since, release, "
+			"preemptible, request FROM lock_holder", err)) < 0)
+		return rc;
+	if ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
+		out->pid = rip_state_col_int64(s, 0);
+		out->user = rip_state_col_text(s, 1);
+		out->host = rip_state_col_text(s, 2);
+		out->command = rip_state_col_text(s, 3);
+		out->since = rip_state_col_int64(s, 4);
+		out->release = rip_state_col_text(s, 5);
+		out->preemptible = rip_state_col_int64(s, 6) != 0;
+		out->request = rip_state_col_text(s, 7);
+		out->alive = holder_alive(out->pid, out->host);
+		rc = 0;
 	}
 	rip_state_stmt_free(s);
+	return rc < 0 ? rc : 0;
+}
+
+void rip_lock_info_describe(char *out, size_t len,
+	const struct rip_lock_info *h)
+{
+	time_t t = (time_t)h->since;
+	char since[32] = "";
+	struct tm tm;
+
+	if (!h->pid) {
+		snprintf(out, len, "holder not recorded yet");
+		return;
+	}
+	if (gmtime_r(&t, &tm))
+		strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	snprintf(out, len, "pid %lld, user %s, host %s, '%s', since %s",
+		(long long)h->pid, h->user ? h->user : "?", h->host ? h->host : "?",
+		h->command ? h->command : "?", since);
+}
+
+/* "pid 12, user ana, host web, 'ripcord deploy v2', since 2026-...". */
+static void describe_holder(char *out, size_t len, struct rip_store *store)
+{
+	struct rip_lock_info h;
+
+	if (rip_lock_info_read(&h, store, NULL) < 0) {
+		snprintf(out, len, "holder not recorded yet");
+		return;
+	}
+	rip_lock_info_describe(out, len, &h);
+	rip_lock_info_release(&h);
 }
 
 bool rip_lock_holder(struct rip_store *store, char *out, size_t len)
 {
-	char host[256] = "", *row_host = NULL;
-	struct rip_state_stmt *s;
-	bool held = false;
+	struct rip_lock_info h;
+	bool held;
 
 	out[0] = '\0';
-	gethostname(host, sizeof(host) - 1);
-	if (rip_state_prepare(&s, store->state, "cannot read the lock holder",
-			"SELECT pid, host FROM lock_holder", NULL) < 0)
+	if (rip_lock_info_read(&h, store, NULL) < 0)
 		return false;
-	if (rip_state_step(s, NULL) == RIP_STATE_ROW) {
-		pid_t pid = (pid_t)rip_state_col_int64(s, 0);
-
-		row_host = rip_state_col_text(s, 1);
-		/* a row left by a killed holder names a process that is gone;
-		 * on another host we cannot tell, so it counts as held */
-		held = !row_host || strcmp(row_host, host) || pid == getpid() ||
-			kill(pid, 0) == 0 || errno == EPERM;
-	}
-	rip_state_stmt_free(s);
-	free(row_host);
+	/* a row left by a killed holder names a process that is gone; on
+	 * another host we cannot tell, so it counts as held */
+	held = h.pid && h.alive;
 	if (held)
-		describe_holder(out, len, store->state);
+		rip_lock_info_describe(out, len, &h);
+	rip_lock_info_release(&h);
 	return held;
 }
 
-static void record_holder(struct rip_state *st, const char *what)
+static void record_holder(struct rip_state *st, const char *what,
+	const char *release, bool preemptible)
 {
 	struct rip_err err = { 0 };
 	char host[256] = "";
@@ -197,7 +247,8 @@ static void record_holder(struct rip_state *st, const char *what)
 	 * failing the operation for */
 	if (rip_state_prepare(&s, st, "cannot record the lock holder",
 			"INSERT OR REPLACE INTO lock_holder (one, pid, user, host, "
-			"command, since) VALUES (1, ?, ?, ?, ?, ?)", &err) < 0) {
+			"command, since, release, preemptible, request) VALUES "
+			"(1, ?, ?, ?, ?, ?, ?, ?, NULL)", &err) < 0) {
 		rip_debug("%s", err.msg);
 		return;
 	}
@@ -206,13 +257,16 @@ static void record_holder(struct rip_state *st, const char *what)
 	rip_state_bind_text(s, 3, host);
 	rip_state_bind_text(s, 4, command_line ? command_line : what);
 	rip_state_bind_int64(s, 5, time(NULL));
+	rip_state_bind_text(s, 6, release);
+	rip_state_bind_int64(s, 7, preemptible);
 	if (rip_state_run(s, &err) < 0)
 		rip_debug("%s", err.msg);
 	rip_state_stmt_free(s);
 }
 
-int rip_lock_acquire(struct rip_lock *out, struct rip_store *store,
-	const char *what, struct rip_err *err)
+static int lock_acquire(struct rip_lock *out, struct rip_store *store,
+	const char *what, const char *release, bool preemptible,
+	struct rip_err *err)
 {
 	char holder[768];
 	int fd;
@@ -232,13 +286,13 @@ int rip_lock_acquire(struct rip_lock *out, struct rip_store *store,
 			goto fail;
 		}
 		close(fd);
-		describe_holder(holder, sizeof(holder), store->state);
+		describe_holder(holder, sizeof(holder), store);
 		rip_err_set(err, RIP_EBUSY, "another ripcord operation holds "
 			"'%s' (%s); wait for it to finish, or stop it",
 			out->path, holder);
 		goto fail;
 	}
-	record_holder(store->state, what);
+	record_holder(store->state, what, release, preemptible);
 	out->fd = fd;
 	out->state = store->state;
 	return 0;
@@ -246,6 +300,19 @@ fail:
 	free(out->path);
 	out->path = NULL;
 	return err ? err->code : RIP_EIO;
+}
+
+int rip_lock_acquire(struct rip_lock *out, struct rip_store *store,
+	const char *what, struct rip_err *err)
+{
+	return lock_acquire(out, store, what, NULL, false, err);
+}
+
+int rip_lock_acquire_preemptible(struct rip_lock *out,
+	struct rip_store *store, const char *what, const char *release,
+	struct rip_err *err)
+{
+	return lock_acquire(out, store, what, release, true, err);
 }
 
 int rip_lock_acquire_wait(struct rip_lock *out, struct rip_store *store,
@@ -273,4 +340,46 @@ void rip_lock_release(struct rip_lock *lock)
 	lock->state = NULL;
 	free(lock->path);
 	lock->path = NULL;
+}
+
+int rip_lock_ask_stop(bool *asked, struct rip_store *store,
+	const struct rip_lock_info *h, const char *by, struct rip_err *err)
+{
+	struct rip_state_stmt *s;
+	int rc;
+
+	*asked = false;
+	if (!h->pid || !h->preemptible)
+		return 0;
+	if ((rc = rip_state_prepare(&s, store->state, "cannot ask the lock "
+			"holder to stop", "UPDATE lock_holder SET request = ? WHERE "
+			"pid = ? AND host IS ? AND since = ? AND preemptible = 1",
+			err)) < 0)
+		return rc;
+	rip_state_bind_text(s, 1, by);
+	rip_state_bind_int64(s, 2, h->pid);
+	rip_state_bind_text(s, 3, h->host);
+	rip_state_bind_int64(s, 4, h->since);
+	if ((rc = rip_state_run(s, err)) == 0)
+		*asked = rip_state_changes(store->state) > 0;
+	rip_state_stmt_free(s);
+	return rc;
+}
+
+char *rip_lock_stop_request(struct rip_store *store)
+{
+	struct rip_state_stmt *s;
+	char host[256] = "", *by = NULL;
+
+	gethostname(host, sizeof(host) - 1);
+	if (rip_state_prepare(&s, store->state, "cannot read a request to stop",
+			"SELECT request FROM lock_holder WHERE pid = ? AND host = ? "
+			"AND request IS NOT NULL", NULL) < 0)
+		return NULL;
+	rip_state_bind_int64(s, 1, getpid());
+	rip_state_bind_text(s, 2, host);
+	if (rip_state_step(s, NULL) == RIP_STATE_ROW)
+		by = rip_state_col_text(s, 0);
+	rip_state_stmt_free(s);
+	return by;
 }

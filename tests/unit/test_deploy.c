@@ -62,6 +62,9 @@ static const struct release {
  *   crash deploy R     every switch, before any result of a hook)
  *   prune T R          releases/R removed from T (what gc does)
  *   up R               the ups of R, as a deploy runs them first
+ *   preempted R        a deploy of R that a rollback asked to stop before
+ *                      it began: it stops at its first safe point
+ *   stopped-up R       the ups of R, asked to stop after the first one
  *   half T R           a deploy of R to T killed between its rename and its
  *                      record: the journal row pending, the link moved
  *   intent T R         ... killed before its rename: the row pending only
@@ -98,6 +101,36 @@ struct plan_case {
 	"probe web-1 v2\n"
 
 static const struct plan_case cases[] = {
+	/* ---- issue 15: a rollback that preempted a deploy ---------------- */
+	{ .name = "rollback after a deploy preempted before its first switch "
+	  "undoes it: no target moves, only its ups are undone",
+	  .given = "deploy v1, deploy v2, up v3, preempted v3", .op = "rollback",
+	  .plan = "migrate down v2 (1)\n"
+		  "probe web-1 v2\n",
+	  .schema = "0001_create_items 0002_create_notes" },
+	{ .name = "ups stopped between two transactions: the first is "
+	  "applied, the next deploy runs the rest",
+	  .given = "deploy v1, stopped-up v3", .op = "deploy", .id = "v3",
+	  .plan = "extract web-1 v3\n"
+		  "extract web-2 v3\n"
+		  "migrate up v3 (1)\n"
+		  "switch web-1 v3 from v1\n"
+		  "switch web-2 v3 from v1\n"
+		  "activate web-1 v3 from v1\n"
+		  "activate web-2 v3 from v1\n",
+	  .schema = "0001_create_items 0002_create_notes 0003_create_tags",
+	  .ran = "0003_create_tags" },
+	{ .name = "rollback after a preempted deploy's own later rollback goes "
+	  "back as usual",
+	  .given = "deploy v1, deploy v2, preempted v3, rollback v2",
+	  .op = "rollback",
+	  .plan = "switch web-1 v1 from v2\n"
+		  "switch web-2 v1 from v2\n"
+		  "activate web-1 v1 from v2\n"
+		  "activate web-2 v1 from v2\n"
+		  "migrate down v1 (1)\n"
+		  "probe web-1 v1\n",
+	  .schema = "0001_create_items" },
 	/* ---- issue 13: the schema ahead, an abort's exact downs ---------- */
 	{ .name = "deploy: a release older than the schema says so and "
 	  "leaves it",
@@ -774,6 +807,68 @@ static void ups(struct fx *f, const char *id)
 	rip_migrations_release(&migs);
 }
 
+/* rip_migrate_opts.stop: yes, once asked once (after the first up). */
+static bool stop_now(void *data)
+{
+	int *calls = data;
+
+	return ++*calls >= 1;
+}
+
+/* The ups of id asked to stop between the first and the second. */
+static void stopped_ups(struct fx *f, const char *id)
+{
+	struct rip_migrations migs = { 0 };
+	struct rip_migrate *m = NULL;
+	struct rip_err err = { 0 };
+	int calls = 0;
+	struct rip_migrate_opts o = { .stop = stop_now, .data = &calls };
+	size_t done;
+
+	if (rip_release_migrations(&migs, f->store, id, NULL, &err) < 0 ||
+	    rip_migrate_open(&m, f->cfg, &err) < 0)
+		fail_msg("up %s: %s", id, err.msg);
+	assert_int_equal(rip_migrate_up(m, &migs, &o, &done, &err), RIP_EINTR);
+	assert_int_equal(done, 1);
+	assert_int_equal(calls, 1);
+	assert_err_contains(&err, "stopped before migration '0003_create_tags' "
+		"(1 applied before it)");
+	rip_migrate_free(m);
+	rip_migrations_release(&migs);
+}
+
+/*
+ * A deploy of id, preemptible, whose lock a rollback asked to stop before
+ * it began: it stops at its first safe point (before its extracts) with
+ * RIP_EINTR, moving nothing, and records "preempted: ...".
+ */
+static void preempted(struct fx *f, const char *id)
+{
+	struct rip_lock lock;
+	struct rip_lock_info h;
+	struct rip_plan p;
+	struct rip_err err = { 0 };
+	bool asked;
+
+	if (rip_lock_acquire_preemptible(&lock, f->store, "deploy", id,
+		    &err) < 0 ||
+	    rip_lock_info_read(&h, f->store, &err) < 0 ||
+	    rip_lock_ask_stop(&asked, f->store, &h, "'ripcord rollback' (pid 1)",
+		    &err) < 0 ||
+	    rip_plan_deploy(&p, f->cfg, f->store, id, NULL, 0, &err) < 0)
+		fail_msg("preempted %s: %s", id, err.msg);
+	assert_true(asked);
+	p.preemptible = true;
+	assert_int_equal(rip_plan_apply(&p, f->cfg, f->store, NULL, NULL,
+		&err), RIP_EINTR);
+	assert_string_equal(p.preempted, "'ripcord rollback' (pid 1)");
+	assert_err_contains(&err, "was preempted by 'ripcord rollback' (pid 1): "
+		"it stopped before switching any target");
+	rip_plan_release(&p);
+	rip_lock_info_release(&h);
+	rip_lock_release(&lock);
+}
+
 /*
  * A deploy of id to t killed after writing its intent: with switched,
  * after the rename too (the payload extracted, the link moved), but
@@ -823,6 +918,10 @@ static void step(void **state, const char *s)
 		crash(state, a, *b ? b : NULL);
 	} else if (!strcmp(verb, "up")) {
 		ups(f, a);
+	} else if (!strcmp(verb, "stopped-up")) {
+		stopped_ups(f, a);
+	} else if (!strcmp(verb, "preempted")) {
+		preempted(f, a);
 	} else if (!strcmp(verb, "prune")) {
 		if (rip_root_remove(target(f, a)->root, b, &err) < 0)
 			fail_msg("prune: %s", err.msg);

@@ -3,7 +3,8 @@
  * test_hook.c: rip_hook_run against real /bin/sh scripts in a temp dir:
  * exit codes and signals, the environment, captured and bounded output,
  * cwd, timeouts (SIGTERM, then SIGKILL), children that keep the pipe open,
- * hooks that cannot start, and the signal state a hook starts with.
+ * hooks that cannot start, the signal state a hook starts with, and a
+ * stoppable run ended from another thread (a preempted deploy's hook).
  *
  * Time bounds here (under 5 s) check correctness, not speed.
  */
@@ -12,7 +13,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -290,6 +293,120 @@ static void test_timeout(void **state)
 	assert_no_children();
 }
 
+/* Sets stop once the file names exists: what a deploy's watcher does
+ * when a rollback asks. */
+struct stopper {
+	const char *file;
+	atomic_bool stop;
+};
+
+static void *stopper_run(void *data)
+{
+	struct stopper *s = data;
+
+	for (int i = 0; i < 500 && access(s->file, F_OK) != 0; i++)
+		usleep(10000);
+	atomic_store(&s->stop, true);
+	return NULL;
+}
+
+/* Runs the hook at path stoppably, stopped once file exists. */
+static int run_stopped(struct rip_hook_result *res, const char *path,
+	const char *file, struct rip_err *err)
+{
+	const char *argv[] = { path, NULL };
+	struct stopper s = { .file = file };
+	pthread_t t;
+	int rc;
+
+	atomic_init(&s.stop, false);
+	assert_int_equal(pthread_create(&t, NULL, stopper_run, &s), 0);
+	/* a timeout of 60 s: only the stop can end it in time */
+	rc = rip_hook_run_stoppable(res, argv, NULL, NULL, 0, 60000, &s.stop,
+		err);
+	pthread_join(t, NULL);
+	return rc;
+}
+
+/* Reads the pid written in file. */
+static pid_t read_pid(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	long pid = 0;
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	return (pid_t)pid;
+}
+
+static void test_stopped(void **state)
+{
+	struct rip_hook_result res;
+	struct rip_err err = { 0 };
+	char path[512], body[1200], started[512], child[512];
+	double t0;
+
+	snprintf(started, sizeof(started), "%s", tpath(state, "started"));
+	snprintf(child, sizeof(child), "%s", tpath(state, "child"));
+	/* a hook with a child of its own, both held for 30 s */
+	snprintf(body, sizeof(body), "sleep 30 &\necho $! > %s\necho holding\n"
+		"touch %s\nwait\n", child, started);
+	script(path, sizeof(path), state, "held", body);
+	t0 = mono();
+	assert_int_equal(run_stopped(&res, path, started, &err), RIP_EINTR);
+	assert_true(mono() - t0 < 10.0);
+	assert_true(res.stopped);
+	assert_false(res.timed_out);
+	assert_int_equal(res.signal, SIGTERM);
+	assert_err_contains(&err, "was stopped after");
+	assert_err_contains(&err, "killed with SIGTERM");
+	assert_err_contains(&err, "holding");
+	/* the whole process group went, the child too */
+	assert_true(process_gone(read_pid(child)));
+	rip_hook_result_release(&res);
+	assert_no_children();
+}
+
+static void test_stopped_stubborn(void **state)
+{
+	struct rip_hook_result res;
+	struct rip_err err = { 0 };
+	char path[512], body[600], started[512];
+
+	snprintf(started, sizeof(started), "%s", tpath(state, "started"));
+	snprintf(body, sizeof(body), "trap '' TERM\ntouch %s\nsleep 30\n",
+		started);
+	script(path, sizeof(path), state, "stubborn", body);
+	/* SIGTERM is ignored; SIGKILL follows 2 s later */
+	assert_int_equal(run_stopped(&res, path, started, &err), RIP_EINTR);
+	assert_true(res.stopped);
+	assert_int_equal(res.signal, SIGKILL);
+	assert_err_contains(&err, "SIGKILL");
+	rip_hook_result_release(&res);
+	assert_no_children();
+}
+
+static void test_stop_after_exit(void **state)
+{
+	struct rip_hook_result res;
+	struct rip_err err = { 0 };
+	char path[512];
+	atomic_bool stop;
+	const char *argv[2] = { NULL, NULL };
+
+	/* a hook that ends on its own is not stopped, the flag unset */
+	atomic_init(&stop, false);
+	script(path, sizeof(path), state, "quick", "echo done\nexit 3\n");
+	argv[0] = path;
+	assert_int_equal(rip_hook_run_stoppable(&res, argv, NULL, NULL, 0,
+		60000, &stop, &err), 0);
+	assert_false(res.stopped);
+	assert_int_equal(res.exit_code, 3);
+	rip_hook_result_release(&res);
+	assert_no_children();
+}
+
 static void test_timeout_sigkill(void **state)
 {
 	struct rip_hook_result res;
@@ -561,6 +678,12 @@ int main(void)
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, tmpdir_setup,
 			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_stopped, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_stopped_stubborn,
+			tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_stop_after_exit,
+			tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_sigkill,
 			tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_flood,

@@ -188,9 +188,10 @@ static void test_upgrade_to_yank(void **state)
 		"INSERT INTO releases (id, project, commit_id, tree, created, "
 		"cut_at, size, sha256, signed, files, bytes) VALUES ('v1', 'shop', "
 		"'c', 't', 1, 2, 3, 'ab', 1, 4, 5);"
-		/* the tables schema 7 adds columns to */
+		/* the tables schemas 7 and 8 add columns to */
 		"CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT);"
 		"CREATE TABLE rollouts (seq INTEGER PRIMARY KEY AUTOINCREMENT);"
+		"CREATE TABLE lock_holder (one INTEGER PRIMARY KEY);"
 		"PRAGMA user_version = 5", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(rip_state_open(&st, tpath(state, "five.db"), &err), 0);
@@ -236,6 +237,64 @@ static void test_lock(void **state)
 	rip_lock_set_command(NULL);
 	assert_int_equal(rip_lock_acquire(&b, store, "again", &err), 0);
 	rip_lock_release(&b);
+	rip_store_free(store);
+}
+
+/*
+ * A preemptible holder (a deploy) is asked to stop through its own row:
+ * only while that row names it, never a holder that is not preemptible,
+ * and a request goes with the row, so the next holder starts clean.
+ */
+static void test_lock_preempt(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rip_err err = { 0 };
+	struct rip_store *store;
+	struct rip_lock_info h, stale;
+	struct rip_lock a;
+	bool asked;
+	char *by;
+
+	assert_int_equal(rip_store_open(&store, t->path, true, &err), 0);
+	assert_int_equal(rip_lock_info_read(&h, store, &err), 0);
+	assert_int_equal(h.pid, 0);
+	rip_lock_info_release(&h);
+
+	assert_int_equal(rip_lock_acquire_preemptible(&a, store, "deploy", "v2",
+		&err), 0);
+	assert_int_equal(rip_lock_info_read(&h, store, &err), 0);
+	assert_int_equal(h.pid, getpid());
+	assert_true(h.preemptible);
+	assert_true(h.alive);
+	assert_string_equal(h.release, "v2");
+	assert_null(h.request);
+	assert_null(rip_lock_stop_request(store));
+	/* a holder read with another pid is not the one that holds it now */
+	stale = h;
+	stale.pid = h.pid + 1;
+	assert_int_equal(rip_lock_ask_stop(&asked, store, &stale, "x", &err), 0);
+	assert_false(asked);
+	assert_null(rip_lock_stop_request(store));
+	assert_int_equal(rip_lock_ask_stop(&asked, store, &h, "'ripcord "
+		"rollback' (pid 7)", &err), 0);
+	assert_true(asked);
+	by = rip_lock_stop_request(store);
+	assert_string_equal(by, "'ripcord rollback' (pid 7)");
+	free(by);
+	rip_lock_info_release(&h);
+	/* the next holder replaces the row, and the request with it */
+	rip_lock_release(&a);
+	assert_int_equal(rip_lock_acquire(&a, store, "gc", &err), 0);
+	assert_null(rip_lock_stop_request(store));
+	assert_int_equal(rip_lock_info_read(&h, store, &err), 0);
+	assert_false(h.preemptible);
+	assert_null(h.release);
+	/* one that is not preemptible is never asked */
+	assert_int_equal(rip_lock_ask_stop(&asked, store, &h, "x", &err), 0);
+	assert_false(asked);
+	assert_null(rip_lock_stop_request(store));
+	rip_lock_info_release(&h);
+	rip_lock_release(&a);
 	rip_store_free(store);
 }
 
@@ -359,6 +418,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_upgrade_to_yank, tmpdir_setup,
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_lock, tmpdir_setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_lock_preempt, tmpdir_setup,
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_store, tmpdir_setup,
 			tmpdir_teardown),
