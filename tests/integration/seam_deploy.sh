@@ -183,11 +183,11 @@ rc -q deploy o1 >/dev/null 2>&1
 sqlite3 .ripcord/state.db "DELETE FROM audit WHERE seq > 1; UPDATE sqlite_sequence SET seq = 1 WHERE name = 'audit';
   ALTER TABLE audit DROP COLUMN from_release; ALTER TABLE audit DROP COLUMN to_release;
   ALTER TABLE audit DROP COLUMN targets; ALTER TABLE audit DROP COLUMN migrations;
-  ALTER TABLE rollouts DROP COLUMN applied; PRAGMA user_version = 6;"
+  ALTER TABLE rollouts DROP COLUMN applied; DROP TABLE verdicts; PRAGMA user_version = 6;"
 expect_exit 0 "a schema 6 store verifies" rc log --verify
 git commit -qm o2 --allow-empty && rc -q cut --id o2 >/dev/null 2>&1
 expect_exit 0 "deploy o2 upgrades it" rc deploy o2
-check "13.5: to schema 7" test "$(sqlite3 .ripcord/state.db 'PRAGMA user_version')" = 7
+check "13.5: to the current schema (8)" test "$(sqlite3 .ripcord/state.db 'PRAGMA user_version')" = 8
 expect_exit 0 "and log --verify passes across the upgrade" rc log --verify
 check "13.5: the new entry names its move" sh -c "'$RIPCORD' --json log | grep -q '\"from\": *\"o1\", *\"to\": *\"o2\"\|\"to\": *\"o2\"'"
 cd "$repo"
