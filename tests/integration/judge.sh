@@ -93,7 +93,7 @@ check "status --json: step 1 was compared and passed with score 100" st "
 [v for v in d['verdicts'] if v['step'] == 1 and v['final']][-1]['score'] == 100"
 check "with the latency numbers: a shift of a few ms, under the 20% tolerance" st "
 (lambda m: m['classification'] == 'pass' and 1 < m['hl_ms'] < 8 and m['ratio'] < 1.2
- and m['canary_n'] >= 10 and m['baseline_n'] >= 10 and m['u'] >= 0 and 0 <= m['p_value'] <= 1
+ and m['canary_n'] >= 8 and m['baseline_n'] >= 8 and m['u'] >= 0 and 0 <= m['p_value'] <= 1
  and m['effect_tolerance'] == 0.2 and m['test'] == 'mann-whitney')(lat(d['verdicts'][0]['metrics']))"
 check "and the errors metric (none on either side)" st "
 (lambda m: m['classification'] == 'pass' and m['canary_rate'] == 0 and m['baseline_rate'] == 0
@@ -116,7 +116,7 @@ and lat(d['judge']['metrics'])['classification'] == 'high'"
 check "status --json: the verdict row, with samples, U, p, shift and ratio" st "
 (lambda v, m: v['verdict'] == 'fail' and v['gate'] == 'baseline_latency' and v['score'] == 50
  and v['step'] == 1 and v['final'] and m['classification'] == 'high'
- and m['canary_n'] >= 10 and m['baseline_n'] >= 10 and m['u'] == m['canary_n'] * m['baseline_n']
+ and m['canary_n'] >= 8 and m['baseline_n'] >= 8 and m['u'] == m['canary_n'] * m['baseline_n']
  and m['p_value'] < 0.001 and m['hl_ms'] > 300 and m['ratio'] > 5
  and m['canary_median_ms'] > 300 and m['baseline_median_ms'] < 100)(d['verdicts'][-1], lat(d['verdicts'][-1]['metrics']))"
 expect_exit 0 "rollout status" rc rollout status
