@@ -80,6 +80,15 @@ struct rip_config {
 		double gate_query_max;
 		char *weight_hook;
 		bool require_drill;
+		/* the baseline comparison (stats.h rip_gate) */
+		double confidence;
+		double effect_tolerance;
+		double effect_min_ms;
+		char *outliers;               /* "iqr" or "none" */
+		uint64_t latency_weight;
+		uint64_t errors_weight;
+		uint64_t pass_score;
+		uint64_t marginal_score;
 	} rollout;
 
 	struct {

@@ -11,7 +11,9 @@
  * drills marked apart), "readiness" (per release: its last drill, its
  * age against [drill] every, whether its artifact is in the store) and
  * "history" (the deploys, rollouts and rollbacks of the window as a
- * timeline and a table). Every string taken from the data is escaped.
+ * timeline and a table) and "judge" (the canary judge's verdicts of the
+ * window with their numbers: score, and per metric the samples, U,
+ * p-value, effect size and classification). Every string taken from the data is escaped.
  * Given the same data and now, the page is the same, byte for byte.
  */
 #ifndef RIPCORD_REPORT_H
@@ -22,6 +24,7 @@
 #include "ripcord/dora.h"
 #include "ripcord/drill.h"
 #include "ripcord/store.h"
+#include "ripcord/verdicts.h"
 
 /* How ready the rollback to one release is. */
 struct rip_readiness {
@@ -48,6 +51,9 @@ struct rip_report {
 	struct rip_readiness *ready;       /* one per release, newest first */
 	size_t n_ready;
 	struct rip_dora dora;     /* over the window of days before now */
+	struct rip_verdict_rec *verdicts;  /* recorded in the window, oldest
+					      first */
+	size_t n_verdicts;
 };
 
 /*

@@ -2,9 +2,18 @@
 /*
  * stats.h: the arithmetic of a canary rollout (DESIGN.md §3 [rollout]):
  * how many targets each step switches, the p99 of the probes' latencies,
- * the tests that compare the canaries with the not-yet-switched targets
- * (Mann-Whitney U on latency, Fisher's exact or the pooled two-proportion
- * z-test on errors, as Kayenta judges), and the verdict of a step.
+ * the tests that compare the canaries with the not-yet-switched targets,
+ * and the verdict of a step.
+ *
+ * The comparison is Kayenta's canary judge (NetflixACAJudge): each metric
+ * (latency, errors) is classified pass, high, low or nodata by a
+ * two-sided test at the confidence level (Mann-Whitney U on latency, after
+ * an IQR outlier filter; Fisher's exact or the pooled two-proportion
+ * z-test on errors) together with an effect size (for latency the
+ * Hodges-Lehmann estimate against a tolerance, so a significant but tiny
+ * difference passes); the step's score is 100 times the weighted share of
+ * the metrics that pass, and pass_score and marginal_score turn it into
+ * pass, inconclusive (marginal) or fail.
  *
  * Everything here is pure and deterministic: the same input gives the same
  * bits. Nothing reads a clock, a file or a random source. Only the
@@ -24,16 +33,17 @@
 #include "ripcord/config.h"
 #include "ripcord/err.h"
 
-/* The significance level of the baseline comparison when none is given. */
+/* The significance level of the baseline comparison when none is given:
+ * 1 - [rollout] confidence (95%). */
 #define RIP_STATS_ALPHA 0.05
 
 /*
- * A canary fails the latency comparison only when it is significantly
- * slower and its median is slower than the baseline's by more than both
- * margins: a difference nobody would notice is not a reason to abort.
+ * Kayenta's IQR outlier filter: a latency below Q1 - 3 IQR or above
+ * Q3 + 3 IQR is dropped, but the fences are never tighter than the 1st
+ * and 99th percentiles (its "reduce sensitivity"), so at most the extreme
+ * 1% on each side goes, and only when it is far out.
  */
-#define RIP_STATS_LATENCY_MARGIN 0.10      /* 10% */
-#define RIP_STATS_LATENCY_MARGIN_MS 2.0
+#define RIP_STATS_IQR_FACTOR 3.0
 
 /*
  * Mann-Whitney uses the exact null distribution when there are no ties
@@ -146,6 +156,38 @@ double rip_stats_fisher(uint64_t a, uint64_t b, uint64_t c, uint64_t d,
 /* P(Z > z) for a standard normal Z. */
 double rip_stats_norm_sf(double z);
 
+/* ---- effect size and outliers ------------------------------------------ */
+
+/*
+ * The q-quantile (q in [0, 1]) of the ascending array sorted by linear
+ * interpolation between order statistics, R's default quantile(x, q)
+ * (type 7): h = (n - 1) q, x[floor h] + (h - floor h)(x[floor h + 1] -
+ * x[floor h]), 0-based. q 0.5 is R's median(x). NAN when n is 0.
+ */
+double rip_stats_quantile7(const double *sorted, size_t n, double q);
+
+/*
+ * The Hodges-Lehmann estimate of the shift of x against y: the median of
+ * the nx * ny differences x[i] - y[j] (the mean of the middle two when
+ * their count is even), as R's wilcox.test(x, y, conf.int = TRUE) gives
+ * it for samples without ties. x and y must be sorted ascending. Found in
+ * O((nx + ny) log) time and O(1) space by bisecting on the doubles with a
+ * two-pointer count, so thousands of probes a side cost nothing; the
+ * result is one of the differences (or the mean of two). NAN when a side
+ * is empty.
+ */
+double rip_stats_hodges_lehmann(const double *x, size_t nx, const double *y,
+	size_t ny);
+
+/*
+ * Kayenta's IQR outlier filter on the ascending array v, in place: keeps
+ * the values within [min(p1, Q1 - factor IQR), max(p99, Q3 + factor IQR)]
+ * (quantiles of rip_stats_quantile7), in order; returns how many remain
+ * (the kept values are v[0 .. return - 1]). factor <= 0 or n < 4 keeps
+ * everything: four values have no quartiles worth the name.
+ */
+size_t rip_stats_iqr_filter(double *v, size_t n, double factor);
+
 /* ---- the verdict of a step ---------------------------------------------- */
 
 /* One health probe. */
@@ -154,31 +196,89 @@ struct rip_sample {
 	bool ok;
 };
 
+/* The metrics the baseline comparison judges, in this order. */
+enum rip_judge_metric {
+	RIP_JUDGE_LATENCY,        /* successful probes' latency, ms */
+	RIP_JUDGE_ERRORS,         /* failed probes' share */
+	RIP_JUDGE_METRICS,        /* how many */
+};
+
+/* A metric's classification (Kayenta's). Only high fails: for latency
+ * and errors the canary can only be worse upwards. */
+enum rip_judge_class {
+	RIP_CLASS_PASS,
+	RIP_CLASS_HIGH,           /* significantly and materially worse */
+	RIP_CLASS_LOW,            /* significantly and materially better */
+	RIP_CLASS_NODATA,         /* a side had nothing to compare */
+};
+
 /*
  * What a step is judged by, from [rollout]. To turn an absolute gate off
- * pass max_error_rate 1 and max_p99_ms INFINITY; 0 means zero.
+ * pass max_error_rate 1 and max_p99_ms INFINITY; 0 means zero. Set the
+ * comparison's fields with rip_gate_init (the [rollout] defaults) before
+ * changing some.
  */
 struct rip_gate {
 	double max_error_rate;    /* fraction: 1% is 0.01 */
 	double max_p99_ms;
 	bool compare_baseline;
 	size_t min_samples;       /* canary probes the comparison needs */
-	double alpha;             /* 0: RIP_STATS_ALPHA */
+	double alpha;             /* 1 - confidence; 0: RIP_STATS_ALPHA */
+	double effect_tolerance;  /* latency: the canary may be this much
+				     slower (HL / baseline median) */
+	double effect_min_ms;     /* ... and this many ms, whatever the
+				     ratio */
+	bool outliers;            /* drop latency outliers (IQR) first */
+	unsigned weights[RIP_JUDGE_METRICS];  /* 0: report only */
+	double pass_score;        /* 0 to 100 */
+	double marginal_score;    /* 0 to pass_score */
+};
+
+/* Sets g to the [rollout] defaults: max_error_rate 1%, max_p99_ms 500,
+ * compare_baseline, min_samples 20, confidence 95%, effect_tolerance 20%,
+ * effect_min_ms 2, outliers, weights 50/50, pass 95, marginal 75. */
+void rip_gate_init(struct rip_gate *g);
+
+/* One metric of the comparison, with every number that decided it. */
+struct rip_judged {
+	enum rip_judge_class cls;
+	unsigned weight;
+	size_t canary_n, baseline_n;      /* values compared: latency, the
+					     successful probes kept; errors,
+					     every probe */
+	size_t canary_outliers, baseline_outliers;   /* latency: dropped */
+	const char *test;         /* "mann-whitney", "fisher", "z-test" */
+	bool exact;               /* p from an exact distribution */
+	double u;                 /* latency: U of the canaries (R's W);
+				     errors: NAN */
+	double z;                 /* normal statistic (0: undefined) */
+	double p;                 /* two-sided p-value */
+	double canary, baseline;  /* latency: medians (ms); errors: rates */
+	double effect;            /* latency: Hodges-Lehmann shift (ms);
+				     errors: canary rate - baseline rate */
+	double ratio;             /* latency: (baseline median + effect) /
+				     baseline median; errors: canary rate /
+				     baseline rate (INFINITY when only the
+				     canaries failed, 1 when neither) */
 };
 
 enum rip_verdict_kind {
 	RIP_VERDICT_PASS,
 	RIP_VERDICT_FAIL,
-	RIP_VERDICT_INCONCLUSIVE, /* not enough probes yet: the step waits */
+	RIP_VERDICT_INCONCLUSIVE, /* too few probes yet (the step waits), no
+				     data to compare, or a marginal score */
 };
 
 enum rip_gate_id {
 	RIP_GATE_NONE,            /* PASS */
-	RIP_GATE_SAMPLES,         /* INCONCLUSIVE: too few probes */
+	RIP_GATE_SAMPLES,         /* INCONCLUSIVE: too few probes, or a
+				     weighted metric with no data */
 	RIP_GATE_ERROR_RATE,      /* max_error_rate */
 	RIP_GATE_P99,             /* max_p99_ms */
-	RIP_GATE_BASELINE_ERRORS, /* more errors than the baseline */
-	RIP_GATE_BASELINE_LATENCY,/* slower than the baseline */
+	RIP_GATE_BASELINE_ERRORS, /* FAIL by score: errors high */
+	RIP_GATE_BASELINE_LATENCY,/* FAIL by score: latency high */
+	RIP_GATE_MARGINAL,        /* INCONCLUSIVE: marginal_score <= score <
+				     pass_score */
 };
 
 struct rip_verdict {
@@ -189,11 +289,12 @@ struct rip_verdict {
 	double canary_error_rate; /* NAN without probes */
 	double canary_p99_ms;     /* NAN without a successful probe */
 	double baseline_p99_ms;   /* NAN without a successful probe */
-	bool compared;            /* the baseline tests ran */
-	struct rip_prop errors;   /* when compared: canary errors > baseline */
-	bool latency_compared;    /* both sides had a successful probe */
-	struct rip_mwu latency;   /* when latency_compared: canary slower */
-	char msg[256];            /* one line, such as "canary p99 812 ms >
+	bool compared;            /* the baseline comparison ran: metrics,
+				     score and alpha are set */
+	struct rip_judged metrics[RIP_JUDGE_METRICS];
+	double score;             /* 0 to 100; NAN: nothing scored */
+	double alpha;             /* the level the tests were made at */
+	char msg[320];            /* one line, such as "canary p99 812 ms >
 				     max_p99_ms 300" */
 };
 
@@ -208,15 +309,20 @@ struct rip_verdict {
  *      and then is judged by the absolute gates alone): fewer than
  *      min_samples probes of the canaries, or of the baseline (a test
  *      against a handful of probes cannot see anything, and would pass
- *      for lack of evidence): INCONCLUSIVE; else one-sided tests at
- *      level alpha: canary error rate greater than the baseline's
- *      (rip_stats_prop_test), then canary latency greater
- *      (rip_stats_mann_whitney): FAIL when p < alpha (for latency, and
- *      the canaries' median above the baseline's by more than
- *      RIP_STATS_LATENCY_MARGIN and RIP_STATS_LATENCY_MARGIN_MS);
+ *      for lack of evidence): INCONCLUSIVE; else each metric is
+ *      classified (two-sided p < alpha and, for latency, a
+ *      Hodges-Lehmann shift above both effect_tolerance of the baseline's
+ *      median and effect_min_ms; for errors, any significant increase:
+ *      high) and scored: score = 100 * (weight of the metrics that are
+ *      not high) / (weight of the metrics with data). Below
+ *      marginal_score: FAIL (gate: the heaviest high metric, errors
+ *      first on a tie); a weighted metric without data: INCONCLUSIVE
+ *      (RIP_GATE_SAMPLES); below pass_score: INCONCLUSIVE
+ *      (RIP_GATE_MARGINAL);
  *   4. PASS.
  * out->msg says which gate and the numbers. Returns 0 with *out filled,
- * or RIP_EFAIL (a NaN latency, alpha outside (0, 1)).
+ * or RIP_EFAIL (a NaN latency, alpha outside (0, 1), scores outside
+ * [0, 100] or marginal above pass, every weight 0).
  */
 RIP_MUST_CHECK int rip_stats_verdict(struct rip_verdict *out,
 	const struct rip_sample *canary, size_t n_canary,
@@ -225,5 +331,9 @@ RIP_MUST_CHECK int rip_stats_verdict(struct rip_verdict *out,
 
 /* "pass", "fail" or "inconclusive". */
 const char *rip_verdict_name(enum rip_verdict_kind kind);
+/* "latency" or "errors" (the names of the weights' keys). */
+const char *rip_judge_metric_name(enum rip_judge_metric m);
+/* "pass", "high", "low" or "nodata". */
+const char *rip_judge_class_name(enum rip_judge_class c);
 
 #endif

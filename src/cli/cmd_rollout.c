@@ -20,6 +20,8 @@
 #include "ripcord/rollout.h"
 #include "ripcord/site.h"
 #include "ripcord/target.h"
+#include "ripcord/verdicts.h"
+#include "json_internal.h"
 #include "banned.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -346,7 +348,7 @@ static json_t *status_json(const struct rip_config *cfg,
 		(json_int_t)ro->finished);
 	if (fig) {
 		const char *keys[] = { "canary", "baseline", "verdict", "message",
-			"elapsed_ms", "rounds" };
+			"elapsed_ms", "rounds", "judge" };
 
 		for (size_t i = 0; i < RIP_ARRAY_SIZE(keys); i++) {
 			json_t *v = json_object_get(fig, keys[i]);
@@ -374,6 +376,37 @@ static void print_side(const char *label, json_t *s)
 		100 * json_number_value(json_object_get(s, "error_rate")), buf);
 }
 
+/* "  judge:    score 50: latency high (shift +356 ms, ratio 8.78, p
+ * 1.08e-05), errors pass (p 1)" */
+static void print_judge(json_t *j)
+{
+	json_t *m;
+	size_t i;
+
+	if (!json_is_object(j))
+		return;
+	printf("  judge:    score %.0f (pass %g, marginal %g):",
+		json_number_value(json_object_get(j, "score")),
+		json_number_value(json_object_get(j, "pass_score")),
+		json_number_value(json_object_get(j, "marginal_score")));
+	json_array_foreach(json_object_get(j, "metrics"), i, m) {
+		json_t *hl = json_object_get(m, "hl_ms");
+
+		printf("%s %s %s", i ? "," : "", json_string_value(json_object_get(m,
+			"metric")), json_string_value(json_object_get(m,
+			"classification")));
+		if (json_is_number(hl))
+			printf(" (shift %+.3g ms, ratio %.3g, p %.3g)",
+				json_number_value(hl), json_number_value(
+				json_object_get(m, "ratio")), json_number_value(
+				json_object_get(m, "p_value")));
+		else if (json_is_number(json_object_get(m, "p_value")))
+			printf(" (p %.3g)", json_number_value(json_object_get(m,
+				"p_value")));
+	}
+	putchar('\n');
+}
+
 static void status_text(const struct rip_config *cfg,
 	const struct rip_rollout_rec *ro, char *const *where, json_t *doc)
 {
@@ -386,6 +419,7 @@ static void status_text(const struct rip_config *cfg,
 		printf("last rollout of %s (from %s): %s %s UTC%s%s%s\n", ro->release,
 			ro->previous, ro->state, when, ro->reason ? " (" : "",
 			ro->reason ? ro->reason : "", ro->reason ? ")" : "");
+		print_judge(json_object_get(doc, "judge"));
 		return;
 	}
 	printf("rollout of %s (from %s): %s, step %zu/%zu (%g%%), %s",
@@ -411,11 +445,27 @@ static void status_text(const struct rip_config *cfg,
 		printf("  verdict:  %s%s%s\n", json_string_value(json_object_get(doc,
 			"verdict")), json_string_length(json_object_get(doc, "message")) ?
 			": " : "", json_string_value(json_object_get(doc, "message")));
+	print_judge(json_object_get(doc, "judge"));
 	if (ro->reason)
 		printf("  reason:   %s\n", ro->reason);
 	if (interrupted)
 		printf("  its process (pid %lld) is gone: run 'ripcord rollout "
 			"resume' or 'ripcord rollout abort'\n", (long long)ro->pid);
+}
+
+/* The rollout's recorded verdicts (the judge's numbers) into doc. */
+static int add_verdicts(json_t *doc, struct rip_store *store, int64_t seq,
+	struct rip_err *err)
+{
+	struct rip_verdict_rec *v;
+	size_t n;
+	int rc;
+
+	if ((rc = rip_verdict_list(&v, &n, store->state, seq, 0, err)) < 0)
+		return rc;
+	json_object_set_new(doc, "verdicts", rip_verdict_recs_json(v, n));
+	rip_verdict_recs_free(v, n);
+	return 0;
 }
 
 static int status(struct cli *cli, const struct rip_config *cfg,
@@ -443,6 +493,10 @@ static int status(struct cli *cli, const struct rip_config *cfg,
 			where[i] = rip_xstrdup(sites[i].root.current);
 	rip_sites_free(sites, cfg->n_targets);
 	doc = status_json(cfg, &ro, where);
+	if ((rc = add_verdicts(doc, store, ro.seq, err)) < 0) {
+		json_decref(doc);
+		goto done;
+	}
 	if (!cli->json)
 		status_text(cfg, &ro, where, doc);
 	rc = json_is_true(json_object_get(doc, "interrupted")) ? RIP_EINTR : 0;
@@ -450,6 +504,7 @@ static int status(struct cli *cli, const struct rip_config *cfg,
 		cli_print_json(json_pack("{s:o}", "rollout", doc));
 	else
 		json_decref(doc);
+done:
 	for (size_t i = 0; i < cfg->n_targets; i++)
 		free(where[i]);
 	free(where);

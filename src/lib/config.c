@@ -134,6 +134,25 @@ const struct rip_config_key rip_config_keys[] = {
 	{ "rollout", "require_drill", RIP_CFG_BOOL, "yes", NULL, false,
 	  G(rollout.require_drill),
 	  "roll out only releases whose own drill passed" },
+	{ "rollout", "confidence", RIP_CFG_PERCENT, "95%", NULL, false,
+	  G(rollout.confidence), "confidence level of the baseline comparison" },
+	{ "rollout", "effect_tolerance", RIP_CFG_PERCENT, "20%", NULL, false,
+	  G(rollout.effect_tolerance),
+	  "how much slower than the baseline a canary may be" },
+	{ "rollout", "effect_min_ms", RIP_CFG_DOUBLE, "2", NULL, false,
+	  G(rollout.effect_min_ms),
+	  "a latency shift at or below this many ms always passes" },
+	{ "rollout", "outliers", RIP_CFG_ENUM, "iqr", "iqr|none", false,
+	  G(rollout.outliers), "drop latency outliers before the comparison" },
+	{ "rollout", "latency_weight", RIP_CFG_UINT, "50", NULL, false,
+	  G(rollout.latency_weight), "weight of latency in the score" },
+	{ "rollout", "errors_weight", RIP_CFG_UINT, "50", NULL, false,
+	  G(rollout.errors_weight), "weight of the error rate in the score" },
+	{ "rollout", "pass_score", RIP_CFG_UINT, "95", NULL, false,
+	  G(rollout.pass_score), "a score at or above it passes the step" },
+	{ "rollout", "marginal_score", RIP_CFG_UINT, "75", NULL, false,
+	  G(rollout.marginal_score),
+	  "below it the step fails; between the two it is inconclusive" },
 
 	{ "drill", "every", RIP_CFG_DURATION, "24h", NULL, false,
 	  G(drill.every_ms), "how often a release is drilled" },
@@ -469,6 +488,63 @@ static int check_ssh(struct parse *p, const struct rip_config_key *k)
 	return 0;
 }
 
+/* The checks of the baseline comparison's keys a type cannot express;
+ * 0, or -1 after fail(). */
+static int check_judge(struct parse *p, const struct rip_config_key *k)
+{
+	const struct rip_config *c = p->cfg;
+
+	if (strcmp(k->section, "rollout"))
+		return 0;
+	if (!strcmp(k->name, "confidence") && !(c->rollout.confidence > 0 &&
+	    c->rollout.confidence < 1))
+		return fail(p, "confidence must be above 0%% and below 100%% "
+			"(such as 95%%)"), -1;
+	if (!strcmp(k->name, "effect_min_ms") && !(c->rollout.effect_min_ms >= 0))
+		return fail(p, "effect_min_ms must be 0 or more (%s)", k->help),
+			-1;
+	if ((!strcmp(k->name, "pass_score") && c->rollout.pass_score > 100) ||
+	    (!strcmp(k->name, "marginal_score") &&
+	     c->rollout.marginal_score > 100))
+		return fail(p, "%s must be 0 to 100 (%s)", k->name, k->help), -1;
+	return 0;
+}
+
+/* The scores and weights together, after the whole file: 0, or -1 after
+ * fail() at the line of the key that breaks the rule. */
+static int check_scores(struct parse *p)
+{
+	const struct rip_config *c = p->cfg;
+	size_t kp = 0, km = 0, kl = 0, ke = 0;
+
+	for (size_t i = 0; i < rip_config_nkeys; i++) {
+		const struct rip_config_key *k = &rip_config_keys[i];
+
+		if (strcmp(k->section, "rollout"))
+			continue;
+		kp = strcmp(k->name, "pass_score") ? kp : i;
+		km = strcmp(k->name, "marginal_score") ? km : i;
+		kl = strcmp(k->name, "latency_weight") ? kl : i;
+		ke = strcmp(k->name, "errors_weight") ? ke : i;
+	}
+	if (c->rollout.marginal_score > c->rollout.pass_score) {
+		p->line = p->seen[km] > p->seen[kp] ? p->seen[km] : p->seen[kp];
+		return fail(p, "marginal_score %llu is above pass_score %llu "
+			"(a score below marginal_score fails the step, one below "
+			"pass_score is inconclusive)",
+			(unsigned long long)c->rollout.marginal_score,
+			(unsigned long long)c->rollout.pass_score), -1;
+	}
+	if (c->rollout.compare_baseline && !c->rollout.latency_weight &&
+	    !c->rollout.errors_weight) {
+		p->line = p->seen[kl] > p->seen[ke] ? p->seen[kl] : p->seen[ke];
+		return fail(p, "latency_weight and errors_weight are both 0: the "
+			"baseline comparison has nothing to score (give one a "
+			"weight, or set compare_baseline = no)"), -1;
+	}
+	return 0;
+}
+
 /* A path key of [target]: what it means depends on host, which may come
  * later in the section, so it is kept as written until finish_target. */
 static bool deferred(const struct rip_config_key *k)
@@ -626,7 +702,7 @@ static int handler(void *user, const char *section, const char *name,
 		return set_host(p, p->target, value) < 0 ||
 			set_value(p, base, k, value) < 0 ? RIP_ECONFIG : 0;
 	return set_value(p, base, k, value) < 0 ||
-		check_ssh(p, k) < 0 ? RIP_ECONFIG : 0;
+		check_ssh(p, k) < 0 || check_judge(p, k) < 0 ? RIP_ECONFIG : 0;
 }
 
 static int check_required(struct parse *p)
@@ -846,6 +922,8 @@ int rip_config_parse(struct rip_config **out, const char *text,
 		check_required(&p);
 	if (!p.failed)
 		check_roots(&p);
+	if (!p.failed)
+		check_scores(&p);
 	if (!p.failed)
 		default_name(cfg);
 

@@ -15,6 +15,7 @@
 #include "ripcord/dora.h"
 #include "ripcord/notify.h"
 #include "ripcord/report.h"
+#include "ripcord/verdicts.h"
 
 /*
  * The figures as a new JSON object (the caller owns the reference):
@@ -32,6 +33,26 @@ json_t *rip_dora_json(const struct rip_dora *d);
  * time). (report.c)
  */
 json_t *rip_report_readiness_json(const struct rip_report *r);
+
+/*
+ * A judgment's comparison (verdicts.c): the metrics as a new JSON array of
+ * objects (metric, weight, classification, test, exact, canary_n,
+ * baseline_n, z, p_value, alpha; latency: u, canary_outliers,
+ * baseline_outliers, canary_median_ms, baseline_median_ms, hl_ms, ratio,
+ * effect_tolerance, effect_min_ms; errors: canary_rate, baseline_rate,
+ * difference, ratio), empty when v did not compare; and the whole judge
+ * as an object (score, confidence, effect_tolerance, effect_min_ms,
+ * pass_score, marginal_score, outliers, metrics), null when v did not
+ * compare. A number that is none (NaN, infinite) is null.
+ */
+json_t *rip_verdict_metrics_json(const struct rip_verdict *v,
+	const struct rip_gate *g);
+json_t *rip_verdict_judge_json(const struct rip_verdict *v,
+	const struct rip_gate *g);
+/* Rows of the verdicts table as a new JSON array of objects: seq,
+ * rollout, release, step, round, final, at, verdict, gate, score, message,
+ * metrics (the array above). */
+json_t *rip_verdict_recs_json(const struct rip_verdict_rec *v, size_t n);
 
 /*
  * The standard document of a notification (notify.c), as a newly

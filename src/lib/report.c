@@ -115,7 +115,8 @@ static int load_store(struct rip_report *r, struct rip_store *store,
 	rip_drill_recs_free(all, n);
 	if (r->n_drills)
 		qsort(r->drills, r->n_drills, sizeof(*r->drills), cmp_drill);
-	return 0;
+	return rip_verdict_list(&r->verdicts, &r->n_verdicts, store->state, 0,
+		r->dora.since, err);
 }
 
 int rip_report_load(struct rip_report *out, const struct rip_config *cfg,
@@ -150,6 +151,7 @@ void rip_report_release(struct rip_report *r)
 		rip_drill_rec_release(&r->ready[i].last);
 	}
 	free(r->ready);
+	rip_verdict_recs_free(r->verdicts, r->n_verdicts);
 	rip_dora_release(&r->dora);
 	memset(r, 0, sizeof(*r));
 }
@@ -604,6 +606,7 @@ void rip_report_html(struct rip_buf *out, const struct rip_report *r)
 	section_drills(out, r);
 	section_readiness(out, r);
 	section_history(out, r);
+	rip_report_section_judge(out, r);
 	rip_buf_adds(out, "<footer><p class=\"def\">Made by ripcord "
 		RIP_VERSION ". This page is self-contained: it loads nothing."
 		"</p></footer>\n</body>\n</html>\n");

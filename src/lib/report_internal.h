@@ -41,6 +41,10 @@ void rip_report_svg_per_day(struct rip_buf *b, const struct rip_dora *d);
 void rip_report_svg_drills(struct rip_buf *b, const struct rip_report *r);
 /* The age of each release's last drill against [drill] every. */
 void rip_report_svg_readiness(struct rip_buf *b, const struct rip_report *r);
+/* The section "judge": the canary judge's verdicts of the window, newest
+ * first, with their numbers (report_judge.c). */
+void rip_report_section_judge(struct rip_buf *b, const struct rip_report *r);
+
 /* Deploys, rollouts and rollbacks on one line of time, restores dashed. */
 void rip_report_svg_timeline(struct rip_buf *b, const struct rip_dora *d);
 

@@ -6,7 +6,8 @@
  * stall); the canaries' probes, and the baseline's from the same rounds,
  * are judged by rip_stats_verdict, then by gate_command and gate_query.
  * Each round's figures go to the record (for `rollout status`), to the
- * metrics file and to the caller. Between rounds the bake watches for a
+ * metrics file and to the caller; a judgment that compared with the
+ * baseline or failed the step also goes to the verdicts table. Between rounds the bake watches for a
  * signal, an abort asked through state.db, and a preempting rollback.
  */
 #include <errno.h>
@@ -24,6 +25,8 @@
 #include "ripcord/log.h"
 #include "ripcord/metrics.h"
 #include "ripcord/probe.h"
+#include "ripcord/verdicts.h"
+#include "json_internal.h"
 #include "rollout_internal.h"
 #include "banned.h"
 
@@ -51,6 +54,8 @@ struct bake {
 	struct samples canary, baseline;
 	unsigned query_failures;
 	struct rip_rollout_figures fig;
+	size_t judged;            /* judgments so far: the round's number */
+	json_t *judge;            /* the newest comparison; NULL: none */
 };
 
 static int push_sample(struct samples *s, double ms, bool ok)
@@ -162,6 +167,7 @@ static const char *gate_key(enum rip_gate_id g)
 	case RIP_GATE_P99: return "p99";
 	case RIP_GATE_BASELINE_ERRORS: return "baseline_errors";
 	case RIP_GATE_BASELINE_LATENCY: return "baseline_latency";
+	case RIP_GATE_MARGINAL: return "marginal";
 	case RIP_GATE_NONE:
 	case RIP_GATE_SAMPLES:
 		break;
@@ -314,15 +320,60 @@ static char *figures_json(const struct bake *b, uint64_t elapsed_ms,
 	size_t rounds)
 {
 	const struct rip_rollout_figures *f = &b->fig;
-	json_t *doc = json_pack("{s:o, s:o, s:s, s:s, s:I, s:I}", "canary",
+	json_t *doc = json_pack("{s:o, s:o, s:s, s:s, s:I, s:I, s:O?}", "canary",
 		side_json(f->canary_n, f->canary_errors, f->canary_p99_ms),
 		"baseline", side_json(f->baseline_n, f->baseline_errors,
 		f->baseline_p99_ms), "verdict", f->verdict, "message", f->message,
-		"elapsed_ms", (json_int_t)elapsed_ms, "rounds", (json_int_t)rounds);
+		"elapsed_ms", (json_int_t)elapsed_ms, "rounds", (json_int_t)rounds,
+		"judge", b->judge);
 	char *s = json_dumps(doc, JSON_COMPACT);
 
 	json_decref(doc);
 	return s;
+}
+
+/* The gate of [rollout]; the baseline comparison only when final. */
+static void gate_of(struct rip_gate *g, const struct rip_config *cfg,
+	bool final)
+{
+	rip_gate_init(g);
+	g->max_error_rate = cfg->rollout.max_error_rate;
+	g->max_p99_ms = (double)cfg->rollout.max_p99_ms;
+	g->compare_baseline = cfg->rollout.compare_baseline && final;
+	g->min_samples = (size_t)cfg->rollout.min_samples;
+	g->alpha = 1 - cfg->rollout.confidence;
+	g->effect_tolerance = cfg->rollout.effect_tolerance;
+	g->effect_min_ms = cfg->rollout.effect_min_ms;
+	g->outliers = !cfg->rollout.outliers ||
+		strcmp(cfg->rollout.outliers, "none");
+	g->weights[RIP_JUDGE_LATENCY] = (unsigned)cfg->rollout.latency_weight;
+	g->weights[RIP_JUDGE_ERRORS] = (unsigned)cfg->rollout.errors_weight;
+	g->pass_score = (double)cfg->rollout.pass_score;
+	g->marginal_score = (double)cfg->rollout.marginal_score;
+}
+
+/* A judgment into the verdicts table. Losing the row must not stop an
+ * abort, so a failure to write it is a warning. */
+static void record(struct bake *b, const struct rip_verdict *v,
+	const struct rip_gate *g, bool final, bool failed)
+{
+	struct rip_rollout_run *r = b->r;
+	json_t *m = rip_verdict_metrics_json(v, g);
+	char *metrics = json_dumps(m, JSON_COMPACT);
+	struct rip_verdict_rec rec = {
+		.rollout = r->ro.seq, .step = r->ro.step, .round = b->judged,
+		.final = final, .verdict = (char *)b->fig.verdict,
+		.gate = failed ? r->gate : v->kind == RIP_VERDICT_PASS ? NULL :
+			(char *)gate_key(v->gate),
+		.score = v->score, .metrics = metrics, .message = b->fig.message,
+	};
+	struct rip_err rerr = { 0 };
+
+	if (rip_verdict_add(r->store->state, &rec, &rerr) < 0)
+		rip_warn("cannot record the verdict of step %zu: %s", r->ro.step,
+			rerr.msg);
+	free(metrics);
+	json_decref(m);
 }
 
 /*
@@ -336,19 +387,16 @@ static int judge(struct bake *b, bool final, bool *failed, bool *passed,
 	struct rip_err *err)
 {
 	const struct rip_config *cfg = b->r->cfg;
-	struct rip_gate gate = {
-		.max_error_rate = cfg->rollout.max_error_rate,
-		.max_p99_ms = (double)cfg->rollout.max_p99_ms,
-		.compare_baseline = cfg->rollout.compare_baseline && final,
-		.min_samples = (size_t)cfg->rollout.min_samples,
-	};
+	struct rip_gate gate;
 	struct rip_verdict v;
 	struct rip_buf detail = RIP_BUF_INIT;
 	int rc;
 
+	gate_of(&gate, cfg, final);
 	if ((rc = rip_stats_verdict(&v, b->canary.v, b->canary.n, b->baseline.v,
 			b->baseline.n, &gate, err)) < 0)
 		return rc;
+	b->judged++;
 	b->fig = (struct rip_rollout_figures){
 		.canary_n = v.canary_n, .canary_errors = v.canary_errors,
 		.baseline_n = v.baseline_n, .baseline_errors = v.baseline_errors,
@@ -357,6 +405,10 @@ static int judge(struct bake *b, bool final, bool *failed, bool *passed,
 		.verdict = rip_verdict_name(v.kind),
 	};
 	snprintf(b->fig.message, sizeof(b->fig.message), "%s", v.msg);
+	if (v.compared) {
+		json_decref(b->judge);
+		b->judge = rip_verdict_judge_json(&v, &gate);
+	}
 	*failed = v.kind == RIP_VERDICT_FAIL;
 	if (*failed) {
 		const struct rip_target *t = worst(&detail, b, v.gate);
@@ -376,6 +428,8 @@ static int judge(struct bake *b, bool final, bool *failed, bool *passed,
 			"probes of min_samples %zu: waiting", b->canary.n,
 			gate.min_samples);
 	}
+	if (v.compared || *failed)
+		record(b, &v, &gate, final, *failed);
 	rip_rollout_metrics(b->r, v.canary_error_rate, v.canary_p99_ms);
 	return 0;
 }
@@ -437,6 +491,7 @@ static void bake_release(struct bake *b)
 	free(b->probes);
 	free(b->canary.v);
 	free(b->baseline.v);
+	json_decref(b->judge);
 }
 
 int rip_rollout_bake(struct rip_rollout_run *r, enum rip_bake_end *end,

@@ -3,7 +3,8 @@
  * state.c: state.db through SQLite: opening, the schema and its upgrades,
  * the releases table and drill_scratch (the PostgreSQL scratch databases
  * of drills, roundtrip.c); and for the modules that keep their own tables
- * in the same file (journal.c, store.c, rollout_rec.c, drill.c),
+ * in the same file (journal.c, store.c, rollout_rec.c, drill.c,
+ * verdicts.c),
  * the statement helpers of state_internal.h. This is the only file that
  * calls SQLite for the store (the SQLite migration driver, db_sqlite.c,
  * has its own connections).
@@ -152,6 +153,21 @@ static const char *const upgrades[] = {
 	"ALTER TABLE lock_holder ADD COLUMN preemptible INTEGER NOT NULL "
 	"DEFAULT 0;"
 	"ALTER TABLE lock_holder ADD COLUMN request TEXT;",
+
+	/* 9: the judgments of rollout steps, with their numbers (verdicts.h) */
+	"CREATE TABLE verdicts ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  rollout INTEGER NOT NULL,"
+	"  step INTEGER NOT NULL,"
+	"  round INTEGER NOT NULL,"
+	"  final INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  verdict TEXT NOT NULL,"
+	"  gate TEXT,"
+	"  score REAL,"
+	"  metrics TEXT NOT NULL,"
+	"  message TEXT);"
+	"CREATE INDEX verdicts_rollout ON verdicts (rollout, seq);",
 };
 
 _Static_assert(RIP_ARRAY_SIZE(upgrades) == RIP_STATE_SCHEMA,

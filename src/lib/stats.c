@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stats.c: step arithmetic, nearest-rank quantiles, the Mann-Whitney U,
- * Fisher and two-proportion tests, and the verdict of a rollout step
- * (stats.h).
+ * stats.c: step arithmetic, quantiles, the Mann-Whitney U, Fisher and
+ * two-proportion tests, the Hodges-Lehmann estimate, Kayenta's IQR
+ * outlier filter, and the verdict of a rollout step: Kayenta's canary
+ * judge (classify each metric, score the weighted share that passes).
  *
- * The formulas are R's (wilcox.test, fisher.test, prop.test), so a user
- * can check a verdict by pasting the probes into R. The exact Mann-Whitney
+ * The formulas are R's (wilcox.test, fisher.test, prop.test, quantile),
+ * so a user can check a verdict by pasting the probes into R. The exact Mann-Whitney
  * distribution is the coefficient list of the Gaussian binomial
  * [m+n choose m]_q, built one factor (1 - q^(n+i)) / (1 - q^i) at a time:
  * every intermediate list is itself a Gaussian binomial, so int64 counts
@@ -14,9 +15,12 @@
  * (lgamma writes the global signgam; probes may run on threads).
  *
  * Tuned for determinism and clarity: a step sees thousands of probes, so
- * ranking is one qsort and Fisher one pass over the support.
+ * ranking is one qsort, Fisher one pass over the support, and the
+ * Hodges-Lehmann median of nx * ny differences a bisection on the bits of
+ * a double (at most 64 counting passes) instead of nx * ny doubles.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +283,119 @@ int rip_stats_mann_whitney(struct rip_mwu *out, const double *x, size_t nx,
 	return 0;
 }
 
+/* ---- effect size and outliers ------------------------------------------ */
+
+double rip_stats_quantile7(const double *sorted, size_t n, double q)
+{
+	double h, lo;
+	size_t i;
+
+	if (!n)
+		return NAN;
+	if (!(q > 0))
+		return sorted[0];
+	if (q >= 1)
+		return sorted[n - 1];
+	h = (double)(n - 1) * q;
+	lo = floor(h);
+	i = (size_t)lo;
+	if (i + 1 >= n)
+		return sorted[n - 1];
+	return sorted[i] + (h - lo) * (sorted[i + 1] - sorted[i]);
+}
+
+/* A double's place in the order of doubles, as an unsigned integer:
+ * consecutive doubles have consecutive keys (NaN excluded). */
+static uint64_t order_key(double d)
+{
+	uint64_t u;
+
+	memcpy(&u, &d, sizeof(u));
+	return u >> 63 ? ~u : u | (UINT64_C(1) << 63);
+}
+
+static double from_key(uint64_t k)
+{
+	uint64_t u = k >> 63 ? k & ~(UINT64_C(1) << 63) : ~k;
+	double d;
+
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+/*
+ * How many differences x[i] - y[j] (as computed in double) are <= d.
+ * fl(x - y) grows with x and falls with y (rounding is monotone), so for
+ * each x[i] the pairs that count are a suffix of y, and its start only
+ * moves right as i grows.
+ */
+static uint64_t count_le(const double *x, size_t nx, const double *y,
+	size_t ny, double d)
+{
+	uint64_t count = 0;
+	size_t j = 0;
+
+	for (size_t i = 0; i < nx; i++) {
+		while (j < ny && x[i] - y[j] > d)
+			j++;
+		count += ny - j;
+	}
+	return count;
+}
+
+/* The k-th smallest (1-based) difference x[i] - y[j]: the smallest
+ * double d with count_le(d) >= k, which is always a difference. */
+static double kth_difference(const double *x, size_t nx, const double *y,
+	size_t ny, uint64_t k)
+{
+	uint64_t lo = order_key(x[0] - y[ny - 1]) - 1;   /* count 0 < k */
+	uint64_t hi = order_key(x[nx - 1] - y[0]);       /* count nx ny */
+
+	while (hi - lo > 1) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (count_le(x, nx, y, ny, from_key(mid)) >= k)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return from_key(hi) + 0.0;      /* -0 is 0 */
+}
+
+double rip_stats_hodges_lehmann(const double *x, size_t nx, const double *y,
+	size_t ny)
+{
+	uint64_t n;
+
+	if (!nx || !ny || nx > UINT64_MAX / ny)
+		return NAN;
+	n = (uint64_t)nx * ny;
+	if (n % 2)
+		return kth_difference(x, nx, y, ny, n / 2 + 1);
+	return (kth_difference(x, nx, y, ny, n / 2) +
+		kth_difference(x, nx, y, ny, n / 2 + 1)) / 2;
+}
+
+size_t rip_stats_iqr_filter(double *v, size_t n, double factor)
+{
+	double q1, q3, lo, hi;
+	size_t first = 0, end = n;
+
+	if (!(factor > 0) || n < 4)
+		return n;
+	q1 = rip_stats_quantile7(v, n, 0.25);
+	q3 = rip_stats_quantile7(v, n, 0.75);
+	lo = fmin(rip_stats_quantile7(v, n, 0.01), q1 - factor * (q3 - q1));
+	hi = fmax(rip_stats_quantile7(v, n, 0.99), q3 + factor * (q3 - q1));
+	while (first < end && v[first] < lo)
+		first++;
+	while (end > first && v[end - 1] > hi)
+		end--;
+	if (first)
+		memmove(v, v + first, (end - first) * sizeof(*v));
+	return end - first;
+}
+
 /* ---- proportions --------------------------------------------------------- */
 
 static double lchoose(double n, double k)
@@ -356,6 +473,44 @@ const char *rip_verdict_name(enum rip_verdict_kind kind)
 	return "?";
 }
 
+const char *rip_judge_metric_name(enum rip_judge_metric m)
+{
+	switch (m) {
+	case RIP_JUDGE_LATENCY: return "latency";
+	case RIP_JUDGE_ERRORS: return "errors";
+	case RIP_JUDGE_METRICS: break;
+	}
+	return "?";
+}
+
+const char *rip_judge_class_name(enum rip_judge_class c)
+{
+	switch (c) {
+	case RIP_CLASS_PASS: return "pass";
+	case RIP_CLASS_HIGH: return "high";
+	case RIP_CLASS_LOW: return "low";
+	case RIP_CLASS_NODATA: return "nodata";
+	}
+	return "?";
+}
+
+void rip_gate_init(struct rip_gate *g)
+{
+	*g = (struct rip_gate){
+		.max_error_rate = 0.01,
+		.max_p99_ms = 500,
+		.compare_baseline = true,
+		.min_samples = 20,
+		.alpha = RIP_STATS_ALPHA,
+		.effect_tolerance = 0.20,
+		.effect_min_ms = 2,
+		.outliers = true,
+		.weights = { [RIP_JUDGE_LATENCY] = 50, [RIP_JUDGE_ERRORS] = 50 },
+		.pass_score = 95,
+		.marginal_score = 75,
+	};
+}
+
 /*
  * Copies the latencies of the successful samples into *lat (allocated,
  * sorted; the caller frees it) and counts the errors. RIP_EFAIL on a NaN.
@@ -400,47 +555,196 @@ static void verdict_set(struct rip_verdict *v, enum rip_verdict_kind kind,
 	va_end(ap);
 }
 
-/* Step 3 of rip_stats_verdict; leaves v untouched when both tests pass. */
-static int compare(struct rip_verdict *v, const double *cl, size_t ncl,
-	const double *bl, size_t nbl, double alpha, struct rip_err *err)
+static int gate_check(const struct rip_gate *g, double alpha,
+	struct rip_err *err)
 {
-	double mc, mb;
-	int error;
+	unsigned total = 0;
 
-	v->compared = true;
-	if ((error = rip_stats_prop_test(&v->errors, v->canary_errors,
-		     v->canary_n, v->baseline_errors, v->baseline_n,
-		     RIP_ALT_GREATER, err)) < 0)
-		return error;
-	if (v->errors.p < alpha) {
-		verdict_set(v, RIP_VERDICT_FAIL, RIP_GATE_BASELINE_ERRORS,
-			"canary errors %zu of %zu above baseline %zu of %zu "
-			"(%s p %.3g < alpha %g)", v->canary_errors, v->canary_n,
-			v->baseline_errors, v->baseline_n,
-			v->errors.exact ? "fisher" : "z-test", v->errors.p,
-			alpha);
+	if (!(alpha > 0 && alpha < 1))
+		return rip_err_set(err, RIP_EFAIL,
+			"gate alpha %g is not in (0, 1)", alpha);
+	if (!(g->marginal_score >= 0 && g->marginal_score <= g->pass_score &&
+	      g->pass_score <= 100))
+		return rip_err_set(err, RIP_EFAIL, "gate scores marginal %g and "
+			"pass %g are not 0 <= marginal <= pass <= 100",
+			g->marginal_score, g->pass_score);
+	for (size_t m = 0; m < RIP_JUDGE_METRICS; m++)
+		total += g->weights[m];
+	if (g->compare_baseline && !total)
+		return rip_err_set(err, RIP_EFAIL, "every metric weight is 0: "
+			"nothing to score");
+	return 0;
+}
+
+/*
+ * The latency metric: Mann-Whitney on the successful probes (outliers
+ * dropped), and the Hodges-Lehmann shift against the tolerance. cl and bl
+ * are sorted and may be shortened in place by the filter.
+ */
+static int judge_latency(struct rip_judged *j, double *cl, size_t ncl,
+	double *bl, size_t nbl, const struct rip_gate *g, double alpha,
+	struct rip_err *err)
+{
+	struct rip_mwu mw;
+	bool worse, better;
+	int rc;
+
+	if (g->outliers) {
+		size_t kc = rip_stats_iqr_filter(cl, ncl, RIP_STATS_IQR_FACTOR);
+		size_t kb = rip_stats_iqr_filter(bl, nbl, RIP_STATS_IQR_FACTOR);
+
+		j->canary_outliers = ncl - kc;
+		j->baseline_outliers = nbl - kb;
+		ncl = kc;
+		nbl = kb;
+	}
+	j->canary_n = ncl;
+	j->baseline_n = nbl;
+	j->test = "mann-whitney";
+	if (!ncl || !nbl) {
+		j->cls = RIP_CLASS_NODATA;
 		return 0;
 	}
-	if (!ncl || !nbl)
-		return 0;
-	v->latency_compared = true;
-	if ((error = rip_stats_mann_whitney(&v->latency, cl, ncl, bl, nbl,
-		     RIP_ALT_GREATER, err)) < 0)
-		return error;
-	/*
-	 * Significant is not enough: with a few hundred probes the test sees
-	 * a systematic 0.3 ms (the order the probes went out in). The
-	 * canaries' median must also be slower by the margin. The medians
-	 * say it best: the test compares whole distributions.
-	 */
-	mc = rip_stats_quantile(cl, ncl, 0.5);
-	mb = rip_stats_quantile(bl, nbl, 0.5);
-	if (v->latency.p < alpha && mc - mb > RIP_STATS_LATENCY_MARGIN_MS &&
-	    mc > mb * (1 + RIP_STATS_LATENCY_MARGIN))
-		verdict_set(v, RIP_VERDICT_FAIL, RIP_GATE_BASELINE_LATENCY,
-			"canary slower than baseline: median %.4g ms vs %.4g ms "
-			"(mann-whitney U %g, z %.2f, p %.3g < alpha %g)", mc, mb,
-			v->latency.u, v->latency.z, v->latency.p, alpha);
+	if ((rc = rip_stats_mann_whitney(&mw, cl, ncl, bl, nbl,
+			RIP_ALT_TWO_SIDED, err)) < 0)
+		return rc;
+	j->u = mw.u;
+	j->z = mw.z;
+	j->p = mw.p;
+	j->exact = mw.exact;
+	j->canary = rip_stats_quantile7(cl, ncl, 0.5);
+	j->baseline = rip_stats_quantile7(bl, nbl, 0.5);
+	j->effect = rip_stats_hodges_lehmann(cl, ncl, bl, nbl);
+	j->ratio = j->baseline > 0 ? (j->baseline + j->effect) / j->baseline :
+		j->effect > 0 ? INFINITY : 1;
+	/* significant is not enough: with a few hundred probes the test
+	 * sees a systematic 0.3 ms; the shift must matter as well */
+	worse = j->effect > g->effect_min_ms &&
+		j->ratio > 1 + g->effect_tolerance;
+	better = -j->effect > g->effect_min_ms &&
+		j->ratio < 1 - g->effect_tolerance;
+	j->cls = j->p < alpha && worse ? RIP_CLASS_HIGH :
+		j->p < alpha && better ? RIP_CLASS_LOW : RIP_CLASS_PASS;
+	return 0;
+}
+
+/* The errors metric: the canaries' share of failed probes against the
+ * baseline's, two-sided; any significant increase is high. */
+static int judge_errors(struct rip_judged *j, const struct rip_verdict *v,
+	double alpha, struct rip_err *err)
+{
+	struct rip_prop t;
+	int rc;
+
+	if ((rc = rip_stats_prop_test(&t, v->canary_errors, v->canary_n,
+			v->baseline_errors, v->baseline_n, RIP_ALT_TWO_SIDED,
+			err)) < 0)
+		return rc;
+	j->canary_n = v->canary_n;
+	j->baseline_n = v->baseline_n;
+	j->test = t.exact ? "fisher" : "z-test";
+	j->exact = t.exact;
+	j->u = NAN;
+	j->z = t.z;
+	j->p = t.p;
+	j->canary = (double)v->canary_errors / (double)v->canary_n;
+	j->baseline = (double)v->baseline_errors / (double)v->baseline_n;
+	j->effect = j->canary - j->baseline;
+	j->ratio = j->baseline > 0 ? j->canary / j->baseline :
+		j->canary > 0 ? INFINITY : 1;
+	j->cls = j->p >= alpha || j->effect == 0 ? RIP_CLASS_PASS :
+		j->effect > 0 ? RIP_CLASS_HIGH : RIP_CLASS_LOW;
+	return 0;
+}
+
+/* The heaviest high metric, errors first on a tie (latency when none
+ * is high, which a score below 100 rules out). */
+static enum rip_judge_metric heaviest_high(const struct rip_verdict *v)
+{
+	static const enum rip_judge_metric order[] = { RIP_JUDGE_ERRORS,
+		RIP_JUDGE_LATENCY };
+	enum rip_judge_metric best = RIP_JUDGE_METRICS;
+
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(order); i++) {
+		const struct rip_judged *j = &v->metrics[order[i]];
+
+		if (j->cls == RIP_CLASS_HIGH && (best == RIP_JUDGE_METRICS ||
+		    j->weight > v->metrics[best].weight))
+			best = order[i];
+	}
+	/* a score below 100 needs a high metric; never index past them */
+	return best == RIP_JUDGE_METRICS ? RIP_JUDGE_LATENCY : best;
+}
+
+/* "latency high (HL +3.2 ms, ratio 1.16, p 0.0021)" for msg. */
+static void describe(char *out, size_t len, const struct rip_verdict *v,
+	enum rip_judge_metric m)
+{
+	const struct rip_judged *j = &v->metrics[m];
+
+	if (m == RIP_JUDGE_ERRORS)
+		snprintf(out, len, "canary errors %zu of %zu above baseline %zu "
+			"of %zu (%s p %.3g < alpha %g)", v->canary_errors,
+			v->canary_n, v->baseline_errors, v->baseline_n, j->test,
+			j->p, v->alpha);
+	else
+		snprintf(out, len, "canary slower than baseline: median %.4g ms "
+			"vs %.4g ms, shift %+.3g ms (ratio %.3g), mann-whitney U "
+			"%g, p %.3g < alpha %g", j->canary, j->baseline, j->effect,
+			j->ratio, j->u, j->p, v->alpha);
+}
+
+/* Step 3 of rip_stats_verdict: classifies, scores and decides; leaves v
+ * untouched when the score passes. */
+static int compare(struct rip_verdict *v, double *cl, size_t ncl,
+	double *bl, size_t nbl, const struct rip_gate *g,
+	struct rip_err *err)
+{
+	double scored = 0, passed = 0;
+	enum rip_judge_metric worst;
+	bool nodata = false;
+	char what[256];
+	int rc;
+
+	v->compared = true;
+	if ((rc = judge_latency(&v->metrics[RIP_JUDGE_LATENCY], cl, ncl, bl,
+			nbl, g, v->alpha, err)) < 0 ||
+	    (rc = judge_errors(&v->metrics[RIP_JUDGE_ERRORS], v, v->alpha,
+			err)) < 0)
+		return rc;
+	for (size_t m = 0; m < RIP_JUDGE_METRICS; m++) {
+		struct rip_judged *j = &v->metrics[m];
+
+		j->weight = g->weights[m];
+		if (!j->weight)
+			continue;
+		if (j->cls == RIP_CLASS_NODATA) {
+			nodata = true;
+			continue;
+		}
+		scored += j->weight;
+		if (j->cls != RIP_CLASS_HIGH)
+			passed += j->weight;
+	}
+	v->score = scored > 0 ? 100 * passed / scored : NAN;
+	if (v->score < g->marginal_score) {
+		worst = heaviest_high(v);
+		describe(what, sizeof(what), v, worst);
+		verdict_set(v, RIP_VERDICT_FAIL, worst == RIP_JUDGE_ERRORS ?
+			RIP_GATE_BASELINE_ERRORS : RIP_GATE_BASELINE_LATENCY,
+			"%s; score %.0f < marginal_score %g", what, v->score,
+			g->marginal_score);
+	} else if (nodata) {
+		verdict_set(v, RIP_VERDICT_INCONCLUSIVE, RIP_GATE_SAMPLES,
+			"no successful probe on one side to compare latency "
+			"(%zu canary, %zu baseline)", ncl, nbl);
+	} else if (v->score < g->pass_score) {
+		worst = heaviest_high(v);
+		describe(what, sizeof(what), v, worst);
+		verdict_set(v, RIP_VERDICT_INCONCLUSIVE, RIP_GATE_MARGINAL,
+			"marginal: score %.0f < pass_score %g (%s)", v->score,
+			g->pass_score, what);
+	}
 	return 0;
 }
 
@@ -449,18 +753,17 @@ int rip_stats_verdict(struct rip_verdict *out, const struct rip_sample *canary,
 	const struct rip_gate *gate, struct rip_err *err)
 {
 	double *cl = NULL, *bl = NULL;
-	double alpha = gate->alpha ? gate->alpha : RIP_STATS_ALPHA;
 	size_t ncl, nbl;
 	int error = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->canary_error_rate = out->canary_p99_ms = NAN;
-	out->baseline_p99_ms = NAN;
+	out->baseline_p99_ms = out->score = NAN;
 	out->canary_n = n_canary;
 	out->baseline_n = n_baseline;
-	if (!(alpha > 0 && alpha < 1))
-		return rip_err_set(err, RIP_EFAIL,
-			"gate alpha %g is not in (0, 1)", alpha);
+	out->alpha = gate->alpha ? gate->alpha : RIP_STATS_ALPHA;
+	if ((error = gate_check(gate, out->alpha, err)) < 0)
+		return error;
 	if ((error = split_samples(&cl, &ncl, &out->canary_errors, canary,
 		     n_canary, "canary", err)) < 0 ||
 	    (error = split_samples(&bl, &nbl, &out->baseline_errors, baseline,
@@ -498,15 +801,21 @@ int rip_stats_verdict(struct rip_verdict *out, const struct rip_sample *canary,
 				n_baseline, gate->min_samples);
 			goto done;
 		}
-		if ((error = compare(out, cl, ncl, bl, nbl, alpha, err)) < 0 ||
-		    out->kind == RIP_VERDICT_FAIL)
+		if ((error = compare(out, cl, ncl, bl, nbl, gate, err)) < 0 ||
+		    out->kind != RIP_VERDICT_PASS)
 			goto done;
 	}
-	verdict_set(out, RIP_VERDICT_PASS, RIP_GATE_NONE,
-		"canary error rate %.4g%% (%zu of %zu), p99 %.4g ms%s",
-		out->canary_error_rate * 100, out->canary_errors, n_canary,
-		out->canary_p99_ms, out->compared ?
-		", no worse than baseline" : "");
+	if (out->compared)
+		verdict_set(out, RIP_VERDICT_PASS, RIP_GATE_NONE,
+			"canary error rate %.4g%% (%zu of %zu), p99 %.4g ms, "
+			"score %.0f of pass_score %g",
+			out->canary_error_rate * 100, out->canary_errors, n_canary,
+			out->canary_p99_ms, out->score, gate->pass_score);
+	else
+		verdict_set(out, RIP_VERDICT_PASS, RIP_GATE_NONE,
+			"canary error rate %.4g%% (%zu of %zu), p99 %.4g ms",
+			out->canary_error_rate * 100, out->canary_errors, n_canary,
+			out->canary_p99_ms);
 done:
 	free(cl);
 	free(bl);
