@@ -79,6 +79,9 @@ struct rip_config {
 		double gate_query_max;
 		char *weight_hook;
 		bool require_drill;
+		uint64_t failure_threshold;   /* failed rounds in a row */
+		uint64_t failure_limit;       /* failed rounds per step */
+		char *inconclusive;           /* pause | abort | pass */
 	} rollout;
 
 	struct {
