@@ -4,14 +4,16 @@
  * one self-contained HTML page it is drawn into: inline CSS and inline SVG
  * charts drawn here, no script, no font, no URL to fetch.
  *
- * The page has five sections, each an element with an id: "summary"
+ * The page has six sections, each an element with an id: "summary"
  * (project, when it was generated, the store, the window), "dora" (the
  * four figures of dora.h and a chart of changes per day), "drills" (the
  * duration of every drill in the window, a series per release, failed
  * drills marked apart), "readiness" (per release: its last drill, its
  * age against [drill] every, whether its artifact is in the store) and
  * "history" (the deploys, rollouts and rollbacks of the window as a
- * timeline and a table). Every string taken from the data is escaped.
+ * timeline and a table) and "aborts" (the aborts ledger: every rollout
+ * aborted in the window, the gate that fired, its numbers, what was
+ * undone). Every string taken from the data is escaped.
  * Given the same data and now, the page is the same, byte for byte.
  */
 #ifndef RIPCORD_REPORT_H
@@ -21,6 +23,7 @@
 #include "ripcord/config.h"
 #include "ripcord/dora.h"
 #include "ripcord/drill.h"
+#include "ripcord/rollout.h"
 #include "ripcord/store.h"
 
 /* How ready the rollback to one release is. */
@@ -48,6 +51,9 @@ struct rip_report {
 	struct rip_readiness *ready;       /* one per release, newest first */
 	size_t n_ready;
 	struct rip_dora dora;     /* over the window of days before now */
+	struct rip_rollout_rec *aborts;    /* aborted rollouts that ended in
+					      the window, oldest first */
+	size_t n_aborts;
 };
 
 /*

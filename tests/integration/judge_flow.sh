@@ -6,7 +6,7 @@
 # data (or NaN), or a gate_command that times out, makes the step
 # inconclusive: paused (the default, with a status line and a webhook),
 # aborted or passed as [rollout] inconclusive says; a preflight refuses a
-# rollout whose baseline already fails.
+# rollout whose baseline already fails; `log --aborts` lists every abort.
 . "$(dirname "$0")/lib.sh"
 
 shop_fleet 2
@@ -182,4 +182,30 @@ expect_exit 0 "rollout abort ends the paused rollout" rc rollout abort
 check "every target is back on v1" test "$(runs)" = "v1 v1"
 back
 
+# ---- the aborts ledger --------------------------------------------------
+cp "$WORK/base.ini" ripcord.ini
+expect_exit 0 "log --aborts lists every aborted rollout" rc log --aborts
+check "four of them" test "$(grep -c '^[0-9].* v2 -> v1 at step' "$WORK/last.out")" = 4
+check "with the gate that fired, the target" grep -q "v2 -> v1 at step 1/2: gate failure_threshold on web-1" "$WORK/last.out"
+check "why, with the numbers" grep -q "why: *step 1/2: web-1: 3 probe rounds failed in a row" "$WORK/last.out"
+check "the figures of the step" grep -q "numbers: *canary 3 probes, 3 errors (100.0%)" "$WORK/last.out"
+check "what was undone" grep -q "undone: *switched back: 2/2 (rolled back)" "$WORK/last.out"
+check "and the command that aborted it" grep -q "by: .*ripcord --json rollout start v2 (exit 1, audit #" "$WORK/last.out"
+check "(each abort its own command)" test "$(grep -c 'by: ' "$WORK/last.out" )" = "$(grep 'by: ' "$WORK/last.out" | sort -u | wc -l)"
+check "(the paused one aborted by hand, by rollout abort)" grep -q "gate abort" "$WORK/last.out"
+expect_exit 0 "log --aborts --json" rc log --aborts --json
+check "(one object per abort, with gate, numbers, undone and audit)" python3 -c "
+import json,sys; v=json.load(open(sys.argv[1]))
+assert len(v)==4, v
+a=v[0]
+assert a['gate']=='failure_threshold' and a['target']=='web-1', a
+assert a['canary']['errors']==3 and a['phase']=='rolled back', a
+assert a['undone']['targets']==['web-1','web-2'] and 'switched back' in a['undone']['summary'], a
+assert 'rollout start v2' in a['audit']['command'] and a['audit']['exit_code']==1, a
+assert v[1]['gate']=='error_rate' and v[2]['gate']=='gate_query' and v[3]['gate']=='abort', v" "$WORK/last.out"
+expect_exit 0 "log --aborts -n 1: the newest only" rc log --aborts -n 1
+check "(one)" test "$(grep -c ' at step ' "$WORK/last.out")" = 1
+expect_exit 2 "--aborts with --verify is a usage error" rc log --aborts --verify
+expect_exit 0 "the report lists them too" rc report -o "$WORK/report.html"
+check "(a section of aborts, with the gate and what was undone)" sh -c "grep -q 'id=\"aborts\"' '$WORK/report.html' && grep -q 'failure_threshold' '$WORK/report.html' && grep -q 'switched back: 2/2' '$WORK/report.html'"
 done_testing
