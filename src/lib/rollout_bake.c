@@ -239,6 +239,22 @@ static void canary_names(struct rip_buf *out, const struct bake *b)
 }
 
 /*
+ * Marks the step inconclusive after fail_with(b, ..., "inconclusive: ...")
+ * made the reason: the figures' verdict says it, so their message drops
+ * the word rather than say it twice.
+ */
+static void mark_inconclusive(struct bake *b)
+{
+	static const char word[] = "inconclusive: ";
+	char *m = b->fig.message;
+
+	b->fig.verdict = rip_verdict_name(RIP_VERDICT_INCONCLUSIVE);
+	b->inconclusive = true;
+	if (!strncmp(m, word, sizeof(word) - 1))
+		memmove(m, m + sizeof(word) - 1, strlen(m + sizeof(word) - 1) + 1);
+}
+
+/*
  * A gate that could not judge this round (no data, NaN, a timeout), for
  * the *count-th round in a row. Below failure_threshold, and always with
  * inconclusive = pass, the step goes on without it; at the threshold the
@@ -267,8 +283,7 @@ static bool cannot_judge(struct bake *b, const char *gate, uint64_t *count,
 	}
 	fail_with(b, gate, NULL, "inconclusive: %s could not judge %llu rounds "
 		"in a row: %s", gate, (unsigned long long)*count, why);
-	b->fig.verdict = rip_verdict_name(RIP_VERDICT_INCONCLUSIVE);
-	b->inconclusive = true;
+	mark_inconclusive(b);
 	return false;
 }
 
@@ -415,8 +430,7 @@ static void final_inconclusive(struct bake *b, const struct rip_verdict *v,
 		return;
 	}
 	fail_with(b, gate_key(v->gate), NULL, "inconclusive: %s", v->msg);
-	b->fig.verdict = rip_verdict_name(RIP_VERDICT_INCONCLUSIVE);
-	b->inconclusive = true;
+	mark_inconclusive(b);
 	*failed = true;
 }
 

@@ -144,6 +144,7 @@ check "the canary still runs v2, the baseline v1" test "$(runs)" = "v2 v1"
 check "the webhook hears rollout_inconclusive, with the gate" waitfile "$WORK/posts" '"event":"rollout_inconclusive".*"gate":"gate_query"'
 expect_exit 0 "rollout status shows the pause" rc rollout status
 check "(paused, inconclusive)" grep -q "paused, step 1/2 (50%), inconclusive" "$WORK/last.out"
+check "(the verdict says inconclusive once)" sh -c "grep -q '  verdict:  inconclusive: gate_query could not judge' '$WORK/last.out' && ! grep -q 'inconclusive: inconclusive' '$WORK/last.out'"
 check "(a line saying what could not judge and what to run)" grep -q "inconclusive: gate_query could not judge step 1/2: run 'ripcord rollout resume'" "$WORK/last.out"
 expect_exit 0 "rollout status --json too" rc rollout status --json
 check "(phase inconclusive, gate gate_query)" python3 -c "
