@@ -183,10 +183,24 @@ expect_exit 0 "rollout abort ends the paused rollout" rc rollout abort
 check "every target is back on v1" test "$(runs)" = "v1 v1"
 back
 
+# promote counts an inconclusive step as passed and goes on
+cp "$WORK/base.ini" ripcord.ini
+printf 'gate_query = http://127.0.0.1:%s/api/v1/query?query=up\n' "$prom" >> ripcord.ini
+vector ''
+expect_exit 1 "(paused at step 1 again, no data)" rc rollout start v2
+expect_exit 1 "rollout promote goes past the inconclusive step 1, to step 2, which pauses too" rc rollout promote
+err_has "warning that it promotes past it" "promoting past the inconclusive step 1/2"
+check "both run v2" test "$(runs)" = "v2 v2"
+expect_exit 0 "(status)" rc rollout status
+check "(paused, step 2/2, inconclusive)" grep -q "paused, step 2/2 (100%), inconclusive" "$WORK/last.out"
+expect_exit 0 "(rollout abort)" rc rollout abort
+check "every target is back on v1" test "$(runs)" = "v1 v1"
+back
+
 # ---- the aborts ledger --------------------------------------------------
 cp "$WORK/base.ini" ripcord.ini
 expect_exit 0 "log --aborts lists every aborted rollout" rc log --aborts
-check "four of them" test "$(grep -c '^[0-9].* v2 -> v1 at step' "$WORK/last.out")" = 4
+check "five of them" test "$(grep -c '^[0-9].* v2 -> v1 at step' "$WORK/last.out")" = 5
 check "with the gate that fired, the target" grep -q "v2 -> v1 at step 1/2: gate failure_threshold on web-1" "$WORK/last.out"
 check "why, with the numbers" grep -q "why: *step 1/2: web-1: 3 probe rounds failed in a row" "$WORK/last.out"
 check "the figures of the step" grep -q "numbers: *canary 3 probes, 3 errors (100.0%)" "$WORK/last.out"
@@ -197,13 +211,14 @@ check "(the paused one aborted by hand, by rollout abort)" grep -q "gate abort" 
 expect_exit 0 "log --aborts --json" rc log --aborts --json
 check "(one object per abort, with gate, numbers, undone and audit)" python3 -c "
 import json,sys; v=json.load(open(sys.argv[1]))
-assert len(v)==4, v
+assert len(v)==5, v
 a=v[0]
 assert a['gate']=='failure_threshold' and a['target']=='web-1', a
 assert a['canary']['errors']==3 and a['phase']=='rolled back', a
 assert a['undone']['targets']==['web-1','web-2'] and 'switched back' in a['undone']['summary'], a
 assert 'rollout start v2' in a['audit']['command'] and a['audit']['exit_code']==1, a
-assert v[1]['gate']=='error_rate' and v[2]['gate']=='gate_query' and v[3]['gate']=='abort', v" "$WORK/last.out"
+assert v[1]['gate']=='error_rate' and v[2]['gate']=='gate_query' and v[3]['gate']=='abort', v
+assert v[4]['gate']=='abort' and v[4]['step']==2, v" "$WORK/last.out"
 expect_exit 0 "log --aborts -n 1: the newest only" rc log --aborts -n 1
 check "(one)" test "$(grep -c ' at step ' "$WORK/last.out")" = 1
 expect_exit 2 "--aborts with --verify is a usage error" rc log --aborts --verify
