@@ -197,19 +197,23 @@ static int verify(struct cli *cli, struct rip_store *store)
 
 /*
  * The audit entry of the command that ended rollout ro's abort: the first
- * one written at or after it finished that moved its targets from its
- * release back to the previous one. NULL when the log does not say.
+ * one from a->v[*next] on, written at or after it finished, that moved
+ * its targets from its release back to the previous one. Aborts are read
+ * in order, and *next moves past each match, so two aborts within one
+ * second never claim the same entry. NULL when the log does not say.
  */
 static const struct rip_audit_entry *abort_entry(const struct rip_audit *a,
-	const struct rip_rollout_rec *ro)
+	const struct rip_rollout_rec *ro, size_t *next)
 {
-	for (size_t i = 0; i < a->n; i++) {
+	for (size_t i = *next; i < a->n; i++) {
 		const struct rip_audit_entry *e = &a->v[i];
 
 		if (e->at >= ro->finished && e->from && e->to &&
 		    !strcmp(e->from, ro->release) && !strcmp(e->to, ro->previous) &&
-		    strstr(e->command, "rollout"))
+		    strstr(e->command, "rollout")) {
+			*next = i + 1;
 			return e;
+		}
 	}
 	return NULL;
 }
@@ -314,7 +318,7 @@ static int aborts(struct cli *cli, struct rip_store *store, size_t n)
 	struct rip_rollout_rec *v = NULL;
 	struct rip_audit a = { 0 };
 	struct rip_err err = { 0 };
-	size_t nv = 0;
+	size_t nv = 0, next = 0;
 	json_t *list = json_array();
 	int rc = 0;
 
@@ -325,9 +329,13 @@ static int aborts(struct cli *cli, struct rip_store *store, size_t n)
 		rip_rollout_recs_free(v, nv);
 		return cli_fail(&err, rc);
 	}
-	for (size_t i = n && nv > n ? nv - n : 0; i < nv; i++)
-		json_array_append_new(list, abort_json(&v[i], abort_entry(&a,
-			&v[i])));
+	for (size_t i = 0; i < nv; i++) {
+		const struct rip_audit_entry *e = abort_entry(&a, &v[i], &next);
+
+		/* every abort is matched, in order; the last n are shown */
+		if (!n || i + n >= nv)
+			json_array_append_new(list, abort_json(&v[i], e));
+	}
 	if (cli->json) {
 		print_json(list);
 		list = NULL;
