@@ -74,8 +74,8 @@ void rip_rollout_emit(struct rip_rollout_run *r,
  * until bake has elapsed and the verdict passed, or a gate failed, or a
  * gate could not judge (INCONCLUSIVE, only with inconclusive = pause or
  * abort), or the rollout was stopped or preempted (*end). On FAIL,
- * INCONCLUSIVE and STOP r->gate, r->target and r->message say why. Negative only when state.db or
- * libcurl fail.
+ * INCONCLUSIVE and STOP r->gate, r->target and r->message say why.
+ * Negative only when state.db or libcurl fail.
  */
 RIP_MUST_CHECK int rip_rollout_bake(struct rip_rollout_run *r,
 	enum rip_bake_end *end, struct rip_err *err);
