@@ -89,6 +89,9 @@ struct rip_config {
 		uint64_t errors_weight;
 		uint64_t pass_score;
 		uint64_t marginal_score;
+		uint64_t failure_threshold;   /* failed rounds in a row */
+		uint64_t failure_limit;       /* failed rounds per step */
+		char *inconclusive;           /* pause | abort | pass */
 	} rollout;
 
 	struct {

@@ -4,16 +4,18 @@
  * one self-contained HTML page it is drawn into: inline CSS and inline SVG
  * charts drawn here, no script, no font, no URL to fetch.
  *
- * The page has five sections, each an element with an id: "summary"
+ * The page has seven sections, each an element with an id: "summary"
  * (project, when it was generated, the store, the window), "dora" (the
  * four figures of dora.h and a chart of changes per day), "drills" (the
  * duration of every drill in the window, a series per release, failed
  * drills marked apart), "readiness" (per release: its last drill, its
- * age against [drill] every, whether its artifact is in the store) and
+ * age against [drill] every, whether its artifact is in the store),
  * "history" (the deploys, rollouts and rollbacks of the window as a
- * timeline and a table) and "judge" (the canary judge's verdicts of the
+ * timeline and a table), "judge" (the canary judge's verdicts of the
  * window with their numbers: score, and per metric the samples, U,
- * p-value, effect size and classification). Every string taken from the data is escaped.
+ * p-value, effect size and classification) and "aborts" (the aborts
+ * ledger: every rollout aborted in the window, the gate that fired, its
+ * numbers, what was undone). Every string taken from the data is escaped.
  * Given the same data and now, the page is the same, byte for byte.
  */
 #ifndef RIPCORD_REPORT_H
@@ -23,6 +25,7 @@
 #include "ripcord/config.h"
 #include "ripcord/dora.h"
 #include "ripcord/drill.h"
+#include "ripcord/rollout.h"
 #include "ripcord/store.h"
 #include "ripcord/verdicts.h"
 
@@ -54,6 +57,9 @@ struct rip_report {
 	struct rip_verdict_rec *verdicts;  /* recorded in the window, oldest
 					      first */
 	size_t n_verdicts;
+	struct rip_rollout_rec *aborts;    /* aborted rollouts that ended in
+					      the window, oldest first */
+	size_t n_aborts;
 };
 
 /*

@@ -8,7 +8,8 @@
  * (the switched targets) by the gates, against the baseline (the others)
  * when compare_baseline is on. A step that passes is promoted; a gate that
  * fails aborts: every target back to the previous release, then the
- * release's downs, then a probe of every target.
+ * release's downs, then a probe of every target. A gate that cannot judge
+ * pauses the rollout (or aborts or passes it: [rollout] inconclusive).
  *
  * The rollout's record in state.db (table rollouts) is the truth that
  * other processes read and steer: `rollout status` shows it, `rollout
@@ -30,8 +31,6 @@
 #define RIP_ROLLOUT_PREEMPT_WAIT_MS 120000
 /* The weight hook's timeout. */
 #define RIP_ROLLOUT_WEIGHT_TIMEOUT_MS 60000
-/* Consecutive failures to read gate_query before it fails the step. */
-#define RIP_ROLLOUT_QUERY_TRIES 3
 
 /* What the newest round of a step saw, as status shows it. */
 struct rip_rollout_figures {
@@ -62,7 +61,10 @@ struct rip_rollout_rec {
 	int64_t pid;
 	char *host;
 	int64_t started, step_started, updated, finished;
-	char *figures;            /* JSON of the newest round, or NULL */
+	char *figures;            /* JSON of the newest round, or NULL; once
+				     a gate paused or aborted the rollout also
+				     "gate" and "target", and after an abort
+				     "undone": {summary, targets, downs} */
 	char *applied;            /* the ups this rollout applied, comma
 				     separated in the order they ran ("": none);
 				     its abort undoes these and nothing else.
@@ -77,6 +79,14 @@ RIP_MUST_CHECK int rip_rollout_current(struct rip_rollout_rec *out,
 /* The newest rollout, finished or not; seq 0: none ever. */
 RIP_MUST_CHECK int rip_rollout_last(struct rip_rollout_rec *out,
 	struct rip_state *st, struct rip_err *err);
+/*
+ * Every aborted rollout, oldest first: the aborts ledger. Their figures
+ * say the gate that fired, its numbers and what the abort undid (see
+ * figures). Free *out with rip_rollout_recs_free; on failure it is NULL.
+ */
+RIP_MUST_CHECK int rip_rollout_aborts(struct rip_rollout_rec **out,
+	size_t *n, struct rip_state *st, struct rip_err *err);
+void rip_rollout_recs_free(struct rip_rollout_rec *v, size_t n);
 /* Whether r's process runs (on this host): false for a paused rollout
  * and for one whose process died. */
 bool rip_rollout_alive(const struct rip_rollout_rec *r);
@@ -104,7 +114,9 @@ enum rip_rollout_ev {
 	RIP_RO_ACTION,            /* an action of a switch or of the abort */
 	RIP_RO_ROUND,             /* a probe round was judged */
 	RIP_RO_PROMOTED,          /* ro->step passed; the next begins */
-	RIP_RO_PAUSED,            /* message: why */
+	RIP_RO_PAUSED,            /* message: why; gate when a gate paused
+				     it (ro->phase "failed" or
+				     "inconclusive") */
 	RIP_RO_ABORTING,          /* gate, target, message */
 	RIP_RO_ABORTED,           /* plan: the rollback's; ok */
 	RIP_RO_PREEMPTED,         /* message: by whom */
@@ -122,11 +134,12 @@ struct rip_rollout_event {
 	const struct rip_action *action;
 	int rc;
 	const char *detail;
-	/* RIP_RO_ABORTING */
+	/* RIP_RO_ABORTING, RIP_RO_PAUSED */
 	const char *gate;         /* "error_rate", "p99", "baseline_errors",
-				     "baseline_latency", "gate_command",
-				     "gate_query", "weight_hook", "switch",
-				     "signal", "abort" */
+				     "baseline_latency", "failure_threshold",
+				     "samples", "gate_command", "gate_query",
+				     "weight_hook", "switch", "signal",
+				     "abort" */
 	const char *target;       /* the worst canary, or NULL */
 	const char *message;
 	/* RIP_RO_ABORTED */

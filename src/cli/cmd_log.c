@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_log.c: `ripcord log [-n N] [--json] [--verify]`: the audit log of the
- * store, oldest first, and the check of its hash chain. It only reads: no
- * lock, and reading the log adds no entry to it.
+ * cmd_log.c: `ripcord log [-n N] [--json] [--verify] [--aborts]`: the
+ * audit log of the store, oldest first, the check of its hash chain, and
+ * the aborts ledger: every aborted rollout with the gate that fired, its
+ * numbers and what the abort undid (the rollouts table's reason, figures
+ * and applied), and the audit entry of the command that aborted it. It
+ * only reads: no lock, and reading the log adds no entry to it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,12 +18,14 @@
 #include "ripcord/buf.h"
 #include "ripcord/digest.h"
 #include "ripcord/journal.h"
+#include "ripcord/rollout.h"
 #include "ripcord/store.h"
 #include "banned.h"
 
 struct log_opts {
 	size_t n;        /* 0: all */
 	bool verify;
+	bool aborts;
 };
 
 /* "2026-11-27 12:00:05", UTC: an audit trail wants the second. */
@@ -188,6 +193,164 @@ static int verify(struct cli *cli, struct rip_store *store)
 	return 0;
 }
 
+/* ---- the aborts ledger ------------------------------------------------- */
+
+/*
+ * The audit entry of the command that ended rollout ro's abort: the first
+ * one from a->v[*next] on, written at or after it finished, that moved
+ * its targets from its release back to the previous one. Aborts are read
+ * in order, and *next moves past each match, so two aborts within one
+ * second never claim the same entry. NULL when the log does not say.
+ */
+static const struct rip_audit_entry *abort_entry(const struct rip_audit *a,
+	const struct rip_rollout_rec *ro, size_t *next)
+{
+	for (size_t i = *next; i < a->n; i++) {
+		const struct rip_audit_entry *e = &a->v[i];
+
+		if (e->at >= ro->finished && e->from && e->to &&
+		    !strcmp(e->from, ro->release) && !strcmp(e->to, ro->previous) &&
+		    strstr(e->command, "rollout")) {
+			*next = i + 1;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/* One ledger entry as JSON: the record, its figures, the audit entry. */
+static json_t *abort_json(const struct rip_rollout_rec *ro,
+	const struct rip_audit_entry *e)
+{
+	json_t *fig = ro->figures ? json_loads(ro->figures, 0, NULL) : NULL;
+	json_t *doc = json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:s?, "
+		"s:s?, s:s?}", "seq", (json_int_t)ro->seq, "release", ro->release,
+		"previous", ro->previous, "step", (json_int_t)ro->step, "steps",
+		(json_int_t)ro->nsteps, "started", (json_int_t)ro->started,
+		"finished", (json_int_t)ro->finished, "reason", ro->reason, "phase",
+		ro->phase, "applied", ro->applied);
+	const char *keys[] = { "gate", "target", "canary", "baseline",
+		"verdict", "message", "undone" };
+
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(keys); i++) {
+		json_t *v = json_object_get(fig, keys[i]);
+
+		json_object_set(doc, keys[i], v ? v : json_null());
+	}
+	json_decref(fig);
+	json_object_set_new(doc, "audit", e ? json_pack("{s:I, s:I, s:s, s:s, "
+		"s:s, s:i}", "seq", (json_int_t)e->seq, "at", (json_int_t)e->at,
+		"user", e->user, "host", e->host, "command", e->command,
+		"exit_code", e->exit_code) : json_null());
+	return doc;
+}
+
+/* "3 probes, 3 errors (100.0%), p99 12 ms" of one side of the figures. */
+static void side_text(struct rip_buf *b, const char *label, json_t *s)
+{
+	json_t *p99 = json_object_get(s, "p99_ms");
+
+	if (!json_is_object(s))
+		return;
+	rip_buf_addf(b, "%s%s %lld probes, %lld errors (%.1f%%), p99 ", b->len ?
+		"; " : "", label, (long long)json_integer_value(json_object_get(s,
+		"probes")), (long long)json_integer_value(json_object_get(s,
+		"errors")), 100 * json_number_value(json_object_get(s,
+		"error_rate")));
+	if (json_is_number(p99))
+		rip_buf_addf(b, "%.0f ms", json_number_value(p99));
+	else
+		rip_buf_adds(b, "-");
+}
+
+static void abort_line(struct rip_buf *tmp, const char *key, const char *v)
+{
+	if (v && *v)
+		printf("    %-8s %s\n", key, one_line(tmp, v, NULL));
+}
+
+static void abort_text(json_t *doc)
+{
+	struct rip_buf tmp = RIP_BUF_INIT, nums = RIP_BUF_INIT;
+	json_t *undone = json_object_get(doc, "undone");
+	json_t *audit = json_object_get(doc, "audit");
+	const char *gate = json_string_value(json_object_get(doc, "gate"));
+	const char *target = json_string_value(json_object_get(doc, "target"));
+	char when[32];
+
+	format_when(when, sizeof(when),
+		json_integer_value(json_object_get(doc, "finished")));
+	printf("%s  %s -> %s at step %lld/%lld: gate %s%s%s\n", when,
+		json_string_value(json_object_get(doc, "release")),
+		json_string_value(json_object_get(doc, "previous")),
+		(long long)json_integer_value(json_object_get(doc, "step")),
+		(long long)json_integer_value(json_object_get(doc, "steps")),
+		gate ? gate : "?", target ? " on " : "", target ? target : "");
+	abort_line(&tmp, "why:", json_string_value(json_object_get(doc,
+		"reason")));
+	side_text(&nums, "canary", json_object_get(doc, "canary"));
+	side_text(&nums, "baseline", json_object_get(doc, "baseline"));
+	abort_line(&tmp, "numbers:", nums.buf);
+	rip_buf_reset(&nums);
+	rip_buf_addf(&nums, "%s (%s)", json_is_string(json_object_get(undone,
+		"summary")) && json_string_length(json_object_get(undone,
+		"summary")) ? json_string_value(json_object_get(undone, "summary")) :
+		"nothing recorded", json_string_value(json_object_get(doc, "phase")));
+	abort_line(&tmp, "undone:", nums.buf);
+	if (json_is_object(audit)) {
+		rip_buf_reset(&nums);
+		rip_buf_addf(&nums, "%s@%s: %s (exit %lld, audit #%lld)",
+			json_string_value(json_object_get(audit, "user")),
+			json_string_value(json_object_get(audit, "host")),
+			json_string_value(json_object_get(audit, "command")),
+			(long long)json_integer_value(json_object_get(audit,
+			"exit_code")), (long long)json_integer_value(
+			json_object_get(audit, "seq")));
+		abort_line(&tmp, "by:", nums.buf);
+	}
+	rip_buf_release(&tmp);
+	rip_buf_release(&nums);
+}
+
+/* The aborts ledger: the last n aborted rollouts (0: all), oldest first. */
+static int aborts(struct cli *cli, struct rip_store *store, size_t n)
+{
+	struct rip_rollout_rec *v = NULL;
+	struct rip_audit a = { 0 };
+	struct rip_err err = { 0 };
+	size_t nv = 0, next = 0;
+	json_t *list = json_array();
+	int rc = 0;
+
+	if (store && ((rc = rip_rollout_aborts(&v, &nv, store->state,
+			&err)) < 0 || (rc = rip_audit_list(&a, store->state, 0,
+			&err)) < 0)) {
+		json_decref(list);
+		rip_rollout_recs_free(v, nv);
+		return cli_fail(&err, rc);
+	}
+	for (size_t i = 0; i < nv; i++) {
+		const struct rip_audit_entry *e = abort_entry(&a, &v[i], &next);
+
+		/* every abort is matched, in order; the last n are shown */
+		if (!n || i + n >= nv)
+			json_array_append_new(list, abort_json(&v[i], e));
+	}
+	if (cli->json) {
+		print_json(list);
+		list = NULL;
+	} else if (!json_array_size(list)) {
+		printf("no aborted rollout\n");
+	} else {
+		for (size_t i = 0; i < json_array_size(list); i++)
+			abort_text(json_array_get(list, i));
+	}
+	json_decref(list);
+	rip_rollout_recs_free(v, nv);
+	rip_audit_release(&a);
+	return 0;
+}
+
 /* A count for -n: digits only, at least 1. Returns false otherwise. */
 static bool parse_count(size_t *out, const char *s)
 {
@@ -209,6 +372,7 @@ static int parse(struct cli *cli, struct log_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "verify", no_argument, NULL, 'V' },
+		{ "aborts", no_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -227,11 +391,15 @@ static int parse(struct cli *cli, struct log_opts *o, int argc, char **argv)
 		case 'V':
 			o->verify = true;
 			break;
+		case 'A':
+			o->aborts = true;
+			break;
 		case 'j':
 			cli->json = true;
 			break;
 		case 'h':
-			puts("usage: ripcord log [-n N] [--json] [--verify]");
+			puts("usage: ripcord log [-n N] [--json] [--verify | "
+				"--aborts]");
 			return 0;
 		default:
 			return cli_usage("log", "unknown option");
@@ -242,6 +410,8 @@ static int parse(struct cli *cli, struct log_opts *o, int argc, char **argv)
 	if (count && o->verify)
 		return cli_usage("log", "--verify checks the whole log and takes "
 			"no -n");
+	if (o->verify && o->aborts)
+		return cli_usage("log", "--verify and --aborts go one at a time");
 	return -1;
 }
 
@@ -264,6 +434,8 @@ int cmd_log(struct cli *cli, int argc, char **argv)
 		rc = cli_fail(&err, rc);
 	else if (o.verify)
 		rc = verify(cli, store);
+	else if (o.aborts)
+		rc = aborts(cli, store, o.n);
 	else
 		rc = list(cli, store, o.n);
 	rip_store_free(store);

@@ -3,7 +3,8 @@
  * cmd_rollout.c: `ripcord rollout start|status|promote|abort|resume`:
  * options, signals, and the rollout's voice: a live line on a TTY, plain
  * lines otherwise, one JSON event per line with --json, the webhook on
- * start, promotion, abort and completion. rollout.c does the work.
+ * start, promotion, abort, completion, a pause for a failed gate and an
+ * inconclusive step. rollout.c does the work.
  */
 #include <getopt.h>
 #include <math.h>
@@ -129,15 +130,21 @@ static void round_line(struct out *o, const struct rip_rollout_event *e)
 	}
 }
 
-static void notify(struct out *o, const char *event,
-	const struct rip_rollout_rec *ro, const char *message)
+static void notify_gate(struct out *o, const char *event,
+	const struct rip_rollout_rec *ro, const char *message, const char *gate)
 {
-	json_t *f = json_pack("{s:s, s:s, s:I, s:I, s:s?}", "release",
+	json_t *f = json_pack("{s:s, s:s, s:I, s:I, s:s?, s:s?}", "release",
 		ro->release, "previous", ro->previous, "step", (json_int_t)ro->step,
-		"steps", (json_int_t)ro->nsteps, "message", message);
+		"steps", (json_int_t)ro->nsteps, "message", message, "gate", gate);
 
 	cli_notify(o->cfg, o->store, event, f);
 	json_decref(f);
+}
+
+static void notify(struct out *o, const char *event,
+	const struct rip_rollout_rec *ro, const char *message)
+{
+	notify_gate(o, event, ro, message, NULL);
 }
 
 static void on_start(struct out *o, const struct rip_rollout_rec *ro)
@@ -284,13 +291,16 @@ static void on_event(void *data, const struct rip_rollout_event *e)
 		break;
 	case RIP_RO_PAUSED:
 		if (o->cli->json)
-			emit_json("paused", json_pack("{s:I, s:I, s:s}", "step",
-				(json_int_t)ro->step, "of", (json_int_t)ro->nsteps, "reason",
-				e->message));
+			emit_json("paused", json_pack("{s:I, s:I, s:s, s:s, s:s?}",
+				"step", (json_int_t)ro->step, "of", (json_int_t)ro->nsteps,
+				"reason", e->message, "phase", ro->phase, "gate", e->gate));
 		say(o, "step %zu/%zu: paused: %s", ro->step, ro->nsteps, e->message);
-		/* a failed gate waits for a human: tell them */
+		/* a failed gate, or one that could not judge, waits for a
+		 * human: tell them */
 		if (!strcmp(ro->phase, "failed"))
-			notify(o, "rollout_paused", ro, e->message);
+			notify_gate(o, "rollout_paused", ro, e->message, e->gate);
+		else if (!strcmp(ro->phase, "inconclusive"))
+			notify_gate(o, "rollout_inconclusive", ro, e->message, e->gate);
 		break;
 	case RIP_RO_ABORTING:
 		if (o->cli->json)
@@ -348,7 +358,8 @@ static json_t *status_json(const struct rip_config *cfg,
 		(json_int_t)ro->finished);
 	if (fig) {
 		const char *keys[] = { "canary", "baseline", "verdict", "message",
-			"elapsed_ms", "rounds", "judge" };
+			"elapsed_ms", "rounds", "judge", "gate", "target",
+			"undone" };
 
 		for (size_t i = 0; i < RIP_ARRAY_SIZE(keys); i++) {
 			json_t *v = json_object_get(fig, keys[i]);
@@ -448,6 +459,13 @@ static void status_text(const struct rip_config *cfg,
 	print_judge(json_object_get(doc, "judge"));
 	if (ro->reason)
 		printf("  reason:   %s\n", ro->reason);
+	if (!strcmp(ro->state, "paused") && !strcmp(ro->phase, "inconclusive"))
+		printf("  inconclusive: %s could not judge step %zu/%zu: run "
+			"'ripcord rollout resume' to judge it again, 'ripcord rollout "
+			"promote' to count it as passed, or 'ripcord rollout abort'\n",
+			json_is_string(json_object_get(doc, "gate")) ?
+			json_string_value(json_object_get(doc, "gate")) : "a gate",
+			ro->step, ro->nsteps);
 	if (interrupted)
 		printf("  its process (pid %lld) is gone: run 'ripcord rollout "
 			"resume' or 'ripcord rollout abort'\n", (long long)ro->pid);

@@ -153,6 +153,15 @@ const struct rip_config_key rip_config_keys[] = {
 	{ "rollout", "marginal_score", RIP_CFG_UINT, "75", NULL, false,
 	  G(rollout.marginal_score),
 	  "below it the step fails; between the two it is inconclusive" },
+	{ "rollout", "failure_threshold", RIP_CFG_UINT, "3", NULL, false,
+	  G(rollout.failure_threshold),
+	  "failed probe rounds in a row before a target counts as failing" },
+	{ "rollout", "failure_limit", RIP_CFG_UINT, "2", NULL, false,
+	  G(rollout.failure_limit),
+	  "failed probe rounds a step tolerates before max_error_rate judges" },
+	{ "rollout", "inconclusive", RIP_CFG_ENUM, "pause", "pause|abort|pass",
+	  false, G(rollout.inconclusive),
+	  "what a step does when a gate cannot judge" },
 
 	{ "drill", "every", RIP_CFG_DURATION, "24h", NULL, false,
 	  G(drill.every_ms), "how often a release is drilled" },
@@ -467,11 +476,16 @@ static int set_host(struct parse *p, struct rip_target *t, const char *v)
 	return 0;
 }
 
-/* The checks of [ssh] a type cannot express; 0, or -1 after fail(). */
+/* The checks of [ssh] (and [rollout] failure_threshold) a type cannot
+ * express; 0, or -1 after fail(). */
 static int check_ssh(struct parse *p, const struct rip_config_key *k)
 {
 	const struct rip_config *c = p->cfg;
 
+	if (!strcmp(k->name, "failure_threshold") &&
+	    !c->rollout.failure_threshold)
+		return fail(p, "failure_threshold must be at least 1 (%s)",
+			k->help), -1;
 	if (strcmp(k->section, "ssh"))
 		return 0;
 	if (!strcmp(k->name, "parallel") && c->ssh.parallel < 1)

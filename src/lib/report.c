@@ -87,6 +87,28 @@ static void readiness_of(struct rip_readiness *out, const struct rip_report *r,
 	out->ready = out->artifact && out->fresh;
 }
 
+/* The aborted rollouts that ended in the window (the aborts ledger). */
+static int load_aborts(struct rip_report *r, struct rip_store *store,
+	struct rip_err *err)
+{
+	struct rip_rollout_rec *all;
+	size_t n, keep = 0;
+	int rc;
+
+	if ((rc = rip_rollout_aborts(&all, &n, store->state, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (all[i].finished <= r->dora.since || all[i].finished > r->now) {
+			rip_rollout_rec_release(&all[i]);
+			continue;
+		}
+		all[keep++] = all[i];
+	}
+	r->aborts = all;
+	r->n_aborts = keep;
+	return 0;
+}
+
 static int load_store(struct rip_report *r, struct rip_store *store,
 	struct rip_err *err)
 {
@@ -115,8 +137,9 @@ static int load_store(struct rip_report *r, struct rip_store *store,
 	rip_drill_recs_free(all, n);
 	if (r->n_drills)
 		qsort(r->drills, r->n_drills, sizeof(*r->drills), cmp_drill);
-	return rip_verdict_list(&r->verdicts, &r->n_verdicts, store->state, 0,
+	rc = rip_verdict_list(&r->verdicts, &r->n_verdicts, store->state, 0,
 		r->dora.since, err);
+	return rc < 0 ? rc : load_aborts(r, store, err);
 }
 
 int rip_report_load(struct rip_report *out, const struct rip_config *cfg,
@@ -153,6 +176,7 @@ void rip_report_release(struct rip_report *r)
 	free(r->ready);
 	rip_verdict_recs_free(r->verdicts, r->n_verdicts);
 	rip_dora_release(&r->dora);
+	rip_rollout_recs_free(r->aborts, r->n_aborts);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -598,6 +622,75 @@ static void section_history(struct rip_buf *b, const struct rip_report *r)
 	rip_buf_adds(b, "</table>\n</section>\n");
 }
 
+/* ---- aborts ------------------------------------------------------------ */
+
+/* figures' side s as "3 probes, 3 errors, p99 12 ms" into b. */
+static void abort_side(struct rip_buf *b, const char *label, json_t *s)
+{
+	json_t *p99 = json_object_get(s, "p99_ms");
+
+	if (!json_is_object(s))
+		return;
+	rip_buf_addf(b, "%s: %lld probes, %lld errors", label,
+		(long long)json_integer_value(json_object_get(s, "probes")),
+		(long long)json_integer_value(json_object_get(s, "errors")));
+	if (json_is_number(p99))
+		rip_buf_addf(b, ", p99 %.0f ms", json_number_value(p99));
+	rip_buf_adds(b, "<br>");
+}
+
+static void abort_row(struct rip_buf *b, const struct rip_rollout_rec *ro)
+{
+	json_t *fig = ro->figures ? json_loads(ro->figures, 0, NULL) : NULL;
+	json_t *undone = json_object_get(fig, "undone");
+	const char *gate = json_string_value(json_object_get(fig, "gate"));
+	const char *target = json_string_value(json_object_get(fig, "target"));
+	const char *sum = json_string_value(json_object_get(undone, "summary"));
+	char when[32], step[48];
+
+	snprintf(step, sizeof(step), "%zu/%zu", ro->step, ro->nsteps);
+	rip_buf_addf(b, "<tr><td>%s</td><td><code>", rip_report_utc(when,
+		ro->finished, RIP_REPORT_MINUTES));
+	esc(b, ro->release);
+	rip_buf_adds(b, "</code> &rarr; <code>");
+	esc(b, ro->previous);
+	rip_buf_addf(b, "</code></td><td>%s</td><td><code>", step);
+	esc(b, gate ? gate : "?");
+	rip_buf_adds(b, "</code>");
+	if (target) {
+		rip_buf_adds(b, " on ");
+		esc(b, target);
+	}
+	rip_buf_adds(b, "</td><td>");
+	esc(b, ro->reason);
+	rip_buf_adds(b, "</td><td>");
+	abort_side(b, "canary", json_object_get(fig, "canary"));
+	abort_side(b, "baseline", json_object_get(fig, "baseline"));
+	rip_buf_addf(b, "</td><td class=\"%s\">", ro->phase &&
+		!strcmp(ro->phase, "rolled back") ? "ok" : "bad");
+	esc(b, sum && *sum ? sum : "nothing recorded");
+	rip_buf_adds(b, " (");
+	esc(b, ro->phase);
+	rip_buf_adds(b, ")</td></tr>\n");
+	json_decref(fig);
+}
+
+static void section_aborts(struct rip_buf *b, const struct rip_report *r)
+{
+	rip_buf_adds(b, "<section id=\"aborts\">\n<h2>Aborted rollouts</h2>\n");
+	if (!r->n_aborts) {
+		rip_buf_addf(b, "<p class=\"empty\">No rollout was aborted in the "
+			"last %u days.</p>\n</section>\n", r->dora.days);
+		return;
+	}
+	rip_buf_adds(b, "<table>\n<tr><th>When (UTC)</th><th>Release</th>"
+		"<th>Step</th><th>Gate</th><th>Why</th><th>Numbers</th>"
+		"<th>Undone</th></tr>\n");
+	for (size_t i = r->n_aborts; i-- > 0;)
+		abort_row(b, &r->aborts[i]);
+	rip_buf_adds(b, "</table>\n</section>\n");
+}
+
 void rip_report_html(struct rip_buf *out, const struct rip_report *r)
 {
 	page_head(out, r);
@@ -607,6 +700,7 @@ void rip_report_html(struct rip_buf *out, const struct rip_report *r)
 	section_readiness(out, r);
 	section_history(out, r);
 	rip_report_section_judge(out, r);
+	section_aborts(out, r);
 	rip_buf_adds(out, "<footer><p class=\"def\">Made by ripcord "
 		RIP_VERSION ". This page is self-contained: it loads nothing."
 		"</p></footer>\n</body>\n</html>\n");

@@ -6,8 +6,13 @@
  * then bakes (rollout_bake.c). A step that passes is promoted, or, in
  * manual mode, the rollout pauses and the process exits; a step that
  * fails is aborted with a rollback plan to the previous release, or
- * paused when auto_rollback is off.
+ * paused when auto_rollback is off; a step a gate could not judge is
+ * paused or aborted as [rollout] inconclusive says. Before step 1 a
+ * preflight probes every target (rollout_bake.c). The figures of the
+ * record keep the gate that ended the rollout and, for an abort, what it
+ * undid: the aborts ledger (`log --aborts`, the report) reads them.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +58,46 @@ static int save(struct rip_rollout_run *r, const char *expect,
 		return rc;
 	*preempted = true;
 	return rip_rollout_reload(&r->ro, r->store->state, err);
+}
+
+/* Sets key to v (stolen) in the record's figures JSON, made when none. */
+static void figures_set(struct rip_rollout_rec *ro, const char *key, json_t *v)
+{
+	json_t *doc = ro->figures ? json_loads(ro->figures, 0, NULL) : NULL;
+
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		doc = json_object();
+	}
+	json_object_set_new(doc, key, v ? v : json_null());
+	free(ro->figures);
+	ro->figures = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+}
+
+/* The gate that ended the step (and its worst canary) into the figures. */
+static void figures_gate(struct rip_rollout_run *r)
+{
+	if (r->gate[0])
+		figures_set(&r->ro, "gate", json_string(r->gate));
+	figures_set(&r->ro, "target", r->target[0] ? json_string(r->target) :
+		NULL);
+}
+
+/* What an abort undid into the figures: the plan's summary, the targets
+ * it put back and the downs it ran. */
+static void figures_undone(struct rip_rollout_run *r,
+	const struct rip_plan *plan, const char *summary)
+{
+	json_t *targets = json_array(), *downs = json_array();
+
+	for (size_t i = 0; i < plan->ntargets; i++)
+		json_array_append_new(targets, json_string(
+			plan->targets[i].target->name));
+	for (size_t i = 0; i < plan->ran.n; i++)
+		json_array_append_new(downs, json_string(plan->ran.v[i]));
+	figures_set(&r->ro, "undone", json_pack("{s:s, s:o, s:o}", "summary",
+		summary ? summary : "", "targets", targets, "downs", downs));
 }
 
 static int preempted(struct rip_rollout_run *r, struct rip_err *err)
@@ -220,8 +265,10 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 		/* an interrupted abort keeps its reason; this process owns it */
 		char *was = rip_xstrdup(r->ro.state);
 
-		if (strcmp(was, "aborting"))
+		if (strcmp(was, "aborting")) {
 			set_str(&r->ro.reason, r->message);
+			figures_gate(r);
+		}
 		set_str(&r->ro.state, "aborting");
 		rip_rollout_claim(&r->ro);
 		rc = save(r, was, &gone, err);
@@ -259,14 +306,15 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 	set_str(&r->ro.phase, !back ? "rollback failed" : rc ?
 		"rolled back, unhealthy" : "rolled back");
 	r->ro.finished = (int64_t)time(NULL);
+	if (plan.op)
+		rip_plan_summary(&sum, &plan);
+	figures_undone(r, &plan, sum.buf);
 	if (save(r, "aborting", &gone, err) < 0)
 		rip_warn("cannot record the end of the abort: %s", err->msg);
 	rip_rollout_metrics(r, 0, 0);
 	e = (struct rip_rollout_event){ .kind = RIP_RO_ABORTED, .plan = &plan,
 		.ok = rc == 0, .message = rc ? perr.msg : NULL };
 	rip_rollout_emit(r, &e);
-	if (plan.op)
-		rip_plan_summary(&sum, &plan);
 	if (!back)
 		rc = rip_err_set(err, RIP_EFAIL, "the rollout of %s was aborted (%s), "
 			"but putting the targets back on %s failed: %s; run 'ripcord "
@@ -296,16 +344,44 @@ static int pause_failed(struct rip_rollout_run *r, struct rip_err *err)
 	set_str(&r->ro.state, "paused");
 	set_str(&r->ro.phase, "failed");
 	set_str(&r->ro.reason, r->message);
+	figures_gate(r);
 	if ((rc = save(r, "running", &gone, err)) < 0)
 		return rc;
 	if (gone)
 		return preempted(r, err);
 	e.message = r->message;
+	e.gate = r->gate[0] ? r->gate : NULL;
 	rip_rollout_emit(r, &e);
 	return rip_err_set(err, RIP_EFAIL, "%s; the rollout of %s is paused "
 		"(auto_rollback = no): run 'ripcord rollout abort' to put every "
 		"target back on %s, or 'ripcord rollout promote' to go on",
 		r->message, r->ro.release, r->ro.previous);
+}
+
+/* A gate could not judge, inconclusive = pause: a human decides, with the
+ * canaries where they are. The process exits 1. */
+static int pause_inconclusive(struct rip_rollout_run *r, struct rip_err *err)
+{
+	struct rip_rollout_event e = { .kind = RIP_RO_PAUSED };
+	bool gone;
+	int rc;
+
+	set_str(&r->ro.state, "paused");
+	set_str(&r->ro.phase, "inconclusive");
+	set_str(&r->ro.reason, r->message);
+	figures_gate(r);
+	if ((rc = save(r, "running", &gone, err)) < 0)
+		return rc;
+	if (gone)
+		return preempted(r, err);
+	e.message = r->message;
+	e.gate = r->gate[0] ? r->gate : NULL;
+	rip_rollout_emit(r, &e);
+	return rip_err_set(err, RIP_EFAIL, "%s; the rollout of %s is paused "
+		"(inconclusive = pause): run 'ripcord rollout resume' to judge step "
+		"%zu/%zu again, 'ripcord rollout promote' to count it as passed, or "
+		"'ripcord rollout abort' to put every target back on %s", r->message,
+		r->ro.release, r->ro.step, r->ro.nsteps, r->ro.previous);
 }
 
 static int complete(struct rip_rollout_run *r, struct rip_err *err)
@@ -380,6 +456,12 @@ static int run(struct rip_rollout_run *r, struct rip_err *err)
 				return pause_failed(r, err);
 			return abort_rollout(r, err);
 		case RIP_BAKE_FAIL:
+			return r->cfg->rollout.auto_rollback ? abort_rollout(r, err) :
+				pause_failed(r, err);
+		case RIP_BAKE_INCONCLUSIVE:
+			/* inconclusive = abort: as a failed gate */
+			if (strcmp(r->cfg->rollout.inconclusive, "abort"))
+				return pause_inconclusive(r, err);
 			return r->cfg->rollout.auto_rollback ? abort_rollout(r, err) :
 				pause_failed(r, err);
 		case RIP_BAKE_PASS:
@@ -490,6 +572,12 @@ int rip_rollout_start(const struct rip_config *cfg, struct rip_store *store,
 	rip_verify_result_release(&vr);
 	if ((rc = rip_drill_gate(cfg, store, id, err)) < 0)
 		goto done;
+	/* no probing when another rollout holds the fleet (checked again
+	 * under the lock); the preflight probes without the lock, so a
+	 * rollback is never kept waiting by it */
+	if ((rc = rip_rollout_busy(store, err)) < 0 ||
+	    (rc = rip_rollout_preflight(cfg, o, err)) < 0)
+		goto done;
 	/* the percentage of each kept step, for the weight hook and output */
 	for (size_t i = 0, k = 0; i < steps->n && k < r.ro.nsteps; i++)
 		if (rip_steps_targets(steps->v[i], cfg->n_targets) == r.ro.counts[k])
@@ -546,7 +634,7 @@ static int take_over(struct rip_rollout_run *r, bool promote,
 		rc = alive ? rip_err_set(err, RIP_EBUSY, "%s: promote goes on with "
 			"a paused rollout", what) : rip_err_set(err, RIP_EINTR, "%s: "
 			"run 'ripcord rollout resume' or 'ripcord rollout abort'", what);
-	else if (!promote && paused)
+	else if (!promote && paused && strcmp(r->ro.phase, "inconclusive"))
 		rc = rip_err_set(err, RIP_EFAIL, "%s: run 'ripcord rollout promote' "
 			"or 'ripcord rollout abort'", what);
 	else if (!promote && alive)
@@ -555,7 +643,8 @@ static int take_over(struct rip_rollout_run *r, bool promote,
 		goto done;
 	was = rip_xstrdup(r->ro.state);
 	rip_rollout_claim(&r->ro);
-	if (promote) {
+	if (paused) {
+		/* promote, or resume an inconclusive step to judge it again */
 		set_str(&r->ro.state, "running");
 		set_str(&r->ro.reason, NULL);
 	}
@@ -583,10 +672,11 @@ int rip_rollout_promote(const struct rip_config *cfg, struct rip_store *store,
 	if ((rc = take_over(&r, true, err)) == 0) {
 		/* a human promotes past a failed gate: that step counts as
 		 * passed */
-		overridden = !strcmp(r.ro.phase, "failed");
+		overridden = !strcmp(r.ro.phase, "failed") ||
+			!strcmp(r.ro.phase, "inconclusive");
 		if (overridden)
-			rip_warn("promoting past the failed step %zu/%zu (%s)",
-				r.ro.step, r.ro.nsteps, r.ro.reason ? r.ro.reason : "");
+			rip_warn("promoting past the %s step %zu/%zu", r.ro.phase,
+				r.ro.step, r.ro.nsteps);
 		if (r.ro.step == r.ro.nsteps) {
 			rc = complete(&r, err);
 		} else {

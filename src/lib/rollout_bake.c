@@ -4,7 +4,17 @@
  * probed at once (rip_probe_run: one process, libcurl multi, each probe
  * bounded by probe_timeout so a hanging endpoint is an error, never a
  * stall); the canaries' probes, and the baseline's from the same rounds,
- * are judged by rip_stats_verdict, then by gate_command and gate_query.
+ * are judged by rip_stats_verdict, then by failure_threshold, then by
+ * gate_command and gate_query.
+ *
+ * One failed probe is not a verdict: a canary fails the step once its
+ * probes failed failure_threshold rounds in a row, and max_error_rate
+ * judges the step only once more than failure_limit of its rounds had a
+ * failed canary probe (a rate over a handful of failures is noise). A gate
+ * that cannot judge (no data, NaN, a timeout) failure_threshold rounds in
+ * a row, or a final verdict that stays inconclusive, ends the step
+ * INCONCLUSIVE, or passes it, as [rollout] inconclusive says. Before step
+ * 1, rip_rollout_preflight probes every target the same way.
  * Each round's figures go to the record (for `rollout status`), to the
  * metrics file and to the caller; a judgment that compared with the
  * baseline or failed the step also goes to the verdicts table. Between rounds the bake watches for a
@@ -35,6 +45,7 @@ struct tstat {
 	size_t n, errors;
 	double *ms;               /* latencies of the successful probes */
 	size_t n_ms, a_ms;
+	uint64_t run;             /* failed rounds in a row, up to now */
 	char last_error[256];
 };
 
@@ -52,7 +63,11 @@ struct bake {
 	struct rip_probe *probes;
 	struct tstat *ts;
 	struct samples canary, baseline;
-	unsigned query_failures;
+	size_t rounds;            /* probed so far */
+	size_t failed_rounds;     /* rounds where a canary's probe failed */
+	/* rounds in a row a gate could not judge */
+	uint64_t command_unjudged, query_unjudged;
+	bool inconclusive;        /* the step ends INCONCLUSIVE */
 	struct rip_rollout_figures fig;
 	size_t judged;            /* judgments so far: the round's number */
 	json_t *judge;            /* the newest comparison; NULL: none */
@@ -98,6 +113,7 @@ static int probe_round(struct bake *b, size_t round, struct rip_err *err)
 {
 	const struct rip_config *cfg = b->r->cfg;
 	size_t n = b->ntargets, turn = round % (n ? n : 1);
+	bool canary_failed = false;
 	int rc;
 
 	for (size_t k = 0; k < n; k++)
@@ -114,9 +130,12 @@ static int probe_round(struct bake *b, size_t round, struct rip_err *err)
 
 		t->n++;
 		if (p->ok) {
+			t->run = 0;
 			rc = push_latency(t, ms);
 		} else {
 			t->errors++;
+			t->run++;
+			canary_failed |= i < b->ncanary;
 			/* as large as p->error (asserted above): never cut */
 			snprintf(t->last_error, sizeof(t->last_error), "%s", p->error);
 		}
@@ -127,7 +146,24 @@ static int probe_round(struct bake *b, size_t round, struct rip_err *err)
 			return rip_err_set(err, RIP_ENOMEM, "out of memory keeping "
 				"the probes of round %zu", round + 1);
 	}
+	b->rounds++;
+	b->failed_rounds += canary_failed;
 	return 0;
+}
+
+/* The canary whose probes failed failure_threshold rounds in a row (the
+ * longest run), or NULL. */
+static const struct rip_target *failing(struct bake *b)
+{
+	size_t best = 0;
+
+	for (size_t i = 1; i < b->ncanary; i++)
+		if (b->ts[i].run > b->ts[best].run)
+			best = i;
+	if (!b->ncanary ||
+	    b->ts[best].run < b->r->cfg->rollout.failure_threshold)
+		return NULL;
+	return &b->r->cfg->targets[best];
 }
 
 /* The canary that did worst by gate: most errors, or highest p99. */
@@ -168,8 +204,8 @@ static const char *gate_key(enum rip_gate_id g)
 	case RIP_GATE_BASELINE_ERRORS: return "baseline_errors";
 	case RIP_GATE_BASELINE_LATENCY: return "baseline_latency";
 	case RIP_GATE_MARGINAL: return "marginal";
+	case RIP_GATE_SAMPLES: return "samples";
 	case RIP_GATE_NONE:
-	case RIP_GATE_SAMPLES:
 		break;
 	}
 	return "none";
@@ -206,6 +242,55 @@ static void canary_names(struct rip_buf *out, const struct bake *b)
 	for (size_t i = 0; i < b->ncanary; i++)
 		rip_buf_addf(out, "%s%s", i ? " " : "",
 			b->r->cfg->targets[i].name);
+}
+
+/*
+ * Marks the step inconclusive after fail_with(b, ..., "inconclusive: ...")
+ * made the reason: the figures' verdict says it, so their message drops
+ * the word rather than say it twice.
+ */
+static void mark_inconclusive(struct bake *b)
+{
+	static const char word[] = "inconclusive: ";
+	char *m = b->fig.message;
+
+	b->fig.verdict = rip_verdict_name(RIP_VERDICT_INCONCLUSIVE);
+	b->inconclusive = true;
+	if (!strncmp(m, word, sizeof(word) - 1))
+		memmove(m, m + sizeof(word) - 1, strlen(m + sizeof(word) - 1) + 1);
+}
+
+/*
+ * A gate that could not judge this round (no data, NaN, a timeout), for
+ * the *count-th round in a row. Below failure_threshold, and always with
+ * inconclusive = pass, the step goes on without it; at the threshold the
+ * step is inconclusive (b->inconclusive, with r->gate and r->message).
+ * Returns whether the step goes on.
+ */
+static bool cannot_judge(struct bake *b, const char *gate, uint64_t *count,
+	const char *why)
+{
+	const struct rip_config *cfg = b->r->cfg;
+	uint64_t limit = cfg->rollout.failure_threshold;
+
+	++*count;
+	if (*count < limit) {
+		rip_warn("%s cannot judge: %s (round %llu in a row; "
+			"failure_threshold %llu)", gate, why,
+			(unsigned long long)*count, (unsigned long long)limit);
+		return true;
+	}
+	if (!strcmp(cfg->rollout.inconclusive, "pass")) {
+		if (*count == limit)
+			rip_warn("%s could not judge %llu rounds in a row: %s; the "
+				"step goes on without it (inconclusive = pass)", gate,
+				(unsigned long long)*count, why);
+		return true;
+	}
+	fail_with(b, gate, NULL, "inconclusive: %s could not judge %llu rounds "
+		"in a row: %s", gate, (unsigned long long)*count, why);
+	mark_inconclusive(b);
+	return false;
 }
 
 /* The last non-blank line of out (NULL: none), as a start and a length:
@@ -254,13 +339,24 @@ static bool gate_command(struct bake *b, const struct rip_verdict *v)
 	};
 
 	if (rip_hook_run(&hr, argv, cfg->dir, env, RIP_ARRAY_SIZE(env),
-			timeout, &herr) < 0) {
-		fail_with(b, "gate_command", NULL, "gate_command %s: %s",
-			cfg->rollout.gate_command, herr.msg);
+			timeout, &herr) < 0 || hr.timed_out) {
+		/* it did not answer: no verdict, neither pass nor fail */
+		struct rip_buf why = RIP_BUF_INIT;
+
+		if (hr.timed_out)
+			rip_buf_addf(&why, "gate_command %s timed out after %llu ms",
+				cfg->rollout.gate_command, (unsigned long long)timeout);
+		else
+			rip_buf_addf(&why, "gate_command %s: %s",
+				cfg->rollout.gate_command, herr.msg);
+		ok = cannot_judge(b, "gate_command", &b->command_unjudged,
+			why.buf);
+		rip_buf_release(&why);
 		rip_hook_result_release(&hr);  /* set on every return */
 		rip_buf_release(&names);
-		return false;
+		return ok;
 	}
+	b->command_unjudged = 0;
 	ok = hr.exit_code == 0;
 	if (hr.output.len)
 		rip_debug("gate_command %s (exit %d): %s", cfg->rollout.gate_command,
@@ -278,8 +374,8 @@ static bool gate_command(struct bake *b, const struct rip_verdict *v)
 	return ok;
 }
 
-/* gate_query: the value stays at or below gate_query_max. Reading it can
- * fail a few rounds in a row (a Prometheus restart) before the step does. */
+/* gate_query: the value stays at or below gate_query_max. A value it
+ * cannot read (no series, NaN, no answer) is no verdict: cannot_judge. */
 static bool gate_query(struct bake *b)
 {
 	const struct rip_config *cfg = b->r->cfg;
@@ -287,17 +383,9 @@ static bool gate_query(struct bake *b)
 	double value;
 
 	if (rip_gate_query(&value, cfg->rollout.gate_query,
-			cfg->rollout.probe_timeout_ms, &qerr) < 0) {
-		if (++b->query_failures < RIP_ROLLOUT_QUERY_TRIES) {
-			rip_warn("gate_query: %s (try %u of %u)", qerr.msg,
-				b->query_failures, RIP_ROLLOUT_QUERY_TRIES);
-			return true;
-		}
-		fail_with(b, "gate_query", NULL, "gate_query failed %u times in a "
-			"row: %s", b->query_failures, qerr.msg);
-		return false;
-	}
-	b->query_failures = 0;
+			cfg->rollout.probe_timeout_ms, &qerr) < 0)
+		return cannot_judge(b, "gate_query", &b->query_unjudged, qerr.msg);
+	b->query_unjudged = 0;
 	if (value > cfg->rollout.gate_query_max) {
 		fail_with(b, "gate_query", NULL, "gate_query value %g > "
 			"gate_query_max %g", value, cfg->rollout.gate_query_max);
@@ -377,11 +465,33 @@ static void record(struct bake *b, const struct rip_verdict *v,
 }
 
 /*
+ * The bake is over and the verdict still cannot say (too few samples
+ * after min_samples rounds, a marginal score): inconclusive = pass passes
+ * the step; pause and abort end it INCONCLUSIVE.
+ */
+static void final_inconclusive(struct bake *b, const struct rip_verdict *v,
+	bool *failed, bool *passed)
+{
+	const struct rip_rollout_run *r = b->r;
+
+	if (!strcmp(r->cfg->rollout.inconclusive, "pass")) {
+		rip_warn("step %zu/%zu is inconclusive (%s): passed, as "
+			"inconclusive = pass", r->ro.step, r->ro.nsteps, v->msg);
+		*passed = true;
+		return;
+	}
+	fail_with(b, gate_key(v->gate), NULL, "inconclusive: %s", v->msg);
+	mark_inconclusive(b);
+	*failed = true;
+}
+
+/*
  * Judges the step so far into b->fig: *failed, or *passed when the step
  * may end. The absolute gates judge every round. The baseline comparison
  * is one test, made once the bake is over (final): testing every round
  * at alpha would make a false abort of a healthy release likelier the
  * longer it bakes. A step passes only with min_samples canary probes.
+ * max_error_rate judges once more than failure_limit rounds failed.
  */
 static int judge(struct bake *b, bool final, bool *failed, bool *passed,
 	struct rip_err *err)
@@ -390,9 +500,14 @@ static int judge(struct bake *b, bool final, bool *failed, bool *passed,
 	struct rip_gate gate;
 	struct rip_verdict v;
 	struct rip_buf detail = RIP_BUF_INIT;
+	const struct rip_target *down;
 	int rc;
 
 	gate_of(&gate, cfg, final);
+	/* up to failure_limit failed rounds, failed probes fail the step
+	 * only through failure_threshold */
+	if (b->failed_rounds <= cfg->rollout.failure_limit)
+		gate.max_error_rate = 1.0;
 	if ((rc = rip_stats_verdict(&v, b->canary.v, b->canary.n, b->baseline.v,
 			b->baseline.n, &gate, err)) < 0)
 		return rc;
@@ -410,12 +525,20 @@ static int judge(struct bake *b, bool final, bool *failed, bool *passed,
 		b->judge = rip_verdict_judge_json(&v, &gate);
 	}
 	*failed = v.kind == RIP_VERDICT_FAIL;
+	down = failing(b);
 	if (*failed) {
 		const struct rip_target *t = worst(&detail, b, v.gate);
 
 		fail_with(b, gate_key(v.gate), t, "%s%s%s%s", v.msg, t ? " (" : "",
 			detail.buf, t ? ")" : "");
 		rip_buf_release(&detail);
+	} else if (down) {
+		*failed = true;
+		fail_with(b, "failure_threshold", down, "%s: %llu probe rounds "
+			"failed in a row (failure_threshold %llu): %s", down->name,
+			(unsigned long long)b->ts[down - cfg->targets].run,
+			(unsigned long long)cfg->rollout.failure_threshold,
+			b->ts[down - cfg->targets].last_error);
 	} else if ((cfg->rollout.gate_command && !gate_command(b, &v)) ||
 		   (cfg->rollout.gate_query && !gate_query(b))) {
 		*failed = true;
@@ -427,6 +550,9 @@ static int judge(struct bake *b, bool final, bool *failed, bool *passed,
 		snprintf(b->fig.message, sizeof(b->fig.message), "%zu canary "
 			"probes of min_samples %zu: waiting", b->canary.n,
 			gate.min_samples);
+	} else if (!*failed && final && v.kind == RIP_VERDICT_INCONCLUSIVE &&
+		   (v.gate != RIP_GATE_SAMPLES || b->rounds >= gate.min_samples)) {
+		final_inconclusive(b, &v, failed, passed);
 	}
 	if (v.compared || *failed)
 		record(b, &v, &gate, final, *failed);
@@ -466,14 +592,15 @@ int rip_rollout_stopped(struct rip_rollout_run *r, enum rip_bake_end *end,
 	return 0;
 }
 
-/* Sleeps until the monotonic time `until`, waking early for a signal. */
-static void sleep_until(const struct rip_rollout_run *r, double until)
+/* Sleeps until the monotonic time `until`, waking early for a signal
+ * (*stop set; stop may be NULL). */
+static void sleep_until(volatile sig_atomic_t *stop, double until)
 {
 	for (;;) {
 		double left = until - rip_monotonic();
 		struct timespec ts;
 
-		if (left <= 0 || (r->o->stop && *r->o->stop))
+		if (left <= 0 || (stop && *stop))
 			return;
 		if (left > 0.1)
 			left = 0.1;
@@ -539,16 +666,91 @@ int rip_rollout_bake(struct rip_rollout_run *r, enum rip_bake_end *end,
 			break;
 		}
 		if (failed) {
-			*end = RIP_BAKE_FAIL;
+			*end = b.inconclusive ? RIP_BAKE_INCONCLUSIVE : RIP_BAKE_FAIL;
 			break;
 		}
 		if (passed && elapsed >= bake_s) {
 			*end = RIP_BAKE_PASS;
 			break;
 		}
-		sleep_until(r, t0 + (double)rounds * interval);
+		sleep_until(r->o->stop, t0 + (double)rounds * interval);
 	}
 	bake_release(&b);
+	return rc;
+}
+
+/* The refusal of a preflight: every target in bad[0..n), by name and why. */
+static int preflight_refuse(const struct rip_config *cfg, const size_t *bad,
+	size_t n, char (*why)[256], struct rip_err *err)
+{
+	struct rip_buf names = RIP_BUF_INIT, whys = RIP_BUF_INIT;
+	int rc;
+
+	for (size_t k = 0; k < n; k++) {
+		rip_buf_addf(&names, "%s'%s'", k ? ", " : "",
+			cfg->targets[bad[k]].name);
+		rip_buf_addf(&whys, "%s%s: %s", k ? "; " : "",
+			cfg->targets[bad[k]].name, why[bad[k]]);
+	}
+	rc = rip_err_set(err, RIP_EFAIL, "preflight: baseline target%s %s failed "
+		"%llu probe round%s in a row (failure_threshold; %s): a canary "
+		"judged against a failing baseline proves nothing; nothing was "
+		"switched: make %s answer its health URL, then start the rollout "
+		"again", n == 1 ? "" : "s", names.buf,
+		(unsigned long long)cfg->rollout.failure_threshold,
+		cfg->rollout.failure_threshold == 1 ? "" : "s", whys.buf,
+		n == 1 ? "it" : "them");
+	rip_buf_release(&names);
+	rip_buf_release(&whys);
+	return rc;
+}
+
+int rip_rollout_preflight(const struct rip_config *cfg,
+	const struct rip_rollout_opts *o, struct rip_err *err)
+{
+	size_t n = cfg->n_targets, left = n, *idx = rip_xcalloc(n + 1,
+		sizeof(*idx));
+	struct rip_probe *p = rip_xcalloc(n + 1, sizeof(*p));
+	char (*why)[256] = rip_xcalloc(n + 1, sizeof(*why));
+	double t0 = rip_monotonic(),
+		interval = (double)cfg->rollout.probe_interval_ms / 1e3;
+	int rc = 0;
+
+	/* idx[0..left) are the targets that have not answered yet */
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	for (uint64_t round = 0; round < cfg->rollout.failure_threshold &&
+			left; round++) {
+		size_t still = 0;
+
+		if (round)
+			sleep_until(o->stop, t0 + (double)round * interval);
+		if (o->stop && *o->stop) {
+			rc = rip_err_set(err, RIP_EFAIL, "preflight: interrupted by a "
+				"signal; nothing was switched");
+			goto done;
+		}
+		for (size_t k = 0; k < left; k++)
+			p[k] = (struct rip_probe){ .url = cfg->targets[idx[k]].health };
+		if ((rc = rip_probe_run(p, left, cfg->rollout.probe_timeout_ms,
+				err)) < 0)
+			goto done;
+		for (size_t k = 0; k < left; k++) {
+			if (p[k].ok)
+				continue;
+			snprintf(why[idx[k]], sizeof(*why), "%s", p[k].error);
+			idx[still++] = idx[k];
+		}
+		left = still;
+		rip_debug("preflight round %llu: %zu target%s not answering",
+			(unsigned long long)round + 1, left, left == 1 ? "" : "s");
+	}
+	if (left)
+		rc = preflight_refuse(cfg, idx, left, why, err);
+done:
+	free(idx);
+	free(p);
+	free(why);
 	return rc;
 }
 

@@ -46,6 +46,8 @@ void rip_rollout_describe(char *out, size_t len,
 enum rip_bake_end {
 	RIP_BAKE_PASS,            /* bake elapsed and the verdict passed */
 	RIP_BAKE_FAIL,            /* a gate failed: abort, or pause */
+	RIP_BAKE_INCONCLUSIVE,    /* a gate could not judge: [rollout]
+				     inconclusive says what follows */
 	RIP_BAKE_STOP,            /* a signal or `rollout abort` */
 	RIP_BAKE_PREEMPTED,       /* the record left "running" */
 };
@@ -69,10 +71,11 @@ void rip_rollout_emit(struct rip_rollout_run *r,
 
 /*
  * Bakes r->ro.step: probe rounds every probe_interval, judged after each,
- * until bake has elapsed and the verdict passed, or a gate failed, or the
- * rollout was stopped or preempted (*end). On FAIL and STOP r->gate,
- * r->target and r->message say why. Negative only when state.db or
- * libcurl fail.
+ * until bake has elapsed and the verdict passed, or a gate failed, or a
+ * gate could not judge (INCONCLUSIVE, only with inconclusive = pause or
+ * abort), or the rollout was stopped or preempted (*end). On FAIL,
+ * INCONCLUSIVE and STOP r->gate, r->target and r->message say why.
+ * Negative only when state.db or libcurl fail.
  */
 RIP_MUST_CHECK int rip_rollout_bake(struct rip_rollout_run *r,
 	enum rip_bake_end *end, struct rip_err *err);
@@ -85,6 +88,16 @@ RIP_MUST_CHECK int rip_rollout_bake(struct rip_rollout_run *r,
  */
 RIP_MUST_CHECK int rip_rollout_stopped(struct rip_rollout_run *r,
 	enum rip_bake_end *end, bool *stop, struct rip_err *err);
+
+/*
+ * Probes every target failure_threshold rounds at most, probe_interval
+ * apart, before step 1: a target whose every round failed is already
+ * failing, and the canaries would be judged against a broken baseline.
+ * Stops early once every target answered once. RIP_EFAIL naming the
+ * failing targets and their last error; negative too when libcurl fails.
+ */
+RIP_MUST_CHECK int rip_rollout_preflight(const struct rip_config *cfg,
+	const struct rip_rollout_opts *o, struct rip_err *err);
 
 /* Writes the rollout gauges of r (step 0 once it has ended). */
 void rip_rollout_metrics(const struct rip_rollout_run *r, double error_rate,

@@ -148,6 +148,45 @@ int rip_rollout_reload(struct rip_rollout_rec *r, struct rip_state *st,
 	return 0;
 }
 
+void rip_rollout_recs_free(struct rip_rollout_rec *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		rip_rollout_rec_release(&v[i]);
+	free(v);
+}
+
+int rip_rollout_aborts(struct rip_rollout_rec **out, size_t *n,
+	struct rip_state *st, struct rip_err *err)
+{
+	struct rip_state_stmt *s;
+	size_t alloc = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = rip_state_prepare(&s, st, "cannot read the rollouts", "SELECT "
+			COLUMNS " FROM rollouts WHERE state = 'aborted' ORDER BY seq",
+			err)) < 0)
+		return rc;
+	while ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
+		if (RIP_GROW(*out, *n + 1, alloc) < 0) {
+			rc = rip_err_set(err, RIP_ENOMEM, "out of memory reading the "
+				"aborted rollouts");
+			break;
+		}
+		memset(&(*out)[*n], 0, sizeof(**out));
+		read_row(&(*out)[(*n)++], s);
+	}
+	rip_state_stmt_free(s);
+	if (rc < 0) {
+		rip_rollout_recs_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return rc;
+	}
+	return 0;
+}
+
 static void host_name(char *out, size_t n)
 {
 	if (gethostname(out, n - 1) < 0 || !out[0])

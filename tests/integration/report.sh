@@ -151,7 +151,7 @@ assert not p.errors, p.errors[:5]
 assert not p.stack, "unclosed: %s" % p.stack
 assert "script" not in p.tags and "img" not in p.tags, p.tags
 for t in ("html", "head", "body", "head title", "style"): assert p.tags.get(t) == 1, (t, p.tags.get(t))
-assert p.ids == ["summary", "dora", "drills", "readiness", "history", "judge"], p.ids
+assert p.ids == ["summary", "dora", "drills", "readiness", "history", "judge", "aborts"], p.ids
 assert p.tags.get("svg") == 4, p.tags.get("svg")
 drill = lambda c: sum(1 for t, k in p.classes if k == "drill " + c)
 assert drill("pass") == int(sys.argv[2]), (drill("pass"), sys.argv[2])
@@ -212,7 +212,7 @@ fi
 chrome() { timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$WORK/chrome" "$@" 2>>"$WORK/chrome.log"; }
 chrome --dump-dom "file://$html" > "$WORK/dom.html"
 check "Chromium renders the page" test -s "$WORK/dom.html"
-for title in "Summary" "DORA figures" "Drill duration over time" "Rollback readiness" "Rollout and rollback history" "Canary verdicts"; do
+for title in "Summary" "DORA figures" "Drill duration over time" "Rollback readiness" "Rollout and rollback history" "Canary verdicts" "Aborted rollouts"; do
   check "the rendered page has the section '$title'" grep -qF "<h2>$title</h2>" "$WORK/dom.html"
 done
 check "the rendered DOM has the four charts and every drill point" python3 - "$WORK/dom.html" "$passes" "$fails" <<'PY'

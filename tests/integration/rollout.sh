@@ -216,6 +216,7 @@ check "(its plan switches all four to v1)" test "$(grep -cE '^switch .*web-[1-4]
 # the same release judged by the baseline comparison alone: the canary is
 # compared once it has min_samples probes, and its errors are significant
 rollout_ini compare_baseline=yes min_samples=5 max_error_rate=100%
+printf 'failure_threshold = 100\n' >> ripcord.ini   # no fast path either
 expect_exit 1 "3b. v3 against the baseline (no absolute error gate) fails" rc --json rollout start v3
 check "--json: every line is an event, the last one aborted" json_ok "$WORK/last.out" aborted
 check "inconclusive until min_samples, then failed by the comparison" python3 - "$WORK/last.out" <<'PY'

@@ -155,8 +155,10 @@ expect_exit 1 "a query over its maximum aborts" rc rollout start v4
 err_has "with both numbers" "gate_query value 0.5 > gate_query_max 0.01"
 check "every target is back" test "$(runs)" = "v2 v2"
 kill $promsrv; wait $promsrv 2>/dev/null
-expect_exit 1 "a query that cannot be read fails after 3 tries" rc rollout start v4
-err_has "saying so" "gate_query failed 3 times in a row"
+# (inconclusive = pause, the default, is judge_flow.sh's)
+printf 'inconclusive = abort\n' >> ripcord.ini
+expect_exit 1 "a query that cannot be read for 3 rounds aborts, inconclusive = abort" rc rollout start v4
+err_has "saying so" "inconclusive: gate_query could not judge 3 rounds in a row"
 err_has "and why" "connection refused"
 check "every target is back" test "$(runs)" = "v2 v2"
 cp "$WORK/base.ini" ripcord.ini

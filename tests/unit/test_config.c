@@ -55,6 +55,9 @@ static void test_defaults(void **state)
 	assert_true(cfg->rollout.compare_baseline);
 	assert_true(cfg->rollout.require_drill);
 	assert_int_equal(cfg->rollout.min_samples, 20);
+	assert_int_equal(cfg->rollout.failure_threshold, 3);
+	assert_int_equal(cfg->rollout.failure_limit, 2);
+	assert_string_equal(cfg->rollout.inconclusive, "pause");
 	assert_int_equal(cfg->drill.every_ms, 24ull * 3600 * 1000);
 	assert_string_equal(cfg->drill.database, "scratch");
 	assert_int_equal(cfg->notify.retries, 5);
@@ -181,6 +184,11 @@ static void test_bad_values(void **state)
 	expect_bad("[rollout]\nauto_promote = maybe\n",
 		"ripcord.ini:2: bad value 'maybe' for auto_promote (expected yes "
 		"or no)");
+	expect_bad("[rollout]\nfailure_threshold = 0\n",
+		"ripcord.ini:2: failure_threshold must be at least 1");
+	expect_bad("[rollout]\ninconclusive = wait\n",
+		"ripcord.ini:2: 'wait' is not a valid inconclusive (expected one of "
+		"pause|abort|pass)");
 	expect_bad("[project]\nkeep = -1\n",
 		"ripcord.ini:2: bad value '-1' for keep (expected a whole number");
 	expect_bad("[project]\nkeep = 5x\n", "bad value '5x' for keep");
