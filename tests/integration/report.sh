@@ -202,7 +202,7 @@ expect_exit 1 "-o into a missing folder fails" rc report -o nowhere/r.html
 err_has "naming the file" "nowhere/r.html"
 check "and writes nothing there" test ! -e nowhere
 rc report -o r2.html >/dev/null 2>&1
-check "a second report has the same sections" test "$(grep -c '<section id=' r2.html)" -eq 6
+check "a second report has the same sections" test "$(grep -c '<section id=' r2.html)" -eq 7
 
 # in a browser: Debian's chromium, headless
 if ! command -v chromium >/dev/null; then
