@@ -34,15 +34,23 @@ static void progress(void *data, const struct rip_action *a, int rc,
 
 void cli_print_plan_table(const struct rip_plan *p)
 {
-	printf("%-16s %-20s %-20s %-12s %s\n", "TARGET", "FROM", "TO",
-		"ACTIVATE", "HEALTH");
+	static const char *const head[] = { "TARGET", "FROM", "TO",
+		"ACTIVATE", "HEALTH", NULL };
+	struct cli_table t;
+
+	cli_table_init(&t, head);
 	for (size_t i = 0; i < p->ntargets; i++) {
 		const struct rip_target_report *r = &p->targets[i];
 
-		printf("%-16s %-20s %-20s %-12s %s\n", r->target->name, r->from,
-			r->to, r->activate, r->unreachable && !r->switched ?
+		cli_table_add(&t, r->target->name);
+		cli_table_add(&t, r->from);
+		cli_table_add(&t, r->to);
+		cli_table_add(&t, r->activate);
+		cli_table_add(&t, r->unreachable && !r->switched ?
 			"UNREACHABLE" : r->health);
 	}
+	cli_table_print(&t);
+	cli_table_release(&t);
 }
 
 json_t *cli_plan_json(const struct rip_plan *p, bool dry_run, int rc,
