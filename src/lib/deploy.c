@@ -1293,15 +1293,14 @@ static size_t apply_probes(struct rip_plan *p, size_t i,
 		*failed = true;
 	for (size_t k = 0; k < n; k++) {
 		struct rip_target_report *r = find_report(p, p->v[i + k].target);
-		char *h = pr[k].ok ? rip_xasprintf("ok %.0f ms",
-			pr[k].seconds * 1000) : rip_xstrdup(pr[k].error);
+		char h[sizeof(pr[k].error) + 32];
 
+		rip_probe_text(h, sizeof(h), &pr[k]);
 		set_text(&r->health, h);
 		if (!pr[k].ok)
 			r->failed = *failed = true;
 		if (fn)
 			fn(data, &p->v[i + k], 0, pr[k].ok ? NULL : h);
-		free(h);
 	}
 	free(pr);
 	return n;
