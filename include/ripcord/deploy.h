@@ -12,6 +12,7 @@
 #define RIPCORD_DEPLOY_H
 
 #include "ripcord/config.h"
+#include "ripcord/migrate.h"
 #include "ripcord/store.h"
 
 enum rip_action_kind {
@@ -70,6 +71,13 @@ struct rip_plan {
 	struct rip_strlist undo;
 	char *ahead;              /* deploy: the schema is ahead of the
 				     release, in words; else NULL */
+	struct rip_migrations downs;  /* rollback: the downs it will run,
+					 newest first, as planned (id,
+					 version, name, down script) */
+	rip_migrate_step_fn on_step;  /* set by the caller: told of each up
+					 or down as it runs (rc 1 before it,
+					 then 0 or < 0); may be NULL */
+	void *step_data;
 };
 
 void rip_plan_release(struct rip_plan *p);

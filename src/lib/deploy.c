@@ -62,6 +62,7 @@ void rip_plan_release(struct rip_plan *p)
 	rip_strlist_release(&p->ran);
 	rip_strlist_release(&p->ups);
 	rip_strlist_release(&p->undo);
+	rip_migrations_release(&p->downs);
 	free(p->ahead);
 	memset(p, 0, sizeof(*p));
 }
@@ -638,13 +639,34 @@ static int downs_keep(struct rip_migrations *keep, const struct rip_plan *p,
 	return 0;
 }
 
+/* Keeps each down the dry run would run, in its order, for p->downs. */
+static void note_planned(void *data, const struct rip_migration *mg,
+	enum rip_db_direction dir, int rc, double seconds)
+{
+	struct rip_plan *p = data;
+	struct rip_migration *c;
+
+	(void)dir;
+	(void)seconds;
+	if (rc != 1)
+		return;
+	c = rip_migrations_add(&p->downs);
+	c->id = rip_xstrdup(mg->id);
+	c->version = mg->version ? rip_xstrdup(mg->version) : NULL;
+	c->name = mg->name ? rip_xstrdup(mg->name) : NULL;
+	if (mg->down.text)
+		rip_sql_set(&c->down, mg->down.text, mg->down.len, mg->down.file);
+	memcpy(c->checksum, mg->checksum, sizeof(c->checksum));
+}
+
 /* The downs back to dest, checked now (dry run) so a plan never stops on
  * an irreversible migration after targets were switched. */
 static int plan_downs(struct rip_plan *p, const struct rip_config *cfg,
 	struct rip_store *store, const char *dest, struct rip_err *err)
 {
 	struct rip_migrations keep = { 0 }, sources = { 0 };
-	struct rip_migrate_opts dry = { .dry_run = true };
+	struct rip_migrate_opts dry = { .dry_run = true,
+		.on_step = note_planned, .data = p };
 	struct rip_migrate *m = NULL;
 	int rc;
 
@@ -791,8 +813,8 @@ static void note_step(void *data, const struct rip_migration *mg,
 {
 	struct rip_plan *p = data;
 
-	(void)dir;
-	(void)seconds;
+	if (p->on_step)
+		p->on_step(p->step_data, mg, dir, rc, seconds);
 	if (rc == 0)
 		rip_strlist_push(&p->ran, mg->id);
 }
