@@ -90,7 +90,9 @@ void rip_plan_format(struct rip_buf *out, const struct rip_plan *p);
  * Plans a deploy of release id to the targets named in only[0..nonly)
  * (every target when nonly is 0): ups first, then per target extract when
  * needed, switch when not already there, activate. The release must
- * verify; a root that is not ours is refused while planning. When the
+ * verify; a root that is not ours is refused while planning. Whether the
+ * release may be deployed at all (yanked, a failed drill) is
+ * rip_deploy_admit's call, made before. When the
  * database holds migrations the release does not carry (an older
  * release), out->ahead says so and it is warned about before anything
  * acts; those migrations stay.
@@ -98,6 +100,13 @@ void rip_plan_format(struct rip_buf *out, const struct rip_plan *p);
 RIP_MUST_CHECK int rip_plan_deploy(struct rip_plan *out,
 	const struct rip_config *cfg, struct rip_store *store, const char *id,
 	const char *const *only, size_t nonly, struct rip_err *err);
+
+/*
+ * Ends p with one probe of every target of p that has a health URL, all
+ * at once (the closing table's HEALTH): a rollback always, a deploy from
+ * the command line (a rollout's steps judge health their own way).
+ */
+void rip_plan_add_probes(struct rip_plan *p);
 
 /*
  * The release a rollback of target t would go back to: the newest release

@@ -386,7 +386,6 @@ int rip_plan_deploy(struct rip_plan *out, const struct rip_config *cfg,
 	out->op = "deploy";
 	out->release = rip_xstrdup(id);
 	if ((rc = check_names(cfg, only, nonly, err)) < 0 ||
-	    (rc = rip_store_refuse_yanked(store, id, "deploy", err)) < 0 ||
 	    (rc = rip_release_migrations(&migs, store, id,
 		    cfg->package.verify_key, err)) < 0 ||
 	    (rc = plan_ups(out, cfg, &migs, id, err)) < 0)
@@ -766,9 +765,7 @@ static int plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
 	}
 	if (!no_migrate && (rc = plan_downs(out, cfg, store, d, err)) < 0)
 		goto done;
-	for (size_t i = 0; i < cfg->n_targets; i++)
-		if (cfg->targets[i].health)
-			add(out, RIP_ACT_PROBE, &cfg->targets[i], d, NULL);
+	rip_plan_add_probes(out);
 done:
 	free(d);
 	wheres_release(w, n);
@@ -776,6 +773,13 @@ done:
 	if (rc < 0)
 		rip_plan_release(out);
 	return rc;
+}
+
+void rip_plan_add_probes(struct rip_plan *p)
+{
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (p->targets[i].target->health)
+			add(p, RIP_ACT_PROBE, p->targets[i].target, p->release, NULL);
 }
 
 int rip_plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
