@@ -12,6 +12,7 @@
 #define RIPCORD_DEPLOY_H
 
 #include "ripcord/config.h"
+#include "ripcord/migrate.h"
 #include "ripcord/store.h"
 
 enum rip_action_kind {
@@ -75,6 +76,13 @@ struct rip_plan {
 				     deploy holding the lock with
 				     rip_lock_acquire_preemptible) */
 	char *preempted;          /* out: who stopped it, or NULL */
+	struct rip_migrations downs;  /* rollback: the downs it will run,
+					 newest first, as planned (id,
+					 version, name, down script) */
+	rip_migrate_step_fn on_step;  /* set by the caller: told of each up
+					 or down as it runs (rc 1 before it,
+					 then 0 or < 0); may be NULL */
+	void *step_data;
 };
 
 void rip_plan_release(struct rip_plan *p);
@@ -87,7 +95,9 @@ void rip_plan_format(struct rip_buf *out, const struct rip_plan *p);
  * Plans a deploy of release id to the targets named in only[0..nonly)
  * (every target when nonly is 0): ups first, then per target extract when
  * needed, switch when not already there, activate. The release must
- * verify; a root that is not ours is refused while planning. When the
+ * verify; a root that is not ours is refused while planning. Whether the
+ * release may be deployed at all (yanked, a failed drill) is
+ * rip_deploy_admit's call, made before. When the
  * database holds migrations the release does not carry (an older
  * release), out->ahead says so and it is warned about before anything
  * acts; those migrations stay.
@@ -95,6 +105,13 @@ void rip_plan_format(struct rip_buf *out, const struct rip_plan *p);
 RIP_MUST_CHECK int rip_plan_deploy(struct rip_plan *out,
 	const struct rip_config *cfg, struct rip_store *store, const char *id,
 	const char *const *only, size_t nonly, struct rip_err *err);
+
+/*
+ * Ends p with one probe of every target of p that has a health URL, all
+ * at once (the closing table's HEALTH): a rollback always, a deploy from
+ * the command line (a rollout's steps judge health their own way).
+ */
+void rip_plan_add_probes(struct rip_plan *p);
 
 /*
  * The release a rollback of target t would go back to: the newest release

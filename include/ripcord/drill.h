@@ -117,6 +117,18 @@ void rip_drill_paths_free(struct rip_drill_path *v, size_t n);
 RIP_MUST_CHECK int rip_drill_gate(const struct rip_config *cfg,
 	struct rip_store *store, const char *release, struct rip_err *err);
 
+/*
+ * Whether `deploy` may put release id on targets: RIP_EFAIL when it is
+ * yanked (rip_store_refuse_yanked's words) or its last drill failed,
+ * naming each, when, why and what to do. With force each of those is
+ * warned about instead and 0 returned. A release never drilled is
+ * admitted (a drill is advice, not a gate; [rollout] require_drill is the
+ * gate of rollouts); so is an id the store does not know (the plan says
+ * so).
+ */
+RIP_MUST_CHECK int rip_deploy_admit(struct rip_store *store, const char *id,
+	bool force, struct rip_err *err);
+
 /* The steps of a drill, in the order they run. */
 enum rip_drill_step_kind {
 	RIP_STEP_INTEGRITY,

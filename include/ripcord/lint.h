@@ -34,4 +34,14 @@ struct rip_lint {
 void rip_lint_run(struct rip_lint *out, const struct rip_migrations *m);
 void rip_lint_release(struct rip_lint *l);
 
+/*
+ * The statements of m's down that lose data when a rollback runs it, for
+ * `rollback --dry-run`: DROP TABLE (every row), DROP COLUMN (its values),
+ * a column type change (values the old type cannot hold). A SQLite
+ * rebuild (new_x, copy, drop x, rename) is not a drop. Appended to out,
+ * rules "drop-table", "drop-column", "type-change"; a baseline or
+ * irreversible migration, or one without a down, adds nothing.
+ */
+void rip_lint_data_loss(struct rip_lint *out, const struct rip_migration *m);
+
 #endif

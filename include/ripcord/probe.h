@@ -33,4 +33,8 @@ struct rip_probe {
 RIP_MUST_CHECK int rip_probe_run(struct rip_probe *probes, size_t n,
 	uint64_t timeout_ms, struct rip_err *err);
 
+/* What probe p found, in the words of every table: "ok 12 ms", or its
+ * error ("connection refused", "HTTP 500", ...). */
+void rip_probe_text(char *out, size_t len, const struct rip_probe *p);
+
 #endif

@@ -54,6 +54,10 @@ struct rip_target_status {
 	bool activate_owed;       /* its activate hook never finished */
 	bool activate_failed;     /* its last activate hook failed */
 	char *recorded_op;        /* "deploy", "rollback": of the last switch */
+	char *health;             /* what its health URL answered ("ok 12
+				     ms", "connection refused"); NULL: not
+				     probed (no URL, or not asked) */
+	bool healthy;             /* ... a 2xx within probe_timeout */
 };
 
 struct rip_status {
@@ -80,6 +84,15 @@ RIP_MUST_CHECK int rip_status_read(struct rip_status *out,
 	const struct rip_config *cfg, struct rip_store *store,
 	struct rip_err *err);
 void rip_status_release(struct rip_status *s);
+
+/*
+ * Probes the health URL of every target of s that has one, all at once,
+ * each within timeout_ms ([rollout] probe_timeout), and fills their
+ * health and healthy. A target that does not answer is a finding, not
+ * an error: RIP_EIO only when probing cannot be set up at all.
+ */
+RIP_MUST_CHECK int rip_status_probe(struct rip_status *s,
+	uint64_t timeout_ms, struct rip_err *err);
 /* "warm", "cold", "missing", "none". */
 const char *rip_rollback_state_name(enum rip_rollback_state s);
 

@@ -8,6 +8,7 @@
 #define RIPCORD_CLI_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "ripcord/config.h"
 #include "ripcord/deploy.h"
@@ -104,6 +105,28 @@ json_t *cli_plan_json(const struct rip_plan *p, bool dry_run, int rc,
 void cli_notify(const struct rip_config *cfg, const struct rip_store *store,
 	const char *event, json_t *fields);
 
+/*
+ * A table for stdout (cli_table.c): each column as wide as its widest
+ * cell, two spaces apart, the last one unpadded. Cells are added row
+ * after row, ncols a row; a NULL cell prints "-".
+ */
+struct cli_table {
+	size_t ncols;
+	unsigned right;           /* bit c: column c is right-aligned */
+	struct rip_strlist cells; /* the headers, then every row */
+};
+
+/* Starts t with the headers (NULL-terminated): as many columns. */
+void cli_table_init(struct cli_table *t, const char *const *headers);
+/* Column col (from 0) is right-aligned (sizes, counts). */
+void cli_table_right(struct cli_table *t, size_t col);
+void cli_table_add(struct cli_table *t, const char *cell);
+void cli_table_addf(struct cli_table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints t on stdout. */
+void cli_table_print(const struct cli_table *t);
+void cli_table_release(struct cli_table *t);
+
 /* Prints a JSON document on stdout, one line, and frees it. */
 void cli_print_json(json_t *doc);
 
@@ -113,6 +136,12 @@ void cli_format_time(char *out, size_t len, int64_t t);
 struct rip_drill_rec;
 void cli_format_drill(char *out, size_t len, const struct rip_drill_rec *d,
 	int64_t now);
+/* "3m", "5h", "2d": an age in seconds, as the tables show it. */
+void cli_format_age(char *out, size_t len, int64_t age);
+/* "pass", "FAIL", "INTEGRITY": a drill's result as the tables show it. */
+const char *cli_drill_result(const struct rip_drill_rec *d);
+/* Whether to colour what goes to f: a terminal, and no NO_COLOR. */
+bool cli_colour(FILE *f);
 /* "500ms", "1.5s", "30s", "5m", "1m30s" */
 void cli_format_duration(char *out, size_t len, uint64_t ms);
 /* "12.3 MiB" */

@@ -2,13 +2,17 @@
 /*
  * cli_plan.c: what deploy and rollback share on the command line: the
  * store and lock around a plan, --dry-run, progress lines, and the closing
- * per-target table (or JSON) that says exactly what happened.
+ * per-target table (or JSON) that says exactly what happened. A rollback
+ * that runs downs lists them, with what each loses and when it was last
+ * drilled (downs.h), in --dry-run and again, one by one, as they run.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "ripcord/downs.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/log.h"
 #include "ripcord/notify.h"
@@ -32,17 +36,155 @@ static void progress(void *data, const struct rip_action *a, int rc,
 		cli_print_action(a, rc, detail);
 }
 
+/* ---- the downs of a rollback ------------------------------------------- */
+
+#define C_WARN "\033[33m"
+#define C_BAD "\033[31m"
+#define C_OFF "\033[0m"
+
+/* "drilled 3h ago: pass", "never drilled": coloured when it warns. */
+static void drill_words(struct rip_buf *b, const struct rip_drill_rec *d,
+	bool colour)
+{
+	bool pass = d->seq && !strcmp(d->result, RIP_DRILL_PASS);
+	char age[24];
+
+	if (colour && !pass)
+		rip_buf_adds(b, d->seq ? C_BAD : C_WARN);
+	if (d->seq) {
+		cli_format_age(age, sizeof(age), (int64_t)time(NULL) - d->started);
+		rip_buf_addf(b, "drilled %s ago: %s", age, cli_drill_result(d));
+	} else {
+		rip_buf_adds(b, "never drilled");
+	}
+	if (colour && !pass)
+		rip_buf_adds(b, C_OFF);
+}
+
+/* "downs, newest first, from v1.2 back to v1.0; this path drilled ..." */
+static void print_downs_head(FILE *f, const char *prefix,
+	const struct rip_downs *d)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+
+	drill_words(&b, &d->path, cli_colour(f));
+	/* how long it took: about how long these downs take (DESIGN.md §5) */
+	if (d->path.seq)
+		rip_buf_addf(&b, " (the drill took %.2fs)", d->path.seconds);
+	if (d->from)
+		fprintf(f, "%sdowns, newest first, from %s back to %s; this path "
+			"%s\n", prefix, d->from, d->to, b.buf);
+	else
+		fprintf(f, "%sdowns, newest first, back to %s\n", prefix, d->to);
+	rip_buf_release(&b);
+}
+
+/* One down: its id, its release, its last drill, what it loses. */
+static void print_down(FILE *f, const char *prefix,
+	const struct rip_down_note *n)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+	bool colour = cli_colour(f);
+
+	drill_words(&b, &n->drill, colour);
+	fprintf(f, "%s  %s (%s)  %s\n", prefix, n->mig->id, n->release ?
+		n->release : "no release of the path carries it", b.buf);
+	for (size_t i = 0; i < n->nloss; i++)
+		fprintf(f, "%s    %sdestructive%s, line %d: %s\n%s      %s\n",
+			prefix, colour ? C_BAD : "", colour ? C_OFF : "",
+			n->loss[i].line, n->loss[i].statement, prefix, n->loss[i].why);
+	rip_buf_release(&b);
+}
+
+static json_t *drill_json(const struct rip_drill_rec *d)
+{
+	if (!d->seq)
+		return json_null();
+	return json_pack("{s:s, s:I, s:I, s:f, s:s, s:I}", "result", d->result,
+		"at", (json_int_t)d->started, "age_s", (json_int_t)((int64_t)
+		time(NULL) - d->started), "seconds", d->seconds, "release",
+		d->release, "seq", (json_int_t)d->seq);
+}
+
+/* "down_plan" and "path" of the plan's JSON document. */
+static void downs_json(json_t *doc, const struct rip_downs *d,
+	const struct rip_plan *p)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct rip_down_note *n = &d->v[i];
+		json_t *loss = json_array();
+
+		for (size_t k = 0; k < n->nloss; k++)
+			json_array_append_new(loss, json_pack("{s:i, s:s, s:s, s:s}",
+				"line", n->loss[k].line, "statement", n->loss[k].statement,
+				"why", n->loss[k].why, "rule", n->loss[k].rule));
+		json_array_append_new(a, json_pack("{s:s, s:s?, s:s?, s:o, s:o, "
+			"s:b}", "id", n->mig->id, "version", n->mig->version,
+			"release", n->release, "destructive", loss, "drill",
+			drill_json(&n->drill), "ran", rip_strlist_has(&p->ran,
+			n->mig->id)));
+	}
+	json_object_set_new(doc, "down_plan", a);
+	json_object_set_new(doc, "path", d->to ? json_pack("{s:s?, s:s, s:o}",
+		"from", d->from, "to", d->to, "drill", drill_json(&d->path)) :
+		json_null());
+}
+
+/* What the real rollback says of each down as it starts it. */
+struct down_progress {
+	const struct rip_downs *d;
+	bool headed;
+};
+
+static void on_down(void *data, const struct rip_migration *mg,
+	enum rip_db_direction dir, int rc, double seconds)
+{
+	struct down_progress *dp = data;
+
+	(void)seconds;
+	if (rc != 1 || dir != RIP_DB_DOWN)
+		return;
+	for (size_t i = 0; i < dp->d->n; i++) {
+		if (strcmp(dp->d->v[i].mig->id, mg->id))
+			continue;
+		if (!dp->headed)
+			print_downs_head(stderr, "ripcord: ", dp->d);
+		dp->headed = true;
+		print_down(stderr, "ripcord: ", &dp->d->v[i]);
+		return;
+	}
+}
+
+/* Whether p does anything but probe. */
+static bool acts(const struct rip_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].kind != RIP_ACT_PROBE)
+			return true;
+	return false;
+}
+
 void cli_print_plan_table(const struct rip_plan *p)
 {
-	printf("%-16s %-20s %-20s %-12s %s\n", "TARGET", "FROM", "TO",
-		"ACTIVATE", "HEALTH");
+	static const char *const head[] = { "TARGET", "FROM", "TO",
+		"ACTIVATE", "HEALTH", NULL };
+	struct cli_table t;
+
+	cli_table_init(&t, head);
 	for (size_t i = 0; i < p->ntargets; i++) {
 		const struct rip_target_report *r = &p->targets[i];
 
-		printf("%-16s %-20s %-20s %-12s %s\n", r->target->name, r->from,
-			r->to, r->activate, r->unreachable && !r->switched ?
+		cli_table_add(&t, r->target->name);
+		cli_table_add(&t, r->from);
+		cli_table_add(&t, r->to);
+		cli_table_add(&t, r->activate);
+		cli_table_add(&t, r->unreachable && !r->switched ?
 			"UNREACHABLE" : r->health);
 	}
+	cli_table_print(&t);
+	cli_table_release(&t);
 }
 
 json_t *cli_plan_json(const struct rip_plan *p, bool dry_run, int rc,
@@ -193,18 +335,40 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 	struct rip_err *err)
 {
 	struct rip_buf text = RIP_BUF_INIT;
+	struct rip_downs downs = { 0 };
+	struct down_progress dp = { &downs, false };
+	struct rip_err derr = { 0 };
 	int rc = 0;
 
 	if (p->resumed && !cli->json)
 		rip_info("resuming the interrupted %s to %s (ripcord status "
 			"showed it)", p->op, p->release);
+	/* what the downs lose and when they were drilled: worth knowing,
+	 * never worth failing the rollback over */
+	if (rip_downs_read(&downs, store, p, cfg->package.verify_key,
+			&derr) < 0)
+		rip_warn("cannot say when the downs were last drilled: %s",
+			derr.msg);
 	if (dry_run) {
-		rip_plan_format(&text, p);
-		if (!cli->json)
+		if (acts(p))
+			rip_plan_format(&text, p);
+		if (!cli->json) {
 			printf("%s", text.len ? text.buf : "nothing to do\n");
+			if (downs.n) {
+				putchar('\n');
+				print_downs_head(stdout, "", &downs);
+				for (size_t i = 0; i < downs.n; i++)
+					print_down(stdout, "", &downs.v[i]);
+			}
+		}
 		rip_buf_release(&text);
 	} else {
+		if (!cli->json && !cli->quiet && downs.n) {
+			p->on_step = on_down;
+			p->step_data = &dp;
+		}
 		rc = rip_plan_apply(p, cfg, store, progress, cli, err);
+		p->on_step = NULL;
 		cli_audit_plan(cli, p);
 	}
 	if (cli->json) {
@@ -214,6 +378,8 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 			json_object_set_new(doc, "warning", json_string(p->ahead));
 		if (cli->preempted)
 			json_object_set(doc, "preempted", cli->preempted);
+		if (strcmp(p->op, "deploy"))
+			downs_json(doc, &downs, p);
 		cli_print_json(doc);
 	} else if (!dry_run) {
 		cli_print_plan_table(p);
@@ -222,5 +388,6 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 	}
 	fflush(stdout);
 	announce(p, cfg, store, dry_run, rc, err);
+	rip_downs_release(&downs);
 	return rc;
 }

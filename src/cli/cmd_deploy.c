@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "ripcord/deploy.h"
+#include "ripcord/drill.h"
 #include "ripcord/journal.h"
 #include "ripcord/log.h"
 #include "ripcord/parse.h"
@@ -254,13 +255,14 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "target", required_argument, NULL, 't' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "force", no_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char **only = rip_xcalloc((size_t)argc + 1, sizeof(*only));
 	struct run r = { 0 };
-	bool dry_run = false;
+	bool dry_run = false, force = false;
 	size_t nonly = 0;
 	int c, rc;
 
@@ -268,10 +270,12 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 't': only[nonly++] = optarg; break;
 		case 'n': dry_run = true; break;
+		case 'f': force = true; break;
 		case 'j': cli->json = true; break;
 		case 'h':
 			free(only);
-			puts("usage: ripcord deploy ID [--target NAME]... [--dry-run]");
+			puts("usage: ripcord deploy ID [--target NAME]... [--dry-run] "
+				"[--force]");
 			return 0;
 		default:
 			free(only);
@@ -286,9 +290,11 @@ int cmd_deploy(struct cli *cli, int argc, char **argv)
 	if ((rc = open_store(cli, &r, true)) == 0 &&
 	    (rc = rip_lock_acquire_preemptible(&r.lock, r.store, "deploy",
 		    argv[optind], &r.err)) == 0 &&
+	    (rc = rip_deploy_admit(r.store, argv[optind], force, &r.err)) == 0 &&
 	    (rc = rip_plan_deploy(&r.plan, r.cfg, r.store, argv[optind], only,
 		    nonly, &r.err)) == 0) {
 		r.plan.preemptible = true;
+		rip_plan_add_probes(&r.plan);
 		rc = cli_run_plan(cli, &r.plan, r.cfg, r.store, dry_run, &r.err);
 	}
 	free(only);

@@ -42,11 +42,14 @@ static void note_of(struct rip_buf *b, const struct rip_release_rec *r)
 static void print_table(const struct rip_release_rec *v,
 	const struct rip_drill_rec *d, size_t n)
 {
+	static const char *const head[] = { "ID", "COMMIT", "CREATED", "SIZE",
+		"SIGNED", "DRILL", "PARENT", NULL };
 	struct rip_buf note = RIP_BUF_INIT;
 	time_t now = time(NULL);
+	struct cli_table t;
 
-	printf("%-24s %-12s %-16s %10s %-6s %-16s %s\n", "ID", "COMMIT",
-		"CREATED", "SIZE", "SIGNED", "DRILL", "PARENT");
+	cli_table_init(&t, head);
+	cli_table_right(&t, 3);
 	for (size_t i = n; i-- > 0; ) {
 		char when[32], size[32], drill[48];
 
@@ -54,10 +57,16 @@ static void print_table(const struct rip_release_rec *v,
 		cli_format_size(size, sizeof(size), v[i].size);
 		cli_format_drill(drill, sizeof(drill), &d[i], now);
 		note_of(&note, &v[i]);
-		printf("%-24s %.12s %-16s %10s %-6s %-16s %s\n", v[i].id,
-			v[i].commit, when, size, v[i].is_signed ? "yes" : "no", drill,
-			note.buf);
+		cli_table_add(&t, v[i].id);
+		cli_table_addf(&t, "%.12s", v[i].commit);
+		cli_table_add(&t, when);
+		cli_table_add(&t, size);
+		cli_table_add(&t, v[i].is_signed ? "yes" : "no");
+		cli_table_add(&t, drill);
+		cli_table_add(&t, note.buf);
 	}
+	cli_table_print(&t);
+	cli_table_release(&t);
 	rip_buf_release(&note);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_status.c: `ripcord status [--json]`: per target what its current
- * link really points at, what the journal recorded, drift, where a
+ * cmd_status.c: `ripcord status [--no-probe] [--json]`: per target what
+ * its current link really points at, whether its health URL answers
+ * (probed at once), what the journal recorded, drift, where a
  * rollback would go and how warm it is, and any work a killed process
  * left (exit 5). It only reads: no lock, no audit entry.
  */
@@ -75,30 +76,62 @@ static void print_rollout(const struct rip_rollout_rec *ro, bool alive)
 			ro->release, ro->step, ro->nsteps, ro->state);
 }
 
-static void print_text(const struct rip_config *cfg,
-	const struct rip_status *s)
+/*
+ * The table: HEALTH, after RUNS, only when a target was probed (one has
+ * a health URL and --no-probe was not given): what runs, and whether it
+ * answers.
+ */
+static void print_table(const struct rip_status *s)
 {
+	static const char *const head[] = { "TARGET", "RUNS", "HEALTH",
+		"RECORDED", "ROLLBACK", "READY", "DRILLED", "NOTE", NULL };
+	static const char *const plain[] = { "TARGET", "RUNS", "RECORDED",
+		"ROLLBACK", "READY", "DRILLED", "NOTE", NULL };
 	struct rip_buf note = RIP_BUF_INIT;
-	char drill[48];
 	int64_t now = (int64_t)time(NULL);
+	bool probed = false;
+	struct cli_table tb;
+	char drill[48];
 
-	printf("project %s: %zu release%s in the store%s%s\n",
-		cfg->project.name ? cfg->project.name : "-", s->releases,
-		s->releases == 1 ? "" : "s", s->newest ? ", newest " : "",
-		s->newest ? s->newest : "");
-	printf("%-16s %-16s %-16s %-16s %-7s %-16s %s\n", "TARGET", "RUNS",
-		"RECORDED", "ROLLBACK", "READY", "DRILLED", "NOTE");
+	for (size_t i = 0; i < s->n; i++)
+		probed |= s->targets[i].health != NULL;
+	cli_table_init(&tb, probed ? head : plain);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct rip_target_status *t = &s->targets[i];
 
 		if (t->rollback)
 			cli_format_drill(drill, sizeof(drill), &t->rollback_drill, now);
-		printf("%-16s %-16s %-16s %-16s %-7s %-16s %s\n", t->target->name,
-			dash(t->current), dash(t->recorded), dash(t->rollback),
-			rip_rollback_state_name(t->rollback_state),
-			t->rollback ? drill : "-", note_of(&note, t));
+		cli_table_add(&tb, t->target->name);
+		cli_table_add(&tb, dash(t->current));
+		if (probed)
+			cli_table_add(&tb, dash(t->health));
+		cli_table_add(&tb, dash(t->recorded));
+		cli_table_add(&tb, dash(t->rollback));
+		cli_table_add(&tb, rip_rollback_state_name(t->rollback_state));
+		cli_table_add(&tb, t->rollback ? drill : "-");
+		cli_table_add(&tb, note_of(&note, t));
 	}
+	cli_table_print(&tb);
+	cli_table_release(&tb);
 	rip_buf_release(&note);
+}
+
+static void print_text(const struct rip_config *cfg,
+	const struct rip_status *s)
+{
+	size_t sick = 0;
+
+	printf("project %s: %zu release%s in the store%s%s\n",
+		cfg->project.name ? cfg->project.name : "-", s->releases,
+		s->releases == 1 ? "" : "s", s->newest ? ", newest " : "",
+		s->newest ? s->newest : "");
+	print_table(s);
+	for (size_t i = 0; i < s->n; i++)
+		sick += s->targets[i].health && !s->targets[i].healthy;
+	if (sick)
+		printf("\nunhealthy: %zu target%s did not answer its health URL "
+			"with a 2xx within probe_timeout (HEALTH says what it "
+			"answered)\n", sick, sick == 1 ? "" : "s");
 	if (s->rollout.seq)
 		print_rollout(&s->rollout, s->rollout_alive);
 	if (s->busy)
@@ -159,7 +192,7 @@ static json_t *status_json(const struct rip_config *cfg,
 		}
 		json_array_append_new(targets, json_pack("{s:s, s:s, s:s?, s:s?, "
 			"s:s?, s:b, s:s?, s:s, s:o, s:o, s:b, s:I, s:o, s:b, s:b, "
-			"s:s?, s:s?, s:b}",
+			"s:s?, s:s?, s:b, s:s?, s:o}",
 			"target",
 			t->target->name, "root", t->target->root, "group",
 			t->target->group, "current", t->current, "recorded",
@@ -170,7 +203,9 @@ static json_t *status_json(const struct rip_config *cfg,
 			"extracted", (json_int_t)t->extracted, "pending", pending,
 			"activate_owed", t->activate_owed, "activate_failed",
 			t->activate_failed, "error", t->error, "host", t->target->host,
-			"unreachable", t->unreachable));
+			"unreachable", t->unreachable, "health", t->health,
+			"healthy", t->health ? json_boolean(t->healthy) :
+			json_null()));
 	}
 	if (s->unfinished.seq)
 		unfinished = json_pack("{s:I, s:s, s:s?, s:I}", "seq",
@@ -196,6 +231,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "no-probe", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -203,13 +239,15 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	struct rip_store *store = NULL;
 	struct rip_err err = { 0 };
 	struct rip_status s;
+	bool probe = true;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': cli->json = true; break;
+		case 'P': probe = false; break;
 		case 'h':
-			puts("usage: ripcord status [--json]");
+			puts("usage: ripcord status [--no-probe] [--json]");
 			return 0;
 		default:
 			return cli_usage("status", "unknown option");
@@ -225,6 +263,11 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		goto done;
 	if ((rc = rip_status_read(&s, cfg, store, &err)) < 0)
 		goto done;
+	if (probe && (rc = rip_status_probe(&s, cfg->rollout.probe_timeout_ms,
+			&err)) < 0) {
+		rip_status_release(&s);
+		goto done;
+	}
 	if (cli->json) {
 		json_t *doc = status_json(cfg, &s);
 		struct rip_dora d;
@@ -242,7 +285,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	}
 	else
 		print_text(cfg, &s);
-	/* exit 5: state saved, repeat the operation; 1: drift to look at */
+	/* exit 5: state saved, repeat the operation; 1: drift to look at;
+	 * a target that does not answer its health URL changes nothing:
+	 * status reports what runs, and HEALTH says how it is */
 	rc = s.owed ? rip_err_exit_code(RIP_EINTR) : s.drift || s.unreachable ?
 		1 : 0;
 	rip_status_release(&s);

@@ -173,14 +173,22 @@ static int open_fleet(struct rip_fleet **out, const struct rip_config *cfg,
 
 static void print_list(const struct rip_config *cfg)
 {
-	printf("%-16s %-28s %-28s %-10s %s\n", "TARGET", "WHERE", "ROOT",
-		"GROUP", "HEALTH");
+	static const char *const head[] = { "TARGET", "WHERE", "ROOT",
+		"GROUP", "HEALTH", NULL };
+	struct cli_table tb;
+
+	cli_table_init(&tb, head);
 	for (size_t i = 0; i < cfg->n_targets; i++) {
 		const struct rip_target *t = &cfg->targets[i];
 
-		printf("%-16s %-28s %-28s %-10s %s\n", t->name, where_of(t),
-			t->root, dash(t->group), dash(t->health));
+		cli_table_add(&tb, t->name);
+		cli_table_add(&tb, where_of(t));
+		cli_table_add(&tb, t->root);
+		cli_table_add(&tb, dash(t->group));
+		cli_table_add(&tb, dash(t->health));
 	}
+	cli_table_print(&tb);
+	cli_table_release(&tb);
 }
 
 /* The lines said of v[0..n) under the table (printed with print);
@@ -208,9 +216,11 @@ static size_t notes(const struct probe *v, size_t n, bool print)
 
 static void print_check(const struct probe *v, size_t n)
 {
-	printf("%-16s %-24s %-9s %-9s %-16s %-5s %-10s %s\n", "TARGET",
-		"WHERE", "REACHABLE", "AGENT", "CURRENT", "KEPT", "FREE",
-		"SKEW");
+	static const char *const head[] = { "TARGET", "WHERE", "REACHABLE",
+		"AGENT", "CURRENT", "KEPT", "FREE", "SKEW", NULL };
+	struct cli_table tb;
+
+	cli_table_init(&tb, head);
 	for (size_t i = 0; i < n; i++) {
 		const struct probe *pr = &v[i];
 		char size[32] = "-", skew[32] = "-", kept[16] = "-";
@@ -222,11 +232,17 @@ static void print_check(const struct probe *v, size_t n)
 				skewed(pr) ? " (over 2s)" : "");
 		if (pr->read)
 			snprintf(kept, sizeof(kept), "%zu", pr->st.extracted.n);
-		printf("%-16s %-24s %-9s %-9s %-16s %-5s %-10s %s\n",
-			pr->t->name, where_of(pr->t), pr->reached ? "yes" : "no",
-			dash(pr->version), pr->read ? dash(pr->st.current) : "-",
-			kept, size, skew);
+		cli_table_add(&tb, pr->t->name);
+		cli_table_add(&tb, where_of(pr->t));
+		cli_table_add(&tb, pr->reached ? "yes" : "no");
+		cli_table_add(&tb, dash(pr->version));
+		cli_table_add(&tb, pr->read ? dash(pr->st.current) : "-");
+		cli_table_add(&tb, kept);
+		cli_table_add(&tb, size);
+		cli_table_add(&tb, skew);
 	}
+	cli_table_print(&tb);
+	cli_table_release(&tb);
 	/* the errors whole, after the table, where they cannot break it */
 	if (notes(v, n, false))
 		putchar('\n');

@@ -217,21 +217,32 @@ void cli_format_size(char *out, size_t len, uint64_t bytes)
 		snprintf(out, len, "%.1f %s", v, units[u]);
 }
 
+void cli_format_age(char *out, size_t len, int64_t age)
+{
+	if (age < 0)
+		age = 0;
+	snprintf(out, len, "%lld%s", (long long)(age < 3600 ? age / 60 :
+		age < 86400 ? age / 3600 : age / 86400), age < 3600 ? "m" :
+		age < 86400 ? "h" : "d");
+}
+
+const char *cli_drill_result(const struct rip_drill_rec *d)
+{
+	return strcmp(d->result, RIP_DRILL_PASS) ? (strcmp(d->result,
+		RIP_DRILL_FAIL) ? "INTEGRITY" : "FAIL") : "pass";
+}
+
 void cli_format_drill(char *out, size_t len, const struct rip_drill_rec *d,
 	int64_t now)
 {
-	int64_t age = now - d->started;
+	char age[24];
 
 	if (!d->seq) {
 		snprintf(out, len, "never");
 		return;
 	}
-	if (age < 0)
-		age = 0;
-	snprintf(out, len, "%s %lld%s ago", strcmp(d->result, RIP_DRILL_PASS) ?
-		(strcmp(d->result, RIP_DRILL_FAIL) ? "INTEGRITY" : "FAIL") : "pass",
-		(long long)(age < 3600 ? age / 60 : age < 86400 ? age / 3600 :
-		age / 86400), age < 3600 ? "m" : age < 86400 ? "h" : "d");
+	cli_format_age(age, sizeof(age), now - d->started);
+	snprintf(out, len, "%s %s ago", cli_drill_result(d), age);
 }
 
 /*

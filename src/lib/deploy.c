@@ -74,6 +74,7 @@ void rip_plan_release(struct rip_plan *p)
 	rip_strlist_release(&p->ran);
 	rip_strlist_release(&p->ups);
 	rip_strlist_release(&p->undo);
+	rip_migrations_release(&p->downs);
 	free(p->ahead);
 	free(p->preempted);
 	memset(p, 0, sizeof(*p));
@@ -398,7 +399,6 @@ int rip_plan_deploy(struct rip_plan *out, const struct rip_config *cfg,
 	out->op = "deploy";
 	out->release = rip_xstrdup(id);
 	if ((rc = check_names(cfg, only, nonly, err)) < 0 ||
-	    (rc = rip_store_refuse_yanked(store, id, "deploy", err)) < 0 ||
 	    (rc = rip_release_migrations(&migs, store, id,
 		    cfg->package.verify_key, err)) < 0 ||
 	    (rc = plan_ups(out, cfg, &migs, id, err)) < 0)
@@ -688,13 +688,34 @@ static int downs_keep(struct rip_migrations *keep, const struct rip_plan *p,
 	return 0;
 }
 
+/* Keeps each down the dry run would run, in its order, for p->downs. */
+static void note_planned(void *data, const struct rip_migration *mg,
+	enum rip_db_direction dir, int rc, double seconds)
+{
+	struct rip_plan *p = data;
+	struct rip_migration *c;
+
+	(void)dir;
+	(void)seconds;
+	if (rc != 1)
+		return;
+	c = rip_migrations_add(&p->downs);
+	c->id = rip_xstrdup(mg->id);
+	c->version = mg->version ? rip_xstrdup(mg->version) : NULL;
+	c->name = mg->name ? rip_xstrdup(mg->name) : NULL;
+	if (mg->down.text)
+		rip_sql_set(&c->down, mg->down.text, mg->down.len, mg->down.file);
+	memcpy(c->checksum, mg->checksum, sizeof(c->checksum));
+}
+
 /* The downs back to dest, checked now (dry run) so a plan never stops on
  * an irreversible migration after targets were switched. */
 static int plan_downs(struct rip_plan *p, const struct rip_config *cfg,
 	struct rip_store *store, const char *dest, struct rip_err *err)
 {
 	struct rip_migrations keep = { 0 }, sources = { 0 };
-	struct rip_migrate_opts dry = { .dry_run = true };
+	struct rip_migrate_opts dry = { .dry_run = true,
+		.on_step = note_planned, .data = p };
 	struct rip_migrate *m = NULL;
 	int rc;
 
@@ -794,9 +815,7 @@ static int plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
 	}
 	if (!no_migrate && (rc = plan_downs(out, cfg, store, d, err)) < 0)
 		goto done;
-	for (size_t i = 0; i < cfg->n_targets; i++)
-		if (cfg->targets[i].health)
-			add(out, RIP_ACT_PROBE, &cfg->targets[i], d, NULL);
+	rip_plan_add_probes(out);
 done:
 	free(d);
 	wheres_release(w, n);
@@ -804,6 +823,13 @@ done:
 	if (rc < 0)
 		rip_plan_release(out);
 	return rc;
+}
+
+void rip_plan_add_probes(struct rip_plan *p)
+{
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (p->targets[i].target->health)
+			add(p, RIP_ACT_PROBE, p->targets[i].target, p->release, NULL);
 }
 
 int rip_plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
@@ -865,8 +891,8 @@ static void note_step(void *data, const struct rip_migration *mg,
 {
 	struct rip_plan *p = ((struct mig_ctx *)data)->p;
 
-	(void)dir;
-	(void)seconds;
+	if (p->on_step)
+		p->on_step(p->step_data, mg, dir, rc, seconds);
 	if (rc == 0)
 		rip_strlist_push(&p->ran, mg->id);
 }
@@ -1433,15 +1459,14 @@ static size_t apply_probes(struct rip_plan *p, size_t i,
 		*failed = true;
 	for (size_t k = 0; k < n; k++) {
 		struct rip_target_report *r = find_report(p, p->v[i + k].target);
-		char *h = pr[k].ok ? rip_xasprintf("ok %.0f ms",
-			pr[k].seconds * 1000) : rip_xstrdup(pr[k].error);
+		char h[sizeof(pr[k].error) + 32];
 
+		rip_probe_text(h, sizeof(h), &pr[k]);
 		set_text(&r->health, h);
 		if (!pr[k].ok)
 			r->failed = *failed = true;
 		if (fn)
 			fn(data, &p->v[i + k], 0, pr[k].ok ? NULL : h);
-		free(h);
 	}
 	free(pr);
 	return n;

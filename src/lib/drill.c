@@ -151,6 +151,21 @@ void rip_drill_recs_free(struct rip_drill_rec *v, size_t n)
 	free(v);
 }
 
+/* RIP_EFAIL: "release 'v2' failed its last drill (when: what); then". */
+static int failed_drill(const struct rip_drill_rec *last,
+	const char *release, const char *then, struct rip_err *err)
+{
+	time_t t = (time_t)last->started;
+	char when[32] = "";
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	return rip_err_set(err, RIP_EFAIL, "release '%s' failed its last "
+		"drill (%s: %s); fix it and run 'ripcord drill %s'%s", release,
+		when, last->detail ? last->detail : last->result, release, then);
+}
+
 int rip_drill_gate(const struct rip_config *cfg, struct rip_store *store,
 	const char *release, struct rip_err *err)
 {
@@ -166,16 +181,8 @@ int rip_drill_gate(const struct rip_config *cfg, struct rip_store *store,
 		return 0;
 	}
 	if (last.seq) {
-		time_t t = (time_t)last.started;
-		char when[32] = "";
-		struct tm tm;
-
-		if (gmtime_r(&t, &tm))
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-		rc = rip_err_set(err, RIP_EFAIL, "release '%s' failed its last "
-			"drill (%s: %s); fix it and run 'ripcord drill %s' "
-			"([rollout] require_drill is on)", release, when,
-			last.detail ? last.detail : last.result, release);
+		rc = failed_drill(&last, release, " ([rollout] require_drill is "
+			"on)", err);
 	} else {
 		rc = rip_err_set(err, RIP_EFAIL, "release '%s' was never drilled: "
 			"run 'ripcord drill %s' first ([rollout] require_drill is "
@@ -183,6 +190,31 @@ int rip_drill_gate(const struct rip_config *cfg, struct rip_store *store,
 	}
 	rip_drill_rec_release(&last);
 	return rc;
+}
+
+int rip_deploy_admit(struct rip_store *store, const char *id, bool force,
+	struct rip_err *err)
+{
+	static const char then[] = ", or pass --force to deploy it anyway";
+	struct rip_drill_rec last;
+	struct rip_err why[2] = { { 0 }, { 0 } };
+	int rc, found = 0;
+
+	if ((rc = rip_store_refuse_yanked(store, id, "deploy", &why[0])) < 0 &&
+	    rc != RIP_EFAIL)
+		return rip_err_set(err, rc, "%s", why[0].msg);
+	found += rc == RIP_EFAIL;
+	if ((rc = rip_drill_last(&last, store->state, id, false, err)) < 0)
+		return rc;
+	if (last.seq && strcmp(last.result, RIP_DRILL_PASS))
+		found += failed_drill(&last, id, "", &why[found]) == RIP_EFAIL;
+	rip_drill_rec_release(&last);
+	for (int i = 0; i < found && force; i++)
+		rip_warn("%s; deploying it anyway (--force)", why[i].msg);
+	if (!found || force)
+		return 0;
+	return rip_err_set(err, RIP_EFAIL, "%s%s%s%s", why[0].msg, found > 1 ?
+		"; and " : "", found > 1 ? why[1].msg : "", then);
 }
 
 /* ---- running a drill --------------------------------------------------- */

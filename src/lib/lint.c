@@ -417,3 +417,47 @@ void rip_lint_release(struct rip_lint *l)
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }
+
+/* What a down's action a loses, or NULL when it loses nothing. */
+static char *loss_of(const char **rule, const struct rip_lint_actions *acts,
+	size_t i)
+{
+	const struct rip_lint_action *a = &acts->v[i];
+
+	switch (a->kind) {
+	case RIP_ACT_DROP_TABLE:
+		if (rebuild_rename(acts, i))
+			return NULL;
+		*rule = rule_drop_table;
+		return rip_xasprintf("drops table %s: every row in it is lost",
+			a->table);
+	case RIP_ACT_DROP_COLUMN:
+		*rule = rule_drop_column;
+		return rip_xasprintf("drops column %s.%s: the values in it are "
+			"lost", a->table, a->column);
+	case RIP_ACT_TYPE_COLUMN:
+		*rule = rule_type_change;
+		return rip_xasprintf("%s column %s.%s: values its old type "
+			"cannot hold are lost or cut", a->how ? "redefines" :
+			"changes the type of", a->table, a->column);
+	default:
+		return NULL;
+	}
+}
+
+void rip_lint_data_loss(struct rip_lint *out, const struct rip_migration *m)
+{
+	struct rip_lint_actions down = { 0 };
+
+	if (m->baseline || m->irreversible || !m->down.text)
+		return;
+	rip_lint_parse(&down, &m->down);
+	for (size_t i = 0; i < down.n; i++) {
+		const char *rule = NULL;
+		char *msg = loss_of(&rule, &down, i);
+
+		if (msg)
+			add_finding(out, m, &m->down, down.v[i].line, rule, msg);
+	}
+	rip_lint_actions_release(&down);
+}

@@ -225,3 +225,11 @@ int rip_probe_run(struct rip_probe *probes, size_t n, uint64_t timeout_ms,
 		timeout_ms = PROBE_TIMEOUT_MAX;
 	return run(probes, n, timeout_ms, err);
 }
+
+void rip_probe_text(char *out, size_t len, const struct rip_probe *p)
+{
+	if (p->ok)
+		snprintf(out, len, "ok %.0f ms", p->seconds * 1000);
+	else
+		snprintf(out, len, "%s", p->error);
+}

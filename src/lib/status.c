@@ -9,6 +9,7 @@
 
 #include "ripcord/deploy.h"
 #include "ripcord/fsutil.h"
+#include "ripcord/probe.h"
 #include "ripcord/state.h"
 #include "ripcord/site.h"
 #include "ripcord/status.h"
@@ -33,6 +34,7 @@ void rip_status_release(struct rip_status *s)
 		free(t->error);
 		free(t->rollback);
 		free(t->recorded_op);
+		free(t->health);
 		rip_drill_rec_release(&t->rollback_drill);
 		rip_strlist_release(&t->drilled_from);
 		rip_switch_release(&t->pending);
@@ -238,5 +240,35 @@ done:
 	rip_switches_release(&pending);
 	if (rc < 0)
 		rip_status_release(out);
+	return rc;
+}
+
+int rip_status_probe(struct rip_status *s, uint64_t timeout_ms,
+	struct rip_err *err)
+{
+	struct rip_probe *pr = rip_xcalloc(s->n + 1, sizeof(*pr));
+	size_t *of = rip_xcalloc(s->n + 1, sizeof(*of));
+	size_t n = 0;
+	int rc;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->targets[i].target->health)
+			continue;
+		of[n] = i;
+		pr[n++].url = s->targets[i].target->health;
+	}
+	if ((rc = rip_probe_run(pr, n, timeout_ms, err)) == 0) {
+		for (size_t k = 0; k < n; k++) {
+			struct rip_target_status *t = &s->targets[of[k]];
+			char h[sizeof(pr[k].error) + 32];
+
+			rip_probe_text(h, sizeof(h), &pr[k]);
+			free(t->health);
+			t->health = rip_xstrdup(h);
+			t->healthy = pr[k].ok;
+		}
+	}
+	free(pr);
+	free(of);
 	return rc;
 }

@@ -77,14 +77,14 @@ check "the artifact was staged on every host (its cache holds v2)" sh -c "
 
 expect_exit 0 "status: exit 0" rcx status
 for k in $(seq 1 "$N"); do
-	check "status shows web-$k running v2, recorded v2" grep -qE "^web-$k +v2 +v2 " "$WORK/last.out"
+	check "status shows web-$k running v2, answering its health URL, recorded v2" grep -qE "^web-$k +v2 +ok [0-9]+ ms +v2 " "$WORK/last.out"
 done
 check "status flags no drift and no unreachable host" sh -c "! grep -qiE 'drift|unreachable' '$WORK/last.out'"
 # drift: host3's link moved by hand (read through its agent)
 r3=$(srv 3)/shop
 ln -sfn releases/v1 "$r3/current.tmp" && mv -T "$r3/current.tmp" "$r3/current"
 expect_exit 1 "status with host3's link moved by hand: exit 1 (drift)" rcx status
-check "web-3 runs v1, the journal says v2: DRIFT" grep -qE '^web-3 +v1 +v2 .*DRIFT: journal says v2' "$WORK/last.out"
+check "web-3 runs v1, the journal says v2: DRIFT" grep -qE '^web-3 +v1 +ok [0-9]+ ms +v2 .*DRIFT: journal says v2' "$WORK/last.out"
 check "the others do not drift" sh -c "test \$(grep -c DRIFT '$WORK/last.out') = 1"
 ln -sfn releases/v2 "$r3/current.tmp" && mv -T "$r3/current.tmp" "$r3/current"
 expect_exit 0 "status with the link back: exit 0" rcx status

@@ -176,7 +176,7 @@ check "rollout status --json: completed, every target on v2" \
 	st "d['state'] == 'completed' and not d['interrupted'] and d['targets'] == {'web-%d' % k: 'v2' for k in range(1, 5)}"
 expect_exit 0 "status: exit 0" rcx status
 for k in $(seq 1 "$N"); do
-	check "status: web-$k runs v2, recorded v2" grep -qE "^web-$k +v2 +v2 " "$WORK/last.out"
+	check "status: web-$k runs v2, answers its health URL, recorded v2" grep -qE "^web-$k +v2 +ok [0-9]+ ms +v2 " "$WORK/last.out"
 done
 check "status flags no drift, nothing unreachable or pending" sh -c "! grep -qiE 'drift|unreachable|pending|interrupted' '$WORK/last.out'"
 all_whole "1. after the rollout of v2"
@@ -206,7 +206,7 @@ check "rollout status says aborted, with its reason" grep -q "^last rollout of v
 check "rollout status --json: aborted, every target on v2" \
 	st "d['state'] == 'aborted' and d['targets'] == {'web-%d' % k: 'v2' for k in range(1, 5)}"
 expect_exit 0 "status: exit 0" rcx status
-check "status: every target runs v2, recorded v2" sh -c "test \$(grep -cE '^web-[1-4] +v2 +v2 ' '$WORK/last.out') = 4"
+check "status: every target runs v2, answers, recorded v2" sh -c "test \$(grep -cE '^web-[1-4] +v2 +ok [0-9]+ ms +v2 ' '$WORK/last.out') = 4"
 all_whole "2. after the abort of v3"
 
 # ---- 3. a canary host hangs while step 2 bakes ---------------------------
@@ -270,7 +270,7 @@ check "host2's activate ran for v2 (previous v4), its health answers v2" sh -c "
 check "it touched host2 alone" sh -c "
 	test $(acts 1) = ${mid[1]} && test $(acts 3) = ${mid[3]} && test $(acts 4) = ${mid[4]} && test $(acts 2) -gt ${mid[2]}"
 expect_exit 0 "status: exit 0" rcx status
-check "status: every target runs v2, recorded v2" sh -c "test \$(grep -cE '^web-[1-4] +v2 +v2 ' '$WORK/last.out') = 4"
+check "status: every target runs v2, answers, recorded v2" sh -c "test \$(grep -cE '^web-[1-4] +v2 +ok [0-9]+ ms +v2 ' '$WORK/last.out') = 4"
 check "rollout status --json: the v4 rollout aborted, every target on v2" \
 	st "d['release'] == 'v4' and d['state'] == 'aborted' and d['targets'] == {'web-%d' % k: 'v2' for k in range(1, 5)}"
 all_whole "3. after host2 resumed and the rollback"
@@ -316,7 +316,7 @@ expect_exit 0 "ripcord rollback --to v2 once host4 is back: exit 0" rcx rollback
 check "converged: every host's link says v2" test "$(runs)" = "$(all_on v2)"
 check "host4 only ever ran v2's activate in this block" sh -c "! grep -q 'release=v5' '$(srv 4)/activate.log'"
 expect_exit 0 "status: exit 0" rcx status
-check "status: every target runs v2, recorded v2" sh -c "test \$(grep -cE '^web-[1-4] +v2 +v2 ' '$WORK/last.out') = 4"
+check "status: every target runs v2, answers, recorded v2" sh -c "test \$(grep -cE '^web-[1-4] +v2 +ok [0-9]+ ms +v2 ' '$WORK/last.out') = 4"
 check "every host's health answers v2" sh -c "
 	for k in \$(seq 1 $N); do test \"\$(curl -s -m 2 http://$LAB_NET.\$((k + 1)):8080/healthz)\" = v2 || exit 1; done"
 all_whole "4. after host4 resumed and the rollback"

@@ -32,7 +32,10 @@ serve() { python3 "$1/current/server.py" "$2" "$1/current" >/dev/null 2>&1 & ech
 expect_exit 0 "deploy v1 --dry-run" rc deploy v1 --dry-run
 check "the plan names the ups, extracts and switches" sh -c "grep -q 'migrate up' '$WORK/last.out' && grep -q 'switch.*web-2.*v1' '$WORK/last.out'"
 check "and nothing happened" test ! -e targets
-expect_exit 0 "deploy v1" rc deploy v1
+# nothing serves yet: the deploy ends with a probe of each target
+# (issue 15), which fails, so it exits 1 after switching both
+expect_exit 1 "deploy v1 (no server answers yet)" rc deploy v1
+check "15.2: its table probed both targets" sh -c "grep -c '^web-[12] .* ok  *connection refused\$' '$WORK/last.out' | grep -qx 2"
 check "web-1 runs v1" test "$(readlink targets/web-1/current)" = releases/v1
 check "web-2 runs v1" test "$(readlink targets/web-2/current)" = releases/v1
 check "the payload is extracted" test -x targets/web-1/releases/v1/server.py
@@ -71,7 +74,8 @@ err_has "naming it" "release 'nosuch' not found"
 # a bad release's health is reported, and the command fails
 printf 'status = 500\n' > health.conf
 git add -A && git commit -qm v3 && rc -q cut --id v3 >/dev/null 2>&1
-expect_exit 0 "deploy v3 (the bad one)" rc deploy v3
+expect_exit 1 "deploy v3 (the bad one): its probes say HTTP 500" rc deploy v3
+check "15.2: per target" sh -c "grep -c '^web-[12] .*HTTP 500\$' '$WORK/last.out' | grep -qx 2"
 expect_exit 1 "rolling back to it reports the failing health" rc rollback --to v3 --no-migrate
 check "with the HTTP status per target" grep -q "HTTP 500" "$WORK/last.out"
 expect_exit 0 "rollback to v1 heals it" rc rollback --to v1 --no-migrate

@@ -15,7 +15,9 @@ repo=$WORK/shop
 cp -r "$SOURCE_ROOT/examples/shop" "$repo"
 cd "$repo" && git init -q .
 printf 'keys/\n.ripcord/\nvar/\ntargets/\n' > .gitignore
-sed -i '/signing_key\|verify_key/d' ripcord.ini
+# no health URLs: nothing serves the targets here, and deploy and status
+# probe them (issue 15)
+sed -i '/signing_key\|verify_key/d; /^health = /d' ripcord.ini
 git add -A && git commit -qm v1 && rc -q cut --id v1 >/dev/null 2>&1
 echo 2.0.0 > VERSION
 printf 'ALTER TABLE orders ADD COLUMN note TEXT;\n' > db/migrations/0003_add_note.up.sql

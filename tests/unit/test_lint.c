@@ -632,6 +632,47 @@ static void test_lint_order_and_fields(void **state)
 	rip_migrations_release(&m);
 }
 
+/* What a rollback's down loses (rollback --dry-run): drops and type
+ * changes, with their lines; a rebuild, a dropped index and a baseline or
+ * irreversible migration lose nothing. */
+static void test_lint_data_loss(void **state)
+{
+	struct rip_migrations m = { 0 };
+	struct rip_migration *g;
+	struct rip_lint l = { 0 };
+
+	(void)state;
+	g = add(&m, "0005_rating", "ALTER TABLE orders ADD COLUMN rating int;\n",
+		"-- the rating goes\n"
+		"DROP INDEX orders_rating;\n"
+		"ALTER TABLE orders\n  DROP COLUMN rating;\n"
+		"ALTER TABLE orders ALTER COLUMN qty TYPE smallint;\n"
+		"DROP TABLE IF EXISTS ratings;\n");
+	rip_lint_data_loss(&l, g);
+	expect_count(&l, 3);
+	expect(&l, 0, "drop-column", 3, "drops column orders.rating: the "
+		"values in it are lost");
+	expect(&l, 1, "type-change", 5, "changes the type of column orders.qty");
+	expect(&l, 2, "drop-table", 6, "drops table ratings: every row in it "
+		"is lost");
+	assert_string_equal(l.v[0].file, "db/migrations/0005_rating.down.sql");
+	rip_lint_release(&l);
+
+	g = add(&m, "0006_rebuild", "ALTER TABLE orders ADD COLUMN x int;\n",
+		rebuild_orders);
+	rip_lint_data_loss(&l, g);
+	expect_count(&l, 0);
+	g->irreversible = true;
+	g = add(&m, "0007_base", "CREATE TABLE t (id int);\n", "DROP TABLE t;\n");
+	g->baseline = true;
+	rip_lint_data_loss(&l, &m.v[1]);
+	rip_lint_data_loss(&l, g);
+	g = add(&m, "0008_nodown", "CREATE TABLE u (id int);\n", NULL);
+	rip_lint_data_loss(&l, g);
+	expect_count(&l, 0);
+	rip_migrations_release(&m);
+}
+
 static void test_lint_hostile_input(void **state)
 {
 	static const char *const texts[] = {
@@ -683,6 +724,7 @@ int main(void)
 		cmocka_unit_test(test_lint_down_if_exists),
 		cmocka_unit_test(test_lint_baseline_and_irreversible),
 		cmocka_unit_test(test_lint_order_and_fields),
+		cmocka_unit_test(test_lint_data_loss),
 		cmocka_unit_test(test_lint_hostile_input),
 	};
 
