@@ -61,7 +61,8 @@ release v2 44 4      # 4 ms (10%) slower: noise a user would not notice
 release v3 400 4     # ten times slower
 release v4 48 4      # 4 ms slower than v2
 check "four releases cut" test "$(rc releases | grep -cE '^v[1-4] ')" -eq 4
-expect_exit 0 "deploy v1" rc deploy v1
+expect_exit 1 "deploy v1 (its closing probes fail: nothing serves yet)" rc deploy v1
+check "and every target runs v1" sh -c "for i in 1 2 3 4; do [ \"\$(readlink targets/web-\$i/current)\" = releases/v1 ] || exit 1; done"
 pids=""
 for i in 1 2 3 4; do
   python3 "$WORK/jitter.py" $((port1 + i - 1)) "$repo/targets/web-$i/current" >/dev/null 2>&1 &
