@@ -21,6 +21,7 @@
 #include "ripcord/journal.h"
 #include "ripcord/store.h"
 #include "ripcord/log.h"
+#include "ripcord/release.h"
 #include "banned.h"
 
 static const struct {
@@ -151,18 +152,31 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	return 2;
 }
 
+/* The command being run (dispatch), for cli_load_config. */
+static const char *running;
+
 int cli_load_config(struct cli *cli, struct rip_config **out,
 	struct rip_err *err)
 {
 	char *path = NULL;
 	int rc;
 
-	if (cli->config_path)
-		return rip_config_load(out, cli->config_path, err);
-	if ((rc = rip_config_find(&path, ".", err)) < 0)
-		return rc;
-	rc = rip_config_load(out, path, err);
-	free(path);
+	if (cli->config_path) {
+		rc = rip_config_load(out, cli->config_path, err);
+	} else if ((rc = rip_config_find(&path, ".", err)) == 0) {
+		rc = rip_config_load(out, path, err);
+		free(path);
+	}
+	/* The keys are checked by what uses them (cut, verify.c), so a
+	 * lost key never stops a rollback or a status. deploy puts a
+	 * release forward: with a verify_key that is gone it refuses even
+	 * when it reads no artifact (every target already holds the
+	 * release), where a rollback goes back to what was verified. */
+	if (rc == 0 && running && !strcmp(running, "deploy") &&
+	    (rc = rip_verify_key_check((*out)->package.verify_key, err)) < 0) {
+		rip_config_free(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 
@@ -264,8 +278,14 @@ static int dispatch(struct cli *cli, int argc, char **argv)
 	size_t best_d = (size_t)-1;
 
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++)
-		if (!strcmp(cmd, commands[i].name))
-			return commands[i].fn(cli, argc, argv);
+		if (!strcmp(cmd, commands[i].name)) {
+			int code;
+
+			running = cmd;
+			code = commands[i].fn(cli, argc, argv);
+			running = NULL;  /* the audit loads the config too */
+			return code;
+		}
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++) {
 		size_t d = rip_edit_distance(cmd, commands[i].name);
 

@@ -711,6 +711,24 @@ done:
 	return rc;
 }
 
+/*
+ * The keys, checked before anything is read or written: config loading
+ * leaves them to their users (a lost key must not stop a rollback), and
+ * cut uses both: it signs with one, and a release that the other cannot
+ * check could never be deployed.
+ */
+static int check_keys(const struct rip_config *cfg, struct rip_err *err)
+{
+	const char *key = cfg->package.signing_key;
+
+	if (key && !rip_path_exists(key))
+		return rip_err_set(err, RIP_ECONFIG, "signing_key '%s' does not "
+			"exist, so cut cannot sign (restore the private key, make a "
+			"pair with 'ripcord keygen -o PREFIX', or remove signing_key "
+			"from [package] in '%s' to cut unsigned)", key, cfg->path);
+	return rip_verify_key_check(cfg->package.verify_key, err);
+}
+
 int rip_cut(struct rip_cut_result *out, const struct rip_config *cfg,
 	const struct rip_cut_opts *opts, struct rip_err *err)
 {
@@ -724,7 +742,7 @@ int rip_cut(struct rip_cut_result *out, const struct rip_config *cfg,
 	c.res = out;
 	c.lock.fd = -1;
 	rip_buf_init(&c.dir, 0);
-	if ((rc = resolve(&c)) < 0)
+	if ((rc = check_keys(cfg, err)) < 0 || (rc = resolve(&c)) < 0)
 		goto done;
 	if ((rc = rip_repo_select(&c.sel, c.repo, c.commit.id,
 			&cfg->package.include, &cfg->package.exclude, err)) < 0)
