@@ -31,6 +31,7 @@ struct rip_cut_result {
 	uint64_t files;
 	uint64_t bytes;
 	size_t migrations;
+	size_t lint;              /* lint findings in them, each warned about */
 	bool is_signed;
 	bool unchanged;           /* the same release was already in the store */
 	bool restored;            /* ... and its missing or damaged artifact or
@@ -96,6 +97,14 @@ void rip_verify_result_release(struct rip_verify_result *r);
 RIP_MUST_CHECK int rip_release_migrations(struct rip_migrations *out,
 	struct rip_store *store, const char *id, const char *verify_key,
 	struct rip_err *err);
+
+/*
+ * As rip_release_migrations, for the artifact file at path, wherever it
+ * is: its entries against its own SHA256SUMS and LINKS, its signature when
+ * verify_key is not NULL; no store record to check its digest against.
+ */
+RIP_MUST_CHECK int rip_file_migrations(struct rip_migrations *out,
+	const char *path, const char *verify_key, struct rip_err *err);
 
 /*
  * The migrations of every release in the store, newest release first:

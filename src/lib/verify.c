@@ -438,6 +438,20 @@ int rip_release_migrations(struct rip_migrations *out,
 	return rc;
 }
 
+int rip_file_migrations(struct rip_migrations *out, const char *path,
+	const char *verify_key, struct rip_err *err)
+{
+	struct rip_verify_result res;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = verify_impl(&res, path, NULL, NULL, verify_key, out, NULL, err);
+	rip_verify_result_release(&res);
+	if (rc < 0)
+		rip_migrations_release(out);
+	return rc;
+}
+
 int rip_verify_release_sink(struct rip_verify_result *out,
 	struct rip_migrations *migs, struct rip_store *store, const char *id,
 	const char *verify_key, const struct rip_artifact_sink *sink,
