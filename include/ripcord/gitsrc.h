@@ -52,6 +52,25 @@ void rip_repo_free(struct rip_repo *repo);
 /* The work tree folder (with a trailing '/'), or NULL for a bare repo. */
 const char *rip_repo_workdir(const struct rip_repo *repo);
 
+/*
+ * The paths of the work tree whose content differs from HEAD's commit:
+ * staged or not, modified, deleted, renamed, of a changed type. Untracked
+ * and ignored files and submodules are left out; a bare repository has
+ * none. out is set on every return.
+ */
+RIP_MUST_CHECK int rip_repo_dirty(struct rip_strlist *out,
+	struct rip_repo *repo, struct rip_err *err);
+
+/*
+ * Keeps path (a file about to be written, in a folder that exists) out of
+ * git: when it lies in a git work tree that does not ignore it already,
+ * appends "/<path from the top>" to the work tree's top .gitignore (made
+ * when missing) and sets *added to that line (the caller frees it); else
+ * *added is NULL. Outside a repository nothing happens and 0 is returned.
+ */
+RIP_MUST_CHECK int rip_repo_ignore(char **added, const char *path,
+	struct rip_err *err);
+
 /* Resolves REV (any git revision syntax) to a commit. */
 RIP_MUST_CHECK int rip_repo_commit(struct rip_commit_info *out,
 	struct rip_repo *repo, const char *rev, struct rip_err *err);

@@ -31,6 +31,7 @@ struct rip_cut_result {
 	uint64_t files;
 	uint64_t bytes;
 	size_t migrations;
+	size_t lint;              /* lint findings in them, each warned about */
 	bool is_signed;
 	bool unchanged;           /* the same release was already in the store */
 	bool restored;            /* ... and its missing or damaged artifact or
@@ -74,6 +75,14 @@ RIP_MUST_CHECK int rip_verify_file(struct rip_verify_result *out,
 	const char *path, const char *expect_sha256, const char *expect_id,
 	const char *verify_key, struct rip_err *err);
 
+/*
+ * 0 when verify_key is NULL (signatures are not required) or names a file
+ * that exists; else RIP_ECONFIG naming it. A configured key that is gone
+ * never means "accept unsigned": every reader of artifacts refuses then.
+ */
+RIP_MUST_CHECK int rip_verify_key_check(const char *verify_key,
+	struct rip_err *err);
+
 /* Verifies release id of the store against its state.db record. */
 RIP_MUST_CHECK int rip_verify_release(struct rip_verify_result *out,
 	struct rip_store *store, const char *id, const char *verify_key,
@@ -90,10 +99,19 @@ RIP_MUST_CHECK int rip_release_migrations(struct rip_migrations *out,
 	struct rip_err *err);
 
 /*
+ * As rip_release_migrations, for the artifact file at path, wherever it
+ * is: its entries against its own SHA256SUMS and LINKS, its signature when
+ * verify_key is not NULL; no store record to check its digest against.
+ */
+RIP_MUST_CHECK int rip_file_migrations(struct rip_migrations *out,
+	const char *path, const char *verify_key, struct rip_err *err);
+
+/*
  * The migrations of every release in the store, newest release first:
  * where the downs are. An artifact that fails verification is skipped
  * with a warning, so one damaged release never blocks a rollback whose
- * downs others carry. enough (may be NULL: read them all) is told of each
+ * downs others carry; a verify_key that is set but missing fails them all
+ * and is RIP_ECONFIG (rip_verify_key_check), not a warning per release. enough (may be NULL: read them all) is told of each
  * migration added; once it has returned true, no older release is read
  * (nor verified).
  */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ripcord/log.h"
 #include "ripcord/release.h"
 #include "banned.h"
 
@@ -21,12 +22,12 @@ static void progress(void *data, size_t done, size_t total)
 static json_t *result_json(const struct rip_cut_result *r)
 {
 	return json_pack("{s:s, s:s, s:s, s:s*, s:s, s:s, s:I, s:I, s:I, s:I, "
-		"s:b, s:b, s:b}", "id", r->id, "commit", r->commit, "tree", r->tree,
+		"s:I, s:b, s:b, s:b}", "id", r->id, "commit", r->commit, "tree", r->tree,
 		"parent", r->parent, "path", r->path, "sha256", r->sha256,
 		"size", (json_int_t)r->size, "files", (json_int_t)r->files,
 		"bytes", (json_int_t)r->bytes,
 		"migrations", (json_int_t)r->migrations,
-		"signed", r->is_signed, "unchanged", r->unchanged,
+		"lint", (json_int_t)r->lint, "signed", r->is_signed, "unchanged", r->unchanged,
 		"restored", r->restored);
 }
 
@@ -89,6 +90,13 @@ int cmd_cut(struct cli *cli, int argc, char **argv)
 				res.is_signed ? "signed" : "unsigned",
 				res.parent ? res.parent : "(none)");
 	}
+	/* after the summary, so it is the last thing read; a warning, so -q
+	 * keeps it, as it keeps the findings themselves */
+	if (res.lint)
+		rip_warn("%zu lint finding%s in the migrations of %s (above); "
+			"list them again with 'ripcord migrate lint %s', the rules "
+			"are under LINT in ripcord-migrate(1)", res.lint,
+			res.lint == 1 ? "" : "s", res.id, res.id);
 	rip_cut_result_release(&res);
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "ripcord/fsutil.h"
+#include "ripcord/gitsrc.h"
 #include "ripcord/sign.h"
 #include "banned.h"
 
@@ -21,7 +22,7 @@ int cmd_keygen(struct cli *cli, int argc, char **argv)
 	};
 	struct rip_err err = { 0 };
 	const char *prefix = "release";
-	char *dir;
+	char *dir, *keyfile, *ignored = NULL;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -45,8 +46,21 @@ int cmd_keygen(struct cli *cli, int argc, char **argv)
 	dir = rip_path_dirname(prefix);
 	rc = rip_mkdir_p(dir, 0755, &err);
 	free(dir);
-	if (rc < 0 || (rc = rip_sign_keygen(prefix, &err)) < 0)
+	keyfile = rip_xasprintf("%s.key", prefix);
+	/* before the key exists, so it is never there for git to see (an
+	 * existing one is refused below and left as it is) */
+	if (rc == 0 && !rip_path_exists(keyfile))
+		rc = rip_repo_ignore(&ignored, keyfile, &err);
+	free(keyfile);
+	if (rc < 0 || (rc = rip_sign_keygen(prefix, &err)) < 0) {
+		free(ignored);
 		return cli_fail(&err, rc);
+	}
+	if (ignored && !cli->quiet)
+		fprintf(stderr, "ripcord: %s.key is in a git work tree: added "
+			"'%s' to its .gitignore, so the private key is never "
+			"committed\n", prefix, ignored);
+	free(ignored);
 	if (cli->json) {
 		char *key = rip_xasprintf("%s.key", prefix);
 		char *pub = rip_xasprintf("%s.pub", prefix);

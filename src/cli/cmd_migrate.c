@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ripcord/fsutil.h"
 #include "ripcord/lint.h"
 #include "ripcord/log.h"
 #include "ripcord/migrate.h"
@@ -275,6 +276,37 @@ out:
 	return rc;
 }
 
+/* An argument naming an artifact file rather than a release id. */
+static bool looks_like_file(const char *arg)
+{
+	return strchr(arg, '/') || (rip_path_exists(arg) && !rip_is_dir(arg));
+}
+
+/*
+ * What lint reads: release id of the store (the newest when NULL), or an
+ * artifact file anywhere, which needs no store, no [migrations] and no
+ * config at all (one that is there gives its verify_key).
+ */
+static int lint_load(struct mig *g, const char *id, char **rid,
+	struct rip_migrations *rel)
+{
+	int rc;
+
+	if (id && looks_like_file(id)) {
+		rc = cli_load_config(g->cli, &g->cfg, &g->err);
+		if (rc < 0 && rc != RIP_ENOTFOUND)
+			return rc;
+		rip_err_clear(&g->err);
+		*rid = rip_xstrdup(id);
+		return rip_file_migrations(rel, id, g->cfg ?
+			g->cfg->package.verify_key : NULL, &g->err);
+	}
+	if ((rc = mig_setup(g, "migrate lint", false)) < 0 ||
+	    (rc = pick_release(g, id, rid)) < 0)
+		return rc;
+	return load(g, *rid, rel);
+}
+
 static int do_lint(struct mig *g, const char *id)
 {
 	struct rip_migrations rel = { 0 };
@@ -283,9 +315,8 @@ static int do_lint(struct mig *g, const char *id)
 	char *rid = NULL;
 	int rc;
 
-	if ((rc = mig_setup(g, "migrate lint", false)) < 0 ||
-	    (rc = pick_release(g, id, &rid)) < 0 ||
-	    (rc = load(g, rid, &rel)) < 0) {
+	g->lock.fd = -1;
+	if ((rc = lint_load(g, id, &rid, &rel)) < 0) {
 		rc = cli_fail(&g->err, rc);
 		goto out;
 	}
@@ -305,7 +336,8 @@ static int do_lint(struct mig *g, const char *id)
 	if (g->cli->json)
 		cli_print_json(json_incref(list));
 	else if (!lint.n)
-		printf("no findings in %zu migrations of release %s\n", rel.n, rid);
+		printf("no findings in %zu migrations of %s%s\n", rel.n,
+			looks_like_file(rid) ? "" : "release ", rid);
 	rc = lint.n ? 1 : 0;
 out:
 	json_decref(list);
@@ -357,7 +389,7 @@ static const char usage[] =
 	"usage: ripcord migrate status [ID] [--schema]\n"
 	"       ripcord migrate up [ID] [--dry-run]\n"
 	"       ripcord migrate down --to ID [--dry-run]\n"
-	"       ripcord migrate lint [ID]\n"
+	"       ripcord migrate lint [ID|FILE]\n"
 	"       ripcord migrate ack MIGRATION [ID]\n"
 	"       ripcord migrate mark MIGRATION applied|not-applied";
 

@@ -15,12 +15,14 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_help.h"
 #include "rip_version.h"
 #include "ripcord/drill.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/journal.h"
 #include "ripcord/store.h"
 #include "ripcord/log.h"
+#include "ripcord/release.h"
 #include "banned.h"
 
 static const struct {
@@ -53,7 +55,9 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++)
 		if (commands[i].summary)
 			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nsee ripcord(1) and ripcord-COMMAND(1)\n");
+	fprintf(f, "\n'ripcord help COMMAND' or 'ripcord COMMAND --help': its "
+		"options and an example;\nthe manuals: ripcord(1), "
+		"ripcord-COMMAND(1), ripcord.ini(5)\n");
 }
 
 /* The last error printed, for the audit log. */
@@ -151,18 +155,31 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	return 2;
 }
 
+/* The command being run (dispatch), for cli_load_config. */
+static const char *running;
+
 int cli_load_config(struct cli *cli, struct rip_config **out,
 	struct rip_err *err)
 {
 	char *path = NULL;
 	int rc;
 
-	if (cli->config_path)
-		return rip_config_load(out, cli->config_path, err);
-	if ((rc = rip_config_find(&path, ".", err)) < 0)
-		return rc;
-	rc = rip_config_load(out, path, err);
-	free(path);
+	if (cli->config_path) {
+		rc = rip_config_load(out, cli->config_path, err);
+	} else if ((rc = rip_config_find(&path, ".", err)) == 0) {
+		rc = rip_config_load(out, path, err);
+		free(path);
+	}
+	/* The keys are checked by what uses them (cut, verify.c), so a
+	 * lost key never stops a rollback or a status. deploy puts a
+	 * release forward: with a verify_key that is gone it refuses even
+	 * when it reads no artifact (every target already holds the
+	 * release), where a rollback goes back to what was verified. */
+	if (rc == 0 && running && !strcmp(running, "deploy") &&
+	    (rc = rip_verify_key_check((*out)->package.verify_key, err)) < 0) {
+		rip_config_free(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 
@@ -269,14 +286,12 @@ static int close_stdout(int code, bool changed)
 	return code ? code : 1;
 }
 
-static int dispatch(struct cli *cli, int argc, char **argv)
+/* An unknown command: the nearest one, and every one. Returns 2. */
+static int unknown_command(const char *cmd)
 {
-	const char *cmd = argv[0], *best = NULL;
+	const char *best = NULL;
 	size_t best_d = (size_t)-1;
 
-	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++)
-		if (!strcmp(cmd, commands[i].name))
-			return commands[i].fn(cli, argc, argv);
 	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++) {
 		size_t d = rip_edit_distance(cmd, commands[i].name);
 
@@ -291,7 +306,67 @@ static int dispatch(struct cli *cli, int argc, char **argv)
 	else
 		fprintf(stderr, "ripcord: unknown command '%s' (see 'ripcord "
 			"--help')\n", cmd);
+	fputs("commands:", stderr);
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++)
+		if (commands[i].summary)
+			fprintf(stderr, " %s", commands[i].name);
+	fputs("\n", stderr);
 	return 2;
+}
+
+/* The help of command cmd (cli_help.h), or NULL when it has none. */
+static const char *help_of(const char *cmd)
+{
+	for (size_t i = 0; i < cli_help_n; i++)
+		if (!strcmp(cli_help[i].name, cmd))
+			return cli_help[i].text;
+	return NULL;
+}
+
+/*
+ * `ripcord help [CMD]`, `ripcord CMD -h|--help`: the command's synopsis,
+ * options and an example, made from its man page, on stdout, exit 0;
+ * `ripcord help` alone is the usage. An unknown CMD is exit 2.
+ */
+static int help(const char *cmd)
+{
+	const char *text = cmd ? help_of(cmd) : NULL;
+
+	if (!cmd) {
+		usage(stdout);
+		return 0;
+	}
+	if (!text)
+		return unknown_command(cmd);
+	fputs(text, stdout);
+	return 0;
+}
+
+/* Whether a known command's arguments ask for help (up to a "--"). */
+static bool wants_help(int argc, char **argv)
+{
+	if (!help_of(argv[0]))
+		return false;
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+static int dispatch(struct cli *cli, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+
+	for (size_t i = 0; i < RIP_ARRAY_SIZE(commands); i++)
+		if (!strcmp(cmd, commands[i].name)) {
+			int code;
+
+			running = cmd;
+			code = commands[i].fn(cli, argc, argv);
+			running = NULL;  /* the audit loads the config too */
+			return code;
+		}
+	return unknown_command(cmd);
 }
 
 int main(int argc, char **argv)
@@ -351,6 +426,18 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* help needs no config, no store and no lock, and changes nothing */
+	if (!strcmp(argv[optind], "help")) {
+		if (argc - optind > 2) {
+			fprintf(stderr, "ripcord help: expected at most one "
+				"command, got '%s' and '%s' (see 'ripcord help')\n",
+				argv[optind + 1], argv[optind + 2]);
+			return 2;
+		}
+		return close_stdout(help(argv[optind + 1]), false);
+	}
+	if (wants_help(argc - optind, argv + optind))
+		return close_stdout(help(argv[optind]), false);
 	/* getopt permutes argv: the audit log records it as typed */
 	full_argc = argc;
 	full_argv = rip_xcalloc((size_t)argc + 1, sizeof(*full_argv));

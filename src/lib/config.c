@@ -56,9 +56,11 @@ const struct rip_config_key rip_config_keys[] = {
 	  G(package.include), "comma list of paths or globs in the git tree" },
 	{ "package", "exclude", RIP_CFG_LIST, "", NULL, false,
 	  G(package.exclude), "comma list of paths or globs left out" },
-	{ "package", "signing_key", RIP_CFG_PATH_EXISTS, NULL, NULL, false,
+	/* the keys are checked where they are used (cut, verify.c), not
+	 * here: a lost private key must not stop a rollback or a status */
+	{ "package", "signing_key", RIP_CFG_PATH, NULL, NULL, false,
 	  G(package.signing_key), "Ed25519 private key; cut signs when set" },
-	{ "package", "verify_key", RIP_CFG_PATH_EXISTS, NULL, NULL, false,
+	{ "package", "verify_key", RIP_CFG_PATH, NULL, NULL, false,
 	  G(package.verify_key),
 	  "Ed25519 public key; unsigned or badly signed artifacts are refused" },
 	{ "package", "allow_secrets", RIP_CFG_BOOL, "no", NULL, false,

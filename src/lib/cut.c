@@ -104,6 +104,63 @@ static int resolve(struct cut *c)
 	return 0;
 }
 
+/* Whether a changed work tree path would be in the artifact. */
+static bool packaged(const struct cut *c, const char *path)
+{
+	const char *dir = c->cfg->migrations.dir;
+	size_t dl;
+
+	if (rip_select_match(path, &c->cfg->package.include,
+			&c->cfg->package.exclude))
+		return true;
+	if (!dir)
+		return false;
+	while (dir[0] == '.' && dir[1] == '/')
+		dir += 2;
+	dl = strlen(dir);
+	while (dl && dir[dl - 1] == '/')
+		dl--;
+	return (dl == 1 && dir[0] == '.') || dl == 0 ||
+		(!strncmp(path, dir, dl) && path[dl] == '/');
+}
+
+/*
+ * Cutting the commit checked out, with changes not committed to what it
+ * packages: the artifact holds the commit, never the work tree, which is
+ * worth a warning when someone may have meant the edits to ship.
+ */
+static void warn_dirty(struct cut *c)
+{
+	struct rip_commit_info head;
+	struct rip_strlist dirty = { 0 }, shown = { 0 };
+	struct rip_buf list = RIP_BUF_INIT;
+	struct rip_err e = { 0 };
+
+	if (rip_repo_commit(&head, c->repo, "HEAD", &e) < 0 ||
+	    strcmp(head.id, c->commit.id))
+		return;
+	if (rip_repo_dirty(&dirty, c->repo, &e) < 0) {
+		rip_warn("cannot tell whether the work tree has uncommitted "
+			"changes: %s", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < dirty.n; i++)
+		if (packaged(c, dirty.v[i]))
+			rip_strlist_push(&shown, dirty.v[i]);
+	for (size_t i = 0; i < shown.n && i < 3; i++)
+		rip_buf_addf(&list, "%s'%s'", i ? ", " : "", shown.v[i]);
+	if (shown.n > 3)
+		rip_buf_addf(&list, " and %zu more", shown.n - 3);
+	if (shown.n)
+		rip_warn("the work tree has uncommitted changes to %zu packaged "
+			"file%s (%s); the artifact holds commit %.12s as committed, "
+			"not the work tree (commit them and cut again to ship them)",
+			shown.n, shown.n == 1 ? "" : "s", list.buf, c->commit.id);
+	rip_buf_release(&list);
+	rip_strlist_release(&shown);
+	rip_strlist_release(&dirty);
+}
+
 /* Ups that break the running release, downs that hide differences:
  * warned about at cut, where they are cheapest to fix. */
 static void warn_lint(const struct cut *c)
@@ -111,6 +168,7 @@ static void warn_lint(const struct cut *c)
 	struct rip_lint lint = { 0 };
 
 	rip_lint_run(&lint, &c->migs);
+	c->res->lint = lint.n;
 	for (size_t i = 0; i < lint.n; i++)
 		rip_warn("%s:%d: %s: %s", lint.v[i].file, lint.v[i].line,
 			lint.v[i].rule, lint.v[i].message);
@@ -663,6 +721,47 @@ static int check_existing(struct cut *c, const struct rip_release_rec *rec)
 	return 0;
 }
 
+/*
+ * The commit already recorded under another id (ripcord-cut(1), A COMMIT
+ * ALREADY CUT). Without --id, the id is the one it has, newest first, so
+ * a cut repeated after a tag moved describe still names one release per
+ * commit (and rebuilds it, if lost); an explicit --id cuts it again under
+ * that id, and says so.
+ */
+static int reuse_id(struct cut *c)
+{
+	struct rip_release_rec *v;
+	const char *have = NULL;
+	bool same = false;
+	size_t n;
+	int rc;
+
+	if ((rc = rip_state_release_list(&v, &n, c->store->state, c->err)) < 0)
+		return rc;
+	for (size_t i = n; i-- > 0; ) {
+		if (strcmp(v[i].commit, c->commit.id))
+			continue;
+		if (!strcmp(v[i].id, c->res->id))
+			same = true;
+		else if (!have)
+			have = v[i].id;
+	}
+	if (same || !have) {
+		/* a recut of that very release, or a new commit */
+	} else if (c->opts->id) {
+		rip_warn("commit %.12s is already release '%s'; cutting it again "
+			"as '%s', as --id asks", c->commit.id, have, c->res->id);
+	} else if (have) {
+		rip_info("commit %.12s is already release '%s', so it is not cut "
+			"again as '%s' (to make a second release of it, name the "
+			"id with --id)", c->commit.id, have, c->res->id);
+		free(c->res->id);
+		c->res->id = rip_xstrdup(have);
+	}
+	rip_release_recs_free(v, n);
+	return 0;
+}
+
 static int package(struct cut *c)
 {
 	unsigned char digest[RIP_SHA256_LEN];
@@ -670,6 +769,8 @@ static int package(struct cut *c)
 	bool exists;
 	int rc;
 
+	if ((rc = reuse_id(c)) < 0)
+		return rc;
 	rc = rip_state_release_get(&rec, c->store->state, c->res->id, c->err);
 	exists = rc == 0;
 	if (rc == RIP_ENOTFOUND)
@@ -712,6 +813,24 @@ done:
 	return rc;
 }
 
+/*
+ * The keys, checked before anything is read or written: config loading
+ * leaves them to their users (a lost key must not stop a rollback), and
+ * cut uses both: it signs with one, and a release that the other cannot
+ * check could never be deployed.
+ */
+static int check_keys(const struct rip_config *cfg, struct rip_err *err)
+{
+	const char *key = cfg->package.signing_key;
+
+	if (key && !rip_path_exists(key))
+		return rip_err_set(err, RIP_ECONFIG, "signing_key '%s' does not "
+			"exist, so cut cannot sign (restore the private key, make a "
+			"pair with 'ripcord keygen -o PREFIX', or remove signing_key "
+			"from [package] in '%s' to cut unsigned)", key, cfg->path);
+	return rip_verify_key_check(cfg->package.verify_key, err);
+}
+
 int rip_cut(struct rip_cut_result *out, const struct rip_config *cfg,
 	const struct rip_cut_opts *opts, struct rip_err *err)
 {
@@ -725,8 +844,9 @@ int rip_cut(struct rip_cut_result *out, const struct rip_config *cfg,
 	c.res = out;
 	c.lock.fd = -1;
 	rip_buf_init(&c.dir, 0);
-	if ((rc = resolve(&c)) < 0)
+	if ((rc = check_keys(cfg, err)) < 0 || (rc = resolve(&c)) < 0)
 		goto done;
+	warn_dirty(&c);
 	if ((rc = rip_repo_select(&c.sel, c.repo, c.commit.id,
 			&cfg->package.include, &cfg->package.exclude, err)) < 0)
 		goto done;

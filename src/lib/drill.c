@@ -855,7 +855,10 @@ int rip_drill_run(struct rip_drill_outcome *out,
 	memset(out, 0, sizeof(*out));
 	out->release = rip_xstrdup(id);
 	out->started = (int64_t)time(NULL);
-	if ((rc = rip_state_release_get(&rec, store->state, id, err)) < 0)
+	/* a lost verify_key is the config's fault, not the release's: it
+	 * must not go on record as a failed drill */
+	if ((rc = rip_verify_key_check(cfg->package.verify_key, err)) < 0 ||
+	    (rc = rip_state_release_get(&rec, store->state, id, err)) < 0)
 		goto done;
 	rip_release_rec_release(&rec);
 	rc = step_integrity(&d, err);

@@ -670,7 +670,10 @@ static int plan_impl(struct gc *g, struct rip_err *err)
 	struct rip_gc_plan *p = g->p;
 	int rc;
 
-	if ((rc = refuse_interrupted(g->store, err)) < 0 ||
+	/* a lost verify_key would make every release "not good": refuse
+	 * rather than judge the store by it */
+	if ((rc = rip_verify_key_check(g->cfg->package.verify_key, err)) < 0 ||
+	    (rc = refuse_interrupted(g->store, err)) < 0 ||
 	    (rc = rip_state_release_list(&g->recs, &g->n, g->store->state,
 		    err)) < 0)
 		return rc;

@@ -18,13 +18,16 @@
  * link libgit2, so a direct call would not link. libgit2 1.1's headers
  * have no inline functions or macros that expand to calls.
  */
+#include <errno.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <git2.h>
 
+#include "ripcord/fsutil.h"
 #include "ripcord/gitsrc.h"
 #include "lazy.h"
 #include "banned.h"
@@ -50,6 +53,7 @@
 	X(git_describe_result_free) \
 	X(git_error_last) \
 	X(git_graph_descendant_of) \
+	X(git_ignore_path_is_ignored) \
 	X(git_libgit2_init) \
 	X(git_libgit2_opts) \
 	X(git_libgit2_shutdown) \
@@ -71,6 +75,11 @@
 	X(git_signature_default) \
 	X(git_signature_free) \
 	X(git_signature_now) \
+	X(git_status_byindex) \
+	X(git_status_list_entrycount) \
+	X(git_status_list_free) \
+	X(git_status_list_new) \
+	X(git_status_options_init) \
 	X(git_tag_create) \
 	X(git_tree_entry_filemode) \
 	X(git_tree_entry_id) \
@@ -159,6 +168,113 @@ void rip_repo_free(struct rip_repo *repo)
 const char *rip_repo_workdir(const struct rip_repo *repo)
 {
 	return lg.git_repository_workdir(repo->repo);
+}
+
+int rip_repo_dirty(struct rip_strlist *out, struct rip_repo *repo,
+	struct rip_err *err)
+{
+	git_status_options o;
+	git_status_list *list = NULL;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!lg.git_repository_workdir(repo->repo))
+		return 0;
+	lg.git_status_options_init(&o, GIT_STATUS_OPTIONS_VERSION);
+	o.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	/* untracked files are in no commit, so they mislead nobody; a
+	 * submodule's state is its own repository's */
+	o.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	if (lg.git_status_list_new(&list, repo->repo, &o) < 0)
+		return git_fail(err, RIP_EGIT, "cannot read the working tree's "
+			"status");
+	n = lg.git_status_list_entrycount(list);
+	for (size_t i = 0; i < n; i++) {
+		const git_status_entry *e = lg.git_status_byindex(list, i);
+		const git_diff_delta *d = e->index_to_workdir ?
+			e->index_to_workdir : e->head_to_index;
+
+		if (!d || e->status == GIT_STATUS_CURRENT ||
+		    (e->status & (GIT_STATUS_WT_NEW | GIT_STATUS_IGNORED)) ==
+			    e->status)
+			continue;
+		rip_strlist_push(out, d->new_file.path ? d->new_file.path :
+			d->old_file.path);
+	}
+	lg.git_status_list_free(list);
+	return 0;
+}
+
+/* Appends "line\n" to the work tree's top .gitignore, made if missing. */
+static int append_ignore(const char *workdir, const char *line,
+	struct rip_err *err)
+{
+	char *path = rip_xasprintf("%s.gitignore", workdir);
+	struct rip_buf text = RIP_BUF_INIT;
+	struct rip_err e = { 0 };
+	int rc = 0;
+
+	if (rip_path_exists(path) &&
+	    (rc = rip_read_file(&text, path, 1 << 20, err)) < 0)
+		goto done;
+	if (text.len && text.buf[text.len - 1] != '\n')
+		rip_buf_addch(&text, '\n');
+#define IGNORE_NOTE "# private keys of 'ripcord keygen': never commit them\n"
+	if (!strstr(text.buf, IGNORE_NOTE))
+		rip_buf_adds(&text, IGNORE_NOTE);
+	rip_buf_addf(&text, "%s\n", line);
+	rc = rip_write_file_atomic(path, text.buf, text.len, 0644, &e);
+	if (rc < 0)
+		rc = rip_err_set(err, rc, "cannot add '%s' to '%s': %s", line,
+			path, e.msg);
+done:
+	rip_buf_release(&text);
+	free(path);
+	return rc;
+}
+
+int rip_repo_ignore(char **added, const char *path, struct rip_err *err)
+{
+	char *dir = rip_path_dirname(path), real[PATH_MAX], *full = NULL;
+	const char *base = strrchr(path, '/'), *wd;
+	struct rip_repo *repo = NULL;
+	size_t wl;
+	int rc, ignored = 0;
+
+	*added = NULL;
+	base = base ? base + 1 : path;
+	if (!realpath(dir, real)) {
+		rc = rip_err_errno(err, RIP_EIO, "cannot resolve '%s'", dir);
+		goto done;
+	}
+	if ((rc = rip_repo_open(&repo, real, err)) == RIP_ENOTFOUND) {
+		rip_err_clear(err);
+		rc = 0;
+		goto done;
+	}
+	if (rc < 0 || !(wd = lg.git_repository_workdir(repo->repo)))
+		goto done;
+	full = rip_xasprintf("%s/%s", real, base);
+	wl = strlen(wd);
+	if (strncmp(full, wd, wl))
+		goto done;  /* a folder git does not see as its work tree */
+	if (lg.git_ignore_path_is_ignored(&ignored, repo->repo,
+			full + wl) < 0) {
+		rc = git_fail(err, RIP_EGIT, "cannot read git's ignore rules");
+		goto done;
+	}
+	if (ignored)
+		goto done;
+	*added = rip_xasprintf("/%s", full + wl);
+	if ((rc = append_ignore(wd, *added, err)) < 0) {
+		free(*added);
+		*added = NULL;
+	}
+done:
+	rip_repo_free(repo);
+	free(full);
+	free(dir);
+	return rc;
 }
 
 static int lookup_commit(git_commit **out, struct rip_repo *repo,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "ripcord/buf.h"
 #include "ripcord/log.h"
 #include "banned.h"
 
@@ -22,21 +23,41 @@ enum rip_log_level rip_log_get_level(void)
 	return threshold;
 }
 
+/*
+ * Text from outside (a hook's output) ends in its own newline, perhaps
+ * CRLF: each of its lines becomes one line of the log, with no blank line
+ * after the last and no CR left at a line's end.
+ */
+static void add_lines(struct rip_buf *line, const char *s, size_t len)
+{
+	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+		len--;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != '\r' || s[i + 1] != '\n')
+			rip_buf_addch(line, s[i]);
+	rip_buf_addch(line, '\n');
+}
+
 void rip_log(enum rip_log_level level, const char *fmt, ...)
 {
 	static const char *const prefix[] = {
 		"error: ", "warning: ", "", "debug: ",
 	};
+	struct rip_buf msg = RIP_BUF_INIT, line = RIP_BUF_INIT;
 	va_list ap;
 
 	if (level > threshold)
 		return;
-	fputs("ripcord: ", stderr);
-	fputs(prefix[level], stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rip_buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	rip_buf_adds(&line, "ripcord: ");
+	rip_buf_adds(&line, prefix[level]);
+	add_lines(&line, msg.buf, msg.len);
+	/* one write: a message is never split by another process's */
+	fwrite(line.buf, 1, line.len, stderr);
+	rip_buf_release(&msg);
+	rip_buf_release(&line);
 }
 
 double rip_monotonic(void)

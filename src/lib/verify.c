@@ -192,6 +192,16 @@ static int check_manifest(struct check *k, const char *expect_id)
 	return 0;
 }
 
+int rip_verify_key_check(const char *verify_key, struct rip_err *err)
+{
+	if (!verify_key || rip_path_exists(verify_key))
+		return 0;
+	return rip_err_set(err, RIP_ECONFIG, "verify_key '%s' does not exist, "
+		"so no signature can be checked and artifacts are refused "
+		"(restore the public key, or remove verify_key from [package] to "
+		"accept unsigned artifacts)", verify_key);
+}
+
 static int check_signature(struct rip_verify_result *out, const char *path,
 	const unsigned char digest[RIP_SHA256_LEN], const char *verify_key,
 	struct rip_err *err)
@@ -201,7 +211,7 @@ static int check_signature(struct rip_verify_result *out, const char *path,
 	int rc = 0;
 
 	out->is_signed = rip_path_exists(sig_path);
-	if (!verify_key)
+	if (!verify_key || (rc = rip_verify_key_check(verify_key, err)) < 0)
 		goto done;
 	if (!out->is_signed) {
 		rc = rip_err_set(err, RIP_ESECURITY, "unsigned artifact refused: "
@@ -436,6 +446,20 @@ int rip_release_migrations(struct rip_migrations *out,
 	return rc;
 }
 
+int rip_file_migrations(struct rip_migrations *out, const char *path,
+	const char *verify_key, struct rip_err *err)
+{
+	struct rip_verify_result res;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = verify_impl(&res, path, NULL, NULL, verify_key, out, NULL, err);
+	rip_verify_result_release(&res);
+	if (rc < 0)
+		rip_migrations_release(out);
+	return rc;
+}
+
 int rip_verify_release_sink(struct rip_verify_result *out,
 	struct rip_migrations *migs, struct rip_store *store, const char *id,
 	const char *verify_key, const struct rip_artifact_sink *sink,
@@ -461,7 +485,8 @@ int rip_release_all_migrations(struct rip_migrations *out,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = rip_state_release_list(&v, &n, store->state, err)) < 0)
+	if ((rc = rip_verify_key_check(verify_key, err)) < 0 ||
+	    (rc = rip_state_release_list(&v, &n, store->state, err)) < 0)
 		return rc;
 	for (size_t i = n; !done && i-- > 0; ) {
 		struct rip_migrations one;

@@ -39,8 +39,9 @@ printf '[target "a"]\nroot = /tmp/a\n[target "a"]\nroot = /tmp/b\n' > ripcord.in
 expect_exit 2 "a duplicated target is exit 2" rc releases
 err_has "naming both lines" "ripcord.ini:3: target 'a' is defined twice (first at line 1)"
 printf '[package]\nsigning_key = keys/nope.key\n' > ripcord.ini
-expect_exit 2 "a missing key file is exit 2" rc cut
-err_has "naming the path" "signing_key 'keys/nope.key' does not exist"
+expect_exit 0 "a missing key file stops no other command" rc releases
+expect_exit 2 "but cut, exit 2" rc cut
+err_has "naming the path" "signing_key '$repo/keys/nope.key' does not exist"
 check "a failed cut left no store" test ! -e .ripcord
 cp good.ini ripcord.ini
 
@@ -53,6 +54,12 @@ err_has "by name" "/nonexistent.ini"
 # usage errors
 expect_exit 2 "an unknown command is exit 2" rc cutt
 err_has "with a suggestion" "did you mean 'cut'?"
+err_has "and the list of commands" "commands: init keygen cut verify"
+expect_exit 0 "cut --help needs no config" rc -c /nonexistent.ini cut --help
+check "and prints the options of its man page" grep -q "^  --tag" "$WORK/last.out"
+expect_exit 0 "help CMD is the same" rc help cut
+expect_exit 2 "help of an unknown command" rc help cutt
+err_has "suggests one" "did you mean 'cut'?"
 expect_exit 2 "an unknown option is exit 2" rc cut --bogus
 expect_exit 2 "a command without its subcommand is exit 2" rc rollout
 err_has "naming the subcommands" "expected start, status, promote, abort or resume"

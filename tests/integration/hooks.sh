@@ -261,4 +261,21 @@ NG
   check "nginx still serves with it" test "$(share 10)" = 10
 fi
 
+# 6. a hook's output in the log: one line per line it printed, no blank
+# line after each, no CR of a CRLF; on b the last line has no newline
+out=$WORK/out && mkdir -p "$out/hooks" && cd "$out" && git init -q .
+cat > hooks/activate <<'SH'
+#!/bin/sh
+if [ "$RIPCORD_TARGET" = a ]; then printf 'first\nsecond\r\nthird\n'; else printf 'one\ntwo\r\nthree'; fi
+SH
+chmod +x hooks/activate
+printf '[project]\nname = out\n' > ripcord.ini
+for t in a b; do printf '[target "%s"]\nroot = targets/%s\nactivate = hooks/activate\n' $t $t >> ripcord.ini; done
+echo x > x && git add -A && git commit -qm x && rc -q cut --id v1 >/dev/null 2>&1
+expect_exit 0 "deploy with a hook that prints three lines" rc deploy v1
+check "each is one line of the log" sh -c "grep -qx 'ripcord: a: activate: first' '$WORK/last.err' && grep -qx 'second' '$WORK/last.err' && grep -qx 'third' '$WORK/last.err'"
+check "the last line without its newline too" sh -c "grep -qx 'ripcord: b: activate: one' '$WORK/last.err' && grep -qx 'two' '$WORK/last.err' && grep -qx 'three' '$WORK/last.err'"
+check "no blank line follows" sh -c "! grep -qx '' '$WORK/last.err'"
+check "no CR is left" sh -c "! grep -q \"\$(printf '\\r')\" '$WORK/last.err'"
+
 done_testing

@@ -996,6 +996,56 @@ static void test_blob_read(void **state)
 	rip_repo_free(r);
 }
 
+/* What differs from HEAD: staged or not; never untracked files. */
+static void test_dirty(void **state)
+{
+	struct rip_strlist d = { 0 };
+	struct rip_err err = { 0 };
+	struct repo_fx fx;
+	struct rip_repo *r;
+
+	make_repo(state, &fx);
+	r = open_repo(fx.dir);
+	assert_int_equal(rip_repo_dirty(&d, r, &err), 0);
+	assert_int_equal(d.n, 0);
+	put(fx.dir, "src/util.c", "int util2;\n", false);
+	put(fx.dir, "untracked.txt", "u\n", false);
+	put(fx.dir, "src/staged.c", "int s;\n", false);
+	git(fx.dir, "add", "src/staged.c", NULL);
+	assert_int_equal(rip_repo_dirty(&d, r, &err), 0);
+	assert_int_equal(d.n, 2);
+	assert_true(rip_strlist_has(&d, "src/util.c"));
+	assert_true(rip_strlist_has(&d, "src/staged.c"));
+	rip_strlist_release(&d);
+	rip_repo_free(r);
+}
+
+/* A key in the work tree is added to .gitignore once; one already
+ * ignored, or outside any repository, is left alone. */
+static void test_ignore(void **state)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+	struct rip_err err = { 0 };
+	struct repo_fx fx;
+	char path[PATH_MAX + 32], *added = NULL;
+
+	make_repo(state, &fx);
+	snprintf(path, sizeof(path), "%s/src/sub/k.key", fx.dir);
+	assert_int_equal(rip_repo_ignore(&added, path, &err), 0);
+	assert_non_null(added);
+	assert_string_equal(added, "/src/sub/k.key");
+	free(added);
+	write_text(path, "secret");
+	assert_string_equal(git_out(&b, NULL, fx.dir, "status", "--porcelain",
+		"--untracked-files=all", "--", "src/sub", NULL), "");
+	assert_int_equal(rip_repo_ignore(&added, path, &err), 0);
+	assert_null(added);
+	snprintf(path, sizeof(path), "%s/k.key", tpath(state, ""));
+	assert_int_equal(rip_repo_ignore(&added, path, &err), 0);
+	assert_null(added);
+	rip_buf_release(&b);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
 
 int main(void)
@@ -1016,6 +1066,8 @@ int main(void)
 		T(test_tag),
 		T(test_tag_long_name),
 		T(test_blob_read),
+		T(test_dirty),
+		T(test_ignore),
 	};
 
 	/* the git CLI sees only the options given here, never the user's */
