@@ -1312,9 +1312,13 @@ static bool settle_hook(struct rip_plan *p, struct host_job *j,
 	bool ok = j->rc == 0 && j->hr.exit_code == 0;
 	char *what;
 
-	if (j->hr.output.len)
-		rip_log(ok ? RIP_LOG_INFO : RIP_LOG_WARN, "%s: activate: %s",
-			t->name, j->hr.output.buf);
+	if (j->hr.output.len) {
+		char *head = rip_xasprintf("%s: activate: ", t->name);
+
+		rip_log_lines(ok ? RIP_LOG_INFO : RIP_LOG_WARN, head,
+			j->hr.output.buf, j->hr.output.len);
+		free(head);
+	}
 	if (ok) {
 		what = rip_xstrdup("ok");
 	} else if (j->not_run) {

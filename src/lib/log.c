@@ -5,6 +5,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "ripcord/buf.h"
@@ -38,11 +39,12 @@ static void add_lines(struct rip_buf *line, const char *s, size_t len)
 	rip_buf_addch(line, '\n');
 }
 
+static const char *const prefix[] = {
+	"error: ", "warning: ", "", "debug: ",
+};
+
 void rip_log(enum rip_log_level level, const char *fmt, ...)
 {
-	static const char *const prefix[] = {
-		"error: ", "warning: ", "", "debug: ",
-	};
 	struct rip_buf msg = RIP_BUF_INIT, line = RIP_BUF_INIT;
 	va_list ap;
 
@@ -58,6 +60,30 @@ void rip_log(enum rip_log_level level, const char *fmt, ...)
 	fwrite(line.buf, 1, line.len, stderr);
 	rip_buf_release(&msg);
 	rip_buf_release(&line);
+}
+
+void rip_log_lines(enum rip_log_level level, const char *head,
+	const char *text, size_t len)
+{
+	struct rip_buf out = RIP_BUF_INIT;
+
+	if (level > threshold)
+		return;
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	for (size_t at = 0; len && at <= len;) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t end = nl ? (size_t)(nl - text) : len;
+
+		rip_buf_adds(&out, "ripcord: ");
+		rip_buf_adds(&out, prefix[level]);
+		rip_buf_adds(&out, head);
+		add_lines(&out, text + at, end - at);
+		at = end + 1;
+	}
+	/* one write: the lines are never split by another process's */
+	fwrite(out.buf, 1, out.len, stderr);
+	rip_buf_release(&out);
 }
 
 double rip_monotonic(void)

@@ -149,9 +149,13 @@ static bool weight(struct rip_rollout_run *r, double percent)
 
 	ok = rip_hook_run(&hr, argv, cfg->dir, env, RIP_ARRAY_SIZE(env),
 		RIP_ROLLOUT_WEIGHT_TIMEOUT_MS, &herr) == 0;
-	if (ok && hr.output.len)
-		rip_debug("weight_hook %s %s (exit %d): %s", cfg->rollout.weight_hook,
-			pct, hr.exit_code, hr.output.buf);
+	if (ok && hr.output.len) {
+		char *head = rip_xasprintf("weight_hook %s %s (exit %d): ",
+			cfg->rollout.weight_hook, pct, hr.exit_code);
+
+		rip_log_lines(RIP_LOG_DEBUG, head, hr.output.buf, hr.output.len);
+		free(head);
+	}
 	if (ok && hr.exit_code != 0) {
 		snprintf(herr.msg, sizeof(herr.msg), "exited %d", hr.exit_code);
 		ok = false;

@@ -358,9 +358,13 @@ static bool gate_command(struct bake *b, const struct rip_verdict *v)
 	}
 	b->command_unjudged = 0;
 	ok = hr.exit_code == 0;
-	if (hr.output.len)
-		rip_debug("gate_command %s (exit %d): %s", cfg->rollout.gate_command,
-			hr.exit_code, hr.output.buf);
+	if (hr.output.len) {
+		char *head = rip_xasprintf("gate_command %s (exit %d): ",
+			cfg->rollout.gate_command, hr.exit_code);
+
+		rip_log_lines(RIP_LOG_DEBUG, head, hr.output.buf, hr.output.len);
+		free(head);
+	}
 	if (!ok) {
 		int len;
 		const char *why = last_line(hr.output.buf, &len);

@@ -273,8 +273,8 @@ printf '[project]\nname = out\n' > ripcord.ini
 for t in a b; do printf '[target "%s"]\nroot = targets/%s\nactivate = hooks/activate\n' $t $t >> ripcord.ini; done
 echo x > x && git add -A && git commit -qm x && rc -q cut --id v1 >/dev/null 2>&1
 expect_exit 0 "deploy with a hook that prints three lines" rc deploy v1
-check "each is one line of the log" sh -c "grep -qx 'ripcord: a: activate: first' '$WORK/last.err' && grep -qx 'second' '$WORK/last.err' && grep -qx 'third' '$WORK/last.err'"
-check "the last line without its newline too" sh -c "grep -qx 'ripcord: b: activate: one' '$WORK/last.err' && grep -qx 'two' '$WORK/last.err' && grep -qx 'three' '$WORK/last.err'"
+check "each is one line of the log, named by its target" sh -c "grep -qx 'ripcord: a: activate: first' '$WORK/last.err' && grep -qx 'ripcord: a: activate: second' '$WORK/last.err' && grep -qx 'ripcord: a: activate: third' '$WORK/last.err'"
+check "the last line without its newline too" sh -c "grep -qx 'ripcord: b: activate: one' '$WORK/last.err' && grep -qx 'ripcord: b: activate: two' '$WORK/last.err' && grep -qx 'ripcord: b: activate: three' '$WORK/last.err'"
 check "no blank line follows" sh -c "! grep -qx '' '$WORK/last.err'"
 check "no CR is left" sh -c "! grep -q \"\$(printf '\\r')\" '$WORK/last.err'"
 
