@@ -9,7 +9,8 @@
  * series (a query by instance judges each canary). Anything the gate
  * cannot judge is an error, never a number: an empty vector, a matrix or
  * a string, a NaN, an answer that is not what the API documents. The
- * rollout counts such errors (DESIGN.md: 3 in a row fail the gate); it
+ * rollout counts such errors ([rollout] failure_threshold in a row make
+ * the step inconclusive, which [rollout] inconclusive resolves); it
  * compares the value itself.
  *
  * Query URLs may carry credentials or tokens, so messages show them only
