@@ -509,8 +509,12 @@ static int judge(struct bake *b, bool final, bool *failed, bool *passed,
 
 	gate_of(&gate, cfg, final);
 	/* up to failure_limit failed rounds, failed probes fail the step
-	 * only through failure_threshold */
-	if (b->failed_rounds <= cfg->rollout.failure_limit)
+	 * only through failure_threshold; but at its end a step whose
+	 * rounds failed half the time or more had no blip to forgive (a
+	 * short bake ends before failure_threshold is reached): then
+	 * max_error_rate judges it */
+	if (b->failed_rounds <= cfg->rollout.failure_limit &&
+	    (!final || 2 * b->failed_rounds < b->rounds))
 		gate.max_error_rate = 1.0;
 	if ((rc = rip_stats_verdict(&v, b->canary.v, b->canary.n, b->baseline.v,
 			b->baseline.n, &gate, err)) < 0)

@@ -654,6 +654,12 @@ static int judge_errors(struct rip_judged *j, const struct rip_verdict *v,
 		j->canary > 0 ? INFINITY : 1;
 	j->cls = j->p >= alpha || j->effect == 0 ? RIP_CLASS_PASS :
 		j->effect > 0 ? RIP_CLASS_HIGH : RIP_CLASS_LOW;
+	/* canaries that answered no probe where the baseline answered are
+	 * worse whatever a test of few probes says (2 of 2 against 0 of 2
+	 * is p 0.33), and their latency has no data to say it */
+	if (v->canary_errors == v->canary_n &&
+	    v->baseline_errors < v->baseline_n)
+		j->cls = RIP_CLASS_HIGH;
 	return 0;
 }
 

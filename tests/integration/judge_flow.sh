@@ -118,15 +118,26 @@ expect_exit 1 "a canary failing on and off aborts once more than failure_limit r
 check "by the error rate, at its third failed round" sh -c "grep '\"event\":\"aborting\"' '$WORK/last.out' | grep '\"gate\":\"error_rate\"' | grep -q '3 of 6 probes'"
 back
 
+# a bake of two rounds ends before failure_threshold can: a canary whose
+# every probe of the step failed is no blip to forgive, and the error
+# rate judges the step at its end
+cp "$WORK/base.ini" ripcord.ini
+sed -i 's/^probe_interval = .*/probe_interval = 1s/; s/^min_samples = .*/min_samples = 2/' ripcord.ini
+plan 1 200 '*500'
+expect_exit 1 "a canary whose every probe of a short step failed aborts" rc --json rollout start v2
+check "by the error rate, every probe of it failed" sh -c "grep '\"event\":\"aborting\"' '$WORK/last.out' | grep '\"gate\":\"error_rate\"' | grep -q '(2 of 2 probes)'"
+check "every target is back on v1" test "$(runs)" = "v1 v1"
+back
+
 # ---- preflight ---------------------------------------------------------
-check "(3 rollouts so far)" test "$(sqlite3 .ripcord/state.db 'SELECT count(*) FROM rollouts')" = 3
+check "(4 rollouts so far)" test "$(sqlite3 .ripcord/state.db 'SELECT count(*) FROM rollouts')" = 4
 plan 2 '*503'
 expect_exit 1 "a baseline target that already fails refuses the rollout" rc rollout start v2
 err_has "naming it and why" "preflight: baseline target 'web-2' failed 3 probe rounds in a row (failure_threshold; web-2: HTTP 503)"
 check "nothing was switched" test "$(runs)" = "v1 v1"
 check "after 3 probe rounds of it, no more" test "$(gets 2)" = 3
 rc log -n 1 > "$WORK/log.txt" 2>&1
-check "no rollout was recorded" test "$(sqlite3 .ripcord/state.db 'SELECT count(*) FROM rollouts')" = 3
+check "no rollout was recorded" test "$(sqlite3 .ripcord/state.db 'SELECT count(*) FROM rollouts')" = 4
 check "the refusal is in the audit log" sh -c "grep -q 'rollout start v2' '$WORK/log.txt' && grep -q 'preflight: baseline target' '$WORK/log.txt'"
 plan 2 500 200
 expect_exit 0 "a baseline that fails once and answers passes the preflight" rc -q rollout start v2 --steps 100%
@@ -200,7 +211,7 @@ back
 # ---- the aborts ledger --------------------------------------------------
 cp "$WORK/base.ini" ripcord.ini
 expect_exit 0 "log --aborts lists every aborted rollout" rc log --aborts
-check "five of them" test "$(grep -c '^[0-9].* v2 -> v1 at step' "$WORK/last.out")" = 5
+check "six of them" test "$(grep -c '^[0-9].* v2 -> v1 at step' "$WORK/last.out")" = 6
 check "with the gate that fired, the target" grep -q "v2 -> v1 at step 1/2: gate failure_threshold on web-1" "$WORK/last.out"
 check "why, with the numbers" grep -q "why: *step 1/2: web-1: 3 probe rounds failed in a row" "$WORK/last.out"
 check "the figures of the step" grep -q "numbers: *canary 3 probes, 3 errors (100.0%)" "$WORK/last.out"
@@ -211,14 +222,15 @@ check "(the paused one aborted by hand, by rollout abort)" grep -q "gate abort" 
 expect_exit 0 "log --aborts --json" rc log --aborts --json
 check "(one object per abort, with gate, numbers, undone and audit)" python3 -c "
 import json,sys; v=json.load(open(sys.argv[1]))
-assert len(v)==5, v
+assert len(v)==6, v
 a=v[0]
 assert a['gate']=='failure_threshold' and a['target']=='web-1', a
 assert a['canary']['errors']==3 and a['phase']=='rolled back', a
 assert a['undone']['targets']==['web-1','web-2'] and 'switched back' in a['undone']['summary'], a
 assert 'rollout start v2' in a['audit']['command'] and a['audit']['exit_code']==1, a
-assert v[1]['gate']=='error_rate' and v[2]['gate']=='gate_query' and v[3]['gate']=='abort', v
-assert v[4]['gate']=='abort' and v[4]['step']==2, v" "$WORK/last.out"
+assert v[1]['gate']=='error_rate' and v[2]['gate']=='error_rate' and v[2]['canary']['errors']==2, v
+assert v[3]['gate']=='gate_query' and v[4]['gate']=='abort', v
+assert v[5]['gate']=='abort' and v[5]['step']==2, v" "$WORK/last.out"
 expect_exit 0 "log --aborts -n 1: the newest only" rc log --aborts -n 1
 check "(one)" test "$(grep -c ' at step ' "$WORK/last.out")" = 1
 expect_exit 2 "--aborts with --verify is a usage error" rc log --aborts --verify

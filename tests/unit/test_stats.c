@@ -792,6 +792,33 @@ static void test_verdict_outliers(void **state)
 	assert_int_equal(lat->canary_n, 60);
 }
 
+/* Canaries that answered no probe where the baseline answered fail the
+ * comparison, however few the probes (2 of 2 against 0 of 2 is Fisher's
+ * p 0.33, and latency has no data): never inconclusive, never a pass. */
+static void test_verdict_dead_canary(void **state)
+{
+	struct rip_sample c[4], b[4];
+	struct rip_verdict v;
+	struct rip_gate g = gate_default();
+
+	(void)state;
+	g.max_error_rate = 1.0;       /* failure_limit still forgives */
+	g.min_samples = 2;
+	fill(c, 2, 20, 1, 1);
+	fill(b, 2, 20, 1, 0);
+	verdict(&v, c, 2, b, 2, &g);
+	assert_int_equal(v.kind, RIP_VERDICT_FAIL);
+	assert_int_equal(v.gate, RIP_GATE_BASELINE_ERRORS);
+	assert_int_equal(v.metrics[RIP_JUDGE_ERRORS].cls, RIP_CLASS_HIGH);
+	assert_int_equal(v.metrics[RIP_JUDGE_LATENCY].cls, RIP_CLASS_NODATA);
+	assert_near(v.metrics[RIP_JUDGE_ERRORS].p, 1.0 / 3, 1e-12);
+	/* both sides dead: nothing to compare against, no verdict of it */
+	fill(b, 2, 20, 1, 1);
+	verdict(&v, c, 2, b, 2, &g);
+	assert_int_not_equal(v.kind, RIP_VERDICT_PASS);
+	assert_int_not_equal(v.metrics[RIP_JUDGE_ERRORS].cls, RIP_CLASS_HIGH);
+}
+
 static void test_verdict_baseline_errors(void **state)
 {
 	struct rip_sample c[200], b[200];
@@ -980,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_absolute),
 		cmocka_unit_test(test_verdict_comparison),
 		cmocka_unit_test(test_verdict_outliers),
+		cmocka_unit_test(test_verdict_dead_canary),
 		cmocka_unit_test(test_verdict_baseline_errors),
 		cmocka_unit_test(test_verdict_score),
 		cmocka_unit_test(test_names),
