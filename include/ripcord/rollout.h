@@ -138,7 +138,7 @@ struct rip_rollout_event {
 	const char *gate;         /* "error_rate", "p99", "baseline_errors",
 				     "baseline_latency", "failure_threshold",
 				     "samples", "gate_command", "gate_query",
-				     "weight_hook", "switch", "signal",
+				     "weight_hook", "switch", "yanked", "signal",
 				     "abort" */
 	const char *target;       /* the worst canary, or NULL */
 	const char *message;

@@ -203,6 +203,7 @@ static int switch_step(struct rip_rollout_run *r, bool *failed,
 	struct rip_err perr = { 0 };
 	struct rip_plan plan = { 0 };
 	struct rip_lock l;
+	bool yanked = false;
 	int rc;
 
 	*failed = *gone = false;
@@ -222,8 +223,13 @@ static int switch_step(struct rip_rollout_run *r, bool *failed,
 		*gone = true;
 		goto done;
 	}
-	if (rip_plan_deploy(&plan, r->cfg, r->store, r->ro.release, only, n,
+	/* a release yanked while it rolls out goes no further: its step
+	 * fails, and the abort puts every target back */
+	if (rip_store_refuse_yanked(r->store, r->ro.release, "roll out",
 			&perr) < 0) {
+		*failed = yanked = true;
+	} else if (rip_plan_deploy(&plan, r->cfg, r->store, r->ro.release,
+			only, n, &perr) < 0) {
 		*failed = true;
 	} else {
 		/* the ups this step will run are what an abort undoes (those
@@ -237,7 +243,8 @@ static int switch_step(struct rip_rollout_run *r, bool *failed,
 			*failed = true;
 	}
 	if (*failed) {
-		snprintf(r->gate, sizeof(r->gate), "switch");
+		snprintf(r->gate, sizeof(r->gate), "%s", yanked ? "yanked" :
+			"switch");
 		r->target[0] = '\0';
 		snprintf(r->message, sizeof(r->message), "step %zu/%zu: %s",
 			r->ro.step, r->ro.nsteps, perr.msg);

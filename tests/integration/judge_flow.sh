@@ -236,4 +236,18 @@ check "(one)" test "$(grep -c ' at step ' "$WORK/last.out")" = 1
 expect_exit 2 "--aborts with --verify is a usage error" rc log --aborts --verify
 expect_exit 0 "the report lists them too" rc report -o "$WORK/report.html"
 check "(a section of aborts, with the gate and what was undone)" sh -c "grep -q 'id=\"aborts\"' '$WORK/report.html' && grep -q 'failure_threshold' '$WORK/report.html' && grep -q 'switched back: 2/2' '$WORK/report.html'"
+
+# ---- a release yanked while it rolls out goes no further ----------------
+cp "$WORK/base.ini" ripcord.ini
+back
+release v3
+expect_exit 0 "(a manual rollout of v3: step 1 bakes, then it pauses)" rc rollout start v3 --manual
+check "(web-1 runs v3)" test "$(runs)" = "v3 v1"
+expect_exit 0 "(v3 is yanked meanwhile)" rc releases yank v3 --reason "leaks memory"
+expect_exit 1 "promote of a release yanked since fails its step" rc rollout promote
+err_has "saying it is yanked" "yanked"
+check "and every target is back on v1" test "$(runs)" = "v1 v1"
+rc --json log --aborts -n 1 > "$WORK/yank.json" 2>&1
+check "the aborts ledger names the gate" python3 -c "
+import json,sys; v=json.load(open(sys.argv[1])); assert v[-1]['gate']=='yanked' and v[-1]['release']=='v3', v" "$WORK/yank.json"
 done_testing
