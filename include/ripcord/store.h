@@ -126,9 +126,16 @@ RIP_MUST_CHECK int rip_lock_ask_stop(bool *asked, struct rip_store *store,
 /*
  * The request to stop another process left for the lock this process
  * holds (newly allocated: who asked), or NULL. A request left for a
- * holder that died goes with its row, which the next holder replaces.
+ * holder that died goes with its row, which the next holder replaces;
+ * one whose asker (a process of this host) is gone, having given up or
+ * died, is cleared with a warning and not obeyed.
  */
 char *rip_lock_stop_request(struct rip_store *store);
+
+/* Withdraws the request to stop that this process left for holder h (a
+ * rollback that gave up waiting for it). */
+void rip_lock_withdraw_stop(struct rip_store *store,
+	const struct rip_lock_info *h);
 /*
  * Whether an operation holds the lock now, by the holder recorded in
  * state.db (a row left by a process that died does not count), and who

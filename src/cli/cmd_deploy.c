@@ -145,10 +145,13 @@ static int lock_preempting(struct run *r, uint64_t wait_ms)
 		if (rip_monotonic() - start >= limit) {
 			rc = rip_lock_acquire(&r->lock, r->store, "rollback", &r->err);
 			if (rc == RIP_EBUSY && r->asked.pid) {
+				/* nobody rolls back behind it: let it finish */
+				rip_lock_withdraw_stop(r->store, &r->asked);
 				describe_deploy(what, sizeof(what), &r->asked);
 				rip_err_prefix(&r->err, "the %s was asked to stop, but "
 					"after %.0f s the lock is still held (a long migration "
-					"or extract ends first; run 'ripcord rollback' again)",
+					"or extract ends first); the request is withdrawn, so "
+					"it finishes: run 'ripcord rollback' again once it has",
 					what, rip_monotonic() - start);
 			}
 			break;

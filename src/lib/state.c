@@ -148,11 +148,15 @@ static const char *const upgrades[] = {
 	"ALTER TABLE rollouts ADD COLUMN applied TEXT;",
 
 	/* 8: a lock holder a rollback may preempt (a deploy: store.h), what
-	 * it works on, and the request to stop that a rollback leaves it */
+	 * it works on, and the request to stop that a rollback leaves it,
+	 * with the process that asked (a request whose asker is gone is
+	 * not obeyed) */
 	"ALTER TABLE lock_holder ADD COLUMN release TEXT;"
 	"ALTER TABLE lock_holder ADD COLUMN preemptible INTEGER NOT NULL "
 	"DEFAULT 0;"
-	"ALTER TABLE lock_holder ADD COLUMN request TEXT;",
+	"ALTER TABLE lock_holder ADD COLUMN request TEXT;"
+	"ALTER TABLE lock_holder ADD COLUMN request_pid INTEGER;"
+	"ALTER TABLE lock_holder ADD COLUMN request_host TEXT;",
 
 	/* 9: the judgments of rollout steps, with their numbers (verdicts.h) */
 	"CREATE TABLE verdicts ("

@@ -150,13 +150,20 @@ void rip_lock_info_release(struct rip_lock_info *info)
 	memset(info, 0, sizeof(*info));
 }
 
+/* This machine's host name, as the lock's rows record it. */
+static const char *this_host(void)
+{
+	static _Thread_local char host[256];
+
+	if (!host[0])
+		gethostname(host, sizeof(host) - 1);
+	return host;
+}
+
 /* Whether pid on host runs: a row on another host counts as running. */
 static bool holder_alive(int64_t pid, const char *host)
 {
-	char here[256] = "";
-
-	gethostname(here, sizeof(here) - 1);
-	return !host || strcmp(host, here) || pid == getpid() ||
+	return !host || strcmp(host, this_host()) || pid == getpid() ||
 		kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
@@ -239,10 +246,7 @@ static void record_holder(struct rip_state *st, const char *what,
 	const char *release, bool preemptible)
 {
 	struct rip_err err = { 0 };
-	char host[256] = "";
 	struct rip_state_stmt *s;
-
-	gethostname(host, sizeof(host) - 1);
 	/* the record only informs a loser: failing to write it is not worth
 	 * failing the operation for */
 	if (rip_state_prepare(&s, st, "cannot record the lock holder",
@@ -254,7 +258,7 @@ static void record_holder(struct rip_state *st, const char *what,
 	}
 	rip_state_bind_int64(s, 1, getpid());
 	rip_state_bind_text(s, 2, rip_user_name());
-	rip_state_bind_text(s, 3, host);
+	rip_state_bind_text(s, 3, this_host());
 	rip_state_bind_text(s, 4, command_line ? command_line : what);
 	rip_state_bind_int64(s, 5, time(NULL));
 	rip_state_bind_text(s, 6, release);
@@ -352,34 +356,78 @@ int rip_lock_ask_stop(bool *asked, struct rip_store *store,
 	if (!h->pid || !h->preemptible)
 		return 0;
 	if ((rc = rip_state_prepare(&s, store->state, "cannot ask the lock "
-			"holder to stop", "UPDATE lock_holder SET request = ? WHERE "
-			"pid = ? AND host IS ? AND since = ? AND preemptible = 1",
-			err)) < 0)
+			"holder to stop", "UPDATE lock_holder SET request = ?, "
+			"request_pid = ?, request_host = ? WHERE pid = ? AND host IS ? "
+			"AND since = ? AND preemptible = 1", err)) < 0)
 		return rc;
 	rip_state_bind_text(s, 1, by);
-	rip_state_bind_int64(s, 2, h->pid);
-	rip_state_bind_text(s, 3, h->host);
-	rip_state_bind_int64(s, 4, h->since);
+	rip_state_bind_int64(s, 2, getpid());
+	rip_state_bind_text(s, 3, this_host());
+	rip_state_bind_int64(s, 4, h->pid);
+	rip_state_bind_text(s, 5, h->host);
+	rip_state_bind_int64(s, 6, h->since);
 	if ((rc = rip_state_run(s, err)) == 0)
 		*asked = rip_state_changes(store->state) > 0;
 	rip_state_stmt_free(s);
 	return rc;
 }
 
+/* Clears the request to stop of the holder (pid, since), made by this
+ * process (0: whoever made it); quiet, since it only tidies. */
+static void clear_request(struct rip_store *store, int64_t pid,
+	int64_t since, int64_t by_pid)
+{
+	struct rip_state_stmt *s;
+
+	if (rip_state_prepare(&s, store->state, "cannot withdraw a request "
+			"to stop", "UPDATE lock_holder SET request = NULL, "
+			"request_pid = NULL, request_host = NULL WHERE pid = ? AND "
+			"since = ? AND (? = 0 OR request_pid = ?)", NULL) < 0)
+		return;
+	rip_state_bind_int64(s, 1, pid);
+	rip_state_bind_int64(s, 2, since);
+	rip_state_bind_int64(s, 3, by_pid);
+	rip_state_bind_int64(s, 4, by_pid);
+	if (rip_state_run(s, NULL) < 0)
+		rip_debug("a request to stop could not be withdrawn");
+	rip_state_stmt_free(s);
+}
+
+void rip_lock_withdraw_stop(struct rip_store *store,
+	const struct rip_lock_info *h)
+{
+	clear_request(store, h->pid, h->since, getpid());
+}
+
 char *rip_lock_stop_request(struct rip_store *store)
 {
 	struct rip_state_stmt *s;
-	char host[256] = "", *by = NULL;
+	char *by = NULL, *asker_host = NULL;
+	int64_t asker = 0, since = 0;
 
-	gethostname(host, sizeof(host) - 1);
 	if (rip_state_prepare(&s, store->state, "cannot read a request to stop",
-			"SELECT request FROM lock_holder WHERE pid = ? AND host = ? "
-			"AND request IS NOT NULL", NULL) < 0)
+			"SELECT request, request_pid, request_host, since FROM "
+			"lock_holder WHERE pid = ? AND host = ? AND request IS NOT "
+			"NULL", NULL) < 0)
 		return NULL;
 	rip_state_bind_int64(s, 1, getpid());
-	rip_state_bind_text(s, 2, host);
-	if (rip_state_step(s, NULL) == RIP_STATE_ROW)
+	rip_state_bind_text(s, 2, this_host());
+	if (rip_state_step(s, NULL) == RIP_STATE_ROW) {
 		by = rip_state_col_text(s, 0);
+		asker = rip_state_col_int64(s, 1);
+		asker_host = rip_state_col_text(s, 2);
+		since = rip_state_col_int64(s, 3);
+	}
 	rip_state_stmt_free(s);
+	/* the rollback that asked gave up or died: nobody rolls back
+	 * behind this deploy, so stopping it would only leave it half done */
+	if (by && asker > 0 && !holder_alive(asker, asker_host)) {
+		rip_warn("%s asked this deploy to stop, but it has gone: the "
+			"deploy goes on", by);
+		clear_request(store, getpid(), since, asker);
+		free(by);
+		by = NULL;
+	}
+	free(asker_host);
 	return by;
 }

@@ -178,6 +178,29 @@ check "every target runs v2" test "$(runs)" = "releases/v2 releases/v2 releases/
 check "every hook ran to its end" test "$(grep -c 'v2 done' targets/activations.log)" -eq 3
 expect_exit 0 "status exits 0" rc status
 
+# --- 4b. a rollback that asked and then went (killed, or gave up) --------
+: > targets/activations.log
+touch slow
+"$RIPCORD" deploy v3 >"$WORK/dep.out" 2>"$WORK/dep.err" &
+dep=$!
+check "a deploy of v3 reaches its hooks, held" wait_until started 3 "v3"
+rm -f slow
+kill -STOP "$dep"
+"$RIPCORD" rollback >"$WORK/rb.out" 2>"$WORK/rb.err" &
+rb=$!
+check "a rollback asks it to stop" wait_until requested
+kill -9 "$rb"; wait "$rb" 2>/dev/null
+kill -CONT "$dep"
+check "the gate opens" release_gate 3 v3
+wait "$dep"; code=$?
+check "with its asker gone, the deploy goes on to its end (exit 0)" test "$code" -eq 0
+check "saying so" grep -q "'ripcord rollback' (pid $rb, user .*) asked this deploy to stop, but it has gone: the deploy goes on" "$WORK/dep.err"
+check "every hook ran to its end" test "$(grep -c 'v3 done' targets/activations.log)" -eq 3
+check "every target runs v3" test "$(runs)" = "releases/v3 releases/v3 releases/v3"
+check "its record is not preempted" test -z "$(sqlite3 .ripcord/state.db "SELECT 1 FROM operations WHERE op = 'deploy' AND result LIKE 'preempted%' AND started >= (SELECT max(started) FROM operations WHERE op = 'deploy')")"
+rm -f targets/hookpids
+expect_exit 0 "(back to v2)" rc rollback --to v2
+
 # --- 5. only a deploy is preempted: a rollback that holds the lock is not
 : > targets/activations.log
 touch slow

@@ -187,6 +187,7 @@ sqlite3 .ripcord/state.db "DELETE FROM audit WHERE seq > 1; UPDATE sqlite_sequen
   ALTER TABLE audit DROP COLUMN targets; ALTER TABLE audit DROP COLUMN migrations;
   ALTER TABLE rollouts DROP COLUMN applied; ALTER TABLE lock_holder DROP COLUMN release;
   ALTER TABLE lock_holder DROP COLUMN preemptible; ALTER TABLE lock_holder DROP COLUMN request;
+  ALTER TABLE lock_holder DROP COLUMN request_pid; ALTER TABLE lock_holder DROP COLUMN request_host;
   DROP TABLE verdicts; PRAGMA user_version = 6;"
 expect_exit 0 "a schema 6 store verifies" rc log --verify
 git commit -qm o2 --allow-empty && rc -q cut --id o2 >/dev/null 2>&1
