@@ -339,7 +339,7 @@ static int do_contract(struct mig *g, const char *id)
 			printf("nothing held back: every contract migration of %s is "
 				"applied\n", c.release);
 	} else if (g->dry_run) {
-		rc = 0;
+		rc = rip_contract_refusal(&c, &g->err);
 	} else if ((rc = rip_contract_refusal(&c, &g->err)) == 0) {
 		rc = rip_contract_apply(&c, g->cfg, g->store, &o, &g->err);
 	}
@@ -383,6 +383,35 @@ static int lint_load(struct mig *g, const char *id, char **rid,
 	return load(g, *rid, rel);
 }
 
+/*
+ * The phase rules; expand-contract-together against release rid's
+ * parent: a FILE, and a release without a parent (the first one), have
+ * none to compare with, and that rule is skipped.
+ */
+static int lint_phases(struct mig *g, struct rip_lint *lint, const char *rid,
+	const struct rip_migrations *rel)
+{
+	struct rip_release_rec rec = { 0 };
+	struct rip_migrations parent = { 0 };
+	int rc = 0;
+
+	if (looks_like_file(rid)) {
+		rip_lint_phases(lint, rel, NULL);
+		return 0;
+	}
+	if ((rc = rip_state_release_get(&rec, g->store->state, rid,
+			&g->err)) < 0)
+		return rc;
+	if (rec.parent && (rc = load(g, rec.parent, &parent)) < 0)
+		rip_err_prefix(&g->err, "parent release '%s' of %s", rec.parent,
+			rid);
+	else
+		rip_lint_phases(lint, rel, rec.parent ? &parent : NULL);
+	rip_migrations_release(&parent);
+	rip_release_rec_release(&rec);
+	return rc;
+}
+
 static int do_lint(struct mig *g, const char *id)
 {
 	struct rip_migrations rel = { 0 };
@@ -397,6 +426,10 @@ static int do_lint(struct mig *g, const char *id)
 		goto out;
 	}
 	rip_lint_run(&lint, &rel);
+	if ((rc = lint_phases(g, &lint, rid, &rel)) < 0) {
+		rc = cli_fail(&g->err, rc);
+		goto out;
+	}
 	for (size_t i = 0; i < lint.n; i++) {
 		const struct rip_lint_finding *f = &lint.v[i];
 

@@ -219,22 +219,33 @@ int rip_contract_plan(struct rip_contract *out, const struct rip_config *cfg,
 	struct rip_store *store, const char *id, bool now, struct rip_err *err)
 {
 	struct rip_err berr = { 0 };
-	int rc;
+	int rc, busy;
 
 	memset(out, 0, sizeof(*out));
 	if (!cfg->migrations.dir || (!cfg->migrations.database &&
 			strcmp(cfg->migrations.driver, "command")))
 		return rip_err_set(err, RIP_ECONFIG, "%s: [migrations] has no "
 			"database: nothing to contract", cfg->path);
-	if ((rc = check_targets(out, cfg, store, id, err)) < 0 ||
-	    (rc = read_held(out, cfg, store, err)) < 0 ||
+	busy = rip_rollout_busy(store, &berr);
+	if ((rc = check_targets(out, cfg, store, id, err)) < 0) {
+		/* no release named and the targets differ: a rollout is the
+		 * likely reason, and the one to name */
+		if (busy < 0 && err) {
+			char was[sizeof(err->msg)];
+
+			snprintf(was, sizeof(was), "%s", err->msg);
+			rc = rip_err_set(err, RIP_EBUSY, "migrate contract refused, "
+				"nothing was changed: %s: contract waits until it has "
+				"ended; %s", berr.msg, was);
+		}
+		goto done;
+	}
+	if ((rc = read_held(out, cfg, store, err)) < 0 ||
 	    (rc = reached_at(out, cfg, store, err)) < 0)
 		goto done;
-	rc = rip_rollout_busy(store, &berr);
-	set_check(out, CHECK_ROLLOUT, "rollout", rc == 0, rc == 0 ?
+	set_check(out, CHECK_ROLLOUT, "rollout", busy == 0, busy == 0 ?
 		rip_xstrdup("no rollout is running or paused") :
 		rip_xasprintf("%s: contract waits until it has ended", berr.msg));
-	rc = 0;
 	check_wait(out, cfg, now);
 	for (size_t i = 0; i < 3 && !out->code; i++)
 		if (!out->checks[i].ok)

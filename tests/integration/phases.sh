@@ -100,7 +100,11 @@ printf 'ALTER TABLE users ADD COLUMN email TEXT;\nUPDATE users SET email = mail;
 printf 'ALTER TABLE users DROP COLUMN email;\n' > $d/0002_add_email.down.sql
 printf -- '-- ripcord: contract\nALTER TABLE users DROP COLUMN mail;\n' > $d/0003_drop_mail.up.sql
 printf 'ALTER TABLE users ADD COLUMN mail TEXT;\n' > $d/0003_drop_mail.down.sql
-release r2
+git add -A && git commit -qm r2
+expect_exit 0 "cut r2" rc cut --id r2
+err_has "cut warns: r2 is the first to carry both the expand and the contract of users" \
+  "0003_drop_mail.up.sql:2: expand-contract-together: contract migration 0003_drop_mail and expand migration 0002_add_email both touch table users"
+err_has "... and counts it" "1 lint finding in the migrations of r2"
 # r3: an expand up after r2's contract up, which is still held back
 printf 'ALTER TABLE users ADD COLUMN phone TEXT;\n' > $d/0004_add_phone.up.sql
 printf 'ALTER TABLE users DROP COLUMN phone;\n' > $d/0004_add_phone.down.sql
@@ -115,6 +119,10 @@ printf -- '-- ripcord:contract\nDROP TABLE tmp;\n' > $d/0007_drop_tmp.up.sql
 printf 'CREATE TABLE tmp (x INTEGER);\n' > $d/0007_drop_tmp.down.sql
 release r5
 check "five releases cut" test "$(rc releases | grep -cE '^r[1-5] ')" -eq 5
+expect_exit 1 "migrate lint r2" rc migrate lint r2
+check "... names the rule and says expand and contract belong in two releases" grep -q \
+  "0003_drop_mail.up.sql:2: expand-contract-together: .*expand and contract of one change belong in two releases" "$WORK/last.out"
+expect_exit 0 "migrate lint r4: its contract drops are no finding, 0003 not new any more" rc migrate lint r4
 
 expect_exit 0 "deploy r1" rc deploy r1
 check "r1's schema: users with mail" test "$(cols users)" = "id,mail"
@@ -145,6 +153,9 @@ assert e['migrations'] == 'up 0002_add_email; held back: 0003_drop_mail', e\""
 expect_exit 1 "migrate contract before contract_after is refused" rc migrate contract
 err_has "... naming the wait and --now" "contract_after (1h) has"
 check "... mail is still there" test "$(cols users)" = "id,mail,email"
+expect_exit 1 "migrate contract --dry-run: exit 1 as the command would" rc migrate contract --dry-run
+check "... listing which checks pass and which does not" sh -c \
+  "grep -qx 'held back in r2: 0003_drop_mail' '$WORK/last.out' && grep -q '^ok   rollout ' '$WORK/last.out' && grep -q '^ok   targets ' '$WORK/last.out' && grep -q '^FAIL contract_after .*has .* left' '$WORK/last.out' && grep -qx 'would be refused' '$WORK/last.out'"
 expect_exit 0 "migrate contract --dry-run --now" rc migrate contract --dry-run --now
 check "--dry-run lists the held-back up and every check" sh -c \
   "grep -qx 'held back in r2: 0003_drop_mail' '$WORK/last.out' && grep -q '^ok   rollout ' '$WORK/last.out' && grep -q '^ok   targets .*every target runs r2' '$WORK/last.out' && grep -q '^ok   contract_after .*--now' '$WORK/last.out' && grep -qx 'would apply them' '$WORK/last.out'"
@@ -165,6 +176,8 @@ check "the database records the gap: 0004 applied, 0003 pending" sh -c \
   "'$RIPCORD' migrate status r3 | grep -q '^applied .*0004_add_phone\$' && '$RIPCORD' migrate status r3 | grep -q '^pending .*0003_drop_mail \[contract\]\$'"
 expect_exit 4 "migrate contract --now while the rollout is paused is refused" rc migrate contract r2 --now
 err_has "... naming the rollout" "rollout of r3"
+expect_exit 4 "migrate contract with no ID while the rollout is paused is refused" rc migrate contract --now
+err_has "... naming the rollout and where the targets are" "contract waits until it has ended; the targets do not all run one release (a: r3, b: r2)"
 check "... mail is still there" test "$(cols users)" = "id,mail,email,phone"
 expect_exit 0 "rollout abort" rc rollout abort
 check "the abort left mail alone (it never ran its contract)" \
@@ -206,4 +219,17 @@ import json, sys; e = json.load(sys.stdin)[-1]
 assert 'contract up 0006_drop_legacy,0007_drop_tmp' in e['migrations'], e\""
 check "the rollout's applied list never has a contract up" \
   test "$(q .ripcord/state.db 'SELECT applied FROM rollouts ORDER BY seq DESC')" = ""
+
+# a destructive up not marked contract: cut warns and counts it, lint
+# names the fix
+printf 'ALTER TABLE users DROP COLUMN phone;\n' > $d/0008_drop_phone.up.sql
+printf 'ALTER TABLE users ADD COLUMN phone TEXT;\n' > $d/0008_drop_phone.down.sql
+git add -A && git commit -qm r6
+expect_exit 0 "cut r6" rc cut --id r6
+err_has "cut warns about the destructive up not marked contract" \
+  "0008_drop_phone.up.sql:1: destructive-not-contract: drops column users.phone, but is not marked contract"
+err_has "... counting it with drop-column" "2 lint findings in the migrations of r6"
+expect_exit 1 "migrate lint r6" rc migrate lint r6
+check "... gives the fix" grep -qF \
+  "mark it contract: first line '-- ripcord:contract' or [migrations] contract = 0008_drop_phone" "$WORK/last.out"
 done_testing
