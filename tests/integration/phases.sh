@@ -232,4 +232,13 @@ err_has "... counting it with drop-column" "2 lint findings in the migrations of
 expect_exit 1 "migrate lint r6" rc migrate lint r6
 check "... gives the fix" grep -qF \
   "mark it contract: first line '-- ripcord:contract' or [migrations] contract = 0008_drop_phone" "$WORK/last.out"
+
+# auto_contract whose contract up fails: the rollout completed, exit 1
+printf -- '-- ripcord:contract\nDROP TABLE nope;\n' > $d/0009_bad.up.sql
+printf 'CREATE TABLE nope (x INTEGER);\n' > $d/0009_bad.down.sql
+release r7
+expect_exit 1 "rollout start r7 whose auto_contract fails exits 1" rc rollout start r7
+err_has "... saying the rollout completed but its contract failed" "the rollout of r7 completed, but its contract failed"
+check "... every target stays on r7, the bad up is still pending" sh -c \
+  "[ \"\$(readlink targets/a/current)\$(readlink targets/b/current)\" = releases/r7releases/r7 ] && '$RIPCORD' migrate status r7 | grep -q '^pending .*0009_bad \[contract\]\$'"
 done_testing
