@@ -241,4 +241,14 @@ expect_exit 1 "rollout start r7 whose auto_contract fails exits 1" rc rollout st
 err_has "... saying the rollout completed but its contract failed" "the rollout of r7 completed, but its contract failed"
 check "... every target stays on r7, the bad up is still pending" sh -c \
   "[ \"\$(readlink targets/a/current)\$(readlink targets/b/current)\" = releases/r7releases/r7 ] && '$RIPCORD' migrate status r7 | grep -q '^pending .*0009_bad \[contract\]\$'"
+
+# a remote target that cannot be reached has proven nothing
+printf '#!/bin/sh\necho "ssh: connect to host nowhere port 22: No route to host" >&2\nexit 255\n' > "$WORK/nossh"
+chmod +x "$WORK/nossh"
+cp ripcord.ini "$WORK/ph.ini"
+printf '[target "c"]\nhost = deploy@nowhere\nroot = /srv/ph\nhealth = http://127.0.0.1:%s/healthz\n[ssh]\ncommand = %s\nconnect_timeout = 1s\n' "$port" "$WORK/nossh" >> ripcord.ini
+expect_exit 1 "migrate contract r7 --now with a remote target unreachable is refused" rc migrate contract r7 --now
+err_has "... naming it as not proven" "not every target runs r7: 'c' cannot be read ("
+check "... the contract up still pending" sh -c "'$RIPCORD' migrate status r7 | grep -q '^pending .*0009_bad \[contract\]\$'"
+cp "$WORK/ph.ini" ripcord.ini
 done_testing
