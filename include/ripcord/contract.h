@@ -53,11 +53,12 @@ int rip_contract_refusal(const struct rip_contract *c, struct rip_err *err);
 
 /*
  * Applies c->held (c must have passed its checks), the release's order,
- * each its own transaction, recording each in c->applied; o->phase is
- * set to RIP_PHASE_CONTRACT. Stops at the first failure.
+ * each its own transaction, recording each in c->applied; o's dry_run,
+ * on_step and stop are used, its phase is not (contract ups only). Stops
+ * at the first failure.
  */
 RIP_MUST_CHECK int rip_contract_apply(struct rip_contract *c,
 	const struct rip_config *cfg, struct rip_store *store,
-	struct rip_migrate_opts *o, struct rip_err *err);
+	const struct rip_migrate_opts *o, struct rip_err *err);
 
 #endif

@@ -40,6 +40,7 @@ void rip_contract_release(struct rip_contract *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* Records check i of c; message is handed over. */
 static void set_check(struct rip_contract *c, int i, const char *name,
 	bool ok, char *message)
 {
@@ -162,6 +163,8 @@ static int reached_at(struct rip_contract *c, const struct rip_config *cfg,
 	return rc;
 }
 
+/* The contract_after check, from c->reached (now: the wait is skipped,
+ * and the message says so). */
 static void check_wait(struct rip_contract *c, const struct rip_config *cfg,
 	bool now)
 {
@@ -273,11 +276,13 @@ int rip_contract_refusal(const struct rip_contract *c, struct rip_err *err)
 	return rc;
 }
 
+/* What note_step needs: where to record, whom to tell. */
 struct apply_ctx {
 	struct rip_contract *c;
-	struct rip_migrate_opts *o;
+	const struct rip_migrate_opts *o;
 };
 
+/* Records each contract up that ran, then tells the caller's on_step. */
 static void note_step(void *data, const struct rip_migration *mg,
 	enum rip_db_direction dir, int rc, double seconds)
 {
@@ -290,7 +295,8 @@ static void note_step(void *data, const struct rip_migration *mg,
 }
 
 int rip_contract_apply(struct rip_contract *c, const struct rip_config *cfg,
-	struct rip_store *store, struct rip_migrate_opts *o, struct rip_err *err)
+	struct rip_store *store, const struct rip_migrate_opts *o,
+	struct rip_err *err)
 {
 	struct apply_ctx x = { c, o };
 	struct rip_migrate_opts mo = *o;
@@ -302,7 +308,6 @@ int rip_contract_apply(struct rip_contract *c, const struct rip_config *cfg,
 	mo.phase = RIP_PHASE_CONTRACT;
 	mo.on_step = note_step;
 	mo.data = &x;
-	o->phase = RIP_PHASE_CONTRACT;
 	if ((rc = rip_release_migrations(&migs, store, c->release,
 			cfg->package.verify_key, err)) == 0 &&
 	    (rc = rip_migrate_open(&m, cfg, err)) == 0)
