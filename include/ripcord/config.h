@@ -57,6 +57,7 @@ struct rip_config {
 		char *baseline;
 		struct rip_strlist irreversible;
 		struct rip_strlist contract;  /* contract-phase migrations */
+		uint64_t contract_after_ms;   /* soak at 100% before contract */
 		char *apply;
 		uint64_t command_timeout_ms;
 	} migrations;
@@ -73,6 +74,7 @@ struct rip_config {
 		bool compare_baseline;
 		bool auto_promote;
 		bool auto_rollback;
+		bool auto_contract;           /* migrate contract on completion */
 		uint64_t probe_timeout_ms;
 		uint64_t min_samples;
 		char *gate_command;

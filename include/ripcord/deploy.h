@@ -68,6 +68,11 @@ struct rip_plan {
 				     order (RIP_ACT_MIGRATE_*) */
 	struct rip_strlist ups;   /* deploy: the pending ups it will run,
 				     known before any runs */
+	struct rip_strlist held;  /* deploy: the pending contract ups it
+				     holds back for `migrate contract` */
+	char *held_note;          /* deploy: held in words ("held back:
+				     0007_drop_mail (contract): run ..."),
+				     else NULL */
 	bool exact;               /* the downs undo exactly undo, no more */
 	struct rip_strlist undo;
 	char *ahead;              /* deploy: the schema is ahead of the
@@ -93,7 +98,8 @@ void rip_plan_format(struct rip_buf *out, const struct rip_plan *p);
 
 /*
  * Plans a deploy of release id to the targets named in only[0..nonly)
- * (every target when nonly is 0): ups first, then per target extract when
+ * (every target when nonly is 0): expand ups first (pending contract ups
+ * are held back: out->held, out->held_note), then per target extract when
  * needed, switch when not already there, activate. The release must
  * verify; a root that is not ours is refused while planning. Whether the
  * release may be deployed at all (yanked, a failed drill) is

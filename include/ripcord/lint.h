@@ -20,7 +20,9 @@ struct rip_lint_finding {
 	int line;                 /* 1-based line in that file */
 	const char *rule;         /* "drop-table", "drop-column", "rename",
 				     "type-change", "not-null-no-default",
-				     "down-foreign-object", "down-if-exists" */
+				     "down-foreign-object", "down-if-exists",
+				     "destructive-not-contract",
+				     "expand-contract-together" */
 	char *message;            /* what and why, one line */
 };
 
@@ -30,8 +32,24 @@ struct rip_lint {
 	size_t alloc;
 };
 
-/* Lints every migration of m; appends findings in migration order. */
+/*
+ * Lints every migration of m; appends findings in migration order. A
+ * contract up is spared drop-table, drop-column, rename and type-change
+ * (it runs only once its release runs everywhere).
+ */
 void rip_lint_run(struct rip_lint *out, const struct rip_migrations *m);
+
+/*
+ * The phase rules, appended in migration order: destructive-not-contract
+ * for each expand up with a destructive statement (drop-table,
+ * drop-column, rename, type-change: once, at the first, with the fix),
+ * and expand-contract-together for each contract migration parent (the
+ * release's parent) does not carry when an expand migration also new
+ * against parent touches one of its tables. parent NULL (a first release,
+ * an artifact file): that second rule is skipped.
+ */
+void rip_lint_phases(struct rip_lint *out, const struct rip_migrations *m,
+	const struct rip_migrations *parent);
 void rip_lint_release(struct rip_lint *l);
 
 /*

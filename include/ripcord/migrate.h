@@ -63,8 +63,17 @@ typedef void (*rip_migrate_step_fn)(void *data,
 	const struct rip_migration *mg, enum rip_db_direction dir, int rc,
 	double seconds);
 
+/* Which pending ups rip_migrate_up applies (issue 16's phases). */
+enum rip_mig_phase {
+	RIP_PHASE_ALL = 0,        /* every pending up */
+	RIP_PHASE_EXPAND,         /* expand ups only (deploy, rollout) */
+	RIP_PHASE_CONTRACT,       /* contract ups only (migrate contract) */
+};
+
 struct rip_migrate_opts {
 	bool dry_run;             /* plan and report, change nothing */
+	enum rip_mig_phase phase; /* ups of this phase only; others are
+				     skipped, left pending */
 	rip_migrate_step_fn on_step;
 	void *data;
 	/* asked (with data) before each up after the first: true stops
@@ -73,9 +82,16 @@ struct rip_migrate_opts {
 	bool (*stop)(void *data);
 };
 
+/* Whether migration g belongs to phase (RIP_PHASE_ALL: always). */
+bool rip_mig_phase_has(enum rip_mig_phase phase,
+	const struct rip_migration *g);
+
 /*
- * Applies release's pending migrations in its order, each with its verify
- * script after it. Refuses first, changing nothing, when a level is dirty
+ * Applies release's pending migrations of o->phase in its order, each
+ * with its verify script after it. Gaps are fine: a pending up is applied
+ * whether or not ups after it in the release are applied already (a
+ * contract up held back while a later release's expand ups ran), and the
+ * database records each in the order it ran. Refuses first, changing nothing, when a level is dirty
  * or an applied migration's file changed. Stops at the first failure,
  * which the driver has rolled back (or marked dirty).
  */

@@ -121,6 +121,12 @@ enum rip_rollout_ev {
 	RIP_RO_ABORTED,           /* plan: the rollback's; ok */
 	RIP_RO_PREEMPTED,         /* message: by whom */
 	RIP_RO_COMPLETE,
+	RIP_RO_HELD,              /* step 1 held back contract ups: message
+				     (the plan's held_note), detail (ids,
+				     comma separated) */
+	RIP_RO_CONTRACT,          /* after RIP_RO_COMPLETE, auto_contract:
+				     message; detail: the contract ups run
+				     (NULL: none); rc < 0 when one failed */
 };
 
 struct rip_rollout_event {

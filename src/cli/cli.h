@@ -44,6 +44,11 @@ void cli_audit_migrations(struct cli *cli, const char *what,
 	const char *names);
 /* What plan p did (or tried), into the audit entry. */
 void cli_audit_plan(struct cli *cli, const struct rip_plan *p);
+/* "held back: 0007_drop_mail": the contract ups p held back, into the
+ * audit entry (nothing when none). */
+void cli_audit_held(struct cli *cli, const struct rip_plan *p);
+/* Sets doc's "held_back" (ids) and "held_note" from deploy plan p. */
+void cli_plan_json_held(json_t *doc, const struct rip_plan *p);
 void cli_audit_release(struct cli_audit *a);
 
 /* Every command: returns a process exit code. */

@@ -295,6 +295,27 @@ void cli_audit_migrations(struct cli *cli, const char *what,
 	snprintf(cli->audit.last, sizeof(cli->audit.last), "%s", what);
 }
 
+void cli_audit_held(struct cli *cli, const struct rip_plan *p)
+{
+	struct rip_buf held = RIP_BUF_INIT;
+
+	for (size_t i = 0; i < p->held.n; i++)
+		rip_buf_addf(&held, "%s%s", i ? "," : "", p->held.v[i]);
+	cli_audit_migrations(cli, "held back:", held.buf);
+	rip_buf_release(&held);
+}
+
+void cli_plan_json_held(json_t *doc, const struct rip_plan *p)
+{
+	json_t *held = json_array();
+
+	for (size_t i = 0; i < p->held.n; i++)
+		json_array_append_new(held, json_string(p->held.v[i]));
+	json_object_set_new(doc, "held_back", held);
+	if (p->held_note)
+		json_object_set_new(doc, "held_note", json_string(p->held_note));
+}
+
 void cli_audit_plan(struct cli *cli, const struct rip_plan *p)
 {
 	struct rip_buf from = RIP_BUF_INIT, ran = RIP_BUF_INIT;
@@ -316,6 +337,7 @@ void cli_audit_plan(struct cli *cli, const struct rip_plan *p)
 		ran.buf);
 	if (p->ahead)
 		cli_audit_migrations(cli, "schema ahead:", p->ahead);
+	cli_audit_held(cli, p);
 	rip_strlist_release(&seen);
 	rip_buf_release(&from);
 	rip_buf_release(&ran);
@@ -376,6 +398,8 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 
 		if (p->ahead)
 			json_object_set_new(doc, "warning", json_string(p->ahead));
+		if (!strcmp(p->op, "deploy"))
+			cli_plan_json_held(doc, p);
 		if (cli->preempted)
 			json_object_set(doc, "preempted", cli->preempted);
 		if (strcmp(p->op, "deploy"))
@@ -386,6 +410,8 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 		if (p->ran.n || p->stopped || rc)
 			print_summary(p);
 	}
+	if (!cli->json && p->held_note)
+		printf("%s\n", p->held_note);
 	fflush(stdout);
 	announce(p, cfg, store, dry_run, rc, err);
 	rip_downs_release(&downs);

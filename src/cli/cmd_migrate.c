@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_migrate.c: `ripcord migrate status|up|down|lint|ack|mark`.
+ * cmd_migrate.c: `ripcord migrate status|up|down|contract|lint|ack|mark`.
  *
  * Migrations always come from verified artifacts in the store, never from
  * the working tree: what runs is exactly what was cut and signed.
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ripcord/contract.h"
 #include "ripcord/fsutil.h"
 #include "ripcord/lint.h"
 #include "ripcord/log.h"
@@ -29,6 +30,7 @@ struct mig {
 	struct rip_err err;
 	bool dry_run;
 	bool schema;
+	bool now;                 /* contract: --now */
 	json_t *steps;
 };
 
@@ -276,6 +278,80 @@ out:
 	return rc;
 }
 
+/* --dry-run's and a refusal's account of the checks, and the ups. */
+static void contract_print(struct mig *g, const struct rip_contract *c,
+	int rc)
+{
+	json_t *checks = json_array(), *held = json_array(),
+		*applied = json_array();
+
+	for (size_t i = 0; i < 3; i++)
+		json_array_append_new(checks, json_pack("{s:s, s:b, s:s}", "check",
+			c->checks[i].name, "ok", c->checks[i].ok, "message",
+			c->checks[i].message));
+	for (size_t i = 0; i < c->held.n; i++)
+		json_array_append_new(held, json_string(c->held.v[i]));
+	for (size_t i = 0; i < c->applied.n; i++)
+		json_array_append_new(applied, json_string(c->applied.v[i]));
+	if (g->cli->json) {
+		cli_print_json(json_pack("{s:s, s:b, s:b, s:o, s:o, s:o, s:I, "
+			"s:I, s:b, s:s?}", "release", c->release, "dry_run",
+			g->dry_run, "now", g->now, "held_back", held, "applied",
+			applied, "checks", checks, "reached_at", (json_int_t)c->reached,
+			"may_run_at", (json_int_t)c->may_at, "ok", rc == 0, "error",
+			rc ? g->err.msg : NULL));
+		return;
+	}
+	json_decref(checks);
+	json_decref(held);
+	json_decref(applied);
+	if (!g->dry_run)
+		return;
+	printf("held back in %s:", c->release);
+	for (size_t i = 0; i < c->held.n; i++)
+		printf(" %s", c->held.v[i]);
+	printf("%s\n", c->held.n ? "" : " nothing");
+	for (size_t i = 0; i < 3; i++)
+		printf("%-4s %-14s %s\n", c->checks[i].ok ? "ok" : "FAIL",
+			c->checks[i].name, c->checks[i].message);
+	printf("%s\n", !c->held.n ? "nothing to apply" : c->code ?
+		"would be refused" : "would apply them");
+}
+
+/*
+ * `migrate contract [ID]`: nothing held back is not an error; a refused
+ * check changes nothing; under the store lock throughout.
+ */
+static int do_contract(struct mig *g, const char *id)
+{
+	struct rip_migrate_opts o = { .dry_run = g->dry_run, .on_step = on_step,
+		.data = g };
+	struct rip_contract c = { 0 };
+	int rc;
+
+	if ((rc = mig_setup(g, "migrate contract", !g->dry_run)) < 0 ||
+	    (rc = rip_contract_plan(&c, g->cfg, g->store, id, g->now,
+		    &g->err)) < 0)
+		return cli_fail(&g->err, rc);
+	cli_audit_move(g->cli, NULL, c.release);
+	if (!c.held.n) {
+		if (!g->cli->quiet && !g->cli->json)
+			printf("nothing held back: every contract migration of %s is "
+				"applied\n", c.release);
+	} else if (g->dry_run) {
+		rc = rip_contract_refusal(&c, &g->err);
+	} else if ((rc = rip_contract_refusal(&c, &g->err)) == 0) {
+		rc = rip_contract_apply(&c, g->cfg, g->store, &o, &g->err);
+	}
+	if (rc == 0 && !g->dry_run && c.applied.n && !g->cli->json &&
+	    !g->cli->quiet)
+		printf("contract of %s: %zu migration%s applied\n", c.release,
+			c.applied.n, c.applied.n == 1 ? "" : "s");
+	contract_print(g, &c, rc);
+	rip_contract_release(&c);
+	return rc ? cli_fail(&g->err, rc) : 0;
+}
+
 /* An argument naming an artifact file rather than a release id. */
 static bool looks_like_file(const char *arg)
 {
@@ -307,6 +383,35 @@ static int lint_load(struct mig *g, const char *id, char **rid,
 	return load(g, *rid, rel);
 }
 
+/*
+ * The phase rules; expand-contract-together against release rid's
+ * parent: a FILE, and a release without a parent (the first one), have
+ * none to compare with, and that rule is skipped.
+ */
+static int lint_phases(struct mig *g, struct rip_lint *lint, const char *rid,
+	const struct rip_migrations *rel)
+{
+	struct rip_release_rec rec = { 0 };
+	struct rip_migrations parent = { 0 };
+	int rc = 0;
+
+	if (looks_like_file(rid)) {
+		rip_lint_phases(lint, rel, NULL);
+		return 0;
+	}
+	if ((rc = rip_state_release_get(&rec, g->store->state, rid,
+			&g->err)) < 0)
+		return rc;
+	if (rec.parent && (rc = load(g, rec.parent, &parent)) < 0)
+		rip_err_prefix(&g->err, "parent release '%s' of %s", rec.parent,
+			rid);
+	else
+		rip_lint_phases(lint, rel, rec.parent ? &parent : NULL);
+	rip_migrations_release(&parent);
+	rip_release_rec_release(&rec);
+	return rc;
+}
+
 static int do_lint(struct mig *g, const char *id)
 {
 	struct rip_migrations rel = { 0 };
@@ -321,6 +426,10 @@ static int do_lint(struct mig *g, const char *id)
 		goto out;
 	}
 	rip_lint_run(&lint, &rel);
+	if ((rc = lint_phases(g, &lint, rid, &rel)) < 0) {
+		rc = cli_fail(&g->err, rc);
+		goto out;
+	}
 	for (size_t i = 0; i < lint.n; i++) {
 		const struct rip_lint_finding *f = &lint.v[i];
 
@@ -389,6 +498,7 @@ static const char usage[] =
 	"usage: ripcord migrate status [ID] [--schema]\n"
 	"       ripcord migrate up [ID] [--dry-run]\n"
 	"       ripcord migrate down --to ID [--dry-run]\n"
+	"       ripcord migrate contract [ID] [--dry-run] [--now]\n"
 	"       ripcord migrate lint [ID|FILE]\n"
 	"       ripcord migrate ack MIGRATION [ID]\n"
 	"       ripcord migrate mark MIGRATION applied|not-applied";
@@ -399,6 +509,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		{ "to", required_argument, NULL, 't' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "schema", no_argument, NULL, 's' },
+		{ "now", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -412,6 +523,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		case 't': to = optarg; break;
 		case 'n': g.dry_run = true; break;
 		case 's': g.schema = true; break;
+		case 'N': g.now = true; break;
 		case 'j': cli->json = true; break;
 		case 'h': puts(usage); return 0;
 		default: return cli_usage("migrate", "unknown option");
@@ -419,7 +531,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cli_usage("migrate", "expected a subcommand: status, up, "
-			"down, lint, ack or mark");
+			"down, contract, lint, ack or mark");
 	sub = argv[optind];
 	a1 = optind + 1 < argc ? argv[optind + 1] : NULL;
 	a2 = optind + 2 < argc ? argv[optind + 2] : NULL;
@@ -433,6 +545,8 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		rc = do_up(&g, a1);
 	else if (!strcmp(sub, "down") && !a1)
 		rc = do_down(&g, to);
+	else if (!strcmp(sub, "contract") && !a2)
+		rc = do_contract(&g, a1);
 	else if (!strcmp(sub, "lint") && !a2)
 		rc = do_lint(&g, a1);
 	else if (!strcmp(sub, "ack") && a1)

@@ -246,6 +246,35 @@ static void on_aborted(struct out *o, const struct rip_rollout_event *e)
 	notify(o, "rollout_abort", e->ro, e->ro->reason);
 }
 
+/* Contract ups held back at step 1, and what auto_contract did. */
+static void on_phase(struct out *o, const struct rip_rollout_event *e)
+{
+	bool held = e->kind == RIP_RO_HELD;
+	json_t *ids = json_array();
+	char *list = rip_xstrdup(e->detail ? e->detail : "");
+
+	cli_audit_migrations(o->cli, held ? "held back:" : "contract up",
+		e->detail);
+	for (char *p = list, *q; *p; p = q) {
+		q = p + strcspn(p, ",");
+		if (*q)
+			*q++ = '\0';
+		json_array_append_new(ids, json_string(p));
+	}
+	free(list);
+	if (o->cli->json) {
+		emit_json(held ? "held_back" : "contract", json_pack("{s:s, s:o, "
+			"s:s, s:b}", "release", e->ro->release, held ? "migrations" :
+			"applied", ids, "message", e->message, "ok", e->rc == 0));
+		return;
+	}
+	json_decref(ids);
+	if (e->rc < 0 || !o->cli->quiet) {
+		end_live(o);
+		fprintf(stderr, "ripcord: %s\n", e->message);
+	}
+}
+
 static void on_event(void *data, const struct rip_rollout_event *e)
 {
 	struct out *o = data;
@@ -330,6 +359,10 @@ static void on_event(void *data, const struct rip_rollout_event *e)
 			fflush(stdout);
 		}
 		notify(o, "rollout_complete", ro, NULL);
+		break;
+	case RIP_RO_HELD:
+	case RIP_RO_CONTRACT:
+		on_phase(o, e);
 		break;
 	}
 }

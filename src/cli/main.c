@@ -78,7 +78,7 @@ static bool changes_things(int argc, char **argv)
 		"cut", "deploy", "rollback", "gc",
 	};
 	static const char *const migrate_writers[] = {
-		"up", "down", "ack", "mark",
+		"up", "down", "contract", "ack", "mark",
 	};
 	static const char *const rollout_writers[] = {
 		"start", "promote", "abort", "resume",

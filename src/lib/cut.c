@@ -175,6 +175,30 @@ static void warn_lint(const struct cut *c)
 	rip_lint_release(&lint);
 }
 
+/* The phase rules (expand-contract-together against the parent release;
+ * without one the rule is skipped, and a parent that cannot be read only
+ * costs that rule). */
+static void warn_phases(const struct cut *c)
+{
+	struct rip_migrations parent = { 0 };
+	struct rip_lint lint = { 0 };
+	struct rip_err perr = { 0 };
+
+	if (!c->migs.n)
+		return;
+	if (c->res->parent && rip_release_migrations(&parent, c->store,
+			c->res->parent, c->cfg->package.verify_key, &perr) < 0)
+		rip_debug("expand-contract-together skipped: %s", perr.msg);
+	rip_lint_phases(&lint, &c->migs, c->res->parent && !perr.code ?
+		&parent : NULL);
+	c->res->lint += lint.n;
+	for (size_t i = 0; i < lint.n; i++)
+		rip_warn("%s:%d: %s: %s", lint.v[i].file, lint.v[i].line,
+			lint.v[i].rule, lint.v[i].message);
+	rip_lint_release(&lint);
+	rip_migrations_release(&parent);
+}
+
 static int load_migrations(struct cut *c)
 {
 	const char *dir = c->cfg->migrations.dir;
@@ -780,6 +804,7 @@ static int package(struct cut *c)
 	if ((exists && (rc = check_existing(c, &rec)) < 0) ||
 	    (rc = find_parent(c, exists ? &rec : NULL)) < 0)
 		goto done;
+	warn_phases(c);
 	c->res->path = rip_store_artifact_path(c->store, c->res->id);
 	if ((rc = rip_atomic_open(&c->tmp, c->res->path, 0644, c->err)) < 0)
 		goto done;

@@ -73,6 +73,8 @@ void rip_plan_release(struct rip_plan *p)
 	free(p->release);
 	rip_strlist_release(&p->ran);
 	rip_strlist_release(&p->ups);
+	rip_strlist_release(&p->held);
+	free(p->held_note);
 	rip_strlist_release(&p->undo);
 	rip_migrations_release(&p->downs);
 	free(p->ahead);
@@ -185,7 +187,22 @@ static void note_ahead(struct rip_plan *p, const struct rip_mig_status *st,
 	rip_warn("%s", p->ahead);
 }
 
-/* Pending ups of release on the configured database, as one action. */
+/* "held back: 0007_drop_mail (contract): run 'ripcord migrate contract
+ * v3' once v3 has proven itself", kept in the plan for the callers. */
+static void note_held(struct rip_plan *p, const char *id)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+
+	rip_buf_adds(&b, "held back: ");
+	for (size_t i = 0; i < p->held.n; i++)
+		rip_buf_addf(&b, "%s%s", i ? ", " : "", p->held.v[i]);
+	rip_buf_addf(&b, " (contract): run 'ripcord migrate contract %s' once "
+		"%s has proven itself", id, id);
+	p->held_note = rip_buf_detach(&b, NULL);
+}
+
+/* Pending expand ups of release on the configured database, as one
+ * action; its pending contract ups are held back (p->held). */
 static int plan_ups(struct rip_plan *p, const struct rip_config *cfg,
 	const struct rip_migrations *migs, const char *id,
 	struct rip_err *err)
@@ -202,10 +219,17 @@ static int plan_ups(struct rip_plan *p, const struct rip_config *cfg,
 	rip_migrate_free(m);
 	if (rc < 0)
 		return rc;
-	p->migrations = st.count[RIP_MIG_PENDING];
-	for (size_t i = 0; i < st.n; i++)
-		if (st.v[i].state == RIP_MIG_PENDING)
-			rip_strlist_push(&p->ups, st.v[i].id);
+	/* expand ups only: a contract up waits for `migrate contract`, and
+	 * an expand up after it in the release is applied all the same */
+	for (size_t i = 0; i < st.n; i++) {
+		if (st.v[i].state != RIP_MIG_PENDING)
+			continue;
+		rip_strlist_push(st.v[i].contract ? &p->held : &p->ups,
+			st.v[i].id);
+	}
+	p->migrations = p->ups.n;
+	if (p->held.n)
+		note_held(p, id);
 	if (st.count[RIP_MIG_UNKNOWN])
 		note_ahead(p, &st, migs, id);
 	if (st.count[RIP_MIG_DIRTY] || st.count[RIP_MIG_CHANGED])
@@ -918,8 +942,10 @@ static int apply_migrations(struct rip_plan *p, const struct rip_action *a,
 			cfg->package.verify_key, err);
 	if (rc < 0)
 		goto out;
-	if (a->kind == RIP_ACT_MIGRATE_UP)
+	if (a->kind == RIP_ACT_MIGRATE_UP) {
+		o.phase = RIP_PHASE_EXPAND;
 		rc = rip_migrate_up(m, &migs, &o, &done, err);
+	}
 	else if ((rc = down_sources(&sources, m, &migs, store,
 			cfg->package.verify_key, err)) == 0)
 		rc = rip_migrate_down(m, &migs, &sources, &o, &done, err);

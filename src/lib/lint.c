@@ -8,6 +8,11 @@
  * SQLite's way, is not dropped), and a down's actions against everything
  * its up did. Every finding names its file and the line of its statement.
  * Names are compared as written, except that public.orders matches orders.
+ *
+ * The phases (issue 16): a contract up runs only once its release runs
+ * everywhere, so it is spared the rules about the previous release; an
+ * expand up that destroys is told to become contract; and a contract and
+ * the expand it depends on (by table) new in one release are flagged.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +51,8 @@ static const char rule_type_change[] = "type-change";
 static const char rule_not_null[] = "not-null-no-default";
 static const char rule_foreign[] = "down-foreign-object";
 static const char rule_if_exists[] = "down-if-exists";
+static const char rule_not_contract[] = "destructive-not-contract";
+static const char rule_together[] = "expand-contract-together";
 
 static const char old_release[] = "while the previous release may still";
 
@@ -343,6 +350,17 @@ static void add_finding(struct rip_lint *out, const struct rip_migration *g,
 	f->message = message;
 }
 
+/* Whether rule is one of the destructive up rules: what the contract
+ * phase is for. */
+static bool destructive(const char *rule)
+{
+	return rule == rule_drop_table || rule == rule_drop_column ||
+		rule == rule_rename || rule == rule_type_change;
+}
+
+/* A contract up runs once every target runs its release, so the
+ * destructive rules ("while the previous release may still read it") do
+ * not apply to it. */
 static void lint_up(struct rip_lint *out, const struct rip_migration *g,
 	const struct rip_lint_actions *up)
 {
@@ -350,9 +368,45 @@ static void lint_up(struct rip_lint *out, const struct rip_migration *g,
 		const char *rule = NULL;
 		char *msg = up_check(&rule, up, i);
 
-		if (msg)
+		if (msg && g->contract && destructive(rule))
+			free(msg);
+		else if (msg)
 			add_finding(out, g, &g->up, up->v[i].line, rule, msg);
 	}
+}
+
+/* destructive-not-contract: an expand up g (actions up) with destructive
+ * statements, once, at the first, with the fix. */
+static void lint_not_contract(struct rip_lint *out,
+	const struct rip_migration *g, const struct rip_lint_actions *up)
+{
+	size_t first = 0, more = 0;
+	char *what = NULL, *extra = NULL;
+
+	for (size_t i = 0; i < up->n; i++) {
+		const char *rule = NULL;
+		char *msg = up_check(&rule, up, i);
+
+		if (msg && destructive(rule) && what)
+			more++;
+		else if (msg && destructive(rule)) {
+			what = describe(&up->v[i]);
+			first = i;
+		}
+		free(msg);
+	}
+	if (!what)
+		return;
+	if (more)
+		extra = rip_xasprintf(" (and %zu more destructive statement%s)",
+			more, more == 1 ? "" : "s");
+	add_finding(out, g, &g->up, up->v[first].line, rule_not_contract,
+		rip_xasprintf("%s%s, but is not marked contract, so deploy and "
+		"rollout run it before the switch %s need it: mark it contract: "
+		"first line '-- ripcord:contract' or [migrations] contract = %s",
+		what, extra ? extra : "", old_release, g->id ? g->id : "ID"));
+	free(extra);
+	free(what);
 }
 
 static void lint_down(struct rip_lint *out, const struct rip_migration *g,
@@ -405,6 +459,81 @@ void rip_lint_run(struct rip_lint *out, const struct rip_migrations *m)
 {
 	for (size_t i = 0; i < m->n; i++)
 		lint_migration(out, &m->v[i]);
+}
+
+/* Whether parent carries migration id (NULL carries nothing). */
+static bool carried(const struct rip_migrations *parent, const char *id)
+{
+	return parent && id && rip_migrations_find(parent, id);
+}
+
+/* The first table of actions a that some action of b touches, or NULL;
+ * *line is a's statement. */
+static const char *shared_table(const struct rip_lint_actions *a,
+	const struct rip_lint_actions *b, int *line)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const char *t = a->v[i].table;
+
+		if (!t)
+			continue;
+		for (size_t j = 0; j < b->n; j++) {
+			if (names_match(b->v[j].table, t) ||
+			    (b->v[j].kind == RIP_ACT_RENAME_TABLE &&
+			     names_match(b->v[j].to, t))) {
+				*line = a->v[i].line;
+				return t;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* The first expand migration of m new against parent that touches a
+ * table contract migration c (actions cu) touches; one finding. */
+static void lint_together(struct rip_lint *out,
+	const struct rip_migrations *m, const struct rip_migrations *parent,
+	const struct rip_migration *c, const struct rip_lint_actions *cu)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct rip_migration *e = &m->v[i];
+		struct rip_lint_actions eu = { 0 };
+		const char *t;
+		int line = 0;
+
+		if (e->contract || e->baseline || carried(parent, e->id))
+			continue;
+		rip_lint_parse(&eu, &e->up);
+		t = shared_table(cu, &eu, &line);
+		if (t)
+			add_finding(out, c, &c->up, line, rule_together,
+				rip_xasprintf("contract migration %s and expand "
+				"migration %s both touch table %s and are both new in "
+				"this release: expand and contract of one change belong "
+				"in two releases (ship %s first, %s in a later release)",
+				c->id, e->id, t, e->id, c->id));
+		rip_lint_actions_release(&eu);
+		if (t)
+			return;
+	}
+}
+
+void rip_lint_phases(struct rip_lint *out, const struct rip_migrations *m,
+	const struct rip_migrations *parent)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct rip_migration *g = &m->v[i];
+		struct rip_lint_actions up = { 0 };
+
+		if (g->baseline)
+			continue;
+		rip_lint_parse(&up, &g->up);
+		if (!g->contract)
+			lint_not_contract(out, g, &up);
+		else if (parent && !carried(parent, g->id))
+			lint_together(out, m, parent, g, &up);
+		rip_lint_actions_release(&up);
+	}
 }
 
 void rip_lint_release(struct rip_lint *l)

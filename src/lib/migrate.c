@@ -228,6 +228,16 @@ void rip_mig_status_release(struct rip_mig_status *s)
 	memset(s, 0, sizeof(*s));
 }
 
+bool rip_mig_phase_has(enum rip_mig_phase phase,
+	const struct rip_migration *g)
+{
+	if (phase == RIP_PHASE_EXPAND)
+		return !g->contract;
+	if (phase == RIP_PHASE_CONTRACT)
+		return g->contract;
+	return true;
+}
+
 /* The refusal every command shares: a dirty level blocks everything. */
 static int check_dirty(struct rip_migrate *m,
 	const struct rip_applied_list *ap, struct rip_err *err)
@@ -300,7 +310,8 @@ int rip_migrate_up(struct rip_migrate *m,
 	for (size_t i = 0; i < release->n; i++) {
 		const struct rip_migration *g = &release->v[i];
 
-		if (find_applied(&ap, g->id))
+		if (find_applied(&ap, g->id) || !rip_mig_phase_has(o ?
+				o->phase : RIP_PHASE_ALL, g))
 			continue;
 		if (*done && o && o->stop && o->stop(o->data)) {
 			rc = rip_err_set(err, RIP_EINTR, "stopped before migration "

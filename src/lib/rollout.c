@@ -190,6 +190,21 @@ static int note_applied(struct rip_rollout_run *r,
 	return save(r, "running", gone, err);
 }
 
+/* Step 1's contract ups, held back: they are never in the record's
+ * applied (an abort has nothing of theirs to undo). */
+static void held(struct rip_rollout_run *r, const struct rip_plan *plan)
+{
+	struct rip_rollout_event e = { .kind = RIP_RO_HELD,
+		.message = plan->held_note };
+	struct rip_buf ids = RIP_BUF_INIT;
+
+	for (size_t i = 0; i < plan->held.n; i++)
+		rip_buf_addf(&ids, "%s%s", i ? "," : "", plan->held.v[i]);
+	e.detail = ids.buf;
+	rip_rollout_emit(r, &e);
+	rip_buf_release(&ids);
+}
+
 /*
  * Switches the targets of r->ro.step (the deploy machinery: the first
  * step also runs the release's ups) under the store lock. *failed with
@@ -238,6 +253,8 @@ static int switch_step(struct rip_rollout_run *r, bool *failed,
 		if (plan.ups.n && (rc = note_applied(r, &plan.ups, gone,
 				err)) < 0)
 			goto done;
+		if (plan.held.n && r->ro.step == 1)
+			held(r, &plan);
 		if (rip_plan_apply(&plan, r->cfg, r->store, on_action, r,
 				&perr) < 0)
 			*failed = true;
@@ -410,7 +427,7 @@ static int complete(struct rip_rollout_run *r, struct rip_err *err)
 	rip_rollout_metrics(r, 0, 0);
 	e.seconds = rip_monotonic() - r->started;
 	rip_rollout_emit(r, &e);
-	return 0;
+	return r->cfg->rollout.auto_contract ? rip_rollout_contract(r, err) : 0;
 }
 
 /* One step: journal, switch, weight, bake. */

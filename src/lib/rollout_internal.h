@@ -65,6 +65,16 @@ struct rip_rollout_run {
 	bool by_request;          /* stopped by `rollout abort` */
 };
 
+/*
+ * [rollout] auto_contract, once the rollout completed: `migrate contract`
+ * of its release under the store lock when every check passes (in
+ * practice contract_after = 0: the release reached 100% just now), else
+ * it says when it may run and leaves it to a human. RIP_RO_CONTRACT
+ * tells the caller; negative only when a contract up failed.
+ */
+RIP_MUST_CHECK int rip_rollout_contract(struct rip_rollout_run *r,
+	struct rip_err *err);
+
 /* Sends e (kind set by the caller) to the caller's callback. */
 void rip_rollout_emit(struct rip_rollout_run *r,
 	struct rip_rollout_event *e);

@@ -53,9 +53,10 @@ printf 'ALTER TABLE t ADD COLUMN y TEXT;\n' > db/migrations/0002_y.down.sql
 git add -A && git commit -qm three
 expect_exit 0 "cut of a release with a destructive up" rc cut --id v2
 err_has "warns about the finding" "0002_y.up.sql:1: drop-column"
-err_has "and counts them, saying where to read them" "1 lint finding in the migrations of v2 (above); list them again with 'ripcord migrate lint v2'"
+err_has "... and that it is not marked contract" "0002_y.up.sql:1: destructive-not-contract"
+err_has "and counts them, saying where to read them" "2 lint findings in the migrations of v2 (above); list them again with 'ripcord migrate lint v2'"
 rc --json -q cut --id v2 > "$WORK/cut.json" 2>/dev/null
-check "cut --json has the count" python3 -c "import json; assert json.load(open('$WORK/cut.json'))['lint'] == 1"
+check "cut --json has the count" python3 -c "import json; assert json.load(open('$WORK/cut.json'))['lint'] == 2"
 expect_exit 1 "migrate lint v2 lists it" rc migrate lint v2
 expect_exit 0 "migrate lint of an older release" rc migrate lint v1
 check "lints that release" grep -q "no findings in 1 migrations of release v1" "$WORK/last.out"

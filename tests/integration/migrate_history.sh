@@ -558,8 +558,9 @@ assert m[0]["id"] == "0001_create_table_accounts" and m[1]["id"] == "0001_create
   check "$t: ... parses, with migration, file, line, rule and message" python3 -c '
 import json, sys
 f = [x for x in json.load(open(sys.argv[1])) if x["migration"] == "0047_drop_column_execution_tasks_ai_model"]
-assert len(f) == 1 and f[0]["rule"] == "drop-column" and f[0]["line"] == 1, f
+assert [x["rule"] for x in f] == ["drop-column", "destructive-not-contract"] and f[0]["line"] == f[1]["line"] == 1, f
 assert f[0]["file"].endswith("0047_drop_column_execution_tasks_ai_model.up.sql") and f[0]["message"], f
+assert "mark it contract" in f[1]["message"], f
 ' "$WORK/last.out"
 
   # someone edits an applied migration in git and adds a new one

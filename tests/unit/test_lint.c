@@ -4,7 +4,10 @@
  * statement (rule, line, and the table/column named in the message) and
  * staying quiet where it must: keywords in strings, comments, quoted
  * identifiers and function bodies, defaults, tables the same up created,
- * downs that undo exactly their up, baseline migrations.
+ * downs that undo exactly their up, baseline migrations. And the phase
+ * rules (issue 16): a destructive expand up is told to become contract,
+ * a contract up is spared the rules about the previous release, and a
+ * contract with the expand of its table new in one release is flagged.
  */
 #include "helpers.h"
 
@@ -673,6 +676,127 @@ static void test_lint_data_loss(void **state)
 	rip_migrations_release(&m);
 }
 
+/* destructive-not-contract: once per expand up, at its first destructive
+ * statement, with the fix; a contract up gets neither it nor the
+ * destructive rules, but keeps the others. */
+static void test_lint_destructive_not_contract(void **state)
+{
+	struct rip_migrations m = { 0 };
+	struct rip_migration *g;
+	struct rip_lint l = { 0 };
+
+	(void)state;
+	add(&m, "0001_users", "CREATE TABLE users (id int, mail text);\n"
+		"DROP TABLE users_tmp_made_here;\n", "DROP TABLE users;\n");
+	g = add(&m, "0002_drop_mail", "SELECT 1;\n"
+		"ALTER TABLE users DROP COLUMN mail;\n"
+		"DROP TABLE legacy;\nALTER TABLE orders RENAME TO purchases;\n",
+		NULL);
+	add(&m, "0003_add_phone", "ALTER TABLE users ADD COLUMN phone text;\n",
+		"ALTER TABLE users DROP COLUMN phone;\n");
+	rip_lint_phases(&l, &m, NULL);
+	expect_count(&l, 2);
+	/* 0001 drops a table it did not create: one finding there too */
+	expect(&l, 0, "destructive-not-contract", 2, "drops table "
+		"users_tmp_made_here, but is not marked contract");
+	expect(&l, 1, "destructive-not-contract", 2, "drops column users.mail "
+		"(and 2 more destructive statements), but is not marked contract, "
+		"so deploy and rollout run it before the switch while the "
+		"previous release may still need it: mark it contract: first line "
+		"'-- ripcord:contract' or [migrations] contract = 0002_drop_mail");
+	assert_string_equal(l.v[1].id, "0002_drop_mail");
+	assert_string_equal(l.v[1].file, "db/migrations/0002_drop_mail.up.sql");
+	rip_lint_release(&l);
+
+	/* marked contract: no phase finding, and the destructive rules of
+	 * rip_lint_run are spared; a NOT NULL without default is not */
+	g->contract = true;
+	m.v[0].contract = true;
+	rip_lint_phases(&l, &m, NULL);
+	expect_count(&l, 0);
+	rip_migrations_release(&m);
+	g = add(&m, "0004_c", "ALTER TABLE users DROP COLUMN mail;\n"
+		"ALTER TABLE users ADD COLUMN n int NOT NULL;\n", NULL);
+	g->contract = true;
+	rip_lint_run(&l, &m);
+	expect_count(&l, 1);
+	expect(&l, 0, "not-null-no-default", 2, "users.n");
+	rip_lint_release(&l);
+	g->contract = false;
+	rip_lint_run(&l, &m);
+	expect_count(&l, 2);
+	expect(&l, 0, "drop-column", 1, "users.mail");
+	rip_lint_release(&l);
+
+	/* a baseline up, and an up that drops what it created, say nothing */
+	rip_migrations_release(&m);
+	g = add(&m, "0005_base", "DROP TABLE old;\n", NULL);
+	g->baseline = true;
+	add(&m, "0006_tmp", "CREATE TABLE t (x int);\nDROP TABLE t;\n", NULL);
+	rip_lint_phases(&l, &m, NULL);
+	expect_count(&l, 0);
+	rip_migrations_release(&m);
+}
+
+/* expand-contract-together: the contract and an expand of its table, both
+ * new against the parent; not once the expand shipped before, not for
+ * another table, not without a parent. */
+static void test_lint_expand_contract_together(void **state)
+{
+	struct rip_migrations m = { 0 }, parent = { 0 };
+	struct rip_migration *g;
+	struct rip_lint l = { 0 };
+
+	(void)state;
+	add(&m, "0001_users", "CREATE TABLE users (id int, mail text);\n",
+		"DROP TABLE users;\n");
+	add(&m, "0002_add_email", "ALTER TABLE users ADD COLUMN email text;\n"
+		"UPDATE users SET email = mail;\n",
+		"ALTER TABLE users DROP COLUMN email;\n");
+	g = add(&m, "0003_drop_mail", "-- ripcord:contract\n"
+		"ALTER TABLE public.users DROP COLUMN mail;\n",
+		"ALTER TABLE users ADD COLUMN mail text;\n");
+	g->contract = true;
+	add(&parent, "0001_users", "CREATE TABLE users (id int, mail text);\n",
+		NULL);
+	rip_lint_phases(&l, &m, &parent);
+	expect_count(&l, 1);
+	expect(&l, 0, "expand-contract-together", 2, "contract migration "
+		"0003_drop_mail and expand migration 0002_add_email both touch "
+		"table public.users and are both new in this release: expand and "
+		"contract of one change belong in two releases");
+	assert_string_equal(l.v[0].id, "0003_drop_mail");
+	rip_lint_release(&l);
+
+	/* without a parent the rule is skipped */
+	rip_lint_phases(&l, &m, NULL);
+	expect_count(&l, 0);
+	/* the expand shipped in the parent: the contract comes after it */
+	add(&parent, "0002_add_email", "ALTER TABLE users ADD COLUMN email "
+		"text;\n", NULL);
+	rip_lint_phases(&l, &m, &parent);
+	expect_count(&l, 0);
+	/* both shipped already: nothing new */
+	rip_migrations_release(&parent);
+	add(&parent, "0001_users", "SELECT 1;\n", NULL);
+	add(&parent, "0003_drop_mail", "SELECT 1;\n", NULL);
+	rip_lint_phases(&l, &m, &parent);
+	expect_count(&l, 0);
+	rip_migrations_release(&parent);
+
+	/* a new expand of another table does not count */
+	rip_migrations_release(&m);
+	add(&parent, "0001_users", "SELECT 1;\n", NULL);
+	add(&m, "0001_users", "CREATE TABLE users (id int, mail text);\n", NULL);
+	add(&m, "0002_orders", "CREATE TABLE orders (id int);\n", NULL);
+	g = add(&m, "0003_drop_legacy", "DROP TABLE legacy;\n", NULL);
+	g->contract = true;
+	rip_lint_phases(&l, &m, &parent);
+	expect_count(&l, 0);
+	rip_migrations_release(&m);
+	rip_migrations_release(&parent);
+}
+
 static void test_lint_hostile_input(void **state)
 {
 	static const char *const texts[] = {
@@ -725,6 +849,8 @@ int main(void)
 		cmocka_unit_test(test_lint_baseline_and_irreversible),
 		cmocka_unit_test(test_lint_order_and_fields),
 		cmocka_unit_test(test_lint_data_loss),
+		cmocka_unit_test(test_lint_destructive_not_contract),
+		cmocka_unit_test(test_lint_expand_contract_together),
 		cmocka_unit_test(test_lint_hostile_input),
 	};
 
