@@ -44,6 +44,9 @@ void cli_audit_migrations(struct cli *cli, const char *what,
 	const char *names);
 /* What plan p did (or tried), into the audit entry. */
 void cli_audit_plan(struct cli *cli, const struct rip_plan *p);
+/* The schema phase of a rollback plan (kept, data loss and whether it
+ * was accepted), into the audit entry. */
+void cli_audit_schema(struct cli *cli, const struct rip_plan *p);
 void cli_audit_release(struct cli_audit *a);
 
 /* Every command: returns a process exit code. */

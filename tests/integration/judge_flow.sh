@@ -204,7 +204,7 @@ check "five of them" test "$(grep -c '^[0-9].* v2 -> v1 at step' "$WORK/last.out
 check "with the gate that fired, the target" grep -q "v2 -> v1 at step 1/2: gate failure_threshold on web-1" "$WORK/last.out"
 check "why, with the numbers" grep -q "why: *step 1/2: web-1: 3 probe rounds failed in a row" "$WORK/last.out"
 check "the figures of the step" grep -q "numbers: *canary 3 probes, 3 errors (100.0%)" "$WORK/last.out"
-check "what was undone" grep -q "undone: *switched back: 2/2 (rolled back)" "$WORK/last.out"
+check "what was undone" grep -q "undone: *switched back: 2/2; lossless (schema kept at [0-9a-z_]*, [a-z0-9 ]*) (rolled back)" "$WORK/last.out"
 check "and the command that aborted it" grep -q "by: .*ripcord --json rollout start v2 (exit 1, audit #" "$WORK/last.out"
 check "(each abort its own command)" test "$(grep -c 'by: ' "$WORK/last.out" )" = "$(grep 'by: ' "$WORK/last.out" | sort -u | wc -l)"
 check "(the paused one aborted by hand, by rollout abort)" grep -q "gate abort" "$WORK/last.out"
