@@ -38,6 +38,9 @@ struct rip_schema_phase {
 				     destination does not carry, applied
 				     order */
 	size_t kept_contract;     /* how many of kept are contract */
+	bool unknown;             /* keep: the lead could not be read (an
+				     artifact that does not verify, a lost
+				     verify_key): kept and level are empty */
 	struct rip_data_loss *loss;   /* down: what the planned downs cannot
 					 bring back */
 	size_t nloss;

@@ -771,26 +771,34 @@ static int check_dest(const struct rip_plan *p, const struct rip_config *cfg,
 	return rc;
 }
 
-/* keep: no downs; what stays is the schema's lead over dest. */
-static int plan_kept(struct rip_plan *p, const struct rip_config *cfg,
-	struct rip_store *store, const char *dest, struct rip_err *err)
+/*
+ * keep: no downs; what stays is the schema's lead over dest. Reading it
+ * verifies artifacts, which a rollback that only switches back never
+ * needs (a lost verify_key, a warm rollback): when it cannot be read the
+ * rollback goes on, saying only that the schema is kept.
+ */
+static void plan_kept(struct rip_plan *p, const struct rip_config *cfg,
+	struct rip_store *store, const char *dest)
 {
 	struct rip_schema_ahead a;
-	int rc;
+	struct rip_err why = { 0 };
 
 	if (!has_migrations(cfg))
-		return 0;
-	if ((rc = rip_schema_ahead(&a, cfg, store, dest, err)) < 0)
-		return rc;
+		return;
 	p->schema.planned = true;
 	p->schema.keep = true;
+	if (rip_schema_ahead(&a, cfg, store, dest, &why) < 0) {
+		rip_info("cannot say how far the schema is ahead of %s (it is "
+			"kept as it is): %s", dest, why.msg);
+		p->schema.unknown = true;
+		return;
+	}
 	p->schema.level = a.level;
 	a.level = NULL;
 	p->schema.kept = a.ids;
 	memset(&a.ids, 0, sizeof(a.ids));
 	p->schema.kept_contract = a.contract.n;
 	rip_schema_ahead_release(&a);
-	return 0;
 }
 
 static int plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
@@ -846,7 +854,7 @@ static int plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
 		goto done;
 	}
 	if (keep)
-		rc = plan_kept(out, cfg, store, d, err);
+		plan_kept(out, cfg, store, d);
 	else if (!no_downs)
 		rc = plan_downs(out, cfg, store, d, err);
 	else

@@ -29,7 +29,8 @@ json_t *rip_dora_json(const struct rip_dora *d);
 
 /*
  * A rollback's or an abort's schema phase as a new JSON object: mode
- * ("keep" | "down"), lossless, level, kept (ids), kept_contract, downs
+ * ("keep" | "down"), lossless, level, kept (ids), kept_contract,
+ * kept_unknown (the lead could not be read), downs
  * (the ids given: run, or planned in a dry run), data_loss ([{migration,
  * object, why}]), accept_data_loss. (schema_phase.c)
  */

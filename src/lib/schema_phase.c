@@ -46,6 +46,10 @@ void rip_schema_phase_words(struct rip_buf *out,
 
 	if (!s->planned)
 		return;
+	if (s->keep && s->unknown) {
+		rip_buf_adds(out, "lossless (schema kept as it is)");
+		return;
+	}
 	if (s->keep && !s->level) {
 		rip_buf_adds(out, "lossless (schema kept: no migration applied)");
 		return;
@@ -83,11 +87,12 @@ json_t *rip_schema_phase_json(const struct rip_schema_phase *s,
 		json_array_append_new(loss, json_pack("{s:s, s:s, s:s}",
 			"migration", s->loss[i].migration, "object",
 			s->loss[i].object, "why", s->loss[i].why));
-	return json_pack("{s:s, s:b, s:s?, s:o, s:I, s:o, s:o, s:b}", "mode",
-		s->keep ? "keep" : "down", "lossless", rip_schema_lossless(s),
-		"level", s->level, "kept", kept, "kept_contract",
-		(json_int_t)s->kept_contract, "downs", d, "data_loss", loss,
-		"accept_data_loss", s->accept_data_loss);
+	return json_pack("{s:s, s:b, s:s?, s:o, s:I, s:b, s:o, s:o, s:b}",
+		"mode", s->keep ? "keep" : "down", "lossless",
+		rip_schema_lossless(s), "level", s->level, "kept", kept,
+		"kept_contract", (json_int_t)s->kept_contract, "kept_unknown",
+		s->unknown, "downs", d, "data_loss", loss, "accept_data_loss",
+		s->accept_data_loss);
 }
 
 static void add_loss(struct rip_schema_phase *s, const char *mig,

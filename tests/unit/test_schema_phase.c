@@ -45,6 +45,17 @@ static void test_words_keep(void **state)
 	rip_buf_release(&b);
 	rip_schema_phase_release(&s);
 	assert_null(s.level);
+	/* the lead could not be read: kept all the same, said plainly */
+	s = (struct rip_schema_phase){ .planned = true, .keep = true,
+		.unknown = true };
+	rip_schema_phase_words(&b, &s);
+	assert_string_equal(b.buf, "lossless (schema kept as it is)");
+	rip_buf_release(&b);
+	/* no database: nothing said */
+	s = (struct rip_schema_phase){ .keep = true };
+	rip_schema_phase_words(&b, &s);
+	assert_int_equal(b.len, 0);
+	rip_buf_release(&b);
 }
 
 static void test_contract_loss(void **state)
