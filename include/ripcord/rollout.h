@@ -201,10 +201,13 @@ RIP_MUST_CHECK int rip_rollout_resume(const struct rip_config *cfg,
 
 /*
  * Aborts the unfinished rollout: a running one is asked through state.db
- * and this waits until its process has finished the abort; a paused or
+ * (the request carries o's abort_schema and accept_data_loss) and this
+ * waits until its process has finished the abort; a paused or
  * interrupted one is aborted here. 0 when every target is back and
  * healthy, RIP_EFAIL when the abort's rollback failed or there is no
- * rollout.
+ * rollout, or, changing nothing, when aborting here would run downs that
+ * lose data (schema_phase.h) without o->accept_data_loss. An automatic
+ * abort in that case keeps the schema instead.
  */
 RIP_MUST_CHECK int rip_rollout_abort(const struct rip_config *cfg,
 	struct rip_store *store, const struct rip_rollout_opts *o,

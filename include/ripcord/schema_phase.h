@@ -42,7 +42,9 @@ struct rip_schema_phase {
 				     artifact that does not verify, a lost
 				     verify_key): kept and level are empty */
 	struct rip_data_loss *loss;   /* down: what the planned downs cannot
-					 bring back */
+					 bring back; keep: what the downs an
+					 abort did not run would have lost
+					 (rollout.c) */
 	size_t nloss;
 	bool accept_data_loss;    /* in: the caller accepts loss (set before
 				     rip_plan_apply) */

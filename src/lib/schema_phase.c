@@ -64,6 +64,10 @@ void rip_schema_phase_words(struct rip_buf *out,
 		else
 			rip_buf_addf(out, "%zu expand and %zu contract migration%s)",
 				expand, s->kept_contract, s->kept.n == 1 ? "" : "s");
+		/* an abort whose downs were refused (rollout.c) */
+		for (size_t i = 0; i < s->nloss; i++)
+			rip_buf_addf(out, "%s %s (%s)", i ? "," : "; downs not run: "
+				"they would lose", s->loss[i].object, s->loss[i].migration);
 		return;
 	}
 	if (!s->nloss)           /* the downs run, listed by the caller */
