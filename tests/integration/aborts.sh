@@ -149,6 +149,8 @@ assert s['mode']=='down' and s['lossless'] is False, s
 assert s['data_loss'][0]['object']=='orders.qty' and s['data_loss'][0]['migration']=='0004_drop_qty', s
 assert s['downs']==['0004_drop_qty'], s"
 
+expect_exit 0 "rollback --dry-run --keep-schema" rc rollback --dry-run --keep-schema
+check "says lossless, runs no down, and lists what stays" sh -c "grep -q '^schema: lossless (schema kept at 0004_drop_qty, 1 contract migration)' '$WORK/last.out' && grep -q 'kept, ahead of v2: 0004_drop_qty' '$WORK/last.out' && ! grep -q 'migrate down' '$WORK/last.out'"
 sqlite3 .ripcord/state.db "SELECT count(*) FROM switches" > "$WORK/sw.before"
 cp "$db" "$WORK/db.before"
 expect_exit 1 "rollback is refused without --accept-data-loss" rc rollback
