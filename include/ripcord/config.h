@@ -97,6 +97,11 @@ struct rip_config {
 	} rollout;
 
 	struct {
+		char *schema;         /* "down" | "keep": for rollback */
+		char *abort_schema;   /* "keep" | "down": for rollout abort */
+	} rollback;
+
+	struct {
 		uint64_t every_ms;
 		char *database;
 		char *metrics_file;

@@ -13,6 +13,7 @@
 
 #include "ripcord/config.h"
 #include "ripcord/migrate.h"
+#include "ripcord/schema_phase.h"
 #include "ripcord/store.h"
 
 enum rip_action_kind {
@@ -84,6 +85,10 @@ struct rip_plan {
 	struct rip_migrations downs;  /* rollback: the downs it will run,
 					 newest first, as planned (id,
 					 version, name, down script) */
+	struct rip_schema_phase schema;  /* rollback: what it does with the
+					    schema (schema_phase.h); set
+					    schema.accept_data_loss before
+					    applying a lossy one */
 	rip_migrate_step_fn on_step;  /* set by the caller: told of each up
 					 or down as it runs (rc 1 before it,
 					 then 0 or < 0); may be NULL */
@@ -130,14 +135,18 @@ RIP_MUST_CHECK int rip_rollback_target(char **out, struct rip_store *store,
 /*
  * Plans a rollback of every target to to (or, when NULL, to the release it
  * ran before its current one, by the journal): switch back (re-extracting
- * a pruned release), activate, then the downs (unless no_migrate), then a
+ * a pruned release), activate, then the downs (unless keep_schema), then a
  * probe of every target with a health URL. Refuses when targets would go
  * to different releases and to is NULL, when one has nothing to go back
- * to, or when a down is impossible (irreversible, baseline).
+ * to, or when a down is impossible (irreversible, baseline). out->schema
+ * says what it does with the schema: with keep_schema, the migrations
+ * kept (nothing lost); else what the downs of contract migrations that
+ * ran cannot bring back, which rip_plan_apply refuses unless
+ * out->schema.accept_data_loss.
  */
 RIP_MUST_CHECK int rip_plan_rollback(struct rip_plan *out,
 	const struct rip_config *cfg, struct rip_store *store, const char *to,
-	bool no_migrate, struct rip_err *err);
+	bool keep_schema, struct rip_err *err);
 
 /*
  * What an applied plan did, in words that match the facts: "switched
@@ -165,7 +174,9 @@ typedef void (*rip_apply_fn)(void *data, const struct rip_action *a,
 	int rc, const char *detail);
 
 /*
- * Applies p in order. A failed switch, extract or migration stops the
+ * Applies p in order. A rollback whose downs lose data (p->schema) is
+ * refused first, changing nothing and recording no operation, unless
+ * p->schema.accept_data_loss (rip_schema_refuse_loss). A failed switch, extract or migration stops the
  * plan (RIP_EFAIL, err says which action and target) and every target
  * whose switch was not made is reported unchanged (to = from, failed);
  * a failed activate

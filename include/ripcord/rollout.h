@@ -156,6 +156,13 @@ struct rip_rollout_event {
 
 typedef void (*rip_rollout_fn)(void *data, const struct rip_rollout_event *e);
 
+/* What an abort does with the schema (schema_phase.h). */
+enum rip_abort_schema {
+	RIP_ABORT_SCHEMA_CONFIG,  /* [rollback] abort_schema */
+	RIP_ABORT_SCHEMA_KEEP,    /* --keep-schema: code back, schema kept */
+	RIP_ABORT_SCHEMA_DOWN,    /* --schema-down: the rollout's ups undone */
+};
+
 struct rip_rollout_opts {
 	const struct rip_steps *steps;   /* NULL: [rollout] steps */
 	uint64_t bake_ms;
@@ -164,6 +171,12 @@ struct rip_rollout_opts {
 	/* set by the caller's SIGINT/SIGTERM handler to the signal number:
 	 * the rollout aborts at once (or pauses, auto_rollback = no) */
 	volatile sig_atomic_t *stop;
+	/* an abort by this process, automatic or asked, and one asked of
+	 * the process running the rollout (rip_rollout_abort passes them in
+	 * its request): keep or down; and whether a down that loses data (a
+	 * contract migration run by hand) may run */
+	enum rip_abort_schema abort_schema;
+	bool accept_data_loss;
 	rip_rollout_fn fn;
 	void *data;
 };
@@ -194,10 +207,13 @@ RIP_MUST_CHECK int rip_rollout_resume(const struct rip_config *cfg,
 
 /*
  * Aborts the unfinished rollout: a running one is asked through state.db
- * and this waits until its process has finished the abort; a paused or
+ * (the request carries o's abort_schema and accept_data_loss) and this
+ * waits until its process has finished the abort; a paused or
  * interrupted one is aborted here. 0 when every target is back and
  * healthy, RIP_EFAIL when the abort's rollback failed or there is no
- * rollout.
+ * rollout, or, changing nothing, when aborting here would run downs that
+ * lose data (schema_phase.h) without o->accept_data_loss. An automatic
+ * abort in that case keeps the schema instead.
  */
 RIP_MUST_CHECK int rip_rollout_abort(const struct rip_config *cfg,
 	struct rip_store *store, const struct rip_rollout_opts *o,

@@ -49,6 +49,9 @@ void cli_audit_plan(struct cli *cli, const struct rip_plan *p);
 void cli_audit_held(struct cli *cli, const struct rip_plan *p);
 /* Sets doc's "held_back" (ids) and "held_note" from deploy plan p. */
 void cli_plan_json_held(json_t *doc, const struct rip_plan *p);
+/* The schema phase of a rollback plan (kept, data loss and whether it
+ * was accepted), into the audit entry. */
+void cli_audit_schema(struct cli *cli, const struct rip_plan *p);
 void cli_audit_release(struct cli_audit *a);
 
 /* Every command: returns a process exit code. */

@@ -132,6 +132,51 @@ static void downs_json(json_t *doc, const struct rip_downs *d,
 		json_null());
 }
 
+/* ---- the schema phase of a rollback ------------------------------------ */
+
+/* The "schema" object: {mode, lossless, level, kept, downs, data_loss}; the
+ * downs are those planned in a dry run, those run otherwise. */
+static json_t *schema_json(const struct rip_plan *p, bool dry_run)
+{
+	const char **ids = rip_xcalloc(p->downs.n + 1, sizeof(*ids));
+	json_t *o;
+
+	for (size_t i = 0; i < p->downs.n; i++)
+		ids[i] = p->downs.v[i].id;
+	o = dry_run ? rip_schema_phase_json(&p->schema, ids, p->downs.n) :
+		rip_schema_phase_json(&p->schema, (const char *const *)p->ran.v,
+		p->ran.n);
+	free(ids);
+	return o;
+}
+
+/* The dry run's word on the schema: kept, or what the downs lose. */
+static void print_schema(const struct rip_plan *p)
+{
+	const struct rip_schema_phase *s = &p->schema;
+	struct rip_buf b = RIP_BUF_INIT;
+	bool colour = cli_colour(stdout);
+
+	rip_schema_phase_words(&b, s);
+	if (!b.len)
+		rip_buf_addf(&b, "down: %zu down%s, no contract migration among "
+			"them", p->downs.n, p->downs.n == 1 ? "" : "s");
+	printf("\nschema: %s\n", b.buf);
+	if (s->keep && s->kept.n) {
+		printf("  kept, ahead of %s:", p->release);
+		for (size_t i = 0; i < s->kept.n; i++)
+			printf(" %s", s->kept.v[i]);
+		putchar('\n');
+	}
+	for (size_t i = 0; i < s->nloss; i++)
+		printf("  %sdata loss%s: %s: %s\n", colour ? C_BAD : "",
+			colour ? C_OFF : "", s->loss[i].object, s->loss[i].why);
+	if (s->nloss)
+		printf("  the rollback refuses to run without --accept-data-loss "
+			"(--keep-schema loses nothing)\n");
+	rip_buf_release(&b);
+}
+
 /* What the real rollback says of each down as it starts it. */
 struct down_progress {
 	const struct rip_downs *d;
@@ -316,6 +361,29 @@ void cli_plan_json_held(json_t *doc, const struct rip_plan *p)
 		json_object_set_new(doc, "held_note", json_string(p->held_note));
 }
 
+void cli_audit_schema(struct cli *cli, const struct rip_plan *p)
+{
+	const struct rip_schema_phase *s = &p->schema;
+	struct rip_buf b = RIP_BUF_INIT;
+
+	if (!s->planned)
+		return;
+	for (size_t i = 0; i < s->kept.n; i++)
+		rip_buf_addf(&b, "%s%s", i ? "," : "", s->kept.v[i]);
+	if (s->keep)
+		cli_audit_migrations(cli, "schema kept (lossless):", b.len ?
+			b.buf : "nothing ahead");
+	rip_buf_reset(&b);
+	for (size_t i = 0; i < s->nloss; i++)
+		rip_buf_addf(&b, "%s%s (%s)", i ? "," : "", s->loss[i].object,
+			s->loss[i].migration);
+	if (s->nloss)
+		cli_audit_migrations(cli, s->accept_data_loss ? "data loss "
+			"accepted (--accept-data-loss):" : "data loss refused "
+			"(no --accept-data-loss):", b.buf);
+	rip_buf_release(&b);
+}
+
 void cli_audit_plan(struct cli *cli, const struct rip_plan *p)
 {
 	struct rip_buf from = RIP_BUF_INIT, ran = RIP_BUF_INIT;
@@ -338,6 +406,7 @@ void cli_audit_plan(struct cli *cli, const struct rip_plan *p)
 	if (p->ahead)
 		cli_audit_migrations(cli, "schema ahead:", p->ahead);
 	cli_audit_held(cli, p);
+	cli_audit_schema(cli, p);
 	rip_strlist_release(&seen);
 	rip_buf_release(&from);
 	rip_buf_release(&ran);
@@ -382,6 +451,8 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 				for (size_t i = 0; i < downs.n; i++)
 					print_down(stdout, "", &downs.v[i]);
 			}
+			if (strcmp(p->op, "deploy") && p->schema.planned)
+				print_schema(p);
 		}
 		rip_buf_release(&text);
 	} else {
@@ -402,12 +473,15 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 			cli_plan_json_held(doc, p);
 		if (cli->preempted)
 			json_object_set(doc, "preempted", cli->preempted);
-		if (strcmp(p->op, "deploy"))
+		if (strcmp(p->op, "deploy")) {
 			downs_json(doc, &downs, p);
+			json_object_set_new(doc, "schema", p->schema.planned ?
+				schema_json(p, dry_run) : json_null());
+		}
 		cli_print_json(doc);
 	} else if (!dry_run) {
 		cli_print_plan_table(p);
-		if (p->ran.n || p->stopped || rc)
+		if (p->ran.n || p->stopped || rc || p->schema.planned)
 			print_summary(p);
 	}
 	if (!cli->json && p->held_note)

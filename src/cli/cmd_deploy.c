@@ -310,13 +310,17 @@ int cmd_rollback(struct cli *cli, int argc, char **argv)
 		{ "to", required_argument, NULL, 't' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "no-migrate", no_argument, NULL, 'M' },
+		{ "keep-schema", no_argument, NULL, 'K' },
+		{ "schema-down", no_argument, NULL, 'D' },
+		{ "accept-data-loss", no_argument, NULL, 'A' },
 		{ "wait", optional_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *to = NULL;
-	bool dry_run = false, no_migrate = false, wait = false;
+	bool dry_run = false, keep = false, down = false, accept = false;
+	bool wait = false;
 	uint64_t wait_ms = ROLLBACK_WAIT_DEFAULT_MS;
 	struct run r = { 0 };
 	int c, rc;
@@ -325,7 +329,9 @@ int cmd_rollback(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 't': to = optarg; break;
 		case 'n': dry_run = true; break;
-		case 'M': no_migrate = true; break;
+		case 'M': case 'K': keep = true; break;
+		case 'D': down = true; break;
+		case 'A': accept = true; break;
 		case 'w':
 			wait = true;
 			if (optarg && rip_parse_duration(&wait_ms, optarg) < 0)
@@ -335,7 +341,8 @@ int cmd_rollback(struct cli *cli, int argc, char **argv)
 		case 'j': cli->json = true; break;
 		case 'h':
 			puts("usage: ripcord rollback [--to ID] [--dry-run] "
-				"[--no-migrate] [--wait[=DUR]]");
+				"[--keep-schema | --schema-down] [--accept-data-loss] "
+				"[--wait[=DUR]]");
 			return 0;
 		default:
 			return cli_usage("rollback", "unknown option");
@@ -344,9 +351,16 @@ int cmd_rollback(struct cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage("rollback", "unexpected argument '%s' (did you "
 			"mean --to %s?)", argv[optind], argv[optind]);
+	if (keep && down)
+		return cli_usage("rollback", "--keep-schema (or --no-migrate) "
+			"and --schema-down contradict each other: pick one");
+	/* the flags win over [rollback] schema */
 	if ((rc = setup_rollback(cli, &r, dry_run, wait, wait_ms)) == 0 &&
-	    (rc = rip_plan_rollback(&r.plan, r.cfg, r.store, to, no_migrate,
-		    &r.err)) == 0)
+	    (rc = rip_plan_rollback(&r.plan, r.cfg, r.store, to, keep ||
+		    (!down && !strcmp(r.cfg->rollback.schema, "keep")),
+		    &r.err)) == 0) {
+		r.plan.schema.accept_data_loss = accept;
 		rc = cli_run_plan(cli, &r.plan, r.cfg, r.store, dry_run, &r.err);
+	}
 	return finish(&r, rc);
 }

@@ -225,12 +225,16 @@ static void on_aborted(struct out *o, const struct rip_rollout_event *e)
 		cli_audit_target(o->cli, e->plan->targets[i].target->name);
 	if (e->plan->op)
 		rip_plan_summary(&sum, e->plan);
+	cli_audit_schema(o->cli, e->plan);
 	if (o->cli->json) {
 		json_t *doc = cli_plan_json(e->plan, false, e->ok ? 0 : RIP_EFAIL,
 			e->message);
 
 		json_object_set_new(doc, "event", json_string("aborted"));
 		json_object_set_new(doc, "release", json_string(e->ro->previous));
+		json_object_set_new(doc, "schema", e->plan->schema.planned ?
+			rip_schema_phase_json(&e->plan->schema, (const char *const *)
+			e->plan->ran.v, e->plan->ran.n) : json_null());
 		cli_print_json(doc);
 		fflush(stdout);
 	} else {
@@ -568,7 +572,9 @@ done:
 static const char usage_text[] =
 	"usage: ripcord rollout start ID [--steps LIST] [--bake DUR] "
 	"[--manual]\n"
-	"       ripcord rollout status|promote|abort|resume\n";
+	"       ripcord rollout status|promote|abort|resume\n"
+	"       (start, promote, resume, abort: [--keep-schema | --schema-down] "
+	"[--accept-data-loss])\n";
 
 static void catch_signals(void)
 {
@@ -587,6 +593,9 @@ int cmd_rollout(struct cli *cli, int argc, char **argv)
 		{ "steps", required_argument, NULL, 's' },
 		{ "bake", required_argument, NULL, 'b' },
 		{ "manual", no_argument, NULL, 'm' },
+		{ "keep-schema", no_argument, NULL, 'K' },
+		{ "schema-down", no_argument, NULL, 'D' },
+		{ "accept-data-loss", no_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -610,6 +619,15 @@ int cmd_rollout(struct cli *cli, int argc, char **argv)
 			ro.bake_set = true;
 			break;
 		case 'm': ro.manual = true; break;
+		case 'K': case 'D':
+			if (ro.abort_schema && ro.abort_schema != (c == 'K' ?
+					RIP_ABORT_SCHEMA_KEEP : RIP_ABORT_SCHEMA_DOWN))
+				return cli_usage("rollout", "--keep-schema and "
+					"--schema-down contradict each other: pick one");
+			ro.abort_schema = c == 'K' ? RIP_ABORT_SCHEMA_KEEP :
+				RIP_ABORT_SCHEMA_DOWN;
+			break;
+		case 'A': ro.accept_data_loss = true; break;
 		case 'j': cli->json = true; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: return cli_usage("rollout", "unknown option");
@@ -625,6 +643,10 @@ int cmd_rollout(struct cli *cli, int argc, char **argv)
 	if (strcmp(sub, "start") && (steps_arg || ro.bake_set || ro.manual))
 		return cli_usage("rollout", "--steps, --bake and --manual go with "
 			"start");
+	if (!strcmp(sub, "status") && (ro.abort_schema || ro.accept_data_loss))
+		return cli_usage("rollout", "--keep-schema, --schema-down and "
+			"--accept-data-loss go with start, promote, resume and abort "
+			"(what an abort does with the schema)");
 	if (steps_arg && rip_parse_steps(&steps, steps_arg) < 0)
 		return cli_usage("rollout", "--steps '%s': expected increasing "
 			"percentages ending at 100%%, such as 25%%,50%%,100%%",

@@ -171,6 +171,13 @@ const struct rip_config_key rip_config_keys[] = {
 	  false, G(rollout.inconclusive),
 	  "what a step does when a gate cannot judge" },
 
+	{ "rollback", "schema", RIP_CFG_ENUM, "down", "down|keep", false,
+	  G(rollback.schema),
+	  "what rollback does with the schema: run the downs, or keep it" },
+	{ "rollback", "abort_schema", RIP_CFG_ENUM, "keep", "keep|down", false,
+	  G(rollback.abort_schema),
+	  "the same for rollout abort: keep = lossless" },
+
 	{ "drill", "every", RIP_CFG_DURATION, "24h", NULL, false,
 	  G(drill.every_ms), "how often a release is drilled" },
 	{ "drill", "database", RIP_CFG_STRING, "scratch", NULL, false,
@@ -202,8 +209,8 @@ const struct rip_config_key rip_config_keys[] = {
 const size_t rip_config_nkeys = RIP_ARRAY_SIZE(rip_config_keys);
 
 static const char *const sections[] = {
-	"project", "package", "migrations", "target", "rollout", "drill",
-	"notify", "ssh",
+	"project", "package", "migrations", "target", "rollout", "rollback",
+	"drill", "notify", "ssh",
 };
 
 struct parse {

@@ -77,6 +77,7 @@ void rip_plan_release(struct rip_plan *p)
 	free(p->held_note);
 	rip_strlist_release(&p->undo);
 	rip_migrations_release(&p->downs);
+	rip_schema_phase_release(&p->schema);
 	free(p->ahead);
 	free(p->preempted);
 	memset(p, 0, sizeof(*p));
@@ -729,6 +730,10 @@ static void note_planned(void *data, const struct rip_migration *mg,
 	c->name = mg->name ? rip_xstrdup(mg->name) : NULL;
 	if (mg->down.text)
 		rip_sql_set(&c->down, mg->down.text, mg->down.len, mg->down.file);
+	/* what a contract's up dropped is what its down cannot bring back */
+	c->contract = mg->contract;
+	if (mg->contract && mg->up.text)
+		rip_sql_set(&c->up, mg->up.text, mg->up.len, mg->up.file);
 	memcpy(c->checksum, mg->checksum, sizeof(c->checksum));
 }
 
@@ -754,6 +759,9 @@ static int plan_downs(struct rip_plan *p, const struct rip_config *cfg,
 		goto done;
 	if (p->migrations)
 		add(p, RIP_ACT_MIGRATE_DOWN, NULL, dest, NULL);
+	p->schema.planned = true;
+	for (size_t i = 0; i < p->downs.n; i++)
+		rip_schema_note_contract(&p->schema, &p->downs.v[i]);
 done:
 	rip_migrate_free(m);
 	rip_migrations_release(&keep);
@@ -787,10 +795,42 @@ static int check_dest(const struct rip_plan *p, const struct rip_config *cfg,
 	return rc;
 }
 
+/*
+ * keep: no downs; what stays is the schema's lead over dest. Reading it
+ * verifies artifacts, which a rollback that only switches back never
+ * needs (a lost verify_key, a warm rollback): when it cannot be read the
+ * rollback goes on, saying only that the schema is kept.
+ */
+static void plan_kept(struct rip_plan *p, const struct rip_config *cfg,
+	struct rip_store *store, const char *dest)
+{
+	struct rip_schema_ahead a;
+	struct rip_err why = { 0 };
+
+	if (!has_migrations(cfg))
+		return;
+	p->schema.planned = true;
+	p->schema.keep = true;
+	if (rip_schema_ahead(&a, cfg, store, dest, &why) < 0) {
+		rip_info("cannot say how far the schema is ahead of %s (it is "
+			"kept as it is): %s", dest, why.msg);
+		p->schema.unknown = true;
+		return;
+	}
+	p->schema.level = a.level;
+	a.level = NULL;
+	p->schema.kept = a.ids;
+	memset(&a.ids, 0, sizeof(a.ids));
+	p->schema.kept_contract = a.contract.n;
+	rip_schema_ahead_release(&a);
+}
+
 static int plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
-	struct rip_store *store, const char *to, bool no_migrate,
+	struct rip_store *store, const char *to, bool keep,
 	const char *undo, struct rip_err *err)
 {
+	bool no_downs = keep;
+
 	struct where *w = rip_xcalloc(cfg->n_targets + 1, sizeof(*w));
 	char **dest = rip_xcalloc(cfg->n_targets + 1, sizeof(*dest));
 	char *d = NULL;
@@ -814,7 +854,7 @@ static int plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
 		}
 		rip_buf_release(&one);
 		/* nothing this rollout applied: no downs at all */
-		no_migrate |= !out->undo.n;
+		no_downs |= !out->undo.n;
 	}
 	if ((rc = check_names(cfg, NULL, 0, err)) < 0)
 		goto done;
@@ -837,7 +877,13 @@ static int plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
 			"release)", d);
 		goto done;
 	}
-	if (!no_migrate && (rc = plan_downs(out, cfg, store, d, err)) < 0)
+	if (keep)
+		plan_kept(out, cfg, store, d);
+	else if (!no_downs)
+		rc = plan_downs(out, cfg, store, d, err);
+	else
+		out->schema.planned = has_migrations(cfg);
+	if (rc < 0)
 		goto done;
 	rip_plan_add_probes(out);
 done:
@@ -857,10 +903,10 @@ void rip_plan_add_probes(struct rip_plan *p)
 }
 
 int rip_plan_rollback(struct rip_plan *out, const struct rip_config *cfg,
-	struct rip_store *store, const char *to, bool no_migrate,
+	struct rip_store *store, const char *to, bool keep_schema,
 	struct rip_err *err)
 {
-	return plan_rollback(out, cfg, store, to, no_migrate, NULL, err);
+	return plan_rollback(out, cfg, store, to, keep_schema, NULL, err);
 }
 
 int rip_plan_rollback_exact(struct rip_plan *out,
@@ -1723,6 +1769,15 @@ void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p)
 			rip_buf_addf(out, "%s%s%s", i ? ", " : " (", p->ran.v[i],
 				i + 1 == p->ran.n ? ")" : "");
 	}
+	/* the phase: "lossless (schema kept at ...)" or what was lost */
+	if (back && p->schema.planned && !p->stopped) {
+		struct rip_buf w = RIP_BUF_INIT;
+
+		rip_schema_phase_words(&w, &p->schema);
+		if (w.len)
+			rip_buf_addf(out, "; %s", w.buf);
+		rip_buf_release(&w);
+	}
 	for (size_t i = 0; i < p->ntargets; i++) {
 		const struct rip_target_report *r = &p->targets[i];
 
@@ -1803,6 +1858,13 @@ int rip_plan_apply(struct rip_plan *p, const struct rip_config *cfg,
 	char *result;
 	int rc;
 
+	/* a lossy rollback not accepted changes nothing, records nothing */
+	if ((rc = rip_schema_refuse_loss(&p->schema, p->op, p->release,
+			p->schema.accept_data_loss, err)) < 0) {
+		p->stopped = true;
+		report_unchanged(p);
+		return rc;
+	}
 	if ((rc = rip_op_begin(&op, store->state, p->op, p->release, err)) < 0)
 		return stopped(p, rc, err);
 	/* a failure before the first action changed nothing either */

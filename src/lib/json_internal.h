@@ -15,6 +15,7 @@
 #include "ripcord/dora.h"
 #include "ripcord/notify.h"
 #include "ripcord/report.h"
+#include "ripcord/schema_phase.h"
 #include "ripcord/verdicts.h"
 
 /*
@@ -25,6 +26,16 @@
  * change_failures, restored, rollbacks, lead_time_releases. (dora.c)
  */
 json_t *rip_dora_json(const struct rip_dora *d);
+
+/*
+ * A rollback's or an abort's schema phase as a new JSON object: mode
+ * ("keep" | "down"), lossless, level, kept (ids), kept_contract,
+ * kept_unknown (the lead could not be read), downs
+ * (the ids given: run, or planned in a dry run), data_loss ([{migration,
+ * object, why}]), accept_data_loss. (schema_phase.c)
+ */
+json_t *rip_schema_phase_json(const struct rip_schema_phase *s,
+	const char *const *downs, size_t ndowns);
 
 /*
  * The readiness as a new JSON array, newest release first, of objects:

@@ -25,6 +25,7 @@
 #include "ripcord/release.h"
 #include "ripcord/site.h"
 #include "ripcord/target.h"
+#include "json_internal.h"
 #include "rollout_internal.h"
 #include "banned.h"
 
@@ -96,8 +97,44 @@ static void figures_undone(struct rip_rollout_run *r,
 			plan->targets[i].target->name));
 	for (size_t i = 0; i < plan->ran.n; i++)
 		json_array_append_new(downs, json_string(plan->ran.v[i]));
-	figures_set(&r->ro, "undone", json_pack("{s:s, s:o, s:o}", "summary",
-		summary ? summary : "", "targets", targets, "downs", downs));
+	figures_set(&r->ro, "undone", json_pack("{s:s, s:o, s:o, s:o}",
+		"summary", summary ? summary : "", "targets", targets, "downs",
+		downs, "schema", plan->schema.planned ? rip_schema_phase_json(
+		&plan->schema, (const char *const *)plan->ran.v, plan->ran.n) :
+		json_null()));
+}
+
+/*
+ * What this abort does with the schema: the asker's flags when another
+ * process asked for it ("abort keep", "abort down accept"), else this
+ * process's options, else [rollback] abort_schema.
+ */
+static void abort_mode(const struct rip_rollout_run *r, bool *keep,
+	bool *accept)
+{
+	const char *q = r->ro.request;
+
+	*keep = !strcmp(r->cfg->rollback.abort_schema, "keep");
+	*accept = r->o->accept_data_loss;
+	if (r->o->abort_schema != RIP_ABORT_SCHEMA_CONFIG)
+		*keep = r->o->abort_schema == RIP_ABORT_SCHEMA_KEEP;
+	if (!q || strncmp(q, "abort ", 6))
+		return;
+	if (strstr(q, " keep"))
+		*keep = true;
+	else if (strstr(q, " down"))
+		*keep = false;
+	*accept = *accept || strstr(q, " accept") != NULL;
+}
+
+/* The request `rollout abort` leaves for the process running the
+ * rollout: "abort", then its schema flags, read back by abort_mode. */
+static char *abort_request(const struct rip_rollout_opts *o)
+{
+	return rip_xasprintf("abort%s%s", o->abort_schema ==
+		RIP_ABORT_SCHEMA_KEEP ? " keep" : o->abort_schema ==
+		RIP_ABORT_SCHEMA_DOWN ? " down" : "", o->accept_data_loss ?
+		" accept" : "");
 }
 
 static int preempted(struct rip_rollout_run *r, struct rip_err *err)
@@ -274,6 +311,76 @@ done:
 }
 
 /*
+ * The abort's rollback plan: keep, or the downs of what the rollout
+ * applied. Downs that would lose data (a contract migration that ran)
+ * without accept are not run: the abort keeps the schema instead, and the
+ * plan's schema.loss says what those downs would have lost. An abort runs
+ * at machine speed: putting the code back must not wait for a human.
+ */
+static int plan_abort(struct rip_plan *plan, const struct rip_rollout_run *r,
+	bool keep, bool accept, struct rip_err *err)
+{
+	struct rip_schema_phase refused;
+	int rc;
+
+	/* a record from before state.db schema 7 does not say what its
+	 * rollout applied: the downs to previous, as then */
+	rc = keep ? rip_plan_rollback(plan, r->cfg, r->store, r->ro.previous,
+		true, err) : r->ro.applied ? rip_plan_rollback_exact(plan, r->cfg,
+		r->store, r->ro.previous, r->ro.applied, err) :
+		rip_plan_rollback(plan, r->cfg, r->store, r->ro.previous, false,
+		err);
+	if (rc < 0 || accept || rip_schema_lossless(&plan->schema)) {
+		plan->schema.accept_data_loss = accept;
+		return rc;
+	}
+	refused = plan->schema;
+	memset(&plan->schema, 0, sizeof(plan->schema));
+	rip_plan_release(plan);
+	rip_warn("the abort's downs would undo a contract migration that ran "
+		"(%s: %s): the schema is kept instead; 'ripcord rollback "
+		"--schema-down --accept-data-loss' undoes it", refused.loss[0].object,
+		refused.loss[0].why);
+	if ((rc = rip_plan_rollback(plan, r->cfg, r->store, r->ro.previous,
+			true, err)) == 0) {
+		plan->schema.loss = refused.loss;
+		plan->schema.nloss = refused.nloss;
+		refused.loss = NULL;
+		refused.nloss = 0;
+	}
+	rip_schema_phase_release(&refused);
+	return rc;
+}
+
+/*
+ * An abort asked in this process (`rollout abort` of a paused or
+ * interrupted rollout) whose downs would lose data without
+ * --accept-data-loss is refused before anything changes: the person who
+ * asked for the downs chooses again.
+ */
+static int refuse_lossy_abort(const struct rip_rollout_run *r,
+	struct rip_err *err)
+{
+	struct rip_plan plan = { 0 };
+	struct rip_err ignore = { 0 };
+	bool keep, accept;
+	int rc = 0;
+
+	abort_mode(r, &keep, &accept);
+	if (keep || accept)
+		return 0;
+	/* a plan that cannot be made fails the abort itself, as before */
+	if ((r->ro.applied ? rip_plan_rollback_exact(&plan, r->cfg, r->store,
+			r->ro.previous, r->ro.applied, &ignore) :
+			rip_plan_rollback(&plan, r->cfg, r->store, r->ro.previous,
+			false, &ignore)) == 0)
+		rc = rip_schema_refuse_loss(&plan.schema, "abort's rollback",
+			r->ro.previous, false, err);
+	rip_plan_release(&plan);
+	return rc;
+}
+
+/*
  * Every target back to the previous release, then the release's downs,
  * then a probe of every target: a rollback plan, applied under the lock.
  * The record goes aborting -> aborted; its phase says whether the
@@ -286,9 +393,10 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 	struct rip_plan plan = { 0 };
 	struct rip_buf sum = RIP_BUF_INIT;
 	struct rip_lock l;
-	bool gone, back;
+	bool gone, back, keep, accept;
 	int rc;
 
+	abort_mode(r, &keep, &accept);
 	{
 		/* an interrupted abort keeps its reason; this process owns it */
 		char *was = rip_xstrdup(r->ro.state);
@@ -316,12 +424,9 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 			RIP_ROLLOUT_PREEMPT_WAIT_MS, err) < 0)
 		return rip_err_prefix(err, "cannot abort the rollout of %s",
 			r->ro.release);
-	/* exactly what this rollout applied is undone (a record from before
-	 * state.db schema 7 does not say: the downs to previous, as then) */
-	if ((rc = r->ro.applied ? rip_plan_rollback_exact(&plan, r->cfg,
-			r->store, r->ro.previous, r->ro.applied, &perr) :
-			rip_plan_rollback(&plan, r->cfg, r->store, r->ro.previous,
-			false, &perr)) == 0)
+	/* keep: no downs, nothing lost; down: exactly what this rollout
+	 * applied is undone */
+	if ((rc = plan_abort(&plan, r, keep, accept, &perr)) == 0)
 		rc = rip_plan_apply(&plan, r->cfg, r->store, on_action, r, &perr);
 	rip_lock_release(&l);
 	/* the rollback failed when the plan could not be made, stopped (a
@@ -784,8 +889,12 @@ int rip_rollout_abort(const struct rip_config *cfg, struct rip_store *store,
 	if (rip_rollout_alive(&r.ro)) {
 		/* its process aborts at its next round; wait for it, and take
 		 * over if it dies first */
-		if (!strcmp(r.ro.state, "running") && (rc = rip_rollout_request(
-				store->state, r.ro.seq, "abort", err)) < 0)
+		char *q = abort_request(o);
+
+		rc = strcmp(r.ro.state, "running") ? 0 : rip_rollout_request(
+			store->state, r.ro.seq, q, err);
+		free(q);
+		if (rc < 0)
 			goto done;
 		rip_info("asked the rollout of %s (pid %lld) to abort; waiting for "
 			"it", r.ro.release, (long long)r.ro.pid);
@@ -808,6 +917,8 @@ int rip_rollout_abort(const struct rip_config *cfg, struct rip_store *store,
 	snprintf(r.gate, sizeof(r.gate), "abort");
 	snprintf(r.message, sizeof(r.message), "step %zu/%zu: aborted by "
 		"'ripcord rollout abort'", r.ro.step, r.ro.nsteps);
+	if ((rc = refuse_lossy_abort(&r, err)) < 0)
+		goto done;
 	if (abort_rollout(&r, err) < 0 && r.ro.finished &&
 	    !strcmp(r.ro.phase, "rolled back"))
 		rc = 0;

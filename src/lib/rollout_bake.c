@@ -588,7 +588,8 @@ int rip_rollout_stopped(struct rip_rollout_run *r, enum rip_bake_end *end,
 		*end = RIP_BAKE_PREEMPTED;
 		return 0;
 	}
-	if (r->ro.request && !strcmp(r->ro.request, "abort")) {
+	/* "abort", maybe with the asker's schema flags (rollout.c) */
+	if (r->ro.request && !strncmp(r->ro.request, "abort", 5)) {
 		*end = RIP_BAKE_STOP;
 		r->by_request = true;
 		snprintf(r->gate, sizeof(r->gate), "abort");

@@ -200,7 +200,7 @@ check "nothing migrated" test "$(sqlite3 var/shop.db 'SELECT count(*) FROM ripco
 expect_exit 0 "drill v3 (its health is not the drill's business)" rc -q drill v3
 
 # ---- 3. a release answering 500 -----------------------------------------
-expect_exit 1 "3. the rollout of v3 (HTTP 500) fails" rc rollout start v3
+expect_exit 1 "3. the rollout of v3 (HTTP 500) fails (abort: --schema-down)" rc rollout start v3 --schema-down
 check "aborted at step 1 by the error-rate gate, naming web-1 and the numbers" grep -qE "step 1/3: canary error rate 100(\.0)?% .*> max_error_rate 1(\.0)?% \(web-1: [0-9]+ of [0-9]+ probes failed, HTTP 500\)" "$WORK/last.err"
 check "it never reached step 2" sh -c "! grep -q 'step 2/3' '$WORK/last.err'"
 check "every target runs v2 again" all_on v2
@@ -219,7 +219,7 @@ check "(its plan switches all four to v1)" test "$(grep -cE '^switch .*web-[1-4]
 # compared once it has min_samples probes, and its errors are significant
 rollout_ini compare_baseline=yes min_samples=5 max_error_rate=100%
 printf 'failure_threshold = 100\n' >> ripcord.ini   # no fast path either
-expect_exit 1 "3b. v3 against the baseline (no absolute error gate) fails" rc --json rollout start v3
+expect_exit 1 "3b. v3 against the baseline (no absolute error gate) fails" rc --json rollout start v3 --schema-down
 check "--json: every line is an event, the last one aborted" json_ok "$WORK/last.out" aborted
 check "inconclusive until min_samples, then failed by the comparison" python3 - "$WORK/last.out" <<'PY'
 import json, sys

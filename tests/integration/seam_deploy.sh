@@ -9,6 +9,8 @@
 
 shop_fleet 4
 printf '[rollout]\nsteps = 25%%, 100%%\nbake = 1s\nprobe_interval = 250ms\nprobe_timeout = 1s\nmax_error_rate = 1%%\nmin_samples = 3\ncompare_baseline = no\nrequire_drill = no\n' >> "$WORK/base.ini"
+# these aborts undo what their rollout applied (the default keeps it)
+printf '[rollback]\nabort_schema = down\n' >> "$WORK/base.ini"
 cp "$WORK/base.ini" ripcord.ini
 # release ID VERSION [health.conf lines]: commit, then cut release ID
 release() {
