@@ -34,6 +34,7 @@
 #include "ripcord/release.h"
 #include "ripcord/roundtrip.h"
 #include "ripcord/target.h"
+#include "drill_internal.h"
 #include "state_internal.h"
 #include "banned.h"
 
@@ -220,7 +221,7 @@ int rip_deploy_admit(struct rip_store *store, const char *id, bool force,
 /* ---- running a drill --------------------------------------------------- */
 
 static const char *const step_names[] = {
-	"integrity", "fidelity", "round trip", "smoke",
+	"integrity", "fidelity", "round trip", "smoke", "compatibility",
 };
 
 const char *rip_drill_step_name(enum rip_drill_step_kind k)
@@ -235,6 +236,9 @@ void rip_drill_outcome_release(struct rip_drill_outcome *o)
 	free(o->release);
 	free(o->detail);
 	free(o->unexercised);
+	free(o->compat_previous);
+	free(o->compat_level);
+	free(o->phases);
 	rip_roundtrip_release(&o->roundtrip);
 	rip_drill_paths_free(o->paths, o->npaths);
 	memset(o, 0, sizeof(*o));
@@ -599,6 +603,20 @@ static char *unexercised(const struct drill *d)
 	return b.len ? rip_buf_detach(&b, NULL) : NULL;
 }
 
+/* "0002_add_email expand, 0003_drop_name contract": the phase of each
+ * migration of migs that from lacks (those a round trip tests). */
+static char *phases_of(const struct rip_migrations *migs,
+	const struct rip_migrations *from)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+
+	for (size_t i = 0; i < migs->n; i++)
+		if (!rip_migrations_find(from, migs->v[i].id))
+			rip_buf_addf(&b, "%s%s %s", b.len ? ", " : "", migs->v[i].id,
+				migs->v[i].contract ? "contract" : "expand");
+	return b.len ? rip_buf_detach(&b, NULL) : NULL;
+}
+
 /* The round trip from path p; rts[i] is filled (its scratch is gone). */
 static int path_run(struct drill *d, struct rip_drill_path *p,
 	struct rip_roundtrip *rt, struct rip_err *err)
@@ -609,6 +627,8 @@ static int path_run(struct drill *d, struct rip_drill_path *p,
 
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
+	if (!d->out->phases)
+		d->out->phases = phases_of(&d->migs, &theirs);
 	rip_roundtrip_opts_init(&o, d->cfg);
 	o.tmpdir = d->scratch;
 	o.state = d->store->state;
@@ -705,51 +725,31 @@ static int step_roundtrip(struct drill *d, struct rip_err *err)
 	return rc;
 }
 
+/* Whether the smoke test gets a scratch database: [migrations] sqlite. */
+static bool smoke_db(const struct drill *d)
+{
+	return d->cfg->migrations.dir && !strcmp(d->cfg->migrations.driver,
+		"sqlite");
+}
+
 /* The activate hook of the first target that has one, on the scratch root
- * with RIPCORD_DRILL=1, then a probe of [drill] smoke_health. */
+ * with RIPCORD_DRILL=1 (and RIPCORD_DATABASE, a scratch database at the
+ * release's level, with [migrations] sqlite), then a probe of [drill]
+ * smoke_health. */
 static int smoke(struct drill *d, struct rip_err *err)
 {
-	const struct rip_target *t = NULL;
-	struct rip_hook_result hr;
+	char *db = smoke_db(d) ? rip_path_join(d->scratch, "smoke.db") : NULL;
 	int rc;
 
-	if ((rc = rip_root_switch(d->root, d->out->release, err)) < 0)
-		return rc;
-	for (size_t i = 0; i < d->cfg->n_targets && !t; i++)
-		if (d->cfg->targets[i].activate)
-			t = &d->cfg->targets[i];
-	if (t) {
-		const char *argv[] = { t->activate, NULL };
-		const struct rip_hook_env env[] = {
-			{ "RIPCORD_DRILL", "1" },
-			{ "RIPCORD_TARGET", t->name },
-			{ "RIPCORD_RELEASE", d->out->release },
-			{ "RIPCORD_RELEASE_DIR", d->dir },
-			{ "RIPCORD_PREVIOUS", "" },
-			{ "RIPCORD_ROOT", d->root },
-		};
-
-		rc = rip_hook_run(&hr, argv, d->dir, env, RIP_ARRAY_SIZE(env),
-			t->hook_timeout_ms, err);
-		if (rc == 0 && hr.exit_code != 0)
-			rc = rip_err_set(err, RIP_EFAIL, "activate hook '%s' exited "
-				"%d: %s", t->activate, hr.exit_code, hr.output.len ?
-				hr.output.buf : "(no output)");
-		rip_hook_result_release(&hr);
-		if (rc < 0)
-			return rc;
-	}
-	if (d->cfg->drill.smoke_health) {
-		struct rip_probe pr = { .url = d->cfg->drill.smoke_health };
-
-		if ((rc = rip_probe_run(&pr, 1, d->cfg->rollout.probe_timeout_ms,
-				err)) < 0)
-			return rc;
-		if (!pr.ok)
-			return rip_err_set(err, RIP_EFAIL, "smoke_health %s: %s",
-				pr.url, pr.error);
-	}
-	return 0;
+	if ((rc = rip_root_switch(d->root, d->out->release, err)) == 0 && db)
+		rc = rip_drill_scratch_db(db, d->cfg, &d->migs, NULL, NULL, err);
+	if (rc == 0)
+		rc = rip_drill_activate(d->cfg, d->root, d->out->release, d->dir,
+			db, err);
+	if (rc == 0)
+		rc = rip_drill_smoke_probe(d->cfg, err);
+	free(db);
+	return rc;
 }
 
 static int step_smoke(struct drill *d, struct rip_err *err)
@@ -759,6 +759,46 @@ static int step_smoke(struct drill *d, struct rip_err *err)
 	if (!d->cfg->drill.smoke)
 		return 0;
 	return step_done(d, RIP_STEP_SMOKE, t0, smoke(d, err), err, NULL);
+}
+
+/* The release the compatibility step runs: where a rollback goes, else
+ * the cut-parent; NULL when there is none. */
+static const char *compat_previous(const struct drill *d)
+{
+	for (size_t i = 0; i < d->out->npaths; i++)
+		if (d->out->paths[i].rollback && d->out->paths[i].from)
+			return d->out->paths[i].from;
+	for (size_t i = 0; i < d->out->npaths; i++)
+		if (d->out->paths[i].parent && d->out->paths[i].from)
+			return d->out->paths[i].from;
+	return NULL;
+}
+
+/* With smoke on, [migrations] sqlite and a previous release in the store:
+ * its smoke test on this release's expand level (drill_compat.c). */
+static int step_compat(struct drill *d, struct rip_err *err)
+{
+	const char *prev = compat_previous(d);
+	struct rip_drill_compat_in in = { .cfg = d->cfg, .store = d->store,
+		.release = d->out->release, .migs = &d->migs, .previous = prev,
+		.scratch = d->scratch };
+	struct rip_release_rec rec;
+	struct rip_err gone = { 0 };
+	double t0 = rip_monotonic();
+	char *note;
+	int rc;
+
+	if (!d->cfg->drill.smoke || !smoke_db(d) || !prev ||
+	    rip_state_release_get(&rec, d->store->state, prev, &gone) < 0)
+		return 0;
+	rip_release_rec_release(&rec);
+	d->out->compat_previous = rip_xstrdup(prev);
+	rc = rip_drill_compat(&d->out->compat_level, &in, err);
+	note = rip_xasprintf("%s answered on the expand level (%s)", prev,
+		d->out->compat_level ? d->out->compat_level : "no migration");
+	rc = step_done(d, RIP_STEP_COMPAT, t0, rc, err, note);
+	free(note);
+	return rc;
 }
 
 /* The steps as JSON for the drills row; the round trip's with its paths. */
@@ -784,6 +824,14 @@ static char *steps_json(const struct rip_drill_outcome *o)
 			json_object_set_new(step, "from", from);
 			json_object_set_new(step, "unexercised", o->unexercised ?
 				json_string(o->unexercised) : json_null());
+			json_object_set_new(step, "phases", o->phases ?
+				json_string(o->phases) : json_null());
+		}
+		if (i == RIP_STEP_COMPAT) {
+			json_object_set_new(step, "previous",
+				json_string(o->compat_previous));
+			json_object_set_new(step, "level", o->compat_level ?
+				json_string(o->compat_level) : json_null());
 		}
 		json_array_append_new(a, step);
 	}
@@ -868,16 +916,21 @@ int rip_drill_run(struct rip_drill_outcome *out,
 		worst = rc;
 		out->result = RIP_DRILL_INTEGRITY;
 	} else {
-		struct rip_err smoke_err = { 0 };
-		int src;
+		struct rip_err smoke_err = { 0 }, compat_err = { 0 };
+		int src, crc;
 
 		worst = rc;
 		if (rc == 0)
 			worst = rc = step_roundtrip(&d, err);
 		src = d.extracted ? step_smoke(&d, &smoke_err) : 0;
+		crc = d.extracted ? step_compat(&d, &compat_err) : 0;
 		if (!worst && src) {
 			worst = src;
 			*err = smoke_err;
+		}
+		if (!worst && crc) {
+			worst = crc;
+			*err = compat_err;
 		}
 		out->result = worst ? RIP_DRILL_FAIL : RIP_DRILL_PASS;
 	}

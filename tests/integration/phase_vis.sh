@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Phases proven and visible (issue 16): the drill round-trips expand and
+# contract migrations alike and names each one's phase; with [drill] smoke
+# a compatibility drill runs the previous release's smoke test (activate
+# + health) against a scratch database at the drilled release's expand
+# level: an expand that adds a nullable column passes, one that renames a
+# column the previous release reads fails the drill (exit 1) naming the
+# previous release, the level and what the probe said. status, releases,
+# rollout status, the report and the metrics show what is applied by
+# phase (and since when), what the schema is ahead by, and whether a
+# rollback is lossless (ripcord_rollback_lossless).
+. "$(dirname "$0")/lib.sh"
+
+export TMPDIR=$WORK/tmp
+mkdir -p "$TMPDIR"
+REPO=$WORK/app
+mkdir -p "$REPO/db/migrations" "$REPO/hooks" && cd "$REPO" && git init -q .
+printf 'var/\n.ripcord/\ntargets/\n' > .gitignore
+smoke_port=$((20000 + RANDOM % 20000))
+cat > ripcord.ini <<INI
+[project]
+name = app
+[migrations]
+dir = db/migrations
+driver = sqlite
+database = var/app.db
+[target "web-1"]
+root = targets/web-1
+activate = hooks/activate
+[drill]
+smoke = yes
+smoke_health = http://127.0.0.1:$smoke_port/healthz
+metrics_file = var/ripcord.prom
+INI
+# the app answers /healthz by reading the columns its release reads
+# (columns.conf) from the database it is given
+cat > app.py <<'PY'
+import http.server, os, sqlite3, sys
+here = os.path.dirname(os.path.abspath(__file__))
+cols = open(os.path.join(here, 'columns.conf')).read().strip()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        try:
+            sqlite3.connect(sys.argv[2]).execute('SELECT %s FROM users' % cols).fetchall()
+            code, body = 200, b'ok\n'
+        except Exception as e:
+            code, body = 500, str(e).encode() + b'\n'
+        self.send_response(code); self.send_header('Content-Length', str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+PY
+# in a drill, the hook (re)starts the release's app on the scratch database
+cat > hooks/activate <<'SH'
+#!/bin/sh
+[ "$RIPCORD_DRILL" = 1 ] || exit 0
+echo "$RIPCORD_RELEASE ${RIPCORD_DATABASE:-none}" >> "$HOOK_LOG"
+[ -f "$APP_PID" ] && kill "$(cat "$APP_PID")" 2>/dev/null && sleep 0.2
+python3 "$RIPCORD_RELEASE_DIR/app.py" "$SMOKE_PORT" "$RIPCORD_DATABASE" >/dev/null 2>&1 </dev/null &
+echo $! > "$APP_PID"
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$SMOKE_PORT/" && exit 0; sleep 0.1; done
+exit 1
+SH
+chmod +x hooks/activate
+export HOOK_LOG=$WORK/hook.log APP_PID=$WORK/app.pid SMOKE_PORT=$smoke_port
+trap 'kill "$(cat "$APP_PID" 2>/dev/null)" 2>/dev/null; rm -rf "$WORK"' EXIT
+d=db/migrations
+printf 'CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n' > $d/0001_users.up.sql
+printf 'DROP TABLE users;\n' > $d/0001_users.down.sql
+echo name > columns.conf
+git add -A && git commit -qm v1 && rc -q cut --id v1 >/dev/null 2>&1
+# v2: expand, a nullable column; v2 reads both
+printf 'ALTER TABLE users ADD COLUMN email TEXT;\n' > $d/0002_add_email.up.sql
+printf 'ALTER TABLE users DROP COLUMN email;\n' > $d/0002_add_email.down.sql
+echo name, email > columns.conf
+git add -A && git commit -qm v2 && rc -q cut --id v2 >/dev/null 2>&1
+# v3: contract, the old column goes; v3 reads email alone
+printf -- '-- ripcord: contract\nALTER TABLE users DROP COLUMN name;\n' > $d/0003_drop_name.up.sql
+printf 'ALTER TABLE users ADD COLUMN name TEXT;\n' > $d/0003_drop_name.down.sql
+echo email > columns.conf
+git add -A && git commit -qm v3 && rc -q cut --id v3 >/dev/null 2>&1
+check "three releases cut" test "$(rc releases | grep -cE '^v[123] ')" -eq 3
+
+# ---- drills -------------------------------------------------------------
+expect_exit 0 "drill v2: an expand that adds a nullable column passes" rc drill v2
+check "PASS" grep -qE '^v2 +PASS ' "$WORK/last.out"
+err_has "the compatibility step ran" "drill v2: compatibility ok"
+check "the output names the phase of the migration under test" grep -qE '^ +phases: 0002_add_email expand$' "$WORK/last.out"
+check "and the compatibility drill: v1 at v2's expand level, pass" grep -qE '^ +compatible with v1 at its expand level \(0002_add_email\): pass$' "$WORK/last.out"
+check "v1's activate ran on a scratch database, after v2's own smoke" sh -c \
+  "grep -qE '^v2 /.*/ripcord-drill-[^/]+/smoke.db$' '$HOOK_LOG' && grep -qE '^v1 /.*/ripcord-drill-[^/]+/compat.db$' '$HOOK_LOG'"
+check "the production database was never created" test ! -e var/app.db
+
+expect_exit 0 "drill v3: a contract drills, its up held back from the expand level" rc --json drill v3
+check "--json: each migration under test with its phase, the compatibility step" python3 -c "
+import json; d = json.load(open('$WORK/last.out'))[0]
+assert d['result'] == 'pass', d
+assert d['phases'] == [{'migration': '0003_drop_name', 'phase': 'contract'}], d['phases']
+assert d['round_trip']['checked'] == 1 and d['round_trip']['failures'] == [], d
+c = d['compatibility']
+assert c['previous'] == 'v2' and c['level'] == '0002_add_email' and c['ok'], c
+assert [s['step'] for s in d['steps']] == ['integrity', 'fidelity', 'round trip', 'smoke', 'compatibility'], d['steps']"
+check "the round trip undid and redid the contract migration too" python3 -c "
+import json; d = json.load(open('$WORK/last.out'))[0]
+rt = [s for s in d['steps'] if s['step'] == 'round trip'][0]
+assert rt['ok'] and '1 migration undone and redone' in rt['detail'], rt"
+
+# v4: an expand that renames the column v3 reads: v3 breaks on it
+printf 'ALTER TABLE users RENAME COLUMN email TO mail;\n' > $d/0004_rename_email.up.sql
+printf 'ALTER TABLE users RENAME COLUMN mail TO email;\n' > $d/0004_rename_email.down.sql
+echo mail > columns.conf
+git add -A && git commit -qm v4 && rc -q cut --id v4 >/dev/null 2>&1
+expect_exit 1 "drill v4: an expand that breaks the previous release fails (exit 1)" rc drill v4
+check "FAIL, naming v3, the expand level and what the probe said" grep -qE \
+  "^v4 +FAIL .*compatibility: v3 on the schema of v4 at its expand level \(0004_rename_email\): smoke_health http://127.0.0.1:$smoke_port/healthz: HTTP 500: no such column: email" "$WORK/last.out"
+check "its own round trip and smoke passed: only compatibility failed" sh -c \
+  "grep -q 'drill v4: round trip ok' '$WORK/last.err' && grep -q 'drill v4: smoke      ok' '$WORK/last.err' && grep -q 'drill v4: compatibility FAILED' '$WORK/last.err'"
+check "recorded as fail, the step in its steps" test "$(sqlite3 .ripcord/state.db "SELECT result || ' ' || json_extract(steps, '\$[4].step') || ' ' || json_extract(steps, '\$[4].previous') FROM drills WHERE release = 'v4'")" = "fail compatibility v3"
+done_testing
