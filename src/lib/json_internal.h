@@ -15,6 +15,7 @@
 #include "ripcord/dora.h"
 #include "ripcord/notify.h"
 #include "ripcord/report.h"
+#include "ripcord/schema_phase.h"
 #include "ripcord/verdicts.h"
 
 /*
@@ -25,6 +26,14 @@
  * change_failures, restored, rollbacks, lead_time_releases. (dora.c)
  */
 json_t *rip_dora_json(const struct rip_dora *d);
+
+/*
+ * The schema's phase as a new JSON object: release, previous, known,
+ * migrations (each: migration, phase, applied, applied_at), expand_applied,
+ * expand_pending, contract_applied, contract_pending, contract_since,
+ * ahead (each as in migrations), lossless, lossy (ids). (schema_phase.c)
+ */
+json_t *rip_schema_phase_json(const struct rip_schema_phase *p);
 
 /*
  * The readiness as a new JSON array, newest release first, of objects:

@@ -22,6 +22,7 @@
 #include "ripcord/migrate.h"
 #include "ripcord/release.h"
 #include "ripcord/schema_phase.h"
+#include "json_internal.h"
 #include "banned.h"
 
 void rip_schema_phase_release(struct rip_schema_phase *p)
@@ -249,4 +250,35 @@ char *rip_schema_phase_rollback_text(const struct rip_schema_phase *p,
 	}
 	rip_buf_adds(&b, ")");
 	return rip_buf_detach(&b, NULL);
+}
+
+static json_t *items_json(const struct rip_schema_phase_item *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:o}",
+			"migration", v[i].id, "phase", v[i].contract ? "contract" :
+			"expand", "applied", v[i].applied, "applied_at",
+			v[i].applied ? json_integer((json_int_t)v[i].applied_at) :
+			json_null()));
+	return a;
+}
+
+json_t *rip_schema_phase_json(const struct rip_schema_phase *p)
+{
+	json_t *lossy = json_array();
+
+	for (size_t i = 0; i < p->lossy.n; i++)
+		json_array_append_new(lossy, json_string(p->lossy.v[i]));
+	return json_pack("{s:s, s:s?, s:b, s:o, s:I, s:I, s:I, s:I, s:o, s:o, "
+		"s:b, s:o}", "release", p->release, "previous", p->previous, "known",
+		p->known, "migrations", items_json(p->v, p->n), "expand_applied",
+		(json_int_t)p->expand_applied, "expand_pending",
+		(json_int_t)p->expand_pending, "contract_applied",
+		(json_int_t)p->contract_applied, "contract_pending",
+		(json_int_t)p->contract_pending, "contract_since",
+		p->contract_since ? json_integer((json_int_t)p->contract_since) :
+		json_null(), "ahead", items_json(p->ahead, p->nahead), "lossless",
+		p->lossless, "lossy", lossy);
 }

@@ -116,4 +116,51 @@ check "FAIL, naming v3, the expand level and what the probe said" grep -qE \
 check "its own round trip and smoke passed: only compatibility failed" sh -c \
   "grep -q 'drill v4: round trip ok' '$WORK/last.err' && grep -q 'drill v4: smoke      ok' '$WORK/last.err' && grep -q 'drill v4: compatibility FAILED' '$WORK/last.err'"
 check "recorded as fail, the step in its steps" test "$(sqlite3 .ripcord/state.db "SELECT result || ' ' || json_extract(steps, '\$[4].step') || ' ' || json_extract(steps, '\$[4].previous') FROM drills WHERE release = 'v4'")" = "fail compatibility v3"
+
+# ---- visible: status and the metrics ------------------------------------
+prom=var/ripcord.prom
+gauge() { sed -n "s/^$1{project=\"app\",target=\"web-1\"} //p" "$prom"; }
+expect_exit 0 "deploy v2 (its expand ups)" rc deploy v2
+expect_exit 0 "status" rc status
+check "v2: both expand migrations applied, nothing to roll back to" sh -c   "grep -qx 'schema: v2 on web-1: 2 expand applied' '$WORK/last.out' && ! grep -q 'rollback to' '$WORK/last.out'"
+check "the gauges: lossless (nothing to lose), nothing pending, nothing ahead" \
+  test "$(gauge ripcord_rollback_lossless) $(gauge ripcord_schema_contract_pending) $(gauge ripcord_schema_ahead)" = "1 0 0"
+expect_exit 0 "deploy v3" rc deploy v3
+# whether or not deploy held the contract up back, it is pending now
+expect_exit 0 "its contract undone by hand (migrate down --to v2)" rc migrate down --to v2
+expect_exit 0 "status" rc status
+check "v3: expand applied, its contract pending" grep -qx 'schema: v3 on web-1: 2 expand applied, 1 contract pending' "$WORK/last.out"
+check "a rollback to v2 is lossless, and proven compatible by v3's drill" grep -qx \
+  '  rollback to v2: lossless; compatible with v2 at its expand level (0002_add_email): pass' "$WORK/last.out"
+check "the gauges: lossless, one contract pending" \
+  test "$(gauge ripcord_rollback_lossless) $(gauge ripcord_schema_contract_pending)" = "1 1"
+expect_exit 0 "the contract applied (migrate up v3)" rc migrate up v3
+expect_exit 0 "status" rc status
+check "v3: the contract applied, and since when" grep -qE '^schema: v3 on web-1: 2 expand applied, 1 contract applied [0-9]+s ago$' "$WORK/last.out"
+check "a rollback to v2 now loses data: LOSSY, naming the migration" grep -qE \
+  '^  rollback to v2: LOSSY \(0003_drop_name applied [0-9]+s ago\); compatible with v2 at its expand level \(0002_add_email\): pass$' "$WORK/last.out"
+check "ripcord_rollback_lossless 0, nothing pending" \
+  test "$(gauge ripcord_rollback_lossless) $(gauge ripcord_schema_contract_pending)" = "0 0"
+check "the gauge is typed and explained" sh -c "grep -qx '# TYPE ripcord_rollback_lossless gauge' $prom && grep -q '^# HELP ripcord_rollback_lossless ' $prom"
+expect_exit 0 "status --json" rc --json status
+check "--json: each migration by phase with its applied_at from the database, lossy, compatible" python3 -c "
+import json, sqlite3
+d = json.load(open('$WORK/last.out'))
+at = dict(sqlite3.connect('var/app.db').execute('SELECT version || \'_\' || name, applied_at FROM ripcord_migrations'))
+s = d['schema'][0]
+assert s['release'] == 'v3' and s['previous'] == 'v2', s
+assert [(m['migration'], m['phase'], m['applied']) for m in s['migrations']] == [('0001_users', 'expand', True), ('0002_add_email', 'expand', True), ('0003_drop_name', 'contract', True)], s
+assert all(m['applied_at'] == at[m['migration']] for m in s['migrations']), (s, at)
+assert s['contract_since'] == at['0003_drop_name'] and not s['lossless'] and s['lossy'] == ['0003_drop_name'], s
+t = d['targets'][0]
+assert t['compatible'] == 'pass' and t['rollback_lossless'] is False, t"
+expect_exit 0 "the code back to v2, the schema kept (rollback --no-migrate)" rc rollback --no-migrate
+expect_exit 0 "status" rc status
+check "v2 runs on a schema ahead of it by v3's contract" grep -qx 'schema: v2 on web-1: 2 expand applied; ahead by 0003_drop_name' "$WORK/last.out"
+check "ripcord_schema_ahead 1" test "$(gauge ripcord_schema_ahead)" = 1
+expect_exit 0 "status --json" rc --json status
+check "--json: ahead, with its phase and applied_at" python3 -c "
+import json; s = json.load(open('$WORK/last.out'))['schema'][0]
+assert s['release'] == 'v2' and [(m['migration'], m['phase'], m['applied']) for m in s['ahead']] == [('0003_drop_name', 'contract', True)], s
+assert s['ahead'][0]['applied_at'] > 0, s"
 done_testing
