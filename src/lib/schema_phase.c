@@ -22,6 +22,7 @@
 #include "ripcord/migrate.h"
 #include "ripcord/release.h"
 #include "ripcord/schema_phase.h"
+#include "ripcord/state.h"
 #include "json_internal.h"
 #include "banned.h"
 
@@ -159,6 +160,25 @@ static void find_lossy(struct rip_schema_phase *p)
 			rip_strlist_push(&p->lossy, p->ahead[i].id);
 }
 
+/* The migrations of previous (none when NULL). One gone from the store
+ * carries none: every applied contract counts as lossy, as a rollback to
+ * it cannot bring anything back. */
+static int previous_migrations(struct rip_migrations *out,
+	const struct rip_config *cfg, struct rip_store *store,
+	const char *previous, struct rip_err *err)
+{
+	struct rip_release_rec rec;
+	struct rip_err gone = { 0 };
+
+	if (!previous)
+		return 0;
+	if (rip_state_release_get(&rec, store->state, previous, &gone) < 0)
+		return 0;
+	rip_release_rec_release(&rec);
+	return rip_release_migrations(out, store, previous,
+		cfg->package.verify_key, err);
+}
+
 int rip_schema_phase(struct rip_schema_phase *out,
 	const struct rip_config *cfg, struct rip_store *store,
 	const char *running, const char *previous, struct rip_err *err)
@@ -176,8 +196,7 @@ int rip_schema_phase(struct rip_schema_phase *out,
 		return 0;
 	if ((rc = rip_release_migrations(&mine, store, running,
 			cfg->package.verify_key, err)) < 0 ||
-	    (previous && (rc = rip_release_migrations(&prev, store, previous,
-			cfg->package.verify_key, err)) < 0) ||
+	    (rc = previous_migrations(&prev, cfg, store, previous, err)) < 0 ||
 	    (rc = rip_migrate_open(&m, cfg, err)) < 0 ||
 	    (rc = rip_migrate_status(&s, m, &mine, err)) < 0)
 		goto done;

@@ -134,6 +134,9 @@ check "a rollback to v2 is lossless, and proven compatible by v3's drill" grep -
   '  rollback to v2: lossless; compatible with v2 at its expand level (0002_add_email): pass' "$WORK/last.out"
 check "the gauges: lossless, one contract pending" \
   test "$(gauge ripcord_rollback_lossless) $(gauge ripcord_schema_contract_pending)" = "1 1"
+expect_exit 0 "releases" rc releases
+check "SCHEMA: v3's contract pending, v2 and v1 applied, v4's rename pending" sh -c \
+  "grep -qE '^v3 .* 2 expand applied, 1 contract pending\$' '$WORK/last.out' && grep -qE '^v2 .* 2 expand applied\$' '$WORK/last.out' && grep -qE '^v1 .* 1 expand applied\$' '$WORK/last.out' && grep -qE '^v4 .* 3 expand \(1 pending\), 1 contract pending\$' '$WORK/last.out'"
 expect_exit 0 "the contract applied (migrate up v3)" rc migrate up v3
 expect_exit 0 "status" rc status
 check "v3: the contract applied, and since when" grep -qE '^schema: v3 on web-1: 2 expand applied, 1 contract applied [0-9]+s ago$' "$WORK/last.out"
@@ -141,6 +144,18 @@ check "a rollback to v2 now loses data: LOSSY, naming the migration" grep -qE \
   '^  rollback to v2: LOSSY \(0003_drop_name applied [0-9]+s ago\); compatible with v2 at its expand level \(0002_add_email\): pass$' "$WORK/last.out"
 check "ripcord_rollback_lossless 0, nothing pending" \
   test "$(gauge ripcord_rollback_lossless) $(gauge ripcord_schema_contract_pending)" = "0 0"
+expect_exit 0 "releases --json" rc --json releases
+check "releases --json: v3's contract applied at the database's applied_at, lossy against its parent" python3 -c "
+import json, sqlite3
+at = dict(sqlite3.connect('var/app.db').execute('SELECT version || \'_\' || name, applied_at FROM ripcord_migrations'))
+r = {x['id']: x for x in json.load(open('$WORK/last.out'))}
+s = r['v3']['schema']
+assert s['contract_applied'] == 1 and s['contract_since'] == at['0003_drop_name'], s
+assert s['previous'] == 'v2' and s['lossy'] == ['0003_drop_name'], s
+v2 = r['v2']['schema']
+# v2 against v1: the schema is ahead of v2 by a contract v1 lacks as well
+assert v2['expand_applied'] == 2 and [m['migration'] for m in v2['ahead']] == ['0003_drop_name'], v2
+assert not v2['lossless'] and v2['lossy'] == ['0003_drop_name'], v2"
 check "the gauge is typed and explained" sh -c "grep -qx '# TYPE ripcord_rollback_lossless gauge' $prom && grep -q '^# HELP ripcord_rollback_lossless ' $prom"
 expect_exit 0 "status --json" rc --json status
 check "--json: each migration by phase with its applied_at from the database, lossy, compatible" python3 -c "
