@@ -178,4 +178,21 @@ check "--json: ahead, with its phase and applied_at" python3 -c "
 import json; s = json.load(open('$WORK/last.out'))['schema'][0]
 assert s['release'] == 'v2' and [(m['migration'], m['phase'], m['applied']) for m in s['ahead']] == [('0003_drop_name', 'contract', True)], s
 assert s['ahead'][0]['applied_at'] > 0, s"
+
+# ---- rollout status ------------------------------------------------------
+hport=$((smoke_port + 1))
+mkdir -p "$WORK/www" && echo ok > "$WORK/www/index.html"
+python3 -m http.server "$hport" --bind 127.0.0.1 --directory "$WORK/www" >/dev/null 2>&1 & webpid=$!
+trap 'kill $webpid "$(cat "$APP_PID" 2>/dev/null)" 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$hport/" && break; sleep 0.1; done
+sed -i "s|^activate = hooks/activate|activate = hooks/activate\nhealth = http://127.0.0.1:$hport/|" ripcord.ini
+printf '[rollout]\nsteps = 100%%\nbake = 1s\nprobe_interval = 200ms\nmin_samples = 3\ncompare_baseline = no\n' >> ripcord.ini
+expect_exit 0 "a rollout of v3 from v2" rc rollout start v3
+expect_exit 0 "rollout status" rc rollout status
+check "names the schema's phase and the rollback's loss" grep -qE \
+  '^  schema: +2 expand applied, 1 contract applied [0-9]+s ago; rollback to v2: LOSSY \(0003_drop_name applied [0-9]+s ago\)$' "$WORK/last.out"
+expect_exit 0 "rollout status --json" rc --json rollout status
+check "--json: the schema of the rollout's release against its previous one" python3 -c "
+import json; s = json.load(open('$WORK/last.out'))['rollout']['schema']
+assert s['release'] == 'v3' and s['previous'] == 'v2' and s['contract_applied'] == 1 and s['lossy'] == ['0003_drop_name'], s"
 done_testing
