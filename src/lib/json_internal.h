@@ -36,6 +36,13 @@ json_t *rip_dora_json(const struct rip_dora *d);
 json_t *rip_schema_phase_json(const struct rip_schema_phase *p);
 
 /*
+ * The report's section "schema" as a new JSON array: per target, target,
+ * release, previous, compatible ("pass", "fail", "never"), level and
+ * schema (rip_schema_phase_json). (report_schema.c)
+ */
+json_t *rip_report_schema_json(const struct rip_report *r);
+
+/*
  * The readiness as a new JSON array, newest release first, of objects:
  * release, created, artifact, ready, fresh, last_drill (null or {seq,
  * started, seconds, result, detail, age_seconds}), last_pass (null or a

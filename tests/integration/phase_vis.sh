@@ -195,4 +195,19 @@ expect_exit 0 "rollout status --json" rc --json rollout status
 check "--json: the schema of the rollout's release against its previous one" python3 -c "
 import json; s = json.load(open('$WORK/last.out'))['rollout']['schema']
 assert s['release'] == 'v3' and s['previous'] == 'v2' and s['contract_applied'] == 1 and s['lossy'] == ['0003_drop_name'], s"
+
+# ---- the report -----------------------------------------------------------
+expect_exit 0 "report" rc report -o "$WORK/r.html"
+check "a schema section: web-1 runs v3, its phases, a LOSSY rollback to v2, compatible" python3 -c "
+import re; h = open('$WORK/r.html').read()
+sec = re.search(r'<section id=\"schema\">(.*?)</section>', h, re.S).group(1)
+row = re.search(r'<tr><td>web-1</td>(.*?)</tr>', sec).group(1)
+assert '<code>v3</code>' in row and '2 expand applied, 1 contract applied' in row, row
+assert '<code>v2</code>' in row and 'class=\"bad\">LOSSY (0003_drop_name applied' in row, row
+assert 'class=\"ok\">pass at <code>0002_add_email</code>' in row, row"
+expect_exit 0 "report --json" rc --json report
+check "report --json: schema per target" python3 -c "
+import json; d = json.load(open('$WORK/last.out'))['schema']
+assert len(d) == 1 and d[0]['target'] == 'web-1' and d[0]['release'] == 'v3' and d[0]['previous'] == 'v2', d
+assert d[0]['compatible'] == 'pass' and d[0]['level'] == '0002_add_email' and d[0]['schema']['lossy'] == ['0003_drop_name'], d"
 done_testing
