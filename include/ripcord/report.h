@@ -4,8 +4,9 @@
  * one self-contained HTML page it is drawn into: inline CSS and inline SVG
  * charts drawn here, no script, no font, no URL to fetch.
  *
- * The page has seven sections, each an element with an id: "summary"
- * (project, when it was generated, the store, the window), "dora" (the
+ * The page has seven sections (eight with "schema"), each an element
+ * with an id: "summary" (project, when it was generated, the store, the
+ * window), "dora" (the
  * four figures of dora.h and a chart of changes per day), "drills" (the
  * duration of every drill in the window, a series per release, failed
  * drills marked apart), "readiness" (per release: its last drill, its
