@@ -1,13 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * drill_internal.h: what drill.c shares with drill_compat.c: the scratch
- * databases of the smoke and compatibility steps.
+ * drill_internal.h: what drill.c shares with drill_rec.c (the query of
+ * the drills table) and drill_compat.c (the scratch databases of the
+ * smoke and compatibility steps).
  */
 #ifndef RIPCORD_DRILL_INTERNAL_H
 #define RIPCORD_DRILL_INTERNAL_H
 
 #include "ripcord/drill.h"
 #include "ripcord/migration.h"
+
+/*
+ * The drills of release (all when NULL; only passing ones with passed),
+ * newest first, at most limit (0: all). Free with rip_drill_recs_free.
+ * (drill_rec.c)
+ */
+RIP_MUST_CHECK int rip_drill_query(struct rip_drill_rec **out, size_t *n,
+	struct rip_state *st, const char *release, bool passed, size_t limit,
+	struct rip_err *err);
 
 /*
  * Makes the SQLite database at path (absolute, not there yet) and applies
