@@ -103,6 +103,20 @@ static void yank_json(json_t *o, const struct rip_release_rec *r)
 		json_integer((json_int_t)r->yanked_at) : json_null());
 }
 
+/* The compatibility step of drill r: null, or previous, level and ok. */
+static json_t *compat_json(const struct rip_drill_rec *r)
+{
+	char *prev, *level;
+	enum rip_drill_compat_result c = rip_drill_rec_compat(&prev, &level, r);
+	json_t *o = c == RIP_COMPAT_NEVER ? json_null() : json_pack("{s:s?, "
+		"s:s?, s:b}", "previous", prev, "level", level, "ok",
+		c == RIP_COMPAT_PASS);
+
+	free(prev);
+	free(level);
+	return o;
+}
+
 static json_t *to_json(const struct rip_release_rec *v,
 	const struct rip_drill_rec *d, const struct rip_schema_phase *ph,
 	size_t n)
@@ -126,6 +140,9 @@ static json_t *to_json(const struct rip_release_rec *v,
 			json_object_set_new(drill, "from", json_null());
 		}
 		rip_strlist_release(&from);
+		if (d[i].seq)
+			json_object_set_new(drill, "compatibility",
+				compat_json(&d[i]));
 
 		o = json_pack("{s:s, s:s, s:s, s:s*, "
 			"s:I, s:I, s:I, s:s, s:b, s:I, s:I, s:o}", "id", v[i].id,

@@ -155,7 +155,10 @@ assert s['previous'] == 'v2' and s['lossy'] == ['0003_drop_name'], s
 v2 = r['v2']['schema']
 # v2 against v1: the schema is ahead of v2 by a contract v1 lacks as well
 assert v2['expand_applied'] == 2 and [m['migration'] for m in v2['ahead']] == ['0003_drop_name'], v2
-assert not v2['lossless'] and v2['lossy'] == ['0003_drop_name'], v2"
+assert not v2['lossless'] and v2['lossy'] == ['0003_drop_name'], v2
+assert r['v3']['last_drill']['compatibility'] == {'previous': 'v2', 'level': '0002_add_email', 'ok': True}, r['v3']
+assert r['v4']['last_drill']['compatibility'] == {'previous': 'v3', 'level': '0004_rename_email', 'ok': False}, r['v4']
+assert r['v1']['last_drill'] is None, r['v1']"
 check "the gauge is typed and explained" sh -c "grep -qx '# TYPE ripcord_rollback_lossless gauge' $prom && grep -q '^# HELP ripcord_rollback_lossless ' $prom"
 expect_exit 0 "status --json" rc --json status
 check "--json: each migration by phase with its applied_at from the database, lossy, compatible" python3 -c "
