@@ -34,6 +34,8 @@
 #define RIP_METRIC_ROLLBACK_LOSSLESS "ripcord_rollback_lossless"
 #define RIP_METRIC_CONTRACT_PENDING "ripcord_schema_contract_pending"
 #define RIP_METRIC_SCHEMA_AHEAD "ripcord_schema_ahead"
+#define RIP_METRIC_CONTRACT_APPLIED \
+	"ripcord_schema_contract_applied_timestamp_seconds"
 #define RIP_METRIC_ROLLOUT_STEP "ripcord_rollout_step"
 #define RIP_METRIC_ROLLOUT_ERROR_RATE "ripcord_rollout_canary_error_rate"
 #define RIP_METRIC_ROLLOUT_P99 "ripcord_rollout_canary_p99_seconds"
@@ -130,8 +132,10 @@ struct rip_schema_metrics {
  * stays one series across deploys): ripcord_rollback_lossless (1 when a
  * rollback of it to its previous release would undo no applied contract
  * migration, else 0), ripcord_schema_contract_pending (contract
- * migrations of the release it runs not applied) and ripcord_schema_ahead
- * (applied migrations that release does not carry). A phase that is not
+ * migrations of the release it runs not applied), ripcord_schema_ahead
+ * (applied migrations that release does not carry) and
+ * ripcord_schema_contract_applied_timestamp_seconds (when its newest
+ * applied contract migration was applied; 0: none). A phase that is not
  * known (no database yet) writes nothing.
  */
 RIP_MUST_CHECK int rip_metrics_update_schema(const char *path,

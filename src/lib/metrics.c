@@ -455,6 +455,9 @@ int rip_metrics_update_schema(const char *path, const char *project,
 			"release the target runs that are not applied." },
 		{ RIP_METRIC_SCHEMA_AHEAD, "Applied migrations the release the "
 			"target runs does not carry." },
+		{ RIP_METRIC_CONTRACT_APPLIED, "When the newest applied contract "
+			"migration of the release the target runs was applied, in "
+			"unix seconds; 0: none." },
 	};
 	struct rip_metric_sample *v;
 	size_t k = 0;
@@ -466,7 +469,7 @@ int rip_metrics_update_schema(const char *path, const char *project,
 	for (size_t i = 0; i < n; i++) {
 		const struct rip_schema_phase *p = m[i].phase;
 		const double val[] = { p->lossless, (double)p->contract_pending,
-			(double)p->nahead };
+			(double)p->nahead, (double)p->contract_since };
 
 		if (!p->known)
 			continue;

@@ -144,6 +144,8 @@ check "a rollback to v2 now loses data: LOSSY, naming the migration" grep -qE \
   '^  rollback to v2: LOSSY \(0003_drop_name applied [0-9]+s ago\); compatible with v2 at its expand level \(0002_add_email\): pass$' "$WORK/last.out"
 check "ripcord_rollback_lossless 0, nothing pending" \
   test "$(gauge ripcord_rollback_lossless) $(gauge ripcord_schema_contract_pending)" = "0 0"
+check "and since when, as the database says" test "$(gauge ripcord_schema_contract_applied_timestamp_seconds)" = \
+  "$(sqlite3 var/app.db "SELECT applied_at FROM ripcord_migrations WHERE name = 'drop_name'")"
 expect_exit 0 "releases --json" rc --json releases
 check "releases --json: v3's contract applied at the database's applied_at, lossy against its parent" python3 -c "
 import json, sqlite3
