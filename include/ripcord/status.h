@@ -109,7 +109,9 @@ RIP_MUST_CHECK int rip_status_probe(struct rip_status *s,
 /*
  * Reads the schema's phase (schema_phase.h) of every release a target of
  * s runs, against where its rollback goes, once per pair, and points each
- * target's schema at it. Does nothing without [migrations] or a store.
+ * target's schema at it. Does nothing without [migrations] or a store. A
+ * pair that cannot be read is left not known and the others still read;
+ * the first failure is returned.
  */
 RIP_MUST_CHECK int rip_status_schema(struct rip_status *s,
 	const struct rip_config *cfg, struct rip_store *store,

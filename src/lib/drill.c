@@ -106,6 +106,7 @@ static int step_done(struct drill *d, enum rip_drill_step_kind k, double t0,
 static int make_scratch(struct drill *d, struct rip_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
+	char *rel;
 	int rc;
 
 	d->scratch = rip_xasprintf("%s/ripcord-drill-XXXXXX", tmp && *tmp ?
@@ -117,6 +118,10 @@ static int make_scratch(struct drill *d, struct rip_err *err)
 		d->scratch = NULL;
 		return rc;
 	}
+	/* absolute: hooks get paths in it and run in another folder */
+	rel = d->scratch;
+	d->scratch = rip_path_absolute(rel);
+	free(rel);
 	d->root = rip_path_join(d->scratch, "target");
 	d->dir = rip_root_release_dir(d->root, d->out->release);
 	return rip_root_prepare(d->root, err);
@@ -563,8 +568,12 @@ static bool smoke_db(const struct drill *d)
  * smoke_health. */
 static int smoke(struct drill *d, struct rip_err *err)
 {
-	char *db = smoke_db(d) ? rip_path_join(d->scratch, "smoke.db") : NULL;
+	char *rel = smoke_db(d) ? rip_path_join(d->scratch, "smoke.db") : NULL;
+	/* absolute: the hook runs in the release's folder */
+	char *db = rel ? rip_path_absolute(rel) : NULL;
 	int rc;
+
+	free(rel);
 
 	if ((rc = rip_root_switch(d->root, d->out->release, err)) == 0 && db)
 		rc = rip_drill_scratch_db(db, d->cfg, &d->migs, NULL, NULL, err);

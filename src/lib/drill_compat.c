@@ -191,9 +191,12 @@ int rip_drill_compat(char **level, const struct rip_drill_compat_in *in,
 	struct rip_err *err)
 {
 	struct rip_migrations prev = { 0 };
-	char *db = rip_path_join(in->scratch, "compat.db");
+	char *rel = rip_path_join(in->scratch, "compat.db");
+	char *db = rip_path_absolute(rel);   /* the hook runs elsewhere */
 	char *root = NULL, *dir = NULL;
 	int rc;
+
+	free(rel);
 
 	*level = NULL;
 	if ((rc = rip_release_migrations(&prev, in->store, in->previous,

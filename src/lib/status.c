@@ -306,12 +306,13 @@ static bool same(const char *a, const char *b)
 int rip_status_schema(struct rip_status *s, const struct rip_config *cfg,
 	struct rip_store *store, struct rip_err *err)
 {
-	int rc = 0;
+	struct rip_err e = { 0 };
+	int rc = 0, one;
 
 	if (!cfg->migrations.dir || !store)
 		return 0;
 	s->schema = rip_xcalloc(s->n + 1, sizeof(*s->schema));
-	for (size_t i = 0; i < s->n && rc == 0; i++) {
+	for (size_t i = 0; i < s->n; i++) {
 		struct rip_target_status *t = &s->targets[i];
 
 		if (!t->current)
@@ -322,8 +323,15 @@ int rip_status_schema(struct rip_status *s, const struct rip_config *cfg,
 				t->schema = &s->schema[j];
 		if (t->schema)
 			continue;
-		rc = rip_schema_phase(&s->schema[s->nschema], cfg, store,
-			t->current, t->rollback, err);
+		/* one release that cannot be read (gone from the store, say)
+		 * leaves the others shown: the first failure is returned */
+		one = rip_schema_phase(&s->schema[s->nschema], cfg, store,
+			t->current, t->rollback, &e);
+		if (one < 0 && rc == 0) {
+			rc = one;
+			if (err)
+				*err = e;
+		}
 		t->schema = &s->schema[s->nschema++];
 	}
 	return rc;

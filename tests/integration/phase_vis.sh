@@ -90,6 +90,10 @@ check "and the compatibility drill: v1 at v2's expand level, pass" grep -qE '^ +
 check "v1's activate ran on a scratch database, after v2's own smoke" sh -c \
   "grep -qE '^v2 /.*/ripcord-drill-[^/]+/smoke.db$' '$HOOK_LOG' && grep -qE '^v1 /.*/ripcord-drill-[^/]+/compat.db$' '$HOOK_LOG'"
 check "the production database was never created" test ! -e var/app.db
+mkdir -p rel-tmp
+expect_exit 0 "with a relative TMPDIR the hook still gets paths it can use" env TMPDIR=rel-tmp "$RIPCORD" drill v2
+check "(absolute ones)" sh -c "tail -2 '$HOOK_LOG' | grep -qE '^v1 /.*/rel-tmp/ripcord-drill-[^/]+/compat.db$'"
+rm -rf rel-tmp
 
 expect_exit 0 "drill v3: a contract drills, its up held back from the expand level" rc --json drill v3
 check "--json: each migration under test with its phase, the compatibility step" python3 -c "
