@@ -13,7 +13,7 @@
 
 #include "ripcord/config.h"
 #include "ripcord/migrate.h"
-#include "ripcord/schema_phase.h"
+#include "ripcord/plan_schema.h"
 #include "ripcord/store.h"
 
 enum rip_action_kind {
@@ -85,8 +85,8 @@ struct rip_plan {
 	struct rip_migrations downs;  /* rollback: the downs it will run,
 					 newest first, as planned (id,
 					 version, name, down script) */
-	struct rip_schema_phase schema;  /* rollback: what it does with the
-					    schema (schema_phase.h); set
+	struct rip_plan_schema schema;  /* rollback: what it does with the
+					    schema (plan_schema.h); set
 					    schema.accept_data_loss before
 					    applying a lossy one */
 	rip_migrate_step_fn on_step;  /* set by the caller: told of each up

@@ -8,7 +8,12 @@
  * (the extracted payload hashes, as git blobs and trees, to MANIFEST's
  * tree and to the commit's in the repository when it has it), a migration
  * round trip on a scratch database (parent schema A, ups B, downs back to
- * A, ups again B, per migration too), and an optional smoke test. Each
+ * A, ups again B, per migration too, expand and contract alike), and an
+ * optional smoke test. With [migrations] (sqlite) the smoke test runs on a
+ * scratch database at the release's level, and a compatibility step runs
+ * the previous release's smoke test on one at the release's expand level
+ * (its contract ups held back, as deploy holds them): the proof that an
+ * abort keeping the schema leaves a working system. Each
  * drill is one row of the drills table: when, how long, the result, the
  * first failure, and every step as JSON.
  *
@@ -74,6 +79,19 @@ void rip_drill_recs_free(struct rip_drill_rec *v, size_t n);
 bool rip_drill_rec_from(struct rip_strlist *out, const struct rip_drill_rec *r);
 /* What r's round trip left unexercised (a copy the caller frees), or NULL. */
 char *rip_drill_rec_unexercised(const struct rip_drill_rec *r);
+enum rip_drill_compat_result {
+	RIP_COMPAT_NEVER,         /* the drill ran no compatibility step */
+	RIP_COMPAT_PASS,
+	RIP_COMPAT_FAIL,
+};
+
+/*
+ * The compatibility step of r, read from its steps, with the previous
+ * release it ran and the expand level it ran on (copies the caller frees;
+ * NULL when unknown).
+ */
+enum rip_drill_compat_result rip_drill_rec_compat(char **previous,
+	char **level, const struct rip_drill_rec *r);
 /* "v1.0 and v1.1", "v1.0, v1.1 and an empty schema": the caller frees it. */
 char *rip_drill_from_text(const struct rip_strlist *from);
 
@@ -135,6 +153,8 @@ enum rip_drill_step_kind {
 	RIP_STEP_FIDELITY,
 	RIP_STEP_ROUNDTRIP,
 	RIP_STEP_SMOKE,
+	RIP_STEP_COMPAT,          /* the previous release's smoke test on the
+				     expand level (rip_drill_run) */
 	RIP_STEP_N,
 };
 
@@ -163,9 +183,16 @@ struct rip_drill_outcome {
 	size_t npaths;
 	char *unexercised;        /* the downs a rollback would run that no
 				     path exercised, and why; NULL: none */
+	char *compat_previous;    /* the compatibility step's previous
+				     release; NULL when it did not run */
+	char *compat_level;       /* ... the expand level it ran on: the
+				     newest migration applied; NULL: none */
+	char *phases;             /* "2 expand, 1 contract (0009_drop_x)":
+				     the phases of the migrations under
+				     test; NULL with no round trip */
 };
 
-/* "integrity", "fidelity", "round trip", "smoke". */
+/* "integrity", "fidelity", "round trip", "smoke", "compatibility". */
 const char *rip_drill_step_name(enum rip_drill_step_kind k);
 
 /* Called after each step, for progress output. */

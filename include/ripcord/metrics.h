@@ -23,6 +23,7 @@
 #define RIPCORD_METRICS_H
 
 #include "ripcord/err.h"
+#include "ripcord/schema_phase.h"
 
 /* The families ripcord writes; one place for their names. */
 #define RIP_METRIC_DRILL_SUCCESS "ripcord_drill_success"
@@ -30,6 +31,11 @@
 #define RIP_METRIC_DRILL_LAST_SUCCESS \
 	"ripcord_drill_last_success_timestamp_seconds"
 #define RIP_METRIC_ROLLBACK_READY "ripcord_rollback_ready"
+#define RIP_METRIC_ROLLBACK_LOSSLESS "ripcord_rollback_lossless"
+#define RIP_METRIC_CONTRACT_PENDING "ripcord_schema_contract_pending"
+#define RIP_METRIC_SCHEMA_AHEAD "ripcord_schema_ahead"
+#define RIP_METRIC_CONTRACT_APPLIED \
+	"ripcord_schema_contract_applied_timestamp_seconds"
 #define RIP_METRIC_ROLLOUT_STEP "ripcord_rollout_step"
 #define RIP_METRIC_ROLLOUT_ERROR_RATE "ripcord_rollout_canary_error_rate"
 #define RIP_METRIC_ROLLOUT_P99 "ripcord_rollout_canary_p99_seconds"
@@ -114,5 +120,26 @@ RIP_MUST_CHECK int rip_metrics_update_drill(const char *path,
  */
 bool rip_metrics_rollback_ready(bool verified, int64_t last_success,
 	int64_t now, uint64_t every_ms);
+
+/* The schema phase of what one target runs. */
+struct rip_schema_metrics {
+	const char *target;
+	const struct rip_schema_phase *phase;   /* of the release it runs */
+};
+
+/*
+ * For each target of v, labelled project and target (a target's series
+ * stays one series across deploys): ripcord_rollback_lossless (1 when a
+ * rollback of it to its previous release would undo no applied contract
+ * migration, else 0), ripcord_schema_contract_pending (contract
+ * migrations of the release it runs not applied), ripcord_schema_ahead
+ * (applied migrations that release does not carry) and
+ * ripcord_schema_contract_applied_timestamp_seconds (when its newest
+ * applied contract migration was applied; 0: none). A phase that is not
+ * known (no database yet) writes nothing.
+ */
+RIP_MUST_CHECK int rip_metrics_update_schema(const char *path,
+	const char *project, const struct rip_schema_metrics *v, size_t n,
+	struct rip_err *err);
 
 #endif

@@ -4,8 +4,9 @@
  * one self-contained HTML page it is drawn into: inline CSS and inline SVG
  * charts drawn here, no script, no font, no URL to fetch.
  *
- * The page has seven sections, each an element with an id: "summary"
- * (project, when it was generated, the store, the window), "dora" (the
+ * The page has seven sections (eight with "schema"), each an element
+ * with an id: "summary" (project, when it was generated, the store, the
+ * window), "dora" (the
  * four figures of dora.h and a chart of changes per day), "drills" (the
  * duration of every drill in the window, a series per release, failed
  * drills marked apart), "readiness" (per release: its last drill, its
@@ -15,7 +16,11 @@
  * window with their numbers: score, and per metric the samples, U,
  * p-value, effect size and classification) and "aborts" (the aborts
  * ledger: every rollout aborted in the window, the gate that fired, its
- * numbers, what was undone). Every string taken from the data is escaped.
+ * numbers, what was undone); and, with [migrations] once its database
+ * exists, "schema" (per target: the release the journal says it runs,
+ * its migrations by phase in the database, whether a rollback is lossless
+ * and proven compatible by a drill). Every string taken from the data is
+ * escaped.
  * Given the same data and now, the page is the same, byte for byte.
  */
 #ifndef RIPCORD_REPORT_H
@@ -26,8 +31,18 @@
 #include "ripcord/dora.h"
 #include "ripcord/drill.h"
 #include "ripcord/rollout.h"
+#include "ripcord/schema_phase.h"
 #include "ripcord/store.h"
 #include "ripcord/verdicts.h"
+
+/* One target's row of the section "schema". */
+struct rip_report_schema {
+	char *target;
+	size_t phase;             /* index in rip_report.phases */
+	enum rip_drill_compat_result compat;   /* the last drill of what it
+						  runs, with its rollback */
+	char *compat_level;
+};
 
 /* How ready the rollback to one release is. */
 struct rip_readiness {
@@ -57,6 +72,11 @@ struct rip_report {
 	struct rip_verdict_rec *verdicts;  /* recorded in the window, oldest
 					      first */
 	size_t n_verdicts;
+	struct rip_schema_phase *phases;   /* one per release run and its
+					      rollback, by the journal */
+	size_t n_phases;
+	struct rip_report_schema *schema;  /* one per target running one */
+	size_t n_schema;
 	struct rip_rollout_rec *aborts;    /* aborted rollouts that ended in
 					      the window, oldest first */
 	size_t n_aborts;

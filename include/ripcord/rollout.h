@@ -156,7 +156,7 @@ struct rip_rollout_event {
 
 typedef void (*rip_rollout_fn)(void *data, const struct rip_rollout_event *e);
 
-/* What an abort does with the schema (schema_phase.h). */
+/* What an abort does with the schema (plan_schema.h). */
 enum rip_abort_schema {
 	RIP_ABORT_SCHEMA_CONFIG,  /* [rollback] abort_schema */
 	RIP_ABORT_SCHEMA_KEEP,    /* --keep-schema: code back, schema kept */
@@ -212,7 +212,7 @@ RIP_MUST_CHECK int rip_rollout_resume(const struct rip_config *cfg,
  * interrupted one is aborted here. 0 when every target is back and
  * healthy, RIP_EFAIL when the abort's rollback failed or there is no
  * rollout, or, changing nothing, when aborting here would run downs that
- * lose data (schema_phase.h) without o->accept_data_loss. An automatic
+ * lose data (plan_schema.h) without o->accept_data_loss. An automatic
  * abort in that case keeps the schema instead.
  */
 RIP_MUST_CHECK int rip_rollout_abort(const struct rip_config *cfg,

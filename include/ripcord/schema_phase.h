@@ -1,104 +1,81 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * schema_phase.h: what an abort or a rollback does with the schema, by
- * phase. With keep, the code goes back and every applied migration stays:
- * the schema is ahead of the running release, and nothing is lost. With
- * down, the downs run; a down of a contract migration that ran cannot
- * bring back what its up dropped (a column, a table): that is the one
- * lossy path, named here and refused unless the caller accepts it.
+ * schema_phase.h: where the schema stands against a running release, by
+ * phase (issue 16): which of its expand and contract migrations the
+ * database has applied (and since when), which it holds back, which
+ * applied migrations the release does not carry (the schema is ahead,
+ * after an abort that kept the schema), and whether a rollback to the
+ * previous release is lossless right now.
  *
- * Nothing here is stored: what is applied is read from the target
- * database's migration table, what a release carries from its artifact.
+ * One place computes it for status, releases, rollout status, the
+ * report and the metrics: everything is derived from the database's
+ * migration table (ripcord_migrations: applied_at per migration) and the
+ * releases' artifacts; nothing of it is kept in state.db.
  */
 #ifndef RIPCORD_SCHEMA_PHASE_H
 #define RIPCORD_SCHEMA_PHASE_H
 
 #include "ripcord/config.h"
-#include "ripcord/migration.h"
 #include "ripcord/store.h"
 #include "ripcord/strlist.h"
 
-/* What a down cannot bring back. */
-struct rip_data_loss {
-	char *migration;          /* the contract migration: "0007_drop_mail" */
-	char *object;             /* "users.mail" (a column) or "audit" (a
-				     table) */
-	char *why;                /* "its data was dropped by 0007_drop_mail
-				     (contract) and the down only re-creates
-				     the column empty" */
+/* One migration of the running release, or one the schema is ahead by. */
+struct rip_schema_phase_item {
+	char *id;                 /* "0007_add_email" */
+	bool contract;            /* contract phase (else expand); for an
+				     ahead migration, as the newest release
+				     of the store that carries it says */
+	bool applied;
+	int64_t applied_at;       /* unix seconds; 0 when pending */
+	bool previous;            /* the previous release carries it too */
 };
 
-/* The schema side of a rollback plan (struct rip_plan's schema). */
 struct rip_schema_phase {
-	bool planned;             /* a rollback plan with a database */
-	bool keep;                /* no downs: the schema stays as it is */
-	char *level;              /* the newest applied migration; NULL:
-				     none */
-	struct rip_strlist kept;  /* keep: the applied migrations the
-				     destination does not carry, applied
-				     order */
-	size_t kept_contract;     /* how many of kept are contract */
-	bool unknown;             /* keep: the lead could not be read (an
-				     artifact that does not verify, a lost
-				     verify_key): kept and level are empty */
-	struct rip_data_loss *loss;   /* down: what the planned downs cannot
-					 bring back; keep: what the downs an
-					 abort did not run would have lost
-					 (rollout.c) */
-	size_t nloss;
-	bool accept_data_loss;    /* in: the caller accepts loss (set before
-				     rip_plan_apply) */
+	char *release;            /* the running release */
+	char *previous;           /* where a rollback goes; NULL: none */
+	bool known;               /* the database was read: false without
+				     [migrations], or when its SQLite file
+				     does not exist yet (then every count is
+				     0 and lossless is true) */
+	struct rip_schema_phase_item *v;   /* the release's, in apply order */
+	size_t n;
+	size_t expand_applied, expand_pending;
+	size_t contract_applied, contract_pending;
+	int64_t contract_since;   /* newest applied_at of its applied
+				     contract migrations; 0: none */
+	struct rip_schema_phase_item *ahead;   /* applied, not carried by
+						  the release, apply order */
+	size_t nahead;
+	struct rip_strlist lossy; /* applied contract migrations previous
+				     does not carry: their downs cannot bring
+				     the data back */
+	bool lossless;            /* lossy is empty (true with no previous) */
 };
 
-void rip_schema_phase_release(struct rip_schema_phase *s);
-
-/* Whether s loses no data: keep, or no down of a contract that ran. */
-bool rip_schema_lossless(const struct rip_schema_phase *s);
-
 /*
- * The phase in words, for the summary line and the aborts ledger: "lossless
- * (schema kept at 0007_add_email, 2 expand migrations)", or, for down,
- * "data lost: users.mail (0007_drop_mail)". Nothing is added when s was
- * not planned, nor for downs that lose nothing (the downs run say it).
+ * Where the schema of cfg's [migrations] database stands against release
+ * running (its migrations read from the store, verified), with previous
+ * the release a rollback from it goes to (NULL: none). The database is
+ * only read: a missing SQLite file is not created (out->known false).
+ * Free with rip_schema_phase_release, on every return.
  */
-void rip_schema_phase_words(struct rip_buf *out,
-	const struct rip_schema_phase *s);
-
-/*
- * Appends to s->loss what the downs of the contract migration m (applied)
- * cannot bring back: each table or column its up drops, each column whose
- * type it changes. A migration that is not contract adds nothing.
- */
-void rip_schema_note_contract(struct rip_schema_phase *s,
-	const struct rip_migration *m);
-
-/*
- * RIP_EFAIL naming every object of s->loss and what to do, when s loses
- * data and accept is false (release is where the rollback goes); else 0.
- * Exit code 1: the command line was right, the state refused it.
- */
-RIP_MUST_CHECK int rip_schema_refuse_loss(const struct rip_schema_phase *s,
-	const char *op, const char *release, bool accept, struct rip_err *err);
-
-/* The applied migrations a release does not carry: its schema lead. */
-struct rip_schema_ahead {
-	char *level;              /* the newest applied migration; NULL: none */
-	struct rip_strlist ids;   /* applied, not carried, applied order */
-	struct rip_strlist contract;  /* those of ids that are contract (as
-					 the store's releases mark them) */
-};
-
-void rip_schema_ahead_release(struct rip_schema_ahead *a);
-
-/*
- * Reads how far the configured database is ahead of release: *out empty
- * (no error) when no database is configured. The releases of the store are
- * read, newest first, only until each migration ahead is found, to say
- * whether it is contract; one that no release carries counts as expand.
- * For status and the metrics: "schema ahead of v1 by 0007_add_email".
- */
-RIP_MUST_CHECK int rip_schema_ahead(struct rip_schema_ahead *out,
+RIP_MUST_CHECK int rip_schema_phase(struct rip_schema_phase *out,
 	const struct rip_config *cfg, struct rip_store *store,
-	const char *release, struct rip_err *err);
+	const char *running, const char *previous, struct rip_err *err);
+void rip_schema_phase_release(struct rip_schema_phase *p);
+
+/*
+ * One line for tables: "2 expand applied, 1 contract pending", "1 expand
+ * applied, 1 contract applied 3h ago", "no migrations"; with ", ahead by
+ * 0008_x" when the schema is ahead. now is unix seconds. Caller frees.
+ */
+char *rip_schema_phase_text(const struct rip_schema_phase *p, int64_t now);
+
+/* "lossless" or "LOSSY (0009_drop_name applied 2h ago)". Caller frees. */
+char *rip_schema_phase_rollback_text(const struct rip_schema_phase *p,
+	int64_t now);
+
+/* "3h", "12m", "40s", "2d": how long ago t was. */
+void rip_schema_phase_age(char *out, size_t size, int64_t t, int64_t now);
 
 #endif

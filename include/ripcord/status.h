@@ -18,6 +18,7 @@
 #include "ripcord/drill.h"
 #include "ripcord/journal.h"
 #include "ripcord/rollout.h"
+#include "ripcord/schema_phase.h"
 #include "ripcord/store.h"
 #include "ripcord/strlist.h"
 
@@ -58,6 +59,15 @@ struct rip_target_status {
 				     ms", "connection refused"); NULL: not
 				     probed (no URL, or not asked) */
 	bool healthy;             /* ... a 2xx within probe_timeout */
+	enum rip_drill_compat_result compat;   /* the last drill of current:
+						  its compatibility step with
+						  rollback; NEVER when it ran
+						  none with it */
+	char *compat_level;       /* ... the expand level it ran on */
+	const struct rip_schema_phase *schema;  /* of current against
+						   rollback (borrowed from
+						   rip_status.schema); NULL:
+						   not read */
 };
 
 struct rip_status {
@@ -73,6 +83,9 @@ struct rip_status {
 	bool drift;               /* some target drifts */
 	size_t unreachable;       /* targets whose host did not answer */
 	bool owed;                /* work to finish: rerun deploy or rollback */
+	struct rip_schema_phase *schema;   /* one per running release and
+					      rollback (rip_status_schema) */
+	size_t nschema;
 };
 
 /*
@@ -93,6 +106,17 @@ void rip_status_release(struct rip_status *s);
  */
 RIP_MUST_CHECK int rip_status_probe(struct rip_status *s,
 	uint64_t timeout_ms, struct rip_err *err);
+/*
+ * Reads the schema's phase (schema_phase.h) of every release a target of
+ * s runs, against where its rollback goes, once per pair, and points each
+ * target's schema at it. Does nothing without [migrations] or a store. A
+ * pair that cannot be read is left not known and the others still read;
+ * the first failure is returned.
+ */
+RIP_MUST_CHECK int rip_status_schema(struct rip_status *s,
+	const struct rip_config *cfg, struct rip_store *store,
+	struct rip_err *err);
+
 /* "warm", "cold", "missing", "none". */
 const char *rip_rollback_state_name(enum rip_rollback_state s);
 

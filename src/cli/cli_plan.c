@@ -143,8 +143,8 @@ static json_t *schema_json(const struct rip_plan *p, bool dry_run)
 
 	for (size_t i = 0; i < p->downs.n; i++)
 		ids[i] = p->downs.v[i].id;
-	o = dry_run ? rip_schema_phase_json(&p->schema, ids, p->downs.n) :
-		rip_schema_phase_json(&p->schema, (const char *const *)p->ran.v,
+	o = dry_run ? rip_plan_schema_json(&p->schema, ids, p->downs.n) :
+		rip_plan_schema_json(&p->schema, (const char *const *)p->ran.v,
 		p->ran.n);
 	free(ids);
 	return o;
@@ -153,11 +153,11 @@ static json_t *schema_json(const struct rip_plan *p, bool dry_run)
 /* The dry run's word on the schema: kept, or what the downs lose. */
 static void print_schema(const struct rip_plan *p)
 {
-	const struct rip_schema_phase *s = &p->schema;
+	const struct rip_plan_schema *s = &p->schema;
 	struct rip_buf b = RIP_BUF_INIT;
 	bool colour = cli_colour(stdout);
 
-	rip_schema_phase_words(&b, s);
+	rip_plan_schema_words(&b, s);
 	if (!b.len)
 		rip_buf_addf(&b, "down: %zu down%s, no contract migration among "
 			"them", p->downs.n, p->downs.n == 1 ? "" : "s");
@@ -363,7 +363,7 @@ void cli_plan_json_held(json_t *doc, const struct rip_plan *p)
 
 void cli_audit_schema(struct cli *cli, const struct rip_plan *p)
 {
-	const struct rip_schema_phase *s = &p->schema;
+	const struct rip_plan_schema *s = &p->schema;
 	struct rip_buf b = RIP_BUF_INIT;
 
 	if (!s->planned)

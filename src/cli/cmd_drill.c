@@ -190,6 +190,32 @@ static json_t *paths_json(const struct rip_drill_outcome *o)
 	return a;
 }
 
+/* [{"migration": "0003_x", "phase": "contract"}, ...]: the migrations
+ * under test, from "0002_a expand, 0003_x contract". */
+static json_t *phases_json(const struct rip_drill_outcome *o)
+{
+	json_t *a = json_array();
+	const char *p = o->phases ? o->phases : "";
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const char *sp = p + len;
+
+		while (sp > p && *sp != ' ')  /* the last: an id may hold one */
+			sp--;
+		if (sp == p)
+			sp = NULL;
+
+		if (sp)
+			json_array_append_new(a, json_pack("{s:s%, s:s%}",
+				"migration", p, (size_t)(sp - p), "phase", sp + 1,
+				len - (size_t)(sp - p) - 1));
+		p += len;
+		p += strspn(p, ", ");
+	}
+	return a;
+}
+
 static json_t *outcome_json(const struct rip_drill_outcome *o)
 {
 	json_t *steps = json_array(), *doc;
@@ -212,7 +238,13 @@ static json_t *outcome_json(const struct rip_drill_outcome *o)
 		json_object_set_new(doc, "paths", paths_json(o));
 		json_object_set_new(doc, "unexercised", o->unexercised ?
 			json_string(o->unexercised) : json_null());
+		json_object_set_new(doc, "phases", phases_json(o));
 	}
+	if (o->steps[RIP_STEP_COMPAT].ran)
+		json_object_set_new(doc, "compatibility", json_pack("{s:s, s:s?, "
+			"s:b, s:s?}", "previous", o->compat_previous, "level",
+			o->compat_level, "ok", o->steps[RIP_STEP_COMPAT].ok, "detail",
+			o->steps[RIP_STEP_COMPAT].detail));
 	return doc;
 }
 
@@ -265,6 +297,13 @@ static int drill_one(struct drill_cli *c, const char *id)
 			!strcmp(o.result, RIP_DRILL_FAIL) ? "FAIL" : "INTEGRITY",
 			o.seconds, o.detail ? o.detail : from ? from : "");
 		free(from);
+		if (o.phases)
+			printf("%-20s phases: %s\n", "", o.phases);
+		if (o.steps[RIP_STEP_COMPAT].ran)
+			printf("%-20s compatible with %s at its expand level (%s): "
+				"%s\n", "", o.compat_previous, o.compat_level ?
+				o.compat_level : "no migration",
+				o.steps[RIP_STEP_COMPAT].ok ? "pass" : "FAIL");
 		print_failures(&o.roundtrip);
 		if (o.trend)
 			printf("%-20s %-9s took %.2fs, over 3x its median of %.2fs\n",

@@ -18,7 +18,9 @@
 #include "ripcord/log.h"
 #include "ripcord/manifest.h"
 #include "ripcord/metrics.h"
+#include "ripcord/schema_phase.h"
 #include "ripcord/store.h"
+#include "json_internal.h"
 #include "banned.h"
 
 static const char usage_text[] =
@@ -39,16 +41,29 @@ static void note_of(struct rip_buf *b, const struct rip_release_rec *r)
 		rip_buf_adds(b, r->parent ? r->parent : "-");
 }
 
+/* The SCHEMA column: its migrations by phase in the database, without
+ * what the schema is ahead by (every older release is ahead-of). */
+static char *schema_of(const struct rip_schema_phase *p, int64_t now)
+{
+	struct rip_schema_phase q = *p;
+
+	q.nahead = 0;
+	return rip_schema_phase_text(&q, now);
+}
+
 static void print_table(const struct rip_release_rec *v,
-	const struct rip_drill_rec *d, size_t n)
+	const struct rip_drill_rec *d, const struct rip_schema_phase *ph,
+	size_t n)
 {
 	static const char *const head[] = { "ID", "COMMIT", "CREATED", "SIZE",
 		"SIGNED", "DRILL", "PARENT", NULL };
+	static const char *const with_schema[] = { "ID", "COMMIT", "CREATED",
+		"SIZE", "SIGNED", "DRILL", "PARENT", "SCHEMA", NULL };
 	struct rip_buf note = RIP_BUF_INIT;
 	time_t now = time(NULL);
 	struct cli_table t;
 
-	cli_table_init(&t, head);
+	cli_table_init(&t, ph ? with_schema : head);
 	cli_table_right(&t, 3);
 	for (size_t i = n; i-- > 0; ) {
 		char when[32], size[32], drill[48];
@@ -64,6 +79,12 @@ static void print_table(const struct rip_release_rec *v,
 		cli_table_add(&t, v[i].is_signed ? "yes" : "no");
 		cli_table_add(&t, drill);
 		cli_table_add(&t, note.buf);
+		if (ph) {
+			char *text = schema_of(&ph[i], (int64_t)now);
+
+			cli_table_add(&t, text);
+			free(text);
+		}
 	}
 	cli_table_print(&t);
 	cli_table_release(&t);
@@ -82,8 +103,23 @@ static void yank_json(json_t *o, const struct rip_release_rec *r)
 		json_integer((json_int_t)r->yanked_at) : json_null());
 }
 
+/* The compatibility step of drill r: null, or previous, level and ok. */
+static json_t *compat_json(const struct rip_drill_rec *r)
+{
+	char *prev, *level;
+	enum rip_drill_compat_result c = rip_drill_rec_compat(&prev, &level, r);
+	json_t *o = c == RIP_COMPAT_NEVER ? json_null() : json_pack("{s:s?, "
+		"s:s?, s:b}", "previous", prev, "level", level, "ok",
+		c == RIP_COMPAT_PASS);
+
+	free(prev);
+	free(level);
+	return o;
+}
+
 static json_t *to_json(const struct rip_release_rec *v,
-	const struct rip_drill_rec *d, size_t n)
+	const struct rip_drill_rec *d, const struct rip_schema_phase *ph,
+	size_t n)
 {
 	json_t *list = json_array();
 
@@ -104,6 +140,9 @@ static json_t *to_json(const struct rip_release_rec *v,
 			json_object_set_new(drill, "from", json_null());
 		}
 		rip_strlist_release(&from);
+		if (d[i].seq)
+			json_object_set_new(drill, "compatibility",
+				compat_json(&d[i]));
 
 		o = json_pack("{s:s, s:s, s:s, s:s*, "
 			"s:I, s:I, s:I, s:s, s:b, s:I, s:I, s:o}", "id", v[i].id,
@@ -114,6 +153,8 @@ static json_t *to_json(const struct rip_release_rec *v,
 			(json_int_t)v[i].files, "bytes", (json_int_t)v[i].bytes,
 			"last_drill", drill);
 		yank_json(o, &v[i]);
+		json_object_set_new(o, "schema", ph ?
+			rip_schema_phase_json(&ph[i]) : json_null());
 		json_array_append_new(list, o);
 	}
 	return list;
@@ -132,8 +173,47 @@ static int read_drills(struct rip_drill_rec **out,
 	return rc;
 }
 
+/*
+ * Each release's migrations by phase in the database, against its
+ * cut-parent; NULL (no column) without [migrations] or before the
+ * database exists. A database that cannot be read is warned about.
+ */
+static struct rip_schema_phase *read_phases(const struct rip_config *cfg,
+	struct rip_store *store, const struct rip_release_rec *v, size_t n)
+{
+	struct rip_schema_phase *ph;
+	struct rip_err err = { 0 };
+	bool known = false;
+
+	if (!cfg->migrations.dir || !n)
+		return NULL;
+	ph = rip_xcalloc(n, sizeof(*ph));
+	for (size_t i = 0; i < n; i++) {
+		if (rip_schema_phase(&ph[i], cfg, store, v[i].id, v[i].parent,
+				&err) < 0) {
+			rip_warn("%s", err.msg);
+			err = (struct rip_err){ 0 };
+		}
+		known |= ph[i].known;
+	}
+	if (known)
+		return ph;
+	for (size_t i = 0; i < n; i++)
+		rip_schema_phase_release(&ph[i]);
+	free(ph);
+	return NULL;
+}
+
+static void phases_free(struct rip_schema_phase *ph, size_t n)
+{
+	for (size_t i = 0; ph && i < n; i++)
+		rip_schema_phase_release(&ph[i]);
+	free(ph);
+}
+
 static int list(struct cli *cli)
 {
+	struct rip_schema_phase *ph = NULL;
 	struct rip_release_rec *v = NULL;
 	struct rip_drill_rec *d = NULL;
 	struct rip_config *cfg = NULL;
@@ -151,15 +231,18 @@ static int list(struct cli *cli)
 		   (rc = rip_state_release_list(&v, &n, store->state, &err)) == 0) {
 		rc = read_drills(&d, v, n, store, &err);
 	}
+	if (rc == 0 && store)
+		ph = read_phases(cfg, store, v, n);
 	if (rc < 0) {
 		rc = cli_fail(&err, rc);
 	} else if (cli->json) {
-		cli_print_json(to_json(v, d, n));
+		cli_print_json(to_json(v, d, ph, n));
 	} else if (!n) {
 		printf("no releases yet (cut one: 'ripcord cut')\n");
 	} else {
-		print_table(v, d, n);
+		print_table(v, d, ph, n);
 	}
+	phases_free(ph, n);
 	rip_drill_recs_free(d, d ? n : 0);
 	rip_release_recs_free(v, n);
 	rip_store_free(store);

@@ -98,6 +98,8 @@ static void print_json(const struct rip_report *r)
 		rip_dora_json(&r->dora), "readiness",
 		rip_report_readiness_json(r));
 
+	json_object_set_new(doc, "schema", rip_report_schema_json(r));
+
 	/* 12 digits: a rate of 1/3 need not print 17 */
 	s = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII |
 		JSON_REAL_PRECISION(12));

@@ -233,7 +233,7 @@ static void on_aborted(struct out *o, const struct rip_rollout_event *e)
 		json_object_set_new(doc, "event", json_string("aborted"));
 		json_object_set_new(doc, "release", json_string(e->ro->previous));
 		json_object_set_new(doc, "schema", e->plan->schema.planned ?
-			rip_schema_phase_json(&e->plan->schema, (const char *const *)
+			rip_plan_schema_json(&e->plan->schema, (const char *const *)
 			e->plan->ran.v, e->plan->ran.n) : json_null());
 		cli_print_json(doc);
 		fflush(stdout);
@@ -523,9 +523,39 @@ static int add_verdicts(json_t *doc, struct rip_store *store, int64_t seq,
 	return 0;
 }
 
+/* The schema's phase of the rollout's release against its previous one
+ * (schema_phase.h) into doc, and as a line for the text; NULL without
+ * [migrations] or its database. An unreadable database is warned about. */
+static char *add_schema(json_t *doc, const struct rip_config *cfg,
+	struct rip_store *store, const struct rip_rollout_rec *ro)
+{
+	struct rip_schema_phase p;
+	struct rip_err err = { 0 };
+	int64_t now = (int64_t)time(NULL);
+	char *line = NULL, *text, *rb;
+
+	if (!cfg->migrations.dir)
+		return NULL;
+	if (rip_schema_phase(&p, cfg, store, ro->release, ro->previous,
+			&err) < 0) {
+		rip_warn("%s", err.msg);
+	} else if (p.known) {
+		json_object_set_new(doc, "schema", rip_schema_phase_json(&p));
+		text = rip_schema_phase_text(&p, now);
+		rb = rip_schema_phase_rollback_text(&p, now);
+		line = rip_xasprintf("%s; rollback to %s: %s", text, ro->previous,
+			rb);
+		free(text);
+		free(rb);
+	}
+	rip_schema_phase_release(&p);
+	return line;
+}
+
 static int status(struct cli *cli, const struct rip_config *cfg,
 	struct rip_store *store, struct rip_err *err)
 {
+	char *schema;
 	struct rip_rollout_rec ro;
 	char **where;
 	struct rip_site *sites;
@@ -552,8 +582,12 @@ static int status(struct cli *cli, const struct rip_config *cfg,
 		json_decref(doc);
 		goto done;
 	}
+	schema = add_schema(doc, cfg, store, &ro);
 	if (!cli->json)
 		status_text(cfg, &ro, where, doc);
+	if (!cli->json && schema)
+		printf("  schema:   %s\n", schema);
+	free(schema);
 	rc = json_is_true(json_object_get(doc, "interrupted")) ? RIP_EINTR : 0;
 	if (cli->json)
 		cli_print_json(json_pack("{s:o}", "rollout", doc));

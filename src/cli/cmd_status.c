@@ -14,6 +14,8 @@
 
 #include "cli.h"
 #include "ripcord/dora.h"
+#include "ripcord/log.h"
+#include "ripcord/metrics.h"
 #include "ripcord/status.h"
 #include "json_internal.h"
 #include "banned.h"
@@ -116,6 +118,73 @@ static void print_table(const struct rip_status *s)
 	rip_buf_release(&note);
 }
 
+static const char *const compat_names[] = { "never", "pass", "fail" };
+
+/*
+ * Per running release: its migrations by phase, what the schema is ahead
+ * by, and whether a rollback is lossless and proven compatible:
+ *   schema: v3 on web-1: 1 expand applied, 1 contract applied 5m ago
+ *     rollback to v2: LOSSY (0003_drop_name applied 5m ago); compatible
+ *     with v2 at its expand level (0002_add_email): pass
+ */
+static void print_schema(const struct rip_status *s)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	for (size_t j = 0; j < s->nschema; j++) {
+		const struct rip_schema_phase *p = &s->schema[j];
+		const struct rip_target_status *first = NULL;
+		struct rip_buf on = RIP_BUF_INIT;
+		char *text, *rb;
+
+		if (!p->known)
+			continue;
+		for (size_t i = 0; i < s->n; i++) {
+			if (s->targets[i].schema != p)
+				continue;
+			if (!first)
+				first = &s->targets[i];
+			rip_buf_addf(&on, "%s%s", on.len ? ", " : "",
+				s->targets[i].target->name);
+		}
+		text = rip_schema_phase_text(p, now);
+		printf("%sschema: %s on %s: %s\n", j ? "" : "\n", p->release,
+			on.buf, text);
+		free(text);
+		if (p->previous) {
+			rb = rip_schema_phase_rollback_text(p, now);
+			printf("  rollback to %s: %s; compatible with %s at its expand "
+				"level%s%s%s: %s\n", p->previous, rb, p->previous,
+				first->compat_level ? " (" : "", first->compat_level ?
+				first->compat_level : "", first->compat_level ? ")" : "",
+				compat_names[first->compat]);
+			free(rb);
+		}
+		rip_buf_release(&on);
+	}
+}
+
+/* The schema gauges of every target, in [drill] metrics_file. */
+static void write_metrics(const struct rip_config *cfg,
+	const struct rip_status *s)
+{
+	struct rip_schema_metrics *m;
+	struct rip_err err = { 0 };
+	size_t n = 0;
+
+	if (!cfg->drill.metrics_file || !s->nschema)
+		return;
+	m = rip_xcalloc(s->n + 1, sizeof(*m));
+	for (size_t i = 0; i < s->n; i++)
+		if (s->targets[i].schema)
+			m[n++] = (struct rip_schema_metrics){ s->targets[i].target->name,
+				s->targets[i].schema };
+	if (rip_metrics_update_schema(cfg->drill.metrics_file,
+			cfg->project.name, m, n, &err) < 0)
+		rip_warn("cannot write the metrics file: %s", err.msg);
+	free(m);
+}
+
 static void print_text(const struct rip_config *cfg,
 	const struct rip_status *s)
 {
@@ -126,6 +195,7 @@ static void print_text(const struct rip_config *cfg,
 		s->releases == 1 ? "" : "s", s->newest ? ", newest " : "",
 		s->newest ? s->newest : "");
 	print_table(s);
+	print_schema(s);
 	for (size_t i = 0; i < s->n; i++)
 		sick += s->targets[i].health && !s->targets[i].healthy;
 	if (sick)
@@ -166,7 +236,7 @@ static json_t *status_json(const struct rip_config *cfg,
 	const struct rip_status *s)
 {
 	json_t *targets = json_array(), *unfinished = json_null();
-	json_t *rollout = json_null();
+	json_t *rollout = json_null(), *schema = json_array(), *doc;
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct rip_target_status *t = &s->targets[i];
@@ -206,7 +276,17 @@ static json_t *status_json(const struct rip_config *cfg,
 			"unreachable", t->unreachable, "health", t->health,
 			"healthy", t->health ? json_boolean(t->healthy) :
 			json_null()));
+		json_object_set_new(json_array_get(targets, i), "compatible",
+			json_string(t->compat == RIP_COMPAT_PASS ? "pass" :
+			t->compat == RIP_COMPAT_FAIL ? "fail" : "never"));
+		json_object_set_new(json_array_get(targets, i), "rollback_lossless",
+			t->schema && t->schema->known && t->rollback ?
+			json_boolean(t->schema->lossless) : json_null());
 	}
+	for (size_t j = 0; j < s->nschema; j++)
+		if (s->schema[j].known)
+			json_array_append_new(schema,
+				rip_schema_phase_json(&s->schema[j]));
 	if (s->unfinished.seq)
 		unfinished = json_pack("{s:I, s:s, s:s?, s:I}", "seq",
 			(json_int_t)s->unfinished.seq, "op", s->unfinished.op,
@@ -219,12 +299,14 @@ static json_t *status_json(const struct rip_config *cfg,
 			(json_int_t)s->rollout.step, "steps",
 			(json_int_t)s->rollout.nsteps, "interrupted", !s->rollout_alive &&
 			strcmp(s->rollout.state, "paused"));
-	return json_pack("{s:s?, s:I, s:s?, s:b, s:s?, s:o, s:o, s:b, s:b, "
+	doc = json_pack("{s:s?, s:I, s:s?, s:b, s:s?, s:o, s:o, s:b, s:b, "
 		"s:o}", "project", cfg->project.name, "releases",
 		(json_int_t)s->releases, "newest", s->newest, "busy", s->busy,
 		"holder", s->busy ? s->holder : NULL, "unfinished", unfinished,
 		"rollout", rollout, "needs_resume", s->owed, "drift", s->drift,
 		"targets", targets);
+	json_object_set_new(doc, "schema", schema);
+	return doc;
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv)
@@ -268,6 +350,13 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		rip_status_release(&s);
 		goto done;
 	}
+	/* the schema's phase is a view: a database that cannot be read now
+	 * is warned about, and what runs still shows */
+	if (rip_status_schema(&s, cfg, store, &err) < 0) {
+		rip_warn("%s", err.msg);
+		err = (struct rip_err){ 0 };
+	}
+	write_metrics(cfg, &s);
 	if (cli->json) {
 		json_t *doc = status_json(cfg, &s);
 		struct rip_dora d;

@@ -77,7 +77,7 @@ void rip_plan_release(struct rip_plan *p)
 	free(p->held_note);
 	rip_strlist_release(&p->undo);
 	rip_migrations_release(&p->downs);
-	rip_schema_phase_release(&p->schema);
+	rip_plan_schema_release(&p->schema);
 	free(p->ahead);
 	free(p->preempted);
 	memset(p, 0, sizeof(*p));
@@ -1773,7 +1773,7 @@ void rip_plan_summary(struct rip_buf *out, const struct rip_plan *p)
 	if (back && p->schema.planned && !p->stopped) {
 		struct rip_buf w = RIP_BUF_INIT;
 
-		rip_schema_phase_words(&w, &p->schema);
+		rip_plan_schema_words(&w, &p->schema);
 		if (w.len)
 			rip_buf_addf(out, "; %s", w.buf);
 		rip_buf_release(&w);

@@ -34,193 +34,19 @@
 #include "ripcord/release.h"
 #include "ripcord/roundtrip.h"
 #include "ripcord/target.h"
+#include "drill_internal.h"
 #include "state_internal.h"
 #include "banned.h"
-
-#define DRILL_COLS "seq, release, started, seconds, result, detail, steps"
 
 /* switches of a target read back to find where a rollback from a release
  * goes, at most: as many as rollback itself reads (deploy.c), so a long
  * journal on many targets does not make --due slow */
 #define DRILL_LOOKBACK 256
 
-int rip_drill_record(int64_t *seq, struct rip_state *st,
-	const struct rip_drill_rec *r, struct rip_err *err)
-{
-	struct rip_state_stmt *s;
-	int rc;
-
-	*seq = 0;
-	if ((rc = rip_state_prepare(&s, st, "cannot record the drill",
-			"INSERT INTO drills (release, started, seconds, result, "
-			"detail, steps) VALUES (?, ?, ?, ?, ?, ?)", err)) < 0)
-		return rc;
-	rip_state_bind_text(s, 1, r->release);
-	rip_state_bind_int64(s, 2, r->started);
-	rip_state_bind_double(s, 3, r->seconds);
-	rip_state_bind_text(s, 4, r->result);
-	rip_state_bind_text(s, 5, r->detail);
-	rip_state_bind_text(s, 6, r->steps ? r->steps : "[]");
-	if ((rc = rip_state_run(s, err)) == 0)
-		*seq = rip_state_last_id(st);
-	rip_state_stmt_free(s);
-	return rc;
-}
-
-static void read_rec(struct rip_drill_rec *r, struct rip_state_stmt *s)
-{
-	r->seq = rip_state_col_int64(s, 0);
-	r->release = rip_state_col_text(s, 1);
-	r->started = rip_state_col_int64(s, 2);
-	r->seconds = rip_state_col_double(s, 3);
-	r->result = rip_state_col_text(s, 4);
-	r->detail = rip_state_col_text(s, 5);
-	r->steps = rip_state_col_text(s, 6);
-}
-
-static int query(struct rip_drill_rec **out, size_t *n, struct rip_state *st,
-	const char *release, bool passed, size_t limit, struct rip_err *err)
-{
-	struct rip_drill_rec *v = NULL;
-	size_t alloc = 0;
-	struct rip_state_stmt *s;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	if ((rc = rip_state_prepare(&s, st, "cannot read the drills", "SELECT "
-			DRILL_COLS " FROM drills WHERE (?1 IS NULL OR release = ?1) "
-			"AND (?2 = 0 OR result = 'pass') ORDER BY seq DESC LIMIT ?3",
-			err)) < 0)
-		return rc;
-	rip_state_bind_text(s, 1, release);
-	rip_state_bind_int64(s, 2, passed);
-	rip_state_bind_int64(s, 3, limit && limit <= INT64_MAX ?
-		(int64_t)limit : -1);
-	while ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
-		RIP_ALLOC_GROW(v, *n + 1, alloc);
-		memset(&v[*n], 0, sizeof(v[*n]));
-		read_rec(&v[(*n)++], s);
-	}
-	rip_state_stmt_free(s);
-	if (rc < 0) {
-		rip_drill_recs_free(v, *n);
-		v = NULL;
-		*n = 0;
-	}
-	*out = v;
-	return rc;
-}
-
-int rip_drill_history(struct rip_drill_rec **out, size_t *n,
-	struct rip_state *st, const char *release, size_t limit,
-	struct rip_err *err)
-{
-	return query(out, n, st, release, false, limit, err);
-}
-
-int rip_drill_last(struct rip_drill_rec *out, struct rip_state *st,
-	const char *release, bool passed, struct rip_err *err)
-{
-	struct rip_drill_rec *v;
-	size_t n;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((rc = query(&v, &n, st, release, passed, 1, err)) < 0)
-		return rc;
-	if (n)
-		*out = v[0];
-	free(v);
-	return 0;
-}
-
-void rip_drill_rec_release(struct rip_drill_rec *r)
-{
-	free(r->release);
-	free(r->result);
-	free(r->detail);
-	free(r->steps);
-	memset(r, 0, sizeof(*r));
-}
-
-void rip_drill_recs_free(struct rip_drill_rec *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		rip_drill_rec_release(&v[i]);
-	free(v);
-}
-
-/* RIP_EFAIL: "release 'v2' failed its last drill (when: what); then". */
-static int failed_drill(const struct rip_drill_rec *last,
-	const char *release, const char *then, struct rip_err *err)
-{
-	time_t t = (time_t)last->started;
-	char when[32] = "";
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm))
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-	return rip_err_set(err, RIP_EFAIL, "release '%s' failed its last "
-		"drill (%s: %s); fix it and run 'ripcord drill %s'%s", release,
-		when, last->detail ? last->detail : last->result, release, then);
-}
-
-int rip_drill_gate(const struct rip_config *cfg, struct rip_store *store,
-	const char *release, struct rip_err *err)
-{
-	struct rip_drill_rec last;
-	int rc;
-
-	if (!cfg->rollout.require_drill)
-		return 0;
-	if ((rc = rip_drill_last(&last, store->state, release, false, err)) < 0)
-		return rc;
-	if (last.seq && !strcmp(last.result, RIP_DRILL_PASS)) {
-		rip_drill_rec_release(&last);
-		return 0;
-	}
-	if (last.seq) {
-		rc = failed_drill(&last, release, " ([rollout] require_drill is "
-			"on)", err);
-	} else {
-		rc = rip_err_set(err, RIP_EFAIL, "release '%s' was never drilled: "
-			"run 'ripcord drill %s' first ([rollout] require_drill is "
-			"on)", release, release);
-	}
-	rip_drill_rec_release(&last);
-	return rc;
-}
-
-int rip_deploy_admit(struct rip_store *store, const char *id, bool force,
-	struct rip_err *err)
-{
-	static const char then[] = ", or pass --force to deploy it anyway";
-	struct rip_drill_rec last;
-	struct rip_err why[2] = { { 0 }, { 0 } };
-	int rc, found = 0;
-
-	if ((rc = rip_store_refuse_yanked(store, id, "deploy", &why[0])) < 0 &&
-	    rc != RIP_EFAIL)
-		return rip_err_set(err, rc, "%s", why[0].msg);
-	found += rc == RIP_EFAIL;
-	if ((rc = rip_drill_last(&last, store->state, id, false, err)) < 0)
-		return rc;
-	if (last.seq && strcmp(last.result, RIP_DRILL_PASS))
-		found += failed_drill(&last, id, "", &why[found]) == RIP_EFAIL;
-	rip_drill_rec_release(&last);
-	for (int i = 0; i < found && force; i++)
-		rip_warn("%s; deploying it anyway (--force)", why[i].msg);
-	if (!found || force)
-		return 0;
-	return rip_err_set(err, RIP_EFAIL, "%s%s%s%s", why[0].msg, found > 1 ?
-		"; and " : "", found > 1 ? why[1].msg : "", then);
-}
-
 /* ---- running a drill --------------------------------------------------- */
 
 static const char *const step_names[] = {
-	"integrity", "fidelity", "round trip", "smoke",
+	"integrity", "fidelity", "round trip", "smoke", "compatibility",
 };
 
 const char *rip_drill_step_name(enum rip_drill_step_kind k)
@@ -235,6 +61,9 @@ void rip_drill_outcome_release(struct rip_drill_outcome *o)
 	free(o->release);
 	free(o->detail);
 	free(o->unexercised);
+	free(o->compat_previous);
+	free(o->compat_level);
+	free(o->phases);
 	rip_roundtrip_release(&o->roundtrip);
 	rip_drill_paths_free(o->paths, o->npaths);
 	memset(o, 0, sizeof(*o));
@@ -277,6 +106,7 @@ static int step_done(struct drill *d, enum rip_drill_step_kind k, double t0,
 static int make_scratch(struct drill *d, struct rip_err *err)
 {
 	const char *tmp = getenv("TMPDIR");
+	char *rel;
 	int rc;
 
 	d->scratch = rip_xasprintf("%s/ripcord-drill-XXXXXX", tmp && *tmp ?
@@ -288,6 +118,10 @@ static int make_scratch(struct drill *d, struct rip_err *err)
 		d->scratch = NULL;
 		return rc;
 	}
+	/* absolute: hooks get paths in it and run in another folder */
+	rel = d->scratch;
+	d->scratch = rip_path_absolute(rel);
+	free(rel);
 	d->root = rip_path_join(d->scratch, "target");
 	d->dir = rip_root_release_dir(d->root, d->out->release);
 	return rip_root_prepare(d->root, err);
@@ -599,6 +433,20 @@ static char *unexercised(const struct drill *d)
 	return b.len ? rip_buf_detach(&b, NULL) : NULL;
 }
 
+/* "0002_add_email expand, 0003_drop_name contract": the phase of each
+ * migration of migs that from lacks (those a round trip tests). */
+static char *phases_of(const struct rip_migrations *migs,
+	const struct rip_migrations *from)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+
+	for (size_t i = 0; i < migs->n; i++)
+		if (!rip_migrations_find(from, migs->v[i].id))
+			rip_buf_addf(&b, "%s%s %s", b.len ? ", " : "", migs->v[i].id,
+				migs->v[i].contract ? "contract" : "expand");
+	return b.len ? rip_buf_detach(&b, NULL) : NULL;
+}
+
 /* The round trip from path p; rts[i] is filled (its scratch is gone). */
 static int path_run(struct drill *d, struct rip_drill_path *p,
 	struct rip_roundtrip *rt, struct rip_err *err)
@@ -609,6 +457,8 @@ static int path_run(struct drill *d, struct rip_drill_path *p,
 
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
+	if (!d->out->phases)
+		d->out->phases = phases_of(&d->migs, &theirs);
 	rip_roundtrip_opts_init(&o, d->cfg);
 	o.tmpdir = d->scratch;
 	o.state = d->store->state;
@@ -705,51 +555,35 @@ static int step_roundtrip(struct drill *d, struct rip_err *err)
 	return rc;
 }
 
+/* Whether the smoke test gets a scratch database: [migrations] sqlite. */
+static bool smoke_db(const struct drill *d)
+{
+	return d->cfg->migrations.dir && !strcmp(d->cfg->migrations.driver,
+		"sqlite");
+}
+
 /* The activate hook of the first target that has one, on the scratch root
- * with RIPCORD_DRILL=1, then a probe of [drill] smoke_health. */
+ * with RIPCORD_DRILL=1 (and RIPCORD_DATABASE, a scratch database at the
+ * release's level, with [migrations] sqlite), then a probe of [drill]
+ * smoke_health. */
 static int smoke(struct drill *d, struct rip_err *err)
 {
-	const struct rip_target *t = NULL;
-	struct rip_hook_result hr;
+	char *rel = smoke_db(d) ? rip_path_join(d->scratch, "smoke.db") : NULL;
+	/* absolute: the hook runs in the release's folder */
+	char *db = rel ? rip_path_absolute(rel) : NULL;
 	int rc;
 
-	if ((rc = rip_root_switch(d->root, d->out->release, err)) < 0)
-		return rc;
-	for (size_t i = 0; i < d->cfg->n_targets && !t; i++)
-		if (d->cfg->targets[i].activate)
-			t = &d->cfg->targets[i];
-	if (t) {
-		const char *argv[] = { t->activate, NULL };
-		const struct rip_hook_env env[] = {
-			{ "RIPCORD_DRILL", "1" },
-			{ "RIPCORD_TARGET", t->name },
-			{ "RIPCORD_RELEASE", d->out->release },
-			{ "RIPCORD_RELEASE_DIR", d->dir },
-			{ "RIPCORD_PREVIOUS", "" },
-			{ "RIPCORD_ROOT", d->root },
-		};
+	free(rel);
 
-		rc = rip_hook_run(&hr, argv, d->dir, env, RIP_ARRAY_SIZE(env),
-			t->hook_timeout_ms, err);
-		if (rc == 0 && hr.exit_code != 0)
-			rc = rip_err_set(err, RIP_EFAIL, "activate hook '%s' exited "
-				"%d: %s", t->activate, hr.exit_code, hr.output.len ?
-				hr.output.buf : "(no output)");
-		rip_hook_result_release(&hr);
-		if (rc < 0)
-			return rc;
-	}
-	if (d->cfg->drill.smoke_health) {
-		struct rip_probe pr = { .url = d->cfg->drill.smoke_health };
-
-		if ((rc = rip_probe_run(&pr, 1, d->cfg->rollout.probe_timeout_ms,
-				err)) < 0)
-			return rc;
-		if (!pr.ok)
-			return rip_err_set(err, RIP_EFAIL, "smoke_health %s: %s",
-				pr.url, pr.error);
-	}
-	return 0;
+	if ((rc = rip_root_switch(d->root, d->out->release, err)) == 0 && db)
+		rc = rip_drill_scratch_db(db, d->cfg, &d->migs, NULL, NULL, err);
+	if (rc == 0)
+		rc = rip_drill_activate(d->cfg, d->root, d->out->release, d->dir,
+			db, err);
+	if (rc == 0)
+		rc = rip_drill_smoke_probe(d->cfg, err);
+	free(db);
+	return rc;
 }
 
 static int step_smoke(struct drill *d, struct rip_err *err)
@@ -759,6 +593,46 @@ static int step_smoke(struct drill *d, struct rip_err *err)
 	if (!d->cfg->drill.smoke)
 		return 0;
 	return step_done(d, RIP_STEP_SMOKE, t0, smoke(d, err), err, NULL);
+}
+
+/* The release the compatibility step runs: where a rollback goes, else
+ * the cut-parent; NULL when there is none. */
+static const char *compat_previous(const struct drill *d)
+{
+	for (size_t i = 0; i < d->out->npaths; i++)
+		if (d->out->paths[i].rollback && d->out->paths[i].from)
+			return d->out->paths[i].from;
+	for (size_t i = 0; i < d->out->npaths; i++)
+		if (d->out->paths[i].parent && d->out->paths[i].from)
+			return d->out->paths[i].from;
+	return NULL;
+}
+
+/* With smoke on, [migrations] sqlite and a previous release in the store:
+ * its smoke test on this release's expand level (drill_compat.c). */
+static int step_compat(struct drill *d, struct rip_err *err)
+{
+	const char *prev = compat_previous(d);
+	struct rip_drill_compat_in in = { .cfg = d->cfg, .store = d->store,
+		.release = d->out->release, .migs = &d->migs, .previous = prev,
+		.scratch = d->scratch };
+	struct rip_release_rec rec;
+	struct rip_err gone = { 0 };
+	double t0 = rip_monotonic();
+	char *note;
+	int rc;
+
+	if (!d->cfg->drill.smoke || !smoke_db(d) || !prev ||
+	    rip_state_release_get(&rec, d->store->state, prev, &gone) < 0)
+		return 0;
+	rip_release_rec_release(&rec);
+	d->out->compat_previous = rip_xstrdup(prev);
+	rc = rip_drill_compat(&d->out->compat_level, &in, err);
+	note = rip_xasprintf("%s answered on the expand level (%s)", prev,
+		d->out->compat_level ? d->out->compat_level : "no migration");
+	rc = step_done(d, RIP_STEP_COMPAT, t0, rc, err, note);
+	free(note);
+	return rc;
 }
 
 /* The steps as JSON for the drills row; the round trip's with its paths. */
@@ -784,6 +658,14 @@ static char *steps_json(const struct rip_drill_outcome *o)
 			json_object_set_new(step, "from", from);
 			json_object_set_new(step, "unexercised", o->unexercised ?
 				json_string(o->unexercised) : json_null());
+			json_object_set_new(step, "phases", o->phases ?
+				json_string(o->phases) : json_null());
+		}
+		if (i == RIP_STEP_COMPAT) {
+			json_object_set_new(step, "previous",
+				json_string(o->compat_previous));
+			json_object_set_new(step, "level", o->compat_level ?
+				json_string(o->compat_level) : json_null());
 		}
 		json_array_append_new(a, step);
 	}
@@ -802,7 +684,8 @@ static int check_trend(struct rip_drill_outcome *o, struct rip_store *store,
 	size_t n, k = 0;
 	int rc;
 
-	if ((rc = query(&v, &n, store->state, o->release, true, 11, err)) < 0)
+	if ((rc = rip_drill_query(&v, &n, store->state, o->release, true, 11,
+			err)) < 0)
 		return rc;
 	for (size_t i = 0; i < n && k < 10; i++)
 		if (v[i].seq != o->seq)
@@ -868,16 +751,21 @@ int rip_drill_run(struct rip_drill_outcome *out,
 		worst = rc;
 		out->result = RIP_DRILL_INTEGRITY;
 	} else {
-		struct rip_err smoke_err = { 0 };
-		int src;
+		struct rip_err smoke_err = { 0 }, compat_err = { 0 };
+		int src, crc;
 
 		worst = rc;
 		if (rc == 0)
 			worst = rc = step_roundtrip(&d, err);
 		src = d.extracted ? step_smoke(&d, &smoke_err) : 0;
+		crc = d.extracted ? step_compat(&d, &compat_err) : 0;
 		if (!worst && src) {
 			worst = src;
 			*err = smoke_err;
+		}
+		if (!worst && crc) {
+			worst = crc;
+			*err = compat_err;
 		}
 		out->result = worst ? RIP_DRILL_FAIL : RIP_DRILL_PASS;
 	}

@@ -15,6 +15,7 @@
 #include "ripcord/dora.h"
 #include "ripcord/notify.h"
 #include "ripcord/report.h"
+#include "ripcord/plan_schema.h"
 #include "ripcord/schema_phase.h"
 #include "ripcord/verdicts.h"
 
@@ -32,10 +33,25 @@ json_t *rip_dora_json(const struct rip_dora *d);
  * ("keep" | "down"), lossless, level, kept (ids), kept_contract,
  * kept_unknown (the lead could not be read), downs
  * (the ids given: run, or planned in a dry run), data_loss ([{migration,
- * object, why}]), accept_data_loss. (schema_phase.c)
+ * object, why}]), accept_data_loss. (plan_schema.c)
  */
-json_t *rip_schema_phase_json(const struct rip_schema_phase *s,
+json_t *rip_plan_schema_json(const struct rip_plan_schema *s,
 	const char *const *downs, size_t ndowns);
+
+/*
+ * The schema's phase as a new JSON object: release, previous, known,
+ * migrations (each: migration, phase, applied, applied_at), expand_applied,
+ * expand_pending, contract_applied, contract_pending, contract_since,
+ * ahead (each as in migrations), lossless, lossy (ids). (schema_phase.c)
+ */
+json_t *rip_schema_phase_json(const struct rip_schema_phase *p);
+
+/*
+ * The report's section "schema" as a new JSON array: per target, target,
+ * release, previous, compatible ("pass", "fail", "never"), level and
+ * schema (rip_schema_phase_json). (report_schema.c)
+ */
+json_t *rip_report_schema_json(const struct rip_report *r);
 
 /*
  * The readiness as a new JSON array, newest release first, of objects:

@@ -441,3 +441,52 @@ int rip_metrics_update_drill(const char *path,
 	free(v);
 	return rc;
 }
+
+int rip_metrics_update_schema(const char *path, const char *project,
+	const struct rip_schema_metrics *m, size_t n, struct rip_err *err)
+{
+	static const struct {
+		const char *name, *help;
+	} fam[] = {
+		{ RIP_METRIC_ROLLBACK_LOSSLESS, "1 when a rollback of the target "
+			"to its previous release would undo no applied contract "
+			"migration, else 0." },
+		{ RIP_METRIC_CONTRACT_PENDING, "Contract migrations of the "
+			"release the target runs that are not applied." },
+		{ RIP_METRIC_SCHEMA_AHEAD, "Applied migrations the release the "
+			"target runs does not carry." },
+		{ RIP_METRIC_CONTRACT_APPLIED, "When the newest applied contract "
+			"migration of the release the target runs was applied, in "
+			"unix seconds; 0: none." },
+	};
+	struct rip_metric_sample *v;
+	size_t k = 0;
+	int rc = 0;
+
+	if (n > SIZE_MAX / RIP_ARRAY_SIZE(fam) / sizeof(*v))
+		return rip_err_set(err, RIP_EUSAGE, "too many targets");
+	v = rip_xcalloc(n * RIP_ARRAY_SIZE(fam) + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		const struct rip_schema_phase *p = m[i].phase;
+		const double val[] = { p->lossless, (double)p->contract_pending,
+			(double)p->nahead, (double)p->contract_since };
+
+		if (!p->known)
+			continue;
+		for (size_t f = 0; f < RIP_ARRAY_SIZE(fam); f++) {
+			struct rip_metric_sample *s = &v[k++];
+
+			s->name = fam[f].name;
+			s->help = fam[f].help;
+			s->type = "gauge";
+			s->labels[0] = (struct rip_metric_label){ "project", project };
+			s->labels[1] = (struct rip_metric_label){ "target",
+				m[i].target };
+			s->value = val[f];
+		}
+	}
+	if (k)
+		rc = rip_metrics_update(path, v, k, err);
+	free(v);
+	return rc;
+}

@@ -156,7 +156,8 @@ int rip_report_load(struct rip_report *out, const struct rip_config *cfg,
 	out->every_ms = cfg->drill.every_ms;
 	if ((rc = rip_dora_read(&out->dora, store ? store->state : NULL, now,
 			days, err)) < 0 ||
-	    (store && (rc = load_store(out, store, err)) < 0)) {
+	    (store && (rc = load_store(out, store, err)) < 0) ||
+	    (store && (rc = rip_report_load_schema(out, cfg, store, err)) < 0)) {
 		rip_report_release(out);
 		return rc;
 	}
@@ -177,6 +178,7 @@ void rip_report_release(struct rip_report *r)
 	rip_verdict_recs_free(r->verdicts, r->n_verdicts);
 	rip_dora_release(&r->dora);
 	rip_rollout_recs_free(r->aborts, r->n_aborts);
+	rip_report_schema_release(r);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -701,6 +703,7 @@ void rip_report_html(struct rip_buf *out, const struct rip_report *r)
 	section_history(out, r);
 	rip_report_section_judge(out, r);
 	section_aborts(out, r);
+	rip_report_section_schema(out, r);
 	rip_buf_adds(out, "<footer><p class=\"def\">Made by ripcord "
 		RIP_VERSION ". This page is self-contained: it loads nothing."
 		"</p></footer>\n</body>\n</html>\n");

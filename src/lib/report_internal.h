@@ -13,6 +13,14 @@
 
 #define RIP_REPORT_MINUTES "%Y-%m-%d %H:%M"
 
+/* The section "schema" (report_schema.c): its rows from the journal and
+ * the database, and the section itself (nothing without rows). */
+RIP_MUST_CHECK int rip_report_load_schema(struct rip_report *r,
+	const struct rip_config *cfg, struct rip_store *store,
+	struct rip_err *err);
+void rip_report_schema_release(struct rip_report *r);
+void rip_report_section_schema(struct rip_buf *b, const struct rip_report *r);
+
 /* t (UTC) as strftime's fmt writes it, into out, which it returns. */
 const char *rip_report_utc(char out[32], int64_t t, const char *fmt);
 

@@ -99,7 +99,7 @@ static void figures_undone(struct rip_rollout_run *r,
 		json_array_append_new(downs, json_string(plan->ran.v[i]));
 	figures_set(&r->ro, "undone", json_pack("{s:s, s:o, s:o, s:o}",
 		"summary", summary ? summary : "", "targets", targets, "downs",
-		downs, "schema", plan->schema.planned ? rip_schema_phase_json(
+		downs, "schema", plan->schema.planned ? rip_plan_schema_json(
 		&plan->schema, (const char *const *)plan->ran.v, plan->ran.n) :
 		json_null()));
 }
@@ -320,7 +320,7 @@ done:
 static int plan_abort(struct rip_plan *plan, const struct rip_rollout_run *r,
 	bool keep, bool accept, struct rip_err *err)
 {
-	struct rip_schema_phase refused;
+	struct rip_plan_schema refused;
 	int rc;
 
 	/* a record from before state.db schema 7 does not say what its
@@ -348,7 +348,7 @@ static int plan_abort(struct rip_plan *plan, const struct rip_rollout_run *r,
 		refused.loss = NULL;
 		refused.nloss = 0;
 	}
-	rip_schema_phase_release(&refused);
+	rip_plan_schema_release(&refused);
 	return rc;
 }
 

@@ -1,275 +1,303 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * schema_phase.c: the schema side of aborts and rollbacks (schema_phase.h).
- * It owns the words an abort or a rollback says about the schema, what a
- * down of a contract migration cannot bring back (read from the contract
- * up's own statements with lint's parser: the data lost is what the up
- * dropped, since the down only re-creates the object, empty), the refusal
- * of a lossy rollback, and how far a database is ahead of a release.
- * Read-only: it changes neither the database nor state.db.
+ * schema_phase.c: the schema's phase against a running release
+ * (schema_phase.h), for every view that shows it.
+ *
+ * The database is the truth: rip_migrate_status of the running release's
+ * migrations gives each one applied or pending with its applied_at, and
+ * the applied ones the release does not carry (state "unknown") are what
+ * the schema is ahead by. Whether an ahead migration is contract is read
+ * from the newest release of the store that carries it, and only when
+ * there is one (the common case has none, and reads no other artifact).
+ *
+ * Tuned for the few releases a view shows: one verified read of the
+ * running and the previous release's artifacts, one read of the
+ * migration table.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ripcord/fsutil.h"
 #include "ripcord/migrate.h"
 #include "ripcord/release.h"
 #include "ripcord/schema_phase.h"
+#include "ripcord/state.h"
 #include "json_internal.h"
-#include "lint_internal.h"
 #include "banned.h"
 
-void rip_schema_phase_release(struct rip_schema_phase *s)
+void rip_schema_phase_release(struct rip_schema_phase *p)
 {
-	if (!s)
-		return;
-	free(s->level);
-	rip_strlist_release(&s->kept);
-	for (size_t i = 0; i < s->nloss; i++) {
-		free(s->loss[i].migration);
-		free(s->loss[i].object);
-		free(s->loss[i].why);
-	}
-	free(s->loss);
-	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].id);
+	for (size_t i = 0; i < p->nahead; i++)
+		free(p->ahead[i].id);
+	free(p->v);
+	free(p->ahead);
+	free(p->release);
+	free(p->previous);
+	rip_strlist_release(&p->lossy);
+	memset(p, 0, sizeof(*p));
 }
 
-bool rip_schema_lossless(const struct rip_schema_phase *s)
+void rip_schema_phase_age(char *out, size_t size, int64_t t, int64_t now)
 {
-	return s->keep || s->nloss == 0;
+	int64_t s = now > t ? now - t : 0;
+
+	if (s < 60)
+		snprintf(out, size, "%llds", (long long)s);
+	else if (s < 3600)
+		snprintf(out, size, "%lldm", (long long)(s / 60));
+	else if (s < 86400)
+		snprintf(out, size, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(out, size, "%lldd", (long long)(s / 86400));
 }
 
-void rip_schema_phase_words(struct rip_buf *out,
-	const struct rip_schema_phase *s)
+/* Whether the database can be read without creating it: a SQLite file
+ * that is not there yet holds nothing. */
+static bool database_there(const struct rip_config *cfg)
 {
-	size_t expand = s->kept.n - s->kept_contract;
+	char *path;
+	bool there;
 
-	if (!s->planned)
-		return;
-	if (s->keep && s->unknown) {
-		rip_buf_adds(out, "lossless (schema kept as it is)");
-		return;
-	}
-	if (s->keep && !s->level) {
-		rip_buf_adds(out, "lossless (schema kept: no migration applied)");
-		return;
-	}
-	if (s->keep) {
-		rip_buf_addf(out, "lossless (schema kept at %s, ", s->level);
-		if (!s->kept.n)
-			rip_buf_adds(out, "no migration ahead)");
-		else if (!s->kept_contract || !expand)
-			rip_buf_addf(out, "%zu %s migration%s)", s->kept.n, expand ?
-				"expand" : "contract", s->kept.n == 1 ? "" : "s");
-		else
-			rip_buf_addf(out, "%zu expand and %zu contract migration%s)",
-				expand, s->kept_contract, s->kept.n == 1 ? "" : "s");
-		/* an abort whose downs were refused (rollout.c) */
-		for (size_t i = 0; i < s->nloss; i++)
-			rip_buf_addf(out, "%s %s (%s)", i ? "," : "; downs not run: "
-				"they would lose", s->loss[i].object, s->loss[i].migration);
-		return;
-	}
-	if (!s->nloss)           /* the downs run, listed by the caller */
-		return;
-	rip_buf_adds(out, "data lost:");
-	for (size_t i = 0; i < s->nloss; i++)
-		rip_buf_addf(out, "%s %s (%s)", i ? "," : "", s->loss[i].object,
-			s->loss[i].migration);
+	if (!cfg->migrations.dir)
+		return false;
+	if (strcmp(cfg->migrations.driver, "sqlite"))
+		return true;
+	if (!cfg->migrations.database)
+		return false;
+	path = rip_path_join(cfg->dir, cfg->migrations.database);
+	there = rip_path_exists(path);
+	free(path);
+	return there;
 }
 
-json_t *rip_schema_phase_json(const struct rip_schema_phase *s,
-	const char *const *downs, size_t ndowns)
-{
-	json_t *kept = json_array(), *d = json_array(), *loss = json_array();
-
-	for (size_t i = 0; i < s->kept.n; i++)
-		json_array_append_new(kept, json_string(s->kept.v[i]));
-	for (size_t i = 0; i < ndowns; i++)
-		json_array_append_new(d, json_string(downs[i]));
-	for (size_t i = 0; i < s->nloss; i++)
-		json_array_append_new(loss, json_pack("{s:s, s:s, s:s}",
-			"migration", s->loss[i].migration, "object",
-			s->loss[i].object, "why", s->loss[i].why));
-	return json_pack("{s:s, s:b, s:s?, s:o, s:I, s:b, s:o, s:o, s:b}",
-		"mode", s->keep ? "keep" : "down", "lossless",
-		rip_schema_lossless(s), "level", s->level, "kept", kept,
-		"kept_contract", (json_int_t)s->kept_contract, "kept_unknown",
-		s->unknown, "downs", d, "data_loss", loss, "accept_data_loss",
-		s->accept_data_loss);
-}
-
-static void add_loss(struct rip_schema_phase *s, const char *mig,
-	char *object, char *why)
-{
-	struct rip_data_loss *l;
-
-	s->loss = rip_xrealloc(s->loss, (s->nloss + 1) * sizeof(*s->loss));
-	l = &s->loss[s->nloss++];
-	l->migration = rip_xstrdup(mig);
-	l->object = object;
-	l->why = why;
-}
-
-/* Whether the table dropped at acts->v[i] is renamed back later: a SQLite
- * rebuild (new_x, copy, drop x, rename new_x to x) of the table. */
-static bool rebuilt(const struct rip_lint_actions *acts, size_t i)
-{
-	for (size_t j = i + 1; j < acts->n; j++)
-		if (acts->v[j].kind == RIP_ACT_RENAME_TABLE && acts->v[j].to &&
-		    acts->v[i].table && !strcmp(acts->v[j].to, acts->v[i].table))
-			return true;
-	return false;
-}
-
-void rip_schema_note_contract(struct rip_schema_phase *s,
-	const struct rip_migration *m)
-{
-	struct rip_lint_actions up = { 0 };
-
-	if (!m->contract || !m->up.text)
-		return;
-	rip_lint_parse(&up, &m->up);
-	for (size_t i = 0; i < up.n; i++) {
-		const struct rip_lint_action *a = &up.v[i];
-
-		if (a->kind == RIP_ACT_DROP_COLUMN)
-			add_loss(s, m->id, rip_xasprintf("%s.%s", a->table, a->column),
-				rip_xasprintf("its data was dropped by %s (contract) and "
-				"the down only re-creates the column empty", m->id));
-		else if (a->kind == RIP_ACT_DROP_TABLE && rebuilt(&up, i))
-			add_loss(s, m->id, rip_xstrdup(a->table), rip_xasprintf("%s "
-				"(contract) rebuilt the table: the columns it left out "
-				"lost their data and the down re-creates them empty",
-				m->id));
-		else if (a->kind == RIP_ACT_DROP_TABLE)
-			add_loss(s, m->id, rip_xstrdup(a->table), rip_xasprintf("its "
-				"rows were dropped by %s (contract) and the down only "
-				"re-creates the table empty", m->id));
-		else if (a->kind == RIP_ACT_TYPE_COLUMN)
-			add_loss(s, m->id, rip_xasprintf("%s.%s", a->table, a->column),
-				rip_xasprintf("%s (contract) changed its type: values the "
-				"new type could not hold are gone", m->id));
-	}
-	rip_lint_actions_release(&up);
-}
-
-int rip_schema_refuse_loss(const struct rip_schema_phase *s, const char *op,
-	const char *release, bool accept, struct rip_err *err)
-{
-	struct rip_buf b = RIP_BUF_INIT;
-	struct rip_strlist migs = { 0 };
-	int rc;
-
-	if (accept || rip_schema_lossless(s))
-		return 0;
-	for (size_t i = 0; i < s->nloss; i++) {
-		rip_buf_addf(&b, "%s%s: %s", i ? "; " : "", s->loss[i].object,
-			s->loss[i].why);
-		if (!rip_strlist_has(&migs, s->loss[i].migration))
-			rip_strlist_push(&migs, s->loss[i].migration);
-	}
-	rc = rip_err_set(err, RIP_EFAIL, "refusing the %s to %s: its downs "
-		"undo %zu contract migration%s that ran and cannot bring the data "
-		"back (%s); nothing was changed: pass --accept-data-loss to run "
-		"it anyway, or --keep-schema to put the code back and keep the "
-		"schema", op, release, migs.n, migs.n == 1 ? "" : "s", b.buf);
-	rip_strlist_release(&migs);
-	rip_buf_release(&b);
-	return rc;
-}
-
-void rip_schema_ahead_release(struct rip_schema_ahead *a)
-{
-	if (!a)
-		return;
-	free(a->level);
-	rip_strlist_release(&a->ids);
-	rip_strlist_release(&a->contract);
-	memset(a, 0, sizeof(*a));
-}
-
-struct seen {
-	const struct rip_strlist *ids;
-	struct rip_strlist found;
+struct wanted {
+	const struct rip_schema_phase *p;
+	size_t found;
 };
 
-/* rip_sources_enough_fn: true once every id of ids has been read. */
-static bool seen_all(void *data, const struct rip_migration *g)
+/* Enough sources once every ahead migration has been seen. */
+static bool enough(void *data, const struct rip_migration *added)
 {
-	struct seen *sn = data;
+	struct wanted *w = data;
 
-	if (rip_strlist_has(sn->ids, g->id) &&
-	    !rip_strlist_has(&sn->found, g->id))
-		rip_strlist_push(&sn->found, g->id);
-	return sn->found.n == sn->ids->n;
+	for (size_t i = 0; i < w->p->nahead; i++)
+		if (!strcmp(w->p->ahead[i].id, added->id))
+			w->found++;
+	return w->found >= w->p->nahead;
 }
 
-/* Marks the contract ones of a->ids from the store's releases, read
- * newest first and only as far as needed. */
-static int mark_contract(struct rip_schema_ahead *a,
+/* The phase of each ahead migration, from the newest release carrying it;
+ * one the store has no release for counts as expand. */
+static int ahead_phases(struct rip_schema_phase *p,
 	const struct rip_config *cfg, struct rip_store *store,
 	struct rip_err *err)
 {
 	struct rip_migrations all = { 0 };
-	struct rip_strlist done = { 0 };
-	struct seen sn = { &a->ids, { 0 } };
+	struct wanted w = { .p = p };
 	int rc;
 
+	if (!p->nahead)
+		return 0;
 	if ((rc = rip_release_all_migrations(&all, store,
-			cfg->package.verify_key, seen_all, &sn, err)) < 0)
-		goto done;
-	/* newest release first: the first copy of an id is its newest */
-	for (size_t i = 0; i < all.n; i++) {
-		const struct rip_migration *g = &all.v[i];
+			cfg->package.verify_key, enough, &w, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < p->nahead; i++) {
+		const struct rip_migration *g = rip_migrations_find(&all,
+			p->ahead[i].id);
 
-		if (!rip_strlist_has(&a->ids, g->id) ||
-		    rip_strlist_has(&done, g->id))
-			continue;
-		rip_strlist_push(&done, g->id);
-		if (g->contract)
-			rip_strlist_push(&a->contract, g->id);
+		p->ahead[i].contract = g && g->contract;
 	}
-done:
-	rip_strlist_release(&sn.found);
-	rip_strlist_release(&done);
 	rip_migrations_release(&all);
-	return rc;
+	return 0;
 }
 
-int rip_schema_ahead(struct rip_schema_ahead *out,
-	const struct rip_config *cfg, struct rip_store *store,
-	const char *release, struct rip_err *err)
+/* Fills p's items and counts from the database's status. */
+static void fill(struct rip_schema_phase *p, const struct rip_mig_status *s,
+	const struct rip_migrations *prev)
 {
-	struct rip_migrations carried = { 0 };
-	struct rip_mig_status st = { 0 };
+	p->v = rip_xcalloc(s->n + 1, sizeof(*p->v));
+	p->ahead = rip_xcalloc(s->n + 1, sizeof(*p->ahead));
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rip_mig_status_item *it = &s->v[i];
+		bool applied = it->state != RIP_MIG_PENDING;
+		struct rip_schema_phase_item *x = it->state == RIP_MIG_UNKNOWN ?
+			&p->ahead[p->nahead++] : &p->v[p->n++];
+
+		x->id = rip_xstrdup(it->id);
+		x->contract = it->contract;
+		x->applied = applied;
+		x->applied_at = applied ? it->applied_at : 0;
+		x->previous = prev && rip_migrations_find(prev, it->id);
+		if (it->state == RIP_MIG_UNKNOWN)
+			continue;
+		if (x->contract && applied) {
+			p->contract_applied++;
+			if (x->applied_at > p->contract_since)
+				p->contract_since = x->applied_at;
+		} else if (x->contract) {
+			p->contract_pending++;
+		} else if (applied) {
+			p->expand_applied++;
+		} else {
+			p->expand_pending++;
+		}
+	}
+}
+
+/* The applied contract migrations a rollback to previous would undo. */
+static void find_lossy(struct rip_schema_phase *p)
+{
+	if (!p->previous)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].contract && p->v[i].applied && !p->v[i].previous)
+			rip_strlist_push(&p->lossy, p->v[i].id);
+	for (size_t i = 0; i < p->nahead; i++)
+		if (p->ahead[i].contract && !p->ahead[i].previous)
+			rip_strlist_push(&p->lossy, p->ahead[i].id);
+}
+
+/* The migrations of previous (none when NULL). One gone from the store
+ * carries none: every applied contract counts as lossy, as a rollback to
+ * it cannot bring anything back. */
+static int previous_migrations(struct rip_migrations *out,
+	const struct rip_config *cfg, struct rip_store *store,
+	const char *previous, struct rip_err *err)
+{
+	struct rip_release_rec rec;
+	struct rip_err gone = { 0 };
+
+	if (!previous)
+		return 0;
+	if (rip_state_release_get(&rec, store->state, previous, &gone) < 0)
+		return 0;
+	rip_release_rec_release(&rec);
+	return rip_release_migrations(out, store, previous,
+		cfg->package.verify_key, err);
+}
+
+int rip_schema_phase(struct rip_schema_phase *out,
+	const struct rip_config *cfg, struct rip_store *store,
+	const char *running, const char *previous, struct rip_err *err)
+{
+	struct rip_migrations mine = { 0 }, prev = { 0 };
+	struct rip_mig_status s = { 0 };
 	struct rip_migrate *m = NULL;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!cfg->migrations.dir || (!cfg->migrations.database &&
-	    strcmp(cfg->migrations.driver, "command")))
+	out->release = rip_xstrdup(running);
+	out->previous = previous ? rip_xstrdup(previous) : NULL;
+	out->lossless = true;
+	if (!database_there(cfg))
 		return 0;
-	if ((rc = rip_release_migrations(&carried, store, release,
+	if ((rc = rip_release_migrations(&mine, store, running,
 			cfg->package.verify_key, err)) < 0 ||
+	    (rc = previous_migrations(&prev, cfg, store, previous, err)) < 0 ||
 	    (rc = rip_migrate_open(&m, cfg, err)) < 0 ||
-	    (rc = rip_migrate_status(&st, m, &carried, err)) < 0)
+	    (rc = rip_migrate_status(&s, m, &mine, err)) < 0)
 		goto done;
-	for (size_t i = 0; i < st.n; i++) {
-		if (st.v[i].state == RIP_MIG_PENDING)
-			continue;
-		free(out->level);
-		out->level = rip_xstrdup(st.v[i].id);
-		if (!rip_migrations_find(&carried, st.v[i].id))
-			rip_strlist_push(&out->ids, st.v[i].id);
-	}
-	if (out->ids.n)
-		rc = mark_contract(out, cfg, store, err);
+	fill(out, &s, previous ? &prev : NULL);
+	if ((rc = ahead_phases(out, cfg, store, err)) < 0)
+		goto done;
+	out->known = true;
+	find_lossy(out);
+	out->lossless = out->lossy.n == 0;
 done:
-	rip_mig_status_release(&st);
-	rip_migrate_free(m);
-	rip_migrations_release(&carried);
 	if (rc < 0)
-		rip_schema_ahead_release(out);
+		rip_err_prefix(err, "cannot read the schema phase of %s", running);
+	rip_mig_status_release(&s);
+	rip_migrate_free(m);
+	rip_migrations_release(&mine);
+	rip_migrations_release(&prev);
 	return rc;
+}
+
+char *rip_schema_phase_text(const struct rip_schema_phase *p, int64_t now)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+	char age[32];
+
+	if (!p->known)
+		return rip_xstrdup("-");
+	if (p->expand_pending)
+		rip_buf_addf(&b, "%zu expand (%zu pending)", p->expand_applied +
+			p->expand_pending, p->expand_pending);
+	else if (p->expand_applied)
+		rip_buf_addf(&b, "%zu expand applied", p->expand_applied);
+	if (p->contract_applied) {
+		rip_schema_phase_age(age, sizeof(age), p->contract_since, now);
+		rip_buf_addf(&b, "%s%zu contract applied %s ago", b.len ? ", " :
+			"", p->contract_applied, age);
+	}
+	if (p->contract_pending)
+		rip_buf_addf(&b, "%s%zu contract pending", b.len ? ", " : "",
+			p->contract_pending);
+	if (!b.len)
+		rip_buf_adds(&b, "no migrations");
+	for (size_t i = 0; i < p->nahead; i++)
+		rip_buf_addf(&b, "%s%s", i ? ", " : "; ahead by ", p->ahead[i].id);
+	return rip_buf_detach(&b, NULL);
+}
+
+char *rip_schema_phase_rollback_text(const struct rip_schema_phase *p,
+	int64_t now)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+	char age[32];
+
+	if (!p->known || !p->previous)
+		return rip_xstrdup(!p->previous ? "-" : "lossless");
+	if (p->lossless)
+		return rip_xstrdup("lossless");
+	rip_buf_adds(&b, "LOSSY (");
+	for (size_t i = 0; i < p->lossy.n; i++) {
+		int64_t at = 0;
+
+		for (size_t j = 0; j < p->n; j++)
+			if (!strcmp(p->v[j].id, p->lossy.v[i]))
+				at = p->v[j].applied_at;
+		for (size_t j = 0; j < p->nahead; j++)
+			if (!strcmp(p->ahead[j].id, p->lossy.v[i]))
+				at = p->ahead[j].applied_at;
+		rip_schema_phase_age(age, sizeof(age), at, now);
+		rip_buf_addf(&b, "%s%s applied %s ago", i ? ", " : "",
+			p->lossy.v[i], age);
+	}
+	rip_buf_adds(&b, ")");
+	return rip_buf_detach(&b, NULL);
+}
+
+static json_t *items_json(const struct rip_schema_phase_item *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:o}",
+			"migration", v[i].id, "phase", v[i].contract ? "contract" :
+			"expand", "applied", v[i].applied, "applied_at",
+			v[i].applied ? json_integer((json_int_t)v[i].applied_at) :
+			json_null()));
+	return a;
+}
+
+json_t *rip_schema_phase_json(const struct rip_schema_phase *p)
+{
+	json_t *lossy = json_array();
+
+	for (size_t i = 0; i < p->lossy.n; i++)
+		json_array_append_new(lossy, json_string(p->lossy.v[i]));
+	return json_pack("{s:s, s:s?, s:b, s:o, s:I, s:I, s:I, s:I, s:o, s:o, "
+		"s:b, s:o}", "release", p->release, "previous", p->previous, "known",
+		p->known, "migrations", items_json(p->v, p->n), "expand_applied",
+		(json_int_t)p->expand_applied, "expand_pending",
+		(json_int_t)p->expand_pending, "contract_applied",
+		(json_int_t)p->contract_applied, "contract_pending",
+		(json_int_t)p->contract_pending, "contract_since",
+		p->contract_since ? json_integer((json_int_t)p->contract_since) :
+		json_null(), "ahead", items_json(p->ahead, p->nahead), "lossless",
+		p->lossless, "lossy", lossy);
 }

@@ -35,10 +35,14 @@ void rip_status_release(struct rip_status *s)
 		free(t->rollback);
 		free(t->recorded_op);
 		free(t->health);
+		free(t->compat_level);
 		rip_drill_rec_release(&t->rollback_drill);
 		rip_strlist_release(&t->drilled_from);
 		rip_switch_release(&t->pending);
 	}
+	for (size_t i = 0; i < s->nschema; i++)
+		rip_schema_phase_release(&s->schema[i]);
+	free(s->schema);
 	free(s->targets);
 	free(s->newest);
 	rip_op_release(&s->unfinished);
@@ -94,6 +98,25 @@ static int read_record(struct rip_target_status *ts, struct rip_store *store,
 	return 0;
 }
 
+/* The compatibility step of last (current's drill), when it ran with the
+ * release a rollback of ts goes to. */
+static void read_compat(struct rip_target_status *ts,
+	const struct rip_drill_rec *last)
+{
+	char *prev, *level;
+	enum rip_drill_compat_result r = rip_drill_rec_compat(&prev, &level,
+		last);
+
+	if (r != RIP_COMPAT_NEVER && prev && ts->rollback &&
+	    !strcmp(prev, ts->rollback)) {
+		ts->compat = r;
+		ts->compat_level = level;
+		level = NULL;
+	}
+	free(prev);
+	free(level);
+}
+
 /*
  * Whether the last drill of what ts runs started from where its rollback
  * goes (DESIGN.md §6): a drill from the cut-parent alone may have undone
@@ -121,6 +144,7 @@ static int read_exercised(struct rip_target_status *ts,
 	}
 	ts->rollback_unexercised = ran &&
 		!rip_strlist_has(&ts->drilled_from, ts->rollback);
+	read_compat(ts, &last);
 	rip_drill_rec_release(&last);
 	return 0;
 }
@@ -270,5 +294,45 @@ int rip_status_probe(struct rip_status *s, uint64_t timeout_ms,
 	}
 	free(pr);
 	free(of);
+	return rc;
+}
+
+/* Whether a and b are the same release, NULL (none) included. */
+static bool same(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+int rip_status_schema(struct rip_status *s, const struct rip_config *cfg,
+	struct rip_store *store, struct rip_err *err)
+{
+	struct rip_err e = { 0 };
+	int rc = 0, one;
+
+	if (!cfg->migrations.dir || !store)
+		return 0;
+	s->schema = rip_xcalloc(s->n + 1, sizeof(*s->schema));
+	for (size_t i = 0; i < s->n; i++) {
+		struct rip_target_status *t = &s->targets[i];
+
+		if (!t->current)
+			continue;
+		for (size_t j = 0; j < s->nschema && !t->schema; j++)
+			if (!strcmp(s->schema[j].release, t->current) &&
+			    same(s->schema[j].previous, t->rollback))
+				t->schema = &s->schema[j];
+		if (t->schema)
+			continue;
+		/* one release that cannot be read (gone from the store, say)
+		 * leaves the others shown: the first failure is returned */
+		one = rip_schema_phase(&s->schema[s->nschema], cfg, store,
+			t->current, t->rollback, &e);
+		if (one < 0 && rc == 0) {
+			rc = one;
+			if (err)
+				*err = e;
+		}
+		t->schema = &s->schema[s->nschema++];
+	}
 	return rc;
 }

@@ -954,6 +954,45 @@ static void test_python_parser(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* The schema gauges: one series per target and family, a phase not
+ * known writes nothing, a target's series is replaced on the next run. */
+static void test_schema(void **state)
+{
+	struct rip_schema_phase lossy = { .release = "v3", .known = true,
+		.lossless = false, .contract_pending = 0, .nahead = 0,
+		.contract_since = 1767323045 };
+	struct rip_schema_phase fine = { .release = "v2", .known = true,
+		.lossless = true, .contract_pending = 2, .nahead = 1 };
+	struct rip_schema_phase unknown = { .release = "v1", .lossless = true };
+	struct rip_schema_metrics m[] = { { "web-1", &lossy },
+		{ "web-2", &fine }, { "web-3", &unknown } };
+	struct rip_err err = { 0 };
+	char path[600], *text;
+
+	snprintf(path, sizeof(path), "%s", tpath(state, "s.prom"));
+	assert_int_equal(rip_metrics_update_schema(path, "shop", m, 3, &err), 0);
+	text = assert_valid(path, 8);
+	assert_non_null(strstr(text, "# TYPE ripcord_rollback_lossless gauge\n"));
+	assert_non_null(strstr(text, "ripcord_schema_contract_applied_timestamp_"
+		"seconds{project=\"shop\",target=\"web-1\"} 1767323045\n"));
+	assert_non_null(strstr(text, "ripcord_rollback_lossless{project=\"shop\","
+		"target=\"web-1\"} 0\n"));
+	assert_non_null(strstr(text, "ripcord_rollback_lossless{project=\"shop\","
+		"target=\"web-2\"} 1\n"));
+	assert_non_null(strstr(text, "ripcord_schema_contract_pending{project="
+		"\"shop\",target=\"web-2\"} 2\n"));
+	assert_non_null(strstr(text, "ripcord_schema_ahead{project=\"shop\","
+		"target=\"web-2\"} 1\n"));
+	assert_null(strstr(text, "web-3"));
+	free(text);
+	lossy.lossless = true;
+	assert_int_equal(rip_metrics_update_schema(path, "shop", m, 1, &err), 0);
+	text = assert_valid(path, 8);
+	assert_non_null(strstr(text, "ripcord_rollback_lossless{project=\"shop\","
+		"target=\"web-1\"} 1\n"));
+	free(text);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
 
 int main(void)
@@ -973,6 +1012,7 @@ int main(void)
 		T(test_readers_see_whole_files),
 		T(test_lock),
 		cmocka_unit_test(test_rollback_ready),
+		T(test_schema),
 		T(test_python_parser),    /* last: left out without python */
 	};
 	size_t n = RIP_ARRAY_SIZE(tests);

@@ -1,141 +1,126 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_schema_phase.c: what an abort or a rollback says about the schema,
- * what a contract's down cannot bring back, and the refusal of a lossy
- * rollback (schema_phase.h). rip_schema_ahead, which reads a database and
- * the store, is covered end to end by tests/integration/aborts.sh.
+ * test_schema_phase.c: how the schema's phase is written for people
+ * (rip_schema_phase_text, _rollback_text, _age) and as JSON. The reading
+ * of a real database against real releases is tested end to end by
+ * tests/integration/phase_vis.sh.
  */
-#include <string.h>
-
 #include "helpers.h"
 
 #include "ripcord/schema_phase.h"
+#include "json_internal.h"
 
-static void mig(struct rip_migration *m, const char *id, const char *up,
-	bool contract)
+static void test_age(void **state)
 {
-	memset(m, 0, sizeof(*m));
-	m->id = (char *)id;
-	m->contract = contract;
-	rip_sql_set(&m->up, up, strlen(up), "x.up.sql");
-}
-
-static void test_words_keep(void **state)
-{
-	struct rip_schema_phase s = { .planned = true, .keep = true };
-	struct rip_buf b = RIP_BUF_INIT;
+	char b[16];
 
 	(void)state;
-	rip_schema_phase_words(&b, &s);
-	assert_string_equal(b.buf, "lossless (schema kept: no migration "
-		"applied)");
-	s.level = rip_xstrdup("0007_add_email");
-	rip_strlist_push(&s.kept, "0006_add_phone");
-	rip_strlist_push(&s.kept, "0007_add_email");
-	rip_buf_reset(&b);
-	rip_schema_phase_words(&b, &s);
-	assert_string_equal(b.buf, "lossless (schema kept at 0007_add_email, "
-		"2 expand migrations)");
-	s.kept_contract = 1;
-	rip_buf_reset(&b);
-	rip_schema_phase_words(&b, &s);
-	assert_string_equal(b.buf, "lossless (schema kept at 0007_add_email, "
-		"1 expand and 1 contract migrations)");
-	assert_true(rip_schema_lossless(&s));
-	rip_buf_release(&b);
-	rip_schema_phase_release(&s);
-	assert_null(s.level);
-	/* the lead could not be read: kept all the same, said plainly */
-	s = (struct rip_schema_phase){ .planned = true, .keep = true,
-		.unknown = true };
-	rip_schema_phase_words(&b, &s);
-	assert_string_equal(b.buf, "lossless (schema kept as it is)");
-	rip_buf_release(&b);
-	/* no database: nothing said */
-	s = (struct rip_schema_phase){ .keep = true };
-	rip_schema_phase_words(&b, &s);
-	assert_int_equal(b.len, 0);
-	rip_buf_release(&b);
+	rip_schema_phase_age(b, sizeof(b), 1000, 1059);
+	assert_string_equal(b, "59s");
+	rip_schema_phase_age(b, sizeof(b), 1000, 1000 + 7200 + 59);
+	assert_string_equal(b, "2h");
+	rip_schema_phase_age(b, sizeof(b), 1000, 1000 + 3 * 86400);
+	assert_string_equal(b, "3d");
+	rip_schema_phase_age(b, sizeof(b), 2000, 1000);   /* a clock step */
+	assert_string_equal(b, "0s");
 }
 
-static void test_contract_loss(void **state)
+static void test_text(void **state)
 {
-	struct rip_schema_phase s = { .planned = true };
-	struct rip_migration m;
-	struct rip_buf b = RIP_BUF_INIT;
-	struct rip_err err = { 0 };
+	struct rip_schema_phase_item v[] = {
+		{ .id = "0001_a", .applied = true, .applied_at = 100 },
+		{ .id = "0002_b", .contract = true, .applied = true,
+		  .applied_at = 400 },
+		{ .id = "0003_c", .contract = true },
+	};
+	struct rip_schema_phase_item ahead[] = {
+		{ .id = "0004_d", .contract = true, .applied = true,
+		  .applied_at = 500 },
+	};
+	struct rip_schema_phase p = { .release = "v3", .previous = "v2",
+		.known = true, .v = v, .n = 3, .expand_applied = 1,
+		.contract_applied = 1, .contract_since = 400,
+		.contract_pending = 1, .lossless = true };
+	char *t;
 
 	(void)state;
-	/* an expand that drops something is lint's business, not a loss here */
-	mig(&m, "0006_tidy", "ALTER TABLE users DROP COLUMN tmp;\n", false);
-	rip_schema_note_contract(&s, &m);
-	assert_int_equal(s.nloss, 0);
-	free(m.up.text);
-	free(m.up.file);
-	rip_schema_phase_words(&b, &s);
-	assert_string_equal(b.buf, "");
-	assert_int_equal(rip_schema_refuse_loss(&s, "rollback", "v1", false,
-		&err), 0);
-
-	mig(&m, "0007_drop_mail", "-- ripcord: contract\nALTER TABLE users "
-		"DROP COLUMN mail;\nDROP TABLE audit;\nCREATE INDEX i ON users "
-		"(email);\n", true);
-	rip_schema_note_contract(&s, &m);
-	free(m.up.text);
-	free(m.up.file);
-	assert_int_equal(s.nloss, 2);
-	assert_string_equal(s.loss[0].object, "users.mail");
-	assert_string_equal(s.loss[0].migration, "0007_drop_mail");
-	assert_string_equal(s.loss[0].why, "its data was dropped by "
-		"0007_drop_mail (contract) and the down only re-creates the column "
-		"empty");
-	assert_string_equal(s.loss[1].object, "audit");
-	assert_false(rip_schema_lossless(&s));
-	rip_schema_phase_words(&b, &s);
-	assert_string_equal(b.buf, "data lost: users.mail (0007_drop_mail), "
-		"audit (0007_drop_mail)");
-
-	assert_int_equal(rip_schema_refuse_loss(&s, "rollback", "v1", false,
-		&err), RIP_EFAIL);
-	assert_non_null(strstr(err.msg, "refusing the rollback to v1: its downs "
-		"undo 1 contract migration that ran"));
-	assert_non_null(strstr(err.msg, "users.mail: its data was dropped"));
-	assert_non_null(strstr(err.msg, "--accept-data-loss"));
-	assert_int_equal(rip_schema_refuse_loss(&s, "rollback", "v1", true,
-		&err), 0);
-	/* keep runs no down: nothing is lost, whatever the downs would do */
-	s.keep = true;
-	assert_true(rip_schema_lossless(&s));
-	assert_int_equal(rip_schema_refuse_loss(&s, "rollback", "v1", false,
-		&err), 0);
-	rip_buf_release(&b);
-	rip_schema_phase_release(&s);
+	t = rip_schema_phase_text(&p, 400 + 3 * 60);
+	assert_string_equal(t, "1 expand applied, 1 contract applied 3m ago, "
+		"1 contract pending");
+	free(t);
+	t = rip_schema_phase_rollback_text(&p, 0);
+	assert_string_equal(t, "lossless");
+	free(t);
+	p.ahead = ahead;
+	p.nahead = 1;
+	p.lossless = false;
+	rip_strlist_push(&p.lossy, "0002_b");
+	rip_strlist_push(&p.lossy, "0004_d");
+	t = rip_schema_phase_text(&p, 580);
+	assert_string_equal(t, "1 expand applied, 1 contract applied 3m ago, "
+		"1 contract pending; ahead by 0004_d");
+	free(t);
+	t = rip_schema_phase_rollback_text(&p, 580);
+	assert_string_equal(t, "LOSSY (0002_b applied 3m ago, 0004_d applied "
+		"1m ago)");
+	free(t);
+	rip_strlist_release(&p.lossy);
+	p.known = false;
+	t = rip_schema_phase_text(&p, 0);
+	assert_string_equal(t, "-");
+	free(t);
 }
 
-static void test_rebuild(void **state)
+static void test_pending_expand(void **state)
 {
-	struct rip_schema_phase s = { .planned = true };
-	struct rip_migration m;
+	struct rip_schema_phase p = { .release = "v4", .known = true,
+		.expand_applied = 2, .expand_pending = 1, .lossless = true };
+	char *t = rip_schema_phase_text(&p, 0);
 
 	(void)state;
-	mig(&m, "0008_narrow", "-- ripcord: contract\nCREATE TABLE new_t (id "
-		"INTEGER);\nINSERT INTO new_t SELECT id FROM t;\nDROP TABLE t;\n"
-		"ALTER TABLE new_t RENAME TO t;\n", true);
-	rip_schema_note_contract(&s, &m);
-	free(m.up.text);
-	free(m.up.file);
-	assert_int_equal(s.nloss, 1);
-	assert_string_equal(s.loss[0].object, "t");
-	assert_non_null(strstr(s.loss[0].why, "rebuilt the table"));
-	rip_schema_phase_release(&s);
+	assert_string_equal(t, "3 expand (1 pending)");
+	free(t);
+	p.expand_applied = p.expand_pending = 0;
+	t = rip_schema_phase_text(&p, 0);
+	assert_string_equal(t, "no migrations");
+	free(t);
+	/* no previous: nothing to roll back to */
+	t = rip_schema_phase_rollback_text(&p, 0);
+	assert_string_equal(t, "-");
+	free(t);
+}
+
+static void test_json(void **state)
+{
+	struct rip_schema_phase_item v[] = {
+		{ .id = "0001_a", .applied = true, .applied_at = 100 },
+		{ .id = "0002_b", .contract = true },
+	};
+	struct rip_schema_phase p = { .release = "v2", .previous = "v1",
+		.known = true, .v = v, .n = 2, .expand_applied = 1,
+		.contract_pending = 1, .lossless = true };
+	json_t *j = rip_schema_phase_json(&p);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+
+	(void)state;
+	assert_string_equal(s, "{\"ahead\":[],\"contract_applied\":0,"
+		"\"contract_pending\":1,\"contract_since\":null,"
+		"\"expand_applied\":1,\"expand_pending\":0,\"known\":true,"
+		"\"lossless\":true,\"lossy\":[],\"migrations\":[{\"applied\":true,"
+		"\"applied_at\":100,\"migration\":\"0001_a\",\"phase\":\"expand\"},"
+		"{\"applied\":false,\"applied_at\":null,\"migration\":\"0002_b\","
+		"\"phase\":\"contract\"}],\"previous\":\"v1\",\"release\":\"v2\"}");
+	free(s);
+	json_decref(j);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_words_keep),
-		cmocka_unit_test(test_contract_loss),
-		cmocka_unit_test(test_rebuild),
+		cmocka_unit_test(test_age),
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_pending_expand),
+		cmocka_unit_test(test_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
