@@ -466,16 +466,20 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 	return rc;
 }
 
-/* A failed gate with auto_rollback = no, or a signal then: a human
- * decides. The process exits 1; promote or abort goes on. */
-static int pause_failed(struct rip_rollout_run *r, struct rip_err *err)
+/*
+ * Pauses the rollout in phase, with r->message as its reason, saved and
+ * told: 1 when paused, else what stopped it (a preemption's error, or
+ * state.db's).
+ */
+static int pause_in(struct rip_rollout_run *r, const char *phase,
+	struct rip_err *err)
 {
 	struct rip_rollout_event e = { .kind = RIP_RO_PAUSED };
 	bool gone;
 	int rc;
 
 	set_str(&r->ro.state, "paused");
-	set_str(&r->ro.phase, "failed");
+	set_str(&r->ro.phase, phase);
 	set_str(&r->ro.reason, r->message);
 	figures_gate(r);
 	if ((rc = save(r, "running", &gone, err)) < 0)
@@ -485,6 +489,17 @@ static int pause_failed(struct rip_rollout_run *r, struct rip_err *err)
 	e.message = r->message;
 	e.gate = r->gate[0] ? r->gate : NULL;
 	rip_rollout_emit(r, &e);
+	return 1;
+}
+
+/* A failed gate with auto_rollback = no, or a signal then: a human
+ * decides. The process exits 1; promote or abort goes on. */
+static int pause_failed(struct rip_rollout_run *r, struct rip_err *err)
+{
+	int rc = pause_in(r, "failed", err);
+
+	if (rc <= 0)
+		return rc;
 	return rip_err_set(err, RIP_EFAIL, "%s; the rollout of %s is paused "
 		"(auto_rollback = no): run 'ripcord rollout abort' to put every "
 		"target back on %s, or 'ripcord rollout promote' to go on",
@@ -495,21 +510,10 @@ static int pause_failed(struct rip_rollout_run *r, struct rip_err *err)
  * canaries where they are. The process exits 1. */
 static int pause_inconclusive(struct rip_rollout_run *r, struct rip_err *err)
 {
-	struct rip_rollout_event e = { .kind = RIP_RO_PAUSED };
-	bool gone;
-	int rc;
+	int rc = pause_in(r, "inconclusive", err);
 
-	set_str(&r->ro.state, "paused");
-	set_str(&r->ro.phase, "inconclusive");
-	set_str(&r->ro.reason, r->message);
-	figures_gate(r);
-	if ((rc = save(r, "running", &gone, err)) < 0)
+	if (rc <= 0)
 		return rc;
-	if (gone)
-		return preempted(r, err);
-	e.message = r->message;
-	e.gate = r->gate[0] ? r->gate : NULL;
-	rip_rollout_emit(r, &e);
 	return rip_err_set(err, RIP_EFAIL, "%s; the rollout of %s is paused "
 		"(inconclusive = pause): run 'ripcord rollout resume' to judge step "
 		"%zu/%zu again, 'ripcord rollout promote' to count it as passed, or "
