@@ -41,6 +41,12 @@ check "it prints v1" test "$(cat "$WORK/last.out")" = v1
 err_has "and says so" "commit ${c1:0:12} is already release 'v1', so it is not cut again as 't1'"
 err_has "the release is unchanged" "unchanged release v1"
 check "no second release was recorded" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM releases")" = 1
+expect_exit 0 "yank v1" rc releases yank v1 --reason "leaks memory"
+expect_exit 1 "a yanked release is not handed back" rc cut HEAD~1
+err_has "naming it, who yanked it and why, and what to do" "commit ${c1:0:12} is already release 'v1', which was yanked by $(id -un)"
+err_has "... the reason and what to do" "(leaks memory), so it is not handed back as 't1': cut it again with --id NEW to make a new release of this commit, or 'ripcord releases unyank v1'"
+check "nothing on stdout" test ! -s "$WORK/last.out"
+expect_exit 0 "unyank v1" rc releases unyank v1
 expect_exit 0 "--id makes a second release of it" rc cut HEAD~1 --id t1
 err_has "and says so" "commit ${c1:0:12} is already release 'v1'; cutting it again as 't1', as --id asks"
 check "two releases now" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM releases")" = 2
