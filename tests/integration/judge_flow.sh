@@ -250,4 +250,24 @@ check "and every target is back on v1" test "$(runs)" = "v1 v1"
 rc --json log --aborts -n 1 > "$WORK/yank.json" 2>&1
 check "the aborts ledger names the gate" python3 -c "
 import json,sys; v=json.load(open(sys.argv[1])); assert v[-1]['gate']=='yanked' and v[-1]['release']=='v3', v" "$WORK/yank.json"
+
+# ---- a gate_command that cannot start is a failed step, not "cannot judge"
+# (a missing file is refused with the config, exit 2; one whose #! names
+# no interpreter, or not executable, is found only when it runs)
+cp "$WORK/base.ini" ripcord.ini
+back
+printf '#!/no/such/sh\nexit 0\n' > hooks/nogate && chmod +x hooks/nogate
+printf 'gate_command = hooks/nogate\ninconclusive = pass\n' >> ripcord.ini
+expect_exit 1 "a gate_command that cannot start aborts, even with inconclusive = pass" rc rollout start v2
+err_has "naming the path and why" "gate_command: cannot run hook '$repo/hooks/nogate': No such file or directory"
+check "(no 'cannot judge', no 'goes on without it')" sh -c "! grep -q 'cannot judge\|goes on without it' '$WORK/last.err'"
+check "every target is back on v1" test "$(runs)" = "v1 v1"
+rc --json log --aborts -n 1 > "$WORK/nogate.json" 2>&1
+check "the aborts ledger names gate_command" python3 -c "
+import json,sys; v=json.load(open(sys.argv[1])); assert v[-1]['gate']=='gate_command' and 'No such file' in v[-1]['reason'], v" "$WORK/nogate.json"
+back
+chmod -x hooks/nogate
+expect_exit 1 "one that is not executable aborts too" rc rollout start v2
+err_has "naming the path and why" "gate_command: cannot run hook '$repo/hooks/nogate': Permission denied"
+check "every target is back on v1" test "$(runs)" = "v1 v1"
 done_testing
