@@ -61,15 +61,31 @@ const char *rip_repo_workdir(const struct rip_repo *repo);
 RIP_MUST_CHECK int rip_repo_dirty(struct rip_strlist *out,
 	struct rip_repo *repo, struct rip_err *err);
 
+/* What rip_repo_ignore changed, so that it can be undone. */
+struct rip_ignore_edit {
+	char *added;       /* the pattern added; NULL when none was needed */
+	char *file;        /* the .gitignore it went to */
+	char *before;      /* that file's text before */
+	size_t before_len;
+	bool existed;      /* whether that file existed before */
+};
+
 /*
  * Keeps path (a file about to be written, in a folder that exists) out of
  * git: when it lies in a git work tree that does not ignore it already,
- * appends "/<path from the top>" to the work tree's top .gitignore (made
- * when missing) and sets *added to that line (the caller frees it); else
- * *added is NULL. Outside a repository nothing happens and 0 is returned.
+ * appends "/<path from the top>", escaped as gitignore(5) says, to the work
+ * tree's top .gitignore (made when missing), checks that git now ignores
+ * path, and fills *out with what it changed (release it with
+ * rip_ignore_edit_release); else out->added is NULL. Outside a repository
+ * nothing happens and 0 is returned. When git still does not ignore path,
+ * the .gitignore is put back and RIP_EFAIL returned.
  */
-RIP_MUST_CHECK int rip_repo_ignore(char **added, const char *path,
-	struct rip_err *err);
+RIP_MUST_CHECK int rip_repo_ignore(struct rip_ignore_edit *out,
+	const char *path, struct rip_err *err);
+/* Puts the .gitignore back as it was before edit (when it changed one),
+ * warning on stderr if it cannot. */
+void rip_repo_ignore_undo(struct rip_ignore_edit *edit);
+void rip_ignore_edit_release(struct rip_ignore_edit *edit);
 
 /* Resolves REV (any git revision syntax) to a commit. */
 RIP_MUST_CHECK int rip_repo_commit(struct rip_commit_info *out,

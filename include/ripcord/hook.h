@@ -22,6 +22,8 @@ struct rip_hook_env {
 struct rip_hook_result {
 	int exit_code;            /* when it exited; -1 when it did not */
 	int signal;               /* the signal that ended it, or 0 */
+	bool started;             /* false: it never ran (no such file, not
+				     executable, bad cwd: err says which) */
 	bool timed_out;           /* it ran past the timeout (SIGTERM, then
 				     SIGKILL 2 s later if still there) */
 	bool stopped;             /* ended the same way because its caller

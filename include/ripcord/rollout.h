@@ -87,6 +87,9 @@ RIP_MUST_CHECK int rip_rollout_last(struct rip_rollout_rec *out,
 RIP_MUST_CHECK int rip_rollout_aborts(struct rip_rollout_rec **out,
 	size_t *n, struct rip_state *st, struct rip_err *err);
 void rip_rollout_recs_free(struct rip_rollout_rec *v, size_t n);
+/* When the first rollout after seq (of any state) started; 0: none yet. */
+RIP_MUST_CHECK int rip_rollout_next_start(int64_t *out, struct rip_state *st,
+	int64_t seq, struct rip_err *err);
 /* Whether r's process runs (on this host): false for a paused rollout
  * and for one whose process died. */
 bool rip_rollout_alive(const struct rip_rollout_rec *r);

@@ -83,6 +83,9 @@ struct rip_status {
 	bool drift;               /* some target drifts */
 	size_t unreachable;       /* targets whose host did not answer */
 	bool owed;                /* work to finish: rerun deploy or rollback */
+	bool probed;              /* rip_status_probe ran for a target with a
+				     health URL (its health NULL: probing
+				     could not be set up) */
 	struct rip_schema_phase *schema;   /* one per running release and
 					      rollback (rip_status_schema) */
 	size_t nschema;
@@ -101,8 +104,10 @@ void rip_status_release(struct rip_status *s);
 /*
  * Probes the health URL of every target of s that has one, all at once,
  * each within timeout_ms ([rollout] probe_timeout), and fills their
- * health and healthy. A target that does not answer is a finding, not
- * an error: RIP_EIO only when probing cannot be set up at all.
+ * health and healthy, and sets s->probed when one has. A target that does
+ * not answer is a finding, not an error: an error (libcurl cannot be
+ * loaded or set up) only when probing cannot be set up at all, and then
+ * every health stays NULL.
  */
 RIP_MUST_CHECK int rip_status_probe(struct rip_status *s,
 	uint64_t timeout_ms, struct rip_err *err);

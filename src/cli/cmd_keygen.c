@@ -22,7 +22,8 @@ int cmd_keygen(struct cli *cli, int argc, char **argv)
 	};
 	struct rip_err err = { 0 };
 	const char *prefix = "release";
-	char *dir, *keyfile, *ignored = NULL;
+	struct rip_ignore_edit ignored = { 0 };
+	char *dir, *keyfile;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -48,19 +49,22 @@ int cmd_keygen(struct cli *cli, int argc, char **argv)
 	free(dir);
 	keyfile = rip_xasprintf("%s.key", prefix);
 	/* before the key exists, so it is never there for git to see (an
-	 * existing one is refused below and left as it is) */
+	 * existing one is refused below and left as it is); undone when the
+	 * key is not made after all */
 	if (rc == 0 && !rip_path_exists(keyfile))
 		rc = rip_repo_ignore(&ignored, keyfile, &err);
 	free(keyfile);
-	if (rc < 0 || (rc = rip_sign_keygen(prefix, &err)) < 0) {
-		free(ignored);
+	if (rc == 0 && (rc = rip_sign_keygen(prefix, &err)) < 0)
+		rip_repo_ignore_undo(&ignored);
+	if (rc < 0) {
+		rip_ignore_edit_release(&ignored);
 		return cli_fail(&err, rc);
 	}
-	if (ignored && !cli->quiet)
+	if (ignored.added && !cli->quiet)
 		fprintf(stderr, "ripcord: %s.key is in a git work tree: added "
 			"'%s' to its .gitignore, so the private key is never "
-			"committed\n", prefix, ignored);
-	free(ignored);
+			"committed\n", prefix, ignored.added);
+	rip_ignore_edit_release(&ignored);
 	if (cli->json) {
 		char *key = rip_xasprintf("%s.key", prefix);
 		char *pub = rip_xasprintf("%s.pub", prefix);

@@ -200,15 +200,23 @@ static int verify(struct cli *cli, struct rip_store *store)
  * one from a->v[*next] on, written at or after it finished, that moved
  * its targets from its release back to the previous one. Aborts are read
  * in order, and *next moves past each match, so two aborts within one
- * second never claim the same entry. NULL when the log does not say.
+ * second never claim the same entry. The entry must also be written no
+ * later than until (the next rollout's start; 0: none) by a command that
+ * had started when ro finished (its time less its duration, a second of
+ * rounding allowed): an abort whose command left no entry (killed midway)
+ * gets none, not the entry of the next abort of the same releases. NULL
+ * when the log does not say.
  */
 static const struct rip_audit_entry *abort_entry(const struct rip_audit *a,
-	const struct rip_rollout_rec *ro, size_t *next)
+	const struct rip_rollout_rec *ro, int64_t until, size_t *next)
 {
 	for (size_t i = *next; i < a->n; i++) {
 		const struct rip_audit_entry *e = &a->v[i];
 
+		if (until && e->at > until)
+			break;
 		if (e->at >= ro->finished && e->from && e->to &&
+		    (double)e->at - e->seconds <= (double)ro->finished + 1 &&
 		    !strcmp(e->from, ro->release) && !strcmp(e->to, ro->previous) &&
 		    strstr(e->command, "rollout")) {
 			*next = i + 1;
@@ -330,13 +338,21 @@ static int aborts(struct cli *cli, struct rip_store *store, size_t n)
 		return cli_fail(&err, rc);
 	}
 	for (size_t i = 0; i < nv; i++) {
-		const struct rip_audit_entry *e = abort_entry(&a, &v[i], &next);
+		const struct rip_audit_entry *e;
+		int64_t until;
+
+		if ((rc = rip_rollout_next_start(&until, store->state, v[i].seq,
+				&err)) < 0)
+			break;
+		e = abort_entry(&a, &v[i], until, &next);
 
 		/* every abort is matched, in order; the last n are shown */
 		if (!n || i + n >= nv)
 			json_array_append_new(list, abort_json(&v[i], e));
 	}
-	if (cli->json) {
+	if (rc < 0) {
+		rc = cli_fail(&err, rc);
+	} else if (cli->json) {
 		print_json(list);
 		list = NULL;
 	} else if (!json_array_size(list)) {
@@ -348,7 +364,7 @@ static int aborts(struct cli *cli, struct rip_store *store, size_t n)
 	json_decref(list);
 	rip_rollout_recs_free(v, nv);
 	rip_audit_release(&a);
-	return 0;
+	return rc;
 }
 
 /* A count for -n: digits only, at least 1. Returns false otherwise. */

@@ -81,7 +81,7 @@ static void print_rollout(const struct rip_rollout_rec *ro, bool alive)
 /*
  * The table: HEALTH, after RUNS, only when a target was probed (one has
  * a health URL and --no-probe was not given): what runs, and whether it
- * answers.
+ * answers ("-" when probing could not be set up).
  */
 static void print_table(const struct rip_status *s)
 {
@@ -91,12 +91,10 @@ static void print_table(const struct rip_status *s)
 		"ROLLBACK", "READY", "DRILLED", "NOTE", NULL };
 	struct rip_buf note = RIP_BUF_INIT;
 	int64_t now = (int64_t)time(NULL);
-	bool probed = false;
+	bool probed = s->probed;
 	struct cli_table tb;
 	char drill[48];
 
-	for (size_t i = 0; i < s->n; i++)
-		probed |= s->targets[i].health != NULL;
 	cli_table_init(&tb, probed ? head : plain);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct rip_target_status *t = &s->targets[i];
@@ -345,10 +343,13 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		goto done;
 	if ((rc = rip_status_read(&s, cfg, store, &err)) < 0)
 		goto done;
-	if (probe && (rc = rip_status_probe(&s, cfg->rollout.probe_timeout_ms,
-			&err)) < 0) {
-		rip_status_release(&s);
-		goto done;
+	/* health is a view too: when probing cannot be set up at all (no
+	 * libcurl), HEALTH says "-" and what runs still shows */
+	if (probe && rip_status_probe(&s, cfg->rollout.probe_timeout_ms,
+			&err) < 0) {
+		rip_warn("cannot probe the health URLs: %s; HEALTH shows '-'",
+			err.msg);
+		err = (struct rip_err){ 0 };
 	}
 	/* the schema's phase is a view: a database that cannot be read now
 	 * is warned about, and what runs still shows */

@@ -746,6 +746,28 @@ static int check_existing(struct cut *c, const struct rip_release_rec *rec)
 }
 
 /*
+ * The release a cut without --id would hand back is yanked: handing it back
+ * with exit 0 would let a script ship what was withdrawn, so refuse, in
+ * rip_store_refuse_yanked's words, saying how to get a usable release.
+ */
+static int refuse_yanked_reuse(struct cut *c, const struct rip_release_rec *r)
+{
+	char when[32] = "?";
+	time_t at = (time_t)r->yanked_at;
+	struct tm tm;
+
+	if (gmtime_r(&at, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	return rip_err_set(c->err, RIP_EFAIL, "commit %.12s is already release "
+		"'%s', which was yanked by %s on %s (%s), so it is not handed back "
+		"as '%s': cut it again with --id NEW to make a new release of "
+		"this commit, or 'ripcord releases unyank %s'", c->commit.id,
+		r->id, r->yanked_by ? r->yanked_by : "unknown", when,
+		r->yank_reason ? r->yank_reason : "no reason given", c->res->id,
+		r->id);
+}
+
+/*
  * The commit already recorded under another id (ripcord-cut(1), A COMMIT
  * ALREADY CUT). Without --id, the id is the one it has, newest first, so
  * a cut repeated after a tag moved describe still names one release per
@@ -755,10 +777,11 @@ static int check_existing(struct cut *c, const struct rip_release_rec *rec)
 static int reuse_id(struct cut *c)
 {
 	struct rip_release_rec *v;
+	const struct rip_release_rec *had = NULL;
 	const char *have = NULL;
 	bool same = false;
 	size_t n;
-	int rc;
+	int rc = 0;
 
 	if ((rc = rip_state_release_list(&v, &n, c->store->state, c->err)) < 0)
 		return rc;
@@ -767,15 +790,18 @@ static int reuse_id(struct cut *c)
 			continue;
 		if (!strcmp(v[i].id, c->res->id))
 			same = true;
-		else if (!have)
-			have = v[i].id;
+		else if (!had)
+			had = &v[i];
 	}
+	have = had ? had->id : NULL;
 	if (same || !have) {
 		/* a recut of that very release, or a new commit */
 	} else if (c->opts->id) {
 		rip_warn("commit %.12s is already release '%s'; cutting it again "
 			"as '%s', as --id asks", c->commit.id, have, c->res->id);
-	} else if (have) {
+	} else if (had->yanked_at) {
+		rc = refuse_yanked_reuse(c, had);
+	} else {
 		rip_info("commit %.12s is already release '%s', so it is not cut "
 			"again as '%s' (to make a second release of it, name the "
 			"id with --id)", c->commit.id, have, c->res->id);
@@ -783,7 +809,7 @@ static int reuse_id(struct cut *c)
 		c->res->id = rip_xstrdup(have);
 	}
 	rip_release_recs_free(v, n);
-	return 0;
+	return rc;
 }
 
 static int package(struct cut *c)

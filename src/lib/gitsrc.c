@@ -24,11 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <git2.h>
 
 #include "ripcord/fsutil.h"
 #include "ripcord/gitsrc.h"
+#include "ripcord/log.h"
 #include "lazy.h"
 #include "banned.h"
 
@@ -205,43 +207,88 @@ int rip_repo_dirty(struct rip_strlist *out, struct rip_repo *repo,
 	return 0;
 }
 
-/* Appends "line\n" to the work tree's top .gitignore, made if missing. */
-static int append_ignore(const char *workdir, const char *line,
+/*
+ * Appends path (from the top of the work tree) to buf as a gitignore(5)
+ * pattern anchored at the top: '\' before the characters git would read
+ * as a pattern ([ ] * ? and '\' itself; '!' and '#', harmless past the
+ * leading '/', escaped alike) and before each trailing space, which git
+ * would drop.
+ */
+static void ignore_pattern(struct rip_buf *buf, const char *path)
+{
+	size_t len = strlen(path), trail = len;
+
+	while (trail > 0 && path[trail - 1] == ' ')
+		trail--;
+	rip_buf_addch(buf, '/');
+	for (size_t i = 0; i < len; i++) {
+		if (strchr("[]*?\\!#", path[i]) || (i >= trail && path[i] == ' '))
+			rip_buf_addch(buf, '\\');
+		rip_buf_addch(buf, path[i]);
+	}
+}
+
+/* Appends "line\n" to the top .gitignore (ed->file), keeping its text
+ * before in ed so that rip_repo_ignore_undo can put it back. */
+static int append_ignore(struct rip_ignore_edit *ed, const char *line,
 	struct rip_err *err)
 {
-	char *path = rip_xasprintf("%s.gitignore", workdir);
 	struct rip_buf text = RIP_BUF_INIT;
 	struct rip_err e = { 0 };
 	int rc = 0;
 
-	if (rip_path_exists(path) &&
-	    (rc = rip_read_file(&text, path, 1 << 20, err)) < 0)
+	ed->existed = rip_path_exists(ed->file);
+	if (ed->existed &&
+	    (rc = rip_read_file(&text, ed->file, 1 << 20, err)) < 0)
 		goto done;
+	ed->before = rip_xmalloc(text.len + 1);
+	memcpy(ed->before, text.buf, text.len + 1);
+	ed->before_len = text.len;
 	if (text.len && text.buf[text.len - 1] != '\n')
 		rip_buf_addch(&text, '\n');
 #define IGNORE_NOTE "# private keys of 'ripcord keygen': never commit them\n"
 	if (!strstr(text.buf, IGNORE_NOTE))
 		rip_buf_adds(&text, IGNORE_NOTE);
 	rip_buf_addf(&text, "%s\n", line);
-	rc = rip_write_file_atomic(path, text.buf, text.len, 0644, &e);
+	rc = rip_write_file_atomic(ed->file, text.buf, text.len, 0644, &e);
 	if (rc < 0)
 		rc = rip_err_set(err, rc, "cannot add '%s' to '%s': %s", line,
-			path, e.msg);
+			ed->file, e.msg);
 done:
 	rip_buf_release(&text);
-	free(path);
 	return rc;
 }
 
-int rip_repo_ignore(char **added, const char *path, struct rip_err *err)
+/* After the append: git must now ignore rel, or the edit is undone and
+ * the key refused (a name no pattern can hold, such as one with a
+ * newline). */
+static int check_ignored(struct rip_ignore_edit *ed, struct rip_repo *repo,
+	const char *rel, const char *path, struct rip_err *err)
+{
+	int ignored = 0;
+
+	if (lg.git_ignore_path_is_ignored(&ignored, repo->repo, rel) < 0)
+		return git_fail(err, RIP_EGIT, "cannot read git's ignore rules");
+	if (ignored)
+		return 0;
+	rip_repo_ignore_undo(ed);
+	return rip_err_set(err, RIP_EFAIL, "'%s' is in a git work tree, but "
+		"git still does not ignore it after '%s' was added to '%s' (put "
+		"back as it was); choose a simpler name, or a folder outside the "
+		"work tree", path, ed->added, ed->file);
+}
+
+int rip_repo_ignore(struct rip_ignore_edit *out, const char *path,
+	struct rip_err *err)
 {
 	char *dir = rip_path_dirname(path), real[PATH_MAX], *full = NULL;
 	const char *base = strrchr(path, '/'), *wd;
+	struct rip_buf pat = RIP_BUF_INIT;
 	struct rip_repo *repo = NULL;
 	size_t wl;
 	int rc, ignored = 0;
 
-	*added = NULL;
+	memset(out, 0, sizeof(*out));
 	base = base ? base + 1 : path;
 	if (!realpath(dir, real)) {
 		rc = rip_err_errno(err, RIP_EIO, "cannot resolve '%s'", dir);
@@ -265,16 +312,39 @@ int rip_repo_ignore(char **added, const char *path, struct rip_err *err)
 	}
 	if (ignored)
 		goto done;
-	*added = rip_xasprintf("/%s", full + wl);
-	if ((rc = append_ignore(wd, *added, err)) < 0) {
-		free(*added);
-		*added = NULL;
-	}
+	ignore_pattern(&pat, full + wl);
+	out->added = rip_buf_detach(&pat, NULL);
+	out->file = rip_xasprintf("%s.gitignore", wd);
+	if ((rc = append_ignore(out, out->added, err)) < 0 ||
+	    (rc = check_ignored(out, repo, full + wl, path, err)) < 0)
+		rip_ignore_edit_release(out);
 done:
+	rip_buf_release(&pat);
 	rip_repo_free(repo);
 	free(full);
 	free(dir);
 	return rc;
+}
+
+void rip_repo_ignore_undo(struct rip_ignore_edit *edit)
+{
+	struct rip_err e = { 0 };
+
+	if (!edit->added)
+		return;
+	if (!edit->existed ? unlink(edit->file) < 0 && errno != ENOENT :
+	    rip_write_file_atomic(edit->file, edit->before, edit->before_len,
+		    0644, &e) < 0)
+		rip_warn("cannot put '%s' back as it was: remove the line '%s' "
+			"from it by hand", edit->file, edit->added);
+}
+
+void rip_ignore_edit_release(struct rip_ignore_edit *edit)
+{
+	free(edit->added);
+	free(edit->file);
+	free(edit->before);
+	memset(edit, 0, sizeof(*edit));
 }
 
 static int lookup_commit(git_commit **out, struct rip_repo *repo,

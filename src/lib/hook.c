@@ -547,6 +547,7 @@ static void result_init(struct rip_hook_result *res)
 {
 	res->exit_code = -1;
 	res->signal = 0;
+	res->started = false;
 	res->timed_out = false;
 	res->stopped = false;
 	res->seconds = 0;
@@ -600,6 +601,7 @@ int rip_hook_run_stoppable(struct rip_hook_result *out,
 	result_init(out);
 	if ((rc = hook_start(&r, argv, cwd, env, nenv, err)) < 0)
 		goto done;
+	out->started = true;
 	r.path = argv[0];
 	now = now_ms();
 	if (timeout_ms && timeout_ms < UINT64_MAX - now)

@@ -310,6 +310,33 @@ static const char *last_line(const char *out, int *len)
 	return start;
 }
 
+/* A gate_command that ran to its end: exit 0 passes; any other exit, or a
+ * signal (a crash stays a crash: it is no verdict to skip), fails. */
+static bool command_verdict(struct bake *b, const struct rip_hook_result *hr)
+{
+	const char *cmd = b->r->cfg->rollout.gate_command;
+	char how[48];
+	const char *why;
+	int len;
+
+	if (hr->signal)
+		snprintf(how, sizeof(how), "was killed by signal %d", hr->signal);
+	else
+		snprintf(how, sizeof(how), "exited %d", hr->exit_code);
+	if (hr->output.len) {
+		char *head = rip_xasprintf("gate_command %s (%s): ", cmd, how);
+
+		rip_log_lines(RIP_LOG_DEBUG, head, hr->output.buf, hr->output.len);
+		free(head);
+	}
+	if (hr->exit_code == 0)
+		return true;
+	why = last_line(hr->output.buf, &len);
+	fail_with(b, "gate_command", NULL, "gate_command %s %s%s%.*s", cmd, how,
+		len ? ": " : "", len, why);
+	return false;
+}
+
 /* gate_command: exit 0 passes. false when it failed the step. */
 static bool gate_command(struct bake *b, const struct rip_verdict *v)
 {
@@ -322,6 +349,7 @@ static bool gate_command(struct bake *b, const struct rip_verdict *v)
 	uint64_t timeout = cfg->rollout.probe_interval_ms < 1000 ? 1000 :
 		cfg->rollout.probe_interval_ms;
 	bool ok;
+	int rc;
 
 	canary_names(&names, b);
 	snprintf(step, sizeof(step), "%zu", b->r->ro.step);
@@ -338,8 +366,14 @@ static bool gate_command(struct bake *b, const struct rip_verdict *v)
 		{ "RIPCORD_P99_MS", p99 },
 	};
 
-	if (rip_hook_run(&hr, argv, cfg->dir, env, RIP_ARRAY_SIZE(env),
-			timeout, &herr) < 0 || hr.timed_out) {
+	rc = rip_hook_run(&hr, argv, cfg->dir, env, RIP_ARRAY_SIZE(env), timeout,
+		&herr);
+	if (rc == RIP_EFAIL && !hr.started) {
+		/* not there, not executable: a mistake that would stay, so a
+		 * failed step, never a gate skipped with inconclusive = pass */
+		fail_with(b, "gate_command", NULL, "gate_command: %s", herr.msg);
+		ok = false;
+	} else if (rc < 0 || hr.timed_out) {
 		/* it did not answer: no verdict, neither pass nor fail */
 		struct rip_buf why = RIP_BUF_INIT;
 
@@ -352,28 +386,11 @@ static bool gate_command(struct bake *b, const struct rip_verdict *v)
 		ok = cannot_judge(b, "gate_command", &b->command_unjudged,
 			why.buf);
 		rip_buf_release(&why);
-		rip_hook_result_release(&hr);  /* set on every return */
-		rip_buf_release(&names);
-		return ok;
+	} else {
+		b->command_unjudged = 0;
+		ok = command_verdict(b, &hr);
 	}
-	b->command_unjudged = 0;
-	ok = hr.exit_code == 0;
-	if (hr.output.len) {
-		char *head = rip_xasprintf("gate_command %s (exit %d): ",
-			cfg->rollout.gate_command, hr.exit_code);
-
-		rip_log_lines(RIP_LOG_DEBUG, head, hr.output.buf, hr.output.len);
-		free(head);
-	}
-	if (!ok) {
-		int len;
-		const char *why = last_line(hr.output.buf, &len);
-
-		fail_with(b, "gate_command", NULL, "gate_command %s exited %d%s%.*s",
-			cfg->rollout.gate_command, hr.exit_code, len ? ": " : "", len,
-			why);
-	}
-	rip_hook_result_release(&hr);
+	rip_hook_result_release(&hr);  /* set on every return */
 	rip_buf_release(&names);
 	return ok;
 }

@@ -187,6 +187,26 @@ int rip_rollout_aborts(struct rip_rollout_rec **out, size_t *n,
 	return 0;
 }
 
+int rip_rollout_next_start(int64_t *out, struct rip_state *st, int64_t seq,
+	struct rip_err *err)
+{
+	struct rip_state_stmt *s;
+	int rc;
+
+	*out = 0;
+	if ((rc = rip_state_prepare(&s, st, "cannot read the rollouts", "SELECT "
+			"started FROM rollouts WHERE seq > ? ORDER BY seq LIMIT 1",
+			err)) < 0)
+		return rc;
+	rip_state_bind_int64(s, 1, seq);
+	if ((rc = rip_state_step(s, err)) == RIP_STATE_ROW) {
+		*out = rip_state_col_int64(s, 0);
+		rc = 0;
+	}
+	rip_state_stmt_free(s);
+	return rc < 0 ? rc : 0;
+}
+
 static void host_name(char *out, size_t n)
 {
 	if (gethostname(out, n - 1) < 0 || !out[0])

@@ -281,6 +281,7 @@ int rip_status_probe(struct rip_status *s, uint64_t timeout_ms,
 		of[n] = i;
 		pr[n++].url = s->targets[i].target->health;
 	}
+	s->probed = n > 0;
 	if ((rc = rip_probe_run(pr, n, timeout_ms, err)) == 0) {
 		for (size_t k = 0; k < n; k++) {
 			struct rip_target_status *t = &s->targets[of[k]];

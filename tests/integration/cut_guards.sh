@@ -41,6 +41,12 @@ check "it prints v1" test "$(cat "$WORK/last.out")" = v1
 err_has "and says so" "commit ${c1:0:12} is already release 'v1', so it is not cut again as 't1'"
 err_has "the release is unchanged" "unchanged release v1"
 check "no second release was recorded" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM releases")" = 1
+expect_exit 0 "yank v1" rc releases yank v1 --reason "leaks memory"
+expect_exit 1 "a yanked release is not handed back" rc cut HEAD~1
+err_has "naming it, who yanked it and why, and what to do" "commit ${c1:0:12} is already release 'v1', which was yanked by $(id -un)"
+err_has "... the reason and what to do" "(leaks memory), so it is not handed back as 't1': cut it again with --id NEW to make a new release of this commit, or 'ripcord releases unyank v1'"
+check "nothing on stdout" test ! -s "$WORK/last.out"
+expect_exit 0 "unyank v1" rc releases unyank v1
 expect_exit 0 "--id makes a second release of it" rc cut HEAD~1 --id t1
 err_has "and says so" "commit ${c1:0:12} is already release 'v1'; cutting it again as 't1', as --id asks"
 check "two releases now" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM releases")" = 2
@@ -76,6 +82,24 @@ check "but sees the public one" sh -c "git status --porcelain --untracked-files=
 printf 'secrets/\n' >> .gitignore
 expect_exit 0 "keygen into an ignored folder" rc keygen -o secrets/k
 check "leaves .gitignore alone" sh -c "! grep -q 'secrets/k' .gitignore"
+# names git would read as a pattern are escaped (gitignore(5))
+for name in 'keys/[prod]' 'keys/a*b' 'keys/c?d' 'keys/#e' 'keys/!f' 'keys/g\h' 'keys/i  j'; do
+  expect_exit 0 "keygen -o '$name'" rc keygen -o "$name"
+  check "git ignores '$name.key'" git check-ignore -q --no-index "$name.key"
+  check "... and not a look-alike" sh -c "! git check-ignore --no-index 'keys/p.key' 'keys/aXb.key' 'keys/cXd.key' 'keys/f.key'"
+done
+check ".gitignore holds the escaped patterns" grep -qxF '/keys/\[prod\].key' .gitignore
+check "git status shows none of the private keys" sh -c "! git status --porcelain --untracked-files=all | grep -q '\.key'"
+cp .gitignore "$WORK/gitignore.before"
+printf 'pub' > keys/half.pub
+expect_exit 2 "keygen that fails (the public key exists)" rc keygen -o keys/half
+check "leaves .gitignore as it was" cmp .gitignore "$WORK/gitignore.before"
+expect_exit 1 "a name no pattern can hold is refused" rc keygen -o "keys/new
+line"
+err_has "naming the file and the .gitignore" "git still does not ignore it after '/keys/new"
+check "and leaves .gitignore as it was" cmp .gitignore "$WORK/gitignore.before"
+check "no key was written" test ! -e "keys/new
+line.key"
 mkdir -p "$WORK/outside"
 cd "$WORK/outside" && expect_exit 0 "keygen outside any repository" rc keygen -o k
 check "writes no .gitignore" test ! -e "$WORK/outside/.gitignore"

@@ -6,7 +6,9 @@
 # data (or NaN), or a gate_command that times out, makes the step
 # inconclusive: paused (the default, with a status line and a webhook),
 # aborted or passed as [rollout] inconclusive says; a preflight refuses a
-# rollout whose baseline already fails; `log --aborts` lists every abort.
+# rollout whose baseline already fails; `log --aborts` lists every abort;
+# a gate_command that cannot start fails the step (not "cannot judge"),
+# and an abort whose command left no audit entry gets none in the ledger.
 . "$(dirname "$0")/lib.sh"
 
 shop_fleet 2
@@ -250,4 +252,38 @@ check "and every target is back on v1" test "$(runs)" = "v1 v1"
 rc --json log --aborts -n 1 > "$WORK/yank.json" 2>&1
 check "the aborts ledger names the gate" python3 -c "
 import json,sys; v=json.load(open(sys.argv[1])); assert v[-1]['gate']=='yanked' and v[-1]['release']=='v3', v" "$WORK/yank.json"
+
+# ---- a gate_command that cannot start is a failed step, not "cannot judge"
+# (a missing file is refused with the config, exit 2; one whose #! names
+# no interpreter, or not executable, is found only when it runs)
+cp "$WORK/base.ini" ripcord.ini
+back
+printf '#!/no/such/sh\nexit 0\n' > hooks/nogate && chmod +x hooks/nogate
+printf 'gate_command = hooks/nogate\ninconclusive = pass\n' >> ripcord.ini
+expect_exit 1 "a gate_command that cannot start aborts, even with inconclusive = pass" rc rollout start v2
+err_has "naming the path and why" "gate_command: cannot run hook '$repo/hooks/nogate': No such file or directory"
+check "(no 'cannot judge', no 'goes on without it')" sh -c "! grep -q 'cannot judge\|goes on without it' '$WORK/last.err'"
+check "every target is back on v1" test "$(runs)" = "v1 v1"
+rc --json log --aborts -n 1 > "$WORK/nogate.json" 2>&1
+check "the aborts ledger names gate_command" python3 -c "
+import json,sys; v=json.load(open(sys.argv[1])); assert v[-1]['gate']=='gate_command' and 'No such file' in v[-1]['reason'], v" "$WORK/nogate.json"
+back
+db=.ripcord/state.db
+lost=$(sqlite3 $db "SELECT max(seq) FROM audit WHERE command LIKE '%rollout start v2'")
+sleep 2  # the next rollout starts in a later second than this abort's entry
+chmod -x hooks/nogate
+expect_exit 1 "one that is not executable aborts too" rc rollout start v2
+err_has "naming the path and why" "gate_command: cannot run hook '$repo/hooks/nogate': Permission denied"
+check "every target is back on v1" test "$(runs)" = "v1 v1"
+
+# ---- log --aborts: an abort whose command left no audit entry ----------
+# (its process killed midway: here its entry is deleted, which log --verify
+# would report, as it should) gets none, not the next abort's
+last=$(sqlite3 $db "SELECT max(seq) FROM audit WHERE command LIKE '%rollout start v2'")
+sqlite3 $db "DELETE FROM audit WHERE seq = $lost"
+expect_exit 0 "log --aborts --json with an entry lost" rc --json log --aborts -n 2
+check "the abort that lost it has none; the next has its own" python3 -c "
+import json,sys; v=json.load(open(sys.argv[1]))
+assert v[0]['gate']=='gate_command' and v[0]['audit'] is None, v[0]
+assert v[1]['audit'] and v[1]['audit']['seq']==$last, v[1]" "$WORK/last.out"
 done_testing

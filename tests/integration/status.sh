@@ -3,7 +3,7 @@
 # switch journal): before anything was cut, clean, drift made by hand,
 # rollback readiness (warm, cold, missing), a root that is not ours, JSON,
 # and that status itself changes nothing. Killed operations (exit 5) are
-# in crash.sh.
+# in crash.sh. Health: a probe that cannot be set up is warned about.
 . "$(dirname "$0")/lib.sh"
 
 repo=$WORK/app
@@ -75,5 +75,43 @@ mkdir -p "$deep/releases" && echo "not a link" > "$deep/current"
 printf '[target "c"]\nroot = %s\n' "$deep" >> ripcord.ini
 expect_exit 0 "a root with an 800-byte path whose current is not a link" rc status
 check "its note names the whole path" grep -qF "$deep/current" "$WORK/last.out"
+
+# health: a libcurl that cannot be loaded is each probe's finding; when
+# probing cannot be set up at all (libcurl cannot make a multi handle: out
+# of memory, which a stand-in library named libcurl.so.4 first on
+# LD_LIBRARY_PATH plays, its URL functions answering "http" and
+# "127.0.0.1"), status warns once, HEALTH shows "-", and the exit is what
+# it would be
+sed -i '/^root = targets\/a$/a health = http://127.0.0.1:1/healthz' ripcord.ini
+expect_exit 0 "status probes a's health URL" rc status
+check "HEALTH says it does not answer" grep -qE '^a +v2 +connection refused +v2' "$WORK/last.out"
+mkdir -p "$WORK/nocurl" && cat > "$WORK/nocurl/c.c" <<'C'
+#include <stddef.h>
+static char scheme[] = "http", host[] = "127.0.0.1";
+static int u;
+int curl_global_init(long f) { (void)f; return 0; }
+void *curl_url(void) { return &u; }
+int curl_url_set(void *h, int w, const char *s, unsigned f) { (void)h; (void)w; (void)s; (void)f; return 0; }
+int curl_url_get(void *h, int w, char **p, unsigned f) { (void)h; (void)f; *p = w == 1 ? scheme : host; return 0; }
+void curl_free(void *p) { (void)p; }
+void curl_url_cleanup(void *h) { (void)h; }
+void *curl_multi_init(void) { return NULL; }
+void *curl_multi_cleanup(void *m) { (void)m; return NULL; }
+#define STUB(f) void *f(void) { return NULL; }
+STUB(curl_easy_cleanup) STUB(curl_easy_getinfo) STUB(curl_easy_init)
+STUB(curl_easy_perform) STUB(curl_easy_setopt) STUB(curl_easy_strerror)
+STUB(curl_getdate) STUB(curl_multi_add_handle) STUB(curl_multi_info_read)
+STUB(curl_multi_perform) STUB(curl_multi_poll) STUB(curl_multi_remove_handle)
+STUB(curl_multi_strerror) STUB(curl_slist_append) STUB(curl_slist_free_all)
+C
+cc -shared -fPIC -o "$WORK/nocurl/libcurl.so.4" "$WORK/nocurl/c.c"
+expect_exit 0 "when probing cannot be set up status still works, same exit" env LD_LIBRARY_PATH="$WORK/nocurl" "$RIPCORD" status
+err_has "warning that it cannot probe, and why" "warning: cannot probe the health URLs: libcurl: cannot make a multi handle for 1 requests; HEALTH shows '-'"
+check "once" test "$(grep -c 'cannot probe' "$WORK/last.err")" = 1
+check "HEALTH shows '-'" grep -qE '^a +v2 +- +v2' "$WORK/last.out"
+expect_exit 0 "--json too" env LD_LIBRARY_PATH="$WORK/nocurl" "$RIPCORD" --json status
+check "(health and healthy null)" python3 -c "
+import json,sys; d=json.load(open(sys.argv[1])); t=[t for t in d['targets'] if t['target']=='a'][0]
+assert t['health'] is None and t['healthy'] is None, t" "$WORK/last.out"
 
 done_testing

@@ -1026,23 +1026,58 @@ static void test_ignore(void **state)
 {
 	struct rip_buf b = RIP_BUF_INIT;
 	struct rip_err err = { 0 };
+	struct rip_ignore_edit ed;
 	struct repo_fx fx;
-	char path[PATH_MAX + 32], *added = NULL;
+	char path[PATH_MAX + 32];
 
 	make_repo(state, &fx);
 	snprintf(path, sizeof(path), "%s/src/sub/k.key", fx.dir);
-	assert_int_equal(rip_repo_ignore(&added, path, &err), 0);
-	assert_non_null(added);
-	assert_string_equal(added, "/src/sub/k.key");
-	free(added);
+	assert_int_equal(rip_repo_ignore(&ed, path, &err), 0);
+	assert_non_null(ed.added);
+	assert_string_equal(ed.added, "/src/sub/k.key");
+	rip_ignore_edit_release(&ed);
 	write_text(path, "secret");
 	assert_string_equal(git_out(&b, NULL, fx.dir, "status", "--porcelain",
 		"--untracked-files=all", "--", "src/sub", NULL), "");
-	assert_int_equal(rip_repo_ignore(&added, path, &err), 0);
-	assert_null(added);
+	assert_int_equal(rip_repo_ignore(&ed, path, &err), 0);
+	assert_null(ed.added);
 	snprintf(path, sizeof(path), "%s/k.key", tpath(state, ""));
-	assert_int_equal(rip_repo_ignore(&added, path, &err), 0);
-	assert_null(added);
+	assert_int_equal(rip_repo_ignore(&ed, path, &err), 0);
+	assert_null(ed.added);
+	rip_buf_release(&b);
+}
+
+/* Names git would read as a pattern are escaped; undo puts the
+ * .gitignore back as it was, or removes it when the edit made it. */
+static void test_ignore_escape_undo(void **state)
+{
+	struct rip_buf b = RIP_BUF_INIT;
+	struct rip_err err = { 0 };
+	struct rip_ignore_edit ed;
+	struct repo_fx fx;
+	char path[PATH_MAX + 32], gi[PATH_MAX + 32];
+
+	make_repo(state, &fx);
+	snprintf(gi, sizeof(gi), "%s/.gitignore", fx.dir);
+	assert_false(rip_path_exists(gi));
+	snprintf(path, sizeof(path), "%s/src/[p]*?#!\\ .key ", fx.dir);
+	assert_int_equal(rip_repo_ignore(&ed, path, &err), 0);
+	assert_string_equal(ed.added, "/src/\\[p\\]\\*\\?\\#\\!\\\\ .key\\ ");
+	write_text(path, "secret");
+	assert_string_equal(git_out(&b, NULL, fx.dir, "status", "--porcelain",
+		"--untracked-files=all", NULL), "?? .gitignore");
+	rip_repo_ignore_undo(&ed);
+	rip_ignore_edit_release(&ed);
+	assert_false(rip_path_exists(gi));
+	write_text(gi, "*.log");
+	snprintf(path, sizeof(path), "%s/k.key", fx.dir);
+	assert_int_equal(rip_repo_ignore(&ed, path, &err), 0);
+	assert_non_null(ed.added);
+	rip_repo_ignore_undo(&ed);
+	rip_ignore_edit_release(&ed);
+	rip_buf_reset(&b);
+	assert_int_equal(rip_read_file(&b, gi, 1 << 20, &err), 0);
+	assert_string_equal(b.buf, "*.log");
 	rip_buf_release(&b);
 }
 
@@ -1052,6 +1087,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_blob_hash),
+		T(test_ignore_escape_undo),
 		T(test_open_and_commit),
 		T(test_commit_not_found),
 		T(test_open_outside),

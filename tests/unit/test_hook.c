@@ -92,6 +92,7 @@ static void test_exit_zero(void **state)
 	assert_int_equal(run(&res, path, NULL, NULL, 0, 5000, &err), 0);
 	assert_int_equal(res.exit_code, 0);
 	assert_int_equal(res.signal, 0);
+	assert_true(res.started);
 	assert_false(res.timed_out);
 	assert_true(res.seconds >= 0 && res.seconds < 5);
 	assert_int_equal(res.output.len, 0);
@@ -282,6 +283,7 @@ static void test_timeout(void **state)
 	assert_true(dt >= 0.29);
 	assert_true(dt < 5.0);
 	assert_true(res.timed_out);
+	assert_true(res.started);
 	assert_int_equal(res.signal, SIGTERM);
 	assert_int_equal(res.exit_code, -1);
 	assert_err_contains(&err, "timed out");
@@ -554,6 +556,7 @@ static void test_missing(void **state)
 	assert_err_contains(&err, path);
 	assert_err_contains(&err, strerror(ENOENT));
 	assert_false(res.timed_out);
+	assert_false(res.started);
 	assert_int_equal(res.output.len, 0);
 	rip_hook_result_release(&res);
 	assert_no_children();
@@ -570,6 +573,7 @@ static void test_not_executable(void **state)
 	assert_int_equal(run(&res, path, NULL, NULL, 0, 0, &err), RIP_EFAIL);
 	assert_err_contains(&err, path);
 	assert_err_contains(&err, strerror(EACCES));
+	assert_false(res.started);
 	rip_hook_result_release(&res);
 	assert_no_children();
 }
