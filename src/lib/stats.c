@@ -590,8 +590,10 @@ static int judge_latency(struct rip_judged *j, double *cl, size_t ncl,
 	int rc;
 
 	if (g->outliers) {
-		size_t kc = rip_stats_iqr_filter(cl, ncl, RIP_STATS_IQR_FACTOR);
-		size_t kb = rip_stats_iqr_filter(bl, nbl, RIP_STATS_IQR_FACTOR);
+		size_t kc = ncl < RIP_STATS_IQR_MIN_N ? ncl :
+			rip_stats_iqr_filter(cl, ncl, RIP_STATS_IQR_FACTOR);
+		size_t kb = nbl < RIP_STATS_IQR_MIN_N ? nbl :
+			rip_stats_iqr_filter(bl, nbl, RIP_STATS_IQR_FACTOR);
 
 		j->canary_outliers = ncl - kc;
 		j->baseline_outliers = nbl - kb;

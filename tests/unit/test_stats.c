@@ -790,6 +790,21 @@ static void test_verdict_outliers(void **state)
 	verdict(&v, c, 60, b, 60, &g);
 	assert_int_equal(lat->canary_outliers, 0);
 	assert_int_equal(lat->canary_n, 60);
+
+	/* a handful of probes keeps every one: a canary 100 times slower on
+	 * 5 against 5 is seen (exact two-sided p 2/252), where dropping one
+	 * stall each side would leave 4 against 4 (p 0.029) or less */
+	g.outliers = true;
+	g.min_samples = 5;
+	fill(c, 5, 120, 5, 0);
+	fill(b, 5, 1, 5, 0);
+	c[2].ms = 2000;
+	b[4].ms = 40;
+	verdict(&v, c, 5, b, 5, &g);
+	assert_int_equal(lat->canary_outliers, 0);
+	assert_int_equal(lat->baseline_outliers, 0);
+	assert_int_equal(v.kind, RIP_VERDICT_FAIL);
+	assert_near(lat->p, 2.0 / 252, 1e-12);
 }
 
 /* Canaries that answered no probe where the baseline answered fail the
