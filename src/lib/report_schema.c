@@ -23,7 +23,8 @@
 #include "report_internal.h"
 #include "banned.h"
 
-static const char *const compat_names[] = { "never", "pass", "fail" };
+static const char *const compat_names[] = { "never", "pass", "fail",
+	"not run" };
 
 void rip_report_schema_release(struct rip_report *r)
 {
