@@ -282,6 +282,10 @@ static json_t *status_json(const struct rip_config *cfg,
 		json_object_set_new(json_array_get(targets, i), "rollback_lossless",
 			t->schema && t->schema->known && t->rollback ?
 			json_boolean(t->schema->lossless) : json_null());
+		json_object_set_new(json_array_get(targets, i),
+			"rollback_compatible", t->schema && t->schema->known &&
+			t->rollback ? json_boolean(t->schema->compatible) :
+			json_null());
 	}
 	for (size_t j = 0; j < s->nschema; j++)
 		if (s->schema[j].known)

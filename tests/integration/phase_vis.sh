@@ -155,6 +155,29 @@ check "ripcord_rollback_lossless 0, nothing pending" \
   test "$(gauge ripcord_rollback_lossless) $(gauge ripcord_schema_contract_pending)" = "0 0"
 check "and since when, as the database says" test "$(gauge ripcord_schema_contract_applied_timestamp_seconds)" = \
   "$(sqlite3 var/app.db "SELECT applied_at FROM ripcord_migrations WHERE name = 'drop_name'")"
+check "ripcord_rollback_compatible 1: the downs would bring the column back" test "$(gauge ripcord_rollback_compatible)" = 1
+# [rollback] schema = keep: a rollback runs no down, so it loses nothing,
+# but v2's code then runs without the column 0003_drop_name dropped
+cp ripcord.ini "$WORK/ini.down"
+printf '[rollback]\nschema = keep\n' >> ripcord.ini
+expect_exit 0 "status with [rollback] schema = keep" rc status
+check "lossless (schema kept), but v2's code runs without what 0003_drop_name dropped" grep -qx \
+  "  rollback to v2: lossless (schema kept), but v2's code runs on a schema without what 0003_drop_name (contract) dropped; compatible with v2 at its expand level (0002_add_email): pass" "$WORK/last.out"
+check "ripcord_rollback_lossless 1 (no data lost), ripcord_rollback_compatible 0" \
+  test "$(gauge ripcord_rollback_lossless) $(gauge ripcord_rollback_compatible)" = "1 0"
+check "the compatible gauge is typed and explained" sh -c "grep -qx '# TYPE ripcord_rollback_compatible gauge' $prom && grep -q '^# HELP ripcord_rollback_compatible ' $prom"
+expect_exit 0 "status --json with keep" rc --json status
+check "--json: lossless, rollback_schema keep, not rollback_compatible" python3 -c "
+import json; d = json.load(open('$WORK/last.out'))
+s = d['schema'][0]
+assert s['lossless'] is True and s['rollback_schema'] == 'keep' and s['rollback_compatible'] is False and s['lossy'] == ['0003_drop_name'], s
+t = d['targets'][0]
+assert t['rollback_lossless'] is True and t['rollback_compatible'] is False, t"
+expect_exit 0 "rollback --dry-run with keep" rc rollback --dry-run
+err_has "warns that v2's code runs without what the contract dropped" "the schema is kept (lossless), but v2's code runs on a schema without what 0003_drop_name (contract) dropped"
+cp "$WORK/ini.down" ripcord.ini
+expect_exit 0 "status with schema = down again" rc status
+check "LOSSY again, both gauges as before" sh -c "grep -q '^  rollback to v2: LOSSY (0003_drop_name' '$WORK/last.out' && test \"\$(sed -n 's/^ripcord_rollback_lossless{.*} //p' $prom) \$(sed -n 's/^ripcord_rollback_compatible{.*} //p' $prom)\" = '0 1'"
 expect_exit 0 "releases --json" rc --json releases
 check "releases --json: v3's contract applied at the database's applied_at, lossy against its parent" python3 -c "
 import json, sqlite3
