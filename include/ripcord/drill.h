@@ -83,6 +83,8 @@ enum rip_drill_compat_result {
 	RIP_COMPAT_NEVER,         /* the drill ran no compatibility step */
 	RIP_COMPAT_PASS,
 	RIP_COMPAT_FAIL,
+	RIP_COMPAT_NOT_RUN,       /* recorded, but nothing could run: no
+				     activate hook or no smoke_health */
 };
 
 /*
@@ -161,6 +163,10 @@ enum rip_drill_step_kind {
 struct rip_drill_step {
 	bool ran;
 	bool ok;
+	bool not_run;             /* ran is set (it is shown and recorded)
+				     but it tested nothing: ok is false and
+				     detail says why ("not run: no activate
+				     hook"); it fails no drill */
 	double seconds;
 	char *detail;             /* what failed (a diff, a path); or a note */
 };

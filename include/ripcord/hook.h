@@ -28,6 +28,9 @@ struct rip_hook_result {
 				     SIGKILL 2 s later if still there) */
 	bool stopped;             /* ended the same way because its caller
 				     asked (rip_hook_run_stoppable) */
+	pid_t pgid;               /* its process group (its pid) once it
+				     started, else 0: what it left running
+				     (a service it started) is in it */
 	double seconds;
 	struct rip_buf output;    /* stdout and stderr, interleaved: the last
 				     64 KiB, after a "[... N bytes dropped]"

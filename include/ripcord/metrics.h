@@ -32,6 +32,7 @@
 	"ripcord_drill_last_success_timestamp_seconds"
 #define RIP_METRIC_ROLLBACK_READY "ripcord_rollback_ready"
 #define RIP_METRIC_ROLLBACK_LOSSLESS "ripcord_rollback_lossless"
+#define RIP_METRIC_ROLLBACK_COMPATIBLE "ripcord_rollback_compatible"
 #define RIP_METRIC_CONTRACT_PENDING "ripcord_schema_contract_pending"
 #define RIP_METRIC_SCHEMA_AHEAD "ripcord_schema_ahead"
 #define RIP_METRIC_CONTRACT_APPLIED \

@@ -49,7 +49,13 @@ struct rip_schema_phase {
 	struct rip_strlist lossy; /* applied contract migrations previous
 				     does not carry: their downs cannot bring
 				     the data back */
-	bool lossless;            /* lossy is empty (true with no previous) */
+	bool keep;                /* [rollback] schema = keep: a rollback
+				     runs no down */
+	bool lossless;            /* a rollback loses no data: lossy is empty,
+				     or keep (true with no previous) */
+	bool compatible;          /* false when keep leaves lossy applied:
+				     previous's code then runs on a schema
+				     without what they dropped */
 };
 
 /*
@@ -71,7 +77,9 @@ void rip_schema_phase_release(struct rip_schema_phase *p);
  */
 char *rip_schema_phase_text(const struct rip_schema_phase *p, int64_t now);
 
-/* "lossless" or "LOSSY (0009_drop_name applied 2h ago)". Caller frees. */
+/* "lossless" or "LOSSY (0009_drop_name applied 2h ago)"; with keep,
+ * "lossless (schema kept), but v1's code runs on a schema without what
+ * 0009_drop_name (contract) dropped". Caller frees. */
 char *rip_schema_phase_rollback_text(const struct rip_schema_phase *p,
 	int64_t now);
 

@@ -37,7 +37,8 @@ static void progress(void *data, const char *release,
 	if (c->cli->json || c->cli->quiet)
 		return;
 	fprintf(stderr, "ripcord: drill %s: %-10s %s %.2fs%s%s\n", release,
-		rip_drill_step_name(k), s->ok ? "ok" : "FAILED", s->seconds,
+		rip_drill_step_name(k), s->not_run ? "-" : s->ok ? "ok" :
+		"FAILED", s->seconds,
 		s->detail ? ": " : "", s->detail ? s->detail : "");
 }
 
@@ -224,9 +225,10 @@ static json_t *outcome_json(const struct rip_drill_outcome *o)
 		const struct rip_drill_step *s = &o->steps[k];
 
 		if (s->ran)
-			json_array_append_new(steps, json_pack("{s:s, s:b, s:f, "
-				"s:s?}", "step", rip_drill_step_name(k), "ok", s->ok,
-				"seconds", s->seconds, "detail", s->detail));
+			json_array_append_new(steps, json_pack("{s:s, s:b, s:b, "
+				"s:f, s:s?}", "step", rip_drill_step_name(k), "ok", s->ok,
+				"not_run", s->not_run, "seconds", s->seconds, "detail",
+				s->detail));
 	}
 	doc = json_pack("{s:s, s:s, s:f, s:I, s:s?, s:b, s:f, s:o}", "release",
 		o->release, "result", o->result, "seconds", o->seconds,
@@ -242,8 +244,10 @@ static json_t *outcome_json(const struct rip_drill_outcome *o)
 	}
 	if (o->steps[RIP_STEP_COMPAT].ran)
 		json_object_set_new(doc, "compatibility", json_pack("{s:s, s:s?, "
-			"s:b, s:s?}", "previous", o->compat_previous, "level",
-			o->compat_level, "ok", o->steps[RIP_STEP_COMPAT].ok, "detail",
+			"s:b, s:s, s:s?}", "previous", o->compat_previous, "level",
+			o->compat_level, "ok", o->steps[RIP_STEP_COMPAT].ok, "result",
+			o->steps[RIP_STEP_COMPAT].not_run ? "not run" :
+			o->steps[RIP_STEP_COMPAT].ok ? "pass" : "fail", "detail",
 			o->steps[RIP_STEP_COMPAT].detail));
 	return doc;
 }
@@ -299,7 +303,10 @@ static int drill_one(struct drill_cli *c, const char *id)
 		free(from);
 		if (o.phases)
 			printf("%-20s phases: %s\n", "", o.phases);
-		if (o.steps[RIP_STEP_COMPAT].ran)
+		if (o.steps[RIP_STEP_COMPAT].not_run)
+			printf("%-20s compatible with %s: %s\n", "",
+				o.compat_previous, o.steps[RIP_STEP_COMPAT].detail);
+		else if (o.steps[RIP_STEP_COMPAT].ran)
 			printf("%-20s compatible with %s at its expand level (%s): "
 				"%s\n", "", o.compat_previous, o.compat_level ?
 				o.compat_level : "no migration",

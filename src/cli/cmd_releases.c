@@ -103,14 +103,16 @@ static void yank_json(json_t *o, const struct rip_release_rec *r)
 		json_integer((json_int_t)r->yanked_at) : json_null());
 }
 
-/* The compatibility step of drill r: null, or previous, level and ok. */
+/* The compatibility step of drill r: null, or previous, level, ok and
+ * result ("pass", "fail", "not run"). */
 static json_t *compat_json(const struct rip_drill_rec *r)
 {
 	char *prev, *level;
 	enum rip_drill_compat_result c = rip_drill_rec_compat(&prev, &level, r);
 	json_t *o = c == RIP_COMPAT_NEVER ? json_null() : json_pack("{s:s?, "
-		"s:s?, s:b}", "previous", prev, "level", level, "ok",
-		c == RIP_COMPAT_PASS);
+		"s:s?, s:b, s:s}", "previous", prev, "level", level, "ok",
+		c == RIP_COMPAT_PASS, "result", c == RIP_COMPAT_PASS ? "pass" :
+		c == RIP_COMPAT_FAIL ? "fail" : "not run");
 
 	free(prev);
 	free(level);

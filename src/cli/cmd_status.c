@@ -116,7 +116,8 @@ static void print_table(const struct rip_status *s)
 	rip_buf_release(&note);
 }
 
-static const char *const compat_names[] = { "never", "pass", "fail" };
+static const char *const compat_names[] = { "never", "pass", "fail",
+	"not run" };
 
 /*
  * Per running release: its migrations by phase, what the schema is ahead
@@ -276,10 +277,15 @@ static json_t *status_json(const struct rip_config *cfg,
 			json_null()));
 		json_object_set_new(json_array_get(targets, i), "compatible",
 			json_string(t->compat == RIP_COMPAT_PASS ? "pass" :
-			t->compat == RIP_COMPAT_FAIL ? "fail" : "never"));
+			t->compat == RIP_COMPAT_FAIL ? "fail" :
+			t->compat == RIP_COMPAT_NOT_RUN ? "not run" : "never"));
 		json_object_set_new(json_array_get(targets, i), "rollback_lossless",
 			t->schema && t->schema->known && t->rollback ?
 			json_boolean(t->schema->lossless) : json_null());
+		json_object_set_new(json_array_get(targets, i),
+			"rollback_compatible", t->schema && t->schema->known &&
+			t->rollback ? json_boolean(t->schema->compatible) :
+			json_null());
 	}
 	for (size_t j = 0; j < s->nschema; j++)
 		if (s->schema[j].known)

@@ -822,6 +822,16 @@ static void plan_kept(struct rip_plan *p, const struct rip_config *cfg,
 	p->schema.kept = a.ids;
 	memset(&a.ids, 0, sizeof(a.ids));
 	p->schema.kept_contract = a.contract.n;
+	if (a.contract.n) {
+		/* lossless, but the code may read what a contract dropped */
+		struct rip_buf b = RIP_BUF_INIT;
+
+		for (size_t i = 0; i < a.contract.n; i++)
+			rip_buf_addf(&b, "%s%s", i ? ", " : "", a.contract.v[i]);
+		rip_warn("the schema is kept (lossless), but %s's code runs on a "
+			"schema without what %s (contract) dropped", dest, b.buf);
+		rip_buf_release(&b);
+	}
 	rip_schema_ahead_release(&a);
 }
 

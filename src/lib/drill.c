@@ -102,6 +102,22 @@ static int step_done(struct drill *d, enum rip_drill_step_kind k, double t0,
 	return rc;
 }
 
+/* Step k recorded as not run (why), failing nothing. */
+static void step_not_run(struct drill *d, enum rip_drill_step_kind k,
+	const char *why)
+{
+	struct rip_drill_step *s = &d->out->steps[k];
+
+	s->ran = true;
+	s->ok = false;
+	s->not_run = true;
+	s->seconds = 0;
+	free(s->detail);
+	s->detail = rip_xasprintf("not run: %s", why);
+	if (d->fn)
+		d->fn(d->data, d->out->release, k, s);
+}
+
 /* A scratch folder and, in it, a deploy root for the payload. */
 static int make_scratch(struct drill *d, struct rip_err *err)
 {
@@ -571,6 +587,7 @@ static int smoke(struct drill *d, struct rip_err *err)
 	char *rel = smoke_db(d) ? rip_path_join(d->scratch, "smoke.db") : NULL;
 	/* absolute: the hook runs in the release's folder */
 	char *db = rel ? rip_path_absolute(rel) : NULL;
+	pid_t group = 0;
 	int rc;
 
 	free(rel);
@@ -578,10 +595,12 @@ static int smoke(struct drill *d, struct rip_err *err)
 	if ((rc = rip_root_switch(d->root, d->out->release, err)) == 0 && db)
 		rc = rip_drill_scratch_db(db, d->cfg, &d->migs, NULL, NULL, err);
 	if (rc == 0)
-		rc = rip_drill_activate(d->cfg, d->root, d->out->release, d->dir,
-			db, err);
+		rc = rip_drill_activate(&group, d->cfg, d->root, d->out->release,
+			d->dir, db, err);
 	if (rc == 0)
 		rc = rip_drill_smoke_probe(d->cfg, err);
+	/* the app the hook started must not outlive its probe */
+	rip_drill_end_group(group);
 	free(db);
 	return rc;
 }
@@ -609,7 +628,9 @@ static const char *compat_previous(const struct drill *d)
 }
 
 /* With smoke on, [migrations] sqlite and a previous release in the store:
- * its smoke test on this release's expand level (drill_compat.c). */
+ * its smoke test on this release's expand level (drill_compat.c); not run
+ * (never "ok") without an activate hook to start it or a smoke_health to
+ * probe it. */
 static int step_compat(struct drill *d, struct rip_err *err)
 {
 	const char *prev = compat_previous(d);
@@ -627,6 +648,10 @@ static int step_compat(struct drill *d, struct rip_err *err)
 		return 0;
 	rip_release_rec_release(&rec);
 	d->out->compat_previous = rip_xstrdup(prev);
+	if (rip_drill_smoke_missing(d->cfg)) {
+		step_not_run(d, RIP_STEP_COMPAT, rip_drill_smoke_missing(d->cfg));
+		return 0;
+	}
 	rc = rip_drill_compat(&d->out->compat_level, &in, err);
 	note = rip_xasprintf("%s answered on the expand level (%s)", prev,
 		d->out->compat_level ? d->out->compat_level : "no migration");
@@ -649,6 +674,8 @@ static char *steps_json(const struct rip_drill_outcome *o)
 			continue;
 		step = json_pack("{s:s, s:b, s:f, s:s?}", "step", step_names[i],
 			"ok", s->ok, "seconds", s->seconds, "detail", s->detail);
+		if (s->not_run)
+			json_object_set_new(step, "not_run", json_true());
 		if (i == RIP_STEP_ROUNDTRIP && o->npaths) {
 			from = json_array();
 			for (size_t j = 0; j < o->npaths; j++)

@@ -14,9 +14,12 @@
  * reached. Only the sqlite driver has one: for postgres the step is not
  * run, and says so.
  */
+#include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ripcord/extract.h"
 #include "ripcord/fsutil.h"
@@ -75,14 +78,15 @@ done:
 	return rc;
 }
 
-int rip_drill_activate(const struct rip_config *cfg, const char *root,
-	const char *id, const char *dir, const char *database,
-	struct rip_err *err)
+int rip_drill_activate(pid_t *group, const struct rip_config *cfg,
+	const char *root, const char *id, const char *dir,
+	const char *database, struct rip_err *err)
 {
 	const struct rip_target *t = NULL;
 	struct rip_hook_result hr;
 	int rc;
 
+	*group = 0;
 	for (size_t i = 0; i < cfg->n_targets && !t; i++)
 		if (cfg->targets[i].activate)
 			t = &cfg->targets[i];
@@ -102,12 +106,42 @@ int rip_drill_activate(const struct rip_config *cfg, const char *root,
 
 	rc = rip_hook_run(&hr, argv, dir, env, RIP_ARRAY_SIZE(env),
 		t->hook_timeout_ms, err);
+	*group = hr.pgid;
 	if (rc == 0 && hr.exit_code != 0)
 		rc = rip_err_set(err, RIP_EFAIL, "activate hook '%s' exited %d: %s",
 			t->activate, hr.exit_code, hr.output.len ? hr.output.buf :
 			"(no output)");
 	rip_hook_result_release(&hr);
 	return rc;
+}
+
+/* How long what a drill's hook left running gets after SIGTERM. */
+#define END_GRACE_MS 2000
+#define END_TICK_MS 50
+
+void rip_drill_end_group(pid_t group)
+{
+	if (group <= 0 || (kill(-group, SIGTERM) < 0 && errno == ESRCH))
+		return;
+	for (int i = 0; i < END_GRACE_MS / END_TICK_MS; i++) {
+		if (kill(-group, 0) < 0 && errno == ESRCH)
+			return;
+		usleep(END_TICK_MS * 1000);
+	}
+	kill(-group, SIGKILL);
+}
+
+const char *rip_drill_smoke_missing(const struct rip_config *cfg)
+{
+	bool hook = false;
+
+	for (size_t i = 0; i < cfg->n_targets && !hook; i++)
+		hook = cfg->targets[i].activate != NULL;
+	if (!hook && !cfg->drill.smoke_health)
+		return "no activate hook and no smoke_health";
+	if (!hook)
+		return "no activate hook";
+	return cfg->drill.smoke_health ? NULL : "no smoke_health";
 }
 
 /* The first line of what url answers now (at most 160 bytes), into b:
@@ -194,6 +228,7 @@ int rip_drill_compat(char **level, const struct rip_drill_compat_in *in,
 	char *rel = rip_path_join(in->scratch, "compat.db");
 	char *db = rip_path_absolute(rel);   /* the hook runs elsewhere */
 	char *root = NULL, *dir = NULL;
+	pid_t group = 0;
 	int rc;
 
 	free(rel);
@@ -208,11 +243,13 @@ int rip_drill_compat(char **level, const struct rip_drill_compat_in *in,
 	if ((rc = rip_drill_scratch_db(db, in->cfg, in->migs, expand_level,
 			&prev, err)) < 0 ||
 	    (rc = extract_previous(&root, &dir, in, err)) < 0 ||
-	    (rc = rip_drill_activate(in->cfg, root, in->previous, dir, db,
-		    err)) < 0 ||
+	    (rc = rip_drill_activate(&group, in->cfg, root, in->previous, dir,
+		    db, err)) < 0 ||
 	    (rc = rip_drill_smoke_probe(in->cfg, err)) < 0)
 		goto done;
 done:
+	/* the previous release's app must not outlive its probe */
+	rip_drill_end_group(group);
 	if (rc < 0)
 		rip_err_prefix(err, "%s on the schema of %s at its expand level "
 			"(%s)", in->previous, in->release, *level ? *level :
@@ -240,8 +277,9 @@ enum rip_drill_compat_result rip_drill_rec_compat(char **previous,
 
 		if (!name || strcmp(name, "compatibility"))
 			continue;
-		out = json_is_true(json_object_get(s, "ok")) ? RIP_COMPAT_PASS :
-			RIP_COMPAT_FAIL;
+		out = json_is_true(json_object_get(s, "not_run")) ?
+			RIP_COMPAT_NOT_RUN : json_is_true(json_object_get(s, "ok")) ?
+			RIP_COMPAT_PASS : RIP_COMPAT_FAIL;
 		*previous = p ? rip_xstrdup(p) : NULL;
 		*level = l ? rip_xstrdup(l) : NULL;
 	}

@@ -7,6 +7,8 @@
 #ifndef RIPCORD_DRILL_INTERNAL_H
 #define RIPCORD_DRILL_INTERNAL_H
 
+#include <sys/types.h>
+
 #include "ripcord/drill.h"
 #include "ripcord/migration.h"
 
@@ -57,10 +59,21 @@ RIP_MUST_CHECK int rip_drill_compat(char **level,
  * Runs the activate hook of cfg's first target that has one on root's
  * release id (payload dir), as a drill: RIPCORD_DRILL=1, RIPCORD_DATABASE
  * = database (may be NULL: unset). 0 when there is none or it exited 0.
+ * *group: the hook's process group once it started (what it left running,
+ * the app it started, is in it), else 0; end it with rip_drill_end_group.
  */
-RIP_MUST_CHECK int rip_drill_activate(const struct rip_config *cfg,
-	const char *root, const char *id, const char *dir,
-	const char *database, struct rip_err *err);
+RIP_MUST_CHECK int rip_drill_activate(pid_t *group,
+	const struct rip_config *cfg, const char *root, const char *id,
+	const char *dir, const char *database, struct rip_err *err);
+
+/* Ends what a drill's activate hook left running: SIGTERM to its process
+ * group, SIGKILL to what is left after 2 s. No-op for 0. */
+void rip_drill_end_group(pid_t group);
+
+/* Whether a drill's smoke test can exercise anything: NULL when cfg has
+ * an activate hook and [drill] smoke_health, else why not ("no activate
+ * hook", "no smoke_health", both). */
+const char *rip_drill_smoke_missing(const struct rip_config *cfg);
 
 /* Probes [drill] smoke_health once (0 when unset): RIP_EFAIL naming it. */
 RIP_MUST_CHECK int rip_drill_smoke_probe(const struct rip_config *cfg,

@@ -550,6 +550,7 @@ static void result_init(struct rip_hook_result *res)
 	res->started = false;
 	res->timed_out = false;
 	res->stopped = false;
+	res->pgid = 0;
 	res->seconds = 0;
 	rip_buf_init(&res->output, 0);
 }
@@ -602,6 +603,7 @@ int rip_hook_run_stoppable(struct rip_hook_result *out,
 	if ((rc = hook_start(&r, argv, cwd, env, nenv, err)) < 0)
 		goto done;
 	out->started = true;
+	out->pgid = r.pid;
 	r.path = argv[0];
 	now = now_ms();
 	if (timeout_ms && timeout_ms < UINT64_MAX - now)

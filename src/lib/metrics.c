@@ -449,8 +449,13 @@ int rip_metrics_update_schema(const char *path, const char *project,
 		const char *name, *help;
 	} fam[] = {
 		{ RIP_METRIC_ROLLBACK_LOSSLESS, "1 when a rollback of the target "
-			"to its previous release would undo no applied contract "
-			"migration, else 0." },
+			"to its previous release would lose no data (it undoes no "
+			"applied contract migration, or [rollback] schema = keep "
+			"runs no down), else 0." },
+		{ RIP_METRIC_ROLLBACK_COMPATIBLE, "0 when a rollback of the "
+			"target with [rollback] schema = keep would leave applied "
+			"a contract migration its previous release does not carry "
+			"(that code runs without what it dropped), else 1." },
 		{ RIP_METRIC_CONTRACT_PENDING, "Contract migrations of the "
 			"release the target runs that are not applied." },
 		{ RIP_METRIC_SCHEMA_AHEAD, "Applied migrations the release the "
@@ -468,7 +473,8 @@ int rip_metrics_update_schema(const char *path, const char *project,
 	v = rip_xcalloc(n * RIP_ARRAY_SIZE(fam) + 1, sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
 		const struct rip_schema_phase *p = m[i].phase;
-		const double val[] = { p->lossless, (double)p->contract_pending,
+		const double val[] = { p->lossless, p->compatible,
+			(double)p->contract_pending,
 			(double)p->nahead, (double)p->contract_since };
 
 		if (!p->known)

@@ -23,7 +23,8 @@
 #include "report_internal.h"
 #include "banned.h"
 
-static const char *const compat_names[] = { "never", "pass", "fail" };
+static const char *const compat_names[] = { "never", "pass", "fail",
+	"not run" };
 
 void rip_report_schema_release(struct rip_report *r)
 {
@@ -155,7 +156,7 @@ static void row_html(struct rip_buf *b, const struct rip_report *r,
 	rip_buf_adds(b, "</td><td><code>");
 	esc(b, p->previous ? p->previous : "-");
 	rip_buf_addf(b, "</code></td><td class=\"%s\">", !p->previous ? "" :
-		p->lossless ? "ok" : "bad");
+		!p->lossless ? "bad" : p->compatible ? "ok" : "warn");
 	esc(b, rb);
 	rip_buf_addf(b, "</td><td class=\"%s\">%s", row->compat ==
 		RIP_COMPAT_PASS ? "ok" : row->compat == RIP_COMPAT_FAIL ? "bad" :

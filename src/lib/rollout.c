@@ -104,27 +104,62 @@ static void figures_undone(struct rip_rollout_run *r,
 		json_null()));
 }
 
-/*
- * What this abort does with the schema: the asker's flags when another
- * process asked for it ("abort keep", "abort down accept"), else this
- * process's options, else [rollback] abort_schema.
- */
-static void abort_mode(const struct rip_rollout_run *r, bool *keep,
+/* The schema choice an abort stored when it began (figures "abort":
+ * {keep, accept_data_loss}): false when the record has none (an abort
+ * not begun yet, or begun before this was stored). */
+static bool abort_stored(const struct rip_rollout_rec *ro, bool *keep,
 	bool *accept)
+{
+	json_t *doc = ro->figures ? json_loads(ro->figures, 0, NULL) : NULL;
+	json_t *a = json_object_get(doc, "abort");
+	bool found = json_is_boolean(json_object_get(a, "keep"));
+
+	if (found) {
+		*keep = json_is_true(json_object_get(a, "keep"));
+		*accept = json_is_true(json_object_get(a, "accept_data_loss"));
+	}
+	json_decref(doc);
+	return found;
+}
+
+/*
+ * What this abort does with the schema. An abort that began (and was
+ * interrupted) keeps the choice it stored: this process's
+ * --accept-data-loss may only add to it, and a --keep-schema or
+ * --schema-down that contradicts it is RIP_EUSAGE naming both. Else the
+ * asker's flags when another process asked for it ("abort keep", "abort
+ * down accept"), else this process's options, else [rollback]
+ * abort_schema.
+ */
+static int abort_mode(const struct rip_rollout_run *r, bool *keep,
+	bool *accept, struct rip_err *err)
 {
 	const char *q = r->ro.request;
 
+	if (abort_stored(&r->ro, keep, accept)) {
+		*accept = *accept || r->o->accept_data_loss;
+		if (r->o->abort_schema == RIP_ABORT_SCHEMA_CONFIG ||
+		    (r->o->abort_schema == RIP_ABORT_SCHEMA_KEEP) == *keep)
+			return 0;
+		return rip_err_set(err, RIP_EUSAGE, "the abort of %s began with "
+			"%s and goes on with it; %s contradicts it: run again without "
+			"it, and once the abort is done, 'ripcord rollback%s' changes "
+			"the schema", r->ro.release, *keep ? "--keep-schema (no downs)" :
+			"--schema-down (the rollout's downs)", *keep ? "--schema-down" :
+			"--keep-schema", *keep ? " --schema-down" : "");
+	}
 	*keep = !strcmp(r->cfg->rollback.abort_schema, "keep");
 	*accept = r->o->accept_data_loss;
 	if (r->o->abort_schema != RIP_ABORT_SCHEMA_CONFIG)
 		*keep = r->o->abort_schema == RIP_ABORT_SCHEMA_KEEP;
 	if (!q || strncmp(q, "abort ", 6))
-		return;
+		return 0;
 	if (strstr(q, " keep"))
 		*keep = true;
 	else if (strstr(q, " down"))
 		*keep = false;
 	*accept = *accept || strstr(q, " accept") != NULL;
+	return 0;
 }
 
 /* The request `rollout abort` leaves for the process running the
@@ -364,11 +399,10 @@ static int refuse_lossy_abort(const struct rip_rollout_run *r,
 	struct rip_plan plan = { 0 };
 	struct rip_err ignore = { 0 };
 	bool keep, accept;
-	int rc = 0;
+	int rc;
 
-	abort_mode(r, &keep, &accept);
-	if (keep || accept)
-		return 0;
+	if ((rc = abort_mode(r, &keep, &accept, err)) < 0 || keep || accept)
+		return rc;
 	/* a plan that cannot be made fails the abort itself, as before */
 	if ((r->ro.applied ? rip_plan_rollback_exact(&plan, r->cfg, r->store,
 			r->ro.previous, r->ro.applied, &ignore) :
@@ -396,14 +430,18 @@ static int abort_rollout(struct rip_rollout_run *r, struct rip_err *err)
 	bool gone, back, keep, accept;
 	int rc;
 
-	abort_mode(r, &keep, &accept);
+	if ((rc = abort_mode(r, &keep, &accept, err)) < 0)
+		return rc;
 	{
-		/* an interrupted abort keeps its reason; this process owns it */
+		/* an interrupted abort keeps its reason and its schema choice
+		 * (abort_mode); this process owns it */
 		char *was = rip_xstrdup(r->ro.state);
 
 		if (strcmp(was, "aborting")) {
 			set_str(&r->ro.reason, r->message);
 			figures_gate(r);
+			figures_set(&r->ro, "abort", json_pack("{s:b, s:b}", "keep",
+				keep, "accept_data_loss", accept));
 		}
 		set_str(&r->ro.state, "aborting");
 		rip_rollout_claim(&r->ro);

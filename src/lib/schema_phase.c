@@ -191,7 +191,10 @@ int rip_schema_phase(struct rip_schema_phase *out,
 	memset(out, 0, sizeof(*out));
 	out->release = rip_xstrdup(running);
 	out->previous = previous ? rip_xstrdup(previous) : NULL;
+	out->keep = cfg->rollback.schema && !strcmp(cfg->rollback.schema,
+		"keep");
 	out->lossless = true;
+	out->compatible = true;
 	if (!database_there(cfg))
 		return 0;
 	if ((rc = rip_release_migrations(&mine, store, running,
@@ -205,7 +208,9 @@ int rip_schema_phase(struct rip_schema_phase *out,
 		goto done;
 	out->known = true;
 	find_lossy(out);
-	out->lossless = out->lossy.n == 0;
+	/* keep runs no down: nothing is lost, but the code may break */
+	out->lossless = out->keep || out->lossy.n == 0;
+	out->compatible = !out->keep || out->lossy.n == 0;
 done:
 	if (rc < 0)
 		rip_err_prefix(err, "cannot read the schema phase of %s", running);
@@ -251,6 +256,14 @@ char *rip_schema_phase_rollback_text(const struct rip_schema_phase *p,
 
 	if (!p->known || !p->previous)
 		return rip_xstrdup(!p->previous ? "-" : "lossless");
+	if (p->keep && p->lossy.n) {
+		rip_buf_addf(&b, "lossless (schema kept), but %s's code runs on a "
+			"schema without what ", p->previous);
+		for (size_t i = 0; i < p->lossy.n; i++)
+			rip_buf_addf(&b, "%s%s", i ? ", " : "", p->lossy.v[i]);
+		rip_buf_adds(&b, " (contract) dropped");
+		return rip_buf_detach(&b, NULL);
+	}
 	if (p->lossless)
 		return rip_xstrdup("lossless");
 	rip_buf_adds(&b, "LOSSY (");
@@ -291,7 +304,7 @@ json_t *rip_schema_phase_json(const struct rip_schema_phase *p)
 	for (size_t i = 0; i < p->lossy.n; i++)
 		json_array_append_new(lossy, json_string(p->lossy.v[i]));
 	return json_pack("{s:s, s:s?, s:b, s:o, s:I, s:I, s:I, s:I, s:o, s:o, "
-		"s:b, s:o}", "release", p->release, "previous", p->previous, "known",
+		"s:b, s:o, s:s, s:b}", "release", p->release, "previous", p->previous, "known",
 		p->known, "migrations", items_json(p->v, p->n), "expand_applied",
 		(json_int_t)p->expand_applied, "expand_pending",
 		(json_int_t)p->expand_pending, "contract_applied",
@@ -299,5 +312,6 @@ json_t *rip_schema_phase_json(const struct rip_schema_phase *p)
 		(json_int_t)p->contract_pending, "contract_since",
 		p->contract_since ? json_integer((json_int_t)p->contract_since) :
 		json_null(), "ahead", items_json(p->ahead, p->nahead), "lossless",
-		p->lossless, "lossy", lossy);
+		p->lossless, "lossy", lossy, "rollback_schema", p->keep ? "keep" :
+		"down", "rollback_compatible", p->compatible);
 }

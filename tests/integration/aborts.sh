@@ -8,6 +8,8 @@
 # contract migration that ran (orders.qty dropped) is refused without
 # --accept-data-loss, naming the column, and changes nothing; with it, it
 # runs and the audit entry says so; [rollback] schema = keep runs no down.
+# An abort killed mid-way (--keep-schema against abort_schema = down) is
+# finished by `rollout resume` with the choice it began with.
 . "$(dirname "$0")/lib.sh"
 
 shop_fleet 1
@@ -177,5 +179,45 @@ expect_exit 1 "an automatic abort with --schema-down of a rollout of v3" rc roll
 check "the rollout held 0004_drop_qty back: it is not among what it applied" sh -c "! sqlite3 .ripcord/state.db 'SELECT applied FROM rollouts ORDER BY seq DESC LIMIT 1' | grep -q 0004_drop_qty"
 check "so orders.qty was never dropped, and the abort lost nothing" sh -c "sqlite3 '$db' 'SELECT qty FROM orders' >/dev/null"
 check "web-1 runs v2 again" test "$(runs)" = v2
+
+# ---- an abort interrupted, then resumed, keeps the schema choice it began
+# with: abort_schema = down in the config, the rollout started with
+# --keep-schema, its abort held in web-1's activate hook (a fifo) and
+# killed with SIGKILL there; `rollout resume` finishes it keeping the
+# schema, and a resume that contradicts the choice is exit 2
+q "DELETE FROM orders WHERE item = 'canary'" >/dev/null
+rc -q migrate down --to v1 >/dev/null 2>&1
+rc -q deploy v1 >/dev/null 2>&1
+check "(v1 runs at v1's schema)" sh -c "test '$(runs)' = v1 && test '$(applied)' = '0001_create_orders 0002_add_status'"
+mkfifo "$WORK/hold"
+cat > hooks/hold <<SH
+#!/bin/sh
+if [ "\$RIPCORD_RELEASE" = v1 ] && [ -f "$WORK/holding" ]; then
+  echo \$\$ > "$WORK/holdpid"; cat "$WORK/hold" > /dev/null
+fi
+exit 0
+SH
+chmod +x hooks/hold
+sed 's|^root = targets/web-1$|&\nactivate = hooks/hold\nhook_timeout = 10m|' "$WORK/base.ini" > ripcord.ini
+printf '[rollback]\nabort_schema = down\n' >> ripcord.ini
+wait_until() { local i; for i in $(seq 1 300); do "$@" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+ro_state() { sqlite3 .ripcord/state.db "SELECT state FROM rollouts ORDER BY seq DESC LIMIT 1"; }
+touch "$WORK/holding"
+"$RIPCORD" rollout start v2 --keep-schema >"$WORK/ab.out" 2>&1 & ab=$!
+check "the gate fails and the abort reaches web-1's activate hook, held" wait_until test -s "$WORK/holdpid"
+check "(the rollout is aborting)" test "$(ro_state)" = aborting
+kill -9 "$ab"; wait "$ab" 2>/dev/null
+kill -9 -- "-$(cat "$WORK/holdpid")" 2>/dev/null; rm -f "$WORK/holding"
+check "killed mid-abort: still aborting, 0003_add_email applied" sh -c "test '$(ro_state)' = aborting && test '$(applied)' = '0001_create_orders 0002_add_status 0003_add_email'"
+check "(the canary wrote rows into the new column)" test "$(q "SELECT count(*) FROM orders WHERE item = 'canary' AND email IS NOT NULL")" -ge 2
+expect_exit 2 "rollout resume --schema-down contradicts the abort's --keep-schema" rc rollout resume --schema-down
+err_has "naming both" "began with --keep-schema (no downs) and goes on with it; --schema-down contradicts it"
+check "and changed nothing: still aborting, 0003_add_email applied" sh -c "test '$(ro_state)' = aborting && test '$(applied)' = '0001_create_orders 0002_add_status 0003_add_email'"
+expect_exit 0 "rollout resume finishes the abort" rc rollout resume
+check "web-1 runs v1 again" test "$(runs)" = v1
+check "the abort kept the schema it began with: no down ran" test "$(applied)" = "0001_create_orders 0002_add_status 0003_add_email"
+check "every canary row survives, with its email" test "$(q "SELECT count(*) FROM orders WHERE item = 'canary' AND email = 'c@example.invalid'")" -ge 2
+check "it says lossless, kept at 0003_add_email" grep -q "lossless (schema kept at 0003_add_email, 1 expand migration)" "$WORK/last.err" "$WORK/last.out"
+cp "$WORK/base.ini" ripcord.ini
 
 done_testing

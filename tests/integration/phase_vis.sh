@@ -57,12 +57,15 @@ cat > hooks/activate <<'SH'
 echo "$RIPCORD_RELEASE ${RIPCORD_DATABASE:-none}" >> "$HOOK_LOG"
 [ -f "$APP_PID" ] && kill "$(cat "$APP_PID")" 2>/dev/null && sleep 0.2
 python3 "$RIPCORD_RELEASE_DIR/app.py" "$SMOKE_PORT" "$RIPCORD_DATABASE" >/dev/null 2>&1 </dev/null &
-echo $! > "$APP_PID"
+echo $! > "$APP_PID"; echo $! >> "$APP_PIDS"
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$SMOKE_PORT/" && exit 0; sleep 0.1; done
 exit 1
 SH
 chmod +x hooks/activate
-export HOOK_LOG=$WORK/hook.log APP_PID=$WORK/app.pid SMOKE_PORT=$smoke_port
+export HOOK_LOG=$WORK/hook.log APP_PID=$WORK/app.pid APP_PIDS=$WORK/app.pids SMOKE_PORT=$smoke_port
+# alive PID: a process that is not a zombie
+alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null); [ -n "$s" ] && [ "${s#Z}" = "$s" ]; }
+apps_gone() { local p; for p in $(cat "$APP_PIDS"); do ! alive "$p" || { echo "app $p lives"; return 1; }; done; }
 trap 'kill "$(cat "$APP_PID" 2>/dev/null)" 2>/dev/null; rm -rf "$WORK"' EXIT
 d=db/migrations
 printf 'CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);\n' > $d/0001_users.up.sql
@@ -90,6 +93,8 @@ check "and the compatibility drill: v1 at v2's expand level, pass" grep -qE '^ +
 check "v1's activate ran on a scratch database, after v2's own smoke" sh -c \
   "grep -qE '^v2 /.*/ripcord-drill-[^/]+/smoke.db$' '$HOOK_LOG' && grep -qE '^v1 /.*/ripcord-drill-[^/]+/compat.db$' '$HOOK_LOG'"
 check "the production database was never created" test ! -e var/app.db
+check "(the hook started two apps: v2's for smoke, v1's for compatibility)" test "$(wc -l < "$APP_PIDS")" -eq 2
+check "neither outlives the drill" apps_gone
 mkdir -p rel-tmp
 expect_exit 0 "with a relative TMPDIR the hook still gets paths it can use" env TMPDIR=rel-tmp "$RIPCORD" drill v2
 check "(absolute ones)" sh -c "tail -2 '$HOOK_LOG' | grep -qE '^v1 /.*/rel-tmp/ripcord-drill-[^/]+/compat.db$'"
@@ -150,6 +155,29 @@ check "ripcord_rollback_lossless 0, nothing pending" \
   test "$(gauge ripcord_rollback_lossless) $(gauge ripcord_schema_contract_pending)" = "0 0"
 check "and since when, as the database says" test "$(gauge ripcord_schema_contract_applied_timestamp_seconds)" = \
   "$(sqlite3 var/app.db "SELECT applied_at FROM ripcord_migrations WHERE name = 'drop_name'")"
+check "ripcord_rollback_compatible 1: the downs would bring the column back" test "$(gauge ripcord_rollback_compatible)" = 1
+# [rollback] schema = keep: a rollback runs no down, so it loses nothing,
+# but v2's code then runs without the column 0003_drop_name dropped
+cp ripcord.ini "$WORK/ini.down"
+printf '[rollback]\nschema = keep\n' >> ripcord.ini
+expect_exit 0 "status with [rollback] schema = keep" rc status
+check "lossless (schema kept), but v2's code runs without what 0003_drop_name dropped" grep -qx \
+  "  rollback to v2: lossless (schema kept), but v2's code runs on a schema without what 0003_drop_name (contract) dropped; compatible with v2 at its expand level (0002_add_email): pass" "$WORK/last.out"
+check "ripcord_rollback_lossless 1 (no data lost), ripcord_rollback_compatible 0" \
+  test "$(gauge ripcord_rollback_lossless) $(gauge ripcord_rollback_compatible)" = "1 0"
+check "the compatible gauge is typed and explained" sh -c "grep -qx '# TYPE ripcord_rollback_compatible gauge' $prom && grep -q '^# HELP ripcord_rollback_compatible ' $prom"
+expect_exit 0 "status --json with keep" rc --json status
+check "--json: lossless, rollback_schema keep, not rollback_compatible" python3 -c "
+import json; d = json.load(open('$WORK/last.out'))
+s = d['schema'][0]
+assert s['lossless'] is True and s['rollback_schema'] == 'keep' and s['rollback_compatible'] is False and s['lossy'] == ['0003_drop_name'], s
+t = d['targets'][0]
+assert t['rollback_lossless'] is True and t['rollback_compatible'] is False, t"
+expect_exit 0 "rollback --dry-run with keep" rc rollback --dry-run
+err_has "warns that v2's code runs without what the contract dropped" "the schema is kept (lossless), but v2's code runs on a schema without what 0003_drop_name (contract) dropped"
+cp "$WORK/ini.down" ripcord.ini
+expect_exit 0 "status with schema = down again" rc status
+check "LOSSY again, both gauges as before" sh -c "grep -q '^  rollback to v2: LOSSY (0003_drop_name' '$WORK/last.out' && test \"\$(sed -n 's/^ripcord_rollback_lossless{.*} //p' $prom) \$(sed -n 's/^ripcord_rollback_compatible{.*} //p' $prom)\" = '0 1'"
 expect_exit 0 "releases --json" rc --json releases
 check "releases --json: v3's contract applied at the database's applied_at, lossy against its parent" python3 -c "
 import json, sqlite3
@@ -162,8 +190,8 @@ v2 = r['v2']['schema']
 # v2 against v1: the schema is ahead of v2 by a contract v1 lacks as well
 assert v2['expand_applied'] == 2 and [m['migration'] for m in v2['ahead']] == ['0003_drop_name'], v2
 assert not v2['lossless'] and v2['lossy'] == ['0003_drop_name'], v2
-assert r['v3']['last_drill']['compatibility'] == {'previous': 'v2', 'level': '0002_add_email', 'ok': True}, r['v3']
-assert r['v4']['last_drill']['compatibility'] == {'previous': 'v3', 'level': '0004_rename_email', 'ok': False}, r['v4']
+assert r['v3']['last_drill']['compatibility'] == {'previous': 'v2', 'level': '0002_add_email', 'ok': True, 'result': 'pass'}, r['v3']
+assert r['v4']['last_drill']['compatibility'] == {'previous': 'v3', 'level': '0004_rename_email', 'ok': False, 'result': 'fail'}, r['v4']
 assert r['v1']['last_drill'] is None, r['v1']"
 check "the gauge is typed and explained" sh -c "grep -qx '# TYPE ripcord_rollback_lossless gauge' $prom && grep -q '^# HELP ripcord_rollback_lossless ' $prom"
 expect_exit 0 "status --json" rc --json status
@@ -219,4 +247,32 @@ check "report --json: schema per target" python3 -c "
 import json; d = json.load(open('$WORK/last.out'))['schema']
 assert len(d) == 1 and d[0]['target'] == 'web-1' and d[0]['release'] == 'v3' and d[0]['previous'] == 'v2', d
 assert d[0]['compatible'] == 'pass' and d[0]['level'] == '0002_add_email' and d[0]['schema']['lossy'] == ['0003_drop_name'], d"
+# ---- a compatibility drill with nothing to probe is not run, never ok ----
+cp ripcord.ini "$WORK/ini.bak"
+sed -i '/^smoke_health/d' ripcord.ini
+: > "$APP_PIDS"
+expect_exit 0 "drill v3 without smoke_health" rc drill v3
+err_has "the compatibility step says it did not run" "drill v3: compatibility - 0.00s: not run: no smoke_health"
+check "the output says not run, never pass or answered" sh -c "grep -qE '^ +compatible with v2: not run: no smoke_health\$' '$WORK/last.out' && ! grep -qE 'pass\$|answered' '$WORK/last.out' '$WORK/last.err'"
+check "the apps its hook started are gone all the same" apps_gone
+check "recorded as not run" test "$(sqlite3 .ripcord/state.db "SELECT json_extract(steps, '\$[4].step') || ' ' || json_extract(steps, '\$[4].not_run') || ' ' || json_extract(steps, '\$[4].ok') FROM drills WHERE release = 'v3' ORDER BY seq DESC LIMIT 1")" = "compatibility 1 0"
+expect_exit 0 "status" rc status
+check "status: compatible ... not run" grep -qE '^  rollback to v2: .*; compatible with v2 at its expand level: not run$' "$WORK/last.out"
+expect_exit 0 "status --json" rc --json status
+check "--json: compatible is 'not run'" python3 -c "
+import json; t = json.load(open('$WORK/last.out'))['targets'][0]
+assert t['compatible'] == 'not run', t"
+expect_exit 0 "drill --json" rc --json drill v3
+check "--json: the step not_run, the compatibility result 'not run'" python3 -c "
+import json; d = json.load(open('$WORK/last.out'))[0]
+c = d['compatibility']
+assert c['result'] == 'not run' and c['ok'] is False and c['detail'] == 'not run: no smoke_health', c
+s = [s for s in d['steps'] if s['step'] == 'compatibility'][0]
+assert s['not_run'] is True and s['ok'] is False, s
+assert d['result'] == 'pass', d"
+expect_exit 0 "releases --json" rc --json releases
+check "releases --json: v3's last drill's compatibility, not run" python3 -c "
+import json; r = {x['id']: x for x in json.load(open('$WORK/last.out'))}
+assert r['v3']['last_drill']['compatibility']['result'] == 'not run', r['v3']"
+cp "$WORK/ini.bak" ripcord.ini
 done_testing

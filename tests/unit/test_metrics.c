@@ -959,10 +959,11 @@ static void test_python_parser(void **state)
 static void test_schema(void **state)
 {
 	struct rip_schema_phase lossy = { .release = "v3", .known = true,
-		.lossless = false, .contract_pending = 0, .nahead = 0,
-		.contract_since = 1767323045 };
+		.lossless = false, .compatible = true, .contract_pending = 0,
+		.nahead = 0, .contract_since = 1767323045 };
 	struct rip_schema_phase fine = { .release = "v2", .known = true,
-		.lossless = true, .contract_pending = 2, .nahead = 1 };
+		.lossless = true, .compatible = false, .contract_pending = 2,
+		.nahead = 1 };
 	struct rip_schema_phase unknown = { .release = "v1", .lossless = true };
 	struct rip_schema_metrics m[] = { { "web-1", &lossy },
 		{ "web-2", &fine }, { "web-3", &unknown } };
@@ -971,8 +972,15 @@ static void test_schema(void **state)
 
 	snprintf(path, sizeof(path), "%s", tpath(state, "s.prom"));
 	assert_int_equal(rip_metrics_update_schema(path, "shop", m, 3, &err), 0);
-	text = assert_valid(path, 8);
+	text = assert_valid(path, 10);
 	assert_non_null(strstr(text, "# TYPE ripcord_rollback_lossless gauge\n"));
+	assert_non_null(strstr(text, "# TYPE ripcord_rollback_compatible "
+		"gauge\n"));
+	assert_non_null(strstr(text, "ripcord_rollback_compatible{project="
+		"\"shop\",target=\"web-1\"} 1\n"));
+	/* keep across a contract: lossless, but not compatible */
+	assert_non_null(strstr(text, "ripcord_rollback_compatible{project="
+		"\"shop\",target=\"web-2\"} 0\n"));
 	assert_non_null(strstr(text, "ripcord_schema_contract_applied_timestamp_"
 		"seconds{project=\"shop\",target=\"web-1\"} 1767323045\n"));
 	assert_non_null(strstr(text, "ripcord_rollback_lossless{project=\"shop\","
@@ -987,7 +995,7 @@ static void test_schema(void **state)
 	free(text);
 	lossy.lossless = true;
 	assert_int_equal(rip_metrics_update_schema(path, "shop", m, 1, &err), 0);
-	text = assert_valid(path, 8);
+	text = assert_valid(path, 10);
 	assert_non_null(strstr(text, "ripcord_rollback_lossless{project=\"shop\","
 		"target=\"web-1\"} 1\n"));
 	free(text);

@@ -64,6 +64,15 @@ static void test_text(void **state)
 	assert_string_equal(t, "LOSSY (0002_b applied 3m ago, 0004_d applied "
 		"1m ago)");
 	free(t);
+	/* [rollback] schema = keep: nothing lost, but v2's code breaks */
+	p.keep = true;
+	p.lossless = true;
+	p.compatible = false;
+	t = rip_schema_phase_rollback_text(&p, 580);
+	assert_string_equal(t, "lossless (schema kept), but v2's code runs on "
+		"a schema without what 0002_b, 0004_d (contract) dropped");
+	free(t);
+	p.keep = false;
 	rip_strlist_release(&p.lossy);
 	p.known = false;
 	t = rip_schema_phase_text(&p, 0);
@@ -98,7 +107,7 @@ static void test_json(void **state)
 	};
 	struct rip_schema_phase p = { .release = "v2", .previous = "v1",
 		.known = true, .v = v, .n = 2, .expand_applied = 1,
-		.contract_pending = 1, .lossless = true };
+		.contract_pending = 1, .lossless = true, .compatible = true };
 	json_t *j = rip_schema_phase_json(&p);
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 
@@ -109,7 +118,8 @@ static void test_json(void **state)
 		"\"lossless\":true,\"lossy\":[],\"migrations\":[{\"applied\":true,"
 		"\"applied_at\":100,\"migration\":\"0001_a\",\"phase\":\"expand\"},"
 		"{\"applied\":false,\"applied_at\":null,\"migration\":\"0002_b\","
-		"\"phase\":\"contract\"}],\"previous\":\"v1\",\"release\":\"v2\"}");
+		"\"phase\":\"contract\"}],\"previous\":\"v1\",\"release\":\"v2\","
+		"\"rollback_compatible\":true,\"rollback_schema\":\"down\"}");
 	free(s);
 	json_decref(j);
 }
