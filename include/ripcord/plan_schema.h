@@ -26,6 +26,9 @@ struct rip_data_loss {
 	char *why;                /* "its data was dropped by 0007_drop_mail
 				     (contract) and the down only re-creates
 				     the column empty" */
+	bool unnamed;             /* the parser named nothing the up
+				     dropped: object is "data changed by
+				     0002_purge (contract)" */
 };
 
 /* The schema side of a rollback plan (struct rip_plan's schema). */
@@ -67,7 +70,9 @@ void rip_plan_schema_words(struct rip_buf *out,
 /*
  * Appends to s->loss what the downs of the contract migration m (applied)
  * cannot bring back: each table or column its up drops, each column whose
- * type it changes. A migration that is not contract adds nothing.
+ * type it changes; when its up names none (DELETE, UPDATE, a DO block, a
+ * command), one loss naming m itself: every contract's down is lossy. A
+ * migration that is not contract adds nothing.
  */
 void rip_schema_note_contract(struct rip_plan_schema *s,
 	const struct rip_migration *m);

@@ -2,10 +2,14 @@
 /*
  * plan_schema.c: the schema side of aborts and rollbacks (plan_schema.h).
  * It owns the words an abort or a rollback says about the schema, what a
- * down of a contract migration cannot bring back (read from the contract
- * up's own statements with lint's parser: the data lost is what the up
- * dropped, since the down only re-creates the object, empty), the refusal
+ * down of a contract migration cannot bring back, the refusal
  * of a lossy rollback, and how far a database is ahead of a release.
+ * Every applied contract migration's down is lossy: a contract is the
+ * step only the new release survives. Lint's parser only names what is
+ * lost (what the up dropped, since the down re-creates it empty); when it
+ * finds nothing (DELETE, UPDATE, a DO block, a command driver's file),
+ * the loss is named by the migration. So whether a rollback is lossy
+ * never depends on the parser, and agrees with status (schema_phase.c).
  * Read-only: it changes neither the database nor state.db.
  */
 #include <stdio.h>
@@ -39,6 +43,17 @@ bool rip_schema_lossless(const struct rip_plan_schema *s)
 	return s->keep || s->nloss == 0;
 }
 
+/* " users.mail (0007_drop_mail)", or " data changed by 0002_purge
+ * (contract)" when the parser named nothing. */
+static void add_object(struct rip_buf *out, const char *sep,
+	const struct rip_data_loss *l)
+{
+	if (l->unnamed)
+		rip_buf_addf(out, "%s %s", sep, l->object);
+	else
+		rip_buf_addf(out, "%s %s (%s)", sep, l->object, l->migration);
+}
+
 void rip_plan_schema_words(struct rip_buf *out,
 	const struct rip_plan_schema *s)
 {
@@ -66,16 +81,15 @@ void rip_plan_schema_words(struct rip_buf *out,
 				expand, s->kept_contract, s->kept.n == 1 ? "" : "s");
 		/* an abort whose downs were refused (rollout.c) */
 		for (size_t i = 0; i < s->nloss; i++)
-			rip_buf_addf(out, "%s %s (%s)", i ? "," : "; downs not run: "
-				"they would lose", s->loss[i].object, s->loss[i].migration);
+			add_object(out, i ? "," : "; downs not run: they would lose",
+				&s->loss[i]);
 		return;
 	}
 	if (!s->nloss)           /* the downs run, listed by the caller */
 		return;
 	rip_buf_adds(out, "data lost:");
 	for (size_t i = 0; i < s->nloss; i++)
-		rip_buf_addf(out, "%s %s (%s)", i ? "," : "", s->loss[i].object,
-			s->loss[i].migration);
+		add_object(out, i ? "," : "", &s->loss[i]);
 }
 
 json_t *rip_plan_schema_json(const struct rip_plan_schema *s,
@@ -109,6 +123,7 @@ static void add_loss(struct rip_plan_schema *s, const char *mig,
 	l->migration = rip_xstrdup(mig);
 	l->object = object;
 	l->why = why;
+	l->unnamed = false;
 }
 
 /* Whether the table dropped at acts->v[i] is renamed back later: a SQLite
@@ -126,8 +141,9 @@ void rip_schema_note_contract(struct rip_plan_schema *s,
 	const struct rip_migration *m)
 {
 	struct rip_lint_actions up = { 0 };
+	size_t before = s->nloss;
 
-	if (!m->contract || !m->up.text)
+	if (!m->contract)
 		return;
 	rip_lint_parse(&up, &m->up);
 	for (size_t i = 0; i < up.n; i++) {
@@ -152,6 +168,13 @@ void rip_schema_note_contract(struct rip_plan_schema *s,
 				"new type could not hold are gone", m->id));
 	}
 	rip_lint_actions_release(&up);
+	/* a contract is the step only the new release survives, whatever it
+	 * does (DELETE, UPDATE, a DO block, a command): lossy all the same */
+	if (s->nloss == before) {
+		add_loss(s, m->id, rip_xasprintf("data changed by %s (contract)",
+			m->id), rip_xstrdup("its down cannot bring it back"));
+		s->loss[s->nloss - 1].unnamed = true;
+	}
 }
 
 int rip_schema_refuse_loss(const struct rip_plan_schema *s, const char *op,

@@ -178,4 +178,24 @@ check "the rollout held 0004_drop_qty back: it is not among what it applied" sh 
 check "so orders.qty was never dropped, and the abort lost nothing" sh -c "sqlite3 '$db' 'SELECT qty FROM orders' >/dev/null"
 check "web-1 runs v2 again" test "$(runs)" = v2
 
+# ---- a contract the parser names nothing in is lossy all the same --------
+# (DELETE and UPDATE ... SET col = NULL drop no column: the down of any
+# contract that ran cannot bring back what it changed)
+rc -q deploy v3 >/dev/null 2>&1
+rc -q migrate up v3 >/dev/null 2>&1
+printf -- '-- ripcord:contract\nDELETE FROM orders WHERE item = %s;\nUPDATE orders SET email = NULL;\n' "'canary'" > db/migrations/0005_purge.up.sql
+printf 'SELECT 1;\n' > db/migrations/0005_purge.down.sql
+release v4
+rc -q deploy v4 >/dev/null 2>&1
+rc -q migrate up v4 >/dev/null 2>&1
+check "(v4 runs with 0005_purge applied)" sh -c "test '$(runs)' = v4 && test '$(applied)' = '0001_create_orders 0002_add_status 0003_add_email 0004_drop_qty 0005_purge'"
+expect_exit 0 "rollback --dry-run across 0005_purge" rc rollback --dry-run
+check "names the loss by the migration, not 'no contract migration'" sh -c "grep -q '^schema: data lost: data changed by 0005_purge (contract)\$' '$WORK/last.out' && grep -q 'data loss: data changed by 0005_purge (contract): its down cannot bring it back' '$WORK/last.out' && ! grep -q 'no contract migration' '$WORK/last.out'"
+rc status > "$WORK/st.out" 2>&1
+check "status agrees: LOSSY (0005_purge ...)" grep -q "LOSSY (0005_purge applied" "$WORK/st.out"
+cp "$db" "$WORK/db.before"
+expect_exit 1 "the rollback is refused without --accept-data-loss" rc rollback
+err_has "naming the migration" "data changed by 0005_purge (contract): its down cannot bring it back"
+check "nothing changed: v4 still runs, the database is the same" sh -c "test '$(runs)' = v4 && cmp -s '$db' '$WORK/db.before'"
+
 done_testing
