@@ -41,9 +41,9 @@ void rip_lint_run(struct rip_lint *out, const struct rip_migrations *m);
 
 /*
  * The phase rules, appended in migration order: destructive-not-contract
- * for each expand up with a destructive statement (drop-table,
- * drop-column, rename, type-change: once, at the first, with the fix),
- * and expand-contract-together for each contract migration parent (the
+ * for each expand up parent does not carry (parent NULL: every one) with
+ * a destructive statement (drop-table, drop-column, rename, type-change:
+ * once, at the first, with the fix), and expand-contract-together for each contract migration parent (the
  * release's parent) does not carry when an expand migration also new
  * against parent touches one of its tables. parent NULL (a first release,
  * an artifact file): that second rule is skipped.

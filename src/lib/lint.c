@@ -528,7 +528,9 @@ void rip_lint_phases(struct rip_lint *out, const struct rip_migrations *m,
 		if (g->baseline)
 			continue;
 		rip_lint_parse(&up, &g->up);
-		if (!g->contract)
+		/* one carried from the parent may have run long ago: marking
+		 * it contract now changes nothing it did */
+		if (!g->contract && !carried(parent, g->id))
 			lint_not_contract(out, g, &up);
 		else if (parent && !carried(parent, g->id))
 			lint_together(out, m, parent, g, &up);

@@ -251,4 +251,36 @@ expect_exit 1 "migrate contract r7 --now with a remote target unreachable is ref
 err_has "... naming it as not proven" "not every target runs r7: 'c' cannot be read ("
 check "... the contract up still pending" sh -c "'$RIPCORD' migrate status r7 | grep -q '^pending .*0009_bad \[contract\]\$'"
 cp "$WORK/ph.ini" ripcord.ini
+
+# ---- lint's advice on an applied migration breaks nothing ----------------
+# r1 drops a column in an expand up and is deployed; lint of r2 (which
+# only carries it) does not ask again; marking it contract in r3 after it
+# ran, as the advice says, leaves its checksum alone: r3 deploys
+L=$WORK/advice
+mkdir -p "$L/db/migrations" "$L/var" && cd "$L" && git init -q .
+printf '[project]\nname = adv\n[migrations]\ndir = db/migrations\ndriver = sqlite\ndatabase = var/app.db\n[target "a"]\nroot = targets/a\n' > ripcord.ini
+printf 'var/\n.ripcord/\ntargets/\n' > .gitignore
+d=db/migrations
+printf 'CREATE TABLE users (id INTEGER PRIMARY KEY, mail TEXT, old TEXT);\n' > $d/0001_users.up.sql
+printf 'DROP TABLE users;\n' > $d/0001_users.down.sql
+printf 'ALTER TABLE users DROP COLUMN old;\n' > $d/0002_drop_old.up.sql
+printf 'ALTER TABLE users ADD COLUMN old TEXT;\n' > $d/0002_drop_old.down.sql
+git add -A && git commit -qm r1 && rc -q cut --id r1 >/dev/null 2>&1
+expect_exit 0 "deploy r1 (0002_drop_old, an expand up that drops, runs)" rc deploy r1
+printf 'CREATE INDEX users_mail ON users(mail);\n' > $d/0003_idx.up.sql
+printf 'DROP INDEX users_mail;\n' > $d/0003_idx.down.sql
+git add -A && git commit -qm r2 && rc -q cut --id r2 >/dev/null 2>&1
+rc migrate lint r2 > "$WORK/lint.out" 2>&1
+check "lint of r2 does not tell the carried 0002_drop_old to become contract" sh -c "! grep -q destructive-not-contract '$WORK/lint.out'"
+sed -i 's|^database = var/app.db|database = var/app.db\ncontract = 0002_drop_old|' ripcord.ini
+git add -A && git commit -qm r3 && rc -q cut --id r3 >/dev/null 2>&1
+expect_exit 0 "migrate status r3, 0002_drop_old now listed contract" rc migrate status r3
+check "... it is applied [contract], not changed" sh -c "grep -q '^applied .*0002_drop_old \\[contract\\]\$' '$WORK/last.out' && grep -q ' 0 changed' '$WORK/last.out'"
+expect_exit 0 "deploy r3" rc deploy r3
+check "... ran 0003_idx only" test "$(sqlite3 var/app.db "SELECT group_concat(version || '_' || name, ' ') FROM (SELECT * FROM ripcord_migrations ORDER BY version)")" = "0001_users 0002_drop_old 0003_idx"
+printf -- '-- ripcord: contract\nALTER TABLE users DROP COLUMN old;\n' > $d/0002_drop_old.up.sql
+sed -i '/^contract = /d' ripcord.ini
+git add -A && git commit -qm r4 && rc -q cut --id r4 >/dev/null 2>&1
+expect_exit 0 "migrate status r4, the project's own marker on 0002_drop_old" rc migrate status r4
+check "... still applied, not changed" sh -c "grep -q '^applied .*0002_drop_old \\[contract\\]\$' '$WORK/last.out' && grep -q ' 0 changed' '$WORK/last.out'"
 done_testing
