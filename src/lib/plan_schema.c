@@ -137,15 +137,33 @@ static bool rebuilt(const struct rip_lint_actions *acts, size_t i)
 	return false;
 }
 
+/* The rows a contract's DELETE, TRUNCATE or UPDATE ... SET col = NULL
+ * removed: no down re-inserts them. */
+static void note_rows(struct rip_plan_schema *s, const struct rip_migration *m,
+	const struct rip_lint_action *a)
+{
+	if (a->write == RIP_WRITE_DELETE || a->write == RIP_WRITE_TRUNCATE)
+		add_loss(s, m->id, rip_xstrdup(a->table), rip_xasprintf("%s "
+			"(contract) %s its rows and its down does not bring them "
+			"back", m->id, a->write == RIP_WRITE_DELETE ? "deleted" :
+			"truncated"));
+	else if (a->write == RIP_WRITE_SET_NULL)
+		add_loss(s, m->id, rip_xasprintf("%s.%s", a->table, a->column),
+			rip_xasprintf("%s (contract) set it to NULL and its down does "
+			"not bring the values back", m->id));
+}
+
 void rip_schema_note_contract(struct rip_plan_schema *s,
 	const struct rip_migration *m)
 {
-	struct rip_lint_actions up = { 0 };
+	struct rip_lint_actions up = { 0 }, down = { 0 };
 	size_t before = s->nloss;
 
 	if (!m->contract)
 		return;
 	rip_lint_parse(&up, &m->up);
+	rip_lint_parse(&down, &m->down);
+	rip_lint_pair_types(&up, &down);
 	for (size_t i = 0; i < up.n; i++) {
 		const struct rip_lint_action *a = &up.v[i];
 
@@ -162,12 +180,16 @@ void rip_schema_note_contract(struct rip_plan_schema *s,
 			add_loss(s, m->id, rip_xstrdup(a->table), rip_xasprintf("its "
 				"rows were dropped by %s (contract) and the down only "
 				"re-creates the table empty", m->id));
-		else if (a->kind == RIP_ACT_TYPE_COLUMN)
+		else if (a->kind == RIP_ACT_TYPE_COLUMN && !(a->from_type &&
+			 a->type && rip_lint_widens(a->from_type, a->type)))
 			add_loss(s, m->id, rip_xasprintf("%s.%s", a->table, a->column),
 				rip_xasprintf("%s (contract) changed its type: values the "
 				"new type could not hold are gone", m->id));
+		else if (a->kind == RIP_ACT_WRITE)
+			note_rows(s, m, a);
 	}
 	rip_lint_actions_release(&up);
+	rip_lint_actions_release(&down);
 	/* a contract is the step only the new release survives, whatever it
 	 * does (DELETE, UPDATE, a DO block, a command): lossy all the same */
 	if (s->nloss == before) {
