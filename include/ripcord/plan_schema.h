@@ -85,6 +85,18 @@ void rip_schema_note_contract(struct rip_plan_schema *s,
 RIP_MUST_CHECK int rip_schema_refuse_loss(const struct rip_plan_schema *s,
 	const char *op, const char *release, bool accept, struct rip_err *err);
 
+/*
+ * The migrations of the store's releases, read newest release first and
+ * only until each of ids has been seen once (or every release is read):
+ * rip_migrations_find(out, id) is then the newest copy of id, or NULL
+ * when no release carries it. The one reading of "what is this migration
+ * the schema is ahead by" for status (schema_phase.c), rollback's keep
+ * and deploy's warning. Free *out with rip_migrations_release.
+ */
+RIP_MUST_CHECK int rip_schema_newest(struct rip_migrations *out,
+	const struct rip_config *cfg, struct rip_store *store,
+	const struct rip_strlist *ids, struct rip_err *err);
+
 /* The applied migrations a release does not carry: its schema lead. */
 struct rip_schema_ahead {
 	char *level;              /* the newest applied migration; NULL: none */

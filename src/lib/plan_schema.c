@@ -250,6 +250,24 @@ static bool seen_all(void *data, const struct rip_migration *g)
 	return sn->found.n == sn->ids->n;
 }
 
+int rip_schema_newest(struct rip_migrations *out,
+	const struct rip_config *cfg, struct rip_store *store,
+	const struct rip_strlist *ids, struct rip_err *err)
+{
+	struct seen sn = { ids, { 0 } };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!ids->n)
+		return 0;
+	rc = rip_release_all_migrations(out, store, cfg->package.verify_key,
+		seen_all, &sn, err);
+	rip_strlist_release(&sn.found);
+	if (rc < 0)
+		rip_migrations_release(out);
+	return rc;
+}
+
 /* Marks the contract ones of a->ids from the store's releases, read
  * newest first and only as far as needed. */
 static int mark_contract(struct rip_schema_ahead *a,
@@ -258,11 +276,9 @@ static int mark_contract(struct rip_schema_ahead *a,
 {
 	struct rip_migrations all = { 0 };
 	struct rip_strlist done = { 0 };
-	struct seen sn = { &a->ids, { 0 } };
 	int rc;
 
-	if ((rc = rip_release_all_migrations(&all, store,
-			cfg->package.verify_key, seen_all, &sn, err)) < 0)
+	if ((rc = rip_schema_newest(&all, cfg, store, &a->ids, err)) < 0)
 		goto done;
 	/* newest release first: the first copy of an id is its newest */
 	for (size_t i = 0; i < all.n; i++) {
@@ -276,7 +292,6 @@ static int mark_contract(struct rip_schema_ahead *a,
 			rip_strlist_push(&a->contract, g->id);
 	}
 done:
-	rip_strlist_release(&sn.found);
 	rip_strlist_release(&done);
 	rip_migrations_release(&all);
 	return rc;

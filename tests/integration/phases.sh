@@ -283,4 +283,34 @@ sed -i '/^contract = /d' ripcord.ini
 git add -A && git commit -qm r4 && rc -q cut --id r4 >/dev/null 2>&1
 expect_exit 0 "migrate status r4, the project's own marker on 0002_drop_old" rc migrate status r4
 check "... still applied, not changed" sh -c "grep -q '^applied .*0002_drop_old \\[contract\\]\$' '$WORK/last.out' && grep -q ' 0 changed' '$WORK/last.out'"
+# ---- the schema ahead, with an id in several releases -------------------
+# ahead by 0002_drop_x (contract, only r2 carries it: later releases
+# deleted its file) and 0003_i, 0004_t, carried by r3 and r4 both: the
+# newest copy of each is read, however many releases repeat the others
+A=$WORK/ahead
+mkdir -p "$A/db/migrations" "$A/var" && cd "$A" && git init -q .
+printf '[project]\nname = ah\n[migrations]\ndir = db/migrations\ndriver = sqlite\ndatabase = var/app.db\ncontract_after = 0s\n[target "a"]\nroot = targets/a\n' > ripcord.ini
+printf 'var/\n.ripcord/\ntargets/\n' > .gitignore
+d=db/migrations
+rel() { git add -A && git commit -qm "$1" && rc -q cut --id "$1" >/dev/null 2>&1; }
+printf 'CREATE TABLE users (id INTEGER PRIMARY KEY, x TEXT);\n' > $d/0001_users.up.sql
+printf 'DROP TABLE users;\n' > $d/0001_users.down.sql
+rel r1
+printf -- '-- ripcord:contract\nALTER TABLE users DROP COLUMN x;\n' > $d/0002_drop_x.up.sql
+printf 'ALTER TABLE users ADD COLUMN x TEXT;\n' > $d/0002_drop_x.down.sql
+rel r2
+rc -q deploy r2 >/dev/null 2>&1; rc -q migrate contract --now >/dev/null 2>&1
+git rm -q $d/0002_drop_x.up.sql $d/0002_drop_x.down.sql
+printf 'CREATE INDEX i3 ON users(id);\n' > $d/0003_i.up.sql
+printf 'DROP INDEX i3;\n' > $d/0003_i.down.sql
+rel r3; rc -q deploy r3 >/dev/null 2>&1
+printf 'CREATE TABLE t4 (id INTEGER);\n' > $d/0004_t.up.sql
+printf 'DROP TABLE t4;\n' > $d/0004_t.down.sql
+rel r4; rc -q deploy r4 >/dev/null 2>&1
+expect_exit 0 "deploy r1, older than the schema" rc deploy r1
+expect_exit 0 "status --json" rc --json status
+check "... the ahead 0002_drop_x is contract, and the rollback LOSSY" python3 -c "
+import json; s = json.load(open('$WORK/last.out'))['schema'][0]
+assert [(a['migration'], a['phase']) for a in s['ahead']] == [('0002_drop_x', 'contract'), ('0003_i', 'expand'), ('0004_t', 'expand')], s
+assert s['lossy'] == ['0002_drop_x'] and s['lossless'] is False, s"
 done_testing
