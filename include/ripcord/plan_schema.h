@@ -29,6 +29,8 @@ struct rip_data_loss {
 	bool unnamed;             /* the parser named nothing the up
 				     dropped: object is "data changed by
 				     0002_purge (contract)" */
+	bool dropped;             /* a column or table the up dropped, which
+				     the down re-creates empty */
 };
 
 /* The schema side of a rollback plan (struct rip_plan's schema). */
@@ -96,6 +98,20 @@ RIP_MUST_CHECK int rip_schema_refuse_loss(const struct rip_plan_schema *s,
 RIP_MUST_CHECK int rip_schema_newest(struct rip_migrations *out,
 	const struct rip_config *cfg, struct rip_store *store,
 	const struct rip_strlist *ids, struct rip_err *err);
+
+/*
+ * The warning of a deploy of release id, whose migrations end at last
+ * (NULL: none), to a database ahead of it by the applied migrations
+ * ahead (apply order), worded by phase: for an expand one "the running
+ * code will see 0004_rating's columns; 'ripcord migrate down --to v1'
+ * would drop them (0004_rating)", for a contract one "v1's code will run
+ * on a schema without what 0002_purge (contract) dropped (users.mail);
+ * its down re-creates it empty". The phase is read as rip_schema_newest
+ * reads it; what cannot be read counts as expand. Caller frees.
+ */
+char *rip_schema_ahead_warning(const struct rip_config *cfg,
+	struct rip_store *store, const char *id, const char *last,
+	const struct rip_strlist *ahead);
 
 /* The applied migrations a release does not carry: its schema lead. */
 struct rip_schema_ahead {

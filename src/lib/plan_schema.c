@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ripcord/log.h"
 #include "ripcord/migrate.h"
 #include "ripcord/release.h"
 #include "ripcord/plan_schema.h"
@@ -124,6 +125,7 @@ static void add_loss(struct rip_plan_schema *s, const char *mig,
 	l->object = object;
 	l->why = why;
 	l->unnamed = false;
+	l->dropped = false;
 }
 
 /* Whether the table dropped at acts->v[i] is renamed back later: a SQLite
@@ -167,19 +169,23 @@ void rip_schema_note_contract(struct rip_plan_schema *s,
 	for (size_t i = 0; i < up.n; i++) {
 		const struct rip_lint_action *a = &up.v[i];
 
-		if (a->kind == RIP_ACT_DROP_COLUMN)
+		if (a->kind == RIP_ACT_DROP_COLUMN) {
 			add_loss(s, m->id, rip_xasprintf("%s.%s", a->table, a->column),
 				rip_xasprintf("its data was dropped by %s (contract) and "
 				"the down only re-creates the column empty", m->id));
+			s->loss[s->nloss - 1].dropped = true;
+		}
 		else if (a->kind == RIP_ACT_DROP_TABLE && rebuilt(&up, i))
 			add_loss(s, m->id, rip_xstrdup(a->table), rip_xasprintf("%s "
 				"(contract) rebuilt the table: the columns it left out "
 				"lost their data and the down re-creates them empty",
 				m->id));
-		else if (a->kind == RIP_ACT_DROP_TABLE)
+		else if (a->kind == RIP_ACT_DROP_TABLE) {
 			add_loss(s, m->id, rip_xstrdup(a->table), rip_xasprintf("its "
 				"rows were dropped by %s (contract) and the down only "
 				"re-creates the table empty", m->id));
+			s->loss[s->nloss - 1].dropped = true;
+		}
 		else if (a->kind == RIP_ACT_TYPE_COLUMN && !(a->from_type &&
 			 a->type && rip_lint_widens(a->from_type, a->type)))
 			add_loss(s, m->id, rip_xasprintf("%s.%s", a->table, a->column),
@@ -332,4 +338,68 @@ done:
 	if (rc < 0)
 		rip_schema_ahead_release(out);
 	return rc;
+}
+
+/* "r1's code will run on a schema without what 0002_purge (contract)
+ * dropped (users.mail); its down re-creates it empty", from what the
+ * contract migration g's up did. */
+static void contract_ahead(struct rip_buf *out, const struct rip_migration *g,
+	const char *id)
+{
+	struct rip_plan_schema s = { 0 };
+	bool dropped = true;
+
+	rip_schema_note_contract(&s, g);
+	for (size_t i = 0; i < s.nloss; i++)
+		dropped = dropped && s.loss[i].dropped;
+	if (s.nloss && s.loss[0].unnamed)
+		rip_buf_addf(out, "%s's code will run on a schema %s (contract) "
+			"changed; its down cannot bring the data back", id, g->id);
+	else
+		rip_buf_addf(out, "%s's code will run on a schema without what "
+			"%s (contract) %s (", id, g->id, dropped ? "dropped" :
+			"dropped or changed");
+	for (size_t i = 0; !(s.nloss && s.loss[0].unnamed) && i < s.nloss; i++)
+		rip_buf_addf(out, "%s%s", i ? ", " : "", s.loss[i].object);
+	if (!(s.nloss && s.loss[0].unnamed))
+		rip_buf_addf(out, "); its down %s", dropped ? (s.nloss == 1 ?
+			"re-creates it empty" : "re-creates them empty") :
+			"cannot bring the data back");
+	rip_plan_schema_release(&s);
+}
+
+char *rip_schema_ahead_warning(const struct rip_config *cfg,
+	struct rip_store *store, const char *id, const char *last,
+	const struct rip_strlist *ahead)
+{
+	struct rip_buf b = RIP_BUF_INIT, names = RIP_BUF_INIT;
+	struct rip_migrations all = { 0 };
+	struct rip_err why = { 0 };
+	size_t parts = 0;
+
+	/* what cannot be read (a lost verify_key) counts as expand */
+	if (rip_schema_newest(&all, cfg, store, ahead, &why) < 0)
+		rip_info("cannot say which migrations the schema is ahead of %s "
+			"by are contract: %s", id, why.msg);
+	rip_buf_addf(&b, "schema is at %s, %s carries up to %s: ",
+		ahead->v[ahead->n - 1], id, last ? last : "no migration");
+	for (size_t i = 0; i < ahead->n; i++) {
+		const struct rip_migration *g = rip_migrations_find(&all,
+			ahead->v[i]);
+
+		if (g && g->contract) {
+			rip_buf_adds(&b, parts++ ? "; " : "");
+			contract_ahead(&b, g, id);
+		} else {
+			rip_buf_addf(&names, "%s%s", names.len ? ", " : "",
+				ahead->v[i]);
+		}
+	}
+	if (names.len)
+		rip_buf_addf(&b, "%sthe running code will see %s's columns; "
+			"'ripcord migrate down --to %s' would drop them (%s)", parts ?
+			"; " : "", names.buf, id, names.buf);
+	rip_buf_release(&names);
+	rip_migrations_release(&all);
+	return rip_buf_detach(&b, NULL);
 }

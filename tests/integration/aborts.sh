@@ -198,4 +198,9 @@ expect_exit 1 "the rollback is refused without --accept-data-loss" rc rollback
 err_has "naming the migration" "data changed by 0005_purge (contract): its down cannot bring it back"
 check "nothing changed: v4 still runs, the database is the same" sh -c "test '$(runs)' = v4 && cmp -s '$db' '$WORK/db.before'"
 
+# ---- deploying an older release across applied contracts ----------------
+expect_exit 0 "deploy v2 --dry-run, across 0004_drop_qty and 0005_purge" rc deploy v2 --dry-run
+err_has "says what v2's code runs without, by phase" "schema is at 0005_purge, v2 carries up to 0003_add_email: v2's code will run on a schema without what 0004_drop_qty (contract) dropped (orders.qty); its down re-creates it empty; v2's code will run on a schema 0005_purge (contract) changed; its down cannot bring the data back"
+check "... and not that it will see their columns" sh -c "! grep -q 'will see' '$WORK/last.err'"
+
 done_testing
