@@ -34,16 +34,19 @@ struct rip_lint {
 
 /*
  * Lints every migration of m; appends findings in migration order. A
- * contract up is spared drop-table, drop-column, rename and type-change
- * (it runs only once its release runs everywhere).
+ * type change that widens (the old type read from the migration's other
+ * script) is no finding. A contract up is spared drop-table, drop-column,
+ * rename, type-change, delete-rows, truncate and set-null (it runs only
+ * once its release runs everywhere).
  */
 void rip_lint_run(struct rip_lint *out, const struct rip_migrations *m);
 
 /*
  * The phase rules, appended in migration order: destructive-not-contract
- * for each expand up with a destructive statement (drop-table,
- * drop-column, rename, type-change: once, at the first, with the fix),
- * and expand-contract-together for each contract migration parent (the
+ * for each expand up parent does not carry (parent NULL: every one) with
+ * a destructive statement (drop-table, drop-column, rename, type-change,
+ * delete-rows, truncate, set-null: once, at the first, with the fix), and
+ * expand-contract-together for each contract migration parent (the
  * release's parent) does not carry when an expand migration also new
  * against parent touches one of its tables. parent NULL (a first release,
  * an artifact file): that second rule is skipped.
@@ -55,7 +58,8 @@ void rip_lint_release(struct rip_lint *l);
 /*
  * The statements of m's down that lose data when a rollback runs it, for
  * `rollback --dry-run`: DROP TABLE (every row), DROP COLUMN (its values),
- * a column type change (values the old type cannot hold). A SQLite
+ * a column type change that does not widen (values the old type cannot
+ * hold). A SQLite
  * rebuild (new_x, copy, drop x, rename) is not a drop. Appended to out,
  * rules "drop-table", "drop-column", "type-change"; a baseline or
  * irreversible migration, or one without a down, adds nothing.

@@ -16,8 +16,12 @@
  * A project may also start an up with "-- ripcord:irreversible" or
  * "-- ripcord:contract" itself, with or without spaces after the colon
  * ("-- ripcord: contract"), in every layout.
- * The checksum of a migration is the SHA-256 of its normalised up file, so
- * cut, the artifact and the database all agree on it.
+ * The checksum of a migration is the SHA-256 of its normalised up file with
+ * its contract marker line left out (whether ripcord added it or the
+ * project wrote it), so cut, the artifact and the database all agree on
+ * it, and marking an applied migration contract later (by the marker or
+ * by [migrations] contract) never makes it "changed". Every other marker
+ * is covered.
  */
 #ifndef RIPCORD_MIGRATION_H
 #define RIPCORD_MIGRATION_H
@@ -72,9 +76,16 @@ void rip_migration_normalise(struct rip_buf *out,
 	const struct rip_migration *m);
 
 /*
+ * The checksum of the normalised up file text[0..len): SHA-256 of it
+ * without the contract marker lines among its leading marker lines.
+ */
+void rip_migration_checksum(unsigned char out[RIP_SHA256_LEN],
+	const char *text, size_t len);
+
+/*
  * Reads the flags from the marker lines at the top of a normalised up
  * file into m (baseline, irreversible, no_transaction, contract) and sets
- * m->checksum from text.
+ * m->checksum from text (rip_migration_checksum).
  */
 void rip_migration_read_markers(struct rip_migration *m, const char *text,
 	size_t len);

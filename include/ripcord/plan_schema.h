@@ -26,6 +26,11 @@ struct rip_data_loss {
 	char *why;                /* "its data was dropped by 0007_drop_mail
 				     (contract) and the down only re-creates
 				     the column empty" */
+	bool unnamed;             /* the parser named nothing the up
+				     dropped: object is "data changed by
+				     0002_purge (contract)" */
+	bool dropped;             /* a column or table the up dropped, which
+				     the down re-creates empty */
 };
 
 /* The schema side of a rollback plan (struct rip_plan's schema). */
@@ -67,7 +72,9 @@ void rip_plan_schema_words(struct rip_buf *out,
 /*
  * Appends to s->loss what the downs of the contract migration m (applied)
  * cannot bring back: each table or column its up drops, each column whose
- * type it changes. A migration that is not contract adds nothing.
+ * type it changes; when its up names none (DELETE, UPDATE, a DO block, a
+ * command), one loss naming m itself: every contract's down is lossy. A
+ * migration that is not contract adds nothing.
  */
 void rip_schema_note_contract(struct rip_plan_schema *s,
 	const struct rip_migration *m);
@@ -79,6 +86,32 @@ void rip_schema_note_contract(struct rip_plan_schema *s,
  */
 RIP_MUST_CHECK int rip_schema_refuse_loss(const struct rip_plan_schema *s,
 	const char *op, const char *release, bool accept, struct rip_err *err);
+
+/*
+ * The migrations of the store's releases, read newest release first and
+ * only until each of ids has been seen once (or every release is read):
+ * rip_migrations_find(out, id) is then the newest copy of id, or NULL
+ * when no release carries it. The one reading of "what is this migration
+ * the schema is ahead by" for status (schema_phase.c), rollback's keep
+ * and deploy's warning. Free *out with rip_migrations_release.
+ */
+RIP_MUST_CHECK int rip_schema_newest(struct rip_migrations *out,
+	const struct rip_config *cfg, struct rip_store *store,
+	const struct rip_strlist *ids, struct rip_err *err);
+
+/*
+ * The warning of a deploy of release id, whose migrations end at last
+ * (NULL: none), to a database ahead of it by the applied migrations
+ * ahead (apply order), worded by phase: for an expand one "the running
+ * code will see 0004_rating's columns; 'ripcord migrate down --to v1'
+ * would drop them (0004_rating)", for a contract one "v1's code will run
+ * on a schema without what 0002_purge (contract) dropped (users.mail);
+ * its down re-creates it empty". The phase is read as rip_schema_newest
+ * reads it; what cannot be read counts as expand. Caller frees.
+ */
+char *rip_schema_ahead_warning(const struct rip_config *cfg,
+	struct rip_store *store, const char *id, const char *last,
+	const struct rip_strlist *ahead);
 
 /* The applied migrations a release does not carry: its schema lead. */
 struct rip_schema_ahead {

@@ -156,11 +156,20 @@ static void print_schema(const struct rip_plan *p)
 	const struct rip_plan_schema *s = &p->schema;
 	struct rip_buf b = RIP_BUF_INIT;
 	bool colour = cli_colour(stdout);
+	size_t contract = 0;
 
+	for (size_t i = 0; i < p->downs.n; i++)
+		contract += p->downs.v[i].contract;
 	rip_plan_schema_words(&b, s);
-	if (!b.len)
+	/* said from each down's phase: a contract's down is lossy whatever
+	 * the parser made of its up */
+	if (!b.len && !contract)
 		rip_buf_addf(&b, "down: %zu down%s, no contract migration among "
 			"them", p->downs.n, p->downs.n == 1 ? "" : "s");
+	else if (!s->keep && !b.len)
+		rip_buf_addf(&b, "data lost: %zu contract migration%s among %zu "
+			"down%s", contract, contract == 1 ? "" : "s", p->downs.n,
+			p->downs.n == 1 ? "" : "s");
 	printf("\nschema: %s\n", b.buf);
 	if (s->keep && s->kept.n) {
 		printf("  kept, ahead of %s:", p->release);
@@ -375,8 +384,11 @@ void cli_audit_schema(struct cli *cli, const struct rip_plan *p)
 			b.buf : "nothing ahead");
 	rip_buf_reset(&b);
 	for (size_t i = 0; i < s->nloss; i++)
-		rip_buf_addf(&b, "%s%s (%s)", i ? "," : "", s->loss[i].object,
-			s->loss[i].migration);
+		if (s->loss[i].unnamed)
+			rip_buf_addf(&b, "%s%s", i ? "," : "", s->loss[i].object);
+		else
+			rip_buf_addf(&b, "%s%s (%s)", i ? "," : "",
+				s->loss[i].object, s->loss[i].migration);
 	if (s->nloss)
 		cli_audit_migrations(cli, s->accept_data_loss ? "data loss "
 			"accepted (--accept-data-loss):" : "data loss refused "

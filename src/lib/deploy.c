@@ -164,27 +164,21 @@ static int check_names(const struct rip_config *cfg,
 
 /*
  * The database holds migrations release id does not carry (it is older
- * than the schema): the running code will see their columns. Said before
- * anything acts, and kept in the plan for --json and the audit log.
+ * than the schema): worded by phase (rip_schema_ahead_warning), said
+ * before anything acts, and kept in the plan for --json and the audit log.
  */
-static void note_ahead(struct rip_plan *p, const struct rip_mig_status *st,
+static void note_ahead(struct rip_plan *p, const struct rip_config *cfg,
+	struct rip_store *store, const struct rip_mig_status *st,
 	const struct rip_migrations *migs, const char *id)
 {
-	struct rip_buf b = RIP_BUF_INIT, names = RIP_BUF_INIT;
-	const char *newest = NULL;
+	struct rip_strlist ahead = { 0 };
 
-	for (size_t i = 0; i < st->n; i++) {
-		if (st->v[i].state != RIP_MIG_UNKNOWN)
-			continue;
-		rip_buf_addf(&names, "%s%s", names.len ? ", " : "", st->v[i].id);
-		newest = st->v[i].id;
-	}
-	rip_buf_addf(&b, "schema is at %s, %s carries up to %s: the running "
-		"code will see %s's columns; 'ripcord migrate down --to %s' would "
-		"drop them (%s)", newest, id, migs->n ? migs->v[migs->n - 1].id :
-		"no migration", names.buf, id, names.buf);
-	p->ahead = rip_buf_detach(&b, NULL);
-	rip_buf_release(&names);
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i].state == RIP_MIG_UNKNOWN)
+			rip_strlist_push(&ahead, st->v[i].id);
+	p->ahead = rip_schema_ahead_warning(cfg, store, id, migs->n ?
+		migs->v[migs->n - 1].id : NULL, &ahead);
+	rip_strlist_release(&ahead);
 	rip_warn("%s", p->ahead);
 }
 
@@ -205,8 +199,8 @@ static void note_held(struct rip_plan *p, const char *id)
 /* Pending expand ups of release on the configured database, as one
  * action; its pending contract ups are held back (p->held). */
 static int plan_ups(struct rip_plan *p, const struct rip_config *cfg,
-	const struct rip_migrations *migs, const char *id,
-	struct rip_err *err)
+	struct rip_store *store, const struct rip_migrations *migs,
+	const char *id, struct rip_err *err)
 {
 	struct rip_mig_status st;
 	struct rip_migrate *m;
@@ -232,7 +226,7 @@ static int plan_ups(struct rip_plan *p, const struct rip_config *cfg,
 	if (p->held.n)
 		note_held(p, id);
 	if (st.count[RIP_MIG_UNKNOWN])
-		note_ahead(p, &st, migs, id);
+		note_ahead(p, cfg, store, &st, migs, id);
 	if (st.count[RIP_MIG_DIRTY] || st.count[RIP_MIG_CHANGED])
 		rc = rip_err_set(err, RIP_EFAIL, "the database has a dirty or "
 			"changed migration: see 'ripcord migrate status'");
@@ -426,7 +420,7 @@ int rip_plan_deploy(struct rip_plan *out, const struct rip_config *cfg,
 	if ((rc = check_names(cfg, only, nonly, err)) < 0 ||
 	    (rc = rip_release_migrations(&migs, store, id,
 		    cfg->package.verify_key, err)) < 0 ||
-	    (rc = plan_ups(out, cfg, &migs, id, err)) < 0)
+	    (rc = plan_ups(out, cfg, store, &migs, id, err)) < 0)
 		goto done;
 	for (size_t i = 0; i < cfg->n_targets; i++) {
 		if (!selected(&cfg->targets[i], only, nonly))

@@ -1059,7 +1059,7 @@ static int check_rules(struct rip_layout_reader *r, struct rip_migration *mg)
 		rip_sql_release(&mg->down);
 	}
 	rip_migration_normalise(&norm, mg);
-	rip_sha256(mg->checksum, norm.buf, norm.len);
+	rip_migration_checksum(mg->checksum, norm.buf, norm.len);
 	rip_buf_release(&norm);
 	return 0;
 }

@@ -51,6 +51,9 @@ static const char rule_type_change[] = "type-change";
 static const char rule_not_null[] = "not-null-no-default";
 static const char rule_foreign[] = "down-foreign-object";
 static const char rule_if_exists[] = "down-if-exists";
+static const char rule_delete_rows[] = "delete-rows";
+static const char rule_truncate[] = "truncate";
+static const char rule_set_null[] = "set-null";
 static const char rule_not_contract[] = "destructive-not-contract";
 static const char rule_together[] = "expand-contract-together";
 
@@ -168,6 +171,8 @@ static char *column_finding(const char **rule, const struct rip_lint_action *a)
 			"old name (add the new column, backfill it, and drop the "
 			"old one a release later)", t, c, a->to, old_release);
 	}
+	if (a->from_type && a->type && rip_lint_widens(a->from_type, a->type))
+		return NULL;      /* widens: every old value still fits */
 	*rule = rule_type_change;
 	if (a->how)
 		return rip_xasprintf("redefines column %s.%s with %s, which "
@@ -201,6 +206,44 @@ static char *not_null_finding(const char **rule,
 	return NULL;
 }
 
+/* What a DELETE, TRUNCATE or UPDATE ... SET col = NULL of rows the up
+ * did not make removes, or NULL. */
+static char *rows_finding(const char **rule,
+	const struct rip_lint_actions *acts, size_t i)
+{
+	const struct rip_lint_action *a = &acts->v[i];
+	const char *which = a->where ? "the rows its WHERE matches" :
+		"every row: it has no WHERE";
+
+	if (created_before(acts, i, a->table))
+		return NULL;
+	switch (a->write) {
+	case RIP_WRITE_DELETE:
+		*rule = rule_delete_rows;
+		return rip_xasprintf("deletes rows from table %s (%s) %s read "
+			"them, and no down brings them back (delete them in a "
+			"contract migration, a release later)", a->table, which,
+			old_release);
+	case RIP_WRITE_TRUNCATE:
+		*rule = rule_truncate;
+		return rip_xasprintf("truncates table %s, removing every row, %s "
+			"read them, and no down brings them back (truncate it in a "
+			"contract migration, a release later)", a->table,
+			old_release);
+	case RIP_WRITE_SET_NULL:
+		if (new_before(acts, i, a->table, a->column))
+			return NULL;
+		*rule = rule_set_null;
+		return rip_xasprintf("sets column %s.%s to NULL (%s) %s read "
+			"it, and no down brings the values back (clear it in a "
+			"contract migration, a release later)", a->table, a->column,
+			a->where ? "in the rows its WHERE matches" : "in every row",
+			old_release);
+	default:
+		return NULL;
+	}
+}
+
 /* The finding action i of an up deserves, or NULL; sets *rule. */
 static char *up_check(const char **rule, const struct rip_lint_actions *acts,
 	size_t i)
@@ -231,6 +274,8 @@ static char *up_check(const char **rule, const struct rip_lint_actions *acts,
 	case RIP_ACT_ADD_COLUMN:
 	case RIP_ACT_SET_NOT_NULL:
 		return not_null_finding(rule, acts, i);
+	case RIP_ACT_WRITE:
+		return rows_finding(rule, acts, i);
 	default:
 		return NULL;
 	}
@@ -325,6 +370,13 @@ static char *describe(const struct rip_lint_action *a)
 {
 	const char *verb = verbs[a->kind];
 
+	if (a->kind == RIP_ACT_WRITE && a->write == RIP_WRITE_DELETE)
+		return rip_xasprintf("deletes rows from table %s", a->table);
+	if (a->kind == RIP_ACT_WRITE && a->write == RIP_WRITE_TRUNCATE)
+		return rip_xasprintf("truncates table %s", a->table);
+	if (a->kind == RIP_ACT_WRITE && a->write == RIP_WRITE_SET_NULL)
+		return rip_xasprintf("sets column %s.%s to NULL", a->table,
+			a->column);
 	if (is_column_act(a->kind))
 		return rip_xasprintf("%s column %s.%s", verb, a->table,
 			a->column);
@@ -355,7 +407,9 @@ static void add_finding(struct rip_lint *out, const struct rip_migration *g,
 static bool destructive(const char *rule)
 {
 	return rule == rule_drop_table || rule == rule_drop_column ||
-		rule == rule_rename || rule == rule_type_change;
+		rule == rule_rename || rule == rule_type_change ||
+		rule == rule_delete_rows || rule == rule_truncate ||
+		rule == rule_set_null;
 }
 
 /* A contract up runs once every target runs its release, so the
@@ -414,8 +468,14 @@ static void lint_down(struct rip_lint *out, const struct rip_migration *g,
 {
 	for (size_t i = 0; i < down->n; i++) {
 		const struct rip_lint_action *a = &down->v[i];
-		bool in_up = down_step_in_up(up, down, i);
-		char *what = describe(a);
+		bool in_up;
+		char *what;
+
+		/* its UPDATE is checked as a write to the table */
+		if (a->kind == RIP_ACT_WRITE && a->write == RIP_WRITE_SET_NULL)
+			continue;
+		in_up = down_step_in_up(up, down, i);
+		what = describe(a);
 
 		if (a->kind == RIP_ACT_DROP_TABLE && !in_up &&
 				up_touched_table(up, a->table))
@@ -446,11 +506,11 @@ static void lint_migration(struct rip_lint *out,
 	if (g->baseline)
 		return;
 	rip_lint_parse(&up, &g->up);
+	rip_lint_parse(&down, &g->down);
+	rip_lint_pair_types(&up, &down);
 	lint_up(out, g, &up);
-	if (!g->irreversible && g->down.text) {
-		rip_lint_parse(&down, &g->down);
+	if (!g->irreversible && g->down.text)
 		lint_down(out, g, &up, &down);
-	}
 	rip_lint_actions_release(&up);
 	rip_lint_actions_release(&down);
 }
@@ -523,16 +583,21 @@ void rip_lint_phases(struct rip_lint *out, const struct rip_migrations *m,
 {
 	for (size_t i = 0; i < m->n; i++) {
 		const struct rip_migration *g = &m->v[i];
-		struct rip_lint_actions up = { 0 };
+		struct rip_lint_actions up = { 0 }, down = { 0 };
 
 		if (g->baseline)
 			continue;
 		rip_lint_parse(&up, &g->up);
-		if (!g->contract)
+		rip_lint_parse(&down, &g->down);
+		rip_lint_pair_types(&up, &down);
+		/* one carried from the parent may have run long ago: marking
+		 * it contract now changes nothing it did */
+		if (!g->contract && !carried(parent, g->id))
 			lint_not_contract(out, g, &up);
 		else if (parent && !carried(parent, g->id))
 			lint_together(out, m, parent, g, &up);
 		rip_lint_actions_release(&up);
+		rip_lint_actions_release(&down);
 	}
 }
 
@@ -565,6 +630,9 @@ static char *loss_of(const char **rule, const struct rip_lint_actions *acts,
 		return rip_xasprintf("drops column %s.%s: the values in it are "
 			"lost", a->table, a->column);
 	case RIP_ACT_TYPE_COLUMN:
+		if (a->from_type && a->type &&
+		    rip_lint_widens(a->from_type, a->type))
+			return NULL;
 		*rule = rule_type_change;
 		return rip_xasprintf("%s column %s.%s: values its old type "
 			"cannot hold are lost or cut", a->how ? "redefines" :
@@ -576,11 +644,13 @@ static char *loss_of(const char **rule, const struct rip_lint_actions *acts,
 
 void rip_lint_data_loss(struct rip_lint *out, const struct rip_migration *m)
 {
-	struct rip_lint_actions down = { 0 };
+	struct rip_lint_actions down = { 0 }, up = { 0 };
 
 	if (m->baseline || m->irreversible || !m->down.text)
 		return;
 	rip_lint_parse(&down, &m->down);
+	rip_lint_parse(&up, &m->up);
+	rip_lint_pair_types(&down, &up);
 	for (size_t i = 0; i < down.n; i++) {
 		const char *rule = NULL;
 		char *msg = loss_of(&rule, &down, i);
@@ -589,4 +659,5 @@ void rip_lint_data_loss(struct rip_lint *out, const struct rip_migration *m)
 			add_finding(out, m, &m->down, down.v[i].line, rule, msg);
 	}
 	rip_lint_actions_release(&down);
+	rip_lint_actions_release(&up);
 }

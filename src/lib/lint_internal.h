@@ -22,6 +22,14 @@ enum rip_lint_act {
 	RIP_ACT_CREATE_OBJ, RIP_ACT_DROP_OBJ, RIP_ACT_ALTER_OBJ,
 };
 
+/* What a RIP_ACT_WRITE does to the rows already there. */
+enum rip_lint_write {
+	RIP_WRITE_OTHER,          /* INSERT, REPLACE, an UPDATE to values */
+	RIP_WRITE_DELETE,         /* DELETE: rows removed */
+	RIP_WRITE_TRUNCATE,       /* TRUNCATE: every row removed */
+	RIP_WRITE_SET_NULL,       /* UPDATE ... SET column = NULL */
+};
+
 /* One thing a statement does; every string is owned but `what`/`how`. */
 struct rip_lint_action {
 	enum rip_lint_act kind;
@@ -33,6 +41,15 @@ struct rip_lint_action {
 	const char *what;  /* an object's kind: "index", "view", ... */
 	const char *how;   /* "MODIFY", "CHANGE", "ALTER COLUMN": MySQL/T-SQL
 			      redefinitions that may change a type */
+	char *type;        /* a type change: the new type as written,
+			      lowercased ("varchar(500)", "bigint"); NULL
+			      when not read */
+	char *from_type;   /* a type change: the type it had, when the
+			      other script of the migration restores it
+			      (rip_lint_pair_types); else NULL */
+	enum rip_lint_write write;   /* RIP_ACT_WRITE only; SET_NULL names
+					its column */
+	bool where;        /* a DELETE or UPDATE with a WHERE */
 	bool if_exists;
 	bool not_null;     /* an added column: declared NOT NULL */
 	bool has_default;  /* an added column: DEFAULT, identity, serial... */
@@ -50,5 +67,21 @@ struct rip_lint_actions {
 void rip_lint_parse(struct rip_lint_actions *out, const struct rip_sql *sql);
 /* Frees what a holds and leaves it empty. */
 void rip_lint_actions_release(struct rip_lint_actions *a);
+
+/*
+ * Sets from_type of each type change of a to the type the matching type
+ * change of b (the same table and column; the last one) sets: a
+ * migration's down restores what its up changed, and the other way round.
+ */
+void rip_lint_pair_types(struct rip_lint_actions *a,
+	const struct rip_lint_actions *b);
+
+/*
+ * Whether a column of type from holds every value it held once changed
+ * to type to: the same type larger (varchar(200) to varchar(500),
+ * numeric(10,2) to numeric(12,2)), a larger integer (int to bigint), any
+ * character type to text or to an unbounded varchar. Unknown types: no.
+ */
+bool rip_lint_widens(const char *from, const char *to);
 
 #endif

@@ -6,8 +6,9 @@
  * literals and dollar-quoted bodies are dropped whole (so a function body
  * is never linted), quoted identifiers are unquoted with their case kept,
  * unquoted words are lowercased, and ';' ends a statement. A parser that
- * knows only the statements that matter to lint (CREATE, DROP, ALTER,
- * RENAME and the targets of INSERT/UPDATE/DELETE/TRUNCATE) turns each
+ * knows only the statements that matter to lint (CREATE, DROP, ALTER
+ * with a type change's new type, RENAME, the targets of INSERT/UPDATE/
+ * DELETE/TRUNCATE and the columns an UPDATE sets to NULL) turns each
  * statement into actions such as "drops column orders.status"; anything
  * it does not know yields no action, so it can never yield a finding.
  *
@@ -28,14 +29,15 @@
 enum tok_kind {
 	T_WORD,   /* unquoted word, lowercased */
 	T_IDENT,  /* "quoted" or `quoted` identifier, unquoted, case kept */
-	T_OTHER,  /* a string, a number or a dollar-quoted body */
+	T_OTHER,  /* a string, a number (its text kept) or a dollar-quoted
+		     body */
 	T_PUNCT,  /* one character of anything else */
 	T_END,    /* ';' or the end of the text */
 };
 
 struct tok {
 	enum tok_kind kind;
-	char *s;  /* T_WORD and T_IDENT only */
+	char *s;  /* T_WORD, T_IDENT and a number only */
 	char ch;  /* T_PUNCT only */
 	int line;
 };
@@ -100,6 +102,8 @@ static void lex(struct toks *out, const char *text, size_t len)
 		else if (s.kind == RIP_SQLTOK_CHAR)
 			push(out, *p == ';' ? T_END : T_PUNCT, NULL, *p,
 				s.line);
+		else if (s.kind == RIP_SQLTOK_NUMBER)  /* a type's size */
+			push(out, T_OTHER, rip_xstrndup(p, n), 0, s.line);
 		else if (s.kind != RIP_SQLTOK_SPACE &&
 				s.kind != RIP_SQLTOK_COMMENT)
 			push(out, T_OTHER, NULL, 0, s.line);
@@ -129,6 +133,8 @@ void rip_lint_actions_release(struct rip_lint_actions *a)
 		free(a->v[i].column);
 		free(a->v[i].name);
 		free(a->v[i].to);
+		free(a->v[i].type);
+		free(a->v[i].from_type);
 	}
 	free(a->v);
 	memset(a, 0, sizeof(*a));
@@ -257,6 +263,46 @@ static void skip_parens(struct cur *c)
 	}
 	if (c->i < c->end)
 		c->i++;
+}
+
+/*
+ * The type named next, as written and lowercased: words, a size in
+ * parentheses, array brackets ("character varying(200)", "numeric(10,2)",
+ * "int[]"), up to what follows a type (USING, COLLATE, NOT NULL, DEFAULT,
+ * ...). NULL when no type is named. Caller frees.
+ */
+static char *read_type(struct cur *c)
+{
+	static const char *const after[] = { "using", "collate", "not",
+		"null", "default", "constraint", "check", "references", "primary",
+		"unique", "generated", "comment", "after", "first", "charset",
+		"auto_increment", "identity", NULL };
+	struct rip_buf b = RIP_BUF_INIT;
+	bool word = false;
+
+	while (c->i < c->end && !word_in(c, after) &&
+	       !LOOKING_AT(c, "character", "set")) {
+		const struct tok *t = &c->v[c->i];
+
+		if (t->kind == T_WORD || t->kind == T_IDENT) {
+			rip_buf_addf(&b, "%s%s", word ? " " : "", t->s);
+			word = true;
+		} else if (t->kind == T_PUNCT && strchr("()[],.", t->ch)) {
+			rip_buf_addch(&b, t->ch);
+			word = false;
+		} else if (t->kind == T_OTHER && t->s) {
+			rip_buf_adds(&b, t->s);
+			word = false;
+		} else {
+			break;
+		}
+		c->i++;
+	}
+	if (!b.len) {
+		rip_buf_release(&b);
+		return NULL;
+	}
+	return rip_buf_detach(&b, NULL);
 }
 
 /* Where the action that starts at c->i ends: a ',' outside parentheses. */
@@ -407,8 +453,9 @@ static void parse_alter_column(struct cur *c, const char *table)
 	static const char *const subcommands[] = { "set", "drop", "add",
 		"reset", "restart", "options", NULL };
 	enum rip_lint_act kind = RIP_ACT_ALTER_COLUMN;
+	struct rip_lint_action *a;
 	const char *how = NULL;
-	char *col;
+	char *col, *type = NULL;
 
 	ACCEPT(c, "column");
 	col = LOOKING_AT(c, "constraint") ? NULL : read_name(c);
@@ -418,6 +465,7 @@ static void parse_alter_column(struct cur *c, const char *table)
 	}
 	if (ACCEPT(c, "type") || ACCEPT(c, "set", "data", "type")) {
 		kind = RIP_ACT_TYPE_COLUMN;
+		type = read_type(c);
 	} else if (ACCEPT(c, "set", "not", "null")) {
 		kind = RIP_ACT_SET_NOT_NULL;
 	} else if (ACCEPT(c, "set", "default")) {
@@ -427,8 +475,11 @@ static void parse_alter_column(struct cur *c, const char *table)
 		/* T-SQL: ALTER COLUMN c int NOT NULL restates the type */
 		kind = RIP_ACT_TYPE_COLUMN;
 		how = "ALTER COLUMN";
+		type = read_type(c);
 	}
-	emit(c, kind, table, col)->how = how;
+	a = emit(c, kind, table, col);
+	a->how = how;
+	a->type = type;
 	free(col);
 }
 
@@ -436,10 +487,15 @@ static void parse_modify(struct cur *c, const char *table)
 {
 	char *col;
 
+	struct rip_lint_action *a;
+
 	ACCEPT(c, "column");
 	col = read_name(c);
-	if (col)
-		emit(c, RIP_ACT_TYPE_COLUMN, table, col)->how = "MODIFY";
+	if (col) {
+		a = emit(c, RIP_ACT_TYPE_COLUMN, table, col);
+		a->how = "MODIFY";
+		a->type = read_type(c);
+	}
 	free(col);
 }
 
@@ -457,7 +513,9 @@ static void parse_change(struct cur *c, const char *table)
 		a->to = xdup(to);
 		a->how = "CHANGE";
 	} else if (from) {
-		emit(c, RIP_ACT_TYPE_COLUMN, table, from)->how = "CHANGE";
+		a = emit(c, RIP_ACT_TYPE_COLUMN, table, from);
+		a->how = "CHANGE";
+		a->type = to ? read_type(c) : NULL;
 	}
 	free(from);
 	free(to);
@@ -678,22 +736,100 @@ static void parse_rename(struct cur *c)
 	} while (to && accept_punct(c, ','));
 }
 
-/* The tables INSERT, REPLACE, UPDATE, DELETE or TRUNCATE write to. */
-static void parse_write(struct cur *c)
+static const char *const write_noise[] = { "ignore", "into", "from",
+	"table", "only", "low_priority", "quick", NULL };
+
+/* The tables INSERT, REPLACE, DELETE or TRUNCATE write to; what a DELETE
+ * or TRUNCATE does to their rows. */
+static void parse_rows(struct cur *c, enum rip_lint_write w)
 {
-	static const char *const noise[] = { "ignore", "into", "from",
-		"table", "only", "low_priority", NULL };
 	char *table;
 
-	while (word_in(c, noise))
+	while (word_in(c, write_noise))
 		c->i++;
 	do {
 		table = read_name(c);
 		if (!table)
 			return;
-		emit(c, RIP_ACT_WRITE, table, NULL);
+		accept_punct(c, '*');
+		emit(c, RIP_ACT_WRITE, table, NULL)->write = w;
 		free(table);
 	} while (accept_punct(c, ','));
+}
+
+static void parse_insert(struct cur *c)
+{
+	parse_rows(c, RIP_WRITE_OTHER);
+}
+
+static void parse_truncate(struct cur *c)
+{
+	parse_rows(c, RIP_WRITE_TRUNCATE);
+}
+
+/* Whether the word kw is in c outside parentheses. */
+static bool has_word(const struct cur *c, const char *kw)
+{
+	int depth = 0;
+
+	for (struct cur k = *c; k.i < k.end; k.i++) {
+		if (punct_at(&k, 0, '(') || punct_at(&k, 0, ')'))
+			depth += punct_at(&k, 0, '(') ? 1 : -1;
+		else if (!depth && kw_at(&k, 0, kw))
+			return true;
+	}
+	return false;
+}
+
+static void parse_delete(struct cur *c)
+{
+	size_t from = c->out->n;
+
+	parse_rows(c, RIP_WRITE_DELETE);
+	for (size_t i = from; i < c->out->n; i++)
+		c->out->v[i].where = has_word(c, "where");
+}
+
+/* UPDATE t [alias] SET a = x, b = NULL ...: a write to t, and a SET_NULL
+ * action for each column set to a bare NULL. */
+static void parse_update(struct cur *c)
+{
+	static const char *const ends[] = { "where", "from", "returning",
+		NULL };
+	bool where = has_word(c, "where");
+	struct rip_lint_action *a;
+	char *table, *col;
+
+	while (word_in(c, write_noise))
+		c->i++;
+	table = read_name(c);
+	if (!table)
+		return;
+	emit(c, RIP_ACT_WRITE, table, NULL)->where = where;
+	while (c->i < c->end && !kw_at(c, 0, "set"))
+		c->i++;
+	if (!ACCEPT(c, "set")) {
+		free(table);
+		return;
+	}
+	while (c->i < c->end && !word_in(c, ends)) {
+		struct cur one = *c;
+
+		one.end = action_end(c);
+		col = read_name(&one);
+		if (col && accept_punct(&one, '=') && ACCEPT(&one, "null") &&
+		    (one.i == one.end || word_in(&one, ends))) {
+			a = emit(c, RIP_ACT_WRITE, table, strrchr(col, '.') ?
+				strrchr(col, '.') + 1 : col);
+			a->write = RIP_WRITE_SET_NULL;
+			a->where = where;
+		}
+		free(col);
+		if (one.i < one.end && word_in(&one, ends))
+			break;
+		c->i = one.end + 1;
+	}
+	free(table);
 }
 
 static const struct {
@@ -704,11 +840,11 @@ static const struct {
 	{ "drop", parse_drop },
 	{ "alter", parse_alter },
 	{ "rename", parse_rename },
-	{ "insert", parse_write },
-	{ "replace", parse_write },
-	{ "update", parse_write },
-	{ "delete", parse_write },
-	{ "truncate", parse_write },
+	{ "insert", parse_insert },
+	{ "replace", parse_insert },
+	{ "update", parse_update },
+	{ "delete", parse_delete },
+	{ "truncate", parse_truncate },
 };
 
 static void parse_statement(struct cur *c)

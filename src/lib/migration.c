@@ -4,7 +4,9 @@
  *
  * Markers are plain SQL comments, so a normalised up file still runs as
  * it is in any database; they live in the file rather than in MANIFEST so
- * that format 1 needs no new keys and the checksum covers the flags.
+ * that format 1 needs no new keys and the checksum covers the flags, all
+ * but contract: a phase is a deploy-time choice a project may make after
+ * the migration ran (lint's advice), and must not make it "changed".
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -114,20 +116,53 @@ void rip_migration_normalise(struct rip_buf *out,
 	rip_buf_add(out, text, len);
 }
 
+/* The marker of markers[] that the line p[0..len) is, or
+ * RIP_ARRAY_SIZE(markers) when it is none. */
+static size_t marker_of(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < RIP_ARRAY_SIZE(markers); i++)
+		if (starts_line(p, len, markers[i].line))
+			break;
+	return i;
+}
+
+void rip_migration_checksum(unsigned char out[RIP_SHA256_LEN],
+	const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	struct rip_sha256 s;
+
+	rip_sha256_init(&s);
+	/* the contract line of the leading markers is left out: marking an
+	 * applied migration contract later must not make it "changed" */
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl ? nl + 1 : end;
+		size_t k = marker_of(p, (size_t)((nl ? nl : end) - p));
+
+		if (k == RIP_ARRAY_SIZE(markers))
+			break;
+		if (markers[k].off != offsetof(struct rip_migration, contract))
+			rip_sha256_update(&s, p, (size_t)(next - p));
+		p = next;
+	}
+	rip_sha256_update(&s, p, (size_t)(end - p));
+	rip_sha256_final(out, &s);
+}
+
 void rip_migration_read_markers(struct rip_migration *m, const char *text,
 	size_t len)
 {
 	const char *p = text, *end = text + len;
 
-	rip_sha256(m->checksum, text, len);
+	rip_migration_checksum(m->checksum, text, len);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		size_t i;
+		size_t i = marker_of(p, ll);
 
-		for (i = 0; i < RIP_ARRAY_SIZE(markers); i++)
-			if (starts_line(p, ll, markers[i].line))
-				break;
 		if (i == RIP_ARRAY_SIZE(markers))
 			break;
 		*(bool *)((char *)m + markers[i].off) = true;

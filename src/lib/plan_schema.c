@@ -2,16 +2,21 @@
 /*
  * plan_schema.c: the schema side of aborts and rollbacks (plan_schema.h).
  * It owns the words an abort or a rollback says about the schema, what a
- * down of a contract migration cannot bring back (read from the contract
- * up's own statements with lint's parser: the data lost is what the up
- * dropped, since the down only re-creates the object, empty), the refusal
+ * down of a contract migration cannot bring back, the refusal
  * of a lossy rollback, and how far a database is ahead of a release.
+ * Every applied contract migration's down is lossy: a contract is the
+ * step only the new release survives. Lint's parser only names what is
+ * lost (what the up dropped, since the down re-creates it empty); when it
+ * finds nothing (DELETE, UPDATE, a DO block, a command driver's file),
+ * the loss is named by the migration. So whether a rollback is lossy
+ * never depends on the parser, and agrees with status (schema_phase.c).
  * Read-only: it changes neither the database nor state.db.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ripcord/log.h"
 #include "ripcord/migrate.h"
 #include "ripcord/release.h"
 #include "ripcord/plan_schema.h"
@@ -37,6 +42,17 @@ void rip_plan_schema_release(struct rip_plan_schema *s)
 bool rip_schema_lossless(const struct rip_plan_schema *s)
 {
 	return s->keep || s->nloss == 0;
+}
+
+/* " users.mail (0007_drop_mail)", or " data changed by 0002_purge
+ * (contract)" when the parser named nothing. */
+static void add_object(struct rip_buf *out, const char *sep,
+	const struct rip_data_loss *l)
+{
+	if (l->unnamed)
+		rip_buf_addf(out, "%s %s", sep, l->object);
+	else
+		rip_buf_addf(out, "%s %s (%s)", sep, l->object, l->migration);
 }
 
 void rip_plan_schema_words(struct rip_buf *out,
@@ -66,16 +82,15 @@ void rip_plan_schema_words(struct rip_buf *out,
 				expand, s->kept_contract, s->kept.n == 1 ? "" : "s");
 		/* an abort whose downs were refused (rollout.c) */
 		for (size_t i = 0; i < s->nloss; i++)
-			rip_buf_addf(out, "%s %s (%s)", i ? "," : "; downs not run: "
-				"they would lose", s->loss[i].object, s->loss[i].migration);
+			add_object(out, i ? "," : "; downs not run: they would lose",
+				&s->loss[i]);
 		return;
 	}
 	if (!s->nloss)           /* the downs run, listed by the caller */
 		return;
 	rip_buf_adds(out, "data lost:");
 	for (size_t i = 0; i < s->nloss; i++)
-		rip_buf_addf(out, "%s %s (%s)", i ? "," : "", s->loss[i].object,
-			s->loss[i].migration);
+		add_object(out, i ? "," : "", &s->loss[i]);
 }
 
 json_t *rip_plan_schema_json(const struct rip_plan_schema *s,
@@ -109,6 +124,8 @@ static void add_loss(struct rip_plan_schema *s, const char *mig,
 	l->migration = rip_xstrdup(mig);
 	l->object = object;
 	l->why = why;
+	l->unnamed = false;
+	l->dropped = false;
 }
 
 /* Whether the table dropped at acts->v[i] is renamed back later: a SQLite
@@ -122,36 +139,70 @@ static bool rebuilt(const struct rip_lint_actions *acts, size_t i)
 	return false;
 }
 
+/* The rows a contract's DELETE, TRUNCATE or UPDATE ... SET col = NULL
+ * removed: no down re-inserts them. */
+static void note_rows(struct rip_plan_schema *s, const struct rip_migration *m,
+	const struct rip_lint_action *a)
+{
+	if (a->write == RIP_WRITE_DELETE || a->write == RIP_WRITE_TRUNCATE)
+		add_loss(s, m->id, rip_xstrdup(a->table), rip_xasprintf("%s "
+			"(contract) %s its rows and its down does not bring them "
+			"back", m->id, a->write == RIP_WRITE_DELETE ? "deleted" :
+			"truncated"));
+	else if (a->write == RIP_WRITE_SET_NULL)
+		add_loss(s, m->id, rip_xasprintf("%s.%s", a->table, a->column),
+			rip_xasprintf("%s (contract) set it to NULL and its down does "
+			"not bring the values back", m->id));
+}
+
 void rip_schema_note_contract(struct rip_plan_schema *s,
 	const struct rip_migration *m)
 {
-	struct rip_lint_actions up = { 0 };
+	struct rip_lint_actions up = { 0 }, down = { 0 };
+	size_t before = s->nloss;
 
-	if (!m->contract || !m->up.text)
+	if (!m->contract)
 		return;
 	rip_lint_parse(&up, &m->up);
+	rip_lint_parse(&down, &m->down);
+	rip_lint_pair_types(&up, &down);
 	for (size_t i = 0; i < up.n; i++) {
 		const struct rip_lint_action *a = &up.v[i];
 
-		if (a->kind == RIP_ACT_DROP_COLUMN)
+		if (a->kind == RIP_ACT_DROP_COLUMN) {
 			add_loss(s, m->id, rip_xasprintf("%s.%s", a->table, a->column),
 				rip_xasprintf("its data was dropped by %s (contract) and "
 				"the down only re-creates the column empty", m->id));
+			s->loss[s->nloss - 1].dropped = true;
+		}
 		else if (a->kind == RIP_ACT_DROP_TABLE && rebuilt(&up, i))
 			add_loss(s, m->id, rip_xstrdup(a->table), rip_xasprintf("%s "
 				"(contract) rebuilt the table: the columns it left out "
 				"lost their data and the down re-creates them empty",
 				m->id));
-		else if (a->kind == RIP_ACT_DROP_TABLE)
+		else if (a->kind == RIP_ACT_DROP_TABLE) {
 			add_loss(s, m->id, rip_xstrdup(a->table), rip_xasprintf("its "
 				"rows were dropped by %s (contract) and the down only "
 				"re-creates the table empty", m->id));
-		else if (a->kind == RIP_ACT_TYPE_COLUMN)
+			s->loss[s->nloss - 1].dropped = true;
+		}
+		else if (a->kind == RIP_ACT_TYPE_COLUMN && !(a->from_type &&
+			 a->type && rip_lint_widens(a->from_type, a->type)))
 			add_loss(s, m->id, rip_xasprintf("%s.%s", a->table, a->column),
 				rip_xasprintf("%s (contract) changed its type: values the "
 				"new type could not hold are gone", m->id));
+		else if (a->kind == RIP_ACT_WRITE)
+			note_rows(s, m, a);
 	}
 	rip_lint_actions_release(&up);
+	rip_lint_actions_release(&down);
+	/* a contract is the step only the new release survives, whatever it
+	 * does (DELETE, UPDATE, a DO block, a command): lossy all the same */
+	if (s->nloss == before) {
+		add_loss(s, m->id, rip_xasprintf("data changed by %s (contract)",
+			m->id), rip_xstrdup("its down cannot bring it back"));
+		s->loss[s->nloss - 1].unnamed = true;
+	}
 }
 
 int rip_schema_refuse_loss(const struct rip_plan_schema *s, const char *op,
@@ -205,6 +256,24 @@ static bool seen_all(void *data, const struct rip_migration *g)
 	return sn->found.n == sn->ids->n;
 }
 
+int rip_schema_newest(struct rip_migrations *out,
+	const struct rip_config *cfg, struct rip_store *store,
+	const struct rip_strlist *ids, struct rip_err *err)
+{
+	struct seen sn = { ids, { 0 } };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!ids->n)
+		return 0;
+	rc = rip_release_all_migrations(out, store, cfg->package.verify_key,
+		seen_all, &sn, err);
+	rip_strlist_release(&sn.found);
+	if (rc < 0)
+		rip_migrations_release(out);
+	return rc;
+}
+
 /* Marks the contract ones of a->ids from the store's releases, read
  * newest first and only as far as needed. */
 static int mark_contract(struct rip_schema_ahead *a,
@@ -213,11 +282,9 @@ static int mark_contract(struct rip_schema_ahead *a,
 {
 	struct rip_migrations all = { 0 };
 	struct rip_strlist done = { 0 };
-	struct seen sn = { &a->ids, { 0 } };
 	int rc;
 
-	if ((rc = rip_release_all_migrations(&all, store,
-			cfg->package.verify_key, seen_all, &sn, err)) < 0)
+	if ((rc = rip_schema_newest(&all, cfg, store, &a->ids, err)) < 0)
 		goto done;
 	/* newest release first: the first copy of an id is its newest */
 	for (size_t i = 0; i < all.n; i++) {
@@ -231,7 +298,6 @@ static int mark_contract(struct rip_schema_ahead *a,
 			rip_strlist_push(&a->contract, g->id);
 	}
 done:
-	rip_strlist_release(&sn.found);
 	rip_strlist_release(&done);
 	rip_migrations_release(&all);
 	return rc;
@@ -272,4 +338,68 @@ done:
 	if (rc < 0)
 		rip_schema_ahead_release(out);
 	return rc;
+}
+
+/* "r1's code will run on a schema without what 0002_purge (contract)
+ * dropped (users.mail); its down re-creates it empty", from what the
+ * contract migration g's up did. */
+static void contract_ahead(struct rip_buf *out, const struct rip_migration *g,
+	const char *id)
+{
+	struct rip_plan_schema s = { 0 };
+	bool dropped = true;
+
+	rip_schema_note_contract(&s, g);
+	for (size_t i = 0; i < s.nloss; i++)
+		dropped = dropped && s.loss[i].dropped;
+	if (s.nloss && s.loss[0].unnamed)
+		rip_buf_addf(out, "%s's code will run on a schema %s (contract) "
+			"changed; its down cannot bring the data back", id, g->id);
+	else
+		rip_buf_addf(out, "%s's code will run on a schema without what "
+			"%s (contract) %s (", id, g->id, dropped ? "dropped" :
+			"dropped or changed");
+	for (size_t i = 0; !(s.nloss && s.loss[0].unnamed) && i < s.nloss; i++)
+		rip_buf_addf(out, "%s%s", i ? ", " : "", s.loss[i].object);
+	if (!(s.nloss && s.loss[0].unnamed))
+		rip_buf_addf(out, "); its down %s", dropped ? (s.nloss == 1 ?
+			"re-creates it empty" : "re-creates them empty") :
+			"cannot bring the data back");
+	rip_plan_schema_release(&s);
+}
+
+char *rip_schema_ahead_warning(const struct rip_config *cfg,
+	struct rip_store *store, const char *id, const char *last,
+	const struct rip_strlist *ahead)
+{
+	struct rip_buf b = RIP_BUF_INIT, names = RIP_BUF_INIT;
+	struct rip_migrations all = { 0 };
+	struct rip_err why = { 0 };
+	size_t parts = 0;
+
+	/* what cannot be read (a lost verify_key) counts as expand */
+	if (rip_schema_newest(&all, cfg, store, ahead, &why) < 0)
+		rip_info("cannot say which migrations the schema is ahead of %s "
+			"by are contract: %s", id, why.msg);
+	rip_buf_addf(&b, "schema is at %s, %s carries up to %s: ",
+		ahead->v[ahead->n - 1], id, last ? last : "no migration");
+	for (size_t i = 0; i < ahead->n; i++) {
+		const struct rip_migration *g = rip_migrations_find(&all,
+			ahead->v[i]);
+
+		if (g && g->contract) {
+			rip_buf_adds(&b, parts++ ? "; " : "");
+			contract_ahead(&b, g, id);
+		} else {
+			rip_buf_addf(&names, "%s%s", names.len ? ", " : "",
+				ahead->v[i]);
+		}
+	}
+	if (names.len)
+		rip_buf_addf(&b, "%sthe running code will see %s's columns; "
+			"'ripcord migrate down --to %s' would drop them (%s)", parts ?
+			"; " : "", names.buf, id, names.buf);
+	rip_buf_release(&names);
+	rip_migrations_release(&all);
+	return rip_buf_detach(&b, NULL);
 }

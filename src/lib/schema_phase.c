@@ -20,6 +20,7 @@
 
 #include "ripcord/fsutil.h"
 #include "ripcord/migrate.h"
+#include "ripcord/plan_schema.h"
 #include "ripcord/release.h"
 #include "ripcord/schema_phase.h"
 #include "ripcord/state.h"
@@ -73,22 +74,6 @@ static bool database_there(const struct rip_config *cfg)
 	return there;
 }
 
-struct wanted {
-	const struct rip_schema_phase *p;
-	size_t found;
-};
-
-/* Enough sources once every ahead migration has been seen. */
-static bool enough(void *data, const struct rip_migration *added)
-{
-	struct wanted *w = data;
-
-	for (size_t i = 0; i < w->p->nahead; i++)
-		if (!strcmp(w->p->ahead[i].id, added->id))
-			w->found++;
-	return w->found >= w->p->nahead;
-}
-
 /* The phase of each ahead migration, from the newest release carrying it;
  * one the store has no release for counts as expand. */
 static int ahead_phases(struct rip_schema_phase *p,
@@ -96,13 +81,16 @@ static int ahead_phases(struct rip_schema_phase *p,
 	struct rip_err *err)
 {
 	struct rip_migrations all = { 0 };
-	struct wanted w = { .p = p };
+	struct rip_strlist ids = { 0 };
 	int rc;
 
 	if (!p->nahead)
 		return 0;
-	if ((rc = rip_release_all_migrations(&all, store,
-			cfg->package.verify_key, enough, &w, err)) < 0)
+	for (size_t i = 0; i < p->nahead; i++)
+		rip_strlist_push(&ids, p->ahead[i].id);
+	rc = rip_schema_newest(&all, cfg, store, &ids, err);
+	rip_strlist_release(&ids);
+	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < p->nahead; i++) {
 		const struct rip_migration *g = rip_migrations_find(&all,

@@ -220,4 +220,29 @@ check "every canary row survives, with its email" test "$(q "SELECT count(*) FRO
 check "it says lossless, kept at 0003_add_email" grep -q "lossless (schema kept at 0003_add_email, 1 expand migration)" "$WORK/last.err" "$WORK/last.out"
 cp "$WORK/base.ini" ripcord.ini
 
+# ---- a contract the parser names nothing in is lossy all the same --------
+# (an UPDATE to other values drops nothing: the down of any contract that
+# ran cannot bring back what it changed)
+rc -q deploy v3 >/dev/null 2>&1
+rc -q migrate up v3 >/dev/null 2>&1
+printf -- '-- ripcord:contract\nUPDATE orders SET status = %s WHERE item = %s;\n' "'gone'" "'canary'" > db/migrations/0005_purge.up.sql
+printf 'SELECT 1;\n' > db/migrations/0005_purge.down.sql
+release v4
+rc -q deploy v4 >/dev/null 2>&1
+rc -q migrate up v4 >/dev/null 2>&1
+check "(v4 runs with 0005_purge applied)" sh -c "test '$(runs)' = v4 && test '$(applied)' = '0001_create_orders 0002_add_status 0003_add_email 0004_drop_qty 0005_purge'"
+expect_exit 0 "rollback --dry-run across 0005_purge" rc rollback --dry-run
+check "names the loss by the migration, not 'no contract migration'" sh -c "grep -q '^schema: data lost: data changed by 0005_purge (contract)\$' '$WORK/last.out' && grep -q 'data loss: data changed by 0005_purge (contract): its down cannot bring it back' '$WORK/last.out' && ! grep -q 'no contract migration' '$WORK/last.out'"
+rc status > "$WORK/st.out" 2>&1
+check "status agrees: LOSSY (0005_purge ...)" grep -q "LOSSY (0005_purge applied" "$WORK/st.out"
+cp "$db" "$WORK/db.before"
+expect_exit 1 "the rollback is refused without --accept-data-loss" rc rollback
+err_has "naming the migration" "data changed by 0005_purge (contract): its down cannot bring it back"
+check "nothing changed: v4 still runs, the database is the same" sh -c "test '$(runs)' = v4 && cmp -s '$db' '$WORK/db.before'"
+
+# ---- deploying an older release across applied contracts ----------------
+expect_exit 0 "deploy v2 --dry-run, across 0004_drop_qty and 0005_purge" rc deploy v2 --dry-run
+err_has "says what v2's code runs without, by phase" "schema is at 0005_purge, v2 carries up to 0003_add_email: v2's code will run on a schema without what 0004_drop_qty (contract) dropped (orders.qty); its down re-creates it empty; v2's code will run on a schema 0005_purge (contract) changed; its down cannot bring the data back"
+check "... and not that it will see their columns" sh -c "! grep -q 'will see' '$WORK/last.err'"
+
 done_testing

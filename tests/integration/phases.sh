@@ -251,4 +251,66 @@ expect_exit 1 "migrate contract r7 --now with a remote target unreachable is ref
 err_has "... naming it as not proven" "not every target runs r7: 'c' cannot be read ("
 check "... the contract up still pending" sh -c "'$RIPCORD' migrate status r7 | grep -q '^pending .*0009_bad \[contract\]\$'"
 cp "$WORK/ph.ini" ripcord.ini
+
+# ---- lint's advice on an applied migration breaks nothing ----------------
+# r1 drops a column in an expand up and is deployed; lint of r2 (which
+# only carries it) does not ask again; marking it contract in r3 after it
+# ran, as the advice says, leaves its checksum alone: r3 deploys
+L=$WORK/advice
+mkdir -p "$L/db/migrations" "$L/var" && cd "$L" && git init -q .
+printf '[project]\nname = adv\n[migrations]\ndir = db/migrations\ndriver = sqlite\ndatabase = var/app.db\n[target "a"]\nroot = targets/a\n' > ripcord.ini
+printf 'var/\n.ripcord/\ntargets/\n' > .gitignore
+d=db/migrations
+printf 'CREATE TABLE users (id INTEGER PRIMARY KEY, mail TEXT, old TEXT);\n' > $d/0001_users.up.sql
+printf 'DROP TABLE users;\n' > $d/0001_users.down.sql
+printf 'ALTER TABLE users DROP COLUMN old;\n' > $d/0002_drop_old.up.sql
+printf 'ALTER TABLE users ADD COLUMN old TEXT;\n' > $d/0002_drop_old.down.sql
+git add -A && git commit -qm r1 && rc -q cut --id r1 >/dev/null 2>&1
+expect_exit 0 "deploy r1 (0002_drop_old, an expand up that drops, runs)" rc deploy r1
+printf 'CREATE INDEX users_mail ON users(mail);\n' > $d/0003_idx.up.sql
+printf 'DROP INDEX users_mail;\n' > $d/0003_idx.down.sql
+git add -A && git commit -qm r2 && rc -q cut --id r2 >/dev/null 2>&1
+rc migrate lint r2 > "$WORK/lint.out" 2>&1
+check "lint of r2 does not tell the carried 0002_drop_old to become contract" sh -c "! grep -q destructive-not-contract '$WORK/lint.out'"
+sed -i 's|^database = var/app.db|database = var/app.db\ncontract = 0002_drop_old|' ripcord.ini
+git add -A && git commit -qm r3 && rc -q cut --id r3 >/dev/null 2>&1
+expect_exit 0 "migrate status r3, 0002_drop_old now listed contract" rc migrate status r3
+check "... it is applied [contract], not changed" sh -c "grep -q '^applied .*0002_drop_old \\[contract\\]\$' '$WORK/last.out' && grep -q ' 0 changed' '$WORK/last.out'"
+expect_exit 0 "deploy r3" rc deploy r3
+check "... ran 0003_idx only" test "$(sqlite3 var/app.db "SELECT group_concat(version || '_' || name, ' ') FROM (SELECT * FROM ripcord_migrations ORDER BY version)")" = "0001_users 0002_drop_old 0003_idx"
+printf -- '-- ripcord: contract\nALTER TABLE users DROP COLUMN old;\n' > $d/0002_drop_old.up.sql
+sed -i '/^contract = /d' ripcord.ini
+git add -A && git commit -qm r4 && rc -q cut --id r4 >/dev/null 2>&1
+expect_exit 0 "migrate status r4, the project's own marker on 0002_drop_old" rc migrate status r4
+check "... still applied, not changed" sh -c "grep -q '^applied .*0002_drop_old \\[contract\\]\$' '$WORK/last.out' && grep -q ' 0 changed' '$WORK/last.out'"
+# ---- the schema ahead, with an id in several releases -------------------
+# ahead by 0002_drop_x (contract, only r2 carries it: later releases
+# deleted its file) and 0003_i, 0004_t, carried by r3 and r4 both: the
+# newest copy of each is read, however many releases repeat the others
+A=$WORK/ahead
+mkdir -p "$A/db/migrations" "$A/var" && cd "$A" && git init -q .
+printf '[project]\nname = ah\n[migrations]\ndir = db/migrations\ndriver = sqlite\ndatabase = var/app.db\ncontract_after = 0s\n[target "a"]\nroot = targets/a\n' > ripcord.ini
+printf 'var/\n.ripcord/\ntargets/\n' > .gitignore
+d=db/migrations
+rel() { git add -A && git commit -qm "$1" && rc -q cut --id "$1" >/dev/null 2>&1; }
+printf 'CREATE TABLE users (id INTEGER PRIMARY KEY, x TEXT);\n' > $d/0001_users.up.sql
+printf 'DROP TABLE users;\n' > $d/0001_users.down.sql
+rel r1
+printf -- '-- ripcord:contract\nALTER TABLE users DROP COLUMN x;\n' > $d/0002_drop_x.up.sql
+printf 'ALTER TABLE users ADD COLUMN x TEXT;\n' > $d/0002_drop_x.down.sql
+rel r2
+rc -q deploy r2 >/dev/null 2>&1; rc -q migrate contract --now >/dev/null 2>&1
+git rm -q $d/0002_drop_x.up.sql $d/0002_drop_x.down.sql
+printf 'CREATE INDEX i3 ON users(id);\n' > $d/0003_i.up.sql
+printf 'DROP INDEX i3;\n' > $d/0003_i.down.sql
+rel r3; rc -q deploy r3 >/dev/null 2>&1
+printf 'CREATE TABLE t4 (id INTEGER);\n' > $d/0004_t.up.sql
+printf 'DROP TABLE t4;\n' > $d/0004_t.down.sql
+rel r4; rc -q deploy r4 >/dev/null 2>&1
+expect_exit 0 "deploy r1, older than the schema" rc deploy r1
+expect_exit 0 "status --json" rc --json status
+check "... the ahead 0002_drop_x is contract, and the rollback LOSSY" python3 -c "
+import json; s = json.load(open('$WORK/last.out'))['schema'][0]
+assert [(a['migration'], a['phase']) for a in s['ahead']] == [('0002_drop_x', 'contract'), ('0003_i', 'expand'), ('0004_t', 'expand')], s
+assert s['lossy'] == ['0002_drop_x'] and s['lossless'] is False, s"
 done_testing

@@ -1545,16 +1545,20 @@ static void test_auto_detect(void **state)
 	free(c.text);
 }
 
-/* Every migration's checksum is the SHA-256 of its normalised up. */
+/* Every migration's checksum is the SHA-256 of its normalised up, its
+ * contract marker left out: of the whole of it for an expand one. */
 static void expect_checksums(const struct rip_migrations *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		struct rip_buf norm = RIP_BUF_INIT;
 		struct rip_migration back = { 0 };
-		unsigned char want[RIP_SHA256_LEN];
+		unsigned char want[RIP_SHA256_LEN], whole[RIP_SHA256_LEN];
 
 		rip_migration_normalise(&norm, &m->v[i]);
-		rip_sha256(want, norm.buf, norm.len);
+		rip_migration_checksum(want, norm.buf, norm.len);
+		rip_sha256(whole, norm.buf, norm.len);
+		if (!m->v[i].contract)
+			assert_memory_equal(want, whole, RIP_SHA256_LEN);
 		assert_memory_equal(m->v[i].checksum, want, RIP_SHA256_LEN);
 		/* and the artifact reads the same flags back */
 		rip_migration_read_markers(&back, norm.buf, norm.len);
@@ -1618,8 +1622,8 @@ static void test_checksum(void **state)
  * the colon, in golang-migrate, dbmate (above or below "-- migrate:up")
  * and sqitch alike, or [migrations] contract by id, version or a sqitch
  * change's name; every other up is expand. The flag is carried in the
- * normalised up (its checksum changes only for a listed one), and a
- * contract up still needs its down.
+ * normalised up but left out of its checksum, and a contract up still
+ * needs its down.
  */
 static void test_contract_phase(void **state)
 {
@@ -1700,8 +1704,14 @@ static void test_contract_phase(void **state)
 			"ALTER TABLE u DROP pager;");
 		rip_buf_release(&norm);
 	}
+	/* the phase is left out of the checksum: listed, or the project's
+	 * own first line with a space, or with a reason */
 	rip_sha256(plain, "ALTER TABLE u DROP pager;", 25);
-	assert_memory_not_equal(m.v[3].checksum, plain, RIP_SHA256_LEN);
+	assert_memory_equal(m.v[3].checksum, plain, RIP_SHA256_LEN);
+	rip_sha256(plain, "ALTER TABLE u DROP mail;\n", 25);
+	assert_memory_equal(m.v[1].checksum, plain, RIP_SHA256_LEN);
+	rip_sha256(plain, "ALTER TABLE u DROP fax;\n", 24);
+	assert_memory_equal(m.v[2].checksum, plain, RIP_SHA256_LEN);
 	rip_sha256(plain, "ALTER TABLE u ADD email text;", 29);
 	assert_memory_equal(m.v[0].checksum, plain, RIP_SHA256_LEN);
 	rip_migrations_release(&m);
@@ -1732,6 +1742,61 @@ static void test_contract_phase(void **state)
 	assert_int_equal(rip_layout_read(&m, &got, no_down, N(no_down), &o,
 		&err), RIP_ECONFIG);
 	assert_err_contains(&err, "0002_drop_mail.up.sql has no down");
+}
+
+/*
+ * The contract marker never counts in the checksum, however it came (added
+ * from [migrations] contract, the project's own first line, either
+ * spelling, after other markers); every other marker still does.
+ */
+static void test_checksum_contract(void **state)
+{
+	static const char *const same[] = {
+		"-- ripcord:contract\nDROP TABLE t;\n",
+		"-- ripcord: contract\nDROP TABLE t;\n",
+		"-- ripcord:\tcontract drops t, unused since 0003\nDROP TABLE t;\n",
+		"-- ripcord:contract\n-- ripcord: contract\nDROP TABLE t;\n",
+	};
+	unsigned char plain[RIP_SHA256_LEN], got[RIP_SHA256_LEN];
+	unsigned char irr[RIP_SHA256_LEN];
+	struct rip_migration m = { 0 };
+	struct rip_buf norm = RIP_BUF_INIT;
+
+	(void)state;
+	rip_migration_checksum(plain, "DROP TABLE t;\n", 14);
+	rip_sha256(got, "DROP TABLE t;\n", 14);
+	assert_memory_equal(plain, got, RIP_SHA256_LEN);
+	for (size_t i = 0; i < N(same); i++) {
+		rip_migration_checksum(got, same[i], strlen(same[i]));
+		assert_memory_equal(got, plain, RIP_SHA256_LEN);
+	}
+	/* irreversible still counts, with contract before or after it */
+	rip_migration_checksum(irr, "-- ripcord:irreversible\nDROP TABLE t;\n",
+		38);
+	assert_memory_not_equal(irr, plain, RIP_SHA256_LEN);
+	rip_migration_checksum(got, "-- ripcord:irreversible\n"
+		"-- ripcord:contract\nDROP TABLE t;\n", 58);
+	assert_memory_equal(got, irr, RIP_SHA256_LEN);
+	rip_migration_checksum(got, "-- ripcord:contract\n"
+		"-- ripcord:irreversible\nDROP TABLE t;\n", 58);
+	assert_memory_equal(got, irr, RIP_SHA256_LEN);
+	/* a marker below the SQL is a comment, and counted */
+	rip_migration_checksum(got, "DROP TABLE t;\n-- ripcord:contract\n", 34);
+	assert_memory_not_equal(got, plain, RIP_SHA256_LEN);
+	/* read back from an artifact: the same checksum, and the flag */
+	rip_migration_read_markers(&m, same[1], strlen(same[1]));
+	assert_true(m.contract);
+	assert_memory_equal(m.checksum, plain, RIP_SHA256_LEN);
+	/* as cut normalises it: the flag from the list adds the line */
+	m = (struct rip_migration){ .contract = true, .irreversible = true };
+	rip_sql_set(&m.up, "DROP TABLE t;\n", 14, "x.up.sql");
+	rip_migration_normalise(&norm, &m);
+	assert_string_equal(norm.buf, "-- ripcord:irreversible\n"
+		"-- ripcord:contract\nDROP TABLE t;\n");
+	rip_migration_checksum(got, norm.buf, norm.len);
+	assert_memory_equal(got, irr, RIP_SHA256_LEN);
+	rip_buf_release(&norm);
+	rip_sql_release(&m.up);
 }
 
 /* Thousands of migrations, shuffled: read in order, and quickly. */
@@ -1784,6 +1849,7 @@ int main(void)
 		cmocka_unit_test(test_marked_irreversible),
 		cmocka_unit_test(test_listed_irreversible),
 		cmocka_unit_test(test_contract_phase),
+		cmocka_unit_test(test_checksum_contract),
 		cmocka_unit_test(test_irreversible_with_down),
 		cmocka_unit_test(test_baseline),
 		cmocka_unit_test(test_baseline_other_layouts),

@@ -12,6 +12,7 @@
 #include "helpers.h"
 
 #include "ripcord/lint.h"
+#include "lint_internal.h"
 
 /* Appends migration id to m, with a down when down is not NULL. */
 static struct rip_migration *add(struct rip_migrations *m, const char *id,
@@ -331,6 +332,127 @@ static void test_lint_type_change(void **state)
 		"ALTER TABLE orders ADD COLUMN kind text;\n"
 		"ALTER TABLE orders ALTER COLUMN kind TYPE varchar(20);\n",
 		NULL);
+}
+
+/* Widening loses nothing: the old type is read from the down (which
+ * restores it), and a type that holds every old value is no finding, nor
+ * a data loss of the down that widens back; narrowing still is. */
+static void test_lint_widening(void **state)
+{
+	struct rip_migrations m = { 0 };
+	struct rip_migration *g;
+	struct rip_lint l = { 0 };
+
+	(void)state;
+	expect_clean("ALTER TABLE users ALTER COLUMN id TYPE bigint;\n",
+		"ALTER TABLE users ALTER COLUMN id TYPE integer;\n");
+	expect_clean("ALTER TABLE public.users ALTER COLUMN mail TYPE "
+		"varchar(500);\n", "ALTER TABLE users ALTER COLUMN mail TYPE "
+		"varchar(200);\n");
+	expect_clean("ALTER TABLE users ALTER COLUMN mail SET DATA TYPE text;\n",
+		"ALTER TABLE users ALTER COLUMN mail TYPE character varying(80);\n");
+	expect_clean("ALTER TABLE t ALTER COLUMN p TYPE numeric(14,2);\n",
+		"ALTER TABLE t ALTER COLUMN p TYPE numeric(12,2);\n");
+	expect_clean("ALTER TABLE t MODIFY COLUMN n BIGINT NOT NULL;\n",
+		"ALTER TABLE t MODIFY COLUMN n INT NOT NULL;\n");
+	/* narrowing, or no old type to compare with: a change as before */
+	lint1(&l, "ALTER TABLE users ALTER COLUMN id TYPE integer;\n"
+		"ALTER TABLE users ALTER COLUMN mail TYPE varchar(100);\n"
+		"ALTER TABLE users ALTER COLUMN old TYPE integer USING "
+		"old::integer;\n"
+		"ALTER TABLE users ALTER COLUMN p TYPE numeric(14,4);\n"
+		"ALTER TABLE users ALTER COLUMN q TYPE bigint;\n",
+		"ALTER TABLE users ALTER COLUMN id TYPE bigint;\n"
+		"ALTER TABLE users ALTER COLUMN mail TYPE varchar(200);\n"
+		"ALTER TABLE users ALTER COLUMN old TYPE text;\n"
+		"ALTER TABLE users ALTER COLUMN p TYPE numeric(14,2);\n");
+	expect_count(&l, 5);
+	expect(&l, 0, "type-change", 1, "users.id");
+	expect(&l, 1, "type-change", 2, "users.mail");
+	expect(&l, 2, "type-change", 3, "users.old");
+	expect(&l, 3, "type-change", 4, "users.p");
+	expect(&l, 4, "type-change", 5, "users.q");
+	rip_lint_release(&l);
+
+	/* no destructive-not-contract for a widening expand up */
+	g = add(&m, "0006_widen", "ALTER TABLE users ALTER COLUMN id TYPE "
+		"bigint;\n", "ALTER TABLE users ALTER COLUMN id TYPE int;\n");
+	rip_lint_phases(&l, &m, NULL);
+	expect_count(&l, 0);
+	/* the down that narrows back loses data; one that widens back not */
+	rip_lint_data_loss(&l, g);
+	expect_count(&l, 1);
+	expect(&l, 0, "type-change", 1, "users.id");
+	rip_lint_release(&l);
+	g = add(&m, "0007_narrow", "ALTER TABLE users ALTER COLUMN n TYPE "
+		"varchar(20);\n", "ALTER TABLE users ALTER COLUMN n TYPE "
+		"varchar(80);\n");
+	rip_lint_data_loss(&l, g);
+	expect_count(&l, 0);
+	rip_migrations_release(&m);
+
+	assert_true(rip_lint_widens("smallint", "int"));
+	assert_true(rip_lint_widens("varchar(10)", "varchar"));
+	assert_true(rip_lint_widens("char(3)", "text"));
+	assert_true(rip_lint_widens("int", "numeric"));
+	assert_false(rip_lint_widens("bigint", "int"));
+	assert_false(rip_lint_widens("varchar", "varchar(10)"));
+	assert_false(rip_lint_widens("text", "varchar(10)"));
+	assert_false(rip_lint_widens("int", "text"));
+	assert_false(rip_lint_widens("numeric(10,2)", "numeric(10,3)"));
+	assert_false(rip_lint_widens("jsonb", "json"));
+	assert_false(rip_lint_widens(NULL, "text"));
+}
+
+/* DELETE (with or without WHERE), TRUNCATE and UPDATE ... SET col = NULL
+ * remove data the previous release may read: destructive, so an expand up
+ * is told to become contract, and a contract up is spared. */
+static void test_lint_rows(void **state)
+{
+	struct rip_migrations m = { 0 };
+	struct rip_migration *g;
+	struct rip_lint l = { 0 };
+
+	(void)state;
+	lint1(&l, "DELETE FROM sessions;\n"
+		"DELETE FROM public.audit WHERE at < now() - interval '1 year';\n"
+		"TRUNCATE TABLE tokens;\n"
+		"UPDATE users SET old = NULL;\n"
+		"UPDATE users u SET n = 1, fax = NULL WHERE u.id IN (1, 2);\n"
+		"UPDATE users SET mail = lower(mail), note = coalesce(note, NULL);\n"
+		"INSERT INTO users (id) VALUES (1);\n", NULL);
+	expect_count(&l, 5);
+	expect(&l, 0, "delete-rows", 1, "deletes rows from table sessions "
+		"(every row: it has no WHERE) while the previous release may "
+		"still read them, and no down brings them back");
+	expect(&l, 1, "delete-rows", 2, "public.audit (the rows its WHERE "
+		"matches)");
+	expect(&l, 2, "truncate", 3, "truncates table tokens, removing every "
+		"row");
+	expect(&l, 3, "set-null", 4, "sets column users.old to NULL (in every "
+		"row)");
+	expect(&l, 4, "set-null", 5, "users.fax to NULL (in the rows its WHERE "
+		"matches)");
+	rip_lint_release(&l);
+	/* rows of a table the up made itself are its own business */
+	expect_clean("CREATE TABLE tmp (x int);\nDELETE FROM tmp;\n"
+		"TRUNCATE tmp;\nUPDATE tmp SET x = NULL;\n", NULL);
+	expect_clean("ALTER TABLE users ADD COLUMN z int;\n"
+		"UPDATE users SET z = NULL;\n", NULL);
+
+	g = add(&m, "0011_purge", "UPDATE users SET mail = mail;\n"
+		"DELETE FROM sessions;\nTRUNCATE tokens;\n", NULL);
+	rip_lint_phases(&l, &m, NULL);
+	expect_count(&l, 1);
+	expect(&l, 0, "destructive-not-contract", 2, "deletes rows from table "
+		"sessions (and 1 more destructive statement), but is not marked "
+		"contract");
+	rip_lint_release(&l);
+	g->contract = true;
+	rip_lint_phases(&l, &m, NULL);
+	rip_lint_run(&l, &m);
+	expect_count(&l, 0);
+	rip_migrations_release(&m);
 }
 
 static void test_lint_not_null(void **state)
@@ -736,6 +858,24 @@ static void test_lint_destructive_not_contract(void **state)
 	rip_lint_phases(&l, &m, NULL);
 	expect_count(&l, 0);
 	rip_migrations_release(&m);
+
+	/* only the new against the parent: one carried may have run long
+	 * ago, and marking it now would change nothing it did */
+	{
+		struct rip_migrations parent = { 0 };
+
+		add(&m, "0002_drop_old", "ALTER TABLE users DROP COLUMN old;\n",
+			NULL);
+		add(&m, "0004_drop_fax", "ALTER TABLE users DROP COLUMN fax;\n",
+			NULL);
+		add(&parent, "0002_drop_old", "SELECT 1;\n", NULL);
+		rip_lint_phases(&l, &m, &parent);
+		expect_count(&l, 1);
+		expect(&l, 0, "destructive-not-contract", 1, "users.fax");
+		rip_lint_release(&l);
+		rip_migrations_release(&parent);
+		rip_migrations_release(&m);
+	}
 }
 
 /* expand-contract-together: the contract and an expand of its table, both
@@ -836,6 +976,8 @@ int main(void)
 		cmocka_unit_test(test_lint_drop_column_not_a_column),
 		cmocka_unit_test(test_lint_rename),
 		cmocka_unit_test(test_lint_type_change),
+		cmocka_unit_test(test_lint_widening),
+		cmocka_unit_test(test_lint_rows),
 		cmocka_unit_test(test_lint_not_null),
 		cmocka_unit_test(test_lint_not_null_quiet),
 		cmocka_unit_test(test_lint_ignores_strings_and_comments),
