@@ -21,7 +21,7 @@ struct cli_audit {
 	char *to;
 	struct rip_strlist targets;
 	struct rip_buf migrations;   /* "up 0003_x,0004_y; down 0004_y" */
-	char last[16];               /* the kind added last ("down") */
+	char last[64];               /* the kind added last ("down") */
 };
 
 struct cli {

@@ -159,7 +159,9 @@ static void put(const char *dir, const char *rel, const char *text,
 	struct rip_err err = { 0 };
 	char *slash;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, rel) >=
+	    (int)sizeof(path))
+		fail_msg("path too long: %s/%s", dir, rel);
 	slash = strrchr(path, '/');
 	*slash = '\0';
 	if (rip_mkdir_p(path, 0755, &err) < 0)
