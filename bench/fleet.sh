@@ -520,11 +520,11 @@ p(f"""### findings ({big} hosts)
 - Rollback: ripcord takes {(rb - lp) * 1000:.0f} ms more than the plain loop. The same loop running `ripcord --version` instead of `true` on every host costs \
 {(la - lt) * 1000:.0f} ms more: the agent's process start (the loader mapping and relocating the {e['libs']} shared objects ripcord links, ~5 ms of CPU each time, \
 times {big} hosts on {cores} shared cores) is {'as much as the whole gap' if la - lt >= rb - lp else 'most of the gap' if la - lt >= 0.5 * (rb - lp) else 'part of the gap'}; the rest is ripcord's own start before the first ssh ({trb['spawn'] * 1000:.0f} ms under strace: \
-config, state.db, the plan), two more round trips per host (`hello`, then `inspect`, then `switch`, where the loop sends one command), and the end \
+config, state.db, the plan), one more round trip per host (`hello` and `inspect` in one, then `switch`, where the loop sends one command), and the end \
 ({trb['tail'] * 1000:.0f} ms under strace from the last answer to the exit: `bye`, waiting for every ssh client to exit, then the journal). \
 What would close it (not done here: src/ is not this bench's to change): an agent that loads only what it serves (jansson, libcrypto; \
 libarchive on the first `extract`, libgit2/sqlite/libcurl/libpq never), or a smaller binary for it; starting the ssh sessions before reading state.db and planning; \
-sending `inspect` with `hello` in one write; writing the journal while the sessions close rather than after the last ssh client exits.
+writing the journal while the sessions close rather than after the last ssh client exits.
 - Deploy: the per-host `hello` median is {tdp['ops'].get('hello', {}).get('lat_med', 0) * 1000:.0f} ms, `put` {put.get('lat_med', 0) * 1000:.0f} ms, `extract` {ext.get('lat_med', 0) * 1000:.0f} ms \
 ({big} extractions at once on {cores} cores). On the lab the hosts' work runs on the client's cores: a deploy to {big} hosts spends at least \
 {floor * 1000:.0f} ms of them extracting, so a ripcord doing nothing else would be at most {med("capdeploy" + B) / floor:.1f}× faster than Capistrano here{others}. \
