@@ -2,10 +2,10 @@
 /*
  * cmd_log.c: `ripcord log [-n N] [--json] [--verify] [--aborts]`: the
  * audit log of the store, oldest first, the check of its hash chain, and
- * the aborts ledger: every aborted rollout with the gate that fired, its
- * numbers and what the abort undid (the rollouts table's reason, figures
- * and applied), and the audit entry of the command that aborted it. It
- * only reads: no lock, and reading the log adds no entry to it.
+ * the aborts ledger (built by aborts.c, shared with `ripcord report
+ * --json`): every aborted rollout with the gate that fired, its numbers,
+ * what the abort undid and the audit entry of the command that aborted
+ * it. It only reads: no lock, and reading the log adds no entry to it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +20,7 @@
 #include "ripcord/journal.h"
 #include "ripcord/rollout.h"
 #include "ripcord/store.h"
+#include "json_internal.h"
 #include "banned.h"
 
 struct log_opts {
@@ -195,64 +196,6 @@ static int verify(struct cli *cli, struct rip_store *store)
 
 /* ---- the aborts ledger ------------------------------------------------- */
 
-/*
- * The audit entry of the command that ended rollout ro's abort: the first
- * one from a->v[*next] on, written at or after it finished, that moved
- * its targets from its release back to the previous one. Aborts are read
- * in order, and *next moves past each match, so two aborts within one
- * second never claim the same entry. The entry must also be written no
- * later than until (the next rollout's start; 0: none) by a command that
- * had started when ro finished (its time less its duration, a second of
- * rounding allowed): an abort whose command left no entry (killed midway)
- * gets none, not the entry of the next abort of the same releases. NULL
- * when the log does not say.
- */
-static const struct rip_audit_entry *abort_entry(const struct rip_audit *a,
-	const struct rip_rollout_rec *ro, int64_t until, size_t *next)
-{
-	for (size_t i = *next; i < a->n; i++) {
-		const struct rip_audit_entry *e = &a->v[i];
-
-		if (until && e->at > until)
-			break;
-		if (e->at >= ro->finished && e->from && e->to &&
-		    (double)e->at - e->seconds <= (double)ro->finished + 1 &&
-		    !strcmp(e->from, ro->release) && !strcmp(e->to, ro->previous) &&
-		    strstr(e->command, "rollout")) {
-			*next = i + 1;
-			return e;
-		}
-	}
-	return NULL;
-}
-
-/* One ledger entry as JSON: the record, its figures, the audit entry. */
-static json_t *abort_json(const struct rip_rollout_rec *ro,
-	const struct rip_audit_entry *e)
-{
-	json_t *fig = ro->figures ? json_loads(ro->figures, 0, NULL) : NULL;
-	json_t *doc = json_pack("{s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:s?, "
-		"s:s?, s:s?}", "seq", (json_int_t)ro->seq, "release", ro->release,
-		"previous", ro->previous, "step", (json_int_t)ro->step, "steps",
-		(json_int_t)ro->nsteps, "started", (json_int_t)ro->started,
-		"finished", (json_int_t)ro->finished, "reason", ro->reason, "phase",
-		ro->phase, "applied", ro->applied);
-	const char *keys[] = { "gate", "target", "canary", "baseline",
-		"verdict", "message", "undone" };
-
-	for (size_t i = 0; i < RIP_ARRAY_SIZE(keys); i++) {
-		json_t *v = json_object_get(fig, keys[i]);
-
-		json_object_set(doc, keys[i], v ? v : json_null());
-	}
-	json_decref(fig);
-	json_object_set_new(doc, "audit", e ? json_pack("{s:I, s:I, s:s, s:s, "
-		"s:s, s:i}", "seq", (json_int_t)e->seq, "at", (json_int_t)e->at,
-		"user", e->user, "host", e->host, "command", e->command,
-		"exit_code", e->exit_code) : json_null());
-	return doc;
-}
-
 /* "3 probes, 3 errors (100.0%), p99 12 ms" of one side of the figures. */
 static void side_text(struct rip_buf *b, const char *label, json_t *s)
 {
@@ -323,48 +266,23 @@ static void abort_text(json_t *doc)
 /* The aborts ledger: the last n aborted rollouts (0: all), oldest first. */
 static int aborts(struct cli *cli, struct rip_store *store, size_t n)
 {
-	struct rip_rollout_rec *v = NULL;
-	struct rip_audit a = { 0 };
 	struct rip_err err = { 0 };
-	size_t nv = 0, next = 0;
-	json_t *list = json_array();
-	int rc = 0;
+	json_t *list;
+	int rc;
 
-	if (store && ((rc = rip_rollout_aborts(&v, &nv, store->state,
-			&err)) < 0 || (rc = rip_audit_list(&a, store->state, 0,
-			&err)) < 0)) {
-		json_decref(list);
-		rip_rollout_recs_free(v, nv);
+	if ((rc = rip_aborts_json(&list, store ? store->state : NULL, 0, 0, n,
+			&err)) < 0)
 		return cli_fail(&err, rc);
-	}
-	for (size_t i = 0; i < nv; i++) {
-		const struct rip_audit_entry *e;
-		int64_t until;
-
-		if ((rc = rip_rollout_next_start(&until, store->state, v[i].seq,
-				&err)) < 0)
-			break;
-		e = abort_entry(&a, &v[i], until, &next);
-
-		/* every abort is matched, in order; the last n are shown */
-		if (!n || i + n >= nv)
-			json_array_append_new(list, abort_json(&v[i], e));
-	}
-	if (rc < 0) {
-		rc = cli_fail(&err, rc);
-	} else if (cli->json) {
+	if (cli->json) {
 		print_json(list);
-		list = NULL;
-	} else if (!json_array_size(list)) {
-		printf("no aborted rollout\n");
-	} else {
-		for (size_t i = 0; i < json_array_size(list); i++)
-			abort_text(json_array_get(list, i));
+		return 0;
 	}
+	if (!json_array_size(list))
+		printf("no aborted rollout\n");
+	for (size_t i = 0; i < json_array_size(list); i++)
+		abort_text(json_array_get(list, i));
 	json_decref(list);
-	rip_rollout_recs_free(v, nv);
-	rip_audit_release(&a);
-	return rc;
+	return 0;
 }
 
 /* A count for -n: digits only, at least 1. Returns false otherwise. */

@@ -3,8 +3,9 @@
  * cmd_report.c: `ripcord report [-o FILE] [--days N] [--json]`: the
  * self-contained HTML report (report.c) written atomically to FILE
  * (default ripcord-report.html in the current folder; "-" for stdout), or
- * with --json the DORA figures and the rollback readiness instead. It
- * only reads the store: no lock, no audit entry.
+ * with --json the DORA figures, the rollback readiness, the schema, the
+ * judge's verdicts and the aborts ledger instead. It only reads the
+ * store: no lock, no audit entry.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -89,16 +90,31 @@ static int parse(struct cli *cli, struct report_opts *o, int argc,
 	return -1;
 }
 
-static void print_json(const struct rip_report *r)
+/*
+ * The figures of r as one JSON object on stdout, with the window's
+ * verdicts and the aborts ledger (rip_aborts_json, as `ripcord log
+ * --aborts --json` prints it) of store (NULL: nothing cut yet).
+ */
+static int print_json(const struct rip_report *r, struct rip_store *store,
+	struct rip_err *err)
 {
 	char *s;
-	json_t *doc = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o}", "project",
+	json_t *aborts, *doc;
+	int rc;
+
+	/* the window of r->aborts: finished in (since, now] */
+	if ((rc = rip_aborts_json(&aborts, store ? store->state : NULL,
+			r->dora.since, r->now, 0, err)) < 0)
+		return rc;
+	doc = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o}", "project",
 		r->project, "store", r->store, "generated_at", (json_int_t)r->now,
 		"drill_every_seconds", (json_int_t)(r->every_ms / 1000), "dora",
 		rip_dora_json(&r->dora), "readiness",
 		rip_report_readiness_json(r));
-
 	json_object_set_new(doc, "schema", rip_report_schema_json(r));
+	json_object_set_new(doc, "verdicts", rip_verdict_recs_json(r->verdicts,
+		r->n_verdicts));
+	json_object_set_new(doc, "aborts", aborts);
 
 	/* 12 digits: a rate of 1/3 need not print 17 */
 	s = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII |
@@ -108,6 +124,7 @@ static void print_json(const struct rip_report *r)
 		free(s);
 	}
 	json_decref(doc);
+	return 0;
 }
 
 static int write_html(struct cli *cli, const struct rip_report *r,
@@ -152,7 +169,7 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 			(int64_t)time(NULL), o.days, &err)) < 0)
 		goto done;
 	if (cli->json)
-		print_json(&r);
+		rc = print_json(&r, store, &err);
 	else
 		rc = write_html(cli, &r, o.output ? o.output : DEFAULT_OUTPUT,
 			&err);

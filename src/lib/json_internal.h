@@ -15,6 +15,7 @@
 #include "ripcord/dora.h"
 #include "ripcord/notify.h"
 #include "ripcord/report.h"
+#include "ripcord/rollout.h"
 #include "ripcord/plan_schema.h"
 #include "ripcord/schema_phase.h"
 #include "ripcord/verdicts.h"
@@ -80,6 +81,22 @@ json_t *rip_verdict_judge_json(const struct rip_verdict *v,
  * rollout, release, step, round, final, at, verdict, gate, score, message,
  * metrics (the array above). */
 json_t *rip_verdict_recs_json(const struct rip_verdict_rec *v, size_t n);
+
+/*
+ * The aborts ledger (aborts.c; `ripcord log --aborts --json` and the key
+ * "aborts" of `ripcord report --json`) as a new JSON array in *out, oldest
+ * first: of the aborted rollouts of st (NULL: none), those that finished
+ * after since and no later than until (each 0: no bound), the last `last` of
+ * them (0: all). Each: seq, release, previous, step, steps, started,
+ * finished, reason, phase, applied, the figures' gate, target, canary,
+ * baseline, verdict, message and undone (null when not recorded), and
+ * audit (null or {seq, at, user, host, command, exit_code}: the entry of
+ * the command that aborted it). Every abort is matched against the audit
+ * log in order, shown or not, so a window or a count never changes which
+ * entry an abort gets. On failure *out is NULL.
+ */
+RIP_MUST_CHECK int rip_aborts_json(json_t **out, struct rip_state *st,
+	int64_t since, int64_t until, size_t last, struct rip_err *err);
 
 /*
  * The standard document of a notification (notify.c), as a newly

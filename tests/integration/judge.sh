@@ -138,6 +138,22 @@ assert re.search(r'<b>latency</b> <span class="bad">high</span> \(weight 50\): s
 assert re.search(r'U [0-9]+, p [0-9.e-]+ \(alpha 0.05, mann-whitney\), n [0-9]+/[0-9]+', r), r
 assert [r for r in rows if '<code>v2</code>' in r and '>pass<' in r and '>100<' in r], rows
 PY
+expect_exit 0 "report --json" rc report --json
+check "has the judge's verdicts with score and metrics, and the abort" python3 - "$WORK/last.out" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+v = [x for x in r['verdicts'] if x['release'] == 'v3']
+assert len(v) == 1 and v[0]['verdict'] == 'fail' and v[0]['gate'] == 'baseline_latency', v
+assert v[0]['score'] == 50 and v[0]['final'] and v[0]['step'] == 1, v
+m = {x['metric']: x for x in v[0]['metrics']}
+assert m['latency']['classification'] == 'high' and m['latency']['p_value'] < 0.001, m
+assert m['latency']['u'] == m['latency']['canary_n'] * m['latency']['baseline_n'], m
+assert m['errors']['classification'] == 'pass', m
+assert [x for x in r['verdicts'] if x['release'] == 'v2' and x['verdict'] == 'pass' and x['score'] == 100], r['verdicts']
+a = r['aborts']
+assert len(a) == 1 and a[0]['release'] == 'v3' and a[0]['gate'] == 'baseline_latency', a
+assert 'rollout start v3' in a[0]['audit']['command'], a
+PY
 
 # ---- 3. the tolerance decided: 2% makes the same small shift abort --------
 sed -i 's/^require_drill = no/require_drill = no\neffect_tolerance = 2%\neffect_min_ms = 1/' ripcord.ini

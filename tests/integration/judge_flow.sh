@@ -238,6 +238,16 @@ check "(one)" test "$(grep -c ' at step ' "$WORK/last.out")" = 1
 expect_exit 2 "--aborts with --verify is a usage error" rc log --aborts --verify
 expect_exit 0 "the report lists them too" rc report -o "$WORK/report.html"
 check "(a section of aborts, with the gate and what was undone)" sh -c "grep -q 'id=\"aborts\"' '$WORK/report.html' && grep -q 'failure_threshold' '$WORK/report.html' && grep -q 'switched back: 2/2' '$WORK/report.html'"
+rc --json log --aborts > "$WORK/aborts.json" 2>&1
+expect_exit 0 "report --json has the verdicts and the aborts" rc report --json
+check "(the aborts are log --aborts --json's, the verdicts carry score and metrics)" python3 -c "
+import json,sys; r=json.load(open(sys.argv[1])); log=json.load(open(sys.argv[2]))
+assert len(log)==6 and r['aborts']==log, (r['aborts'], log)
+assert all(a['audit'] and a['gate'] for a in r['aborts']), r['aborts']
+v=r['verdicts']; assert v and all('score' in x and isinstance(x['metrics'], list) for x in v), v
+assert [x['seq'] for x in v]==sorted(x['seq'] for x in v), v
+assert v[0]['gate']=='failure_threshold' and v[0]['verdict']=='fail' and v[0]['score'] is None and v[0]['metrics']==[], v[0]
+assert {'error_rate','gate_query'} <= {x['gate'] for x in v}, v" "$WORK/last.out" "$WORK/aborts.json"
 
 # ---- a release yanked while it rolls out goes no further ----------------
 cp "$WORK/base.ini" ripcord.ini
