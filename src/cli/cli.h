@@ -89,7 +89,8 @@ int cli_load_config(struct cli *cli, struct rip_config **out,
 
 /*
  * Applies p (or, with dry_run, prints it), then prints the per-target
- * table or, with --json, one document. Returns the apply's code.
+ * table or, with --json, one document. Returns the apply's code; a dry
+ * run, the refusal the apply would give a lossy rollback not accepted.
  */
 int cli_run_plan(struct cli *cli, struct rip_plan *p,
 	const struct rip_config *cfg, struct rip_store *store, bool dry_run,

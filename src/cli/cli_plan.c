@@ -16,6 +16,7 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/log.h"
 #include "ripcord/notify.h"
+#include "ripcord/plan_schema.h"
 #include "json_internal.h"
 #include "banned.h"
 
@@ -467,6 +468,10 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 				print_schema(p);
 		}
 		rip_buf_release(&text);
+		/* exits as the real run would: a lossy rollback not accepted
+		 * is refused, after the whole plan is shown */
+		rc = rip_schema_refuse_loss(&p->schema, p->op, p->release,
+			p->schema.accept_data_loss, err);
 	} else {
 		if (!cli->json && !cli->quiet && downs.n) {
 			p->on_step = on_down;

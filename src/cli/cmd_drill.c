@@ -303,6 +303,8 @@ static int drill_one(struct drill_cli *c, const char *id)
 		free(from);
 		if (o.phases)
 			printf("%-20s phases: %s\n", "", o.phases);
+		if (o.steps[RIP_STEP_SMOKE].not_run)
+			printf("%-20s smoke: %s\n", "", o.steps[RIP_STEP_SMOKE].detail);
 		if (o.steps[RIP_STEP_COMPAT].not_run)
 			printf("%-20s compatible with %s: %s\n", "",
 				o.compat_previous, o.steps[RIP_STEP_COMPAT].detail);

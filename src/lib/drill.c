@@ -605,12 +605,20 @@ static int smoke(struct drill *d, struct rip_err *err)
 	return rc;
 }
 
+/* With smoke on: the smoke test; not run (never "ok") when there is
+ * neither an activate hook to start the release nor a smoke_health to
+ * probe: nothing would run. */
 static int step_smoke(struct drill *d, struct rip_err *err)
 {
 	double t0 = rip_monotonic();
+	const char *missing = rip_drill_smoke_missing(d->cfg);
 
 	if (!d->cfg->drill.smoke)
 		return 0;
+	if (missing && !strcmp(missing, RIP_DRILL_SMOKE_NOTHING)) {
+		step_not_run(d, RIP_STEP_SMOKE, missing);
+		return 0;
+	}
 	return step_done(d, RIP_STEP_SMOKE, t0, smoke(d, err), err, NULL);
 }
 

@@ -138,7 +138,7 @@ const char *rip_drill_smoke_missing(const struct rip_config *cfg)
 	for (size_t i = 0; i < cfg->n_targets && !hook; i++)
 		hook = cfg->targets[i].activate != NULL;
 	if (!hook && !cfg->drill.smoke_health)
-		return "no activate hook and no smoke_health";
+		return RIP_DRILL_SMOKE_NOTHING;
 	if (!hook)
 		return "no activate hook";
 	return cfg->drill.smoke_health ? NULL : "no smoke_health";

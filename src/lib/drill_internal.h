@@ -72,8 +72,12 @@ void rip_drill_end_group(pid_t group);
 
 /* Whether a drill's smoke test can exercise anything: NULL when cfg has
  * an activate hook and [drill] smoke_health, else why not ("no activate
- * hook", "no smoke_health", both). */
+ * hook", "no smoke_health", or RIP_DRILL_SMOKE_NOTHING for both). */
 const char *rip_drill_smoke_missing(const struct rip_config *cfg);
+
+/* rip_drill_smoke_missing's answer when neither is there: the smoke step
+ * itself then runs nothing. */
+#define RIP_DRILL_SMOKE_NOTHING "no activate hook and no smoke_health"
 
 /* Probes [drill] smoke_health once (0 when unset): RIP_EFAIL naming it. */
 RIP_MUST_CHECK int rip_drill_smoke_probe(const struct rip_config *cfg,

@@ -141,15 +141,28 @@ cp "$WORK/base.ini" ripcord.ini
 rc -q deploy v3 >/dev/null 2>&1
 check "(v3 again, schema unchanged)" sh -c "test '$(runs)' = v3 && test '$(applied)' = '0001_create_orders 0002_add_status 0003_add_email 0004_drop_qty'"
 
-expect_exit 0 "rollback --dry-run" rc rollback --dry-run
+sqlite3 .ripcord/state.db "SELECT count(*) FROM switches" > "$WORK/sw.dry"
+cp "$db" "$WORK/db.dry"
+expect_exit 1 "rollback --dry-run exits as the rollback would: refused (exit 1)" rc rollback --dry-run
+err_has "with the rollback's refusal" "refusing the rollback to v2: its downs undo 1 contract migration that ran and cannot bring the data back (orders.qty: its data was dropped by 0004_drop_qty"
+check "the whole plan printed all the same" grep -q "migrate down" "$WORK/last.out"
 check "names the data loss: orders.qty, by 0004_drop_qty" grep -q "data loss: orders.qty: its data was dropped by 0004_drop_qty (contract) and the down only re-creates the column empty" "$WORK/last.out"
 check "and the flag it needs" grep -q -- "--accept-data-loss" "$WORK/last.out"
-expect_exit 0 "rollback --dry-run --json" rc rollback --dry-run --json
-check "--json: schema.data_loss names orders.qty, lossless false" python3 -c "
-import json,sys; s=json.load(open('$WORK/last.out'))['schema']
+expect_exit 1 "rollback --dry-run --json: refused (exit 1)" rc rollback --dry-run --json
+check "--json: schema.data_loss names orders.qty, lossless false; ok false" python3 -c "
+import json,sys; d=json.load(open('$WORK/last.out')); s=d['schema']
+assert d['dry_run'] is True and d['ok'] is False, d
 assert s['mode']=='down' and s['lossless'] is False, s
 assert s['data_loss'][0]['object']=='orders.qty' and s['data_loss'][0]['migration']=='0004_drop_qty', s
 assert s['downs']==['0004_drop_qty'], s"
+expect_exit 0 "rollback --dry-run --accept-data-loss: it would run (exit 0)" rc rollback --dry-run --accept-data-loss
+check "the same plan, the same data-loss lines" sh -c "grep -q 'migrate down' '$WORK/last.out' && grep -q 'data loss: orders.qty' '$WORK/last.out' && ! grep -q 'refusing' '$WORK/last.err'"
+expect_exit 0 "rollback --dry-run --accept-data-loss --json" rc rollback --dry-run --accept-data-loss --json
+check "--json: ok, the loss listed" python3 -c "
+import json; d=json.load(open('$WORK/last.out'))
+assert d['dry_run'] is True and d['ok'] is True and d['schema']['data_loss'][0]['object']=='orders.qty', d"
+check "the dry runs changed nothing: web-1 on v3, the database the same" sh -c "test '$(runs)' = v3 && cmp -s '$db' '$WORK/db.dry'"
+check "... and no switch recorded" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM switches")" = "$(cat "$WORK/sw.dry")"
 
 expect_exit 0 "rollback --dry-run --keep-schema" rc rollback --dry-run --keep-schema
 check "says lossless, runs no down, and lists what stays" sh -c "grep -q '^schema: lossless (schema kept at 0004_drop_qty, 1 contract migration)' '$WORK/last.out' && grep -q 'kept, ahead of v2: 0004_drop_qty' '$WORK/last.out' && ! grep -q 'migrate down' '$WORK/last.out'"
@@ -231,7 +244,7 @@ release v4
 rc -q deploy v4 >/dev/null 2>&1
 rc -q migrate up v4 >/dev/null 2>&1
 check "(v4 runs with 0005_purge applied)" sh -c "test '$(runs)' = v4 && test '$(applied)' = '0001_create_orders 0002_add_status 0003_add_email 0004_drop_qty 0005_purge'"
-expect_exit 0 "rollback --dry-run across 0005_purge" rc rollback --dry-run
+expect_exit 1 "rollback --dry-run across 0005_purge: refused (exit 1)" rc rollback --dry-run
 check "names the loss by the migration, not 'no contract migration'" sh -c "grep -q '^schema: data lost: data changed by 0005_purge (contract)\$' '$WORK/last.out' && grep -q 'data loss: data changed by 0005_purge (contract): its down cannot bring it back' '$WORK/last.out' && ! grep -q 'no contract migration' '$WORK/last.out'"
 rc status > "$WORK/st.out" 2>&1
 check "status agrees: LOSSY (0005_purge ...)" grep -q "LOSSY (0005_purge applied" "$WORK/st.out"

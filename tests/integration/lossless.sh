@@ -332,7 +332,7 @@ check "v3's code serves on the contracted schema" sh -c \
   "curl -sf http://127.0.0.1:$port1/healthz >/dev/null && curl -sf http://127.0.0.1:$((port1 + 1))/orders | grep -q ' scone 7\$'"
 
 # ---- a rollback of v3 across its contract: the one lossy path ---------------
-expect_exit 0 "rollback --dry-run" rc --json rollback --dry-run
+expect_exit 1 "rollback --dry-run: refused as the rollback would be (exit 1)" rc --json rollback --dry-run
 check "--json: down, not lossless, the loss is orders.qty by 0004_drop_qty" python3 -c "
 import json; s = json.load(open('$WORK/last.out'))['schema']
 assert s['mode'] == 'down' and s['lossless'] is False and s['downs'] == ['0004_drop_qty'], s

@@ -274,5 +274,20 @@ expect_exit 0 "releases --json" rc --json releases
 check "releases --json: v3's last drill's compatibility, not run" python3 -c "
 import json; r = {x['id']: x for x in json.load(open('$WORK/last.out'))}
 assert r['v3']['last_drill']['compatibility']['result'] == 'not run', r['v3']"
+# ---- a smoke step with neither hook nor smoke_health is not run either ----
+sed -i '/^activate = /d' ripcord.ini
+: > "$HOOK_LOG"
+expect_exit 0 "drill v3 without an activate hook or smoke_health" rc drill v3
+err_has "the smoke step says it did not run" "drill v3: smoke      - 0.00s: not run: no activate hook and no smoke_health"
+check "never ok" sh -c "! grep -q 'smoke      ok' '$WORK/last.err'"
+check "the output says the smoke test was not run" grep -qE '^ +smoke: not run: no activate hook and no smoke_health$' "$WORK/last.out"
+check "and nothing ran" test ! -s "$HOOK_LOG"
+check "recorded as not run" test "$(sqlite3 .ripcord/state.db "SELECT json_extract(steps, '\$[3].step') || ' ' || json_extract(steps, '\$[3].not_run') || ' ' || json_extract(steps, '\$[3].ok') FROM drills WHERE release = 'v3' ORDER BY seq DESC LIMIT 1")" = "smoke 1 0"
+expect_exit 0 "drill --json" rc --json drill v3
+check "--json: the smoke step not_run, the drill passes" python3 -c "
+import json; d = json.load(open('$WORK/last.out'))[0]
+s = [s for s in d['steps'] if s['step'] == 'smoke'][0]
+assert s['not_run'] is True and s['ok'] is False and s['detail'] == 'not run: no activate hook and no smoke_health', s
+assert d['result'] == 'pass', d"
 cp "$WORK/ini.bak" ripcord.ini
 done_testing
