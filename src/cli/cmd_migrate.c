@@ -19,6 +19,7 @@
 #include "ripcord/log.h"
 #include "ripcord/migrate.h"
 #include "ripcord/release.h"
+#include "ripcord/rollout.h"
 #include "banned.h"
 
 struct mig {
@@ -31,6 +32,7 @@ struct mig {
 	bool dry_run;
 	bool schema;
 	bool now;                 /* contract: --now */
+	bool due;                 /* contract: --due (auto_contract's run) */
 	json_t *steps;
 };
 
@@ -50,7 +52,7 @@ static int mig_setup(struct mig *g, const char *what, bool lock)
 	int rc;
 
 	g->lock.fd = -1;
-	if ((rc = cli_load_config(g->cli, &g->cfg, &g->err)) < 0)
+	if (!g->cfg && (rc = cli_load_config(g->cli, &g->cfg, &g->err)) < 0)
 		return rc;
 	if (!g->cfg->migrations.dir)
 		return rip_err_set(&g->err, RIP_ECONFIG, "%s: [migrations] dir is "
@@ -319,21 +321,90 @@ static void contract_print(struct mig *g, const struct rip_contract *c,
 }
 
 /*
+ * With --due, whether [rollout] auto_contract may apply c now: it is on,
+ * the newest rollout is c's release and completed, and every check
+ * passes. When not, *why says what waits (not an error: the periodic job
+ * that runs --due finds nothing due).
+ */
+static int contract_due(bool *due, char **why, struct mig *g,
+	const struct rip_contract *c)
+{
+	struct rip_rollout_rec ro = { 0 };
+	struct rip_err refused = { 0 };
+	int rc;
+
+	*due = false;
+	*why = NULL;
+	if ((rc = rip_rollout_last(&ro, g->store->state, &g->err)) < 0)
+		return rc;
+	if (!ro.seq || strcmp(ro.release, c->release) ||
+	    strcmp(ro.state, "completed"))
+		*why = rip_xasprintf("%s did not complete a rollout (auto_contract "
+			"follows a promotion): run 'ripcord migrate contract %s' "
+			"yourself", c->release, c->release);
+	else if (rip_contract_refusal(c, &refused) < 0)
+		*why = rip_xstrdup(refused.msg);
+	else
+		*due = true;
+	rip_rollout_rec_release(&ro);
+	return 0;
+}
+
+/*
  * `migrate contract [ID]`: nothing held back is not an error; a refused
- * check changes nothing; under the store lock throughout.
+ * check changes nothing; under the store lock throughout. --due is the
+ * periodic job's: it applies only what auto_contract may, and a contract
+ * not due yet is said and exits 0.
  */
 static int do_contract(struct mig *g, const char *id)
 {
 	struct rip_migrate_opts o = { .dry_run = g->dry_run, .on_step = on_step,
 		.data = g };
 	struct rip_contract c = { 0 };
+	char *why = NULL;
+	bool due;
 	int rc;
 
+	if (g->due && (id || g->now))
+		return cli_usage("migrate", "contract --due applies the held-back "
+			"contract of the release every target runs, once it is due: "
+			"no ID, no --now");
+	/* the periodic job runs it for every project: nothing to do is no
+	 * failure of its */
+	if (g->due) {
+		const char *off;
+
+		if ((rc = cli_load_config(g->cli, &g->cfg, &g->err)) < 0)
+			return cli_fail(&g->err, rc);
+		off = !g->cfg->rollout.auto_contract ? "[rollout] auto_contract "
+			"is off: run 'ripcord migrate contract' yourself" :
+			!g->cfg->migrations.dir ? "[migrations] dir is not set: no "
+			"release carries migrations" : NULL;
+		if (off) {
+			if (!g->cli->quiet)
+				fprintf(stderr, "ripcord: not due: %s\n", off);
+			return 0;
+		}
+	}
 	if ((rc = mig_setup(g, "migrate contract", !g->dry_run)) < 0 ||
 	    (rc = rip_contract_plan(&c, g->cfg, g->store, id, g->now,
 		    &g->err)) < 0)
 		return cli_fail(&g->err, rc);
 	cli_audit_move(g->cli, NULL, c.release);
+	if (g->due && c.held.n) {
+		if ((rc = contract_due(&due, &why, g, &c)) < 0) {
+			rip_contract_release(&c);
+			return cli_fail(&g->err, rc);
+		}
+		if (!due) {
+			if (!g->cli->quiet)
+				fprintf(stderr, "ripcord: not due: %s\n", why);
+			free(why);
+			contract_print(g, &c, 0);
+			rip_contract_release(&c);
+			return 0;
+		}
+	}
 	if (!c.held.n) {
 		if (!g->cli->quiet && !g->cli->json)
 			printf("nothing held back: every contract migration of %s is "
@@ -498,7 +569,7 @@ static const char usage[] =
 	"usage: ripcord migrate status [ID] [--schema]\n"
 	"       ripcord migrate up [ID] [--dry-run]\n"
 	"       ripcord migrate down --to ID [--dry-run]\n"
-	"       ripcord migrate contract [ID] [--dry-run] [--now]\n"
+	"       ripcord migrate contract [ID] [--dry-run] [--now] | --due\n"
 	"       ripcord migrate lint [ID|FILE]\n"
 	"       ripcord migrate ack MIGRATION [ID]\n"
 	"       ripcord migrate mark MIGRATION applied|not-applied";
@@ -510,6 +581,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "schema", no_argument, NULL, 's' },
 		{ "now", no_argument, NULL, 'N' },
+		{ "due", no_argument, NULL, 'D' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -524,6 +596,7 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		case 'n': g.dry_run = true; break;
 		case 's': g.schema = true; break;
 		case 'N': g.now = true; break;
+		case 'D': g.due = true; break;
 		case 'j': cli->json = true; break;
 		case 'h': puts(usage); return 0;
 		default: return cli_usage("migrate", "unknown option");
@@ -545,6 +618,8 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		rc = do_up(&g, a1);
 	else if (!strcmp(sub, "down") && !a1)
 		rc = do_down(&g, to);
+	else if (g.due && strcmp(sub, "contract"))
+		rc = cli_usage("migrate", "--due goes with contract only");
 	else if (!strcmp(sub, "contract") && !a2)
 		rc = do_contract(&g, a1);
 	else if (!strcmp(sub, "lint") && !a2)

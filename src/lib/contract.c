@@ -342,8 +342,10 @@ static char *deferred(const struct rip_contract *c, const char *ids)
 	}
 	utc(when, sizeof(when), c->may_at);
 	return rip_xasprintf("auto_contract: %s held back until %s "
-		"(contract_after): nothing runs it by itself then; run 'ripcord "
-		"migrate contract %s' after it", ids, when, c->release);
+		"(contract_after): the periodic 'ripcord migrate contract --due' "
+		"runs it then (contrib/systemd's drill job does after its "
+		"drills), or run 'ripcord migrate contract %s' after it", ids, when,
+		c->release);
 }
 
 int rip_rollout_contract(struct rip_rollout_run *r, struct rip_err *err)

@@ -203,20 +203,40 @@ check "it completed, its expand up ran (tmp), its contract up waits (legacy)" \
   test "$(tables)" = "legacy,tmp,users"
 check "... and it says until when, and what to run" grep -qE \
   "auto_contract: 0006_drop_legacy held back until .* UTC \(contract_after\).*'ripcord migrate contract r4'" "$WORK/last.err"
+# the periodic job: `migrate contract --due` applies what auto_contract
+# may, once it is due; before that it says why and exits 0
+expect_exit 0 "migrate contract --due before contract_after: not due, exit 0" rc migrate contract --due
+err_has "... saying why" "ripcord: not due: "
+err_has "... naming the wait" "contract_after"
+check "... and nothing ran: legacy is still there" test "$(tables)" = "legacy,tmp,users"
+ph_ini auto_contract=no contract_after=0s
+expect_exit 0 "migrate contract --due with auto_contract off: not due" rc migrate contract --due
+err_has "... saying auto_contract is off" "[rollout] auto_contract is off"
+check "... legacy still there" test "$(tables)" = "legacy,tmp,users"
+expect_exit 2 "--due with an ID is a usage error" rc migrate contract r4 --due
+expect_exit 2 "--due with --now is a usage error" rc migrate contract --due --now
+ph_ini auto_contract=yes contract_after=0s
+expect_exit 0 "migrate contract --due once due applies r4's held-back contract" rc migrate contract --due
+check "... legacy dropped; tmp (r5's contract) is not r4's" test "$(tables)" = "tmp,users"
+check "... its audit entry names it" sh -c \
+  "'$RIPCORD' log --json | python3 -c \"
+import json, sys; e = json.load(sys.stdin)[-1]
+assert 'migrate contract --due' in e['command'] and e['migrations'] == 'up 0006_drop_legacy', e\""
+expect_exit 0 "migrate contract --due again: nothing held back" rc migrate contract --due
 # auto_contract with contract_after = 0: run on completion
 ph_ini auto_contract=yes contract_after=0s
 expect_exit 0 "--json rollout start r5 (auto_contract, contract_after 0)" rc --json rollout start r5
-check "its completion ran every held-back contract up: legacy and tmp dropped" \
+check "its completion ran every held-back contract up: tmp dropped" \
   test "$(tables)" = "users"
 check "--json has a contract event naming them" python3 -c "
 import json; ev = [json.loads(l) for l in open('$WORK/last.out')]
 c = [e for e in ev if e['event'] == 'contract']
-assert c and c[0]['applied'] == ['0006_drop_legacy', '0007_drop_tmp'] and c[0]['ok'], ev
+assert c and c[0]['applied'] == ['0007_drop_tmp'] and c[0]['ok'], ev
 assert [e['event'] for e in ev].index('complete') < [e['event'] for e in ev].index('contract'), ev"
 check "the rollout's audit entry names them" sh -c \
   "'$RIPCORD' log --json | python3 -c \"
 import json, sys; e = json.load(sys.stdin)[-1]
-assert 'contract up 0006_drop_legacy,0007_drop_tmp' in e['migrations'], e\""
+assert 'contract up 0007_drop_tmp' in e['migrations'], e\""
 check "the rollout's applied list never has a contract up" \
   test "$(q .ripcord/state.db 'SELECT applied FROM rollouts ORDER BY seq DESC')" = ""
 

@@ -26,7 +26,7 @@ key() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
 
 # the units as shipped, with ExecStart pointed at the built binary
 mkdir -p "$WORK/units" && cp "$timer" "$WORK/units/"
-sed "s|^ExecStart=ripcord |ExecStart=$RIPCORD |" "$service" > "$WORK/units/ripcord-drill.service"
+sed "s|^\(ExecStart\(Post\)\?\)=ripcord |\1=$RIPCORD |" "$service" > "$WORK/units/ripcord-drill.service"
 check "ExecStart now names the built binary" grep -qxF "ExecStart=$RIPCORD -C \${RIPCORD_DIR} drill --due" "$WORK/units/ripcord-drill.service"
 if verify "$WORK/units/ripcord-drill.service" "$WORK/units/ripcord-drill.timer"; then
   ok "systemd-analyze verify passes"
@@ -38,11 +38,11 @@ check "without a warning" test ! -s "$WORK/verify.out"
 
 # the check is live: what it must catch, it catches
 mkdir -p "$WORK/bad"
-sed "s|^ExecStart=ripcord |ExecStart=$WORK/no-such-ripcord |" "$service" > "$WORK/bad/ripcord-drill.service"
+sed -e "s|^ExecStart=ripcord |ExecStart=$WORK/no-such-ripcord |" -e "s|^ExecStartPost=ripcord |ExecStartPost=$RIPCORD |" "$service" > "$WORK/bad/ripcord-drill.service"
 if verify "$WORK/bad/ripcord-drill.service"; then
   not_ok "verify refuses a unit whose binary is missing" "$(cat "$WORK/verify.out")"
 else ok "verify refuses a unit whose binary is missing"; fi
-sed -e "s|^ExecStart=ripcord |ExecStart=$RIPCORD |" -e 's/^ProtectSystem=/ProtectSytem=/' "$service" > "$WORK/bad/ripcord-drill.service"
+sed -e "s|^\(ExecStart\(Post\)\?\)=ripcord |\1=$RIPCORD |" -e 's/^ProtectSystem=/ProtectSytem=/' "$service" > "$WORK/bad/ripcord-drill.service"
 verify "$WORK/bad/ripcord-drill.service"
 check "and warns about a misspelt key" grep -q "ProtectSytem" "$WORK/verify.out"
 
@@ -82,5 +82,13 @@ expect_exit 0 "the unit's command drills the due release, from elsewhere" "${arg
 check "it drilled v1" grep -q "v1" "$WORK/last.out"
 expect_exit 0 "run again, nothing is due" "${argv[@]}"
 check "and says so" grep -q "no release is due" "$WORK/last.out"
+# shellcheck disable=SC2016
+check "after its drills, it runs migrate contract --due" test "$(key "$service" ExecStartPost)" = 'ripcord -C ${RIPCORD_DIR} migrate contract --due'
+line=$(key "$WORK/units/ripcord-drill.service" ExecStartPost)
+read -r -a argv <<<"$line"
+# shellcheck disable=SC2016
+for i in "${!argv[@]}"; do [ "${argv[i]}" = '${RIPCORD_DIR}' ] && argv[i]=$repo; done
+expect_exit 0 "which, for a project without migrations or auto_contract, is not due (exit 0)" "${argv[@]}"
+err_has "and says why" "ripcord: not due: [rollout] auto_contract is off"
 
 done_testing
