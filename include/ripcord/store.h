@@ -46,6 +46,11 @@ char *rip_store_artifact_path(const struct rip_store *store, const char *id);
  * not yanked, and when the store does not record it (the lookup that
  * follows says so). The one check deploy, rollout start and rollback call.
  */
+/* "yanked by <who> on <when> (<reason>)" of a yanked release r, into out:
+ * the words every refusal of a yanked release uses. */
+void rip_store_yank_words(char *out, size_t len,
+	const struct rip_release_rec *r);
+
 RIP_MUST_CHECK int rip_store_refuse_yanked(struct rip_store *store,
 	const char *id, const char *verb, struct rip_err *err);
 

@@ -752,19 +752,14 @@ static int check_existing(struct cut *c, const struct rip_release_rec *rec)
  */
 static int refuse_yanked_reuse(struct cut *c, const struct rip_release_rec *r)
 {
-	char when[32] = "?";
-	time_t at = (time_t)r->yanked_at;
-	struct tm tm;
+	char words[640];
 
-	if (gmtime_r(&at, &tm))
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	rip_store_yank_words(words, sizeof(words), r);
 	return rip_err_set(c->err, RIP_EFAIL, "commit %.12s is already release "
-		"'%s', which was yanked by %s on %s (%s), so it is not handed back "
-		"as '%s': cut it again with --id NEW to make a new release of "
-		"this commit, or 'ripcord releases unyank %s'", c->commit.id,
-		r->id, r->yanked_by ? r->yanked_by : "unknown", when,
-		r->yank_reason ? r->yank_reason : "no reason given", c->res->id,
-		r->id);
+		"'%s', which was %s, so it is not handed back as '%s': cut it "
+		"again with --id NEW to make a new release of this commit, or "
+		"'ripcord releases unyank %s'", c->commit.id, r->id, words,
+		c->res->id, r->id);
 }
 
 /*

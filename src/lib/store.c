@@ -90,27 +90,35 @@ char *rip_store_artifact_path(const struct rip_store *s, const char *id)
 	return rip_xasprintf("%s/%s.tar.zst", s->artifacts, id);
 }
 
+void rip_store_yank_words(char *out, size_t len,
+	const struct rip_release_rec *r)
+{
+	char when[32] = "?";
+	time_t at = (time_t)r->yanked_at;
+	struct tm tm;
+
+	if (gmtime_r(&at, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	snprintf(out, len, "yanked by %s on %s (%s)", r->yanked_by ?
+		r->yanked_by : "unknown", when, r->yank_reason ? r->yank_reason :
+		"no reason given");
+}
+
 int rip_store_refuse_yanked(struct rip_store *s, const char *id,
 	const char *verb, struct rip_err *err)
 {
 	struct rip_release_rec rec;
 	struct rip_err ignore = { 0 };
-	char when[32] = "?";
-	time_t at;
-	struct tm tm;
+	char words[640];
 	int rc = 0;
 
 	if (rip_state_release_get(&rec, s->state, id, &ignore) < 0)
 		return ignore.code == RIP_ENOTFOUND ? 0 :
 			rip_err_set(err, ignore.code, "%s", ignore.msg);
 	if (rec.yanked_at) {
-		at = (time_t)rec.yanked_at;
-		if (gmtime_r(&at, &tm))
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-		rc = rip_err_set(err, RIP_EFAIL, "cannot %s '%s': it was yanked by "
-			"%s on %s (%s): %s, or 'ripcord releases unyank %s'",
-			verb, id, rec.yanked_by ? rec.yanked_by : "unknown", when,
-			rec.yank_reason ? rec.yank_reason : "no reason given",
+		rip_store_yank_words(words, sizeof(words), &rec);
+		rc = rip_err_set(err, RIP_EFAIL, "cannot %s '%s': it was %s: %s, "
+			"or 'ripcord releases unyank %s'", verb, id, words,
 			strstr(verb, "roll back") ? "pass --to another release" :
 			"cut a fix", id);
 	}
@@ -372,8 +380,8 @@ int rip_lock_ask_stop(bool *asked, struct rip_store *store,
 	return rc;
 }
 
-/* Clears the request to stop of the holder (pid, since), made by this
- * process (0: whoever made it); quiet, since it only tidies. */
+/* Clears the request to stop of the holder (pid, since) that process
+ * by_pid made; quiet, since it only tidies. */
 static void clear_request(struct rip_store *store, int64_t pid,
 	int64_t since, int64_t by_pid)
 {
@@ -382,12 +390,11 @@ static void clear_request(struct rip_store *store, int64_t pid,
 	if (rip_state_prepare(&s, store->state, "cannot withdraw a request "
 			"to stop", "UPDATE lock_holder SET request = NULL, "
 			"request_pid = NULL, request_host = NULL WHERE pid = ? AND "
-			"since = ? AND (? = 0 OR request_pid = ?)", NULL) < 0)
+			"since = ? AND request_pid = ?", NULL) < 0)
 		return;
 	rip_state_bind_int64(s, 1, pid);
 	rip_state_bind_int64(s, 2, since);
 	rip_state_bind_int64(s, 3, by_pid);
-	rip_state_bind_int64(s, 4, by_pid);
 	if (rip_state_run(s, NULL) < 0)
 		rip_debug("a request to stop could not be withdrawn");
 	rip_state_stmt_free(s);
