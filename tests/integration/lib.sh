@@ -35,6 +35,31 @@ err_has() {
 done_testing() { echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }
 rc() { "$RIPCORD" "$@"; }
 
+# free_ports N: a base port B with B .. B+N-1 all free on 127.0.0.1 now;
+# tests run side by side, and a random pick alone can land on a port
+# another test's server holds
+free_ports() {
+  python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    b = random.randrange(20000, 40000 - n)
+    held = []
+    try:
+        for p in range(b, b + n):
+            s = socket.socket()
+            held.append(s)
+            s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        for s in held:
+            s.close()
+    print(b)
+    break
+PY
+}
+
 # shop_fleet N [LINE]: the quickstart app (examples/shop) as a git repo in
 # $repo, the current folder from then on, and $WORK/base.ini: its config
 # without signing and with N targets web-1..web-N, each with a health URL
@@ -45,7 +70,7 @@ shop_fleet() {
   cp -r "$SOURCE_ROOT/examples/shop" "$repo"
   cd "$repo" && git init -q .
   printf 'keys/\n.ripcord/\nvar/\ntargets/\n' > .gitignore
-  port1=$((20000 + RANDOM % 20000))
+  port1=$(free_ports $((n + 4)))
   sed '/signing_key\|verify_key/d; /^\[target/,$d' ripcord.ini > "$WORK/base.ini"
   for i in $(seq 1 "$n"); do
     printf '[target "web-%s"]\nroot = targets/web-%s\nhealth = http://127.0.0.1:%s/healthz\n%s\n' \

@@ -58,9 +58,8 @@ serve() { python3 "$1/current/server.py" "$2" "$1/current" >/dev/null 2>&1 & ech
 pids=""
 for i in 1 2 3 4; do pids="$pids $(serve targets/web-$i $((port1 + i - 1)))"; done
 trap 'kill $pids 2>/dev/null; rm -rf "$WORK"' EXIT
-for i in 1 2 3 4; do
-  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$((port1 + i - 1))/healthz" && break; sleep 0.1; done
-done
+answers() { local _; for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$1/healthz" && return 0; sleep 0.1; done; return 1; }
+for i in 1 2 3 4; do check "(web-$i's server answers)" answers $((port1 + i - 1)); done
 
 # runs: where every target's current points, in target order
 runs() { local i s=""; for i in 1 2 3 4; do s="$s $(readlink targets/web-$i/current | sed 's|releases/||')"; done; echo "${s# }"; }
