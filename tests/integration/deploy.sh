@@ -18,7 +18,7 @@ echo "$RIPCORD_TARGET $RIPCORD_RELEASE $RIPCORD_PREVIOUS $(pwd)" >> "$RIPCORD_RO
 exit 0
 SH
 chmod +x hooks/activate
-port1=$((20000 + RANDOM % 20000)); port2=$((port1 + 1))
+port1=$(free_ports 4); port2=$((port1 + 1))
 sed -i "s|^health = http://127.0.0.1:8101/healthz|health = http://127.0.0.1:$port1/healthz\nactivate = hooks/activate|; s|^health = http://127.0.0.1:8102/healthz|health = http://127.0.0.1:$port2/healthz\nactivate = hooks/activate|" ripcord.ini
 git add -A && git commit -qm v1 && rc -q cut --id v1 >/dev/null 2>&1
 echo 2.0.0 > VERSION

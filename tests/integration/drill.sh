@@ -124,7 +124,7 @@ expect_exit 0 "a drill runs while the store lock is held" rc drill v4
 kill $holder 2>/dev/null; wait $holder 2>/dev/null
 
 # a failed drill reaches the webhook
-port=$((20000 + RANDOM % 20000))
+port=$(free_ports 3)
 cat > "$WORK/hook.py" <<'PY'
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):

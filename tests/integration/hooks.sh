@@ -145,7 +145,7 @@ err_has "saying what it expects" "expected a signal name such as HUP"
 unset RIPCORD_ROOT RIPCORD_RELEASE RIPCORD_PREVIOUS
 
 # 4. activate-wait-http against a real server on loopback
-port=$((20000 + RANDOM % 20000))
+port=$(free_ports 1)
 mkdir -p "$WORK/www" && echo '{"version": "v5"}' > "$WORK/www/health"
 w() { expect_exit "$1" "$2" env RIPCORD_RELEASE=v5 RIPCORD_WAIT_URL="http://127.0.0.1:$port/${3:-health}" "${@:4}" "$HOOKS/activate-wait-http"; }
 w 1 "wait-http: nothing listens, it gives up after RIPCORD_WAIT_TIMEOUT" health RIPCORD_WAIT_TIMEOUT=2
@@ -187,7 +187,7 @@ fi
 # refuses is put back and nginx is not reloaded
 if command -v nginx >/dev/null 2>&1; then
   ng=$WORK/nginx; mkdir -p "$ng/logs"
-  nport=$((20000 + RANDOM % 20000)); b1=$((nport + 1)); b2=$((nport + 2))
+  nport=$(free_ports 3); b1=$((nport + 1)); b2=$((nport + 2))
   cat > "$WORK/backend.py" <<'PY'
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):

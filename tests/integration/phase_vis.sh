@@ -16,7 +16,7 @@ mkdir -p "$TMPDIR"
 REPO=$WORK/app
 mkdir -p "$REPO/db/migrations" "$REPO/hooks" && cd "$REPO" && git init -q .
 printf 'var/\n.ripcord/\ntargets/\n' > .gitignore
-smoke_port=$((20000 + RANDOM % 20000))
+smoke_port=$(free_ports 2)
 cat > ripcord.ini <<INI
 [project]
 name = app

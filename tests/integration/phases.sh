@@ -49,7 +49,7 @@ check "applied, they keep their phase" sh -c \
 P=$WORK/ph
 mkdir -p "$P/db/migrations" "$P/var" "$P/www" && cd "$P" && git init -q .
 echo ok > www/healthz
-port=$((20000 + RANDOM % 20000))
+port=$(free_ports 1)
 python3 -m http.server "$port" --bind 127.0.0.1 --directory www >/dev/null 2>&1 &
 srv=$!
 trap 'kill $srv 2>/dev/null; rm -rf "$WORK"' EXIT

@@ -24,7 +24,7 @@ out_has() {
 
 # two targets, each with a real HTTP server: web-1 answers /healthz, web-2
 # answers 404 (it serves a folder without it)
-port1=$((20000 + RANDOM % 20000)); port2=$((port1 + 1))
+port1=$(free_ports 2); port2=$((port1 + 1))
 mkdir -p "$WORK/www1" "$WORK/www2" && echo ok > "$WORK/www1/healthz"
 python3 -m http.server "$port1" --bind 127.0.0.1 --directory "$WORK/www1" >/dev/null 2>&1 & pid1=$!
 python3 -m http.server "$port2" --bind 127.0.0.1 --directory "$WORK/www2" >/dev/null 2>&1 & pid2=$!

@@ -11,7 +11,7 @@ cp -r "$SOURCE_ROOT/examples/shop" "$repo"
 cd "$repo" && git init -q .
 printf 'keys/\n.ripcord/\nvar/\ntargets/\n' > .gitignore
 sed -i '/signing_key\|verify_key/d; /^\[target/,$d' ripcord.ini
-base=$((20000 + RANDOM % 20000))
+base=$(free_ports 4)
 port1=$base port2=$((base + 1)) prom=$((base + 2)) hook=$((base + 3))
 for i in 1 2; do
   printf '[target "web-%s"]\nroot = targets/web-%s\nhealth = http://127.0.0.1:%s/healthz\n\n' \
