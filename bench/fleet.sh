@@ -37,7 +37,7 @@ set -euo pipefail
 trap 'echo "bench/fleet.sh: line $LINENO failed (exit $?)" >&2' ERR
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-ripcord_install_deps time strace capistrano
+ripcord_install_deps time strace capistrano linux-perf
 build=${1:-build-release}
 bench_build "$build"
 buildtype=$(meson introspect "$build" --buildoptions |
@@ -351,6 +351,60 @@ for s in $SIZES; do
 done
 art_size=$(stat -c %s "$W/s$big/artifacts/$id.tar.zst")
 
+# 5b. whose CPU a deploy spends: every core sampled (perf record -a) during one
+#     deploy of a new release per host count, each sample put to its process
+#     (ripcord itself, an agent, an ssh client it started, an ssh master,
+#     sshd, the hosts' login shells, the rest), and the machine's busy time
+#     against the wall time (/proc/stat): a deploy that keeps every core busy
+#     is bound by CPU, and on the lab every host's CPU is this machine's
+cat > "$W/cpu.py" <<'PY'
+# cpu.py SCRIPT_OUT CLIENT_PID MASTERS WALL BUSY: perf script -F pid,comm
+# lines -> JSON {kind: ms of the cores}, wall (ms of the deploy), busy (ms
+# the cores were busy during it, whatever ran)
+import collections, json, sys
+lines, client, masters = sys.argv[1], sys.argv[2], set(sys.argv[3].split())
+kinds = collections.Counter()
+for line in open(lines):
+    f = line.rsplit(None, 1)   # "COMM PID" (a comm may hold spaces)
+    if len(f) < 2:
+        continue
+    comm, pid = f[0].strip(), f[1]
+    if pid == client:
+        k = "ripcord (the client)"
+    elif comm == "ripcord":
+        k = "ripcord agent"
+    elif comm == "ssh":
+        k = "ssh master (its host's connection)" if pid in masters else "ssh client (one per session)"
+    elif comm.startswith("sshd"):
+        k = "sshd"
+    elif comm in ("bash", "sh", "dash"):
+        k = "the hosts' login shell"
+    elif comm == "swapper" or pid == "0":
+        k = "idle"
+    else:
+        k = "other"
+    kinds[k] += 1
+# at 2 kHz on every core, a sample is 0.5 ms of one core's time
+json.dump({"ms": {k: v * 0.5 for k, v in kinds.items()}, "wall": float(sys.argv[4]),
+           "busy": float(sys.argv[5])}, sys.stdout)
+PY
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+for s in $SIZES; do
+  id=$(bash "$W/next.sh" "$s" 2>>"$W/steps.log")
+  masters=$(pgrep -d' ' -f "^ssh: $W/s$s/ssh/.*\[mux\]" || true)
+  # the shell under perf times the deploy alone (not perf's start) and
+  # writes the deploy's pid (the client) and the machine's busy ticks
+  # before and after it
+  export -f busy
+  perf record -q -a -e cpu-clock -F 2000 -o "$W/perf$s.data" -- \
+    bash -c 'd=$0; busy > "$d/b0"; t0=$(date +%s%N); "$@" & echo $! > "$d/client.pid"
+      wait $!; rc=$?; t1=$(date +%s%N); busy > "$d/b1"; echo $(( (t1 - t0) / 1000000 )) > "$d/wall"; exit $rc' \
+    "$W" "$RIP" -q -c "$W/r$s.ini" deploy "$id" >/dev/null 2>>"$W/steps.log"
+  perf script -i "$W/perf$s.data" -F pid,comm 2>/dev/null > "$W/perf$s.txt"
+  python3 "$W/cpu.py" "$W/perf$s.txt" "$(cat "$W/client.pid")" "$masters" "$(cat "$W/wall")" \
+    "$(( ($(cat "$W/b1") - $(cat "$W/b0")) * 1000 / $(getconf CLK_TCK) ))" > "$W/cpu$s.json"
+done
+
 # 6. one host's work alone, on this machine, no ssh: what N hosts of the lab
 #    cost the shared cores at least. ripcord: `ripcord agent` fed what a
 #    deploy of a new release sends a host (hello, put of the artifact,
@@ -507,6 +561,26 @@ and its rollback's `tar -czf` of the rolled-back release {om('onetgz'):.0f} / {o
 On the lab, {big} hosts' extractions alone take {big} × {oc('onerip'):.0f} ms / {cores} cores = {big * oc('onerip') / cores:.0f} ms of the shared cores \
 before any transfer (ssh encrypts and decrypts every artifact on these same cores) or agent start.
 """)
+c = {s: json.load(open(e["W"] + "/cpu%d.json" % s)) for s in sizes}
+order = ["ripcord agent", "ripcord (the client)", "ssh client (one per session)", "ssh master (its host's connection)",
+         "sshd", "the hosts' login shell"]
+def cms(s, k):
+    return c[s]["ms"].get(k, 0)
+def ssh_side(s):  # what OpenSSH and the login shell cost per host
+    return sum(cms(s, k) for k in order[2:]) / s
+rows = [f"| {k} | " + " | ".join(f"{cms(s, k):.0f} ms | {cms(s, k) / s:.1f} ms" for s in sizes) + " |" for k in order]
+rows.append("| all of these | " + " | ".join(f"{sum(cms(s, k) for k in order):.0f} ms | {sum(cms(s, k) for k in order) / s:.1f} ms" for s in sizes) + " |")
+p(f"""Whose CPU one deploy of a new release spends (every core sampled with `perf record -a` at 2 kHz, each sample, 0.5 ms of a core, put to its process):
+
+| process | """ + " | ".join(f"{s} hosts: CPU | per host" for s in sizes) + """ |
+|---|""" + "---|---|" * len(sizes) + "\n" + "\n".join(rows) + "\n\n" + \
+"; ".join(f"{s} hosts: the deploy took {c[s]['wall']:.0f} ms, the machine was busy {c[s]['busy']:.0f} ms of the {cores * c[s]['wall']:.0f} ms its {cores} cores had "
+          f"({c[s]['busy'] / (cores * c[s]['wall']) * 100:.0f}%)" for s in sizes) + \
+". " + " ".join(
+    f"With {s} hosts, 10× Capistrano ({med('capdeploy%d' % s) * 1000:.0f} ms) is a deploy in {med('capdeploy%d' % s) * 100:.0f} ms, "
+    f"{med('capdeploy%d' % s) * 100 * cores / s:.1f} ms of the cores per host: OpenSSH and the login shell took {ssh_side(s):.1f} ms of it here, "
+    f"leaving {med('capdeploy%d' % s) * 100 * cores / s - ssh_side(s):.1f} ms for ripcord's agent and client, which took {(cms(s, order[0]) + cms(s, order[1])) / s:.1f} ms "
+    f"(the agent alone, above: {oc('onerip'):.0f} ms)." for s in sizes) + "\n")
 # findings, from this run's numbers
 lt, la = med("looptrue" + B), med("loopagent" + B)
 trb = tls["rollback" + B]
