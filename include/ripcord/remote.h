@@ -88,6 +88,23 @@ RIP_MUST_CHECK int rip_fleet_session(struct rip_remote **out,
 
 /* Waits for r's handshake answer when no call has read it yet: 0 once
  * the agent answered it, else the error the first call would return. */
+/*
+ * Makes every session of f started from now on install the program file
+ * at path (this ripcord, as a rule) on its host at [ssh] agent_path first,
+ * then run it as the agent: sent once, checked there (size, SHA-256, that
+ * it runs on that host) and renamed over agent_path, which a failed step
+ * leaves as it was (the session then ends with what the host said).
+ * agent_path must be absolute. The handshake that follows says which
+ * version answers.
+ */
+RIP_MUST_CHECK int rip_fleet_install_from(struct rip_fleet *f,
+	const char *path, struct rip_err *err);
+
+/* The exit status of r's ssh once its session ended (126 or 127: no
+ * agent to run at agent_path; 255: ssh's own failure), -1 while it runs
+ * or when it was killed. */
+int rip_remote_exit_code(const struct rip_remote *r);
+
 RIP_MUST_CHECK int rip_remote_handshake(struct rip_remote *r,
 	struct rip_err *err);
 

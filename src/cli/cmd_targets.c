@@ -6,6 +6,12 @@
  * (remote.h), the hosts worked on at once ([ssh] parallel). Without
  * --check it reads the config only: no network, no store. It changes
  * nothing: no lock, no audit entry.
+ *
+ * `targets --install [--force] [--dry-run]` is the one form that changes
+ * hosts: it asks every host which agent answers, and installs this very
+ * ripcord at [ssh] agent_path where none does or another version does
+ * (rip_fleet_install_from), each install proven by the handshake of the
+ * agent it installed. main.c audits it.
  */
 #include <getopt.h>
 #include <math.h>
@@ -19,6 +25,7 @@
 #include "ripcord/remote.h"
 #include "ripcord/site.h"
 #include "ripcord/target.h"
+#include "rip_version.h"
 #include "banned.h"
 
 /* a clock further off than this makes timings across hosts lie */
@@ -319,25 +326,255 @@ static int check(struct cli *cli, const struct rip_config *cfg,
 	return rc;
 }
 
+/* ---- targets --install ---- */
+
+/* One host of the fleet, as --install sees it. */
+struct host {
+	const struct rip_target *t;  /* its first target */
+	struct rip_buf names;        /* "web-1, web-2": its targets */
+	char *before;                /* the version that answered; NULL: none */
+	bool no_agent;               /* ssh exited 126/127: nothing to run */
+	bool alien;                  /* what ran there is no ripcord agent */
+	char *error;                 /* why it could not be asked or installed */
+	bool want;                   /* to install */
+	bool done;                   /* installed, and the handshake says so */
+};
+
+struct install {
+	struct rip_fleet *fleet;
+	struct host *v;
+	const char *agent_path;
+	bool force;
+};
+
+/* rip_each_fn: which agent answers on host i (before), on a fleet thread. */
+static void ask_one(void *data, size_t i)
+{
+	struct install *in = data;
+	struct host *h = &in->v[i];
+	struct rip_err err = { 0 };
+	struct rip_remote_info info;
+	struct rip_remote *r = NULL;
+
+	if (rip_fleet_session(&r, in->fleet, h->t, &err) == 0 &&
+	    rip_remote_handshake(r, &err) == 0)
+		rip_err_clear(&err);
+	if (r) {
+		int x = rip_remote_exit_code(r);
+
+		rip_remote_get_info(&info, r);
+		h->before = info.version ? rip_xstrdup(info.version) : NULL;
+		h->no_agent = x == 126 || x == 127;
+		/* the command at agent_path ran, and is no ripcord agent */
+		h->alien = err.code && !h->no_agent && !h->before &&
+			(err.code != RIP_EUNREACH || (x >= 0 && x != 255));
+	}
+	/* an agent of another protocol refuses the handshake: it is one to
+	 * replace, not a host that cannot be reached */
+	if (h->alien)
+		h->error = rip_xasprintf("%s; what runs at [ssh] agent_path '%s' "
+			"there is not a ripcord agent: not replaced (check "
+			"agent_path, or remove that program)", err.msg,
+			in->agent_path);
+	else if (err.code && !h->no_agent && !h->before)
+		h->error = rip_xstrdup(err.msg);
+	h->want = !h->error && (h->no_agent || in->force ||
+		strcmp(h->before, RIP_VERSION) != 0);
+}
+
+/* rip_each_fn: installs on host i when wanted (after), on a fleet thread. */
+static void install_one(void *data, size_t i)
+{
+	struct install *in = data;
+	struct host *h = &in->v[i];
+	struct rip_err err = { 0 };
+	struct rip_remote_info info;
+	struct rip_remote *r;
+
+	if (!h->want)
+		return;
+	if (rip_fleet_session(&r, in->fleet, h->t, &err) < 0 ||
+	    rip_remote_handshake(r, &err) < 0) {
+		h->error = rip_xstrdup(err.msg);
+		return;
+	}
+	rip_remote_get_info(&info, r);
+	if (!info.version || strcmp(info.version, RIP_VERSION) != 0)
+		h->error = rip_xasprintf("host %s: installed, but ripcord %s "
+			"answers there, not %s (is [ssh] agent_path first in its "
+			"PATH?)", h->t->host, info.version ? info.version : "unknown",
+			RIP_VERSION);
+	else
+		h->done = true;
+}
+
+/* The hosts of cfg's remote targets, one entry per ssh destination. */
+static size_t hosts_of(struct host **out, const struct rip_config *cfg)
+{
+	struct host *v = rip_xcalloc(cfg->n_targets + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_targets; i++) {
+		const struct rip_target *t = &cfg->targets[i];
+		size_t k = 0;
+
+		if (!rip_target_remote(t))
+			continue;
+		while (k < n && (v[k].t->ssh_port != t->ssh_port ||
+				 strcmp(v[k].t->ssh_dest, t->ssh_dest)))
+			k++;
+		if (k == n)
+			v[n++].t = t;
+		rip_buf_addf(&v[k].names, "%s%s", v[k].names.len ? ", " : "",
+			t->name);
+	}
+	*out = v;
+	return n;
+}
+
+static const char *before_text(const struct host *h)
+{
+	if (h->no_agent)
+		return "none";
+	if (h->alien)
+		return "not ripcord";
+	return dash(h->before);
+}
+
+static const char *outcome(const struct host *h, bool dry_run)
+{
+	if (h->error)
+		return "failed";
+	if (!h->want)
+		return "current";
+	if (dry_run)
+		return "to install";
+	return h->done ? "installed" : "failed";
+}
+
+static void print_install(const struct host *v, size_t n, bool dry_run)
+{
+	static const char *const head[] = { "HOST", "TARGETS", "BEFORE",
+		"RESULT", NULL };
+	struct cli_table tb;
+
+	cli_table_init(&tb, head);
+	for (size_t i = 0; i < n; i++) {
+		cli_table_add(&tb, v[i].t->host);
+		cli_table_add(&tb, v[i].names.buf);
+		cli_table_add(&tb, before_text(&v[i]));
+		cli_table_add(&tb, outcome(&v[i], dry_run));
+	}
+	cli_table_print(&tb);
+	cli_table_release(&tb);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].error)
+			printf("%s: %s\n", v[i].t->host, v[i].error);
+}
+
+static json_t *install_json(const struct host *v, size_t n, bool dry_run)
+{
+	json_t *hosts = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(hosts, json_pack("{s:s, s:s, s:s?, s:b, "
+			"s:s, s:s?}", "host", v[i].t->host, "targets",
+			v[i].names.buf, "before", v[i].before, "agent_missing",
+			v[i].no_agent, "result", outcome(&v[i], dry_run), "error",
+			v[i].error));
+	return json_pack("{s:s, s:b, s:o}", "version", RIP_VERSION, "dry_run",
+		dry_run, "hosts", hosts);
+}
+
+/*
+ * targets --install: asks every host, then installs where wanted (not
+ * with dry_run); prints. 0 when every host runs this version (or would
+ * be installed, with dry_run), 1 when one could not be asked or
+ * installed, < 0 when it could not start.
+ */
+static int install(struct cli *cli, const struct rip_config *cfg,
+	bool force, bool dry_run, struct rip_err *err)
+{
+	struct install in = { .force = force,
+		.agent_path = cfg->ssh.agent_path };
+	size_t n = hosts_of(&in.v, cfg), nwant = 0;
+	int rc = 0;
+
+	if (!n) {
+		rc = rip_err_set(err, RIP_EUSAGE, "no target has a host: there is "
+			"no agent to install (see 'host' in ripcord.ini(5))");
+		goto done;
+	}
+	if (!cfg->ssh.agent_path || cfg->ssh.agent_path[0] != '/') {
+		rc = rip_err_set(err, RIP_EUSAGE, "[ssh] agent_path '%s' is not "
+			"an absolute path: set it to where the agent goes on the "
+			"hosts (such as /usr/local/bin/ripcord) to install it there",
+			cfg->ssh.agent_path ? cfg->ssh.agent_path : "ripcord");
+		goto done;
+	}
+	if ((rc = open_fleet(&in.fleet, cfg, err)) < 0)
+		goto done;
+	rip_fleet_each(n, rip_fleet_parallel(in.fleet), ask_one, &in);
+	rip_fleet_free(in.fleet);
+	in.fleet = NULL;
+	for (size_t i = 0; i < n; i++)
+		nwant += in.v[i].want;
+	if (nwant && !dry_run) {
+		/* this very program, whatever PATH says */
+		if ((rc = open_fleet(&in.fleet, cfg, err)) < 0 ||
+		    (rc = rip_fleet_install_from(in.fleet, "/proc/self/exe",
+			    err)) < 0)
+			goto done;
+		rip_fleet_each(n, rip_fleet_parallel(in.fleet), install_one, &in);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (in.v[i].error || (in.v[i].want && !dry_run && !in.v[i].done))
+			rc = 1;
+		if (in.v[i].done)
+			cli_audit_target(cli, in.v[i].names.buf);
+	}
+	if (cli->json)
+		cli_print_json(install_json(in.v, n, dry_run));
+	else
+		print_install(in.v, n, dry_run);
+done:
+	rip_fleet_free(in.fleet);
+	for (size_t i = 0; i < n; i++) {
+		rip_buf_release(&in.v[i].names);
+		free(in.v[i].before);
+		free(in.v[i].error);
+	}
+	free(in.v);
+	return rc;
+}
+
 int cmd_targets(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "check", no_argument, NULL, 'c' },
+		{ "install", no_argument, NULL, 'i' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rip_config *cfg = NULL;
 	struct rip_err err = { 0 };
-	bool do_check = false;
+	bool do_check = false, do_install = false, force = false,
+		dry_run = false;
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': do_check = true; break;
+		case 'i': do_install = true; break;
+		case 'f': force = true; break;
+		case 'n': dry_run = true; break;
 		case 'j': cli->json = true; break;
 		case 'h':
-			puts("usage: ripcord targets [--check] [--json]");
+			puts("usage: ripcord targets [--check | --install "
+				"[--force] [--dry-run]] [--json]");
 			return 0;
 		default:
 			return cli_usage("targets", "unknown option");
@@ -346,9 +583,17 @@ int cmd_targets(struct cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return cli_usage("targets", "unexpected argument '%s'",
 			argv[optind]);
+	if (do_install && do_check)
+		return cli_usage("targets", "--check and --install go alone: "
+			"--install --dry-run says what it would do");
+	if ((force || dry_run) && !do_install)
+		return cli_usage("targets", "--force and --dry-run go with "
+			"--install");
 	if ((rc = cli_load_config(cli, &cfg, &err)) < 0)
 		return cli_fail(&err, rc);
-	if (do_check) {
+	if (do_install) {
+		rc = install(cli, cfg, force, dry_run, &err);
+	} else if (do_check) {
 		rc = check(cli, cfg, &err);
 	} else if (cli->json) {
 		json_t *targets = json_array();

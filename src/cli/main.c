@@ -102,6 +102,8 @@ static bool changes_things(int argc, char **argv)
 			i < RIP_ARRAY_SIZE(rollout_writers); i++)
 		for (int j = 1; j < argc; j++)
 			yes |= !strcmp(argv[j], rollout_writers[i]);
+	for (int j = 1; !strcmp(argv[0], "targets") && j < argc; j++)
+		yes |= !strcmp(argv[j], "--install");
 	for (size_t i = 0; argc > 1 && !strcmp(argv[0], "releases") &&
 			i < RIP_ARRAY_SIZE(releases_writers); i++)
 		for (int j = 1; j < argc; j++)

@@ -11,6 +11,7 @@
  * it (a handshake included, so targets on one host wait for one start).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -79,14 +80,32 @@ static char *ctl_fallback(const char *dir)
 	return rip_xasprintf("/tmp/ripcord-ssh-%s", hex);
 }
 
+/* [ssh] agent_path, or "ripcord" (found in the host's PATH). */
+static const char *agent_of(const struct rip_config *cfg)
+{
+	return cfg->ssh.agent_path && cfg->ssh.agent_path[0] ?
+		cfg->ssh.agent_path : "ripcord";
+}
+
 int rip_remote_ssh_argv(struct rip_strlist *out, const struct rip_config *cfg,
 	const char *control_dir, const char *dest, unsigned port,
 	struct rip_err *err)
 {
+	char *quoted = shell_quote(agent_of(cfg));
+	char *cmd = rip_xasprintf("%s agent", quoted);
+	int rc = rip_remote_ssh_argv_run(out, cfg, control_dir, dest, port, cmd,
+		err);
+
+	free(cmd);
+	free(quoted);
+	return rc;
+}
+
+int rip_remote_ssh_argv_run(struct rip_strlist *out,
+	const struct rip_config *cfg, const char *control_dir, const char *dest,
+	unsigned port, const char *remote_cmd, struct rip_err *err)
+{
 	unsigned s = (unsigned)((connect_ms_of(cfg) + 999) / 1000);
-	const char *agent = cfg->ssh.agent_path && cfg->ssh.agent_path[0] ?
-		cfg->ssh.agent_path : "ripcord";
-	char *quoted;
 
 	memset(out, 0, sizeof(*out));
 	if (!dest_ok(dest))
@@ -134,15 +153,79 @@ int rip_remote_ssh_argv(struct rip_strlist *out, const struct rip_config *cfg,
 	}
 	rip_strlist_push(out, "--");
 	rip_strlist_push(out, dest);
-	quoted = shell_quote(agent);
-	{
-		char *cmd = rip_xasprintf("%s agent", quoted);
-
-		rip_strlist_push(out, cmd);
-		free(cmd);
-	}
-	free(quoted);
+	rip_strlist_push(out, remote_cmd);
 	return 0;
+}
+
+/*
+ * The install script, run by sh whatever the login shell: the file
+ * arrives on stdin (exactly its size: head -c reads no further, so the
+ * handshake that follows it reaches the agent), is checked (size,
+ * SHA-256, that it runs here), then renamed over agent_path, and the
+ * agent started in the script's place. A step that fails removes the
+ * upload, leaves agent_path as it was and says why on stderr.
+ */
+char *rip_remote_install_cmd(const struct rip_fleet *f)
+{
+	char *path = shell_quote(agent_of(f->cfg));
+	char *script = rip_xasprintf(
+		"set -e; umask 022; p=%s; t=\"$p.ripcord-new.$$\"; "
+		"command -v sha256sum > /dev/null || { echo 'ripcord install: "
+		"no sha256sum here to check the upload with (coreutils)' >&2; "
+		"exit 1; }; "
+		"trap 'rm -f -- \"$t\"' EXIT; "
+		"mkdir -p -- \"$(dirname -- \"$p\")\"; "
+		"head -c %llu > \"$t\"; "
+		"n=$(wc -c < \"$t\"); [ \"$n\" -eq %llu ] || "
+		"{ echo \"ripcord install: $n of %llu bytes arrived\" >&2; "
+		"exit 1; }; "
+		"echo '%s  '\"$t\" | sha256sum -c --status - || "
+		"{ echo 'ripcord install: the upload does not have the SHA-256 "
+		"sent' >&2; exit 1; }; "
+		"chmod 0755 \"$t\"; "
+		"\"$t\" --version < /dev/null > /dev/null || { echo \"ripcord install: "
+		"this ripcord does not run on $(uname -sm) here\" >&2; exit 1; }; "
+		"mv -f -- \"$t\" \"$p\"; trap - EXIT; exec \"$p\" agent",
+		path, (unsigned long long)f->install_size,
+		(unsigned long long)f->install_size,
+		(unsigned long long)f->install_size, f->install_hex);
+	char *quoted = shell_quote(script);
+	char *cmd = rip_xasprintf("exec sh -c %s", quoted);
+
+	free(quoted);
+	free(script);
+	free(path);
+	return cmd;
+}
+
+int rip_fleet_install_from(struct rip_fleet *f, const char *path,
+	struct rip_err *err)
+{
+	unsigned char h[RIP_SHA256_LEN];
+	const char *agent = agent_of(f->cfg);
+	struct stat st;
+	int fd, rc = 0;
+
+	if (agent[0] != '/')
+		return rip_err_set(err, RIP_EUSAGE, "[ssh] agent_path '%s' is not "
+			"an absolute path: nowhere to install", agent);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return rip_err_errno(err, RIP_EIO, "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0)
+		rc = rip_err_set(err, RIP_EIO, "'%s' is not a program file", path);
+	else if ((rc = rip_sha256_fd(h, fd, path, err)) == 0) {
+		free(f->install_path);
+		f->install_path = rip_xstrdup(path);
+		f->install_size = (uint64_t)st.st_size;
+		rip_hex(f->install_hex, h, RIP_SHA256_LEN);
+	}
+	close(fd);
+	return rc;
+}
+
+int rip_remote_exit_code(const struct rip_remote *r)
+{
+	return r->exit_code;
 }
 
 /* ---- the fleet ---- */
@@ -242,6 +325,7 @@ static struct rip_remote *find_or_add(struct rip_fleet *f,
 		r->port = t->ssh_port;
 		r->host = rip_xstrdup(t->host);
 		r->in = r->out = r->errfd = -1;
+		r->exit_code = -1;
 		r->rd.fd = -1;
 		r->next_id = 0;
 		RIP_ALLOC_GROW(f->v, f->n + 1, f->alloc);
@@ -333,6 +417,7 @@ void rip_fleet_free(struct rip_fleet *f)
 	free(f->memo);
 	free(f->v);
 	free(f->control_dir);
+	free(f->install_path);
 	pthread_mutex_destroy(&f->hash_mu);
 	pthread_mutex_destroy(&f->mu);
 	free(f);

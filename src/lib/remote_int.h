@@ -66,6 +66,8 @@ struct rip_remote {
 	bool hello_pending;
 	double hello_t0;            /* when hello was sent (wall seconds) */
 	struct rip_remote_info info;
+	int exit_code;              /* ssh's exit status once it ended;
+				     -1: not ended, or killed */
 };
 
 struct rip_remote_memo {
@@ -88,6 +90,11 @@ struct rip_fleet {
 	struct rip_remote_memo *memo;
 	size_t nmemo, amemo;
 	unsigned hashes;            /* artifacts hashed (the tests read it) */
+	/* rip_fleet_install_from: every session starts by installing this
+	 * file as the agent at [ssh] agent_path, then runs it (NULL: none) */
+	char *install_path;
+	uint64_t install_size;
+	char install_hex[RIP_SHA256_HEX];
 };
 
 /* Monotonic milliseconds. */
@@ -162,6 +169,23 @@ int rip_remote_call(json_t **ans, struct rip_remote *r, json_t *req,
  * 'op' why; the session is closed"). */
 int rip_remote_bad_answer(struct rip_remote *r, const char *op,
 	const char *why, struct rip_err *err);
+
+/* Streams size bytes of fd (path: named in errors as what) after what
+ * was sent before, each stretch without progress bounded by three
+ * connect timeouts; a file that shrank is padded with zeros (the host
+ * then refuses its digest) and *short_read set. */
+int rip_remote_send_file(struct rip_remote *r, int fd, uint64_t size,
+	const char *what, bool *short_read, struct rip_err *err);
+
+/* The argv of ssh to dest (port 0: ssh's own) running remote_cmd there,
+ * as rip_remote_ssh_argv builds it for the agent. */
+int rip_remote_ssh_argv_run(struct rip_strlist *out,
+	const struct rip_config *cfg, const char *control_dir, const char *dest,
+	unsigned port, const char *remote_cmd, struct rip_err *err);
+
+/* The remote command of a session that installs the fleet's binary as
+ * the agent (rip_fleet_install_from) and then runs it. */
+char *rip_remote_install_cmd(const struct rip_fleet *f);
 
 /* Says bye and closes ssh's stdin; the exit is awaited by
  * rip_remote_reap. */

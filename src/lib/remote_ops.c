@@ -334,14 +334,11 @@ static int put_req(json_t **out, const char *root, const char *release,
 	return 0;
 }
 
-/* Streams size bytes of fd to ssh after the put request; a file that
- * shrank is padded (the agent then refuses its digest) and said. */
-static int put_bytes(struct rip_remote *r, int fd, uint64_t size,
-	const char *path, bool *short_read, struct rip_err *err)
+int rip_remote_send_file(struct rip_remote *r, int fd, uint64_t size,
+	const char *what, bool *short_read, struct rip_err *err)
 {
 	uint64_t stall = 3 * r->fleet->connect_ms;
 	char *buf = rip_xmalloc(CHUNK);
-	char *what = rip_xasprintf("artifact '%s'", path);
 	uint64_t sent = 0;
 	int rc = 0;
 
@@ -362,7 +359,6 @@ static int put_bytes(struct rip_remote *r, int fd, uint64_t size,
 			break;
 		sent += (uint64_t)n;
 	}
-	free(what);
 	free(buf);
 	return rc;
 }
@@ -374,6 +370,7 @@ static int put_send(json_int_t *id, bool *short_read, struct rip_remote *r,
 	uint64_t size, const char *path, struct rip_err *err)
 {
 	json_t *req = NULL;
+	char *what;
 	int rc;
 
 	if (size == 0 || size > MAX_PUT)
@@ -383,7 +380,10 @@ static int put_send(json_int_t *id, bool *short_read, struct rip_remote *r,
 		return rc;
 	if ((rc = rip_remote_send(id, r, req, simple_ms(r), err)) < 0)
 		return rc;
-	return put_bytes(r, fd, size, path, short_read, err);
+	what = rip_xasprintf("artifact '%s'", path);
+	rc = rip_remote_send_file(r, fd, size, what, short_read, err);
+	free(what);
+	return rc;
 }
 
 /* Reads put's answer: *sent is size once the host says it stored all. */

@@ -220,6 +220,7 @@ static int ended(struct rip_remote *r, struct rip_err *err)
 	else
 		snprintf(what, sizeof(what), "ssh exited %d",
 			WEXITSTATUS(status));
+	r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	if (said)
 		rc = go_dead(r, RIP_EUNREACH, err, "%s: %s%s", what, said,
 			WIFEXITED(status) && WEXITSTATUS(status) == 127 ?
@@ -581,15 +582,20 @@ static int hello_refused(struct rip_remote *r, const json_t *ans,
 		answer_code(ans);
 	int rc;
 
-	if (json_is_integer(p) && json_integer_value(p) != RIP_AGENT_PROTOCOL)
+	if (json_is_integer(p) && json_integer_value(p) != RIP_AGENT_PROTOCOL) {
+		/* who answered, for targets --install */
+		r->info.protocol = (int)json_integer_value(p);
+		free((char *)r->info.version);
+		r->info.version = rip_xstrdup(v ? v : "unknown");
 		rc = go_dead(r, RIP_EUSAGE, err, "the agent speaks protocol "
 			"%lld (ripcord %s), this ripcord speaks protocol %d "
 			"(ripcord %s): install the same ripcord on both",
 			(long long)json_integer_value(p), v ? v : "unknown",
 			RIP_AGENT_PROTOCOL, RIP_VERSION);
-	else
+	} else {
 		rc = go_dead(r, code, err, "the agent refused the handshake: %s",
 			msg ? msg : "no reason given");
+	}
 	free(v);
 	free(msg);
 	return rc;
@@ -633,6 +639,30 @@ static int recv_hello(json_t **ans, struct rip_remote *r, uint64_t wait_ms,
 	return rc;
 }
 
+/* Sends the fleet's install file, which the install script on the host
+ * reads before it starts the agent (rip_remote_install_cmd). */
+static int send_install(struct rip_remote *r, struct rip_err *err)
+{
+	const struct rip_fleet *f = r->fleet;
+	char *what = rip_xasprintf("'%s' to install", f->install_path);
+	bool short_read = false;
+	int fd = open(f->install_path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		rc = go_dead(r, RIP_EIO, err, "cannot open '%s': %s",
+			f->install_path, strerror(errno));
+	else
+		rc = rip_remote_send_file(r, fd, f->install_size, what,
+			&short_read, err);
+	if (rc == 0 && short_read)
+		rc = go_dead(r, RIP_EINTEGRITY, err, "'%s' shrank while it was "
+			"sent: nothing was installed", f->install_path);
+	if (fd >= 0)
+		close(fd);
+	free(what);
+	return rc;
+}
+
 int rip_remote_start(struct rip_remote *r, struct rip_err *err)
 {
 	struct rip_fleet *f = r->fleet;
@@ -643,13 +673,23 @@ int rip_remote_start(struct rip_remote *r, struct rip_err *err)
 	json_int_t id;
 	int rc;
 
-	if ((rc = rip_remote_ssh_argv(&argv, f->cfg, f->control_dir, r->dest,
-			r->port, &aerr)) < 0)
+	if (f->install_path) {
+		char *cmd = rip_remote_install_cmd(f);
+
+		rc = rip_remote_ssh_argv_run(&argv, f->cfg, f->control_dir,
+			r->dest, r->port, cmd, &aerr);
+		free(cmd);
+	} else {
+		rc = rip_remote_ssh_argv(&argv, f->cfg, f->control_dir, r->dest,
+			r->port, &aerr);
+	}
+	if (rc < 0)
 		return go_dead(r, rc, err, "%s", aerr.msg);
 	v = rip_xcalloc(argv.n + 1, sizeof(*v));
 	memcpy(v, argv.v, argv.n * sizeof(*v));
 	r->t_spawn = rip_remote_now_ms();
-	if ((rc = ssh_spawn(r, v, err)) < 0)
+	if ((rc = ssh_spawn(r, v, err)) < 0 ||
+	    (f->install_path && (rc = send_install(r, err)) < 0))
 		goto done;
 	req = json_pack("{s:s,s:i,s:s}", "op", "hello", "protocol",
 		RIP_AGENT_PROTOCOL, "version", RIP_VERSION);
@@ -744,6 +784,7 @@ void rip_remote_reset(struct rip_remote *r)
 	r->rd.start = r->rd.end = 0;
 	r->next_id = 0;
 	r->hello_pending = false;
+	r->exit_code = -1;
 	r->dead_code = 0;
 	free(r->dead_msg);
 	r->dead_msg = NULL;
