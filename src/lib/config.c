@@ -9,10 +9,11 @@
  * parsed into a fresh struct that the caller sees only when every line and
  * every cross-check passed: a config is never half-applied.
  *
- * The table rip_config_keys is the one place that knows the keys, their
- * types and defaults; init's template and the documentation test read it.
- * Single values are read by parse.c, lists kept by strlist.c, and typos of
- * keys and sections answered by suggest.c.
+ * The table rip_config_keys (config_keys.c) is the one place that knows
+ * the keys, their types and defaults; init's template and the
+ * documentation test read it. Single values are read by parse.c, lists
+ * kept by strlist.c, typos of keys and sections answered by suggest.c,
+ * and the roots of targets checked against each other by config_roots.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -37,198 +38,17 @@
 #define MAX_LINE 4096
 #define MAX_FILE (1 << 20)
 
-#define G(field) offsetof(struct rip_config, field)
-#define T(field) offsetof(struct rip_target, field)
 /* " (did you mean 'x'?)" after a message, when rip_suggest found an x */
 #define DID_YOU_MEAN "%s%s%s"
 #define HINT(best) (best) ? " (did you mean '" : "", (best) ? (best) : "", \
 	(best) ? "'?)" : ""
-
-const struct rip_config_key rip_config_keys[] = {
-	{ "project", "name", RIP_CFG_STRING, NULL, NULL, false, G(project.name),
-	  "project name used in labels and reports (default: the folder name)" },
-	{ "project", "store", RIP_CFG_PATH, ".ripcord", NULL, false,
-	  G(project.store), "artifact store and state.db" },
-	{ "project", "keep", RIP_CFG_UINT, "5", NULL, false, G(project.keep),
-	  "releases kept, extracted on targets and in the store" },
-
-	{ "package", "include", RIP_CFG_LIST, ".", NULL, false,
-	  G(package.include), "comma list of paths or globs in the git tree" },
-	{ "package", "exclude", RIP_CFG_LIST, "", NULL, false,
-	  G(package.exclude), "comma list of paths or globs left out" },
-	/* the keys are checked where they are used (cut, verify.c), not
-	 * here: a lost private key must not stop a rollback or a status */
-	{ "package", "signing_key", RIP_CFG_PATH, NULL, NULL, false,
-	  G(package.signing_key), "Ed25519 private key; cut signs when set" },
-	{ "package", "verify_key", RIP_CFG_PATH, NULL, NULL, false,
-	  G(package.verify_key),
-	  "Ed25519 public key; unsigned or badly signed artifacts are refused" },
-	{ "package", "allow_secrets", RIP_CFG_BOOL, "no", NULL, false,
-	  G(package.allow_secrets),
-	  "let cut package private keys, .env files and access keys" },
-
-	{ "migrations", "dir", RIP_CFG_TREEPATH, NULL, NULL, false,
-	  G(migrations.dir), "migrations folder in the git tree" },
-	{ "migrations", "format", RIP_CFG_ENUM, "auto",
-	  "auto|golang-migrate|dbmate|sqitch|diesel|flyway", false,
-	  G(migrations.format), "migration layout" },
-	{ "migrations", "driver", RIP_CFG_ENUM, "sqlite",
-	  "sqlite|postgres|command", false, G(migrations.driver),
-	  "database driver" },
-	{ "migrations", "database", RIP_CFG_STRING, NULL, NULL, false,
-	  G(migrations.database), "sqlite path or postgres conninfo/URI" },
-	{ "migrations", "baseline", RIP_CFG_STRING, NULL, NULL, false,
-	  G(migrations.baseline),
-	  "migrations up to this version are the starting schema" },
-	{ "migrations", "irreversible", RIP_CFG_LIST, "", NULL, false,
-	  G(migrations.irreversible), "ups known to have no down" },
-	{ "migrations", "contract", RIP_CFG_LIST, "", NULL, false,
-	  G(migrations.contract), "contract-phase migrations" },
-	{ "migrations", "contract_after", RIP_CFG_DURATION, "1h", NULL, false,
-	  G(migrations.contract_after_ms),
-	  "soak after 100% before migrate contract may run" },
-	{ "migrations", "apply", RIP_CFG_STRING, NULL, NULL, false,
-	  G(migrations.apply), "driver = command: command line with {file}" },
-	{ "migrations", "command_timeout", RIP_CFG_DURATION, "10m", NULL, false,
-	  G(migrations.command_timeout_ms),
-	  "driver = command: how long one migration's command may run" },
-
-	{ "target", "root", RIP_CFG_PATH, NULL, NULL, true, T(root),
-	  "holds releases/ and current" },
-	{ "target", "host", RIP_CFG_STRING, NULL, NULL, false, T(host),
-	  "USER@HOST, HOST or ssh://[USER@]HOST[:PORT] that holds root "
-	  "(unset: root is on this machine)" },
-	{ "target", "health", RIP_CFG_URL, NULL, NULL, false, T(health),
-	  "health URL probed after a switch" },
-	{ "target", "activate", RIP_CFG_PATH_EXISTS, NULL, NULL, false,
-	  T(activate), "hook run after the switch" },
-	{ "target", "hook_timeout", RIP_CFG_DURATION, "60s", NULL, false,
-	  T(hook_timeout_ms), "how long a hook may run" },
-	{ "target", "group", RIP_CFG_STRING, NULL, NULL, false, T(group),
-	  "free-form group name" },
-
-	{ "rollout", "steps", RIP_CFG_STEPS, "25%, 50%, 100%", NULL, false,
-	  G(rollout.steps), "share of targets switched at each step" },
-	{ "rollout", "bake", RIP_CFG_DURATION, "30s", NULL, false,
-	  G(rollout.bake_ms), "how long each step is watched" },
-	{ "rollout", "probe_interval", RIP_CFG_DURATION, "1s", NULL, false,
-	  G(rollout.probe_interval_ms), "time between probe rounds" },
-	{ "rollout", "max_error_rate", RIP_CFG_PERCENT, "1%", NULL, false,
-	  G(rollout.max_error_rate), "over the probes of the step" },
-	{ "rollout", "max_p99_ms", RIP_CFG_UINT, "500", NULL, false,
-	  G(rollout.max_p99_ms), "99th percentile latency limit" },
-	{ "rollout", "compare_baseline", RIP_CFG_BOOL, "yes", NULL, false,
-	  G(rollout.compare_baseline),
-	  "canary vs not-yet-switched targets (statistical test)" },
-	{ "rollout", "auto_promote", RIP_CFG_BOOL, "yes", NULL, false,
-	  G(rollout.auto_promote), "go on to the next step by itself" },
-	{ "rollout", "auto_rollback", RIP_CFG_BOOL, "yes", NULL, false,
-	  G(rollout.auto_rollback), "roll back by itself when a gate fails" },
-	{ "rollout", "auto_contract", RIP_CFG_BOOL, "no", NULL, false,
-	  G(rollout.auto_contract),
-	  "run migrate contract once completed and contract_after passed" },
-	{ "rollout", "probe_timeout", RIP_CFG_DURATION, "2s", NULL, false,
-	  G(rollout.probe_timeout_ms), "a probe slower than this is an error" },
-	{ "rollout", "min_samples", RIP_CFG_UINT, "20", NULL, false,
-	  G(rollout.min_samples), "canary probes the comparison needs" },
-	{ "rollout", "gate_command", RIP_CFG_PATH_EXISTS, NULL, NULL, false,
-	  G(rollout.gate_command), "exit 0 = pass, run each probe round" },
-	{ "rollout", "gate_query", RIP_CFG_URL, NULL, NULL, false,
-	  G(rollout.gate_query), "Prometheus query URL" },
-	{ "rollout", "gate_query_max", RIP_CFG_DOUBLE, "0.01", NULL, false,
-	  G(rollout.gate_query_max), "the query's value must stay at or below" },
-	{ "rollout", "weight_hook", RIP_CFG_PATH_EXISTS, NULL, NULL, false,
-	  G(rollout.weight_hook), "traffic-weight mode (load balancer)" },
-	{ "rollout", "require_drill", RIP_CFG_BOOL, "yes", NULL, false,
-	  G(rollout.require_drill),
-	  "roll out only releases whose own drill passed" },
-	{ "rollout", "confidence", RIP_CFG_PERCENT, "95%", NULL, false,
-	  G(rollout.confidence), "confidence level of the baseline comparison" },
-	{ "rollout", "effect_tolerance", RIP_CFG_PERCENT, "20%", NULL, false,
-	  G(rollout.effect_tolerance),
-	  "how much slower than the baseline a canary may be" },
-	{ "rollout", "effect_min_ms", RIP_CFG_DOUBLE, "2", NULL, false,
-	  G(rollout.effect_min_ms),
-	  "a latency shift at or below this many ms always passes" },
-	{ "rollout", "outliers", RIP_CFG_ENUM, "iqr", "iqr|none", false,
-	  G(rollout.outliers), "drop latency outliers before the comparison" },
-	{ "rollout", "latency_weight", RIP_CFG_UINT, "50", NULL, false,
-	  G(rollout.latency_weight), "weight of latency in the score" },
-	{ "rollout", "errors_weight", RIP_CFG_UINT, "50", NULL, false,
-	  G(rollout.errors_weight), "weight of the error rate in the score" },
-	{ "rollout", "pass_score", RIP_CFG_UINT, "95", NULL, false,
-	  G(rollout.pass_score), "a score at or above it passes the step" },
-	{ "rollout", "marginal_score", RIP_CFG_UINT, "75", NULL, false,
-	  G(rollout.marginal_score),
-	  "below it the step fails; between the two it is inconclusive" },
-	{ "rollout", "failure_threshold", RIP_CFG_UINT, "3", NULL, false,
-	  G(rollout.failure_threshold),
-	  "failed probe rounds in a row before a target counts as failing" },
-	{ "rollout", "failure_limit", RIP_CFG_UINT, "2", NULL, false,
-	  G(rollout.failure_limit),
-	  "failed probe rounds a step tolerates before max_error_rate judges" },
-	{ "rollout", "inconclusive", RIP_CFG_ENUM, "pause", "pause|abort|pass",
-	  false, G(rollout.inconclusive),
-	  "what a step does when a gate cannot judge" },
-
-	{ "rollback", "schema", RIP_CFG_ENUM, "down", "down|keep", false,
-	  G(rollback.schema),
-	  "what rollback does with the schema: run the downs, or keep it" },
-	{ "rollback", "abort_schema", RIP_CFG_ENUM, "keep", "keep|down", false,
-	  G(rollback.abort_schema),
-	  "the same for rollout abort: keep = lossless" },
-
-	{ "drill", "every", RIP_CFG_DURATION, "24h", NULL, false,
-	  G(drill.every_ms), "how often a release is drilled" },
-	{ "drill", "database", RIP_CFG_STRING, "scratch", NULL, false,
-	  G(drill.database), "scratch SQLite, or a postgres conninfo" },
-	{ "drill", "metrics_file", RIP_CFG_PATH, NULL, NULL, false,
-	  G(drill.metrics_file), "Prometheus text file written after drills" },
-	{ "drill", "strict", RIP_CFG_BOOL, "no", NULL, false, G(drill.strict),
-	  "compare column order and comments too" },
-	{ "drill", "smoke", RIP_CFG_BOOL, "no", NULL, false, G(drill.smoke),
-	  "also extract, run activate, probe smoke_health" },
-	{ "drill", "smoke_health", RIP_CFG_URL, NULL, NULL, false,
-	  G(drill.smoke_health), "health URL of the smoke test" },
-
-	{ "notify", "webhook", RIP_CFG_URL, NULL, NULL, false,
-	  G(notify.webhook), "JSON POST on failures, aborts, rollbacks" },
-	{ "notify", "retries", RIP_CFG_UINT, "5", NULL, false,
-	  G(notify.retries), "exponential backoff with jitter" },
-
-	{ "ssh", "command", RIP_CFG_ARGV, "ssh", NULL, false, G(ssh.command),
-	  "the ssh client and its options, split on spaces" },
-	{ "ssh", "parallel", RIP_CFG_UINT, "20", NULL, false, G(ssh.parallel),
-	  "hosts worked on at once" },
-	{ "ssh", "connect_timeout", RIP_CFG_DURATION, "5s", NULL, false,
-	  G(ssh.connect_timeout_ms), "how long reaching a host may take" },
-	{ "ssh", "agent_path", RIP_CFG_STRING, "ripcord", NULL, false,
-	  G(ssh.agent_path), "ripcord on the hosts (run as AGENT_PATH agent)" },
-};
-
-const size_t rip_config_nkeys = RIP_ARRAY_SIZE(rip_config_keys);
 
 static const char *const sections[] = {
 	"project", "package", "migrations", "target", "rollout", "rollback",
 	"drill", "notify", "ssh",
 };
 
-struct parse {
-	const char *name;       /* for messages */
-	const char *dir;
-	int line;
-	struct rip_config *cfg;
-	struct rip_err *err;
-	bool failed;
-	const char *section;    /* validated kind, NULL before any header */
-	struct rip_target *target;
-	int *seen;              /* line of each global key, 0 = not yet */
-	int **target_seen;      /* the same per target */
-};
-
-static int fail(struct parse *p, const char *fmt, ...) RIP_PRINTF(2, 3);
-
-static int fail(struct parse *p, const char *fmt, ...)
+int rip_config_fail(struct rip_config_reader *p, const char *fmt, ...)
 {
 	struct rip_buf msg = RIP_BUF_INIT;
 	va_list ap;
@@ -287,14 +107,14 @@ static bool enum_ok(const char *choices, const char *v)
  * a quote or a backslash would reach the program as written, so they are
  * refused rather than half-honoured.
  */
-static int set_argv(struct parse *p, struct rip_strlist *field,
+static int set_argv(struct rip_config_reader *p, struct rip_strlist *field,
 	const struct rip_config_key *k, const char *v)
 {
 	struct rip_strlist words = { 0 };
 	const char *s = v;
 
 	if (v[strcspn(v, "\\\"'`")])
-		return fail(p, "%s '%s' holds a quote or a backslash: it is split "
+		return rip_config_fail(p, "%s '%s' holds a quote or a backslash: it is split "
 			"on spaces, without quoting (put options that need "
 			"quoting in ~/.ssh/config)", k->name, v), -1;
 	for (;;) {
@@ -310,14 +130,14 @@ static int set_argv(struct parse *p, struct rip_strlist *field,
 		s += l;
 	}
 	if (!words.n)
-		return fail(p, "%s needs a value (%s)", k->name, k->help), -1;
+		return rip_config_fail(p, "%s needs a value (%s)", k->name, k->help), -1;
 	rip_strlist_release(field);
 	*field = words;
 	return 0;
 }
 
-/* Stores value into the field k describes; 0, or -1 after fail(). */
-static int set_value(struct parse *p, void *base,
+/* Stores value into the field k describes; 0, or -1 after rip_config_fail(). */
+static int set_value(struct rip_config_reader *p, void *base,
 	const struct rip_config_key *k, const char *v)
 {
 	void *field = (char *)base + k->offset;
@@ -326,10 +146,10 @@ static int set_value(struct parse *p, void *base,
 	/* an empty value unsets a key, but a key with a default has no
 	 * "unset": leaving it out is how to get the default */
 	if (!v[0] && k->def && k->def[0] && k->type != RIP_CFG_LIST)
-		return fail(p, "%s needs a value (default: %s; remove the line "
+		return rip_config_fail(p, "%s needs a value (default: %s; remove the line "
 			"to use the default)", k->name, k->def), -1;
 	if (!v[0] && k->required)
-		return fail(p, "%s needs a value (%s)", k->name, k->help), -1;
+		return rip_config_fail(p, "%s needs a value (%s)", k->name, k->help), -1;
 	switch (k->type) {
 	case RIP_CFG_STRING:
 	case RIP_CFG_TREEPATH:
@@ -338,14 +158,14 @@ static int set_value(struct parse *p, void *base,
 		return 0;
 	case RIP_CFG_ENUM:
 		if (!enum_ok(k->choices, v))
-			return fail(p, "'%s' is not a valid %s (expected one of "
+			return rip_config_fail(p, "'%s' is not a valid %s (expected one of "
 				"%s)", v, k->name, k->choices), -1;
 		free(*str_field(base, k));
 		*str_field(base, k) = rip_xstrdup(v);
 		return 0;
 	case RIP_CFG_URL:
 		if (v[0] && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
-			return fail(p, "%s '%s' is not a URL (expected %s)",
+			return rip_config_fail(p, "%s '%s' is not a URL (expected %s)",
 				k->name, v, type_expects(k)), -1;
 		free(*str_field(base, k));
 		*str_field(base, k) = v[0] ? rip_xstrdup(v) : NULL;
@@ -358,7 +178,7 @@ static int set_value(struct parse *p, void *base,
 			return 0;
 		path = rip_path_join(p->dir, v);
 		if (k->type == RIP_CFG_PATH_EXISTS && !rip_path_exists(path)) {
-			fail(p, "%s '%s' does not exist (looked for '%s'; paths are "
+			rip_config_fail(p, "%s '%s' does not exist (looked for '%s'; paths are "
 				"relative to the config file's folder)", k->name, v,
 				path);
 			free(path);
@@ -409,11 +229,11 @@ static int set_value(struct parse *p, void *base,
 		return 0;
 	}
 	}
-	return fail(p, "bad value '%s' for %s (expected %s)", v, k->name,
+	return rip_config_fail(p, "bad value '%s' for %s (expected %s)", v, k->name,
 		type_expects(k)), -1;
 }
 
-static void apply_defaults(struct parse *p, void *base, bool target)
+static void apply_defaults(struct rip_config_reader *p, void *base, bool target)
 {
 	for (size_t i = 0; i < rip_config_nkeys; i++) {
 		const struct rip_config_key *k = &rip_config_keys[i];
@@ -443,7 +263,7 @@ static bool valid_target_name(const char *s, size_t len)
 	return true;
 }
 
-static void add_target(struct parse *p, const char *name, size_t len)
+static void add_target(struct rip_config_reader *p, const char *name, size_t len)
 {
 	struct rip_config *c = p->cfg;
 	struct rip_target *t;
@@ -452,7 +272,7 @@ static void add_target(struct parse *p, const char *name, size_t len)
 	for (size_t i = 0; i < c->n_targets; i++) {
 		if (strlen(c->targets[i].name) == len &&
 		    !strncmp(c->targets[i].name, name, len)) {
-			fail(p, "target '%.*s' is defined twice (first at line %d)",
+			rip_config_fail(p, "target '%.*s' is defined twice (first at line %d)",
 				(int)len, name, c->targets[i].line);
 			return;
 		}
@@ -473,15 +293,15 @@ static void add_target(struct parse *p, const char *name, size_t len)
 }
 
 /* Reads host value v into t's ssh_dest and ssh_port (config_host.c);
- * 0, or -1 after fail(). */
-static int set_host(struct parse *p, struct rip_target *t, const char *v)
+ * 0, or -1 after rip_config_fail(). */
+static int set_host(struct rip_config_reader *p, struct rip_target *t, const char *v)
 {
 	struct rip_buf why = RIP_BUF_INIT;
 	char *dest;
 	unsigned port;
 
 	if (rip_config_host_parse(&dest, &port, v, &why) < 0) {
-		fail(p, "%s", why.buf);
+		rip_config_fail(p, "%s", why.buf);
 		rip_buf_release(&why);
 		return -1;
 	}
@@ -492,34 +312,34 @@ static int set_host(struct parse *p, struct rip_target *t, const char *v)
 }
 
 /* The checks of [ssh] (and [rollout] failure_threshold) a type cannot
- * express; 0, or -1 after fail(). */
-static int check_ssh(struct parse *p, const struct rip_config_key *k)
+ * express; 0, or -1 after rip_config_fail(). */
+static int check_ssh(struct rip_config_reader *p, const struct rip_config_key *k)
 {
 	const struct rip_config *c = p->cfg;
 
 	if (!strcmp(k->name, "failure_threshold") &&
 	    !c->rollout.failure_threshold)
-		return fail(p, "failure_threshold must be at least 1 (%s)",
+		return rip_config_fail(p, "failure_threshold must be at least 1 (%s)",
 			k->help), -1;
 	if (strcmp(k->section, "ssh"))
 		return 0;
 	if (!strcmp(k->name, "parallel") && c->ssh.parallel < 1)
-		return fail(p, "parallel must be at least 1 (%s)", k->help), -1;
+		return rip_config_fail(p, "parallel must be at least 1 (%s)", k->help), -1;
 	if (!strcmp(k->name, "connect_timeout") && !c->ssh.connect_timeout_ms)
-		return fail(p, "connect_timeout must be more than 0 (%s)",
+		return rip_config_fail(p, "connect_timeout must be more than 0 (%s)",
 			k->help), -1;
 	if (!strcmp(k->name, "agent_path"))
 		for (const char *s = c->ssh.agent_path; s && *s; s++)
 			if (iscntrl((unsigned char)*s))
-				return fail(p, "agent_path '%s' holds a control "
+				return rip_config_fail(p, "agent_path '%s' holds a control "
 					"character (expected the path of ripcord on "
 					"the hosts)", c->ssh.agent_path), -1;
 	return 0;
 }
 
 /* The checks of the baseline comparison's keys a type cannot express;
- * 0, or -1 after fail(). */
-static int check_judge(struct parse *p, const struct rip_config_key *k)
+ * 0, or -1 after rip_config_fail(). */
+static int check_judge(struct rip_config_reader *p, const struct rip_config_key *k)
 {
 	const struct rip_config *c = p->cfg;
 
@@ -527,21 +347,21 @@ static int check_judge(struct parse *p, const struct rip_config_key *k)
 		return 0;
 	if (!strcmp(k->name, "confidence") && !(c->rollout.confidence > 0 &&
 	    c->rollout.confidence < 1))
-		return fail(p, "confidence must be above 0%% and below 100%% "
+		return rip_config_fail(p, "confidence must be above 0%% and below 100%% "
 			"(such as 95%%)"), -1;
 	if (!strcmp(k->name, "effect_min_ms") && !(c->rollout.effect_min_ms >= 0))
-		return fail(p, "effect_min_ms must be 0 or more (%s)", k->help),
+		return rip_config_fail(p, "effect_min_ms must be 0 or more (%s)", k->help),
 			-1;
 	if ((!strcmp(k->name, "pass_score") && c->rollout.pass_score > 100) ||
 	    (!strcmp(k->name, "marginal_score") &&
 	     c->rollout.marginal_score > 100))
-		return fail(p, "%s must be 0 to 100 (%s)", k->name, k->help), -1;
+		return rip_config_fail(p, "%s must be 0 to 100 (%s)", k->name, k->help), -1;
 	return 0;
 }
 
 /* The scores and weights together, after the whole file: 0, or -1 after
- * fail() at the line of the key that breaks the rule. */
-static int check_scores(struct parse *p)
+ * rip_config_fail() at the line of the key that breaks the rule. */
+static int check_scores(struct rip_config_reader *p)
 {
 	const struct rip_config *c = p->cfg;
 	size_t kp = 0, km = 0, kl = 0, ke = 0;
@@ -558,7 +378,7 @@ static int check_scores(struct parse *p)
 	}
 	if (c->rollout.marginal_score > c->rollout.pass_score) {
 		p->line = p->seen[km] > p->seen[kp] ? p->seen[km] : p->seen[kp];
-		return fail(p, "marginal_score %llu is above pass_score %llu "
+		return rip_config_fail(p, "marginal_score %llu is above pass_score %llu "
 			"(a score below marginal_score fails the step, one below "
 			"pass_score is inconclusive)",
 			(unsigned long long)c->rollout.marginal_score,
@@ -567,7 +387,7 @@ static int check_scores(struct parse *p)
 	if (c->rollout.compare_baseline && !c->rollout.latency_weight &&
 	    !c->rollout.errors_weight) {
 		p->line = p->seen[kl] > p->seen[ke] ? p->seen[kl] : p->seen[ke];
-		return fail(p, "latency_weight and errors_weight are both 0: the "
+		return rip_config_fail(p, "latency_weight and errors_weight are both 0: the "
 			"baseline comparison has nothing to score (give one a "
 			"weight, or set compare_baseline = no)"), -1;
 	}
@@ -586,9 +406,9 @@ static bool deferred(const struct rip_config_key *k)
  * Once target i's section is read: without host, its paths are resolved
  * (and checked) on this machine as any path; with host, root is a path on
  * that host and must be absolute, and the other paths (activate) are kept
- * as written, for the host to read. 0, or -1 after fail().
+ * as written, for the host to read. 0, or -1 after rip_config_fail().
  */
-static int finish_target(struct parse *p, size_t i)
+static int finish_target(struct rip_config_reader *p, size_t i)
 {
 	struct rip_target *t = &p->cfg->targets[i];
 
@@ -603,7 +423,7 @@ static int finish_target(struct parse *p, size_t i)
 		p->line = p->target_seen[i][j];
 		if (t->host) {
 			if (!strcmp(k->name, "root") && raw[0] != '/')
-				return fail(p, "target '%s' has host '%s': its root "
+				return rip_config_fail(p, "target '%s' has host '%s': its root "
 					"is a path on that host and must be absolute "
 					"(not '%s')", t->name, t->host, raw), -1;
 			continue;
@@ -621,7 +441,7 @@ static int finish_target(struct parse *p, size_t i)
 /* Validates a "[...]" line; sets p->section and p->target. */
 static int header(void *user, const char *s, int line, struct rip_err *err)
 {
-	struct parse *p = user;
+	struct rip_config_reader *p = user;
 	const char *end = strchr(s, ']');
 	const char *q, *tail = NULL;
 	const char *best;
@@ -638,22 +458,22 @@ static int header(void *user, const char *s, int line, struct rip_err *err)
 	if (end)
 		tail = end + 1 + strspn(end + 1, " \t\r\n");
 	if (!end || (*tail && *tail != ';' && *tail != '#'))
-		return fail(p, "malformed section header (expected "
+		return rip_config_fail(p, "malformed section header (expected "
 			"[section] or [target \"NAME\"])");
 	len = (size_t)(end - s - 1);
 	if (len >= sizeof(inner))
-		return fail(p, "section name too long");
+		return rip_config_fail(p, "section name too long");
 	memcpy(inner, s + 1, len);
 	inner[len] = '\0';
 	if (!strcmp(inner, "target"))
-		return fail(p, "[target] needs a name: [target \"NAME\"]");
+		return rip_config_fail(p, "[target] needs a name: [target \"NAME\"]");
 	if (!strncmp(inner, "target", 6) && (inner[6] == ' ' ||
 			inner[6] == '"' || inner[6] == '\0')) {
 		q = inner + 6 + strspn(inner + 6, " ");
 		len = strlen(q);
 		if (len < 2 || q[0] != '"' || q[len - 1] != '"' ||
 		    !valid_target_name(q + 1, len - 2))
-			return fail(p, "bad target header [%s] (expected "
+			return rip_config_fail(p, "bad target header [%s] (expected "
 				"[target \"NAME\"], NAME of letters, digits, '.', "
 				"'_' and '-')", inner);
 		p->section = "target";
@@ -663,7 +483,7 @@ static int header(void *user, const char *s, int line, struct rip_err *err)
 	idx = section_index(inner);
 	if (idx < 0) {
 		best = rip_suggest(inner, sections, RIP_ARRAY_SIZE(sections));
-		return fail(p, "unknown section [%s]" DID_YOU_MEAN, inner,
+		return rip_config_fail(p, "unknown section [%s]" DID_YOU_MEAN, inner,
 			HINT(best));
 	}
 	p->section = sections[idx];
@@ -694,7 +514,7 @@ static const struct rip_config_key *find_key(const char **best,
 static int handler(void *user, const char *section, const char *name,
 	const char *value, int line, struct rip_err *err)
 {
-	struct parse *p = user;
+	struct rip_config_reader *p = user;
 	const struct rip_config_key *k;
 	const char *best = NULL;
 	void *base;
@@ -704,11 +524,11 @@ static int handler(void *user, const char *section, const char *name,
 	(void)err;
 	p->line = line;
 	if (!p->section)
-		return fail(p, "'%s' outside any section (expected a [section] "
+		return rip_config_fail(p, "'%s' outside any section (expected a [section] "
 			"header first)", name);
 	k = find_key(&best, p->section, name);
 	if (!k)
-		return fail(p, "unknown key '%s' in [%s]" DID_YOU_MEAN, name,
+		return rip_config_fail(p, "unknown key '%s' in [%s]" DID_YOU_MEAN, name,
 			p->section, HINT(best));
 	if (p->target) {
 		base = p->target;
@@ -718,7 +538,7 @@ static int handler(void *user, const char *section, const char *name,
 		seen = p->seen;
 	}
 	if (seen[k - rip_config_keys])
-		return fail(p, "'%s' is set twice in [%s] (first at line %d)",
+		return rip_config_fail(p, "'%s' is set twice in [%s] (first at line %d)",
 			name, p->section, seen[k - rip_config_keys]);
 	seen[k - rip_config_keys] = p->line;
 	if (p->target && deferred(k)) {
@@ -734,7 +554,7 @@ static int handler(void *user, const char *section, const char *name,
 		check_ssh(p, k) < 0 || check_judge(p, k) < 0 ? RIP_ECONFIG : 0;
 }
 
-static int check_required(struct parse *p)
+static int check_required(struct rip_config_reader *p)
 {
 	for (size_t t = 0; t < p->cfg->n_targets; t++) {
 		for (size_t i = 0; i < rip_config_nkeys; i++) {
@@ -744,173 +564,12 @@ static int check_required(struct parse *p)
 			    p->target_seen[t][i])
 				continue;
 			p->line = p->cfg->targets[t].line;
-			fail(p, "[target \"%s\"] has no '%s' (required: %s)",
+			rip_config_fail(p, "[target \"%s\"] has no '%s' (required: %s)",
 				p->cfg->targets[t].name, k->name, k->help);
 			return -1;
 		}
 	}
 	return 0;
-}
-
-/* Drops the last "/name" of b; "/" stays "/". */
-static void path_pop(struct rip_buf *b, bool keep_root)
-{
-	char *slash = strrchr(b->buf, '/');
-
-	if (slash)
-		rip_buf_setlen(b, slash == b->buf && keep_root ? 1 :
-			(size_t)(slash - b->buf));
-}
-
-/*
- * The absolute path with its links, "." and ".." resolved, for comparing
- * roots that may not exist yet: each name is looked up with realpath while
- * the path exists; from the first missing one on, the rest is taken as
- * written with "." and ".." applied by hand (nothing below a missing
- * folder can be a link). A lookup that fails for another reason (no
- * permission) is treated as missing, so this never fails. A path that is
- * not local (on another host) is never looked up: all of it is taken as
- * written.
- */
-static char *resolve_path(const char *path, bool local)
-{
-	struct rip_buf cur = RIP_BUF_INIT, tail = RIP_BUF_INIT;
-	const char *s = path;
-
-	rip_buf_adds(&cur, "/");
-	for (;;) {
-		size_t l;
-
-		s += strspn(s, "/");
-		if (!(l = strcspn(s, "/")))
-			break;
-		if (l == 2 && !memcmp(s, "..", 2)) {
-			if (tail.len)
-				path_pop(&tail, false);
-			else
-				path_pop(&cur, true);
-		} else if (l != 1 || s[0] != '.') {
-			char *cand = NULL, *real = NULL;
-
-			if (local && !tail.len) {
-				cand = rip_xasprintf("%s%s%.*s", cur.buf,
-					cur.len > 1 ? "/" : "", (int)l, s);
-				real = realpath(cand, NULL);
-			}
-			if (real) {
-				rip_buf_reset(&cur);
-				rip_buf_adds(&cur, real);
-			} else {
-				rip_buf_addf(&tail, "/%.*s", (int)l, s);
-			}
-			free(real);
-			free(cand);
-		}
-		s += l;
-	}
-	if (tail.len && cur.len == 1)
-		rip_buf_reset(&cur);
-	rip_buf_add(&cur, tail.buf, tail.len);
-	rip_buf_release(&tail);
-	return rip_buf_detach(&cur, NULL);
-}
-
-/* Whether path lies below dir (both resolved; equal is not below). */
-static bool path_below(const char *path, const char *dir)
-{
-	size_t dl = strlen(dir);
-
-	if (dl == 1)
-		return path[1] != '\0';
-	return !strncmp(path, dir, dl) && path[dl] == '/';
-}
-
-/* The host name of t's ssh_dest, without its user. */
-static const char *dest_host(const struct rip_target *t)
-{
-	const char *at = strrchr(t->ssh_dest, '@');
-
-	return at ? at + 1 : t->ssh_dest;
-}
-
-/*
- * Whether a and b put their roots on one machine: both local, or the same
- * host name (whoever logs in: users share a file system) on the same port
- * (22 when none is given, ssh's usual). A host known by two names is not
- * seen; one name on two ports is two machines (containers behind one
- * address).
- */
-static bool same_machine(const struct rip_target *a,
-	const struct rip_target *b)
-{
-	if (!a->host || !b->host)
-		return !a->host && !b->host;
-	return !strcasecmp(dest_host(a), dest_host(b)) &&
-		(a->ssh_port ? a->ssh_port : 22) ==
-		(b->ssh_port ? b->ssh_port : 22);
-}
-
-/* Refuses targets a and b (b defined later) when their roots clash. */
-static int root_clash(struct parse *p, size_t a, size_t b,
-	char *const *real, size_t key)
-{
-	const struct rip_target *ta = &p->cfg->targets[a];
-	const struct rip_target *tb = &p->cfg->targets[b];
-	int la = p->target_seen[a][key], lb = p->target_seen[b][key];
-	size_t in, out;
-	char where[320] = "";
-
-	if (!same_machine(ta, tb))
-		return 0;
-	if (ta->host)
-		snprintf(where, sizeof(where), " on host '%s'", dest_host(ta));
-	p->line = lb;
-	if (!strcmp(real[a], real[b]))
-		return fail(p, "targets '%s' (%s:%d) and '%s' (%s:%d) have the "
-			"same root%s: both resolve to '%s'; give each target a "
-			"folder of its own", ta->name, p->name, la, tb->name,
-			p->name, lb, where, real[a]);
-	if (path_below(real[b], real[a]))
-		in = b, out = a;
-	else if (path_below(real[a], real[b]))
-		in = a, out = b;
-	else
-		return 0;
-	return fail(p, "the root of target '%s' (%s:%d, resolved '%s') is "
-		"inside the root of target '%s' (%s:%d, resolved '%s')%s: the "
-		"releases/ of one would be inside the tree of the other; give "
-		"each target a folder of its own, side by side",
-		p->cfg->targets[in].name, p->name, p->target_seen[in][key],
-		real[in], p->cfg->targets[out].name, p->name,
-		p->target_seen[out][key], real[out], where);
-}
-
-/*
- * Two targets deploying into one folder (through a link or "..", too)
- * would switch each other's current and collect each other's releases; a
- * root inside another's tree is as bad. Only targets on one machine can
- * clash: the same path on two hosts is two folders. Quadratic in the targets, which is
- * nothing next to probing them.
- */
-static int check_roots(struct parse *p)
-{
-	size_t n = p->cfg->n_targets, key = 0;
-	char **real = rip_xcalloc(n + 1, sizeof(*real));
-	int rc = 0;
-
-	while (strcmp(rip_config_keys[key].section, "target") ||
-	       strcmp(rip_config_keys[key].name, "root"))
-		key++;
-	for (size_t i = 0; i < n; i++)
-		real[i] = resolve_path(p->cfg->targets[i].root,
-			!p->cfg->targets[i].host);
-	for (size_t b = 1; b < n && !rc; b++)
-		for (size_t a = 0; a < b && !rc; a++)
-			rc = root_clash(p, a, b, real, key);
-	for (size_t i = 0; i < n; i++)
-		free(real[i]);
-	free(real);
-	return rc;
 }
 
 static void default_name(struct rip_config *cfg)
@@ -927,7 +586,7 @@ static void default_name(struct rip_config *cfg)
 int rip_config_parse(struct rip_config **out, const char *text,
 	const char *name, const char *dir, struct rip_err *err)
 {
-	struct parse p = { 0 };
+	struct rip_config_reader p = { 0 };
 	struct rip_config *cfg = rip_xcalloc(1, sizeof(*cfg));
 	static const struct rip_ini_ops ops = { header, handler };
 
@@ -950,7 +609,7 @@ int rip_config_parse(struct rip_config **out, const char *text,
 	if (!p.failed)
 		check_required(&p);
 	if (!p.failed)
-		check_roots(&p);
+		rip_config_check_roots(&p);
 	if (!p.failed)
 		check_scores(&p);
 	if (!p.failed)
@@ -1062,38 +721,4 @@ void rip_config_free(struct rip_config *cfg)
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg);
-}
-
-void rip_config_template(struct rip_buf *out, const char *project,
-	const char *store)
-{
-	const char *last = NULL;
-
-	rip_buf_adds(out, "; ripcord.ini: see ripcord.ini(5) for every key.\n"
-		"; Relative paths are relative to this file's folder.\n"
-		"; Lines starting with ';' are comments; each key shows its "
-		"default.\n");
-	for (size_t i = 0; i < rip_config_nkeys; i++) {
-		const struct rip_config_key *k = &rip_config_keys[i];
-		bool target = !strcmp(k->section, "target");
-		const char *v = k->def ? k->def : "";
-
-		if (!last || strcmp(last, k->section)) {
-			if (target)
-				rip_buf_adds(out, "\n; [target \"web-1\"]\n");
-			else
-				rip_buf_addf(out, "\n[%s]\n", k->section);
-			last = k->section;
-		}
-		if (!strcmp(k->section, "project") && !strcmp(k->name, "name"))
-			rip_buf_addf(out, "name = %s\n", project);
-		else if (!strcmp(k->section, "project") &&
-			 !strcmp(k->name, "store"))
-			rip_buf_addf(out, "store = %s\n", store);
-		else
-			rip_buf_addf(out, "; %s = %s\n", k->name, v);
-		rip_buf_addf(out, ";   %s\n", k->help);
-		if (k->type == RIP_CFG_ENUM)
-			rip_buf_addf(out, ";   one of: %s\n", k->choices);
-	}
 }

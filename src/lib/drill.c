@@ -39,7 +39,7 @@
 #include "banned.h"
 
 /* switches of a target read back to find where a rollback from a release
- * goes, at most: as many as rollback itself reads (deploy.c), so a long
+ * goes, at most: as many as rollback itself reads (deploy_rollback.c), so a long
  * journal on many targets does not make --due slow */
 #define DRILL_LOOKBACK 256
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * layout_internal.h: what layout.c lends the sqitch reader
- * (layout_sqitch.c): the state of one read of a migrations folder and the
- * file helpers every layout uses.
+ * layout_internal.h: what layout.c lends the readers of the layouts
+ * (layout_scripts.c, layout_sqitch.c): the state of one read of a
+ * migrations folder and the file helpers every layout uses; and what
+ * layout_scripts.c gives back (reading a folder, telling its layout).
  */
 #ifndef RIPCORD_LAYOUT_INTERNAL_H
 #define RIPCORD_LAYOUT_INTERNAL_H
@@ -39,6 +40,21 @@ const struct rip_layout_file *rip_layout_find_file(
 /* Sets s to text[0..len), naming it "<dir>/<path of f>". */
 void rip_layout_set_sql(const struct rip_layout_reader *r, struct rip_sql *s,
 	const struct rip_layout_file *f, const char *text, size_t len);
+
+/* The part of path after its last '/'. */
+const char *rip_layout_base_name(const char *path);
+/* mg's up script, else its down, else "": the file to name in messages. */
+const char *rip_layout_piece_file(const struct rip_migration *mg);
+
+/*
+ * Reads a golang-migrate, dbmate, diesel or flyway folder (r->f): one
+ * migration per version and name, in apply order, its up and down
+ * folded together. Warns about files that fit no script of the layout.
+ */
+int rip_layout_read_scripts(struct rip_layout_reader *r);
+/* Which layout the one file f is clearly part of; RIP_LAYOUT_AUTO when
+ * none. */
+enum rip_layout_format rip_layout_guess(const struct rip_layout_file *f);
 
 /*
  * Reads a sqitch folder: the changes of sqitch.plan in plan order, each

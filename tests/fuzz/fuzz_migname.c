@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_migname.c: the migration file name parsers of layout.c, which read
- * "<version>_<name>.up.sql" (golang-migrate), "<version>_<name>.sql"
- * (dbmate), "<version>_<name>/up.sql" (diesel) and
+ * fuzz_migname.c: the migration file name parsers of layout_scripts.c,
+ * which read "<version>_<name>.up.sql" (golang-migrate),
+ * "<version>_<name>.sql" (dbmate), "<version>_<name>/up.sql" (diesel) and
  * "V<version>__<name>.sql" (flyway) into a version, a name and an id.
  *
  * Those parsers are static; fuzz_layout reaches them only among whole
