@@ -6,7 +6,8 @@
  * else that works on many things at once) runs on. A session is the
  * business of remote_session.c, the operations of remote_ops.c.
  *
- * Tuned for a few hundred hosts at most: the session table is a linear
+ * Tuned for a few hundred hosts at most (the open-file limit is raised
+ * to the hard one for their descriptors): the session table is a linear
  * list under one mutex, each session has its own, held by whoever uses
  * it (a handshake included, so targets on one host wait for one start).
  */
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -255,6 +257,32 @@ static int short_control_dir(char **out, const char *dir, struct rip_err *err)
 	return 0;
 }
 
+/* enough descriptors for some 20,000 sessions */
+#define FLEET_NOFILE ((rlim_t)65536)
+
+/*
+ * Raises the soft RLIMIT_NOFILE to the hard one (at most FLEET_NOFILE;
+ * an unlimited hard limit is more than Linux grants): a session holds three
+ * descriptors for the fleet's life, so the common soft limit of 1024
+ * would end a fleet at some 330 hosts with "Too many open files". What
+ * we start inherits the higher soft limit, which only lets it open more.
+ */
+static void fd_room(void)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	want = rl.rlim_max < FLEET_NOFILE ? rl.rlim_max : FLEET_NOFILE;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rip_debug("cannot raise the open-file limit: %s",
+				strerror(errno));
+	}
+}
+
 int rip_fleet_new(struct rip_fleet **out, const struct rip_config *cfg,
 	const char *control_dir, struct rip_err *err)
 {
@@ -262,6 +290,7 @@ int rip_fleet_new(struct rip_fleet **out, const struct rip_config *cfg,
 	int rc;
 
 	*out = NULL;
+	fd_room();
 	f = rip_xcalloc(1, sizeof(*f));
 	f->cfg = cfg;
 	f->connect_ms = connect_ms_of(cfg);

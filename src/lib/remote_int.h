@@ -25,7 +25,10 @@
 #define MAX_SIG 4096
 #define MAX_PUT ((uint64_t)64 << 30)
 #define STDERR_TAIL 2048
+#define STDERR_SLACK ((off_t)64 << 10)   /* stderr kept before a trim */
+#define READ_WAKE_MS 1000               /* a wait wakes to trim stderr */
 #define STDERR_LINES 3
+#define SAID_LINE 240            /* bytes of each line quoted */
 #define MAX_THREADS 256
 /* what ssh adds to ControlPath's folder: "/", %C (40 hex digits), and
  * ".XXXXXXXXXXXXXXXX" while it binds the socket, then the NUL */
@@ -34,6 +37,9 @@
 struct rip_remote_reader {
 	int fd;
 	size_t start, end;
+	const int *errfd;           /* ssh's stderr file (the session's: -1
+				     once closed), trimmed as we read */
+	off_t kept_from;            /* what of it is not a hole yet */
 	char buf[65536];
 };
 

@@ -10,7 +10,9 @@
  * reaped at once, and the error is kept so every later call fails with
  * it without waiting again. ssh's stderr goes to a memfd, not a pipe: a
  * ControlPersist master that ssh forks inherits it and would hold a pipe
- * open forever. Writes to ssh run with SIGPIPE blocked in the writing
+ * open forever; all but its last STDERR_TAIL bytes are freed (a punched
+ * hole) as lines are read and once a second while one is awaited, so a
+ * host that writes without end costs no memory here. Writes to ssh run with SIGPIPE blocked in the writing
  * thread (and a SIGPIPE they raised consumed), so a dead ssh is EPIPE,
  * not our death, whatever the caller's disposition of SIGPIPE.
  */
@@ -129,7 +131,8 @@ static char *scrubbed(const char *s)
 }
 
 /* The last lines ssh (or the agent) wrote on stderr, joined with "; ",
- * control characters replaced; NULL when it said nothing. */
+ * each cut at SAID_LINE bytes, control characters replaced; NULL when
+ * it said nothing. */
 static char *ssh_said(struct rip_remote *r)
 {
 	char buf[STDERR_TAIL + 1];
@@ -163,12 +166,16 @@ static char *ssh_said(struct rip_remote *r)
 			break;
 	}
 	while (nl--) {
+		size_t at, len = strlen(lines[nl]);
+
 		if (out.len)
 			rip_buf_adds(&out, "; ");
-		size_t at = out.len;
-
-		rip_buf_adds(&out, lines[nl]);
+		at = out.len;
+		/* a line of no end must not crowd out the ones after it */
+		rip_buf_add(&out, lines[nl], len > SAID_LINE ? SAID_LINE : len);
 		rip_remote_scrub(out.buf + at, out.len - at);
+		if (len > SAID_LINE)
+			rip_buf_adds(&out, "...");
 	}
 	rip_buf_rtrim(&out);
 	if (!out.len) {
@@ -303,6 +310,8 @@ static int ssh_spawn(struct rip_remote *r, char *const *argv,
 	r->in = in[1];
 	r->out = out[0];
 	r->rd.fd = r->out;
+	r->rd.errfd = &r->errfd;
+	r->rd.kept_from = 0;
 	r->rd.start = r->rd.end = 0;
 	if (e) {
 		r->pid = 0;
@@ -315,6 +324,21 @@ static int ssh_spawn(struct rip_remote *r, char *const *argv,
 }
 
 /* ---- lines in and out ---- */
+
+/* Frees all but the last STDERR_TAIL bytes of ssh's stderr file once
+ * more than STDERR_SLACK piled up: a hole punched in it, so its size,
+ * ssh's offset and the tail ssh_said reads stay as they are. */
+static void trim_stderr(struct rip_remote_reader *rd)
+{
+	struct stat st;
+
+	if (!rd->errfd || *rd->errfd < 0 || fstat(*rd->errfd, &st) < 0 ||
+	    st.st_size - rd->kept_from <= STDERR_SLACK)
+		return;
+	if (fallocate(*rd->errfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			rd->kept_from, st.st_size - STDERR_TAIL - rd->kept_from) == 0)
+		rd->kept_from = st.st_size - STDERR_TAIL;
+}
 
 /*
  * Reads the next line (without its '\n') into out before `until` (-1:
@@ -330,7 +354,7 @@ static int read_line(struct rip_buf *out, struct rip_remote_reader *rd,
 		char *nl;
 		size_t n;
 		ssize_t got;
-		int pr;
+		int pr, wait;
 
 		if (rd->start < rd->end) {
 			nl = memchr(rd->buf + rd->start, '\n', rd->end - rd->start);
@@ -342,13 +366,18 @@ static int read_line(struct rip_buf *out, struct rip_remote_reader *rd,
 			if (nl)
 				return 1;
 		}
-		pr = poll(&p, 1, left_ms(until));
+		wait = left_ms(until);
+		pr = poll(&p, 1, wait < 0 || wait > READ_WAKE_MS ? READ_WAKE_MS :
+			wait);
+		trim_stderr(rd);
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr < 0)
 			return -2;
-		if (pr == 0)
+		if (pr == 0 && wait >= 0 && wait <= READ_WAKE_MS)
 			return -1;
+		if (pr == 0)
+			continue;
 		got = read(rd->fd, rd->buf, sizeof(rd->buf));
 		if (got < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;

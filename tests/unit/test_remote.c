@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -1215,6 +1216,80 @@ static void test_sessions_from_threads(void **state)
 	assert_no_children();
 }
 
+/*
+ * A host that writes 20 MB to stderr before its agent answers costs no
+ * memory here: all but ssh's last words are freed from the stderr file
+ * as the session reads (the review found them kept whole, per host, for
+ * the session's life), and what ssh said last still reaches errors.
+ */
+static void test_stderr_flood_is_trimmed(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 };
+	struct stat st;
+	char *text = rip_xasprintf("#!/bin/sh\n"
+		"head -c 20000000 /dev/zero | tr '\\0' x >&2\n"
+		"echo >&2; echo 'the last words' >&2\n"
+		"exec '%s' agent\n", f->cfg.ssh.agent_path);
+
+	use_agent(f, script(state, "chatty", text));
+	free(text);
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	OK(session(&r, fl, &f->t, &err));
+	assert_int_equal(fstat(r->errfd, &st), 0);
+	assert_true(st.st_size >= 20000000);
+	/* what is still held: the tail and the slack, not 20 MB */
+	assert_true((off_t)st.st_blocks * 512 <= ((off_t)1 << 20));
+	rip_fleet_free(fl);
+	assert_no_children();
+
+	/* and the tail is still what an error quotes */
+	use_agent(f, script(state, "chatty-dies", "#!/bin/sh\n"
+		"head -c 20000000 /dev/zero | tr '\\0' x >&2\n"
+		"echo >&2; echo 'the last words' >&2; exit 3\n"));
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_err_contains(&err, "ssh exited 3");
+	assert_err_contains(&err, "the last words");
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
+/* Many hosts under a low soft open-file limit: the fleet raises it (to
+ * the hard limit) rather than failing the hosts past it (the review saw
+ * 6 of 12 hosts fail under `ulimit -n 30`). */
+static void test_many_sessions_low_fd_limit(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_err err = { 0 };
+	struct rlimit old, low;
+	struct rip_target t[14];
+	char dest[14][32];
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	if (old.rlim_max < 100)
+		skip();
+	low = old;
+	low.rlim_cur = 30;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	for (int i = 0; i < 14; i++) {
+		struct rip_remote *r;
+
+		snprintf(dest[i], sizeof(dest[i]), "deploy@web-%d", i + 1);
+		t[i] = f->t;
+		t[i].host = t[i].ssh_dest = dest[i];
+		if (session(&r, fl, &t[i], &err) < 0)
+			fail_msg("host %d of 14: %s", i + 1, err.msg);
+	}
+	rip_fleet_free(fl);
+	assert_no_children();
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1256,6 +1331,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_switch_not_synced, setup,
 			teardown),
 		cmocka_unit_test(test_each_runs_every_index_once),
+		cmocka_unit_test_setup_teardown(test_stderr_flood_is_trimmed,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_sessions_low_fd_limit,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions_from_threads, setup,
 			teardown),
 	};
