@@ -4,8 +4,9 @@
 # migrations since its cut, so a damaged or missing artifact changes
 # nothing they show, while verify and a rollback still read the artifact
 # and refuse it. A store from before state.db schema 10 (no rows) still
-# shows the phase, read from the verified artifacts once and kept; a
-# release removed (releases rm, gc) takes its row with it.
+# shows the phase, read from the verified artifacts once and kept (and
+# cut again, unchanged, a release gains its row); a release removed
+# (releases rm, gc) takes its row with it.
 . "$(dirname "$0")/lib.sh"
 
 repo=$WORK/app
@@ -83,6 +84,11 @@ cp "$WORK/v2.good" $art/v2.tar.zst
 sqlite3 .ripcord/state.db "UPDATE release_migrations SET migrations = '[]', sha256 = 'ab' WHERE release = 'v2'"
 phase_shown "with v2's row naming another artifact"
 check "(read again from the artifact, and kept)" test "$(sqlite3 .ripcord/state.db "SELECT m.sha256 = r.sha256 FROM release_migrations m JOIN releases r ON r.id = m.release WHERE r.id = 'v2'")" = 1
+
+# cutting an old release again (same commit, same bytes) keeps its row
+sqlite3 .ripcord/state.db "DELETE FROM release_migrations WHERE release = 'v2'"
+expect_exit 0 "v2 cut again, unchanged" rc cut HEAD --id v2
+check "its row is back" test "$(rows)" = "v0 v1 v2"
 
 # a release removed takes its row
 expect_exit 0 "releases rm v0" rc releases rm v0
