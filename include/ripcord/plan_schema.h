@@ -91,9 +91,10 @@ RIP_MUST_CHECK int rip_schema_refuse_loss(const struct rip_plan_schema *s,
  * The migrations of the store's releases, read newest release first and
  * only until each of ids has been seen once (or every release is read):
  * rip_migrations_find(out, id) is then the newest copy of id, or NULL
- * when no release carries it. The one reading of "what is this migration
- * the schema is ahead by" for status (schema_phase.c), rollback's keep
- * and deploy's warning. Free *out with rip_migrations_release.
+ * when no release carries it. The verified reading of "what is this
+ * migration the schema is ahead by" for rollback's keep and deploy's
+ * warning (the views, schema_phase.c, read rip_release_view_newest).
+ * Free *out with rip_migrations_release.
  */
 RIP_MUST_CHECK int rip_schema_newest(struct rip_migrations *out,
 	const struct rip_config *cfg, struct rip_store *store,
@@ -128,7 +129,8 @@ void rip_schema_ahead_release(struct rip_schema_ahead *a);
  * (no error) when no database is configured. The releases of the store are
  * read, newest first, only until each migration ahead is found, to say
  * whether it is contract; one that no release carries counts as expand.
- * For status and the metrics: "schema ahead of v1 by 0007_add_email".
+ * For a rollback's plan (verified reads): "schema ahead of v1 by
+ * 0007_add_email".
  */
 RIP_MUST_CHECK int rip_schema_ahead(struct rip_schema_ahead *out,
 	const struct rip_config *cfg, struct rip_store *store,

@@ -10,6 +10,7 @@
 #include "ripcord/manifest.h"
 #include "ripcord/migration.h"
 #include "ripcord/store.h"
+#include "ripcord/strlist.h"
 
 struct rip_cut_opts {
 	const char *rev;          /* default "HEAD" */
@@ -97,6 +98,49 @@ void rip_verify_result_release(struct rip_verify_result *r);
 RIP_MUST_CHECK int rip_release_migrations(struct rip_migrations *out,
 	struct rip_store *store, const char *id, const char *verify_key,
 	struct rip_err *err);
+
+/*
+ * For views only (status, releases, rollout status, the report, the
+ * metrics): never to run, apply or plan a migration.
+ * The migrations release id carries, in apply order, with ids, flags and
+ * checksums as rip_release_migrations reads them but no SQL (up, down and
+ * verify are absent), from the copy state.db keeps of them (cut writes
+ * it), so no artifact is read. A release without that copy (cut before
+ * state.db schema 10), or whose copy names another sha256 than its
+ * record, is read as rip_release_migrations reads it (verified; errors as
+ * there) and the copy is stored when state.db can be written. An unknown
+ * id is RIP_ENOTFOUND.
+ */
+RIP_MUST_CHECK int rip_release_view_migrations(struct rip_migrations *out,
+	struct rip_store *store, const char *id, const char *verify_key,
+	struct rip_err *err);
+
+/*
+ * For views only, as rip_release_view_migrations: of each of ids, the
+ * copy the newest release of the store carrying it has (ids no release
+ * carries are left out), reading releases newest first only as far as
+ * needed. A release that cannot be read is skipped with a warning; a
+ * verify_key that is set but missing is RIP_ECONFIG.
+ */
+RIP_MUST_CHECK int rip_release_view_newest(struct rip_migrations *out,
+	struct rip_store *store, const char *verify_key,
+	const struct rip_strlist *ids, struct rip_err *err);
+
+/*
+ * Records in state.db what views read of release id: the migrations of
+ * its artifact whose digest is sha256 (hex), ids, flags and checksums,
+ * replacing any copy it had. migs are the artifact's, as cut wrote them
+ * or rip_release_migrations read them back. RIP_EDB when the store does
+ * not record id.
+ */
+RIP_MUST_CHECK int rip_release_view_record(struct rip_store *store,
+	const char *id, const char *sha256, const struct rip_migrations *migs,
+	struct rip_err *err);
+
+/* Deletes what views read of release id (gc, before its artifact goes);
+ * 0 when there was nothing. */
+RIP_MUST_CHECK int rip_release_view_forget(struct rip_store *store,
+	const char *id, struct rip_err *err);
 
 /*
  * As rip_release_migrations, for the artifact file at path, wherever it

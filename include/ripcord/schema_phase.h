@@ -10,7 +10,9 @@
  * One place computes it for status, releases, rollout status, the
  * report and the metrics: everything is derived from the database's
  * migration table (ripcord_migrations: applied_at per migration) and the
- * releases' artifacts; nothing of it is kept in state.db.
+ * releases' migrations as views read them (rip_release_view_migrations:
+ * what state.db keeps of each release since its cut, not the artifact);
+ * the phase itself is not kept anywhere.
  */
 #ifndef RIPCORD_SCHEMA_PHASE_H
 #define RIPCORD_SCHEMA_PHASE_H
@@ -59,11 +61,12 @@ struct rip_schema_phase {
 };
 
 /*
- * Where the schema of cfg's [migrations] database stands against release
- * running (its migrations read from the store, verified), with previous
- * the release a rollback from it goes to (NULL: none). The database is
- * only read: a missing SQLite file is not created (out->known false).
- * Free with rip_schema_phase_release, on every return.
+ * For views only: where the schema of cfg's [migrations] database stands
+ * against release running (its migrations as rip_release_view_migrations
+ * reads them: no artifact read), with previous the release a rollback
+ * from it goes to (NULL: none). The database is only read: a missing
+ * SQLite file is not created (out->known false). Free with
+ * rip_schema_phase_release, on every return.
  */
 RIP_MUST_CHECK int rip_schema_phase(struct rip_schema_phase *out,
 	const struct rip_config *cfg, struct rip_store *store,

@@ -15,10 +15,12 @@ struct rip_state;
  * 1: releases. 2: switches and audit (journal.h). 3: lock_holder,
  * operations and switches.activate. 4: drills (drill.h). 5: rollouts.
  * 6: releases.yanked_at, yank_reason, yanked_by (releases yank).
- * 7: audit's from/to/targets/migrations, rollouts.applied. 8: verdicts
- * (verdicts.h).
+ * 7: audit's from/to/targets/migrations, rollouts.applied. 8: lock_holder's
+ * release, preemptible and request. 9: verdicts (verdicts.h).
+ * 10: release_migrations, each release's migrations for views
+ * (rip_release_view_migrations).
  */
-#define RIP_STATE_SCHEMA 9
+#define RIP_STATE_SCHEMA 10
 
 struct rip_release_rec {
 	char *id;

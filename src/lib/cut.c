@@ -9,7 +9,9 @@
  * payload/, so SHA256SUMS and MANIFEST are written last from what was
  * gathered on the way. The artifact appears under its real name only
  * after it is whole (rip_atomic), after its signature, and before its
- * state.db record, which is what makes it a release.
+ * state.db record, which is what makes it a release; the same transaction
+ * keeps its migrations for the views (release_view.c), so status never
+ * has to read the artifact for them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@
 #include "ripcord/release.h"
 #include "ripcord/secrets.h"
 #include "ripcord/sign.h"
+#include "ripcord/state.h"
 #include "banned.h"
 
 struct cut {
@@ -685,7 +688,13 @@ static int publish(struct cut *c, const unsigned char digest[RIP_SHA256_LEN])
 	rec.is_signed = c->res->is_signed;
 	rec.files = c->res->files;
 	rec.bytes = c->res->bytes;
-	rc = rip_state_release_add(c->store->state, &rec, c->err);
+	/* the release and what views read of its migrations, together */
+	if ((rc = rip_state_begin(c->store->state, c->err)) < 0)
+		goto done;
+	if ((rc = rip_state_release_add(c->store->state, &rec, c->err)) == 0)
+		rc = rip_release_view_record(c->store, rec.id, rec.sha256,
+			&c->migs, c->err);
+	rc = rip_state_end(c->store->state, rc, c->err);
 done:
 	free(sig_path);
 	return rc;
@@ -850,7 +859,11 @@ static int package(struct cut *c)
 			goto done;
 		c->res->unchanged = true;
 		c->res->is_signed = rec.is_signed;
-		rc = repair(c, &rec, digest);
+		/* the same bytes: what views read of it is the same too, and
+		 * a release cut before state.db kept it gains it */
+		if ((rc = repair(c, &rec, digest)) == 0)
+			rc = rip_release_view_record(c->store, rec.id, rec.sha256,
+				&c->migs, c->err);
 		goto done;
 	}
 	rc = publish(c, digest);

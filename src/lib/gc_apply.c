@@ -6,8 +6,9 @@
  * crash cannot turn into an artifact no row names.
  *
  * Crashes. The applier deletes target folders first (then fsyncs each
- * releases/), then, per store release, the signature, the artifact, an
- * fsync of artifacts/, and last the row. So the row of a release outlives
+ * releases/), then, per store release, the migrations views read of it
+ * (release_view.c), the signature, the artifact, an fsync of artifacts/,
+ * and last the row. So the row of a release outlives
  * every file of it, and each leftover of a killed gc is still named by a
  * row or found by the scan of releases/, and the next gc finishes it:
  *
@@ -34,6 +35,7 @@
 #include "ripcord/fsutil.h"
 #include "ripcord/gc.h"
 #include "ripcord/log.h"
+#include "ripcord/release.h"
 #include "ripcord/remote.h"
 #include "ripcord/site.h"
 #include "ripcord/state.h"
@@ -155,7 +157,9 @@ static int remove_release(struct rip_store *store,
 	char *sig = rip_xasprintf("%s.sig", it->path);
 	int rc;
 
-	if ((rc = unlink_if_there(sig, err)) == 0 &&
+	/* what views read of it first: none may outlive the artifact */
+	if ((rc = rip_release_view_forget(store, it->id, err)) == 0 &&
+	    (rc = unlink_if_there(sig, err)) == 0 &&
 	    (rc = unlink_if_there(it->path, err)) == 0 &&
 	    (rc = rip_fsync_dir(store->artifacts, err)) == 0) {
 		rc = rip_state_release_delete(store->state, it->id, err);

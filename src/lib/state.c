@@ -4,7 +4,7 @@
  * the releases table and drill_scratch (the PostgreSQL scratch databases
  * of drills, roundtrip.c); and for the modules that keep their own tables
  * in the same file (journal.c, store.c, rollout_rec.c, drill.c,
- * verdicts.c),
+ * verdicts.c, release_view.c),
  * the statement helpers of state_internal.h. This is the only file that
  * calls SQLite for the store (the SQLite migration driver, db_sqlite.c,
  * has its own connections).
@@ -172,6 +172,14 @@ static const char *const upgrades[] = {
 	"  metrics TEXT NOT NULL,"
 	"  message TEXT);"
 	"CREATE INDEX verdicts_rollout ON verdicts (rollout, seq);",
+
+	/* 10: the migrations each release carries, as its artifact says, for
+	 * views (release_view.c); a release cut before has no row. The row
+	 * goes with its release. */
+	"CREATE TABLE release_migrations ("
+	"  release TEXT PRIMARY KEY REFERENCES releases (id) ON DELETE CASCADE,"
+	"  sha256 TEXT NOT NULL,"
+	"  migrations TEXT NOT NULL);",
 };
 
 _Static_assert(RIP_ARRAY_SIZE(upgrades) == RIP_STATE_SCHEMA,

@@ -190,11 +190,11 @@ sqlite3 .ripcord/state.db "DELETE FROM audit WHERE seq > 1; UPDATE sqlite_sequen
   ALTER TABLE rollouts DROP COLUMN applied; ALTER TABLE lock_holder DROP COLUMN release;
   ALTER TABLE lock_holder DROP COLUMN preemptible; ALTER TABLE lock_holder DROP COLUMN request;
   ALTER TABLE lock_holder DROP COLUMN request_pid; ALTER TABLE lock_holder DROP COLUMN request_host;
-  DROP TABLE verdicts; PRAGMA user_version = 6;"
+  DROP TABLE verdicts; DROP TABLE release_migrations; PRAGMA user_version = 6;"
 expect_exit 0 "a schema 6 store verifies" rc log --verify
 git commit -qm o2 --allow-empty && rc -q cut --id o2 >/dev/null 2>&1
 expect_exit 0 "deploy o2 upgrades it" rc deploy o2
-check "13.5: to the current schema (9)" test "$(sqlite3 .ripcord/state.db 'PRAGMA user_version')" = 9
+check "13.5: to the current schema (10)" test "$(sqlite3 .ripcord/state.db 'PRAGMA user_version')" = 10
 expect_exit 0 "and log --verify passes across the upgrade" rc log --verify
 check "13.5: the new entry names its move" sh -c "'$RIPCORD' --json log | grep -q '\"from\": *\"o1\", *\"to\": *\"o2\"\|\"to\": *\"o2\"'"
 cd "$repo"

@@ -205,6 +205,56 @@ static void test_upgrade_to_yank(void **state)
 	rip_state_free(st);
 }
 
+/* The rows of release_migrations, by SQL on st. */
+static int64_t view_rows(struct rip_state *st)
+{
+	struct rip_state_stmt *s;
+	struct rip_err err = { 0 };
+	int64_t n;
+
+	assert_int_equal(rip_state_prepare(&s, st, "count", "SELECT count(*) "
+		"FROM release_migrations", &err), 0);
+	assert_int_equal(rip_state_step(s, &err), RIP_STATE_ROW);
+	n = rip_state_col_int64(s, 0);
+	rip_state_stmt_free(s);
+	return n;
+}
+
+/* A schema 9 store gains release_migrations (10), empty: its releases
+ * have no row, so views read their artifacts (release_view.c). A row
+ * goes with its release. */
+static void test_upgrade_to_release_migrations(void **state)
+{
+	struct rip_state *st;
+	struct rip_err err = { 0 };
+	struct rip_release_rec r;
+	sqlite3 *db;
+
+	assert_int_equal(rip_state_open(&st, tpath(state, "nine.db"), &err), 0);
+	rec_fill(&r, "v1");
+	assert_int_equal(rip_state_release_add(st, &r, &err), 0);
+	rip_state_free(st);
+	assert_int_equal(sqlite3_open(tpath(state, "nine.db"), &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE release_migrations; "
+		"PRAGMA user_version = 9", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(rip_state_open(&st, tpath(state, "nine.db"), &err), 0);
+	assert_int_equal(rip_state_schema(st), 10);
+	assert_int_equal(rip_state_schema(st), RIP_STATE_SCHEMA);
+	assert_int_equal(view_rows(st), 0);
+	assert_int_equal(rip_state_release_get(&r, st, "v1", &err), 0);
+	rip_release_rec_release(&r);
+	assert_int_equal(rip_state_exec(st, "INSERT INTO release_migrations "
+		"VALUES ('v1', 'ab', '[]')", &err), 0);
+	assert_int_equal(view_rows(st), 1);
+	/* only for a release the store records */
+	assert_int_equal(rip_state_exec(st, "INSERT INTO release_migrations "
+		"VALUES ('v9', 'ab', '[]')", &err), RIP_EDB);
+	assert_int_equal(rip_state_release_delete(st, "v1", &err), 0);
+	assert_int_equal(view_rows(st), 0);
+	rip_state_free(st);
+}
+
 static void test_lock(void **state)
 {
 	struct tmpdir *t = *state;
@@ -417,6 +467,8 @@ int main(void)
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_to_yank, tmpdir_setup,
 			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_to_release_migrations,
+			tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_lock, tmpdir_setup,
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_lock_preempt, tmpdir_setup,
