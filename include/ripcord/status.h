@@ -82,6 +82,8 @@ struct rip_status {
 	char holder[768];         /* who, when busy */
 	bool drift;               /* some target drifts */
 	size_t unreachable;       /* targets whose host did not answer */
+	size_t unread;            /* targets reached whose root could not be
+				     read (error set, not unreachable) */
 	bool owed;                /* work to finish: rerun deploy or rollback */
 	bool probed;              /* rip_status_probe ran for a target with a
 				     health URL (its health NULL: probing

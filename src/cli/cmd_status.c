@@ -225,6 +225,11 @@ static void print_text(const struct rip_config *cfg,
 			"targets --check' says more\n", s->unreachable,
 			s->unreachable == 1 ? "" : "s", s->unreachable == 1 ?
 			"it runs" : "they run");
+	if (s->unread)
+		printf("\ncannot read: the root of %zu target%s could not be "
+			"read, so what %s is unknown (NOTE says why; RECORDED is what "
+			"the journal says)\n", s->unread, s->unread == 1 ? "" : "s",
+			s->unread == 1 ? "it runs" : "they run");
 	if (s->drift)
 		printf("\ndrift: a current link does not point where the journal "
 			"says; the link is what runs (deploy or rollback to settle "
@@ -384,8 +389,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	/* exit 5: state saved, repeat the operation; 1: drift to look at;
 	 * a target that does not answer its health URL changes nothing:
 	 * status reports what runs, and HEALTH says how it is */
-	rc = s.owed ? rip_err_exit_code(RIP_EINTR) : s.drift || s.unreachable ?
-		1 : 0;
+	rc = s.owed ? rip_err_exit_code(RIP_EINTR) : s.drift || s.unreachable ||
+		s.unread ? 1 : 0;
 	rip_status_release(&s);
 done:
 	if (rc < 0)

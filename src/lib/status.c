@@ -191,7 +191,7 @@ static int read_target(struct rip_target_status *ts, struct rip_store *store,
 		ts->error = rip_xstrdup(site->err.msg);
 		ts->unreachable = site->rc == RIP_EUNREACH;
 		/* what the journal says it runs, and what it owes, still show */
-		if (ts->unreachable && store &&
+		if (store &&
 		    (rc = read_record(ts, store, pending, err)) < 0)
 			rip_err_prefix(err, "target '%s'", ts->target->name);
 		ts->drift = ts->pending_done = false;
@@ -247,10 +247,11 @@ int rip_status_read(struct rip_status *out, const struct rip_config *cfg,
 		rc = read_target(ts, store, &sites[i], &pending,
 			cfg->migrations.dir != NULL, err);
 		out->unreachable += ts->unreachable;
+		out->unread += ts->error && !ts->unreachable;
 		out->drift |= ts->drift;
-		/* what an unreachable host owes waits for it to answer: exit 1
-		 * (unreachable), not 5 (repeat it now and it converges) */
-		out->owed |= !ts->unreachable && (ts->pending.seq ||
+		/* what an unreachable or unreadable target owes waits for it
+		 * to be read: exit 1, not 5 (repeat it now and it converges) */
+		out->owed |= !ts->error && (ts->pending.seq ||
 			ts->activate_owed);
 	}
 	out->owed |= out->unfinished.seq != 0;

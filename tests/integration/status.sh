@@ -61,11 +61,19 @@ expect_exit 0 "its artifact gone too" rc status
 check "is missing, and said so" grep -qE '^a +v2 +v2 +v1 +missing +never +rollback artifact v1 is gone' "$WORK/last.out"
 mv "$WORK/v1.tar.zst" .ripcord/artifacts/
 
-# a root that is not ours is reported, not failed on
+# a root that is not ours is reported, not failed on; but it is not
+# where the journal says it is: exit 1, as for a host that did not answer
+# (it was 0: a script reading the exit code saw all was well)
 rm targets/b/current && echo "not a link" > targets/b/current
-expect_exit 0 "a current that is not a symlink" rc status
+expect_exit 1 "a current that is not a symlink: exit 1" rc status
 check "is reported on its line" grep -qE '^b .*cannot read: .*current' "$WORK/last.out"
+check "with what the journal recorded (v2)" grep -qE '^b +- +v2 +' "$WORK/last.out"
+check "and said under the table" grep -q "^cannot read: the root of 1 target could not be read" "$WORK/last.out"
 check "and left alone" test "$(cat targets/b/current)" = "not a link"
+expect_exit 1 "--json: the same exit" rc --json status
+check "b has its error and its record" python3 -c "
+import json,sys; d=json.load(open(sys.argv[1])); t=[t for t in d['targets'] if t['target']=='b'][0]
+assert t['error'] and 'current' in t['error'] and t['recorded'] == 'v2' and not t['unreachable'], t" "$WORK/last.out"
 
 # the note is shown whole, however long the root's path (it was cut at
 # 640 bytes)
@@ -73,8 +81,12 @@ long=$(printf 'd%.0s' $(seq 200))
 deep="$WORK/$long/$long/$long/$long"
 mkdir -p "$deep/releases" && echo "not a link" > "$deep/current"
 printf '[target "c"]\nroot = %s\n' "$deep" >> ripcord.ini
-expect_exit 0 "a root with an 800-byte path whose current is not a link" rc status
+expect_exit 1 "a root with an 800-byte path whose current is not a link" rc status
 check "its note names the whole path" grep -qF "$deep/current" "$WORK/last.out"
+# both put back: the rest reads every root
+sed -i '/^\[target "c"\]$/,$d' ripcord.ini
+rm targets/b/current && ln -s releases/v2 targets/b/current
+expect_exit 0 "every root read again: exit 0" rc status
 
 # health: a libcurl that cannot be loaded is each probe's finding; when
 # probing cannot be set up at all (libcurl cannot make a multi handle: out
