@@ -128,7 +128,7 @@ struct rip_remote_info {
 	int protocol;
 	const char *version;      /* ripcord's version on the host */
 	const char *hostname;     /* its gethostname(2) */
-	double clock_skew_s;      /* its clock minus ours, round trip halved */
+	double clock_skew_s;      /* its clock minus ours when its answer came */
 	double connect_s;         /* ssh start to the handshake's answer */
 };
 void rip_remote_get_info(struct rip_remote_info *out,

@@ -70,7 +70,6 @@ struct rip_remote {
 	/* hello was sent and its answer not read yet: the first answer read
 	 * settles it (so hello and the first request share a round trip) */
 	bool hello_pending;
-	double hello_t0;            /* when hello was sent (wall seconds) */
 	struct rip_remote_info info;
 	int exit_code;              /* ssh's exit status once it ended;
 				     -1: not ended, or killed */

@@ -722,7 +722,6 @@ int rip_remote_start(struct rip_remote *r, struct rip_err *err)
 		goto done;
 	req = json_pack("{s:s,s:i,s:s}", "op", "hello", "protocol",
 		RIP_AGENT_PROTOCOL, "version", RIP_VERSION);
-	r->hello_t0 = wall_s();
 	if ((rc = rip_remote_send(&id, r, req, rip_remote_simple_ms(f),
 			err)) < 0)
 		goto done;
@@ -762,8 +761,12 @@ static int settle_hello(struct rip_remote *r, struct rip_err *err)
 	r->info.hostname = scrubbed(json_string_value(json_object_get(ans,
 		"hostname")) ? json_string_value(json_object_get(ans,
 		"hostname")) : "");
+	/* the agent read hello once ssh had connected and it had started,
+	 * so it answered near t1, one network trip before: the midpoint of
+	 * t0 and t1 was off by half the connection's making (2 s for a
+	 * host that took 4 s to connect) */
 	r->info.clock_skew_s = json_is_number(json_object_get(ans, "time")) ?
-		host_time - (r->hello_t0 + t1) / 2 : 0;
+		host_time - t1 : 0;
 	r->info.connect_s = (double)(rip_remote_now_ms() - r->t_spawn) / 1000;
 	rip_debug("%s: agent %s on '%s', %.3f s to connect, clock skew "
 		"%+.3f s", rip_remote_label(r), r->info.version, r->info.hostname,
