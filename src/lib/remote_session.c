@@ -653,8 +653,13 @@ static int recv_hello(json_t **ans, struct rip_remote *r, uint64_t wait_ms,
 		rc = timed_out(r, wait_ms, err);
 	else if (rc == 0)
 		rc = ended(r, err);
+	else if (rc == -3)
+		rc = go_dead(r, RIP_EUNREACH, err, "answered the handshake with a "
+			"line longer than %zu bytes (is [ssh] agent_path ripcord?)",
+			RIP_AGENT_MAX_LINE);
 	else if (rc < 0)
-		rc = go_dead(r, RIP_EUNREACH, err, "cannot read the handshake");
+		rc = go_dead(r, RIP_EUNREACH, err, "cannot read the handshake: %s",
+			strerror(errno));
 	else if (!(*ans = json_loadb(line.buf, line.len, 0, &jerr)) ||
 		 !json_is_object(*ans)) {
 		rip_buf_setlen(&line, line.len > 80 ? 80 : line.len);

@@ -1258,6 +1258,25 @@ static void test_stderr_flood_is_trimmed(void **state)
 	assert_no_children();
 }
 
+/* A handshake answered with a line of no end is named as such (it was
+ * "cannot read the handshake", which said nothing of what was seen). */
+static void test_endless_hello_line_named(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r;
+	struct rip_err err = { 0 };
+
+	use_agent(f, script(state, "endless", "#!/bin/sh\nread line\n"
+		"head -c 3000000 /dev/zero | tr '\\0' '{'\n"));
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	assert_int_equal(session(&r, fl, &f->t, &err), RIP_EUNREACH);
+	assert_err_contains(&err, "answered the handshake with a line longer "
+		"than");
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
 /* The clock skew of a host on our own clock whose agent takes 2.5 s to
  * start is near 0: the midpoint of hello's sending and its answer made
  * it +1.25 s (the review saw +2.22 s "over 2s" for a 4 s start). */
@@ -1361,6 +1380,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stderr_flood_is_trimmed,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_skew_ignores_a_slow_start,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_endless_hello_line_named,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_sessions_low_fd_limit,
 			setup, teardown),
