@@ -127,7 +127,8 @@ void rip_plan_add_probes(struct rip_plan *p);
 /*
  * The release a rollback of target t would go back to: the newest release
  * in its journal history other than current (what its current link points
- * at, NULL for nothing). *out is NULL when there is none.
+ * at, NULL for nothing), a switch to current still pending counting as
+ * made (its answer was lost). *out is NULL when there is none.
  */
 RIP_MUST_CHECK int rip_rollback_target(char **out, struct rip_store *store,
 	const struct rip_target *t, const char *current, struct rip_err *err);
