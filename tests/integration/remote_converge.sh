@@ -5,8 +5,12 @@
 # that runs, through tests/fakessh, a proxy ($WORK/proxy) in front of
 # `ripcord agent`. The proxy loses a switch's answer after the rename
 # (drop.HOST), before it (early.HOST), or lets it time out (hang.HOST);
-# a rerun, as `status` and `gc` advise, must converge on the interrupted
-# rollback's release and never go forward to the release it fled.
+# it also fails one inspect (dieinspect.HOST), answers one slowly
+# (slowinspect.HOST, 2.5 s: a dead session is started again after 2 s)
+# and answers a switch as not made durable (unsynced.HOST). A rerun, as
+# `status` and `gc` advise, must converge on the interrupted rollback's
+# release and never go forward to the release it fled. Also: a host back
+# in time but not synced is not ok.
 . "$(dirname "$0")/lib.sh"
 
 export RT_WORK=$WORK RIPCORD
@@ -50,6 +54,10 @@ inp, out = sys.stdin.buffer, sys.stdout.buffer
 for line in inp:
     req = json.loads(line)
     op = req.get("op")
+    if op == "inspect" and flag("dieinspect"):
+        os._exit(255)
+    if op == "inspect" and flag("slowinspect"):
+        time.sleep(2.5)        # a slow host: the plan waits for it
     if op == "switch" and flag("early"):
         os._exit(0)            # the session ends before the switch is made
     agent.stdin.write(line)
@@ -68,6 +76,10 @@ for line in inp:
     if op == "switch" and flag("hang"):
         time.sleep(30)         # made, and answered too late
         os._exit(0)
+    if op == "switch" and flag("unsynced", False):
+        a = json.loads(ans)
+        a["synced"] = False    # as an agent whose fsync of the root failed
+        ans = json.dumps(a).encode() + b"\n"
     out.write(ans)
     out.flush()
     if op == "bye":
@@ -208,6 +220,23 @@ expect_exit 0 "2d: the rerun converges" rc rollback
 check "2d: every target on v1" all_on v1 $T
 check "2d: host2's owed hook ran" hook_ran host2 "v1 v2"
 check "2d: nothing pending" test "$(npending)" = 0
+expect_exit 0 "deploy v2 again" rc deploy v2
+
+# --- 3. a host unreachable when planned, switched in time, not durably
+# (host2's slow inspect gives host1's session the time to be started again)
+touch "$WORK/dieinspect.host1" "$WORK/slowinspect.host2" "$WORK/unsynced.host1"
+expect_exit 1 "3: rollback, host1 back in time but not synced: exit 1" rc --json rollback
+rm -f "$WORK/unsynced.host1" "$WORK/dieinspect.host1"
+check "3: host1 is on v1 (the link did move)" all_on v1 host1
+check "3: --json: host1 not ok, switched, not synced; error names it" python3 -c "
+import json
+d = json.load(open('$WORK/last.out'))
+t = {x['target']: x for x in d['targets']}
+h = t['host1']
+assert h['switched'] and not h['ok'] and h['health'] == 'switched, not synced', h
+assert 'host1 switched, not synced' in d['error'], d['error']
+assert 'an activate hook or a health probe failed' not in d['error'], d['error']
+assert not d['ok']"
 expect_exit 0 "deploy v2 again" rc deploy v2
 
 done_testing
