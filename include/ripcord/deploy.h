@@ -98,7 +98,8 @@ struct rip_plan {
 void rip_plan_release(struct rip_plan *p);
 /* "migrate up", "extract", "switch", ...: an action kind as printed. */
 const char *rip_action_name(enum rip_action_kind kind);
-/* One line per action, for --dry-run and logs. */
+/* One line per target it could not reach ("web-2: UNREACHABLE: <why>;
+ * the journal last saw it on v1"), then one per action, for --dry-run. */
 void rip_plan_format(struct rip_buf *out, const struct rip_plan *p);
 
 /*

@@ -10,7 +10,8 @@
 # and answers a switch as not made durable (unsynced.HOST). A rerun, as
 # `status` and `gc` advise, must converge on the interrupted rollback's
 # release and never go forward to the release it fled. Also: a host back
-# in time but not synced is not ok.
+# in time but not synced is not ok, and a dry run shows the hosts it
+# cannot reach and exits as the real rollback would.
 . "$(dirname "$0")/lib.sh"
 
 export RT_WORK=$WORK RIPCORD
@@ -238,5 +239,24 @@ assert 'host1 switched, not synced' in d['error'], d['error']
 assert 'an activate hook or a health probe failed' not in d['error'], d['error']
 assert not d['ok']"
 expect_exit 0 "deploy v2 again" rc deploy v2
+
+# --- 4. a dry run with a host down ---
+touch "$WORK/down.host2"
+expect_exit 1 "4: rollback --dry-run with host2 down: exit 1" rc rollback --dry-run
+err_has "4: the error names host2" "1 of 3 targets cannot be reached (host2)"
+check "4: a line names host2 unreachable, and where the journal saw it" \
+  grep -qE "^host2: UNREACHABLE: .*No route to host.*; the journal last saw it on v2$" "$WORK/last.out"
+check "4: the plan is still shown" grep -qE '^switch +host1 +v1 \(from v2\)' "$WORK/last.out"
+expect_exit 1 "4: --json: exit 1" rc --json rollback --dry-run
+check "4: --json: ok false, host2 unreachable" python3 -c "
+import json
+d = json.load(open('$WORK/last.out'))
+t = {x['target']: x for x in d['targets']}
+assert d['ok'] is False and d['dry_run'], d
+assert 'No route to host' in t['host2']['unreachable'], t['host2']"
+check "4: the dry run changed nothing" all_on v2 $T
+rm "$WORK/down.host2"
+expect_exit 0 "4: with every host up, the dry run exits 0" rc rollback --dry-run
+check "4: and names no host unreachable" sh -c "! grep -q UNREACHABLE '$WORK/last.out'"
 
 done_testing
