@@ -98,7 +98,8 @@ struct rip_plan {
 void rip_plan_release(struct rip_plan *p);
 /* "migrate up", "extract", "switch", ...: an action kind as printed. */
 const char *rip_action_name(enum rip_action_kind kind);
-/* One line per action, for --dry-run and logs. */
+/* One line per target it could not reach ("web-2: UNREACHABLE: <why>;
+ * the journal last saw it on v1"), then one per action, for --dry-run. */
 void rip_plan_format(struct rip_buf *out, const struct rip_plan *p);
 
 /*
@@ -127,7 +128,8 @@ void rip_plan_add_probes(struct rip_plan *p);
 /*
  * The release a rollback of target t would go back to: the newest release
  * in its journal history other than current (what its current link points
- * at, NULL for nothing). *out is NULL when there is none.
+ * at, NULL for nothing), a switch to current still pending counting as
+ * made (its answer was lost). *out is NULL when there is none.
  */
 RIP_MUST_CHECK int rip_rollback_target(char **out, struct rip_store *store,
 	const struct rip_target *t, const char *current, struct rip_err *err);

@@ -221,6 +221,45 @@ static bool acts(const struct rip_plan *p)
 	return false;
 }
 
+/* How many targets of p could not be reached when it was planned; their
+ * names, comma-separated, appended to names when it is not NULL. */
+static size_t unreachable(const struct rip_plan *p, struct rip_buf *names)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->ntargets; i++) {
+		if (!p->targets[i].unreachable)
+			continue;
+		if (names)
+			rip_buf_addf(names, "%s%s", n ? ", " : "",
+				p->targets[i].target->name);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A dry run exits as the real run would: refused across a lossy rollback
+ * not accepted; failed (exit 1) when a target could not be reached, as
+ * the run would leave its switch pending.
+ */
+static int dry_run_verdict(const struct rip_plan *p, struct rip_err *err)
+{
+	struct rip_buf names = RIP_BUF_INIT;
+	int rc = rip_schema_refuse_loss(&p->schema, p->op, p->release,
+		p->schema.accept_data_loss, err);
+	size_t n = unreachable(p, &names);
+
+	if (rc == 0 && n)
+		rc = rip_err_set(err, RIP_EFAIL, "%zu of %zu targets cannot be "
+			"reached (%s): the %s to %s would leave %s pending; run it "
+			"again once %s can be reached", n, p->ntargets, names.buf,
+			p->op, p->release, n > 1 ? "their switches" : "its switch",
+			n > 1 ? "they" : "it");
+	rip_buf_release(&names);
+	return rc;
+}
+
 void cli_print_plan_table(const struct rip_plan *p)
 {
 	static const char *const head[] = { "TARGET", "FROM", "TO",
@@ -454,7 +493,7 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 		rip_warn("cannot say when the downs were last drilled: %s",
 			derr.msg);
 	if (dry_run) {
-		if (acts(p))
+		if (acts(p) || unreachable(p, NULL))
 			rip_plan_format(&text, p);
 		if (!cli->json) {
 			printf("%s", text.len ? text.buf : "nothing to do\n");
@@ -468,10 +507,8 @@ int cli_run_plan(struct cli *cli, struct rip_plan *p,
 				print_schema(p);
 		}
 		rip_buf_release(&text);
-		/* exits as the real run would: a lossy rollback not accepted
-		 * is refused, after the whole plan is shown */
-		rc = rip_schema_refuse_loss(&p->schema, p->op, p->release,
-			p->schema.accept_data_loss, err);
+		/* exits as the real run would, after the whole plan is shown */
+		rc = dry_run_verdict(p, err);
 	} else {
 		if (!cli->json && !cli->quiet && downs.n) {
 			p->on_step = on_down;

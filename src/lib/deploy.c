@@ -80,6 +80,14 @@ void rip_plan_add(struct rip_plan *p, enum rip_action_kind kind,
 
 void rip_plan_format(struct rip_buf *out, const struct rip_plan *p)
 {
+	/* a host that could not be read: where it is comes from the journal,
+	 * and its switch may stay pending */
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (p->targets[i].unreachable)
+			rip_buf_addf(out, "%s: UNREACHABLE: %s; the journal last saw "
+				"it on %s\n", p->targets[i].target->name,
+				p->targets[i].unreachable, strcmp(p->targets[i].from, "-") ?
+				p->targets[i].from : "nothing");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct rip_action *a = &p->v[i];
 

@@ -335,7 +335,8 @@ int rip_plan_apply_switches(struct rip_plan *p, size_t i, size_t *n,
 		if (r->unreachable) {   /* it was back in time */
 			free(r->unreachable);
 			r->unreachable = NULL;
-			r->failed = false;
+			/* but not durably: it stays failed, the summary names it */
+			r->failed = r->unsynced;
 		}
 		if (unsynced && !rip_target_remote(r->target)) {
 			r->unsynced = true;

@@ -57,17 +57,34 @@ static char *rollback_from_history(const struct rip_switches *h,
 	return out;
 }
 
+/* Puts a copy of row w before the switches h (newest first). */
+static void history_push_front(struct rip_switches *h,
+	const struct rip_switch *w)
+{
+	struct rip_switch *c;
+
+	RIP_ALLOC_GROW(h->v, h->n + 1, h->alloc);
+	memmove(&h->v[1], &h->v[0], h->n * sizeof(*h->v));
+	h->n++;
+	c = &h->v[0];
+	memset(c, 0, sizeof(*c));
+	c->seq = w->seq;
+	c->target = rip_xstrdup(w->target);
+	c->release = rip_xstrdup(w->release);
+	c->previous = w->previous ? rip_xstrdup(w->previous) : NULL;
+	c->op = rip_xstrdup(w->op);
+	c->result = rip_xstrdup("ok");
+}
+
 /*
- * The release a rollback of target goes back to. Newest first through its
- * completed switches, the first release that is not current and that no
- * later rollback left: rolling back twice goes further back (v2 -> v1 ->
- * v0), never forward again to the release the first rollback fled. A
- * rollback to R also leaves every release switched to since R first ran
- * (rollback --to v1 from v3 jumps over v2): those are skipped until the
- * switch that brought R.
+ * rip_rollback_target, with done (NULL: none) a pending row of target
+ * that the truth settles as done (its current link points at its
+ * release): it counts as the newest completed switch, as it will be
+ * recorded before anything moves.
  */
-int rip_rollback_target(char **out, struct rip_store *store,
-	const struct rip_target *t, const char *current, struct rip_err *err)
+static int target_of(char **out, struct rip_store *store,
+	const struct rip_target *t, const char *current,
+	const struct rip_switch *done, struct rip_err *err)
 {
 	/* the newest switches are enough: a long history must not make the
 	 * 3 a.m. command slow. The newest few nearly always hold the answer
@@ -85,12 +102,82 @@ int rip_rollback_target(char **out, struct rip_store *store,
 				lookback[k], err)) < 0)
 			return rc;
 		whole = h.n < lookback[k];
+		if (done && (!h.n || h.v[0].seq < done->seq))
+			history_push_front(&h, done);
 		*out = rollback_from_history(&h, current);
 		rip_switches_release(&h);
 		if (whole)
 			break;
 	}
 	return rc;
+}
+
+/*
+ * last (a target's newest journal row) when it is still pending and the
+ * truth settles it as done: the target's current link points at the
+ * row's release (the switch was made, its answer lost). NULL otherwise:
+ * a pending row of a target that did not switch is not in its history.
+ */
+static const struct rip_switch *pending_done(const struct rip_switch *last,
+	const char *current)
+{
+	return last->seq && last->result && !strcmp(last->result, "pending") &&
+		current && !strcmp(current, last->release) ? last : NULL;
+}
+
+/*
+ * The release a rollback of target goes back to. Newest first through its
+ * completed switches, the first release that is not current and that no
+ * later rollback left: rolling back twice goes further back (v2 -> v1 ->
+ * v0), never forward again to the release the first rollback fled. A
+ * rollback to R also leaves every release switched to since R first ran
+ * (rollback --to v1 from v3 jumps over v2): those are skipped until the
+ * switch that brought R. A pending switch to current (made, its answer
+ * lost) counts as completed, as the next deploy or rollback records it.
+ */
+int rip_rollback_target(char **out, struct rip_store *store,
+	const struct rip_target *t, const char *current, struct rip_err *err)
+{
+	struct rip_switch last;
+	int rc;
+
+	*out = NULL;
+	if ((rc = rip_journal_last(&last, store->state, t->name, err)) < 0)
+		return rc;
+	rc = target_of(out, store, t, current, pending_done(&last, current),
+		err);
+	rip_switch_release(&last);
+	return rc;
+}
+
+/*
+ * The release of the newest operation when it is a rollback a target
+ * still has a pending switch of: its answer was lost (a timeout, a
+ * session that ended), so the host switched or did not, as its link
+ * says, and the applier settles the row so before anything moves. Its
+ * rerun goes on to that release, as `status` and `gc` advise: the
+ * history, which lacks the switch, would lead a host that did switch
+ * forward to the release the rollback fled. *out NULL: none.
+ */
+static int pending_rollback(char **out, struct rip_store *store,
+	const struct rip_where *w, size_t n, struct rip_err *err)
+{
+	struct rip_op op;
+	int rc;
+
+	*out = NULL;
+	if ((rc = rip_op_last(&op, store->state, NULL, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < n && op.seq && op.release && !*out &&
+			!strcmp(op.op, "rollback"); i++) {
+		const struct rip_switch *s = &w[i].last;
+
+		if (s->seq && s->result && !strcmp(s->result, "pending") &&
+		    !strcmp(s->op, "rollback") && !strcmp(s->release, op.release))
+			*out = rip_xstrdup(op.release);
+	}
+	rip_op_release(&op);
+	return 0;
 }
 
 /* Index of id in the store's releases (cut order), or -1. */
@@ -126,7 +213,8 @@ static bool preempted_unswitched(struct rip_store *store,
 
 /*
  * Where a rollback without --to goes: an interrupted rollback's release
- * (a rerun converges), else the rollback target of the targets that run
+ * (a rerun converges: one killed, or one whose switch is still pending,
+ * pending_rollback), else the rollback target of the targets that run
  * the newest release, so after a deploy that reached only some targets
  * every target goes back to where the others still are. A rollback that
  * preempted a deploy before its first switch undoes that deploy: every
@@ -154,6 +242,10 @@ static int rollback_dest(char **out, struct rip_plan *p,
 		return 0;
 	}
 	rip_op_release(&op);
+	if ((rc = pending_rollback(out, store, w, n, err)) < 0 || *out) {
+		p->resumed = *out != NULL;
+		return rc;
+	}
 	if ((rc = rip_state_release_list(&recs, &nrecs, store->state, err)) < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
@@ -180,8 +272,9 @@ static int rollback_dest(char **out, struct rip_plan *p,
 		if (newest < 0 || release_index(recs, nrecs, w[i].root.current) !=
 				newest)
 			continue;
-		if ((rc = rip_rollback_target(&d, store, w[i].t,
-				w[i].root.current, err)) < 0)
+		if ((rc = target_of(&d, store, w[i].t, w[i].root.current,
+				w[i].unreach ? NULL : pending_done(&w[i].last,
+				w[i].root.current), err)) < 0)
 			break;
 		if (!d)
 			rc = rip_err_set(err, RIP_EFAIL, "target '%s' has no earlier "
