@@ -8,6 +8,12 @@
  * a new link under a temporary name, then rename(2) over current, then an
  * fsync of the root. Anything else in a root (logs, shared folders) is
  * left alone.
+ *
+ * Below the root's own path nothing is followed: a releases/ that is a
+ * symlink makes every call below RIP_ESECURITY naming it, and a
+ * releases/<id> that is one is no release (not listed, never switched to
+ * nor removed: RIP_ESECURITY). Every call works on fds of the folders it
+ * looked at, so a link swapped in meanwhile does not lead out either.
  */
 #ifndef RIPCORD_TARGET_H
 #define RIPCORD_TARGET_H
@@ -17,7 +23,8 @@
 struct rip_root_state {
 	char *current;            /* release current points at; NULL: none */
 	bool has_releases;        /* releases/ exists */
-	struct rip_strlist extracted;   /* ids under releases/, sorted */
+	struct rip_strlist extracted;   /* release folders under releases/,
+					   sorted */
 };
 
 /*
