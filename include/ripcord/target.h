@@ -68,6 +68,14 @@ RIP_MUST_CHECK int rip_root_remove(const char *root, const char *id,
 	struct rip_err *err);
 
 /*
+ * Removes <root>/releases/<name>, a dot-folder (gc's "unfinished
+ * extraction"), never through a link; one that is not a folder is
+ * RIP_EUSAGE and left alone, one that is not there 0.
+ */
+RIP_MUST_CHECK int rip_root_remove_partial(const char *root,
+	const char *name, struct rip_err *err);
+
+/*
  * Removes what interrupted extractions left under <root>/releases: the
  * temporary dot-folders ".<id>.tmp-XXXXXX" that rip_extract_payload fills
  * before its rename (never a release, nothing else). *removed counts them.

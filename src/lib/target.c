@@ -404,6 +404,32 @@ done:
 	return rc;
 }
 
+int rip_root_remove_partial(const char *root, const char *name,
+	struct rip_err *err)
+{
+	struct root_fds f;
+	struct stat st;
+	int rc;
+
+	if (name[0] != '.' || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return rip_err_set(err, RIP_EUSAGE, "'%s/releases/%s' is not an "
+			"unfinished extraction: left alone", root, name);
+	if ((rc = root_open(&f, root, err)) < 0)
+		return rc;
+	if (f.rel < 0 || fstatat(f.rel, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		rc = f.rel < 0 || errno == ENOENT ? 0 : rip_err_errno(err,
+			RIP_EIO, "cannot read '%s/releases/%s'", root, name);
+	else if (!S_ISDIR(st.st_mode))
+		rc = rip_err_set(err, RIP_EUSAGE, "'%s/releases/%s' is not an "
+			"unfinished extraction: left alone", root, name);
+	else if (rip_remove_tree_at(f.rel, name) < 0)
+		rc = rip_err_errno(err, RIP_EIO, "cannot remove '%s/releases/%s' "
+			"(check its permissions, then run gc again)", root, name);
+	root_close(&f);
+	return rc;
+}
+
 /* Whether name is ".<id>.tmp-XXXXXX", extract_dest.c's temporary folder. */
 static bool extract_temp_name(const char *name)
 {

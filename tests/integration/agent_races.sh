@@ -3,7 +3,8 @@
 # application, another local user): a folder of the root swapped for a
 # link out of it at the worst moment, after every check the agent made
 # (swap_shim.c, an LD_PRELOAD shim): a put's temporary file, clean's
-# listing of the cache, an extract's temporary folder. Nothing is written,
+# listing of the cache, an extract's temporary folder, a folder of a
+# release being removed. Nothing is written,
 # renamed or removed outside the root.
 . "$(dirname "$0")/lib.sh"
 
@@ -77,5 +78,18 @@ attacked x "$r3/releases" "$esc/rel"
 check "x: releases/ was swapped for a link as the extract began" test -e "$WORK/x.swapped" -a -L "$r3/releases"
 check "x: the extract was answered" has x 1 '"ok":'
 check "x: nothing was extracted outside the root" empty "$esc/rel"
+
+# remove: a folder inside the release (the application's own code, which it
+# may write) becomes a link out as the removal lists it
+mkdir -p "$esc/victim" && echo precious >"$esc/victim/activate"
+{ echo "$hello"; req extract 1 "$(on "$r1" v1),\"digest\":\"$d1\""; } >"$WORK/r0.in"
+rm -f "$r1/.ripcord/artifacts" && mv "$r1/.ripcord/artifacts.real" "$r1/.ripcord/artifacts"
+agent r0
+check "r: v1 extracted, with bin/activate" test -f "$r1/releases/v1/bin/activate"
+{ echo "$hello"; req remove 1 "$(on "$r1" v1)"; } >"$WORK/r.in"
+attacked r "$r1/releases/v1/bin" "$esc/victim"
+check "r: bin/ was swapped for a link as the removal listed it" test -e "$WORK/r.swapped"
+check "r: the remove was answered" has r 1 '"ok":'
+check "r: nothing outside the root was removed" test "$(cat "$esc/victim/activate")" = precious
 
 done_testing

@@ -189,6 +189,16 @@ static void test_clean_temps(void **state)
 	assert_true(rip_path_exists(path));
 	assert_int_equal(rip_root_clean_temps(&n, root, &err), 0);
 	assert_int_equal(n, 0);
+	/* gc's one dot-folder at a time: folders only */
+	snprintf(path, sizeof(path), "%s/releases/.keep/x", root);
+	assert_int_equal(rip_mkdir_p(path, 0755, &err), 0);
+	assert_int_equal(rip_root_remove_partial(root, ".keep", &err), 0);
+	snprintf(path, sizeof(path), "%s/releases/.keep", root);
+	assert_false(rip_path_exists(path));
+	assert_int_equal(rip_root_remove_partial(root, ".v2.tmp-zzzzzz", &err),
+		RIP_EUSAGE);
+	assert_int_equal(rip_root_remove_partial(root, "v1", &err), RIP_EUSAGE);
+	assert_int_equal(rip_root_remove_partial(root, ".gone", &err), 0);
 }
 
 /* A folder outside the root, with a release folder and an extraction's
@@ -223,6 +233,8 @@ static void test_releases_link(void **state)
 	assert_int_equal(rip_root_remove(root, "v1", &err), RIP_ESECURITY);
 	assert_err_contains(&err, "is a symbolic link");
 	assert_int_equal(rip_root_clean_temps(&n, root, &err), RIP_ESECURITY);
+	assert_int_equal(rip_root_remove_partial(root, ".v2.tmp-Ab12Cd", &err),
+		RIP_ESECURITY);
 	assert_int_equal(rip_root_inspect(&st, root, &err), RIP_ESECURITY);
 	assert_int_equal(rip_root_switch(root, "v1", &err), RIP_ESECURITY);
 	assert_int_equal(rip_root_prepare(root, &err), RIP_ESECURITY);
