@@ -30,7 +30,8 @@ struct rip_extract_result {
 
 /*
  * Extracts the payload/ of the artifact at artifact_path into dest (which
- * must not exist; its parent must): payload/x becomes dest/x, with the
+ * must not exist; its parent must, and must not be a symlink: that is
+ * RIP_ESECURITY naming it): payload/x becomes dest/x, with the
  * modes of the artifact (0644/0755 files, 0755 folders, symlinks as
  * written). The artifact must already have been verified (rip_verify_*);
  * the digests are checked again while streaming, against the SHA256SUMS

@@ -53,10 +53,30 @@ bool rip_path_exists(const char *path);
 bool rip_is_dir(const char *path);
 /*
  * Removes path and, for a folder, everything below it, never following a
- * symlink (a link is removed, not what it points at). 0, or -1 with errno
- * set (a path that does not exist is 0).
+ * symlink (a link is removed, not what it points at), not even one
+ * swapped in for a folder while the removal runs: each folder is entered
+ * through the fd of its parent. Only the folder holding path is reached
+ * by its path. 0, or -1 with errno set (a path that does not exist is 0).
  */
 int rip_remove_tree(const char *path);
+/* rip_remove_tree of name in the folder dirfd. */
+int rip_remove_tree_at(int dirfd, const char *name);
+
+/*
+ * Opens folder name of dirfd into *out, never through a link: a link
+ * there is RIP_ESECURITY, anything else that is not a folder RIP_EEXISTS,
+ * nothing there RIP_ENOTFOUND; path names it in messages.
+ */
+RIP_MUST_CHECK int rip_open_dir_at(int *out, int dirfd, const char *name,
+	const char *path, struct rip_err *err);
+
+/*
+ * Creates, in the folder dirfd, a fresh file (O_EXCL, never through a
+ * link; returns its fd, read-write) or folder (returns 0) named name,
+ * whose trailing "XXXXXX" is replaced with random characters, with mode.
+ * -1 with errno set.
+ */
+int rip_mktemp_at(char *name, int dirfd, bool folder, mode_t mode);
 
 /* Joins dir and name with one '/'; name absolute: returns a copy of name. */
 char *rip_path_join(const char *dir, const char *name);

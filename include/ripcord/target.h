@@ -8,6 +8,12 @@
  * a new link under a temporary name, then rename(2) over current, then an
  * fsync of the root. Anything else in a root (logs, shared folders) is
  * left alone.
+ *
+ * Below the root's own path nothing is followed: a releases/ that is a
+ * symlink makes every call below RIP_ESECURITY naming it, and a
+ * releases/<id> that is one is no release (not listed, never switched to
+ * nor removed: RIP_ESECURITY). Every call works on fds of the folders it
+ * looked at, so a link swapped in meanwhile does not lead out either.
  */
 #ifndef RIPCORD_TARGET_H
 #define RIPCORD_TARGET_H
@@ -17,7 +23,8 @@
 struct rip_root_state {
 	char *current;            /* release current points at; NULL: none */
 	bool has_releases;        /* releases/ exists */
-	struct rip_strlist extracted;   /* ids under releases/, sorted */
+	struct rip_strlist extracted;   /* release folders under releases/,
+					   sorted */
 };
 
 /*
@@ -59,6 +66,14 @@ RIP_MUST_CHECK int rip_sync_roots(const char *const *roots, size_t n,
 /* Removes releases/<id> (never the current one: RIP_EUSAGE). */
 RIP_MUST_CHECK int rip_root_remove(const char *root, const char *id,
 	struct rip_err *err);
+
+/*
+ * Removes <root>/releases/<name>, a dot-folder (gc's "unfinished
+ * extraction"), never through a link; one that is not a folder is
+ * RIP_EUSAGE and left alone, one that is not there 0.
+ */
+RIP_MUST_CHECK int rip_root_remove_partial(const char *root,
+	const char *name, struct rip_err *err);
 
 /*
  * Removes what interrupted extractions left under <root>/releases: the

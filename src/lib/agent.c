@@ -568,9 +568,10 @@ static int activate_command(char **out, const struct op_ctx *c,
 	return rc;
 }
 
-/* rip_hook_run as deploy.c's run_hook runs a local target's hook; the
- * result goes in fields even when the hook did not run to an exit (but
- * not when it was refused before it ran). */
+/* rip_hook_run as deploy.c's run_hook runs a local target's hook, ended
+ * (its whole group: SIGTERM, SIGKILL 2 s later) when the session ends
+ * meanwhile; the result goes in fields even when the hook did not run to
+ * an exit (but not when it was refused before it ran). */
 static int do_activate(json_t **fields, struct op_ctx *c, struct rip_err *err)
 {
 	struct rip_hook_result hr = { 0 };
@@ -596,9 +597,13 @@ static int do_activate(json_t **fields, struct op_ctx *c, struct rip_err *err)
 			{ "RIPCORD_PREVIOUS", a.previous },
 			{ "RIPCORD_ROOT", c->root },
 		};
+		struct rip_agent_watch w;
 
-		rc = rip_hook_run(&hr, argv, dir, env, RIP_ARRAY_SIZE(env),
-			a.timeout_ms, err);
+		/* a session that ends (closed, ssh gone) ends its hook */
+		rip_agent_watch_start(&w, c->a->r->fd, c->a->out);
+		rc = rip_hook_run_stoppable(&hr, argv, dir, env,
+			RIP_ARRAY_SIZE(env), a.timeout_ms, &w.gone, err);
+		rip_agent_watch_stop(&w);
 		*fields = json_pack("{s:i,s:i,s:b,s:f,s:o}", "exit_code",
 			hr.exit_code, "signal", hr.signal, "timed_out",
 			hr.timed_out, "seconds", hr.seconds, "output",
@@ -772,6 +777,7 @@ int rip_agent_serve(int in, int out, const struct rip_agent_opts *o,
 
 	r->fd = in;
 	a.r = r;
+	a.out = out;
 	if ((rc = rip_agent_conf_load(&a.conf, ini_path(o), err)) < 0)
 		goto done;
 	while (!a.bye) {

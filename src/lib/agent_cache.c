@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * agent_cache.c: the agent's artifact cache, <root>/.ripcord/artifacts
- * (mode 0700 folders, made by the agent, never through a link): has, put
+ * (mode 0700 folders, made by the agent, never through a link, and
+ * worked in through the fd of the folder opened, never by path, so a link
+ * swapped in by someone who can write in the root leads nowhere): has, put
  * (the one request with a body), extract from it, and clean. An artifact
  * is named <id>@<sha256>.tar.zst, so a name is a claim that put checked
  * and extract checks again: its digest before a byte is parsed, then
@@ -37,6 +39,12 @@ static char *cache_dir(const char *root)
 	return rip_xasprintf("%s/.ripcord/artifacts", root);
 }
 
+/* <id>@<digest>.tar.zst, an artifact's name in the cache */
+static char *cache_name(const char *id, const char *digest)
+{
+	return rip_xasprintf("%s@%s.tar.zst", id, digest);
+}
+
 /* <root>/.ripcord/artifacts/<id>@<digest>.tar.zst */
 static char *cache_file(const char *root, const char *id, const char *digest)
 {
@@ -44,51 +52,81 @@ static char *cache_file(const char *root, const char *id, const char *digest)
 		digest);
 }
 
-/* path is a folder of ours, not a link that would lead out of the root;
- * with create, made (mode 0700) when missing. */
-static int own_dir(const char *path, bool create, struct rip_err *err)
+/* Folder name of dirfd (path in messages), opened without following a
+ * link; with create, made (mode 0700) when missing. */
+static int own_dir(int *out, int dirfd, const char *name, const char *path,
+	bool create, struct rip_err *err)
 {
-	struct stat st;
-
-	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
+	if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
 		return rip_err_errno(err, RIP_EIO, "cannot create '%s'", path);
-	if (lstat(path, &st) < 0)
-		return rip_err_errno(err, errno == ENOENT ? RIP_ENOTFOUND :
-			RIP_EIO, "cannot read '%s'", path);
-	if (!S_ISDIR(st.st_mode))
-		return rip_err_set(err, RIP_ESECURITY, "'%s' is not a folder (a "
-			"link?): the agent writes only inside the root", path);
-	return 0;
+	return rip_open_dir_at(out, dirfd, name, path, err);
 }
 
-/* The artifact cache of root; with create, made when missing. */
-static int open_cache(const char *root, bool create, struct rip_err *err)
+/*
+ * Opens the artifact cache of root into *out: the root, then .ripcord and
+ * artifacts below it, each never through a link; with create, made when
+ * missing. Everything done in the cache is done relative to *out, so a
+ * link swapped in meanwhile leads nowhere. RIP_ENOTFOUND when it is
+ * missing (and not created).
+ */
+static int open_cache(int *out, const char *root, bool create,
+	struct rip_err *err)
 {
 	char *top = rip_path_join(root, ".ripcord");
 	char *dir = cache_dir(root);
+	int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), tfd = -1;
 	int rc;
 
-	if ((rc = own_dir(top, create, err)) == 0)
-		rc = own_dir(dir, create, err);
+	*out = -1;
+	if (rfd < 0)
+		rc = rip_err_errno(err, errno == ENOENT ? RIP_ENOTFOUND : RIP_EIO,
+			"cannot open '%s'", root);
+	else if ((rc = own_dir(&tfd, rfd, ".ripcord", top, create, err)) == 0)
+		rc = own_dir(out, tfd, "artifacts", dir, create, err);
+	if (tfd >= 0)
+		close(tfd);
+	if (rfd >= 0)
+		close(rfd);
 	free(top);
 	free(dir);
 	return rc;
+}
+
+/* Whether the cache holds the artifact name, a file (never a link). */
+static int cache_has(bool *has, const char *root, const char *name,
+	struct rip_err *err)
+{
+	struct stat st;
+	int fd, rc = open_cache(&fd, root, false, err);
+
+	*has = false;
+	if (rc == RIP_ENOTFOUND) {
+		rip_err_clear(err);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	*has = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		S_ISREG(st.st_mode);
+	close(fd);
+	return 0;
 }
 
 int rip_agent_do_has(json_t **fields, struct op_ctx *c, struct rip_err *err)
 {
 	const char *id = rip_agent_release_arg(c->req, err);
 	const char *digest = id ? rip_agent_digest_arg(c->req, err) : NULL;
-	struct stat st;
-	char *path;
+	char *name;
+	bool has;
+	int rc;
 
 	if (!digest)
 		return RIP_EUSAGE;
-	path = cache_file(c->root, id, digest);
-	*fields = json_pack("{s:b}", "has", lstat(path, &st) == 0 &&
-		S_ISREG(st.st_mode));
-	free(path);
-	return 0;
+	name = cache_name(id, digest);
+	if ((rc = cache_has(&has, c->root, name, err)) == 0)
+		*fields = json_pack("{s:b}", "has", has);
+	free(name);
+	return rc;
 }
 
 int rip_agent_do_extract(json_t **fields, struct op_ctx *c, struct rip_err *err)
@@ -97,8 +135,8 @@ int rip_agent_do_extract(json_t **fields, struct op_ctx *c, struct rip_err *err)
 	const char *digest = id ? rip_agent_digest_arg(c->req, err) : NULL;
 	struct rip_verify_result vr = { 0 };
 	struct rip_extract_result res = { 0 };
-	char *file = NULL, *dir = NULL;
-	bool already;
+	char *file = NULL, *dir = NULL, *name = NULL;
+	bool already, cached;
 	int rc;
 
 	if (!digest)
@@ -106,13 +144,17 @@ int rip_agent_do_extract(json_t **fields, struct op_ctx *c, struct rip_err *err)
 	if ((rc = rip_root_prepare(c->root, err)) < 0)
 		return rc;
 	file = cache_file(c->root, id, digest);
+	name = cache_name(id, digest);
 	/* a link there is refused, never taken for the release */
 	if ((rc = rip_agent_release_dir(&dir, &already, c, id, err)) < 0)
 		goto done;
 	already = rip_path_exists(dir);
 	if (already)
 		goto answer;
-	if (!rip_path_exists(file)) {
+	if ((rc = cache_has(&cached, c->root, name, err)) < 0)
+		goto done;
+	/* read by path, but its digest is checked before a byte counts */
+	if (!cached) {
 		rc = rip_err_set(err, RIP_ENOTFOUND, "no artifact of release "
 			"'%s' with sha256 %s under '%s': send it first (put)", id,
 			digest, c->root);
@@ -128,6 +170,7 @@ answer:
 		"bytes", (json_int_t)res.bytes, "already", already);
 done:
 	rip_verify_result_release(&vr);
+	free(name);
 	free(file);
 	free(dir);
 	return rc;
@@ -149,42 +192,49 @@ static bool stale_artifact(const char *name, const struct rip_strlist *keep)
 	return rip_release_id_valid(id) && !rip_strlist_has(keep, id);
 }
 
-/* Removes the stale artifacts and put temps of root's cache. */
+/* Removes the stale artifacts and put temps of root's cache (files only:
+ * a link or a folder of such a name is not ours). */
 static int clean_cache(size_t *removed, const char *root,
 	const struct rip_strlist *keep, struct rip_err *err)
 {
 	char *dir = cache_dir(root);
 	DIR *d = NULL;
 	struct dirent *e;
-	int rc;
+	int fd = -1, dfd, rc;
 
-	if ((rc = open_cache(root, false, err)) == RIP_ENOTFOUND) {
+	if ((rc = open_cache(&fd, root, false, err)) == RIP_ENOTFOUND) {
 		rip_err_clear(err);
 		rc = 0;
 		goto done;
 	}
 	if (rc < 0)
 		goto done;
-	if (!(d = opendir(dir))) {
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0 || !(d = fdopendir(dfd))) {
 		rc = rip_err_errno(err, RIP_EIO, "cannot read '%s'", dir);
+		if (dfd >= 0)
+			close(dfd);
 		goto done;
 	}
 	while (rc == 0 && (e = readdir(d))) {
-		char *path;
+		struct stat st;
 
-		if (strncmp(e->d_name, ".put-", 5) &&
-		    !stale_artifact(e->d_name, keep))
+		if ((strncmp(e->d_name, ".put-", 5) &&
+		     !stale_artifact(e->d_name, keep)) ||
+		    fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
-		path = rip_path_join(dir, e->d_name);
-		if (unlink(path) == 0)
+		if (unlinkat(fd, e->d_name, 0) == 0)
 			(*removed)++;
 		else if (errno != ENOENT)
-			rc = rip_err_errno(err, RIP_EIO, "cannot remove '%s'", path);
-		free(path);
+			rc = rip_err_errno(err, RIP_EIO, "cannot remove '%s/%s'",
+				dir, e->d_name);
 	}
 done:
 	if (d)
 		closedir(d);
+	if (fd >= 0)
+		close(fd);
 	free(dir);
 	return rc;
 }
@@ -259,21 +309,24 @@ static int pump(struct agent *a, uint64_t n, struct rip_sha256 *sha, int fd,
 	return rc;
 }
 
-/* The put's bytes, once they are received and checked, under final. */
-static int put_store(const char *tmp, int *fd, const char *final,
+/* The put's bytes, once they are received and checked, under final in
+ * the cache cfd (dir: its path, for messages). */
+static int put_store(const char *tmp, int *fd, int cfd, const char *final,
 	const char *dir, struct rip_err *err)
 {
 	int rc = 0;
 
 	if (fsync(*fd) < 0)
-		rc = rip_err_errno(err, RIP_EIO, "cannot write '%s'", tmp);
+		rc = rip_err_errno(err, RIP_EIO, "cannot write '%s/%s'", dir, tmp);
 	if (close(*fd) < 0 && rc == 0)
-		rc = rip_err_errno(err, RIP_EIO, "cannot write '%s'", tmp);
+		rc = rip_err_errno(err, RIP_EIO, "cannot write '%s/%s'", dir, tmp);
 	*fd = -1;
-	if (rc == 0 && rename(tmp, final) < 0)
-		rc = rip_err_errno(err, RIP_EIO, "cannot rename '%s' to '%s'",
-			tmp, final);
-	return rc ? rc : rip_fsync_dir(dir, err);
+	if (rc == 0 && renameat(cfd, tmp, cfd, final) < 0)
+		rc = rip_err_errno(err, RIP_EIO, "cannot rename '%s/%s' to "
+			"'%s/%s'", dir, tmp, dir, final);
+	if (rc == 0 && fsync(cfd) < 0 && errno != EINVAL)
+		rc = rip_err_errno(err, RIP_EIO, "cannot fsync folder '%s'", dir);
+	return rc;
 }
 
 /* The received digest hex against the announced one, then the signature. */
@@ -298,25 +351,27 @@ static int put_check(struct agent *a, const char *id, const char *digest,
 	return 0;
 }
 
-/* Receives a put's n bytes into the cache of c->root, checked. */
-static int put_receive(json_t **fields, struct op_ctx *c, const char *id,
-	const char *digest, const char *sig, uint64_t n, struct rip_err *err)
+/* Receives a put's n bytes into the cache cfd of c->root, checked. */
+static int put_receive(json_t **fields, struct op_ctx *c, int cfd,
+	const char *id, const char *digest, const char *sig, uint64_t n,
+	struct rip_err *err)
 {
 	struct rip_err werr = { 0 }, rerr = { 0 };
 	struct rip_sha256 sha;
 	unsigned char raw[RIP_SHA256_LEN];
-	char hex[RIP_SHA256_HEX];
+	char hex[RIP_SHA256_HEX], tmp[] = ".put-XXXXXX";
 	char *dir = cache_dir(c->root);
-	char *tmp = rip_xasprintf("%s/.put-XXXXXX", dir);
-	char *final = cache_file(c->root, id, digest);
-	int fd = mkostemp(tmp, O_CLOEXEC);
+	char *final = cache_name(id, digest);
+	char *shown;
+	int fd = rip_mktemp_at(tmp, cfd, false, 0600);
 	bool made = fd >= 0;
 	int rc;
 
+	shown = rip_xasprintf("%s/%s", dir, tmp);
 	if (!made)
 		rip_err_errno(&werr, RIP_EIO, "cannot create a file in '%s'", dir);
 	rip_sha256_init(&sha);
-	if ((rc = pump(c->a, n, &sha, fd, tmp, &werr, &rerr)) < 0) {
+	if ((rc = pump(c->a, n, &sha, fd, shown, &werr, &rerr)) < 0) {
 		rip_sha256_release(&sha);
 		rip_agent_stop(c->a, true, rc, &rerr);
 		*err = rerr;
@@ -328,7 +383,7 @@ static int put_receive(json_t **fields, struct op_ctx *c, const char *id,
 		*err = werr;
 		rc = werr.code;
 	} else if ((rc = put_check(c->a, id, digest, hex, raw, sig, err)) == 0 &&
-		   (rc = put_store(tmp, &fd, final, dir, err)) == 0) {
+		   (rc = put_store(tmp, &fd, cfd, final, dir, err)) == 0) {
 		*fields = json_pack("{s:b,s:I}", "stored", true, "bytes",
 			(json_int_t)n);
 	}
@@ -336,20 +391,22 @@ done:
 	if (fd >= 0)
 		close(fd);
 	if (rc < 0 && made)
-		unlink(tmp);
+		unlinkat(cfd, tmp, 0);
+	free(shown);
 	free(final);
-	free(tmp);
 	free(dir);
 	return rc;
 }
 
-/* put's members other than size, and the cache, made ready. */
-static int put_args(const char **id, const char **digest, const char **sig,
-	struct op_ctx *c, struct rip_err *err)
+/* put's members other than size, and the cache, made ready and opened
+ * (*cfd). */
+static int put_args(int *cfd, const char **id, const char **digest,
+	const char **sig, struct op_ctx *c, struct rip_err *err)
 {
 	json_t *s;
 	int rc;
 
+	*cfd = -1;
 	if (!(*id = rip_agent_release_arg(c->req, err)) ||
 	    !(*digest = rip_agent_digest_arg(c->req, err)))
 		return RIP_EUSAGE;
@@ -359,18 +416,20 @@ static int put_args(const char **id, const char **digest, const char **sig,
 	*sig = s ? json_string_value(s) : NULL;
 	if ((rc = rip_root_prepare(c->root, err)) < 0)
 		return rc;
-	return open_cache(c->root, true, err);
+	return open_cache(cfd, c->root, true, err);
 }
 
 int rip_agent_do_put(json_t **fields, struct op_ctx *c, struct rip_err *err)
 {
 	const char *id, *digest, *sig;
-	int rc = put_args(&id, &digest, &sig, c, err);
+	int cfd, rc = put_args(&cfd, &id, &digest, &sig, c, err);
 	uint64_t n = (uint64_t)json_integer_value(json_object_get(c->req->doc,
 		"size"));
 
 	if (rc == 0)
-		return put_receive(fields, c, id, digest, sig, n, err);
+		rc = put_receive(fields, c, cfd, id, digest, sig, n, err);
+	if (cfd >= 0)
+		close(cfd);
 	return rc;
 }
 

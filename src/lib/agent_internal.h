@@ -19,6 +19,7 @@
 struct agent {
 	struct rip_agent_conf conf;
 	struct rip_agent_reader *r;
+	int out;                 /* where answers go */
 	bool hello;
 	bool bye;
 	bool stop;               /* the session cannot go on */

@@ -4,15 +4,81 @@
  * agent_proto.h). Tuned for hostile input rather than speed: a line is
  * never held past RIP_AGENT_MAX_LINE, whatever the peer sends, and every
  * member is type-checked before use. Answers are compact and ASCII, one
- * per line, so a reader needs no JSON streaming.
+ * per line, so a reader needs no JSON streaming. The watch is the one
+ * thread: while an activate hook runs, it alone looks at the session's
+ * fds (poll only, it never reads), so a session that ends ends the hook.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent_proto.h"
 #include "rip_version.h"
 #include "banned.h"
+
+/* The watch's thread: polls both ends of the session until one of them
+ * is gone or it is woken to end. */
+static void *watch_run(void *data)
+{
+	struct rip_agent_watch *w = data;
+	/* POLLRDHUP only: pending input is no reason to wake; POLLHUP and
+	 * POLLERR come whatever is asked */
+	struct pollfd p[3] = {
+		{ .fd = w->in, .events = POLLRDHUP },
+		{ .fd = w->out, .events = 0 },
+		{ .fd = w->wake[0], .events = POLLIN },
+	};
+
+	for (;;) {
+		int n = poll(p, 3, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || p[2].revents)
+			return NULL;
+		for (int i = 0; i < 2; i++) {
+			if (p[i].revents & (POLLHUP | POLLRDHUP | POLLERR)) {
+				atomic_store(&w->gone, true);
+				return NULL;
+			}
+			if (p[i].revents & POLLNVAL)
+				p[i].fd = -1;   /* not watchable: left alone */
+		}
+	}
+}
+
+void rip_agent_watch_start(struct rip_agent_watch *w, int in, int out)
+{
+	atomic_init(&w->gone, false);
+	w->in = in;
+	w->out = out;
+	w->running = false;
+	if (pipe2(w->wake, O_CLOEXEC) < 0)
+		return;
+	if (pthread_create(&w->thread, NULL, watch_run, w) == 0) {
+		w->running = true;
+		return;
+	}
+	close(w->wake[0]);
+	close(w->wake[1]);
+}
+
+void rip_agent_watch_stop(struct rip_agent_watch *w)
+{
+	if (!w->running)
+		return;
+	if (write(w->wake[1], "x", 1) < 0) {
+		/* a pipe of our own with room: cannot happen; do not wait */
+		pthread_detach(w->thread);
+	} else {
+		pthread_join(w->thread, NULL);
+		close(w->wake[0]);
+	}
+	close(w->wake[1]);
+	w->running = false;
+}
 
 /* Refills r->buf; returns bytes read, 0 at end, < 0 on error. */
 static ssize_t fill(struct rip_agent_reader *r)

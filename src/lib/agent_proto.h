@@ -10,6 +10,8 @@
 #define RIPCORD_AGENT_PROTO_H
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #include "ripcord/buf.h"
@@ -27,6 +29,26 @@ struct rip_agent_reader {
 	size_t start, end;
 	char buf[65536];
 };
+
+/*
+ * A watch on the session while a request runs long (an activate hook): a
+ * thread that sets gone once the session's input has ended (every writer
+ * of a pipe gone, the peer of a socket shut its side, a terminal hung up)
+ * or the reader of its output went away (ssh died). A regular file or
+ * /dev/null never ends this way. Without a thread, gone stays false.
+ */
+struct rip_agent_watch {
+	atomic_bool gone;
+	int in, out;
+	int wake[2];             /* written to end the thread */
+	pthread_t thread;
+	bool running;
+};
+
+/* Starts watching in and out (the agent's stdin and stdout). */
+void rip_agent_watch_start(struct rip_agent_watch *w, int in, int out);
+/* Ends the watch: the thread is joined, its pipe closed. */
+void rip_agent_watch_stop(struct rip_agent_watch *w);
 
 /*
  * Reads the next line (its '\n' dropped; a last line without one counts)

@@ -11,17 +11,22 @@
  * Invariants: no path is opened from a string longer than one component
  * below a folder fd we created, always with O_NOFOLLOW (files also
  * O_EXCL), so nothing is ever written through a symlink, not even one the
- * artifact itself just created; files are created 0600 and fchmod'ed to
+ * artifact itself just created; the folder that holds each dest (a root's
+ * releases/) is opened once, before anything is made, and is never a link
+ * itself (RIP_ESECURITY): the temporary folder is made, renamed, taken
+ * back or removed relative to that fd, so a link swapped in for it
+ * meanwhile leads nowhere; files are created 0600 and fchmod'ed to
  * the artifact's 0644/0755 (umask-proof); folders end 0755; before its
  * rename a destination's filesystem is synced (syncfs: every file and
  * folder written, for the price of one call), and each dest's parent is
  * fsynced after it.
  *
- * A destination holds up to three fds at a time (its root, its cached
- * folder or a walk's two, the file being written); when the open-file
- * limit cannot hold them all, the destinations are filled in batches, one
- * stream per batch (extract.c's loop over rip_dests_next_batch), and
- * renamed together at the end.
+ * A destination holds its parent's fd from start to end, and while its
+ * batch streams up to three more (its root, its cached folder or a walk's
+ * two, the file being written); when the open-file limit cannot hold them
+ * all, the destinations are filled in batches, one stream per batch
+ * (extract.c's loop over rip_dests_next_batch), and renamed together at
+ * the end.
  *
  * Tuned for safety, then speed: one folder fd per destination is cached,
  * since entries arrive sorted by folder.
@@ -29,7 +34,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,14 +54,17 @@
 /* One destination: the folder being filled for it. */
 struct tgt {
 	char *dest;                  /* without trailing slashes */
+	const char *name;            /* dest's last component */
+	int pfd;                     /* the folder that holds dest */
 	char *tmp;
+	char *tmp_name;              /* tmp's last component (in tmp) */
 	int root;
 	bool renamed;
 	int cache_fd;                /* folder of the previous entry */
 	struct rip_buf cache_rel;
 	struct rip_strlist dirs;     /* created, relative to root */
 	int fd;                      /* the file being written */
-	struct stat parent;          /* st_ino 0: not known */
+	struct stat parent;          /* of pfd; st_ino 0: not known */
 };
 
 struct rip_dests {
@@ -78,26 +85,27 @@ static int make_temp(struct rip_dests *d, struct tgt *t)
 {
 	/* a dot-name: a folder left by a crash is never taken for a release */
 	char *dir = rip_path_dirname(t->dest);
-	const char *base = strrchr(t->dest, '/');
 
-	t->tmp = rip_xasprintf("%s/.%s.tmp-XXXXXX", dir, base ? base + 1 :
-		t->dest);
+	t->tmp = rip_xasprintf("%s/.%s.tmp-XXXXXX", dir, t->name);
+	t->tmp_name = strrchr(t->tmp, '/') + 1;
 	free(dir);
-	if (!mkdtemp(t->tmp)) {
-		int rc = rip_err_errno(d->err, errno == ENOENT ? RIP_ENOTFOUND :
-			RIP_EIO, "cannot create a folder beside '%s'", t->dest);
+	if (t->pfd < 0 || rip_mktemp_at(t->tmp_name, t->pfd, true, 0700) < 0) {
+		int rc = rip_err_errno(d->err, t->pfd < 0 || errno == ENOENT ?
+			RIP_ENOTFOUND : RIP_EIO, "cannot create a folder beside "
+			"'%s'", t->dest);
 
 		free(t->tmp);
-		t->tmp = NULL;
+		t->tmp = t->tmp_name = NULL;
 		return rc;
 	}
 	return 0;
 }
 
-/* Opens the root of a folder make_temp made, when its batch starts. */
+/* Opens root (the folder filled for t) below the folder that holds it. */
 static int open_root(struct rip_dests *d, struct tgt *t)
 {
-	t->root = open(t->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	t->root = openat(t->pfd, t->tmp_name, O_RDONLY | O_DIRECTORY |
+		O_NOFOLLOW | O_CLOEXEC);
 	if (t->root < 0)
 		return rip_err_errno(d->err, RIP_EIO, "cannot open '%s'", t->tmp);
 	return 0;
@@ -203,16 +211,6 @@ static int parent_of(struct rip_dests *d, struct tgt *t, const char *rel,
 	return 0;
 }
 
-static int rm_cb(const char *path, const struct stat *sb, int flag,
-	struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;   /* remove what can be removed */
-}
-
 static void tgt_close(struct tgt *t)
 {
 	cache_drop(t);
@@ -221,6 +219,37 @@ static void tgt_close(struct tgt *t)
 	if (t->root >= 0)
 		close(t->root);
 	t->fd = t->root = -1;
+}
+
+/* The folder that holds dest: its own parent's path is followed (the
+ * caller's name), the folder itself is never a link. */
+static int open_parent(struct rip_dests *d, struct tgt *t)
+{
+	char *parent = rip_path_dirname(t->dest);
+	char *grand = rip_path_dirname(parent);
+	const char *slash = strrchr(parent, '/');
+	const char *leaf = slash ? slash + 1 : parent;
+	int gfd, rc = 0;
+
+	errno = ENOENT;
+	if (!strcmp(parent, "/") || !strcmp(leaf, ".") || !strcmp(leaf, ".."))
+		t->pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else if ((gfd = open(grand, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		rc = rip_open_dir_at(&t->pfd, gfd, leaf, parent, d->err);
+		close(gfd);
+	}
+	/* a missing parent is make_temp's to report */
+	if (rc == RIP_ENOTFOUND || (rc == 0 && t->pfd < 0 && errno == ENOENT)) {
+		rip_err_clear(d->err);
+		rc = 0;
+	} else if (rc == 0 && t->pfd < 0) {
+		rc = rip_err_errno(d->err, RIP_EIO, "cannot open '%s'", parent);
+	}
+	if (t->pfd < 0 || fstat(t->pfd, &t->parent) < 0)
+		t->parent.st_ino = 0;
+	free(grand);
+	free(parent);
+	return rc;
 }
 
 void rip_dests_scratch(struct rip_dests *d)
@@ -244,7 +273,9 @@ struct rip_dests *rip_dests_new(const char *const *dests, size_t n,
 		while (len > 1 && s[len - 1] == '/')
 			len--;
 		t->dest = rip_xstrndup(s, len);
-		t->root = t->cache_fd = t->fd = -1;
+		t->name = strrchr(t->dest, '/') ? strrchr(t->dest, '/') + 1 :
+			t->dest;
+		t->root = t->cache_fd = t->fd = t->pfd = -1;
 		rip_buf_init(&t->cache_rel, 0);
 	}
 	return d;
@@ -261,7 +292,9 @@ void rip_dests_free(struct rip_dests *d, bool failed)
 		struct tgt *t = &d->t[i];
 
 		if (failed && t->tmp && !t->renamed)
-			nftw(t->tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+			(void)rip_remove_tree_at(t->pfd, t->tmp_name);
+		if (t->pfd >= 0)
+			close(t->pfd);
 		rip_strlist_release(&t->dirs);
 		rip_buf_release(&t->cache_rel);
 		free(t->tmp);
@@ -274,11 +307,17 @@ void rip_dests_free(struct rip_dests *d, bool failed)
 /* Two names for one folder ("r/x", "./r/x"): same parent, same name. */
 static bool same_folder(const struct tgt *a, const struct tgt *b)
 {
-	const char *na = strrchr(a->dest, '/'), *nb = strrchr(b->dest, '/');
-
 	return a->parent.st_ino && a->parent.st_ino == b->parent.st_ino &&
-		a->parent.st_dev == b->parent.st_dev &&
-		!strcmp(na ? na + 1 : a->dest, nb ? nb + 1 : b->dest);
+		a->parent.st_dev == b->parent.st_dev && !strcmp(a->name, b->name);
+}
+
+/* Whether dest's name is taken in its folder (a dangling link too). */
+static bool dest_exists(const struct tgt *t)
+{
+	struct stat st;
+
+	return t->pfd >= 0 && fstatat(t->pfd, t->name, &st,
+		AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /* Also refused: one folder named twice (it would be filled twice, then
@@ -290,16 +329,14 @@ int rip_dests_check(struct rip_dests *d)
 			"into");
 	for (size_t i = 0; i < d->n; i++) {
 		struct tgt *t = &d->t[i];
-		char *parent = rip_path_dirname(t->dest);
+		int rc;
 
-		/* a missing parent is make_temp's to report */
-		if (stat(parent, &t->parent) < 0)
-			t->parent.st_ino = 0;
-		free(parent);
 		if (!*t->dest)
 			return rip_err_set(d->err, RIP_EUSAGE, "no folder to "
 				"extract into");
-		if (rip_path_exists(t->dest))
+		if ((rc = open_parent(d, t)) < 0)
+			return rc;
+		if (dest_exists(t))
 			return rip_err_set(d->err, RIP_EEXISTS, "'%s' already "
 				"exists; extraction never writes into an existing "
 				"folder", t->dest);
@@ -493,24 +530,29 @@ int rip_dests_mkdir(struct rip_dests *d, const char *entry, const char *rel)
 	return 0;
 }
 
-/* rename(2) that never replaces: an empty folder at dest is no excuse. */
-static int rename_noreplace(const char *from, const char *to)
+/* renameat(2) in t's folder that never replaces: an empty folder there
+ * is no excuse. back: dest to tmp again. */
+static int rename_noreplace(const struct tgt *t, bool back)
 {
-	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+	const char *from = back ? t->name : t->tmp_name;
+	const char *to = back ? t->tmp_name : t->name;
+	struct stat st;
+
+	if (renameat2(t->pfd, from, t->pfd, to, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
 		return -1;
 	/* a file system without RENAME_NOREPLACE: best effort */
-	if (rip_path_exists(to)) {
+	if (fstatat(t->pfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		errno = EEXIST;
 		return -1;
 	}
-	return rename(from, to);
+	return renameat(t->pfd, from, t->pfd, to);
 }
 
 static int rename_one(struct rip_dests *d, struct tgt *t)
 {
-	if (rename_noreplace(t->tmp, t->dest) < 0)
+	if (rename_noreplace(t, false) < 0)
 		return errno == EEXIST || errno == ENOTEMPTY ?
 			rip_err_set(d->err, RIP_EEXISTS, "'%s' appeared while the "
 				"artifact was being extracted", t->dest) :
@@ -522,11 +564,10 @@ static int rename_one(struct rip_dests *d, struct tgt *t)
 
 static int fsync_parent(struct rip_dests *d, const struct tgt *t)
 {
-	char *parent = rip_path_dirname(t->dest);
-	int rc = rip_fsync_dir(parent, d ? d->err : NULL);
-
-	free(parent);
-	return rc;
+	if (fsync(t->pfd) < 0 && errno != EINVAL)
+		return rip_err_errno(d ? d->err : NULL, RIP_EIO, "cannot fsync "
+			"the folder of '%s'", t->dest);
+	return 0;
 }
 
 /*
@@ -547,7 +588,7 @@ int rip_dests_commit(struct rip_dests *d)
 	for (size_t i = 0; i < d->n; i++) {
 		struct tgt *t = &d->t[i];
 
-		if (t->renamed && rename_noreplace(t->dest, t->tmp) == 0) {
+		if (t->renamed && rename_noreplace(t, true) == 0) {
 			t->renamed = false;
 			/* best effort: a crash now should not bring it back */
 			(void)fsync_parent(NULL, t);

@@ -8,14 +8,16 @@
  * fsynced. A crash leaves either the old file or the new one, plus at most a
  * dot-file that no reader looks at.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ripcord/fsutil.h"
@@ -86,23 +88,158 @@ bool rip_is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-	struct FTW *ftw)
+/* Empties the folder fd (taken over, closed); -1 with errno on failure. */
+static int remove_entries(int fd)
 {
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(p) : unlink(p);
+	DIR *d = fdopendir(fd);
+	struct dirent *e;
+	int rc = 0, saved = 0;
+
+	if (!d) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	while (rc == 0 && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			rc = rip_remove_tree_at(dirfd(d), e->d_name);
+	saved = errno;
+	closedir(d);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * Every folder is entered through openat(O_NOFOLLOW | O_DIRECTORY) below
+ * the fd of its parent, so a folder swapped for a link after it was
+ * looked at is never gone through: the name is looked at again (a few
+ * times at most, then the removal fails) and a link is removed as a link.
+ */
+int rip_remove_tree_at(int dirfd, const char *name)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		struct stat st;
+		int fd;
+
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return errno == ENOENT ? 0 : -1;
+		if (!S_ISDIR(st.st_mode)) {
+			if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+				return 0;
+			if (errno != EISDIR)
+				return -1;
+			continue;   /* a folder now: look again */
+		}
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+		if (fd < 0 && (errno == ELOOP || errno == ENOTDIR ||
+			       errno == ENOENT))
+			continue;   /* no longer a folder: look again */
+		if (fd < 0 || remove_entries(fd) < 0)
+			return -1;
+		if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != ENOTDIR)
+			return -1;
+	}
+	errno = EAGAIN;
+	return -1;
 }
 
 int rip_remove_tree(const char *path)
 {
+	char *copy = rip_xstrdup(path);
+	size_t len = strlen(copy);
+	char *slash, *parent;
+	const char *name;
+	int fd, rc = -1, saved;
+
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	slash = strrchr(copy, '/');
+	name = slash ? slash + 1 : copy;
+	if (!*name || !strcmp(name, ".") || !strcmp(name, "..")) {
+		free(copy);
+		errno = EINVAL;
+		return -1;
+	}
+	parent = slash ? rip_xstrndup(copy, slash == copy ? 1 :
+		(size_t)(slash - copy)) : rip_xstrdup(".");
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		rc = 0;
+	else if (fd >= 0)
+		rc = rip_remove_tree_at(fd, name);
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	free(parent);
+	free(copy);
+	errno = saved;
+	return rc;
+}
+
+int rip_open_dir_at(int *out, int dirfd, const char *name, const char *path,
+	struct rip_err *err)
+{
 	struct stat st;
 
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	*out = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		O_CLOEXEC);
+	if (*out >= 0)
+		return 0;
+	if (errno == ENOENT)
+		return rip_err_errno(err, RIP_ENOTFOUND, "cannot open '%s'", path);
+	if (errno != ELOOP && errno != ENOTDIR)
+		return rip_err_errno(err, RIP_EIO, "cannot open '%s'", path);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISLNK(st.st_mode))
+		return rip_err_set(err, RIP_EEXISTS, "'%s' is not a folder",
+			path);
+	return rip_err_set(err, RIP_ESECURITY, "'%s' is a symbolic link: "
+		"ripcord follows no link inside a root (replace it with the "
+		"folder it leads to)", path);
+}
+
+/* Fills the trailing XXXXXX of name with random letters and digits. */
+static void fill_random(char *name)
+{
+	static const char abc[] = "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	size_t len = strlen(name);
+	unsigned char r[6];
+	struct timespec ts;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		for (size_t i = 0; i < sizeof(r); i++)
+			r[i] = (unsigned char)((unsigned long)ts.tv_nsec >>
+				(i * 5)) ^ (unsigned char)getpid();
+	}
+	for (size_t i = 0; i < 6 && len >= 6; i++)
+		name[len - 6 + i] = abc[r[i] % (sizeof(abc) - 1)];
+}
+
+int rip_mktemp_at(char *name, int dirfd, bool folder, mode_t mode)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		int fd;
+
+		fill_random(name);
+		if (folder) {
+			if (mkdirat(dirfd, name, mode) == 0)
+				return 0;
+		} else {
+			fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL |
+				O_NOFOLLOW | O_CLOEXEC, mode);
+			if (fd >= 0)
+				return fd;
+		}
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
 }
 
 int rip_fsync_dir(const char *dir, struct rip_err *err)

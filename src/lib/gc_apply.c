@@ -101,22 +101,12 @@ const char *rip_gc_item_cause(const struct rip_gc_item *it)
 
 /* ---- applying ---------------------------------------------------------- */
 
-/* A dot-folder under releases/, removed whole, never through a link. */
+/* A dot-folder under releases/, removed whole, never through a link
+ * (target.c works below the releases/ it opened). */
 static int remove_unfinished(const struct rip_gc_item *it,
 	struct rip_err *err)
 {
-	struct stat st;
-
-	if (lstat(it->path, &st) < 0)
-		return errno == ENOENT ? 0 : rip_err_errno(err, RIP_EIO,
-			"cannot read '%s'", it->path);
-	if (!S_ISDIR(st.st_mode) || it->id[0] != '.')
-		return rip_err_set(err, RIP_EUSAGE, "'%s' is not an unfinished "
-			"extraction: left alone", it->path);
-	if (rip_remove_tree(it->path) < 0)
-		return rip_err_errno(err, RIP_EIO, "cannot remove '%s' (check "
-			"its permissions, then run gc again)", it->path);
-	return 0;
+	return rip_root_remove_partial(it->target->root, it->id, err);
 }
 
 /* releases/<id> through target.c, which never removes the current one

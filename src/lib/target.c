@@ -6,6 +6,14 @@
  * fsync, so rolling a warm target back costs microseconds and can never
  * leave a dangling or half-written current. Every check that decides
  * whether a root is ours is made before anything is written.
+ *
+ * A root may be writable by the application it runs (its own release,
+ * shared folders), so nothing below the root's own path is reached by
+ * path: the root is opened once, releases/ below it with O_NOFOLLOW, and
+ * every check and every change is made relative to those fds (fstatat,
+ * readlinkat, symlinkat, renameat, rip_remove_tree_at). A releases/ or a
+ * release that is a link is refused (RIP_ESECURITY), never followed nor
+ * removed, and no link planted or swapped in while we work leads out.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,7 +31,53 @@
 #include "ripcord/target.h"
 #include "banned.h"
 
-static int read_current(char **out, const char *root, struct rip_err *err)
+/* A root, and its releases/ opened below it, never through a link. */
+struct root_fds {
+	int root;                 /* -1: the root does not exist */
+	int rel;                  /* -1: releases/ does not exist */
+};
+
+static void root_close(struct root_fds *f)
+{
+	if (f->rel >= 0)
+		close(f->rel);
+	if (f->root >= 0)
+		close(f->root);
+	f->root = f->rel = -1;
+}
+
+/*
+ * Opens root (the path given, links in it followed: it is the operator's
+ * name) and releases/ below it with O_NOFOLLOW, so every later step works
+ * inside the folders looked at, whatever is renamed meanwhile. A missing
+ * root or releases/ is 0 with its fd -1; a releases/ that is a link is
+ * RIP_ESECURITY, one that is a file RIP_EEXISTS.
+ */
+static int root_open(struct root_fds *f, const char *root,
+	struct rip_err *err)
+{
+	char *path;
+	int rc;
+
+	f->rel = -1;
+	f->root = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (f->root < 0)
+		return errno == ENOENT ? 0 : rip_err_errno(err, errno == ENOTDIR ?
+			RIP_EEXISTS : RIP_EIO, "cannot open target root '%s'", root);
+	path = rip_path_join(root, "releases");
+	rc = rip_open_dir_at(&f->rel, f->root, "releases", path, err);
+	free(path);
+	if (rc == RIP_ENOTFOUND) {
+		rip_err_clear(err);
+		rc = 0;
+	}
+	if (rc < 0)
+		root_close(f);
+	return rc;
+}
+
+static int read_current(char **out, int rootfd, const char *root,
+	struct rip_err *err)
 {
 	char *link = rip_path_join(root, "current");
 	char buf[PATH_MAX];
@@ -32,7 +86,9 @@ static int read_current(char **out, const char *root, struct rip_err *err)
 	int rc = 0;
 
 	*out = NULL;
-	if (lstat(link, &st) < 0) {
+	if (rootfd < 0)
+		goto done;
+	if (fstatat(rootfd, "current", &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
 			rc = rip_err_errno(err, RIP_EIO, "cannot read '%s'", link);
 		goto done;
@@ -43,7 +99,7 @@ static int read_current(char **out, const char *root, struct rip_err *err)
 			"away, then deploy)", link);
 		goto done;
 	}
-	n = readlink(link, buf, sizeof(buf) - 1);
+	n = readlinkat(rootfd, "current", buf, sizeof(buf) - 1);
 	if (n < 0) {
 		rc = rip_err_errno(err, RIP_EIO, "cannot read link '%s'", link);
 		goto done;
@@ -66,42 +122,43 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * Opens <root>/releases into *d, its path into *dir (free it; NULL when
- * *d is NULL). A missing folder is 0 with *d NULL; another failure is
- * RIP_EIO naming it.
- */
-static int open_releases(DIR **d, char **dir, const char *root,
-	struct rip_err *err)
+/* Whether name in folder fd is a folder itself, not a link to one. */
+static bool real_dir_at(int fd, const char *name)
 {
-	int rc = 0;
+	struct stat st;
 
-	*dir = rip_path_join(root, "releases");
-	if (!(*d = opendir(*dir))) {
-		if (errno != ENOENT)
-			rc = rip_err_errno(err, RIP_EIO, "cannot read '%s'", *dir);
-		free(*dir);
-		*dir = NULL;
-	}
-	return rc;
+	return fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		S_ISDIR(st.st_mode);
 }
 
-static int list_releases(struct rip_strlist *out, const char *root,
-	bool *exists, struct rip_err *err)
+/* The folder fd's entries, read through a duplicate (fd stays open). */
+static DIR *read_dir(int fd)
+{
+	int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+
+	if (!d && dup_fd >= 0)
+		close(dup_fd);
+	return d;
+}
+
+/* The release folders under releases/ (links and files are no release). */
+static int list_releases(struct rip_strlist *out, const struct root_fds *f,
+	const char *root, struct rip_err *err)
 {
 	struct dirent *e;
-	char *dir;
 	DIR *d;
-	int rc = open_releases(&d, &dir, root, err);
 
-	*exists = d != NULL;
-	if (!d)
-		return rc;
+	if (f->rel < 0)
+		return 0;
+	if (!(d = read_dir(f->rel)))
+		return rip_err_errno(err, RIP_EIO, "cannot read '%s/releases'",
+			root);
 	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' && rip_release_id_valid(e->d_name))
+		if (e->d_name[0] != '.' && rip_release_id_valid(e->d_name) &&
+		    real_dir_at(f->rel, e->d_name))
 			rip_strlist_push(out, e->d_name);
 	closedir(d);
-	free(dir);
 	if (out->n)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	return 0;
@@ -110,13 +167,17 @@ static int list_releases(struct rip_strlist *out, const char *root,
 int rip_root_inspect(struct rip_root_state *out, const char *root,
 	struct rip_err *err)
 {
+	struct root_fds f;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = read_current(&out->current, root, err)) < 0 ||
-	    (rc = list_releases(&out->extracted, root, &out->has_releases,
-		    err)) < 0)
+	if ((rc = root_open(&f, root, err)) < 0)
+		return rc;
+	out->has_releases = f.rel >= 0;
+	if ((rc = read_current(&out->current, f.root, root, err)) < 0 ||
+	    (rc = list_releases(&out->extracted, &f, root, err)) < 0)
 		rip_root_state_release(out);
+	root_close(&f);
 	return rc;
 }
 
@@ -127,10 +188,10 @@ void rip_root_state_release(struct rip_root_state *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Whether dir holds anything at all. */
-static bool dir_empty(const char *dir)
+/* Whether the folder fd holds anything at all. */
+static bool dir_empty(int fd)
 {
-	DIR *d = opendir(dir);
+	DIR *d = read_dir(fd);
 	struct dirent *e;
 	bool empty = true;
 
@@ -142,34 +203,66 @@ static bool dir_empty(const char *dir)
 	return empty;
 }
 
+/* rip_root_check on the folders f opened. */
+static int check_open(const struct root_fds *f, const char *root,
+	struct rip_err *err)
+{
+	char *current = NULL;
+	int rc;
+
+	if (f->root >= 0 && f->rel < 0 && !dir_empty(f->root))
+		return rip_err_set(err, RIP_EEXISTS, "target root '%s' is not "
+			"empty and has no releases/: it is not ours (point root at "
+			"an empty or new folder)", root);
+	rc = read_current(&current, f->root, root, err);
+	free(current);
+	return rc;
+}
+
 int rip_root_check(const char *root, struct rip_err *err)
 {
-	char *releases = rip_path_join(root, "releases");
-	char *current = NULL;
-	int rc = 0;
+	struct root_fds f;
+	int rc = root_open(&f, root, err);
 
-	if (rip_path_exists(root) && !rip_is_dir(root))
-		rc = rip_err_set(err, RIP_EEXISTS, "target root '%s' exists and "
-			"is not a folder", root);
-	else if (rip_is_dir(root) && !rip_is_dir(releases) && !dir_empty(root))
-		rc = rip_err_set(err, RIP_EEXISTS, "target root '%s' is not empty "
-			"and has no releases/: it is not ours (point root at an "
-			"empty or new folder)", root);
-	else
-		rc = read_current(&current, root, err);
-	free(current);
-	free(releases);
+	if (rc == RIP_EEXISTS) {
+		/* the root is a file, or its releases/ is */
+		rip_err_clear(err);
+		if (!rip_is_dir(root))
+			return rip_err_set(err, RIP_EEXISTS, "target root '%s' "
+				"exists and is not a folder", root);
+		return rip_err_set(err, RIP_EEXISTS, "target root '%s' is not "
+			"empty and has no releases/: it is not ours (point root at "
+			"an empty or new folder)", root);
+	}
+	if (rc < 0)
+		return rc;
+	rc = check_open(&f, root, err);
+	root_close(&f);
 	return rc;
 }
 
 int rip_root_prepare(const char *root, struct rip_err *err)
 {
-	char *releases = rip_path_join(root, "releases");
+	struct root_fds f = { -1, -1 };
 	int rc;
 
-	if ((rc = rip_root_check(root, err)) == 0)
-		rc = rip_mkdir_p(releases, 0755, err);
-	free(releases);
+	if ((rc = rip_root_check(root, err)) < 0 ||
+	    (rc = rip_mkdir_p(root, 0755, err)) < 0 ||
+	    (rc = root_open(&f, root, err)) < 0)
+		goto done;
+	if (f.rel < 0 && mkdirat(f.root, "releases", 0755) < 0 &&
+	    errno != EEXIST) {
+		rc = rip_err_errno(err, RIP_EIO, "cannot create folder "
+			"'%s/releases'", root);
+		goto done;
+	}
+	root_close(&f);
+	/* made by us or by someone else meanwhile: a folder, not a link */
+	if ((rc = root_open(&f, root, err)) == 0 && f.rel < 0)
+		rc = rip_err_set(err, RIP_EIO, "'%s/releases' vanished while "
+			"it was made", root);
+done:
+	root_close(&f);
 	return rc;
 }
 
@@ -215,57 +308,125 @@ int rip_sync_roots(const char *const *roots, size_t n, struct rip_err *err)
 	return rc;
 }
 
+/*
+ * What releases/<id> is, looked at in f (never followed): 1 a folder, 0
+ * nothing (or not a folder), RIP_ESECURITY a link.
+ */
+static int release_at(const struct root_fds *f, const char *root,
+	const char *id, struct rip_err *err)
+{
+	struct stat st;
+
+	if (f->rel < 0 || fstatat(f->rel, id, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (S_ISLNK(st.st_mode))
+		return rip_err_set(err, RIP_ESECURITY, "'%s/releases/%s' is a "
+			"symbolic link: ripcord follows no link inside a root "
+			"(it is not a release of ours: move it away)", root, id);
+	return S_ISDIR(st.st_mode) ? 1 : 0;
+}
+
+/* The new link under a temporary name in the root, renamed over current. */
+static int switch_link(int rootfd, const char *root, const char *id,
+	struct rip_err *err)
+{
+	char *target = rip_xasprintf("releases/%s", id);
+	char *tmp = rip_xasprintf(".current.tmp-%ld-%ld", (long)getpid(),
+		(long)time(NULL));
+	int rc = 0;
+
+	if (unlinkat(rootfd, tmp, 0) < 0 && errno != ENOENT)
+		rc = rip_err_errno(err, RIP_EIO, "cannot remove '%s/%s'", root,
+			tmp);
+	else if (symlinkat(target, rootfd, tmp) < 0)
+		rc = rip_err_errno(err, RIP_EIO, "cannot create '%s/%s'", root,
+			tmp);
+	else if (renameat(rootfd, tmp, rootfd, "current") < 0) {
+		rc = rip_err_errno(err, RIP_EIO, "cannot switch '%s/current'",
+			root);
+		unlinkat(rootfd, tmp, 0);
+	}
+	free(tmp);
+	free(target);
+	return rc;
+}
+
 int rip_root_switch_quick(const char *root, const char *id,
 	struct rip_err *err)
 {
-	char *dir = rip_root_release_dir(root, id);
-	char *target = rip_xasprintf("releases/%s", id);
-	char *link = rip_path_join(root, "current");
-	char *tmp = rip_xasprintf("%s/.current.tmp-%ld-%ld", root,
-		(long)getpid(), (long)time(NULL));
+	struct root_fds f = { -1, -1 };
 	char *old = NULL;
 	int rc;
 
 	if (!rip_release_id_valid(id))
-		rc = rip_err_set(err, RIP_EUSAGE, "bad release id '%s'", id);
-	else if (!rip_is_dir(dir))
+		return rip_err_set(err, RIP_EUSAGE, "bad release id '%s'", id);
+	if ((rc = root_open(&f, root, err)) < 0 ||
+	    (rc = release_at(&f, root, id, err)) < 0)
+		goto done;
+	if (rc == 0) {
 		rc = rip_err_set(err, RIP_ENOTFOUND, "release '%s' is not "
 			"extracted in '%s'", id, root);
-	else if ((rc = read_current(&old, root, err)) < 0)
-		; /* not ours: refuse before writing anything */
-	else if (unlink(tmp) < 0 && errno != ENOENT)
-		rc = rip_err_errno(err, RIP_EIO, "cannot remove '%s'", tmp);
-	else if (symlink(target, tmp) < 0)
-		rc = rip_err_errno(err, RIP_EIO, "cannot create '%s'", tmp);
-	else if (rename(tmp, link) < 0) {
-		rc = rip_err_errno(err, RIP_EIO, "cannot switch '%s'", link);
-		unlink(tmp);
+		goto done;
 	}
+	/* not ours: refuse before writing anything */
+	if ((rc = read_current(&old, f.root, root, err)) == 0)
+		rc = switch_link(f.root, root, id, err);
+done:
 	free(old);
-	free(tmp);
-	free(link);
-	free(target);
-	free(dir);
+	root_close(&f);
 	return rc;
 }
 
 int rip_root_remove(const char *root, const char *id, struct rip_err *err)
 {
-	char *dir = rip_root_release_dir(root, id);
+	struct root_fds f = { -1, -1 };
 	char *current = NULL;
 	int rc;
 
 	if (!rip_release_id_valid(id))
-		rc = rip_err_set(err, RIP_EUSAGE, "bad release id '%s'", id);
-	else if ((rc = read_current(&current, root, err)) < 0)
-		;
-	else if (current && !strcmp(current, id))
-		rc = rip_err_set(err, RIP_EUSAGE, "release '%s' is what '%s' runs; "
-			"it is never removed", id, root);
-	else if (rip_is_dir(dir) && rip_remove_tree(dir) < 0)
-		rc = rip_err_errno(err, RIP_EIO, "cannot remove '%s'", dir);
+		return rip_err_set(err, RIP_EUSAGE, "bad release id '%s'", id);
+	if ((rc = root_open(&f, root, err)) < 0 ||
+	    (rc = read_current(&current, f.root, root, err)) < 0)
+		goto done;
+	if (current && !strcmp(current, id)) {
+		rc = rip_err_set(err, RIP_EUSAGE, "release '%s' is what '%s' "
+			"runs; it is never removed", id, root);
+		goto done;
+	}
+	if ((rc = release_at(&f, root, id, err)) == 1 &&
+	    rip_remove_tree_at(f.rel, id) < 0)
+		rc = rip_err_errno(err, RIP_EIO, "cannot remove "
+			"'%s/releases/%s'", root, id);
+	rc = rc < 0 ? rc : 0;
+done:
 	free(current);
-	free(dir);
+	root_close(&f);
+	return rc;
+}
+
+int rip_root_remove_partial(const char *root, const char *name,
+	struct rip_err *err)
+{
+	struct root_fds f;
+	struct stat st;
+	int rc;
+
+	if (name[0] != '.' || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, ".."))
+		return rip_err_set(err, RIP_EUSAGE, "'%s/releases/%s' is not an "
+			"unfinished extraction: left alone", root, name);
+	if ((rc = root_open(&f, root, err)) < 0)
+		return rc;
+	if (f.rel < 0 || fstatat(f.rel, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		rc = f.rel < 0 || errno == ENOENT ? 0 : rip_err_errno(err,
+			RIP_EIO, "cannot read '%s/releases/%s'", root, name);
+	else if (!S_ISDIR(st.st_mode))
+		rc = rip_err_set(err, RIP_EUSAGE, "'%s/releases/%s' is not an "
+			"unfinished extraction: left alone", root, name);
+	else if (rip_remove_tree_at(f.rel, name) < 0)
+		rc = rip_err_errno(err, RIP_EIO, "cannot remove '%s/releases/%s' "
+			"(check its permissions, then run gc again)", root, name);
+	root_close(&f);
 	return rc;
 }
 
@@ -286,31 +447,31 @@ static bool extract_temp_name(const char *name)
 int rip_root_clean_temps(size_t *removed, const char *root,
 	struct rip_err *err)
 {
+	struct root_fds f;
 	struct dirent *e;
-	char *dir;
 	DIR *d;
-	int rc = open_releases(&d, &dir, root, err);
+	int rc = root_open(&f, root, err);
 
 	*removed = 0;
-	if (!d)
-		return rc;
+	if (rc < 0 || f.rel < 0)
+		goto done;
+	if (!(d = read_dir(f.rel))) {
+		rc = rip_err_errno(err, RIP_EIO, "cannot read '%s/releases'",
+			root);
+		goto done;
+	}
 	while (rc == 0 && (e = readdir(d))) {
-		char *path;
-		struct stat st;
-
-		if (!extract_temp_name(e->d_name))
+		if (!extract_temp_name(e->d_name) ||
+		    !real_dir_at(f.rel, e->d_name))
 			continue;
-		path = rip_path_join(dir, e->d_name);
-		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (rip_remove_tree(path) < 0)
-				rc = rip_err_errno(err, RIP_EIO, "cannot remove "
-					"'%s'", path);
-			else
-				(*removed)++;
-		}
-		free(path);
+		if (rip_remove_tree_at(f.rel, e->d_name) < 0)
+			rc = rip_err_errno(err, RIP_EIO, "cannot remove "
+				"'%s/releases/%s'", root, e->d_name);
+		else
+			(*removed)++;
 	}
 	closedir(d);
-	free(dir);
+done:
+	root_close(&f);
 	return rc;
 }

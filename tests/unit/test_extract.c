@@ -685,6 +685,29 @@ static void test_dest_exists(void **state)
  * SHA256SUMS disagrees with a file in a subfolder, after others were
  * written: the half-made folder goes, with its cached folder fd.
  */
+/* The folder that holds dest is a link out (a root's releases/ planted by
+ * someone who can write in the root): nothing is extracted through it. */
+static void test_parent_link(void **state)
+{
+	const struct spec specs[] = {
+		DIR_("payload/"),
+		FILE_("payload/a", "a\n"),
+	};
+	struct rip_extract_result res;
+	struct rip_err err;
+	char out[600];
+
+	write_artifact(tpath(state, "a.tar.zst"), specs, RIP_ARRAY_SIZE(specs));
+	snprintf(out, sizeof(out), "%s", tpath(state, "outside"));
+	assert_int_equal(mkdir(out, 0755), 0);
+	assert_int_equal(mkdir(tpath(state, "root"), 0755), 0);
+	assert_int_equal(symlink(out, tpath(state, "root/releases")), 0);
+	assert_int_equal(extract(state, "a.tar.zst", "root/releases/v1", &res,
+		&err), RIP_ESECURITY);
+	assert_err_contains(&err, "root/releases' is a symbolic link");
+	assert_int_equal(count_entries(tpath(state, "outside")), 0);
+}
+
 static void test_digest_mismatch(void **state)
 {
 	const struct spec z = FILE_("payload/d/z", "the real content\n");
@@ -1615,6 +1638,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_round_trip),
 		T(test_dest_exists),
+		T(test_parent_link),
 		T(test_digest_mismatch),
 		T(test_flipped_byte),
 		T(test_unlisted),

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_fsutil.c: the atomic write path (nothing half-written under a real
- * name, ever), rip_remove_tree (never through a link) and the small path
- * helpers.
+ * name, ever), rip_remove_tree (never through a link, not even one swapped
+ * in while it runs) and the small path helpers.
  */
 #include "helpers.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "ripcord/fsutil.h"
 
@@ -150,6 +154,69 @@ static void test_remove_tree_links(void **state)
 	assert_int_equal(rip_remove_tree(tree), 0);
 }
 
+#define RACE_FILES 3000
+
+/*
+ * The attacker of a removal (the application writing inside its own
+ * release): it waits with inotify for the first file of tree/a to go, then
+ * swaps tree/a, in one atomic step (RENAME_EXCHANGE), with a link to a
+ * folder outside that holds files of the same names. A removal that
+ * walks by path goes on through the link; one that holds the folder open
+ * never leaves it. Exits 0 when it swapped.
+ */
+static void race_swap(const char *a, const char *link, int ready)
+{
+	char buf[4096];
+	int in = inotify_init1(IN_CLOEXEC);
+
+	if (in < 0 || inotify_add_watch(in, a, IN_DELETE) < 0)
+		_exit(2);
+	if (write(ready, "r", 1) != 1)
+		_exit(2);
+	if (read(in, buf, sizeof(buf)) <= 0)
+		_exit(2);
+	_exit(renameat2(AT_FDCWD, link, AT_FDCWD, a, RENAME_EXCHANGE) == 0 ?
+		0 : 3);
+}
+
+/* A folder swapped for a link to outside while it is being removed:
+ * nothing outside goes (the removal may fail, or remove the link). */
+static void test_remove_tree_race(void **state)
+{
+	struct tmpdir *t = *state;
+	char out[600], a[600], link[600], path[700], c;
+	struct rip_err err = { 0 };
+	int ready[2], status;
+	pid_t pid;
+
+	snprintf(out, sizeof(out), "%s/outside", t->path);
+	snprintf(a, sizeof(a), "%s/tree/a", t->path);
+	snprintf(link, sizeof(link), "%s/link", t->path);
+	assert_int_equal(rip_mkdir_p(out, 0755, &err), 0);
+	assert_int_equal(rip_mkdir_p(a, 0755, &err), 0);
+	for (int i = 0; i < RACE_FILES; i++) {
+		snprintf(path, sizeof(path), "%s/f%04d", out, i);
+		write_text(path, "precious");
+		snprintf(path, sizeof(path), "%s/f%04d", a, i);
+		write_text(path, "ours");
+	}
+	assert_int_equal(symlink(out, link), 0);
+	assert_int_equal(pipe(ready), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		race_swap(a, link, ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	snprintf(path, sizeof(path), "%s/tree", t->path);
+	(void)rip_remove_tree(path);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(ready[0]);
+	close(ready[1]);
+	/* the attack happened: the link stood where tree/a was */
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(count_entries(out), RACE_FILES);
+}
+
 static void test_paths(void **state)
 {
 	char *s;
@@ -212,6 +279,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mkdir_p, tmpdir_setup,
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_remove_tree_links,
+			tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_remove_tree_race,
 			tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_buf),

@@ -189,6 +189,87 @@ static void test_clean_temps(void **state)
 	assert_true(rip_path_exists(path));
 	assert_int_equal(rip_root_clean_temps(&n, root, &err), 0);
 	assert_int_equal(n, 0);
+	/* gc's one dot-folder at a time: folders only */
+	snprintf(path, sizeof(path), "%s/releases/.keep/x", root);
+	assert_int_equal(rip_mkdir_p(path, 0755, &err), 0);
+	assert_int_equal(rip_root_remove_partial(root, ".keep", &err), 0);
+	snprintf(path, sizeof(path), "%s/releases/.keep", root);
+	assert_false(rip_path_exists(path));
+	assert_int_equal(rip_root_remove_partial(root, ".v2.tmp-zzzzzz", &err),
+		RIP_EUSAGE);
+	assert_int_equal(rip_root_remove_partial(root, "v1", &err), RIP_EUSAGE);
+	assert_int_equal(rip_root_remove_partial(root, ".gone", &err), 0);
+}
+
+/* A folder outside the root, with a release folder and an extraction's
+ * dot-folder of its own, and the path of its "v1". */
+static void outside_folder(void **state, char *out, size_t n)
+{
+	struct rip_err err = { 0 };
+	char path[800];
+
+	snprintf(out, n, "%s", tpath(state, "outside"));
+	snprintf(path, sizeof(path), "%s/v1/app", out);
+	assert_int_equal(rip_mkdir_p(path, 0755, &err), 0);
+	snprintf(path, sizeof(path), "%s/v1/app/data", out);
+	write_text(path, "precious");
+	snprintf(path, sizeof(path), "%s/.v2.tmp-Ab12Cd", out);
+	assert_int_equal(rip_mkdir_p(path, 0755, &err), 0);
+}
+
+/* releases/ planted as a link out of the root: nothing reads, removes or
+ * switches through it. */
+static void test_releases_link(void **state)
+{
+	struct rip_root_state st;
+	struct rip_err err = { 0 };
+	char out[700], path[800];
+	size_t n = 99;
+
+	outside_folder(state, out, sizeof(out));
+	assert_int_equal(rip_mkdir_p(root, 0755, &err), 0);
+	snprintf(path, sizeof(path), "%s/releases", root);
+	assert_int_equal(symlink(out, path), 0);
+	assert_int_equal(rip_root_remove(root, "v1", &err), RIP_ESECURITY);
+	assert_err_contains(&err, "is a symbolic link");
+	assert_int_equal(rip_root_clean_temps(&n, root, &err), RIP_ESECURITY);
+	assert_int_equal(rip_root_remove_partial(root, ".v2.tmp-Ab12Cd", &err),
+		RIP_ESECURITY);
+	assert_int_equal(rip_root_inspect(&st, root, &err), RIP_ESECURITY);
+	assert_int_equal(rip_root_switch(root, "v1", &err), RIP_ESECURITY);
+	assert_int_equal(rip_root_prepare(root, &err), RIP_ESECURITY);
+	snprintf(path, sizeof(path), "%s/v1/app/data", out);
+	assert_true(rip_path_exists(path));
+	snprintf(path, sizeof(path), "%s/.v2.tmp-Ab12Cd", out);
+	assert_true(rip_is_dir(path));
+	snprintf(path, sizeof(path), "%s/current", root);
+	assert_false(rip_path_exists(path));
+}
+
+/* releases/<id> planted as a link: not a release of ours, so it is not
+ * listed, switched to or removed (not even the link). */
+static void test_release_link(void **state)
+{
+	struct rip_root_state st;
+	struct rip_err err = { 0 };
+	char out[700], path[800];
+
+	outside_folder(state, out, sizeof(out));
+	assert_int_equal(rip_root_prepare(root, &err), 0);
+	mkrel("v2");
+	snprintf(path, sizeof(path), "%s/v1", out);
+	snprintf(out, sizeof(out), "%s/releases/v1", root);
+	assert_int_equal(symlink(path, out), 0);
+	assert_int_equal(rip_root_inspect(&st, root, &err), 0);
+	assert_int_equal(st.extracted.n, 1);
+	assert_string_equal(st.extracted.v[0], "v2");
+	rip_root_state_release(&st);
+	assert_int_equal(rip_root_switch(root, "v1", &err), RIP_ESECURITY);
+	assert_err_contains(&err, "is a symbolic link");
+	assert_int_equal(rip_root_remove(root, "v1", &err), RIP_ESECURITY);
+	assert_true(rip_path_exists(out));
+	snprintf(path, sizeof(path), "%s/v1/app/data", tpath(state, "outside"));
+	assert_true(rip_path_exists(path));
 }
 
 int main(void)
@@ -207,6 +288,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_remove, setup,
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_clean_temps, setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_releases_link, setup,
+			tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_release_link, setup,
 			tmpdir_teardown),
 	};
 
