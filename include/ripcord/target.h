@@ -67,10 +67,17 @@ RIP_MUST_CHECK int rip_sync_roots(const char *const *roots, size_t n,
 RIP_MUST_CHECK int rip_root_remove(const char *root, const char *id,
 	struct rip_err *err);
 
+/* Whether name is ".<id>.tmp-XXXXXX", the temporary folder an
+ * extraction fills before its rename (extract_dest.c): the only
+ * dot-name under releases/ that ripcord makes, so the only one it may
+ * remove. */
+bool rip_root_temp_name(const char *name);
+
 /*
- * Removes <root>/releases/<name>, a dot-folder (gc's "unfinished
- * extraction"), never through a link; one that is not a folder is
- * RIP_EUSAGE and left alone, one that is not there 0.
+ * Removes <root>/releases/<name>, an extraction's temporary folder left
+ * by a crash (gc's "unfinished extraction", rip_root_temp_name), never
+ * through a link; another name, or one that is not a folder, is
+ * RIP_EUSAGE and left alone; one that is not there is 0.
  */
 RIP_MUST_CHECK int rip_root_remove_partial(const char *root,
 	const char *name, struct rip_err *err);

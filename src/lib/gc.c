@@ -262,8 +262,10 @@ static int refuse_interrupted(struct rip_store *store, struct rip_err *err)
 	return rc;
 }
 
-/* Folders under <root>/releases/: release ids into dirs, dot-names into
- * partial. Files, links and other names are not ours to judge. */
+/* Folders under <root>/releases/: release ids into dirs, extractions'
+ * temporary folders (rip_root_temp_name) into partial. Files, links and
+ * other names (another dot-folder: someone's .keep-me) are not ours to
+ * judge. */
 static int scan_releases(struct site *s, const char *root,
 	struct rip_err *err)
 {
@@ -286,7 +288,7 @@ static int scan_releases(struct site *s, const char *root,
 			continue;
 		path = rip_path_join(dir, e->d_name);
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (e->d_name[0] == '.')
+			if (rip_root_temp_name(e->d_name))
 				rip_strlist_push(&s->partial, e->d_name);
 			else if (rip_strlist_has(&s->root.extracted, e->d_name))
 				rip_strlist_push(&s->dirs, e->d_name);

@@ -411,8 +411,7 @@ int rip_root_remove_partial(const char *root, const char *name,
 	struct stat st;
 	int rc;
 
-	if (name[0] != '.' || strchr(name, '/') || !strcmp(name, ".") ||
-	    !strcmp(name, ".."))
+	if (!rip_root_temp_name(name))
 		return rip_err_set(err, RIP_EUSAGE, "'%s/releases/%s' is not an "
 			"unfinished extraction: left alone", root, name);
 	if ((rc = root_open(&f, root, err)) < 0)
@@ -430,8 +429,7 @@ int rip_root_remove_partial(const char *root, const char *name,
 	return rc;
 }
 
-/* Whether name is ".<id>.tmp-XXXXXX", extract_dest.c's temporary folder. */
-static bool extract_temp_name(const char *name)
+bool rip_root_temp_name(const char *name)
 {
 	size_t len = strlen(name);
 	char id[256];
@@ -461,7 +459,7 @@ int rip_root_clean_temps(size_t *removed, const char *root,
 		goto done;
 	}
 	while (rc == 0 && (e = readdir(d))) {
-		if (!extract_temp_name(e->d_name) ||
+		if (!rip_root_temp_name(e->d_name) ||
 		    !real_dir_at(f.rel, e->d_name))
 			continue;
 		if (rip_remove_tree_at(f.rel, e->d_name) < 0)

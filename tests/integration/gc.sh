@@ -157,6 +157,9 @@ expect_exit 0 "and it verifies again" rc verify c5
 mkdir -p targets/web-1/releases/.c6.tmp-Ab12Cd/payload && echo half > targets/web-1/releases/.c6.tmp-Ab12Cd/payload/f
 mkdir -p targets/web-2/releases/gone-long-ago && echo old > targets/web-2/releases/gone-long-ago/f
 echo mine > targets/web-1/releases/NOTES
+# a dot-folder ripcord never makes is someone else's (it was removed as
+# an "unfinished extraction": only .<id>.tmp-XXXXXX is ripcord's)
+mkdir -p targets/web-1/releases/.keep-me && echo theirs > targets/web-1/releases/.keep-me/f
 echo log > targets/web-1/app.log && mkdir -p targets/web-1/shared && echo s > targets/web-1/shared/s
 expect_exit 0 "gc --dry-run with leftovers" rc gc --dry-run --json
 jcheck "plans the unfinished extraction and the unrecorded folder" "k = {(x['where'], x['name']): x['reason'] for x in d['deleted']}; assert k == {('web-1', '.c6.tmp-Ab12Cd'): 'unfinished extraction', ('web-2', 'gone-long-ago'): 'not in the store'}, k"
@@ -165,6 +168,7 @@ expect_exit 0 "gc with leftovers" rc gc
 check "the .tmp dot-folder of a killed extraction is removed" test ! -e targets/web-1/releases/.c6.tmp-Ab12Cd
 check "a folder of a release the store forgot is removed" test ! -e targets/web-2/releases/gone-long-ago
 check "files that are not release folders are left alone" sh -c "test -f targets/web-1/releases/NOTES && test -f targets/web-1/app.log && test -f targets/web-1/shared/s"
+check "and so is a dot-folder that is not an extraction's" test "$(cat targets/web-1/releases/.keep-me/f)" = theirs
 
 # ---- the lock, and interrupted switches -------------------------------
 release c6

@@ -257,7 +257,7 @@ static void test_apply_order(void **state)
 	deploy(f, "o2", NULL);
 	cut(f, "o3");
 	deploy(f, "o3", NULL);
-	snprintf(path, sizeof(path), "%s/targets/web-2/releases/.o4.tmp-x",
+	snprintf(path, sizeof(path), "%s/targets/web-2/releases/.o4.tmp-Xy12Zw",
 		f->dir);
 	assert_int_equal(mkdir(path, 0755), 0);
 	plan(f, &p);
@@ -265,7 +265,7 @@ static void test_apply_order(void **state)
 	assert_int_equal(s.n, 4);
 	assert_string_equal(s.order[0], "web-1:o1");
 	assert_string_equal(s.order[1], "web-2:o1");
-	assert_string_equal(s.order[2], "web-2:.o4.tmp-x");
+	assert_string_equal(s.order[2], "web-2:.o4.tmp-Xy12Zw");
 	assert_string_equal(s.order[3], "store:o1");
 	assert_false(rip_path_exists(path));
 	assert_int_equal(rip_state_release_get(&rec, f->store->state, "o1",

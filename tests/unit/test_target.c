@@ -189,16 +189,28 @@ static void test_clean_temps(void **state)
 	assert_true(rip_path_exists(path));
 	assert_int_equal(rip_root_clean_temps(&n, root, &err), 0);
 	assert_int_equal(n, 0);
-	/* gc's one dot-folder at a time: folders only */
+	/* gc's one unfinished extraction at a time: an extraction's
+	 * temporary folder only; another dot-folder is someone else's */
 	snprintf(path, sizeof(path), "%s/releases/.keep/x", root);
 	assert_int_equal(rip_mkdir_p(path, 0755, &err), 0);
-	assert_int_equal(rip_root_remove_partial(root, ".keep", &err), 0);
-	snprintf(path, sizeof(path), "%s/releases/.keep", root);
+	assert_int_equal(rip_root_remove_partial(root, ".keep", &err),
+		RIP_EUSAGE);
+	assert_true(rip_is_dir(path));
+	snprintf(path, sizeof(path), "%s/releases/.v3.tmp-Ab12Cd/payload", root);
+	assert_int_equal(rip_mkdir_p(path, 0755, &err), 0);
+	assert_int_equal(rip_root_remove_partial(root, ".v3.tmp-Ab12Cd", &err),
+		0);
+	snprintf(path, sizeof(path), "%s/releases/.v3.tmp-Ab12Cd", root);
 	assert_false(rip_path_exists(path));
 	assert_int_equal(rip_root_remove_partial(root, ".v2.tmp-zzzzzz", &err),
 		RIP_EUSAGE);
 	assert_int_equal(rip_root_remove_partial(root, "v1", &err), RIP_EUSAGE);
-	assert_int_equal(rip_root_remove_partial(root, ".gone", &err), 0);
+	assert_int_equal(rip_root_remove_partial(root, ".v9.tmp-aaaaaa", &err),
+		0);
+	assert_true(rip_root_temp_name(".v9.tmp-aaaaaa"));
+	assert_false(rip_root_temp_name(".keep-me"));
+	assert_false(rip_root_temp_name(".v9.tmp-aaaaa"));
+	assert_false(rip_root_temp_name("..tmp-aaaaaa"));
 }
 
 /* A folder outside the root, with a release folder and an extraction's
