@@ -17,7 +17,8 @@
 #   (c) host3's disk is full: the deploy fails before any switch naming
 #       host3 and 'No space left'; healed, the deploy succeeds;
 #   (d) host3 runs an agent of protocol 99: refused, naming host3 and both
-#       protocols and versions, before any switch;
+#       protocols and versions, before any switch; then `targets --install`
+#       puts this ripcord there over ssh, the other hosts left alone;
 #   (e) ripcord is SIGKILLed while it switches (host4's activate hook
 #       sleeps): no current link dangles anywhere, and deploying again
 #       converges.
@@ -222,6 +223,20 @@ check "(d) the refusal names both protocols and versions" sh -c "
 	grep -qE 'protocol:? 1([^0-9]|\$)' '$WORK/last.err' && grep -qF '$ver' '$WORK/last.err'"
 check "(d) no host switched: all still on v1" test "$(runs)" = "$(all_on v1)"
 all_whole "(d) after the refusal" v1 v2 v4
+# (d2) targets --install, through each host's own sshd as its deploy
+# user, replaces host3's agent of protocol 99 with this very ripcord and
+# leaves the others (this version answers through them) alone
+for k in $(seq 1 "$N"); do chown -R --reference="$(srv "$k")" "$(srv "$k")/bin"; done
+expect_exit 0 "(d2) targets --install over ssh" rcx targets --install
+check "(d2) host3 installed, three current" sh -c "
+	test \$(grep -c ' installed\$' '$WORK/last.out') = 1 && test \$(grep -c ' current\$' '$WORK/last.out') = 3 &&
+	grep -qE '^host3 +web-3 +9\.9\.9 +installed\$' '$WORK/last.out'"
+check "(d2) host3's agent_path holds this very ripcord" cmp -s "$RIPCORD" "$(srv 3)/bin/ripcord"
+check "(d2) no temporary file left on host3" sh -c "! ls -a '$(srv 3)/bin' | grep -q ripcord-new"
+expect_exit 0 "(d2) targets --check: every host reached" rcx targets --check --json
+check "(d2) every agent answers with this version" python3 -c "
+import json; d = json.load(open('$WORK/last.out'))
+assert [t['agent_version'] for t in d['targets']] == ['$ver'] * $N, d"
 fleet_ini "$N"
 
 # ---- (e) ripcord SIGKILLed while it switches -----------------------------
