@@ -159,6 +159,8 @@ struct rip_remote_stage {
 	bool cached;              /* the artifact was already on the host */
 	uint64_t sent;            /* artifact bytes sent (0 when cached) */
 	bool extracted;           /* extracted now (false: it already was) */
+	bool resent;              /* the host's cached copy was damaged: it
+				     was removed there and sent again */
 };
 
 /*
@@ -171,7 +173,10 @@ struct rip_remote_stage {
  * unchanged (threads staging it at once wait for the first one's hash);
  * preparing the root gets as long as an extraction; a send that makes
  * no progress for 3 x the connect timeout ends the session, an
- * extraction gets 10 minutes.
+ * extraction gets 10 minutes. A cached copy that the host finds damaged
+ * as it extracts (its digest no longer the one it was stored under) is
+ * removed there and sent again, once (a warning names the host;
+ * out->resent); a second failure fails the stage.
  */
 RIP_MUST_CHECK int rip_remote_stage(struct rip_remote_stage *out,
 	struct rip_remote *r, const char *root, const char *release,
