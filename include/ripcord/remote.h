@@ -202,6 +202,19 @@ RIP_MUST_CHECK int rip_remote_activate(struct rip_hook_result *out,
 	struct rip_remote *r, const struct rip_target *t, const char *release,
 	const char *previous, struct rip_err *err);
 
+/*
+ * rip_remote_activate that gives up once *stop turns true (another thread
+ * sets it; it is looked at every 200 ms), as rip_hook_run_stoppable ends
+ * a local hook: the session is ended (ssh killed, its pipes closed, so
+ * the agent ends the hook's process group: SIGTERM, SIGKILL 2 s later),
+ * out->stopped is set and it returns RIP_EINTR, err naming the target
+ * and the hook. The host's next session is a fresh one. When *stop was
+ * already true the hook is not started: RIP_EINTR, out->stopped false.
+ */
+RIP_MUST_CHECK int rip_remote_activate_stoppable(struct rip_hook_result *out,
+	struct rip_remote *r, const struct rip_target *t, const char *release,
+	const char *previous, const atomic_bool *stop, struct rip_err *err);
+
 /* rip_root_remove on r's host; *removed says whether it was there. Like
  * rip_remote_clean, awaited as long as an extraction (a big release on a
  * slow disk); inspect and switch get max(3 x connect timeout, 5 s). */

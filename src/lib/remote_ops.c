@@ -219,11 +219,37 @@ static void hook_fill(struct rip_hook_result *out, const json_t *ans)
 	}
 }
 
-int rip_remote_activate(struct rip_hook_result *out, struct rip_remote *r,
-	const struct rip_target *t, const char *release, const char *previous,
-	struct rip_err *err)
+/* The activate request of t's hook for release. */
+static json_t *activate_req(const struct rip_target *t, const char *release,
+	const char *previous)
 {
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "op", "activate",
+		"root", t->root, "release", release, "previous", previous ?
+		previous : "", "target", t->name, "command", t->activate,
+		"timeout_ms", (json_int_t)t->hook_timeout_ms);
+}
+
+/* The hook of an activate given up on: the session is ended, which ends
+ * the hook on the host (its agent sees the session close). */
+static int activate_stopped(struct rip_hook_result *out, struct rip_remote *r,
+	const struct rip_target *t, int64_t t0, struct rip_err *err)
+{
+	out->stopped = true;
+	out->seconds = (double)(rip_remote_now_ms() - t0) / 1000;
+	rip_remote_abandon(r);
+	return rip_err_set(err, RIP_EINTR, "%s: activate hook '%s' was stopped "
+		"after %.1f s: the session was ended, so the agent there ends the "
+		"hook's process group", rip_remote_label(r), t->activate,
+		out->seconds);
+}
+
+int rip_remote_activate_stoppable(struct rip_hook_result *out,
+	struct rip_remote *r, const struct rip_target *t, const char *release,
+	const char *previous, const atomic_bool *stop, struct rip_err *err)
+{
+	int64_t t0 = rip_remote_now_ms();
 	json_t *ans = NULL;
+	json_int_t id;
 	uint64_t wait;
 	int rc;
 
@@ -238,15 +264,30 @@ int rip_remote_activate(struct rip_hook_result *out, struct rip_remote *r,
 	/* no hook timeout: only the keep-alives bound the wait */
 	wait = t->hook_timeout_ms ? t->hook_timeout_ms + 3 *
 		r->fleet->connect_ms : 0;
-	rc = simple(&ans, r, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}",
-		"op", "activate", "root", t->root, "release", release,
-		"previous", previous ? previous : "", "target", t->name,
-		"command", t->activate, "timeout_ms",
-		(json_int_t)t->hook_timeout_ms), wait, err);
+	pthread_mutex_lock(&r->mu);
+	if (stop && atomic_load(stop))
+		rc = rip_err_set(err, RIP_EINTR, "%s: activate hook not run: "
+			"asked to stop", rip_remote_label(r));
+	else if ((rc = rip_remote_alive(r, err)) == 0 &&
+		 (rc = rip_remote_send(&id, r, activate_req(t, release,
+			previous), simple_ms(r), err)) == 0 &&
+		 (rc = rip_remote_recv_stoppable(&ans, r, id, wait, stop,
+			err)) == RIP_EINTR && !ans)
+		/* only a stop ends the wait so: an answer came with an error */
+		rc = activate_stopped(out, r, t, t0, err);
+	pthread_mutex_unlock(&r->mu);
 	if (ans)
 		hook_fill(out, ans);
 	json_decref(ans);
 	return rc;
+}
+
+int rip_remote_activate(struct rip_hook_result *out, struct rip_remote *r,
+	const struct rip_target *t, const char *release, const char *previous,
+	struct rip_err *err)
+{
+	return rip_remote_activate_stoppable(out, r, t, release, previous,
+		NULL, err);
 }
 
 /* ---- staging ---- */
