@@ -159,6 +159,8 @@ struct rip_remote_stage {
 	bool cached;              /* the artifact was already on the host */
 	uint64_t sent;            /* artifact bytes sent (0 when cached) */
 	bool extracted;           /* extracted now (false: it already was) */
+	bool resent;              /* the host's cached copy was damaged: it
+				     was removed there and sent again */
 };
 
 /*
@@ -171,7 +173,10 @@ struct rip_remote_stage {
  * unchanged (threads staging it at once wait for the first one's hash);
  * preparing the root gets as long as an extraction; a send that makes
  * no progress for 3 x the connect timeout ends the session, an
- * extraction gets 10 minutes.
+ * extraction gets 10 minutes. A cached copy that the host finds damaged
+ * as it extracts (its digest no longer the one it was stored under) is
+ * removed there and sent again, once (a warning names the host;
+ * out->resent); a second failure fails the stage.
  */
 RIP_MUST_CHECK int rip_remote_stage(struct rip_remote_stage *out,
 	struct rip_remote *r, const char *root, const char *release,
@@ -196,6 +201,19 @@ RIP_MUST_CHECK int rip_remote_switch(bool *synced, struct rip_remote *r,
 RIP_MUST_CHECK int rip_remote_activate(struct rip_hook_result *out,
 	struct rip_remote *r, const struct rip_target *t, const char *release,
 	const char *previous, struct rip_err *err);
+
+/*
+ * rip_remote_activate that gives up once *stop turns true (another thread
+ * sets it; it is looked at every 200 ms), as rip_hook_run_stoppable ends
+ * a local hook: the session is ended (ssh killed, its pipes closed, so
+ * the agent ends the hook's process group: SIGTERM, SIGKILL 2 s later),
+ * out->stopped is set and it returns RIP_EINTR, err naming the target
+ * and the hook. The host's next session is a fresh one. When *stop was
+ * already true the hook is not started: RIP_EINTR, out->stopped false.
+ */
+RIP_MUST_CHECK int rip_remote_activate_stoppable(struct rip_hook_result *out,
+	struct rip_remote *r, const struct rip_target *t, const char *release,
+	const char *previous, const atomic_bool *stop, struct rip_err *err);
 
 /* rip_root_remove on r's host; *removed says whether it was there. Like
  * rip_remote_clean, awaited as long as an extraction (a big release on a

@@ -8,6 +8,9 @@
  * is named <id>@<sha256>.tar.zst, so a name is a claim that put checked
  * and extract checks again: its digest before a byte is parsed, then
  * every entry in the one read that unpacks it (rip_extract_verify_file).
+ * A cached file whose digest no longer matches its name (damaged on the
+ * host after put checked it) is removed when extract finds it so, and
+ * the answer says "damaged": the client sends it again once.
  *
  * Tuned for a big artifact on a small host: a put streams through one
  * 64 KiB buffer into .put-XXXXXX beside its final name, hashed on the
@@ -129,6 +132,39 @@ int rip_agent_do_has(json_t **fields, struct op_ctx *c, struct rip_err *err)
 	return rc;
 }
 
+/*
+ * After an extract from the cached artifact name of root failed: when the
+ * file's sha256 (vr) is not the one its name claims, it was damaged here
+ * after put checked it; it is removed (ripcord's own file: a put sends it
+ * again) and err says so, in a host's words. *damaged tells the client
+ * whether sending it again can help.
+ */
+static void cache_damaged(bool *damaged, const struct rip_verify_result *vr,
+	const char *root, const char *name, const char *id,
+	const char *digest, struct rip_err *err)
+{
+	char *dir = cache_dir(root);
+	struct stat st;
+	bool gone = false;
+	int fd;
+
+	*damaged = vr->sha256[0] && strcmp(vr->sha256, digest);
+	if (!*damaged)
+		goto done;
+	if (open_cache(&fd, root, false, NULL) == 0) {
+		gone = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			S_ISREG(st.st_mode) && unlinkat(fd, name, 0) == 0;
+		close(fd);
+	}
+	rip_err_set(err, RIP_EINTEGRITY, "the cached artifact of release '%s' "
+		"('%s/%s') has sha256 %s, not %s as when it was stored: it was "
+		"damaged on this host; %s", id, dir, name, vr->sha256, digest,
+		gone ? "removed (stage it again to send it again)" :
+		"and it could not be removed (remove it, then stage again)");
+done:
+	free(dir);
+}
+
 int rip_agent_do_extract(json_t **fields, struct op_ctx *c, struct rip_err *err)
 {
 	const char *id = rip_agent_release_arg(c->req, err);
@@ -163,8 +199,13 @@ int rip_agent_do_extract(json_t **fields, struct op_ctx *c, struct rip_err *err)
 	/* the cache's name is a claim: the one read checks the bytes (and
 	 * that they are release id) before the release appears */
 	if ((rc = rip_extract_verify_file(&vr, &res, file, digest, id, dir,
-			err)) < 0)
+			err)) < 0) {
+		bool damaged;
+
+		cache_damaged(&damaged, &vr, c->root, name, id, digest, err);
+		*fields = json_pack("{s:b}", "damaged", damaged);
 		goto done;
+	}
 answer:
 	*fields = json_pack("{s:I,s:I,s:b}", "files", (json_int_t)res.files,
 		"bytes", (json_int_t)res.bytes, "already", already);

@@ -7,9 +7,10 @@
  *
  * These are the parts that run on fleet threads and talk to hosts; the
  * order of the passes, the migrations and what the plan says at its end
- * are deploy_apply.c's. A local hook running when a rollback preempts
- * the deploy is ended rather than waited for, so the 3 a.m. rollback
- * never waits out a hook_timeout.
+ * are deploy_apply.c's. A hook running when a rollback preempts the
+ * deploy is ended rather than waited for, so the 3 a.m. rollback never
+ * waits out a hook_timeout: a local one's process group directly, a
+ * remote one's by its session, ended (its agent ends the hook).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,7 +55,7 @@ struct host_job {
 struct host_pool {
 	struct host_job *jobs;
 	struct rip_fleet *fleet;
-	const atomic_bool *stop;  /* set: start no more, end local hooks */
+	const atomic_bool *stop;  /* set: start no more, end running hooks */
 };
 
 static void activate_env_run(struct host_job *j, const atomic_bool *stop);
@@ -91,8 +92,11 @@ static void host_work(void *data, size_t i)
 			&j->err);
 		break;
 	case RIP_ACT_ACTIVATE:
-		j->rc = rip_remote_activate(&j->hr, r, t, a->release, a->previous,
-			&j->err);
+		/* ended as a local hook is: the session closed, its agent ends
+		 * the hook; asked before it started, it is not run */
+		j->rc = rip_remote_activate_stoppable(&j->hr, r, t, a->release,
+			a->previous, pool->stop, &j->err);
+		j->not_run = j->rc == RIP_EINTR && !j->hr.stopped;
 		break;
 	default:
 		j->rc = rip_err_set(&j->err, RIP_EUSAGE, "%s is not done on "

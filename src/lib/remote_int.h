@@ -9,6 +9,7 @@
 #define RIPCORD_REMOTE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -27,6 +28,7 @@
 #define STDERR_TAIL 2048
 #define STDERR_SLACK ((off_t)64 << 10)   /* stderr kept before a trim */
 #define READ_WAKE_MS 1000               /* a wait wakes to trim stderr */
+#define STOP_SLICE_MS 200               /* a stoppable wait looks this often */
 #define STDERR_LINES 3
 #define SAID_LINE 240            /* bytes of each line quoted */
 #define MAX_THREADS 256
@@ -163,6 +165,13 @@ int rip_remote_send_raw(struct rip_remote *r, const void *data, size_t len,
 int rip_remote_recv(json_t **ans, struct rip_remote *r, json_int_t id,
 	uint64_t wait_ms, struct rip_err *err);
 
+/* rip_remote_recv that also gives up once *stop turns true (looked at
+ * every STOP_SLICE_MS): RIP_EINTR, err set, the session as it was (the
+ * answer still to come: end it with rip_remote_abandon). */
+int rip_remote_recv_stoppable(json_t **ans, struct rip_remote *r,
+	json_int_t id, uint64_t wait_ms, const atomic_bool *stop,
+	struct rip_err *err);
+
 /* One request (taken) and its answer; *ans is set on an error answer
  * too. The caller holds r->mu. */
 int rip_remote_call(json_t **ans, struct rip_remote *r, json_t *req,
@@ -199,6 +208,15 @@ void rip_remote_bye(struct rip_remote *r);
 /* Waits up to ms for ssh to exit, then SIGKILLs it (and its group);
  * returns its wait status. Never leaves a zombie. */
 int rip_remote_reap(struct rip_remote *r, int64_t ms);
+
+/*
+ * Ends a live session at once, as a dead one is ended (ssh killed and
+ * reaped, our ends of its pipes closed: on the host the agent sees its
+ * session end and ends a hook it runs), and leaves it startable: the
+ * next rip_fleet_session on the host starts a fresh one. The caller
+ * holds r->mu and is the thread that uses its descriptors.
+ */
+void rip_remote_abandon(struct rip_remote *r);
 
 /* Closes what is left of the session's descriptors. */
 void rip_remote_close(struct rip_remote *r);

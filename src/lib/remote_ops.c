@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * remote_ops.c: the operations of remote.h on a live session: inspect,
- * stage (prepare, has, put, extract), switch, activate, remove, clean.
+ * stage (prepare, has, put, extract; a cached copy found damaged sent
+ * again once), switch, activate, remove, clean.
  * Each holds the session's mutex for its whole exchange, checks what it
  * sends (an absolute root, a valid release id) and what it gets (types,
  * ids), and keeps an agent's error code. put streams the artifact from
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "ripcord/fsutil.h"
+#include "ripcord/log.h"
 #include "ripcord/manifest.h"
 #include "remote_int.h"
 #include "banned.h"
@@ -217,11 +219,37 @@ static void hook_fill(struct rip_hook_result *out, const json_t *ans)
 	}
 }
 
-int rip_remote_activate(struct rip_hook_result *out, struct rip_remote *r,
-	const struct rip_target *t, const char *release, const char *previous,
-	struct rip_err *err)
+/* The activate request of t's hook for release. */
+static json_t *activate_req(const struct rip_target *t, const char *release,
+	const char *previous)
 {
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "op", "activate",
+		"root", t->root, "release", release, "previous", previous ?
+		previous : "", "target", t->name, "command", t->activate,
+		"timeout_ms", (json_int_t)t->hook_timeout_ms);
+}
+
+/* The hook of an activate given up on: the session is ended, which ends
+ * the hook on the host (its agent sees the session close). */
+static int activate_stopped(struct rip_hook_result *out, struct rip_remote *r,
+	const struct rip_target *t, int64_t t0, struct rip_err *err)
+{
+	out->stopped = true;
+	out->seconds = (double)(rip_remote_now_ms() - t0) / 1000;
+	rip_remote_abandon(r);
+	return rip_err_set(err, RIP_EINTR, "%s: activate hook '%s' was stopped "
+		"after %.1f s: the session was ended, so the agent there ends the "
+		"hook's process group", rip_remote_label(r), t->activate,
+		out->seconds);
+}
+
+int rip_remote_activate_stoppable(struct rip_hook_result *out,
+	struct rip_remote *r, const struct rip_target *t, const char *release,
+	const char *previous, const atomic_bool *stop, struct rip_err *err)
+{
+	int64_t t0 = rip_remote_now_ms();
 	json_t *ans = NULL;
+	json_int_t id;
 	uint64_t wait;
 	int rc;
 
@@ -236,15 +264,30 @@ int rip_remote_activate(struct rip_hook_result *out, struct rip_remote *r,
 	/* no hook timeout: only the keep-alives bound the wait */
 	wait = t->hook_timeout_ms ? t->hook_timeout_ms + 3 *
 		r->fleet->connect_ms : 0;
-	rc = simple(&ans, r, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}",
-		"op", "activate", "root", t->root, "release", release,
-		"previous", previous ? previous : "", "target", t->name,
-		"command", t->activate, "timeout_ms",
-		(json_int_t)t->hook_timeout_ms), wait, err);
+	pthread_mutex_lock(&r->mu);
+	if (stop && atomic_load(stop))
+		rc = rip_err_set(err, RIP_EINTR, "%s: activate hook not run: "
+			"asked to stop", rip_remote_label(r));
+	else if ((rc = rip_remote_alive(r, err)) == 0 &&
+		 (rc = rip_remote_send(&id, r, activate_req(t, release,
+			previous), simple_ms(r), err)) == 0 &&
+		 (rc = rip_remote_recv_stoppable(&ans, r, id, wait, stop,
+			err)) == RIP_EINTR && !ans)
+		/* only a stop ends the wait so: an answer came with an error */
+		rc = activate_stopped(out, r, t, t0, err);
+	pthread_mutex_unlock(&r->mu);
 	if (ans)
 		hook_fill(out, ans);
 	json_decref(ans);
 	return rc;
+}
+
+int rip_remote_activate(struct rip_hook_result *out, struct rip_remote *r,
+	const struct rip_target *t, const char *release, const char *previous,
+	struct rip_err *err)
+{
+	return rip_remote_activate_stoppable(out, r, t, release, previous,
+		NULL, err);
 }
 
 /* ---- staging ---- */
@@ -425,17 +468,59 @@ static void drain(struct rip_remote *r, json_int_t id, uint64_t wait_ms)
 }
 
 /*
- * prepare and has, then put when missing and extract, under r->mu: two
- * round trips, each sending its two requests before reading (the agent
- * answers in order, and an extract after a failed put fails too).
+ * put (when send) and extract, under r->mu, in one round trip: both
+ * requests go before either answer is read (the agent answers in order,
+ * and an extract after a failed put fails too). *damaged: the extract
+ * failed because the host's cached copy was damaged (the agent removed
+ * it; an agent from before "damaged" is taken at its code).
+ */
+static int put_extract(struct rip_remote_stage *out, bool *damaged,
+	struct rip_remote *r, const char *root, const char *release,
+	const char *hex, int fd, uint64_t size, const char *path, bool send,
+	struct rip_err *err)
+{
+	json_t *ans = NULL, *d;
+	json_int_t put, ex;
+	bool short_read = false;
+	int rc;
+
+	*damaged = false;
+	if (send && (rc = put_send(&put, &short_read, r, root, release, hex,
+			fd, size, path, err)) < 0)
+		return rc;
+	if ((rc = rip_remote_send(&ex, r, json_pack("{s:s,s:s,s:s,s:s}",
+			"op", "extract", "root", root, "release", release,
+			"digest", hex), simple_ms(r), err)) < 0)
+		return rc;
+	if (send && (rc = put_recv(&out->sent, r, put, short_read, size, path,
+			err)) < 0) {
+		drain(r, ex, EXTRACT_MS);
+		return rc;
+	}
+	rc = rip_remote_recv(&ans, r, ex, EXTRACT_MS, err);
+	d = json_object_get(ans, "damaged");
+	if (rc == RIP_EINTEGRITY)
+		*damaged = d ? json_is_true(d) : true;
+	else if (rc == 0 && !json_is_boolean(json_object_get(ans, "already")))
+		rc = bad_answer(r, "extract", "lacks 'already'", err);
+	else if (rc == 0)
+		out->extracted = !json_is_true(json_object_get(ans, "already"));
+	json_decref(ans);
+	return rc;
+}
+
+/*
+ * prepare and has (one round trip), then put when missing and extract
+ * (another), under r->mu. An extract from a cached copy found damaged
+ * sends the artifact again, once, and extracts again.
  */
 static int stage_locked(struct rip_remote_stage *out, struct rip_remote *r,
 	const char *root, const char *release, const char *hex, int fd,
 	uint64_t size, const char *path, struct rip_err *err)
 {
 	json_t *ans = NULL;
-	json_int_t prep, has, put, ex;
-	bool short_read = false;
+	json_int_t prep, has;
+	bool damaged;
 	int rc;
 
 	if ((rc = rip_remote_alive(r, err)) < 0 ||
@@ -457,26 +542,20 @@ static int stage_locked(struct rip_remote_stage *out, struct rip_remote *r,
 		goto done;
 	}
 	out->cached = json_is_true(json_object_get(ans, "has"));
-	json_decref(ans);
-	ans = NULL;
-	if (!out->cached && (rc = put_send(&put, &short_read, r, root,
-			release, hex, fd, size, path, err)) < 0)
+	rc = put_extract(out, &damaged, r, root, release, hex, fd, size, path,
+		!out->cached, err);
+	if (rc != RIP_EINTEGRITY || !out->cached || !damaged)
 		goto done;
-	if ((rc = rip_remote_send(&ex, r, json_pack("{s:s,s:s,s:s,s:s}",
-			"op", "extract", "root", root, "release", release,
-			"digest", hex), simple_ms(r), err)) < 0)
-		goto done;
-	if (!out->cached && (rc = put_recv(&out->sent, r, put, short_read,
-			size, path, err)) < 0) {
-		drain(r, ex, EXTRACT_MS);
-		goto done;
-	}
-	if ((rc = rip_remote_recv(&ans, r, ex, EXTRACT_MS, err)) < 0)
-		goto done;
-	if (!json_is_boolean(json_object_get(ans, "already")))
-		rc = bad_answer(r, "extract", "lacks 'already'", err);
+	/* a copy this stage did not send: the host damaged it since */
+	rip_warn("%s: its cached copy of %s was damaged: sent again",
+		rip_remote_label(r), release);
+	rip_err_clear(err);
+	out->resent = true;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		rc = rip_err_errno(err, RIP_EIO, "cannot rewind '%s'", path);
 	else
-		out->extracted = !json_is_true(json_object_get(ans, "already"));
+		rc = put_extract(out, &damaged, r, root, release, hex, fd, size,
+			path, true, err);
 done:
 	json_decref(ans);
 	return rc;

@@ -343,11 +343,14 @@ static void trim_stderr(struct rip_remote_reader *rd)
 /*
  * Reads the next line (without its '\n') into out before `until` (-1:
  * no deadline). 1: a line; 0: end of input; -1: the deadline passed;
- * -2: read(2) failed (errno); -3: longer than RIP_AGENT_MAX_LINE.
+ * -2: read(2) failed (errno); -3: longer than RIP_AGENT_MAX_LINE; -4:
+ * *stop (NULL: never) turned true, looked at every STOP_SLICE_MS.
  */
 static int read_line(struct rip_buf *out, struct rip_remote_reader *rd,
-	int64_t until)
+	int64_t until, const atomic_bool *stop)
 {
+	int slice = stop ? STOP_SLICE_MS : READ_WAKE_MS;
+
 	rip_buf_reset(out);
 	for (;;) {
 		struct pollfd p = { rd->fd, POLLIN, 0 };
@@ -366,15 +369,16 @@ static int read_line(struct rip_buf *out, struct rip_remote_reader *rd,
 			if (nl)
 				return 1;
 		}
+		if (stop && atomic_load(stop))
+			return -4;
 		wait = left_ms(until);
-		pr = poll(&p, 1, wait < 0 || wait > READ_WAKE_MS ? READ_WAKE_MS :
-			wait);
+		pr = poll(&p, 1, wait < 0 || wait > slice ? slice : wait);
 		trim_stderr(rd);
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr < 0)
 			return -2;
-		if (pr == 0 && wait >= 0 && wait <= READ_WAKE_MS)
+		if (pr == 0 && wait >= 0 && wait <= slice)
 			return -1;
 		if (pr == 0)
 			continue;
@@ -523,8 +527,10 @@ static int answer_err(struct rip_remote *r, const json_t *ans,
 	return rc;
 }
 
-int rip_remote_recv(json_t **ans, struct rip_remote *r, json_int_t id,
-	uint64_t wait_ms, struct rip_err *err)
+/* rip_remote_recv, that gives up once *stop (NULL: never) turns true:
+ * RIP_EINTR, the session left as it is (its answer still to come). */
+static int recv_impl(json_t **ans, struct rip_remote *r, json_int_t id,
+	uint64_t wait_ms, const atomic_bool *stop, struct rip_err *err)
 {
 	struct rip_buf line = RIP_BUF_INIT;
 	json_error_t jerr;
@@ -534,8 +540,11 @@ int rip_remote_recv(json_t **ans, struct rip_remote *r, json_int_t id,
 	*ans = NULL;
 	if ((rc = settle_hello(r, err)) < 0)
 		return rc;
-	rc = read_line(&line, &r->rd, deadline(wait_ms));
-	if (rc == -1)
+	rc = read_line(&line, &r->rd, deadline(wait_ms), stop);
+	if (rc == -4)
+		rc = rip_err_set(err, RIP_EINTR, "%s: stopped waiting for the "
+			"answer (asked to stop)", rip_remote_label(r));
+	else if (rc == -1)
 		rc = timed_out(r, wait_ms, err);
 	else if (rc == 0)
 		rc = ended(r, err);
@@ -573,6 +582,19 @@ done:
 	json_decref(doc);
 	rip_buf_release(&line);
 	return rc;
+}
+
+int rip_remote_recv(json_t **ans, struct rip_remote *r, json_int_t id,
+	uint64_t wait_ms, struct rip_err *err)
+{
+	return recv_impl(ans, r, id, wait_ms, NULL, err);
+}
+
+int rip_remote_recv_stoppable(json_t **ans, struct rip_remote *r,
+	json_int_t id, uint64_t wait_ms, const atomic_bool *stop,
+	struct rip_err *err)
+{
+	return recv_impl(ans, r, id, wait_ms, stop, err);
 }
 
 int rip_remote_call(json_t **ans, struct rip_remote *r, json_t *req,
@@ -642,7 +664,7 @@ static int recv_hello(json_t **ans, struct rip_remote *r, uint64_t wait_ms,
 
 	*ans = NULL;
 	for (int skipped = 0;; skipped++) {
-		rc = read_line(&line, &r->rd, until);
+		rc = read_line(&line, &r->rd, until, NULL);
 		if (rc != 1 || (line.len && line.buf[0] == '{') || skipped > 100)
 			break;
 		rip_remote_scrub(line.buf, line.len);
@@ -829,6 +851,14 @@ void rip_remote_reset(struct rip_remote *r)
 	free((char *)r->info.hostname);
 	memset(&r->info, 0, sizeof(r->info));
 	r->started = false;
+}
+
+void rip_remote_abandon(struct rip_remote *r)
+{
+	rip_debug("%s: ending the session (asked to stop)", rip_remote_label(r));
+	/* reset kills ssh, reaps it and closes our ends: on the host, sshd
+	 * closes the agent's stdin and stdout, and the agent ends its hook */
+	rip_remote_reset(r);
 }
 
 void rip_remote_close(struct rip_remote *r)

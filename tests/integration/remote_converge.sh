@@ -7,11 +7,13 @@
 # (drop.HOST), before it (early.HOST), or lets it time out (hang.HOST);
 # it also fails one inspect (dieinspect.HOST), answers one slowly
 # (slowinspect.HOST, 2.5 s: a dead session is started again after 2 s)
-# and answers a switch as not made durable (unsynced.HOST). A rerun, as
+# and answers a switch as not made durable (unsynced.HOST), and damages
+# what a put stored once it is checked (rot.HOST). A rerun, as
 # `status` and `gc` advise, must converge on the interrupted rollback's
 # release and never go forward to the release it fled. Also: a host back
 # in time but not synced is not ok, and a dry run shows the hosts it
-# cannot reach and exits as the real rollback would.
+# cannot reach and exits as the real rollback would; and a host's cached
+# artifact damaged since it was sent is removed and sent again, once.
 . "$(dirname "$0")/lib.sh"
 
 export RT_WORK=$WORK RIPCORD
@@ -72,6 +74,12 @@ for line in inp:
             left -= len(chunk)
     agent.stdin.flush()
     ans = agent.stdout.readline()
+    if op == "put" and flag("rot", False):
+        # the stored copy damaged on the "disk" right after it was checked
+        with open("%s/.ripcord/artifacts/%s@%s.tar.zst" % (req["root"],
+                  req["release"], req["digest"]), "r+b") as f:
+            f.seek(100)
+            f.write(b"RIPX")
     if op == "switch" and flag("drop"):
         os._exit(0)            # the switch is made, its answer never arrives
     if op == "switch" and flag("hang"):
@@ -258,5 +266,45 @@ check "4: the dry run changed nothing" all_on v2 $T
 rm "$WORK/down.host2"
 expect_exit 0 "4: with every host up, the dry run exits 0" rc rollback --dry-run
 check "4: and names no host unreachable" sh -c "! grep -q UNREACHABLE '$WORK/last.out'"
+
+# --- 5. a host's cached artifact damaged: sent again once, the deploy goes on
+app "$WORK/cache" host1 host2 host3
+H="host1 host2 host3"
+expect_exit 0 "5: deploy v1" rc deploy v1
+expect_exit 0 "5: deploy v2" rc deploy v2
+expect_exit 0 "5: rollback to v1" rc rollback
+check "5: every host on v1, v2 cached on each" all_on v1 $H
+d2=$(sha256sum .ripcord/artifacts/v2.tar.zst | cut -d' ' -f1)
+cached=$(hroot host2)/.ripcord/artifacts/v2@$d2.tar.zst
+check "5: host2's cached copy of v2 is there" test -f "$cached"
+# 4 bytes of it changed in the middle, and its extracted v2 gone
+printf 'RIPX' | dd of="$cached" bs=1 seek=$(( $(stat -c %s "$cached") / 2 )) conv=notrunc status=none
+check "5: host2's cached copy is damaged" sh -c "! cmp -s '$cached' .ripcord/artifacts/v2.tar.zst"
+rm -rf "$(hroot host2)/releases/v2"
+expect_exit 0 "5: deploy v2 again: exit 0" rc deploy v2
+err_has "5: naming host2 and what happened" "target 'host2' (host deploy@host2): its cached copy of v2 was damaged: sent again"
+check "5: every host runs v2" all_on v2 $H
+check "5: host2's cache holds v2 again, the store's bytes" cmp "$cached" .ripcord/artifacts/v2.tar.zst
+check "5: and nothing else of v2 (the damaged file is gone)" test "$(ls "$(hroot host2)/.ripcord/artifacts" | grep -c '^v2@')" = 1
+check "5: no other host was named" sh -c "! grep -E 'deploy@host[13]\\): its cached' '$WORK/last.err'"
+# a second failure fails the stage: the copy on host3 damaged, and every
+# copy sent to it damaged once stored (rot.host3: a disk that garbles)
+expect_exit 0 "5: rollback to v1" rc rollback
+c3=$(hroot host3)/.ripcord/artifacts/v2@$d2.tar.zst
+printf 'RIPX' | dd of="$c3" bs=1 seek=100 conv=notrunc status=none
+rm -rf "$(hroot host3)/releases/v2"
+touch "$WORK/rot.host3"
+expect_exit 3 "5: deploy v2 with host3 damaging every copy: exit 3 (integrity)" rc deploy v2
+rm -f "$WORK/rot.host3"
+err_has "5: host3 was sent it again" "target 'host3' (host deploy@host3): its cached copy of v2 was damaged: sent again"
+check "5: once" test "$(grep -c 'its cached copy of v2 was damaged: sent again' "$WORK/last.err")" = 1
+err_has "5: then the stage failed: the copy sent was damaged too" "target 'host3' (host deploy@host3): the cached artifact of release 'v2' ('$(hroot host3)/.ripcord/artifacts/v2@$d2.tar.zst') has sha256"
+err_has "5: in a host's words, saying what was done" "as when it was stored: it was damaged on this host; removed (stage it again to send it again)"
+check "5: the damaged copy is gone from host3" test ! -e "$c3"
+check "5: no word of state.db on a host" sh -c "! grep -q 'state.db' '$WORK/last.err'"
+err_has "5: and nothing was switched" "switched: 0/3"
+check "5: every host still on v1" all_on v1 $H
+expect_exit 0 "5: deploy v2 once host3 keeps what it is sent" rc deploy v2
+check "5: every host runs v2" all_on v2 $H
 
 done_testing

@@ -19,6 +19,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -934,6 +935,76 @@ static void test_host_text_is_sanitized(void **state)
 	assert_no_children();
 }
 
+/* Sets *stop 300 ms after it starts. */
+static void *stop_later(void *data)
+{
+	struct timespec ts = { 0, 300 * 1000000L };
+
+	nanosleep(&ts, NULL);
+	atomic_store((atomic_bool *)data, true);
+	return NULL;
+}
+
+/* An activate whose hook runs on while the deploy is preempted: the wait
+ * gives up within a slice of the stop, the session is ended (ssh and what
+ * it runs killed, nothing left), and the host's next session is a fresh
+ * one; asked to stop before it starts, the hook is not run. */
+static void test_activate_stoppable(void **state)
+{
+	struct fix *f = *state;
+	struct rip_fleet *fl;
+	struct rip_remote *r, *r2;
+	struct rip_err err = { 0 };
+	struct rip_hook_result hr;
+	struct rip_target t = f->t;
+	atomic_bool stop;
+	pthread_t th;
+	char arg[32], *cases;
+	double t0;
+
+	snprintf(arg, sizeof(arg), "8%d", (int)getpid());
+	cases = rip_xasprintf("  *'\"release\":\"r1\"'*) sleep %s;;\n"
+		"  *'\"op\":\"activate\"'*) echo \"$ok,\\\"exit_code\\\":3}\";;\n",
+		arg);
+	use_agent(f, fake_agent(state, "slow-hook-agent", cases));
+	free(cases);
+	t.root = "/srv/app";
+	t.activate = "hook.sh";
+	t.hook_timeout_ms = 600000;
+	atomic_init(&stop, false);
+	assert_int_equal(rip_fleet_new(&fl, &f->cfg, NULL, &err), 0);
+	OK(session(&r, fl, &t, &err));
+	assert_int_equal(pthread_create(&th, NULL, stop_later, &stop), 0);
+	t0 = mono_s();
+	assert_int_equal(rip_remote_activate_stoppable(&hr, r, &t, "r1", NULL,
+		&stop, &err), RIP_EINTR);
+	assert_true(mono_s() - t0 < 1.5);
+	pthread_join(th, NULL);
+	assert_true(hr.stopped);
+	assert_int_equal(hr.exit_code, -1);
+	assert_err_contains(&err, "target 'web-1' (host deploy@web-1): "
+		"activate hook 'hook.sh' was stopped after ");
+	rip_hook_result_release(&hr);
+	assert_no_children();
+	assert_true(sleeper_gone(arg));
+	/* asked before it starts: not run, nothing sent */
+	assert_int_equal(rip_remote_activate_stoppable(&hr, r, &t, "r2", NULL,
+		&stop, &err), RIP_EINTR);
+	assert_false(hr.stopped);
+	assert_err_contains(&err, "activate hook not run: asked to stop");
+	rip_hook_result_release(&hr);
+	/* the next session on the host is a new one, and works */
+	OK(session(&r2, fl, &t, &err));
+	assert_ptr_equal(r2, r);
+	atomic_store(&stop, false);
+	OK(rip_remote_activate_stoppable(&hr, r2, &t, "r2", NULL, &stop, &err));
+	assert_int_equal(hr.exit_code, 3);
+	assert_false(hr.stopped);
+	rip_hook_result_release(&hr);
+	rip_fleet_free(fl);
+	assert_no_children();
+}
+
 /* The label is rebuilt as targets join while another thread reads it */
 struct label_race {
 	struct rip_fleet *fl;
@@ -1366,6 +1437,8 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_answer_is_unreach,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_activate_stoppable, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_host_text_is_sanitized,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_label_read_while_targets_join,
