@@ -19,34 +19,17 @@ for h in h1 h2 h3; do mkdir -p "$WORK/hosts/$h"; done
 # with 10 MB of address space (sh and coreutils run, ripcord's loader
 # cannot map it: a program that does not run there); else fakessh, with
 # /agents/here/ in the remote command being the host's own bin folder
-cat > "$WORK/ssh" <<SH
-#!/usr/bin/env bash
-args=("\$@")
-while [ \$# -gt 0 ]; do
-	case "\$1" in
-	--) shift; break ;;
-	-o|-p|-F|-i|-l|-J|-E|-S|-b|-c|-m|-O) shift 2 ;;
-	-?*) shift ;;
-	*) break ;;
-	esac
-done
-dest=\${1:-}
-if [ -e "$WORK/down.\$dest" ]; then
-	echo "ssh: connect to host \$dest port 22: No route to host" >&2
-	exit 255
-fi
-last=\$((\${#args[@]} - 1))
+fake_ssh "$WORK/ssh" "$(cat <<SH
 args[last]=\${args[last]//\/agents\/here\//$WORK/hosts/\$dest/bin/}
 # only an install's session carries the upload
 if [ -e "$WORK/corrupt.\$dest" ] && [[ \${args[last]} == *"ripcord install"* ]]; then
 	# exec: the session ends when the host's command does, as with ssh
-	exec "$SOURCE_ROOT/tests/fakessh" "\${args[@]}" \
+	exec "$SOURCE_ROOT/tests/fakessh" "\${args[@]}" \\
 		< <(head -c 1000; head -c 1 >/dev/null; printf Z; exec cat)
 fi
 [ -e "$WORK/small.\$dest" ] && ulimit -v 10000
-exec "$SOURCE_ROOT/tests/fakessh" "\${args[@]}"
 SH
-chmod +x "$WORK/ssh"
+)"
 
 repo=$WORK/app
 mkdir -p "$repo" && cd "$repo" && git init -q .

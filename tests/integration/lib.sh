@@ -78,3 +78,37 @@ shop_fleet() {
 }" >> "$WORK/base.ini"
   done
 }
+
+# fake_ssh FILE [SNIPPET]: writes FILE, an executable stand-in for ssh(1)
+# to name in [ssh] command. It skips ssh's options, takes the host of the
+# destination (user@ dropped) as $dest, answers for a host marked down
+# ($WORK/down.HOST) as ssh does for a dead route (exit 255), runs SNIPPET
+# (bash; $dest, the array args and $last, the index of the remote command
+# in it, are set), then tests/fakessh, which runs the remote command here
+# with FAKE_HOST set to the host.
+fake_ssh() {
+  {
+    cat <<SH
+#!/usr/bin/env bash
+args=("\$@")
+while [ \$# -gt 0 ]; do
+	case "\$1" in
+	--) shift; break ;;
+	-o|-p|-F|-i|-l|-J|-E|-S|-b|-c|-m|-O) shift 2 ;;
+	-?*) shift ;;
+	*) break ;;
+	esac
+done
+dest=\${1:-}
+dest=\${dest##*@}
+last=\$((\${#args[@]} - 1))
+if [ -n "\$dest" ] && [ -e "$WORK/down.\$dest" ]; then
+	echo "ssh: connect to host \$dest port 22: No route to host" >&2
+	exit 255
+fi
+SH
+    printf '%s\n' "${2:-}"
+    printf 'FAKE_HOST=$dest exec %q "${args[@]}"\n' "$SOURCE_ROOT/tests/fakessh"
+  } > "$1"
+  chmod +x "$1"
+}

@@ -18,31 +18,14 @@ hroot() { printf '%s/hosts/%s/srv' "$WORK" "$1"; }
 # the ssh: down.hostK -> what ssh says for a dead route, exit 255;
 # hang.hostK -> no answer (bounded, exec so a kill ends the sleeper);
 # else fakessh, which runs the remote command here
-cat > "$WORK/ssh" <<SH
-#!/usr/bin/env bash
-args=("\$@")
-while [ \$# -gt 0 ]; do
-	case "\$1" in
-	--) shift; break ;;
-	-o|-p|-F|-i|-l|-J|-E|-S|-b|-c|-m|-O) shift 2 ;;
-	-?*) shift ;;
-	*) break ;;
-	esac
-done
-dest=\${1:-}
-dest=\${dest##*@}
+fake_ssh "$WORK/ssh" "$(cat <<SH
 echo "\$dest" >> "$WORK/ssh.log"
-if [ -n "\$dest" ] && [ -e "$WORK/down.\$dest" ]; then
-	echo "ssh: connect to host \$dest port 22: No route to host" >&2
-	exit 255
-fi
 if [ -n "\$dest" ] && [ -e "$WORK/hang.\$dest" ]; then
 	echo \$\$ >> "$WORK/hang.pids"
 	exec sleep 30
 fi
-FAKE_HOST=\$dest exec "$SOURCE_ROOT/tests/fakessh" "\${args[@]}"
 SH
-chmod +x "$WORK/ssh"
+)"
 
 repo=$WORK/app
 mkdir -p "$repo" && cd "$repo" && git init -q .

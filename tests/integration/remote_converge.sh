@@ -18,26 +18,7 @@
 
 export RT_WORK=$WORK RIPCORD
 
-cat > "$WORK/ssh" <<SH
-#!/usr/bin/env bash
-args=("\$@")
-while [ \$# -gt 0 ]; do
-	case "\$1" in
-	--) shift; break ;;
-	-o|-p|-F|-i|-l|-J|-E|-S|-b|-c|-m|-O) shift 2 ;;
-	-?*) shift ;;
-	*) break ;;
-	esac
-done
-dest=\${1:-}
-dest=\${dest##*@}
-if [ -n "\$dest" ] && [ -e "$WORK/down.\$dest" ]; then
-	echo "ssh: connect to host \$dest port 22: No route to host" >&2
-	exit 255
-fi
-FAKE_HOST=\$dest exec "$SOURCE_ROOT/tests/fakessh" "\${args[@]}"
-SH
-chmod +x "$WORK/ssh"
+fake_ssh "$WORK/ssh"
 
 # the flags are per host (FAKE_HOST); the one-shot ones are removed when used
 cat > "$WORK/proxy" <<'PY'
