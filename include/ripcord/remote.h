@@ -45,6 +45,10 @@
 #include "ripcord/hook.h"
 #include "ripcord/target.h"
 
+/* The protocol of the agent's JSON lines that this ripcord speaks, both
+ * as client and as agent; a peer of another one is refused. */
+#define RIP_AGENT_PROTOCOL 1
+
 struct rip_fleet;
 struct rip_remote;
 
@@ -97,6 +101,11 @@ RIP_MUST_CHECK int rip_fleet_session(struct rip_remote **out,
  * agent_path must be absolute. The handshake that follows says which
  * version answers.
  */
+/* What an install says on the host's stderr once agent_path holds the
+ * new program, before it starts it as the agent (followed by the path):
+ * an error after it is the new agent's, not the install's. */
+#define RIP_INSTALL_DONE "ripcord install: installed at"
+
 RIP_MUST_CHECK int rip_fleet_install_from(struct rip_fleet *f,
 	const char *path, struct rip_err *err);
 

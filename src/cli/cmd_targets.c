@@ -334,7 +334,8 @@ struct host {
 	struct rip_buf names;        /* "web-1, web-2": its targets */
 	char *before;                /* the version that answered; NULL: none */
 	bool no_agent;               /* ssh exited 126/127: nothing to run */
-	bool alien;                  /* what ran there is no ripcord agent */
+	bool alien;                  /* what ran there did not answer as one */
+	bool replaced;               /* agent_path now holds this ripcord */
 	char *error;                 /* why it could not be asked or installed */
 	bool want;                   /* to install */
 	bool done;                   /* installed, and the handshake says so */
@@ -364,19 +365,22 @@ static void ask_one(void *data, size_t i)
 
 		rip_remote_get_info(&info, r);
 		h->before = info.version ? rip_xstrdup(info.version) : NULL;
+		/* 126/127: nothing runs at agent_path (the install script
+		 * itself refuses a program there that is not ripcord) */
 		h->no_agent = x == 126 || x == 127;
-		/* the command at agent_path ran, and is no ripcord agent */
+		/* the command at agent_path ran and did not answer as one */
 		h->alien = err.code && !h->no_agent && !h->before &&
 			(err.code != RIP_EUNREACH || (x >= 0 && x != 255));
 	}
-	/* an agent of another protocol refuses the handshake: it is one to
-	 * replace, not a host that cannot be reached */
 	if (h->alien)
 		h->error = rip_xasprintf("%s; what runs at [ssh] agent_path '%s' "
-			"there is not a ripcord agent: not replaced (check "
-			"agent_path, or remove that program)", err.msg,
-			in->agent_path);
-	else if (err.code && !h->no_agent && !h->before)
+			"did not answer the handshake as a ripcord agent: not "
+			"replaced (check it; move it away, then install again)",
+			err.msg, in->agent_path);
+	/* an agent of our protocol that refused: installing mends nothing;
+	 * one of another protocol is one to replace */
+	else if (err.code && !h->no_agent && (!h->before ||
+		 info.protocol == RIP_AGENT_PROTOCOL))
 		h->error = rip_xstrdup(err.msg);
 	h->want = !h->error && (h->no_agent || in->force ||
 		strcmp(h->before, RIP_VERSION) != 0);
@@ -395,7 +399,11 @@ static void install_one(void *data, size_t i)
 		return;
 	if (rip_fleet_session(&r, in->fleet, h->t, &err) < 0 ||
 	    rip_remote_handshake(r, &err) < 0) {
-		h->error = rip_xstrdup(err.msg);
+		/* past RIP_INSTALL_DONE agent_path holds the new program */
+		h->replaced = strstr(err.msg, RIP_INSTALL_DONE) != NULL;
+		h->error = h->replaced ? rip_xasprintf("installed at [ssh] "
+			"agent_path, but the new agent does not answer: %s",
+			err.msg) : rip_xstrdup(err.msg);
 		return;
 	}
 	rip_remote_get_info(&info, r);
@@ -406,6 +414,7 @@ static void install_one(void *data, size_t i)
 			RIP_VERSION);
 	else
 		h->done = true;
+	h->replaced = true;
 }
 
 /* The hosts of cfg's remote targets, one entry per ssh destination. */
@@ -437,18 +446,20 @@ static const char *before_text(const struct host *h)
 	if (h->no_agent)
 		return "none";
 	if (h->alien)
-		return "not ripcord";
+		return "no answer";
 	return dash(h->before);
 }
 
 static const char *outcome(const struct host *h, bool dry_run)
 {
-	if (h->error)
+	if (h->error && !h->replaced)
 		return "failed";
 	if (!h->want)
 		return "current";
 	if (dry_run)
 		return "to install";
+	if (h->replaced && !h->done)
+		return "installed, fails";
 	return h->done ? "installed" : "failed";
 }
 
@@ -530,7 +541,7 @@ static int install(struct cli *cli, const struct rip_config *cfg,
 	for (size_t i = 0; i < n; i++) {
 		if (in.v[i].error || (in.v[i].want && !dry_run && !in.v[i].done))
 			rc = 1;
-		if (in.v[i].done)
+		if (in.v[i].replaced)
 			cli_audit_target(cli, in.v[i].names.buf);
 	}
 	if (cli->json)

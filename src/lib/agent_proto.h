@@ -16,9 +16,9 @@
 
 #include "ripcord/buf.h"
 #include "ripcord/err.h"
+#include "ripcord/remote.h"
 
-/* The protocol this agent speaks; a client of another one is refused. */
-#define RIP_AGENT_PROTOCOL 1
+/* RIP_AGENT_PROTOCOL, the protocol spoken, is in ripcord/remote.h */
 /* The longest line read, newline excluded: longer ones are refused. */
 #define RIP_AGENT_MAX_LINE ((size_t)1 << 20)
 

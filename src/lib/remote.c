@@ -160,12 +160,18 @@ int rip_remote_ssh_argv_run(struct rip_strlist *out,
 }
 
 /*
- * The install script, run by sh whatever the login shell: the file
- * arrives on stdin (exactly its size: head -c reads no further, so the
- * handshake that follows it reaches the agent), is checked (size,
- * SHA-256, that it runs here), then renamed over agent_path, and the
- * agent started in the script's place. A step that fails removes the
- * upload, leaves agent_path as it was and says why on stderr.
+ * The install script, run by sh whatever the login shell. What is at
+ * agent_path is replaced only when it is ripcord (its --version says
+ * so): a folder there, or another program (an operator's wrapper whose
+ * target is gone exits 127 too), is refused before a byte is read. The
+ * file then arrives on stdin (exactly its size: head -c reads no
+ * further, so the handshake that follows it reaches the agent), is
+ * checked (size, SHA-256, that it runs here), renamed over agent_path,
+ * said (RIP_INSTALL_DONE on stderr: from then on agent_path is the new
+ * program, whatever the agent does next), and started as the agent in
+ * the script's place. A step that fails, or a signal (the session lost
+ * mid-upload: dash runs no EXIT trap on a signal), removes the upload
+ * and leaves agent_path as it was, saying why on stderr.
  */
 char *rip_remote_install_cmd(const struct rip_fleet *f)
 {
@@ -175,19 +181,28 @@ char *rip_remote_install_cmd(const struct rip_fleet *f)
 		"command -v sha256sum > /dev/null || { echo 'ripcord install: "
 		"no sha256sum here to check the upload with (coreutils)' >&2; "
 		"exit 1; }; "
-		"trap 'rm -f -- \"$t\"' EXIT; "
+		"if [ -d \"$p\" ] && [ ! -L \"$p\" ]; then echo \"ripcord install: "
+		"$p is a folder: nothing installed\" >&2; exit 1; fi; "
+		"if [ -e \"$p\" ] || [ -L \"$p\" ]; then "
+		"v=$(\"$p\" --version < /dev/null 2> /dev/null || true); "
+		"case $v in 'ripcord '*) ;; *) echo \"ripcord install: $p is "
+		"there and is not ripcord (its --version does not say so): not "
+		"replaced; move it away, then install again\" >&2; exit 1;; "
+		"esac; fi; "
+		"trap 'rm -f -- \"$t\"' EXIT; trap 'exit 1' HUP INT TERM PIPE; "
 		"mkdir -p -- \"$(dirname -- \"$p\")\"; "
 		"head -c %llu > \"$t\"; "
 		"n=$(wc -c < \"$t\"); [ \"$n\" -eq %llu ] || "
 		"{ echo \"ripcord install: $n of %llu bytes arrived\" >&2; "
 		"exit 1; }; "
-		"echo '%s  '\"$t\" | sha256sum -c --status - || "
+		"printf '%%s  %%s\\n' %s \"$t\" | sha256sum -c --status - || "
 		"{ echo 'ripcord install: the upload does not have the SHA-256 "
 		"sent' >&2; exit 1; }; "
 		"chmod 0755 \"$t\"; "
 		"\"$t\" --version < /dev/null > /dev/null || { echo \"ripcord install: "
 		"this ripcord does not run on $(uname -sm) here\" >&2; exit 1; }; "
-		"mv -f -- \"$t\" \"$p\"; trap - EXIT; exec \"$p\" agent",
+		"mv -f -- \"$t\" \"$p\"; trap - EXIT HUP INT TERM PIPE; "
+		"echo \"" RIP_INSTALL_DONE " $p\" >&2; exec \"$p\" agent",
 		path, (unsigned long long)f->install_size,
 		(unsigned long long)f->install_size,
 		(unsigned long long)f->install_size, f->install_hex);

@@ -633,11 +633,13 @@ static int hello_refused(struct rip_remote *r, const json_t *ans,
 		answer_code(ans);
 	int rc;
 
+	/* who answered, for targets --install: an agent that refused is
+	 * still one (of this protocol, unless it says another) */
+	r->info.protocol = json_is_integer(p) ? (int)json_integer_value(p) :
+		RIP_AGENT_PROTOCOL;
+	free((char *)r->info.version);
+	r->info.version = rip_xstrdup(v ? v : "unknown");
 	if (json_is_integer(p) && json_integer_value(p) != RIP_AGENT_PROTOCOL) {
-		/* who answered, for targets --install */
-		r->info.protocol = (int)json_integer_value(p);
-		free((char *)r->info.version);
-		r->info.version = rip_xstrdup(v ? v : "unknown");
 		rc = go_dead(r, RIP_EUSAGE, err, "the agent speaks protocol "
 			"%lld (ripcord %s), this ripcord speaks protocol %d "
 			"(ripcord %s): install the same ripcord on both",

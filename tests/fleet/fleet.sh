@@ -202,6 +202,9 @@ for k in $(seq 1 "$N"); do
 		#!/usr/bin/env python3
 		# a ripcord agent of protocol 99 (ripcord 9.9.9)
 		import json, sys
+		if sys.argv[1:] == ["--version"]:
+		    print("ripcord 9.9.9")
+		    sys.exit(0)
 		for line in sys.stdin:
 		    req = json.loads(line)
 		    # a terse refusal: naming both sides is the client's job

@@ -48,8 +48,10 @@ leftovers() { find "$WORK/hosts" -name '*.ripcord-new.*' | grep -q . && return 1
 # h2 runs this version; h3 an agent of protocol 9
 mkdir -p "$WORK/hosts/h2/bin" "$WORK/hosts/h3/bin"
 cp "$RIPCORD" "$(bin h2)"
+# a ripcord of protocol 9: its --version, then its handshake's answer
 other() {
-  printf '#!/bin/sh\necho %s\n' "'{\"id\":0,\"ok\":true,\"protocol\":9,\"version\":\"9.9\"}'" > "$1"
+  printf '#!/bin/sh\n[ "${1:-}" = --version ] && { echo "ripcord 9.9"; exit 0; }\necho %s\n' \
+    "'{\"id\":0,\"ok\":true,\"protocol\":9,\"version\":\"9.9\"}'" > "$1"
   chmod +x "$1"
 }
 other "$(bin h3)"
@@ -130,10 +132,33 @@ check "h2 installed now" grep -qE '^h2 +t-h2 +none +installed$' "$WORK/last.out"
 printf '#!/bin/sh\necho "some other tool"\n' > "$(bin h2)"
 old2=$(sha256sum < "$(bin h2)")
 expect_exit 1 "not a ripcord agent at agent_path: exit 1" rc targets --install --force
-check "h2: not ripcord, failed" grep -qE '^h2 +t-h2 +not ripcord +failed$' "$WORK/last.out"
-check "said: not replaced" grep -q "^h2: .*is not a ripcord agent: not replaced" "$WORK/last.out"
+check "h2: no answer, failed" grep -qE '^h2 +t-h2 +no answer +failed$' "$WORK/last.out"
+check "said: not replaced" grep -q "^h2: .*did not answer the handshake as a ripcord agent: not replaced" "$WORK/last.out"
 check "that program is untouched" test "$(sha256sum < "$(bin h2)")" = "$old2"
 check "the others were installed" grep -qE '^h3 +t-h3 +[^ ]+ +installed$' "$WORK/last.out"
+# an operator's wrapper at agent_path whose program is gone exits 127, as
+# when nothing is there: the install itself finds it is not ripcord and
+# leaves it (it was replaced)
+printf '#!/bin/sh\nexec /nonexistent/ripcord-real "$@"\n' > "$(bin h2)"
+old2=$(sha256sum < "$(bin h2)")
+expect_exit 1 "a wrapper whose program is gone: exit 1" rc targets --install
+check "h2 failed" grep -qE '^h2 +t-h2 +none +failed$' "$WORK/last.out"
+check "said: there, not ripcord, not replaced" grep -q "^h2: .*ripcord install: .*/bin/ripcord is there and is not ripcord (its --version does not say so): not replaced" "$WORK/last.out"
+check "the wrapper is untouched" test "$(sha256sum < "$(bin h2)")" = "$old2"
+check "no temporary file left" leftovers
+# a folder at agent_path: refused before a byte is sent, nothing left
+rm "$(bin h2)" && mkdir "$(bin h2)"
+expect_exit 1 "a folder at agent_path: exit 1" rc targets --install
+check "said: a folder" grep -q "^h2: .*ripcord install: .*/bin/ripcord is a folder: nothing installed" "$WORK/last.out"
+check "the folder is empty still" test -z "$(ls -A "$(bin h2)")"
+rmdir "$(bin h2)"
+# installed, but the new agent does not start (a broken agent.ini on
+# the host): agent_path did change, and the result says so
+printf 'roots = \n[oops\n' > "$WORK/bad-agent.ini"
+expect_exit 1 "the new agent does not start: exit 1" env RIPCORD_AGENT_INI="$WORK/bad-agent.ini" "$RIPCORD" targets --install
+check "h2: installed, fails" grep -qE '^h2 +t-h2 +none +installed, fails$' "$WORK/last.out"
+check "said: installed, but the new agent does not answer" grep -q "^h2: installed at \[ssh\] agent_path, but the new agent does not answer" "$WORK/last.out"
+check "agent_path holds this ripcord" cmp -s "$RIPCORD" "$(bin h2)"
 
 # usage errors change nothing
 cp ripcord.ini "$WORK/ini"

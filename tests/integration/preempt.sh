@@ -115,7 +115,7 @@ check "whose hooks ran" test "$(grep -c 'v1 done' targets/activations.log)" -eq 
 check "the down ran: the column is gone" sh -c "! sqlite3 var/shop.db 'SELECT note FROM orders' 2>/dev/null"
 check "the journal holds the stopped hooks" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM switches WHERE release = 'v2' AND activate LIKE 'failed: stopped%'")" -eq 3
 check "no switch is left pending" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM switches WHERE result = 'pending'")" -eq 0
-check "the deploy's record says preempted" sqlite3 .ripcord/state.db "SELECT 1 FROM operations WHERE op = 'deploy' AND result LIKE 'preempted: deploy of v2 was preempted by%'" 
+check "the deploy's record says preempted" test "$(sqlite3 -cmd ".timeout 10000" .ripcord/state.db "SELECT count(*) FROM operations WHERE op = 'deploy' AND result LIKE 'preempted: deploy of v2 was preempted by%'")" = 1
 check "the audit log holds the deploy, exit 5, and where it stopped" sh -c "'$RIPCORD' --json log | grep 'deploy v2' | grep '\"exit_code\": *5' | grep -q 'it stopped after switching web-1'"
 expect_exit 0 "status exits 0" rc status
 check "and shows v1 everywhere" test "$(grep -c '^web-[123] .*v1' "$WORK/last.out")" -eq 3

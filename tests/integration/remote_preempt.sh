@@ -84,8 +84,8 @@ check "the hooks and their children are gone on the hosts" within 5 all_gone
 check "no hook ran to its end" sh -c "! grep -q 'v2 done' $(hroot host1)/activate.log $(hroot host2)/activate.log"
 check "the deploy named the rollback that preempted it" grep -q "deploy of v2 was preempted by 'ripcord rollback' (pid $rb, user" "$WORK/dep.err"
 check "and where it stopped" grep -q "it stopped after switching host1, host2; activate hook stopped on host1, host2" "$WORK/dep.err"
-check "the journal holds the stopped hooks" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM switches WHERE release = 'v2' AND activate LIKE 'failed: stopped%'")" -eq 2
-check "the deploy's record says preempted, and where" sqlite3 .ripcord/state.db "SELECT 1 FROM operations WHERE op = 'deploy' AND result LIKE 'preempted: deploy of v2 was preempted by%activate hook stopped on host1, host2%'"
+check "the journal holds the stopped hooks" test "$(sqlite3 -cmd ".timeout 10000" .ripcord/state.db "SELECT count(*) FROM switches WHERE release = 'v2' AND activate LIKE 'failed: stopped%'")" -eq 2
+check "the deploy's record says preempted, and where" test "$(sqlite3 -cmd ".timeout 10000" .ripcord/state.db "SELECT count(*) FROM operations WHERE op = 'deploy' AND result LIKE 'preempted: deploy of v2 was preempted by%activate hook stopped on host1, host2%'")" = 1
 wait "$rb"; code=$?
 [ -n "${PREEMPT_SHOW:-}" ] && cat "$WORK/rb.out" "$WORK/rb.err" >&2
 check "the rollback succeeds (exit 0)" test "$code" -eq 0
@@ -95,7 +95,7 @@ check "both hosts are back on v1" all_on v1
 for h in $hosts; do
   check "$h: v1's hook ran to its end" grep -q "^v1 done" "$(hroot "$h")/activate.log"
 done
-check "no switch is left pending" test "$(sqlite3 .ripcord/state.db "SELECT count(*) FROM switches WHERE result = 'pending'")" -eq 0
+check "no switch is left pending" test "$(sqlite3 -cmd ".timeout 10000" .ripcord/state.db "SELECT count(*) FROM switches WHERE result = 'pending'")" -eq 0
 expect_exit 0 "status exits 0" rc status
 expect_exit 0 "deploy v2 again, not held, runs to its end" rc deploy v2
 check "both hosts run v2" all_on v2
