@@ -28,6 +28,11 @@ if [ -e "$WORK/corrupt.\$dest" ] && [[ \${args[last]} == *"ripcord install"* ]];
 		< <(head -c 1000; head -c 1 >/dev/null; printf Z; exec cat)
 fi
 [ -e "$WORK/small.\$dest" ] && ulimit -v 10000
+# cut.H: the session is lost mid-upload: 100000 bytes, then the end of
+# input, and no reader left for what the host says (SIGPIPE there)
+if [ -e "$WORK/cut.\$dest" ] && [[ \${args[last]} == *"ripcord install"* ]]; then
+	exec "$SOURCE_ROOT/tests/fakessh" "\${args[@]}" < <(head -c 100000) 2> >(exec true)
+fi
 SH
 )"
 
@@ -146,6 +151,16 @@ check "h2 failed" grep -qE '^h2 +t-h2 +none +failed$' "$WORK/last.out"
 check "said: there, not ripcord, not replaced" grep -q "^h2: .*ripcord install: .*/bin/ripcord is there and is not ripcord (its --version does not say so): not replaced" "$WORK/last.out"
 check "the wrapper is untouched" test "$(sha256sum < "$(bin h2)")" = "$old2"
 check "no temporary file left" leftovers
+# the session lost mid-upload: the partial upload is removed, agent_path
+# is as it was
+other "$(bin h2)"
+old2=$(sha256sum < "$(bin h2)")
+touch "$WORK/cut.h2"
+expect_exit 1 "a session lost mid-upload: exit 1" rc targets --install
+check "h2 failed" grep -qE '^h2 +t-h2 +9\.9 +failed$' "$WORK/last.out"
+check "h2's agent_path is as it was" test "$(sha256sum < "$(bin h2)")" = "$old2"
+check "no partial upload left" leftovers
+rm "$WORK/cut.h2"
 # a folder at agent_path: refused before a byte is sent, nothing left
 rm "$(bin h2)" && mkdir "$(bin h2)"
 expect_exit 1 "a folder at agent_path: exit 1" rc targets --install
