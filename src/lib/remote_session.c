@@ -344,7 +344,8 @@ static void trim_stderr(struct rip_remote_reader *rd)
  * Reads the next line (without its '\n') into out before `until` (-1:
  * no deadline). 1: a line; 0: end of input; -1: the deadline passed;
  * -2: read(2) failed (errno); -3: longer than RIP_AGENT_MAX_LINE; -4:
- * *stop (NULL: never) turned true, looked at every STOP_SLICE_MS.
+ * *stop (NULL: never) turned true, looked at every STOP_SLICE_MS, and
+ * nothing more had come.
  */
 static int read_line(struct rip_buf *out, struct rip_remote_reader *rd,
 	int64_t until, const atomic_bool *stop)
@@ -358,6 +359,7 @@ static int read_line(struct rip_buf *out, struct rip_remote_reader *rd,
 		size_t n;
 		ssize_t got;
 		int pr, wait;
+		bool stopping;
 
 		if (rd->start < rd->end) {
 			nl = memchr(rd->buf + rd->start, '\n', rd->end - rd->start);
@@ -369,15 +371,19 @@ static int read_line(struct rip_buf *out, struct rip_remote_reader *rd,
 			if (nl)
 				return 1;
 		}
-		if (stop && atomic_load(stop))
-			return -4;
+		/* asked to stop: what has come is still read (an answer
+		 * already here is the answer), then no more waiting */
+		stopping = stop && atomic_load(stop);
 		wait = left_ms(until);
-		pr = poll(&p, 1, wait < 0 || wait > slice ? slice : wait);
+		pr = poll(&p, 1, stopping ? 0 : wait < 0 || wait > slice ? slice :
+			wait);
 		trim_stderr(rd);
 		if (pr < 0 && errno == EINTR)
 			continue;
 		if (pr < 0)
 			return -2;
+		if (pr == 0 && stopping)
+			return -4;
 		if (pr == 0 && wait >= 0 && wait <= slice)
 			return -1;
 		if (pr == 0)

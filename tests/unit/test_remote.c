@@ -1001,6 +1001,24 @@ static void test_activate_stoppable(void **state)
 	assert_int_equal(hr.exit_code, 3);
 	assert_false(hr.stopped);
 	rip_hook_result_release(&hr);
+	/* asked to stop once the answer is already here: it is the answer
+	 * (a hook that finished was reported "stopped") */
+	{
+		json_t *ans = NULL;
+		json_int_t id;
+		struct timespec ts = { 0, 300000000L };
+
+		OK(rip_remote_send(&id, r2, json_pack("{s:s, s:s, s:s, s:s, "
+			"s:s?, s:s}", "op", "activate", "root", t.root, "release",
+			"r3", "hook", t.activate, "previous", NULL, "cwd", "current"),
+			5000, &err));
+		nanosleep(&ts, NULL);
+		atomic_store(&stop, true);
+		OK(rip_remote_recv_stoppable(&ans, r2, id, 5000, &stop, &err));
+		assert_int_equal(json_integer_value(json_object_get(ans,
+			"exit_code")), 3);
+		json_decref(ans);
+	}
 	rip_fleet_free(fl);
 	assert_no_children();
 }
