@@ -88,14 +88,146 @@ bool rip_is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Empties the folder fd (taken over, closed); -1 with errno on failure. */
-static int remove_entries(int fd)
+/* Below this depth a removal holds one folder open per level; deeper,
+ * empty_deep holds at most three descriptors however deep it goes. */
+#define REMOVE_FD_DEPTH 32
+/* How often a folder found not empty again is swept again. */
+#define REMOVE_RETRIES 4
+
+static int remove_at(int dirfd, const char *name, unsigned depth);
+
+/*
+ * One pass over the folder fd: every entry that is not a folder removed
+ * (a link as a link), and the name of the first subfolder met into *sub
+ * (NULL: none is left). -1 with errno on failure.
+ */
+static int sweep(int fd, char **sub)
 {
-	DIR *d = fdopendir(fd);
+	int dup_fd = dup(fd), saved, rc = 0;
+	DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+	struct dirent *e;
+
+	*sub = NULL;
+	if (!d) {
+		saved = errno;
+		if (dup_fd >= 0)
+			close(dup_fd);
+		errno = saved;
+		return -1;
+	}
+	rewinddir(d);   /* the dup shares the last pass's offset */
+	while (rc == 0 && !*sub && (e = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			rc = errno == ENOENT ? 0 : -1;
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode) && (unlinkat(fd, e->d_name, 0) == 0 ||
+				errno == ENOENT))
+			continue;
+		if (S_ISDIR(st.st_mode) || errno == EISDIR)
+			*sub = rip_xstrdup(e->d_name);
+		else
+			rc = -1;
+	}
+	saved = errno;
+	closedir(d);
+	errno = saved;
+	return rc;
+}
+
+/* A folder empty_deep went down into: its name below its parent, and
+ * who that parent is, to come back up through ".." and know it. */
+struct level {
+	char *name;
+	dev_t dev;
+	ino_t ino;
+};
+
+/*
+ * Empties the folder fd (taken over, closed) holding at most three
+ * descriptors however deep it goes: a subfolder is entered by name below
+ * its parent (O_NOFOLLOW) and the parent closed; once it is empty, the
+ * walk comes back up through "..", which must be the parent it left (a
+ * folder moved away meanwhile stops the removal, EAGAIN), and removes
+ * it. -1 with errno on failure.
+ */
+static int empty_deep(int fd)
+{
+	struct level *up = NULL;
+	size_t n = 0, alloc = 0;
+	int rc = 0, retries = 0, saved;
+
+	for (;;) {
+		char *sub;
+		struct stat st;
+		int next;
+
+		if ((rc = sweep(fd, &sub)) < 0)
+			break;
+		if (sub) {
+			next = fstat(fd, &st) < 0 ? -1 : openat(fd, sub, O_RDONLY |
+				O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next < 0) {
+				free(sub);
+				if (errno == ELOOP || errno == ENOTDIR || errno == ENOENT)
+					continue;   /* no longer a folder: sweep again */
+				rc = -1;
+				break;
+			}
+			RIP_ALLOC_GROW(up, n + 1, alloc);
+			up[n++] = (struct level){ sub, st.st_dev, st.st_ino };
+			close(fd);
+			fd = next;
+			continue;
+		}
+		if (!n)
+			break;      /* the folder we were given is empty */
+		next = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (next < 0 || fstat(next, &st) < 0 ||
+		    st.st_dev != up[n - 1].dev || st.st_ino != up[n - 1].ino) {
+			saved = next < 0 ? errno : EAGAIN;
+			if (next >= 0)
+				close(next);
+			errno = saved;
+			rc = -1;
+			break;
+		}
+		close(fd);
+		fd = next;
+		if (unlinkat(fd, up[n - 1].name, AT_REMOVEDIR) < 0 &&
+		    errno != ENOENT) {
+			if (errno != ENOTEMPTY || ++retries > REMOVE_RETRIES) {
+				rc = -1;
+				break;
+			}
+			continue;   /* filled again meanwhile: sweep again */
+		}
+		free(up[--n].name);
+	}
+	saved = errno;
+	close(fd);
+	while (n)
+		free(up[--n].name);
+	free(up);
+	errno = saved;
+	return rc;
+}
+
+/* Empties the folder fd (taken over, closed), depth levels below where
+ * the removal began; -1 with errno on failure. */
+static int remove_entries(int fd, unsigned depth)
+{
+	DIR *d;
 	struct dirent *e;
 	int rc = 0, saved = 0;
 
-	if (!d) {
+	if (depth >= REMOVE_FD_DEPTH)
+		return empty_deep(fd);
+	if (!(d = fdopendir(fd))) {
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -103,7 +235,7 @@ static int remove_entries(int fd)
 	}
 	while (rc == 0 && (e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			rc = rip_remove_tree_at(dirfd(d), e->d_name);
+			rc = remove_at(dirfd(d), e->d_name, depth + 1);
 	saved = errno;
 	closedir(d);
 	errno = saved;
@@ -115,10 +247,12 @@ static int remove_entries(int fd)
  * the fd of its parent, so a folder swapped for a link after it was
  * looked at is never gone through: the name is looked at again (a few
  * times at most, then the removal fails) and a link is removed as a link.
+ * Past REMOVE_FD_DEPTH levels the walk holds a bounded number of
+ * descriptors (empty_deep), so no depth runs out of them.
  */
-int rip_remove_tree_at(int dirfd, const char *name)
+static int remove_at(int dirfd, const char *name, unsigned depth)
 {
-	for (int tries = 0; tries < 4; tries++) {
+	for (int tries = 0; tries < REMOVE_RETRIES; tries++) {
 		struct stat st;
 		int fd;
 
@@ -136,7 +270,7 @@ int rip_remove_tree_at(int dirfd, const char *name)
 		if (fd < 0 && (errno == ELOOP || errno == ENOTDIR ||
 			       errno == ENOENT))
 			continue;   /* no longer a folder: look again */
-		if (fd < 0 || remove_entries(fd) < 0)
+		if (fd < 0 || remove_entries(fd, depth) < 0)
 			return -1;
 		if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
 			return 0;
@@ -145,6 +279,11 @@ int rip_remove_tree_at(int dirfd, const char *name)
 	}
 	errno = EAGAIN;
 	return -1;
+}
+
+int rip_remove_tree_at(int dirfd, const char *name)
+{
+	return remove_at(dirfd, name, 0);
 }
 
 int rip_remove_tree(const char *path)

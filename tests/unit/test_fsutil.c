@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -154,6 +155,60 @@ static void test_remove_tree_links(void **state)
 	assert_int_equal(rip_remove_tree(tree), 0);
 }
 
+/*
+ * A tree 400 folders deep, with files, a second branch and links to a
+ * folder outside at the bottom, removed under a soft open-file limit of
+ * 64: a removal that holds a folder open per level ran out at ~60 levels
+ * (EMFILE, the tree left), as the review found for ~1000 levels at the
+ * usual 1024; nothing outside goes.
+ */
+static void test_remove_tree_deep(void **state)
+{
+	struct tmpdir *t = *state;
+	char out[600], path[700];
+	struct rip_err err = { 0 };
+	struct rlimit old, low;
+	int root, fd;
+
+	snprintf(out, sizeof(out), "%s/outside", t->path);
+	assert_int_equal(rip_mkdir_p(out, 0755, &err), 0);
+	snprintf(path, sizeof(path), "%s/data", out);
+	write_text(path, "precious");
+	root = open(t->path, O_RDONLY | O_DIRECTORY);
+	assert_true(root >= 0);
+	assert_int_equal(mkdirat(root, "deep", 0755), 0);
+	fd = openat(root, "deep", O_RDONLY | O_DIRECTORY);
+	for (int i = 0; i < 400; i++) {
+		int next, f;
+
+		assert_true(fd >= 0);
+		f = openat(fd, "f", O_WRONLY | O_CREAT, 0644);
+		assert_true(f >= 0);
+		close(f);
+		if (i % 50 == 7) {
+			assert_int_equal(mkdirat(fd, "side", 0755), 0);
+			assert_int_equal(symlinkat(out, fd, "side-link"), 0);
+		}
+		assert_int_equal(mkdirat(fd, "d", 0755), 0);
+		next = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = next;
+	}
+	assert_int_equal(symlinkat(out, fd, "bottom-link"), 0);
+	close(fd);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	fd = rip_remove_tree_at(root, "deep");
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(fd, 0);
+	assert_int_equal(faccessat(root, "deep", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	assert_int_equal(count_entries(out), 1);
+	close(root);
+}
+
+#define RACE_FILES 3000
 #define RACE_FILES 3000
 
 /*
@@ -279,6 +334,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mkdir_p, tmpdir_setup,
 			tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_remove_tree_links,
+			tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_remove_tree_deep,
 			tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_remove_tree_race,
 			tmpdir_setup, tmpdir_teardown),
