@@ -6,6 +6,8 @@
 #ifndef RIPCORD_STATE_H
 #define RIPCORD_STATE_H
 
+#include <sys/types.h>
+
 #include "ripcord/err.h"
 
 struct rip_state;
@@ -86,6 +88,11 @@ RIP_MUST_CHECK int rip_state_release_unyank(struct rip_state *st,
 /* Every release, oldest first; free with rip_release_recs_free. */
 RIP_MUST_CHECK int rip_state_release_list(struct rip_release_rec **out,
 	size_t *n, struct rip_state *st, struct rip_err *err);
+
+/* The index of release id in v[0..n) (cut order, as listed), or -1 when
+ * it is not there or id is NULL. */
+ssize_t rip_release_index(const struct rip_release_rec *v, size_t n,
+	const char *id);
 
 void rip_release_rec_release(struct rip_release_rec *rec);
 void rip_release_recs_free(struct rip_release_rec *v, size_t n);

@@ -180,16 +180,6 @@ static int pending_rollback(char **out, struct rip_store *store,
 	return 0;
 }
 
-/* Index of id in the store's releases (cut order), or -1. */
-static ssize_t release_index(const struct rip_release_rec *v, size_t n,
-	const char *id)
-{
-	for (size_t i = 0; id && i < n; i++)
-		if (!strcmp(v[i].id, id))
-			return (ssize_t)i;
-	return -1;
-}
-
 /*
  * Whether the newest operation is a deploy that a rollback preempted
  * before it switched any target (no target runs its release): there is
@@ -249,7 +239,7 @@ static int rollback_dest(char **out, struct rip_plan *p,
 	if ((rc = rip_state_release_list(&recs, &nrecs, store->state, err)) < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		ssize_t k = release_index(recs, nrecs, w[i].root.current);
+		ssize_t k = rip_release_index(recs, nrecs, w[i].root.current);
 
 		if (k > newest)
 			newest = k;
@@ -258,7 +248,7 @@ static int rollback_dest(char **out, struct rip_plan *p,
 		bool same = true;
 
 		for (size_t i = 0; i < n && same; i++)
-			same = release_index(recs, nrecs, w[i].root.current) == newest;
+			same = rip_release_index(recs, nrecs, w[i].root.current) == newest;
 		if (same) {
 			*out = rip_xstrdup(recs[newest].id);
 			rip_info("the preempted deploy switched no target: every "
@@ -269,7 +259,7 @@ static int rollback_dest(char **out, struct rip_plan *p,
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char *d = NULL;
 
-		if (newest < 0 || release_index(recs, nrecs, w[i].root.current) !=
+		if (newest < 0 || rip_release_index(recs, nrecs, w[i].root.current) !=
 				newest)
 			continue;
 		if ((rc = target_of(&d, store, w[i].t, w[i].root.current,

@@ -191,16 +191,6 @@ static int step_fidelity(struct drill *d, struct rip_err *err)
 
 /* ---- the paths of the round trip --------------------------------------- */
 
-/* Index of id in the store's releases (cut order), or -1. */
-static ssize_t cut_index(const struct rip_release_rec *v, size_t n,
-	const char *id)
-{
-	for (size_t i = 0; id && i < n; i++)
-		if (!strcmp(v[i].id, id))
-			return (ssize_t)i;
-	return -1;
-}
-
 /* The path from from (NULL: an empty schema), added unless it is there. */
 static struct rip_drill_path *path_add(struct rip_drill_path **v, size_t *n,
 	size_t *alloc, const char *from)
@@ -244,8 +234,8 @@ static int rollback_of(char **out, struct rip_store *store,
 	if (first >= 0 && h.v[first].previous) {
 		*out = rip_xstrdup(h.v[first].previous);
 	} else if (first < 0 && h.n) {
-		now = cut_index(recs, nrecs, h.v[0].release);
-		if (now >= 0 && now < cut_index(recs, nrecs, id))
+		now = rip_release_index(recs, nrecs, h.v[0].release);
+		if (now >= 0 && now < rip_release_index(recs, nrecs, id))
 			*out = rip_xstrdup(h.v[0].release);
 	}
 	rip_switches_release(&h);

@@ -340,10 +340,7 @@ static int read_target(struct gc *g, size_t i, struct rip_err *err)
 
 static ssize_t index_of(const struct gc *g, const char *id)
 {
-	for (size_t i = 0; id && i < g->n; i++)
-		if (!strcmp(g->recs[i].id, id))
-			return (ssize_t)i;
-	return -1;
+	return rip_release_index(g->recs, g->n, id);
 }
 
 static bool runs_anywhere(const struct gc *g, const char *id)

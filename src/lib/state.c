@@ -613,6 +613,15 @@ int rip_state_release_list(struct rip_release_rec **out, size_t *n,
 	return 0;
 }
 
+ssize_t rip_release_index(const struct rip_release_rec *v, size_t n,
+	const char *id)
+{
+	for (size_t i = 0; id && i < n; i++)
+		if (!strcmp(v[i].id, id))
+			return (ssize_t)i;
+	return -1;
+}
+
 void rip_release_rec_release(struct rip_release_rec *r)
 {
 	free(r->id);
