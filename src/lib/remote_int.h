@@ -180,9 +180,10 @@ int rip_remote_call(json_t **ans, struct rip_remote *r, json_t *req,
 /* A well-formed answer lacked what it should hold: what was done is not
  * known, so as for any answer out of protocol the session ends and the
  * error is RIP_EUNREACH ("...: answered out of protocol: the answer to
- * 'op' why; the session is closed"). */
+ * 'op' why (it said: {...}); the session is closed", the answer ans
+ * quoted up to SAID_LINE bytes, control characters replaced). */
 int rip_remote_bad_answer(struct rip_remote *r, const char *op,
-	const char *why, struct rip_err *err);
+	const char *why, const json_t *ans, struct rip_err *err);
 
 /* Streams size bytes of fd (path: named in errors as what) after what
  * was sent before, each stretch without progress bounded by three

@@ -35,11 +35,6 @@ static uint64_t long_ms(void)
 	return EXTRACT_MS;
 }
 
-static int bad_answer(struct rip_remote *r, const char *op, const char *why,
-	struct rip_err *err)
-{
-	return rip_remote_bad_answer(r, op, why, err);
-}
 
 /* Checks a root and a release id before they are sent. */
 static int args_ok(struct rip_remote *r, const char *root,
@@ -70,18 +65,18 @@ static int inspect_fill(struct rip_root_state *out,
 	/* an agent from before "exists" refused a missing root */
 	if (!(json_is_boolean(ex) || !ex) || !json_is_array(rels) ||
 	    !(json_is_null(cur) || json_is_string(cur)) || !json_is_integer(fb))
-		return bad_answer(r, "inspect", "lacks exists, current, "
-			"releases or free_bytes", err);
+		return rip_remote_bad_answer(r, "inspect", "lacks exists, current, "
+			"releases or free_bytes", ans, err);
 	if (json_is_string(cur) &&
 	    !rip_release_id_valid(json_string_value(cur)))
-		return bad_answer(r, "inspect", "names a bad current release",
-			err);
+		return rip_remote_bad_answer(r, "inspect", "names a bad current release",
+			ans, err);
 	json_array_foreach(rels, i, v) {
 		if (!json_is_string(v) || !rip_release_id_valid(
 				json_string_value(v))) {
 			rip_root_state_release(out);
-			return bad_answer(r, "inspect", "lists a bad release id",
-				err);
+			return rip_remote_bad_answer(r, "inspect", "lists a bad release id",
+			ans, err);
 		}
 		rip_strlist_push(&out->extracted, json_string_value(v));
 	}
@@ -147,7 +142,7 @@ int rip_remote_switch(bool *synced, struct rip_remote *r, const char *root,
 		"root", root, "release", release), simple_ms(r), err);
 	cur = json_string_value(json_object_get(ans, "current"));
 	if (rc == 0 && (!cur || strcmp(cur, release)))
-		rc = bad_answer(r, "switch", "does not name the release", err);
+		rc = rip_remote_bad_answer(r, "switch", "does not name the release", ans, err);
 	/* an agent from before "synced" made every switch durable or failed */
 	s = json_object_get(ans, "synced");
 	if (rc == 0 && synced && json_is_false(s))
@@ -168,7 +163,7 @@ int rip_remote_remove(bool *removed, struct rip_remote *r,
 	rc = simple(&ans, r, json_pack("{s:s,s:s,s:s}", "op", "remove",
 		"root", root, "release", release), long_ms(), err);
 	if (rc == 0 && !json_is_boolean(json_object_get(ans, "removed")))
-		rc = bad_answer(r, "remove", "lacks 'removed'", err);
+		rc = rip_remote_bad_answer(r, "remove", "lacks 'removed'", ans, err);
 	if (rc == 0)
 		*removed = json_is_true(json_object_get(ans, "removed"));
 	json_decref(ans);
@@ -193,7 +188,7 @@ int rip_remote_clean(size_t *removed, struct rip_remote *r,
 		root, "keep", k), long_ms(), err);
 	n = json_object_get(ans, "removed");
 	if (rc == 0 && !(json_is_integer(n) && json_integer_value(n) >= 0))
-		rc = bad_answer(r, "clean", "lacks 'removed'", err);
+		rc = rip_remote_bad_answer(r, "clean", "lacks 'removed'", ans, err);
 	if (rc == 0)
 		*removed = (size_t)json_integer_value(n);
 	json_decref(ans);
@@ -444,8 +439,8 @@ static int put_recv(uint64_t *sent, struct rip_remote *r, json_int_t id,
 	else if (rc == 0 && (!json_is_true(json_object_get(ans, "stored")) ||
 		 !json_is_integer(b) ||
 		 (uint64_t)json_integer_value(b) != size))
-		rc = bad_answer(r, "put", "does not say all was stored",
-			err);
+		rc = rip_remote_bad_answer(r, "put", "does not say all was stored",
+			ans, err);
 	if (rc == 0)
 		*sent = size;
 	json_decref(ans);
@@ -502,7 +497,7 @@ static int put_extract(struct rip_remote_stage *out, bool *damaged,
 	if (rc == RIP_EINTEGRITY)
 		*damaged = d ? json_is_true(d) : true;
 	else if (rc == 0 && !json_is_boolean(json_object_get(ans, "already")))
-		rc = bad_answer(r, "extract", "lacks 'already'", err);
+		rc = rip_remote_bad_answer(r, "extract", "lacks 'already'", ans, err);
 	else if (rc == 0)
 		out->extracted = !json_is_true(json_object_get(ans, "already"));
 	json_decref(ans);
@@ -538,7 +533,7 @@ static int stage_locked(struct rip_remote_stage *out, struct rip_remote *r,
 	if ((rc = rip_remote_recv(&ans, r, has, simple_ms(r), err)) < 0)
 		goto done;
 	if (!json_is_boolean(json_object_get(ans, "has"))) {
-		rc = bad_answer(r, "has", "lacks 'has'", err);
+		rc = rip_remote_bad_answer(r, "has", "lacks 'has'", ans, err);
 		goto done;
 	}
 	out->cached = json_is_true(json_object_get(ans, "has"));

@@ -621,10 +621,22 @@ int rip_remote_call(json_t **ans, struct rip_remote *r, json_t *req,
 }
 
 int rip_remote_bad_answer(struct rip_remote *r, const char *op, const char *why,
-	struct rip_err *err)
+	const json_t *ans, struct rip_err *err)
 {
-	return go_dead(r, RIP_EUNREACH, err, "answered out of protocol: the "
-		"answer to '%s' %s; the session is closed", op, why);
+	char *said = ans ? json_dumps(ans, JSON_COMPACT | JSON_ENSURE_ASCII |
+		JSON_PRESERVE_ORDER) : NULL;
+	size_t n = said ? strlen(said) : 0;
+	int rc;
+
+	if (n > SAID_LINE)
+		memcpy(said + SAID_LINE - 3, "...", 4);
+	if (said)
+		rip_remote_scrub(said, strlen(said));
+	rc = go_dead(r, RIP_EUNREACH, err, "answered out of protocol: the "
+		"answer to '%s' %s%s%s%s; the session is closed", op, why,
+		said ? " (it said: " : "", said ? said : "", said ? ")" : "");
+	free(said);
+	return rc;
 }
 
 /* ---- the handshake ---- */

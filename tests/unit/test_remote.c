@@ -890,6 +890,14 @@ static void test_bad_answer_is_unreach(void **state)
 		assert_err_contains(&err, "target 'web-1' (host deploy@web-1): "
 			"answered out of protocol: ");
 		assert_err_contains(&err, "; the session is closed");
+		/* what the host said is quoted, where an answer was read */
+		if (i == 2)
+			assert_err_contains(&err, "the answer to 'switch' does not "
+				"name the release (it said: {\"id\":2,\"ok\":true,"
+				"\"current\":\"r2\"})");
+		if (i == 3)
+			assert_err_contains(&err, "the answer to 'remove' lacks "
+				"'removed' (it said: {\"id\":2,\"ok\":true})");
 		assert_no_children();
 		t0 = mono_s();
 		assert_int_equal(rip_remote_inspect(&st, NULL, r, "/srv/app",
