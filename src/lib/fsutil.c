@@ -173,7 +173,8 @@ static int empty_deep(int fd)
 				O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (next < 0) {
 				free(sub);
-				if (errno == ELOOP || errno == ENOTDIR || errno == ENOENT)
+				if ((errno == ELOOP || errno == ENOTDIR ||
+				     errno == ENOENT) && ++retries <= REMOVE_RETRIES)
 					continue;   /* no longer a folder: sweep again */
 				rc = -1;
 				break;
@@ -204,7 +205,8 @@ static int empty_deep(int fd)
 				rc = -1;
 				break;
 			}
-			continue;   /* filled again meanwhile: sweep again */
+			/* filled again meanwhile: its level is left, and the
+			 * parent's sweep finds it and goes down into it again */
 		}
 		free(up[--n].name);
 	}

@@ -7,6 +7,8 @@
 #include "helpers.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/inotify.h>
@@ -208,7 +210,64 @@ static void test_remove_tree_deep(void **state)
 	close(root);
 }
 
-#define RACE_FILES 3000
+/* Armed by test_remove_tree_refilled: the Nth removal of a folder named
+ * "d" first puts a file in it, as an application writing into a folder
+ * between its emptying and its removal would. The library's calls come
+ * here: this definition is the executable's. */
+static int refill_at;
+
+int unlinkat(int dirfd, const char *name, int flags)
+{
+	static int (*real)(int, const char *, int);
+
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "unlinkat");
+	if (refill_at && (flags & AT_REMOVEDIR) && !strcmp(name, "d") &&
+	    --refill_at == 0) {
+		int d = openat(dirfd, name, O_RDONLY | O_DIRECTORY);
+		int f = d < 0 ? -1 : openat(d, "late", O_WRONLY | O_CREAT, 0644);
+
+		if (f >= 0)
+			close(f);
+		if (d >= 0)
+			close(d);
+	}
+	return real(dirfd, name, flags);
+}
+
+/* Deeper than the walk holds folders open for, a folder filled again
+ * just before its removal is swept again and removed: the review found
+ * the retry always failed (EAGAIN), the tree left. */
+static void test_remove_tree_refilled(void **state)
+{
+	struct tmpdir *t = *state;
+	int root = open(t->path, O_RDONLY | O_DIRECTORY), fd;
+
+	assert_true(root >= 0);
+	for (int at = 1; at <= 5; at += 2) {
+		assert_int_equal(mkdirat(root, "deep", 0755), 0);
+		fd = openat(root, "deep", O_RDONLY | O_DIRECTORY);
+		for (int i = 0; i < 40; i++) {
+			int next;
+
+			assert_true(fd >= 0);
+			assert_int_equal(mkdirat(fd, "d", 0755), 0);
+			next = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+			close(fd);
+			fd = next;
+		}
+		close(fd);
+		refill_at = at;
+		if (rip_remove_tree_at(root, "deep") < 0)
+			fail_msg("refilled at the removal %d: %s", at,
+				strerror(errno));
+		refill_at = 0;
+		assert_int_equal(faccessat(root, "deep", F_OK,
+			AT_SYMLINK_NOFOLLOW), -1);
+	}
+	close(root);
+}
+
 #define RACE_FILES 3000
 
 /*
@@ -336,6 +395,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_remove_tree_links,
 			tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_remove_tree_deep,
+			tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_remove_tree_refilled,
 			tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_remove_tree_race,
 			tmpdir_setup, tmpdir_teardown),
