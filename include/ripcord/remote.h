@@ -96,8 +96,10 @@ RIP_MUST_CHECK int rip_fleet_session(struct rip_remote **out,
  * Makes every session of f started from now on install the program file
  * at path (this ripcord, as a rule) on its host at [ssh] agent_path first,
  * then run it as the agent: sent once, checked there (size, SHA-256, that
- * it runs on that host) and renamed over agent_path, which a failed step
- * leaves as it was (the session then ends with what the host said).
+ * it runs on that host) and, once committed, renamed over agent_path,
+ * which a failed step before leaves as it was (the session then ends
+ * with what the host said). Only a ripcord there is replaced, and with
+ * force also a symbolic link or a script that is one.
  * agent_path must be absolute. The handshake that follows says which
  * version answers.
  */
@@ -105,9 +107,16 @@ RIP_MUST_CHECK int rip_fleet_session(struct rip_remote **out,
  * new program, before it starts it as the agent (followed by the path):
  * an error after it is the new agent's, not the install's. */
 #define RIP_INSTALL_DONE "ripcord install: installed at"
+/* What an install says on stdout once its upload passed every check; it
+ * then waits for "commit" before it touches agent_path. */
+#define RIP_INSTALL_READY "ripcord install: ready"
+
+/* Whether r's session sent its install's commit: from then on the host
+ * may have replaced agent_path, whatever else went wrong. */
+bool rip_remote_install_committed(const struct rip_remote *r);
 
 RIP_MUST_CHECK int rip_fleet_install_from(struct rip_fleet *f,
-	const char *path, struct rip_err *err);
+	const char *path, bool force, struct rip_err *err);
 
 /* The exit status of r's ssh once its session ended (126 or 127: no
  * agent to run at agent_path; 255: ssh's own failure), -1 while it runs

@@ -335,7 +335,8 @@ struct host {
 	char *before;                /* the version that answered; NULL: none */
 	bool no_agent;               /* ssh exited 126/127: nothing to run */
 	bool alien;                  /* what ran there did not answer as one */
-	bool replaced;               /* agent_path now holds this ripcord */
+	bool replaced;               /* the install was committed there */
+	bool installed;              /* ... and said it renamed the upload */
 	char *error;                 /* why it could not be asked or installed */
 	bool want;                   /* to install */
 	bool done;                   /* installed, and the handshake says so */
@@ -399,11 +400,20 @@ static void install_one(void *data, size_t i)
 		return;
 	if (rip_fleet_session(&r, in->fleet, h->t, &err) < 0 ||
 	    rip_remote_handshake(r, &err) < 0) {
-		/* past RIP_INSTALL_DONE agent_path holds the new program */
-		h->replaced = strstr(err.msg, RIP_INSTALL_DONE) != NULL;
-		h->error = h->replaced ? rip_xasprintf("installed at [ssh] "
-			"agent_path, but the new agent does not answer: %s",
-			err.msg) : rip_xstrdup(err.msg);
+		/* committed: agent_path may hold the new program (it does
+		 * past RIP_INSTALL_DONE), so it is said and audited */
+		h->replaced = r && rip_remote_install_committed(r);
+		h->installed = strstr(err.msg, RIP_INSTALL_DONE) != NULL;
+		if (h->installed)
+			h->error = rip_xasprintf("installed at [ssh] agent_path, but "
+				"the new agent does not answer: %s", err.msg);
+		else if (h->replaced)
+			h->error = rip_xasprintf("the upload passed its checks and "
+				"was committed, then: %s; agent_path there may hold the "
+				"new program: check it ('ripcord targets --check')",
+				err.msg);
+		else
+			h->error = rip_xstrdup(err.msg);
 		return;
 	}
 	rip_remote_get_info(&info, r);
@@ -459,7 +469,7 @@ static const char *outcome(const struct host *h, bool dry_run)
 	if (dry_run)
 		return "to install";
 	if (h->replaced && !h->done)
-		return "installed, fails";
+		return h->installed ? "installed, fails" : "unknown";
 	return h->done ? "installed" : "failed";
 }
 
@@ -534,7 +544,7 @@ static int install(struct cli *cli, const struct rip_config *cfg,
 		/* this very program, whatever PATH says */
 		if ((rc = open_fleet(&in.fleet, cfg, err)) < 0 ||
 		    (rc = rip_fleet_install_from(in.fleet, "/proc/self/exe",
-			    err)) < 0)
+			    force, err)) < 0)
 			goto done;
 		rip_fleet_each(n, rip_fleet_parallel(in.fleet), install_one, &in);
 	}

@@ -162,14 +162,18 @@ int rip_remote_ssh_argv_run(struct rip_strlist *out,
 /*
  * The install script, run by sh whatever the login shell. What is at
  * agent_path is replaced only when it is ripcord (its --version says
- * so): a folder there, or another program (an operator's wrapper whose
- * target is gone exits 127 too), is refused before a byte is read. The
- * file then arrives on stdin (exactly its size: head -c reads no
- * further, so the handshake that follows it reaches the agent), is
- * checked (size, SHA-256, that it runs here), renamed over agent_path,
- * said (RIP_INSTALL_DONE on stderr: from then on agent_path is the new
- * program, whatever the agent does next), and started as the agent in
- * the script's place. A step that fails, or a signal (the session lost
+ * so), and, without force, neither a symbolic link nor a script (an
+ * operator's wrapper, which may set the agent up): a folder there, or
+ * another program (a wrapper whose target is gone exits 127 too), is
+ * refused before a byte is read. The file then arrives on stdin
+ * (exactly its size: head -c reads no further), is checked (size,
+ * SHA-256, that it runs here), and the script says RIP_INSTALL_READY and
+ * waits for "commit" (commit_install in remote_session.c: a client that
+ * gave up, its session gone, leaves agent_path as it was). Committed, it
+ * renames the upload over agent_path, says RIP_INSTALL_DONE on stderr
+ * (from then on agent_path is the new program, whatever the agent does
+ * next), and starts the agent in its place; the handshake that follows
+ * the commit reaches the agent. A step that fails, or a signal (the session lost
  * mid-upload: dash runs no EXIT trap on a signal), removes the upload
  * and leaves agent_path as it was, saying why on stderr.
  */
@@ -183,6 +187,13 @@ char *rip_remote_install_cmd(const struct rip_fleet *f)
 		"exit 1; }; "
 		"if [ -d \"$p\" ] && [ ! -L \"$p\" ]; then echo \"ripcord install: "
 		"$p is a folder: nothing installed\" >&2; exit 1; fi; "
+		"if [ %d = 0 ] && [ -L \"$p\" ]; then echo \"ripcord install: $p "
+		"is a symbolic link (to $(readlink -- \"$p\")): not replaced; "
+		"--force replaces the link with the program\" >&2; exit 1; fi; "
+		"if [ %d = 0 ] && [ -f \"$p\" ] && [ \"$(head -c 2 -- \"$p\")\" = "
+		"'#!' ]; then echo \"ripcord install: $p is a script (a wrapper "
+		"may set up the agent): not replaced; point agent_path at the "
+		"program, or --force replaces it\" >&2; exit 1; fi; "
 		"if [ -e \"$p\" ] || [ -L \"$p\" ]; then "
 		"v=$(\"$p\" --version < /dev/null 2> /dev/null || true); "
 		"case $v in 'ripcord '*) ;; *) echo \"ripcord install: $p is "
@@ -201,9 +212,12 @@ char *rip_remote_install_cmd(const struct rip_fleet *f)
 		"chmod 0755 \"$t\"; "
 		"\"$t\" --version < /dev/null > /dev/null || { echo \"ripcord install: "
 		"this ripcord does not run on $(uname -sm) here\" >&2; exit 1; }; "
+		"echo '" RIP_INSTALL_READY "'; read -r c || exit 1; "
+		"[ \"$c\" = commit ] || exit 1; "
 		"mv -f -- \"$t\" \"$p\"; trap - EXIT HUP INT TERM PIPE; "
 		"echo \"" RIP_INSTALL_DONE " $p\" >&2; exec \"$p\" agent",
-		path, (unsigned long long)f->install_size,
+		path, f->install_force, f->install_force,
+		(unsigned long long)f->install_size,
 		(unsigned long long)f->install_size,
 		(unsigned long long)f->install_size, f->install_hex);
 	char *quoted = shell_quote(script);
@@ -216,7 +230,7 @@ char *rip_remote_install_cmd(const struct rip_fleet *f)
 }
 
 int rip_fleet_install_from(struct rip_fleet *f, const char *path,
-	struct rip_err *err)
+	bool force, struct rip_err *err)
 {
 	unsigned char h[RIP_SHA256_LEN];
 	const char *agent = agent_of(f->cfg);
@@ -235,6 +249,7 @@ int rip_fleet_install_from(struct rip_fleet *f, const char *path,
 		f->install_path = rip_xstrdup(path);
 		f->install_size = (uint64_t)st.st_size;
 		rip_hex(f->install_hex, h, RIP_SHA256_LEN);
+		f->install_force = force;
 	}
 	close(fd);
 	return rc;
@@ -243,6 +258,11 @@ int rip_fleet_install_from(struct rip_fleet *f, const char *path,
 int rip_remote_exit_code(const struct rip_remote *r)
 {
 	return r->exit_code;
+}
+
+bool rip_remote_install_committed(const struct rip_remote *r)
+{
+	return r->install_committed;
 }
 
 /* ---- the fleet ---- */

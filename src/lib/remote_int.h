@@ -21,6 +21,7 @@
 #define DEFAULT_CONNECT_MS 10000u
 #define EXTRACT_MS ((uint64_t)10 * 60 * 1000)   /* keep-alives catch a hung host */
 #define PUT_SETTLE_MS 60000u           /* the agent fsyncs before answering */
+#define INSTALL_CHECK_MS 5000u         /* an install checks its upload */
 #define BYE_WAIT_MS 2000
 #define CHUNK ((size_t)1 << 16)
 #define MAX_SIG 4096
@@ -73,6 +74,7 @@ struct rip_remote {
 	 * settles it (so hello and the first request share a round trip) */
 	bool hello_pending;
 	struct rip_remote_info info;
+	bool install_committed;     /* the install's commit was sent */
 	int exit_code;              /* ssh's exit status once it ended;
 				     -1: not ended, or killed */
 };
@@ -102,6 +104,7 @@ struct rip_fleet {
 	char *install_path;
 	uint64_t install_size;
 	char install_hex[RIP_SHA256_HEX];
+	int install_force;          /* 1: a link or a script there is replaced */
 };
 
 /* Monotonic milliseconds. */

@@ -715,6 +715,38 @@ static int recv_hello(json_t **ans, struct rip_remote *r, uint64_t wait_ms,
 	return rc;
 }
 
+/*
+ * The install's second phase: the host said its upload passed every
+ * check ("ripcord install: ready", RIP_INSTALL_READY) and waits for
+ * "commit" before it renames the upload over agent_path. Until then
+ * nothing there changed, and a session that ends or times out leaves it
+ * so (the script aborts at the end of its input); once sent, the install
+ * is r->install_committed.
+ */
+static int commit_install(struct rip_remote *r, struct rip_err *err)
+{
+	static const char commit[] = "commit\n";
+	uint64_t wait = 3 * r->fleet->connect_ms + INSTALL_CHECK_MS;
+	struct rip_buf line = RIP_BUF_INIT;
+	int rc = read_line(&line, &r->rd, deadline(wait), NULL);
+
+	if (rc == -1)
+		rc = timed_out(r, wait, err);
+	else if (rc == 0)
+		rc = ended(r, err);
+	else if (rc < 0 || strcmp(line.buf, RIP_INSTALL_READY))
+		rc = go_dead(r, RIP_EUNREACH, err, "the install did not say it was "
+			"ready: nothing was installed");
+	else if ((rc = write_stall(r->in, commit, sizeof(commit) - 1,
+			3 * r->fleet->connect_ms)) < 0)
+		rc = write_failed(r, rc, 3 * r->fleet->connect_ms, "the install's "
+			"commit", err);
+	else
+		r->install_committed = true;
+	rip_buf_release(&line);
+	return rc;
+}
+
 /* Sends the fleet's install file, which the install script on the host
  * reads before it starts the agent (rip_remote_install_cmd). */
 static int send_install(struct rip_remote *r, struct rip_err *err)
@@ -736,7 +768,7 @@ static int send_install(struct rip_remote *r, struct rip_err *err)
 	if (fd >= 0)
 		close(fd);
 	free(what);
-	return rc;
+	return rc < 0 ? rc : commit_install(r, err);
 }
 
 int rip_remote_start(struct rip_remote *r, struct rip_err *err)
@@ -864,6 +896,7 @@ void rip_remote_reset(struct rip_remote *r)
 	r->next_id = 0;
 	r->hello_pending = false;
 	r->exit_code = -1;
+	r->install_committed = false;
 	r->dead_code = 0;
 	free(r->dead_msg);
 	r->dead_msg = NULL;

@@ -18,7 +18,8 @@
 #       host3 and 'No space left'; healed, the deploy succeeds;
 #   (d) host3 runs an agent of protocol 99: refused, naming host3 and both
 #       protocols and versions, before any switch; then `targets --install`
-#       puts this ripcord there over ssh, the other hosts left alone;
+#       leaves that script alone, and with --force puts this ripcord on
+#       every host over ssh;
 #   (e) ripcord is SIGKILLed while it switches (host4's activate hook
 #       sleeps): no current link dangles anywhere, and deploying again
 #       converges.
@@ -227,15 +228,24 @@ check "(d) the refusal names both protocols and versions" sh -c "
 check "(d) no host switched: all still on v1" test "$(runs)" = "$(all_on v1)"
 all_whole "(d) after the refusal" v1 v2 v4
 # (d2) targets --install, through each host's own sshd as its deploy
-# user, replaces host3's agent of protocol 99 with this very ripcord and
-# leaves the others (this version answers through them) alone
+# user: host3's agent of protocol 99 is a script, left alone without
+# --force (a wrapper may set the agent up), and the others (this version
+# answers through them) are current; with --force every host gets this
+# very ripcord at agent_path
 for k in $(seq 1 "$N"); do chown -R --reference="$(srv "$k")" "$(srv "$k")/bin"; done
-expect_exit 0 "(d2) targets --install over ssh" rcx targets --install
-check "(d2) host3 installed, three current" sh -c "
-	test \$(grep -c ' installed\$' '$WORK/last.out') = 1 && test \$(grep -c ' current\$' '$WORK/last.out') = 3 &&
-	grep -qE '^host3 +web-3 +9\.9\.9 +installed\$' '$WORK/last.out'"
-check "(d2) host3's agent_path holds this very ripcord" cmp -s "$RIPCORD" "$(srv 3)/bin/ripcord"
-check "(d2) no temporary file left on host3" sh -c "! ls -a '$(srv 3)/bin' | grep -q ripcord-new"
+old3=$(sha256sum < "$(srv 3)/bin/ripcord")
+expect_exit 1 "(d2) targets --install over ssh: host3's script refused" rcx targets --install
+check "(d2) host3 failed, three current" sh -c "
+	test \$(grep -c ' current\$' '$WORK/last.out') = 3 &&
+	grep -qE '^host3 +web-3 +9\.9\.9 +failed\$' '$WORK/last.out' &&
+	grep -q '^host3: .*is a script (a wrapper may set up the agent): not replaced' '$WORK/last.out'"
+check "(d2) host3's script untouched" test "$(sha256sum < "$(srv 3)/bin/ripcord")" = "$old3"
+expect_exit 0 "(d2) targets --install --force over ssh" rcx targets --install --force
+check "(d2) every host installed" test "$(grep -c ' installed$' "$WORK/last.out")" = "$N"
+for k in $(seq 1 "$N"); do
+	check "(d2) host$k's agent_path holds this very ripcord" cmp -s "$RIPCORD" "$(srv "$k")/bin/ripcord"
+done
+check "(d2) no temporary file left on any host" sh -c "! ls -a $(for k in $(seq 1 "$N"); do printf "'%s' " "$(srv "$k")/bin"; done) | grep -q ripcord-new"
 expect_exit 0 "(d2) targets --check: every host reached" rcx targets --check --json
 check "(d2) every agent answers with this version" python3 -c "
 import json; d = json.load(open('$WORK/last.out'))

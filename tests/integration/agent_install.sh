@@ -28,6 +28,7 @@ if [ -e "$WORK/corrupt.\$dest" ] && [[ \${args[last]} == *"ripcord install"* ]];
 		< <(head -c 1000; head -c 1 >/dev/null; printf Z; exec cat)
 fi
 [ -e "$WORK/small.\$dest" ] && ulimit -v 10000
+[ -e "$WORK/slow.\$dest" ] && export PATH="$WORK/slowbin:\$PATH"
 # cut.H: the session is lost mid-upload: 100000 bytes, then the end of
 # input, and no reader left for what the host says (SIGPIPE there)
 if [ -e "$WORK/cut.\$dest" ] && [[ \${args[last]} == *"ripcord install"* ]]; then
@@ -54,11 +55,22 @@ leftovers() { find "$WORK/hosts" -name '*.ripcord-new.*' | grep -q . && return 1
 mkdir -p "$WORK/hosts/h2/bin" "$WORK/hosts/h3/bin"
 cp "$RIPCORD" "$(bin h2)"
 # a ripcord of protocol 9: its --version, then its handshake's answer
-other() {
-  printf '#!/bin/sh\n[ "${1:-}" = --version ] && { echo "ripcord 9.9"; exit 0; }\necho %s\n' \
-    "'{\"id\":0,\"ok\":true,\"protocol\":9,\"version\":\"9.9\"}'" > "$1"
-  chmod +x "$1"
+# a ripcord of protocol 9, a program as ripcord is (a script or a link at
+# agent_path is replaced only with --force): its --version, then its
+# handshake's answer
+cat > "$WORK/other9.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "--version"))
+		return puts("ripcord 9.9") < 0;
+	puts("{\"id\":0,\"ok\":true,\"protocol\":9,\"version\":\"9.9\"}");
+	return 0;
 }
+C
+cc -o "$WORK/other9" "$WORK/other9.c"
+other() { cp "$WORK/other9" "$1"; }
 other "$(bin h3)"
 old3=$(sha256sum < "$(bin h3)")
 ino2=$(stat -c %i "$(bin h2)")
@@ -142,15 +154,55 @@ check "said: not replaced" grep -q "^h2: .*did not answer the handshake as a rip
 check "that program is untouched" test "$(sha256sum < "$(bin h2)")" = "$old2"
 check "the others were installed" grep -qE '^h3 +t-h3 +[^ ]+ +installed$' "$WORK/last.out"
 # an operator's wrapper at agent_path whose program is gone exits 127, as
-# when nothing is there: the install itself finds it is not ripcord and
-# leaves it (it was replaced)
+# when nothing is there: the install itself finds a script, and with
+# --force that it is not ripcord, and leaves it (it was replaced)
 printf '#!/bin/sh\nexec /nonexistent/ripcord-real "$@"\n' > "$(bin h2)"
+chmod +x "$(bin h2)"
 old2=$(sha256sum < "$(bin h2)")
 expect_exit 1 "a wrapper whose program is gone: exit 1" rc targets --install
 check "h2 failed" grep -qE '^h2 +t-h2 +none +failed$' "$WORK/last.out"
-check "said: there, not ripcord, not replaced" grep -q "^h2: .*ripcord install: .*/bin/ripcord is there and is not ripcord (its --version does not say so): not replaced" "$WORK/last.out"
+check "said: a script, not replaced" grep -q "^h2: .*ripcord install: .*/bin/ripcord is a script (a wrapper may set up the agent): not replaced" "$WORK/last.out"
 check "the wrapper is untouched" test "$(sha256sum < "$(bin h2)")" = "$old2"
+expect_exit 1 "with --force: exit 1" rc targets --install --force
+check "said: there, not ripcord, not replaced" grep -q "^h2: .*ripcord install: .*/bin/ripcord is there and is not ripcord (its --version does not say so): not replaced" "$WORK/last.out"
+check "the wrapper is untouched still" test "$(sha256sum < "$(bin h2)")" = "$old2"
 check "no temporary file left" leftovers
+# a wrapper that works, around a ripcord of protocol 9 (it may set the
+# agent up: RIPCORD_AGENT_INI, a PATH): not replaced without --force
+printf '#!/bin/sh\nexec %s "$@"\n' "$WORK/other9" > "$(bin h2)"
+old2=$(sha256sum < "$(bin h2)")
+expect_exit 1 "a working wrapper of another version: exit 1" rc targets --install
+check "h2: 9.9, failed" grep -qE '^h2 +t-h2 +9\.9 +failed$' "$WORK/last.out"
+check "said: a script" grep -q "^h2: .*is a script (a wrapper may set up the agent): not replaced; point agent_path at the program, or --force replaces it" "$WORK/last.out"
+check "the wrapper is untouched" test "$(sha256sum < "$(bin h2)")" = "$old2"
+# a link at agent_path (to a ripcord of protocol 9): left without
+# --force, replaced by the program with it
+rm "$(bin h2)" && ln -s "$WORK/other9" "$(bin h2)"
+expect_exit 1 "a link at agent_path: exit 1" rc targets --install
+check "said: a link, not replaced" grep -q "^h2: .*is a symbolic link (to $WORK/other9): not replaced; --force replaces the link with the program" "$WORK/last.out"
+check "still the link" test "$(readlink "$(bin h2)")" = "$WORK/other9"
+expect_exit 0 "--force replaces the link" rc targets --install --force
+check "h2: now the program, not a link" sh -c "test ! -L '$(bin h2)' && cmp -s '$RIPCORD' '$(bin h2)'"
+check "the link's target untouched" cmp -s "$WORK/other9" "$WORK/other9"
+# the client gives up while the host checks the upload (a sha256sum that
+# takes 10 s, connect_timeout 1s: the wait is 3 s + 5 s); the host's
+# script goes on (sshd does not end a command without a terminal:
+# FAKESSH_SETSID) and, never told to commit, leaves agent_path alone
+other "$(bin h2)"
+old2=$(sha256sum < "$(bin h2)")
+mkdir -p "$WORK/slowbin" && printf '#!/bin/sh\nsleep 10\nexec /usr/bin/sha256sum "$@"\n' > "$WORK/slowbin/sha256sum"
+chmod +x "$WORK/slowbin/sha256sum"
+touch "$WORK/slow.h2"
+cp ripcord.ini "$WORK/ini.slow" && printf 'connect_timeout = 1s\n' >> ripcord.ini
+expect_exit 1 "the client gives up before the host is ready: exit 1" env FAKESSH_SETSID=1 "$RIPCORD" targets --install
+check "h2 failed, not unknown (nothing was committed)" grep -qE '^h2 +t-h2 +9\.9 +failed$' "$WORK/last.out"
+cp "$WORK/ini.slow" ripcord.ini
+waited=0
+while [ -n "$(find "$WORK/hosts/h2" -name '*.ripcord-new.*')" ] && [ $waited -lt 150 ]; do sleep 0.1; waited=$((waited + 1)); done
+sleep 0.5
+check "once the host's script ended: agent_path as it was" test "$(sha256sum < "$(bin h2)")" = "$old2"
+check "and no temporary file left" leftovers
+rm "$WORK/slow.h2"
 # the session lost mid-upload: the partial upload is removed, agent_path
 # is as it was
 other "$(bin h2)"
